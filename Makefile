@@ -1,0 +1,139 @@
+# granite — build, run, test.  See README.md.
+#
+#   make run     set up what is missing, build, boot the default scenario in QEMU
+#   make test    host unit tests, then every QEMU scenario
+#   make         just build build/granite.bin
+#
+# Variables: EARLY_UART=0x...  console to use when a board's DTB names none
+#            JOBS=N            parallel QEMU scenarios (default: number of CPUs)
+
+CROSS       ?= aarch64-linux-gnu-
+CC          := $(CROSS)gcc
+OBJCOPY     := $(CROSS)objcopy
+OBJDUMP     := $(CROSS)objdump
+HOSTCC      ?= gcc
+DEPS_DIR    ?= /opt/granite-deps
+LIBFDT_ARM64 := $(DEPS_DIR)/libfdt-arm64/usr/lib/aarch64-linux-gnu/libfdt.a
+LIBFDT_INC  := $(DEPS_DIR)/libfdt-arm64/usr/include
+PICOLIBC    := /usr/lib/picolibc/aarch64-linux-gnu
+EARLY_UART  ?= 0x09000000
+B           := build
+MAX_IMAGE_BYTES := 262144
+
+WARN     := -Wall -Wextra -Werror
+COMMON   := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-common -march=armv8-a \
+            -fno-omit-frame-pointer -Iinclude
+
+# EL2: no FP/SIMD registers, no unaligned accesses (code runs with the MMU off
+# at first), position independent (boot.S relocates), no libc.
+HV_CFLAGS  := $(COMMON) -mgeneral-regs-only -mstrict-align -fpie -fno-builtin \
+              -fno-stack-protector -fno-tree-loop-distribute-patterns -nostdlib \
+              -Iinclude/freestanding -I$(LIBFDT_INC) -DEARLY_UART_PA=$(EARLY_UART)UL
+HV_LDFLAGS := -nostdlib -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--no-warn-rwx-segments \
+              -Wl,-T,linker/granite.ld -Wl,--build-id=none
+
+HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/mmu.c arch/arm64/pgtable.c \
+           arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
+           arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
+           arch/arm64/vpsci.c arch/arm64/semihosting.c \
+           core/main.c core/console.c core/printf.c core/string.c core/options.c \
+           core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
+           core/hypercall.c core/builtin_guests.S \
+           drivers/pl011.c
+HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
+
+# Guests: EL1, picolibc, may use FP/SIMD.
+G_CFLAGS  := $(COMMON) --specs=picolibc.specs -mstrict-align -I$(LIBFDT_INC) -Iguests/lib
+G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld \
+             -Wl,--build-id=none -Wl,-z,noexecstack
+GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c
+SELFTEST_SRCS := $(GLIB_SRCS) guests/selftest/main.c
+
+.PHONY: all run test unit scenarios setup clean check-fpsimd
+all: $(B)/granite.bin
+
+setup:
+	@tools/setup
+
+# Install what is missing (quietly when nothing is).
+$(B)/.setup-ok: tools/setup
+	@mkdir -p $(B)
+	@tools/setup --check >/dev/null 2>&1 || tools/setup
+	@touch $@
+
+$(B)/hv/%.c.o: %.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+
+$(B)/hv/%.S.o: %.S $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+
+$(B)/hv/core/builtin_guests.S.o: core/builtin_guests.S $(B)/guests/selftest.bin
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -DGUEST_SELFTEST_BIN='"$(B)/guests/selftest.bin"' -c $< -o $@
+
+$(B)/granite.elf: $(HV_OBJS) linker/granite.ld Makefile
+	$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) $(HV_OBJS) $(LIBFDT_ARM64) -lgcc -o $@
+
+$(B)/granite.bin: $(B)/granite.elf tools/check-fpsimd
+	$(OBJCOPY) -O binary $< $@
+	@tools/check-fpsimd $< $(OBJDUMP)
+	@size=$$(stat -c %s $@); \
+	 if [ $$size -ge $(MAX_IMAGE_BYTES) ]; then \
+	   echo "size: $@ is $$size bytes, over the $(MAX_IMAGE_BYTES)-byte limit"; exit 1; \
+	 else echo "size: $@ is $$size bytes (limit $(MAX_IMAGE_BYTES))"; fi
+
+$(B)/guests/%.c.o: guests/%.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
+
+$(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
+
+$(B)/guests/selftest.elf: $(patsubst guests/%,$(B)/guests/%.o,$(SELFTEST_SRCS)) guests/lib/guest.ld Makefile
+	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
+
+$(B)/guests/%.bin: $(B)/guests/%.elf
+	$(OBJCOPY) -O binary $< $@
+
+# --- host unit tests (cmocka, ASan + UBSan) ---------------------------------
+UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
+             -fno-sanitize-recover=all -DHOST_TEST
+UT_LIBS   := -lcmocka
+UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
+              $(B)/tests/test_boot_dt
+
+$(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c arch/arm64/pgtable.c core/p2m.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_options: tests/unit/test_options.c core/options.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_boot_dt: tests/unit/test_boot_dt.c core/boot_dt.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+unit: $(UNIT_TESTS)
+	@tools/run-unit-tests $(UNIT_TESTS)
+
+scenarios: $(B)/granite.bin
+	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))
+
+test: $(B)/granite.bin $(UNIT_TESTS)
+	@tools/run-all-tests $(if $(JOBS),-j $(JOBS))
+
+run: $(B)/granite.bin
+	python3 tools/scenarios.py --live boot-and-hello
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,182 @@
+/*
+ * cpu.c — per-CPU EL2 state, entering a vCPU, switching the machine off.
+ *
+ * Each physical CPU has a struct pcpu, reached through TPIDR_EL2 (the one EL2
+ * register meant for software).  The exception entry code (vectors.S) uses it
+ * to find the running vCPU's registers and the CPU's stack top.
+ */
+#include <granite/arch.h>
+#include <granite/domain.h>
+#include <granite/console.h>
+#include <granite/memory_map.h>
+#include <granite/errno.h>
+#include "asm_offsets.h"
+#include "sysregs.h"
+
+struct pcpu {
+    struct guest_context *guest; /* PCPU_GUEST_REGS */
+    u64 stack_top;               /* PCPU_STACK_TOP */
+    unsigned id;
+};
+
+_Static_assert(__builtin_offsetof(struct pcpu, guest) == PCPU_GUEST_REGS, "asm offset");
+_Static_assert(__builtin_offsetof(struct pcpu, stack_top) == PCPU_STACK_TOP, "asm offset");
+_Static_assert(__builtin_offsetof(struct guest_context, x[30]) == REGS_X30, "asm offset");
+_Static_assert(__builtin_offsetof(struct guest_context, pc) == REGS_ELR, "asm offset");
+_Static_assert(__builtin_offsetof(struct guest_context, pstate) == REGS_SPSR, "asm offset");
+_Static_assert(__builtin_offsetof(struct vcpu, ctx) == 0, "guest context first in vcpu");
+_Static_assert(STACK_SIZE == GRANITE_STACK_SIZE, "one stack size");
+
+static struct pcpu pcpus[GRANITE_MAX_CPUS];
+extern char __stacks_start[];
+void guest_resume(void) __attribute__((noreturn));
+void semihosting_exit(int status);
+void psci_system_off(void);
+
+unsigned this_cpu(void) { return ((struct pcpu *)read_sysreg(tpidr_el2))->id; }
+
+u64 arch_boot_cpu_mpidr(void) { return read_sysreg(mpidr_el1) & MPIDR_AFF_MASK; }
+
+void arch_cpu_init(unsigned cpu, bool boot_cpu)
+{
+    struct pcpu *p = &pcpus[cpu];
+
+    p->id = cpu;
+    p->stack_top = (u64)(uintptr_t)__stacks_start + (cpu + 1) * STACK_SIZE;
+    write_sysreg(tpidr_el2, p);
+    /* EL1 may read the physical counter; the physical timer stays granite's. */
+    write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN);
+    write_sysreg(cntvoff_el2, 0);
+    /* Secondaries never need FP/SIMD at EL2; the boot CPU keeps it for libfdt
+     * until arch_boot_phase_end(). */
+    write_sysreg(cptr_el2, CPTR_EL2_RES1 | (boot_cpu ? 0 : CPTR_EL2_TFP));
+    write_sysreg(hcr_el2, HCR_RW); /* no stage 2 until a vCPU runs here */
+    isb();
+}
+
+void arch_boot_phase_end(void)
+{
+    write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_EL2_TFP);
+    isb();
+}
+
+noreturn_fn void arch_cpu_idle_forever(void)
+{
+    irq_save();
+    /* No guest runs here any more: stage 2 off, its VTTBR forgotten. */
+    write_sysreg(hcr_el2, HCR_RW);
+    write_sysreg(vttbr_el2, 0);
+    isb();
+    for (;;)
+        wfi();
+}
+
+static bool poweroff_semihosting;
+void arch_set_poweroff_semihosting(bool on) { poweroff_semihosting = on; }
+bool arch_poweroff_is_semihosting(void) { return poweroff_semihosting; }
+
+noreturn_fn void arch_poweroff(int status)
+{
+    printk("granite: powering off, exit status %d\n", status);
+    if (poweroff_semihosting)
+        semihosting_exit(status);
+    psci_system_off();
+    printk("granite: no way to power off; this CPU stops here\n");
+    arch_cpu_idle_forever();
+}
+
+/* Guests run with stage 2 on, interrupts and SErrors routed to EL2, SMC and
+ * implementation-defined registers trapped, and set/way cache operations
+ * (which cannot be virtualised safely) trapped. */
+#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_BSU_IS | HCR_FB | \
+                   HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
+
+void arch_vcpu_init(struct vcpu *v, u64 entry_ipa, u64 dtb_ipa)
+{
+    struct guest_context *c = &v->ctx;
+
+    for (unsigned i = 0; i < 31; i++)
+        c->x[i] = 0;
+    c->x[0] = dtb_ipa; /* the arm64 boot protocol, again, for the guest */
+    c->pc = entry_ipa;
+    c->pstate = SPSR_MODE_EL1h | SPSR_D | SPSR_A | SPSR_I | SPSR_F;
+    c->sctlr_el1 = SCTLR_EL1_RESET;
+    c->vmpidr = BIT(31) | v->id; /* RES1 bit 31, Aff0 = vCPU number */
+    c->hcr = HCR_GUEST;
+    c->vttbr = p2m_vttbr(&v->d->p2m);
+}
+
+noreturn_fn void arch_vcpu_run(struct vcpu *v)
+{
+    struct pcpu *p = (struct pcpu *)read_sysreg(tpidr_el2);
+    struct guest_context *c = &v->ctx;
+
+    p->guest = c;
+    v->pcpu = p->id;
+    write_sysreg(sctlr_el1, c->sctlr_el1);
+    write_sysreg(vmpidr_el2, c->vmpidr);
+    write_sysreg(vpidr_el2, read_sysreg(midr_el1));
+    write_sysreg(vttbr_el2, c->vttbr);
+    write_sysreg(hcr_el2, c->hcr);
+    isb();
+    guest_resume();
+}
+
+/* Translate a guest VA with the guest's stage 1 and stage 2 (AT S12E1R/W).
+ * The vCPU's EL1 registers are live on this CPU while it handles its trap. */
+static int gva_to_pa(u64 gva, bool write, u64 *out)
+{
+    u64 par, f = irq_save();
+
+    if (write)
+        __asm__ volatile("at s12e1w, %0" : : "r"(gva));
+    else
+        __asm__ volatile("at s12e1r, %0" : : "r"(gva));
+    isb();
+    par = read_sysreg(par_el1);
+    irq_restore(f);
+    if (par & PAR_F)
+        return -1;
+    *out = (par & PAR_PA) | (gva & ~PAGE_MASK);
+    return 0;
+}
+
+static int copy_guest(struct vcpu *v unused, u64 gva, u8 *buf, u64 len, bool to_guest)
+{
+    while (len) {
+        u64 pa_, n = MIN(len, PAGE_SIZE - (gva & ~PAGE_MASK));
+        u8 *p;
+        if (gva_to_pa(gva, to_guest, &pa_))
+            return -1;
+        /* The PA is the guest's own RAM (stage 2 says so), mapped at EL2 by
+         * the page allocator. */
+        p = pa_to_ptr(pa(pa_));
+        for (u64 i = 0; i < n; i++) {
+            if (to_guest)
+                p[i] = buf[i];
+            else
+                buf[i] = p[i];
+        }
+        gva += n;
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int copy_from_guest(struct vcpu *v, void *dst, u64 gva, u64 len)
+{
+    return copy_guest(v, gva, dst, len, false) ? -EFAULT : 0;
+}
+
+int copy_to_guest(struct vcpu *v, u64 gva, const void *src, u64 len)
+{
+    return copy_guest(v, gva, (u8 *)src, len, true) ? -EFAULT : 0;
+}
+
+void arch_selftest_el2_fault(void)
+{
+    /* An address granite never maps: a translation fault at EL2. */
+    volatile u64 *bad = (volatile u64 *)0xdead0000UL;
+    (void)*bad;
+}

@@ -1,0 +1,78 @@
+/*
+ * psci.c — calling the firmware's PSCI (Arm DEN 0022) from EL2: bring up
+ * secondary CPUs, switch the machine off.  The conduit is the one the DTB's
+ * /psci node names.  granite runs at EL2, so an HVC would trap to granite
+ * itself: only SMC (to EL3, or to QEMU's built-in PSCI) can reach firmware.
+ * A DTB that says "hvc" was written for a kernel running under a hypervisor;
+ * granite says so and does without secondary CPUs rather than call itself.
+ */
+#include <granite/arch.h>
+#include <granite/console.h>
+#include <granite/psci.h>
+
+static enum psci_conduit conduit = PSCI_CONDUIT_NONE;
+
+static s64 smc_call(u64 fn, u64 a1, u64 a2, u64 a3)
+{
+    register u64 x0 __asm__("x0") = fn;
+    register u64 x1 __asm__("x1") = a1;
+    register u64 x2 __asm__("x2") = a2;
+    register u64 x3 __asm__("x3") = a3;
+
+    __asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+    return (s64)x0;
+}
+
+static s64 psci_call(u64 fn, u64 a1, u64 a2, u64 a3)
+{
+    if (conduit != PSCI_CONDUIT_SMC)
+        return PSCI_RET_NOT_SUPPORTED;
+    return smc_call(fn, a1, a2, a3);
+}
+
+void psci_set_conduit(enum psci_conduit c)
+{
+    conduit = c;
+    if (c == PSCI_CONDUIT_HVC)
+        printk("psci: the DTB names the 'hvc' conduit, which from EL2 would call granite "
+               "itself; PSCI is unavailable (one CPU, no firmware power-off)\n");
+    else if (c == PSCI_CONDUIT_NONE)
+        printk("psci: no /psci node in the DTB: one CPU, no firmware power-off\n");
+}
+
+const char *psci_conduit_name(void)
+{
+    return conduit == PSCI_CONDUIT_SMC ? "smc" : conduit == PSCI_CONDUIT_HVC ? "hvc" : "none";
+}
+
+u32 psci_host_version(void) { return (u32)psci_call(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0); }
+
+static const char *psci_err(s64 r)
+{
+    switch (r) {
+    case PSCI_RET_NOT_SUPPORTED: return "NOT_SUPPORTED";
+    case PSCI_RET_INVALID_PARAMS: return "INVALID_PARAMETERS";
+    case PSCI_RET_DENIED: return "DENIED";
+    case PSCI_RET_ALREADY_ON: return "ALREADY_ON";
+    case PSCI_RET_ON_PENDING: return "ON_PENDING";
+    case PSCI_RET_INTERNAL_FAILURE: return "INTERNAL_FAILURE";
+    default: return "unknown error";
+    }
+}
+
+extern char secondary_entry[];
+
+int arch_cpu_start(unsigned cpu, u64 mpidr)
+{
+    s64 r = psci_call(PSCI_0_2_FN64_CPU_ON, mpidr, (u64)(uintptr_t)secondary_entry, cpu);
+    if (r != PSCI_RET_SUCCESS) {
+        printk("psci: CPU_ON cpu%u (mpidr 0x%lx) failed: %ld (%s)\n", cpu, mpidr, r, psci_err(r));
+        return (int)r;
+    }
+    return 0;
+}
+
+void psci_system_off(void)
+{
+    psci_call(PSCI_0_2_FN_SYSTEM_OFF, 0, 0, 0);
+}

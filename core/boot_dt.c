@@ -1,0 +1,251 @@
+/*
+ * boot_dt.c — what granite reads from the board's device tree at boot.
+ *
+ * The DTB is untrusted input (a board vendor's or a user's file): every
+ * property is length-checked, every failure says which node and property was
+ * wrong.  Only what granite needs is read:
+ *   /chosen/stdout-path   the console (a path or an alias, options after ':')
+ *   device_type="memory"  RAM banks (reg, in the root's #address/#size-cells)
+ *   /cpus/cpu@*           MPIDR of each CPU (reg)
+ *   /psci                 the PSCI conduit (method = "smc" | "hvc")
+ *   /chosen/bootargs      granite's options (core/options.c)
+ * Device addresses are taken as is from `reg`: granite does not translate through
+ * parent `ranges` (the devices it needs sit under the root node on the boards it
+ * supports), and says so if a console sits deeper.
+ *
+ * Boot-only (libfdt): see include/granite/boot.h.
+ */
+#include <libfdt.h>
+#include <granite/boot.h>
+#include <granite/errno.h>
+
+#define MAX_FDT_SIZE (2UL << 20) /* the arm64 boot protocol's limit */
+
+static __boot u64 read_cells(const fdt32_t *p, int cells)
+{
+    u64 v = 0;
+    for (int i = 0; i < cells; i++)
+        v = (v << 32) | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+static __boot int cells_of(const void *fdt, int parent, const char *name, int dflt)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, parent, name, &len);
+    if (!p || len != 4)
+        return dflt;
+    return (int)fdt32_to_cpu(*p);
+}
+
+static __boot bool node_enabled(const void *fdt, int node)
+{
+    int len;
+    const char *s = fdt_getprop(fdt, node, "status", &len);
+    return !s || (len >= 2 && (!strncmp(s, "okay", len) || !strncmp(s, "ok", len)));
+}
+
+__boot int dt_header(const void *fdt, u64 *size, const char **why)
+{
+    if (fdt_magic(fdt) != FDT_MAGIC) {
+        *why = "bad magic: this is not a flattened device tree";
+        return -EINVAL;
+    }
+    *size = fdt_totalsize(fdt);
+    if (*size < sizeof(struct fdt_header) || *size > MAX_FDT_SIZE) {
+        *why = "totalsize is below the header size or above 2 MiB";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+__boot int dt_check(const void *fdt, u64 max_size, const char **why)
+{
+    int err;
+
+    if (fdt_magic(fdt) != FDT_MAGIC) {
+        *why = "bad magic: this is not a flattened device tree";
+        return -EINVAL;
+    }
+    if (fdt_totalsize(fdt) > max_size || fdt_totalsize(fdt) > MAX_FDT_SIZE) {
+        *why = "totalsize larger than 2 MiB";
+        return -EINVAL;
+    }
+    err = fdt_check_header(fdt);
+    if (err) {
+        *why = fdt_strerror(err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* reg[0] of `node`, in its parent's cells. */
+static __boot int node_reg(const void *fdt, int node, u64 *addr, u64 *size, const char **why)
+{
+    int parent = fdt_parent_offset(fdt, node);
+    int ac = cells_of(fdt, parent, "#address-cells", 2);
+    int sc = cells_of(fdt, parent, "#size-cells", 1);
+    int len;
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+
+    if (ac < 1 || ac > 2 || sc < 0 || sc > 2) {
+        *why = "unsupported #address-cells/#size-cells";
+        return -EINVAL;
+    }
+    if (!reg || len < (ac + sc) * 4) {
+        *why = "missing or short 'reg'";
+        return -EINVAL;
+    }
+    *addr = read_cells(reg, ac);
+    *size = sc ? read_cells(reg + ac, sc) : 0;
+    return 0;
+}
+
+__boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    const char *path;
+    int len, node, plen;
+    u64 addr, size;
+
+    path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
+    if (!path || len < 2) {
+        *why = "/chosen/stdout-path is missing";
+        return -ENOENT;
+    }
+    for (plen = 0; plen < len && path[plen] && path[plen] != ':'; plen++)
+        ;
+    if (path[0] == '/') {
+        node = fdt_path_offset_namelen(fdt, path, plen);
+    } else {
+        const char *alias = fdt_get_alias_namelen(fdt, path, plen);
+        node = alias ? fdt_path_offset(fdt, alias) : -FDT_ERR_NOTFOUND;
+    }
+    if (node < 0) {
+        *why = "/chosen/stdout-path names no node";
+        return -ENOENT;
+    }
+    if (fdt_node_check_compatible(fdt, node, "arm,pl011")) {
+        *why = "the stdout-path node is not compatible with \"arm,pl011\"";
+        return -ENODEV;
+    }
+    if (fdt_parent_offset(fdt, node) != 0) {
+        *why = "the console is not a child of the root node (granite does not translate 'ranges')";
+        return -ENODEV;
+    }
+    if (node_reg(fdt, node, &addr, &size, why))
+        return -EINVAL;
+    *base = pa(addr);
+    *compat = "arm,pl011";
+    return 0;
+}
+
+static __boot int parse_memory(const void *fdt, struct boot_info *bi, const char **why)
+{
+    int ac = cells_of(fdt, 0, "#address-cells", 2), sc = cells_of(fdt, 0, "#size-cells", 1);
+    int node;
+
+    bi->nr_mem = 0;
+    fdt_for_each_subnode(node, fdt, 0) {
+        int len;
+        const char *type = fdt_getprop(fdt, node, "device_type", &len);
+        const fdt32_t *reg;
+        if (!type || len < 7 || strncmp(type, "memory", len) || !node_enabled(fdt, node))
+            continue;
+        reg = fdt_getprop(fdt, node, "reg", &len);
+        if (!reg || len % ((ac + sc) * 4)) {
+            *why = "a memory node has a missing or malformed 'reg'";
+            return -EINVAL;
+        }
+        for (int i = 0; i < len / ((ac + sc) * 4); i++) {
+            u64 start = read_cells(reg + i * (ac + sc), ac);
+            u64 size = read_cells(reg + i * (ac + sc) + ac, sc);
+            if (!size)
+                continue;
+            if (bi->nr_mem == MAX_MEM_BANKS) {
+                *why = "more than 8 memory banks";
+                return -E2BIG;
+            }
+            bi->mem[bi->nr_mem++] = (struct mem_range){ pa(start), size };
+        }
+    }
+    if (!bi->nr_mem) {
+        *why = "no /memory node (device_type = \"memory\") with a non-empty 'reg'";
+        return -ENOENT;
+    }
+    return 0;
+}
+
+static __boot int parse_cpus(const void *fdt, struct boot_info *bi, const char **why)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus"), node;
+    int ac;
+
+    if (cpus < 0) {
+        *why = "no /cpus node";
+        return -ENOENT;
+    }
+    ac = cells_of(fdt, cpus, "#address-cells", 2);
+    if (ac < 1 || ac > 2) {
+        *why = "/cpus: #address-cells must be 1 or 2";
+        return -EINVAL;
+    }
+    bi->nr_cpus = 0;
+    fdt_for_each_subnode(node, fdt, cpus) {
+        int len;
+        const char *type = fdt_getprop(fdt, node, "device_type", &len);
+        const fdt32_t *reg;
+        if (!type || strncmp(type, "cpu", len) || !node_enabled(fdt, node))
+            continue;
+        reg = fdt_getprop(fdt, node, "reg", &len);
+        if (!reg || len < ac * 4) {
+            *why = "a /cpus/cpu node has no 'reg'";
+            return -EINVAL;
+        }
+        if (bi->nr_cpus == MAX_CPUS_DT)
+            break; /* extra CPUs stay off: granite says how many it uses */
+        bi->cpu_mpidr[bi->nr_cpus++] = read_cells(reg, ac);
+    }
+    if (!bi->nr_cpus) {
+        *why = "/cpus has no cpu node";
+        return -ENOENT;
+    }
+    return 0;
+}
+
+static __boot void parse_psci(const void *fdt, struct boot_info *bi)
+{
+    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");
+    const char *m;
+    int len;
+
+    if (node < 0)
+        node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-1.0");
+    if (node < 0)
+        node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci");
+    bi->psci = PSCI_CONDUIT_NONE;
+    m = node >= 0 ? fdt_getprop(fdt, node, "method", &len) : NULL;
+    if (m && !strncmp(m, "smc", len))
+        bi->psci = PSCI_CONDUIT_SMC;
+    else if (m && !strncmp(m, "hvc", len))
+        bi->psci = PSCI_CONDUIT_HVC;
+}
+
+__boot int dt_parse(const void *fdt, struct boot_info *bi, const char **why)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen"), len;
+    int ret;
+
+    bi->fdt = fdt;
+    bi->fdt_size = fdt_totalsize(fdt);
+    ret = parse_memory(fdt, bi, why);
+    if (!ret)
+        ret = parse_cpus(fdt, bi, why);
+    if (ret)
+        return ret;
+    parse_psci(fdt, bi);
+    bi->bootargs = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", &len) : NULL;
+    if (bi->bootargs && (len < 1 || bi->bootargs[len - 1] != '\0'))
+        bi->bootargs = NULL; /* not NUL-terminated: ignore rather than overrun */
+    return 0;
+}

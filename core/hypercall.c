@@ -1,0 +1,139 @@
+/*
+ * hypercall.c — Xen hypercalls from guests: validated, answered, logged.
+ *
+ * Every argument is guest-controlled.  Buffers are guest virtual addresses,
+ * read with copy_from_guest() through the guest's own translation, so a guest
+ * can only ever name its own memory; a bad pointer gets -EFAULT.  An unknown
+ * hypercall or sub-command gets -ENOSYS and a log line, as on Xen.
+ */
+#include <granite/hypercall.h>
+#include <granite/arch.h>
+#include <granite/domain.h>
+#include <granite/console.h>
+#include <granite/errno.h>
+#include <public/xen.h>
+#include <public/version.h>
+#include <public/sched.h>
+
+/* A guest's console: bytes accumulate until '\n', then the line is printed with
+ * the domain's prefix, as Xen prints "(d1) ...". */
+static void guest_console_put(struct domain *d, const char *s, u64 n)
+{
+    char prefix[24];
+
+    snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
+    for (u64 i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '\n' || d->console_len == sizeof(d->console_buf)) {
+            console_write_line(prefix, d->console_buf, d->console_len);
+            d->console_len = 0;
+            if (ch == '\n')
+                continue;
+        }
+        if (ch == '\r')
+            continue;
+        /* Unprintable bytes would garble the log: show them as '?'. */
+        d->console_buf[d->console_len++] = (ch >= 0x20 && ch < 0x7f) || ch == '\t' ? ch : '?';
+    }
+}
+
+static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
+{
+    char chunk[128];
+
+    switch (cmd) {
+    case CONSOLEIO_write:
+        if (count > CONSOLEIO_MAX_WRITE) {
+            printk("hypercall: d%u: console_io write of %lu bytes (max %d): -EINVAL\n",
+                   v->d->id, count, CONSOLEIO_MAX_WRITE);
+            return -EINVAL;
+        }
+        for (u64 done = 0; done < count;) {
+            u64 n = MIN(count - done, sizeof(chunk));
+            if (copy_from_guest(v, chunk, buf + done, n)) {
+                printk("hypercall: d%u: console_io write: buffer 0x%lx+%lu unreadable: "
+                       "-EFAULT\n", v->d->id, buf, count);
+                return -EFAULT;
+            }
+            guest_console_put(v->d, chunk, n);
+            done += n;
+        }
+        return 0;
+    case CONSOLEIO_read:
+        return 0; /* no console input is routed to guests yet */
+    default:
+        printk("hypercall: d%u: console_io command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        return -ENOSYS;
+    }
+}
+
+static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
+{
+    switch (cmd) {
+    case XENVER_version:
+        return (GRANITE_XEN_ABI_MAJOR << 16) | GRANITE_XEN_ABI_MINOR;
+    case XENVER_extraversion: {
+        xen_extraversion_t s = GRANITE_EXTRAVERSION;
+        return copy_to_guest(v, arg, s, sizeof(s));
+    }
+    case XENVER_get_features: {
+        struct xen_feature_info fi;
+        if (copy_from_guest(v, &fi, arg, sizeof(fi)))
+            return -EFAULT;
+        fi.submap = 0; /* no optional features yet */
+        return copy_to_guest(v, arg, &fi, sizeof(fi));
+    }
+    default:
+        printk("hypercall: d%u: xen_version command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        return -ENOSYS;
+    }
+}
+
+static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
+{
+    struct sched_shutdown sd;
+
+    switch (cmd) {
+    case SCHEDOP_yield:
+        return 0; /* one vCPU per CPU: nothing else to run */
+    case SCHEDOP_shutdown:
+        if (copy_from_guest(v, &sd, arg, sizeof(sd)))
+            return -EFAULT;
+        switch (sd.reason) {
+        case SHUTDOWN_poweroff:
+            domain_end(v->d, true, "shut down (SCHEDOP_shutdown poweroff)");
+            return 0;
+        case SHUTDOWN_reboot:
+            domain_end(v->d, true, "shut down (SCHEDOP_shutdown reboot; not restarted)");
+            return 0;
+        case SHUTDOWN_crash:
+            domain_end(v->d, false, "crashed (SCHEDOP_shutdown crash)");
+            return 0;
+        case SHUTDOWN_watchdog:
+            domain_end(v->d, false, "watchdog (SCHEDOP_shutdown watchdog)");
+            return 0;
+        default:
+            printk("hypercall: d%u: SCHEDOP_shutdown reason %u unknown: -EINVAL\n", v->d->id,
+                   sd.reason);
+            return -EINVAL;
+        }
+    default:
+        printk("hypercall: d%u: sched_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        return -ENOSYS;
+    }
+}
+
+long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
+{
+    switch (nr) {
+    case __HYPERVISOR_console_io:
+        return console_io(v, args[0], args[1], args[2]);
+    case __HYPERVISOR_xen_version:
+        return xen_version(v, args[0], args[1]);
+    case __HYPERVISOR_sched_op:
+        return sched_op(v, args[0], args[1]);
+    default:
+        printk("hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,270 @@
+/*
+ * main.c — granite's boot sequence, after boot.S has relocated the image.
+ *
+ * Boot CPU:
+ *   1. turn on the EL2 MMU (the DTB cannot be parsed safely with it off);
+ *   2. map and check the DTB; find the console (or fall back to the build's
+ *      early UART, saying so);
+ *   3. read RAM, CPUs, PSCI and options from the DTB; start the page allocator;
+ *   4. set up stage 2; build the domains;
+ *   5. bring up the secondary CPUs with PSCI CPU_ON, give each a vCPU;
+ *   6. trap FP/SIMD at EL2 (the boot phase is over) and run its own vCPU.
+ * Any failure before a guest runs prints why and stops; nothing hangs silently.
+ */
+#include <granite/arch.h>
+#include <granite/boot.h>
+#include <granite/console.h>
+#include <granite/domain_build.h>
+#include <granite/drivers.h>
+#include <granite/memory_map.h>
+#include <granite/mm.h>
+#include <granite/options.h>
+#include <granite/page_alloc.h>
+
+#ifndef EARLY_UART_PA
+#define EARLY_UART_PA 0x09000000UL /* QEMU virt's PL011; `make EARLY_UART=...` for a board */
+#endif
+#define DEFAULT_GUEST_MEM (16UL << 20)
+#define MAX_GUESTS 4
+#define SECONDARY_TIMEOUT_MS 1000
+
+extern u64 boot_bad_relocs;
+static struct boot_info bi;
+static unsigned nr_cpus_online = 1;
+static volatile bool cpu_online[GRANITE_MAX_CPUS];
+static struct vcpu *volatile cpu_vcpu[GRANITE_MAX_CPUS];
+static bool options_read;
+
+static u64 counter_ms(void)
+{
+    u64 cnt, frq;
+    __asm__ volatile("mrs %0, cntpct_el0" : "=r"(cnt));
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    return frq ? cnt / (frq / 1000) : 0;
+}
+
+noreturn_fn void boot_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    printk("granite: boot failed: ");
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+    printk("\ngranite: stopped\n");
+    if (options_read && arch_poweroff_is_semihosting())
+        arch_poweroff(3);
+    arch_cpu_idle_forever();
+}
+
+noreturn_fn void panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    printk("\n*** granite panic on cpu%u: ", this_cpu());
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+    printk(" ***\n");
+    if (arch_poweroff_is_semihosting())
+        arch_poweroff(2);
+    arch_cpu_idle_forever();
+}
+
+static __boot void early_console(const char *why)
+{
+    void *uart = ioremap(pa(EARLY_UART_PA), PAGE_SIZE);
+    if (uart)
+        pl011_console_init(uart);
+    printk("console: %s; using the build's early UART (PL011 at 0x%lx)\n", why, EARLY_UART_PA);
+}
+
+/* Map the DTB the boot loader handed over and check it. */
+static __boot const void *map_dtb(u64 dtb_pa)
+{
+    const void *fdt = pa_to_ptr(pa(dtb_pa));
+    const char *why = NULL;
+    u64 size;
+
+    if (!dtb_pa || !IS_ALIGNED(dtb_pa, 8)) {
+        early_console("no device tree");
+        boot_fail("no device tree: x0 = 0x%lx at entry (the boot protocol passes the DTB's "
+                  "address in x0, 8-byte aligned)", dtb_pa);
+    }
+    if (hyp_map(pa(dtb_pa), DT_HEADER_SIZE, HYP_MAP_RO) || dt_header(fdt, &size, &why) ||
+        hyp_map(pa(dtb_pa), size, HYP_MAP_RO) || dt_check(fdt, size, &why)) {
+        early_console("no usable device tree");
+        boot_fail("the device tree at 0x%lx is invalid: %s", dtb_pa, why ? why : "unmappable");
+    }
+    return fdt;
+}
+
+static __boot void setup_console(const void *fdt)
+{
+    pa_t base;
+    const char *compat, *why;
+    void *regs;
+
+    if (dt_find_console(fdt, &base, &compat, &why)) {
+        early_console(why);
+        return;
+    }
+    regs = ioremap(base, PAGE_SIZE);
+    if (!regs) {
+        early_console("cannot map the console's registers");
+        return;
+    }
+    pl011_console_init(regs);
+    printk("console: %s at 0x%lx (from /chosen/stdout-path)\n", compat, pa_addr(base));
+}
+
+static __boot void read_options(void)
+{
+    static const char *const poweroff_modes[] = { "psci", "semihosting", NULL };
+    int mode;
+
+    printk("options: \"%s\"\n", bi.bootargs ? bi.bootargs : "");
+    if (options_parse(bi.bootargs))
+        boot_fail("bad options (see above)");
+    mode = opt_choice("poweroff", poweroff_modes, 0);
+    if (mode < 0)
+        boot_fail("bad option 'poweroff'");
+    arch_set_poweroff_semihosting(mode == 1);
+    options_read = true;
+}
+
+static __boot void start_allocator(u64 dtb_pa)
+{
+    struct mem_range reserved[] = {
+        { ptr_to_pa(__image_start), (u64)(__image_end - __image_start) },
+        { pa(dtb_pa), bi.fdt_size },
+    };
+    if (page_alloc_init(bi.mem, bi.nr_mem, reserved, ARRAY_SIZE(reserved)))
+        boot_fail("cannot set up the page allocator");
+}
+
+/* The boot CPU is granite's cpu0; the others keep their DTB order. */
+static __boot void order_cpus(void)
+{
+    u64 me = arch_boot_cpu_mpidr();
+
+    for (unsigned i = 0; i < bi.nr_cpus; i++) {
+        if (bi.cpu_mpidr[i] == me) {
+            bi.cpu_mpidr[i] = bi.cpu_mpidr[0];
+            bi.cpu_mpidr[0] = me;
+            return;
+        }
+    }
+    boot_fail("the boot CPU (MPIDR 0x%lx) is not in /cpus", me);
+}
+
+static __boot void start_secondaries(unsigned wanted)
+{
+    mmu_publish_for_secondaries();
+    for (unsigned cpu = 1; cpu < wanted && cpu < bi.nr_cpus && cpu < GRANITE_MAX_CPUS; cpu++) {
+        u64 deadline;
+        if (arch_cpu_start(cpu, bi.cpu_mpidr[cpu]))
+            continue;
+        deadline = counter_ms() + SECONDARY_TIMEOUT_MS;
+        while (!cpu_online[cpu] && counter_ms() < deadline)
+            ;
+        if (!cpu_online[cpu]) {
+            printk("smp: cpu%u (mpidr 0x%lx) did not come up within %d ms\n", cpu,
+                   bi.cpu_mpidr[cpu], SECONDARY_TIMEOUT_MS);
+            continue;
+        }
+        nr_cpus_online++;
+    }
+}
+
+static __boot unsigned build_domains(void)
+{
+    const struct guest_image *img = builtin_guest("selftest");
+    int err = 0;
+    u64 mem = opt_size("guest_mem", DEFAULT_GUEST_MEM, &err);
+    unsigned n = 0;
+
+    if (err)
+        boot_fail("bad option 'guest_mem'");
+    for (unsigned id = 1; id <= MAX_GUESTS; id++) {
+        static const char *const keys[] = { "", "guest1", "guest2", "guest3", "guest4" };
+        const char *args = opt_str(keys[id]);
+        if (!args && id == 1)
+            args = "test=hello"; /* the default run: one guest says hello */
+        if (!args)
+            continue;
+        if (id > nr_cpus_online)
+            boot_fail("guest%u needs a CPU of its own, and only %u CPU(s) are up", id,
+                      nr_cpus_online);
+        if (!domain_build(id, img, mem, args))
+            boot_fail("could not build d%u", id);
+        n++;
+    }
+    return n;
+}
+
+static __boot unsigned guests_requested(void)
+{
+    unsigned n = 1;
+    if (opt_str("guest2"))
+        n = 2;
+    if (opt_str("guest3"))
+        n = 3;
+    if (opt_str("guest4"))
+        n = 4;
+    return n;
+}
+
+__boot noreturn_fn void boot_primary(u64 dtb_pa)
+{
+    const char *why = NULL;
+    unsigned nr_domains;
+
+    arch_cpu_init(0, true);
+    mmu_boot();
+    bi.fdt = map_dtb(dtb_pa);
+    setup_console(bi.fdt);
+    printk("granite: hypervisor at EL2, image at 0x%lx (%lu KiB in memory), DTB at 0x%lx\n",
+           pa_addr(ptr_to_pa(__image_start)), (u64)(__image_end - __image_start) >> 10, dtb_pa);
+    if (boot_bad_relocs)
+        boot_fail("%lu relocation(s) of an unknown type in the image", boot_bad_relocs);
+    if (dt_parse(bi.fdt, &bi, &why))
+        boot_fail("device tree: %s", why);
+    read_options();
+    order_cpus();
+    start_allocator(dtb_pa);
+    psci_set_conduit(bi.psci);
+    printk("smp: %u CPU(s) in the DTB, PSCI conduit %s\n", bi.nr_cpus, psci_conduit_name());
+    if (arch_stage2_init())
+        boot_fail("this CPU's stage 2 cannot host granite's guests");
+    start_secondaries(guests_requested());
+    nr_domains = build_domains();
+
+    if (opt_str("selftest"))
+        arch_selftest_el2_fault(); /* reported by traps.c; this CPU stops */
+
+    arch_boot_phase_end();
+    printk("granite: boot done, starting %u domain(s)\n", nr_domains);
+    domains_started(nr_domains);
+    for (unsigned id = 2; id <= nr_domains; id++)
+        cpu_vcpu[id - 1] = &domain_by_id(id)->vcpu0;
+    __asm__ volatile("dsb ish; sev" ::: "memory");
+    domain_by_id(1)->state = DOM_RUNNING;
+    arch_vcpu_run(&domain_by_id(1)->vcpu0);
+}
+
+void arch_stage2_cpu_init(void);
+
+noreturn_fn void secondary_main(unsigned cpu)
+{
+    struct vcpu *v;
+
+    arch_cpu_init(cpu, false);
+    arch_stage2_cpu_init();
+    printk("smp: cpu%u up (mpidr 0x%lx)\n", cpu, arch_boot_cpu_mpidr());
+    cpu_online[cpu] = true;
+    while (!(v = cpu_vcpu[cpu]))
+        __asm__ volatile("wfe");
+    v->d->state = DOM_RUNNING;
+    arch_vcpu_run(v);
+}

@@ -1,0 +1,150 @@
+/*
+ * options.c — boot options.  granite reads them from /chosen/bootargs (QEMU's
+ * -append, U-Boot's bootargs).  Syntax: space-separated key=value pairs; a value
+ * with spaces is double-quoted.  Every key granite knows is listed below with
+ * what it does; anything else is reported, not silently ignored.
+ */
+#include <granite/options.h>
+#include <granite/console.h>
+#include <granite/errno.h>
+
+int strcmp(const char *a, const char *b);
+unsigned long strtoul(const char *s, char **end, int base);
+
+struct known_option {
+    const char *key;
+    const char *help;
+};
+
+static const struct known_option known[] = {
+    { "poweroff", "psci | semihosting: how the machine is switched off at the end of the run" },
+    { "guest1", "arguments of domain 1, running the built-in selftest guest" },
+    { "guest2", "arguments of domain 2" },
+    { "guest3", "arguments of domain 3" },
+    { "guest4", "arguments of domain 4" },
+    { "guest_mem", "RAM of each built-in guest, e.g. 16M (default 16M)" },
+    { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report)" },
+};
+
+#define MAX_OPTS 24
+#define OPT_BUF 1024
+
+static struct { const char *key, *val; } opts[MAX_OPTS];
+static unsigned nr_opts;
+static char buf[OPT_BUF];
+
+static const struct known_option *find_known(const char *key)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(known); i++)
+        if (!strcmp(known[i].key, key))
+            return &known[i];
+    return NULL;
+}
+
+/* Copy one token into buf at *pos; returns its start or NULL if buf is full. */
+static char *take(const char **s, size_t *pos, bool stop_at_eq)
+{
+    char *start = &buf[*pos];
+    bool quoted = false;
+
+    while (**s && (quoted || (**s != ' ' && !(stop_at_eq && **s == '=')))) {
+        if (**s == '"') {
+            quoted = !quoted;
+            (*s)++;
+            continue;
+        }
+        if (*pos + 1 >= OPT_BUF)
+            return NULL;
+        buf[(*pos)++] = *(*s)++;
+    }
+    if (*pos + 1 >= OPT_BUF)
+        return NULL;
+    buf[(*pos)++] = '\0';
+    return start;
+}
+
+int options_parse(const char *s)
+{
+    size_t pos = 0;
+    int errors = 0;
+
+    nr_opts = 0;
+    while (s && *s) {
+        char *key, *val = "";
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        key = take(&s, &pos, true);
+        if (key && *s == '=') {
+            s++;
+            val = take(&s, &pos, false);
+        }
+        if (!key || !val) {
+            printk("options: command line longer than %d bytes; the rest is ignored\n", OPT_BUF);
+            return errors + 1;
+        }
+        if (!find_known(key)) {
+            printk("options: unknown option '%s' (ignored)\n", key);
+            errors++;
+            continue;
+        }
+        if (nr_opts == MAX_OPTS) {
+            printk("options: more than %d options; '%s' ignored\n", MAX_OPTS, key);
+            errors++;
+            continue;
+        }
+        opts[nr_opts].key = key;
+        opts[nr_opts].val = val;
+        nr_opts++;
+    }
+    return errors;
+}
+
+const char *opt_str(const char *key)
+{
+    const char *v = NULL;
+    for (unsigned i = 0; i < nr_opts; i++) /* the last one given wins */
+        if (!strcmp(opts[i].key, key))
+            v = opts[i].val;
+    return v;
+}
+
+u64 opt_size(const char *key, u64 dflt, int *err)
+{
+    const char *v = opt_str(key);
+    char *end;
+    u64 n;
+
+    if (!v)
+        return dflt;
+    n = strtoul(v, &end, 0);
+    switch (*end) {
+    case 'G': case 'g': n <<= 10; /* fall through */
+    case 'M': case 'm': n <<= 10; /* fall through */
+    case 'K': case 'k': n <<= 10; end++; break;
+    default: break;
+    }
+    if (*end || end == v) {
+        printk("options: %s=%s is not a size (examples: 16M, 0x1000000)\n", key, v);
+        *err = -EINVAL;
+        return dflt;
+    }
+    return n;
+}
+
+int opt_choice(const char *key, const char *const *choices, int dflt)
+{
+    const char *v = opt_str(key);
+
+    if (!v)
+        return dflt;
+    for (int i = 0; choices[i]; i++)
+        if (!strcmp(choices[i], v))
+            return i;
+    printk("options: %s=%s is not one of:", key, v);
+    for (int i = 0; choices[i]; i++)
+        printk(" %s", choices[i]);
+    printk("\n");
+    return -1;
+}

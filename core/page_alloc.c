@@ -1,0 +1,203 @@
+/*
+ * page_alloc.c — host RAM, one bit per 4 KiB frame.
+ *
+ * Each RAM bank from the DTB is a region with its own bitmap (1 = in use),
+ * stored in the highest free pages of that bank.  Allocation searches for a
+ * naturally aligned run of 2^order free frames: O(frames), simple, and the
+ * callers (stage-2 tables, guest RAM at domain build) are not hot paths.
+ *
+ * Freed pages are scrubbed, so nothing a domain wrote survives into the next
+ * owner; allocated pages are zeroed, so no owner sees stale data either.
+ * The free count is what leak checks compare against a baseline.
+ */
+#include <granite/page_alloc.h>
+#include <granite/memory_map.h>
+#include <granite/mm.h>
+#include <granite/console.h>
+#include <granite/spinlock.h>
+#include <granite/errno.h>
+
+void *memset(void *dst, int c, size_t n);
+
+struct region {
+    u64 base_pfn, nr_frames;
+    u64 *bitmap;
+};
+
+static struct region regions[PAGE_ALLOC_MAX_REGIONS];
+static unsigned nr_regions;
+static u64 free_frames, total_frames;
+static spinlock_t alloc_lock = SPINLOCK_INIT;
+
+static bool bit_test(const u64 *bm, u64 i) { return bm[i / 64] & (1UL << (i % 64)); }
+static void bit_set(u64 *bm, u64 i) { bm[i / 64] |= 1UL << (i % 64); }
+static void bit_clear(u64 *bm, u64 i) { bm[i / 64] &= ~(1UL << (i % 64)); }
+
+static bool overlaps(u64 a, u64 alen, u64 b, u64 blen) { return a < b + blen && b < a + alen; }
+
+static bool range_reserved(u64 start, u64 len, const struct mem_range *res, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (overlaps(start, len, pa_addr(res[i].start), res[i].size))
+            return true;
+    return false;
+}
+
+/* Highest page-aligned spot of `len` bytes in the bank clear of reserved ranges. */
+static u64 place_bitmap(u64 start, u64 end, u64 len, const struct mem_range *res, unsigned n)
+{
+    for (u64 at = ALIGN_DOWN(end - len, PAGE_SIZE); at >= start && at + len <= end;
+         at -= PAGE_SIZE) {
+        if (!range_reserved(at, len, res, n))
+            return at;
+        if (at < start + PAGE_SIZE)
+            break;
+    }
+    return 0;
+}
+
+/* Map the bank for granite's own access, leaving reserved ranges as they are
+ * (granite's image keeps its per-section permissions, the DTB stays read-only). */
+static int map_unreserved(u64 start, u64 end, const struct mem_range *res, unsigned n)
+{
+    u64 cur = start;
+
+    while (cur < end) {
+        u64 hole = end, hole_end = end;
+        for (unsigned i = 0; i < n; i++) {
+            u64 rs = ALIGN_DOWN(pa_addr(res[i].start), PAGE_SIZE);
+            u64 re = ALIGN_UP(pa_addr(res[i].start) + res[i].size, PAGE_SIZE);
+            if (re <= cur || rs >= end)
+                continue;
+            if (MAX(rs, cur) < hole) {
+                hole = MAX(rs, cur);
+                hole_end = MIN(re, end);
+            }
+        }
+        if (hole > cur && hyp_map(pa(cur), hole - cur, HYP_MAP_RW))
+            return -ENOMEM;
+        cur = hole_end;
+    }
+    return 0;
+}
+
+static void mark_used(struct region *r, u64 start, u64 len)
+{
+    u64 first = start >> PAGE_SHIFT, last = (start + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+    for (u64 pfn = MAX(first, r->base_pfn); pfn < MIN(last, r->base_pfn + r->nr_frames); pfn++) {
+        if (!bit_test(r->bitmap, pfn - r->base_pfn)) {
+            bit_set(r->bitmap, pfn - r->base_pfn);
+            free_frames--;
+        }
+    }
+}
+
+static int add_region(const struct mem_range *bank, const struct mem_range *res, unsigned nres)
+{
+    u64 start = ALIGN_UP(pa_addr(bank->start), PAGE_SIZE);
+    u64 end = ALIGN_DOWN(pa_addr(bank->start) + bank->size, PAGE_SIZE);
+    struct region *r;
+    u64 nframes, bm_bytes, bm_at;
+
+    if (end <= start)
+        return 0;
+    if (nr_regions == PAGE_ALLOC_MAX_REGIONS) {
+        printk("mm: more than %d RAM banks; ignoring 0x%lx-0x%lx\n", PAGE_ALLOC_MAX_REGIONS,
+               start, end);
+        return 0;
+    }
+    nframes = (end - start) >> PAGE_SHIFT;
+    bm_bytes = ALIGN_UP(ALIGN_UP(nframes, 64) / 8, PAGE_SIZE);
+    bm_at = place_bitmap(start, end, bm_bytes, res, nres);
+    if (!bm_at) {
+        printk("mm: no room for the bitmap of bank 0x%lx-0x%lx\n", start, end);
+        return -ENOMEM;
+    }
+    if (map_unreserved(start, end, res, nres))
+        return -ENOMEM;
+    r = &regions[nr_regions++];
+    r->base_pfn = start >> PAGE_SHIFT;
+    r->nr_frames = nframes;
+    r->bitmap = pa_to_ptr(pa(bm_at));
+    memset(r->bitmap, 0, bm_bytes);
+    free_frames += nframes;
+    total_frames += nframes;
+    mark_used(r, bm_at, bm_bytes);
+    for (unsigned i = 0; i < nres; i++)
+        mark_used(r, pa_addr(res[i].start), res[i].size);
+    return 0;
+}
+
+int page_alloc_init(const struct mem_range *ram, unsigned nr_ram,
+                    const struct mem_range *reserved, unsigned nr_reserved)
+{
+    for (unsigned i = 0; i < nr_ram; i++) {
+        int ret = add_region(&ram[i], reserved, nr_reserved);
+        if (ret)
+            return ret;
+    }
+    printk("mm: %lu MiB of RAM in %u bank(s), %lu MiB free for domains and tables\n",
+           (total_frames << PAGE_SHIFT) >> 20, nr_regions, (free_frames << PAGE_SHIFT) >> 20);
+    return 0;
+}
+
+static bool run_free(const struct region *r, u64 i, u64 n)
+{
+    for (u64 j = 0; j < n; j++)
+        if (bit_test(r->bitmap, i + j))
+            return false;
+    return true;
+}
+
+void *alloc_pages(unsigned order)
+{
+    u64 n = 1UL << order;
+    u64 f = spin_lock_irqsave(&alloc_lock);
+
+    for (unsigned ri = 0; ri < nr_regions; ri++) {
+        struct region *r = &regions[ri];
+        /* Index of the first naturally aligned frame in this region. */
+        u64 i = ALIGN_UP(r->base_pfn, n) - r->base_pfn;
+        for (; i + n <= r->nr_frames; i += n) {
+            if (!run_free(r, i, n))
+                continue;
+            for (u64 j = 0; j < n; j++)
+                bit_set(r->bitmap, i + j);
+            free_frames -= n;
+            spin_unlock_irqrestore(&alloc_lock, f);
+            void *p = pa_to_ptr(pa((r->base_pfn + i) << PAGE_SHIFT));
+            memset(p, 0, n << PAGE_SHIFT);
+            return p;
+        }
+    }
+    spin_unlock_irqrestore(&alloc_lock, f);
+    return NULL;
+}
+
+void free_pages(void *p, unsigned order)
+{
+    u64 pfn = pa_addr(ptr_to_pa(p)) >> PAGE_SHIFT, n = 1UL << order;
+    u64 f;
+
+    memset(p, 0, n << PAGE_SHIFT);
+    f = spin_lock_irqsave(&alloc_lock);
+    for (unsigned ri = 0; ri < nr_regions; ri++) {
+        struct region *r = &regions[ri];
+        if (pfn < r->base_pfn || pfn + n > r->base_pfn + r->nr_frames)
+            continue;
+        for (u64 j = 0; j < n; j++) {
+            if (!bit_test(r->bitmap, pfn - r->base_pfn + j))
+                panic("mm: double free of frame 0x%lx", (pfn + j) << PAGE_SHIFT);
+            bit_clear(r->bitmap, pfn - r->base_pfn + j);
+        }
+        free_frames += n;
+        spin_unlock_irqrestore(&alloc_lock, f);
+        return;
+    }
+    spin_unlock_irqrestore(&alloc_lock, f);
+    panic("mm: free of 0x%lx, which the allocator never gave out", pfn << PAGE_SHIFT);
+}
+
+u64 page_alloc_free_pages(void) { return free_frames; }
+u64 page_alloc_total_pages(void) { return total_frames; }

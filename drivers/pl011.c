@@ -1,0 +1,39 @@
+/*
+ * pl011.c — Arm PrimeCell UART (PL011) transmit, polled.
+ *
+ * PL011 TRM (DDI 0183): UARTDR at 0x000 is the data register; UARTFR at 0x018
+ * holds the flags, TXFF (bit 5) set while the transmit FIFO is full.  granite
+ * only writes; the firmware (or QEMU) has already set the baud rate, and
+ * granite leaves the line settings alone.
+ */
+#include <granite/drivers.h>
+#include <granite/console.h>
+
+#define UARTDR 0x000
+#define UARTFR 0x018
+#define UARTFR_TXFF (1U << 5)
+#define UARTFR_BUSY (1U << 3)
+
+struct pl011 {
+    volatile u8 *base;
+    struct console_driver drv;
+};
+
+static struct pl011 uart;
+
+static u32 rd(u32 off) { return *(volatile u32 *)(uart.base + off); }
+static void wr(u32 off, u32 v) { *(volatile u32 *)(uart.base + off) = v; }
+
+static void pl011_putc(void *ctx unused, char c)
+{
+    while (rd(UARTFR) & UARTFR_TXFF)
+        ;
+    wr(UARTDR, (u8)c);
+}
+
+void pl011_console_init(void *base)
+{
+    uart.base = base;
+    uart.drv = (struct console_driver){ .name = "pl011", .putc = pl011_putc, .ctx = &uart };
+    console_register(&uart.drv);
+}

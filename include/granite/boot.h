@@ -1,0 +1,49 @@
+/*
+ * boot.h — things that exist only while granite boots.
+ *
+ * Code marked __boot lands in .text.boot with libfdt.  It may run with FP/SIMD
+ * enabled at EL2 (Debian's libfdt.a is auto-vectorised); once the first guest
+ * is about to start, boot_phase_end() traps FP/SIMD at EL2 for good, so calling
+ * any of it later faults loudly.  tools/check-fpsimd proves at build time that
+ * no FP/SIMD instruction exists outside .text.boot.
+ */
+#ifndef GRANITE_BOOT_H
+#define GRANITE_BOOT_H
+
+#include <granite/types.h>
+#include <granite/page_alloc.h>
+
+#define __boot __attribute__((section(".text.boot")))
+
+#define MAX_CPUS_DT 8
+#define MAX_MEM_BANKS 8
+
+enum psci_conduit { PSCI_CONDUIT_NONE, PSCI_CONDUIT_SMC, PSCI_CONDUIT_HVC };
+
+/* What granite learned from the board's DTB. */
+struct boot_info {
+    const void *fdt;
+    u64 fdt_size;
+    struct mem_range mem[MAX_MEM_BANKS];
+    unsigned nr_mem;
+    u64 cpu_mpidr[MAX_CPUS_DT];
+    unsigned nr_cpus;
+    enum psci_conduit psci;
+    const char *bootargs;
+    pa_t console_pa;
+    const char *console_compat;
+};
+
+/* core/boot_dt.c */
+#define DT_HEADER_SIZE 40
+/* Magic and size from the header alone (only its 40 bytes need be mapped). */
+int dt_header(const void *fdt, u64 *size, const char **why);
+/* The whole blob, once mapped: libfdt's structural checks. */
+int dt_check(const void *fdt, u64 max_size, const char **why);
+int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why);
+int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
+
+/* A boot-time failure: say why on whatever console exists, then stop. */
+noreturn_fn void boot_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

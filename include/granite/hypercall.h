@@ -1,0 +1,21 @@
+/*
+ * hypercall.h — the Xen-ABI hypercall dispatcher (core/hypercall.c).
+ */
+#ifndef GRANITE_HYPERCALL_H
+#define GRANITE_HYPERCALL_H
+
+#include <granite/types.h>
+
+struct vcpu;
+
+/* The ABI version granite reports through XENVER_version: the Xen release
+ * whose public interface it follows. */
+#define GRANITE_XEN_ABI_MAJOR 4
+#define GRANITE_XEN_ABI_MINOR 19
+#define GRANITE_EXTRAVERSION "-granite"
+/* Largest console_io write served in one call. */
+#define CONSOLEIO_MAX_WRITE 16384
+
+long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5]);
+
+#endif

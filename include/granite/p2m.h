@@ -1,0 +1,62 @@
+/*
+ * p2m.h — a domain's physical-to-machine map: its stage-2 translation.
+ *
+ * Every guest memory access goes IPA -> PA through this table.  Each entry has
+ * a type (stored in the descriptor's software bits) that says what the page is:
+ * RAM, device MMIO, a grant mapping, an IOMMU-only mapping.  The types are
+ * Xen's (xen/arch/arm/include/asm/p2m.h), so the grant and IOMMU code can ask
+ * "what is this page?" of the table itself.
+ */
+#ifndef GRANITE_P2M_H
+#define GRANITE_P2M_H
+
+#include <granite/pgtable.h>
+#include <granite/spinlock.h>
+
+typedef enum {
+    p2m_invalid = 0,
+    p2m_ram_rw,           /* guest RAM, read/write/execute */
+    p2m_ram_ro,           /* guest RAM, read-only */
+    p2m_mmio_direct_dev,  /* device MMIO passed through, Device-nGnRE */
+    p2m_mmio_direct_nc,   /* device memory, Normal non-cacheable */
+    p2m_grant_map_rw,     /* a foreign page mapped by grant, never executable */
+    p2m_grant_map_ro,
+    p2m_iommu_map_rw,     /* a 1:1 entry added for device DMA only */
+    p2m_iommu_map_ro,
+    p2m_max_type          /* at most 16: the type lives in 4 descriptor bits */
+} p2m_type_t;
+
+struct domain;
+
+struct p2m {
+    struct pgtable pt;
+    struct domain *d;
+    u16 vmid;
+    spinlock_t lock;
+    u64 nr_mapped_pages;  /* statistics: pages currently mapped */
+};
+
+const char *p2m_type_name(p2m_type_t t);
+int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid);
+int p2m_map(struct p2m *p2m, ipa_t ipa, pa_t pa, u64 size, p2m_type_t type);
+int p2m_unmap(struct p2m *p2m, ipa_t ipa, u64 size);
+int p2m_lookup(struct p2m *p2m, ipa_t ipa, pa_t *pa, p2m_type_t *type);
+void p2m_destroy(struct p2m *p2m);
+/* The value to load into VTTBR_EL2 (table base and VMID) to run this domain. */
+u64 p2m_vttbr(const struct p2m *p2m);
+
+/*
+ * Provided by the architecture (arch/arm64/stage2.c): the stage-2 geometry
+ * chosen at boot from what the CPU supports, and the descriptor format.
+ */
+struct stage2_geometry {
+    unsigned ipa_bits, pa_bits, root_level, root_order, vmid_bits;
+    u64 vtcr;
+};
+int stage2_geometry_for(unsigned parange_field, unsigned vmid_bits_field,
+                        struct stage2_geometry *g);
+const struct stage2_geometry *stage2_geometry(void);
+extern const struct pt_format stage2_format;
+extern const struct pt_hooks stage2_hooks;
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * page_alloc.h — the host RAM page allocator.
+ */
+#ifndef GRANITE_PAGE_ALLOC_H
+#define GRANITE_PAGE_ALLOC_H
+
+#include <granite/types.h>
+
+#define PAGE_ALLOC_MAX_REGIONS 8
+#define PAGE_ALLOC_MAX_RESERVED 8
+
+struct mem_range {
+    pa_t start;
+    u64 size;
+};
+
+/* Hand RAM banks to the allocator, minus the reserved ranges (granite's image,
+ * the DTB).  The bitmaps live in the banks themselves.  0 or -errno. */
+int page_alloc_init(const struct mem_range *ram, unsigned nr_ram,
+                    const struct mem_range *reserved, unsigned nr_reserved);
+/* 2^order zeroed pages aligned to their size, or NULL. */
+void *alloc_pages(unsigned order);
+/* Scrub (zero) and return pages from alloc_pages(). */
+void free_pages(void *p, unsigned order);
+u64 page_alloc_free_pages(void);
+u64 page_alloc_total_pages(void);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * pgtable.h — the translation-table walker's interface.
+ *
+ * One walker (arch/arm64/pgtable.c) builds and edits every table granite owns:
+ * its own EL2 stage-1 tables and each domain's stage-2 tables.  What differs
+ * between those is described to it, not coded into it (the Bao way):
+ *   - a format: how a leaf descriptor encodes an output address and a type;
+ *   - hooks: how to write a descriptor and how to invalidate TLBs, so the same
+ *     walker serves the CPU and, later, an SMMU with its own TLB;
+ *   - an allocator for table pages.
+ *
+ * Addresses here are plain numbers: the input address (IA) is a VA for stage 1
+ * and an IPA for stage 2; the caller wraps them in their proper types.
+ */
+#ifndef GRANITE_PGTABLE_H
+#define GRANITE_PGTABLE_H
+
+#include <granite/types.h>
+
+struct pgtable;
+
+struct pt_format {
+    const char *name;
+    /* Leaf descriptor for output address `oa` of memory type `type` at `level`. */
+    u64 (*encode_leaf)(u64 oa, unsigned level, unsigned type);
+    /* The type stored in a leaf descriptor (0 if none). */
+    unsigned (*leaf_type)(u64 desc);
+};
+
+struct pt_hooks {
+    /* Store one descriptor where the table walker can see it. */
+    void (*write_desc)(struct pgtable *pt, u64 *slot, u64 desc);
+    /* Make earlier descriptor stores visible to the walker (DSB). */
+    void (*sync)(struct pgtable *pt);
+    /* Invalidate cached translations of the `level` entry covering `ia`. */
+    void (*flush_ia)(struct pgtable *pt, u64 ia, unsigned level);
+    /* Invalidate every cached translation (and walk cache) of this table. */
+    void (*flush_all)(struct pgtable *pt);
+};
+
+struct pt_allocator {
+    /* Returns 2^order zeroed, naturally aligned pages, or NULL. */
+    void *(*alloc)(void *ctx, unsigned order);
+    void (*free)(void *ctx, void *pages, unsigned order);
+    void *ctx;
+};
+
+struct pgtable {
+    u64 *root;
+    unsigned root_level;   /* 0..2: where the walk starts */
+    unsigned root_order;   /* the root is 2^root_order concatenated pages */
+    unsigned ia_bits;      /* input address size */
+    const struct pt_format *fmt;
+    const struct pt_hooks *hooks;
+    const struct pt_allocator *alloc;
+    void *owner;           /* e.g. the p2m, for the hooks */
+    bool need_flush;       /* removals done, TLB flush deferred to pt_finish() */
+    unsigned nr_tables;    /* table pages currently owned, root included */
+};
+
+/* Geometry of the 4 KiB granule (Arm ARM D8.2): levels 0..3. */
+#define PT_LEVELS 4
+#define PT_ENTRIES 512
+unsigned pt_level_shift(unsigned level);
+bool pt_level_has_blocks(unsigned level);
+
+int pt_init(struct pgtable *pt, unsigned ia_bits, unsigned root_level, unsigned root_order,
+            const struct pt_format *fmt, const struct pt_hooks *hooks,
+            const struct pt_allocator *alloc, void *owner);
+/* Map [ia, ia+size) to [oa, oa+size) with `type`, using the largest blocks that
+ * alignment allows, splitting and merging blocks as needed.  Page aligned. */
+int pt_map(struct pgtable *pt, u64 ia, u64 oa, u64 size, unsigned type);
+/* Unmap [ia, ia+size), splitting blocks that are only partly covered. */
+int pt_unmap(struct pgtable *pt, u64 ia, u64 size);
+/* Translate ia.  Returns false if unmapped. */
+bool pt_lookup(struct pgtable *pt, u64 ia, u64 *oa, unsigned *type, unsigned *level);
+/* Perform the TLB flush deferred by removals.  Call before dropping the lock. */
+void pt_finish(struct pgtable *pt);
+/* Free every table page.  The caller has already made the table unreachable. */
+void pt_destroy(struct pgtable *pt);
+
+/* VMSAv8-64 descriptor bits common to both stages (Arm ARM D8.3). */
+#define DESC_VALID BIT(0)
+#define DESC_TABLE BIT(1)        /* levels 0-2: 1 = table, 0 = block */
+#define DESC_PAGE BIT(1)         /* level 3: must be 1 for a page */
+#define DESC_AF BIT(10)
+#define DESC_OA_MASK GENMASK(47, 12)
+#define DESC_SW_MASK GENMASK(58, 55) /* ignored by hardware: granite stores the type here */
+
+#endif

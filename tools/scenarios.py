@@ -1,0 +1,1027 @@
+#!/usr/bin/env python3
+"""granite scenario harness: boot the hypervisor in QEMU, judge the console, report.
+
+A scenario is one TOML file, tests/scenarios/<name>.toml (see the README there
+for the fields). For each selected scenario the runner starts one QEMU, reads
+its serial console (QEMU's stdout) as it arrives, optionally types U-Boot
+commands, stops QEMU on `stop_on` or on timeout, and then judges the output:
+the `expect` regexes must match in order, no `forbid` regex may match, and
+QEMU's exit status must equal `exit_status`.
+
+Assumptions:
+  * The hypervisor is already built (build/granite.bin); this script never
+    builds it. It is booted with "poweroff=semihosting" prepended to its
+    arguments and ends QEMU with a semihosting exit code, so QEMU's exit
+    status carries the hypervisor's verdict.
+  * QEMU is qemu-system-aarch64 with semihosting; U-Boot is Debian's
+    u-boot-qemu build (/usr/lib/u-boot/qemu_arm64/u-boot.bin).
+  * Console text is matched with Python regexes in MULTILINE mode after
+    "\\r\\n" is turned into "\\n". `stop_on`, `first_line` and the U-Boot
+    prompt are watched while output arrives and must match within one line.
+  * The runner only ever signals processes it started itself, by PID:
+    SIGTERM, then SIGKILL after 2 s.
+  * Python 3.11 standard library only; no network.
+
+Outputs go to build/scenarios/: <name>.log per scenario (QEMU command line at
+the top, prefixed by "# "), results.tap and junit.xml. Exit status: 0 when no
+scenario failed, 1 when one did, 2 on a usage or scenario-file error, 130 when
+interrupted.
+"""
+
+import argparse
+import codecs
+import concurrent.futures
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_IMAGE = "build/granite.bin"
+DEFAULT_UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+DEFAULT_QEMU = "qemu-system-aarch64"
+DEFAULT_SCENARIO_DIR = "tests/scenarios"
+DEFAULT_OUT_DIR = "build/scenarios"
+
+IMAGE_LOAD_ADDR = "0x40200000"
+HV_ARGS_PREFIX = "poweroff=semihosting"
+STOP_GRACE_S = 2.0
+TAIL_LINES = 15
+
+UBOOT_AUTOBOOT = re.compile(r"Hit any key to stop autoboot")
+UBOOT_PROMPT = re.compile(r"=> ")
+# "(?<!de)" keeps U-Boot's "using default environment" from looking like a fault.
+ERROR_LINE = re.compile(r"(?i)(error|panic|(?<!de)fault|abort|unexpected|exception)")
+SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+# --------------------------------------------------------------------------
+# Scenario files: strict loading and validation
+# --------------------------------------------------------------------------
+
+class ScenarioError(Exception):
+    """A scenario file is malformed; the message names the file and field."""
+
+
+class UsageError(Exception):
+    """The command line or the environment makes running impossible (exit 2)."""
+
+
+REQUIRED = object()
+BOOT_MODES = ("kernel", "uboot", "loader")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _regex_error(pattern: str) -> str | None:
+    try:
+        re.compile(pattern, re.MULTILINE)
+    except re.error as err:
+        return f"invalid regex {pattern!r}: {err}"
+    return None
+
+
+# Each checker returns None when the value is fine, else what it must be.
+def check_string(v):
+    return None if isinstance(v, str) else "a string"
+
+
+def check_nonempty_string(v):
+    return None if isinstance(v, str) and v.strip() else "a non-empty string"
+
+
+def check_boot(v):
+    return None if v in BOOT_MODES else "one of " + ", ".join(f'"{m}"' for m in BOOT_MODES)
+
+
+def check_positive_int(v):
+    return None if _is_int(v) and v >= 1 else "a positive integer"
+
+
+def check_positive_number(v):
+    return None if _is_number(v) and v > 0 else "a positive number (seconds)"
+
+
+def check_memory(v):
+    ok = isinstance(v, str) and re.fullmatch(r"\d+(\.\d+)?[KMGTkmgt]?", v)
+    return None if ok else 'a QEMU memory size such as "512M"'
+
+
+def check_string_list(v):
+    ok = isinstance(v, list) and all(isinstance(x, str) for x in v)
+    return None if ok else "a list of strings"
+
+
+def check_regex(v):
+    if not isinstance(v, str) or not v:
+        return "a non-empty regex string"
+    return _regex_error(v)
+
+
+def check_regex_list(v):
+    if check_string_list(v):
+        return "a list of regex strings"
+    for pattern in v:
+        if err := _regex_error(pattern):
+            return err
+    return None
+
+
+def check_expect(v):
+    if isinstance(v, list) and not v:
+        return "a non-empty list of regex strings"
+    return check_regex_list(v)
+
+
+def check_exit_status(v):
+    ok = v == "stopped" or (_is_int(v) and 0 <= v <= 255)
+    return None if ok else 'an integer 0..255 or the string "stopped"'
+
+
+def check_version(v):
+    ok = isinstance(v, str) and re.fullmatch(r"\d+(\.\d+)*", v)
+    return None if ok else 'a version string such as "9.2"'
+
+
+# field name -> (default, checker)
+FIELDS = {
+    "description": ("", check_string),
+    "boot": ("kernel", check_boot),
+    "machine": ("virt,virtualization=on,gic-version=3", check_nonempty_string),
+    "cpu": ("max", check_nonempty_string),
+    "smp": (2, check_positive_int),
+    "memory": ("512M", check_memory),
+    "qemu_args": ([], check_string_list),
+    "hv_args": ("", check_string),
+    "uboot_commands": ([], check_string_list),
+    "expect": (REQUIRED, check_expect),
+    "forbid": ([], check_regex_list),
+    "exit_status": (0, check_exit_status),
+    "stop_on": (None, check_regex),
+    "timeout": (10, check_positive_number),
+    "first_line": (None, check_regex),
+    "max_first_line_s": (None, check_positive_number),
+    "requires_qemu": (None, check_version),
+    "requires": ([], check_string_list),
+}
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: Path
+    description: str
+    boot: str
+    machine: str
+    cpu: str
+    smp: int
+    memory: str
+    qemu_args: list
+    hv_args: str
+    uboot_commands: list
+    expect: list
+    forbid: list
+    exit_status: object  # int or "stopped"
+    stop_on: str | None
+    timeout: float
+    first_line: str | None
+    max_first_line_s: float | None
+    requires_qemu: str | None
+    requires: list
+
+    def full_hv_args(self) -> str:
+        return f"{HV_ARGS_PREFIX} {self.hv_args}".strip()
+
+
+def check_cross_field_rules(values: dict, where: str) -> None:
+    """Rules that involve more than one field."""
+    if values["exit_status"] == "stopped" and values["stop_on"] is None:
+        raise ScenarioError(f"{where}: field 'exit_status': \"stopped\" needs 'stop_on'")
+    if values["stop_on"] is not None and values["exit_status"] != "stopped":
+        raise ScenarioError(f"{where}: field 'stop_on': needs exit_status = \"stopped\"")
+    if values["max_first_line_s"] is not None and values["first_line"] is None:
+        raise ScenarioError(f"{where}: field 'max_first_line_s': needs 'first_line'")
+    if values["uboot_commands"] and values["boot"] != "uboot":
+        raise ScenarioError(f"{where}: field 'uboot_commands': only valid with boot = \"uboot\"")
+    if (values["hv_args"] and values["boot"] == "uboot"
+            and not any("{hv_args}" in c for c in values["uboot_commands"])):
+        raise ScenarioError(f"{where}: field 'hv_args': unused, no uboot_commands line "
+                            "contains {hv_args}")
+    if values["hv_args"] and values["boot"] == "loader":
+        raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" passes no arguments "
+                            "(no DTB, no command line)")
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Parse and strictly validate one scenario file."""
+    where = display_path(path)
+    name = path.stem
+    if not SCENARIO_NAME.match(name):
+        raise ScenarioError(f"{where}: bad scenario name {name!r} (use letters, digits, . _ -)")
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{where}: invalid TOML: {err}") from None
+    except OSError as err:
+        raise ScenarioError(f"{where}: cannot read: {err.strerror}") from None
+
+    for key in data:
+        if key not in FIELDS:
+            raise ScenarioError(f"{where}: unknown field '{key}' (known fields: {', '.join(FIELDS)})")
+
+    values = {}
+    for key, (default, checker) in FIELDS.items():
+        if key not in data:
+            if default is REQUIRED:
+                raise ScenarioError(f"{where}: field '{key}' is required")
+            values[key] = list(default) if isinstance(default, list) else default
+            continue
+        value = data[key]
+        problem = checker(value)
+        if problem:
+            if problem.startswith("invalid regex"):
+                raise ScenarioError(f"{where}: field '{key}': {problem}")
+            raise ScenarioError(f"{where}: field '{key}': must be {problem} (got {value!r})")
+        values[key] = value
+
+    check_cross_field_rules(values, where)
+    values["timeout"] = float(values["timeout"])
+    return Scenario(name=name, path=path, **values)
+
+
+def load_all_scenarios(directory: Path) -> tuple[list[Scenario], list[str]]:
+    """Load every *.toml in the directory; return scenarios and error messages."""
+    scenarios, errors = [], []
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioError as err:
+            errors.append(str(err))
+    return scenarios, errors
+
+
+def select_scenarios(scenarios: list[Scenario], names: list[str],
+                     pattern: str | None) -> list[Scenario]:
+    by_name = {s.name: s for s in scenarios}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise UsageError(f"unknown scenario(s): {', '.join(unknown)} (see --list)")
+    chosen = [by_name[n] for n in names] if names else list(scenarios)
+    if pattern:
+        rx = re.compile(pattern)
+        chosen = [s for s in chosen if rx.search(s.name)]
+    return chosen
+
+
+# --------------------------------------------------------------------------
+# Environment: QEMU version, capabilities, paths
+# --------------------------------------------------------------------------
+
+@dataclass
+class Config:
+    qemu: str
+    image: str
+    uboot: str
+    scenario_dir: Path
+    out_dir: Path
+    jobs: int
+    live: bool
+    qemu_version: tuple | None = None
+
+
+def probe_qemu_version(qemu: str) -> tuple | None:
+    try:
+        out = subprocess.run([qemu, "--version"], capture_output=True, text=True,
+                             timeout=10, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?", out)
+    return tuple(int(x) for x in m.groups() if x is not None) if m else None
+
+
+def parse_version(text: str) -> tuple:
+    return tuple(int(x) for x in text.split("."))
+
+
+def version_at_least(have: tuple, need: tuple) -> bool:
+    width = max(len(have), len(need))
+    return have + (0,) * (width - len(have)) >= need + (0,) * (width - len(need))
+
+
+def version_text(version: tuple | None) -> str:
+    return ".".join(map(str, version)) if version else "unknown"
+
+
+def needs_qemu(minimum: str):
+    """Capability probe: QEMU is at least `minimum`."""
+    def probe(cfg: Config) -> str | None:
+        if cfg.qemu_version is None:
+            return f"QEMU version unknown, need >= {minimum}"
+        if not version_at_least(cfg.qemu_version, parse_version(minimum)):
+            return f"QEMU {version_text(cfg.qemu_version)} < {minimum}"
+        return None
+    return probe
+
+
+def uboot_present(cfg: Config) -> str | None:
+    return None if os.path.isfile(cfg.uboot) else f"{cfg.uboot} missing (apt install u-boot-qemu)"
+
+
+# Capability name -> probe(cfg) returning None when available, else why not.
+CAPABILITIES = {
+    "smmuv3-stage2": needs_qemu("9.2"),   # arm-smmuv3 with stage=nested
+    "uboot": uboot_present,
+}
+
+
+def skip_reason(sc: Scenario, cfg: Config) -> str | None:
+    """Why this scenario cannot run here, or None if it can."""
+    if sc.requires_qemu:
+        missing = needs_qemu(sc.requires_qemu)(cfg)
+        if missing:
+            return f"needs QEMU >= {sc.requires_qemu} ({missing})"
+    needed = list(sc.requires)
+    if sc.boot == "uboot" and "uboot" not in needed:
+        needed.append("uboot")
+    for cap in needed:
+        probe = CAPABILITIES.get(cap)
+        if probe is None:
+            return f"needs {cap}"
+        missing = probe(cfg)
+        if missing:
+            return f"needs {cap} ({missing})"
+    return None
+
+
+def display_path(path) -> str:
+    """A path relative to the repository root when it lies inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def resolve_from_cwd(path: str, cwd: Path) -> str:
+    """Make a user-given path independent of the chdir to the repo root."""
+    return display_path(cwd / path) if not os.path.isabs(path) else path
+
+
+# --------------------------------------------------------------------------
+# The QEMU command line
+# --------------------------------------------------------------------------
+
+def boot_arguments(sc: Scenario, cfg: Config) -> list[str]:
+    """How the hypervisor image gets into the guest for each boot mode."""
+    if sc.boot == "kernel":
+        return ["-kernel", cfg.image, "-append", sc.full_hv_args()]
+    if sc.boot == "uboot":
+        return ["-bios", cfg.uboot,
+                "-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on"]
+    # "loader": QEMU sets CPU 0's PC to the image; x0 = 0 and there is no DTB.
+    return ["-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on,cpu-num=0"]
+
+
+def qemu_command(sc: Scenario, cfg: Config) -> list[str]:
+    return [
+        cfg.qemu,
+        "-M", sc.machine,
+        "-cpu", sc.cpu,
+        "-smp", str(sc.smp),
+        "-m", sc.memory,
+        "-nographic",
+        "-monitor", "none",
+        "-serial", "stdio",
+        "-nic", "none",                      # never user-mode networking
+        "-semihosting-config", "enable=on,target=native",
+        *boot_arguments(sc, cfg),
+        *sc.qemu_args,
+    ]
+
+
+# --------------------------------------------------------------------------
+# Watching the console while QEMU runs
+# --------------------------------------------------------------------------
+
+class UBootTyper:
+    """Stops U-Boot's autoboot, then types one command per "=> " prompt."""
+
+    def __init__(self, commands: list[str], hv_args: str):
+        self.pending = [c.replace("{hv_args}", hv_args) for c in commands]
+        self.pos = 0                    # absolute console offset searched so far
+        self.at_prompt_stage = False
+
+    def keystrokes_due(self, window: str, base: int) -> list[str]:
+        start = max(0, self.pos - base)
+        out = []
+        if not self.at_prompt_stage:
+            autoboot = UBOOT_AUTOBOOT.search(window, start)
+            prompt = UBOOT_PROMPT.search(window, start)
+            if autoboot and (not prompt or autoboot.start() < prompt.start()):
+                out.append("\n")
+                self.pos = base + autoboot.end()
+                self.at_prompt_stage = True
+            elif prompt:                # no countdown (bootdelay off): prompt directly
+                self.at_prompt_stage = True
+        while self.at_prompt_stage and self.pending:
+            prompt = UBOOT_PROMPT.search(window, max(0, self.pos - base))
+            if not prompt:
+                break
+            out.append(self.pending.pop(0) + "\n")
+            self.pos = base + prompt.end()
+        return out
+
+
+class ConsoleWatch:
+    """Collects console text and spots first_line, stop_on and U-Boot prompts.
+
+    Incoming text is searched in a window that starts at the beginning of the
+    last incomplete line, so the watched patterns must match within a line.
+    """
+
+    def __init__(self, sc: Scenario):
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.held_cr = False
+        self.chunks: list[str] = []
+        self.window = ""
+        self.base = 0                   # absolute offset of window[0]
+        self.first_line_rx = re.compile(sc.first_line, re.M) if sc.first_line else None
+        self.stop_on_rx = re.compile(sc.stop_on, re.M) if sc.stop_on else None
+        self.first_line_s: float | None = None
+        self.stop_on_seen = False
+        self.typer = UBootTyper(sc.uboot_commands, sc.full_hv_args()) if sc.boot == "uboot" else None
+
+    def normalise(self, data: bytes) -> str:
+        text = self.decoder.decode(data)
+        if self.held_cr:
+            text = "\r" + text
+        self.held_cr = text.endswith("\r")
+        if self.held_cr:
+            text = text[:-1]
+        return text.replace("\r\n", "\n")
+
+    def feed(self, data: bytes, elapsed: float) -> tuple[str, list[str]]:
+        """Add console bytes; return (new text, keystrokes to send to QEMU)."""
+        text = self.normalise(data)
+        self.chunks.append(text)
+        self.window += text
+        if self.first_line_rx and self.first_line_s is None and self.first_line_rx.search(self.window):
+            self.first_line_s = elapsed
+        if self.stop_on_rx and not self.stop_on_seen and self.stop_on_rx.search(self.window):
+            self.stop_on_seen = True
+        keys = self.typer.keystrokes_due(self.window, self.base) if self.typer else []
+        cut = self.window.rfind("\n") + 1
+        self.window = self.window[cut:]
+        self.base += cut
+        return text, keys
+
+    def text(self) -> str:
+        return "".join(self.chunks) + ("\r" if self.held_cr else "")
+
+
+@dataclass
+class RunOutcome:
+    console: str
+    stderr: str
+    exit: object          # int return code, or "stopped"
+    stopped_because: str | None   # "stop_on", "timeout", "interrupt" or None
+    wall_s: float
+    first_line_s: float | None
+    untyped: list         # U-Boot commands whose prompt never came
+
+
+class StartedQemu:
+    """One QEMU process this runner started; stopped only via its own PID."""
+
+    def __init__(self, argv: list[str], with_stdin: bool):
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if with_stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        self.term_sent_at: float | None = None
+        self.killed = False
+
+    def request_stop(self) -> None:
+        if self.term_sent_at is None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)      # by PID
+            self.term_sent_at = time.monotonic()
+
+    def escalate_if_stuck(self) -> None:
+        if (self.term_sent_at is not None and not self.killed and self.proc.poll() is None
+                and time.monotonic() - self.term_sent_at >= STOP_GRACE_S):
+            self.proc.kill()                           # SIGKILL, by PID
+            self.killed = True
+
+    def type(self, keys: str) -> None:
+        try:
+            os.write(self.proc.stdin.fileno(), keys.encode())
+        except OSError:
+            pass                                       # QEMU already gone
+
+    def stop_and_reap(self) -> int:
+        self.request_stop()
+        try:
+            return self.proc.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def close_pipes(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe:
+                pipe.close()
+
+
+def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live: bool,
+                interrupted: threading.Event) -> tuple[str | None, bytes]:
+    """Read QEMU's output until it exits; stop it on stop_on, timeout or interrupt."""
+    start = time.monotonic()
+    deadline = start + sc.timeout
+    streams = {qemu.proc.stdout.fileno(): "console", qemu.proc.stderr.fileno(): "stderr"}
+    stderr = bytearray()
+    stopped_because = None
+    exited_at = None
+    while streams:
+        now = time.monotonic()
+        if stopped_because is None:
+            if now >= deadline:
+                stopped_because = "timeout"
+            elif interrupted.is_set():
+                stopped_because = "interrupt"
+            if stopped_because:
+                qemu.request_stop()
+        qemu.escalate_if_stuck()
+        if qemu.proc.poll() is not None:
+            exited_at = exited_at or now
+            if now - exited_at > 1.0:        # exited, but something holds the pipes
+                break
+        ready, _, _ = select.select(list(streams), [], [], 0.1)
+        for fd in ready:
+            data = os.read(fd, 65536)
+            if not data:
+                del streams[fd]
+            elif streams[fd] == "stderr":
+                stderr += data
+                if live:
+                    sys.stderr.buffer.write(data)
+                    sys.stderr.flush()
+            else:
+                text, keys = watch.feed(data, time.monotonic() - start)
+                log.write(text)
+                log.flush()
+                if live:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                for k in keys:
+                    qemu.type(k)
+                if watch.stop_on_seen and stopped_because is None:
+                    stopped_because = "stop_on"
+                    qemu.request_stop()
+    return stopped_because, bytes(stderr)
+
+
+def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutcome:
+    argv = qemu_command(sc, cfg)
+    log_path = cfg.out_dir / f"{sc.name}.log"
+    watch = ConsoleWatch(sc)
+    with open(log_path, "w", encoding="utf-8", errors="replace") as log:
+        log.write("# " + shlex.join(argv) + "\n")
+        if cfg.live:
+            print("# " + shlex.join(argv), flush=True)
+        start = time.monotonic()
+        qemu = StartedQemu(argv, with_stdin=sc.boot == "uboot")
+        try:
+            stopped_because, stderr = pump_output(qemu, sc, watch, log, cfg.live, interrupted)
+        finally:
+            returncode = qemu.stop_and_reap()
+            qemu.close_pipes()
+        wall = time.monotonic() - start
+        exit_value = "stopped" if stopped_because else returncode
+        stderr_text = stderr.decode("utf-8", errors="replace")
+        console = watch.text()
+        write_log_footer(log, console, stderr_text, exit_value, returncode, wall)
+    untyped = watch.typer.pending if watch.typer else []
+    return RunOutcome(console, stderr_text, exit_value, stopped_because, wall, watch.first_line_s,
+                      untyped)
+
+
+def write_log_footer(log, console: str, stderr_text: str, exit_value, returncode: int,
+                     wall: float) -> None:
+    if console and not console.endswith("\n"):
+        log.write("\n")
+    for line in stderr_text.splitlines():
+        log.write(f"# qemu stderr: {line}\n")
+    shown = exit_value if exit_value != "stopped" else f"stopped by the runner (rc {returncode})"
+    log.write(f"# exit: {shown}; wall: {wall:.2f}s\n")
+
+
+# --------------------------------------------------------------------------
+# Judging
+# --------------------------------------------------------------------------
+
+def line_number(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def first_unmet_expectation(sc: Scenario, console: str) -> str | None:
+    pos = 0
+    for i, pattern in enumerate(sc.expect):
+        m = re.compile(pattern, re.M).search(console, pos)
+        if not m:
+            after = f" after line {line_number(console, pos)}" if pos else ""
+            return f"expect[{i}] /{pattern}/ not found{after}"
+        pos = m.end()
+    return None
+
+
+def forbidden_matches(sc: Scenario, console: str) -> list[str]:
+    found = []
+    for pattern in sc.forbid:
+        m = re.compile(pattern, re.M).search(console)
+        if m:
+            n = line_number(console, m.start())
+            found.append(f"forbid /{pattern}/ matched line {n}: {line_at(console, m.start()).strip()}")
+    return found
+
+
+def describe_exit(value) -> str:
+    if value == "stopped":
+        return "stopped"
+    if isinstance(value, int) and value < 0:
+        return f"killed by signal {-value}"
+    return f"exit status {value}"
+
+
+def judge(sc: Scenario, run: RunOutcome) -> list[str]:
+    """All reasons the scenario failed; empty when it passed."""
+    reasons = []
+    if run.stopped_because == "timeout":
+        pending = first_unmet_expectation(sc, run.console)
+        reasons.append(f"timeout after {sc.timeout:g}s" + (f" ({pending})" if pending else ""))
+    elif run.stopped_because == "interrupt":
+        reasons.append("interrupted")
+    else:
+        if unmet := first_unmet_expectation(sc, run.console):
+            reasons.append(unmet)
+    if run.untyped:
+        reasons.append(f"U-Boot prompt never came for {len(run.untyped)} command(s), "
+                       f"first: {run.untyped[0]!r}")
+    reasons += forbidden_matches(sc, run.console)
+    if run.stopped_because not in ("timeout", "interrupt") and run.exit != sc.exit_status:
+        wanted = "stopped (stop_on)" if sc.exit_status == "stopped" else str(sc.exit_status)
+        reasons.append(f"{describe_exit(run.exit)}, expected {wanted}")
+    if sc.first_line and run.first_line_s is None:
+        reasons.append(f"first_line /{sc.first_line}/ never appeared")
+    elif sc.max_first_line_s is not None and run.first_line_s > sc.max_first_line_s:
+        reasons.append(f"first line took {run.first_line_s:.2f}s > {sc.max_first_line_s:g}s")
+    return reasons
+
+
+# --------------------------------------------------------------------------
+# Running one scenario, and many in parallel
+# --------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    scenario: Scenario
+    status: str                   # PASS, FAIL, SKIP
+    reasons: list = field(default_factory=list)
+    wall_s: float | None = None
+    first_line_s: float | None = None
+    console: str = ""
+    stderr: str = ""
+    log_path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def reason(self) -> str:
+        return self.reasons[0] if self.reasons else ""
+
+
+def run_one(sc: Scenario, cfg: Config, interrupted: threading.Event) -> Result:
+    if interrupted.is_set():
+        return Result(sc, "FAIL", ["interrupted (not started)"])
+    log_path = cfg.out_dir / f"{sc.name}.log"
+    try:
+        run = run_qemu(sc, cfg, interrupted)
+    except OSError as err:
+        return Result(sc, "FAIL", [f"cannot start QEMU: {err}"], log_path=log_path)
+    except Exception as err:        # a runner bug must not take the other scenarios down
+        return Result(sc, "FAIL", [f"runner error: {type(err).__name__}: {err}"],
+                      log_path=log_path)
+    reasons = judge(sc, run)
+    return Result(sc, "FAIL" if reasons else "PASS", reasons, run.wall_s, run.first_line_s,
+                  run.console, run.stderr, log_path)
+
+
+def run_all(to_run: list[Scenario], cfg: Config) -> list[Result]:
+    """Run scenarios in a thread pool (one QEMU per worker); Ctrl-C stops them all."""
+    interrupted = threading.Event()
+    results = {}
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=cfg.jobs)
+    try:
+        futures = {pool.submit(run_one, sc, cfg, interrupted): sc for sc in to_run}
+        for fut in concurrent.futures.as_completed(futures):
+            results[futures[fut].name] = fut.result()
+    except KeyboardInterrupt:
+        interrupted.set()
+        print("\ninterrupted: stopping the QEMU processes this runner started", file=sys.stderr)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [results[sc.name] for sc in to_run]
+
+
+# --------------------------------------------------------------------------
+# Reporting: terminal, TAP, JUnit
+# --------------------------------------------------------------------------
+
+def fmt_seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}s"
+
+
+def shorten(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def print_failure_details(result: Result) -> None:
+    print(f"--- FAIL {result.name}: {result.reason}")
+    for extra in result.reasons[1:]:
+        print(f"    also: {extra}")
+    lines = result.console.splitlines()
+    error_line = next(((i, l) for i, l in enumerate(lines, 1) if ERROR_LINE.search(l)), None)
+    if error_line:
+        print(f"    first error-like line ({error_line[0]}): {error_line[1].strip()}")
+    stderr_lines = [l for l in result.stderr.splitlines() if "terminating on signal" not in l]
+    if stderr_lines:
+        print("    qemu stderr:")
+        for line in stderr_lines[-5:]:
+            print(f"      {line}")
+    print(f"    last {min(TAIL_LINES, len(lines))} console lines:")
+    for line in lines[-TAIL_LINES:]:
+        print(f"      | {line}")
+    if result.log_path:
+        print(f"    log: {display_path(result.log_path)}")
+    print()
+
+
+def print_table(results: list[Result]) -> None:
+    width = max([len("scenario")] + [len(r.name) for r in results])
+    print(f"{'scenario':<{width}}  result  {'wall':>7}  {'first':>7}  reason")
+    for r in results:
+        print(f"{r.name:<{width}}  {r.status:<6}  {fmt_seconds(r.wall_s):>7}  "
+              f"{fmt_seconds(r.first_line_s):>7}  {shorten(r.reason)}".rstrip())
+
+
+def summary_line(results: list[Result]) -> str:
+    counts = {s: sum(r.status == s for r in results) for s in ("PASS", "FAIL", "SKIP")}
+    line = f"{counts['PASS']} passed, {counts['FAIL']} failed"
+    return line + (f", {counts['SKIP']} skipped" if counts["SKIP"] else "")
+
+
+def print_report(results: list[Result], label: str = "") -> None:
+    failures = [r for r in results if r.status == "FAIL"]
+    if failures:
+        print()
+    for r in failures:
+        print_failure_details(r)
+    print_table(results)
+    skipped = [r for r in results if r.status == "SKIP"]
+    if skipped:
+        print()
+        for r in skipped:
+            print(f"skipped {r.name}: {r.reason}")
+    print((f"{label}: " if label else "") + summary_line(results))
+
+
+def write_tap(results: list[Result], path: Path) -> None:
+    lines = ["TAP version 13", f"1..{len(results)}"]
+    for i, r in enumerate(results, 1):
+        if r.status == "SKIP":
+            lines.append(f"ok {i} - {r.name} # SKIP {r.reason}")
+        elif r.status == "PASS":
+            lines.append(f"ok {i} - {r.name}")
+        else:
+            lines.append(f"not ok {i} - {r.name}")
+            lines.append("  ---")
+            lines.append(f"  message: {json.dumps(r.reason)}")
+            lines.append(f"  reasons: {json.dumps(r.reasons)}")
+            if r.log_path:
+                lines.append(f"  log: {json.dumps(display_path(r.log_path))}")
+            lines.append("  ...")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Escape characters XML 1.0 cannot carry (e.g. ESC from terminal codes)."""
+    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def read_log(result: Result) -> str:
+    try:
+        return result.log_path.read_text(encoding="utf-8", errors="replace") if result.log_path else ""
+    except OSError:
+        return ""
+
+
+def failure_text(result: Result) -> str:
+    lines = list(result.reasons)
+    lines.append(f"last {TAIL_LINES} console lines:")
+    lines += result.console.splitlines()[-TAIL_LINES:]
+    return "\n".join(lines)
+
+
+def write_junit(results: list[Result], path: Path) -> None:
+    suite = ET.Element("testsuite", {
+        "name": "granite-scenarios",
+        "tests": str(len(results)),
+        "failures": str(sum(r.status == "FAIL" for r in results)),
+        "errors": "0",
+        "skipped": str(sum(r.status == "SKIP" for r in results)),
+        "time": f"{sum(r.wall_s or 0 for r in results):.3f}",
+    })
+    for r in results:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": "granite.scenarios", "name": r.name, "time": f"{r.wall_s or 0:.3f}"})
+        if r.status == "FAIL":
+            failure = ET.SubElement(case, "failure", {"message": xml_safe(r.reason)})
+            failure.text = xml_safe(failure_text(r))
+        elif r.status == "SKIP":
+            ET.SubElement(case, "skipped", {"message": xml_safe(r.reason)})
+        if r.status != "SKIP":
+            ET.SubElement(case, "system-out").text = xml_safe(read_log(r))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+def usage_error(message: str) -> str:
+    return f"scenarios: error: {message}"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="tools/scenarios.py",
+        description="Boot granite in QEMU for each scenario in tests/scenarios and judge the console.")
+    p.add_argument("names", nargs="*", help="scenario names (file stems); default: all")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="scenarios run in parallel (default: number of CPUs)")
+    p.add_argument("-k", dest="filter", metavar="REGEX",
+                   help="only scenarios whose name matches this regex")
+    p.add_argument("--list", action="store_true", help="list scenarios with their descriptions")
+    p.add_argument("--label", default="",
+                   help="one word put before the summary line (used by tools/run-all-tests)")
+    p.add_argument("--live", action="store_true",
+                   help="echo the console as it arrives (for one scenario, e.g. make run)")
+    p.add_argument("--image", default=os.environ.get("GRANITE_IMAGE", DEFAULT_IMAGE),
+                   help=f"hypervisor image (env GRANITE_IMAGE; default {DEFAULT_IMAGE})")
+    p.add_argument("--qemu", default=os.environ.get("GRANITE_QEMU", DEFAULT_QEMU),
+                   help=f"QEMU binary (env GRANITE_QEMU; default {DEFAULT_QEMU})")
+    p.add_argument("--uboot", default=os.environ.get("GRANITE_UBOOT", DEFAULT_UBOOT),
+                   help=f"U-Boot binary (env GRANITE_UBOOT; default {DEFAULT_UBOOT})")
+    p.add_argument("--scenario-dir", default=DEFAULT_SCENARIO_DIR,
+                   help=f"where the *.toml scenarios are (default {DEFAULT_SCENARIO_DIR})")
+    p.add_argument("--out-dir", default=DEFAULT_OUT_DIR,
+                   help=f"logs, results.tap, junit.xml (default {DEFAULT_OUT_DIR})")
+    args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error("-j must be at least 1")
+    if args.filter:
+        try:
+            re.compile(args.filter)
+        except re.error as err:
+            p.error(f"-k: invalid regex: {err}")
+    return args
+
+
+def make_config(args: argparse.Namespace, cwd: Path) -> Config:
+    qemu = resolve_from_cwd(args.qemu, cwd) if os.sep in args.qemu else args.qemu
+    return Config(
+        qemu=qemu,
+        image=resolve_from_cwd(args.image, cwd),
+        uboot=resolve_from_cwd(args.uboot, cwd),
+        scenario_dir=Path(resolve_from_cwd(args.scenario_dir, cwd)),
+        out_dir=Path(resolve_from_cwd(args.out_dir, cwd)),
+        jobs=1 if args.live else args.jobs,
+        live=args.live,
+    )
+
+
+def list_scenarios(scenarios: list[Scenario]) -> None:
+    width = max([0] + [len(s.name) for s in scenarios])
+    for s in scenarios:
+        print(f"{s.name:<{width}}  {s.description}".rstrip())
+
+
+def check_prerequisites(cfg: Config) -> None:
+    if shutil.which(cfg.qemu) is None:
+        raise UsageError(f"QEMU not found: {cfg.qemu} (run tools/setup, or pass --qemu)")
+    if not os.path.isfile(cfg.image):
+        raise UsageError(f"hypervisor image {cfg.image} not found: build it first (make), "
+                         "or pass --image / GRANITE_IMAGE")
+
+
+def raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    try:
+        return run_main(argv)
+    except UsageError as err:
+        print(usage_error(str(err)), file=sys.stderr)
+        return 2
+
+
+def load_selection(cfg: Config, args: argparse.Namespace) -> list[Scenario]:
+    """Load and validate all scenario files, then apply names and -k."""
+    if not cfg.scenario_dir.is_dir():
+        raise UsageError(f"scenario directory {cfg.scenario_dir} not found")
+    scenarios, errors = load_all_scenarios(cfg.scenario_dir)
+    if errors:
+        raise UsageError("malformed scenario file(s):\n  " + "\n  ".join(errors))
+    if not scenarios:
+        raise UsageError(f"no *.toml scenarios in {display_path(cfg.scenario_dir)}")
+    return select_scenarios(scenarios, args.names, args.filter)
+
+
+def run_selected(selected: list[Scenario], cfg: Config) -> list[Result]:
+    """Decide skips, run the rest; results come back in the selection's order."""
+    cfg.qemu_version = probe_qemu_version(cfg.qemu) if shutil.which(cfg.qemu) else None
+    skips = {sc.name: skip_reason(sc, cfg) for sc in selected}
+    to_run = [sc for sc in selected if skips[sc.name] is None]
+    if to_run:
+        check_prerequisites(cfg)
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    if not cfg.live:
+        print(f"running {len(to_run)} scenario(s), {min(cfg.jobs, max(1, len(to_run)))} at a time; "
+              f"QEMU {version_text(cfg.qemu_version)}; logs in {display_path(cfg.out_dir)}/",
+              flush=True)
+    ran = {r.name: r for r in run_all(to_run, cfg)}
+    return [ran.get(sc.name) or Result(sc, "SKIP", [skips[sc.name]]) for sc in selected]
+
+
+def run_main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    cwd = Path.cwd()
+    os.chdir(REPO_ROOT)
+    cfg = make_config(args, cwd)
+    selected = load_selection(cfg, args)
+    if args.list:
+        list_scenarios(selected)
+        return 0
+    if not selected:
+        raise UsageError("no scenario selected")
+
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    try:
+        results = run_selected(selected, cfg)
+    except KeyboardInterrupt:
+        print(usage_error("interrupted"), file=sys.stderr)
+        return 130
+    write_tap(results, cfg.out_dir / "results.tap")
+    write_junit(results, cfg.out_dir / "junit.xml")
+    print_report(results, args.label)
+    return 1 if any(r.status == "FAIL" for r in results) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:
+        sys.exit(1)
