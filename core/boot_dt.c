@@ -18,8 +18,21 @@
 #include <libfdt.h>
 #include <granite/boot.h>
 #include <granite/errno.h>
+#include <granite/console.h>
 
 #define MAX_FDT_SIZE (2UL << 20) /* the arm64 boot protocol's limit */
+
+/* Messages that name a node are formatted here (boot is single-threaded). */
+static char msg[160];
+
+static __boot const char *node_msg(const void *fdt, int node, const char *what)
+{
+    char path[96];
+    if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
+        snprintf(path, sizeof(path), "(node at offset %d)", node);
+    snprintf(msg, sizeof(msg), "%s: %s", path, what);
+    return msg;
+}
 
 static __boot u64 read_cells(const fdt32_t *p, int cells)
 {
@@ -126,15 +139,18 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
         return -ENOENT;
     }
     if (fdt_node_check_compatible(fdt, node, "arm,pl011")) {
-        *why = "the stdout-path node is not compatible with \"arm,pl011\"";
+        *why = node_msg(fdt, node, "stdout-path names a device that is not \"arm,pl011\"");
         return -ENODEV;
     }
     if (fdt_parent_offset(fdt, node) != 0) {
-        *why = "the console is not a child of the root node (granite does not translate 'ranges')";
+        *why = node_msg(fdt, node, "the console is not a child of the root node (granite "
+                                   "does not translate 'ranges')");
         return -ENODEV;
     }
-    if (node_reg(fdt, node, &addr, &size, why))
+    if (node_reg(fdt, node, &addr, &size, why)) {
+        *why = node_msg(fdt, node, *why);
         return -EINVAL;
+    }
     *base = pa(addr);
     *compat = "arm,pl011";
     return 0;
@@ -153,8 +169,9 @@ static __boot int parse_memory(const void *fdt, struct boot_info *bi, const char
         if (!type || len < 7 || strncmp(type, "memory", len) || !node_enabled(fdt, node))
             continue;
         reg = fdt_getprop(fdt, node, "reg", &len);
-        if (!reg || len % ((ac + sc) * 4)) {
-            *why = "a memory node has a missing or malformed 'reg'";
+        if (!reg || len == 0 || len % ((ac + sc) * 4)) {
+            *why = node_msg(fdt, node, "'reg' is missing or not a whole number of "
+                                       "(address, size) pairs in the root's cells");
             return -EINVAL;
         }
         for (int i = 0; i < len / ((ac + sc) * 4); i++) {
@@ -199,7 +216,7 @@ static __boot int parse_cpus(const void *fdt, struct boot_info *bi, const char *
             continue;
         reg = fdt_getprop(fdt, node, "reg", &len);
         if (!reg || len < ac * 4) {
-            *why = "a /cpus/cpu node has no 'reg'";
+            *why = node_msg(fdt, node, "no 'reg' (the CPU's MPIDR)");
             return -EINVAL;
         }
         if (bi->nr_cpus == MAX_CPUS_DT)
@@ -231,21 +248,28 @@ static __boot void parse_psci(const void *fdt, struct boot_info *bi)
         bi->psci = PSCI_CONDUIT_HVC;
 }
 
-__boot int dt_parse(const void *fdt, struct boot_info *bi, const char **why)
+__boot const char *dt_bootargs(const void *fdt)
 {
     int chosen = fdt_path_offset(fdt, "/chosen"), len;
+    const char *s = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", &len) : NULL;
+
+    if (s && (len < 1 || s[len - 1] != '\0'))
+        return NULL; /* not NUL-terminated: ignore rather than overrun */
+    return s;
+}
+
+__boot int dt_parse(const void *fdt, struct boot_info *bi, const char **why)
+{
     int ret;
 
     bi->fdt = fdt;
     bi->fdt_size = fdt_totalsize(fdt);
+    bi->bootargs = dt_bootargs(fdt);
     ret = parse_memory(fdt, bi, why);
     if (!ret)
         ret = parse_cpus(fdt, bi, why);
     if (ret)
         return ret;
     parse_psci(fdt, bi);
-    bi->bootargs = chosen >= 0 ? fdt_getprop(fdt, chosen, "bootargs", &len) : NULL;
-    if (bi->bootargs && (len < 1 || bi->bootargs[len - 1] != '\0'))
-        bi->bootargs = NULL; /* not NUL-terminated: ignore rather than overrun */
     return 0;
 }

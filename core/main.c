@@ -123,14 +123,19 @@ static __boot void read_options(void)
     static const char *const poweroff_modes[] = { "psci", "semihosting", NULL };
     int mode;
 
+    int errors;
+
     printk("options: \"%s\"\n", bi.bootargs ? bi.bootargs : "");
-    if (options_parse(bi.bootargs))
-        boot_fail("bad options (see above)");
+    errors = options_parse(bi.bootargs);
+    /* Settle how to power off first, so that even a refused command line ends
+     * the run the way the user asked. */
     mode = opt_choice("poweroff", poweroff_modes, 0);
-    if (mode < 0)
-        boot_fail("bad option 'poweroff'");
     arch_set_poweroff_semihosting(mode == 1);
     options_read = true;
+    if (mode < 0)
+        boot_fail("bad option 'poweroff'");
+    if (errors)
+        boot_fail("bad options (see above)");
 }
 
 static __boot void start_allocator(u64 dtb_pa)
@@ -203,18 +208,6 @@ static __boot unsigned build_domains(void)
     return n;
 }
 
-static __boot unsigned guests_requested(void)
-{
-    unsigned n = 1;
-    if (opt_str("guest2"))
-        n = 2;
-    if (opt_str("guest3"))
-        n = 3;
-    if (opt_str("guest4"))
-        n = 4;
-    return n;
-}
-
 __boot noreturn_fn void boot_primary(u64 dtb_pa)
 {
     const char *why = NULL;
@@ -228,16 +221,18 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
            pa_addr(ptr_to_pa(__image_start)), (u64)(__image_end - __image_start) >> 10, dtb_pa);
     if (boot_bad_relocs)
         boot_fail("%lu relocation(s) of an unknown type in the image", boot_bad_relocs);
+    /* Options first: they say how a failed boot should end (poweroff=). */
+    bi.bootargs = dt_bootargs(bi.fdt);
+    read_options();
     if (dt_parse(bi.fdt, &bi, &why))
         boot_fail("device tree: %s", why);
-    read_options();
     order_cpus();
     start_allocator(dtb_pa);
     psci_set_conduit(bi.psci);
     printk("smp: %u CPU(s) in the DTB, PSCI conduit %s\n", bi.nr_cpus, psci_conduit_name());
     if (arch_stage2_init())
         boot_fail("this CPU's stage 2 cannot host granite's guests");
-    start_secondaries(guests_requested());
+    start_secondaries(bi.nr_cpus);
     nr_domains = build_domains();
 
     if (opt_str("selftest"))

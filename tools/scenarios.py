@@ -181,6 +181,7 @@ FIELDS = {
     "max_first_line_s": (None, check_positive_number),
     "requires_qemu": (None, check_version),
     "requires": ([], check_string_list),
+    "dtb_edits": ([], check_string_list),
 }
 
 
@@ -206,6 +207,7 @@ class Scenario:
     max_first_line_s: float | None
     requires_qemu: str | None
     requires: list
+    dtb_edits: list
 
     def full_hv_args(self) -> str:
         return f"{HV_ARGS_PREFIX} {self.hv_args}".strip()
@@ -225,6 +227,8 @@ def check_cross_field_rules(values: dict, where: str) -> None:
             and not any("{hv_args}" in c for c in values["uboot_commands"])):
         raise ScenarioError(f"{where}: field 'hv_args': unused, no uboot_commands line "
                             "contains {hv_args}")
+    if values["dtb_edits"] and values["boot"] != "kernel":
+        raise ScenarioError(f"{where}: field 'dtb_edits': only valid with boot = \"kernel\"")
     if values["hv_args"] and values["boot"] == "loader":
         raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" passes no arguments "
                             "(no DTB, no command line)")
@@ -401,6 +405,26 @@ def boot_arguments(sc: Scenario, cfg: Config) -> list[str]:
     return ["-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on,cpu-num=0"]
 
 
+def machine_args(sc: Scenario) -> list[str]:
+    return ["-cpu", sc.cpu, "-smp", str(sc.smp), "-m", sc.memory]
+
+
+def edited_dtb(sc: Scenario, cfg: Config) -> list[str]:
+    """For dtb_edits: QEMU's own DTB for this machine (dumpdtb), changed by each
+    edit — the arguments of one `fdtput` call (device-tree-compiler) — and
+    given back to QEMU with -dtb.  QEMU still fills /chosen and /memory."""
+    if not sc.dtb_edits:
+        return []
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    dtb = cfg.out_dir / f"{sc.name}.dtb"
+    subprocess.run([cfg.qemu, "-M", f"{sc.machine},dumpdtb={dtb}", *machine_args(sc),
+                    "-nographic", "-nic", "none", *sc.qemu_args],
+                   check=True, capture_output=True)
+    for edit in sc.dtb_edits:
+        subprocess.run(["fdtput", str(dtb), *shlex.split(edit)], check=True, capture_output=True)
+    return ["-dtb", str(dtb)]
+
+
 def qemu_command(sc: Scenario, cfg: Config) -> list[str]:
     return [
         cfg.qemu,
@@ -414,6 +438,7 @@ def qemu_command(sc: Scenario, cfg: Config) -> list[str]:
         "-nic", "none",                      # never user-mode networking
         "-semihosting-config", "enable=on,target=native",
         *boot_arguments(sc, cfg),
+        *edited_dtb(sc, cfg),
         *sc.qemu_args,
     ]
 

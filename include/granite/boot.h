@@ -42,6 +42,8 @@ int dt_header(const void *fdt, u64 *size, const char **why);
 int dt_check(const void *fdt, u64 max_size, const char **why);
 int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why);
 int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
+/* /chosen/bootargs, or NULL when absent or not NUL-terminated. */
+const char *dt_bootargs(const void *fdt);
 
 /* A boot-time failure: say why on whatever console exists, then stop. */
 noreturn_fn void boot_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
