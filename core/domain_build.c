@@ -21,6 +21,7 @@
 #include <granite/memory_map.h>
 #include <granite/page_alloc.h>
 #include <granite/errno.h>
+#include <granite/mm.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
 #define CHUNK_SIZE (PAGE_SIZE << CHUNK_ORDER)
@@ -69,6 +70,9 @@ static __boot int give_ram(struct domain *d, u64 size)
                    size >> 20);
             return -ENOMEM;
         }
+        /* Zeroed through granite's cacheable mapping; the guest starts with its
+         * caches off, so no dirty line may linger to be evicted over its data. */
+        dcache_clean_inval_range(chunk, CHUNK_SIZE);
         d->chunks[d->nr_chunks++] = (struct ram_chunk){ chunk, CHUNK_ORDER };
         if (p2m_map(&d->p2m, ipa_add(d->ram_base, off), ptr_to_pa(chunk), CHUNK_SIZE,
                     p2m_ram_rw))
@@ -174,6 +178,7 @@ __boot struct domain *domain_build(unsigned id, const struct guest_image *img, u
     dtb_ipa = ipa_addr(d->ram_base) + d->ram_size - GUEST_DTB_MAX;
     if (domain_copy_to(d, ipa(dtb_ipa), dtb, fdt_totalsize(dtb)))
         goto fail;
+    icache_inval_all(); /* granite wrote the guest's code */
     arch_vcpu_init(&d->vcpu0, entry, dtb_ipa);
     printk("build: d%u (%s): %lu MiB RAM at IPA 0x%lx (first chunk at PA 0x%lx), entry 0x%lx, "
            "DTB at 0x%lx, args \"%s\"\n",

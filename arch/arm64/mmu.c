@@ -154,10 +154,11 @@ DCACHE_OP(dcache_clean_range, "dc cvac")
 DCACHE_OP(dcache_clean_inval_range, "dc civac")
 DCACHE_OP(dcache_inval_range, "dc ivac")
 
+/* Every CPU's instruction cache, to the point of unification (inner shareable). */
 void icache_inval_all(void)
 {
-    __asm__ volatile("ic iallu" ::: "memory");
-    dsb(nsh);
+    __asm__ volatile("ic ialluis" ::: "memory");
+    dsb(ish);
     isb();
 }
 
@@ -199,7 +200,9 @@ __attribute__((section(".text.boot"))) void mmu_boot(void)
     isb();
     __asm__ volatile("tlbi alle2" ::: "memory");
     dsb(nsh);
-    icache_inval_all();
+    __asm__ volatile("ic iallu" ::: "memory");
+    dsb(nsh);
+    isb();
     write_sysreg(sctlr_el2, boot_mmu.sctlr);
     isb();
 }
