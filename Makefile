@@ -26,27 +26,31 @@ COMMON   := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-common -march=armv8-a 
 
 # EL2: no FP/SIMD registers, no unaligned accesses (code runs with the MMU off
 # at first), position independent (boot.S relocates), no libc.
-HV_CFLAGS  := $(COMMON) -mgeneral-regs-only -mstrict-align -fpie -fno-builtin \
+HV_CFLAGS  := $(COMMON) -mgeneral-regs-only -mstrict-align -fpie -fno-builtin -mno-outline-atomics \
               -fno-stack-protector -fno-tree-loop-distribute-patterns -nostdlib \
               -Iinclude/freestanding -I$(LIBFDT_INC) -DEARLY_UART_PA=$(EARLY_UART)UL
 HV_LDFLAGS := -nostdlib -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,--no-warn-rwx-segments \
               -Wl,-T,linker/granite.ld -Wl,--build-id=none
 
-HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/mmu.c arch/arm64/pgtable.c \
+HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64/mmu.c arch/arm64/pgtable.c \
+           arch/arm64/vcpu_switch.c arch/arm64/irq.c arch/arm64/vgic.c arch/arm64/vgic_lr.c \
+           arch/arm64/mmio.c arch/arm64/sysreg_trap.c \
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c \
            core/main.c core/console.c core/printf.c core/string.c core/options.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
-           core/hypercall.c core/builtin_guests.S \
-           drivers/pl011.c
+           core/hypercall.c core/builtin_guests.S core/sched.c core/vpl011.c \
+           core/domain_config.c core/dom0_dt.c core/passthrough.c core/console_input.c \
+           drivers/pl011.c drivers/gicv3.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
 # Guests: EL1, picolibc, may use FP/SIMD.
-G_CFLAGS  := $(COMMON) --specs=picolibc.specs -mstrict-align -I$(LIBFDT_INC) -Iguests/lib
-G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld \
+G_CFLAGS  := $(COMMON) --specs=picolibc.specs -mstrict-align -fpie -I$(LIBFDT_INC) -Iguests/lib
+G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
+             -Wl,-pie,--no-dynamic-linker,-z,norelro \
              -Wl,--build-id=none -Wl,-z,noexecstack
-GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c
+GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/selftest/main.c
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd
@@ -61,11 +65,11 @@ $(B)/.setup-ok: tools/setup
 	@tools/setup --check >/dev/null 2>&1 || tools/setup
 	@touch $@
 
-$(B)/hv/%.c.o: %.c $(B)/.setup-ok
+$(B)/hv/%.c.o: %.c $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
 
-$(B)/hv/%.S.o: %.S $(B)/.setup-ok
+$(B)/hv/%.S.o: %.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
 
@@ -84,11 +88,11 @@ $(B)/granite.bin: $(B)/granite.elf tools/check-fpsimd
 	   echo "size: $@ is $$size bytes, over the $(MAX_IMAGE_BYTES)-byte limit"; exit 1; \
 	 else echo "size: $@ is $$size bytes (limit $(MAX_IMAGE_BYTES))"; fi
 
-$(B)/guests/%.c.o: guests/%.c $(B)/.setup-ok
+$(B)/guests/%.c.o: guests/%.c $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
 
-$(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok
+$(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
 
@@ -122,7 +126,7 @@ $(B)/tests/test_boot_dt: tests/unit/test_boot_dt.c core/boot_dt.c tests/unit/hos
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
 unit: $(UNIT_TESTS)
-	@tools/run-unit-tests $(UNIT_TESTS)
+	@tools/run-all-tests --unit-only $(UNIT_TESTS)
 
 scenarios: $(B)/granite.bin
 	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))

@@ -156,17 +156,53 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
     return 0;
 }
 
+/* The console's interrupt as a GIC INTID (SPI n -> 32 + n), 0 if it has none. */
+__boot u32 dt_console_intid(const void *fdt)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen"), len, node, plen;
+    const char *path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
+    const fdt32_t *irq;
+
+    if (!path || len < 2)
+        return 0;
+    for (plen = 0; plen < len && path[plen] && path[plen] != ':'; plen++)
+        ;
+    if (path[0] == '/') {
+        node = fdt_path_offset_namelen(fdt, path, plen);
+    } else {
+        const char *alias = fdt_get_alias_namelen(fdt, path, plen);
+        node = alias ? fdt_path_offset(fdt, alias) : -1;
+    }
+    /* GICv3 binding: 3 cells (type, number, flags); SPIs are 0..987. */
+    irq = node >= 0 ? fdt_getprop(fdt, node, "interrupts", &len) : NULL;
+    if (!irq || len != 12 || fdt32_to_cpu(irq[0]) != 0 /* SPI */ ||
+        fdt32_to_cpu(irq[1]) > 987)
+        return 0;
+    return fdt32_to_cpu(irq[1]) + 32;
+}
+
+/* A string property equal to `want` (not merely a prefix of it). */
+static __boot bool prop_is(const void *fdt, int node, const char *name, const char *want)
+{
+    int len;
+    const char *v = fdt_getprop(fdt, node, name, &len);
+    return v && len == (int)strlen(want) + 1 && !memcmp(v, want, (size_t)len);
+}
+
 static __boot int parse_memory(const void *fdt, struct boot_info *bi, const char **why)
 {
     int ac = cells_of(fdt, 0, "#address-cells", 2), sc = cells_of(fdt, 0, "#size-cells", 1);
     int node;
 
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
+        *why = "/: #address-cells and #size-cells must be 1 or 2";
+        return -EINVAL;
+    }
     bi->nr_mem = 0;
     fdt_for_each_subnode(node, fdt, 0) {
         int len;
-        const char *type = fdt_getprop(fdt, node, "device_type", &len);
         const fdt32_t *reg;
-        if (!type || len < 7 || strncmp(type, "memory", len) || !node_enabled(fdt, node))
+        if (!prop_is(fdt, node, "device_type", "memory") || !node_enabled(fdt, node))
             continue;
         reg = fdt_getprop(fdt, node, "reg", &len);
         if (!reg || len == 0 || len % ((ac + sc) * 4)) {
@@ -210,9 +246,8 @@ static __boot int parse_cpus(const void *fdt, struct boot_info *bi, const char *
     bi->nr_cpus = 0;
     fdt_for_each_subnode(node, fdt, cpus) {
         int len;
-        const char *type = fdt_getprop(fdt, node, "device_type", &len);
         const fdt32_t *reg;
-        if (!type || strncmp(type, "cpu", len) || !node_enabled(fdt, node))
+        if (!prop_is(fdt, node, "device_type", "cpu") || !node_enabled(fdt, node))
             continue;
         reg = fdt_getprop(fdt, node, "reg", &len);
         if (!reg || len < ac * 4) {
@@ -233,18 +268,15 @@ static __boot int parse_cpus(const void *fdt, struct boot_info *bi, const char *
 static __boot void parse_psci(const void *fdt, struct boot_info *bi)
 {
     int node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");
-    const char *m;
-    int len;
 
     if (node < 0)
         node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-1.0");
     if (node < 0)
         node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci");
     bi->psci = PSCI_CONDUIT_NONE;
-    m = node >= 0 ? fdt_getprop(fdt, node, "method", &len) : NULL;
-    if (m && !strncmp(m, "smc", len))
+    if (node >= 0 && prop_is(fdt, node, "method", "smc"))
         bi->psci = PSCI_CONDUIT_SMC;
-    else if (m && !strncmp(m, "hvc", len))
+    else if (node >= 0 && prop_is(fdt, node, "method", "hvc"))
         bi->psci = PSCI_CONDUIT_HVC;
 }
 

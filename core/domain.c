@@ -1,10 +1,13 @@
 /*
- * domain.c — domain lifetime: create, end, and the end of the run.
+ * domain.c — domain lifetime: create, end, release, and the end of the run.
  *
- * Each domain's vCPU runs pinned on one physical CPU, so a domain is always
- * ended by the CPU that runs it (from a trap handler): that CPU tears the
- * domain down and goes idle.  The last CPU to end a domain switches the machine
- * off, with exit status 0 if every domain switched itself off and 1 if any was
+ * Ending a domain (domain_end) may happen on any CPU: from a trap of one of its
+ * own vCPUs, or from elsewhere.  It marks every vCPU dead and kicks the CPUs
+ * they are pinned to.  A CPU drops a dead vCPU at its next scheduling point.
+ * The domain's memory is released only when none of its vCPUs is loaded on
+ * any CPU any more (domain_vcpu_unloaded): no CPU can then be using its
+ * stage-2 tables or pages.  The last domain released switches the machine off,
+ * with exit status 0 if every domain switched itself off and 1 if any was
  * destroyed by granite.
  */
 #include <granite/domain.h>
@@ -13,35 +16,46 @@
 #include <granite/page_alloc.h>
 #include <granite/mm.h>
 #include <granite/memory_map.h>
+#include <granite/sched.h>
 #include <granite/errno.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
 
 static struct domain domains[MAX_DOMAINS];
 static spinlock_t domains_lock = SPINLOCK_INIT;
-static unsigned nr_started, nr_ended, nr_destroyed;
+static unsigned nr_started, nr_released, nr_destroyed;
+static unsigned nr_loaded[MAX_DOMAINS];
+static bool released[MAX_DOMAINS];
 
 struct domain *domain_by_id(unsigned id)
 {
     return id < MAX_DOMAINS && domains[id].state != DOM_FREE ? &domains[id] : NULL;
 }
 
-struct domain *domain_create(unsigned id, const char *name)
+struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
 {
     struct domain *d;
 
-    if (id == 0 || id >= MAX_DOMAINS || domains[id].state != DOM_FREE) {
-        printk("domain: cannot create d%u: id in use or out of range (1..%d)\n", id,
+    if (id >= MAX_DOMAINS || domains[id].state != DOM_FREE) {
+        printk("domain: cannot create d%u: id in use or out of range (0..%d)\n", id,
                MAX_DOMAINS - 1);
+        return NULL;
+    }
+    if (nr_vcpus == 0 || nr_vcpus > MAX_VCPUS) {
+        printk("domain: d%u: %u vCPUs requested, 1..%d supported\n", id, nr_vcpus, MAX_VCPUS);
         return NULL;
     }
     d = &domains[id];
     d->id = id;
     snprintf(d->name, sizeof(d->name), "%s", name);
-    d->vcpu0.d = d;
-    d->vcpu0.id = 0;
-    /* VMID = domain id: unique, and never 0. */
-    if (p2m_init(&d->p2m, d, (u16)id))
+    d->nr_vcpus = nr_vcpus;
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        d->vcpu[i].d = d;
+        d->vcpu[i].id = i;
+        d->vcpu[i].state = VCPU_OFFLINE;
+    }
+    /* VMID = domain id + 1: unique, and never 0. */
+    if (p2m_init(&d->p2m, d, (u16)(id + 1)))
         return NULL;
     d->state = DOM_BUILDING;
     return d;
@@ -75,8 +89,8 @@ static u64 release_memory(struct domain *d)
 
     p2m_destroy(&d->p2m);
     for (unsigned i = 0; i < d->nr_chunks; i++) {
-        free_pages(d->chunks[i].pages, d->chunks[i].order); /* scrubbed */
-        pages += 1UL << d->chunks[i].order;
+        free_pages_contig(d->chunks[i].pages, d->chunks[i].nr_pages); /* scrubbed */
+        pages += d->chunks[i].nr_pages;
     }
     d->nr_chunks = 0;
     return pages;
@@ -96,12 +110,69 @@ void domains_started(unsigned count)
     spin_unlock_irqrestore(&domains_lock, f);
 }
 
-void domain_end(struct domain *d, bool clean, const char *why)
+void domain_console_line(struct domain *d, const char *prefix, const char *buf, u64 len)
+{
+    console_write_line(prefix, buf, len);
+    (void)d;
+}
+
+static void flush_console(struct domain *d)
+{
+    if (d->console_len) {
+        char prefix[24];
+        snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
+        console_write_line(prefix, d->console_buf, d->console_len);
+        d->console_len = 0;
+    }
+    vpl011_flush(&d->uart);
+}
+
+/* Release the domain once it has ended and no CPU has any of its vCPUs loaded. */
+static void try_release(struct domain *d)
 {
     u64 f, pages;
     bool last;
 
     f = spin_lock_irqsave(&domains_lock);
+    if (released[d->id] || nr_loaded[d->id] ||
+        (d->state != DOM_ENDED_CLEAN && d->state != DOM_DESTROYED)) {
+        spin_unlock_irqrestore(&domains_lock, f);
+        return;
+    }
+    released[d->id] = true;
+    spin_unlock_irqrestore(&domains_lock, f);
+
+    pages = release_memory(d);
+    printk("domain: d%u: %lu pages scrubbed and returned; %lu pages free\n", d->id, pages,
+           page_alloc_free_pages());
+
+    f = spin_lock_irqsave(&domains_lock);
+    nr_released++;
+    if (d->state == DOM_DESTROYED)
+        nr_destroyed++;
+    last = nr_started && nr_released == nr_started;
+    spin_unlock_irqrestore(&domains_lock, f);
+    if (last) {
+        printk("granite: all %u domain(s) ended, %u destroyed\n", nr_released, nr_destroyed);
+        arch_poweroff(nr_destroyed ? 1 : 0);
+    }
+}
+
+void domain_vcpu_loaded(struct vcpu *v)
+{
+    __atomic_add_fetch(&nr_loaded[v->d->id], 1, __ATOMIC_SEQ_CST);
+}
+
+void domain_vcpu_unloaded(struct vcpu *v)
+{
+    __atomic_sub_fetch(&nr_loaded[v->d->id], 1, __ATOMIC_SEQ_CST);
+    try_release(v->d);
+}
+
+void domain_end(struct domain *d, bool clean, const char *why)
+{
+    u64 f = spin_lock_irqsave(&domains_lock);
+
     if (d->state != DOM_RUNNING && d->state != DOM_BUILDING) {
         spin_unlock_irqrestore(&domains_lock, f);
         return;
@@ -109,27 +180,14 @@ void domain_end(struct domain *d, bool clean, const char *why)
     d->state = clean ? DOM_ENDED_CLEAN : DOM_DESTROYED;
     spin_unlock_irqrestore(&domains_lock, f);
 
-    if (d->console_len) {
-        char prefix[24];
-        snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
-        console_write_line(prefix, d->console_buf, d->console_len);
-        d->console_len = 0;
-    }
+    flush_console(d);
     printk("domain: d%u (%s) %s: %s\n", d->id, d->name, clean ? "ended" : "destroyed", why);
-    pages = release_memory(d);
-    printk("domain: d%u: %lu pages scrubbed and returned; %lu pages free\n", d->id, pages,
-           page_alloc_free_pages());
-
-    f = spin_lock_irqsave(&domains_lock);
-    nr_ended++;
-    if (!clean)
-        nr_destroyed++;
-    last = nr_started && nr_ended == nr_started;
-    spin_unlock_irqrestore(&domains_lock, f);
-
-    if (last) {
-        printk("granite: all %u domain(s) ended, %u destroyed\n", nr_ended, nr_destroyed);
-        arch_poweroff(nr_destroyed ? 1 : 0);
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = &d->vcpu[i];
+        v->state = VCPU_DEAD;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (v->pcpu != this_cpu())
+            arch_kick_cpu(v->pcpu);
     }
-    arch_cpu_idle_forever();
+    try_release(d);
 }

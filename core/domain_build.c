@@ -2,31 +2,48 @@
  * domain_build.c — build a domain at boot.
  *
  * The guest is an arm64 Image like granite itself: a 64-byte header with
- * text_offset and image_size, then code.  The builder
- *   1. gives the domain RAM at GUEST_RAM0_BASE, in 2 MiB chunks of host memory
- *      (mapped with 2 MiB stage-2 blocks), so IPA != PA;
+ * text_offset and image_size, then code.  For each configured domain the
+ * builder
+ *   1. gives it RAM:
+ *        direct-mapped (dom0): one contiguous, 2 MiB-aligned host range mapped
+ *        at IPA == PA;
+ *        otherwise: 2 MiB chunks of host memory mapped from GUEST_RAM0_BASE in
+ *        the reverse order of their addresses, so that the IPA space is
+ *        contiguous and the PA space visibly is not;
  *   2. copies the image to RAM base + text_offset;
- *   3. writes a device tree, made with libfdt, at the top of RAM: /memory,
- *      /chosen with the command line, /cpus, /psci (conduit "hvc", which granite
- *      serves), and a /hypervisor node in Xen's binding (compatible
- *      "xen,xen-4.19", "xen,xen"; reg = the grant-table window);
- *   4. points the vCPU at the image with x0 = the DTB, as the boot protocol says.
+ *   3. sets up its emulated GICv3 and PL011 (at the host's addresses for a
+ *      direct-mapped domain, at Xen/QEMU-virt's guest addresses otherwise);
+ *   4. writes its device tree at the top of RAM — dom0's is the host's,
+ *      filtered (core/dom0_dt.c); a domU's is generated: /memory, /chosen,
+ *      /cpus, /psci (conduit "hvc"), /intc, /timer, the UART, and a
+ *      /hypervisor node in Xen's binding;
+ *   5. passes the PCIe host bridge through to dom0 (core/passthrough.c);
+ *   6. points vCPU 0 at the image with x0 = the DTB, the others OFF until PSCI CPU_ON.
  * Boot-only (libfdt): see include/granite/boot.h.
  */
 #include <libfdt.h>
 #include <granite/domain_build.h>
-#include <granite/boot.h>
+#include <granite/dom0_dt.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/memory_map.h>
 #include <granite/page_alloc.h>
-#include <granite/errno.h>
+#include <granite/gic.h>
 #include <granite/mm.h>
+#include <granite/sched.h>
+#include <granite/errno.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
 #define CHUNK_SIZE (PAGE_SIZE << CHUNK_ORDER)
 #define GUEST_DTB_MAX (64 * 1024)
 #define IMAGE_MAGIC 0x644d5241U /* "ARM\x64" */
+#define GIC_PHANDLE 1
+#define CLOCK_PHANDLE 2
+#define GIC_PPI 1
+#define GIC_SPI 0
+#define IRQ_LEVEL_HIGH 4
+#define PPI_LEVEL_LOW_ALL_CPUS 0xf08 /* Xen's flags for its PPIs */
+#define UART_CLOCK_HZ 24000000
 
 struct image_header {
     u32 code0, code1;
@@ -36,50 +53,127 @@ struct image_header {
 
 extern const u8 builtin_selftest_start[], builtin_selftest_end[];
 
-static const struct guest_image builtin[] = {
-    { "selftest", builtin_selftest_start, 0 },
-};
-
 __boot const struct guest_image *builtin_guest(const char *name)
 {
     static struct guest_image found;
 
-    for (unsigned i = 0; i < ARRAY_SIZE(builtin); i++) {
-        if (!strcmp(builtin[i].name, name)) {
-            found = builtin[i];
-            found.size = builtin_selftest_end - builtin_selftest_start;
-            return &found;
-        }
+    if (!strcmp(name, "selftest")) {
+        found = (struct guest_image){ "selftest", builtin_selftest_start,
+                                      (u64)(builtin_selftest_end - builtin_selftest_start) };
+        return &found;
     }
     return NULL;
 }
 
-static __boot int give_ram(struct domain *d, u64 size)
+/* --- RAM ------------------------------------------------------------------- */
+
+static __boot int add_chunk(struct domain *d, void *pages, u64 nr_pages)
 {
-    d->ram_base = ipa(GUEST_RAM0_BASE);
-    d->ram_size = size;
-    for (u64 off = 0; off < size; off += CHUNK_SIZE) {
-        void *chunk;
-        if (d->nr_chunks == DOMAIN_MAX_CHUNKS) {
-            printk("build: d%u: more than %d chunks of RAM\n", d->id, DOMAIN_MAX_CHUNKS);
-            return -E2BIG;
-        }
-        chunk = alloc_pages(CHUNK_ORDER);
-        if (!chunk) {
-            printk("build: d%u: out of memory after %lu MiB of %lu MiB\n", d->id, off >> 20,
-                   size >> 20);
-            return -ENOMEM;
-        }
-        /* Zeroed through granite's cacheable mapping; the guest starts with its
-         * caches off, so no dirty line may linger to be evicted over its data. */
-        dcache_clean_inval_range(chunk, CHUNK_SIZE);
-        d->chunks[d->nr_chunks++] = (struct ram_chunk){ chunk, CHUNK_ORDER };
-        if (p2m_map(&d->p2m, ipa_add(d->ram_base, off), ptr_to_pa(chunk), CHUNK_SIZE,
-                    p2m_ram_rw))
-            return -ENOMEM;
-    }
+    if (d->nr_chunks == DOMAIN_MAX_CHUNKS)
+        return -E2BIG;
+    /* Zeroed through granite's cacheable mapping; the guest starts with its
+     * caches off, so no dirty line may linger to be evicted over its data. */
+    dcache_clean_inval_range(pages, nr_pages << PAGE_SHIFT);
+    d->chunks[d->nr_chunks++] = (struct ram_chunk){ pages, nr_pages };
     return 0;
 }
+
+static __boot int give_ram_direct(struct domain *d, u64 size, const char **why)
+{
+    void *p = alloc_pages_contig(size >> PAGE_SHIFT, CHUNK_ORDER);
+
+    if (!p) {
+        *why = "no contiguous host RAM for the direct-mapped domain";
+        return -ENOMEM;
+    }
+    d->ram_base = ipa(pa_addr(ptr_to_pa(p)));
+    d->ram_size = size;
+    if (add_chunk(d, p, size >> PAGE_SHIFT) ||
+        p2m_map(&d->p2m, d->ram_base, ptr_to_pa(p), size, p2m_ram_rw)) {
+        *why = "cannot map the direct-mapped domain's RAM";
+        return -ENOMEM;
+    }
+    printk("build: d%u: RAM 0x%lx-0x%lx, direct-mapped: IPA == PA\n", d->id,
+           ipa_addr(d->ram_base), ipa_addr(d->ram_base) + size);
+    return 0;
+}
+
+static __boot int give_ram_scattered(struct domain *d, u64 size, const char **why)
+{
+    unsigned n = (unsigned)(size / CHUNK_SIZE);
+
+    d->ram_base = ipa(GUEST_RAM0_BASE);
+    d->ram_size = size;
+    if (n > DOMAIN_MAX_CHUNKS) {
+        *why = "RAM too large for granite's chunk list";
+        return -E2BIG;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        void *chunk = alloc_pages(CHUNK_ORDER);
+        if (!chunk || add_chunk(d, chunk, CHUNK_SIZE >> PAGE_SHIFT)) {
+            *why = "out of host memory for the domain's RAM";
+            return -ENOMEM;
+        }
+    }
+    /* Highest-addressed chunk at the lowest IPA: contiguous IPAs, scattered PAs. */
+    for (unsigned i = 0; i < n; i++) {
+        ipa_t at = ipa_add(d->ram_base, (u64)(n - 1 - i) * CHUNK_SIZE);
+        if (p2m_map(&d->p2m, at, ptr_to_pa(d->chunks[i].pages), CHUNK_SIZE, p2m_ram_rw)) {
+            *why = "cannot map the domain's RAM";
+            return -ENOMEM;
+        }
+    }
+    printk("build: d%u: RAM IPA 0x%lx-0x%lx in %u chunks of 2 MiB, not contiguous in PA: "
+           "IPA 0x%lx -> PA 0x%lx, IPA 0x%lx -> PA 0x%lx\n", d->id, ipa_addr(d->ram_base),
+           ipa_addr(d->ram_base) + size, n, ipa_addr(d->ram_base),
+           pa_addr(ptr_to_pa(d->chunks[n - 1].pages)),
+           ipa_addr(d->ram_base) + CHUNK_SIZE * (n > 1 ? 1 : 0),
+           pa_addr(ptr_to_pa(d->chunks[n > 1 ? n - 2 : 0].pages)));
+    return 0;
+}
+
+/* --- image ----------------------------------------------------------------- */
+
+static __boot int find_image(const struct domain_config *c, struct guest_image *img,
+                             const char **why)
+{
+    if (c->builtin) {
+        const struct guest_image *b = builtin_guest(c->builtin);
+        if (!b) {
+            *why = "unknown built-in image (known: selftest)";
+            return -ENOENT;
+        }
+        *img = *b;
+        return 0;
+    }
+    if (hyp_map(c->module, c->module_size, HYP_MAP_RO)) {
+        *why = "cannot map the module";
+        return -EINVAL;
+    }
+    *img = (struct guest_image){ c->name, pa_to_ptr(c->module), c->module_size };
+    return 0;
+}
+
+static __boot int load_image(struct domain *d, const struct guest_image *img, u64 *entry,
+                             const char **why)
+{
+    const struct image_header *h = (const void *)img->start;
+    u64 footprint;
+
+    if (img->size < sizeof(*h) || h->magic != IMAGE_MAGIC) {
+        *why = "the kernel is not an arm64 Image (bad magic)";
+        return -EINVAL;
+    }
+    footprint = MAX(h->image_size, img->size);
+    if (h->text_offset + footprint + GUEST_DTB_MAX > d->ram_size) {
+        *why = "the kernel does not fit in the domain's RAM";
+        return -E2BIG;
+    }
+    *entry = ipa_addr(d->ram_base) + h->text_offset;
+    return domain_copy_to(d, ipa(*entry), img->start, img->size);
+}
+
+/* --- device tree ----------------------------------------------------------- */
 
 #define FDT_TRY(call)                                                                 \
     do {                                                                              \
@@ -96,18 +190,96 @@ static __boot int fdt_reg64(void *fdt, int node, u64 addr, u64 size)
     return fdt_setprop(fdt, node, "reg", reg, sizeof(reg));
 }
 
-static __boot int make_guest_dtb(struct domain *d, void *fdt, const char *args)
+static __boot int fdt_irq(void *fdt, int node, const u32 *spec, unsigned nr_cells)
+{
+    fdt32_t v[12];
+    for (unsigned i = 0; i < nr_cells; i++)
+        v[i] = cpu_to_fdt32(spec[i]);
+    return fdt_setprop(fdt, node, "interrupts", v, nr_cells * 4);
+}
+
+static __boot int add_cpus(void *fdt, unsigned nr)
+{
+    int cpus, cpu;
+    char name[16];
+
+    FDT_TRY(cpus = fdt_add_subnode(fdt, 0, "cpus"));
+    FDT_TRY(fdt_setprop_u32(fdt, cpus, "#address-cells", 1));
+    FDT_TRY(fdt_setprop_u32(fdt, cpus, "#size-cells", 0));
+    for (int i = (int)nr - 1; i >= 0; i--) { /* fdt_add_subnode prepends */
+        snprintf(name, sizeof(name), "cpu@%d", i);
+        FDT_TRY(cpu = fdt_add_subnode(fdt, cpus, name));
+        FDT_TRY(fdt_setprop_string(fdt, cpu, "device_type", "cpu"));
+        FDT_TRY(fdt_setprop_string(fdt, cpu, "compatible", "arm,armv8"));
+        FDT_TRY(fdt_setprop_u32(fdt, cpu, "reg", (u32)i));
+        FDT_TRY(fdt_setprop_string(fdt, cpu, "enable-method", "psci"));
+    }
+    return 0;
+}
+
+static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
+{
+    static const u32 timer_ppis[12] = { GIC_PPI, 13, PPI_LEVEL_LOW_ALL_CPUS,
+                                        GIC_PPI, 14, PPI_LEVEL_LOW_ALL_CPUS,
+                                        GIC_PPI, 11, PPI_LEVEL_LOW_ALL_CPUS,
+                                        GIC_PPI, 10, PPI_LEVEL_LOW_ALL_CPUS };
+    fdt64_t gic_reg[4] = { cpu_to_fdt64(GUEST_GICD_BASE), cpu_to_fdt64(VGIC_DIST_SIZE),
+                           cpu_to_fdt64(GUEST_GICR_BASE),
+                           cpu_to_fdt64((u64)d->nr_vcpus * VGIC_RDIST_STRIDE) };
+    u32 uart_irq[3] = { GIC_SPI, GUEST_PL011_INTID - 32, IRQ_LEVEL_HIGH };
+    fdt32_t clocks[2] = { cpu_to_fdt32(CLOCK_PHANDLE), cpu_to_fdt32(CLOCK_PHANDLE) };
+    static const char clock_names[] = "uartclk\0apb_pclk";
+    static const char uart_compat[] = "arm,pl011\0arm,primecell";
+    char name[40];
+    int node;
+
+    snprintf(name, sizeof(name), "intc@%lx", GUEST_GICD_BASE);
+    FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
+    FDT_TRY(fdt_setprop_string(fdt, node, "compatible", "arm,gic-v3"));
+    FDT_TRY(fdt_setprop(fdt, node, "reg", gic_reg, sizeof(gic_reg)));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "#interrupt-cells", 3));
+    FDT_TRY(fdt_setprop(fdt, node, "interrupt-controller", NULL, 0));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "#redistributor-regions", 1));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "phandle", GIC_PHANDLE));
+
+    FDT_TRY(node = fdt_add_subnode(fdt, 0, "timer"));
+    FDT_TRY(fdt_setprop_string(fdt, node, "compatible", "arm,armv8-timer"));
+    FDT_TRY(fdt_irq(fdt, node, timer_ppis, 12));
+
+    if (!d->uart.present)
+        return 0;
+    FDT_TRY(node = fdt_add_subnode(fdt, 0, "apb-pclk"));
+    FDT_TRY(fdt_setprop_string(fdt, node, "compatible", "fixed-clock"));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "#clock-cells", 0));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "clock-frequency", UART_CLOCK_HZ));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "phandle", CLOCK_PHANDLE));
+    snprintf(name, sizeof(name), "pl011@%lx", GUEST_PL011_BASE);
+    FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
+    FDT_TRY(fdt_setprop(fdt, node, "compatible", uart_compat, sizeof(uart_compat)));
+    FDT_TRY(fdt_reg64(fdt, node, GUEST_PL011_BASE, VPL011_SIZE));
+    FDT_TRY(fdt_irq(fdt, node, uart_irq, 3));
+    FDT_TRY(fdt_setprop(fdt, node, "clocks", clocks, sizeof(clocks)));
+    FDT_TRY(fdt_setprop(fdt, node, "clock-names", clock_names, sizeof(clock_names)));
+    return 0;
+}
+
+static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
 {
     static const char hyp_compat[] = "xen,xen-4.19\0xen,xen";
     static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
+    u32 evtchn_irq[3] = { GIC_PPI, GUEST_EVTCHN_PPI - 16, PPI_LEVEL_LOW_ALL_CPUS };
     char name[40];
-    int node, cpus, cpu;
+    int node;
 
     FDT_TRY(fdt_create_empty_tree(fdt, GUEST_DTB_MAX));
     FDT_TRY(fdt_setprop_u32(fdt, 0, "#address-cells", 2));
     FDT_TRY(fdt_setprop_u32(fdt, 0, "#size-cells", 2));
     FDT_TRY(fdt_setprop_string(fdt, 0, "compatible", "granite,guest"));
     FDT_TRY(fdt_setprop_string(fdt, 0, "model", "granite guest"));
+    FDT_TRY(fdt_setprop_u32(fdt, 0, "interrupt-parent", GIC_PHANDLE));
+
+    if (add_gic_timer_uart(fdt, d) || add_cpus(fdt, d->nr_vcpus))
+        return -EINVAL;
 
     snprintf(name, sizeof(name), "memory@%lx", ipa_addr(d->ram_base));
     FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
@@ -116,15 +288,10 @@ static __boot int make_guest_dtb(struct domain *d, void *fdt, const char *args)
 
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "chosen"));
     FDT_TRY(fdt_setprop_string(fdt, node, "bootargs", args ? args : ""));
-
-    FDT_TRY(cpus = fdt_add_subnode(fdt, 0, "cpus"));
-    FDT_TRY(fdt_setprop_u32(fdt, cpus, "#address-cells", 1));
-    FDT_TRY(fdt_setprop_u32(fdt, cpus, "#size-cells", 0));
-    FDT_TRY(cpu = fdt_add_subnode(fdt, cpus, "cpu@0"));
-    FDT_TRY(fdt_setprop_string(fdt, cpu, "device_type", "cpu"));
-    FDT_TRY(fdt_setprop_string(fdt, cpu, "compatible", "arm,armv8"));
-    FDT_TRY(fdt_setprop_u32(fdt, cpu, "reg", 0));
-    FDT_TRY(fdt_setprop_string(fdt, cpu, "enable-method", "psci"));
+    if (d->uart.present) {
+        snprintf(name, sizeof(name), "/pl011@%lx", GUEST_PL011_BASE);
+        FDT_TRY(fdt_setprop_string(fdt, node, "stdout-path", name));
+    }
 
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "psci"));
     FDT_TRY(fdt_setprop(fdt, node, "compatible", psci_compat, sizeof(psci_compat)));
@@ -134,58 +301,141 @@ static __boot int make_guest_dtb(struct domain *d, void *fdt, const char *args)
     FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
     FDT_TRY(fdt_setprop(fdt, node, "compatible", hyp_compat, sizeof(hyp_compat)));
     FDT_TRY(fdt_reg64(fdt, node, GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE));
+    FDT_TRY(fdt_irq(fdt, node, evtchn_irq, 3));
     FDT_TRY(fdt_pack(fdt));
     return 0;
 }
 
-static __boot int load_image(struct domain *d, const struct guest_image *img, u64 *entry)
+static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_info *bi,
+                                const char *args, const char **why)
 {
-    const struct image_header *h = (const void *)img->start;
-    u64 footprint;
-
-    if (img->size < sizeof(*h) || h->magic != IMAGE_MAGIC) {
-        printk("build: d%u: image '%s' is not an arm64 Image (bad magic)\n", d->id, img->name);
-        return -EINVAL;
+    /* libfdt edits in place, so the work space must hold the host tree as it is
+     * (QEMU pads its DTB to 1 MiB); the packed result is much smaller. */
+    u64 work_pages = (ALIGN_UP(bi->fdt_size, PAGE_SIZE) >> PAGE_SHIFT) + 16;
+    void *work = alloc_pages_contig(work_pages, 0);
+    int ret;
+    struct mem_range bank = { pa(ipa_addr(d->ram_base)), d->ram_size };
+    struct dom0_dt_params p = {
+        .host_fdt = bi->fdt,
+        .banks = &bank,
+        .nr_banks = 1,
+        .nr_vcpus = d->nr_vcpus,
+        .bootargs = args,
+        /* As Xen does for dom0: the grant window is the hypervisor's own image
+         * range, which dom0 can never have as RAM. */
+        .gnttab_base = pa_addr(ptr_to_pa(__image_start)),
+        .gnttab_size = (u64)(__image_end - __image_start),
+        .evtchn_ppi = GUEST_EVTCHN_PPI,
+    };
+    if (!work) {
+        *why = "no memory to filter the host device tree in";
+        return -ENOMEM;
     }
-    footprint = h->image_size ? h->image_size : img->size;
-    if (h->text_offset + MAX(footprint, img->size) + GUEST_DTB_MAX > d->ram_size) {
-        printk("build: d%u: image '%s' (%lu KiB) does not fit in %lu MiB of RAM\n", d->id,
-               img->name, footprint >> 10, d->ram_size >> 20);
-        return -E2BIG;
+    ret = dom0_dt_build(&p, work, work_pages << PAGE_SHIFT, why);
+    if (!ret && fdt_totalsize(work) > GUEST_DTB_MAX) {
+        *why = "dom0's device tree is larger than 64 KiB";
+        ret = -E2BIG;
     }
-    *entry = ipa_addr(d->ram_base) + h->text_offset;
-    return domain_copy_to(d, ipa(*entry), img->start, img->size);
+    if (!ret)
+        memcpy(out, work, fdt_totalsize(work));
+    free_pages_contig(work, work_pages);
+    return ret;
 }
 
-__boot struct domain *domain_build(unsigned id, const struct guest_image *img, u64 ram_size,
-                                   const char *args)
+/* --- emulated devices -------------------------------------------------------- */
+
+static void vgic_kick(void *ctx, unsigned vcpu)
+{
+    struct domain *d = ctx;
+    if (vcpu < d->nr_vcpus)
+        vcpu_wake(&d->vcpu[vcpu]);
+}
+
+static void vgic_hw_enable(void *ctx unused, u32 hw_intid, bool enable) { gic_enable(hw_intid, enable); }
+
+static const struct vgic_ops domain_vgic_ops = { .kick = vgic_kick, .hw_enable = vgic_hw_enable };
+
+static void uart_line(struct vpl011 *u, const char *buf, unsigned len)
+{
+    struct domain *d = u->owner;
+    char prefix[DOMAIN_NAME_LEN + 4];
+
+    snprintf(prefix, sizeof(prefix), "[%s] ", d->name);
+    domain_console_line(d, prefix, buf, len);
+}
+
+static void uart_irq(struct vpl011 *u, bool level)
+{
+    struct domain *d = u->owner;
+    vgic_set_level(&d->vgic, 0, u->intid, level);
+}
+
+static const struct vpl011_ops domain_uart_ops = { .line = uart_line, .irq_level = uart_irq };
+
+static __boot int add_devices(struct domain *d, const struct domain_config *c,
+                              const struct boot_info *bi, const char **why)
+{
+    struct vgic_ops ops = domain_vgic_ops;
+    u64 dist = d->direct_map ? pa_addr(gic_dist_base()) : GUEST_GICD_BASE;
+    u64 rdist = d->direct_map ? pa_addr(gic_rdist_base()) : GUEST_GICR_BASE;
+
+    ops.ctx = d;
+    if (vgic_init(&d->vgic, d->id, d->nr_vcpus, dist, rdist, &ops)) {
+        *why = "cannot set up the vGIC";
+        return -EINVAL;
+    }
+    if (c->vpl011) {
+        u64 base = d->direct_map ? pa_addr(bi->console_pa) : GUEST_PL011_BASE;
+        u32 intid = d->direct_map && bi->console_intid ? bi->console_intid : GUEST_PL011_INTID;
+        vpl011_init(&d->uart, base, intid, d, d->id, &domain_uart_ops);
+    }
+    return 0;
+}
+
+__boot struct domain *domain_build(const struct domain_config *c, const struct boot_info *bi,
+                                   const char **why)
 {
     static u8 dtb[GUEST_DTB_MAX] __attribute__((aligned(8)));
+    struct guest_image img;
     struct domain *d;
     u64 entry, dtb_ipa;
+    int ret;
 
-    if (ram_size < CHUNK_SIZE || !IS_ALIGNED(ram_size, CHUNK_SIZE) ||
-        ram_size > GUEST_RAM0_MAX - GUEST_RAM0_BASE) {
-        printk("build: d%u: RAM size 0x%lx must be a multiple of 2 MiB, at most 2 GiB\n", id,
-               ram_size);
+    d = domain_create(c->id, c->name, c->nr_vcpus);
+    if (!d) {
+        *why = "cannot create the domain";
         return NULL;
     }
-    d = domain_create(id, img->name);
-    if (!d)
-        return NULL;
-    if (give_ram(d, ram_size) || load_image(d, img, &entry) || make_guest_dtb(d, dtb, args))
-        goto fail;
+    d->direct_map = c->direct_map;
+    ret = c->direct_map ? give_ram_direct(d, c->mem_size, why)
+                        : give_ram_scattered(d, c->mem_size, why);
+    if (!ret)
+        ret = find_image(c, &img, why);
+    if (!ret)
+        ret = load_image(d, &img, &entry, why);
+    if (!ret)
+        ret = add_devices(d, c, bi, why);
+    if (!ret) {
+        ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, why)
+                         : make_domu_dtb(d, dtb, c->args);
+        if (ret && c->id != 0)
+            *why = "cannot write the domain's device tree";
+    }
     dtb_ipa = ipa_addr(d->ram_base) + d->ram_size - GUEST_DTB_MAX;
-    if (domain_copy_to(d, ipa(dtb_ipa), dtb, fdt_totalsize(dtb)))
-        goto fail;
+    if (!ret)
+        ret = domain_copy_to(d, ipa(dtb_ipa), dtb, fdt_totalsize(dtb));
+    if (!ret && c->id == 0)
+        ret = passthrough_pci_to_dom0(bi->fdt, d, why);
+    if (ret) {
+        domain_discard(d, *why);
+        return NULL;
+    }
     icache_inval_all(); /* granite wrote the guest's code */
-    arch_vcpu_init(&d->vcpu0, entry, dtb_ipa);
-    printk("build: d%u (%s): %lu MiB RAM at IPA 0x%lx (first chunk at PA 0x%lx), entry 0x%lx, "
-           "DTB at 0x%lx, args \"%s\"\n",
-           id, d->name, ram_size >> 20, ipa_addr(d->ram_base),
-           pa_addr(ptr_to_pa(d->chunks[0].pages)), entry, dtb_ipa, args ? args : "");
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        arch_vcpu_reset(&d->vcpu[i], entry, dtb_ipa);
+    d->vcpu[0].state = VCPU_RUNNABLE;
+    printk("build: d%u (%s, from %s): %u vCPU(s), %lu MiB, entry 0x%lx, DTB at 0x%lx, "
+           "args \"%s\"\n", d->id, d->name, c->node, d->nr_vcpus, d->ram_size >> 20, entry,
+           dtb_ipa, c->args);
     return d;
-fail:
-    domain_discard(d, "build failed");
-    return NULL;
 }

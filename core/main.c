@@ -20,20 +20,23 @@
 #include <granite/mm.h>
 #include <granite/options.h>
 #include <granite/page_alloc.h>
+#include <granite/domain_config.h>
+#include <granite/gic.h>
+#include <granite/sched.h>
 
 #ifndef EARLY_UART_PA
 #define EARLY_UART_PA 0x09000000UL /* QEMU virt's PL011; `make EARLY_UART=...` for a board */
 #endif
-#define DEFAULT_GUEST_MEM (16UL << 20)
-#define MAX_GUESTS 4
 #define SECONDARY_TIMEOUT_MS 1000
+#define DEFAULT_SLICE_MS 10
 
 extern u64 boot_bad_relocs;
 static struct boot_info bi;
 static unsigned nr_cpus_online = 1;
 static volatile bool cpu_online[GRANITE_MAX_CPUS];
-static struct vcpu *volatile cpu_vcpu[GRANITE_MAX_CPUS];
 static bool options_read;
+static bool console_is_pl011;
+static u64 slice_ms = DEFAULT_SLICE_MS;
 
 static u64 counter_ms(void)
 {
@@ -74,8 +77,11 @@ noreturn_fn void panic(const char *fmt, ...)
 static __boot void early_console(const char *why)
 {
     void *uart = ioremap(pa(EARLY_UART_PA), PAGE_SIZE);
-    if (uart)
+    if (uart) {
         pl011_console_init(uart);
+        console_is_pl011 = true;
+        bi.console_pa = pa(EARLY_UART_PA);
+    }
     printk("console: %s; using the build's early UART (PL011 at 0x%lx)\n", why, EARLY_UART_PA);
 }
 
@@ -115,6 +121,8 @@ static __boot void setup_console(const void *fdt)
         return;
     }
     pl011_console_init(regs);
+    console_is_pl011 = true;
+    bi.console_pa = base;
     printk("console: %s at 0x%lx (from /chosen/stdout-path)\n", compat, pa_addr(base));
 }
 
@@ -138,13 +146,19 @@ static __boot void read_options(void)
         boot_fail("bad options (see above)");
 }
 
-static __boot void start_allocator(u64 dtb_pa)
+static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)
 {
-    struct mem_range reserved[] = {
+    struct mem_range reserved[2 + MAX_DOMAIN_CONFIGS] = {
         { ptr_to_pa(__image_start), (u64)(__image_end - __image_start) },
         { pa(dtb_pa), bi.fdt_size },
     };
-    if (page_alloc_init(bi.mem, bi.nr_mem, reserved, ARRAY_SIZE(reserved)))
+    unsigned n = 2;
+
+    /* Kernel images placed by the boot loader stay put until copied. */
+    for (unsigned i = 0; i < cfg->nr; i++)
+        if (!cfg->dom[i].builtin)
+            reserved[n++] = (struct mem_range){ cfg->dom[i].module, cfg->dom[i].module_size };
+    if (page_alloc_init(bi.mem, bi.nr_mem, reserved, n))
         boot_fail("cannot set up the page allocator");
 }
 
@@ -163,55 +177,77 @@ static __boot void order_cpus(void)
     boot_fail("the boot CPU (MPIDR 0x%lx) is not in /cpus", me);
 }
 
-static __boot void start_secondaries(unsigned wanted)
+static volatile bool secondaries_go;
+
+static __boot void start_secondaries(void)
 {
     mmu_publish_for_secondaries();
-    for (unsigned cpu = 1; cpu < wanted && cpu < bi.nr_cpus && cpu < GRANITE_MAX_CPUS; cpu++) {
+    for (unsigned cpu = 1; cpu < bi.nr_cpus && cpu < GRANITE_MAX_CPUS; cpu++) {
         u64 deadline;
+        arch_set_cpu_mpidr(cpu, bi.cpu_mpidr[cpu]);
         if (arch_cpu_start(cpu, bi.cpu_mpidr[cpu]))
-            continue;
+            break; /* keep CPU numbers dense: stop at the first that fails */
         deadline = counter_ms() + SECONDARY_TIMEOUT_MS;
         while (!cpu_online[cpu] && counter_ms() < deadline)
             ;
         if (!cpu_online[cpu]) {
             printk("smp: cpu%u (mpidr 0x%lx) did not come up within %d ms\n", cpu,
                    bi.cpu_mpidr[cpu], SECONDARY_TIMEOUT_MS);
-            continue;
+            break;
         }
         nr_cpus_online++;
     }
 }
 
-static __boot unsigned build_domains(void)
-{
-    const struct guest_image *img = builtin_guest("selftest");
-    int err = 0;
-    u64 mem = opt_size("guest_mem", DEFAULT_GUEST_MEM, &err);
-    unsigned n = 0;
+void console_input_char(char c);
+void console_input_start(void);
 
-    if (err)
-        boot_fail("bad option 'guest_mem'");
-    for (unsigned id = 1; id <= MAX_GUESTS; id++) {
-        static const char *const keys[] = { "", "guest1", "guest2", "guest3", "guest4" };
-        const char *args = opt_str(keys[id]);
-        if (!args && id == 1)
-            args = "test=hello"; /* the default run: one guest says hello */
-        if (!args)
-            continue;
-        if (id > nr_cpus_online)
-            boot_fail("guest%u needs a CPU of its own, and only %u CPU(s) are up", id,
-                      nr_cpus_online);
-        if (!domain_build(id, img, mem, args))
-            boot_fail("could not build d%u", id);
-        n++;
+/* Typed characters reach the focused domain's vPL011 (core/console_input.c). */
+static __boot void start_console_input(void)
+{
+    if (!console_is_pl011 || !bi.console_intid)
+        return;
+    irq_set_handler(bi.console_intid, pl011_rx_interrupt);
+    gic_set_edge(bi.console_intid, false);
+    gic_route_spi(bi.console_intid, bi.cpu_mpidr[0]);
+    gic_enable(bi.console_intid, true);
+    pl011_enable_rx(console_input_char);
+    console_input_start();
+}
+
+static __boot unsigned build_domains(const struct domain_configs *cfg)
+{
+    const char *why = "unknown error";
+
+    for (unsigned i = 0; i < cfg->nr; i++)
+        if (!domain_build(&cfg->dom[i], &bi, &why))
+            boot_fail("%s: %s", cfg->dom[i].node, why);
+    return cfg->nr;
+}
+
+/* Pin vCPUs to CPUs: one each while there are enough CPUs, round-robin after. */
+static __boot void place_vcpus(const struct domain_configs *cfg)
+{
+    unsigned k = 0;
+
+    for (unsigned i = 0; i < cfg->nr; i++) {
+        struct domain *d = domain_by_id(cfg->dom[i].id);
+        for (unsigned v = 0; v < d->nr_vcpus; v++, k++) {
+            sched_assign(&d->vcpu[v], k % nr_cpus_online);
+            printk("sched: d%u vcpu%u on cpu%u\n", d->id, v, k % nr_cpus_online);
+        }
     }
-    return n;
+    if (k > nr_cpus_online)
+        printk("sched: %u vCPUs on %u CPU(s): round-robin, %lu ms slices\n", k, nr_cpus_online,
+               slice_ms);
 }
 
 __boot noreturn_fn void boot_primary(u64 dtb_pa)
 {
+    static struct domain_configs cfg;
     const char *why = NULL;
     unsigned nr_domains;
+    int err = 0;
 
     arch_cpu_init(0, true);
     mmu_boot();
@@ -224,42 +260,56 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     /* Options first: they say how a failed boot should end (poweroff=). */
     bi.bootargs = dt_bootargs(bi.fdt);
     read_options();
+    slice_ms = opt_size("timeslice_ms", DEFAULT_SLICE_MS, &err);
+    if (err || !slice_ms || slice_ms > 1000)
+        boot_fail("bad option 'timeslice_ms' (1..1000)");
     if (dt_parse(bi.fdt, &bi, &why))
         boot_fail("device tree: %s", why);
+    bi.console_intid = dt_console_intid(bi.fdt);
+    if (domain_configs_read(bi.fdt, &cfg, &why))
+        boot_fail("domain configuration: %s", why);
     order_cpus();
-    start_allocator(dtb_pa);
+    arch_set_cpu_mpidr(0, bi.cpu_mpidr[0]);
+    start_allocator(dtb_pa, &cfg);
     psci_set_conduit(bi.psci);
     printk("smp: %u CPU(s) in the DTB, PSCI conduit %s\n", bi.nr_cpus, psci_conduit_name());
+    if (gic_init(bi.fdt, &why))
+        boot_fail("interrupt controller: %s", why);
+    if (gic_cpu_init(0, bi.cpu_mpidr[0]))
+        boot_fail("interrupt controller: no redistributor for the boot CPU");
     if (arch_stage2_init())
         boot_fail("this CPU's stage 2 cannot host granite's guests");
-    start_secondaries(bi.nr_cpus);
-    nr_domains = build_domains();
+    sched_init(bi.nr_cpus, slice_ms * 1000);
+    start_secondaries();
+    nr_domains = build_domains(&cfg);
+    place_vcpus(&cfg);
 
     if (opt_str("selftest"))
         arch_selftest_el2_fault(); /* reported by traps.c; this CPU stops */
 
     arch_boot_phase_end();
-    printk("granite: boot done, starting %u domain(s)\n", nr_domains);
+    printk("granite: boot done, starting %u domain(s) on %u CPU(s)\n", nr_domains,
+           nr_cpus_online);
     domains_started(nr_domains);
-    for (unsigned id = 2; id <= nr_domains; id++)
-        cpu_vcpu[id - 1] = &domain_by_id(id)->vcpu0;
+    for (unsigned i = 0; i < cfg.nr; i++)
+        domain_by_id(cfg.dom[i].id)->state = DOM_RUNNING;
+    start_console_input();
+    __atomic_store_n(&secondaries_go, true, __ATOMIC_RELEASE);
     __asm__ volatile("dsb ish; sev" ::: "memory");
-    domain_by_id(1)->state = DOM_RUNNING;
-    arch_vcpu_run(&domain_by_id(1)->vcpu0);
+    sched_start();
 }
 
 void arch_stage2_cpu_init(void);
 
 noreturn_fn void secondary_main(unsigned cpu)
 {
-    struct vcpu *v;
-
     arch_cpu_init(cpu, false);
     arch_stage2_cpu_init();
+    if (gic_cpu_init(cpu, arch_boot_cpu_mpidr()))
+        arch_cpu_idle_forever();
     printk("smp: cpu%u up (mpidr 0x%lx)\n", cpu, arch_boot_cpu_mpidr());
     cpu_online[cpu] = true;
-    while (!(v = cpu_vcpu[cpu]))
+    while (!__atomic_load_n(&secondaries_go, __ATOMIC_ACQUIRE))
         __asm__ volatile("wfe");
-    v->d->state = DOM_RUNNING;
-    arch_vcpu_run(v);
+    sched_start();
 }

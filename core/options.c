@@ -18,11 +18,15 @@ struct known_option {
 
 static const struct known_option known[] = {
     { "poweroff", "psci | semihosting: how the machine is switched off at the end of the run" },
-    { "guest1", "arguments of domain 1, running the built-in selftest guest" },
-    { "guest2", "arguments of domain 2" },
-    { "guest3", "arguments of domain 3" },
-    { "guest4", "arguments of domain 4" },
-    { "guest_mem", "RAM of each built-in guest, e.g. 16M (default 16M)" },
+    { "dom0", "built-in dom0's command line, or none (used when the DTB has no xen,domain node)" },
+    { "domU1", "built-in domU1's command line, or none" },
+    { "domU2", "built-in domU2's command line (default: no domU2)" },
+    { "domU3", "built-in domU3's command line (default: no domU3)" },
+    { "dom0_mem", "RAM of the built-in dom0, e.g. 64M (default 64M)" },
+    { "domU_mem", "RAM of each built-in domU, e.g. 32M (default 32M)" },
+    { "dom0_vcpus", "vCPUs of the built-in dom0 (1..4, default 1)" },
+    { "domU_vcpus", "vCPUs of each built-in domU (1..4, default 1)" },
+    { "timeslice_ms", "scheduler time slice when vCPUs share a CPU (default 10)" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report)" },
 };
 
@@ -113,24 +117,30 @@ const char *opt_str(const char *key)
 u64 opt_size(const char *key, u64 dflt, int *err)
 {
     const char *v = opt_str(key);
+    unsigned shift = 0;
     char *end;
     u64 n;
 
     if (!v)
         return dflt;
+    if (*v < '0' || *v > '9')
+        goto bad; /* no sign, no empty number, no bare suffix */
     n = strtoul(v, &end, 0);
+    if (end == v)
+        goto bad;
     switch (*end) {
-    case 'G': case 'g': n <<= 10; /* fall through */
-    case 'M': case 'm': n <<= 10; /* fall through */
-    case 'K': case 'k': n <<= 10; end++; break;
+    case 'G': case 'g': shift = 30; end++; break;
+    case 'M': case 'm': shift = 20; end++; break;
+    case 'K': case 'k': shift = 10; end++; break;
     default: break;
     }
-    if (*end || end == v) {
-        printk("options: %s=%s is not a size (examples: 16M, 0x1000000)\n", key, v);
-        *err = -EINVAL;
-        return dflt;
-    }
-    return n;
+    if (*end || n == ~0UL /* strtoul overflow */ || n > (~0UL >> shift))
+        goto bad;
+    return n << shift;
+bad:
+    printk("options: %s=%s is not a size (examples: 16M, 0x1000000)\n", key, v);
+    *err = -EINVAL;
+    return dflt;
 }
 
 int opt_choice(const char *key, const char *const *choices, int dflt)

@@ -70,6 +70,12 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
         printk("p2m: d%u: map IPA 0x%lx: bad type %d\n", domid(p2m), ipa_addr(ipa_), type);
         return -EINVAL;
     }
+    if (pa_addr(pa_) >> stage2_geometry()->pa_bits ||
+        (pa_addr(pa_) + size - 1) >> stage2_geometry()->pa_bits) {
+        printk("p2m: d%u: map IPA 0x%lx -> PA 0x%lx: beyond the CPU's %u-bit PA space\n",
+               domid(p2m), ipa_addr(ipa_), pa_addr(pa_), stage2_geometry()->pa_bits);
+        return -EINVAL;
+    }
     spin_lock(&p2m->lock);
     ret = pt_map(&p2m->pt, ipa_addr(ipa_), pa_addr(pa_), size, type);
     pt_finish(&p2m->pt);

@@ -175,6 +175,53 @@ void *alloc_pages(unsigned order)
     return NULL;
 }
 
+void *alloc_pages_contig(u64 n, unsigned align_order)
+{
+    u64 step = 1UL << align_order;
+    u64 f = spin_lock_irqsave(&alloc_lock);
+
+    for (unsigned ri = 0; ri < nr_regions; ri++) {
+        struct region *r = &regions[ri];
+        for (u64 i = ALIGN_UP(r->base_pfn, step) - r->base_pfn; i + n <= r->nr_frames; i += step) {
+            if (!run_free(r, i, n))
+                continue;
+            for (u64 j = 0; j < n; j++)
+                bit_set(r->bitmap, i + j);
+            free_frames -= n;
+            spin_unlock_irqrestore(&alloc_lock, f);
+            void *p = pa_to_ptr(pa((r->base_pfn + i) << PAGE_SHIFT));
+            memset(p, 0, n << PAGE_SHIFT);
+            return p;
+        }
+    }
+    spin_unlock_irqrestore(&alloc_lock, f);
+    return NULL;
+}
+
+void free_pages_contig(void *p, u64 n)
+{
+    u64 pfn = pa_addr(ptr_to_pa(p)) >> PAGE_SHIFT;
+    u64 f;
+
+    memset(p, 0, n << PAGE_SHIFT);
+    f = spin_lock_irqsave(&alloc_lock);
+    for (unsigned ri = 0; ri < nr_regions; ri++) {
+        struct region *r = &regions[ri];
+        if (pfn < r->base_pfn || pfn + n > r->base_pfn + r->nr_frames)
+            continue;
+        for (u64 j = 0; j < n; j++) {
+            if (!bit_test(r->bitmap, pfn - r->base_pfn + j))
+                panic("mm: double free of frame 0x%lx", (pfn + j) << PAGE_SHIFT);
+            bit_clear(r->bitmap, pfn - r->base_pfn + j);
+        }
+        free_frames += n;
+        spin_unlock_irqrestore(&alloc_lock, f);
+        return;
+    }
+    spin_unlock_irqrestore(&alloc_lock, f);
+    panic("mm: free of 0x%lx, which the allocator never gave out", pfn << PAGE_SHIFT);
+}
+
 void free_pages(void *p, unsigned order)
 {
     u64 pfn = pa_addr(ptr_to_pa(p)) >> PAGE_SHIFT, n = 1UL << order;

@@ -114,9 +114,13 @@ char *strrchr(const char *s, int c)
     }
 }
 
+/* As the C library's, for bases 10 and 16 (and 0): on overflow the result is
+ * ULONG_MAX; "0x" with no digit after it is the number 0 ending at the 'x'. */
 unsigned long strtoul(const char *s, char **end, int base)
 {
+    const char *start = s;
     unsigned long v = 0;
+    bool overflow = false, any = false;
 
     if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         s += 2;
@@ -136,11 +140,16 @@ unsigned long strtoul(const char *s, char **end, int base)
             break;
         if (d >= base)
             break;
+        if (v > (~0UL - (unsigned long)d) / (unsigned long)base)
+            overflow = true;
         v = v * base + d;
+        any = true;
     }
+    if (!any && base == 16 && s > start)
+        s = start + 1; /* "0x": only the 0 was a number */
     if (end)
         *end = (char *)s;
-    return v;
+    return overflow ? ~0UL : v;
 }
 
 unsigned long __stack_chk_guard = 0x5a17e0f7c0ffee11UL;

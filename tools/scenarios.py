@@ -173,6 +173,8 @@ FIELDS = {
     "hv_args": ("", check_string),
     "uboot_commands": ([], check_string_list),
     "expect": (REQUIRED, check_expect),
+    "expect_unordered": ([], check_regex_list),
+    "max_host_cpu_percent": (None, check_positive_number),
     "forbid": ([], check_regex_list),
     "exit_status": (0, check_exit_status),
     "stop_on": (None, check_regex),
@@ -199,6 +201,8 @@ class Scenario:
     hv_args: str
     uboot_commands: list
     expect: list
+    expect_unordered: list
+    max_host_cpu_percent: float | None
     forbid: list
     exit_status: object  # int or "stopped"
     stop_on: str | None
@@ -532,6 +536,7 @@ class RunOutcome:
     wall_s: float
     first_line_s: float | None
     untyped: list         # U-Boot commands whose prompt never came
+    cpu_percent: float | None = None  # QEMU's CPU time / wall time, from /proc/<pid>/stat
 
 
 class StartedQemu:
@@ -575,9 +580,23 @@ class StartedQemu:
                 pipe.close()
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live: bool,
                 interrupted: threading.Event) -> tuple[str | None, bytes]:
-    """Read QEMU's output until it exits; stop it on stop_on, timeout or interrupt."""
+    """Read QEMU's output until it exits; stop it on stop_on, timeout or interrupt.
+    Samples QEMU's CPU time while it runs (qemu.cpu_sample: (cpu_s, wall_s))."""
     start = time.monotonic()
     deadline = start + sc.timeout
     streams = {qemu.proc.stdout.fileno(): "console", qemu.proc.stderr.fileno(): "stderr"}
@@ -594,6 +613,10 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
             if stopped_because:
                 qemu.request_stop()
         qemu.escalate_if_stuck()
+        if qemu.proc.poll() is None:
+            used = cpu_seconds(qemu.proc.pid)
+            if used is not None:
+                qemu.cpu_sample = (used, now - start)
         if qemu.proc.poll() is not None:
             exited_at = exited_at or now
             if now - exited_at > 1.0:        # exited, but something holds the pipes
@@ -643,9 +666,14 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
         stderr_text = stderr.decode("utf-8", errors="replace")
         console = watch.text()
         write_log_footer(log, console, stderr_text, exit_value, returncode, wall)
+        sample = getattr(qemu, "cpu_sample", None)
+        cpu_pct = 100.0 * sample[0] / sample[1] if sample and sample[1] > 0 else None
+        if cpu_pct is not None:
+            log.write(f"# qemu cpu: {sample[0]:.2f}s of CPU in {sample[1]:.2f}s "
+                      f"({cpu_pct:.1f}% of one core)\n")
     untyped = watch.typer.pending if watch.typer else []
     return RunOutcome(console, stderr_text, exit_value, stopped_because, wall, watch.first_line_s,
-                      untyped)
+                      untyped, cpu_pct)
 
 
 def write_log_footer(log, console: str, stderr_text: str, exit_value, returncode: int,
@@ -680,6 +708,9 @@ def first_unmet_expectation(sc: Scenario, console: str) -> str | None:
             after = f" after line {line_number(console, pos)}" if pos else ""
             return f"expect[{i}] /{pattern}/ not found{after}"
         pos = m.end()
+    for i, pattern in enumerate(sc.expect_unordered):
+        if not re.compile(pattern, re.M).search(console):
+            return f"expect_unordered[{i}] /{pattern}/ not found anywhere"
     return None
 
 
@@ -719,6 +750,12 @@ def judge(sc: Scenario, run: RunOutcome) -> list[str]:
     if run.stopped_because not in ("timeout", "interrupt") and run.exit != sc.exit_status:
         wanted = "stopped (stop_on)" if sc.exit_status == "stopped" else str(sc.exit_status)
         reasons.append(f"{describe_exit(run.exit)}, expected {wanted}")
+    if sc.max_host_cpu_percent is not None:
+        if run.cpu_percent is None:
+            reasons.append("QEMU's CPU use could not be measured")
+        elif run.cpu_percent > sc.max_host_cpu_percent:
+            reasons.append(f"QEMU used {run.cpu_percent:.1f}% of a core, over "
+                           f"{sc.max_host_cpu_percent:g}%")
     if sc.first_line and run.first_line_s is None:
         reasons.append(f"first_line /{sc.first_line}/ never appeared")
     elif sc.max_first_line_s is not None and run.first_line_s > sc.max_first_line_s:

@@ -50,7 +50,7 @@ void arch_cpu_init(unsigned cpu, bool boot_cpu)
     /* Secondaries never need FP/SIMD at EL2; the boot CPU keeps it for libfdt
      * until arch_boot_phase_end(). */
     write_sysreg(cptr_el2, CPTR_EL2_RES1 | (boot_cpu ? 0 : CPTR_EL2_TFP));
-    write_sysreg(hcr_el2, HCR_RW); /* no stage 2 until a vCPU runs here */
+    write_sysreg(hcr_el2, HCR_HOST); /* no stage 2 until a vCPU runs here */
     isb();
 }
 
@@ -64,7 +64,7 @@ noreturn_fn void arch_cpu_idle_forever(void)
 {
     irq_save();
     /* No guest runs here any more: stage 2 off, its VTTBR forgotten. */
-    write_sysreg(hcr_el2, HCR_RW);
+    write_sysreg(hcr_el2, HCR_HOST);
     write_sysreg(vttbr_el2, 0);
     isb();
     for (;;)
@@ -85,40 +85,41 @@ noreturn_fn void arch_poweroff(int status)
     arch_cpu_idle_forever();
 }
 
-/* Guests run with stage 2 on, interrupts and SErrors routed to EL2, SMC and
- * implementation-defined registers trapped, and set/way cache operations
- * (which cannot be virtualised safely) trapped. */
+/* Guests run with stage 2 on, interrupts and SErrors routed to EL2, WFI/WFE,
+ * SMC and implementation-defined registers trapped, and set/way cache
+ * operations (which cannot be virtualised safely) trapped. */
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_BSU_IS | HCR_FB | \
-                   HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
+                   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
 
-void arch_vcpu_init(struct vcpu *v, u64 entry_ipa, u64 dtb_ipa)
+/* A vCPU as a CPU comes out of reset (or PSCI CPU_ON): EL1h, interrupts masked,
+ * MMU and caches off, at `entry` with x0 = `x0`. */
+void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
     struct guest_context *c = &v->ctx;
 
     for (unsigned i = 0; i < 31; i++)
         c->x[i] = 0;
-    c->x[0] = dtb_ipa; /* the arm64 boot protocol, again, for the guest */
-    c->pc = entry_ipa;
+    c->x[0] = x0;
+    c->pc = entry;
     c->pstate = SPSR_MODE_EL1h | SPSR_D | SPSR_A | SPSR_I | SPSR_F;
-    c->sctlr_el1 = SCTLR_EL1_RESET;
+    c->el1 = (struct el1_sysregs){ .sctlr = SCTLR_EL1_RESET };
+    c->timer = (struct vtimer_state){ 0 };
+    c->gicif = (struct gic_vcpu_if){ 0 };
+    c->fp = (struct fpsimd_state){ 0 };
     c->vmpidr = BIT(31) | v->id; /* RES1 bit 31, Aff0 = vCPU number */
     c->hcr = HCR_GUEST;
     c->vttbr = p2m_vttbr(&v->d->p2m);
+    v->timer_deadline = 0;
 }
 
-noreturn_fn void arch_vcpu_run(struct vcpu *v)
+void vgic_lr_fill(struct vcpu *v);
+
+noreturn_fn void arch_enter_guest(struct vcpu *v)
 {
     struct pcpu *p = (struct pcpu *)read_sysreg(tpidr_el2);
-    struct guest_context *c = &v->ctx;
 
-    p->guest = c;
-    v->pcpu = p->id;
-    write_sysreg(sctlr_el1, c->sctlr_el1);
-    write_sysreg(vmpidr_el2, c->vmpidr);
-    write_sysreg(vpidr_el2, read_sysreg(midr_el1));
-    write_sysreg(vttbr_el2, c->vttbr);
-    write_sysreg(hcr_el2, c->hcr);
-    isb();
+    p->guest = &v->ctx;
+    vgic_lr_fill(v);
     guest_resume();
 }
 

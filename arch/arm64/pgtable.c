@@ -253,8 +253,14 @@ int pt_init(struct pgtable *pt, unsigned ia_bits, unsigned root_level, unsigned 
 
 int pt_map(struct pgtable *pt, u64 ia, u64 oa, u64 size, unsigned type)
 {
-    if (!range_ok(pt, ia, size) || !IS_ALIGNED(oa, PAGE_SIZE) || oa + size - 1 > DESC_OA_MASK)
+    const u64 oa_limit = DESC_OA_MASK + PAGE_SIZE; /* 2^48: what a descriptor can hold */
+
+    if (!range_ok(pt, ia, size) || !IS_ALIGNED(oa, PAGE_SIZE) || oa >= oa_limit ||
+        size > oa_limit - oa)
         return -EINVAL;
+    /* Removals whose TLB flush is still deferred must be complete before a new
+     * valid entry can take their place (break-before-make). */
+    pt_finish(pt);
     return map_level(pt, pt->root, pt->root_level, ia, ia + size, oa, type);
 }
 

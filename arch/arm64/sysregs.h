@@ -31,6 +31,10 @@
 #define HCR_TACR BIT(21)
 #define HCR_TSW BIT(22)   /* trap data cache set/way ops */
 #define HCR_RW BIT(31)    /* EL1 is AArch64 */
+/* While no guest is loaded: no stage 2, but physical interrupts still routed
+ * to EL2 — with IMO/FMO clear they would target EL1 and, from EL2, never be
+ * taken (Arm ARM D1.3.4, "Asynchronous exception routing"). */
+#define HCR_HOST (HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO)
 
 /* SCTLR_EL2 (non-VHE, D19.2.118). */
 #define SCTLR_EL2_M BIT(0)

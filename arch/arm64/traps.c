@@ -20,6 +20,7 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include <granite/hypercall.h>
+#include <granite/sched.h>
 #include <granite/errno.h>
 #include "asm_offsets.h"
 #include "sysregs.h"
@@ -30,6 +31,14 @@
 
 long vpsci_smccc_call(struct vcpu *v, struct guest_context *c);
 void vcpu_inject_undef(struct guest_context *c);
+bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa);
+bool sysreg_trap(struct vcpu *v, u64 esr);
+void guest_irq(struct vcpu *cur);
+void vgic_lr_sync_from_hw(struct vcpu *v);
+void vgic_lr_fill(struct vcpu *v);
+
+#define WFX_ISS_WFE BIT(0)
+#define WFX_INSN_LEN 4
 
 struct trap_frame {
     u64 x[31];
@@ -118,6 +127,13 @@ static struct vcpu *current_vcpu(struct guest_context *c)
     return (struct vcpu *)c; /* the context is the vCPU's first member */
 }
 
+/* The faulting IPA of a stage-2 abort: HPFAR_EL2 has bits [47:12], FAR the page offset. */
+static u64 fault_ipa(void)
+{
+    return (FIELD_GET(HPFAR_FIPA, read_sysreg(hpfar_el2)) << PAGE_SHIFT) |
+           (read_sysreg(far_el2) & ~PAGE_MASK);
+}
+
 static void log_stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, bool insn)
 {
     u64 far = read_sysreg(far_el2), hpfar = read_sysreg(hpfar_el2);
@@ -190,11 +206,23 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
         handle_smc(v, c, esr);
         return;
     case EC_DABT_LOW:
+        if (mmio_emulate(v, esr, fault_ipa()))
+            return;
+        /* fall through */
     case EC_IABT_LOW:
         log_stage2_abort(v, c, esr, ec == EC_IABT_LOW);
         domain_end(v->d, false, "stage-2 abort outside its memory");
         return;
+    case EC_WFX:
+        c->pc += WFX_INSN_LEN;
+        if (ESR_ISS(esr) & WFX_ISS_WFE)
+            sched_kicked(); /* WFE: a hint to let others run */
+        else if (!vgic_has_pending(&v->d->vgic, v->id))
+            vcpu_block(v);
+        return;
     case EC_SYSREG:
+        sysreg_trap(v, esr);
+        return;
     case EC_UNKNOWN:
         printk("traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx: injecting UNDEF\n", v->d->id,
                v->id, ec_name(ec), esr, c->pc);
@@ -208,19 +236,21 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
     }
 }
 
-/* Called from vectors.S with the guest's registers saved in c. */
+/* Called from vectors.S with the guest's registers saved in c.  Returning
+ * resumes the vCPU the per-CPU data names (vectors.S: guest_resume). */
 void guest_trap(struct guest_context *c, u64 kind)
 {
     struct vcpu *v = current_vcpu(c);
 
+    v->nr_traps++;
+    vgic_lr_sync_from_hw(v);
     switch (kind) {
     case 8:
         handle_sync(v, c);
         break;
     case 9:
     case 10:
-        /* No interrupt source is enabled at EL2 yet. */
-        printk("traps: d%u: spurious %s\n", v->d->id, vector_names[kind]);
+        guest_irq(v);
         break;
     default:
         printk("traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx\n", v->d->id, v->id,
@@ -228,4 +258,6 @@ void guest_trap(struct guest_context *c, u64 kind)
         domain_end(v->d, false, vector_names[kind & 15]);
         break;
     }
+    sched_after_trap(v);
+    vgic_lr_fill(v);
 }

@@ -25,6 +25,16 @@
     b       el2_save_and_report
 .endm
 
+/* IRQ taken at EL2: only the idle loop unmasks them.  Save what a C call may
+ * clobber, handle, return. */
+.macro el2_irq_slot
+    .balign 0x80
+    sub     sp, sp, #(24 * 8)
+    stp     x0, x1, [sp, #0]
+    stp     x2, x3, [sp, #16]
+    b       el2_irq_entry
+.endm
+
 /* Exception taken from a guest (lower EL). */
 .macro guest_exit kind
     .balign 0x80
@@ -42,7 +52,7 @@ el2_vectors:
     el2_unexpected 2    /* EL2t fiq */
     el2_unexpected 3    /* EL2t serror */
     el2_unexpected 4    /* EL2h sync */
-    el2_unexpected 5    /* EL2h irq */
+    el2_irq_slot        /* EL2h irq: the idle loop waits with IRQs unmasked */
     el2_unexpected 6    /* EL2h fiq */
     el2_unexpected 7    /* EL2h serror */
     guest_exit 8        /* lower AArch64 sync */
@@ -53,6 +63,37 @@ el2_vectors:
     guest_exit 13       /* lower AArch32 irq */
     guest_exit 14       /* lower AArch32 fiq */
     guest_exit 15       /* lower AArch32 serror */
+
+el2_irq_entry:
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x29, [sp, #144]
+    mrs     x0, elr_el2
+    mrs     x1, spsr_el2
+    stp     x30, x0, [sp, #160]
+    str     x1, [sp, #176]
+    bl      el2_irq                     /* arch/arm64/irq.c */
+    ldr     x1, [sp, #176]
+    ldp     x30, x0, [sp, #160]
+    msr     elr_el2, x0
+    msr     spsr_el2, x1
+    ldp     x18, x29, [sp, #144]
+    ldp     x16, x17, [sp, #128]
+    ldp     x14, x15, [sp, #112]
+    ldp     x12, x13, [sp, #96]
+    ldp     x10, x11, [sp, #80]
+    ldp     x8, x9, [sp, #64]
+    ldp     x6, x7, [sp, #48]
+    ldp     x4, x5, [sp, #32]
+    ldp     x2, x3, [sp, #16]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #(24 * 8)
+    eret
 
 el2_save_and_report:
     /* x0 = kind; the original x0/x1 are already at [sp]. */

@@ -1,16 +1,29 @@
 /*
- * vpsci.c — PSCI and SMCCC as a guest sees them (Arm DEN 0022, DEN 0028).
- * Served on both conduits (HVC #0 and SMC #0): a guest given a DTB derived from
- * QEMU's may use either.
+ * vpsci.c — PSCI 1.1 and SMCCC 1.1 as a guest sees them (Arm DEN 0022,
+ * DEN 0028), served on both conduits (HVC #0 and SMC #0): a guest given a DTB
+ * derived from QEMU's may use either.
  *
- * Today each domain has one vCPU, so CPU_ON/CPU_OFF/AFFINITY_INFO answer as for
- * a one-CPU machine.  SYSTEM_OFF ends the domain cleanly; SYSTEM_RESET ends it
- * too (granite does not reboot domains).  Anything else: NOT_SUPPORTED.
+ * vCPU n of a domain has MPIDR Aff0 = n, other affinity fields 0.
+ *   PSCI_VERSION            1.1
+ *   PSCI_FEATURES           SUCCESS for the functions below, else NOT_SUPPORTED
+ *   CPU_ON                  start an OFF vCPU at an entry point with a context id
+ *   CPU_OFF                 the calling vCPU stops (the domain ends when none is left)
+ *   AFFINITY_INFO           ON / OFF / ON_PENDING of a vCPU
+ *   SYSTEM_OFF, SYSTEM_RESET  the domain ends (granite does not reboot domains)
+ *   SMCCC_VERSION           1.1;  SMCCC_ARCH_FEATURES: no workaround is offered
+ * Anything else: NOT_SUPPORTED, logged.
  */
 #include <granite/domain.h>
+#include <granite/arch.h>
 #include <granite/psci.h>
+#include <granite/sched.h>
 #include <granite/console.h>
 #include "sysregs.h"
+
+#define AFFINITY_ON 0
+#define AFFINITY_OFF 1
+#define AFFINITY_ON_PENDING 2
+#define MPIDR_AFF0 GENMASK(7, 0)
 
 static bool psci_fn_known(u32 fn)
 {
@@ -25,9 +38,60 @@ static bool psci_fn_known(u32 fn)
     case PSCI_0_2_FN_SYSTEM_RESET:
     case PSCI_1_0_FN_PSCI_FEATURES:
     case SMCCC_VERSION:
+    case SMCCC_ARCH_FEATURES:
         return true;
     }
     return false;
+}
+
+/* The vCPU an MPIDR names, or NULL. */
+static struct vcpu *vcpu_of_mpidr(struct domain *d, u64 mpidr)
+{
+    u64 aff0 = mpidr & MPIDR_AFF0;
+
+    if ((mpidr & MPIDR_AFF_MASK) != aff0 || aff0 >= d->nr_vcpus)
+        return NULL;
+    return &d->vcpu[aff0];
+}
+
+static long cpu_on(struct vcpu *caller, u64 target, u64 entry, u64 context)
+{
+    struct vcpu *t = vcpu_of_mpidr(caller->d, target);
+
+    if (!t)
+        return PSCI_RET_INVALID_PARAMS;
+    if (entry & 3)
+        return PSCI_RET_INVALID_PARAMS; /* entry must be a valid instruction address */
+    if (t->state != VCPU_OFFLINE)
+        return PSCI_RET_ALREADY_ON;
+    arch_vcpu_reset(t, entry, context);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->state = VCPU_RUNNABLE;
+    vcpu_wake(t);
+    return PSCI_RET_SUCCESS;
+}
+
+static long affinity_info(struct vcpu *caller, u64 target, u64 lowest_level)
+{
+    struct vcpu *t = vcpu_of_mpidr(caller->d, target);
+
+    if (!t || lowest_level != 0)
+        return PSCI_RET_INVALID_PARAMS;
+    return t->state == VCPU_OFFLINE ? AFFINITY_OFF : AFFINITY_ON;
+}
+
+static void cpu_off(struct vcpu *v)
+{
+    struct domain *d = v->d;
+    unsigned online = 0;
+
+    v->state = VCPU_OFFLINE;
+    for (unsigned i = 0; i < d->nr_vcpus; i++)
+        online += d->vcpu[i].state != VCPU_OFFLINE;
+    if (!online) {
+        printk("psci: d%u: CPU_OFF of its last vCPU\n", d->id);
+        domain_end(d, true, "switched its last vCPU off");
+    }
 }
 
 long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
@@ -42,25 +106,24 @@ long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
     case SMCCC_VERSION:
         return SMCCC_VERSION_1_1;
     case SMCCC_ARCH_FEATURES:
-        return SMCCC_RET_NOT_SUPPORTED; /* no firmware workarounds are offered */
+        return psci_fn_known((u32)c->x[1]) ? PSCI_RET_SUCCESS : SMCCC_RET_NOT_SUPPORTED;
     case PSCI_0_2_FN_CPU_ON:
     case PSCI_0_2_FN64_CPU_ON:
-        /* The only vCPU is already on. */
-        return (c->x[1] & MPIDR_AFF_MASK) == v->id ? PSCI_RET_ALREADY_ON
-                                                    : PSCI_RET_INVALID_PARAMS;
+        return cpu_on(v, c->x[1], c->x[2], c->x[3]);
     case PSCI_0_2_FN_AFFINITY_INFO:
     case PSCI_0_2_FN64_AFFINITY_INFO:
-        return (c->x[1] & MPIDR_AFF_MASK) == v->id ? 0 /* ON */ : PSCI_RET_INVALID_PARAMS;
+        return affinity_info(v, c->x[1], c->x[2]);
     case PSCI_0_2_FN_CPU_OFF:
+        cpu_off(v);
+        return PSCI_RET_SUCCESS; /* not seen: the vCPU does not run again until CPU_ON */
     case PSCI_0_2_FN_SYSTEM_OFF:
-        printk("psci: d%u asked for %s\n", v->d->id,
-               fn == PSCI_0_2_FN_CPU_OFF ? "CPU_OFF of its last vCPU" : "SYSTEM_OFF");
+        printk("psci: d%u asked for SYSTEM_OFF\n", v->d->id);
         domain_end(v->d, true, "switched itself off");
-        return PSCI_RET_INTERNAL_FAILURE; /* not reached */
+        return PSCI_RET_SUCCESS;
     case PSCI_0_2_FN_SYSTEM_RESET:
         printk("psci: d%u asked for SYSTEM_RESET; granite ends the domain instead\n", v->d->id);
         domain_end(v->d, true, "reset (ended)");
-        return PSCI_RET_INTERNAL_FAILURE;
+        return PSCI_RET_SUCCESS;
     default:
         printk("smccc: d%u vcpu%u: function 0x%08x: NOT_SUPPORTED\n", v->d->id, v->id, fn);
         return SMCCC_RET_NOT_SUPPORTED;

@@ -3,8 +3,9 @@
  *
  * Stage 1: granite's guests map their address space 1:1 (VA == IPA) with
  * 1 GiB blocks, 39-bit VA (TCR_EL1.T0SZ = 25, walk starts at level 1).  RAM is
- * Normal write-back; the 1 GiB below RAM is Device memory (where emulated
- * devices will appear).  A block bigger than RAM is deliberate: an access past
+ * Normal write-back; the first 1 GiB (GIC, UART, PCIe windows on QEMU virt and
+ * in granite's guest layout) and the GiB of QEMU virt's high PCIe ECAM are
+ * Device memory.  A block bigger than RAM is deliberate: an access past
  * the end of RAM passes stage 1 and is then stopped by the hypervisor's stage 2.
  */
 #include <libfdt.h>
@@ -38,6 +39,18 @@
 extern uint64_t __pgtables[];
 static struct guest_info info;
 
+#define HIGH_PCIE_GIB 256 /* QEMU virt's high PCIe ECAM at 0x40_1000_0000 (dom0 passthrough) */
+
+static void mmu_load(void)
+{
+    uint64_t *l1 = __pgtables;
+    __asm__ volatile("msr mair_el1, %0" : : "r"(MAIR_VALUE));
+    __asm__ volatile("msr tcr_el1, %0" : : "r"(TCR_T0SZ_39 | TCR_IRGN_WBWA | TCR_ORGN_WBWA |
+                                                 TCR_SH_INNER | TCR_EPD1 | TCR_IPS_40));
+    __asm__ volatile("msr ttbr0_el1, %0; isb; tlbi vmalle1; dsb nsh; isb" : : "r"(l1));
+    __asm__ volatile("msr sctlr_el1, %0; isb" : : "r"(SCTLR_RES1 | SCTLR_M | SCTLR_C | SCTLR_I));
+}
+
 static void mmu_on(uint64_t ram_base, uint64_t ram_size)
 {
     uint64_t *l1 = __pgtables;
@@ -45,16 +58,39 @@ static void mmu_on(uint64_t ram_base, uint64_t ram_size)
     for (uint64_t g = ram_base / GIB; g < (ram_base + ram_size + GIB - 1) / GIB && g < 512; g++)
         l1[g] = g * GIB | PTE_BLOCK | PTE_AF | PTE_SH_INNER | PTE_ATTR(MAIR_NORMAL_IDX);
     if (ram_base >= GIB)
-        l1[ram_base / GIB - 1] = (ram_base / GIB - 1) * GIB | PTE_BLOCK | PTE_AF |
-                                 PTE_ATTR(MAIR_DEVICE_IDX) | PTE_XN;
+        l1[0] = PTE_BLOCK | PTE_AF | PTE_ATTR(MAIR_DEVICE_IDX) | PTE_XN; /* GIC, UART, PCIe */
+    l1[HIGH_PCIE_GIB] = HIGH_PCIE_GIB * GIB | PTE_BLOCK | PTE_AF | PTE_ATTR(MAIR_DEVICE_IDX) |
+                        PTE_XN;
     /* Written with the MMU off, straight to memory: drop stale cache lines. */
     __asm__ volatile("dc ivac, %0; dsb sy" : : "r"(l1) : "memory");
-    __asm__ volatile("msr mair_el1, %0" : : "r"(MAIR_VALUE));
-    __asm__ volatile("msr tcr_el1, %0" : : "r"(TCR_T0SZ_39 | TCR_IRGN_WBWA | TCR_ORGN_WBWA |
-                                                 TCR_SH_INNER | TCR_EPD1 | TCR_IPS_40));
-    __asm__ volatile("msr ttbr0_el1, %0; isb; tlbi vmalle1; dsb nsh; isb" : : "r"(l1));
-    __asm__ volatile("msr sctlr_el1, %0; isb" : : "r"(SCTLR_RES1 | SCTLR_M | SCTLR_C | SCTLR_I));
+    mmu_load();
 }
+
+/* --- secondary vCPUs ------------------------------------------------------ */
+
+extern char secondary_start[];
+static void (*volatile vcpu_fn[4])(unsigned);
+
+void guest_secondary_start(unsigned n)
+{
+    mmu_load();
+    gic_cpu_setup(n);
+    if (n < 4 && vcpu_fn[n])
+        vcpu_fn[n](n);
+    for (;;)
+        wait_for_interrupt();
+}
+
+long guest_start_vcpu(unsigned n, void (*fn)(unsigned))
+{
+    if (n >= 4)
+        return PSCI_RET_INVALID_PARAMS;
+    vcpu_fn[n] = fn;
+    __asm__ volatile("dsb sy" ::: "memory");
+    return smccc_hvc(PSCI_0_2_FN64_CPU_ON, n, (uint64_t)secondary_start, n);
+}
+
+const struct guest_info *guest_info(void) { return &info; }
 
 /* libfdt needs the MMU on (unaligned loads), and the MMU needs to know where
  * RAM is: the DTB sits inside RAM (the boot protocol), so the 1 GiB block that
@@ -79,6 +115,8 @@ void guest_start(const void *fdt)
     info.bootargs = node >= 0 ? fdt_getprop(fdt, node, "bootargs", &len) : NULL;
     if (!info.bootargs)
         info.bootargs = "";
+    if (gic_setup(fdt) == 0)
+        gic_cpu_setup(0);
     guest_exit(guest_main(&info) == 0);
 }
 

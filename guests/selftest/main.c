@@ -8,13 +8,21 @@
  *                   a stage-2 abort and destroy us (we never print PASS)
  *   test=badhvc     send granite hypercalls and SMCs it must refuse, and check
  *                   each answer
- *   linger=MS       (with hello) stay alive MS milliseconds, printing a
- *                   heartbeat, before switching off: a witness that another
- *                   domain's crash did not disturb this one
+ *   linger=MS       (with hello) stay alive MS milliseconds, asleep in WFI,
+ *                   before switching off: a witness that another domain's crash
+ *                   did not disturb this one
+ *   test=ticks      count=N hz=F: N virtual-timer interrupts at F Hz, rate checked
+ *   test=ipi        rounds=N: SGI ping-pong between vCPU 0 and vCPU 1
+ *   test=uart       write through the emulated PL011 (as an earlycon would)
+ *   test=idle       seconds=S: sleep in WFI for S seconds
+ *   test=pci        (dom0) find QEMU's edu device on the passed-through PCIe
+ *                   bus, make it raise INTx, take the interrupt
+ *   test=spin       loop forever without a single trap
  */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <libfdt.h>
 #include "guest.h"
 #include <public/xen.h>
 #include <public/version.h>
@@ -45,13 +53,10 @@ static int test_hello(const struct guest_info *gi)
     printf("selftest: hypervisor ABI %ld.%ld%s, xen_version round trip %lu us\n", ver >> 16,
            ver & 0xffff, extra, (unsigned long)(t1 - t0));
     if (linger_ms > 0) {
-        uint64_t end = guest_time_us() + (uint64_t)linger_ms * 1000;
-        int beats = 0;
-        while (guest_time_us() < end) {
-            guest_delay_us(100000);
-            beats++;
-        }
-        printf("selftest: still alive after %d ms (%d heartbeats)\n", linger_ms, beats);
+        uint64_t start = guest_time_us();
+        guest_sleep_us(0, (uint64_t)linger_ms * 1000);
+        printf("selftest: still alive after %d ms (slept %lu ms in WFI)\n", linger_ms,
+               (unsigned long)((guest_time_us() - start) / 1000));
     }
     printf("selftest: hello: PASS\n");
     return 0;
@@ -125,6 +130,251 @@ static int test_badhvc(const struct guest_info *gi)
     return failed ? 1 : 0;
 }
 
+static unsigned arg_uint(const char *key, unsigned dflt)
+{
+    char buf[16];
+    return guest_arg(key, buf, sizeof(buf)) ? (unsigned)atoi(buf) : dflt;
+}
+
+/* --- timer ticks ---------------------------------------------------------- */
+
+static volatile unsigned ticks, tick_target;
+static uint64_t tick_period, tick_next;
+
+static void cval_set(uint64_t v) { __asm__ volatile("msr cntv_cval_el0, %0; isb" : : "r"(v)); }
+
+static void on_tick(uint32_t intid)
+{
+    (void)intid;
+    ticks++;
+    if (ticks < tick_target) {
+        tick_next += tick_period; /* absolute deadlines: no drift from handler latency */
+        cval_set(tick_next);
+        __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"(1UL));
+    } else {
+        vtimer_stop();
+    }
+}
+
+static int test_ticks(void)
+{
+    unsigned n = arg_uint("count", 100), hz = arg_uint("hz", 100);
+    uint64_t frq, cnt, t0, t1, us, mhz;
+
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    tick_period = frq / hz;
+    tick_target = n;
+    gic_enable_irq(0, INTID_VTIMER, on_tick);
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(cnt));
+    t0 = guest_time_us();
+    tick_next = cnt + tick_period;
+    cval_set(tick_next);
+    __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"(1UL));
+    irq_enable_local();
+    while (ticks < n)
+        wait_for_interrupt();
+    irq_disable_local();
+    t1 = guest_time_us();
+    us = t1 - t0;
+    mhz = (uint64_t)n * 1000000000ULL / us; /* millihertz */
+    bool ok = mhz * 10 >= (uint64_t)hz * 9000 && mhz * 10 <= (uint64_t)hz * 11000;
+    printf("selftest: ticks: %u timer interrupts in %lu ms: %lu.%03lu Hz (target %u Hz, "
+           "within 10%%: %s)\n", n, (unsigned long)(us / 1000), (unsigned long)(mhz / 1000),
+           (unsigned long)(mhz % 1000), hz, ok ? "yes" : "NO");
+    printf("selftest: ticks: %s\n", ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* --- SGI ping-pong ---------------------------------------------------------- */
+
+#define SGI_PING 1
+#define SGI_PONG 2
+static volatile unsigned pongs, pings_seen;
+static volatile bool vcpu1_ready;
+
+static void on_ping(uint32_t intid)
+{
+    (void)intid;
+    pings_seen++;
+    gic_send_sgi(0, SGI_PONG);
+}
+
+static void on_pong(uint32_t intid)
+{
+    (void)intid;
+    pongs++;
+}
+
+static void vcpu1_main(unsigned n)
+{
+    gic_enable_irq(n, SGI_PING, on_ping);
+    vcpu1_ready = true;
+    irq_enable_local();
+    for (;;)
+        wait_for_interrupt();
+}
+
+static int test_ipi(void)
+{
+    unsigned rounds = arg_uint("rounds", 1000);
+    uint64_t t0, t1;
+    long r;
+
+    gic_enable_irq(0, SGI_PONG, on_pong);
+    r = guest_start_vcpu(1, vcpu1_main);
+    if (r) {
+        printf("selftest: ipi: PSCI CPU_ON of vCPU 1 failed: %ld\n", r);
+        return 1;
+    }
+    while (!vcpu1_ready)
+        ;
+    printf("selftest: ipi: vCPU 1 is up (PSCI CPU_ON), AFFINITY_INFO says %ld\n",
+           smccc_hvc(PSCI_0_2_FN64_AFFINITY_INFO, 1, 0, 0));
+    t0 = guest_time_us();
+    irq_enable_local();
+    for (unsigned i = 0; i < rounds; i++) {
+        unsigned want = pongs + 1;
+        gic_send_sgi(1, SGI_PING);
+        while (pongs < want)
+            wait_for_interrupt();
+    }
+    irq_disable_local();
+    t1 = guest_time_us();
+    printf("selftest: ipi: %u SGI round trips in %lu ms (%lu us each), vCPU 1 saw %u pings\n",
+           rounds, (unsigned long)((t1 - t0) / 1000), (unsigned long)((t1 - t0) / rounds),
+           pings_seen);
+    bool ok = pongs == rounds && pings_seen == rounds;
+    printf("selftest: ipi: %s\n", ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* --- the emulated UART ----------------------------------------------------- */
+
+static int test_uart(const struct guest_info *gi)
+{
+    static const char line[] = "uart: hello through the emulated PL011\n";
+    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,pl011"), len;
+    const fdt64_t *reg = node >= 0 ? fdt_getprop(gi->fdt, node, "reg", &len) : NULL;
+    volatile uint32_t *uart;
+
+    if (!reg) {
+        printf("selftest: uart: no arm,pl011 in my DTB: FAIL\n");
+        return 1;
+    }
+    uart = (volatile uint32_t *)fdt64_to_cpu(reg[0]);
+    printf("selftest: uart: PL011 at 0x%lx, PeriphID0 0x%x, CellID0 0x%x\n",
+           (unsigned long)uart, mmio_read32(&uart[0xfe0 / 4]), mmio_read32(&uart[0xff0 / 4]));
+    for (const char *p = line; *p; p++) {
+        while (mmio_read32(&uart[0x18 / 4]) & (1U << 5)) /* UARTFR.TXFF */
+            ;
+        mmio_write32(&uart[0], (uint32_t)*p);
+    }
+    printf("selftest: uart: PASS\n");
+    return 0;
+}
+
+static int test_idle(void)
+{
+    unsigned s = arg_uint("seconds", 10);
+    uint64_t t0 = guest_time_us();
+
+    guest_sleep_us(0, (uint64_t)s * 1000000);
+    printf("selftest: idle: slept %lu ms in WFI\n", (unsigned long)((guest_time_us() - t0) / 1000));
+    return 0;
+}
+
+/* --- PCI INTx (dom0, with QEMU's edu device) -------------------------------- */
+
+#define EDU_VENDOR_DEVICE 0x11e81234U
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_BAR0 0x10
+#define PCI_INTERRUPT_PIN 0x3d
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
+#define EDU_MAGIC 0x1234
+
+static volatile uint32_t *edu;
+static volatile uint32_t intx_intid;
+
+static void on_intx(uint32_t intid)
+{
+    uint32_t st = mmio_read32(&edu[EDU_IRQ_STATUS / 4]);
+    mmio_write32(&edu[EDU_IRQ_ACK / 4], st); /* lower the line before the EOI */
+    intx_intid = intid;
+}
+
+static int test_pci(const struct guest_info *gi)
+{
+    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic"), len;
+    const fdt32_t *reg = node >= 0 ? fdt_getprop(gi->fdt, node, "reg", &len) : NULL;
+    const fdt32_t *ranges = node >= 0 ? fdt_getprop(gi->fdt, node, "ranges", &len) : NULL;
+    volatile uint8_t *ecam;
+    uint64_t mem32 = 0;
+
+    if (!reg || !ranges) {
+        printf("selftest: pci: no PCIe host bridge in my DTB: FAIL\n");
+        return 1;
+    }
+    ecam = (volatile uint8_t *)(((uint64_t)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]));
+    for (int i = 0; i + 7 <= len / 4; i += 7) /* pci addr (3), cpu addr (2), size (2) */
+        if ((fdt32_to_cpu(ranges[i]) >> 24 & 3) == 2) /* 32-bit memory space */
+            mem32 = ((uint64_t)fdt32_to_cpu(ranges[i + 3]) << 32) | fdt32_to_cpu(ranges[i + 4]);
+    printf("selftest: pci: ECAM at 0x%lx, 32-bit window at 0x%lx\n", (unsigned long)ecam,
+           (unsigned long)mem32);
+    for (unsigned dev = 0; dev < 32; dev++) {
+        volatile uint8_t *cfg = ecam + (dev << 15);
+        if (mmio_read32(cfg) != EDU_VENDOR_DEVICE)
+            continue;
+        mmio_write32(cfg + PCI_BAR0, (uint32_t)mem32);
+        mmio_write16(cfg + PCI_COMMAND, PCI_COMMAND_MEMORY);
+        edu = (volatile uint32_t *)mem32;
+        printf("selftest: pci: edu at 00:%02x.0, INTx pin %u, id 0x%x\n", dev,
+               mmio_read8(cfg + PCI_INTERRUPT_PIN), mmio_read32(&edu[0]));
+        for (uint32_t intid = 35; intid <= 38; intid++)
+            gic_enable_irq(0, intid, on_intx);
+        irq_enable_local();
+        mmio_write32(&edu[EDU_IRQ_RAISE / 4], EDU_MAGIC);
+        uint64_t deadline = guest_time_us() + 2000000;
+        while (!intx_intid && guest_time_us() < deadline)
+            wait_for_interrupt();
+        irq_disable_local();
+        if (!intx_intid) {
+            printf("selftest: pci: no interrupt within 2 s: FAIL\n");
+            return 1;
+        }
+        printf("selftest: pci: INTx arrived as INTID %u (SPI %u)\n", intx_intid, intx_intid - 32);
+        printf("selftest: pci: PASS\n");
+        return 0;
+    }
+    printf("selftest: pci: no edu device (1234:11e8) on bus 0: FAIL\n");
+    return 1;
+}
+
+/* --- what my device tree shows (dom0: seed 001) ------------------------------ */
+
+static int test_dtcheck(const struct guest_info *gi)
+{
+    static const char *const iommu_props[] = { "iommus", "iommu-map", "iommu-map-mask" };
+    int smmus = 0, props = 0, node;
+    bool pcie = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic") >= 0;
+
+    for (node = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,smmu-v3"); node >= 0;
+         node = fdt_node_offset_by_compatible(gi->fdt, node, "arm,smmu-v3"))
+        smmus++;
+    for (node = fdt_next_node(gi->fdt, -1, NULL); node >= 0;
+         node = fdt_next_node(gi->fdt, node, NULL))
+        for (unsigned i = 0; i < 3; i++)
+            props += fdt_getprop(gi->fdt, node, iommu_props[i], NULL) != NULL;
+    printf("selftest: dtcheck: nodes compatible with arm,smmu-v3: %d\n", smmus);
+    printf("selftest: dtcheck: properties iommus/iommu-map/iommu-map-mask: %d\n", props);
+    printf("selftest: dtcheck: PCIe host bridge present: %s\n", pcie ? "yes" : "no");
+    bool ok = !smmus && !props && pcie;
+    printf("selftest: dtcheck: %s\n", ok ? "PASS" : "FAIL");
+    return ok ? 0 : 1;
+}
+
 int guest_main(const struct guest_info *gi)
 {
     char test[32];
@@ -137,6 +387,21 @@ int guest_main(const struct guest_info *gi)
         return test_s2abort(gi);
     if (!strcmp(test, "badhvc"))
         return test_badhvc(gi);
+    if (!strcmp(test, "ticks"))
+        return test_ticks();
+    if (!strcmp(test, "ipi"))
+        return test_ipi();
+    if (!strcmp(test, "uart"))
+        return test_uart(gi);
+    if (!strcmp(test, "idle"))
+        return test_idle();
+    if (!strcmp(test, "pci"))
+        return test_pci(gi);
+    if (!strcmp(test, "dtcheck"))
+        return test_dtcheck(gi);
+    if (!strcmp(test, "spin"))
+        for (volatile unsigned long i = 0;; i++)
+            ;
     printf("selftest: unknown test '%s'\n", test);
     return 1;
 }

@@ -33,8 +33,25 @@ void arch_stage2_cpu_init(void);                  /* on every CPU */
 void arch_stage2_flush_vmid(u16 vmid, u64 vttbr);
 
 /* vCPUs */
-void arch_vcpu_init(struct vcpu *v, u64 entry_ipa, u64 dtb_ipa);
-noreturn_fn void arch_vcpu_run(struct vcpu *v);
+void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);
+void arch_vcpu_save(struct vcpu *v);              /* EL1 state off the CPU */
+void arch_vcpu_load(struct vcpu *v);              /* and onto it */
+noreturn_fn void arch_enter_guest(struct vcpu *v);
+bool arch_vcpu_has_pending(struct vcpu *v);       /* an interrupt is deliverable */
+void arch_vcpu_inject_vtimer(struct vcpu *v);     /* its virtual timer fired */
+void arch_vtimer_expired_saved(struct vcpu *v);
+
+/* Interrupts and time */
+void arch_set_cpu_mpidr(unsigned cpu, u64 mpidr);
+u64 arch_cpu_mpidr(unsigned cpu);
+void arch_kick_cpu(unsigned cpu);
+void arch_irq_disable(void);
+void arch_idle_wait(void);                        /* WFI with interrupts open */
+u64 arch_counter(void);
+u64 arch_counter_freq(void);
+void arch_hyp_timer_set(u64 deadline);            /* 0 = off */
+int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge);
+void irq_set_handler(u32 intid, void (*handler)(u32));
 /* Copy from a guest virtual address through the guest's own stage 1 and
  * stage 2 (the way Xen/ARM reads hypercall buffers).  0 or -EFAULT. */
 int copy_from_guest(struct vcpu *v, void *dst, u64 gva, u64 len);

@@ -31,6 +31,7 @@ struct boot_info {
     enum psci_conduit psci;
     const char *bootargs;
     pa_t console_pa;
+    u32 console_intid;
     const char *console_compat;
 };
 
@@ -42,6 +43,8 @@ int dt_header(const void *fdt, u64 *size, const char **why);
 int dt_check(const void *fdt, u64 max_size, const char **why);
 int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why);
 int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
+/* The console's interrupt as a GIC INTID, 0 if none. */
+u32 dt_console_intid(const void *fdt);
 /* /chosen/bootargs, or NULL when absent or not NUL-terminated. */
 const char *dt_bootargs(const void *fdt);
 

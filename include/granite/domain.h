@@ -1,60 +1,85 @@
 /*
  * domain.h — domains (guests) and their virtual CPUs.
  *
- * A domain owns a p2m (its stage-2 table), its RAM (a list of host page chunks)
- * and its vCPUs.  It ends in one of two ways: cleanly, when it asks for PSCI
- * SYSTEM_OFF, or destroyed by granite (a fault it cannot recover from).  Either
- * way its pages are scrubbed and returned, its TLB entries flushed, and the
- * other domains carry on.  When every domain has ended, granite switches the
- * machine off; the exit status says whether all of them ended cleanly.
+ * A domain owns a p2m (its stage-2 table), its RAM (a list of host page chunks,
+ * or one contiguous 1:1 region for a direct-mapped domain), an emulated GIC, an
+ * emulated PL011 and its vCPUs.  It ends in one of two ways: cleanly, when it
+ * asks for PSCI SYSTEM_OFF (or SCHEDOP_shutdown poweroff), or destroyed by
+ * granite (a fault it cannot recover from).  Either way its vCPUs stop, its
+ * pages are scrubbed and returned, its TLB entries flushed, and the other
+ * domains carry on.  When every domain has ended, granite switches the machine
+ * off; the exit status says whether all of them ended cleanly.
  */
 #ifndef GRANITE_DOMAIN_H
 #define GRANITE_DOMAIN_H
 
 #include <granite/p2m.h>
 #include <granite/guest_context.h>
+#include <granite/vgic.h>
+#include <granite/vpl011.h>
 
 #define MAX_DOMAINS 8
+#define MAX_VCPUS 4
 #define DOMAIN_MAX_CHUNKS 256
 #define DOMAIN_NAME_LEN 16
 
 enum domain_state { DOM_FREE, DOM_BUILDING, DOM_RUNNING, DOM_ENDED_CLEAN, DOM_DESTROYED };
 
+enum vcpu_state {
+    VCPU_OFFLINE,  /* not started (PSCI CPU_ON brings it up) or CPU_OFF */
+    VCPU_RUNNABLE, /* running or waiting for its physical CPU */
+    VCPU_BLOCKED,  /* in WFI with nothing pending */
+    VCPU_DEAD,     /* its domain has ended */
+};
+
 struct vcpu {
     struct guest_context ctx; /* must stay first: the exception entry code finds it here */
     struct domain *d;
     unsigned id;
-    unsigned pcpu;
+    unsigned pcpu;            /* the physical CPU it is pinned to */
+    volatile enum vcpu_state state;
+    u64 timer_deadline;       /* physical count at which its virtual timer fires, 0 = none */
+    u64 nr_runs, nr_traps;    /* statistics */
 };
 
 struct ram_chunk {
     void *pages;
-    unsigned order;
+    u64 nr_pages;
 };
 
 struct domain {
     unsigned id;
     char name[DOMAIN_NAME_LEN];
-    enum domain_state state;
+    volatile enum domain_state state;
+    bool direct_map;          /* IPA == PA for all of its RAM (dom0) */
     struct p2m p2m;
-    struct vcpu vcpu0;
+    struct vcpu vcpu[MAX_VCPUS];
+    unsigned nr_vcpus;
     ipa_t ram_base;
     u64 ram_size;
     struct ram_chunk chunks[DOMAIN_MAX_CHUNKS];
     unsigned nr_chunks;
+    struct vgic vgic;
+    struct vpl011 uart;
     u64 console_len;
-    char console_buf[128]; /* a guest's console line, flushed at '\n' */
+    char console_buf[128];    /* console_io output, flushed at '\n' */
 };
 
-struct domain *domain_create(unsigned id, const char *name);
+struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus);
 struct domain *domain_by_id(unsigned id);
-/* End a domain on the CPU running it.  `clean` = it asked to be switched off. */
+/* End a domain.  `clean` = it asked to be switched off.  May be called from any
+ * CPU; a CPU running one of its vCPUs stops doing so at its next trap. */
 void domain_end(struct domain *d, bool clean, const char *why);
 /* Free a domain that never ran (a build failure). */
 void domain_discard(struct domain *d, const char *why);
-/* Write bytes to / read bytes from a domain's memory at an IPA (granite's side). */
+/* Write bytes to a domain's memory at an IPA (granite's side). */
 int domain_copy_to(struct domain *d, ipa_t dst, const void *src, u64 len);
 /* Called once every domain has been started; powers off when all have ended. */
 void domains_started(unsigned count);
+/* The scheduler tells the domain when one of its vCPUs goes on or off a CPU. */
+void domain_vcpu_loaded(struct vcpu *v);
+void domain_vcpu_unloaded(struct vcpu *v);
+/* Print a line of a guest's console output with its prefix. */
+void domain_console_line(struct domain *d, const char *prefix, const char *buf, u64 len);
 
 #endif

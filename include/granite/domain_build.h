@@ -1,10 +1,13 @@
 /*
- * domain_build.h — building a domain at boot: RAM, kernel image, device tree.
+ * domain_build.h — building a domain at boot: RAM, kernel image, device tree,
+ * emulated devices, passthrough.
  */
 #ifndef GRANITE_DOMAIN_BUILD_H
 #define GRANITE_DOMAIN_BUILD_H
 
 #include <granite/domain.h>
+#include <granite/domain_config.h>
+#include <granite/boot.h>
 
 struct guest_image {
     const char *name;
@@ -15,9 +18,10 @@ struct guest_image {
 /* The guests packed into granite's image (core/builtin_guests.S). */
 const struct guest_image *builtin_guest(const char *name);
 
-/* Build domain `id` running `img` with `ram_size` bytes of RAM at
- * GUEST_RAM0_BASE and `args` as its command line.  NULL on failure (logged). */
-struct domain *domain_build(unsigned id, const struct guest_image *img, u64 ram_size,
-                            const char *args);
+/* Build a domain from its configuration.  NULL on failure (logged, *why set). */
+struct domain *domain_build(const struct domain_config *c, const struct boot_info *bi,
+                            const char **why);
+
+int passthrough_pci_to_dom0(const void *fdt, struct domain *d, const char **why);
 
 #endif

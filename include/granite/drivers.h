@@ -8,5 +8,8 @@
 
 /* PL011 UART as the hypervisor console; `base` is already mapped as device memory. */
 void pl011_console_init(void *base);
+/* Deliver received characters to `sink` from the UART's interrupt. */
+void pl011_enable_rx(void (*sink)(char c));
+void pl011_rx_interrupt(u32 intid);
 
 #endif

@@ -19,6 +19,10 @@
  *   The image is position independent: it relocates itself at entry
  *   (arch/arm64/boot.S), so any 2 MiB-aligned load address works.
  *
+ * A direct-mapped domain (dom0) sees the host's layout: its RAM banks at their
+ * physical addresses, the GIC and the console UART where the board has them
+ * (emulated), the PCIe host bridge passed through 1:1.
+ *
  * A guest's intermediate physical memory (stage-2 input), for domains that are
  * not direct-mapped.  The numbers are Xen's guest layout
  * (xen/include/public/arch-arm.h) so Xen-aware guests find things where they
@@ -29,6 +33,11 @@
 
 #include <granite/types.h>
 
+#define GUEST_GICD_BASE 0x08000000UL     /* vGIC distributor (64 KiB), as on QEMU virt */
+#define GUEST_GICR_BASE 0x080A0000UL     /* vGIC redistributors, 128 KiB per vCPU */
+#define GUEST_PL011_BASE 0x09000000UL    /* vPL011 (4 KiB) */
+#define GUEST_PL011_INTID 33             /* its interrupt: SPI 1 */
+#define GUEST_EVTCHN_PPI 31              /* event-channel upcall (Xen's GUEST_EVTCHN_PPI) */
 #define GUEST_GNTTAB_BASE 0x38000000UL   /* grant-table window, 16 MiB */
 #define GUEST_GNTTAB_SIZE 0x01000000UL
 #define GUEST_RAM0_BASE 0x40000000UL     /* first RAM bank, up to 3 GiB */

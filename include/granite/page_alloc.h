@@ -22,6 +22,10 @@ int page_alloc_init(const struct mem_range *ram, unsigned nr_ram,
 void *alloc_pages(unsigned order);
 /* Scrub (zero) and return pages from alloc_pages(). */
 void free_pages(void *p, unsigned order);
+/* n zeroed contiguous pages starting on a 2^align_order-page boundary (a
+ * direct-mapped domain's RAM), or NULL.  Freed with free_pages_contig(). */
+void *alloc_pages_contig(u64 n, unsigned align_order);
+void free_pages_contig(void *p, u64 n);
 u64 page_alloc_free_pages(void);
 u64 page_alloc_total_pages(void);
 

@@ -1,0 +1,181 @@
+/*
+ * irq.c — physical interrupts taken at EL2, and who they are for.
+ *
+ * Guests run with HCR_EL2.IMO set, so every physical IRQ reaches granite,
+ * whether a guest or the idle loop was running.  granite acknowledges it
+ * (ICC_IAR1_EL1) and then:
+ *   SGI 0 (kick)         re-examine this CPU's run queue;
+ *   PPI 26 (CNTHP)       granite's own timer: time slices, sleeping vCPUs' timers;
+ *   PPI 27 (CNTV)        the running vCPU's virtual timer: mask it at the timer
+ *                        and inject virtual PPI 27 into that vCPU;
+ *   PPI 25 (maintenance) the list registers need refilling (done on entry);
+ *   an SPI owned by a domain (passthrough)
+ *                        priority drop only, and inject it with the HW bit: the
+ *                        guest's deactivation of the virtual interrupt
+ *                        deactivates the physical one (GICv3 §4.12);
+ *   an SPI granite owns  its handler (the console's receive interrupt).
+ * EOImode = 1: priority drop and deactivation are separate writes.
+ */
+#include <granite/arch.h>
+#include <granite/domain.h>
+#include <granite/gic.h>
+#include <granite/sched.h>
+#include <granite/console.h>
+#include "sysregs.h"
+
+#define MAX_SPI_OWNERS 1020
+#define ICH_HCR_EL2 S3_4_C12_C11_0
+#define ICH_HCR_UIE BIT(1)
+
+struct spi_owner {
+    struct domain *d;      /* guest owner (passthrough), or */
+    void (*handler)(u32);  /* granite's own handler */
+    u32 virq;
+};
+
+static struct spi_owner spi_owner[MAX_SPI_OWNERS];
+static u64 cpu_mpidr[8];
+static u64 spurious, unowned;
+
+void arch_set_cpu_mpidr(unsigned cpu, u64 mpidr) { cpu_mpidr[cpu] = mpidr; }
+u64 arch_cpu_mpidr(unsigned cpu) { return cpu_mpidr[cpu]; }
+
+void arch_kick_cpu(unsigned cpu) { gic_send_sgi(cpu_mpidr[cpu], IRQ_SGI_KICK); }
+
+void irq_set_handler(u32 intid, void (*handler)(u32))
+{
+    if (intid >= 32 && intid < MAX_SPI_OWNERS)
+        spi_owner[intid] = (struct spi_owner){ .handler = handler };
+}
+
+/* Route physical SPI `intid` to domain d as its SPI `virq`, HW-linked, and aim
+ * it at the physical CPU of the domain's vCPU 0. */
+int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge)
+{
+    if (intid < 32 || intid >= MAX_SPI_OWNERS)
+        return -1;
+    spi_owner[intid] = (struct spi_owner){ .d = d, .virq = virq };
+    gic_set_edge(intid, edge);
+    gic_route_spi(intid, cpu_mpidr[d->vcpu[0].pcpu]);
+    return vgic_link_hw(&d->vgic, virq, intid);
+}
+
+static void done(u32 intid)
+{
+    gic_priority_drop(intid);
+    gic_deactivate(intid);
+}
+
+static void handle_spi(u32 intid)
+{
+    struct spi_owner *o = intid < MAX_SPI_OWNERS ? &spi_owner[intid] : NULL;
+
+    if (o && o->d) {
+        gic_priority_drop(intid); /* deactivation comes from the guest, via the LR's HW bit */
+        if (o->d->state == DOM_RUNNING) {
+            vgic_inject(&o->d->vgic, 0, o->virq);
+        } else {
+            gic_deactivate(intid);
+            gic_enable(intid, false);
+        }
+        return;
+    }
+    if (o && o->handler) {
+        o->handler(intid);
+        done(intid);
+        return;
+    }
+    if (unowned++ < 8)
+        printk("irq: cpu%u: SPI %u has no owner; disabled\n", this_cpu(), intid);
+    gic_enable(intid, false);
+    done(intid);
+}
+
+static void handle_one(u32 intid, struct vcpu *cur)
+{
+    switch (intid) {
+    case IRQ_SGI_KICK:
+        done(intid);
+        sched_kicked();
+        break;
+    case IRQ_PPI_HYP_TIMER:
+        done(intid);
+        sched_timer_interrupt();
+        break;
+    case IRQ_PPI_VTIMER:
+        if (cur) {
+            void arch_vtimer_fired(void);
+            arch_vtimer_fired();
+            vgic_inject(&cur->d->vgic, cur->id, IRQ_PPI_VTIMER);
+        } else {
+            write_sysreg(cntv_ctl_el0, 0); /* nobody's timer: keep it quiet */
+        }
+        done(intid);
+        break;
+    case IRQ_PPI_MAINTENANCE:
+        /* The list registers ran low; the refill happens on the way back in. */
+        write_sysreg(ICH_HCR_EL2, read_sysreg(ICH_HCR_EL2) & ~ICH_HCR_UIE);
+        done(intid);
+        break;
+    default:
+        if (intid >= 32)
+            handle_spi(intid);
+        else
+            done(intid); /* a private interrupt granite did not enable */
+        break;
+    }
+}
+
+static void handle_irqs(struct vcpu *cur)
+{
+    for (;;) {
+        u32 intid = gic_ack();
+        if (intid >= 1020) {
+            if (intid == IRQ_SPURIOUS)
+                spurious++;
+            return;
+        }
+        handle_one(intid, cur);
+    }
+}
+
+/* From vectors.S: an IRQ while EL2 itself ran (the idle loop). */
+void el2_irq(void) { handle_irqs(NULL); }
+
+/* From traps.c: an IRQ while a guest ran. */
+void guest_irq(struct vcpu *cur) { handle_irqs(cur); }
+
+bool arch_vcpu_has_pending(struct vcpu *v) { return vgic_has_pending(&v->d->vgic, v->id); }
+void arch_vcpu_inject_vtimer(struct vcpu *v) { vgic_inject(&v->d->vgic, v->id, IRQ_PPI_VTIMER); }
+
+void arch_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+
+/* Sleep until an interrupt is pending, then take it.  WFI runs with IRQs still
+ * masked: a pending interrupt wakes it all the same (Arm ARM D1.6.2), and an
+ * interrupt that arrived after the caller last looked cannot be taken just
+ * before the WFI and leave the CPU asleep with work to do. */
+void arch_idle_wait(void)
+{
+    __asm__ volatile("dsb sy; wfi; msr daifclr, #2; isb; msr daifset, #2" ::: "memory");
+}
+
+u64 arch_counter(void)
+{
+    isb();
+    return read_sysreg(cntpct_el0);
+}
+
+u64 arch_counter_freq(void) { return read_sysreg(cntfrq_el0); }
+
+#define CNTHP_CTL_ENABLE BIT(0)
+
+void arch_hyp_timer_set(u64 deadline)
+{
+    if (!deadline) {
+        write_sysreg(cnthp_ctl_el2, 0);
+    } else {
+        write_sysreg(cnthp_cval_el2, deadline);
+        write_sysreg(cnthp_ctl_el2, CNTHP_CTL_ENABLE);
+    }
+    isb();
+}

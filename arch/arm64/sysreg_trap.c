@@ -1,0 +1,78 @@
+/*
+ * sysreg_trap.c — system register accesses a guest makes that trap to EL2
+ * (ESR_EL2.EC = 0x18; ISS layout in Arm ARM D19.2.40, "ISS encoding for an
+ * exception from MSR, MRS, or System instruction execution"):
+ *
+ *   ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1
+ *       a guest sending an SGI (trapped because HCR_EL2.IMO = 1): handed to
+ *       the vGIC, which makes it pending on the target vCPUs;
+ *   ACTLR_EL1 (trapped by HCR_EL2.TACR): implementation defined; reads as 0,
+ *       writes ignored, so a guest cannot change the physical CPU's behaviour;
+ *   DC ISW / CSW / CISW (trapped by HCR_EL2.TSW): set/way maintenance only
+ *       makes sense on the physical cache; granite's stage-2 memory is
+ *       coherent, so the operation is completed as a no-op.
+ * Anything else is answered with an UNDEFINED exception injected into the
+ * guest, as the hardware would for a register that does not exist.
+ */
+#include <granite/domain.h>
+#include <granite/console.h>
+#include "sysregs.h"
+
+#define ISS_DIR_READ BIT(0)
+#define ISS_CRM GENMASK(4, 1)
+#define ISS_RT GENMASK(9, 5)
+#define ISS_CRN GENMASK(13, 10)
+#define ISS_OP1 GENMASK(16, 14)
+#define ISS_OP2 GENMASK(19, 17)
+#define ISS_OP0 GENMASK(21, 20)
+#define SYSREG(op0, op1, crn, crm, op2) (((op0) << 16) | ((op1) << 12) | ((crn) << 8) | ((crm) << 4) | (op2))
+
+#define SR_ICC_SGI1R SYSREG(3, 0, 12, 11, 5)
+#define SR_ICC_ASGI1R SYSREG(3, 0, 12, 11, 6)
+#define SR_ICC_SGI0R SYSREG(3, 0, 12, 11, 7)
+#define SR_ACTLR_EL1 SYSREG(3, 0, 1, 0, 1)
+#define SR_DC_ISW SYSREG(1, 0, 7, 6, 2)
+#define SR_DC_CSW SYSREG(1, 0, 7, 10, 2)
+#define SR_DC_CISW SYSREG(1, 0, 7, 14, 2)
+#define INSN_LEN 4
+
+void vcpu_inject_undef(struct guest_context *c);
+
+static u64 rt_value(struct guest_context *c, unsigned rt) { return rt == 31 ? 0 : c->x[rt]; }
+
+/* Returns false if the access was refused (UNDEF injected). */
+bool sysreg_trap(struct vcpu *v, u64 esr)
+{
+    struct guest_context *c = &v->ctx;
+    u64 iss = ESR_ISS(esr);
+    unsigned rt = FIELD_GET(ISS_RT, iss);
+    bool read = iss & ISS_DIR_READ;
+    u32 reg = SYSREG(FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
+                     FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss));
+
+    switch (reg) {
+    case SR_ICC_SGI1R:
+    case SR_ICC_ASGI1R:
+    case SR_ICC_SGI0R:
+        if (!read)
+            vgic_send_sgi(&v->d->vgic, v->id, rt_value(c, rt));
+        break;
+    case SR_ACTLR_EL1:
+        if (read && rt != 31)
+            c->x[rt] = 0;
+        break;
+    case SR_DC_ISW:
+    case SR_DC_CSW:
+    case SR_DC_CISW:
+        break;
+    default:
+        printk("traps: d%u vcpu%u: %s of system register op0=%lu op1=%lu CRn=%lu CRm=%lu "
+               "op2=%lu at PC 0x%lx: injecting UNDEF\n", v->d->id, v->id, read ? "read" : "write",
+               FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
+               FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss), c->pc);
+        vcpu_inject_undef(c);
+        return false;
+    }
+    c->pc += INSN_LEN;
+    return true;
+}

@@ -1,0 +1,125 @@
+/*
+ * vgic_lr.c — the GICv3 list registers: how emulated interrupts reach a guest.
+ *
+ * The virtual CPU interface presents to the guest whatever granite writes into
+ * the list registers ICH_LR<n>_EL2 (GICv3 §4.9, §12.4.6): a virtual INTID,
+ * its priority and group, a state (pending, active, both) and, with the HW bit,
+ * the physical INTID that the guest's deactivation also deactivates.  The
+ * guest acknowledges and ends interrupts on its own; granite only sees the
+ * states change.
+ *
+ * On every exit from the guest, granite reads the list registers back and
+ * tells the model (arch/arm64/vgic.c) what became of each interrupt; an
+ * interrupt that is neither pending nor active leaves its LR.  On every entry,
+ * free LRs are filled with the model's highest-priority deliverable
+ * interrupts.  When all LRs are in use, ICH_HCR_EL2.UIE asks for a
+ * maintenance interrupt once at most one is left, so the rest follow.
+ */
+#include <granite/domain.h>
+#include <granite/gic.h>
+#include "sysregs.h"
+
+#define ICH_LR_VINTID GENMASK(31, 0)
+#define ICH_LR_PINTID GENMASK(44, 32)
+#define ICH_LR_PRIORITY GENMASK(55, 48)
+#define ICH_LR_GROUP BIT(60)
+#define ICH_LR_HW BIT(61)
+#define ICH_LR_STATE GENMASK(63, 62)
+#define LR_STATE_PENDING 1
+#define LR_STATE_ACTIVE 2
+#define ICH_HCR_EL2 S3_4_C12_C11_0
+#define ICH_HCR_UIE BIT(1)
+
+u64 ich_lr_access(unsigned n, bool write, u64 v);
+
+/* Which LRs hold an interrupt is tracked in a bitmap, not read off the LR
+ * value: an LR for SGI 0, Group 0, priority 0 is all zeros once deactivated. */
+static bool lr_in_use(const struct vcpu *v, unsigned i) { return v->ctx.gicif.lr_used & BIT(i); }
+static void lr_release(struct vcpu *v, unsigned i)
+{
+    ich_lr_access(i, true, 0);
+    v->ctx.gicif.lr_used &= ~(u32)BIT(i);
+}
+
+void vgic_lr_sync_from_hw(struct vcpu *v)
+{
+    unsigned n = gic_nr_lrs();
+
+    for (unsigned i = 0; i < n; i++) {
+        u64 lr, state;
+        if (!lr_in_use(v, i))
+            continue;
+        lr = ich_lr_access(i, false, 0);
+        state = FIELD_GET(ICH_LR_STATE, lr);
+        vgic_lr_sync(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+                     state & LR_STATE_PENDING, state & LR_STATE_ACTIVE);
+        if (!state)
+            lr_release(v, i);
+    }
+}
+
+static u64 make_lr(u32 intid, u8 prio, bool group1, bool hw, u32 hw_intid, bool pending,
+                   bool active)
+{
+    u64 lr = FIELD_PREP(ICH_LR_VINTID, intid) | FIELD_PREP(ICH_LR_PRIORITY, prio) |
+             (group1 ? ICH_LR_GROUP : 0) |
+             FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
+                                      (active ? LR_STATE_ACTIVE : 0));
+    if (hw)
+        lr |= ICH_LR_HW | FIELD_PREP(ICH_LR_PINTID, hw_intid);
+    return lr;
+}
+
+/* Interrupts already in LRs: rewrite each with the state the model now wants
+ * (a new edge, a disable, a priority change since the exit), or clear it. */
+static void refresh_lrs(struct vcpu *v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        u64 lr = ich_lr_access(i, false, 0);
+        u8 prio;
+        bool pending, active;
+        u32 intid;
+
+        if (!lr_in_use(v, i))
+            continue;
+        intid = (u32)FIELD_GET(ICH_LR_VINTID, lr);
+        if (!vgic_lr_refresh(&v->d->vgic, v->id, intid, &prio, &pending, &active)) {
+            lr_release(v, i);
+            continue;
+        }
+        lr &= ~(ICH_LR_STATE | ICH_LR_PRIORITY);
+        lr |= FIELD_PREP(ICH_LR_PRIORITY, prio) |
+              FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
+                                       (active ? LR_STATE_ACTIVE : 0));
+        ich_lr_access(i, true, lr);
+    }
+}
+
+void vgic_lr_fill(struct vcpu *v)
+{
+    unsigned n = gic_nr_lrs();
+    bool full = true;
+    u64 hcr;
+
+    refresh_lrs(v, n);
+    for (unsigned i = 0; i < n; i++) {
+        u8 prio;
+        bool group1, hw;
+        u32 hw_intid;
+        int intid;
+
+        if (lr_in_use(v, i))
+            continue;
+        intid = vgic_claim_next(&v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid);
+        if (intid < 0) {
+            full = false;
+            break;
+        }
+        ich_lr_access(i, true, make_lr((u32)intid, prio, group1, hw, hw_intid, true, false));
+        v->ctx.gicif.lr_used |= BIT(i);
+    }
+    /* Every LR in use: ask for a maintenance interrupt when they drain, so that
+     * interrupts still waiting in the model follow. */
+    hcr = read_sysreg(ICH_HCR_EL2);
+    write_sysreg(ICH_HCR_EL2, full ? (hcr | ICH_HCR_UIE) : (hcr & ~ICH_HCR_UIE));
+}

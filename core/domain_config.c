@@ -1,0 +1,232 @@
+/*
+ * domain_config.c — what domains to build.
+ *
+ * From the DTB, following Xen's dom0less binding (docs/misc/arm/device-tree/
+ * booting.txt in Xen) where it fits: each child of /chosen with
+ * compatible = "xen,domain" is a domain:
+ *
+ *   domU1 {
+ *       compatible = "xen,domain";
+ *       #address-cells = <1>; #size-cells = <1>;
+ *       cpus = <2>;                      vCPUs (1..4)
+ *       memory = <0x0 0x8000>;           RAM in KiB, a 64-bit number
+ *       direct-map;                      IPA == PA (the hardware domain always is)
+ *       vpl011;                          an emulated PL011
+ *       granite,hardware-domain;         this is dom0 (granite's addition)
+ *       module@4a000000 {
+ *           compatible = "multiboot,kernel", "multiboot,module";
+ *           reg = <0x4a000000 0x40000>;  an arm64 Image placed by QEMU's loader or U-Boot
+ *           bootargs = "test=hello";
+ *       };
+ *   };
+ *
+ * A module may name a built-in image instead of `reg`: granite,builtin = "selftest".
+ * Domain ids: the hardware domain is 0, the others 1, 2, ... in node order.
+ * Any error names the node and the property and stops the boot.
+ *
+ * Without such nodes: the built-in default, a dom0 and a domU, shaped by boot
+ * options (core/options.c): dom0="args" / domU1..domU3="args" ("none" omits
+ * one), dom0_mem, domU_mem, dom0_vcpus, domU_vcpus.
+ *
+ * Boot-only (libfdt): see include/granite/boot.h.
+ */
+#include <libfdt.h>
+#include <granite/domain_config.h>
+#include <granite/boot.h>
+#include <granite/options.h>
+#include <granite/console.h>
+#include <granite/errno.h>
+
+#define DEFAULT_DOM0_MEM (64UL << 20)
+#define DEFAULT_DOMU_MEM (32UL << 20)
+#define KIB 1024UL
+#define MAX_DOMU_OPTIONS 3
+
+static char msg[192];
+
+static __boot const char *node_error(const void *fdt, int node, const char *what)
+{
+    char path[96];
+    if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
+        snprintf(path, sizeof(path), "(offset %d)", node);
+    snprintf(msg, sizeof(msg), "%s: %s", path, what);
+    return msg;
+}
+
+static __boot u64 cells(const fdt32_t *p, int n)
+{
+    u64 v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 32) | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+static __boot int read_module(const void *fdt, int dnode, struct domain_config *c, const char **why)
+{
+    int node, len;
+
+    fdt_for_each_subnode(node, fdt, dnode) {
+        const char *builtin, *args;
+        const fdt32_t *reg;
+        int ac, sc;
+
+        if (fdt_node_check_compatible(fdt, node, "multiboot,kernel"))
+            continue;
+        args = fdt_getprop(fdt, node, "bootargs", &len);
+        if (args && (len < 1 || args[len - 1] || len > DOMAIN_CONFIG_ARGS)) {
+            *why = node_error(fdt, node, "'bootargs' is not a string of at most 255 bytes");
+            return -EINVAL;
+        }
+        snprintf(c->args, sizeof(c->args), "%s", args ? args : "");
+        builtin = fdt_getprop(fdt, node, "granite,builtin", &len);
+        if (builtin) {
+            if (len < 2 || builtin[len - 1]) {
+                *why = node_error(fdt, node, "'granite,builtin' is not a string");
+                return -EINVAL;
+            }
+            c->builtin = builtin;
+            return 0;
+        }
+        ac = fdt_address_cells(fdt, dnode);
+        sc = fdt_size_cells(fdt, dnode);
+        reg = fdt_getprop(fdt, node, "reg", &len);
+        if (ac < 1 || ac > 2 || sc < 1 || sc > 2 || !reg || len != (ac + sc) * 4) {
+            *why = node_error(fdt, node, "'reg' must be one (address, size) pair in the "
+                                         "domain node's #address-cells/#size-cells");
+            return -EINVAL;
+        }
+        c->module = pa(cells(reg, ac));
+        c->module_size = cells(reg + ac, sc);
+        if (!c->module_size || !IS_ALIGNED(pa_addr(c->module), 8)) {
+            *why = node_error(fdt, node, "'reg' is empty or not 8-byte aligned");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    *why = node_error(fdt, dnode, "no child node compatible with \"multiboot,kernel\"");
+    return -ENOENT;
+}
+
+static __boot int read_domain_node(const void *fdt, int node, struct domain_config *c,
+                                   const char **why)
+{
+    const fdt32_t *p;
+    int len;
+
+    snprintf(c->name, sizeof(c->name), "%s", fdt_get_name(fdt, node, NULL));
+    fdt_get_path(fdt, node, c->node, sizeof(c->node));
+    p = fdt_getprop(fdt, node, "cpus", &len);
+    if (!p || len != 4 || fdt32_to_cpu(*p) < 1 || fdt32_to_cpu(*p) > 4) {
+        *why = node_error(fdt, node, "'cpus' must be one cell, 1..4");
+        return -EINVAL;
+    }
+    c->nr_vcpus = fdt32_to_cpu(*p);
+    p = fdt_getprop(fdt, node, "memory", &len);
+    if (!p || (len != 4 && len != 8)) {
+        *why = node_error(fdt, node, "'memory' (KiB) must be one or two cells");
+        return -EINVAL;
+    }
+    c->mem_size = cells(p, len / 4) * KIB;
+    if (!c->mem_size || !IS_ALIGNED(c->mem_size, 2UL << 20)) {
+        *why = node_error(fdt, node, "'memory' must be a non-zero multiple of 2048 KiB");
+        return -EINVAL;
+    }
+    c->direct_map = fdt_getprop(fdt, node, "direct-map", NULL) != NULL;
+    c->vpl011 = fdt_getprop(fdt, node, "vpl011", NULL) != NULL;
+    if (fdt_getprop(fdt, node, "granite,hardware-domain", NULL)) {
+        c->id = 0;
+        c->direct_map = true; /* the hardware domain owns devices: it must be 1:1 */
+    }
+    return read_module(fdt, node, c, why);
+}
+
+static __boot int configs_from_dtb(const void *fdt, struct domain_configs *out, const char **why)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen"), node;
+    unsigned next_id = 1;
+    bool have_dom0 = false;
+
+    out->nr = 0;
+    if (chosen < 0)
+        return 0;
+    fdt_for_each_subnode(node, fdt, chosen) {
+        struct domain_config *c;
+        int ret;
+        if (fdt_node_check_compatible(fdt, node, "xen,domain"))
+            continue;
+        if (out->nr == MAX_DOMAIN_CONFIGS) {
+            *why = node_error(fdt, node, "more than 4 domains");
+            return -E2BIG;
+        }
+        c = &out->dom[out->nr];
+        *c = (struct domain_config){ .id = ~0U };
+        ret = read_domain_node(fdt, node, c, why);
+        if (ret)
+            return ret;
+        if (c->id == 0) {
+            if (have_dom0) {
+                *why = node_error(fdt, node, "a second 'granite,hardware-domain'");
+                return -EINVAL;
+            }
+            have_dom0 = true;
+        } else {
+            c->id = next_id++;
+        }
+        out->nr++;
+    }
+    out->from_dtb = out->nr > 0;
+    return 0;
+}
+
+static __boot int builtin_config(struct domain_configs *out, const char **why)
+{
+    static const char *const domu_keys[MAX_DOMU_OPTIONS] = { "domU1", "domU2", "domU3" };
+    int err = 0;
+    u64 dom0_mem = opt_size("dom0_mem", DEFAULT_DOM0_MEM, &err);
+    u64 domu_mem = opt_size("domU_mem", DEFAULT_DOMU_MEM, &err);
+    u64 dom0_vcpus = opt_size("dom0_vcpus", 1, &err);
+    u64 domu_vcpus = opt_size("domU_vcpus", 1, &err);
+    const char *dom0 = opt_str("dom0");
+
+    if (err || !dom0_vcpus || dom0_vcpus > 4 || !domu_vcpus || domu_vcpus > 4) {
+        *why = "bad dom0_mem/domU_mem/dom0_vcpus/domU_vcpus option (vCPUs: 1..4)";
+        return -EINVAL;
+    }
+    out->nr = 0;
+    if (!dom0 || strcmp(dom0, "none")) {
+        struct domain_config *c = &out->dom[out->nr++];
+        *c = (struct domain_config){ .name = "dom0", .node = "built-in", .id = 0,
+                                     .nr_vcpus = (unsigned)dom0_vcpus, .mem_size = dom0_mem,
+                                     .direct_map = true, .vpl011 = true,
+                                     .builtin = "selftest" };
+        snprintf(c->args, sizeof(c->args), "%s", dom0 ? dom0 : "test=hello");
+    }
+    for (unsigned i = 0; i < MAX_DOMU_OPTIONS; i++) {
+        const char *args = opt_str(domu_keys[i]);
+        struct domain_config *c;
+        if (i == 0 && !args)
+            args = "test=hello";
+        if (!args || !strcmp(args, "none"))
+            continue;
+        c = &out->dom[out->nr++];
+        *c = (struct domain_config){ .node = "built-in", .id = i + 1,
+                                     .nr_vcpus = (unsigned)domu_vcpus, .mem_size = domu_mem,
+                                     .vpl011 = true, .builtin = "selftest" };
+        snprintf(c->name, sizeof(c->name), "%s", domu_keys[i]);
+        snprintf(c->args, sizeof(c->args), "%s", args);
+    }
+    if (!out->nr) {
+        *why = "no domain to run (dom0=none and no domU)";
+        return -ENOENT;
+    }
+    return 0;
+}
+
+__boot int domain_configs_read(const void *fdt, struct domain_configs *out, const char **why)
+{
+    int ret = configs_from_dtb(fdt, out, why);
+
+    if (ret || out->nr)
+        return ret;
+    return builtin_config(out, why);
+}

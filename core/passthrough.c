@@ -1,0 +1,127 @@
+/*
+ * passthrough.c — devices dom0 owns outright: the PCIe host bridge.
+ *
+ * dom0 is direct-mapped, so passing a device through is mapping its register
+ * windows 1:1 into dom0's stage 2 and routing its interrupts to dom0:
+ *   - the ECAM configuration space (`reg` of the "pci-host-ecam-generic" node)
+ *     and every window in `ranges` (I/O, 32-bit and 64-bit memory), as
+ *     Device-nGnRE (p2m_mmio_direct_dev);
+ *   - each INTx line in `interrupt-map` (a GIC SPI) becomes the same SPI in
+ *     dom0's vGIC, HW-linked: the physical SPI is aimed at the CPU of dom0's
+ *     vCPU 0, and dom0's deactivation of the virtual one deactivates it.
+ * Boot-only (libfdt): see include/granite/boot.h.
+ */
+#include <libfdt.h>
+#include <granite/boot.h>
+#include <granite/domain.h>
+#include <granite/arch.h>
+#include <granite/console.h>
+#include <granite/errno.h>
+
+#define PCI_ADDR_CELLS 3
+#define GIC_SPI 0
+#define GIC_SPI_BASE 32
+#define IRQ_TYPE_EDGE_RISING 1
+
+static __boot u64 cells(const fdt32_t *p, int n)
+{
+    u64 v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 32) | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+static __boot int map_window(struct domain *d, u64 base, u64 size, const char *what)
+{
+    u64 start = ALIGN_DOWN(base, PAGE_SIZE), end = ALIGN_UP(base + size, PAGE_SIZE);
+    int ret = p2m_map(&d->p2m, ipa(start), pa(start), end - start, p2m_mmio_direct_dev);
+
+    if (!ret)
+        printk("passthrough: d%u: %s 0x%lx-0x%lx mapped 1:1\n", d->id, what, start, end);
+    return ret;
+}
+
+static __boot int map_reg_and_ranges(const void *fdt, int node, struct domain *d, const char **why)
+{
+    int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0), len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "reg", &len);
+
+    if (!p || ac < 1 || sc < 1 || len < (ac + sc) * 4) {
+        *why = "PCIe host bridge: missing or short 'reg'";
+        return -EINVAL;
+    }
+    if (map_window(d, cells(p, ac), cells(p + ac, sc), "PCIe ECAM"))
+        return -ENOMEM;
+    p = fdt_getprop(fdt, node, "ranges", &len);
+    if (!p)
+        return 0;
+    /* Each entry: PCI address (3 cells), CPU address (root's cells), size (2 cells). */
+    int entry = PCI_ADDR_CELLS + ac + 2;
+    if (len % (entry * 4)) {
+        *why = "PCIe host bridge: 'ranges' is not whole entries";
+        return -EINVAL;
+    }
+    for (int i = 0; i < len / (entry * 4); i++) {
+        const fdt32_t *e = p + i * entry;
+        if (map_window(d, cells(e + PCI_ADDR_CELLS, ac), cells(e + PCI_ADDR_CELLS + ac, 2),
+                       "PCIe window"))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static __boot int route_intx(const void *fdt, int node, struct domain *d, const char **why)
+{
+    int len, icells = 1, gic_ac = 2, gic_ic = 3;
+    const fdt32_t *p = fdt_getprop(fdt, node, "interrupt-map", &len);
+    int gic = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+    u64 routed = 0;
+
+    if (!p)
+        return 0;
+    if (gic >= 0) {
+        gic_ac = fdt_address_cells(fdt, gic);
+        const fdt32_t *c = fdt_getprop(fdt, gic, "#interrupt-cells", NULL);
+        gic_ic = c ? (int)fdt32_to_cpu(*c) : 3;
+    }
+    /* Each entry: child unit address (3), child interrupt (1), parent phandle (1),
+     * parent unit address (GIC's #address-cells), parent interrupt (GIC's #interrupt-cells). */
+    int entry = PCI_ADDR_CELLS + icells + 1 + gic_ac + gic_ic;
+    if (gic_ic != 3 || len % (entry * 4)) {
+        *why = "PCIe host bridge: 'interrupt-map' entries do not match the GIC's cells";
+        return -EINVAL;
+    }
+    for (int i = 0; i < len / (entry * 4); i++) {
+        const fdt32_t *spec = p + i * entry + PCI_ADDR_CELLS + icells + 1 + gic_ac;
+        u32 type = fdt32_to_cpu(spec[0]), num = fdt32_to_cpu(spec[1]);
+        u32 flags = fdt32_to_cpu(spec[2]);
+        u32 intid = num + GIC_SPI_BASE;
+        if (type != GIC_SPI || intid >= VGIC_NR_IRQS || intid >= 64 + GIC_SPI_BASE)
+            continue;
+        if (routed & BIT(intid - GIC_SPI_BASE))
+            continue;
+        routed |= BIT(intid - GIC_SPI_BASE);
+        if (irq_route_to_domain(intid, d, intid, (flags & 0xf) == IRQ_TYPE_EDGE_RISING)) {
+            *why = "cannot route a PCI INTx SPI to dom0";
+            return -EINVAL;
+        }
+        printk("passthrough: d%u: PCI INTx SPI %u (INTID %u) routed, HW-linked\n", d->id, num,
+               intid);
+    }
+    return 0;
+}
+
+__boot int passthrough_pci_to_dom0(const void *fdt, struct domain *d, const char **why)
+{
+    int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+    int ret;
+
+    if (node < 0) {
+        printk("passthrough: no PCIe host bridge in the DTB\n");
+        return 0;
+    }
+    ret = map_reg_and_ranges(fdt, node, d, why);
+    if (!ret)
+        ret = route_intx(fdt, node, d, why);
+    return ret;
+}

@@ -1,0 +1,143 @@
+/*
+ * gic.c — a guest's GICv3 driver: distributor, its redistributor, and the CPU
+ * interface through the ICC_* system registers (GICv3 spec, Arm IHI 0069).
+ * Under granite all of it is emulated (distributor and redistributors by
+ * stage-2 traps, the CPU interface by the virtual interface of the hardware),
+ * but the code is what it would be on a real GICv3.
+ *
+ * Layout from the DTB's "arm,gic-v3" node.  vCPU n finds its redistributor
+ * at index n (granite's MPIDR Aff0 = n convention; GICR_TYPER says so too).
+ */
+#include <libfdt.h>
+#include <stdio.h>
+#include "guest.h"
+
+#define GICD_CTLR 0x0000
+#define GICD_CTLR_ARE BIT32(4)
+#define GICD_CTLR_G1 BIT32(1)
+#define GICD_ISENABLER 0x0100
+#define GICD_IPRIORITYR 0x0400
+#define GICD_IROUTER 0x6000
+#define GICR_STRIDE 0x20000
+#define GICR_WAKER 0x0014
+#define GICR_WAKER_PS BIT32(1)
+#define GICR_WAKER_CA BIT32(2)
+#define GICR_SGI 0x10000
+#define GICR_IGROUPR0 (GICR_SGI + 0x0080)
+#define GICR_ISENABLER0 (GICR_SGI + 0x0100)
+#define GICR_IPRIORITYR0 (GICR_SGI + 0x0400)
+#define GICD_IGROUPR 0x0080
+#define BIT32(n) (1U << (n))
+#define PRIO 0x80
+
+static volatile uint8_t *gicd, *gicr;
+static gic_handler_t handlers[GUEST_MAX_INTID];
+
+static uint32_t rd32(volatile uint8_t *b, uint32_t o) { return mmio_read32(b + o); }
+static void wr32(volatile uint8_t *b, uint32_t o, uint32_t v) { mmio_write32(b + o, v); }
+static void wr64(volatile uint8_t *b, uint32_t o, uint64_t v) { mmio_write64(b + o, v); }
+
+int gic_setup(const void *fdt)
+{
+    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3"), len;
+    const fdt64_t *reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
+
+    if (!reg || len < 32)
+        return -1;
+    gicd = (volatile uint8_t *)fdt64_to_cpu(reg[0]);
+    gicr = (volatile uint8_t *)fdt64_to_cpu(reg[2]);
+    wr32(gicd, GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_G1);
+    return 0;
+}
+
+void gic_cpu_setup(unsigned vcpu)
+{
+    volatile uint8_t *rd = gicr + (uint64_t)vcpu * GICR_STRIDE;
+
+    wr32(rd, GICR_WAKER, rd32(rd, GICR_WAKER) & ~GICR_WAKER_PS);
+    while (rd32(rd, GICR_WAKER) & GICR_WAKER_CA)
+        ;
+    wr32(rd, GICR_IGROUPR0, ~0U);
+    for (unsigned i = 0; i < 32; i += 4)
+        wr32(rd, GICR_IPRIORITYR0 + i, PRIO * 0x01010101U);
+    __asm__ volatile("msr S3_0_C12_C12_5, %0" : : "r"(1UL)); /* ICC_SRE_EL1.SRE */
+    __asm__ volatile("isb");
+    __asm__ volatile("msr S3_0_C4_C6_0, %0" : : "r"(0xffUL)); /* ICC_PMR_EL1 */
+    __asm__ volatile("msr S3_0_C12_C12_7, %0" : : "r"(1UL)); /* ICC_IGRPEN1_EL1 */
+    __asm__ volatile("isb");
+}
+
+void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h)
+{
+    handlers[intid] = h;
+    if (intid < 32) {
+        wr32(gicr + (uint64_t)vcpu * GICR_STRIDE, GICR_ISENABLER0, BIT32(intid));
+    } else {
+        wr32(gicd, GICD_IGROUPR + (intid / 32) * 4,
+             rd32(gicd, GICD_IGROUPR + (intid / 32) * 4) | BIT32(intid % 32));
+        mmio_write8(gicd + GICD_IPRIORITYR + intid, PRIO);
+        wr64(gicd, GICD_IROUTER + 8 * intid, vcpu);
+        wr32(gicd, GICD_ISENABLER + (intid / 32) * 4, BIT32(intid % 32));
+    }
+}
+
+void gic_send_sgi(unsigned target_vcpu, uint32_t sgi)
+{
+    uint64_t v = (1UL << target_vcpu) | ((uint64_t)sgi << 24);
+    __asm__ volatile("dsb ishst; msr S3_0_C12_C11_5, %0; isb" : : "r"(v)); /* ICC_SGI1R_EL1 */
+}
+
+unsigned long guest_spurious_irqs;
+
+void guest_irq(void)
+{
+    for (;;) {
+        uint64_t iar;
+        __asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(iar)); /* ICC_IAR1_EL1 */
+        uint32_t intid = (uint32_t)iar & 0xffffff;
+        if (intid >= 1020) {
+            if (intid == 1023)
+                guest_spurious_irqs++;
+            return;
+        }
+        if (intid < GUEST_MAX_INTID && handlers[intid])
+            handlers[intid](intid);
+        __asm__ volatile("msr S3_0_C12_C12_1, %0; isb" : : "r"((uint64_t)intid)); /* EOIR1 */
+    }
+}
+
+void irq_enable_local(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
+void irq_disable_local(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+void wait_for_interrupt(void) { __asm__ volatile("wfi" ::: "memory"); }
+
+/* Virtual timer (CNTV): fire in `us` microseconds. */
+#define CNTV_ENABLE 1UL
+void vtimer_arm_us(uint64_t us)
+{
+    uint64_t frq;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    __asm__ volatile("msr cntv_tval_el0, %0" : : "r"(frq / 1000000 * us));
+    __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"(CNTV_ENABLE));
+}
+
+void vtimer_stop(void) { __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"(0UL)); }
+
+/* Sleep in WFI until the virtual timer says `us` have passed. */
+static volatile bool sleep_done;
+static void sleep_tick(uint32_t intid)
+{
+    (void)intid;
+    sleep_done = true;
+    vtimer_stop();
+}
+
+void guest_sleep_us(unsigned vcpu, uint64_t us)
+{
+    sleep_done = false;
+    gic_enable_irq(vcpu, INTID_VTIMER, sleep_tick);
+    vtimer_arm_us(us);
+    irq_enable_local();
+    while (!sleep_done)
+        wait_for_interrupt();
+    irq_disable_local();
+}

@@ -1,0 +1,76 @@
+/*
+ * dom0_dt.h — dom0's device tree, made from the board's.
+ *
+ * dom0 is direct-mapped (IPA == PA), so it can be given the host's device tree
+ * with the addresses left alone: granite filters out what dom0 must not see
+ * (the IOMMU granite drives — seed 001 —, the ITS, devices granite keeps for
+ * itself or does not emulate), replaces what it describes differently (RAM,
+ * CPUs, PSCI, the command line) and adds the Xen-style /hypervisor node.
+ * core/dom0_dt.c says exactly what is kept and why.
+ *
+ * Boot-only (libfdt): see include/granite/boot.h.
+ */
+#ifndef GRANITE_DOM0_DT_H
+#define GRANITE_DOM0_DT_H
+
+#include <granite/types.h>
+#include <granite/page_alloc.h>
+
+/* vCPU n gets MPIDR Aff0 = n.  A GICv3 SGI reaches Aff0 values 0..15 of one
+ * cluster through ICC_SGI1R_EL1's 16-bit TargetList (without the optional
+ * range selector), so one cluster of 16 is what a flat numbering can address. */
+#define DOM0_DT_MAX_VCPUS 16
+#define DOM0_DT_MAX_BANKS 16
+#define DOM0_DT_MAX_IOMMU_PATHS 64
+
+/* Empty property added, with feat_dom0_iommu, to each device node whose DMA
+ * granite translates through the IOMMU: dom0 may then hand such a device IPAs
+ * (= its own addresses) instead of machine addresses, device by device. */
+#define DOM0_DT_PROP_IOMMU_TRANSLATED "granite,dma-iommu-translated"
+
+struct dom0_dt_params {
+    /* The board's DTB, as granite was given it (already checked by dt_check();
+     * checked again here).  Read only. */
+    const void *host_fdt;
+
+    /* dom0's RAM, PA == IPA: each bank becomes a memory@<base> node, in the
+     * root's #address-cells/#size-cells.  Page-aligned, non-empty, not
+     * overlapping each other or the grant window.  1..DOM0_DT_MAX_BANKS. */
+    const struct mem_range *banks;
+    unsigned nr_banks;
+
+    /* 1..DOM0_DT_MAX_VCPUS: /cpus gets cpu@0..cpu@(nr_vcpus - 1), reg = n. */
+    unsigned nr_vcpus;
+
+    /* dom0's command line, /chosen/bootargs.  NULL: no bootargs property (the
+     * host's are granite's own options and are never passed on). */
+    const char *bootargs;
+
+    /* The /hypervisor node (Xen's binding): reg = the grant-table window, an
+     * IPA range dom0 maps foreign pages into; page-aligned, non-empty. */
+    u64 gnttab_base;
+    u64 gnttab_size;
+    /* The event-channel upcall, as a GIC INTID: a PPI, 16..31 (Xen uses 31). */
+    unsigned evtchn_ppi;
+
+    /* With feat_dom0_iommu, each node named in iommu_paths (full paths in the
+     * host tree, e.g. "/pcie@10000000") gets DOM0_DT_PROP_IOMMU_TRANSLATED.
+     * A path that dom0's tree does not contain is an error. */
+    bool feat_dom0_iommu;
+    const char *const *iommu_paths;
+    unsigned nr_iommu_paths;
+};
+
+/*
+ * Write dom0's DTB into out[0, out_size): 0 on success (its size is then
+ * fdt_totalsize(out), packed), or a negative errno with *why saying what was
+ * wrong, naming the node and property when the host DTB is at fault:
+ *   -EINVAL  bad parameters, or a malformed/unsupported host DTB
+ *   -ENODEV  the host DTB lacks something dom0 needs (the GIC)
+ *   -ENOENT  an iommu_paths entry is not in dom0's tree
+ *   -ENOSPC  out_size is too small; nothing beyond out_size is written
+ * out must be 8-byte aligned and must not overlap host_fdt.
+ */
+int dom0_dt_build(const struct dom0_dt_params *p, void *out, size_t out_size, const char **why);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * domain_config.h — which domains to build, from the DTB or the built-in default.
+ */
+#ifndef GRANITE_DOMAIN_CONFIG_H
+#define GRANITE_DOMAIN_CONFIG_H
+
+#include <granite/types.h>
+#include <granite/page_alloc.h>
+
+#define MAX_DOMAIN_CONFIGS 4
+#define DOMAIN_CONFIG_ARGS 256
+
+struct domain_config {
+    char name[16];
+    char node[64];            /* the DTB node it came from, for messages ("built-in" if none) */
+    unsigned id;              /* 0 = the hardware domain (dom0) */
+    unsigned nr_vcpus;
+    u64 mem_size;
+    bool direct_map;
+    bool vpl011;
+    const char *builtin;      /* a built-in image by name, or NULL */
+    pa_t module;              /* or an Image in RAM, placed by the boot loader */
+    u64 module_size;
+    char args[DOMAIN_CONFIG_ARGS];
+};
+
+struct domain_configs {
+    struct domain_config dom[MAX_DOMAIN_CONFIGS];
+    unsigned nr;
+    bool from_dtb;
+};
+
+/* Read /chosen's "xen,domain" nodes, or, when there are none, the built-in
+ * default shaped by boot options.  0, or -errno with *why naming the node and
+ * property at fault. */
+int domain_configs_read(const void *fdt, struct domain_configs *out, const char **why);
+
+#endif

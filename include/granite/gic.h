@@ -1,0 +1,37 @@
+/*
+ * gic.h — the host's interrupt controller, as granite drives it
+ * (drivers/gicv3.c).  INTIDs: 0-15 SGIs, 16-31 PPIs, 32-1019 SPIs.
+ */
+#ifndef GRANITE_GIC_H
+#define GRANITE_GIC_H
+
+#include <granite/types.h>
+
+/* Interrupts granite itself uses. */
+#define IRQ_SGI_KICK 0         /* "look at your run queue": cross-CPU wake-up */
+#define IRQ_PPI_MAINTENANCE 25 /* GICv3 virtual interface maintenance */
+#define IRQ_PPI_HYP_TIMER 26   /* CNTHP: granite's own timer (time slices, timers) */
+#define IRQ_PPI_VTIMER 27      /* CNTV: the running guest's virtual timer */
+#define IRQ_SPURIOUS 1023
+
+struct boot_info;
+
+/* Boot: find the GIC in the DTB, map it, set up the distributor. */
+int gic_init(const void *fdt, const char **why);
+/* On each CPU: wake its redistributor, enable the CPU interface at EL2. */
+int gic_cpu_init(unsigned cpu, u64 mpidr);
+/* The guest-visible layout of the host GIC (for dom0's direct map). */
+pa_t gic_dist_base(void);
+pa_t gic_rdist_base(void);
+u64 gic_rdist_size(void);
+
+u32 gic_ack(void);                 /* acknowledge the highest-priority pending interrupt */
+void gic_priority_drop(u32 intid); /* EOI, step 1: the CPU may take other interrupts */
+void gic_deactivate(u32 intid);    /* EOI, step 2: the interrupt may fire again */
+void gic_send_sgi(u64 target_mpidr, u32 sgi);
+void gic_enable(u32 intid, bool on);
+void gic_set_edge(u32 intid, bool edge);
+void gic_route_spi(u32 intid, u64 mpidr);
+unsigned gic_nr_lrs(void);
+
+#endif

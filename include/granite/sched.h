@@ -1,0 +1,35 @@
+/*
+ * sched.h — vCPU scheduling (core/sched.c).
+ *
+ * Each vCPU is pinned to one physical CPU.  A physical CPU runs its runnable
+ * vCPUs round-robin, a time slice each (default 10 ms, option timeslice_us=);
+ * with one vCPU per CPU there is nothing to rotate and no tick.  A vCPU in WFI
+ * with nothing pending blocks; a CPU with nothing runnable idles in WFI.
+ */
+#ifndef GRANITE_SCHED_H
+#define GRANITE_SCHED_H
+
+#include <granite/types.h>
+
+struct vcpu;
+
+void sched_init(unsigned nr_cpus, u64 slice_us);
+void sched_assign(struct vcpu *v, unsigned cpu);
+/* This CPU starts running its vCPUs; never returns. */
+noreturn_fn void sched_start(void);
+/* After a trap: switch away if the current vCPU cannot go on, or its slice is over. */
+void sched_after_trap(struct vcpu *cur);
+/* Pick and enter the next vCPU (or idle until one is runnable); never returns. */
+noreturn_fn void schedule(void);
+/* v may have work: make it runnable and get its CPU's attention. */
+void vcpu_wake(struct vcpu *v);
+/* The current vCPU executed WFI with nothing pending. */
+void vcpu_block(struct vcpu *v);
+/* The hypervisor timer fired on this CPU. */
+void sched_timer_interrupt(void);
+/* The vCPU loaded on this CPU, or NULL when idle. */
+struct vcpu *sched_current(void);
+/* A kick (SGI) arrived: re-examine the run queue at the next opportunity. */
+void sched_kicked(void);
+
+#endif

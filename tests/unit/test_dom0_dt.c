@@ -1,0 +1,1077 @@
+/*
+ * test_dom0_dt.c — dom0's device tree, filtered from QEMU's real one.
+ *
+ * The input is QEMU 10's own DTB for virt,virtualization=on,gic-version=3,
+ * iommu=smmuv3 (tests/unit/fixtures/qemu-virt-smmuv3.dts, compiled by the
+ * Makefile into FIXTURE_DIR; a path given as argv[1] wins).  Each test first
+ * checks that the input really has what the filter must remove or keep, so a
+ * passing test is never a vacuous one.  Variants of the input (dom0less nodes
+ * in /chosen, no GIC, a broken reg...) are made from a copy with libfdt.
+ * Buffers are malloc'd at their exact size so that ASan catches any overrun.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <libfdt.h>
+#include <granite/dom0_dt.h>
+#include <granite/errno.h>
+
+#ifndef FIXTURE_DIR
+#define FIXTURE_DIR "build/tests/fixtures"
+#endif
+#define FIXTURE FIXTURE_DIR "/qemu-virt-smmuv3.dtb"
+
+#define OUT_SIZE (64 * 1024)
+#define EDIT_ROOM 4096            /* room for a test's edits of a host copy */
+#define PADDED_SIZE (1024 * 1024) /* QEMU's DTB totalsize */
+
+/* Facts of the fixture (see the .dts). */
+#define GIC_PATH "/intc@8000000"
+#define GIC_PHANDLE 0x8003
+#define PCIE_PATH "/pcie@10000000"
+#define UART_PATH "/pl011@9000000"
+#define HOST_DIST_BASE 0x8000000UL
+#define HOST_DIST_SIZE 0x10000UL
+#define HOST_REDIST_BASE 0x80a0000UL
+
+#define GNTTAB_BASE 0x38000000UL
+#define GNTTAB_SIZE 0x01000000UL
+#define EVTCHN_PPI 31
+#define BOOTARGS "console=hvc0 earlycon=pl011,0x9000000"
+
+static const char *fixture_path = FIXTURE;
+static void *host;                /* the fixture, exactly as dtc wrote it */
+static size_t host_size;
+
+static const struct mem_range banks[] = {
+    { { 0x48000000UL }, 0x08000000UL },
+    { { 0x58000000UL }, 0x02000000UL },
+};
+
+/* --- helpers ------------------------------------------------------------- */
+
+static struct dom0_dt_params default_params(const void *fdt)
+{
+    return (struct dom0_dt_params){
+        .host_fdt = fdt,
+        .banks = banks,
+        .nr_banks = 2,
+        .nr_vcpus = 2,
+        .bootargs = BOOTARGS,
+        .gnttab_base = GNTTAB_BASE,
+        .gnttab_size = GNTTAB_SIZE,
+        .evtchn_ppi = EVTCHN_PPI,
+    };
+}
+
+/* Build into a fresh OUT_SIZE buffer; the test frees it. */
+static void *build_ok(const struct dom0_dt_params *p)
+{
+    void *out = malloc(OUT_SIZE);
+    const char *why = NULL;
+    int rc;
+
+    assert_non_null(out);
+    rc = dom0_dt_build(p, out, OUT_SIZE, &why);
+    if (rc)
+        fail_msg("dom0_dt_build: %d: %s", rc, why ? why : "(no reason)");
+    assert_null(why);
+    return out;
+}
+
+static void *build_default(void)
+{
+    struct dom0_dt_params p = default_params(host);
+    return build_ok(&p);
+}
+
+/* Expect failure rc with a reason containing each of the given words. */
+static void expect_error(const struct dom0_dt_params *p, int rc_expected, const char *word1,
+                         const char *word2)
+{
+    void *out = malloc(OUT_SIZE);
+    const char *why = NULL;
+    int rc = dom0_dt_build(p, out, OUT_SIZE, &why);
+
+    assert_int_equal(rc, rc_expected);
+    assert_non_null(why);
+    if (word1 && !strstr(why, word1))
+        fail_msg("reason \"%s\" does not mention \"%s\"", why, word1);
+    if (word2 && !strstr(why, word2))
+        fail_msg("reason \"%s\" does not mention \"%s\"", why, word2);
+    free(out);
+}
+
+/* A writable copy of the fixture with room for edits. */
+static void *host_copy(void)
+{
+    size_t size = host_size + EDIT_ROOM;
+    void *copy = malloc(size);
+
+    assert_non_null(copy);
+    assert_int_equal(fdt_open_into(host, copy, (int)size), 0);
+    return copy;
+}
+
+static int node(const void *fdt, const char *path)
+{
+    return fdt_path_offset(fdt, path);
+}
+
+static u32 prop_u32(const void *fdt, int n, const char *name)
+{
+    int len;
+    const fdt32_t *v = fdt_getprop(fdt, n, name, &len);
+    assert_non_null(v);
+    assert_int_equal(len, 4);
+    return fdt32_to_cpu(*v);
+}
+
+static void assert_prop_bytes(const void *fdt, int n, const char *name, const void *want,
+                              int want_len)
+{
+    int len;
+    const void *v = fdt_getprop(fdt, n, name, &len);
+    if (!v)
+        fail_msg("property %s is missing", name);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(v, want, (size_t)want_len);
+}
+
+static void assert_cells(const void *fdt, int n, const char *name, const u32 *cells, int nr)
+{
+    fdt32_t be[16];
+    assert_true(nr <= 16);
+    for (int i = 0; i < nr; i++)
+        be[i] = cpu_to_fdt32(cells[i]);
+    assert_prop_bytes(fdt, n, name, be, nr * 4);
+}
+
+static void assert_string(const void *fdt, int n, const char *name, const char *want)
+{
+    assert_prop_bytes(fdt, n, name, want, (int)strlen(want) + 1);
+}
+
+static int count_compatible(const void *fdt, const char *compat)
+{
+    int count = 0;
+    for (int n = fdt_node_offset_by_compatible(fdt, -1, compat); n >= 0;
+         n = fdt_node_offset_by_compatible(fdt, n, compat))
+        count++;
+    return count;
+}
+
+/* Number of (node, property) pairs with this property name, over the tree. */
+static int count_prop(const void *fdt, const char *name)
+{
+    int depth = 0, count = 0;
+    for (int n = 0; n >= 0 && depth >= 0; n = fdt_next_node(fdt, n, &depth))
+        if (fdt_getprop(fdt, n, name, NULL))
+            count++;
+    return count;
+}
+
+/* Any property whose name starts with prefix, anywhere. */
+static int count_prop_prefix(const void *fdt, int only_node, const char *prefix)
+{
+    int depth = 0, count = 0, off;
+    for (int n = 0; n >= 0 && depth >= 0; n = fdt_next_node(fdt, n, &depth)) {
+        if (only_node >= 0 && n != only_node)
+            continue;
+        fdt_for_each_property_offset(off, fdt, n) {
+            const char *name;
+            fdt_getprop_by_offset(fdt, off, &name, NULL);
+            if (!strncmp(name, prefix, strlen(prefix)))
+                count++;
+        }
+    }
+    return count;
+}
+
+/* --- the result as a whole ------------------------------------------------ */
+
+static void test_result_is_a_valid_dtb(void **state)
+{
+    (void)state;
+    void *before = malloc(host_size), *out;
+
+    memcpy(before, host, host_size);
+    out = build_default();
+    assert_int_equal(fdt_check_header(out), 0);
+    assert_int_equal(fdt_check_full(out, OUT_SIZE), 0);
+    assert_true(fdt_totalsize(out) <= OUT_SIZE);
+    assert_memory_equal(before, host, host_size); /* the host tree is read only */
+    free(before);
+    free(out);
+}
+
+/* The result depends on the inputs only, not on what the buffer held. */
+static void test_output_is_deterministic(void **state)
+{
+    (void)state;
+    struct dom0_dt_params p = default_params(host);
+    void *a = malloc(OUT_SIZE), *b = malloc(OUT_SIZE);
+    const char *why;
+
+    memset(a, 0x00, OUT_SIZE);
+    memset(b, 0xa5, OUT_SIZE);
+    assert_int_equal(dom0_dt_build(&p, a, OUT_SIZE, &why), 0);
+    assert_int_equal(dom0_dt_build(&p, b, OUT_SIZE, &why), 0);
+    assert_int_equal(fdt_totalsize(a), fdt_totalsize(b));
+    assert_memory_equal(a, b, fdt_totalsize(a));
+    free(a);
+    free(b);
+}
+
+/* --- seed 001: no IOMMU, no ITS ------------------------------------------- */
+
+static void test_no_smmu_node(void **state)
+{
+    (void)state;
+    void *out;
+
+    assert_int_equal(count_compatible(host, "arm,smmu-v3"), 1);
+    out = build_default();
+    assert_int_equal(count_compatible(out, "arm,smmu-v3"), 0);
+    assert_int_equal(count_compatible(out, "arm,mmu-500"), 0);
+    assert_int_equal(count_compatible(out, "arm,smmu-v2"), 0);
+    assert_int_equal(count_prop(out, "#iommu-cells"), 0);
+    free(out);
+}
+
+static void test_no_iommu_references(void **state)
+{
+    (void)state;
+    void *out;
+
+    assert_int_equal(count_prop(host, "iommu-map"), 1);
+    out = build_default();
+    assert_int_equal(count_prop(out, "iommus"), 0);
+    assert_int_equal(count_prop(out, "iommu-map"), 0);
+    assert_int_equal(count_prop(out, "iommu-map-mask"), 0);
+    free(out);
+}
+
+/* iommus / iommu-map-mask do not occur in QEMU's tree: add them, to kept nodes. */
+static void test_iommus_and_map_mask_removed(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    u32 sid[2] = { 0x8005, 0x10 };
+
+    assert_int_equal(fdt_setprop_u32(copy, node(copy, PCIE_PATH), "iommu-map-mask", 0xff), 0);
+    assert_int_equal(fdt_setprop(copy, node(copy, UART_PATH), "iommus", sid, sizeof(sid)), 0);
+    assert_int_equal(count_prop(copy, "iommus"), 1);
+    out = build_ok(&p);
+    assert_true(node(out, UART_PATH) >= 0);
+    assert_int_equal(count_prop(out, "iommus"), 0);
+    assert_int_equal(count_prop(out, "iommu-map-mask"), 0);
+    free(out);
+    free(copy);
+}
+
+/* Seed 001 exactly: an IOMMU granite has no driver for, inside a node dom0
+ * keeps.  The keep-list alone would pass it on; #iommu-cells gives it away. */
+static void test_unknown_iommu_under_kept_node_removed(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int pcie = node(copy, PCIE_PATH), mmu;
+
+    mmu = fdt_add_subnode(copy, pcie, "sysmmu@0");
+    assert_true(mmu >= 0);
+    assert_int_equal(fdt_setprop_string(copy, mmu, "compatible", "samsung,exynos-sysmmu"), 0);
+    assert_int_equal(fdt_setprop_u32(copy, mmu, "#iommu-cells", 0), 0);
+    out = build_ok(&p);
+    assert_true(node(out, PCIE_PATH) >= 0);
+    assert_int_equal(node(out, PCIE_PATH "/sysmmu@0"), -FDT_ERR_NOTFOUND);
+    assert_int_equal(count_compatible(out, "samsung,exynos-sysmmu"), 0);
+    free(out);
+    free(copy);
+}
+
+static void test_no_its_nor_msi_references(void **state)
+{
+    (void)state;
+    void *out;
+
+    assert_int_equal(count_compatible(host, "arm,gic-v3-its"), 1);
+    assert_int_equal(count_prop(host, "msi-map"), 1);
+    out = build_default();
+    assert_int_equal(count_compatible(out, "arm,gic-v3-its"), 0);
+    assert_int_equal(count_prop(out, "msi-controller"), 0);
+    assert_int_equal(count_prop(out, "msi-parent"), 0);
+    assert_int_equal(count_prop(out, "msi-map"), 0);
+    assert_int_equal(count_prop(out, "msi-map-mask"), 0);
+    free(out);
+}
+
+/* --- what granite describes ------------------------------------------------ */
+
+static void test_memory_is_exactly_the_banks(void **state)
+{
+    (void)state;
+    void *out = build_default();
+    int depth = 0, found = 0;
+
+    for (int n = 0; n >= 0 && depth >= 0; n = fdt_next_node(out, n, &depth)) {
+        const char *type = fdt_getprop(out, n, "device_type", NULL);
+        char name[32];
+        if (!type || strcmp(type, "memory"))
+            continue;
+        assert_true(found < 2);
+        assert_int_equal(depth, 1);
+        snprintf(name, sizeof(name), "memory@%lx", (unsigned long)banks[found].start.v);
+        assert_string_equal(fdt_get_name(out, n, NULL), name);
+        assert_cells(out, n, "reg",
+                     (u32[]){ (u32)(banks[found].start.v >> 32), (u32)banks[found].start.v,
+                              (u32)(banks[found].size >> 32), (u32)banks[found].size }, 4);
+        found++;
+    }
+    assert_int_equal(found, 2);
+    assert_int_equal(node(out, "/memory@40000000"), -FDT_ERR_NOTFOUND);
+    free(out);
+}
+
+static void check_cpus(unsigned nr_vcpus)
+{
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+    int cpus, n;
+    unsigned i = 0;
+
+    p.nr_vcpus = nr_vcpus;
+    out = build_ok(&p);
+    cpus = node(out, "/cpus");
+    assert_true(cpus >= 0);
+    assert_int_equal(prop_u32(out, cpus, "#address-cells"), 1);
+    assert_int_equal(prop_u32(out, cpus, "#size-cells"), 0);
+    fdt_for_each_subnode(n, out, cpus) {
+        char name[16];
+        snprintf(name, sizeof(name), "cpu@%x", i);
+        assert_string_equal(fdt_get_name(out, n, NULL), name);
+        assert_string(out, n, "device_type", "cpu");
+        assert_string(out, n, "enable-method", "psci");
+        assert_int_equal(prop_u32(out, n, "reg"), i);
+        i++;
+    }
+    assert_int_equal(i, nr_vcpus); /* and nothing else: no cpu-map */
+    assert_int_equal(node(out, "/cpus/cpu-map"), -FDT_ERR_NOTFOUND);
+    free(out);
+}
+
+static void test_cpus_are_the_vcpus(void **state)
+{
+    (void)state;
+    assert_true(node(host, "/cpus/cpu-map") >= 0);
+    check_cpus(2);
+    check_cpus(1); /* fewer than the host has */
+    check_cpus(4); /* more than the host has */
+    check_cpus(DOM0_DT_MAX_VCPUS);
+}
+
+static void test_psci_is_hvc(void **state)
+{
+    (void)state;
+    static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
+    void *out;
+    int psci;
+
+    assert_string(host, node(host, "/psci"), "method", "smc");
+    out = build_default();
+    psci = node(out, "/psci");
+    assert_true(psci >= 0);
+    assert_string(out, psci, "method", "hvc");
+    assert_prop_bytes(out, psci, "compatible", compat, sizeof(compat));
+    assert_int_equal(count_compatible(out, "arm,psci-0.2"), 1);
+    assert_null(fdt_getprop(out, psci, "cpu_on", NULL)); /* PSCI 0.1 IDs gone */
+    free(out);
+}
+
+static void test_hypervisor_node(void **state)
+{
+    (void)state;
+    static const char compat[] = "xen,xen-4.19\0xen,xen";
+    void *out = build_default();
+    int hyp = node(out, "/hypervisor@38000000"), gic = node(out, GIC_PATH);
+
+    assert_true(hyp >= 0);
+    assert_true(gic >= 0);
+    assert_prop_bytes(out, hyp, "compatible", compat, sizeof(compat));
+    assert_cells(out, hyp, "reg", (u32[]){ 0, GNTTAB_BASE, 0, GNTTAB_SIZE }, 4);
+    assert_cells(out, hyp, "interrupts", (u32[]){ 1, 15, 0xf08 }, 3);
+    assert_int_equal(prop_u32(out, hyp, "interrupt-parent"), fdt_get_phandle(out, gic));
+    assert_int_equal(fdt_get_phandle(out, gic), GIC_PHANDLE);
+    free(out);
+}
+
+static void test_hypervisor_ppi_is_param(void **state)
+{
+    (void)state;
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+
+    p.evtchn_ppi = 20;
+    out = build_ok(&p);
+    assert_cells(out, node(out, "/hypervisor@38000000"), "interrupts",
+                 (u32[]){ 1, 4, 0xf08 }, 3);
+    free(out);
+}
+
+static void test_gic_redistributors_resized(void **state)
+{
+    (void)state;
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+    int gic;
+
+    p.nr_vcpus = 3;
+    out = build_ok(&p);
+    gic = node(out, GIC_PATH);
+    assert_true(gic >= 0);
+    assert_cells(out, gic, "reg",
+                 (u32[]){ 0, HOST_DIST_BASE, 0, HOST_DIST_SIZE, 0, HOST_REDIST_BASE, 0,
+                          3 * 0x20000 }, 8);
+    assert_int_equal(prop_u32(out, gic, "#redistributor-regions"), 1);
+    assert_int_equal(prop_u32(out, gic, "#interrupt-cells"), 3);
+    assert_int_equal(prop_u32(out, gic, "#address-cells"), 2); /* interrupt-map uses it */
+    assert_non_null(fdt_getprop(out, gic, "interrupt-controller", NULL));
+    assert_null(fdt_getprop(out, gic, "interrupts", NULL)); /* maintenance IRQ: granite's */
+    free(out);
+}
+
+/* --- what dom0 keeps ------------------------------------------------------- */
+
+static void test_pcie_passed_through(void **state)
+{
+    (void)state;
+    void *out = build_default();
+    int hp = node(host, PCIE_PATH), op = node(out, PCIE_PATH);
+    static const char *const same[] = {
+        "compatible", "reg", "ranges", "interrupt-map", "interrupt-map-mask",
+        "#interrupt-cells", "bus-range", "device_type", "dma-coherent",
+    };
+
+    assert_true(op >= 0);
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        int len;
+        const void *v = fdt_getprop(host, hp, same[i], &len);
+        assert_non_null(v);
+        assert_prop_bytes(out, op, same[i], v, len);
+    }
+    free(out);
+}
+
+static void test_uart_kept_with_its_clock(void **state)
+{
+    (void)state;
+    void *out = build_default();
+    int uart = node(out, UART_PATH), len, clk;
+    const fdt32_t *clocks;
+
+    assert_true(uart >= 0);
+    clocks = fdt_getprop(out, uart, "clocks", &len);
+    assert_non_null(clocks);
+    assert_int_equal(len, 8);
+    for (int i = 0; i < 2; i++) {
+        clk = fdt_node_offset_by_phandle(out, fdt32_to_cpu(clocks[i]));
+        assert_true(clk >= 0);
+        assert_int_equal(fdt_node_check_compatible(out, clk, "fixed-clock"), 0);
+        assert_int_equal(prop_u32(out, clk, "clock-frequency"), 24000000);
+    }
+    assert_string(out, node(out, "/aliases"), "serial0", UART_PATH);
+    free(out);
+}
+
+/* Only the console UART and the clocks it uses: another pl011 is not emulated,
+ * an unreferenced fixed clock serves nothing dom0 has. */
+static void test_only_console_uart_and_its_clock(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int n;
+
+    n = fdt_add_subnode(copy, 0, "pl011@9040000");
+    assert_int_equal(fdt_setprop_string(copy, n, "compatible", "arm,pl011"), 0);
+    assert_int_equal(fdt_setprop_u32(copy, n, "clocks", 0x8007), 0);
+    n = fdt_add_subnode(copy, 0, "other-clk");
+    assert_int_equal(fdt_setprop_string(copy, n, "compatible", "fixed-clock"), 0);
+    assert_int_equal(fdt_setprop_u32(copy, n, "#clock-cells", 0), 0);
+    assert_int_equal(fdt_setprop_u32(copy, n, "phandle", 0x8007), 0);
+    out = build_ok(&p);
+    assert_true(node(out, UART_PATH) >= 0);
+    assert_true(node(out, "/apb-pclk") >= 0);
+    assert_int_equal(node(out, "/pl011@9040000"), -FDT_ERR_NOTFOUND);
+    assert_int_equal(node(out, "/other-clk"), -FDT_ERR_NOTFOUND);
+    free(out);
+    free(copy);
+}
+
+static void test_other_devices_gone(void **state)
+{
+    (void)state;
+    static const char *const gone[] = {
+        "cfi-flash", "qemu,fw-cfg-mmio", "virtio,mmio", "arm,pl031", "arm,pl061",
+        "gpio-keys", "qemu,platform", "arm,armv8-pmuv3",
+    };
+    void *out = build_default();
+
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+        assert_true(count_compatible(host, gone[i]) > 0);
+        if (count_compatible(out, gone[i]))
+            fail_msg("a \"%s\" node is still in dom0's tree", gone[i]);
+    }
+    free(out);
+}
+
+/* The strongest form: the root's children are exactly these. */
+static void test_root_children_exactly(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        "memory@48000000", "memory@58000000", "psci", "hypervisor@38000000", "cpus",
+        "chosen", "aliases", "intc@8000000", "timer", "pl011@9000000", "apb-pclk",
+        "pcie@10000000",
+    };
+    bool seen[sizeof(want) / sizeof(want[0])] = { 0 };
+    void *out = build_default();
+    int n;
+
+    fdt_for_each_subnode(n, out, 0) {
+        const char *name = fdt_get_name(out, n, NULL);
+        size_t i;
+        for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+            if (!strcmp(name, want[i]))
+                break;
+        if (i == sizeof(want) / sizeof(want[0]))
+            fail_msg("unexpected node /%s in dom0's tree", name);
+        assert_false(seen[i]);
+        seen[i] = true;
+    }
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!seen[i])
+            fail_msg("/%s is missing from dom0's tree", want[i]);
+    assert_int_equal(prop_u32(out, 0, "interrupt-parent"), GIC_PHANDLE);
+    free(out);
+}
+
+/* A bus survives when it carries a kept device, minus the rest of it. */
+static void test_bus_keeps_only_kept_devices(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int soc = fdt_add_subnode(copy, 0, "soc"), n;
+
+    assert_true(soc >= 0);
+    assert_int_equal(fdt_setprop_string(copy, soc, "compatible", "simple-bus"), 0);
+    n = fdt_add_subnode(copy, soc, "rtc@1000");
+    assert_int_equal(fdt_setprop_string(copy, n, "compatible", "arm,pl031"), 0);
+    n = fdt_add_subnode(copy, soc, "pcie@2000");
+    assert_int_equal(fdt_setprop_string(copy, n, "compatible", "pci-host-ecam-generic"), 0);
+    n = fdt_add_subnode(copy, 0, "empty-bus");
+    assert_int_equal(fdt_setprop_string(copy, n, "compatible", "simple-bus"), 0);
+    n = fdt_add_subnode(copy, n, "rtc@1000");
+    assert_int_equal(fdt_setprop_string(copy, n, "compatible", "arm,pl031"), 0);
+
+    out = build_ok(&p);
+    assert_true(node(out, "/soc/pcie@2000") >= 0);
+    assert_int_equal(node(out, "/soc/rtc@1000"), -FDT_ERR_NOTFOUND);
+    assert_int_equal(node(out, "/empty-bus"), -FDT_ERR_NOTFOUND);
+    free(out);
+    free(copy);
+}
+
+static void test_dangling_alias_pruned(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int aliases = node(copy, "/aliases");
+
+    assert_int_equal(fdt_setprop_string(copy, aliases, "virtio0", "/virtio_mmio@a000000"), 0);
+    assert_int_equal(fdt_setprop_string(copy, aliases, "pci0", PCIE_PATH), 0);
+    out = build_ok(&p);
+    aliases = node(out, "/aliases");
+    assert_null(fdt_getprop(out, aliases, "virtio0", NULL));
+    assert_string(out, aliases, "pci0", PCIE_PATH);
+    assert_string(out, aliases, "serial0", UART_PATH);
+    free(out);
+    free(copy);
+}
+
+/* --- /chosen ------------------------------------------------------------- */
+
+/* A /chosen as a dom0less boot would have it. */
+static void *host_with_dom0less_chosen(void)
+{
+    static const char kernel_compat[] = "multiboot,kernel\0multiboot,module";
+    void *copy = host_copy();
+    int chosen = node(copy, "/chosen"), dom, mod, fb;
+
+    assert_int_equal(fdt_setprop_string(copy, chosen, "bootargs", "granite options"), 0);
+    assert_int_equal(fdt_setprop_string(copy, chosen, "xen,xen-bootargs", "dom0_mem=1G"), 0);
+    assert_int_equal(fdt_setprop_string(copy, chosen, "xen,dom0-bootargs", "root=/dev/x"), 0);
+    assert_int_equal(fdt_setprop_u64(copy, chosen, "linux,initrd-start", 0x42000000), 0);
+    assert_int_equal(fdt_setprop_u64(copy, chosen, "linux,initrd-end", 0x43000000), 0);
+    dom = fdt_add_subnode(copy, chosen, "domU1");
+    assert_true(dom >= 0);
+    assert_int_equal(fdt_setprop_string(copy, dom, "compatible", "xen,domain"), 0);
+    assert_int_equal(fdt_setprop_u32(copy, dom, "cpus", 1), 0);
+    mod = fdt_add_subnode(copy, dom, "module@4a000000");
+    assert_int_equal(fdt_setprop(copy, mod, "compatible", kernel_compat,
+                                 sizeof(kernel_compat)), 0);
+    mod = fdt_add_subnode(copy, chosen, "module@44000000");
+    assert_int_equal(fdt_setprop_string(copy, mod, "compatible", "multiboot,module"), 0);
+    fb = fdt_add_subnode(copy, chosen, "framebuffer@50000000");
+    assert_int_equal(fdt_setprop_string(copy, fb, "compatible", "simple-framebuffer"), 0);
+    return copy;
+}
+
+static void test_chosen_filtered(void **state)
+{
+    (void)state;
+    void *copy = host_with_dom0less_chosen(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int chosen, n, children = 0;
+
+    assert_int_equal(count_compatible(copy, "xen,domain"), 1);
+    out = build_ok(&p);
+    chosen = node(out, "/chosen");
+    assert_true(chosen >= 0);
+    assert_string(out, chosen, "bootargs", BOOTARGS);
+    assert_string(out, chosen, "stdout-path", UART_PATH);
+    assert_non_null(fdt_getprop(out, chosen, "rng-seed", NULL));
+    assert_int_equal(count_prop_prefix(out, chosen, "xen,"), 0);
+    assert_int_equal(count_prop_prefix(out, chosen, "linux,initrd-"), 0);
+    assert_int_equal(count_compatible(out, "xen,domain"), 0);
+    assert_int_equal(count_compatible(out, "multiboot,module"), 0);
+    assert_int_equal(count_compatible(out, "multiboot,kernel"), 0);
+    fdt_for_each_subnode(n, out, chosen) {
+        assert_string_equal(fdt_get_name(out, n, NULL), "framebuffer@50000000");
+        children++;
+    }
+    assert_int_equal(children, 1);
+    free(out);
+    free(copy);
+}
+
+static void test_chosen_without_bootargs(void **state)
+{
+    (void)state;
+    void *copy = host_with_dom0less_chosen(), *out;
+    struct dom0_dt_params p = default_params(copy);
+
+    p.bootargs = NULL; /* the host's (granite's options) must not leak through */
+    out = build_ok(&p);
+    assert_null(fdt_getprop(out, node(out, "/chosen"), "bootargs", NULL));
+    free(out);
+    free(copy);
+}
+
+static void test_stdout_path_through_alias(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+
+    assert_int_equal(fdt_setprop_string(copy, node(copy, "/chosen"), "stdout-path",
+                                        "serial0:115200n8"), 0);
+    out = build_ok(&p);
+    assert_true(node(out, UART_PATH) >= 0);
+    assert_string(out, node(out, "/chosen"), "stdout-path", "serial0:115200n8");
+    free(out);
+    free(copy);
+}
+
+/* --- feat_dom0_iommu --------------------------------------------------------- */
+
+static void test_iommu_mark_only_when_asked(void **state)
+{
+    (void)state;
+    static const char *const paths[] = { PCIE_PATH };
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+
+    p.iommu_paths = paths;
+    p.nr_iommu_paths = 1;
+    out = build_ok(&p); /* paths given, feature off */
+    assert_int_equal(count_prop(out, DOM0_DT_PROP_IOMMU_TRANSLATED), 0);
+    free(out);
+
+    p.feat_dom0_iommu = true;
+    out = build_ok(&p);
+    assert_int_equal(count_prop(out, DOM0_DT_PROP_IOMMU_TRANSLATED), 1);
+    assert_prop_bytes(out, node(out, PCIE_PATH), DOM0_DT_PROP_IOMMU_TRANSLATED, "", 0);
+    free(out);
+}
+
+static void test_iommu_mark_on_filtered_node_fails(void **state)
+{
+    (void)state;
+    static const char *const paths[] = { PCIE_PATH, "/virtio_mmio@a000000" };
+    struct dom0_dt_params p = default_params(host);
+
+    p.feat_dom0_iommu = true;
+    p.iommu_paths = paths;
+    p.nr_iommu_paths = 2;
+    expect_error(&p, -ENOENT, "/virtio_mmio@a000000", "not in dom0's device tree");
+}
+
+/* --- limits and bad input ------------------------------------------------- */
+
+static int build_sized(const struct dom0_dt_params *p, size_t size)
+{
+    void *out = malloc(size ? size : 1); /* exact size: ASan sees any overrun */
+    const char *why = NULL;
+    int rc = dom0_dt_build(p, out, size, &why);
+
+    if (rc) {
+        assert_non_null(why);
+        if (size >= sizeof(struct fdt_header))
+            assert_int_not_equal(fdt_magic(out), FDT_MAGIC); /* never passes for a DTB */
+    } else {
+        assert_int_equal(fdt_check_header(out), 0);
+        assert_true(fdt_totalsize(out) <= size);
+    }
+    free(out);
+    return rc;
+}
+
+static void check_small_buffers(const void *fdt)
+{
+    struct dom0_dt_params p = default_params(fdt);
+    size_t lo = 0, hi = OUT_SIZE;
+
+    assert_int_equal(build_sized(&p, hi), 0);
+    /* The smallest size that works, then every size below it must say ENOSPC. */
+    while (lo + 1 < hi) {
+        size_t mid = (lo + hi) / 2;
+        int rc = build_sized(&p, mid);
+        assert_true(rc == 0 || rc == -ENOSPC);
+        if (rc == 0)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    for (size_t size = 0; size < hi; size += size < 64 ? 1 : 97)
+        assert_int_equal(build_sized(&p, size), -ENOSPC);
+    assert_int_equal(build_sized(&p, hi - 1), -ENOSPC);
+    assert_int_equal(build_sized(&p, hi), 0);
+}
+
+/* QEMU hands over its DTB with totalsize 1 MiB, most of it free space. */
+static void *padded_host(void)
+{
+    void *big = malloc(PADDED_SIZE);
+
+    assert_non_null(big);
+    assert_int_equal(fdt_open_into(host, big, PADDED_SIZE), 0);
+    assert_int_equal(fdt_totalsize(big), PADDED_SIZE);
+    return big;
+}
+
+static void test_small_buffer_enospc_no_overrun(void **state)
+{
+    (void)state;
+    void *big = padded_host();
+
+    check_small_buffers(host);
+    check_small_buffers(big); /* only the used part of the host tree must fit */
+    free(big);
+}
+
+static void test_free_space_in_host_is_not_copied(void **state)
+{
+    (void)state;
+    void *big = padded_host(), *a, *b;
+    struct dom0_dt_params p = default_params(big);
+
+    a = build_ok(&p);
+    b = build_default();
+    assert_int_equal(fdt_totalsize(a), fdt_totalsize(b));
+    assert_memory_equal(a, b, fdt_totalsize(a));
+    free(a);
+    free(b);
+    free(big);
+}
+
+/* Room for the host tree but not for what is added later (a long bootargs). */
+static void test_enospc_while_adding(void **state)
+{
+    (void)state;
+    struct dom0_dt_params p = default_params(host);
+    size_t long_len = 16 * 1024;
+    char *long_args = malloc(long_len + 1);
+    const char *why = NULL;
+    void *out;
+
+    memset(long_args, 'x', long_len);
+    long_args[long_len] = '\0';
+    p.bootargs = long_args;
+    out = malloc(host_size + 1024);
+    assert_int_equal(dom0_dt_build(&p, out, host_size + 1024, &why), -ENOSPC);
+    assert_non_null(strstr(why, "bootargs"));
+    assert_int_not_equal(fdt_magic(out), FDT_MAGIC); /* the half-built tree is marked */
+    free(out);
+    free(long_args);
+}
+
+static void test_no_gic_is_refused(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+
+    assert_int_equal(fdt_del_node(copy, node(copy, GIC_PATH)), 0);
+    expect_error(&p, -ENODEV, "arm,gic-v3", "GIC");
+    free(copy);
+}
+
+static void test_bad_gic_reg_is_refused(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+    u32 short_reg[3] = { 0, 0x8000000, 0 };
+
+    assert_int_equal(fdt_setprop(copy, node(copy, GIC_PATH), "reg", short_reg,
+                                 sizeof(short_reg)), 0);
+    expect_error(&p, -EINVAL, GIC_PATH, "reg");
+    free(copy);
+}
+
+static void test_small_redistributor_region_is_refused(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+    fdt32_t reg[8];
+
+    for (int i = 0; i < 8; i++)
+        reg[i] = cpu_to_fdt32((u32[]){ 0, HOST_DIST_BASE, 0, HOST_DIST_SIZE, 0,
+                                       HOST_REDIST_BASE, 0, 0x20000 }[i]);
+    assert_int_equal(fdt_setprop(copy, node(copy, GIC_PATH), "reg", reg, sizeof(reg)), 0);
+    expect_error(&p, -EINVAL, GIC_PATH ": reg", "redistributor");
+    p.nr_vcpus = 1; /* one vCPU fits one redistributor */
+    free(build_ok(&p));
+    free(copy);
+}
+
+static void test_gic_without_phandle_is_refused(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+
+    assert_int_equal(fdt_delprop(copy, node(copy, GIC_PATH), "phandle"), 0);
+    expect_error(&p, -EINVAL, GIC_PATH, "phandle");
+    free(copy);
+}
+
+static void test_console_clock_must_be_fixed(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+
+    assert_int_equal(fdt_setprop_string(copy, node(copy, "/apb-pclk"), "compatible",
+                                        "vendor,clock-controller"), 0);
+    expect_error(&p, -EINVAL, UART_PATH ": clocks", "fixed-clock");
+    free(copy);
+}
+
+static void test_console_clocks_truncated(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+    fdt32_t odd = cpu_to_fdt32(0x8000);
+
+    /* 0x8000 with #clock-cells = 1 would need a second cell. */
+    assert_int_equal(fdt_setprop_u32(copy, node(copy, "/apb-pclk"), "#clock-cells", 1), 0);
+    assert_int_equal(fdt_setprop(copy, node(copy, UART_PATH), "clocks", &odd, 4), 0);
+    expect_error(&p, -EINVAL, "#clock-cells", NULL);
+    free(copy);
+}
+
+static void test_stdout_path_not_pl011_is_refused(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+
+    assert_int_equal(fdt_setprop_string(copy, node(copy, "/chosen"), "stdout-path",
+                                        "/pl031@9010000"), 0);
+    expect_error(&p, -EINVAL, "/pl031@9010000", "arm,pl011");
+    assert_int_equal(fdt_setprop_string(copy, node(copy, "/chosen"), "stdout-path",
+                                        "/nowhere"), 0);
+    expect_error(&p, -EINVAL, "/chosen: stdout-path", "names no node");
+    free(copy);
+}
+
+static void test_garbage_host_is_refused(void **state)
+{
+    (void)state;
+    void *junk = calloc(1, 4096), *cut;
+    struct dom0_dt_params p = default_params(junk);
+
+    expect_error(&p, -EINVAL, "magic", NULL);
+    /* A real header whose structure block is cut short. */
+    cut = malloc(host_size);
+    memcpy(cut, host, host_size);
+    fdt_set_size_dt_struct(cut, fdt_size_dt_struct(cut) / 2);
+    p.host_fdt = cut;
+    expect_error(&p, -EINVAL, "host DTB", NULL);
+    free(cut);
+    free(junk);
+}
+
+/* A defect in a node that dom0 does not even get must still be refused: the
+ * whole host tree is checked before it is used. */
+static void test_bad_property_name_is_refused(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+    int off = fdt_first_property_offset(copy, node(copy, "/pl061@9030000"));
+    struct fdt_property *prop = (struct fdt_property *)fdt_offset_ptr_w(copy, off, 12);
+
+    assert_non_null(prop);
+    prop->nameoff = cpu_to_fdt32(0x7ffffff0); /* past the strings block */
+    expect_error(&p, -EINVAL, "host DTB", NULL);
+    free(copy);
+}
+
+static void test_bad_params_are_refused(void **state)
+{
+    (void)state;
+    static const struct mem_range overlapping[] = {
+        { { 0x48000000UL }, 0x08000000UL }, { { 0x4f000000UL }, 0x02000000UL },
+    };
+    static const struct mem_range unaligned[] = { { { 0x48000800UL }, 0x1000UL } };
+    static const struct mem_range on_grant[] = { { { 0x38800000UL }, 0x1000UL } };
+    static const char *const bad_path[] = { "pcie@10000000" };
+    struct dom0_dt_params p;
+    const char *why = NULL;
+    char *out = malloc(OUT_SIZE + 1);
+
+    p = default_params(host), p.nr_vcpus = 0;
+    expect_error(&p, -EINVAL, "nr_vcpus", NULL);
+    p = default_params(host), p.nr_vcpus = DOM0_DT_MAX_VCPUS + 1;
+    expect_error(&p, -EINVAL, "nr_vcpus", NULL);
+    p = default_params(host), p.evtchn_ppi = 15;
+    expect_error(&p, -EINVAL, "evtchn_ppi", NULL);
+    p = default_params(host), p.evtchn_ppi = 32;
+    expect_error(&p, -EINVAL, "evtchn_ppi", NULL);
+    p = default_params(host), p.nr_banks = 0;
+    expect_error(&p, -EINVAL, "nr_banks", NULL);
+    p = default_params(host), p.banks = overlapping;
+    expect_error(&p, -EINVAL, "overlap", NULL);
+    p = default_params(host), p.banks = unaligned, p.nr_banks = 1;
+    expect_error(&p, -EINVAL, "RAM bank", NULL);
+    p = default_params(host), p.banks = on_grant, p.nr_banks = 1;
+    expect_error(&p, -EINVAL, "grant window", NULL);
+    p = default_params(host), p.gnttab_size = 0;
+    expect_error(&p, -EINVAL, "grant window", NULL);
+    p = default_params(host), p.feat_dom0_iommu = true, p.iommu_paths = bad_path,
+    p.nr_iommu_paths = 1;
+    expect_error(&p, -EINVAL, "iommu_paths[0]", NULL);
+    p = default_params(NULL);
+    expect_error(&p, -EINVAL, "NULL", NULL);
+    p = default_params(host);
+    assert_int_equal(dom0_dt_build(&p, out + 1, OUT_SIZE, &why), -EINVAL); /* misaligned */
+    assert_non_null(strstr(why, "aligned"));
+    assert_int_equal(dom0_dt_build(&p, host, host_size, &why), -EINVAL); /* in place */
+    assert_non_null(strstr(why, "overlaps"));
+    assert_int_equal(dom0_dt_build(&p, out, OUT_SIZE, NULL), 0); /* why is optional */
+    free(out);
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static void *load_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    void *buf;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc(n > 0 ? (size_t)n : 1);
+    if (!buf || n <= 0 || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_result_is_a_valid_dtb),
+        cmocka_unit_test(test_output_is_deterministic),
+        cmocka_unit_test(test_no_smmu_node),
+        cmocka_unit_test(test_no_iommu_references),
+        cmocka_unit_test(test_iommus_and_map_mask_removed),
+        cmocka_unit_test(test_unknown_iommu_under_kept_node_removed),
+        cmocka_unit_test(test_no_its_nor_msi_references),
+        cmocka_unit_test(test_memory_is_exactly_the_banks),
+        cmocka_unit_test(test_cpus_are_the_vcpus),
+        cmocka_unit_test(test_psci_is_hvc),
+        cmocka_unit_test(test_hypervisor_node),
+        cmocka_unit_test(test_hypervisor_ppi_is_param),
+        cmocka_unit_test(test_gic_redistributors_resized),
+        cmocka_unit_test(test_pcie_passed_through),
+        cmocka_unit_test(test_uart_kept_with_its_clock),
+        cmocka_unit_test(test_only_console_uart_and_its_clock),
+        cmocka_unit_test(test_other_devices_gone),
+        cmocka_unit_test(test_root_children_exactly),
+        cmocka_unit_test(test_bus_keeps_only_kept_devices),
+        cmocka_unit_test(test_dangling_alias_pruned),
+        cmocka_unit_test(test_chosen_filtered),
+        cmocka_unit_test(test_chosen_without_bootargs),
+        cmocka_unit_test(test_stdout_path_through_alias),
+        cmocka_unit_test(test_iommu_mark_only_when_asked),
+        cmocka_unit_test(test_iommu_mark_on_filtered_node_fails),
+        cmocka_unit_test(test_small_buffer_enospc_no_overrun),
+        cmocka_unit_test(test_free_space_in_host_is_not_copied),
+        cmocka_unit_test(test_enospc_while_adding),
+        cmocka_unit_test(test_no_gic_is_refused),
+        cmocka_unit_test(test_bad_gic_reg_is_refused),
+        cmocka_unit_test(test_small_redistributor_region_is_refused),
+        cmocka_unit_test(test_gic_without_phandle_is_refused),
+        cmocka_unit_test(test_console_clock_must_be_fixed),
+        cmocka_unit_test(test_console_clocks_truncated),
+        cmocka_unit_test(test_stdout_path_not_pl011_is_refused),
+        cmocka_unit_test(test_garbage_host_is_refused),
+        cmocka_unit_test(test_bad_property_name_is_refused),
+        cmocka_unit_test(test_bad_params_are_refused),
+    };
+    int rc;
+
+    if (argc > 1)
+        fixture_path = argv[1];
+    host = load_file(fixture_path, &host_size);
+    if (!host || fdt_check_header(host) || fdt_totalsize(host) > host_size) {
+        fprintf(stderr, "test_dom0_dt: cannot load a DTB from %s\n", fixture_path);
+        return 1;
+    }
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(host);
+    return rc;
+}
