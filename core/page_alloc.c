@@ -167,7 +167,7 @@ void *alloc_pages(unsigned order)
             free_frames -= n;
             spin_unlock_irqrestore(&alloc_lock, f);
             void *p = pa_to_ptr(pa((r->base_pfn + i) << PAGE_SHIFT));
-            memset(p, 0, n << PAGE_SHIFT);
+            zero_pages(p, n << PAGE_SHIFT);
             return p;
         }
     }
@@ -190,7 +190,7 @@ void *alloc_pages_contig(u64 n, unsigned align_order)
             free_frames -= n;
             spin_unlock_irqrestore(&alloc_lock, f);
             void *p = pa_to_ptr(pa((r->base_pfn + i) << PAGE_SHIFT));
-            memset(p, 0, n << PAGE_SHIFT);
+            zero_pages(p, n << PAGE_SHIFT);
             return p;
         }
     }
@@ -203,7 +203,7 @@ void free_pages_contig(void *p, u64 n)
     u64 pfn = pa_addr(ptr_to_pa(p)) >> PAGE_SHIFT;
     u64 f;
 
-    memset(p, 0, n << PAGE_SHIFT);
+    zero_pages(p, n << PAGE_SHIFT);
     f = spin_lock_irqsave(&alloc_lock);
     for (unsigned ri = 0; ri < nr_regions; ri++) {
         struct region *r = &regions[ri];
@@ -227,7 +227,7 @@ void free_pages(void *p, unsigned order)
     u64 pfn = pa_addr(ptr_to_pa(p)) >> PAGE_SHIFT, n = 1UL << order;
     u64 f;
 
-    memset(p, 0, n << PAGE_SHIFT);
+    zero_pages(p, n << PAGE_SHIFT);
     f = spin_lock_irqsave(&alloc_lock);
     for (unsigned ri = 0; ri < nr_regions; ri++) {
         struct region *r = &regions[ri];

@@ -77,7 +77,9 @@ static void program_timer(struct sched_cpu *s)
 {
     u64 deadline = 0;
 
-    if (s->current && nr_runnable(s) > 1)
+    /* The slice only matters while someone waits for this CPU, and not once a
+     * switch is already due (its end is then in the past and would fire at once). */
+    if (s->current && nr_runnable(s) > 1 && !s->need_resched)
         deadline = s->slice_end;
     for (unsigned i = 0; i < s->nr; i++) {
         struct vcpu *v = s->list[i];

@@ -126,9 +126,13 @@ static void handle_one(u32 intid, struct vcpu *cur)
     }
 }
 
+/* Interrupts handled per exception before returning to the interrupted
+ * code: bounded, so that a source that keeps firing cannot starve the rest. */
+#define MAX_IRQS_PER_EXCEPTION 16
+
 static void handle_irqs(struct vcpu *cur)
 {
-    for (;;) {
+    for (unsigned n = 0; n < MAX_IRQS_PER_EXCEPTION; n++) {
         u32 intid = gic_ack();
         if (intid >= 1020) {
             if (intid == IRQ_SPURIOUS)

@@ -154,6 +154,27 @@ DCACHE_OP(dcache_clean_range, "dc cvac")
 DCACHE_OP(dcache_clean_inval_range, "dc civac")
 DCACHE_OP(dcache_inval_range, "dc ivac")
 
+/* Zero whole pages with DC ZVA (Arm ARM D7.5.x: zeroes one block of
+ * 4 << DCZID_EL0.BS bytes per instruction), much faster than stores — it
+ * matters when a domain's RAM is scrubbed.  Falls back to stores when the
+ * instruction is prohibited (DCZID_EL0.DZP). */
+#define DCZID_DZP BIT(4)
+#define DCZID_BS GENMASK(3, 0)
+void zero_pages(void *p, u64 size)
+{
+    u64 dczid = read_sysreg(dczid_el0);
+    u64 a = (u64)(uintptr_t)p, end = a + size;
+
+    if (dczid & DCZID_DZP) {
+        for (; a < end; a += 8)
+            *(volatile u64 *)a = 0;
+        return;
+    }
+    for (u64 block = 4UL << FIELD_GET(DCZID_BS, dczid); a < end; a += block)
+        __asm__ volatile("dc zva, %0" : : "r"(a) : "memory");
+    dsb(ish);
+}
+
 /* Every CPU's instruction cache, to the point of unification (inner shareable). */
 void icache_inval_all(void)
 {

@@ -110,13 +110,15 @@ void irq_enable_local(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); 
 void irq_disable_local(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
 void wait_for_interrupt(void) { __asm__ volatile("wfi" ::: "memory"); }
 
-/* Virtual timer (CNTV): fire in `us` microseconds. */
+/* Virtual timer (CNTV): fire in `us` microseconds.  Through the 64-bit
+ * compare value: CNTV_TVAL is a signed 32-bit count, about 2 s at 1 GHz. */
 #define CNTV_ENABLE 1UL
 void vtimer_arm_us(uint64_t us)
 {
-    uint64_t frq;
+    uint64_t frq, now;
     __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
-    __asm__ volatile("msr cntv_tval_el0, %0" : : "r"(frq / 1000000 * us));
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(now));
+    __asm__ volatile("msr cntv_cval_el0, %0" : : "r"(now + frq / 1000000 * us));
     __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"(CNTV_ENABLE));
 }
 

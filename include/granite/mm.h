@@ -27,5 +27,7 @@ void dcache_clean_range(const void *p, u64 size);       /* to the point of coher
 void dcache_clean_inval_range(const void *p, u64 size);
 void dcache_inval_range(const void *p, u64 size);
 void icache_inval_all(void);
+/* Zero page-aligned memory, fast. */
+void zero_pages(void *p, u64 size);
 
 #endif

@@ -822,6 +822,15 @@ static void test_enospc_while_adding(void **state)
     assert_non_null(strstr(why, "bootargs"));
     assert_int_not_equal(fdt_magic(out), FDT_MAGIC); /* the half-built tree is marked */
     free(out);
+    /* Sweep the bootargs length across the point where the result stops
+     * fitting: each build either fits in the exact-size buffer or says ENOSPC. */
+    for (size_t len = 0; len < long_len; len += 256) {
+        int rc;
+        long_args[len] = '\0';
+        rc = build_sized(&p, host_size + 512);
+        assert_true(rc == 0 || rc == -ENOSPC);
+        long_args[len] = 'x';
+    }
     free(long_args);
 }
 
