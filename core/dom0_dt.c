@@ -411,8 +411,9 @@ static __boot int survey_root(struct build *b, const char **why)
         u64 base = i < p->nr_banks ? pa_addr(p->banks[i].start) : p->gnttab_base;
         u64 size = i < p->nr_banks ? p->banks[i].size : p->gnttab_size;
         if (!fits_cells(base + size - 1, s->root_ac) || !fits_cells(size, s->root_sc)) {
-            *why = sayf(p->host_fdt, 0, "#address-cells", "1-cell addresses cannot hold "
-                        "dom0's range at 0x%lx", (unsigned long)base);
+            *why = sayf(p->host_fdt, 0, "#address-cells", "dom0's range [0x%lx, +0x%lx) "
+                        "does not fit the root's cells", (unsigned long)base,
+                        (unsigned long)size);
             return -EINVAL;
         }
     }
@@ -887,7 +888,88 @@ static __boot int fix_gic(struct build *b, const char **why)
     return 0;
 }
 
-/* --- step 8: what granite describes itself -------------------------------- */
+/* --- step 8: dom0's own ranges must not land on a device it keeps --------- */
+
+/*
+ * dom0 is direct-mapped: an IPA that is both RAM (or grant window) and a
+ * device dom0 drives would mean two things at once.  The case that bites:
+ * Xen's guest grant-table base, 0x38000000, lies inside QEMU virt's 32-bit
+ * PCIe window [0x10000000, 0x3eff0000), where dom0's PCI code places BARs.
+ * Checked against what is left after filtering (a deleted device is not
+ * dom0's), over the root's children: their `reg` and, for buses, the parent
+ * side of their `ranges` windows.
+ */
+static __boot int check_against_params(struct build *b, int node, const char *prop, u64 base,
+                                       u64 size, const char **why)
+{
+    const struct dom0_dt_params *p = b->p;
+
+    if (size && ranges_overlap(base, size, p->gnttab_base, p->gnttab_size)) {
+        *why = sayf(b->fdt, node, prop, "[0x%lx, +0x%lx) overlaps dom0's grant window at "
+                    "0x%lx", (unsigned long)base, (unsigned long)size,
+                    (unsigned long)p->gnttab_base);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; size && i < p->nr_banks; i++) {
+        if (ranges_overlap(base, size, pa_addr(p->banks[i].start), p->banks[i].size)) {
+            *why = sayf(b->fdt, node, prop, "[0x%lx, +0x%lx) overlaps dom0's RAM bank at "
+                        "0x%lx", (unsigned long)base, (unsigned long)size,
+                        (unsigned long)pa_addr(p->banks[i].start));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Entries of `prop` are <skip cells, root address, size cells>. */
+static __boot int check_windows(struct build *b, int node, const char *prop, unsigned skip,
+                                unsigned size_cells, const char **why)
+{
+    unsigned ac = b->s.root_ac, entry = skip + ac + size_cells;
+    int len, err;
+    const fdt32_t *v = fdt_getprop(b->fdt, node, prop, &len);
+
+    if (!v || len == 0)
+        return 0; /* no reg, or `ranges;` (identity) */
+    if (len % (int)(entry * 4)) {
+        *why = sayf(b->fdt, node, prop, "length %d is not a whole number of %u-cell entries",
+                    len, entry);
+        return -EINVAL;
+    }
+    for (const fdt32_t *e = v; e < v + len / 4; e += entry)
+        if ((err = check_against_params(b, node, prop, read_cells(e + skip, ac),
+                                        read_cells(e + skip + ac, size_cells), why)))
+            return err;
+    return 0;
+}
+
+static __boot int check_collisions(struct build *b, const char **why)
+{
+    int node, err;
+
+    fdt_for_each_subnode(node, b->fdt, 0) {
+        int child_ac, child_sc;
+        if ((err = check_windows(b, node, "reg", 0, b->s.root_sc, why)))
+            return err;
+        if (!fdt_getprop(b->fdt, node, "ranges", NULL))
+            continue;
+        /* Any number of child address cells (PCI uses 3, skipped); sizes must
+         * fit 64 bits to be compared. */
+        child_ac = fdt_address_cells(b->fdt, node);
+        child_sc = fdt_size_cells(b->fdt, node);
+        if (child_ac < 0 || child_sc < 1 || child_sc > MAX_CELLS) {
+            *why = sayf(b->fdt, node, "#address-cells", "or #size-cells: unusable for "
+                                                        "reading `ranges`");
+            return -EINVAL;
+        }
+        if ((err = check_windows(b, node, "ranges", (unsigned)child_ac, (unsigned)child_sc,
+                                 why)))
+            return err;
+    }
+    return 0;
+}
+
+/* --- step 9: what granite describes itself -------------------------------- */
 
 static __boot int add_reg(void *fdt, int node, const struct host_survey *s, u64 base, u64 size)
 {
@@ -1020,7 +1102,7 @@ static __boot int build_hypervisor(struct build *b, const char **why)
     return 0;
 }
 
-/* --- step 9: tidy and mark ------------------------------------------------ */
+/* --- step 10: tidy and mark ------------------------------------------------ */
 
 /* An alias naming a deleted node would send dom0 looking for it. */
 static __boot const char *dangling_alias(const void *fdt, int aliases, const char **why,
@@ -1088,7 +1170,7 @@ static __boot int finish(struct build *b, const char **why)
 /* In order: check, survey the host tree (read-only), copy, delete, rebuild. */
 static int (*const steps[])(struct build *b, const char **why) = {
     check_params, check_host, survey_host, open_output,
-    filter_nodes, strip_properties, fix_gic,
+    filter_nodes, strip_properties, fix_gic, check_collisions,
     build_cpus, build_memory, build_psci, build_chosen, build_hypervisor,
     prune_aliases, mark_iommu_translated, finish,
 };

@@ -144,6 +144,7 @@ __boot int gic_init(const void *fdt, const char **why)
     dist_wait_rwp();
     printk("gic: GICv3 distributor at 0x%lx, redistributors at 0x%lx (%lu KiB), %u INTIDs\n",
            pa_addr(gicd_pa), pa_addr(gicr_pa), gicr_size >> 10, nr_irqs);
+    printk("gic: virtual CPU interface with %u list registers\n", gic_nr_lrs());
     return 0;
 }
 

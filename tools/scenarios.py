@@ -161,6 +161,13 @@ def check_version(v):
     return None if ok else 'a version string such as "9.2"'
 
 
+def check_type_on(v):
+    ok = isinstance(v, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+        and _regex_error(p[0]) is None for p in v)
+    return None if ok else 'a list of ["regex", "text to type"] pairs'
+
+
 # field name -> (default, checker)
 FIELDS = {
     "description": ("", check_string),
@@ -184,6 +191,7 @@ FIELDS = {
     "requires_qemu": (None, check_version),
     "requires": ([], check_string_list),
     "dtb_edits": ([], check_string_list),
+    "type_on": ([], check_type_on),
 }
 
 
@@ -212,6 +220,7 @@ class Scenario:
     requires_qemu: str | None
     requires: list
     dtb_edits: list
+    type_on: list
 
     def full_hv_args(self) -> str:
         return f"{HV_ARGS_PREFIX} {self.hv_args}".strip()
@@ -498,6 +507,10 @@ class ConsoleWatch:
         self.first_line_s: float | None = None
         self.stop_on_seen = False
         self.typer = UBootTyper(sc.uboot_commands, sc.full_hv_args()) if sc.boot == "uboot" else None
+        # type_on: each text is typed once its pattern has appeared (anywhere
+        # after the previous one's match), in order
+        self.type_on = [(re.compile(p, re.M), t) for p, t in sc.type_on]
+        self.type_pos = 0
 
     def normalise(self, data: bytes) -> str:
         text = self.decoder.decode(data)
@@ -518,6 +531,11 @@ class ConsoleWatch:
         if self.stop_on_rx and not self.stop_on_seen and self.stop_on_rx.search(self.window):
             self.stop_on_seen = True
         keys = self.typer.keystrokes_due(self.window, self.base) if self.typer else []
+        if self.type_on:
+            full = "".join(self.chunks)
+            while self.type_on and (m := self.type_on[0][0].search(full, self.type_pos)):
+                self.type_pos = m.end()
+                keys.append(self.type_on.pop(0)[1])
         cut = self.window.rfind("\n") + 1
         self.window = self.window[cut:]
         self.base += cut
@@ -655,7 +673,7 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
         if cfg.live:
             print("# " + shlex.join(argv), flush=True)
         start = time.monotonic()
-        qemu = StartedQemu(argv, with_stdin=sc.boot == "uboot")
+        qemu = StartedQemu(argv, with_stdin=sc.boot == "uboot" or bool(sc.type_on))
         try:
             stopped_because, stderr = pump_output(qemu, sc, watch, log, cfg.live, interrupted)
         finally:

@@ -189,6 +189,7 @@ static int test_ticks(void)
 
 #define SGI_PING 1
 #define SGI_PONG 2
+#define SGI_OFF 3
 static volatile unsigned pongs, pings_seen;
 static volatile bool vcpu1_ready;
 
@@ -205,8 +206,16 @@ static void on_pong(uint32_t intid)
     pongs++;
 }
 
+static void on_off(uint32_t intid)
+{
+    (void)intid;
+    __asm__ volatile("msr S3_0_C12_C12_1, %0; isb" : : "r"(3UL)); /* EOI before leaving */
+    smccc_hvc(PSCI_0_2_FN_CPU_OFF, 0, 0, 0);
+}
+
 static void vcpu1_main(unsigned n)
 {
+    gic_enable_irq(n, SGI_OFF, on_off);
     gic_enable_irq(n, SGI_PING, on_ping);
     vcpu1_ready = true;
     irq_enable_local();
@@ -243,7 +252,16 @@ static int test_ipi(void)
     printf("selftest: ipi: %u SGI round trips in %lu ms (%lu us each), vCPU 1 saw %u pings\n",
            rounds, (unsigned long)((t1 - t0) / 1000), (unsigned long)((t1 - t0) / rounds),
            pings_seen);
-    bool ok = pongs == rounds && pings_seen == rounds;
+    /* vCPU 1 switches itself off (PSCI CPU_OFF) when pinged with SGI 3. */
+    gic_send_sgi(1, SGI_OFF);
+    long aff = 0;
+    for (uint64_t end = guest_time_us() + 1000000; guest_time_us() < end;) {
+        aff = smccc_hvc(PSCI_0_2_FN64_AFFINITY_INFO, 1, 0, 0);
+        if (aff == 1)
+            break;
+    }
+    printf("selftest: ipi: after CPU_OFF, AFFINITY_INFO(vCPU 1) says %ld (1 = OFF)\n", aff);
+    bool ok = pongs == rounds && pings_seen == rounds && aff == 1;
     printf("selftest: ipi: %s\n", ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }
@@ -352,6 +370,117 @@ static int test_pci(const struct guest_info *gi)
     return 1;
 }
 
+/* --- console input through the emulated PL011 ------------------------------ */
+
+#define UART_DR 0x000
+#define UART_FR 0x018
+#define UART_FR_RXFE (1U << 4)
+#define UART_IMSC 0x038
+#define UART_ICR 0x044
+#define UART_INT_RX (1U << 4)
+#define UART_INT_RT (1U << 6)
+
+static volatile uint8_t *echo_uart;
+static char echo_line[64];
+static volatile unsigned echo_len, echo_lines;
+
+static void on_uart_rx(uint32_t intid)
+{
+    (void)intid;
+    while (!(mmio_read32(echo_uart + UART_FR) & UART_FR_RXFE)) {
+        char c = (char)mmio_read32(echo_uart + UART_DR);
+        if (c == '\r' || c == '\n') {
+            echo_line[echo_len] = 0;
+            printf("selftest: echo: got '%s'\n", echo_line);
+            echo_len = 0;
+            echo_lines++;
+        } else if (echo_len + 1 < sizeof(echo_line)) {
+            echo_line[echo_len++] = c;
+        }
+    }
+    mmio_write32(echo_uart + UART_ICR, UART_INT_RX | UART_INT_RT);
+}
+
+static int test_echo(const struct guest_info *gi)
+{
+    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,pl011"), len;
+    const fdt64_t *reg = node >= 0 ? fdt_getprop(gi->fdt, node, "reg", &len) : NULL;
+    const fdt32_t *irq = node >= 0 ? fdt_getprop(gi->fdt, node, "interrupts", &len) : NULL;
+    unsigned want = arg_uint("count", 1);
+
+    if (!reg || !irq || len < 12) {
+        printf("selftest: echo: no PL011 with an interrupt in my DTB: FAIL\n");
+        return 1;
+    }
+    echo_uart = (volatile uint8_t *)fdt64_to_cpu(reg[0]);
+    gic_enable_irq(0, fdt32_to_cpu(irq[1]) + 32, on_uart_rx);
+    mmio_write32(echo_uart + UART_IMSC, UART_INT_RX | UART_INT_RT);
+    irq_enable_local();
+    printf("selftest: echo: ready, reading lines from the PL011 (interrupt %u)\n",
+           fdt32_to_cpu(irq[1]) + 32);
+    while (echo_lines < want)
+        wait_for_interrupt();
+    irq_disable_local();
+    printf("selftest: echo: PASS\n");
+    return 0;
+}
+
+/* --- many interrupts at once: more than the list registers hold --------------- */
+
+static volatile unsigned sgis_seen[16];
+
+static void on_flood_sgi(uint32_t intid) { sgis_seen[intid]++; }
+
+static int test_lrflood(void)
+{
+    unsigned got = 0;
+
+    for (uint32_t i = 0; i < 16; i++)
+        gic_enable_irq(0, i, on_flood_sgi);
+    irq_disable_local();
+    for (uint32_t i = 0; i < 16; i++)
+        gic_send_sgi(0, i); /* to myself: all 16 pending while I keep interrupts masked */
+    irq_enable_local();
+    uint64_t deadline = guest_time_us() + 2000000;
+    for (;;) {
+        got = 0;
+        for (unsigned i = 0; i < 16; i++)
+            got += sgis_seen[i] == 1;
+        if (got == 16 || guest_time_us() > deadline)
+            break;
+        wait_for_interrupt();
+    }
+    irq_disable_local();
+    printf("selftest: lrflood: 16 SGIs pending at once, %u taken exactly once\n", got);
+    printf("selftest: lrflood: %s\n", got == 16 ? "PASS" : "FAIL");
+    return got == 16 ? 0 : 1;
+}
+
+/* --- junk written to emulated devices ------------------------------------------ */
+
+static int test_garbage(const struct guest_info *gi)
+{
+    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,gic-v3"), len;
+    const fdt64_t *reg = node >= 0 ? fdt_getprop(gi->fdt, node, "reg", &len) : NULL;
+    volatile uint8_t *gicd = reg ? (volatile uint8_t *)fdt64_to_cpu(reg[0]) : NULL;
+    int unode = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,pl011");
+    const fdt64_t *ureg = unode >= 0 ? fdt_getprop(gi->fdt, unode, "reg", &len) : NULL;
+    volatile uint8_t *uart = ureg ? (volatile uint8_t *)fdt64_to_cpu(ureg[0]) : NULL;
+
+    if (!gicd || !uart) {
+        printf("selftest: garbage: no GIC or UART in my DTB: FAIL\n");
+        return 1;
+    }
+    mmio_write32(gicd + 0x8000, 0xdeadbeef);  /* no register there */
+    mmio_write8(gicd + 0x0000, 0xff);         /* GICD_CTLR by byte: not allowed */
+    (void)mmio_read32(gicd + 0xfff0);         /* unknown, read */
+    mmio_write32(uart + 0x0f00, 0x12345678);  /* no PL011 register there */
+    mmio_write16(uart + 0x0030, 0xffff);      /* UARTCR by halfword */
+    printf("selftest: garbage: still running after junk to the vGIC and the vPL011\n");
+    printf("selftest: garbage: PASS\n");
+    return 0;
+}
+
 /* --- what my device tree shows (dom0: seed 001) ------------------------------ */
 
 static int test_dtcheck(const struct guest_info *gi)
@@ -399,6 +528,12 @@ int guest_main(const struct guest_info *gi)
         return test_pci(gi);
     if (!strcmp(test, "dtcheck"))
         return test_dtcheck(gi);
+    if (!strcmp(test, "echo"))
+        return test_echo(gi);
+    if (!strcmp(test, "lrflood"))
+        return test_lrflood();
+    if (!strcmp(test, "garbage"))
+        return test_garbage(gi);
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;

@@ -39,7 +39,8 @@
 #define HOST_DIST_SIZE 0x10000UL
 #define HOST_REDIST_BASE 0x80a0000UL
 
-#define GNTTAB_BASE 0x38000000UL
+/* Not Xen's guest 0x38000000: on QEMU virt that is inside the PCIe window. */
+#define GNTTAB_BASE 0x70000000UL
 #define GNTTAB_SIZE 0x01000000UL
 #define EVTCHN_PPI 31
 #define BOOTARGS "console=hvc0 earlycon=pl011,0x9000000"
@@ -400,7 +401,7 @@ static void test_hypervisor_node(void **state)
     (void)state;
     static const char compat[] = "xen,xen-4.19\0xen,xen";
     void *out = build_default();
-    int hyp = node(out, "/hypervisor@38000000"), gic = node(out, GIC_PATH);
+    int hyp = node(out, "/hypervisor@70000000"), gic = node(out, GIC_PATH);
 
     assert_true(hyp >= 0);
     assert_true(gic >= 0);
@@ -420,7 +421,7 @@ static void test_hypervisor_ppi_is_param(void **state)
 
     p.evtchn_ppi = 20;
     out = build_ok(&p);
-    assert_cells(out, node(out, "/hypervisor@38000000"), "interrupts",
+    assert_cells(out, node(out, "/hypervisor@70000000"), "interrupts",
                  (u32[]){ 1, 4, 0xf08 }, 3);
     free(out);
 }
@@ -537,7 +538,7 @@ static void test_root_children_exactly(void **state)
 {
     (void)state;
     static const char *const want[] = {
-        "memory@48000000", "memory@58000000", "psci", "hypervisor@38000000", "cpus",
+        "memory@48000000", "memory@58000000", "psci", "hypervisor@70000000", "cpus",
         "chosen", "aliases", "intc@8000000", "timer", "pl011@9000000", "apb-pclk",
         "pcie@10000000",
     };
@@ -813,6 +814,7 @@ static void test_enospc_while_adding(void **state)
     char *long_args = malloc(long_len + 1);
     const char *why = NULL;
     void *out;
+    size_t fits = 0;
 
     memset(long_args, 'x', long_len);
     long_args[long_len] = '\0';
@@ -829,8 +831,10 @@ static void test_enospc_while_adding(void **state)
         long_args[len] = '\0';
         rc = build_sized(&p, host_size + 512);
         assert_true(rc == 0 || rc == -ENOSPC);
+        fits += rc == 0;
         long_args[len] = 'x';
     }
+    assert_true(fits > 0 && fits < long_len / 256); /* the sweep crossed the limit */
     free(long_args);
 }
 
@@ -927,6 +931,31 @@ static void test_stdout_path_not_pl011_is_refused(void **state)
     free(copy);
 }
 
+/* Direct-mapped: dom0's grant window and RAM must not sit on a kept device. */
+static void test_ranges_colliding_with_devices_are_refused(void **state)
+{
+    (void)state;
+    static const struct mem_range on_uart[] = { { { 0x09000000UL }, 0x1000UL } };
+    static const struct mem_range on_flash[] = { { { 0x00000000UL }, 0x1000UL } };
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+
+    p.gnttab_base = 0x38000000UL; /* Xen's guest grant base: QEMU's PCIe MMIO window */
+    expect_error(&p, -EINVAL, PCIE_PATH ": ranges", "grant window");
+    p = default_params(host);
+    p.gnttab_base = HOST_REDIST_BASE + 0x20000 * 4; /* past dom0's 2 redistributors */
+    p.gnttab_size = 0x20000;
+    out = build_ok(&p);
+    free(out);
+    p.gnttab_base = HOST_REDIST_BASE; /* on them */
+    expect_error(&p, -EINVAL, GIC_PATH ": reg", "grant window");
+    p = default_params(host);
+    p.banks = on_uart, p.nr_banks = 1;
+    expect_error(&p, -EINVAL, UART_PATH ": reg", "RAM bank");
+    p.banks = on_flash; /* the flash is not dom0's: no collision */
+    free(build_ok(&p));
+}
+
 static void test_garbage_host_is_refused(void **state)
 {
     (void)state;
@@ -967,7 +996,7 @@ static void test_bad_params_are_refused(void **state)
         { { 0x48000000UL }, 0x08000000UL }, { { 0x4f000000UL }, 0x02000000UL },
     };
     static const struct mem_range unaligned[] = { { { 0x48000800UL }, 0x1000UL } };
-    static const struct mem_range on_grant[] = { { { 0x38800000UL }, 0x1000UL } };
+    static const struct mem_range on_grant[] = { { { 0x70800000UL }, 0x1000UL } };
     static const char *const bad_path[] = { "pcie@10000000" };
     struct dom0_dt_params p;
     const char *why = NULL;
@@ -1067,6 +1096,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_console_clock_must_be_fixed),
         cmocka_unit_test(test_console_clocks_truncated),
         cmocka_unit_test(test_stdout_path_not_pl011_is_refused),
+        cmocka_unit_test(test_ranges_colliding_with_devices_are_refused),
         cmocka_unit_test(test_garbage_host_is_refused),
         cmocka_unit_test(test_bad_property_name_is_refused),
         cmocka_unit_test(test_bad_params_are_refused),
