@@ -136,7 +136,7 @@ scenarios: $(B)/granite.bin
 	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))
 
 test: $(B)/granite.bin $(UNIT_TESTS)
-	@tools/run-all-tests $(if $(JOBS),-j $(JOBS))
+	@tools/run-all-tests $(if $(JOBS),-j $(JOBS)) $(UNIT_TESTS)
 
 run: $(B)/granite.bin
 	python3 tools/scenarios.py --live boot-and-hello

@@ -34,18 +34,24 @@
  *   - a Xen-style /hypervisor node: grant-table window and event-channel PPI.
  *   - the GIC: redistributors for dom0's vCPUs only (granite's vGIC).
  *
+ * Because dom0 is direct-mapped, its RAM banks and grant window must not
+ * overlap a device it keeps (checked), and host /reserved-memory is dropped
+ * like any unlisted node: dom0's RAM is what granite gives it.
+ *
  * Assumptions: the board's interrupt controller is a GICv3 (granite's vGIC is
  * one); the root and GIC parent use 1- or 2-cell addresses and sizes; dom0's
- * console is the pl011 named by /chosen/stdout-path, clocked by fixed clocks.
- * Anything else is refused with a message naming the node and property:
- * the host DTB is input from outside and is checked, not trusted.
+ * console is the pl011 named by /chosen/stdout-path, clocked by fixed clocks;
+ * the host tree is version 17.  Anything else is refused with a message naming
+ * the node and property: the host DTB is input from outside and is checked
+ * (fdt_check_full, then every value read), not trusted.
  *
  * How: libfdt.  The host tree is copied into the output buffer with
  * fdt_open_into() and edited in place, then packed.  Deleting a node moves
  * everything after it, so victims are collected in document order by one
  * read-only walk and deleted from the last to the first: a deletion never
  * moves a node that comes before it.  Every write is bounded by the output
- * buffer (libfdt returns FDT_ERR_NOSPACE rather than overrun it).
+ * buffer (libfdt returns FDT_ERR_NOSPACE rather than overrun it).  The steps
+ * are listed in order in steps[] at the end of the file.
  *
  * Boot-only (libfdt): see include/granite/boot.h.
  */
@@ -94,8 +100,9 @@ static const struct keep_rule keep_list[] = {
 /* IOMMUs dom0 must never see (seed 001).  Any node with #iommu-cells is also
  * removed: an IOMMU granite has no entry for is still not dom0's to drive. */
 static const char *const iommu_compatibles[] = {
-    "arm,smmu-v3",                                           /* what granite drives */
-    "arm,mmu-500", "arm,smmu-v2", "arm,smmu-v1", "arm,mmu-400", "arm,mmu-401", /* same family */
+    "arm,smmu-v3", /* what granite drives */
+    /* Arm's earlier SMMU architectures, for completeness */
+    "arm,mmu-500", "arm,smmu-v2", "arm,smmu-v1", "arm,mmu-400", "arm,mmu-401",
 };
 
 /* MSI controllers: granite emulates none. */

@@ -47,7 +47,10 @@ struct dom0_dt_params {
     const char *bootargs;
 
     /* The /hypervisor node (Xen's binding): reg = the grant-table window, an
-     * IPA range dom0 maps foreign pages into; page-aligned, non-empty. */
+     * IPA range dom0 maps foreign pages into; page-aligned, non-empty, and —
+     * dom0 being direct-mapped — clear of every device dom0 keeps.  Xen's
+     * guest base (GUEST_GNTTAB_BASE, 0x38000000) does NOT qualify on QEMU
+     * virt: it is inside the PCIe host bridge's 32-bit MMIO window. */
     u64 gnttab_base;
     u64 gnttab_size;
     /* The event-channel upcall, as a GIC INTID: a PPI, 16..31 (Xen uses 31). */
@@ -65,11 +68,15 @@ struct dom0_dt_params {
  * Write dom0's DTB into out[0, out_size): 0 on success (its size is then
  * fdt_totalsize(out), packed), or a negative errno with *why saying what was
  * wrong, naming the node and property when the host DTB is at fault:
- *   -EINVAL  bad parameters, or a malformed/unsupported host DTB
- *   -ENODEV  the host DTB lacks something dom0 needs (the GIC)
+ *   -EINVAL  bad parameters; a malformed or unsupported host DTB; dom0's RAM
+ *            or grant window overlapping a device dom0 keeps
+ *   -ENODEV  the host DTB lacks something dom0 needs (an "arm,gic-v3")
  *   -ENOENT  an iommu_paths entry is not in dom0's tree
  *   -ENOSPC  out_size is too small; nothing beyond out_size is written
- * out must be 8-byte aligned and must not overlap host_fdt.
+ * Only the used part of the host tree must fit, not its free space (QEMU's
+ * DTB says 1 MiB).  out must be 8-byte aligned and must not overlap host_fdt.
+ * On failure out holds no valid DTB (its magic is cleared).  *why is a static
+ * string, valid until the next call; why may be NULL.
  */
 int dom0_dt_build(const struct dom0_dt_params *p, void *out, size_t out_size, const char **why);
 

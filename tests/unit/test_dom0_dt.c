@@ -591,6 +591,33 @@ static void test_bus_keeps_only_kept_devices(void **state)
     free(copy);
 }
 
+/* More victims than one deletion pass collects (and some nested). */
+static void test_many_nodes_removed(void **state)
+{
+    (void)state;
+    size_t size = host_size + 64 * 1024;
+    void *copy = malloc(size), *out;
+    struct dom0_dt_params p = default_params(copy);
+    char name[32];
+
+    assert_int_equal(fdt_open_into(host, copy, (int)size), 0);
+    for (int i = 0; i < 300; i++) {
+        int n;
+        snprintf(name, sizeof(name), "extra@%x", 0x20000000 + i * 0x1000);
+        n = fdt_add_subnode(copy, 0, name);
+        assert_true(n >= 0);
+        assert_int_equal(fdt_setprop_string(copy, n, "compatible", "virtio,mmio"), 0);
+        if (i % 3 == 0)
+            assert_true(fdt_add_subnode(copy, n, "child") >= 0);
+    }
+    out = build_ok(&p);
+    assert_int_equal(count_compatible(out, "virtio,mmio"), 0);
+    assert_true(node(out, UART_PATH) >= 0);
+    assert_true(node(out, GIC_PATH) >= 0);
+    free(out);
+    free(copy);
+}
+
 static void test_dangling_alias_pruned(void **state)
 {
     (void)state;
@@ -1080,6 +1107,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_other_devices_gone),
         cmocka_unit_test(test_root_children_exactly),
         cmocka_unit_test(test_bus_keeps_only_kept_devices),
+        cmocka_unit_test(test_many_nodes_removed),
         cmocka_unit_test(test_dangling_alias_pruned),
         cmocka_unit_test(test_chosen_filtered),
         cmocka_unit_test(test_chosen_without_bootargs),
