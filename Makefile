@@ -42,6 +42,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/dom0_dt.c core/passthrough.c core/console_input.c \
+           core/iommu.c \
            drivers/pl011.c drivers/gicv3.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 

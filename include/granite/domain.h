@@ -61,6 +61,10 @@ struct domain {
     unsigned nr_chunks;
     struct vgic vgic;
     struct vpl011 uart;
+    /* Xen PV interfaces */
+    void *shared_info;        /* one page granite owns: struct shared_info (public/xen.h) */
+    ipa_t gnttab_base;        /* the grant window: an IPA range that is not RAM, where */
+    u64 gnttab_size;          /* the domain maps grant-table frames and foreign pages */
     u64 console_len;
     char console_buf[128];    /* console_io output, flushed at '\n' */
 };
