@@ -108,7 +108,7 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
              -fno-sanitize-recover=all -DHOST_TEST
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
-              $(B)/tests/test_boot_dt $(B)/tests/test_vgic
+              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -129,6 +129,15 @@ $(B)/tests/test_boot_dt: tests/unit/test_boot_dt.c core/boot_dt.c tests/unit/hos
 $(B)/tests/test_vgic: tests/unit/test_vgic.c arch/arm64/vgic.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+# The dom0 DT filter is tested on QEMU virt's real DTB (with an SMMUv3), kept as source.
+$(B)/tests/fixtures/%.dtb: tests/unit/fixtures/%.dts $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -o $@ $<
+
+$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
 unit: $(UNIT_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS)
