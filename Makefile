@@ -42,7 +42,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/dom0_dt.c core/passthrough.c core/console_input.c \
-           core/iommu.c \
+           core/iommu.c core/memory_op.c core/event_channel.c core/grant_table.c \
            drivers/pl011.c drivers/gicv3.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
@@ -52,7 +52,7 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,-pie,--no-dynamic-linker,-z,norelro \
              -Wl,--build-id=none -Wl,-z,noexecstack
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c
-SELFTEST_SRCS := $(GLIB_SRCS) guests/selftest/main.c
+SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/selftest/main.c guests/selftest/pv.c
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd
 all: $(B)/granite.bin
@@ -108,7 +108,8 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
              -fno-sanitize-recover=all -DHOST_TEST
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
-              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt
+              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
+              $(B)/tests/test_event_channel $(B)/tests/test_grant_table
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -138,6 +139,14 @@ $(B)/tests/fixtures/%.dtb: tests/unit/fixtures/%.dts $(B)/.setup-ok
 $(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+$(B)/tests/test_event_channel: tests/unit/test_event_channel.c core/event_channel.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_grant_table: tests/unit/test_grant_table.c core/grant_table.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 unit: $(UNIT_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS)

@@ -18,6 +18,8 @@
 #include <granite/memory_map.h>
 #include <granite/sched.h>
 #include <granite/errno.h>
+#include <granite/grant_table.h>
+#include <granite/event_channel.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
 
@@ -83,17 +85,56 @@ int domain_copy_to(struct domain *d, ipa_t dst, const void *src, u64 len)
     return 0;
 }
 
+/* A page another domain still has grant-mapped outlives its owner: it is
+ * freed by domain_release_page() when the last mapping goes. */
+static u64 free_chunk(const struct ram_chunk *c, u64 *kept)
+{
+    u64 freed = 0, run = 0;
+    u8 *base = c->pages;
+
+    for (u64 i = 0; i <= c->nr_pages; i++) {
+        bool busy = i < c->nr_pages && gnttab_page_in_use(ptr_to_pa(base + i * PAGE_SIZE));
+        if (i < c->nr_pages && !busy) {
+            run++;
+            continue;
+        }
+        if (run)
+            free_pages_contig(base + (i - run) * PAGE_SIZE, run); /* scrubbed */
+        freed += run;
+        run = 0;
+        if (busy)
+            (*kept)++;
+    }
+    return freed;
+}
+
 static u64 release_memory(struct domain *d)
 {
-    u64 pages = 0;
+    u64 pages = 0, kept = 0;
 
+    /* The grant table first: it tells concurrent maps and copies the domain is
+     * gone before its p2m (which they read) is freed. */
+    gnttab_domain_destroy(d);
     p2m_destroy(&d->p2m);
-    for (unsigned i = 0; i < d->nr_chunks; i++) {
-        free_pages_contig(d->chunks[i].pages, d->chunks[i].nr_pages); /* scrubbed */
-        pages += d->chunks[i].nr_pages;
+    evtchn_domain_destroy(d);
+    if (d->shared_info) {
+        free_pages(d->shared_info, 0);
+        d->shared_info = NULL;
     }
+    for (unsigned i = 0; i < d->nr_chunks; i++)
+        pages += free_chunk(&d->chunks[i], &kept);
     d->nr_chunks = 0;
+    if (kept)
+        printk("domain: d%u: %lu page(s) still grant-mapped by other domains: kept until "
+               "unmapped\n", d->id, kept);
     return pages;
+}
+
+void domain_release_page(pa_t page)
+{
+    free_pages_contig(pa_to_ptr(page), 1);
+    printk("domain: a dead domain's page 0x%lx, unmapped at last, scrubbed and returned; "
+           "%lu pages free\n", pa_addr(page), page_alloc_free_pages());
 }
 
 void domain_discard(struct domain *d, const char *why)
@@ -102,6 +143,9 @@ void domain_discard(struct domain *d, const char *why)
     release_memory(d);
     d->state = DOM_FREE;
 }
+
+static u64 free_baseline;
+void domains_baseline(void) { free_baseline = page_alloc_free_pages(); }
 
 void domains_started(unsigned count)
 {
@@ -154,6 +198,12 @@ static void try_release(struct domain *d)
     spin_unlock_irqrestore(&domains_lock, f);
     if (last) {
         printk("granite: all %u domain(s) ended, %u destroyed\n", nr_released, nr_destroyed);
+        if (page_alloc_free_pages() == free_baseline)
+            printk("mm: %lu pages free, as before the first domain was built: nothing leaked\n",
+                   free_baseline);
+        else
+            printk("mm: LEAK: %lu pages free, %lu before the first domain was built\n",
+                   page_alloc_free_pages(), free_baseline);
         arch_poweroff(nr_destroyed ? 1 : 0);
     }
 }
@@ -182,6 +232,8 @@ void domain_end(struct domain *d, bool clean, const char *why)
 
     flush_console(d);
     printk("domain: d%u (%s) %s: %s\n", d->id, d->name, clean ? "ended" : "destroyed", why);
+    /* What it mapped of others goes now: their pages must not stay pinned. */
+    gnttab_domain_dying(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = &d->vcpu[i];
         v->state = VCPU_DEAD;

@@ -24,6 +24,8 @@
 #include <libfdt.h>
 #include <granite/domain_build.h>
 #include <granite/dom0_dt.h>
+#include <granite/event_channel.h>
+#include <granite/grant_table.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/memory_map.h>
@@ -372,6 +374,31 @@ static void uart_irq(struct vpl011 *u, bool level)
 
 static const struct vpl011_ops domain_uart_ops = { .line = uart_line, .irq_level = uart_irq };
 
+/* The Xen PV interfaces: shared_info, event channels, grant table, and the
+ * grant window (dom0: granite's own image range, as Xen does; a domU: Xen's
+ * GUEST_GNTTAB_BASE region). */
+static __boot int add_pv_interfaces(struct domain *d, const char **why)
+{
+    d->shared_info = alloc_pages(0);
+    if (!d->shared_info) {
+        *why = "no memory for shared_info";
+        return -ENOMEM;
+    }
+    if (d->direct_map) {
+        d->gnttab_base = ipa(pa_addr(ptr_to_pa(__image_start)));
+        d->gnttab_size = (u64)(__image_end - __image_start);
+    } else {
+        d->gnttab_base = ipa(GUEST_GNTTAB_BASE);
+        d->gnttab_size = GUEST_GNTTAB_SIZE;
+    }
+    evtchn_domain_init(d);
+    if (gnttab_domain_init(d)) {
+        *why = "no memory for the grant table";
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 static __boot int add_devices(struct domain *d, const struct domain_config *c,
                               const struct boot_info *bi, const char **why)
 {
@@ -415,6 +442,8 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         ret = load_image(d, &img, &entry, why);
     if (!ret)
         ret = add_devices(d, c, bi, why);
+    if (!ret)
+        ret = add_pv_interfaces(d, why);
     if (!ret) {
         ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, why)
                          : make_domu_dtb(d, dtb, c->args);

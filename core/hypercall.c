@@ -14,6 +14,11 @@
 #include <public/xen.h>
 #include <public/version.h>
 #include <public/sched.h>
+#include <public/features.h>
+#include <granite/event_channel.h>
+#include <granite/grant_table.h>
+
+long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 
 /* A guest's console: bytes accumulate until '\n', then the line is printed with
  * the domain's prefix, as Xen prints "(d1) ...". */
@@ -80,7 +85,12 @@ static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
         struct xen_feature_info fi;
         if (copy_from_guest(v, &fi, arg, sizeof(fi)))
             return -EFAULT;
-        fi.submap = 0; /* no optional features yet */
+        fi.submap = 0;
+        if (fi.submap_idx == 0)
+            fi.submap = BIT(XENFEAT_auto_translated_physmap) | BIT(XENFEAT_ARM_SMCCC_supported) |
+                        (v->d->id == 0 ? BIT(XENFEAT_dom0) : 0) |
+                        (v->d->direct_map ? BIT(XENFEAT_direct_mapped)
+                                          : BIT(XENFEAT_not_direct_mapped));
         return copy_to_guest(v, arg, &fi, sizeof(fi));
     }
     default:
@@ -132,6 +142,12 @@ long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
         return xen_version(v, args[0], args[1]);
     case __HYPERVISOR_sched_op:
         return sched_op(v, args[0], args[1]);
+    case __HYPERVISOR_memory_op:
+        return do_memory_op(v, args[0], args[1]);
+    case __HYPERVISOR_event_channel_op:
+        return do_event_channel_op(v, args[0], args[1]);
+    case __HYPERVISOR_grant_table_op:
+        return do_grant_table_op(v, args[0], args[1], args[2]);
     default:
         printk("hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;

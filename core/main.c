@@ -281,6 +281,7 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
         boot_fail("this CPU's stage 2 cannot host granite's guests");
     sched_init(bi.nr_cpus, slice_ms * 1000);
     start_secondaries();
+    domains_baseline();
     nr_domains = build_domains(&cfg);
     place_vcpus(&cfg);
 

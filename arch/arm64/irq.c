@@ -21,6 +21,7 @@
 #include <granite/gic.h>
 #include <granite/sched.h>
 #include <granite/console.h>
+#include <granite/memory_map.h>
 #include "sysregs.h"
 
 #define MAX_SPI_OWNERS 1020
@@ -151,6 +152,12 @@ void guest_irq(struct vcpu *cur) { handle_irqs(cur); }
 
 bool arch_vcpu_has_pending(struct vcpu *v) { return vgic_has_pending(&v->d->vgic, v->id); }
 void arch_vcpu_inject_vtimer(struct vcpu *v) { vgic_inject(&v->d->vgic, v->id, IRQ_PPI_VTIMER); }
+
+/* Event-channel upcall: the PPI the guest's /hypervisor node names. */
+void arch_evtchn_upcall(struct domain *d, unsigned vcpu)
+{
+    vgic_inject(&d->vgic, vcpu, GUEST_EVTCHN_PPI);
+}
 
 void arch_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
 

@@ -52,6 +52,13 @@ static int test_hello(const struct guest_info *gi)
     extra[sizeof(extra) - 1] = 0;
     printf("selftest: hypervisor ABI %ld.%ld%s, xen_version round trip %lu us\n", ver >> 16,
            ver & 0xffff, extra, (unsigned long)(t1 - t0));
+    struct xen_feature_info fi = { .submap_idx = 0 };
+    xen_hypercall(__HYPERVISOR_xen_version, XENVER_get_features, (uint64_t)&fi, 0, 0, 0);
+    printf("selftest: XENVER_get_features(0) = 0x%x:%s%s%s%s%s\n", fi.submap,
+           fi.submap & (1U << 2) ? " auto_translated_physmap" : "",
+           fi.submap & (1U << 11) ? " dom0" : "", fi.submap & (1U << 14) ? " ARM_SMCCC_supported" : "",
+           fi.submap & (1U << 16) ? " not_direct_mapped" : "",
+           fi.submap & (1U << 17) ? " direct_mapped" : "");
     if (linger_ms > 0) {
         uint64_t start = guest_time_us();
         guest_sleep_us(0, (uint64_t)linger_ms * 1000);
@@ -504,6 +511,9 @@ static int test_dtcheck(const struct guest_info *gi)
     return ok ? 0 : 1;
 }
 
+int test_pvfront(const struct guest_info *gi);
+int test_pvback(const struct guest_info *gi);
+
 int guest_main(const struct guest_info *gi)
 {
     char test[32];
@@ -528,6 +538,10 @@ int guest_main(const struct guest_info *gi)
         return test_pci(gi);
     if (!strcmp(test, "dtcheck"))
         return test_dtcheck(gi);
+    if (!strcmp(test, "pvfront"))
+        return test_pvfront(gi);
+    if (!strcmp(test, "pvback"))
+        return test_pvback(gi);
     if (!strcmp(test, "echo"))
         return test_echo(gi);
     if (!strcmp(test, "lrflood"))

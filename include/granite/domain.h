@@ -78,6 +78,8 @@ void domain_end(struct domain *d, bool clean, const char *why);
 void domain_discard(struct domain *d, const char *why);
 /* Write bytes to a domain's memory at an IPA (granite's side). */
 int domain_copy_to(struct domain *d, ipa_t dst, const void *src, u64 len);
+/* Record the free page count before any domain exists (the leak check). */
+void domains_baseline(void);
 /* Called once every domain has been started; powers off when all have ended. */
 void domains_started(unsigned count);
 /* The scheduler tells the domain when one of its vCPUs goes on or off a CPU. */

@@ -1,0 +1,39 @@
+/*
+ * xen.h — the guest side of granite's Xen PV interfaces (guests/lib/xen.c):
+ * shared_info, 2-level event channels with an upcall handler, grant tables.
+ */
+#ifndef GUEST_LIB_XEN_H
+#define GUEST_LIB_XEN_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <public/xen.h>
+#include <public/event_channel.h>
+#include <public/grant_table.h>
+
+typedef void (*evtchn_handler_t)(evtchn_port_t port);
+
+/* Map shared_info and grant frame 0 in the grant window named by the DTB's
+ * /hypervisor node, enable the upcall PPI.  0 or a negative error. */
+int xen_setup(const void *fdt);
+/* The first grant-window address free for mapping foreign pages. */
+uint64_t xen_map_area(void);
+struct shared_info *xen_shared_info(void);
+
+long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
+long evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *local);
+long evtchn_send(evtchn_port_t port);
+long evtchn_close(evtchn_port_t port);
+long evtchn_unmask(evtchn_port_t port);
+void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h);
+
+/* Our own grant table (v1 entries in frame 0). */
+void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, bool readonly);
+void gnttab_revoke(grant_ref_t ref);
+/* GNTTABOP_map_grant_ref of one grant; returns the op's status. */
+int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, bool readonly,
+                   grant_handle_t *handle, uint64_t *dev_bus_addr);
+int16_t gnttab_unmap(uint64_t host_addr, grant_handle_t handle);
+long gnttab_op(unsigned cmd, void *ops, unsigned count);
+
+#endif

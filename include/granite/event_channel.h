@@ -1,0 +1,57 @@
+/*
+ * event_channel.h — Xen-ABI event channels, 2-level ABI (core/event_channel.c).
+ *
+ * Each domain has EVTCHN_MAX_PORTS ports (port 0 reserved).  A port is free,
+ * unbound (waiting for one named domain to connect), interdomain (connected
+ * to a port of another domain, or of its own: loopback) or bound to a
+ * virtual IRQ.  Events land in the receiving domain's shared_info page
+ * (d->shared_info): a pending bit per port, a mask bit the guest owns, and
+ * vcpu_info[0]'s selector word and upcall flag; a new unmasked event raises
+ * the upcall through arch_evtchn_upcall().  Every port notifies vCPU 0: the
+ * only vCPU with a vcpu_info in shared_info on Arm (XEN_LEGACY_MAX_VCPUS 1).
+ *
+ * Life cycle, driven by the domain builder and domain.c:
+ *   evtchn_domain_init(d)     once d->shared_info is allocated, before the
+ *                             domain runs: all ports free, bitmaps cleared;
+ *   evtchn_domain_destroy(d)  when the domain ends, before shared_info is
+ *                             freed: every port closed, so its peers' ends
+ *                             become unbound and their later sends are
+ *                             dropped (as on Xen) instead of touching freed
+ *                             memory.
+ */
+#ifndef GRANITE_EVENT_CHANNEL_H
+#define GRANITE_EVENT_CHANNEL_H
+
+#include <granite/types.h>
+
+struct domain;
+struct vcpu;
+
+/* Ports per domain: 1..1023 usable.  Fits the 2-level ABI's 4096. */
+#define EVTCHN_MAX_PORTS 1024
+
+void evtchn_domain_init(struct domain *d);
+void evtchn_domain_destroy(struct domain *d);
+
+/* The event_channel_op hypercall: cmd = EVTCHNOP_*, arg = guest virtual
+ * address of the command's structure.  0 or a negative errno, as Xen. */
+long do_event_channel_op(struct vcpu *v, u64 cmd, u64 arg);
+
+/* Raise virtual IRQ `virq` (VIRQ_TIMER) in `d`: 0, or -ENOENT if the domain
+ * has no port bound to it (-EINVAL for a VIRQ number out of range).  May be
+ * called from an interrupt handler (granite runs with IRQs masked outside its
+ * idle loop, so no event lock holder is ever interrupted). */
+int evtchn_send_virq(struct domain *d, unsigned virq);
+
+/* Counters since evtchn_domain_init: successful EVTCHNOP_send calls made by
+ * `d`, and upcalls raised to `d` (calls of arch_evtchn_upcall). */
+void evtchn_stats(struct domain *d, u64 *sends, u64 *upcalls);
+
+/* Provided by the architecture: raise domain d's event-channel upcall
+ * interrupt on vCPU `vcpu` (the PPI its /hypervisor node names).  Called
+ * with an event-channel lock held (d's own, or the sending domain's), from
+ * any CPU; it must not call back into event channels.  Raised once per
+ * 0->1 change of d's evtchn_upcall_pending, so it may be edge-like. */
+void arch_evtchn_upcall(struct domain *d, unsigned vcpu);
+
+#endif
