@@ -150,31 +150,6 @@ static bool run_free(const struct region *r, u64 i, u64 n)
     return true;
 }
 
-void *alloc_pages(unsigned order)
-{
-    u64 n = 1UL << order;
-    u64 f = spin_lock_irqsave(&alloc_lock);
-
-    for (unsigned ri = 0; ri < nr_regions; ri++) {
-        struct region *r = &regions[ri];
-        /* Index of the first naturally aligned frame in this region. */
-        u64 i = ALIGN_UP(r->base_pfn, n) - r->base_pfn;
-        for (; i + n <= r->nr_frames; i += n) {
-            if (!run_free(r, i, n))
-                continue;
-            for (u64 j = 0; j < n; j++)
-                bit_set(r->bitmap, i + j);
-            free_frames -= n;
-            spin_unlock_irqrestore(&alloc_lock, f);
-            void *p = pa_to_ptr(pa((r->base_pfn + i) << PAGE_SHIFT));
-            zero_pages(p, n << PAGE_SHIFT);
-            return p;
-        }
-    }
-    spin_unlock_irqrestore(&alloc_lock, f);
-    return NULL;
-}
-
 void *alloc_pages_contig(u64 n, unsigned align_order)
 {
     u64 step = 1UL << align_order;
@@ -222,29 +197,9 @@ void free_pages_contig(void *p, u64 n)
     panic("mm: free of 0x%lx, which the allocator never gave out", pfn << PAGE_SHIFT);
 }
 
-void free_pages(void *p, unsigned order)
-{
-    u64 pfn = pa_addr(ptr_to_pa(p)) >> PAGE_SHIFT, n = 1UL << order;
-    u64 f;
-
-    zero_pages(p, n << PAGE_SHIFT);
-    f = spin_lock_irqsave(&alloc_lock);
-    for (unsigned ri = 0; ri < nr_regions; ri++) {
-        struct region *r = &regions[ri];
-        if (pfn < r->base_pfn || pfn + n > r->base_pfn + r->nr_frames)
-            continue;
-        for (u64 j = 0; j < n; j++) {
-            if (!bit_test(r->bitmap, pfn - r->base_pfn + j))
-                panic("mm: double free of frame 0x%lx", (pfn + j) << PAGE_SHIFT);
-            bit_clear(r->bitmap, pfn - r->base_pfn + j);
-        }
-        free_frames += n;
-        spin_unlock_irqrestore(&alloc_lock, f);
-        return;
-    }
-    spin_unlock_irqrestore(&alloc_lock, f);
-    panic("mm: free of 0x%lx, which the allocator never gave out", pfn << PAGE_SHIFT);
-}
+/* A block of 2^order pages is a contiguous run aligned to its own size. */
+void *alloc_pages(unsigned order) { return alloc_pages_contig(1UL << order, order); }
+void free_pages(void *p, unsigned order) { free_pages_contig(p, 1UL << order); }
 
 u64 page_alloc_free_pages(void) { return free_frames; }
 u64 page_alloc_total_pages(void) { return total_frames; }
