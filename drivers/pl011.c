@@ -50,12 +50,16 @@ static void (*rx_sink)(char c);
 
 void pl011_rx_interrupt(u32 intid unused)
 {
+    /* Clear first, then drain: a character arriving after the last FIFO check
+     * raises the interrupt again.  Clearing after the drain could wipe that
+     * new interrupt and leave the character stuck (no FIFO: one holding
+     * register, and the sender waits for it to empty). */
+    wr(UARTICR, UART_INT_RX | UART_INT_RT);
     while (!(rd(UARTFR) & UARTFR_RXFE)) {
         char c = (char)(rd(UARTDR) & 0xff);
         if (rx_sink)
             rx_sink(c);
     }
-    wr(UARTICR, UART_INT_RX | UART_INT_RT);
 }
 
 void pl011_enable_rx(void (*sink)(char c))

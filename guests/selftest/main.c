@@ -394,6 +394,7 @@ static volatile unsigned echo_len, echo_lines;
 static void on_uart_rx(uint32_t intid)
 {
     (void)intid;
+    mmio_write32(echo_uart + UART_ICR, UART_INT_RX | UART_INT_RT); /* clear, then drain */
     while (!(mmio_read32(echo_uart + UART_FR) & UART_FR_RXFE)) {
         char c = (char)mmio_read32(echo_uart + UART_DR);
         if (c == '\r' || c == '\n') {
@@ -405,7 +406,6 @@ static void on_uart_rx(uint32_t intid)
             echo_line[echo_len++] = c;
         }
     }
-    mmio_write32(echo_uart + UART_ICR, UART_INT_RX | UART_INT_RT);
 }
 
 static int test_echo(const struct guest_info *gi)
