@@ -25,7 +25,7 @@
 /* Messages that name a node are formatted here (boot is single-threaded). */
 static char msg[160];
 
-static __boot const char *node_msg(const void *fdt, int node, const char *what)
+__boot const char *dt_node_msg(const void *fdt, int node, const char *what)
 {
     char path[96];
     if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
@@ -34,7 +34,7 @@ static __boot const char *node_msg(const void *fdt, int node, const char *what)
     return msg;
 }
 
-static __boot u64 read_cells(const fdt32_t *p, int cells)
+__boot u64 dt_read_cells(const fdt32_t *p, int cells)
 {
     u64 v = 0;
     for (int i = 0; i < cells; i++)
@@ -109,8 +109,8 @@ static __boot int node_reg(const void *fdt, int node, u64 *addr, u64 *size, cons
         *why = "missing or short 'reg'";
         return -EINVAL;
     }
-    *addr = read_cells(reg, ac);
-    *size = sc ? read_cells(reg + ac, sc) : 0;
+    *addr = dt_read_cells(reg, ac);
+    *size = sc ? dt_read_cells(reg + ac, sc) : 0;
     return 0;
 }
 
@@ -139,16 +139,16 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
         return -ENOENT;
     }
     if (fdt_node_check_compatible(fdt, node, "arm,pl011")) {
-        *why = node_msg(fdt, node, "stdout-path names a device that is not \"arm,pl011\"");
+        *why = dt_node_msg(fdt, node, "stdout-path names a device that is not \"arm,pl011\"");
         return -ENODEV;
     }
     if (fdt_parent_offset(fdt, node) != 0) {
-        *why = node_msg(fdt, node, "the console is not a child of the root node (granite "
+        *why = dt_node_msg(fdt, node, "the console is not a child of the root node (granite "
                                    "does not translate 'ranges')");
         return -ENODEV;
     }
     if (node_reg(fdt, node, &addr, &size, why)) {
-        *why = node_msg(fdt, node, *why);
+        *why = dt_node_msg(fdt, node, *why);
         return -EINVAL;
     }
     *base = pa(addr);
@@ -206,13 +206,13 @@ static __boot int parse_memory(const void *fdt, struct boot_info *bi, const char
             continue;
         reg = fdt_getprop(fdt, node, "reg", &len);
         if (!reg || len == 0 || len % ((ac + sc) * 4)) {
-            *why = node_msg(fdt, node, "'reg' is missing or not a whole number of "
+            *why = dt_node_msg(fdt, node, "'reg' is missing or not a whole number of "
                                        "(address, size) pairs in the root's cells");
             return -EINVAL;
         }
         for (int i = 0; i < len / ((ac + sc) * 4); i++) {
-            u64 start = read_cells(reg + i * (ac + sc), ac);
-            u64 size = read_cells(reg + i * (ac + sc) + ac, sc);
+            u64 start = dt_read_cells(reg + i * (ac + sc), ac);
+            u64 size = dt_read_cells(reg + i * (ac + sc) + ac, sc);
             if (!size)
                 continue;
             if (bi->nr_mem == MAX_MEM_BANKS) {
@@ -251,12 +251,12 @@ static __boot int parse_cpus(const void *fdt, struct boot_info *bi, const char *
             continue;
         reg = fdt_getprop(fdt, node, "reg", &len);
         if (!reg || len < ac * 4) {
-            *why = node_msg(fdt, node, "no 'reg' (the CPU's MPIDR)");
+            *why = dt_node_msg(fdt, node, "no 'reg' (the CPU's MPIDR)");
             return -EINVAL;
         }
         if (bi->nr_cpus == MAX_CPUS_DT)
             break; /* extra CPUs stay off: granite says how many it uses */
-        bi->cpu_mpidr[bi->nr_cpus++] = read_cells(reg, ac);
+        bi->cpu_mpidr[bi->nr_cpus++] = dt_read_cells(reg, ac);
     }
     if (!bi->nr_cpus) {
         *why = "/cpus has no cpu node";

@@ -42,25 +42,6 @@
 #define KIB 1024UL
 #define MAX_DOMU_OPTIONS 3
 
-static char msg[192];
-
-static __boot const char *node_error(const void *fdt, int node, const char *what)
-{
-    char path[96];
-    if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
-        snprintf(path, sizeof(path), "(offset %d)", node);
-    snprintf(msg, sizeof(msg), "%s: %s", path, what);
-    return msg;
-}
-
-static __boot u64 cells(const fdt32_t *p, int n)
-{
-    u64 v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 32) | fdt32_to_cpu(p[i]);
-    return v;
-}
-
 static __boot int read_module(const void *fdt, int dnode, struct domain_config *c, const char **why)
 {
     int node, len;
@@ -74,14 +55,14 @@ static __boot int read_module(const void *fdt, int dnode, struct domain_config *
             continue;
         args = fdt_getprop(fdt, node, "bootargs", &len);
         if (args && (len < 1 || args[len - 1] || len > DOMAIN_CONFIG_ARGS)) {
-            *why = node_error(fdt, node, "'bootargs' is not a string of at most 255 bytes");
+            *why = dt_node_msg(fdt, node, "'bootargs' is not a string of at most 255 bytes");
             return -EINVAL;
         }
         snprintf(c->args, sizeof(c->args), "%s", args ? args : "");
         builtin = fdt_getprop(fdt, node, "granite,builtin", &len);
         if (builtin) {
             if (len < 2 || builtin[len - 1]) {
-                *why = node_error(fdt, node, "'granite,builtin' is not a string");
+                *why = dt_node_msg(fdt, node, "'granite,builtin' is not a string");
                 return -EINVAL;
             }
             c->builtin = builtin;
@@ -91,19 +72,19 @@ static __boot int read_module(const void *fdt, int dnode, struct domain_config *
         sc = fdt_size_cells(fdt, dnode);
         reg = fdt_getprop(fdt, node, "reg", &len);
         if (ac < 1 || ac > 2 || sc < 1 || sc > 2 || !reg || len != (ac + sc) * 4) {
-            *why = node_error(fdt, node, "'reg' must be one (address, size) pair in the "
+            *why = dt_node_msg(fdt, node, "'reg' must be one (address, size) pair in the "
                                          "domain node's #address-cells/#size-cells");
             return -EINVAL;
         }
-        c->module = pa(cells(reg, ac));
-        c->module_size = cells(reg + ac, sc);
+        c->module = pa(dt_read_cells(reg, ac));
+        c->module_size = dt_read_cells(reg + ac, sc);
         if (!c->module_size || !IS_ALIGNED(pa_addr(c->module), 8)) {
-            *why = node_error(fdt, node, "'reg' is empty or not 8-byte aligned");
+            *why = dt_node_msg(fdt, node, "'reg' is empty or not 8-byte aligned");
             return -EINVAL;
         }
         return 0;
     }
-    *why = node_error(fdt, dnode, "no child node compatible with \"multiboot,kernel\"");
+    *why = dt_node_msg(fdt, dnode, "no child node compatible with \"multiboot,kernel\"");
     return -ENOENT;
 }
 
@@ -117,18 +98,18 @@ static __boot int read_domain_node(const void *fdt, int node, struct domain_conf
     fdt_get_path(fdt, node, c->node, sizeof(c->node));
     p = fdt_getprop(fdt, node, "cpus", &len);
     if (!p || len != 4 || fdt32_to_cpu(*p) < 1 || fdt32_to_cpu(*p) > 4) {
-        *why = node_error(fdt, node, "'cpus' must be one cell, 1..4");
+        *why = dt_node_msg(fdt, node, "'cpus' must be one cell, 1..4");
         return -EINVAL;
     }
     c->nr_vcpus = fdt32_to_cpu(*p);
     p = fdt_getprop(fdt, node, "memory", &len);
     if (!p || (len != 4 && len != 8)) {
-        *why = node_error(fdt, node, "'memory' (KiB) must be one or two cells");
+        *why = dt_node_msg(fdt, node, "'memory' (KiB) must be one or two cells");
         return -EINVAL;
     }
-    c->mem_size = cells(p, len / 4) * KIB;
+    c->mem_size = dt_read_cells(p, len / 4) * KIB;
     if (!c->mem_size || !IS_ALIGNED(c->mem_size, 2UL << 20)) {
-        *why = node_error(fdt, node, "'memory' must be a non-zero multiple of 2048 KiB");
+        *why = dt_node_msg(fdt, node, "'memory' must be a non-zero multiple of 2048 KiB");
         return -EINVAL;
     }
     c->direct_map = fdt_getprop(fdt, node, "direct-map", NULL) != NULL;
@@ -155,7 +136,7 @@ static __boot int configs_from_dtb(const void *fdt, struct domain_configs *out, 
         if (fdt_node_check_compatible(fdt, node, "xen,domain"))
             continue;
         if (out->nr == MAX_DOMAIN_CONFIGS) {
-            *why = node_error(fdt, node, "more than 4 domains");
+            *why = dt_node_msg(fdt, node, "more than 4 domains");
             return -E2BIG;
         }
         c = &out->dom[out->nr];
@@ -165,7 +146,7 @@ static __boot int configs_from_dtb(const void *fdt, struct domain_configs *out, 
             return ret;
         if (c->id == 0) {
             if (have_dom0) {
-                *why = node_error(fdt, node, "a second 'granite,hardware-domain'");
+                *why = dt_node_msg(fdt, node, "a second 'granite,hardware-domain'");
                 return -EINVAL;
             }
             have_dom0 = true;

@@ -40,10 +40,8 @@ static u64 slice_ms = DEFAULT_SLICE_MS;
 
 static u64 counter_ms(void)
 {
-    u64 cnt, frq;
-    __asm__ volatile("mrs %0, cntpct_el0" : "=r"(cnt));
-    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
-    return frq ? cnt / (frq / 1000) : 0;
+    u64 frq = arch_counter_freq();
+    return frq ? arch_counter() / (frq / 1000) : 0;
 }
 
 noreturn_fn void boot_fail(const char *fmt, ...)

@@ -23,14 +23,6 @@
 #define GIC_SPI_BASE 32
 #define IRQ_TYPE_EDGE_RISING 1
 
-static __boot u64 cells(const fdt32_t *p, int n)
-{
-    u64 v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 32) | fdt32_to_cpu(p[i]);
-    return v;
-}
-
 static __boot int map_window(struct domain *d, u64 base, u64 size, const char *what)
 {
     u64 start = ALIGN_DOWN(base, PAGE_SIZE), end = ALIGN_UP(base + size, PAGE_SIZE);
@@ -50,7 +42,7 @@ static __boot int map_reg_and_ranges(const void *fdt, int node, struct domain *d
         *why = "PCIe host bridge: missing or short 'reg'";
         return -EINVAL;
     }
-    if (map_window(d, cells(p, ac), cells(p + ac, sc), "PCIe ECAM"))
+    if (map_window(d, dt_read_cells(p, ac), dt_read_cells(p + ac, sc), "PCIe ECAM"))
         return -ENOMEM;
     p = fdt_getprop(fdt, node, "ranges", &len);
     if (!p)
@@ -63,7 +55,7 @@ static __boot int map_reg_and_ranges(const void *fdt, int node, struct domain *d
     }
     for (int i = 0; i < len / (entry * 4); i++) {
         const fdt32_t *e = p + i * entry;
-        if (map_window(d, cells(e + PCI_ADDR_CELLS, ac), cells(e + PCI_ADDR_CELLS + ac, 2),
+        if (map_window(d, dt_read_cells(e + PCI_ADDR_CELLS, ac), dt_read_cells(e + PCI_ADDR_CELLS + ac, 2),
                        "PCIe window"))
             return -ENOMEM;
     }

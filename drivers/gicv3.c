@@ -81,6 +81,7 @@ static volatile u8 *gicd, *gicr;
 static pa_t gicd_pa, gicr_pa;
 static u64 gicr_size;
 static unsigned nr_irqs;
+static unsigned nr_lrs; /* ICH_VTR_EL2.ListRegs + 1, the same on every CPU */
 static volatile u8 *rdist_of_cpu[MAX_RDISTS];
 
 static u32 rd32(volatile u8 *base, u32 off) { return *(volatile u32 *)(base + off); }
@@ -144,7 +145,8 @@ __boot int gic_init(const void *fdt, const char **why)
     dist_wait_rwp();
     printk("gic: GICv3 distributor at 0x%lx, redistributors at 0x%lx (%lu KiB), %u INTIDs\n",
            pa_addr(gicd_pa), pa_addr(gicr_pa), gicr_size >> 10, nr_irqs);
-    printk("gic: virtual CPU interface with %u list registers\n", gic_nr_lrs());
+    nr_lrs = FIELD_GET(ICH_VTR_LISTREGS, read_sysreg(S3_4_C12_C11_1 /* ICH_VTR_EL2 */)) + 1;
+    printk("gic: virtual CPU interface with %u list registers\n", nr_lrs);
     return 0;
 }
 
@@ -244,7 +246,4 @@ void gic_route_spi(u32 intid, u64 mpidr)
     wr64(gicd, GICD_IROUTER + 8 * intid, mpidr & MPIDR_AFF_MASK);
 }
 
-unsigned gic_nr_lrs(void)
-{
-    return FIELD_GET(ICH_VTR_LISTREGS, read_sysreg(S3_4_C12_C11_1 /* ICH_VTR_EL2 */)) + 1;
-}
+unsigned gic_nr_lrs(void) { return nr_lrs; }

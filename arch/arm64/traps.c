@@ -136,8 +136,7 @@ static u64 fault_ipa(void)
 
 static void log_stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, bool insn)
 {
-    u64 far = read_sysreg(far_el2), hpfar = read_sysreg(hpfar_el2);
-    u64 ipa_ = (FIELD_GET(HPFAR_FIPA, hpfar) << PAGE_SHIFT) | (far & ~PAGE_MASK);
+    u64 far = read_sysreg(far_el2), ipa_ = fault_ipa();
     unsigned level;
     const char *what = fsc_name(esr & DABT_DFSC, &level);
     static const char *const sas[] = { "byte", "halfword", "word", "doubleword" };

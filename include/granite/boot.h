@@ -12,6 +12,7 @@
 
 #include <granite/types.h>
 #include <granite/page_alloc.h>
+#include <libfdt_env.h>
 
 #define __boot __attribute__((section(".text.boot")))
 
@@ -43,6 +44,10 @@ int dt_header(const void *fdt, u64 *size, const char **why);
 int dt_check(const void *fdt, u64 max_size, const char **why);
 int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why);
 int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
+/* A big-endian value of `cells` 32-bit cells (1 or 2), as in `reg`. */
+u64 dt_read_cells(const fdt32_t *p, int cells);
+/* "<node path>: <what>", in a static buffer (boot is single-threaded). */
+const char *dt_node_msg(const void *fdt, int node, const char *what);
 /* The console's interrupt as a GIC INTID, 0 if none. */
 u32 dt_console_intid(const void *fdt);
 /* /chosen/bootargs, or NULL when absent or not NUL-terminated. */
