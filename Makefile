@@ -37,13 +37,14 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            arch/arm64/mmio.c arch/arm64/sysreg_trap.c \
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
-           arch/arm64/vpsci.c arch/arm64/semihosting.c \
+           arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c \
            core/main.c core/console.c core/printf.c core/string.c core/options.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/dom0_dt.c core/passthrough.c core/console_input.c \
-           core/iommu.c core/memory_op.c core/event_channel.c core/grant_table.c \
-           drivers/pl011.c drivers/gicv3.c
+           core/iommu.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
+           core/grant_table.c \
+           drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
 # Guests: EL1, picolibc, may use FP/SIMD.
@@ -52,7 +53,8 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,-pie,--no-dynamic-linker,-z,norelro \
              -Wl,--build-id=none -Wl,-z,noexecstack
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c
-SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/selftest/main.c guests/selftest/pv.c
+SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c guests/selftest/main.c \
+                 guests/selftest/pv.c guests/selftest/dma.c
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd
 all: $(B)/granite.bin
@@ -109,7 +111,8 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
-              $(B)/tests/test_event_channel $(B)/tests/test_grant_table
+              $(B)/tests/test_event_channel $(B)/tests/test_grant_table \
+              $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -145,6 +148,14 @@ $(B)/tests/test_event_channel: tests/unit/test_event_channel.c core/event_channe
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_grant_table: tests/unit/test_grant_table.c core/grant_table.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_iommu_policy: tests/unit/test_iommu_policy.c core/iommu_policy.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_smmuv3: tests/unit/test_smmuv3.c drivers/smmuv3_format.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

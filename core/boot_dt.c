@@ -290,6 +290,55 @@ __boot const char *dt_bootargs(const void *fdt)
     return s;
 }
 
+/*
+ * /reserved-memory children (DT spec 3.5.4) and /memreserve/ entries: host
+ * memory firmware or devices own.  granite never hands it out; dom0 gets the
+ * regions 1:1.  Dynamic regions (a `size` without `reg`) are refused: granite
+ * allocates nothing on a board's behalf.
+ */
+static __boot int parse_reserved(const void *fdt, struct boot_info *bi, const char **why)
+{
+    int parent = fdt_path_offset(fdt, "/reserved-memory"), node;
+
+    bi->nr_reserved = 0;
+    for (int i = 0; i < fdt_num_mem_rsv(fdt); i++) {
+        u64 addr, size;
+        if (fdt_get_mem_rsv(fdt, i, &addr, &size) || !size)
+            continue;
+        if (bi->nr_reserved == MAX_RESERVED) {
+            *why = "more than 8 reserved memory regions";
+            return -E2BIG;
+        }
+        bi->reserved[bi->nr_reserved++] = (struct mem_range){ pa(addr), size };
+    }
+    if (parent < 0)
+        return 0;
+    fdt_for_each_subnode(node, fdt, parent) {
+        u64 addr, size;
+        if (!node_enabled(fdt, node))
+            continue;
+        if (!fdt_getprop(fdt, node, "reg", NULL)) {
+            *why = dt_node_msg(fdt, node, "a dynamically placed region (no 'reg'): granite "
+                                       "does not allocate reserved memory");
+            return -EINVAL;
+        }
+        if (node_reg(fdt, node, &addr, &size, why)) {
+            *why = dt_node_msg(fdt, node, *why);
+            return -EINVAL;
+        }
+        if (!size || !IS_ALIGNED(addr, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE)) {
+            *why = dt_node_msg(fdt, node, "'reg' must be a non-empty, page-aligned range");
+            return -EINVAL;
+        }
+        if (bi->nr_reserved == MAX_RESERVED) {
+            *why = "more than 8 reserved memory regions";
+            return -E2BIG;
+        }
+        bi->reserved[bi->nr_reserved++] = (struct mem_range){ pa(addr), size };
+    }
+    return 0;
+}
+
 __boot int dt_parse(const void *fdt, struct boot_info *bi, const char **why)
 {
     int ret;
@@ -300,6 +349,8 @@ __boot int dt_parse(const void *fdt, struct boot_info *bi, const char **why)
     ret = parse_memory(fdt, bi, why);
     if (!ret)
         ret = parse_cpus(fdt, bi, why);
+    if (!ret)
+        ret = parse_reserved(fdt, bi, why);
     if (ret)
         return ret;
     parse_psci(fdt, bi);

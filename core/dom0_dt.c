@@ -35,8 +35,10 @@
  *   - the GIC: redistributors for dom0's vCPUs only (granite's vGIC).
  *
  * Because dom0 is direct-mapped, its RAM banks and grant window must not
- * overlap a device it keeps (checked), and host /reserved-memory is dropped
- * like any unlisted node: dom0's RAM is what granite gives it.
+ * overlap a device it keeps (checked).  Host /reserved-memory is kept whole:
+ * its regions are host memory that devices dom0 drives use (a kept node's
+ * `memory-region` points there); granite never hands them out as RAM and maps
+ * them 1:1 into dom0, as Xen does.
  *
  * Assumptions: the board's interrupt controller is a GICv3 (granite's vGIC is
  * one); the root and GIC parent use 1- or 2-cell addresses and sizes; dom0's
@@ -768,7 +770,7 @@ static __boot enum verdict judge(const struct host_survey *s, const void *fdt, i
             *top = TOP_CHOSEN;
             return DESCEND;
         }
-        if (name && !strcmp(name, "aliases"))
+        if (name && (!strcmp(name, "aliases") || !strcmp(name, "reserved-memory")))
             return KEEP;
     }
     if (*top == TOP_CPUS)

@@ -11,6 +11,7 @@
  * destroyed by granite.
  */
 #include <granite/domain.h>
+#include <granite/iommu.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/page_alloc.h>
@@ -98,8 +99,11 @@ static u64 free_chunk(const struct ram_chunk *c, u64 *kept)
             run++;
             continue;
         }
-        if (run)
+        if (run) {
+            iommu_ram_changed(NULL, ptr_to_pa(base + (i - run) * PAGE_SIZE), run << PAGE_SHIFT,
+                              false);
             free_pages_contig(base + (i - run) * PAGE_SIZE, run); /* scrubbed */
+        }
         freed += run;
         run = 0;
         if (busy)
@@ -115,6 +119,8 @@ static u64 release_memory(struct domain *d)
     /* The grant table first: it tells concurrent maps and copies the domain is
      * gone before its p2m (which they read) is freed. */
     gnttab_domain_destroy(d);
+    /* Its devices stop translating before the tables they walk go away. */
+    iommu_domain_destroy(d);
     p2m_destroy(&d->p2m);
     evtchn_domain_destroy(d);
     if (d->shared_info) {

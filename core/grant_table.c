@@ -666,7 +666,7 @@ static void remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bo
     if (touch_p2m && p2m_unmap(&ld->p2m, m->host_addr, PAGE_SIZE))
         printk("gnttab: d%u: handle %u: stage-2 entry at 0x%lx not removed\n", ld->id, h,
                ipa_addr(m->host_addr));
-    if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page))
+    if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page, !m->readonly))
         printk("gnttab: d%u: handle %u: IOMMU entry of 0x%lx not removed\n", ld->id, h,
                pa_addr(m->page));
     m->in_use = false;
@@ -743,6 +743,10 @@ static void unmap_one(struct vcpu *v, void *arg)
     op->status = (int16_t)st;
     if (st == GNTST_okay) {
         struct pin p = pin_of(&m);
+        /* The granter may reuse the page once it is unpinned: no device of ours
+         * may still reach it through a cached translation (batched flushes wait
+         * for the end of the hypercall otherwise). */
+        iommu_flush_owed(ld);
         unpin(&p);
         return;
     }
@@ -773,6 +777,7 @@ static unsigned drop_mappings(struct domain *d, bool touch_p2m)
         if (h == GNTTAB_MAX_MAPS)
             return n;
         struct pin p = pin_of(&m);
+        iommu_flush_owed(d);
         unpin(&p);
         n++;
     }

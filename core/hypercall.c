@@ -17,6 +17,8 @@
 #include <public/features.h>
 #include <granite/event_channel.h>
 #include <granite/grant_table.h>
+#include <granite/iommu.h>
+#include <public/granite.h>
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 
@@ -90,7 +92,9 @@ static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
             fi.submap = BIT(XENFEAT_auto_translated_physmap) | BIT(XENFEAT_ARM_SMCCC_supported) |
                         (v->d->id == 0 ? BIT(XENFEAT_dom0) : 0) |
                         (v->d->direct_map ? BIT(XENFEAT_direct_mapped)
-                                          : BIT(XENFEAT_not_direct_mapped));
+                                          : BIT(XENFEAT_not_direct_mapped)) |
+                        (v->d->id == 0 && iommu_advertise_dom0()
+                             ? BIT(XENFEAT_granite_dom0_dma_translated) : 0);
         return copy_to_guest(v, arg, &fi, sizeof(fi));
     }
     default:
@@ -133,7 +137,34 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
     }
 }
 
-long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
+static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
+{
+    switch (cmd) {
+    case GRANITE_OP_iommu_stats: {
+        struct iommu_stats s;
+        struct granite_iommu_stats out;
+        if (iommu_get_stats(v->d, &s))
+            return -ENODEV;
+        out = (struct granite_iommu_stats){ .maps = s.maps, .unmaps = s.unmaps, .tlbi = s.tlbi,
+                                            .syncs = s.syncs, .faults = s.faults,
+                                            .last_fault_iova = s.last_fault_iova };
+        return copy_to_guest(v, arg, &out, sizeof(out));
+    }
+    case GRANITE_OP_debug_dump:
+        if (v->d->id != 0) {
+            printk("hypercall: d%u: granite_op debug_dump is for the hardware domain: -EPERM\n",
+                   v->d->id);
+            return -EPERM;
+        }
+        iommu_dump();
+        return 0;
+    default:
+        printk("hypercall: d%u: granite_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        return -ENOSYS;
+    }
+}
+
+static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
 {
     switch (nr) {
     case __HYPERVISOR_console_io:
@@ -148,8 +179,22 @@ long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
         return do_event_channel_op(v, args[0], args[1]);
     case __HYPERVISOR_grant_table_op:
         return do_grant_table_op(v, args[0], args[1], args[2]);
+    case __HYPERVISOR_granite_op:
+        return granite_op(v, args[0], args[1]);
     default:
         printk("hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;
     }
+}
+
+/* A hypercall is one batch of IOMMU updates: with iommu_flush=batched, what
+ * it changed is invalidated once, before the guest runs again. */
+long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
+{
+    long ret;
+
+    iommu_batch_begin();
+    ret = dispatch(v, nr, args);
+    iommu_batch_end();
+    return ret;
 }

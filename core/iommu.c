@@ -1,16 +1,674 @@
 /*
- * iommu.c — the IOMMU policy layer.
+ * iommu.c — the IOMMU policy layer: which tables dom0's devices translate
+ * through, what goes into them, and when the IOTLB is invalidated.
  *
- * Today granite drives no IOMMU, so no domain's DMA is translated and a grant
- * mapping needs no IOMMU entry: the hooks succeed without doing anything.
- * The SMMUv3 issue fills this file with the policy of the brief's table
- * (iommu, iommu_pt, gnttab_iommu, dom0_iommu, iommu_flush, feat_dom0_iommu).
+ * The hardware domain (dom0, id 0) gets one translation context when the
+ * IOMMU is on; its PCI devices' streams are pointed at it at the end of its
+ * build.  Other domains own no devices and get none.  What the context holds
+ * follows the policy (include/granite/iommu_policy.h):
+ *
+ *   iommu_pt=shared    the unit walks dom0's p2m.  Nothing to mirror: every
+ *                      p2m change is an IOMMU change, so each one owes an
+ *                      invalidation.  A 1:1 grant entry is a p2m entry of type
+ *                      p2m_iommu_map_rw/ro (Xen's arm_iommu_map_page()).
+ *   iommu_pt=separate  own tables in the same format.  strict: every p2m
+ *                      change of dom0 is mirrored (need_sync); relaxed: the
+ *                      tables map every domain's RAM 1:1 and nothing else —
+ *                      never granite's memory, stage-2 tables included.
+ *
+ *   Grant mappings (seed 000): when iommu_gnttab_need_mapping() says so, the
+ *   granted machine frame is also entered at bus address == machine address,
+ *   reference-counted per frame (read and write maps counted apart, as Xen's
+ *   maptrack tree does): the first mapping adds it, a write mapping upgrades
+ *   it, the last unmapping removes or downgrades it.
+ *
+ *   Invalidation (iommu_flush): eager invalidates each update's range and
+ *   waits; batched marks the context and issues one whole-context
+ *   invalidation and one wait at the end of the hypercall (iommu_batch_end);
+ *   none never invalidates — a stale IOTLB entry then outlives its mapping.
+ *   Before a context has a stream attached nothing can be cached, so nothing
+ *   is owed.
+ *
+ * Assumptions: one unit (the first one probed) serves every stream granite
+ * attaches; contexts change only under their lock; the p2m calls the hooks
+ * after its own update, with its lock released.
  */
+#include <libfdt.h>
 #include <granite/iommu.h>
+#include <granite/boot.h>
+#include <granite/domain.h>
+#include <granite/arch.h>
+#include <granite/console.h>
+#include <granite/drivers.h>
+#include <granite/errno.h>
+#include <granite/memory_map.h>
+#include <granite/options.h>
+#include <granite/mm.h>
+#include <granite/page_alloc.h>
+#include <granite/pci.h>
 
-int iommu_grant_map(struct domain *mapper unused, pa_t page unused, bool writable unused)
+#define MAX_UNITS 2
+#define HWDOM_ID 0
+/* Ranges larger than this are invalidated whole rather than page by page. */
+#define EAGER_MAX_PAGES 16
+/* 1:1 grant entries tracked per context: as many as one domain can map. */
+#define GRANT_SLOTS 2048
+
+static struct iommu_unit units[MAX_UNITS];
+static unsigned nr_units;
+static struct iommu_policy policy;
+
+static struct iommu_ctx ctxs[MAX_DOMAINS];
+static bool ctx_live[MAX_DOMAINS];
+static unsigned batch_depth[GRANITE_MAX_CPUS];
+
+/* One 1:1 grant entry: how many read-only and writable grant maps need it. */
+struct grant_ref_count {
+    u64 page;   /* machine address; 0 = free slot */
+    u32 ro, rw;
+};
+static struct grant_ref_count *grant_counts[MAX_DOMAINS];
+static unsigned nr_streams[MAX_DOMAINS];
+
+const struct iommu_policy *iommu_policy(void) { return &policy; }
+
+static struct iommu_unit *unit(void) { return nr_units ? &units[0] : NULL; }
+
+static struct iommu_ctx *ctx_of(struct domain *d)
 {
+    return d && d->id < MAX_DOMAINS && ctx_live[d->id] ? &ctxs[d->id] : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Units                                                                     */
+/* ------------------------------------------------------------------------ */
+
+int iommu_register_unit(const struct iommu_unit *u)
+{
+    if (nr_units == MAX_UNITS) {
+        printk("iommu: %s: granite drives at most %d IOMMUs; this one stays aborting\n",
+               u->name, MAX_UNITS);
+        return -ENOSPC;
+    }
+    units[nr_units++] = *u;
     return 0;
 }
 
-int iommu_grant_unmap(struct domain *mapper unused, pa_t page unused) { return 0; }
+/* The drivers granite has, by DT compatible. */
+static const struct {
+    const char *compatible;
+    int (*probe)(const void *fdt, int node, const char **why);
+} drivers[] = {
+    { "arm,smmu-v3", smmuv3_probe },
+};
+
+static __boot int probe_units(const void *fdt, const char **why)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(drivers); i++) {
+        int node = -1;
+        while ((node = fdt_node_offset_by_compatible(fdt, node, drivers[i].compatible)) >= 0) {
+            int ret = drivers[i].probe(fdt, node, why);
+            if (ret)
+                return ret; /* a broken IOMMU must not be mistaken for an absent one */
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Boot: the policy                                                          */
+/* ------------------------------------------------------------------------ */
+
+static const char *const on_off[] = { "off", "on", NULL };
+static const char *const pt_modes[] = { "shared", "separate", NULL };
+static const char *const gnttab_modes[] = { "direct", "sync", NULL };
+static const char *const dom0_modes[] = { "strict", "relaxed", NULL };
+static const char *const flush_modes[] = { "batched", "eager", "none", NULL };
+
+static __boot int read_request(struct iommu_request *r, const char **why)
+{
+    *r = (struct iommu_request){
+        .iommu = opt_choice("iommu", on_off, IOMMU_OPT_UNSET),
+        .iommu_pt = opt_choice("iommu_pt", pt_modes, IOMMU_OPT_UNSET),
+        .gnttab_iommu = opt_choice("gnttab_iommu", gnttab_modes, IOMMU_OPT_UNSET),
+        .dom0_iommu = opt_choice("dom0_iommu", dom0_modes, IOMMU_OPT_UNSET),
+        .iommu_flush = opt_choice("iommu_flush", flush_modes, IOMMU_OPT_UNSET),
+        .feat_dom0_iommu = opt_choice("feat_dom0_iommu", on_off, IOMMU_OPT_UNSET),
+    };
+    /* opt_choice says -1 both for "absent" (our default) and "bad": tell them apart. */
+    static const char *const keys[] = { "iommu", "iommu_pt", "gnttab_iommu", "dom0_iommu",
+                                        "iommu_flush", "feat_dom0_iommu" };
+    const int *vals = &r->iommu;
+    for (unsigned i = 0; i < ARRAY_SIZE(keys); i++)
+        if (vals[i] == IOMMU_OPT_UNSET && opt_str(keys[i])) {
+            *why = keys[i];
+            return -EINVAL;
+        }
+    return 0;
+}
+
+__boot int iommu_init(const void *fdt, const char **why)
+{
+    struct iommu_request req;
+    struct iommu_hw hw = { 0 };
+    const char *note, *bad;
+    char line[300];
+    int ret;
+
+    if (read_request(&req, &bad)) {
+        static char msg[64];
+        snprintf(msg, sizeof(msg), "bad value for option '%s'", bad);
+        *why = msg;
+        return -EINVAL;
+    }
+    if ((ret = probe_units(fdt, why)))
+        return ret;
+    if (nr_units) {
+        hw.present = true;
+        hw.stage2 = units[0].stage2;
+        hw.stage1 = units[0].stage1;
+    }
+    if ((ret = iommu_policy_resolve(&req, &hw, &policy, why, &note)))
+        return ret;
+    if (note)
+        printk("iommu: note: %s\n", note);
+    if (nr_units && policy.enabled && policy.stage1)
+        printk("iommu: %s has no stage 2: dom0's DMA translates through stage-1 tables of "
+               "granite's own (iommu_pt=separate), kept in step with the p2m\n", units[0].name);
+    if (nr_units && policy.enabled && !policy.stage1)
+        /* The unit translates IPAs with stage-2 tables of the p2m's geometry
+         * (the p2m itself when shared): the p2m's input size must be one it
+         * accepts (Xen: p2m_restrict_ipa_bits(smmu->ias)). */
+        arch_stage2_limit_ipa_bits(units[0].ias_bits);
+    for (unsigned i = 0; i < nr_units; i++)
+        units[i].ops->enable(units[i].priv, policy.enabled);
+    iommu_policy_describe(&policy, line, sizeof(line));
+    printk("iommu: policy: %s\n", line);
+    return 0;
+}
+
+bool iommu_advertise_dom0(void) { return policy.enabled && policy.feat_dom0 && nr_units; }
+
+/* ------------------------------------------------------------------------ */
+/* Invalidation                                                              */
+/* ------------------------------------------------------------------------ */
+
+static bool in_batch(void) { return batch_depth[this_cpu()] > 0; }
+
+static void flush_all_now(struct iommu_ctx *c)
+{
+    c->flush_pending = false;
+    unit()->ops->flush_all(unit()->priv, c);
+}
+
+/* An update of [iova, iova + size) in c's tables: invalidate per the policy. */
+static void owe(struct iommu_ctx *c, u64 iova, u64 size)
+{
+    if (!nr_streams[c->d->id] || policy.flush == IOMMU_FLUSH_NONE)
+        return;
+    if (policy.flush == IOMMU_FLUSH_EAGER) {
+        if (size >> PAGE_SHIFT > EAGER_MAX_PAGES)
+            flush_all_now(c);
+        else
+            unit()->ops->flush_range(unit()->priv, c, iova, size);
+    } else if (in_batch()) {
+        c->flush_pending = true;
+    } else {
+        flush_all_now(c);
+    }
+}
+
+void iommu_batch_begin(void) { batch_depth[this_cpu()]++; }
+
+void iommu_batch_end(void)
+{
+    if (--batch_depth[this_cpu()])
+        return;
+    for (unsigned i = 0; i < MAX_DOMAINS; i++)
+        if (ctx_live[i] && __atomic_load_n(&ctxs[i].flush_pending, __ATOMIC_ACQUIRE))
+            flush_all_now(&ctxs[i]);
+}
+
+void iommu_flush_owed(struct domain *d)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (c && c->flush_pending)
+        flush_all_now(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Separate tables                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void *table_alloc(void *ctx unused, unsigned order) { return alloc_pages(order); }
+static void table_free(void *ctx unused, void *p, unsigned order) { free_pages(p, order); }
+static const struct pt_allocator table_allocator = { .alloc = table_alloc, .free = table_free };
+
+/* The walker's hooks for tables only the unit reads.  A unit that does not
+ * snoop the CPU's caches must find each descriptor in memory (SMMUv3 spec
+ * 3.16: IDR0.COHACC = 0 means table walks are not coherent). */
+static void sep_write_desc(struct pgtable *pt, u64 *slot, u64 desc)
+{
+    *(volatile u64 *)slot = desc;
+    if (!unit()->coherent)
+        dcache_clean_range(slot, sizeof(*slot));
+    (void)pt;
+}
+static void sep_sync(struct pgtable *pt unused) { arch_dsb_ishst(); }
+/* Invalidations for these tables are owed by the callers (map/unmap below),
+ * which know the whole range; the walker's own requests add nothing. */
+static void sep_flush_ia(struct pgtable *pt unused, u64 ia unused, unsigned level unused) {}
+static void sep_flush_all(struct pgtable *pt unused) {}
+static const struct pt_hooks sep_hooks = {
+    .write_desc = sep_write_desc, .sync = sep_sync,
+    .flush_ia = sep_flush_ia, .flush_all = sep_flush_all,
+};
+
+static int sep_map(struct iommu_ctx *c, u64 iova, pa_t pa_, u64 size, unsigned type)
+{
+    int ret;
+
+    spin_lock(&c->lock);
+    ret = pt_map(&c->pt, iova, pa_addr(pa_), size, type);
+    pt_finish(&c->pt);
+    spin_unlock(&c->lock);
+    if (ret) {
+        printk("iommu: d%u: map 0x%lx-0x%lx -> 0x%lx failed: error %d\n", c->d->id, iova,
+               iova + size, pa_addr(pa_), ret);
+        return ret;
+    }
+    __atomic_fetch_add(&c->stats.maps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+    owe(c, iova, size);
+    return 0;
+}
+
+static int sep_unmap(struct iommu_ctx *c, u64 iova, u64 size)
+{
+    int ret;
+
+    spin_lock(&c->lock);
+    ret = pt_unmap(&c->pt, iova, size);
+    pt_finish(&c->pt);
+    spin_unlock(&c->lock);
+    if (ret) {
+        printk("iommu: d%u: unmap 0x%lx-0x%lx failed: error %d\n", c->d->id, iova, iova + size,
+               ret);
+        return ret;
+    }
+    __atomic_fetch_add(&c->stats.unmaps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+    owe(c, iova, size);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Domains                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void map_ram_of(struct iommu_ctx *c, struct domain *owner)
+{
+    for (unsigned i = 0; i < owner->nr_chunks; i++)
+        sep_map(c, pa_addr(ptr_to_pa(owner->chunks[i].pages)), ptr_to_pa(owner->chunks[i].pages),
+                owner->chunks[i].nr_pages << PAGE_SHIFT, p2m_ram_rw);
+}
+
+static int init_separate_tables(struct iommu_ctx *c)
+{
+    const struct stage2_geometry *g = stage2_geometry();
+    int ret = pt_init(&c->pt, g->ipa_bits, g->root_level, g->root_order, arch_iommu_format(policy.stage1),
+                      &sep_hooks, &table_allocator, c);
+
+    if (ret)
+        return ret;
+    c->ttb = pa_addr(ptr_to_pa(c->pt.root));
+    if (c->relaxed)
+        for (unsigned id = 0; id < MAX_DOMAINS; id++) {
+            struct domain *other = domain_by_id(id);
+            if (other && other->state != DOM_FREE)
+                map_ram_of(c, other);
+        }
+    return 0;
+}
+
+__boot int iommu_domain_init(struct domain *d)
+{
+    struct iommu_ctx *c = &ctxs[d->id];
+    int ret;
+
+    if (!policy.enabled || d->id != HWDOM_ID)
+        return 0;
+    *c = (struct iommu_ctx){
+        .d = d, .shared = policy.pt == IOMMU_PT_SHARED,
+        .relaxed = policy.dom0 == DOM0_IOMMU_RELAXED,
+        .need_sync = iommu_need_sync(&policy, true),
+        .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
+    };
+    grant_counts[d->id] = alloc_pages_contig(
+        ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >> PAGE_SHIFT, 0);
+    if (!grant_counts[d->id])
+        return -ENOMEM;
+    if (c->shared) {
+        c->ttb = pa_addr(ptr_to_pa(d->p2m.pt.root));
+        /* The unit reads the p2m too: a non-coherent one needs each PTE cleaned,
+         * starting with the (empty) root. */
+        d->p2m.clean_pte = !unit()->coherent;
+        if (d->p2m.clean_pte)
+            dcache_clean_range(d->p2m.pt.root, PAGE_SIZE << d->p2m.pt.root_order);
+    } else if ((ret = init_separate_tables(c))) {
+        return ret;
+    }
+    if ((ret = unit()->ops->ctx_init(unit()->priv, c)))
+        return ret;
+    ctx_live[d->id] = true;
+    printk("iommu: d%u: translation context: %s tables at 0x%lx, %s%s\n", d->id,
+           c->shared ? "the p2m's own" : policy.stage1 ? "separate stage-1" : "separate stage-2",
+           c->ttb, c->relaxed ? "relaxed (all domains' RAM 1:1, never granite's)" : "strict",
+           c->need_sync ? ", every p2m change mirrored" : "");
+    return 0;
+}
+
+static __boot int attach_one(const struct pci_dev *dev, void *arg)
+{
+    struct iommu_ctx *c = arg;
+    int ret;
+
+    if (dev->iommu_phandle != unit()->phandle) {
+        printk("iommu: %s: behind IOMMU phandle 0x%x, which granite does not drive: its DMA "
+               "aborts\n", dev->name, dev->iommu_phandle);
+        return 0;
+    }
+    ret = unit()->ops->attach(unit()->priv, c, dev->sid, dev->name);
+    if (!ret)
+        nr_streams[c->d->id]++;
+    return ret;
+}
+
+/* Identity-map [base, base+size) for the devices of this context. */
+static __boot int map_identity(struct iommu_ctx *c, u64 base, u64 size, const char *what)
+{
+    pa_t p;
+    p2m_type_t t;
+
+    if (c->shared) {
+        if (!p2m_lookup(&c->d->p2m, ipa(base), &p, &t) && pa_addr(p) == base) {
+            printk("iommu: d%u: %s 0x%lx-0x%lx: already 1:1 in the shared p2m (%s)\n", c->d->id,
+                   what, base, base + size, p2m_type_name(t));
+            return 0;
+        }
+        return p2m_map(&c->d->p2m, ipa(base), pa(base), size, p2m_iommu_map_rw);
+    }
+    return sep_map(c, base, pa(base), size, p2m_iommu_map_rw);
+}
+
+__boot int iommu_domain_assign_devices(struct domain *d, const void *fdt, const char **why)
+{
+    struct iommu_ctx *c = ctx_of(d);
+    struct pci_region regions[PCI_MAX_REGIONS];
+    unsigned n;
+    int ret;
+
+    if (!c)
+        return 0;
+    n = pci_reserved_regions(fdt, regions, PCI_MAX_REGIONS);
+    for (unsigned i = 0; i < n; i++) {
+        if ((ret = map_identity(c, regions[i].base, regions[i].size, "reserved-memory")))
+            return ret;
+        printk("iommu: d%u: reserved-memory %s 0x%lx-0x%lx identity-mapped for %s (%s)\n",
+               d->id, regions[i].name, regions[i].base, regions[i].base + regions[i].size,
+               regions[i].user, c->relaxed ? "relaxed" : "even though strict");
+    }
+    ret = pci_for_each_device(fdt, attach_one, c);
+    if (ret) {
+        *why = "cannot attach dom0's PCI devices to the IOMMU";
+        return ret;
+    }
+    printk("iommu: d%u: %u device stream(s) translated by %s\n", d->id, nr_streams[d->id],
+           unit()->name);
+    return 0;
+}
+
+__boot unsigned iommu_translated_nodes(const void *fdt, const char **paths, unsigned max)
+{
+    if (!iommu_advertise_dom0())
+        return 0;
+    return pci_translated_bridges(fdt, unit()->phandle, paths, max);
+}
+
+void iommu_domain_destroy(struct domain *d)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (!c)
+        return;
+    /* Streams abort first: no device may walk tables that are about to go. */
+    unit()->ops->ctx_destroy(unit()->priv, c);
+    ctx_live[d->id] = false;
+    nr_streams[d->id] = 0;
+    if (!c->shared)
+        pt_destroy(&c->pt);
+    free_pages_contig(grant_counts[d->id],
+                      ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >>
+                          PAGE_SHIFT);
+    grant_counts[d->id] = NULL;
+    printk("iommu: d%u: context destroyed (maps %lu, unmaps %lu, TLBI %lu, CMD_SYNC %lu, "
+           "faults %lu)\n", d->id, c->stats.maps, c->stats.unmaps, c->stats.tlbi, c->stats.syncs,
+           c->stats.faults);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hooks                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* What a device may reach through a mirrored p2m entry: memory, not MMIO. */
+static bool dma_type(unsigned type)
+{
+    return type == p2m_ram_rw || type == p2m_ram_ro || type == p2m_grant_map_rw ||
+           type == p2m_grant_map_ro || type == p2m_iommu_map_rw || type == p2m_iommu_map_ro;
+}
+
+void iommu_p2m_mapped(struct domain *d, ipa_t at, pa_t pa_, u64 size, unsigned type)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (!c)
+        return;
+    if (c->shared) {
+        /* Counted: memory a device can now reach (device windows are mapped
+         * too, for peer-to-peer, but are not what the counters are about). */
+        if (dma_type(type))
+            __atomic_fetch_add(&c->stats.maps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+        owe(c, ipa_addr(at), size);
+    } else if (c->need_sync && dma_type(type)) {
+        sep_map(c, ipa_addr(at), pa_, size, type);
+    }
+}
+
+void iommu_p2m_unmapped(struct domain *d, ipa_t at, u64 size)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (!c)
+        return;
+    if (c->shared) {
+        __atomic_fetch_add(&c->stats.unmaps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+        owe(c, ipa_addr(at), size);
+    } else if (c->need_sync) {
+        sep_unmap(c, ipa_addr(at), size);
+    }
+}
+
+void iommu_ram_changed(struct domain *owner, pa_t pa_, u64 size, bool added)
+{
+    struct iommu_ctx *c = ctx_of(domain_by_id(HWDOM_ID));
+
+    if (!c || !c->relaxed)
+        return;
+    if (added)
+        sep_map(c, pa_addr(pa_), pa_, size, p2m_ram_rw);
+    else
+        sep_unmap(c, pa_addr(pa_), size);
+    (void)owner;
+}
+
+/* The 1:1 entry of `page` in c's tables, with the given writability. */
+static int set_one_to_one(struct iommu_ctx *c, pa_t page, bool writable)
+{
+    unsigned type = writable ? p2m_iommu_map_rw : p2m_iommu_map_ro;
+    pa_t p;
+    p2m_type_t t;
+
+    if (!c->shared)
+        return sep_map(c, pa_addr(page), page, PAGE_SIZE, type);
+    /* In the shared p2m the IPA == PA slot must be free, or ours already. */
+    if (!p2m_lookup(&c->d->p2m, ipa(pa_addr(page)), &p, &t) && t != p2m_iommu_map_rw &&
+        t != p2m_iommu_map_ro) {
+        printk("iommu: d%u: 1:1 entry for machine page 0x%lx: IPA 0x%lx is already %s\n",
+               c->d->id, pa_addr(page), pa_addr(page), p2m_type_name(t));
+        return -EBUSY;
+    }
+    return p2m_map(&c->d->p2m, ipa(pa_addr(page)), page, PAGE_SIZE, type);
+}
+
+static int clear_one_to_one(struct iommu_ctx *c, pa_t page)
+{
+    if (!c->shared)
+        return sep_unmap(c, pa_addr(page), PAGE_SIZE);
+    return p2m_unmap(&c->d->p2m, ipa(pa_addr(page)), PAGE_SIZE);
+}
+
+/* The counting slot for `page` (lock held); NULL if full and not found. */
+static struct grant_ref_count *count_slot(struct grant_ref_count *tab, u64 page, bool create)
+{
+    unsigned h = (unsigned)(page >> PAGE_SHIFT) % GRANT_SLOTS;
+
+    for (unsigned i = 0; i < GRANT_SLOTS; i++, h = (h + 1) % GRANT_SLOTS) {
+        if (tab[h].page == page)
+            return &tab[h];
+        if (!tab[h].page && !(tab[h].ro | tab[h].rw))
+            return create ? (tab[h].page = page, &tab[h]) : NULL;
+    }
+    return NULL;
+}
+
+static bool grant_needs_iommu(struct iommu_ctx *c)
+{
+    static bool relaxed_said;
+
+    if (!iommu_gnttab_need_mapping(&policy, c->d->direct_map, c->d->id == HWDOM_ID))
+        return false;
+    if (c->relaxed) {
+        if (!relaxed_said)
+            printk("iommu: d%u: relaxed: granted pages are already reachable 1:1\n", c->d->id);
+        relaxed_said = true;
+        return false;
+    }
+    return true;
+}
+
+int iommu_grant_map(struct domain *mapper, pa_t page, bool writable)
+{
+    struct iommu_ctx *c = ctx_of(mapper);
+    struct grant_ref_count *e;
+    bool add;
+    int ret = 0;
+
+    if (!c || !grant_needs_iommu(c))
+        return 0;
+    spin_lock(&c->lock);
+    e = count_slot(grant_counts[mapper->id], pa_addr(page), true);
+    if (!e) {
+        spin_unlock(&c->lock);
+        printk("iommu: d%u: no room to count the 1:1 entry of 0x%lx\n", mapper->id, pa_addr(page));
+        return -ENOSPC;
+    }
+    /* Enter or upgrade the entry on the first mapping that needs more access. */
+    add = writable ? e->rw == 0 : e->rw == 0 && e->ro == 0;
+    if (writable)
+        e->rw++;
+    else
+        e->ro++;
+    spin_unlock(&c->lock);
+    if (add && (ret = set_one_to_one(c, page, writable))) {
+        spin_lock(&c->lock);
+        if (writable)
+            e->rw--;
+        else
+            e->ro--;
+        spin_unlock(&c->lock);
+    }
+    return ret;
+}
+
+int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
+{
+    struct iommu_ctx *c = ctx_of(mapper);
+    struct grant_ref_count *e;
+    bool remove, downgrade;
+
+    if (!c || !grant_needs_iommu(c))
+        return 0;
+    spin_lock(&c->lock);
+    e = count_slot(grant_counts[mapper->id], pa_addr(page), false);
+    if (!e || !(e->rw | e->ro)) {
+        spin_unlock(&c->lock);
+        printk("iommu: d%u: unmap of 0x%lx, which has no 1:1 entry\n", mapper->id, pa_addr(page));
+        return -ENOENT;
+    }
+    if (writable ? !e->rw : !e->ro) {
+        spin_unlock(&c->lock);
+        printk("iommu: d%u: unmap of a %s mapping of 0x%lx that was never counted\n", mapper->id,
+               writable ? "writable" : "read-only", pa_addr(page));
+        return -ENOENT;
+    }
+    if (writable)
+        e->rw--;
+    else
+        e->ro--;
+    remove = !e->rw && !e->ro;
+    downgrade = !e->rw && e->ro;
+    spin_unlock(&c->lock);
+    if (remove)
+        return clear_one_to_one(c, page);
+    if (downgrade)
+        return set_one_to_one(c, page, false);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Faults, counters, dump                                                    */
+/* ------------------------------------------------------------------------ */
+
+void iommu_count_fault(struct iommu_ctx *c, u64 iova)
+{
+    __atomic_fetch_add(&c->stats.faults, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->stats.last_fault_iova, iova, __ATOMIC_RELAXED);
+}
+
+int iommu_get_stats(struct domain *d, struct iommu_stats *out)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (!c)
+        return -ENODEV;
+    *out = c->stats;
+    return 0;
+}
+
+void iommu_dump(void)
+{
+    char line[300];
+
+    iommu_policy_describe(&policy, line, sizeof(line));
+    printk("iommu: dump: %s\n", line);
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        const struct iommu_ctx *c = &ctxs[i];
+        if (!ctx_live[i])
+            continue;
+        printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, TLBI %lu, "
+               "CMD_SYNC %lu, faults %lu (last iova 0x%lx)\n", i, nr_streams[i], c->ttb,
+               c->stats.maps, c->stats.unmaps, c->stats.tlbi, c->stats.syncs, c->stats.faults,
+               c->stats.last_fault_iova);
+    }
+    for (unsigned i = 0; i < nr_units; i++)
+        units[i].ops->dump(units[i].priv);
+}

@@ -19,6 +19,7 @@
 #include <granite/memory_map.h>
 #include <granite/mm.h>
 #include <granite/options.h>
+#include <granite/iommu.h>
 #include <granite/page_alloc.h>
 #include <granite/domain_config.h>
 #include <granite/gic.h>
@@ -146,7 +147,7 @@ static __boot void read_options(void)
 
 static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)
 {
-    struct mem_range reserved[2 + MAX_DOMAIN_CONFIGS] = {
+    struct mem_range reserved[2 + MAX_DOMAIN_CONFIGS + MAX_RESERVED] = {
         { ptr_to_pa(__image_start), (u64)(__image_end - __image_start) },
         { pa(dtb_pa), bi.fdt_size },
     };
@@ -156,6 +157,12 @@ static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)
     for (unsigned i = 0; i < cfg->nr; i++)
         if (!cfg->dom[i].builtin)
             reserved[n++] = (struct mem_range){ cfg->dom[i].module, cfg->dom[i].module_size };
+    /* The board's reserved memory is never RAM granite hands out. */
+    for (unsigned i = 0; i < bi.nr_reserved; i++) {
+        reserved[n++] = bi.reserved[i];
+        printk("mm: reserved 0x%lx-0x%lx (device tree): not for the allocator\n",
+               pa_addr(bi.reserved[i].start), pa_addr(bi.reserved[i].start) + bi.reserved[i].size);
+    }
     if (page_alloc_init(bi.mem, bi.nr_mem, reserved, n))
         boot_fail("cannot set up the page allocator");
 }
@@ -275,6 +282,8 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
         boot_fail("interrupt controller: %s", why);
     if (gic_cpu_init(0, bi.cpu_mpidr[0]))
         boot_fail("interrupt controller: no redistributor for the boot CPU");
+    if (iommu_init(bi.fdt, &why))
+        boot_fail("iommu: %s", why);
     if (arch_stage2_init())
         boot_fail("this CPU's stage 2 cannot host granite's guests");
     sched_init(bi.nr_cpus, slice_ms * 1000);

@@ -27,6 +27,13 @@ static const struct known_option known[] = {
     { "dom0_vcpus", "vCPUs of the built-in dom0 (1..4, default 1)" },
     { "domU_vcpus", "vCPUs of each built-in domU (1..4, default 1)" },
     { "timeslice_ms", "scheduler time slice when vCPUs share a CPU (default 10)" },
+    { "iommu", "on|off: translate dom0's DMA through the SMMU (default: on when one is found)" },
+    { "iommu_pt", "shared|separate: the SMMU walks the p2m, or tables of its own kept in sync" },
+    { "gnttab_iommu", "direct|sync: 1:1 IOMMU entry for dom0's grant maps always (Xen's fix) "
+                      "or only with need_sync (the seed-000 regression)" },
+    { "dom0_iommu", "strict|relaxed: dom0's devices reach dom0's memory and grants, or all RAM" },
+    { "iommu_flush", "batched|eager|none: IOTLB invalidation per hypercall, per update, never" },
+    { "feat_dom0_iommu", "on|off: tell dom0 which devices' DMA granite translates" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report)" },
 };
 

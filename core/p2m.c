@@ -16,6 +16,7 @@
 #include <granite/console.h>
 #include <granite/errno.h>
 #include <granite/domain.h>
+#include <granite/iommu.h>
 
 #define VTTBR_VMID_SHIFT 48
 
@@ -50,6 +51,7 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
     p2m->vmid = vmid;
     p2m->lock = (spinlock_t)SPINLOCK_INIT;
     p2m->nr_mapped_pages = 0;
+    p2m->clean_pte = false;
     ret = pt_init(&p2m->pt, g->ipa_bits, g->root_level, g->root_order, &stage2_format,
                   &stage2_hooks, &table_allocator, p2m);
     if (ret)
@@ -85,6 +87,8 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
     if (ret)
         printk("p2m: d%u: map IPA 0x%lx-0x%lx -> PA 0x%lx (%s) failed: error %d\n", domid(p2m),
                ipa_addr(ipa_), ipa_addr(ipa_) + size, pa_addr(pa_), p2m_type_name(type), ret);
+    else
+        iommu_p2m_mapped(p2m->d, ipa_, pa_, size, type); /* shared: invalidate; separate: mirror */
     return ret;
 }
 
@@ -99,6 +103,8 @@ int p2m_unmap(struct p2m *p2m, ipa_t ipa_, u64 size)
     if (ret)
         printk("p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
                ipa_addr(ipa_) + size, ret);
+    else
+        iommu_p2m_unmapped(p2m->d, ipa_, size);
     return ret;
 }
 

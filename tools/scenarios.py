@@ -247,24 +247,14 @@ def check_cross_field_rules(values: dict, where: str) -> None:
                             "(no DTB, no command line)")
 
 
-def load_scenario(path: Path) -> Scenario:
-    """Parse and strictly validate one scenario file."""
-    where = display_path(path)
-    name = path.stem
-    if not SCENARIO_NAME.match(name):
-        raise ScenarioError(f"{where}: bad scenario name {name!r} (use letters, digits, . _ -)")
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{where}: invalid TOML: {err}") from None
-    except OSError as err:
-        raise ScenarioError(f"{where}: cannot read: {err.strerror}") from None
+VARIANT_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
+
+def validated_values(data: dict, where: str) -> dict:
+    """Every field checked and defaulted, then the cross-field rules."""
     for key in data:
         if key not in FIELDS:
             raise ScenarioError(f"{where}: unknown field '{key}' (known fields: {', '.join(FIELDS)})")
-
     values = {}
     for key, (default, checker) in FIELDS.items():
         if key not in data:
@@ -279,10 +269,53 @@ def load_scenario(path: Path) -> Scenario:
                 raise ScenarioError(f"{where}: field '{key}': {problem}")
             raise ScenarioError(f"{where}: field '{key}': must be {problem} (got {value!r})")
         values[key] = value
-
     check_cross_field_rules(values, where)
     values["timeout"] = float(values["timeout"])
-    return Scenario(name=name, path=path, **values)
+    return values
+
+
+def load_scenarios_from(path: Path) -> list[Scenario]:
+    """Parse and strictly validate one scenario file.
+
+    A file may hold one scenario, or a family: `[[variants]]` tables, each with
+    a `name` and the fields it changes; variant V of file F is the scenario
+    F@V (the file's own fields are what every variant starts from)."""
+    where = display_path(path)
+    name = path.stem
+    if not SCENARIO_NAME.match(name):
+        raise ScenarioError(f"{where}: bad scenario name {name!r} (use letters, digits, . _ -)")
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{where}: invalid TOML: {err}") from None
+    except OSError as err:
+        raise ScenarioError(f"{where}: cannot read: {err.strerror}") from None
+
+    variants = data.pop("variants", None)
+    if variants is None:
+        return [Scenario(name=name, path=path, **validated_values(data, where))]
+    if not isinstance(variants, list) or not variants or not all(isinstance(v, dict) for v in variants):
+        raise ScenarioError(f"{where}: field 'variants': must be a non-empty array of tables")
+    out, seen = [], set()
+    for i, v in enumerate(variants):
+        v = dict(v)
+        vname = v.pop("name", None)
+        if not isinstance(vname, str) or not VARIANT_NAME.match(vname) or vname in seen:
+            raise ScenarioError(f"{where}: variants[{i}]: needs a unique 'name' (letters, digits, . _ -)")
+        seen.add(vname)
+        merged = {**data, **v}
+        out.append(Scenario(name=f"{name}@{vname}", path=path,
+                            **validated_values(merged, f"{where} variant {vname}")))
+    return out
+
+
+def load_scenario(path: Path) -> Scenario:
+    """A file that holds exactly one scenario (no variants)."""
+    found = load_scenarios_from(path)
+    if len(found) != 1:
+        raise ScenarioError(f"{display_path(path)}: holds {len(found)} variants, not one scenario")
+    return found[0]
 
 
 def load_all_scenarios(directory: Path) -> tuple[list[Scenario], list[str]]:
@@ -290,7 +323,7 @@ def load_all_scenarios(directory: Path) -> tuple[list[Scenario], list[str]]:
     scenarios, errors = [], []
     for path in sorted(directory.glob("*.toml")):
         try:
-            scenarios.append(load_scenario(path))
+            scenarios.extend(load_scenarios_from(path))
         except ScenarioError as err:
             errors.append(str(err))
     return scenarios, errors
@@ -363,9 +396,34 @@ def uboot_present(cfg: Config) -> str | None:
     return None if os.path.isfile(cfg.uboot) else f"{cfg.uboot} missing (apt install u-boot-qemu)"
 
 
+_stage1_only_verdict: dict = {}
+
+
+def smmuv3_stage1_only(cfg: Config) -> str | None:
+    """Whether `-global arm-smmuv3.stage=1` gives the virt machine an SMMU
+    without stage 2.  Asked of QEMU itself, once: granite boots and prints the
+    SMMU's IDR0 (QEMU 10.0's virt sets the stage itself and ignores it)."""
+    if cfg.qemu not in _stage1_only_verdict:
+        argv = [cfg.qemu, "-M", "virt,virtualization=on,gic-version=3,iommu=smmuv3", "-cpu", "max",
+                "-m", "256M", "-nographic", "-monitor", "none", "-serial", "stdio", "-nic", "none",
+                "-global", "arm-smmuv3.stage=1", "-semihosting-config", "enable=on,target=native",
+                "-kernel", cfg.image, "-append", "poweroff=semihosting domU1=none"]
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired) as err:
+            out = f"probe failed: {err}"
+        if "stage 1 yes, stage 2 no" in out:
+            _stage1_only_verdict[cfg.qemu] = None
+        else:
+            _stage1_only_verdict[cfg.qemu] = ("this QEMU's virt machine ignores "
+                                              "arm-smmuv3.stage=1: its SMMU always has stage 2")
+    return _stage1_only_verdict[cfg.qemu]
+
+
 # Capability name -> probe(cfg) returning None when available, else why not.
 CAPABILITIES = {
     "smmuv3-stage2": needs_qemu("9.2"),   # arm-smmuv3 with stage=nested
+    "smmuv3-stage1-only": smmuv3_stage1_only,
     "uboot": uboot_present,
 }
 
@@ -718,13 +776,34 @@ def line_at(text: str, offset: int) -> str:
     return text[start:end if end >= 0 else len(text)]
 
 
+CAPTURE_REF = re.compile(r"<<([A-Za-z_][A-Za-z0-9_]*)>>")
+
+
+def with_captures(pattern: str, captured: dict) -> str:
+    """`<<name>>` in an expect pattern stands for the text an earlier expect
+    pattern matched with the named group (?P<name>...), taken literally: one
+    line's number can be required to reappear in a later one."""
+    def sub(m):
+        if m.group(1) not in captured:
+            raise ScenarioError(f"<<{m.group(1)}>> used before any expect captured it")
+        return re.escape(captured[m.group(1)])
+    return CAPTURE_REF.sub(sub, pattern)
+
+
 def first_unmet_expectation(sc: Scenario, console: str) -> str | None:
     pos = 0
+    captured: dict = {}
     for i, pattern in enumerate(sc.expect):
-        m = re.compile(pattern, re.M).search(console, pos)
+        try:
+            concrete = with_captures(pattern, captured)
+        except ScenarioError as err:
+            return f"expect[{i}] /{pattern}/: {err}"
+        m = re.compile(concrete, re.M).search(console, pos)
         if not m:
             after = f" after line {line_number(console, pos)}" if pos else ""
-            return f"expect[{i}] /{pattern}/ not found{after}"
+            shown = pattern if concrete == pattern else f"{pattern}/ as /{concrete}"
+            return f"expect[{i}] /{shown}/ not found{after}"
+        captured.update({k: v for k, v in m.groupdict().items() if v is not None})
         pos = m.end()
     for i, pattern in enumerate(sc.expect_unordered):
         if not re.compile(pattern, re.M).search(console):

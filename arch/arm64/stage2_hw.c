@@ -16,25 +16,43 @@
 #include <granite/p2m.h>
 #include <granite/console.h>
 #include <granite/errno.h>
+#include <granite/mm.h>
 #include "sysregs.h"
 
 static struct stage2_geometry geometry;
+/* ID_AA64MMFR0_EL1.PARange-style field: the largest IPA size allowed (6 = 52 bits). */
+static unsigned ipa_limit_field = 6;
+static const unsigned size_fields[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+void arch_stage2_limit_ipa_bits(unsigned bits)
+{
+    /* The largest size <= bits (geometry refuses anything under 40 bits). */
+    for (unsigned f = ARRAY_SIZE(size_fields); f-- > 0;)
+        if (size_fields[f] <= bits) {
+            ipa_limit_field = MIN(ipa_limit_field, f);
+            break;
+        }
+}
 
 const struct stage2_geometry *stage2_geometry(void) { return &geometry; }
 
 int arch_stage2_init(void)
 {
     u64 mmfr0 = read_sysreg(id_aa64mmfr0_el1), mmfr1 = read_sysreg(id_aa64mmfr1_el1);
-    int ret = stage2_geometry_for(FIELD_GET(MMFR0_PARANGE, mmfr0),
-                                  FIELD_GET(MMFR1_VMIDBITS, mmfr1), &geometry);
+    unsigned parange = FIELD_GET(MMFR0_PARANGE, mmfr0);
+    /* An IOMMU that walks the p2m limits both its input and output size (Xen:
+     * p2m_restrict_ipa_bits()); the CPU's PARange is lowered to match. */
+    unsigned field = MIN(parange, ipa_limit_field);
+    int ret = stage2_geometry_for(field, FIELD_GET(MMFR1_VMIDBITS, mmfr1), &geometry);
 
     if (ret) {
         printk("p2m: PARange field %lu: granite needs at least a 40-bit PA space\n",
                FIELD_GET(MMFR0_PARANGE, mmfr0));
         return ret;
     }
-    printk("p2m: %u-bit IPA with %u-bit PA and %u-bit VMID\n", geometry.ipa_bits,
-           geometry.pa_bits, geometry.vmid_bits);
+    printk("p2m: %u-bit IPA with %u-bit PA and %u-bit VMID%s\n", geometry.ipa_bits,
+           geometry.pa_bits, geometry.vmid_bits,
+           field < parange ? " (limited to what the IOMMU sharing these tables takes)" : "");
     printk("p2m: %u levels, root at level %u (%u page%s), VTCR_EL2 0x%lx\n",
            4 - geometry.root_level, geometry.root_level, 1U << geometry.root_order,
            geometry.root_order ? "s, concatenated" : "", geometry.vtcr);
@@ -85,7 +103,13 @@ static void tlbi_vmid(u64 unused_arg unused)
 
 void arch_stage2_flush_vmid(u16 vmid unused, u64 vttbr) { with_vttbr(vttbr, tlbi_vmid, 0); }
 
-static void s2_write_desc(struct pgtable *pt unused, u64 *slot, u64 d) { *(volatile u64 *)slot = d; }
+static void s2_write_desc(struct pgtable *pt, u64 *slot, u64 d)
+{
+    *(volatile u64 *)slot = d;
+    /* A non-coherent IOMMU sharing this table reads memory, not the CPU's caches. */
+    if (((const struct p2m *)pt->owner)->clean_pte)
+        dcache_clean_range(slot, sizeof(*slot));
+}
 static void s2_sync(struct pgtable *pt unused) { dsb(ishst); }
 
 static void s2_flush_ia(struct pgtable *pt, u64 ipa, unsigned level unused)

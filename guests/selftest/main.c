@@ -17,6 +17,8 @@
  *   test=idle       seconds=S: sleep in WFI for S seconds
  *   test=pci        (dom0) find QEMU's edu device on the passed-through PCIe
  *                   bus, make it raise INTx, take the interrupt
+ *   test=pvback / pvfront   grants and event channels (pv.c)
+ *   test=dmaback / dmafront  DMA through the SMMU with the edu device (dma.c)
  *   test=spin       loop forever without a single trap
  */
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <libfdt.h>
 #include "guest.h"
+#include "edu.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <granite/psci.h>
@@ -310,71 +313,23 @@ static int test_idle(void)
 
 /* --- PCI INTx (dom0, with QEMU's edu device) -------------------------------- */
 
-#define EDU_VENDOR_DEVICE 0x11e81234U
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_BAR0 0x10
-#define PCI_INTERRUPT_PIN 0x3d
-#define EDU_IRQ_STATUS 0x24
-#define EDU_IRQ_RAISE 0x60
-#define EDU_IRQ_ACK 0x64
-#define EDU_MAGIC 0x1234
-
-static volatile uint32_t *edu;
-static volatile uint32_t intx_intid;
-
-static void on_intx(uint32_t intid)
-{
-    uint32_t st = mmio_read32(&edu[EDU_IRQ_STATUS / 4]);
-    mmio_write32(&edu[EDU_IRQ_ACK / 4], st); /* lower the line before the EOI */
-    intx_intid = intid;
-}
-
 static int test_pci(const struct guest_info *gi)
 {
-    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic"), len;
-    const fdt32_t *reg = node >= 0 ? fdt_getprop(gi->fdt, node, "reg", &len) : NULL;
-    const fdt32_t *ranges = node >= 0 ? fdt_getprop(gi->fdt, node, "ranges", &len) : NULL;
-    volatile uint8_t *ecam;
-    uint64_t mem32 = 0;
+    static struct edu e;
 
-    if (!reg || !ranges) {
-        printf("selftest: pci: no PCIe host bridge in my DTB: FAIL\n");
+    if (edu_find(gi->fdt, &e)) {
+        printf("selftest: pci: FAIL\n");
         return 1;
     }
-    ecam = (volatile uint8_t *)(((uint64_t)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]));
-    for (int i = 0; i + 7 <= len / 4; i += 7) /* pci addr (3), cpu addr (2), size (2) */
-        if ((fdt32_to_cpu(ranges[i]) >> 24 & 3) == 2) /* 32-bit memory space */
-            mem32 = ((uint64_t)fdt32_to_cpu(ranges[i + 3]) << 32) | fdt32_to_cpu(ranges[i + 4]);
-    printf("selftest: pci: ECAM at 0x%lx, 32-bit window at 0x%lx\n", (unsigned long)ecam,
-           (unsigned long)mem32);
-    for (unsigned dev = 0; dev < 32; dev++) {
-        volatile uint8_t *cfg = ecam + (dev << 15);
-        if (mmio_read32(cfg) != EDU_VENDOR_DEVICE)
-            continue;
-        mmio_write32(cfg + PCI_BAR0, (uint32_t)mem32);
-        mmio_write16(cfg + PCI_COMMAND, PCI_COMMAND_MEMORY);
-        edu = (volatile uint32_t *)mem32;
-        printf("selftest: pci: edu at 00:%02x.0, INTx pin %u, id 0x%x\n", dev,
-               mmio_read8(cfg + PCI_INTERRUPT_PIN), mmio_read32(&edu[0]));
-        for (uint32_t intid = 35; intid <= 38; intid++)
-            gic_enable_irq(0, intid, on_intx);
-        irq_enable_local();
-        mmio_write32(&edu[EDU_IRQ_RAISE / 4], EDU_MAGIC);
-        uint64_t deadline = guest_time_us() + 2000000;
-        while (!intx_intid && guest_time_us() < deadline)
-            wait_for_interrupt();
-        irq_disable_local();
-        if (!intx_intid) {
-            printf("selftest: pci: no interrupt within 2 s: FAIL\n");
-            return 1;
-        }
-        printf("selftest: pci: INTx arrived as INTID %u (SPI %u)\n", intx_intid, intx_intid - 32);
-        printf("selftest: pci: PASS\n");
-        return 0;
+    printf("selftest: pci: edu at 00:%02x.0, INTx pin %u, id 0x%x\n", e.dev,
+           mmio_read8(e.cfg + 0x3d /* Interrupt Pin */), mmio_read32(&e.regs[0]));
+    if (edu_raise_and_wait(&e)) {
+        printf("selftest: pci: no interrupt within 2 s: FAIL\n");
+        return 1;
     }
-    printf("selftest: pci: no edu device (1234:11e8) on bus 0: FAIL\n");
-    return 1;
+    printf("selftest: pci: INTx arrived as INTID %u (SPI %u)\n", e.intid, e.intid - 32);
+    printf("selftest: pci: PASS\n");
+    return 0;
 }
 
 /* --- console input through the emulated PL011 ------------------------------ */
@@ -513,6 +468,8 @@ static int test_dtcheck(const struct guest_info *gi)
 
 int test_pvfront(const struct guest_info *gi);
 int test_pvback(const struct guest_info *gi);
+int test_dmaback(const struct guest_info *gi);  /* dma.c */
+int test_dmafront(const struct guest_info *gi);
 
 int guest_main(const struct guest_info *gi)
 {
@@ -542,6 +499,10 @@ int guest_main(const struct guest_info *gi)
         return test_pvfront(gi);
     if (!strcmp(test, "pvback"))
         return test_pvback(gi);
+    if (!strcmp(test, "dmaback"))
+        return test_dmaback(gi);
+    if (!strcmp(test, "dmafront"))
+        return test_dmafront(gi);
     if (!strcmp(test, "echo"))
         return test_echo(gi);
     if (!strcmp(test, "lrflood"))

@@ -31,6 +31,16 @@ u32 psci_host_version(void);
 int arch_stage2_init(void);                       /* once, on the boot CPU */
 void arch_stage2_cpu_init(void);                  /* on every CPU */
 void arch_stage2_flush_vmid(u16 vmid, u64 vttbr);
+/* Before arch_stage2_init(): keep the IPA (and PA) size within `bits`, for an
+ * IOMMU that walks the p2m itself. */
+void arch_stage2_limit_ipa_bits(unsigned bits);
+/* Descriptor format of an IOMMU's own tables: the stage-2 format, or (for an
+ * IOMMU without stage 2) a stage-1 format with the attributes of
+ * arch_iommu_s1_mair() (arch/arm64/stage1_dma.c). */
+struct pt_format;
+const struct pt_format *arch_iommu_format(bool stage1);
+u64 arch_iommu_s1_mair(void);
+void arch_dsb_ishst(void);                        /* earlier stores visible to table walkers */
 
 /* vCPUs */
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0);

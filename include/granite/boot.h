@@ -18,6 +18,7 @@
 
 #define MAX_CPUS_DT 8
 #define MAX_MEM_BANKS 8
+#define MAX_RESERVED 8
 
 enum psci_conduit { PSCI_CONDUIT_NONE, PSCI_CONDUIT_SMC, PSCI_CONDUIT_HVC };
 
@@ -27,6 +28,8 @@ struct boot_info {
     u64 fdt_size;
     struct mem_range mem[MAX_MEM_BANKS];
     unsigned nr_mem;
+    struct mem_range reserved[MAX_RESERVED]; /* /reserved-memory and /memreserve/ */
+    unsigned nr_reserved;
     u64 cpu_mpidr[MAX_CPUS_DT];
     unsigned nr_cpus;
     enum psci_conduit psci;

@@ -12,4 +12,7 @@ void pl011_console_init(void *base);
 void pl011_enable_rx(void (*sink)(char c));
 void pl011_rx_interrupt(u32 intid);
 
+/* Arm SMMUv3 at DT node `node`: reset it aborting, register it with core/iommu.c. */
+int smmuv3_probe(const void *fdt, int node, const char **why);
+
 #endif

@@ -22,5 +22,6 @@
 #define ERANGE 34
 #define ENOSYS 38
 #define EOPNOTSUPP 95
+#define ETIMEDOUT 110
 
 #endif

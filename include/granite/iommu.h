@@ -1,23 +1,131 @@
 /*
- * iommu.h — the IOMMU policy layer's interface (core/iommu.c).
+ * iommu.h — the IOMMU layer: policy (core/iommu.c) and the units that
+ * implement it (drivers/smmuv3.c).
  *
- * Grant mappings call these hooks so that, for a direct-mapped domain whose
- * devices do DMA through an IOMMU, the machine frame of a foreign page can
- * also be made reachable at bus address == machine address (Xen's
- * gnttab_need_iommu_mapping() case, seed 000).  The SMMU driver and the
- * policy switches (iommu, iommu_pt, gnttab_iommu, ...) come with the SMMUv3
- * issue; until then no domain has an IOMMU and the hooks have nothing to do.
+ * A device's DMA address goes through the IOMMU the way a guest's memory
+ * access goes through stage 2.  granite gives the hardware domain (dom0) one
+ * translation context: its devices' streams point at it.  The context walks
+ *   - the domain's p2m itself (iommu_pt=shared: the SMMU reads the very tables
+ *     the CPU walks, so every p2m change is instantly an IOMMU change), or
+ *   - tables of its own in the same format (iommu_pt=separate), into which
+ *     every p2m change is mirrored (Xen's need_sync), or that map all RAM but
+ *     granite's (dom0_iommu=relaxed).
+ * Grant mappings of a direct-mapped domain may add machine == bus entries
+ * (seed 000); core/iommu.c says when.
+ *
+ * Core code calls the hooks below unconditionally; a domain without a
+ * context, or a board without an IOMMU, makes them do nothing.  A unit plugs
+ * in through struct iommu_unit_ops, so no core file knows it is an SMMUv3.
  */
 #ifndef GRANITE_IOMMU_H
 #define GRANITE_IOMMU_H
 
 #include <granite/types.h>
+#include <granite/pgtable.h>
+#include <granite/spinlock.h>
+#include <granite/iommu_policy.h>
 
 struct domain;
 
+/* Per-domain counters (readable by guests through GRANITE_OP_iommu_stats). */
+struct iommu_stats {
+    u64 maps, unmaps;     /* IOMMU entries added / removed (pages) */
+    u64 tlbi;             /* invalidation commands issued */
+    u64 syncs;            /* completion waits (CMD_SYNC) */
+    u64 faults;           /* faults recorded against this domain's devices */
+    u64 last_fault_iova;  /* input address of the most recent fault */
+};
+
+/* A domain's translation context, shared by the policy and the unit. */
+struct iommu_ctx {
+    struct domain *d;
+    bool shared;          /* walks d->p2m; else `pt` below */
+    bool relaxed;         /* `pt` maps all domains' RAM 1:1 */
+    bool need_sync;       /* every p2m change is mirrored into `pt` */
+    struct pgtable pt;    /* separate tables (unused when shared) */
+    u64 ttb;              /* the table base the unit programs */
+    u16 vmid;             /* stage 2: the domain's VMID */
+    u16 asid;             /* stage 1 stand-in: an ASID of the unit's own */
+    bool flush_pending;   /* batched: an invalidation is owed */
+    spinlock_t lock;      /* the separate tables and the 1:1 grant counts */
+    struct iommu_stats stats;
+    void *unit_priv;      /* the unit's per-context state (a stage-1 CD, ...) */
+};
+
+/* --- what a unit (driver) provides --------------------------------------------- */
+struct iommu_unit_ops {
+    /* Policy decided: translate (streams granite attaches translate, the rest
+     * abort) or not (iommu=off: every stream bypasses, untranslated). */
+    void (*enable)(void *unit, bool translate);
+    /* Translation for `ctx` is about to be used: prepare what the unit needs. */
+    int (*ctx_init)(void *unit, struct iommu_ctx *ctx);
+    /* Point stream `sid` (device `dev`, for log lines) at `ctx`. */
+    int (*attach)(void *unit, struct iommu_ctx *ctx, u32 sid, const char *dev);
+    /* Invalidate cached translations of [iova, iova+size), then wait for completion. */
+    void (*flush_range)(void *unit, struct iommu_ctx *ctx, u64 iova, u64 size);
+    /* Invalidate everything cached for ctx, then wait for completion. */
+    void (*flush_all)(void *unit, struct iommu_ctx *ctx);
+    /* Tear down ctx's streams (they abort from now on) and the unit's state for it. */
+    void (*ctx_destroy)(void *unit, struct iommu_ctx *ctx);
+    /* Print the unit's state and counters. */
+    void (*dump)(void *unit);
+};
+
+struct iommu_unit {
+    const char *name;     /* for log lines: "smmu@9050000" */
+    const char *dt_path;  /* its node in the host DTB */
+    u32 phandle;          /* what iommu-map / iommus point at */
+    bool stage2, stage1;
+    bool coherent;        /* walks table memory coherently with the CPU's caches */
+    unsigned ias_bits;    /* largest input address it translates */
+    unsigned oas_bits;    /* largest output (physical) address */
+    const struct iommu_unit_ops *ops;
+    void *priv;
+};
+
+/* Called by a unit's probe when the hardware is reset, quiescent and aborting. */
+int iommu_register_unit(const struct iommu_unit *u);
+
+/* --- boot ------------------------------------------------------------------------ */
+/* Probe IOMMUs in the DTB, resolve the policy from the options, log it in one
+ * line.  Before the stage-2 geometry is chosen (shared tables limit the IPA
+ * size to what the IOMMU can take).  0, or -errno with *why. */
+int iommu_init(const void *fdt, const char **why);
+const struct iommu_policy *iommu_policy(void);
+
+/* --- domains ---------------------------------------------------------------------- */
+/* Give the hardware domain its context (before any of its p2m is mapped). */
+int iommu_domain_init(struct domain *d);
+/* Point every PCI device found below the host bridges at d's context, and
+ * identity-map the reserved-memory regions they name.  End of dom0's build. */
+int iommu_domain_assign_devices(struct domain *d, const void *fdt, const char **why);
+void iommu_domain_destroy(struct domain *d);
+/* The host bridges whose devices' DMA granite translates (dom0 DT paths). */
+unsigned iommu_translated_nodes(const void *fdt, const char **paths, unsigned max);
+/* Whether dom0's DMA is translated and granite is to say so (the feature bit). */
+bool iommu_advertise_dom0(void);
+
+/* --- hooks called by the p2m, the grant table and the domain builder -------------- */
+void iommu_p2m_mapped(struct domain *d, ipa_t ipa, pa_t pa, u64 size, unsigned type);
+void iommu_p2m_unmapped(struct domain *d, ipa_t ipa, u64 size);
+/* `owner`'s RAM [pa, pa+size) came into use or goes away (relaxed contexts map it). */
+void iommu_ram_changed(struct domain *owner, pa_t pa, u64 size, bool added);
 /* `mapper` grant-mapped the machine page `page` (read-only if !writable). */
 int iommu_grant_map(struct domain *mapper, pa_t page, bool writable);
-/* ... and unmapped it. */
-int iommu_grant_unmap(struct domain *mapper, pa_t page);
+int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable);
+
+/* --- invalidation batching ----------------------------------------------------------- */
+/* A hypercall is a batch: with iommu_flush=batched, the invalidations its
+ * updates need are issued once, at the end (before the guest runs again). */
+void iommu_batch_begin(void);
+void iommu_batch_end(void);
+/* Issue now what d's context owes (before a page it may no longer reach is released). */
+void iommu_flush_owed(struct domain *d);
+
+/* --- faults and counters ----------------------------------------------------------- */
+/* A unit reports a fault on a stream attached to ctx. */
+void iommu_count_fault(struct iommu_ctx *ctx, u64 iova);
+int iommu_get_stats(struct domain *d, struct iommu_stats *out);
+void iommu_dump(void);
 
 #endif

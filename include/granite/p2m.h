@@ -34,6 +34,7 @@ struct p2m {
     u16 vmid;
     spinlock_t lock;
     u64 nr_mapped_pages;  /* statistics: pages currently mapped */
+    bool clean_pte;       /* a non-coherent IOMMU walks this table: clean each PTE to PoC */
 };
 
 const char *p2m_type_name(p2m_type_t t);

@@ -299,6 +299,11 @@ void arch_stage2_flush_vmid(u16 vmid, u64 vttbr)
     e->vttbr = vttbr;
 }
 
+/* The IOMMU layer's p2m hooks: no IOMMU on the build machine. */
+void iommu_p2m_mapped(struct domain *d unused, ipa_t at unused, pa_t p unused, u64 size unused,
+                      unsigned type unused) {}
+void iommu_p2m_unmapped(struct domain *d unused, ipa_t at unused, u64 size unused) {}
+
 void host_stubs_reset(void)
 {
     /* Pages a failed test left behind: free them so the next test starts at 0. */

@@ -94,12 +94,14 @@ int iommu_grant_map(struct domain *mapper unused, pa_t page, bool writable)
     return 0;
 }
 
-int iommu_grant_unmap(struct domain *mapper unused, pa_t page)
+int iommu_grant_unmap(struct domain *mapper unused, pa_t page, bool writable unused)
 {
     iommu_unmaps++;
     iommu_last_page = page;
     return 0;
 }
+
+void iommu_flush_owed(struct domain *d unused) {}
 
 /* The domain code's half: a dead domain's kept page, freed at last. */
 #define MAX_RELEASED 4096

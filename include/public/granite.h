@@ -1,0 +1,45 @@
+/*
+ * public/granite.h — granite's own additions to the guest ABI.  Xen has no
+ * counterpart for these; they use numbers Xen leaves to the architecture or
+ * does not assign, so a Xen-aware guest never meets them by accident.
+ *
+ * __HYPERVISOR_granite_op (55, Xen's __HYPERVISOR_arch_7 slot), x0 = command,
+ * x1 = argument:
+ *   GRANITE_OP_iommu_stats   x1 = guest address of a struct granite_iommu_stats,
+ *                            filled with the caller's IOMMU counters.
+ *                            -ENODEV when the caller has no IOMMU context.
+ *   GRANITE_OP_debug_dump    print the IOMMU state and counters on granite's
+ *                            console (x1 ignored).  Hardware domain only.
+ */
+#ifndef PUBLIC_GRANITE_H
+#define PUBLIC_GRANITE_H
+
+#include <stdint.h>
+
+#define __HYPERVISOR_granite_op 55
+
+#define GRANITE_OP_iommu_stats 1
+#define GRANITE_OP_debug_dump 2
+
+struct granite_iommu_stats {
+    uint64_t maps;            /* IOMMU entries added (pages) */
+    uint64_t unmaps;          /* IOMMU entries removed (pages) */
+    uint64_t tlbi;            /* IOTLB invalidation commands issued */
+    uint64_t syncs;           /* completion waits (SMMU CMD_SYNC) */
+    uint64_t faults;          /* faults recorded against the domain's devices */
+    uint64_t last_fault_iova; /* input address of the most recent fault */
+};
+
+/*
+ * XENVER_get_features, submap 0, bit 31: granite translates the DMA of some
+ * of this domain's devices through an IOMMU (feat_dom0_iommu=on).  Which
+ * devices: every device-tree node carrying the empty property
+ * "granite,dma-iommu-translated" (and, for a PCI host bridge, every function
+ * below it).  Such a device may be given IPAs as DMA addresses; any other
+ * device of a direct-mapped domain needs machine addresses (swiotlb-xen
+ * style).  Xen's numbers stop at 19; 31 keeps clear of them.
+ */
+#define XENFEAT_granite_dom0_dma_translated 31
+#define GRANITE_DT_PROP_DMA_TRANSLATED "granite,dma-iommu-translated"
+
+#endif
