@@ -53,7 +53,7 @@
 #define SMMU_CMDQ_LOG2 8            /* 256 commands: 4 KiB */
 #define SMMU_EVTQ_LOG2 7            /* 128 events: 4 KiB */
 #define SMMU_POLL_TIMEOUT_US 1000000 /* CMD_SYNC, CR0ACK, GBPA: 1 s, as Xen */
-#define SMMU_FAULTS_LOGGED 64       /* per SMMU; the rest are counted */
+#define SMMU_FAULTS_LOGGED 64       /* distinct faults logged per SMMU; the rest are counted */
 #define GIC_SPI 0
 #define GIC_SPI_BASE 32
 #define IRQ_TYPE_EDGE_RISING 1
@@ -83,6 +83,11 @@ struct smmu {
     struct smmu_stream streams[SMMU_MAX_STREAMS];
     unsigned nr_streams;
     u64 nr_cmds, nr_syncs, nr_events, nr_gerrors, nr_lost;
+    /* A device's access split into many bus transactions faults many times
+     * on one page: the first fault is logged, the repeats counted (drain). */
+    struct smmu_event last;
+    u64 nr_logged;
+    unsigned repeats;
     u32 gerror_handled;               /* GERROR bits acknowledged so far */
 };
 
@@ -347,13 +352,28 @@ static struct smmu_stream *stream_of(struct smmu *s, u32 sid)
     return NULL;
 }
 
+static bool same_page_repeat(const struct smmu_event *a, const struct smmu_event *b)
+{
+    return a->has_addr && b->has_addr && a->type == b->type && a->sid == b->sid &&
+           a->read == b->read && (a->iova & PAGE_MASK) == (b->iova & PAGE_MASK);
+}
+
+static void flush_repeats(struct smmu *s)
+{
+    if (s->repeats)
+        printk("smmu: %s: ... and %u more %s faults from sid 0x%x in the same page 0x%lx\n",
+               s->name, s->repeats, smmu_event_name(s->last.type), s->last.sid,
+               s->last.iova & PAGE_MASK);
+    s->repeats = 0;
+}
+
 static void report_event(struct smmu *s, const u64 rec[4])
 {
     struct smmu_event e;
     struct smmu_stream *st;
     char owner[64];
-    u64 n = ++s->nr_events;
 
+    s->nr_events++;
     smmu_event_decode(rec, &e);
     st = stream_of(s, e.sid);
     if (st)
@@ -362,8 +382,14 @@ static void report_event(struct smmu *s, const u64 rec[4])
         snprintf(owner, sizeof(owner), "no domain (stream not attached)");
     if (st && e.has_addr)
         iommu_count_fault(st->ctx, e.iova);
-    if (n > SMMU_FAULTS_LOGGED) {
-        if (n == SMMU_FAULTS_LOGGED + 1)
+    if (s->nr_logged && same_page_repeat(&e, &s->last)) {
+        s->repeats++;
+        return;
+    }
+    flush_repeats(s);
+    s->last = e;
+    if (++s->nr_logged > SMMU_FAULTS_LOGGED) {
+        if (s->nr_logged == SMMU_FAULTS_LOGGED + 1)
             printk("smmu: %s: further events are counted, not logged\n", s->name);
         return;
     }
@@ -394,6 +420,7 @@ static void drain_events(struct smmu *s)
         report_event(s, copy);
         prod = rd32(s, SMMU_EVENTQ_PROD);
     }
+    flush_repeats(s);
     /* Overflow: the SMMU toggled OVFLG; acknowledging means copying it to CONS. */
     if ((prod ^ rd32(s, SMMU_EVENTQ_CONS)) & SMMU_Q_PROD_OVFLG) {
         s->nr_lost++;

@@ -26,6 +26,9 @@
  *                 the IOTLB was never invalidated (iommu_flush=none).
  * mode=reserved   (back only) DMA into the first /reserved-memory region of
  *                 dom0's device tree, then read it with the CPU.
+ * mode=features   (back only) what granite tells dom0 about its DMA: the
+ *                 XENVER_get_features bits and which device-tree nodes carry
+ *                 "granite,dma-iommu-translated".
  * mode=batch      the front grants 64 pages (refs 16..79); the back maps them
  *                 all in one hypercall, then unmaps them in one, and prints how
  *                 many IOTLB invalidations and syncs granite issued for each.
@@ -41,6 +44,8 @@
 #include "xen.h"
 #include "edu.h"
 #include <public/granite.h>
+#include <public/version.h>
+#include <public/features.h>
 
 #define PAGE 4096UL
 #define REF_PAGE 8
@@ -232,9 +237,11 @@ static int back_ungranted(void)
 
     if (map_page(&host_addr, &machine, &h))
         return 1;
+    printf("dma: back: the device reads the next machine page, 0x%lx, which d1 never granted\n",
+           (unsigned long)(machine + PAGE));
     snprintf(what, sizeof(what), "ungranted neighbour page read at machine address 0x%lx",
              (unsigned long)(machine + PAGE));
-    int ret = verdict(what, device_reads(machine + PAGE, secret_text, NULL));
+    int ret = verdict(what, device_reads(machine + PAGE, granted_text, secret_text));
     return gnttab_unmap(host_addr, h) == GNTST_okay ? ret : 1;
 }
 
@@ -321,9 +328,34 @@ static int back_batch(void)
     return fails ? 1 : 0;
 }
 
+static int back_features(const struct guest_info *gi)
+{
+    struct xen_feature_info fi = { .submap_idx = 0 };
+    char want[8] = "";
+    int node = -1, marked = 0;
+
+    xen_hypercall(__HYPERVISOR_xen_version, XENVER_get_features, (uint64_t)&fi, 0, 0, 0);
+    bool direct = fi.submap & (1U << XENFEAT_direct_mapped);
+    bool translated = fi.submap & (1U << XENFEAT_granite_dom0_dma_translated);
+    printf("dma: back: features: direct_mapped=%d granite_dom0_dma_translated=%d\n", direct,
+           translated);
+    while ((node = fdt_node_offset_by_prop_value(gi->fdt, node, GRANITE_DT_PROP_DMA_TRANSLATED,
+                                                 NULL, 0)) >= 0) {
+        char path[128];
+        if (!fdt_get_path(gi->fdt, node, path, sizeof(path)))
+            printf("dma: back: DMA translated by the IOMMU, per my DTB: %s\n", path);
+        marked++;
+    }
+    printf("dma: back: %d device node(s) marked %s\n", marked, GRANITE_DT_PROP_DMA_TRANSLATED);
+    guest_arg("want", want, sizeof(want));
+    /* The bit and the per-device marks must agree; direct_mapped is always set for dom0. */
+    bool on = !strcmp(want, "on");
+    return direct && translated == on && (marked > 0) == on ? 0 : 1;
+}
+
 static bool needs_front(void)
 {
-    return strcmp(mode, "own") && strcmp(mode, "reserved");
+    return strcmp(mode, "own") && strcmp(mode, "reserved") && strcmp(mode, "features");
 }
 
 int test_dmaback(const struct guest_info *gi)
@@ -349,6 +381,8 @@ int test_dmaback(const struct guest_info *gi)
         ret = back_reserved(gi);
     else if (!strcmp(mode, "batch"))
         ret = back_batch();
+    else if (!strcmp(mode, "features"))
+        ret = back_features(gi);
     else {
         printf("dma: back: unknown mode '%s': FAIL\n", mode);
         return 1;
