@@ -169,7 +169,7 @@ test: $(B)/granite.bin $(UNIT_TESTS)
 	@tools/run-all-tests $(if $(JOBS),-j $(JOBS)) $(UNIT_TESTS)
 
 run: $(B)/granite.bin
-	python3 tools/scenarios.py --live boot-and-hello
+	python3 tools/scenarios.py --live -j 1 seed-000-dma@regression seed-000-dma@fixed
 
 clean:
 	rm -rf $(B)

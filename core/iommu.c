@@ -68,6 +68,10 @@ struct grant_ref_count {
     u32 ro, rw;
 };
 static struct grant_ref_count *grant_counts[MAX_DOMAINS];
+/* Held across a count change and the table update it decides, so that a map
+ * and an unmap of the same frame on two CPUs cannot apply in the wrong order.
+ * Order: grant lock, then the p2m's lock, then the context's. */
+static spinlock_t grant_locks[MAX_DOMAINS];
 static unsigned nr_streams[MAX_DOMAINS];
 
 const struct iommu_policy *iommu_policy(void) { return &policy; }
@@ -343,6 +347,7 @@ __boot int iommu_domain_init(struct domain *d)
         .need_sync = iommu_need_sync(&policy, true),
         .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
     };
+    grant_locks[d->id] = (spinlock_t)SPINLOCK_INIT;
     grant_counts[d->id] = alloc_pages_contig(
         ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >> PAGE_SHIFT, 0);
     if (!grant_counts[d->id])
@@ -536,18 +541,33 @@ static int clear_one_to_one(struct iommu_ctx *c, pa_t page)
     return p2m_unmap(&c->d->p2m, ipa(pa_addr(page)), PAGE_SIZE);
 }
 
-/* The counting slot for `page` (lock held); NULL if full and not found. */
+/*
+ * The counting slot for `page` (grant lock held), in an open-addressed table.
+ * A slot whose counts fell to zero keeps its page as a tombstone, so that the
+ * probe sequence of pages entered after it is not cut; `create` reuses the
+ * first tombstone on the way.  NULL: not found (or, creating, no room).
+ */
 static struct grant_ref_count *count_slot(struct grant_ref_count *tab, u64 page, bool create)
 {
     unsigned h = (unsigned)(page >> PAGE_SHIFT) % GRANT_SLOTS;
+    struct grant_ref_count *reuse = NULL;
 
     for (unsigned i = 0; i < GRANT_SLOTS; i++, h = (h + 1) % GRANT_SLOTS) {
-        if (tab[h].page == page)
-            return &tab[h];
-        if (!tab[h].page && !(tab[h].ro | tab[h].rw))
-            return create ? (tab[h].page = page, &tab[h]) : NULL;
+        struct grant_ref_count *e = &tab[h];
+        if (e->page == page)
+            return e;
+        if (!e->page)
+            break; /* never used: page is not further on */
+        if (!reuse && !e->ro && !e->rw)
+            reuse = e;
     }
-    return NULL;
+    if (!create)
+        return NULL;
+    if (!reuse && tab[h].page == 0)
+        reuse = &tab[h];
+    if (reuse)
+        *reuse = (struct grant_ref_count){ .page = page };
+    return reuse;
 }
 
 static bool grant_needs_iommu(struct iommu_ctx *c)
@@ -568,70 +588,60 @@ static bool grant_needs_iommu(struct iommu_ctx *c)
 int iommu_grant_map(struct domain *mapper, pa_t page, bool writable)
 {
     struct iommu_ctx *c = ctx_of(mapper);
+    spinlock_t *lock;
     struct grant_ref_count *e;
-    bool add;
     int ret = 0;
 
     if (!c || !grant_needs_iommu(c))
         return 0;
-    spin_lock(&c->lock);
+    lock = &grant_locks[mapper->id];
+    spin_lock(lock);
     e = count_slot(grant_counts[mapper->id], pa_addr(page), true);
     if (!e) {
-        spin_unlock(&c->lock);
         printk("iommu: d%u: no room to count the 1:1 entry of 0x%lx\n", mapper->id, pa_addr(page));
-        return -ENOSPC;
+        ret = -ENOSPC;
+    } else if (writable ? e->rw == 0 : e->rw == 0 && e->ro == 0) {
+        /* The first mapping that needs this much access enters (or upgrades) it. */
+        ret = set_one_to_one(c, page, writable);
     }
-    /* Enter or upgrade the entry on the first mapping that needs more access. */
-    add = writable ? e->rw == 0 : e->rw == 0 && e->ro == 0;
-    if (writable)
-        e->rw++;
-    else
-        e->ro++;
-    spin_unlock(&c->lock);
-    if (add && (ret = set_one_to_one(c, page, writable))) {
-        spin_lock(&c->lock);
+    if (!ret) {
         if (writable)
-            e->rw--;
+            e->rw++;
         else
-            e->ro--;
-        spin_unlock(&c->lock);
+            e->ro++;
     }
+    spin_unlock(lock);
     return ret;
 }
 
 int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
 {
     struct iommu_ctx *c = ctx_of(mapper);
+    spinlock_t *lock;
     struct grant_ref_count *e;
-    bool remove, downgrade;
+    int ret = 0;
 
     if (!c || !grant_needs_iommu(c))
         return 0;
-    spin_lock(&c->lock);
+    lock = &grant_locks[mapper->id];
+    spin_lock(lock);
     e = count_slot(grant_counts[mapper->id], pa_addr(page), false);
-    if (!e || !(e->rw | e->ro)) {
-        spin_unlock(&c->lock);
-        printk("iommu: d%u: unmap of 0x%lx, which has no 1:1 entry\n", mapper->id, pa_addr(page));
-        return -ENOENT;
-    }
-    if (writable ? !e->rw : !e->ro) {
-        spin_unlock(&c->lock);
+    if (!e || (writable ? !e->rw : !e->ro)) {
         printk("iommu: d%u: unmap of a %s mapping of 0x%lx that was never counted\n", mapper->id,
                writable ? "writable" : "read-only", pa_addr(page));
-        return -ENOENT;
+        ret = -ENOENT;
+    } else {
+        if (writable)
+            e->rw--;
+        else
+            e->ro--;
+        if (!e->rw && !e->ro)
+            ret = clear_one_to_one(c, page);
+        else if (writable && !e->rw)
+            ret = set_one_to_one(c, page, false); /* read-only mappings remain */
     }
-    if (writable)
-        e->rw--;
-    else
-        e->ro--;
-    remove = !e->rw && !e->ro;
-    downgrade = !e->rw && e->ro;
-    spin_unlock(&c->lock);
-    if (remove)
-        return clear_one_to_one(c, page);
-    if (downgrade)
-        return set_one_to_one(c, page, false);
-    return 0;
+    spin_unlock(lock);
+    return ret;
 }
 
 /* ------------------------------------------------------------------------ */

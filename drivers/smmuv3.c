@@ -183,9 +183,9 @@ static int cmdq_wait_consumed(struct smmu *s, u32 idx, const char *what)
 
     for (;;) {
         u32 cons = FIELD_GET(SMMU_Q_CONS_RD, rd32(s, SMMU_CMDQ_CONS));
-        /* idx consumed: CONS has reached it (with the same wrap) or passed it. */
-        if (smmu_queue_empty(idx, cons, SMMU_CMDQ_LOG2) ||
-            ((cons - idx) & ((2U << SMMU_CMDQ_LOG2) - 1)) < (1U << SMMU_CMDQ_LOG2))
+        /* Everything before idx consumed: CONS has reached idx, or is less
+         * than one lap past it (indices carry a wrap bit above the slot). */
+        if (((cons - idx) & ((2U << SMMU_CMDQ_LOG2) - 1)) < (1U << SMMU_CMDQ_LOG2))
             return 0;
         if (cmdq_error_pending(s))
             recover_cmdq_error(s);
@@ -209,9 +209,11 @@ static int cmdq_run(struct smmu *s, struct smmu_cmd *cmds, unsigned n, struct io
     f = spin_lock_irqsave(&s->cmdq_lock);
     for (unsigned i = 0; i <= n && !ret; i++) {
         const struct smmu_cmd *c = i < n ? &cmds[i] : &sync;
+        /* Full: wait until the SMMU has consumed the oldest entry, the one in
+         * the slot about to be reused. */
         u32 cons = FIELD_GET(SMMU_Q_CONS_RD, rd32(s, SMMU_CMDQ_CONS));
         if (smmu_queue_full(s->cmdq_prod, cons, SMMU_CMDQ_LOG2) &&
-            (ret = cmdq_wait_consumed(s, s->cmdq_prod ^ (1U << SMMU_CMDQ_LOG2), "queue space")))
+            (ret = cmdq_wait_consumed(s, smmu_queue_next(cons, SMMU_CMDQ_LOG2), "queue space")))
             break;
         struct smmu_cmd *slot = &s->cmdq[smmu_queue_slot(s->cmdq_prod, SMMU_CMDQ_LOG2)];
         *slot = *c;
