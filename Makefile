@@ -112,7 +112,7 @@ UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table \
-              $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3
+              $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -158,6 +158,10 @@ $(B)/tests/test_iommu_policy: tests/unit/test_iommu_policy.c core/iommu_policy.c
 $(B)/tests/test_smmuv3: tests/unit/test_smmuv3.c drivers/smmuv3_format.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_pci: tests/unit/test_pci.c drivers/pci.c core/boot_dt.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
 unit: $(UNIT_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS)

@@ -296,45 +296,80 @@ __boot const char *dt_bootargs(const void *fdt)
  * regions 1:1.  Dynamic regions (a `size` without `reg`) are refused: granite
  * allocates nothing on a board's behalf.
  */
+static __boot int add_reserved(struct boot_info *bi, u64 addr, u64 size, bool dom0,
+                               const char **why)
+{
+    if (bi->nr_reserved == MAX_RESERVED) {
+        *why = "more than 8 reserved memory regions";
+        return -E2BIG;
+    }
+    bi->reserved_for_dom0[bi->nr_reserved] = dom0;
+    bi->reserved[bi->nr_reserved++] = (struct mem_range){ pa(addr), size };
+    return 0;
+}
+
+/* Every (address, size) pair of a /reserved-memory child's reg. */
+static __boot int add_reserved_node(const void *fdt, int node, struct boot_info *bi,
+                                    const char **why)
+{
+    int parent = fdt_parent_offset(fdt, node), len, ret;
+    int ac = cells_of(fdt, parent, "#address-cells", 2), sc = cells_of(fdt, parent, "#size-cells", 1);
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+
+    if (!reg) {
+        *why = dt_node_msg(fdt, node, "a dynamically placed region (no 'reg'): granite "
+                                   "does not allocate reserved memory");
+        return -EINVAL;
+    }
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2 || len == 0 || len % ((ac + sc) * 4)) {
+        *why = dt_node_msg(fdt, node, "'reg' is not whole (address, size) pairs of 1 or 2 cells");
+        return -EINVAL;
+    }
+    for (int i = 0; i < len / ((ac + sc) * 4); i++) {
+        u64 addr = dt_read_cells(reg + i * (ac + sc), ac);
+        u64 size = dt_read_cells(reg + i * (ac + sc) + ac, sc);
+        if (!size || !IS_ALIGNED(addr, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE) ||
+            addr + size < addr) {
+            *why = dt_node_msg(fdt, node, "'reg' must be non-empty, page-aligned ranges that "
+                                       "do not wrap");
+            return -EINVAL;
+        }
+        if ((ret = add_reserved(bi, addr, size, true, why)))
+            return ret;
+    }
+    return 0;
+}
+
+/*
+ * /reserved-memory children (DT spec 3.5.4): host memory devices or firmware
+ * own; granite never hands it out, and dom0 gets it 1:1 (as on Xen).
+ * /memreserve/ entries: only kept from the allocator, rounded out to pages
+ * (U-Boot reserves the DTB blob this way, at any alignment).  Dynamic regions
+ * (a `size` without `reg`) are refused: granite allocates nothing on a
+ * board's behalf.
+ */
 static __boot int parse_reserved(const void *fdt, struct boot_info *bi, const char **why)
 {
-    int parent = fdt_path_offset(fdt, "/reserved-memory"), node;
+    int parent = fdt_path_offset(fdt, "/reserved-memory"), node, ret;
 
     bi->nr_reserved = 0;
     for (int i = 0; i < fdt_num_mem_rsv(fdt); i++) {
         u64 addr, size;
         if (fdt_get_mem_rsv(fdt, i, &addr, &size) || !size)
             continue;
-        if (bi->nr_reserved == MAX_RESERVED) {
-            *why = "more than 8 reserved memory regions";
-            return -E2BIG;
+        if (addr + size < addr) {
+            *why = "a /memreserve/ entry wraps around the address space";
+            return -EINVAL;
         }
-        bi->reserved[bi->nr_reserved++] = (struct mem_range){ pa(addr), size };
+        u64 start = ALIGN_DOWN(addr, PAGE_SIZE), end = ALIGN_UP(addr + size, PAGE_SIZE);
+        if ((ret = add_reserved(bi, start, end - start, false, why)))
+            return ret;
     }
     if (parent < 0)
         return 0;
     fdt_for_each_subnode(node, fdt, parent) {
-        u64 addr, size;
-        if (!node_enabled(fdt, node))
-            continue;
-        if (!fdt_getprop(fdt, node, "reg", NULL)) {
-            *why = dt_node_msg(fdt, node, "a dynamically placed region (no 'reg'): granite "
-                                       "does not allocate reserved memory");
-            return -EINVAL;
-        }
-        if (node_reg(fdt, node, &addr, &size, why)) {
-            *why = dt_node_msg(fdt, node, *why);
-            return -EINVAL;
-        }
-        if (!size || !IS_ALIGNED(addr, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE)) {
-            *why = dt_node_msg(fdt, node, "'reg' must be a non-empty, page-aligned range");
-            return -EINVAL;
-        }
-        if (bi->nr_reserved == MAX_RESERVED) {
-            *why = "more than 8 reserved memory regions";
-            return -E2BIG;
-        }
-        bi->reserved[bi->nr_reserved++] = (struct mem_range){ pa(addr), size };
+        if (node_enabled(fdt, node) && (ret = add_reserved_node(fdt, node, bi, why)))
+            return ret;
     }
     return 0;
 }

@@ -36,6 +36,7 @@
 #include <granite/errno.h>
 #include <granite/iommu.h>
 #include <granite/pci.h>
+#include <public/grant_table.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
 #define CHUNK_SIZE (PAGE_SIZE << CHUNK_ORDER)
@@ -361,6 +362,8 @@ static __boot int map_reserved_memory(struct domain *d, const struct boot_info *
 {
     for (unsigned i = 0; i < bi->nr_reserved; i++) {
         const struct mem_range *r = &bi->reserved[i];
+        if (!bi->reserved_for_dom0[i])
+            continue; /* /memreserve/: firmware's, nobody's to use */
         if (p2m_map(&d->p2m, ipa(pa_addr(r->start)), r->start, r->size, p2m_ram_rw)) {
             *why = "cannot map a reserved-memory region into dom0";
             return -ENOMEM;
@@ -426,6 +429,30 @@ static __boot int add_pv_interfaces(struct domain *d, const char **why)
     return 0;
 }
 
+/*
+ * What Xen's toolstack sets up for a domU's xenstore connection: a ring page
+ * in the guest (at Xen's magic-page address), reserved grant ref 1 granting it
+ * to dom0 (where the xenstore daemon runs), and an unbound event channel for
+ * dom0.  The guest finds them with HVMOP_get_param (STORE_PFN, STORE_EVTCHN);
+ * dom0 with granite_op(GRANITE_OP_domain_info).
+ */
+static __boot int add_xenstore(struct domain *d, const char **why)
+{
+    d->store_page = alloc_pages(0);
+    if (!d->store_page || add_chunk(d, d->store_page, 1) ||
+        p2m_map(&d->p2m, ipa(GUEST_XENSTORE_IPA), ptr_to_pa(d->store_page), PAGE_SIZE,
+                p2m_ram_rw) ||
+        gnttab_seed_entry(d, GNTTAB_RESERVED_XENSTORE, 0, GUEST_XENSTORE_IPA >> PAGE_SHIFT,
+                          false) ||
+        evtchn_alloc_unbound_for(d, 0, &d->store_port)) {
+        *why = "cannot set up the xenstore page and event channel";
+        return -ENOMEM;
+    }
+    printk("build: d%u: xenstore ring at IPA 0x%lx (grant ref %u for d0), event channel %u\n",
+           d->id, GUEST_XENSTORE_IPA, GNTTAB_RESERVED_XENSTORE, d->store_port);
+    return 0;
+}
+
 static __boot int add_devices(struct domain *d, const struct domain_config *c,
                               const struct boot_info *bi, const char **why)
 {
@@ -477,6 +504,8 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         ret = add_devices(d, c, bi, why);
     if (!ret)
         ret = add_pv_interfaces(d, why);
+    if (!ret && !c->direct_map)
+        ret = add_xenstore(d, why);
     if (!ret) {
         ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, why)
                          : make_domu_dtb(d, dtb, c->args);

@@ -450,6 +450,27 @@ static long op_alloc_unbound(struct vcpu *v, u64 arg)
     return write_arg(v, "alloc_unbound", arg, &a, sizeof(a));
 }
 
+int evtchn_alloc_unbound_for(struct domain *d, unsigned remote, u32 *port_out)
+{
+    struct evtchn_domain *self = &evtchn_doms[d->id];
+    evtchn_port_t port = 0;
+    long err;
+
+    spin_lock(&self->lock);
+    err = check_ready(self, "alloc_unbound (granite)");
+    if (!err) {
+        port = alloc_port(self);
+        if (port)
+            set_unbound(&self->port[port], (domid_t)remote);
+        else
+            err = -ENOSPC;
+    }
+    spin_unlock(&self->lock);
+    if (!err)
+        *port_out = port;
+    return (int)err;
+}
+
 /* The remote end of a bind: an unbound port of r waiting for domain `id`. */
 static long check_bind_target(struct evtchn_domain *r, evtchn_port_t rport, unsigned id)
 {

@@ -1073,6 +1073,32 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The toolstack's part: reserved entries filled at build time               */
+/* ------------------------------------------------------------------------ */
+
+int gnttab_seed_entry(struct domain *d, u32 ref, u16 to, u64 gfn, bool readonly)
+{
+    struct gnttab *gt = table_of(d);
+    struct grant_entry_v1 *e;
+
+    if (ref >= GNTTAB_NR_RESERVED_ENTRIES || gfn >> 32) {
+        printk("gnttab: d%u: seeding ref %u (gfn 0x%lx): only reserved refs below a 32-bit "
+               "frame\n", d->id, ref, gfn);
+        return -EINVAL;
+    }
+    spin_lock(&gt->lock);
+    e = shared_entry(gt, ref);
+    e->frame = (u32)gfn;
+    e->domid = to;
+    __atomic_store_n(&e->flags, (u16)(GTF_permit_access | (readonly ? GTF_readonly : 0)),
+                     __ATOMIC_RELEASE);
+    spin_unlock(&gt->lock);
+    printk("gnttab: d%u: reserved ref %u grants gfn 0x%lx to d%u%s (set up by granite)\n", d->id,
+           ref, gfn, to, readonly ? " read-only" : "");
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Statistics                                                                */
 /* ------------------------------------------------------------------------ */
 

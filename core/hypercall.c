@@ -19,6 +19,9 @@
 #include <granite/grant_table.h>
 #include <granite/iommu.h>
 #include <public/granite.h>
+#include <public/hvm_params.h>
+#include <public/grant_table.h>
+#include <granite/memory_map.h>
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 
@@ -150,6 +153,27 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
                                             .last_fault_iova = s.last_fault_iova };
         return copy_to_guest(v, arg, &out, sizeof(out));
     }
+    case GRANITE_OP_domain_info: {
+        struct granite_domain_info info;
+        struct domain *d;
+        if (v->d->id != 0) {
+            printk("hypercall: d%u: granite_op domain_info is for the hardware domain: -EPERM\n",
+                   v->d->id);
+            return -EPERM;
+        }
+        if (copy_from_guest(v, &info, arg, sizeof(info)))
+            return -EFAULT;
+        d = domain_by_id(info.domid);
+        if (!d || d->state != DOM_RUNNING)
+            return -ESRCH;
+        info.has_store = d->store_page != NULL;
+        info.store_port = d->store_port;
+        info.store_gref = GNTTAB_RESERVED_XENSTORE;
+        info.nr_vcpus = d->nr_vcpus;
+        for (unsigned i = 0; i < sizeof(info.name); i++)
+            info.name[i] = i < sizeof(info.name) - 1 && i < sizeof(d->name) ? d->name[i] : 0;
+        return copy_to_guest(v, arg, &info, sizeof(info));
+    }
     case GRANITE_OP_debug_dump:
         if (v->d->id != 0) {
             printk("hypercall: d%u: granite_op debug_dump is for the hardware domain: -EPERM\n",
@@ -161,6 +185,39 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
     default:
         printk("hypercall: d%u: granite_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
+    }
+}
+
+/* HVMOP_get_param: the xenstore ring's frame and event channel (read-only). */
+static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
+{
+    struct xen_hvm_param p;
+
+    if (cmd != HVMOP_get_param) {
+        printk("hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", v->d->id, cmd);
+        return -ENOSYS;
+    }
+    if (copy_from_guest(v, &p, arg, sizeof(p)))
+        return -EFAULT;
+    if (p.domid != DOMID_SELF && p.domid != v->d->id) {
+        printk("hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", v->d->id, p.domid);
+        return -EPERM;
+    }
+    switch (p.index) {
+    case HVM_PARAM_STORE_PFN:
+    case HVM_PARAM_STORE_EVTCHN:
+        if (!v->d->store_page) {
+            printk("hypercall: d%u: hvm_op get_param %u: no xenstore ring (dom0 serves the "
+                   "store): -ENOENT\n", v->d->id, p.index);
+            return -ENOENT;
+        }
+        p.value = p.index == HVM_PARAM_STORE_PFN ? GUEST_XENSTORE_IPA >> PAGE_SHIFT
+                                                 : v->d->store_port;
+        return copy_to_guest(v, arg, &p, sizeof(p));
+    default:
+        printk("hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", v->d->id,
+               p.index);
+        return -EINVAL;
     }
 }
 
@@ -181,6 +238,8 @@ static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
         return do_grant_table_op(v, args[0], args[1], args[2]);
     case __HYPERVISOR_granite_op:
         return granite_op(v, args[0], args[1]);
+    case __HYPERVISOR_hvm_op:
+        return hvm_op(v, args[0], args[1]);
     default:
         printk("hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;

@@ -159,6 +159,12 @@ static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)
             reserved[n++] = (struct mem_range){ cfg->dom[i].module, cfg->dom[i].module_size };
     /* The board's reserved memory is never RAM granite hands out. */
     for (unsigned i = 0; i < bi.nr_reserved; i++) {
+        u64 start = pa_addr(bi.reserved[i].start), end = start + bi.reserved[i].size;
+        u64 img = pa_addr(reserved[0].start), img_end = img + reserved[0].size;
+        /* dom0 gets /reserved-memory read-write: it must not be granite's own memory. */
+        if (bi.reserved_for_dom0[i] && start < img_end && img < end)
+            boot_fail("device tree: reserved memory 0x%lx-0x%lx overlaps granite's image "
+                      "0x%lx-0x%lx", start, end, img, img_end);
         reserved[n++] = bi.reserved[i];
         printk("mm: reserved 0x%lx-0x%lx (device tree): not for the allocator\n",
                pa_addr(bi.reserved[i].start), pa_addr(bi.reserved[i].start) + bi.reserved[i].size);

@@ -52,19 +52,25 @@ static u32 cfg_read32(volatile u8 *ecam, unsigned bus, unsigned dev, unsigned fn
 
 __boot int pci_rid_to_sid(const void *fdt, int node, u32 rid, u32 *iommu_phandle, u32 *sid)
 {
-    int len;
+    int len, mlen;
     const fdt32_t *map = fdt_getprop(fdt, node, "iommu-map", &len);
-    const fdt32_t *mask = fdt_getprop(fdt, node, "iommu-map-mask", NULL);
-    u32 masked = mask ? rid & fdt32_to_cpu(*mask) : rid;
+    const fdt32_t *mask = fdt_getprop(fdt, node, "iommu-map-mask", &mlen);
+    u32 masked;
 
+    if (mask && mlen != 4)
+        return -ENOENT; /* a malformed mask would map RIDs onto other devices' streams */
+    masked = mask ? rid & fdt32_to_cpu(*mask) : rid;
     if (!map || len % (IOMMU_MAP_ENTRY_CELLS * 4))
         return -ENOENT;
     for (int i = 0; i < len / (IOMMU_MAP_ENTRY_CELLS * 4); i++) {
         const fdt32_t *e = map + i * IOMMU_MAP_ENTRY_CELLS;
         u32 rid_base = fdt32_to_cpu(e[0]), length = fdt32_to_cpu(e[3]);
+        u32 sid_base = fdt32_to_cpu(e[2]);
         if (masked >= rid_base && masked - rid_base < length) {
+            if (sid_base + (masked - rid_base) < sid_base)
+                return -ENOENT; /* the entry's StreamIDs wrap past 32 bits */
             *iommu_phandle = fdt32_to_cpu(e[1]);
-            *sid = fdt32_to_cpu(e[2]) + (masked - rid_base);
+            *sid = sid_base + (masked - rid_base);
             return 0;
         }
     }
@@ -77,14 +83,15 @@ static __boot volatile u8 *map_first_bus(const void *fdt, int node, unsigned *bu
     int ac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node));
     int sc = fdt_size_cells(fdt, fdt_parent_offset(fdt, node)), len;
     const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-    const fdt32_t *range = fdt_getprop(fdt, node, "bus-range", NULL);
+    int rlen;
+    const fdt32_t *range = fdt_getprop(fdt, node, "bus-range", &rlen);
     u64 base, size;
 
     if (!reg || ac < 1 || sc < 1 || len < (ac + sc) * 4)
         return NULL;
     base = dt_read_cells(reg, ac);
     size = dt_read_cells(reg + ac, sc);
-    *bus = range ? fdt32_to_cpu(range[0]) : 0;
+    *bus = range && rlen == 8 ? fdt32_to_cpu(range[0]) : 0;
     /* ECAM's reg starts at bus-range's first bus (binding host-generic-pci.yaml). */
     if (size < ECAM_BUS_SIZE)
         return NULL;
@@ -159,17 +166,23 @@ __boot unsigned pci_reserved_regions(const void *fdt, struct pci_region *out, un
             continue;
         for (int i = 0; i < len / 4 && n < max; i++) {
             int r = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(ph[i]));
-            int ac = fdt_address_cells(fdt, fdt_parent_offset(fdt, r));
-            int sc = fdt_size_cells(fdt, fdt_parent_offset(fdt, r)), rlen;
+            int parent = r >= 0 ? fdt_parent_offset(fdt, r) : -1;
+            int ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent), rlen;
             const fdt32_t *reg = r >= 0 ? fdt_getprop(fdt, r, "reg", &rlen) : NULL;
-            if (!reg || ac < 1 || sc < 1 || rlen < (ac + sc) * 4) {
-                printk("pci: %s: a 'memory-region' phandle names no region with a 'reg': "
-                       "ignored\n", dt_node_msg(fdt, node, "memory-region"));
+            const char *status = r >= 0 ? fdt_getprop(fdt, r, "status", NULL) : NULL;
+            /* Only what boot_dt.c kept from the allocator: an enabled child of
+             * /reserved-memory with a reg. */
+            if (!reg || ac < 1 || sc < 1 || rlen < (ac + sc) * 4 ||
+                parent != fdt_path_offset(fdt, "/reserved-memory") ||
+                (status && strcmp(status, "okay") && strcmp(status, "ok"))) {
+                printk("pci: %s: a 'memory-region' phandle names no enabled /reserved-memory "
+                       "region with a 'reg': ignored\n", dt_node_msg(fdt, node, "memory-region"));
                 continue;
             }
+            u64 base = dt_read_cells(reg, ac), end = base + dt_read_cells(reg + ac, sc);
             out[n++] = (struct pci_region){
-                .base = ALIGN_DOWN(dt_read_cells(reg, ac), PAGE_SIZE),
-                .size = ALIGN_UP(dt_read_cells(reg + ac, sc), PAGE_SIZE),
+                .base = ALIGN_DOWN(base, PAGE_SIZE),
+                .size = ALIGN_UP(end, PAGE_SIZE) - ALIGN_DOWN(base, PAGE_SIZE),
                 .name = fdt_get_name(fdt, r, NULL),
                 .user = fdt_get_name(fdt, node, NULL),
             };
@@ -189,7 +202,10 @@ __boot unsigned pci_translated_bridges(const void *fdt, u32 iommu_phandle, const
            n < max && n < PCI_MAX_BRIDGES) {
         int len;
         const fdt32_t *map = fdt_getprop(fdt, node, "iommu-map", &len);
-        if (!map || len < IOMMU_MAP_ENTRY_CELLS * 4 || fdt32_to_cpu(map[1]) != iommu_phandle)
+        bool ours = false;
+        for (int i = 0; map && i < len / (IOMMU_MAP_ENTRY_CELLS * 4); i++)
+            ours |= fdt32_to_cpu(map[i * IOMMU_MAP_ENTRY_CELLS + 1]) == iommu_phandle;
+        if (!ours)
             continue;
         if (fdt_get_path(fdt, node, store[n], sizeof(store[n])))
             continue;

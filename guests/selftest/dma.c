@@ -33,7 +33,7 @@
  *                 all in one hypercall, then unmaps them in one, and prints how
  *                 many IOTLB invalidations and syncs granite issued for each.
  *
- * Rendezvous as in pv.c: the front grants first, then allocates port 1 for
+ * Rendezvous as in pv.c: the front grants first, then allocates port 2 for
  * d0; the back binds to it (retrying) and, when done, sends one event.
  */
 #include <stdio.h>
@@ -51,7 +51,7 @@
 #define REF_PAGE 8
 #define REF_BATCH_FIRST 16
 #define BATCH 64
-#define FRONT_PORT 1
+#define FRONT_PORT 2
 #define FRONT 1
 #define BACK 0
 #define PROBE_LEN 256            /* bytes the device reads in each test */

@@ -5,7 +5,8 @@
  * Until xenstore exists (the PV networking issue), the two ends meet by
  * convention: the front fills its grant entries first (refs 8, 9, 10), then
  * allocates an unbound event channel for d0 — the first port it allocates, so
- * port 1 — and the back retries EVTCHNOP_bind_interdomain(d1, port 1) until the
+ * port 2, granite having given port 1 to the xenstore ring — and the back
+ * retries EVTCHNOP_bind_interdomain(d1, port 2) until the
  * front is ready.
  *
  * mode=grant     back maps ref 8 rw and ref 9 ro, reads the front's pattern,
@@ -29,7 +30,7 @@
 #define REF_RW 8
 #define REF_RO 9
 #define REF_COPY 10
-#define FRONT_PORT 1
+#define FRONT_PORT 2
 #define FRONT 1
 #define BACK 0
 

@@ -29,6 +29,7 @@ struct boot_info {
     struct mem_range mem[MAX_MEM_BANKS];
     unsigned nr_mem;
     struct mem_range reserved[MAX_RESERVED]; /* /reserved-memory and /memreserve/ */
+    bool reserved_for_dom0[MAX_RESERVED];    /* a /reserved-memory region: mapped 1:1 in dom0 */
     unsigned nr_reserved;
     u64 cpu_mpidr[MAX_CPUS_DT];
     unsigned nr_cpus;

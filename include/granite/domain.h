@@ -65,6 +65,8 @@ struct domain {
     void *shared_info;        /* one page granite owns: struct shared_info (public/xen.h) */
     ipa_t gnttab_base;        /* the grant window: an IPA range that is not RAM, where */
     u64 gnttab_size;          /* the domain maps grant-table frames and foreign pages */
+    void *store_page;         /* a domU's xenstore ring page, at GUEST_XENSTORE_IPA */
+    u32 store_port;           /* its unbound event channel for dom0 (the xenstore daemon) */
     u64 console_len;
     char console_buf[128];    /* console_io output, flushed at '\n' */
 };

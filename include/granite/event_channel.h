@@ -36,6 +36,8 @@ void evtchn_domain_destroy(struct domain *d);
 /* The event_channel_op hypercall: cmd = EVTCHNOP_*, arg = guest virtual
  * address of the command's structure.  0 or a negative errno, as Xen. */
 long do_event_channel_op(struct vcpu *v, u64 cmd, u64 arg);
+/* The toolstack's alloc_unbound: a port of d waiting for domain `remote`. */
+int evtchn_alloc_unbound_for(struct domain *d, unsigned remote, u32 *port);
 
 /* Raise virtual IRQ `virq` (VIRQ_TIMER) in `d`: 0, or -ENOENT if the domain
  * has no port bound to it (-EINVAL for a VIRQ number out of range).  May be

@@ -52,6 +52,10 @@ int gnttab_get_frame(struct domain *d, unsigned idx, pa_t *frame);
  * not 1 for setup_table/query_size), -EFAULT (array unreadable, unwritable or
  * misaligned), -ENOSYS (unknown or unsupported cmd). */
 long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count);
+/* What Xen's toolstack does for a new guest: fill reserved entry `ref`
+ * (below GNTTAB_NR_RESERVED_ENTRIES, e.g. GNTTAB_RESERVED_XENSTORE) of d's
+ * table, granting gfn to domain `to`.  0 or -EINVAL. */
+int gnttab_seed_entry(struct domain *d, u32 ref, u16 to, u64 gfn, bool readonly);
 /* d is ending: remove its mappings of other domains' pages (dropping the
  * granters' pins) and refuse new maps and copies by it or of its grants. */
 void gnttab_domain_dying(struct domain *d);

@@ -40,6 +40,8 @@
 #define GUEST_EVTCHN_PPI 31              /* event-channel upcall (Xen's GUEST_EVTCHN_PPI) */
 #define GUEST_GNTTAB_BASE 0x38000000UL   /* grant-table window, 16 MiB */
 #define GUEST_GNTTAB_SIZE 0x01000000UL
+#define GUEST_MAGIC_BASE 0x39000000UL    /* toolstack pages (Xen's GUEST_MAGIC_BASE) */
+#define GUEST_XENSTORE_IPA (GUEST_MAGIC_BASE + 0x1000UL) /* xenstore ring (XENSTORE_PFN_OFFSET 1) */
 #define GUEST_RAM0_BASE 0x40000000UL     /* first RAM bank, up to 3 GiB */
 #define GUEST_RAM0_MAX 0xc0000000UL
 

@@ -10,6 +10,11 @@
  *                            -ENODEV when the caller has no IOMMU context.
  *   GRANITE_OP_debug_dump    print the IOMMU state and counters on granite's
  *                            console (x1 ignored).  Hardware domain only.
+ *   GRANITE_OP_domain_info   x1 = guest address of a struct granite_domain_info
+ *                            with domid set: what dom0's xenstore daemon needs
+ *                            to serve that domain (Xen's toolstack would tell it
+ *                            with XS_INTRODUCE).  Hardware domain only; -ESRCH
+ *                            when no such domain is running.
  */
 #ifndef PUBLIC_GRANITE_H
 #define PUBLIC_GRANITE_H
@@ -20,6 +25,7 @@
 
 #define GRANITE_OP_iommu_stats 1
 #define GRANITE_OP_debug_dump 2
+#define GRANITE_OP_domain_info 3
 
 struct granite_iommu_stats {
     uint64_t maps;            /* IOMMU entries added (pages) */
@@ -28,6 +34,15 @@ struct granite_iommu_stats {
     uint64_t syncs;           /* completion waits (SMMU CMD_SYNC) */
     uint64_t faults;          /* faults recorded against the domain's devices */
     uint64_t last_fault_iova; /* input address of the most recent fault */
+};
+
+struct granite_domain_info {
+    uint16_t domid;           /* IN */
+    uint16_t has_store;       /* OUT: 1 if the domain has a xenstore ring */
+    uint32_t store_port;      /* OUT: its unbound event channel, waiting for dom0 */
+    uint32_t store_gref;      /* OUT: the grant ref of its ring page (GNTTAB_RESERVED_XENSTORE) */
+    uint32_t nr_vcpus;        /* OUT */
+    char name[16];            /* OUT: NUL-terminated */
 };
 
 /*

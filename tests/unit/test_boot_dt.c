@@ -627,6 +627,266 @@ static void test_console_intid_out_of_range_spi_is_none(void **state unused)
 }
 
 /* ------------------------------------------------------------------------ */
+/* /reserved-memory and /memreserve/                                         */
+/* ------------------------------------------------------------------------ */
+
+/* /reserved-memory as the DT spec (3.5) lays it out, with the root's cells
+ * (2 + 2, as on QEMU virt) and an identity `ranges`. */
+static void add_reserved_memory(void)
+{
+    add_node("/", "reserved-memory");
+    CELLS("/reserved-memory", "#address-cells", 2);
+    CELLS("/reserved-memory", "#size-cells", 2);
+    set_raw("/reserved-memory", "ranges", NULL, 0);
+}
+
+/* A /reserved-memory child at base (2-cell address) of size (2 cells), marked
+ * no-map as firmware carve-outs usually are. */
+static void add_reserved_child(const char *name, u64 base, u64 size)
+{
+    char path[64];
+
+    add_node("/reserved-memory", name);
+    snprintf(path, sizeof(path), "/reserved-memory/%s", name);
+    CELLS(path, "reg", (u32)(base >> 32), (u32)base, (u32)(size >> 32), (u32)size);
+    set_raw(path, "no-map", NULL, 0);
+}
+
+/* Whether bi holds exactly the region [start, +size), wherever in the list:
+ * the order of /memreserve/ against /reserved-memory is not the contract. */
+static bool has_reserved(const struct boot_info *bi, u64 start, u64 size)
+{
+    for (unsigned i = 0; i < bi->nr_reserved; i++)
+        if (pa_addr(bi->reserved[i].start) == start && bi->reserved[i].size == size)
+            return true;
+    return false;
+}
+
+/* QEMU's virt tree has neither /reserved-memory nor /memreserve/: no region,
+ * and whatever the struct held before is not taken for one. */
+static void test_reserved_none(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+
+    memset(&bi, 0xa5, sizeof(bi));
+    assert_int_equal(fdt_num_mem_rsv(fdt), 0);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 0);
+
+    /* An empty /reserved-memory is no region either. */
+    add_reserved_memory();
+    memset(&bi, 0xa5, sizeof(bi));
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 0);
+}
+
+/* One child: its reg read in /reserved-memory's cells, both halves of the
+ * 2-cell address and of the 2-cell size (values with a non-zero upper word
+ * catch a reader that drops or swaps it). */
+static void test_reserved_one_region(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+
+    add_reserved_memory();
+    add_reserved_child("fw@123400000", 0x123400000UL, 0x200000);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 1);
+    assert_int_equal(pa_addr(bi.reserved[0].start), 0x123400000UL);
+    assert_int_equal(bi.reserved[0].size, 0x200000);
+
+    CELLS("/reserved-memory/fw@123400000", "reg", 0x0, 0x60000000, 0x1, 0x1000);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 1);
+    assert_int_equal(pa_addr(bi.reserved[0].start), 0x60000000);
+    assert_int_equal(bi.reserved[0].size, 0x100001000UL);
+
+    /* The cells are /reserved-memory's own, not the root's: 1 + 1 here. */
+    CELLS("/reserved-memory", "#address-cells", 1);
+    CELLS("/reserved-memory", "#size-cells", 1);
+    CELLS("/reserved-memory/fw@123400000", "reg", 0x5e000000, 0x100000);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 1);
+    assert_int_equal(pa_addr(bi.reserved[0].start), 0x5e000000);
+    assert_int_equal(bi.reserved[0].size, 0x100000);
+}
+
+/* Several children, in document order, whatever else they say (compatible,
+ * no-map or reusable, a phandle): granite hands none of them out. */
+static void test_reserved_several_regions(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+
+    add_reserved_memory();
+    /* libfdt puts a new node first: add the last one first. */
+    add_reserved_child("tee@5f000000", 0x5f000000, 0x1000000);
+    add_reserved_child("dma-pool@5e000000", 0x5e000000, 0x400000);
+    set_str("/reserved-memory/dma-pool@5e000000", "compatible", "shared-dma-pool");
+    del_prop("/reserved-memory/dma-pool@5e000000", "no-map");
+    set_raw("/reserved-memory/dma-pool@5e000000", "reusable", NULL, 0);
+    CELLS("/reserved-memory/dma-pool@5e000000", "phandle", 0x100);
+    add_reserved_child("ramoops@4ff00000", 0x4ff00000, 0x100000);
+    set_str("/reserved-memory/ramoops@4ff00000", "compatible", "ramoops");
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 3);
+    assert_int_equal(pa_addr(bi.reserved[0].start), 0x4ff00000);
+    assert_int_equal(bi.reserved[0].size, 0x100000);
+    assert_int_equal(pa_addr(bi.reserved[1].start), 0x5e000000);
+    assert_int_equal(bi.reserved[1].size, 0x400000);
+    assert_int_equal(pa_addr(bi.reserved[2].start), 0x5f000000);
+    assert_int_equal(bi.reserved[2].size, 0x1000000);
+}
+
+/* /memreserve/ entries (the header's reservation block) count as reserved
+ * regions too, alone or with /reserved-memory children. */
+static void test_reserved_memreserve_counted(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+
+    assert_int_equal(fdt_add_mem_rsv(fdt, 0x48000000, 0x10000), 0);
+    assert_int_equal(fdt_add_mem_rsv(fdt, 0x140000000UL, 0x200000), 0);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 2);
+    assert_true(has_reserved(&bi, 0x48000000, 0x10000));
+    assert_true(has_reserved(&bi, 0x140000000UL, 0x200000));
+
+    add_reserved_memory();
+    add_reserved_child("fw@5f000000", 0x5f000000, 0x1000000);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 3);
+    assert_true(has_reserved(&bi, 0x48000000, 0x10000));
+    assert_true(has_reserved(&bi, 0x140000000UL, 0x200000));
+    assert_true(has_reserved(&bi, 0x5f000000, 0x1000000));
+}
+
+/* A disabled child describes no reservation (DT spec 2.3.4): skipped, even a
+ * dynamic one that would otherwise be refused. */
+static void test_reserved_disabled_child_skipped(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+
+    add_reserved_memory();
+    add_reserved_child("off@5f000000", 0x5f000000, 0x1000000);
+    set_str("/reserved-memory/off@5f000000", "status", "disabled");
+    add_reserved_child("on@5e000000", 0x5e000000, 0x100000);
+    set_str("/reserved-memory/on@5e000000", "status", "okay");
+    add_node("/reserved-memory", "linux,cma");
+    CELLS("/reserved-memory/linux,cma", "size", 0, 0x4000000);
+    set_str("/reserved-memory/linux,cma", "status", "disabled");
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, 1);
+    assert_int_equal(pa_addr(bi.reserved[0].start), 0x5e000000);
+    assert_int_equal(bi.reserved[0].size, 0x100000);
+}
+
+/* A dynamic region (`size`, optionally `alignment`/`alloc-ranges`, no `reg`)
+ * asks the OS to place it; granite allocates nothing for the board, so it is
+ * refused, naming the node. */
+static void test_reserved_dynamic_region_refused(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+
+    add_reserved_memory();
+    add_reserved_child("fw@5f000000", 0x5f000000, 0x1000000);
+    add_node("/reserved-memory", "linux,cma");
+    set_str("/reserved-memory/linux,cma", "compatible", "shared-dma-pool");
+    set_raw("/reserved-memory/linux,cma", "reusable", NULL, 0);
+    CELLS("/reserved-memory/linux,cma", "size", 0, 0x4000000);
+    CELLS("/reserved-memory/linux,cma", "alignment", 0, 0x400000);
+    assert_int_equal(dt_parse(fdt, &bi, &why), -EINVAL);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "/reserved-memory/linux,cma"));
+    assert_non_null(strstr(why, "reg"));
+}
+
+/* A region must be whole pages (granite maps it 1:1 into dom0 and keeps it from
+ * its page allocator): an unaligned base or size, an empty size, or a reg too
+ * short for the cells is refused, naming the node. */
+static void test_reserved_bad_reg_refused(void **state unused)
+{
+    static const char child[] = "/reserved-memory/fw@5f000000";
+    struct boot_info bi;
+    const char *why = NULL;
+
+    add_reserved_memory();
+    add_reserved_child("fw@5f000000", 0x5f000000, 0x1000000);
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+
+    CELLS(child, "reg", 0, 0x5f000800, 0, 0x1000);
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -EINVAL);
+    assert_non_null(why);
+    assert_non_null(strstr(why, child));
+    assert_non_null(strstr(why, "aligned"));
+
+    CELLS(child, "reg", 0, 0x5f000000, 0, 0x1800);
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -EINVAL);
+    assert_non_null(strstr(why, child));
+
+    CELLS(child, "reg", 0, 0x5f000000, 0, 0);
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -EINVAL);
+    assert_non_null(strstr(why, child));
+
+    CELLS(child, "reg", 0, 0x5f000000, 0); /* 3 cells where 2 + 2 are due */
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -EINVAL);
+    assert_non_null(strstr(why, child));
+    assert_non_null(strstr(why, "reg"));
+}
+
+/* Up to MAX_RESERVED (8) regions are kept; a 9th is an error (not a silent
+ * cut, which would let granite hand out memory the board reserved), whether
+ * the regions come from /reserved-memory, /memreserve/ or both. */
+static void test_reserved_too_many_refused(void **state unused)
+{
+    struct boot_info bi;
+    const char *why = NULL;
+    char name[32];
+
+    assert_int_equal(MAX_RESERVED, 8);
+    add_reserved_memory();
+    for (unsigned i = MAX_RESERVED; i-- > 0;) {
+        snprintf(name, sizeof(name), "r@%x", 0x50000000 + i * 0x100000);
+        add_reserved_child(name, 0x50000000 + i * 0x100000, 0x100000);
+    }
+    assert_int_equal(dt_parse(fdt, &bi, &why), 0);
+    assert_int_equal(bi.nr_reserved, MAX_RESERVED);
+    for (unsigned i = 0; i < MAX_RESERVED; i++) {
+        assert_int_equal(pa_addr(bi.reserved[i].start), 0x50000000 + i * 0x100000);
+        assert_int_equal(bi.reserved[i].size, 0x100000);
+    }
+
+    add_reserved_child("r@58000000", 0x58000000, 0x100000);
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -E2BIG);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "reserved"));
+
+    /* 8 children and one /memreserve/ entry: still 9. */
+    del_node("/reserved-memory/r@58000000");
+    assert_int_equal(fdt_add_mem_rsv(fdt, 0x48000000, 0x1000), 0);
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -E2BIG);
+    assert_non_null(strstr(why, "reserved"));
+
+    /* 9 /memreserve/ entries alone. */
+    del_node("/reserved-memory");
+    for (unsigned i = 1; i < MAX_RESERVED + 1; i++)
+        assert_int_equal(fdt_add_mem_rsv(fdt, 0x48000000 + i * 0x10000, 0x1000), 0);
+    assert_int_equal(fdt_num_mem_rsv(fdt), MAX_RESERVED + 1);
+    why = NULL;
+    assert_int_equal(dt_parse(fdt, &bi, &why), -E2BIG);
+    assert_non_null(strstr(why, "reserved"));
+}
+
+/* ------------------------------------------------------------------------ */
 /* Hostile cell counts                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -682,6 +942,14 @@ int main(void)
         T(test_console_without_reg),
         T(test_console_intid),
         T(test_console_intid_out_of_range_spi_is_none),
+        T(test_reserved_none),
+        T(test_reserved_one_region),
+        T(test_reserved_several_regions),
+        T(test_reserved_memreserve_counted),
+        T(test_reserved_disabled_child_skipped),
+        T(test_reserved_dynamic_region_refused),
+        T(test_reserved_bad_reg_refused),
+        T(test_reserved_too_many_refused),
         T(test_memory_with_zero_root_cells_is_an_error),
         T(test_memory_with_huge_root_cells_is_an_error),
     };

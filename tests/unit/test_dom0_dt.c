@@ -636,6 +636,94 @@ static void test_dangling_alias_pruned(void **state)
     free(copy);
 }
 
+/* --- host /reserved-memory ------------------------------------------------- */
+
+/* A region that the PCIe bridge's devices use, outside dom0's banks and grant
+ * window (granite keeps it from its allocator and maps it 1:1 into dom0). */
+#define RSV_PATH "/reserved-memory"
+#define RSV_CHILD "dma@5e000000"
+#define RSV_BASE 0x5e000000UL
+#define RSV_SIZE 0x00400000UL
+#define RSV_PHANDLE 0x8010 /* not used by the fixture (0x8000..0x8006) */
+
+/* A copy of the fixture with /reserved-memory { dma@5e000000 { reg; phandle;
+ * no-map; } } and memory-region = <&dma> on the PCIe bridge. */
+static void *host_with_reserved_memory(void)
+{
+    void *copy = host_copy();
+    int rsv, child;
+
+    assert_int_equal(node(copy, RSV_PATH), -FDT_ERR_NOTFOUND);
+    assert_int_equal(fdt_node_offset_by_phandle(copy, RSV_PHANDLE), -FDT_ERR_NOTFOUND);
+    rsv = fdt_add_subnode(copy, 0, "reserved-memory");
+    assert_true(rsv >= 0);
+    assert_int_equal(fdt_setprop_u32(copy, rsv, "#address-cells", 2), 0);
+    assert_int_equal(fdt_setprop_u32(copy, rsv, "#size-cells", 2), 0);
+    assert_int_equal(fdt_setprop_empty(copy, rsv, "ranges"), 0);
+    child = fdt_add_subnode(copy, rsv, RSV_CHILD);
+    assert_true(child >= 0);
+    assert_int_equal(fdt_setprop_u64(copy, child, "reg", RSV_BASE), 0);
+    assert_int_equal(fdt_appendprop_u64(copy, child, "reg", RSV_SIZE), 0);
+    assert_int_equal(fdt_setprop_empty(copy, child, "no-map"), 0);
+    assert_int_equal(fdt_setprop_u32(copy, child, "phandle", RSV_PHANDLE), 0);
+    assert_int_equal(fdt_setprop_u32(copy, node(copy, PCIE_PATH), "memory-region",
+                                     RSV_PHANDLE), 0);
+    return copy;
+}
+
+/* dom0 drives the devices that name the region, so it must find the region:
+ * the node and its child are kept as the host has them, the bridge keeps its
+ * memory-region, and that phandle still resolves to the child in dom0's tree. */
+static void test_reserved_memory_kept(void **state)
+{
+    (void)state;
+    void *copy = host_with_reserved_memory(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int rsv, child, pcie, target;
+    char path[64];
+
+    out = build_ok(&p);
+    rsv = node(out, RSV_PATH);
+    assert_true(rsv >= 0);
+    assert_int_equal(fdt_parent_offset(out, rsv), 0);
+    assert_int_equal(prop_u32(out, rsv, "#address-cells"), 2);
+    assert_int_equal(prop_u32(out, rsv, "#size-cells"), 2);
+    assert_prop_bytes(out, rsv, "ranges", "", 0);
+    child = node(out, RSV_PATH "/" RSV_CHILD);
+    assert_true(child >= 0);
+    assert_cells(out, child, "reg",
+                 (u32[]){ (u32)(RSV_BASE >> 32), (u32)RSV_BASE, (u32)(RSV_SIZE >> 32),
+                          (u32)RSV_SIZE }, 4);
+    assert_prop_bytes(out, child, "no-map", "", 0);
+    assert_int_equal(fdt_get_phandle(out, child), RSV_PHANDLE);
+
+    pcie = node(out, PCIE_PATH);
+    assert_true(pcie >= 0);
+    assert_int_equal(prop_u32(out, pcie, "memory-region"), RSV_PHANDLE);
+    target = fdt_node_offset_by_phandle(out, prop_u32(out, pcie, "memory-region"));
+    assert_int_equal(target, child);
+    assert_int_equal(fdt_get_path(out, target, path, sizeof(path)), 0);
+    assert_string_equal(path, RSV_PATH "/" RSV_CHILD);
+    /* Keeping the region keeps nothing else: the bridge still loses its IOMMU. */
+    assert_int_equal(count_prop(out, "iommu-map"), 0);
+    free(out);
+    free(copy);
+}
+
+/* QEMU's tree has no /reserved-memory, and dom0's gets none made up. */
+static void test_no_reserved_memory_when_host_has_none(void **state)
+{
+    (void)state;
+    void *out;
+
+    assert_int_equal(node(host, RSV_PATH), -FDT_ERR_NOTFOUND);
+    assert_int_equal(count_prop(host, "memory-region"), 0);
+    out = build_default();
+    assert_int_equal(node(out, RSV_PATH), -FDT_ERR_NOTFOUND);
+    assert_int_equal(count_prop(out, "memory-region"), 0);
+    free(out);
+}
+
 /* --- /chosen ------------------------------------------------------------- */
 
 /* A /chosen as a dom0less boot would have it. */
@@ -1109,6 +1197,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bus_keeps_only_kept_devices),
         cmocka_unit_test(test_many_nodes_removed),
         cmocka_unit_test(test_dangling_alias_pruned),
+        cmocka_unit_test(test_reserved_memory_kept),
+        cmocka_unit_test(test_no_reserved_memory_when_host_has_none),
         cmocka_unit_test(test_chosen_filtered),
         cmocka_unit_test(test_chosen_without_bootargs),
         cmocka_unit_test(test_stdout_path_through_alias),
