@@ -57,6 +57,8 @@
 #define IP_OFF_DST 16
 #define IP_HDR_MIN 20
 #define IP_VERSION 4
+#define IP_VERSION_SHIFT 4                 /* version: high nibble of the first octet */
+#define IP_IHL_MASK 0x0f                   /* IHL: low nibble */
 #define IP_IHL_MIN 5
 #define IP_IHL_UNIT 4                      /* IHL counts 32-bit words */
 #define IP_FLAG_RESERVED 0x8000
@@ -119,7 +121,7 @@ static uint16_t get16(const uint8_t *p)
 
 static uint32_t get32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)get16(p) << U16_SHIFT | get16(p + 2);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -130,10 +132,8 @@ static void put16(uint8_t *p, uint16_t v)
 
 static void put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    put16(p, (uint16_t)(v >> U16_SHIFT));
+    put16(p + 2, (uint16_t)v);
 }
 
 /* ---- Internet checksum (RFC 1071) ------------------------------------- */
@@ -271,7 +271,7 @@ static void tx_ipv4(struct net_if *n, const uint8_t *dst_mac, uint32_t dst_ip, u
     uint8_t *ip = n->txbuf + FRAME_L3;
 
     eth_header(n, dst_mac, ETHERTYPE_IPV4);
-    ip[IP_OFF_VIHL] = (uint8_t)(IP_VERSION << 4 | IP_IHL_MIN);
+    ip[IP_OFF_VIHL] = (uint8_t)(IP_VERSION << IP_VERSION_SHIFT | IP_IHL_MIN);
     ip[IP_OFF_TOS] = 0;
     put16(ip + IP_OFF_TOTLEN, (uint16_t)(IP_HDR_MIN + payload_len));
     put16(ip + IP_OFF_ID, n->ip_id++);
@@ -601,11 +601,11 @@ static void ip_input(struct net_if *n, const uint8_t *eth_src, bool link_bcast,
         drop(n, "ip: truncated header");
         return;
     }
-    if (p[IP_OFF_VIHL] >> 4 != IP_VERSION) {
+    if (p[IP_OFF_VIHL] >> IP_VERSION_SHIFT != IP_VERSION) {
         drop(n, "ip: not version 4");
         return;
     }
-    ihl = (size_t)(p[IP_OFF_VIHL] & 0xf) * IP_IHL_UNIT;
+    ihl = (size_t)(p[IP_OFF_VIHL] & IP_IHL_MASK) * IP_IHL_UNIT;
     if (ihl < IP_HDR_MIN) {
         drop(n, "ip: IHL below 5");
         return;
@@ -865,7 +865,7 @@ const struct net_stats *net_get_stats(const struct net_if *n)
 
 uint32_t net_ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
-    return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+    return ((uint32_t)a << BYTE_SHIFT | b) << U16_SHIFT | ((uint32_t)c << BYTE_SHIFT | d);
 }
 
 /* Strict dotted quad: four decimal octets 0..255, no sign, no spaces, no
