@@ -61,6 +61,9 @@ static struct iommu_policy policy;
 static struct iommu_ctx ctxs[MAX_DOMAINS];
 static bool ctx_live[MAX_DOMAINS];
 static unsigned batch_depth[GRANITE_MAX_CPUS];
+/* Contexts this CPU's current batch owes an invalidation (bit = domain id):
+ * a batch ends by flushing what it changed, not what another CPU's batch did. */
+static u32 batch_dirty[GRANITE_MAX_CPUS];
 
 /* One 1:1 grant entry: how many read-only and writable grant maps need it. */
 struct grant_ref_count {
@@ -201,7 +204,7 @@ static bool in_batch(void) { return batch_depth[this_cpu()] > 0; }
 
 static void flush_all_now(struct iommu_ctx *c)
 {
-    c->flush_pending = false;
+    __atomic_store_n(&c->flush_pending, false, __ATOMIC_RELEASE);
     unit()->ops->flush_all(unit()->priv, c);
 }
 
@@ -216,7 +219,8 @@ static void owe(struct iommu_ctx *c, u64 iova, u64 size)
         else
             unit()->ops->flush_range(unit()->priv, c, iova, size);
     } else if (in_batch()) {
-        c->flush_pending = true;
+        __atomic_store_n(&c->flush_pending, true, __ATOMIC_RELEASE);
+        batch_dirty[this_cpu()] |= 1U << c->d->id;
     } else {
         flush_all_now(c);
     }
@@ -226,19 +230,27 @@ void iommu_batch_begin(void) { batch_depth[this_cpu()]++; }
 
 void iommu_batch_end(void)
 {
-    if (--batch_depth[this_cpu()])
+    unsigned cpu = this_cpu();
+    u32 dirty;
+
+    if (--batch_depth[cpu])
         return;
+    dirty = batch_dirty[cpu];
+    batch_dirty[cpu] = 0;
+    /* If another CPU flushed a context meanwhile, that flush came after our
+     * updates (they set flush_pending first): nothing is left to do for it. */
     for (unsigned i = 0; i < MAX_DOMAINS; i++)
-        if (ctx_live[i] && __atomic_load_n(&ctxs[i].flush_pending, __ATOMIC_ACQUIRE))
-            flush_all_now(&ctxs[i]);
+        if ((dirty & (1U << i)) && ctx_live[i] &&
+            __atomic_exchange_n(&ctxs[i].flush_pending, false, __ATOMIC_ACQ_REL))
+            unit()->ops->flush_all(unit()->priv, &ctxs[i]);
 }
 
 void iommu_flush_owed(struct domain *d)
 {
     struct iommu_ctx *c = ctx_of(d);
 
-    if (c && c->flush_pending)
-        flush_all_now(c);
+    if (c && __atomic_exchange_n(&c->flush_pending, false, __ATOMIC_ACQ_REL))
+        unit()->ops->flush_all(unit()->priv, c);
 }
 
 /* ------------------------------------------------------------------------ */
