@@ -55,9 +55,14 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c guests/selftest/main.c \
                  guests/selftest/pv.c guests/selftest/dma.c
+# The network guests are loaded as dom0less modules (too big to build in).
+NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
+DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))
+DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
+GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd
-all: $(B)/granite.bin
+all: $(B)/granite.bin $(GUEST_IMAGES)
 
 setup:
 	@tools/setup
@@ -102,6 +107,12 @@ $(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok Makefile
 $(B)/guests/selftest.elf: $(patsubst guests/%,$(B)/guests/%.o,$(SELFTEST_SRCS)) guests/lib/guest.ld Makefile
 	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
 
+$(B)/guests/dom0.elf: $(patsubst guests/%,$(B)/guests/%.o,$(DOM0_SRCS)) guests/lib/guest.ld Makefile
+	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
+
+$(B)/guests/domU.elf: $(patsubst guests/%,$(B)/guests/%.o,$(DOMU_SRCS)) guests/lib/guest.ld Makefile
+	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
+
 $(B)/guests/%.bin: $(B)/guests/%.elf
 	$(OBJCOPY) -O binary $< $@
 
@@ -112,7 +123,8 @@ UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table \
-              $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci
+              $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
+              $(B)/tests/test_ipv4 $(B)/tests/test_xenstore
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -163,16 +175,25 @@ $(B)/tests/test_pci: tests/unit/test_pci.c drivers/pci.c core/boot_dt.c tests/un
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
+$(B)/tests/test_ipv4: tests/unit/test_ipv4.c guests/lib/ipv4.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+# test_xenstore.c includes guests/lib/xenbus.c itself (with a simulated guest around it).
+$(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c guests/lib/xenbus.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c -o $@ $(UT_LIBS)
+
 unit: $(UNIT_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS)
 
-scenarios: $(B)/granite.bin
+scenarios: $(B)/granite.bin $(GUEST_IMAGES)
 	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))
 
-test: $(B)/granite.bin $(UNIT_TESTS)
+test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS)
 	@tools/run-all-tests $(if $(JOBS),-j $(JOBS)) $(UNIT_TESTS)
 
-run: $(B)/granite.bin
+run: $(B)/granite.bin $(GUEST_IMAGES)
 	python3 tools/scenarios.py --live -j 1 seed-000-dma@regression seed-000-dma@fixed
 
 clean:

@@ -393,13 +393,16 @@ static void pin_add(struct active_entry *a, enum pin_kind kind, int delta)
 /* Pinning a grant (granter side)                                           */
 /* ------------------------------------------------------------------------ */
 
-/* The machine page behind the granter's frame: RAM of the granter only. */
+/* The machine page behind the granter's frame: RAM of the granter only (its
+ * RAM range, or the xenstore ring page granite gave it); never a page
+ * granite lent it, such as shared_info or grant frames in its grant window. */
 static int grant_page(struct domain *rd, u32 gfn, pa_t *page, struct why *why)
 {
     u64 at = (u64)gfn << PAGE_SHIFT;
+    bool store = rd->store_page && at == GUEST_XENSTORE_IPA;
     p2m_type_t t;
 
-    if (at < ipa_addr(rd->ram_base) || at - ipa_addr(rd->ram_base) >= rd->ram_size)
+    if (!store && (at < ipa_addr(rd->ram_base) || at - ipa_addr(rd->ram_base) >= rd->ram_size))
         return refuse(why, GNTST_bad_page, "frame 0x%x is not in d%u's RAM", gfn, rd->id);
     if (p2m_lookup(&rd->p2m, ipa(at), page, &t) || t != p2m_ram_rw)
         return refuse(why, GNTST_bad_page, "frame 0x%x is not writable RAM in d%u's p2m", gfn,

@@ -150,7 +150,8 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
             return -ENODEV;
         out = (struct granite_iommu_stats){ .maps = s.maps, .unmaps = s.unmaps, .tlbi = s.tlbi,
                                             .syncs = s.syncs, .faults = s.faults,
-                                            .last_fault_iova = s.last_fault_iova };
+                                            .last_fault_iova = s.last_fault_iova,
+                                            .one_to_one = s.one_to_one };
         return copy_to_guest(v, arg, &out, sizeof(out));
     }
     case GRANITE_OP_domain_info: {

@@ -615,6 +615,8 @@ int iommu_grant_map(struct domain *mapper, pa_t page, bool writable)
     } else if (writable ? e->rw == 0 : e->rw == 0 && e->ro == 0) {
         /* The first mapping that needs this much access enters (or upgrades) it. */
         ret = set_one_to_one(c, page, writable);
+        if (!ret && !e->rw && !e->ro)
+            __atomic_fetch_add(&c->stats.one_to_one, 1, __ATOMIC_RELAXED);
     }
     if (!ret) {
         if (writable)
@@ -686,10 +688,10 @@ void iommu_dump(void)
         const struct iommu_ctx *c = &ctxs[i];
         if (!ctx_live[i])
             continue;
-        printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, TLBI %lu, "
-               "CMD_SYNC %lu, faults %lu (last iova 0x%lx)\n", i, nr_streams[i], c->ttb,
-               c->stats.maps, c->stats.unmaps, c->stats.tlbi, c->stats.syncs, c->stats.faults,
-               c->stats.last_fault_iova);
+        printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, 1:1 grant "
+               "entries added %lu, TLBI %lu, CMD_SYNC %lu, faults %lu (last iova 0x%lx)\n", i,
+               nr_streams[i], c->ttb, c->stats.maps, c->stats.unmaps, c->stats.one_to_one,
+               c->stats.tlbi, c->stats.syncs, c->stats.faults, c->stats.last_fault_iova);
     }
     for (unsigned i = 0; i < nr_units; i++)
         units[i].ops->dump(units[i].priv);

@@ -43,6 +43,9 @@ import sys
 import threading
 import time
 import tomllib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenario_net  # noqa: E402  (tools/ is not a package)
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +171,51 @@ def check_type_on(v):
     return None if ok else 'a list of ["regex", "text to type"] pairs'
 
 
+def check_dom0less(v):
+    if not isinstance(v, list):
+        return "an array of tables"
+    for d in v:
+        if not isinstance(d, dict) or set(d) - {"name", "image", "args", "memory_mib", "cpus",
+                                                "hardware_domain"}:
+            return ("tables with name, image, args, memory_mib, cpus, hardware_domain")
+        if not isinstance(d.get("name"), str) or not isinstance(d.get("image"), str):
+            return "tables with at least a name and an image"
+    return None
+
+
+# Where QEMU's loader puts dom0less images: above granite (0x40200000) and
+# the DTB QEMU places at 0x48000000, 16 MiB apart.
+DOM0LESS_LOAD_BASE = 0x4C000000
+DOM0LESS_LOAD_STRIDE = 0x01000000
+
+
+def dom0less_expansion(domains: list) -> tuple[list, list]:
+    """The dtb_edits and QEMU loader arguments that describe these domains in
+    Xen's dom0less binding (/chosen/<name> { compatible = "xen,domain"; ...;
+    module { reg; bootargs } }), each image placed by QEMU's loader."""
+    edits, qemu = [], []
+    for i, d in enumerate(domains):
+        addr = DOM0LESS_LOAD_BASE + i * DOM0LESS_LOAD_STRIDE
+        node = f"/chosen/{d['name']}"
+        mod = f"{node}/module@{addr:x}"
+        edits += [f"-c {node}", f"-t s {node} compatible xen,domain",
+                  f"-t i {node} #address-cells 1", f"-t i {node} #size-cells 1",
+                  f"-t i {node} cpus {d.get('cpus', 1)}",
+                  f"-t x {node} memory 0 {d.get('memory_mib', 32) * 1024:x}",
+                  f"-t s {node} vpl011 ''"]
+        if d.get("hardware_domain"):
+            edits.append(f"-t s {node} granite,hardware-domain ''")
+        edits += [f"-c {mod}", f"-t s {mod} compatible multiboot,kernel multiboot,module",
+                  f"-t x {mod} reg {addr:x} {DOM0LESS_LOAD_STRIDE:x}",
+                  f"-t s {mod} bootargs {shlex.quote(d.get('args', ''))}"]
+        qemu += ["-device", f"loader,file={d['image']},addr={addr:#x},force-raw=on"]
+    return edits, qemu
+
+
+def check_network(v):
+    return None if v in ("", "tap") else 'either "" or "tap"'
+
+
 # field name -> (default, checker)
 FIELDS = {
     "description": ("", check_string),
@@ -192,6 +240,9 @@ FIELDS = {
     "requires": ([], check_string_list),
     "dtb_edits": ([], check_string_list),
     "type_on": ([], check_type_on),
+    "network": ("", check_network),
+    "dom0less": ([], check_dom0less),
+    "host_steps": ([], check_type_on),
 }
 
 
@@ -221,6 +272,9 @@ class Scenario:
     requires: list
     dtb_edits: list
     type_on: list
+    network: str
+    host_steps: list
+    dom0less: list
 
     def full_hv_args(self) -> str:
         return f"{HV_ARGS_PREFIX} {self.hv_args}".strip()
@@ -242,6 +296,8 @@ def check_cross_field_rules(values: dict, where: str) -> None:
                             "contains {hv_args}")
     if values["dtb_edits"] and values["boot"] != "kernel":
         raise ScenarioError(f"{where}: field 'dtb_edits': only valid with boot = \"kernel\"")
+    if values["host_steps"] and values["network"] != "tap":
+        raise ScenarioError(f"{where}: field 'host_steps': needs network = \"tap\"")
     if values["hv_args"] and values["boot"] == "loader":
         raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" passes no arguments "
                             "(no DTB, no command line)")
@@ -269,6 +325,10 @@ def validated_values(data: dict, where: str) -> dict:
                 raise ScenarioError(f"{where}: field '{key}': {problem}")
             raise ScenarioError(f"{where}: field '{key}': must be {problem} (got {value!r})")
         values[key] = value
+    if values["dom0less"]:
+        edits, qemu = dom0less_expansion(values["dom0less"])
+        values["dtb_edits"] = edits + list(values["dtb_edits"])
+        values["qemu_args"] = list(values["qemu_args"]) + qemu
     check_cross_field_rules(values, where)
     values["timeout"] = float(values["timeout"])
     return values
@@ -424,6 +484,7 @@ def smmuv3_stage1_only(cfg: Config) -> str | None:
 CAPABILITIES = {
     "smmuv3-stage2": needs_qemu("9.2"),   # arm-smmuv3 with stage=nested
     "smmuv3-stage1-only": smmuv3_stage1_only,
+    "netns": lambda cfg: scenario_net.netns_capability(),
     "uboot": uboot_present,
 }
 
@@ -435,6 +496,8 @@ def skip_reason(sc: Scenario, cfg: Config) -> str | None:
         if missing:
             return f"needs QEMU >= {sc.requires_qemu} ({missing})"
     needed = list(sc.requires)
+    if sc.network and "netns" not in needed:
+        needed.append("netns")
     if sc.boot == "uboot" and "uboot" not in needed:
         needed.append("uboot")
     for cap in needed:
@@ -670,7 +733,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live: bool,
-                interrupted: threading.Event) -> tuple[str | None, bytes]:
+                interrupted: threading.Event, steps=None) -> tuple[str | None, bytes]:
     """Read QEMU's output until it exits; stop it on stop_on, timeout or interrupt.
     Samples QEMU's CPU time while it runs (qemu.cpu_sample: (cpu_s, wall_s))."""
     start = time.monotonic()
@@ -698,6 +761,19 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
             if now - exited_at > 1.0:        # exited, but something holds the pipes
                 break
         ready, _, _ = select.select(list(streams), [], [], 0.1)
+        # Host-side steps report as console lines, judged like the guests' own.
+        host_lines = steps.pending() if steps else b""
+        if host_lines:
+            text, _ = watch.feed(host_lines, time.monotonic() - start)
+            log.write(text)
+            log.flush()
+            if live:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            steps.feed_console(text)
+            if watch.stop_on_seen and stopped_because is None:
+                stopped_because = "stop_on"
+                qemu.request_stop()
         for fd in ready:
             data = os.read(fd, 65536)
             if not data:
@@ -709,6 +785,8 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
                     sys.stderr.flush()
             else:
                 text, keys = watch.feed(data, time.monotonic() - start)
+                if steps:
+                    steps.feed_console(text)
                 log.write(text)
                 log.flush()
                 if live:
@@ -724,6 +802,11 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
 
 def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutcome:
     argv = qemu_command(sc, cfg)
+    steps = None
+    if sc.network:
+        pcap = cfg.out_dir / f"{sc.name}.pcap"
+        argv = scenario_net.wrap_qemu(argv + scenario_net.qemu_nic_args(str(pcap)))
+        steps = scenario_net.HostSteps(sc.host_steps, str(REPO_ROOT))
     log_path = cfg.out_dir / f"{sc.name}.log"
     watch = ConsoleWatch(sc)
     with open(log_path, "w", encoding="utf-8", errors="replace") as log:
@@ -732,11 +815,17 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
             print("# " + shlex.join(argv), flush=True)
         start = time.monotonic()
         qemu = StartedQemu(argv, with_stdin=sc.boot == "uboot" or bool(sc.type_on))
+        if steps:
+            steps.attach(qemu.proc.pid)
         try:
-            stopped_because, stderr = pump_output(qemu, sc, watch, log, cfg.live, interrupted)
+            stopped_because, stderr = pump_output(qemu, sc, watch, log, cfg.live, interrupted,
+                                                  steps)
         finally:
             returncode = qemu.stop_and_reap()
             qemu.close_pipes()
+            if steps:
+                steps.stop()
+                log.write(f"# {scenario_net.describe(str(cfg.out_dir / f'{sc.name}.pcap'))}\n")
         wall = time.monotonic() - start
         exit_value = "stopped" if stopped_because else returncode
         stderr_text = stderr.decode("utf-8", errors="replace")

@@ -294,8 +294,15 @@ static void leave_lr(struct vgic *g, struct vgic_irq *irq, unsigned vcpu, struct
 
 static void set_pending_latch(struct vgic *g, struct vgic_irq *irq, struct vgic_deferred *d)
 {
-    if (irq->pending_latch)
+    if (irq->pending_latch) {
+        /* A level interrupt's latch ends when the guest acknowledges the LR
+         * copy; one set again before granite has seen that acknowledgement
+         * is a new one and must outlive it (the event-channel upcall does
+         * this: a second event while the guest takes the first). */
+        if (!irq->edge && irq->in_lr && irq->lr_pending)
+            irq->relatched = true;
         return;
+    }
     irq->pending_latch = true;
     irq_changed(g, irq, d);
 }
@@ -485,6 +492,7 @@ static void op_clear_pending(struct vgic *g, struct vgic_irq *irq, struct vgic_d
     if (!irq->pending_latch && !irq->lr_pending)
         return;
     irq->pending_latch = false;
+    irq->relatched = false;
     if (irq->edge)
         irq->lr_pending = false;
     irq_changed(g, irq, d);
@@ -1239,8 +1247,13 @@ void vgic_lr_sync(struct vgic *g, unsigned vcpu, u32 intid, bool pending, bool a
     irq = lr_irq(g, vcpu, intid, "vgic_lr_sync");
     if (irq) {
         /* Pending -> not pending in the LR: the guest acknowledged it (read ICC_IAR1_EL1). */
-        if (irq->lr_pending && !pending && !irq->edge)
-            irq->pending_latch = false;   /* ISPENDR-set state of a level interrupt ends here */
+        if (irq->lr_pending && !pending && !irq->edge) {
+            /* ISPENDR-set state of a level interrupt ends here, unless set again since */
+            irq->pending_latch = irq->relatched;
+            irq->relatched = false;
+            if (irq->pending_latch)
+                defer_kick(g, &d, irq->target);
+        }
         irq->lr_pending = pending;
         irq->active = active;
         if (!pending && !active)

@@ -85,6 +85,9 @@ void wait_for_interrupt(void);
 void vtimer_arm_us(uint64_t us);
 void vtimer_stop(void);
 void guest_sleep_us(unsigned vcpu, uint64_t us);
+/* With interrupts masked: WFI until an interrupt or the timeout, run the
+ * handlers of what arrived, return masked again (vCPU 0). */
+void guest_wait_any(uint64_t timeout_us);
 extern unsigned long guest_spurious_irqs;
 
 /* smp: start vCPU n at fn(n) (PSCI CPU_ON); 0 or the PSCI error. */

@@ -108,6 +108,7 @@
 #define IP_OCTET_MAX 255
 #define IP_OCTET_DIGITS_MAX 3
 #define IP_OCTETS 4
+#define STAMP_HALF_RANGE 0x80000000U
 
 static const uint8_t mac_broadcast[NET_MAC_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t mac_zero[NET_MAC_LEN];
@@ -234,10 +235,12 @@ static bool ip_is_bad_unicast(const struct net_if *n, uint32_t ip)
            subnet_broadcast(n, ip) || (n->ip != 0 && ip == n->ip);
 }
 
-/* Wrap-safe "a was stamped before b" for the 32-bit clock. */
+/* Wrap-safe "a was stamped before b" for the 32-bit clock: b is less than
+ * half the clock's range ahead of a (unsigned subtraction wraps, by design;
+ * no signed conversion, which would be implementation-defined). */
 static bool stamp_before(uint32_t a, uint32_t b)
 {
-    return (int32_t)(a - b) < 0;
+    return a != b && b - a < STAMP_HALF_RANGE;
 }
 
 /* ---- transmit ---------------------------------------------------------- */
@@ -812,7 +815,7 @@ static int udp_bind(struct net_if *n, uint16_t port, bool echo, net_udp_fn fn, v
         return NET_OK;
     }
     if (!b)
-        return NET_ERR_TOO_BIG;
+        return NET_ERR_TABLE_FULL;
     b->port = port;
     b->echo = echo;
     b->fn = fn;

@@ -40,8 +40,9 @@
 
 /* net_udp_send() / net_udp_listen() results. */
 #define NET_OK 0
-#define NET_ERR_TOO_BIG (-1)               /* payload > NET_UDP_MAX_PAYLOAD / table full */
+#define NET_ERR_TOO_BIG (-1)               /* payload > NET_UDP_MAX_PAYLOAD */
 #define NET_ERR_QUEUE_FULL (-2)            /* MAC unknown and no pending slot free */
+#define NET_ERR_TABLE_FULL (-2)            /* net_udp_listen: all port slots in use */
 #define NET_ERR_INVALID (-3)               /* bad destination, port or pointer */
 
 /*
@@ -131,7 +132,7 @@ int net_udp_send(struct net_if *n, uint32_t dst_ip, uint16_t src_port, uint16_t 
 
 /* Deliver datagrams for `port` to fn (fn NULL: unbind the port).  Binding a
  * bound port replaces its handler.  NET_OK, NET_ERR_INVALID (port 0) or
- * NET_ERR_TOO_BIG (all NET_UDP_PORTS slots in use). */
+ * NET_ERR_TABLE_FULL (all NET_UDP_PORTS slots in use). */
 int net_udp_listen(struct net_if *n, uint16_t port, net_udp_fn fn, void *ctx);
 /* Built-in echo service: answer every unicast datagram to `port` with the
  * same payload to its sender (broadcasts are not answered).  Same results. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include "guest.h"
 #include "xen.h"
+#include <public/hvm_params.h>
 #include <public/memory.h>
 
 #define PAGE 4096UL
@@ -86,6 +87,16 @@ int xen_setup(const void *fdt)
 }
 
 uint64_t xen_map_area(void) { return window + 2 * PAGE; }
+uint64_t xen_map_area_size(void) { return window_size > 2 * PAGE ? window_size - 2 * PAGE : 0; }
+
+long xen_hvm_get_param(uint32_t index, uint64_t *value)
+{
+    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index };
+    long r = hyp(__HYPERVISOR_hvm_op, HVMOP_get_param, (uint64_t)&p, 0);
+    if (!r)
+        *value = p.value;
+    return r;
+}
 struct shared_info *xen_shared_info(void) { return shinfo; }
 
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)

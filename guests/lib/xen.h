@@ -18,6 +18,10 @@ typedef void (*evtchn_handler_t)(evtchn_port_t port);
 int xen_setup(const void *fdt);
 /* The first grant-window address free for mapping foreign pages. */
 uint64_t xen_map_area(void);
+/* Bytes of the grant window from xen_map_area() on. */
+uint64_t xen_map_area_size(void);
+/* HVMOP_get_param (HVM_PARAM_STORE_PFN, HVM_PARAM_STORE_EVTCHN): 0 or -errno. */
+long xen_hvm_get_param(uint32_t index, uint64_t *value);
 struct shared_info *xen_shared_info(void);
 
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);

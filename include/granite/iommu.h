@@ -33,6 +33,7 @@ struct iommu_stats {
     u64 tlbi;             /* invalidation commands issued */
     u64 syncs;            /* completion waits (CMD_SYNC) */
     u64 faults;           /* faults recorded against this domain's devices */
+    u64 one_to_one;       /* 1:1 entries added for grant mappings (seed 000's fix) */
     u64 last_fault_iova;  /* input address of the most recent fault */
 };
 

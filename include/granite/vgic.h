@@ -68,6 +68,7 @@ struct vgic_irq {
     bool active;        /* active state (mirrors the LR while in_lr) */
     bool in_lr;         /* the LR code owns it: it sits in lr_vcpu's list registers */
     bool lr_pending;    /* the pending bit of that LR as last written or synced */
+    bool relatched;     /* level: latched again while the latch sat, pending, in an LR */
     bool hw;            /* linked to a physical interrupt (LR HW bit) */
     u32 hw_intid;       /* the physical INTID when hw */
 };

@@ -34,6 +34,7 @@ struct granite_iommu_stats {
     uint64_t syncs;           /* completion waits (SMMU CMD_SYNC) */
     uint64_t faults;          /* faults recorded against the domain's devices */
     uint64_t last_fault_iova; /* input address of the most recent fault */
+    uint64_t one_to_one;      /* 1:1 IOMMU entries added for grant mappings */
 };
 
 struct granite_domain_info {

@@ -1,0 +1,660 @@
+/*
+ * netback.c — dom0 as Xen's dom0 is for networking: it serves xenstore to
+ * each domU, creates one vif per domU (the toolstack's writes), and bridges
+ * each vif to the e1000.
+ *
+ * Per domU, in this order (the handshake Linux's netback and netfront use):
+ *   1. granite_op(domain_info) says the domU has a xenstore ring: dom0 maps
+ *      it (grant ref 1 of the domU) and binds its event channel.
+ *   2. Toolstack writes: /local/domain/<U>/device/vif/0/{backend,backend-id,
+ *      state=1,handle,mac} and /local/domain/0/backend/vif/<U>/0/{frontend,
+ *      frontend-id,online,state=1,handle,mac}.
+ *   3. Backend: feature-rx-copy=1 (RX by grant copy), feature-sg=0, and
+ *      state=2 (InitWait); a watch on the frontend's state.
+ *   4. Frontend: rings granted, event channel allocated, keys written,
+ *      state=4.  Backend: reads and checks tx-ring-ref, rx-ring-ref,
+ *      event-channel, request-rx-copy; maps the rings, binds, state=4.
+ *
+ * Data path:
+ *   TX (domU -> wire): each request {gref, offset, size} is checked, the page
+ *   grant-mapped read-only into dom0's grant window (as Linux netback maps TX
+ *   frags), and handed to the e1000 at the bus address dom0's DMA layer
+ *   chooses: the machine address (dev_bus_addr, swiotlb-xen) or the IPA
+ *   (direct).  That choice against granite's IOMMU policy is the whole of
+ *   seed 000.  The grant is unmapped when the NIC reports the descriptor done;
+ *   then the response goes back.  netback_tx=copy grant-copies instead.
+ *   RX (wire -> domU): frames for the domU's MAC (and broadcast/multicast)
+ *   are grant-copied into a buffer the domU posted, in every mode.
+ *
+ * Everything the frontend writes is checked: ring indices (a producer more
+ * than a ring ahead disconnects the vif — the ring is garbage), request
+ * fields (bad ones get NETIF_RSP_ERROR and a log line), xenstore keys.  dom0
+ * never trusts a domU and never stops for one.
+ *
+ * Assumptions: one vif per domU, one queue, one event channel for both rings;
+ * dom0's grant window (xen_map_area) has room for the rings and TX slots; the
+ * e1000 is in promiscuous mode, so frames for the domU's MAC reach dom0.
+ */
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "guest.h"
+#include "xen.h"
+#include "dma.h"
+#include "e1000.h"
+#include "xs_ring.h"
+#include "xenstore.h"
+#include "net_dom0.h"
+#include <public/granite.h>
+#include <public/io/netif.h>
+#include <public/io/xenbus.h>
+#include <public/io/xs_wire.h>
+
+#define PAGE 4096UL
+#define MAX_VIFS 4
+#define MAX_DOMID 8
+#define TX_SLOTS 64             /* TX packets in flight per vif (one mapped page each) */
+#define TX_BATCH 32             /* requests mapped per hypercall */
+#define XS_OUT_MAX 8192         /* replies waiting for room in a client's ring */
+#define MAC_PREFIX "00:16:3e:00:00:" /* Xen's OUI */
+
+/* --- dom0's grant window, handed out page by page --------------------------------- */
+
+static uint64_t window_next, window_end;
+
+static uint64_t window_page(void)
+{
+    if (window_next + PAGE > window_end)
+        return 0;
+    window_next += PAGE;
+    return window_next - PAGE;
+}
+
+/* --- xenstore clients over rings ---------------------------------------------------- */
+
+struct store_client {
+    unsigned domid;
+    struct xenstore_domain_interface *intf;
+    evtchn_port_t port;
+    struct xs_conn *conn;
+    char out[XS_OUT_MAX];    /* bytes the ring had no room for yet */
+    size_t out_len;
+    bool dead;
+};
+
+static struct store_client clients[MAX_DOMID];
+static volatile bool work_flag;
+
+static void on_event(evtchn_port_t p) { (void)p; work_flag = true; }
+
+static void store_flush(struct store_client *c)
+{
+    size_t n;
+
+    if (!c->out_len)
+        return;
+    n = xs_ring_server_write(c->intf, c->out, c->out_len);
+    if (n) {
+        memmove(c->out, c->out + n, c->out_len - n);
+        c->out_len -= n;
+        evtchn_send(c->port);
+    }
+}
+
+static void store_send(struct xs_conn *conn, const void *bytes, size_t len)
+{
+    struct store_client *c = xs_conn_ctx(conn);
+
+    if (c->out_len + len > sizeof(c->out)) {
+        printf("xenstore: d%u: reply backlog over %u bytes: connection dropped\n", c->domid,
+               (unsigned)sizeof(c->out));
+        c->dead = true;
+        return;
+    }
+    memcpy(c->out + c->out_len, bytes, len);
+    c->out_len += len;
+    store_flush(c);
+}
+
+static void store_poll(struct store_client *c)
+{
+    char buf[512];
+    size_t n;
+
+    if (c->dead || !c->intf)
+        return;
+    if (xs_ring_corrupt(c->intf)) {
+        printf("xenstore: d%u: ring indices corrupt: connection dropped\n", c->domid);
+        c->dead = true;
+        return;
+    }
+    while ((n = xs_ring_server_read(c->intf, buf, sizeof(buf))) > 0) {
+        evtchn_send(c->port); /* room freed for the client's next requests */
+        if (xs_conn_input(c->conn, buf, n) < 0) {
+            printf("xenstore: d%u: unrecoverable request stream: connection dropped\n",
+                   c->domid);
+            c->dead = true;
+            return;
+        }
+    }
+    store_flush(c);
+}
+
+static int store_attach(unsigned domid, const struct granite_domain_info *info)
+{
+    struct store_client *c = &clients[domid];
+    uint64_t va = window_page(), dba;
+    grant_handle_t h;
+    int16_t st;
+
+    if (!va)
+        return -1;
+    st = gnttab_map((domid_t)domid, info->store_gref, va, false, &h, &dba);
+    if (st != GNTST_okay) {
+        printf("xenstore: d%u: cannot map its ring (grant ref %u): status %d\n", domid,
+               info->store_gref, st);
+        return -1;
+    }
+    if (evtchn_bind_interdomain((domid_t)domid, info->store_port, &c->port)) {
+        printf("xenstore: d%u: cannot bind its port %u\n", domid, info->store_port);
+        return -1;
+    }
+    c->domid = domid;
+    c->intf = (struct xenstore_domain_interface *)va;
+    c->conn = xs_conn_open(domid, store_send, c);
+    evtchn_set_handler(c->port, on_event);
+    printf("xenstore: d%u (%s) connected: ring grant ref %u, port %u\n", domid, info->name,
+           info->store_gref, c->port);
+    return c->conn ? 0 : -1;
+}
+
+/* --- vifs ----------------------------------------------------------------------------- */
+
+enum tx_mode { TX_MAP, TX_COPY };
+
+struct tx_slot {
+    bool busy;
+    uint16_t id;              /* the frontend's request id */
+    uint64_t host_addr;       /* where the page is mapped in dom0 */
+    grant_handle_t handle;
+    struct dma_handle dma;
+    struct vif *vif;
+};
+
+struct vif {
+    unsigned domid;
+    char fe[64], be[64];      /* frontend and backend xenstore directories */
+    uint8_t mac[6];
+    int state;                /* our xenbus state */
+    bool connected, dead;
+    struct netif_tx_sring *tx;
+    struct netif_rx_sring *rx;
+    grant_handle_t tx_h, rx_h;
+    evtchn_port_t port;
+    RING_IDX tx_req_cons, tx_rsp_prod_pvt;
+    RING_IDX rx_req_cons, rx_rsp_prod_pvt;
+    struct tx_slot slots[TX_SLOTS];
+    uint64_t tx_packets, tx_errors, rx_packets, rx_dropped_no_buffer;
+};
+
+static struct vif vifs[MAX_VIFS];
+static unsigned nr_vifs;
+static struct e1000 nic;
+static struct dma_dev dma;
+static enum tx_mode tx_mode = TX_MAP;
+static uint8_t tx_copy_buf[PAGE] __attribute__((aligned(PAGE)));
+
+static void be_write(struct vif *v, const char *key, const char *val)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", v->be, key);
+    xs_write(path, val);
+}
+
+static void set_state(struct vif *v, int state)
+{
+    char s[4];
+    snprintf(s, sizeof(s), "%d", state);
+    v->state = state;
+    be_write(v, "state", s);
+    printf("netback: d%u: state %d\n", v->domid, state);
+}
+
+static bool read_uint(const char *dir, const char *key, unsigned long max, unsigned long *out)
+{
+    char path[128], val[32], *end;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    if (xs_read(path, val, sizeof(val)) < 0)
+        return false;
+    *out = strtoul(val, &end, 10);
+    return end != val && !*end && *out <= max;
+}
+
+/* The frontend published its rings: check the keys, map, bind, connect. */
+static void connect_vif(struct vif *v)
+{
+    unsigned long tx_ref, rx_ref, port, rx_copy = 0;
+    uint64_t tx_va = window_page(), rx_va = window_page(), dba;
+
+    if (!read_uint(v->fe, "tx-ring-ref", 0xffffffffUL, &tx_ref) ||
+        !read_uint(v->fe, "rx-ring-ref", 0xffffffffUL, &rx_ref) ||
+        !read_uint(v->fe, "event-channel", 4095, &port)) {
+        printf("netback: d%u: tx-ring-ref, rx-ring-ref or event-channel missing or malformed\n",
+               v->domid);
+        set_state(v, XenbusStateClosing);
+        return;
+    }
+    if (!read_uint(v->fe, "request-rx-copy", 1, &rx_copy) || !rx_copy) {
+        printf("netback: d%u: request-rx-copy is not 1: only copying RX is offered\n", v->domid);
+        set_state(v, XenbusStateClosing);
+        return;
+    }
+    if (!tx_va || !rx_va ||
+        gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, tx_va, false, &v->tx_h, &dba) != GNTST_okay ||
+        gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, rx_va, false, &v->rx_h, &dba) != GNTST_okay ||
+        evtchn_bind_interdomain((domid_t)v->domid, (evtchn_port_t)port, &v->port)) {
+        printf("netback: d%u: cannot map the rings (refs %lu, %lu) or bind port %lu\n", v->domid,
+               tx_ref, rx_ref, port);
+        set_state(v, XenbusStateClosing);
+        return;
+    }
+    for (unsigned i = 0; i < TX_SLOTS; i++)
+        if (!v->slots[i].host_addr && !(v->slots[i].host_addr = window_page())) {
+            printf("netback: d%u: grant window full: no room for TX slot %u\n", v->domid, i);
+            set_state(v, XenbusStateClosing);
+            return;
+        }
+    v->tx = (struct netif_tx_sring *)tx_va;
+    v->rx = (struct netif_rx_sring *)rx_va;
+    v->tx_req_cons = v->tx_rsp_prod_pvt = v->tx->h.rsp_prod;
+    v->rx_req_cons = v->rx_rsp_prod_pvt = v->rx->h.rsp_prod;
+    evtchn_set_handler(v->port, on_event);
+    v->connected = true;
+    set_state(v, XenbusStateConnected);
+    printf("netback: d%u: connected: TX ring ref %lu, RX ring ref %lu, port %lu -> %u, TX by %s\n",
+           v->domid, tx_ref, rx_ref, port, v->port, tx_mode == TX_MAP ? "grant map" : "grant copy");
+}
+
+static void print_stats(void);
+
+/* The frontend is going: final figures, rings unmapped, state Closed. */
+static void close_vif(struct vif *v)
+{
+    printf("netback: d%u: frontend closing\n", v->domid);
+    print_stats();
+    xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_debug_dump, 0, 0, 0, 0);
+    if (v->connected) {
+        v->connected = false;
+        gnttab_unmap((uint64_t)v->tx, v->tx_h);
+        gnttab_unmap((uint64_t)v->rx, v->rx_h);
+        evtchn_close(v->port);
+    }
+    set_state(v, XenbusStateClosed);
+}
+
+static void on_frontend_state(const char *path, const char *token, void *ctx)
+{
+    struct vif *v = ctx;
+    char val[8];
+    (void)path;
+    (void)token;
+
+    if (xs_read(path, val, sizeof(val)) < 0)
+        return;
+    int fe = atoi(val);
+    if ((fe == XenbusStateInitialised || fe == XenbusStateConnected) && !v->connected && !v->dead)
+        connect_vif(v);
+    if ((fe == XenbusStateClosing || fe == XenbusStateClosed) && v->state != XenbusStateClosed)
+        close_vif(v);
+}
+
+/* The toolstack's part, then the backend's first steps. */
+static void create_vif(unsigned domid)
+{
+    struct vif *v = &vifs[nr_vifs++];
+    char path[128], val[64];
+
+    v->domid = domid;
+    snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/0", domid);
+    snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/0", domid);
+    snprintf(val, sizeof(val), MAC_PREFIX "%02x", domid);
+    for (unsigned i = 0; i < 6; i++)
+        v->mac[i] = (uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 0x00, (uint8_t)domid }[i];
+    struct { const char *dir, *key; char value[64]; } keys[] = {
+        { v->fe, "backend", "" }, { v->fe, "backend-id", "0" }, { v->fe, "handle", "0" },
+        { v->fe, "mac", "" }, { v->fe, "state", "1" },
+        { v->be, "frontend", "" }, { v->be, "frontend-id", "" }, { v->be, "online", "1" },
+        { v->be, "handle", "0" }, { v->be, "mac", "" }, { v->be, "state", "1" },
+    };
+    snprintf(keys[0].value, sizeof(keys[0].value), "%s", v->be);
+    snprintf(keys[3].value, sizeof(keys[3].value), "%s", val);
+    snprintf(keys[5].value, sizeof(keys[5].value), "%s", v->fe);
+    snprintf(keys[6].value, sizeof(keys[6].value), "%u", domid);
+    snprintf(keys[9].value, sizeof(keys[9].value), "%s", val);
+    for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", keys[i].dir, keys[i].key);
+        xs_write(path, keys[i].value);
+    }
+    be_write(v, "feature-rx-copy", "1");
+    be_write(v, "feature-sg", "0");
+    be_write(v, "feature-gso-tcpv4", "0");
+    be_write(v, "feature-rx-flip", "0");
+    set_state(v, XenbusStateInitWait);
+    snprintf(path, sizeof(path), "%s/state", v->fe);
+    xs_watch(path, "fe-state", on_frontend_state, v);
+    printf("netback: d%u: vif 0 created, MAC %s, backend %s\n", domid, val, v->be);
+}
+
+/* --- TX: domU -> wire ------------------------------------------------------------------ */
+
+static void tx_respond(struct vif *v, uint16_t id, int16_t status)
+{
+    union netif_tx_slot *s = &v->tx->ring[v->tx_rsp_prod_pvt % NETIF_TX_RING_SIZE];
+
+    s->rsp.id = id;
+    s->rsp.status = status;
+    v->tx_rsp_prod_pvt++;
+    if (status != NETIF_RSP_OKAY)
+        v->tx_errors++;
+}
+
+static void tx_push(struct vif *v)
+{
+    if (ring_push(&v->tx->h.rsp_prod, &v->tx->h.rsp_event, v->tx_rsp_prod_pvt))
+        evtchn_send(v->port);
+}
+
+static void disconnect(struct vif *v, const char *why)
+{
+    printf("netback: d%u: %s: vif disconnected (dom0 carries on)\n", v->domid, why);
+    v->connected = false;
+    v->dead = true;
+    set_state(v, XenbusStateClosing);
+}
+
+/* Checks a frontend's TX request; NULL if acceptable, else why not. */
+static const char *bad_tx_request(const struct netif_tx_request *r)
+{
+    if (r->flags & (NETTXF_more_data | NETTXF_extra_info))
+        return "multi-slot packets and extra info are not supported";
+    if (r->size < 14)
+        return "shorter than an Ethernet header";
+    if (r->size > NETIF_MAX_PACKET)
+        return "longer than an Ethernet frame";
+    if ((unsigned)r->offset + r->size > PAGE)
+        return "crosses the end of its page";
+    return NULL;
+}
+
+static struct tx_slot *free_slot(struct vif *v)
+{
+    for (unsigned i = 0; i < TX_SLOTS; i++)
+        if (!v->slots[i].busy)
+            return &v->slots[i];
+    return NULL;
+}
+
+static void tx_done(void *cookie, void *ctx)
+{
+    struct tx_slot *s = cookie;
+    (void)ctx;
+
+    if (!s)
+        return;
+    dma_unmap(&dma, &s->dma);
+    if (gnttab_unmap(s->host_addr, s->handle) != GNTST_okay)
+        printf("netback: d%u: unmap of TX request %u failed\n", s->vif->domid, s->id);
+    tx_respond(s->vif, s->id, NETIF_RSP_OKAY);
+    s->vif->tx_packets++;
+    s->busy = false;
+    tx_push(s->vif);
+}
+
+/* One copied TX request: grant copy into dom0's buffer, out through the NIC. */
+static void tx_copy_one(struct vif *v, const struct netif_tx_request *r)
+{
+    struct gnttab_copy op = {
+        .source = { .u.ref = r->gref, .domid = (domid_t)v->domid, .offset = r->offset },
+        .dest = { .u.gmfn = (uint64_t)tx_copy_buf / PAGE, .domid = DOMID_SELF, .offset = 0 },
+        .len = r->size, .flags = GNTCOPY_source_gref,
+    };
+    if (gnttab_op(GNTTABOP_copy, &op, 1) || op.status != GNTST_okay) {
+        printf("netback: d%u: TX request %u: grant copy of ref %u failed (%d)\n", v->domid,
+               r->id, r->gref, op.status);
+        tx_respond(v, r->id, NETIF_RSP_ERROR);
+        return;
+    }
+    e1000_tx_copy(&nic, tx_copy_buf, r->size);
+    tx_respond(v, r->id, NETIF_RSP_OKAY);
+    v->tx_packets++;
+}
+
+/* Map a batch of TX requests in one hypercall, then queue each on the NIC. */
+static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx_slot **slots,
+                         unsigned n)
+{
+    static struct gnttab_map_grant_ref ops[TX_BATCH];
+
+    for (unsigned i = 0; i < n; i++)
+        ops[i] = (struct gnttab_map_grant_ref){ .host_addr = slots[i]->host_addr,
+                                                .flags = GNTMAP_host_map | GNTMAP_readonly,
+                                                .ref = reqs[i].gref, .dom = (domid_t)v->domid };
+    if (gnttab_op(GNTTABOP_map_grant_ref, ops, n))
+        for (unsigned i = 0; i < n; i++)
+            ops[i].status = GNTST_general_error;
+    for (unsigned i = 0; i < n; i++) {
+        struct tx_slot *s = slots[i];
+        const struct netif_tx_request *r = &reqs[i];
+        if (ops[i].status != GNTST_okay) {
+            printf("netback: d%u: TX request %u: map of ref %u refused (%d)\n", v->domid, r->id,
+                   r->gref, ops[i].status);
+            tx_respond(v, r->id, NETIF_RSP_ERROR);
+            s->busy = false;
+            continue;
+        }
+        s->handle = ops[i].handle;
+        uint64_t machine = ops[i].dev_bus_addr + r->offset;
+        if (dma_map(&dma, (void *)(s->host_addr + r->offset), r->size, DMA_TO_DEVICE, machine,
+                    &s->dma) || e1000_tx_bus(&nic, s->dma.bus, r->size, s)) {
+            printf("netback: d%u: TX request %u: no DMA mapping or NIC slot: dropped\n",
+                   v->domid, r->id);
+            gnttab_unmap(s->host_addr, s->handle);
+            tx_respond(v, r->id, NETIF_RSP_DROPPED);
+            s->busy = false;
+        }
+    }
+}
+
+static void tx_process(struct vif *v)
+{
+    struct netif_tx_request reqs[TX_BATCH];
+    struct tx_slot *slots[TX_BATCH];
+    unsigned n = 0;
+
+    for (;;) {
+        RING_IDX prod = __atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE);
+        if ((RING_IDX)(prod - v->tx_req_cons) > NETIF_TX_RING_SIZE) {
+            disconnect(v, "TX ring: req_prod is more than a ring ahead of what was consumed");
+            return;
+        }
+        while (v->tx_req_cons != prod && n < TX_BATCH) {
+            struct tx_slot *s = tx_mode == TX_MAP ? free_slot(v) : NULL;
+            if (tx_mode == TX_MAP && !s)
+                break; /* all slots in flight: the NIC's completions free them */
+            /* A local copy: the frontend can change the slot under us (TOCTOU). */
+            struct netif_tx_request r = v->tx->ring[v->tx_req_cons % NETIF_TX_RING_SIZE].req;
+            v->tx_req_cons++;
+            const char *bad = bad_tx_request(&r);
+            if (bad) {
+                printf("netback: d%u: TX request id %u (ref %u, offset %u, size %u, flags 0x%x): "
+                       "%s: error response\n", v->domid, r.id, r.gref, r.offset, r.size,
+                       r.flags, bad);
+                tx_respond(v, r.id, NETIF_RSP_ERROR);
+                continue;
+            }
+            if (tx_mode == TX_COPY) {
+                tx_copy_one(v, &r);
+                continue;
+            }
+            s->busy = true;
+            s->id = r.id;
+            s->vif = v;
+            reqs[n] = r;
+            slots[n++] = s;
+        }
+        if (n) {
+            tx_map_batch(v, reqs, slots, n);
+            n = 0;
+        }
+        tx_push(v);
+        if (v->tx_req_cons == prod &&
+            !ring_final_check(&v->tx->h.req_prod, &v->tx->h.req_event, v->tx_req_cons))
+            return;
+        if (tx_mode == TX_MAP && !free_slot(v))
+            return;
+    }
+}
+
+/* --- RX: wire -> domU ------------------------------------------------------------------ */
+
+static bool frame_for(const struct vif *v, const uint8_t *frame)
+{
+    return (frame[0] & 1) || !memcmp(frame, v->mac, 6); /* group address, or its own */
+}
+
+static void rx_deliver(struct vif *v, const void *frame, size_t len)
+{
+    RING_IDX prod = __atomic_load_n(&v->rx->h.req_prod, __ATOMIC_ACQUIRE);
+
+    if ((RING_IDX)(prod - v->rx_req_cons) > NETIF_RX_RING_SIZE) {
+        disconnect(v, "RX ring: req_prod is more than a ring ahead of what was consumed");
+        return;
+    }
+    if (prod == v->rx_req_cons) {
+        v->rx_dropped_no_buffer++;
+        return; /* the frontend posted no buffer: dropped, as on a real NIC */
+    }
+    unsigned slot = v->rx_req_cons % NETIF_RX_RING_SIZE;
+    struct netif_rx_request r = v->rx->ring[slot].req;
+    v->rx_req_cons++;
+    struct gnttab_copy op = {
+        .source = { .u.gmfn = (uint64_t)frame / PAGE, .domid = DOMID_SELF,
+                    .offset = (uint16_t)((uint64_t)frame % PAGE) },
+        .dest = { .u.ref = r.gref, .domid = (domid_t)v->domid, .offset = 0 },
+        .len = (uint16_t)len, .flags = GNTCOPY_dest_gref,
+    };
+    int16_t status = (int16_t)len;
+    if ((uint64_t)frame % PAGE + len > PAGE || gnttab_op(GNTTABOP_copy, &op, 1) ||
+        op.status != GNTST_okay) {
+        printf("netback: d%u: RX request id %u (ref %u): grant copy failed (%d)\n", v->domid,
+               r.id, r.gref, op.status);
+        status = NETIF_RSP_ERROR;
+    } else {
+        v->rx_packets++;
+    }
+    union netif_rx_slot *s = &v->rx->ring[v->rx_rsp_prod_pvt % NETIF_RX_RING_SIZE];
+    s->rsp = (struct netif_rx_response){ .id = r.id, .offset = 0, .flags = 0, .status = status };
+    v->rx_rsp_prod_pvt++;
+    if (ring_push(&v->rx->h.rsp_prod, &v->rx->h.rsp_event, v->rx_rsp_prod_pvt))
+        evtchn_send(v->port);
+}
+
+static void on_wire_frame(const void *frame, size_t len, void *ctx)
+{
+    (void)ctx;
+    if (len < 14)
+        return;
+    for (unsigned i = 0; i < nr_vifs; i++)
+        if (vifs[i].connected && frame_for(&vifs[i], frame))
+            rx_deliver(&vifs[i], frame, len);
+}
+
+/* --- main loop ---------------------------------------------------------------------------- */
+
+static void discover_domains(void)
+{
+    for (unsigned id = 1; id < MAX_DOMID && nr_vifs < MAX_VIFS; id++) {
+        struct granite_domain_info info = { .domid = (uint16_t)id };
+        if (xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_domain_info, (uint64_t)&info, 0, 0, 0) ||
+            !info.has_store)
+            continue;
+        if (store_attach(id, &info) == 0)
+            create_vif(id);
+    }
+}
+
+static void print_stats(void)
+{
+    const struct e1000_stats *e = e1000_stats(&nic);
+    for (unsigned i = 0; i < nr_vifs; i++)
+        printf("netback: d%u: TX %lu packets (%lu errors), RX %lu packets (%lu dropped: no "
+               "buffer)\n", vifs[i].domid, (unsigned long)vifs[i].tx_packets,
+               (unsigned long)vifs[i].tx_errors, (unsigned long)vifs[i].rx_packets,
+               (unsigned long)vifs[i].rx_dropped_no_buffer);
+    printf("netback: e1000: TX %lu, RX %lu; DMA: %s, %lu maps, %lu bounces\n",
+           (unsigned long)e->tx, (unsigned long)e->rx, dma_mode_name(dma.mode),
+           (unsigned long)dma.stats.maps, (unsigned long)dma.stats.bounces);
+}
+
+static void store_log(const char *line) { printf("%s", line); }
+
+static int bad_start(const char *what)
+{
+    printf("netback: %s: FAIL\n", what);
+    return 1;
+}
+
+int backend_main(const struct guest_info *gi)
+{
+    char arg[24], dmaarg[16];
+    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic");
+    unsigned mask_bits = 64;
+    uint64_t last_stats = 0;
+
+    if (guest_arg("netback_tx", arg, sizeof(arg)))
+        tx_mode = !strcmp(arg, "copy") ? TX_COPY : TX_MAP;
+    if (guest_arg("dma_mask_bits", arg, sizeof(arg)))
+        mask_bits = (unsigned)atoi(arg);
+    if (xen_setup(gi->fdt))
+        return bad_start("xen_setup");
+    window_next = xen_map_area();
+    window_end = window_next + xen_map_area_size();
+    if (dma_init(&dma, "e1000", gi->fdt, node,
+                 guest_arg("dma", dmaarg, sizeof(dmaarg)) ? dmaarg : NULL,
+                 mask_bits >= 64 ? ~0UL : (1UL << mask_bits) - 1))
+        return bad_start("dma_init");
+    if (e1000_init(&nic, gi->fdt, &dma))
+        return bad_start("e1000_init");
+    e1000_set_promiscuous(&nic, true);
+    /* QEMU's e1000 holds received frames for a second after an RCTL write:
+     * be ready for the domUs only once the NIC really receives. */
+    if (e1000_rx_hold_left_us(&nic))
+        guest_sleep_us(0, e1000_rx_hold_left_us(&nic));
+    xs_init();
+    xs_set_log(store_log);
+    discover_domains();
+    printf("netback: ready: %u vif(s), TX by %s, DMA %s\n", nr_vifs,
+           tx_mode == TX_MAP ? "grant map" : "grant copy", dma_mode_name(dma.mode));
+    /* Handlers run only inside e1000_wait: an event that arrives while the
+     * loop works stays pending and ends the next wait at once (no lost wake-up). */
+    irq_disable_local();
+    for (;;) {
+        work_flag = false;
+        for (unsigned i = 1; i < MAX_DOMID; i++)
+            store_poll(&clients[i]);
+        e1000_rx_poll(&nic, on_wire_frame, NULL);
+        e1000_tx_reclaim(&nic, tx_done, NULL);
+        for (unsigned i = 0; i < nr_vifs; i++)
+            if (vifs[i].connected)
+                tx_process(&vifs[i]);
+        if (guest_time_us() - last_stats > 10000000) {
+            if (last_stats)
+                print_stats();
+            last_stats = guest_time_us();
+        }
+        if (!work_flag)
+            e1000_wait(&nic, 1000000);
+    }
+}

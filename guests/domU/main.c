@@ -1,0 +1,209 @@
+/*
+ * main.c — the network domU: a PV network frontend and a tiny IPv4 host.
+ *
+ * Arguments (its command line, from its device tree):
+ *   ip=A.B.C.D       its static address (/24); default 10.0.2.15
+ *   peer=A.B.C.D     the host on the wire; default 10.0.2.1
+ *   send=PORT        send count=N UDP datagrams (default 20) to peer:PORT,
+ *                    payload "granite domU datagram <n>" padded to size=BYTES
+ *                    (default 200), one every interval_ms (default 50)
+ *   hostile=1        after connecting, post malformed TX requests and count
+ *                    the errors the backend answers; ring=1 also pushes the
+ *                    TX producer index a whole ring ahead
+ *   seconds=S        run S seconds then switch off (default: forever)
+ * Always: ICMP echo replies, ARP, UDP echo on port 7, and a datagram to
+ * port 9 (discard) closes the vif (Closing, then the backend's Closed) and
+ * switches the domain off: how a scenario's host side ends the run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "guest.h"
+#include "xen.h"
+#include "xenbus.h"
+#include "ipv4.h"
+#include "netfront.h"
+#include <public/hvm_params.h>
+#include <public/io/xs_wire.h>
+
+#define PAGE 4096UL
+#define ECHO_PORT 7
+#define BYE_PORT 9
+#define SRC_PORT 40000
+#define STATS_EVERY_US 10000000
+
+static struct net_if ni;
+static struct netfront *nf;
+
+static void to_wire(void *ctx, const void *frame, size_t len)
+{
+    (void)ctx;
+    if (netfront_xmit(nf, frame, len) == -2) {
+        /* Every TX buffer in flight: let the backend answer, then retry once. */
+        netfront_poll(nf, NULL, NULL);
+        netfront_xmit(nf, frame, len);
+    }
+}
+
+static void from_wire(void *ctx, const void *frame, size_t len)
+{
+    (void)ctx;
+    net_input(&ni, frame, len);
+}
+
+static volatile bool bye;
+
+static void on_bye(void *ctx, uint32_t src_ip, uint16_t src_port, const void *data, size_t len)
+{
+    (void)ctx;
+    (void)src_ip;
+    (void)src_port;
+    (void)data;
+    (void)len;
+    bye = true;
+}
+
+/* Xen's closing handshake: Closing, wait for the backend's Closed. */
+static void close_vif(void)
+{
+    char path[160], val[8];
+    uint64_t deadline = guest_time_us() + 2000000;
+
+    snprintf(path, sizeof(path), "%s/state", nf->frontend);
+    xenbus_write(XBT_NIL, path, "5");
+    snprintf(path, sizeof(path), "%s/state", nf->backend);
+    while (guest_time_us() < deadline) {
+        if (xenbus_read(XBT_NIL, path, val, sizeof(val)) >= 0 && atoi(val) == 6)
+            break;
+        guest_sleep_us(0, 20000);
+    }
+    snprintf(path, sizeof(path), "%s/state", nf->frontend);
+    xenbus_write(XBT_NIL, path, "6");
+    printf("domU: vif closed\n");
+}
+
+static unsigned arg_uint(const char *key, unsigned dflt)
+{
+    char buf[16];
+    return guest_arg(key, buf, sizeof(buf)) ? (unsigned)atoi(buf) : dflt;
+}
+
+static uint32_t arg_ip(const char *key, const char *dflt)
+{
+    char buf[20];
+    uint32_t ip = 0;
+    if (!guest_arg(key, buf, sizeof(buf)))
+        strcpy(buf, dflt);
+    if (net_parse_ip(buf, &ip))
+        net_parse_ip(dflt, &ip);
+    return ip;
+}
+
+/* Malformed requests: each must come back as an error, dom0 must carry on. */
+static void hostile(bool ring_too)
+{
+    static const struct netif_tx_request bad[] = {
+        { .gref = 16, .offset = 0, .flags = 0, .id = 0, .size = 0 },          /* empty */
+        { .gref = 16, .offset = 0, .flags = 0, .id = 1, .size = 9000 },       /* jumbo */
+        { .gref = 16, .offset = 4000, .flags = 0, .id = 2, .size = 200 },     /* crosses page */
+        { .gref = 4000, .offset = 0, .flags = 0, .id = 3, .size = 60 },       /* not granted */
+        { .gref = 16, .offset = 0, .flags = 4 /* more_data */, .id = 4, .size = 60 },
+    };
+    unsigned n = sizeof(bad) / sizeof(bad[0]);
+    uint64_t errors0 = netfront_stats(nf)->tx_errors, deadline = guest_time_us() + 2000000;
+
+    for (unsigned i = 0; i < n; i++)
+        netfront_post_raw(nf, &bad[i]);
+    while (netfront_stats(nf)->tx_errors - errors0 < n && guest_time_us() < deadline) {
+        guest_wait_any(100000);
+        netfront_poll(nf, from_wire, NULL);
+    }
+    printf("domU: hostile: %u malformed TX requests, %lu error responses\n", n,
+           (unsigned long)(netfront_stats(nf)->tx_errors - errors0));
+    if (ring_too) {
+        netfront_set_raw_req_prod(nf, nf->tx_req_prod + 1000);
+        printf("domU: hostile: TX req_prod pushed 1000 past the last request\n");
+    }
+}
+
+int guest_main(const struct guest_info *gi)
+{
+    uint64_t pfn, port, next_send = 0, last_stats = guest_time_us(), end = 0;
+    uint32_t ip = arg_ip("ip", "10.0.2.15"), peer = arg_ip("peer", "10.0.2.1");
+    unsigned send_port = arg_uint("send", 0), count = arg_uint("count", 20), sent = 0;
+    unsigned size = arg_uint("size", 200), interval = arg_uint("interval_ms", 50);
+    unsigned seconds = arg_uint("seconds", 0);
+    char ipbuf[16];
+
+    if (xen_setup(gi->fdt) || xen_hvm_get_param(HVM_PARAM_STORE_PFN, &pfn) ||
+        xen_hvm_get_param(HVM_PARAM_STORE_EVTCHN, &port)) {
+        printf("domU: no xenstore ring from the hypervisor: FAIL\n");
+        return 1;
+    }
+    if (xenbus_init((struct xenstore_domain_interface *)(pfn * PAGE), (evtchn_port_t)port)) {
+        printf("domU: xenbus_init failed: FAIL\n");
+        return 1;
+    }
+    nf = netfront_connect(0);
+    if (!nf) {
+        printf("domU: netfront: FAIL\n");
+        return 1;
+    }
+    net_init(&ni, nf->mac, ip, 0xffffff00u, to_wire, NULL);
+    net_udp_echo(&ni, ECHO_PORT);
+    net_udp_listen(&ni, BYE_PORT, on_bye, NULL);
+    net_arp_request(&ni, peer); /* learn the peer's MAC, and announce ourselves */
+    net_format_ip(ip, ipbuf);
+    printf("domU: net up: ip %s, mac %02x:%02x:%02x:%02x:%02x:%02x, UDP echo on port %u\n", ipbuf,
+           nf->mac[0], nf->mac[1], nf->mac[2], nf->mac[3], nf->mac[4], nf->mac[5], ECHO_PORT);
+    if (arg_uint("hostile", 0))
+        hostile(arg_uint("ring", 0));
+    if (seconds)
+        end = guest_time_us() + (uint64_t)seconds * 1000000;
+    irq_disable_local();
+    for (;;) {
+        netfront_poll(nf, from_wire, NULL);
+        uint64_t now = guest_time_us();
+        if (send_port && sent < count && now >= next_send) {
+            char payload[1472];
+            if (size < 32)
+                size = 32;
+            if (size > sizeof(payload))
+                size = sizeof(payload);
+            memset(payload, '.', size);
+            int n = snprintf(payload, size, "granite domU datagram %u", sent);
+            payload[n] = ' ';
+            net_udp_send(&ni, peer, SRC_PORT, (uint16_t)send_port, payload, size);
+            if (++sent == count)
+                printf("domU: sent %u UDP datagrams to port %u\n", sent, send_port);
+            next_send = now + (uint64_t)interval * 1000;
+        }
+        if (now - last_stats >= STATS_EVERY_US) {
+            const struct netfront_stats *s = netfront_stats(nf);
+            const struct net_stats *n = net_get_stats(&ni);
+            printf("domU: stats: TX %lu (%lu errors), RX %lu; ICMP echo %lu, UDP echoed %lu\n",
+                   (unsigned long)s->tx, (unsigned long)s->tx_errors, (unsigned long)s->rx,
+                   (unsigned long)n->icmp_echo_answered, (unsigned long)n->udp_echoed);
+            last_stats = now;
+        }
+        if ((end && now >= end) || bye)
+            break;
+        if (!netfront_kicked(nf)) {
+            uint64_t wait = 1000000;
+            if (send_port && sent < count)
+                wait = next_send > now ? next_send - now : 0;
+            if (wait)
+                guest_wait_any(wait);
+        }
+    }
+    {
+        const struct netfront_stats *st = netfront_stats(nf);
+        const struct net_stats *n = net_get_stats(&ni);
+        printf("domU: stats: TX %lu (%lu errors), RX %lu; ICMP echo %lu, UDP echoed %lu\n",
+               (unsigned long)st->tx, (unsigned long)st->tx_errors, (unsigned long)st->rx,
+               (unsigned long)n->icmp_echo_answered, (unsigned long)n->udp_echoed);
+    }
+    close_vif();
+    printf("domU: done: PASS\n");
+    return 0;
+}

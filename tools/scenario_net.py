@@ -1,0 +1,172 @@
+"""scenario_net.py — the network side of a scenario: a private namespace with a
+tap device for QEMU's e1000, and steps run on the host side of that tap.
+
+A scenario with `network = "tap"` gets its own network namespace, created for
+it and gone when QEMU exits: nothing in it can reach any other network, and
+no other process sees its tap.  As root, `unshare --net`; as an ordinary user,
+`unshare --user --map-root-user --net` (a user namespace gives the
+capabilities a tap needs inside it).  QEMU is started inside it; a shell sets
+the tap up first and then execs QEMU, so the PID the runner holds is QEMU's:
+
+    tap0: 10.0.2.1/24 (the host side, HOST_IP)    domU: GUEST_IP, from its
+                                                    command line
+QEMU's end: -netdev tap (no scripts) + -device e1000 + filter-dump, which
+writes every frame in both directions to build/scenarios/<name>.pcap for
+tshark or Wireshark.
+
+`host_steps` are [regex, shell command] pairs: once the regex has appeared on
+the console, the command runs inside the namespace (nsenter into QEMU's),
+one step at a time in order.  Its output comes back as console lines
+"host: ..." (so `expect` can judge it), then "host: step N exit status S";
+after the last one, "host: all steps done".  Commands use the real Linux
+stack (`ping`, tools/net_peer.py's UDP sockets): never QEMU's user-mode
+networking, never an address outside the namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+
+HOST_IP = "10.0.2.1"
+GUEST_IP = "10.0.2.15"
+PREFIX = 24
+TAP = "tap0"
+NIC_MAC = "52:54:00:12:34:56"
+HOLD_MID_LINE_S = 1.0
+
+
+def netns_capability() -> str | None:
+    """None when this machine can give a scenario a private network with a tap."""
+    for tool in ("unshare", "nsenter", "ip"):
+        if not shutil.which(tool):
+            return f"{tool} not found (util-linux / iproute2)"
+    if not os.path.exists("/dev/net/tun"):
+        return "/dev/net/tun missing"
+    if os.geteuid() != 0 and not os.access("/dev/net/tun", os.R_OK | os.W_OK):
+        return "/dev/net/tun is not usable by this user"
+    return None
+
+
+def _unshare_prefix() -> list[str]:
+    if os.geteuid() == 0:
+        return ["unshare", "--net", "--"]
+    return ["unshare", "--user", "--map-root-user", "--net", "--"]
+
+
+def wrap_qemu(argv: list[str]) -> list[str]:
+    """Run argv inside a fresh network namespace whose tap is ready."""
+    setup = "; ".join([
+        "set -e",
+        "ip link set lo up",
+        f"ip tuntap add dev {TAP} mode tap",
+        f"ip addr add {HOST_IP}/{PREFIX} dev {TAP}",
+        f"ip link set {TAP} up",
+        'exec "$@"',
+    ])
+    return _unshare_prefix() + ["sh", "-c", setup, "granite-netns"] + argv
+
+
+def qemu_nic_args(pcap_path: str) -> list[str]:
+    # romfile= (none): the e1000's PXE option ROM is for firmware, which these
+    # boots do not run, and QEMU refuses to start when efi-e1000.rom is not
+    # installed (Debian ships it in ipxe-qemu).
+    return ["-netdev", f"tap,id=net0,ifname={TAP},script=no,downscript=no",
+            "-device", f"e1000,netdev=net0,mac={NIC_MAC},romfile=",
+            "-object", f"filter-dump,id=dump0,netdev=net0,file={pcap_path}"]
+
+
+def _nsenter_prefix(pid: int) -> list[str]:
+    if os.geteuid() == 0:
+        return ["nsenter", f"--target={pid}", "--net", "--"]
+    return ["nsenter", f"--target={pid}", "--user", "--net", "--preserve-credentials", "--"]
+
+
+class HostSteps:
+    """Runs the steps in a thread; their output is handed back as bytes to be
+    shown as console lines (the runner polls `pending()`)."""
+
+    def __init__(self, steps: list, repo_root: str):
+        self.steps = [(re.compile(p, re.M), cmd) for p, cmd in steps]
+        self.repo_root = repo_root
+        self.out: queue.Queue[bytes] = queue.Queue()
+        self.console = ""
+        self.console_at = 0.0           # time.monotonic() of the last console text
+        self.pos = 0
+        self.next = 0
+        self.busy = False
+        self.pid: int | None = None
+        self.procs: list[subprocess.Popen] = []
+
+    def attach(self, pid: int) -> None:
+        self.pid = pid
+
+    def feed_console(self, text: str) -> None:
+        """Called with every piece of console text; starts the next step when due."""
+        if text:
+            self.console += text
+            self.console_at = time.monotonic()
+        if self.busy or self.next >= len(self.steps) or self.pid is None:
+            return
+        rx, cmd = self.steps[self.next]
+        m = rx.search(self.console, self.pos)
+        if not m:
+            return
+        self.pos = m.end()
+        self.busy = True
+        threading.Thread(target=self._run, args=(self.next, cmd), daemon=True).start()
+
+    def _run(self, index: int, cmd: str) -> None:
+        env = dict(os.environ, HOST_IP=HOST_IP, GUEST_IP=GUEST_IP, REPO=self.repo_root)
+        argv = _nsenter_prefix(self.pid) + ["sh", "-c", cmd]
+        self.out.put(f"host: step {index + 1}: {cmd}\n".encode())
+        try:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    cwd=self.repo_root, env=env)
+            self.procs.append(proc)
+            for line in proc.stdout:
+                self.out.put(b"host: " + line.rstrip(b"\n") + b"\n")
+            status = proc.wait()
+        except OSError as err:
+            self.out.put(f"host: step {index + 1} could not start: {err}\n".encode())
+            status = 127
+        self.out.put(f"host: step {index + 1} exit status {status}\n".encode())
+        self.next = index + 1
+        if self.next == len(self.steps):
+            self.out.put(b"host: all steps done\n")
+        self.busy = False
+        # A step that finished may make the next one due on text already seen.
+        self.feed_console("")
+
+    def pending(self) -> bytes:
+        """The steps' output, as whole lines — but only at a console line
+        boundary: a guest line that is still arriving (the UART is slow) is not
+        cut in two by host lines, which would break `expect` patterns on it.
+        Held back at most HOLD_MID_LINE_S after the console's last text, so a
+        guest that never ends its line cannot hold the steps' output forever."""
+        if (self.console and not self.console.endswith("\n")
+                and time.monotonic() - self.console_at < HOLD_MID_LINE_S):
+            return b""
+        chunks = []
+        while True:
+            try:
+                chunks.append(self.out.get_nowait())
+            except queue.Empty:
+                return b"".join(chunks)
+
+    def stop(self) -> None:
+        """Stop the steps' own processes (by PID) if QEMU ended first."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def describe(pcap_path: str) -> str:
+    return f"pcap of the wire: {pcap_path} (tshark -r {shlex.quote(pcap_path)})"
