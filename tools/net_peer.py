@@ -37,6 +37,7 @@ any, come after it in parentheses or on later lines) and exits 0 on success,
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import select
 import socket
@@ -141,6 +142,10 @@ def cmd_udp_listen(a) -> int:
     prefix = a.expect_prefix.encode() if a.expect_prefix else b""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("0.0.0.0", a.port))
+    if a.poke:
+        # Tell the guest's sender we are listening now (it waits for this).
+        host, _, port = a.poke.partition(":")
+        sock.sendto(b"go", (host, int(port or a.port)))
     received = intact = corrupted = 0
     deadline = time.monotonic() + a.timeout_s
     while received < a.count:
@@ -278,6 +283,18 @@ def udp_payload(frame: bytes) -> bytes | None:
     return ip[ihl + UDP_HDR:end]
 
 
+def host_macs() -> set:
+    """MAC addresses of this namespace's own interfaces (the host side of the wire)."""
+    macs = set()
+    try:
+        for name in os.listdir("/sys/class/net"):
+            with open(f"/sys/class/net/{name}/address") as f:
+                macs.add(bytes.fromhex(f.read().strip().replace(":", "")))
+    except (OSError, ValueError):
+        pass
+    return macs
+
+
 def cmd_pcap(a) -> int:
     try:
         mac = parse_mac(a.mac)
@@ -291,7 +308,10 @@ def cmd_pcap(a) -> int:
         return die(f"pcap: {a.file}: {err}")
     prefix = a.payload_prefix.encode() if a.payload_prefix is not None else None
     ours = [fr for fr in frames if fr[6:12] == mac]
-    line = f"pcap: {len(frames)} frames, {len(ours)} from {a.mac}"
+    host = host_macs()
+    # Frames from neither end: what a device sent from the wrong memory.
+    stray = [fr for fr in frames if fr[6:12] != mac and fr[6:12] not in host]
+    line = f"pcap: {len(frames)} frames, {len(ours)} from {a.mac}, {len(stray)} from neither it nor the host"
     if prefix is not None:
         carrying = 0
         for fr in ours:
@@ -339,6 +359,8 @@ def main(argv: list[str]) -> int:
     l.add_argument("--timeout-s", type=float, default=10.0)
     l.add_argument("--expect-prefix", default="")
     l.add_argument("--from", dest="from_ip", default=None)
+    l.add_argument("--poke", default=None,
+                   help="IP[:PORT]: once bound, send one datagram there (a guest sender's start signal)")
     l.set_defaults(fn=cmd_udp_listen)
 
     b = sub.add_parser("bench", help="UDP echo throughput")

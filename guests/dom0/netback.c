@@ -378,13 +378,13 @@ static void disconnect(struct vif *v, const char *why)
 static const char *bad_tx_request(const struct netif_tx_request *r)
 {
     if (r->flags & (NETTXF_more_data | NETTXF_extra_info))
-        return "multi-slot packets and extra info are not supported";
+        return "multi-slot/extra-info unsupported";
     if (r->size < 14)
         return "shorter than an Ethernet header";
     if (r->size > NETIF_MAX_PACKET)
         return "longer than an Ethernet frame";
     if ((unsigned)r->offset + r->size > PAGE)
-        return "crosses the end of its page";
+        return "crosses its page end";
     return NULL;
 }
 
@@ -448,7 +448,7 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         struct tx_slot *s = slots[i];
         const struct netif_tx_request *r = &reqs[i];
         if (ops[i].status != GNTST_okay) {
-            printf("netback: d%u: TX request %u: map of ref %u refused (%d)\n", v->domid, r->id,
+            printf("netback: d%u: TX id %u: map of ref %u refused (%d): error\n", v->domid, r->id,
                    r->gref, ops[i].status);
             tx_respond(v, r->id, NETIF_RSP_ERROR);
             s->busy = false;
@@ -488,9 +488,8 @@ static void tx_process(struct vif *v)
             v->tx_req_cons++;
             const char *bad = bad_tx_request(&r);
             if (bad) {
-                printf("netback: d%u: TX request id %u (ref %u, offset %u, size %u, flags 0x%x): "
-                       "%s: error response\n", v->domid, r.id, r.gref, r.offset, r.size,
-                       r.flags, bad);
+                printf("netback: d%u: TX id %u (ref %u, offset %u, size %u, flags 0x%x): %s: "
+                       "error\n", v->domid, r.id, r.gref, r.offset, r.size, r.flags, bad);
                 tx_respond(v, r.id, NETIF_RSP_ERROR);
                 continue;
             }

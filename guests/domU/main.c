@@ -6,7 +6,9 @@
  *   peer=A.B.C.D     the host on the wire; default 10.0.2.1
  *   send=PORT        send count=N UDP datagrams (default 20) to peer:PORT,
  *                    payload "granite domU datagram <n>" padded to size=BYTES
- *                    (default 200), one every interval_ms (default 50)
+ *                    (default 200), one every interval_ms (default 50),
+ *                    starting when the peer says it listens: any datagram to
+ *                    our own port PORT (net_peer.py udp-listen --poke)
  *   hostile=1        after connecting, post malformed TX requests and count
  *                    the errors the backend answers; ring=1 also pushes the
  *                    TX producer index a whole ring ahead
@@ -51,7 +53,17 @@ static void from_wire(void *ctx, const void *frame, size_t len)
     net_input(&ni, frame, len);
 }
 
-static volatile bool bye;
+static volatile bool bye, go;
+
+static void on_go(void *ctx, uint32_t src_ip, uint16_t src_port, const void *data, size_t len)
+{
+    (void)ctx;
+    (void)src_ip;
+    (void)src_port;
+    (void)data;
+    (void)len;
+    go = true;
+}
 
 static void on_bye(void *ctx, uint32_t src_ip, uint16_t src_port, const void *data, size_t len)
 {
@@ -152,6 +164,8 @@ int guest_main(const struct guest_info *gi)
     net_init(&ni, nf->mac, ip, 0xffffff00u, to_wire, NULL);
     net_udp_echo(&ni, ECHO_PORT);
     net_udp_listen(&ni, BYE_PORT, on_bye, NULL);
+    if (send_port)
+        net_udp_listen(&ni, (uint16_t)send_port, on_go, NULL);
     net_arp_request(&ni, peer); /* learn the peer's MAC, and announce ourselves */
     net_format_ip(ip, ipbuf);
     printf("domU: net up: ip %s, mac %02x:%02x:%02x:%02x:%02x:%02x, UDP echo on port %u\n", ipbuf,
@@ -164,7 +178,7 @@ int guest_main(const struct guest_info *gi)
     for (;;) {
         netfront_poll(nf, from_wire, NULL);
         uint64_t now = guest_time_us();
-        if (send_port && sent < count && now >= next_send) {
+        if (send_port && go && sent < count && now >= next_send) {
             char payload[1472];
             if (size < 32)
                 size = 32;
@@ -190,7 +204,7 @@ int guest_main(const struct guest_info *gi)
             break;
         if (!netfront_kicked(nf)) {
             uint64_t wait = 1000000;
-            if (send_port && sent < count)
+            if (send_port && go && sent < count)
                 wait = next_send > now ? next_send - now : 0;
             if (wait)
                 guest_wait_any(wait);
