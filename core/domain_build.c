@@ -104,7 +104,9 @@ static __boot int give_ram_direct(struct domain *d, u64 size, const char **why)
     return 0;
 }
 
-static __boot int give_ram_scattered(struct domain *d, u64 size, const char **why)
+#define SZ_4G (4UL << 30)
+
+static __boot int give_ram_scattered(struct domain *d, u64 size, bool above_4g, const char **why)
 {
     unsigned n = (unsigned)(size / CHUNK_SIZE);
 
@@ -115,9 +117,11 @@ static __boot int give_ram_scattered(struct domain *d, u64 size, const char **wh
         return -E2BIG;
     }
     for (unsigned i = 0; i < n; i++) {
-        void *chunk = alloc_pages(CHUNK_ORDER);
+        void *chunk = above_4g ? alloc_pages_above(1UL << CHUNK_ORDER, CHUNK_ORDER, pa(SZ_4G))
+                               : alloc_pages(CHUNK_ORDER);
         if (!chunk || add_chunk(d, chunk, CHUNK_SIZE >> PAGE_SHIFT)) {
-            *why = "out of host memory for the domain's RAM";
+            *why = above_4g ? "out of host memory above 4 GiB for the domain's RAM"
+                            : "out of host memory for the domain's RAM";
             return -ENOMEM;
         }
     }
@@ -495,7 +499,7 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         return NULL;
     }
     ret = c->direct_map ? give_ram_direct(d, c->mem_size, why)
-                        : give_ram_scattered(d, c->mem_size, why);
+                        : give_ram_scattered(d, c->mem_size, c->ram_above_4g, why);
     if (!ret)
         ret = find_image(c, &img, why);
     if (!ret)

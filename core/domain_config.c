@@ -12,6 +12,9 @@
  *       memory = <0x0 0x8000>;           RAM in KiB, a 64-bit number
  *       direct-map;                      IPA == PA (the hardware domain always is)
  *       vpl011;                          an emulated PL011
+ *       granite,ram-above-4g;            its RAM from host memory above 4 GiB
+ *                                        (machine addresses a 32-bit DMA
+ *                                        mask cannot reach; not with direct-map)
  *       granite,hardware-domain;         this is dom0 (granite's addition)
  *       module@4a000000 {
  *           compatible = "multiboot,kernel", "multiboot,module";
@@ -114,6 +117,7 @@ static __boot int read_domain_node(const void *fdt, int node, struct domain_conf
     }
     c->direct_map = fdt_getprop(fdt, node, "direct-map", NULL) != NULL;
     c->vpl011 = fdt_getprop(fdt, node, "vpl011", NULL) != NULL;
+    c->ram_above_4g = fdt_getprop(fdt, node, "granite,ram-above-4g", NULL) != NULL;
     if (fdt_getprop(fdt, node, "granite,hardware-domain", NULL)) {
         c->id = 0;
         c->direct_map = true; /* the hardware domain owns devices: it must be 1:1 */

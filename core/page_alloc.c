@@ -150,14 +150,17 @@ static bool run_free(const struct region *r, u64 i, u64 n)
     return true;
 }
 
-void *alloc_pages_contig(u64 n, unsigned align_order)
+void *alloc_pages_contig(u64 n, unsigned align_order) { return alloc_pages_above(n, align_order, pa(0)); }
+
+void *alloc_pages_above(u64 n, unsigned align_order, pa_t floor)
 {
-    u64 step = 1UL << align_order;
+    u64 step = 1UL << align_order, floor_pfn = pa_addr(floor) >> PAGE_SHIFT;
     u64 f = spin_lock_irqsave(&alloc_lock);
 
     for (unsigned ri = 0; ri < nr_regions; ri++) {
         struct region *r = &regions[ri];
-        for (u64 i = ALIGN_UP(r->base_pfn, step) - r->base_pfn; i + n <= r->nr_frames; i += step) {
+        u64 first = MAX(r->base_pfn, floor_pfn);
+        for (u64 i = ALIGN_UP(first, step) - r->base_pfn; i + n <= r->nr_frames; i += step) {
             if (!run_free(r, i, n))
                 continue;
             for (u64 j = 0; j < n; j++)

@@ -37,6 +37,8 @@ any, come after it in parentheses or on later lines) and exits 0 on success,
 from __future__ import annotations
 
 import argparse
+import subprocess
+import re
 import os
 import random
 import select
@@ -284,14 +286,17 @@ def udp_payload(frame: bytes) -> bytes | None:
 
 
 def host_macs() -> set:
-    """MAC addresses of this namespace's own interfaces (the host side of the wire)."""
+    """MAC addresses of this network namespace's interfaces (the host side of
+    the wire).  Asked of `ip`, which answers for the current namespace; /sys
+    would show the namespace that mounted it."""
     macs = set()
     try:
-        for name in os.listdir("/sys/class/net"):
-            with open(f"/sys/class/net/{name}/address") as f:
-                macs.add(bytes.fromhex(f.read().strip().replace(":", "")))
-    except (OSError, ValueError):
-        pass
+        out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
+                             timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return macs
+    for m in re.finditer(r"link/ether ([0-9a-f:]{17})", out):
+        macs.add(bytes.fromhex(m.group(1).replace(":", "")))
     return macs
 
 

@@ -176,8 +176,9 @@ def check_dom0less(v):
         return "an array of tables"
     for d in v:
         if not isinstance(d, dict) or set(d) - {"name", "image", "args", "memory_mib", "cpus",
-                                                "hardware_domain"}:
-            return ("tables with name, image, args, memory_mib, cpus, hardware_domain")
+                                                "hardware_domain", "ram_above_4g"}:
+            return ("tables with name, image, args, memory_mib, cpus, hardware_domain, "
+                    "ram_above_4g")
         if not isinstance(d.get("name"), str) or not isinstance(d.get("image"), str):
             return "tables with at least a name and an image"
     return None
@@ -205,6 +206,8 @@ def dom0less_expansion(domains: list) -> tuple[list, list]:
                   f"-t s {node} vpl011 ''"]
         if d.get("hardware_domain"):
             edits.append(f"-t s {node} granite,hardware-domain ''")
+        if d.get("ram_above_4g"):
+            edits.append(f"-t s {node} granite,ram-above-4g ''")
         edits += [f"-c {mod}", f"-t s {mod} compatible multiboot,kernel multiboot,module",
                   f"-t x {mod} reg {addr:x} {DOM0LESS_LOAD_STRIDE:x}",
                   f"-t s {mod} bootargs {shlex.quote(d.get('args', ''))}"]

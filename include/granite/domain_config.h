@@ -18,6 +18,7 @@ struct domain_config {
     u64 mem_size;
     bool direct_map;
     bool vpl011;
+    bool ram_above_4g;        /* granite,ram-above-4g: RAM from host memory above 4 GiB */
     const char *builtin;      /* a built-in image by name, or NULL */
     pa_t module;              /* or an Image in RAM, placed by the boot loader */
     u64 module_size;

@@ -26,6 +26,8 @@ void free_pages(void *p, unsigned order);
  * direct-mapped domain's RAM), or NULL.  Freed with free_pages_contig(). */
 void *alloc_pages_contig(u64 n, unsigned align_order);
 void free_pages_contig(void *p, u64 n);
+/* As alloc_pages_contig, from host memory at or above `floor` only. */
+void *alloc_pages_above(u64 n, unsigned align_order, pa_t floor);
 u64 page_alloc_free_pages(void);
 u64 page_alloc_total_pages(void);
 
