@@ -288,6 +288,7 @@ static void leave_lr(struct vgic *g, struct vgic_irq *irq, unsigned vcpu, struct
 {
     irq->in_lr = false;
     irq->lr_pending = false;
+    irq->relatched = false;   /* outside an LR the latch alone says it (it was never acked) */
     if (irq->target != vcpu && irq_forwardable(g, irq))
         defer_kick(g, d, irq->target);
 }
@@ -1247,6 +1248,8 @@ void vgic_lr_sync(struct vgic *g, unsigned vcpu, u32 intid, bool pending, bool a
     irq = lr_irq(g, vcpu, intid, "vgic_lr_sync");
     if (irq) {
         /* Pending -> not pending in the LR: the guest acknowledged it (read ICC_IAR1_EL1). */
+        if (pending)
+            irq->relatched = false;   /* not acknowledged yet: one pending state covers both */
         if (irq->lr_pending && !pending && !irq->edge) {
             /* ISPENDR-set state of a level interrupt ends here, unless set again since */
             irq->pending_latch = irq->relatched;

@@ -51,8 +51,10 @@
  * device's 1 MiB BAR at the window's start), naturally aligned. */
 #define E1000_BAR0_OFFSET 0x100000UL
 #define E1000_BAR0_SIZE 0x20000UL          /* 128 KiB of registers */
-/* The guest runtime maps only the first GiB of the address space as Device
- * memory (guests/lib/start.c): the BAR must land there. */
+/* The guest runtime maps the first GiB of the address space as Device memory
+ * (guests/lib/start.c), except the grant window and magic pages at
+ * 0x38000000-0x3a000000, which are Normal: the BAR must land in the first
+ * GiB, below that range (window base + 1 MiB on QEMU virt). */
 #define DEVICE_MAP_LIMIT (1UL << 30)
 
 /* GIC interrupt specifiers (arm,gic-v3 binding): <type number flags>. */

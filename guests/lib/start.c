@@ -1,12 +1,18 @@
 /*
  * start.c — C entry of a guest: MMU on, read the DTB, console, then main.
  *
- * Stage 1: granite's guests map their address space 1:1 (VA == IPA) with
- * 1 GiB blocks, 39-bit VA (TCR_EL1.T0SZ = 25, walk starts at level 1).  RAM is
- * Normal write-back; the first 1 GiB (GIC, UART, PCIe windows on QEMU virt and
- * in granite's guest layout) and the GiB of QEMU virt's high PCIe ECAM are
- * Device memory.  A block bigger than RAM is deliberate: an access past
- * the end of RAM passes stage 1 and is then stopped by the hypervisor's stage 2.
+ * Stage 1: granite's guests map their address space 1:1 (VA == IPA), 39-bit VA
+ * (TCR_EL1.T0SZ = 25, walk starts at level 1).  RAM is Normal write-back in
+ * 1 GiB blocks; the GiB of QEMU virt's high PCIe ECAM is one Device block.  The
+ * first 1 GiB (GIC, UART, PCIe windows on QEMU virt and in granite's guest
+ * layout) is Device memory in 2 MiB blocks through a level-2 table, except
+ * [0x38000000, 0x3a000000): a domU's grant window (shared_info, grant frames,
+ * foreign mappings) and Xen's magic pages (the xenstore ring) are RAM shared
+ * with the hypervisor and other domains, so they are Normal write-back
+ * inner-shareable like RAM (Xen requires it, and atomics on Device memory are
+ * not architecturally guaranteed), execute-never.  A block bigger than RAM is
+ * deliberate: an access past the end of RAM passes stage 1 and is then stopped
+ * by the hypervisor's stage 2.
  */
 #include <libfdt.h>
 #include <stdio.h>
@@ -15,11 +21,15 @@
 #include <public/xen.h>
 #include <public/sched.h>
 #include <granite/psci.h>
+#include <granite/memory_map.h>
 
 #define MAIR_NORMAL_IDX 0
 #define MAIR_DEVICE_IDX 1
 #define MAIR_VALUE (0xffUL | (0x04UL << 8))
 #define PTE_BLOCK 0x1UL
+#define PTE_TABLE 0x3UL                    /* level-1 entry pointing at a level-2 table */
+#define PTRS_PER_TABLE 512                 /* 8-byte descriptors in a 4 KiB table */
+#define TABLE_BYTES (PTRS_PER_TABLE * sizeof(uint64_t))
 #define PTE_AF (1UL << 10)
 #define PTE_SH_INNER (3UL << 8)
 #define PTE_ATTR(i) ((uint64_t)(i) << 2)
@@ -35,15 +45,39 @@
 #define SCTLR_I (1UL << 12)
 #define SCTLR_RES1 ((1UL << 11) | (1UL << 20) | (1UL << 22) | (1UL << 23) | (1UL << 28) | (1UL << 29))
 #define GIB (1UL << 30)
+#define L2_BLOCK (1UL << 21)               /* what one level-2 block maps: 2 MiB */
+#define CTR_DMINLINE(ctr) (((ctr) >> 16) & 0xf) /* log2 of the smallest D-cache line, in words */
 
 extern uint64_t __pgtables[];
 static struct guest_info info;
 
 #define HIGH_PCIE_GIB 256 /* QEMU virt's high PCIe ECAM at 0x40_1000_0000 (dom0 passthrough) */
 
+/*
+ * RAM the hypervisor lends into the first GiB of a domU (Xen's guest layout,
+ * include/granite/memory_map.h): the grant window, then the magic pages.  Xen's
+ * GUEST_MAGIC_SIZE is not in memory_map.h, hence spelled out here.  A
+ * direct-mapped dom0 sees the host's layout instead, where on QEMU virt this
+ * range is inside the PCIe 32-bit window; dom0 puts no BAR there (edu.c and
+ * e1000.c use the window's first 2 MiB), so Normal attributes touch no device.
+ */
+#define GUEST_MAGIC_SIZE 0x01000000UL
+#define SHARED_RAM_BASE GUEST_GNTTAB_BASE
+#define SHARED_RAM_END (GUEST_MAGIC_BASE + GUEST_MAGIC_SIZE)
+_Static_assert(GUEST_GNTTAB_BASE + GUEST_GNTTAB_SIZE == GUEST_MAGIC_BASE,
+               "the grant window and the magic pages are one range");
+_Static_assert(SHARED_RAM_BASE % L2_BLOCK == 0 && SHARED_RAM_END % L2_BLOCK == 0,
+               "the shared range is whole 2 MiB blocks");
+_Static_assert(SHARED_RAM_END <= GIB, "the shared range lies in the first GiB");
+
+/* The linker script reserves page-table pages at __pgtables: the level-1
+ * table, then the level-2 table of the first GiB. */
+#define L1_TABLE (__pgtables)
+#define L2_LOW_TABLE (__pgtables + PTRS_PER_TABLE)
+
 static void mmu_load(void)
 {
-    uint64_t *l1 = __pgtables;
+    uint64_t *l1 = L1_TABLE;
     __asm__ volatile("msr mair_el1, %0" : : "r"(MAIR_VALUE));
     __asm__ volatile("msr tcr_el1, %0" : : "r"(TCR_T0SZ_39 | TCR_IRGN_WBWA | TCR_ORGN_WBWA |
                                                  TCR_SH_INNER | TCR_EPD1 | TCR_IPS_40));
@@ -51,18 +85,45 @@ static void mmu_load(void)
     __asm__ volatile("msr sctlr_el1, %0; isb" : : "r"(SCTLR_RES1 | SCTLR_M | SCTLR_C | SCTLR_I));
 }
 
+/* Tables are written with the MMU off, straight to memory, and walked through
+ * the caches once it is on (TCR_EL1.IRGN0/ORGN0): drop any stale line of one. */
+static void dcache_inval_table(const uint64_t *table)
+{
+    uint64_t ctr, line;
+
+    __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+    line = sizeof(uint32_t) << CTR_DMINLINE(ctr);
+    for (uintptr_t a = (uintptr_t)table; a < (uintptr_t)table + TABLE_BYTES; a += line)
+        __asm__ volatile("dc ivac, %0" : : "r"(a) : "memory");
+    __asm__ volatile("dsb sy" ::: "memory");
+}
+
+/* The first GiB, 2 MiB at a time: devices, but the hypervisor's shared RAM as RAM. */
+static void map_low_gib(uint64_t *l1, uint64_t *l2)
+{
+    for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
+        uint64_t addr = i * L2_BLOCK;
+        uint64_t attrs = addr >= SHARED_RAM_BASE && addr < SHARED_RAM_END
+                             ? PTE_SH_INNER | PTE_ATTR(MAIR_NORMAL_IDX)
+                             : PTE_ATTR(MAIR_DEVICE_IDX); /* GIC, UART, PCIe */
+
+        l2[i] = addr | PTE_BLOCK | PTE_AF | attrs | PTE_XN;
+    }
+    dcache_inval_table(l2);
+    l1[0] = (uint64_t)l2 | PTE_TABLE;
+}
+
 static void mmu_on(uint64_t ram_base, uint64_t ram_size)
 {
-    uint64_t *l1 = __pgtables;
+    uint64_t *l1 = L1_TABLE;
 
     for (uint64_t g = ram_base / GIB; g < (ram_base + ram_size + GIB - 1) / GIB && g < 512; g++)
         l1[g] = g * GIB | PTE_BLOCK | PTE_AF | PTE_SH_INNER | PTE_ATTR(MAIR_NORMAL_IDX);
     if (ram_base >= GIB)
-        l1[0] = PTE_BLOCK | PTE_AF | PTE_ATTR(MAIR_DEVICE_IDX) | PTE_XN; /* GIC, UART, PCIe */
+        map_low_gib(l1, L2_LOW_TABLE);
     l1[HIGH_PCIE_GIB] = HIGH_PCIE_GIB * GIB | PTE_BLOCK | PTE_AF | PTE_ATTR(MAIR_DEVICE_IDX) |
                         PTE_XN;
-    /* Written with the MMU off, straight to memory: drop stale cache lines. */
-    __asm__ volatile("dc ivac, %0; dsb sy" : : "r"(l1) : "memory");
+    dcache_inval_table(l1);
     mmu_load();
 }
 

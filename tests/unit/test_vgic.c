@@ -201,6 +201,45 @@ static void ready_spi(u32 intid, u8 prio, bool edge)
 static bool spi_pending(u32 intid) { return dread(bitreg(D_ISPENDR, intid), 4) & bit(intid); }
 static bool spi_active(u32 intid) { return dread(bitreg(D_ISACTIVER, intid), 4) & bit(intid); }
 
+/*
+ * Xen's event-channel upcall on Arm (GUEST_EVTCHN_PPI): a level-sensitive PPI
+ * that granite latches with vgic_inject() for every event it signals.  The
+ * number is Xen's convention, not the GIC's; any PPI would do for the model.
+ */
+#define EVTCHN_PPI 31
+#define ICFGR_EDGE 2u   /* Int_config[1] of a 2-bit GICR_ICFGR1 field: edge-triggered */
+
+/* A PPI of `vcpu` set up as a Linux guest would: Group 1, priority, trigger, enabled. */
+static void ready_ppi(unsigned vcpu, u32 intid, u8 prio, bool edge)
+{
+    dwrite(D_CTLR, 4, CTLR_ARE | CTLR_GRP1);
+    swrite(vcpu, S_IGROUPR0, sread(vcpu, S_IGROUPR0) | (1u << intid));
+    rwrite(vcpu, SGI_FRAME + S_IPRIORITYR + intid, 1, prio);
+    if (edge) /* GICR_ICFGR1 holds PPIs 16..31, two bits each */
+        swrite(vcpu, S_ICFGR1, sread(vcpu, S_ICFGR1) | (ICFGR_EDGE << (2 * (intid - 16))));
+    swrite(vcpu, S_ISENABLER0, 1u << intid);
+    clear_records();
+}
+
+static bool ppi_pending(unsigned vcpu, u32 intid)
+{
+    return sread(vcpu, S_ISPENDR0) & (1u << intid);
+}
+
+static bool ppi_active(unsigned vcpu, u32 intid)
+{
+    return sread(vcpu, S_ISACTIVER0) & (1u << intid);
+}
+
+static struct vgic_irq *ppi(unsigned vcpu, u32 intid) { return &g.rdist[vcpu].priv[intid]; }
+
+/* The guest takes `intid` from its LR and ends it, one exit apart; nothing is left after. */
+static void ack_and_deactivate(unsigned vcpu, u32 intid)
+{
+    vgic_lr_sync(&g, vcpu, intid, false, true);
+    vgic_lr_sync(&g, vcpu, intid, false, false);
+}
+
 /* --- identification ---------------------------------------------------------- */
 
 static void test_id_registers(void **state unused)
@@ -713,6 +752,252 @@ static void test_level_ispendr_until_ack(void **state unused)
     assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
 }
 
+/*
+ * --- relatching a level interrupt before its acknowledgement is seen -----------
+ *
+ * vgic_inject() on a level-sensitive interrupt is a latch, like GICD_ISPENDR:
+ * it ends when the guest acknowledges the interrupt.  While the interrupt sits
+ * pending in a list register granite cannot see whether the guest has already
+ * acknowledged it (that happens in hardware; granite learns it at the next
+ * exit), so a second latch arriving in that window may be a new interrupt and
+ * must outlive the acknowledgement it did not see.  Before the fix the second
+ * latch was absorbed and the acknowledgement sync then cleared it: a lost Xen
+ * event-channel upcall (PPI 31) stalled xenstore for 10 s at a time.
+ */
+
+/* (a) inject, claim, inject again, acknowledge, deactivate: delivered a second time. */
+static void test_level_relatch_before_ack_survives(void **state unused)
+{
+    bool pending, active;
+
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);   /* an exit: the guest has not taken it */
+
+    /* Two more events while it sits pending in the LR: a latch, not a counter. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_true(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);   /* already in an LR */
+
+    /* The next exit finds it acknowledged: the latch set since then is still there. */
+    clear_records();
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);
+    assert_true(ppi_pending(0, EVTCHN_PPI));
+    assert_true(ppi_active(0, EVTCHN_PPI));
+    assert_int_equal(kicks[0], 1);                        /* its vCPU must come back for it */
+    /* Level: never pending+active in the LR, and not forwarded while active. */
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_false(pending);
+    assert_true(active);
+    assert_false(vgic_has_pending(&g, 0));
+
+    /* Deactivated: the second event is forwarded and claimed again... */
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_false(ppi(0, EVTCHN_PPI)->in_lr);
+    assert_true(ppi_pending(0, EVTCHN_PPI));
+    assert_false(ppi_active(0, EVTCHN_PPI));
+    assert_true(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+
+    /* ...once: the three injections made two deliveries, not three. */
+    ack_and_deactivate(0, EVTCHN_PPI);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_false(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(g.stats.bad_lr_sync, 0);
+}
+
+/*
+ * (a) The same when one exit finds the LR already empty (acknowledged and
+ * deactivated between two exits, the usual case for a short handler), and
+ * with the latch set through the registers (GICD_ISPENDR on a level SPI).
+ */
+static void test_level_relatch_survives_ack_and_eoi_in_one_exit(void **state unused)
+{
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_false(ppi(0, EVTCHN_PPI)->in_lr);
+    assert_true(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* A level SPI pended twice through GICD_ISPENDR, the second time from vCPU 1. */
+    ready_spi(63, 0x20, false);
+    dwrite(bitreg(D_ISPENDR, 63), 4, bit(63));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_mmio_write(&g, 1, DIST + bitreg(D_ISPENDR, 63), 4, bit(63)),
+                     VGIC_MMIO_OK);
+    ack_and_deactivate(0, 63);
+    assert_true(spi_pending(63));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    ack_and_deactivate(0, 63);
+    assert_false(spi_pending(63));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(g.stats.bad_lr_sync, 0);
+}
+
+/* (b) One injection: nothing is left after acknowledge + deactivate (no spurious second delivery). */
+static void test_level_single_inject_delivered_once(void **state unused)
+{
+    bool pending, active;
+
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    /* Exits and entries while the guest has not taken it yet relatch nothing. */
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(pending);
+    assert_false(active);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);
+    assert_false(ppi(0, EVTCHN_PPI)->relatched);
+
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);         /* acknowledged */
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_true(ppi_active(0, EVTCHN_PPI));
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);        /* deactivated */
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_false(ppi_active(0, EVTCHN_PPI));
+    assert_false(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* Acknowledged and deactivated between two exits: the same. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* An injection after the acknowledgement was seen is latched the ordinary way:
+     * its LR holder is told, and it goes out once the first is deactivated. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);
+    clear_records();
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(kicks[0], 1);
+    assert_false(ppi(0, EVTCHN_PPI)->relatched);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    ack_and_deactivate(0, EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(g.stats.bad_lr_sync, 0);
+}
+
+/* (c) GICR_ICPENDR0 / GICD_ICPENDR between the second latch and the ack clears it too. */
+static void test_level_relatch_cleared_by_icpendr(void **state unused)
+{
+    bool pending, active;
+
+    /* PPI: cleared through the redistributor, then the exit sees the acknowledgement. */
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    swrite(0, S_ICPENDR0, 1u << EVTCHN_PPI);
+    assert_false(ppi(0, EVTCHN_PPI)->relatched);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_false(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* SPI: cleared through the distributor by another vCPU; the stale LR is
+     * refreshed away before the guest takes it. */
+    ready_spi(63, 0x20, false);
+    assert_int_equal(vgic_inject(&g, 0, 63), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_inject(&g, 0, 63), 0);
+    clear_records();
+    assert_int_equal(vgic_mmio_write(&g, 1, DIST + bitreg(D_ICPENDR, 63), 4, bit(63)),
+                     VGIC_MMIO_OK);
+    assert_int_equal(kicks[0], 1);                        /* its LR is stale */
+    assert_false(spi_pending(63));
+    assert_false(vgic_lr_refresh(&g, 0, 63, NULL, &pending, &active));
+    assert_false(g.spi[63 - 32].in_lr);
+    assert_false(spi_pending(63));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* ...or the guest had taken it by the exit that follows the write. */
+    assert_int_equal(vgic_inject(&g, 0, 63), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_inject(&g, 0, 63), 0);
+    dwrite(bitreg(D_ICPENDR, 63), 4, bit(63));
+    ack_and_deactivate(0, 63);
+    assert_false(spi_pending(63));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(g.stats.bad_lr_sync, 0);
+}
+
+/*
+ * (d) Edge interrupts keep their behaviour: the edge moves into the LR at the
+ * claim, so a second edge before the acknowledgement is an ordinary new latch
+ * (delivered once more), a refresh merges it into a still-pending LR (edges
+ * arriving while pending coalesce), ICPENDR clears it, and nothing is relatched.
+ */
+static void test_edge_second_inject_unchanged(void **state unused)
+{
+    bool pending, active;
+
+    ready_ppi(0, EVTCHN_PPI, 0xa0, true);
+    assert_true(ppi(0, EVTCHN_PPI)->edge);
+
+    /* One edge: delivered once. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    ack_and_deactivate(0, EVTCHN_PPI);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* A second (and third) edge with the first still in the LR: the holder is
+     * kicked, and with no refresh in between it is delivered after the first. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    clear_records();
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(kicks[0], 1);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_false(ppi(0, EVTCHN_PPI)->relatched);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);
+    assert_true(ppi_pending(0, EVTCHN_PPI));
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    ack_and_deactivate(0, EVTCHN_PPI);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* A refresh while the LR is still pending merges the new edge into it: one delivery. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(pending);
+    assert_false(active);
+    ack_and_deactivate(0, EVTCHN_PPI);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+
+    /* GICR_ICPENDR0 between the second edge and the ack clears it. */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    swrite(0, S_ICPENDR0, 1u << EVTCHN_PPI);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    ack_and_deactivate(0, EVTCHN_PPI);
+    assert_false(ppi_pending(0, EVTCHN_PPI));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_false(ppi(0, EVTCHN_PPI)->relatched);
+    assert_int_equal(g.stats.bad_lr_sync, 0);
+}
+
 static void test_set_level_on_edge_interrupt(void **state unused)
 {
     ready_spi(62, 0x20, true);
@@ -1004,6 +1289,11 @@ int main(void)
         cmocka_unit_test_setup(test_edge_lifecycle, setup2),
         cmocka_unit_test_setup(test_level_lifecycle, setup2),
         cmocka_unit_test_setup(test_level_ispendr_until_ack, setup2),
+        cmocka_unit_test_setup(test_level_relatch_before_ack_survives, setup2),
+        cmocka_unit_test_setup(test_level_relatch_survives_ack_and_eoi_in_one_exit, setup2),
+        cmocka_unit_test_setup(test_level_single_inject_delivered_once, setup2),
+        cmocka_unit_test_setup(test_level_relatch_cleared_by_icpendr, setup2),
+        cmocka_unit_test_setup(test_edge_second_inject_unchanged, setup2),
         cmocka_unit_test_setup(test_set_level_on_edge_interrupt, setup2),
         cmocka_unit_test_setup(test_icpendr_and_disable_while_in_lr, setup2),
         cmocka_unit_test_setup(test_evict, setup2),

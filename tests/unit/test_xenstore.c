@@ -3,11 +3,8 @@
  * wire protocol (guests/dom0/xenstore.c), the ring transport
  * (guests/lib/xs_ring.c) and the domU client (guests/lib/xenbus.c).
  *
- * Build (no Makefile rule of its own yet):
- *   gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -Iguests/lib -Iguests/dom0 \
- *       -fsanitize=address,undefined -fno-sanitize-recover=all -DHOST_TEST \
- *       tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c \
- *       -o /tmp/test_xenstore -lcmocka
+ * Build: `make build/tests/test_xenstore` (xenbus.c is included below, with
+ * a simulated guest around it, so the rule does not link it separately).
  *
  * How:
  *   - Wire messages are built byte by byte here, from Xen's numbers written
