@@ -77,6 +77,7 @@ struct store_client {
     unsigned domid;
     struct xenstore_domain_interface *intf;
     evtchn_port_t port;
+    grant_handle_t ring_h;
     struct xs_conn *conn;
     char out[XS_OUT_MAX];    /* bytes the ring had no room for yet */
     size_t out_len;
@@ -106,6 +107,8 @@ static void store_send(struct xs_conn *conn, const void *bytes, size_t len)
 {
     struct store_client *c = xs_conn_ctx(conn);
 
+    if (c->dead)
+        return;
     if (c->out_len + len > sizeof(c->out)) {
         printf("xenstore: d%u: reply backlog over %u bytes: connection dropped\n", c->domid,
                (unsigned)sizeof(c->out));
@@ -117,27 +120,40 @@ static void store_send(struct xs_conn *conn, const void *bytes, size_t len)
     store_flush(c);
 }
 
+/* A client that broke the protocol: its watches and transactions go, and so
+ * do the ring mapping and the port; its domain keeps running without a store. */
+static void store_drop(struct store_client *c, const char *why)
+{
+    printf("xenstore: d%u: %s: connection dropped\n", c->domid, why);
+    c->dead = true;
+    xs_conn_close(c->conn);
+    evtchn_close(c->port);
+    gnttab_unmap((uint64_t)c->intf, c->ring_h);
+    c->intf = NULL;
+}
+
+/* Bytes read per call: a client that keeps writing cannot keep dom0 here. */
+#define STORE_BUDGET 4096
+
 static void store_poll(struct store_client *c)
 {
     char buf[512];
-    size_t n;
+    size_t n, taken = 0;
 
-    if (c->dead || !c->intf)
+    if (!c->intf)
         return;
-    if (xs_ring_corrupt(c->intf)) {
-        printf("xenstore: d%u: ring indices corrupt: connection dropped\n", c->domid);
-        c->dead = true;
-        return;
-    }
-    while ((n = xs_ring_server_read(c->intf, buf, sizeof(buf))) > 0) {
+    if (c->dead) /* found broken while replying: finish the job here */
+        return store_drop(c, "reply backlog overflowed");
+    if (xs_ring_corrupt(c->intf))
+        return store_drop(c, "ring indices corrupt");
+    while (taken < STORE_BUDGET && (n = xs_ring_server_read(c->intf, buf, sizeof(buf))) > 0) {
+        taken += n;
         evtchn_send(c->port); /* room freed for the client's next requests */
-        if (xs_conn_input(c->conn, buf, n) < 0) {
-            printf("xenstore: d%u: unrecoverable request stream: connection dropped\n",
-                   c->domid);
-            c->dead = true;
-            return;
-        }
+        if (xs_conn_input(c->conn, buf, n) < 0)
+            return store_drop(c, "unrecoverable request stream");
     }
+    if (taken >= STORE_BUDGET)
+        work_flag = true;
     store_flush(c);
 }
 
@@ -145,12 +161,11 @@ static int store_attach(unsigned domid, const struct granite_domain_info *info)
 {
     struct store_client *c = &clients[domid];
     uint64_t va = window_page(), dba;
-    grant_handle_t h;
     int16_t st;
 
     if (!va)
         return -1;
-    st = gnttab_map((domid_t)domid, info->store_gref, va, false, &h, &dba);
+    st = gnttab_map((domid_t)domid, info->store_gref, va, false, &c->ring_h, &dba);
     if (st != GNTST_okay) {
         printf("xenstore: d%u: cannot map its ring (grant ref %u): status %d\n", domid,
                info->store_gref, st);
@@ -158,6 +173,7 @@ static int store_attach(unsigned domid, const struct granite_domain_info *info)
     }
     if (evtchn_bind_interdomain((domid_t)domid, info->store_port, &c->port)) {
         printf("xenstore: d%u: cannot bind its port %u\n", domid, info->store_port);
+        gnttab_unmap(va, c->ring_h);
         return -1;
     }
     c->domid = domid;
@@ -187,7 +203,13 @@ struct vif {
     char fe[64], be[64];      /* frontend and backend xenstore directories */
     uint8_t mac[6];
     int state;                /* our xenbus state */
-    bool connected, dead;
+    bool connected;           /* rings live: requests are consumed */
+    bool rings_mapped;        /* rings and port still held (until no TX is in flight) */
+    bool dead;                /* refused or disconnected: no second chance */
+    bool dumped;              /* final figures printed once */
+    uint64_t tx_va, rx_va;    /* where its rings are mapped: fixed per vif */
+    unsigned nr_busy;         /* TX slots handed to the NIC */
+    unsigned bad_logged;      /* bad requests logged (the rest are only counted) */
     struct netif_tx_sring *tx;
     struct netif_rx_sring *rx;
     grant_handle_t tx_h, rx_h;
@@ -232,46 +254,47 @@ static bool read_uint(const char *dir, const char *key, unsigned long max, unsig
     return end != val && !*end && *out <= max;
 }
 
-/* The frontend published its rings: check the keys, map, bind, connect. */
+/* The frontend published its rings: check the keys, map, bind, connect.  A
+ * frontend that gets this wrong is refused for good (no retry loop). */
+static void refuse_vif(struct vif *v, const char *why)
+{
+    printf("netback: d%u: %s: vif refused\n", v->domid, why);
+    v->dead = true;
+    set_state(v, XenbusStateClosing);
+}
+
 static void connect_vif(struct vif *v)
 {
     unsigned long tx_ref, rx_ref, port, rx_copy = 0;
-    uint64_t tx_va = window_page(), rx_va = window_page(), dba;
+    uint64_t dba;
 
     if (!read_uint(v->fe, "tx-ring-ref", 0xffffffffUL, &tx_ref) ||
         !read_uint(v->fe, "rx-ring-ref", 0xffffffffUL, &rx_ref) ||
-        !read_uint(v->fe, "event-channel", 4095, &port)) {
-        printf("netback: d%u: tx-ring-ref, rx-ring-ref or event-channel missing or malformed\n",
-               v->domid);
-        set_state(v, XenbusStateClosing);
-        return;
+        !read_uint(v->fe, "event-channel", 4095, &port))
+        return refuse_vif(v, "tx-ring-ref, rx-ring-ref or event-channel missing or malformed");
+    if (!read_uint(v->fe, "request-rx-copy", 1, &rx_copy) || !rx_copy)
+        return refuse_vif(v, "request-rx-copy is not 1: only copying RX is offered");
+    if (!v->tx_va || !v->rx_va)
+        return refuse_vif(v, "no room in dom0's grant window for its rings");
+    if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, false, &v->tx_h, &dba) !=
+        GNTST_okay)
+        return refuse_vif(v, "its TX ring ref cannot be mapped");
+    if (gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, v->rx_va, false, &v->rx_h, &dba) !=
+        GNTST_okay) {
+        gnttab_unmap(v->tx_va, v->tx_h);
+        return refuse_vif(v, "its RX ring ref cannot be mapped");
     }
-    if (!read_uint(v->fe, "request-rx-copy", 1, &rx_copy) || !rx_copy) {
-        printf("netback: d%u: request-rx-copy is not 1: only copying RX is offered\n", v->domid);
-        set_state(v, XenbusStateClosing);
-        return;
+    if (evtchn_bind_interdomain((domid_t)v->domid, (evtchn_port_t)port, &v->port)) {
+        gnttab_unmap(v->tx_va, v->tx_h);
+        gnttab_unmap(v->rx_va, v->rx_h);
+        return refuse_vif(v, "its event channel cannot be bound");
     }
-    if (!tx_va || !rx_va ||
-        gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, tx_va, false, &v->tx_h, &dba) != GNTST_okay ||
-        gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, rx_va, false, &v->rx_h, &dba) != GNTST_okay ||
-        evtchn_bind_interdomain((domid_t)v->domid, (evtchn_port_t)port, &v->port)) {
-        printf("netback: d%u: cannot map the rings (refs %lu, %lu) or bind port %lu\n", v->domid,
-               tx_ref, rx_ref, port);
-        set_state(v, XenbusStateClosing);
-        return;
-    }
-    for (unsigned i = 0; i < TX_SLOTS; i++)
-        if (!v->slots[i].host_addr && !(v->slots[i].host_addr = window_page())) {
-            printf("netback: d%u: grant window full: no room for TX slot %u\n", v->domid, i);
-            set_state(v, XenbusStateClosing);
-            return;
-        }
-    v->tx = (struct netif_tx_sring *)tx_va;
-    v->rx = (struct netif_rx_sring *)rx_va;
+    v->tx = (struct netif_tx_sring *)v->tx_va;
+    v->rx = (struct netif_rx_sring *)v->rx_va;
     v->tx_req_cons = v->tx_rsp_prod_pvt = v->tx->h.rsp_prod;
     v->rx_req_cons = v->rx_rsp_prod_pvt = v->rx->h.rsp_prod;
     evtchn_set_handler(v->port, on_event);
-    v->connected = true;
+    v->rings_mapped = v->connected = true;
     set_state(v, XenbusStateConnected);
     printf("netback: d%u: connected: TX ring ref %lu, RX ring ref %lu, port %lu -> %u, TX by %s\n",
            v->domid, tx_ref, rx_ref, port, v->port, tx_mode == TX_MAP ? "grant map" : "grant copy");
@@ -279,34 +302,56 @@ static void connect_vif(struct vif *v)
 
 static void print_stats(void);
 
-/* The frontend is going: final figures, rings unmapped, state Closed. */
+/*
+ * Tear-down, in two steps, as a real backend must: first stop consuming
+ * requests; then, once the NIC has finished every TX it was given (their
+ * completions still need the mappings), unmap the rings, close the port and
+ * say Closed.
+ */
+static void finish_close(struct vif *v)
+{
+    if (v->nr_busy || !v->rings_mapped)
+        return;
+    v->rings_mapped = false;
+    gnttab_unmap(v->tx_va, v->tx_h);
+    gnttab_unmap(v->rx_va, v->rx_h);
+    evtchn_close(v->port);
+    v->tx = NULL;
+    v->rx = NULL;
+    if (!v->dumped) {
+        v->dumped = true;
+        print_stats();
+        xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_debug_dump, 0, 0, 0, 0);
+    }
+    set_state(v, XenbusStateClosed);
+}
+
 static void close_vif(struct vif *v)
 {
     printf("netback: d%u: frontend closing\n", v->domid);
-    print_stats();
-    xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_debug_dump, 0, 0, 0, 0);
-    if (v->connected) {
-        v->connected = false;
-        gnttab_unmap((uint64_t)v->tx, v->tx_h);
-        gnttab_unmap((uint64_t)v->rx, v->rx_h);
-        evtchn_close(v->port);
-    }
-    set_state(v, XenbusStateClosed);
+    v->connected = false;
+    v->dead = true;
+    finish_close(v);
+    if (v->rings_mapped)
+        printf("netback: d%u: %u TX packet(s) still with the NIC: closing when they complete\n",
+               v->domid, v->nr_busy);
+    else if (v->state != XenbusStateClosed)
+        set_state(v, XenbusStateClosed);
 }
 
 static void on_frontend_state(const char *path, const char *token, void *ctx)
 {
     struct vif *v = ctx;
-    char val[8];
-    (void)path;
+    char state_path[96], val[8];
+    (void)path; /* whatever changed below it, the state is what the node says */
     (void)token;
 
-    if (xs_read(path, val, sizeof(val)) < 0)
-        return;
-    int fe = atoi(val);
+    snprintf(state_path, sizeof(state_path), "%s/state", v->fe);
+    int fe = xs_read(state_path, val, sizeof(val)) < 0 ? XenbusStateClosed : atoi(val);
     if ((fe == XenbusStateInitialised || fe == XenbusStateConnected) && !v->connected && !v->dead)
         connect_vif(v);
-    if ((fe == XenbusStateClosing || fe == XenbusStateClosed) && v->state != XenbusStateClosed)
+    if ((fe == XenbusStateClosing || fe == XenbusStateClosed || fe == XenbusStateUnknown) &&
+        v->state != XenbusStateClosed && !(v->dead && !v->rings_mapped && v->dumped))
         close_vif(v);
 }
 
@@ -341,6 +386,10 @@ static void create_vif(unsigned domid)
     be_write(v, "feature-sg", "0");
     be_write(v, "feature-gso-tcpv4", "0");
     be_write(v, "feature-rx-flip", "0");
+    v->tx_va = window_page();
+    v->rx_va = window_page();
+    for (unsigned i = 0; i < TX_SLOTS; i++)
+        v->slots[i].host_addr = window_page();
     set_state(v, XenbusStateInitWait);
     snprintf(path, sizeof(path), "%s/state", v->fe);
     xs_watch(path, "fe-state", on_frontend_state, v);
@@ -372,6 +421,20 @@ static void disconnect(struct vif *v, const char *why)
     v->connected = false;
     v->dead = true;
     set_state(v, XenbusStateClosing);
+    finish_close(v);
+}
+
+/* A bad request is answered and counted; only the first few are logged, so a
+ * domU cannot flood dom0's console. */
+#define BAD_LOGGED 16
+static bool log_bad(struct vif *v)
+{
+    if (v->bad_logged < BAD_LOGGED)
+        return ++v->bad_logged, true;
+    if (v->bad_logged++ == BAD_LOGGED)
+        printf("netback: d%u: further bad requests are answered and counted, not logged\n",
+               v->domid);
+    return false;
 }
 
 /* Checks a frontend's TX request; NULL if acceptable, else why not. */
@@ -396,20 +459,38 @@ static struct tx_slot *free_slot(struct vif *v)
     return NULL;
 }
 
+/* Give a slot back; a slot whose page would not unmap stays out of use. */
+static void release_slot(struct tx_slot *s)
+{
+    struct vif *v = s->vif;
+
+    v->nr_busy--;
+    if (gnttab_unmap(s->host_addr, s->handle) != GNTST_okay) {
+        printf("netback: d%u: TX slot at 0x%lx would not unmap: retired\n", v->domid,
+               (unsigned long)s->host_addr);
+        return; /* busy stays set */
+    }
+    s->busy = false;
+}
+
 static void tx_done(void *cookie, void *ctx)
 {
     struct tx_slot *s = cookie;
+    struct vif *v;
     (void)ctx;
 
     if (!s)
         return;
+    v = s->vif;
     dma_unmap(&dma, &s->dma);
-    if (gnttab_unmap(s->host_addr, s->handle) != GNTST_okay)
-        printf("netback: d%u: unmap of TX request %u failed\n", s->vif->domid, s->id);
-    tx_respond(s->vif, s->id, NETIF_RSP_OKAY);
-    s->vif->tx_packets++;
-    s->busy = false;
-    tx_push(s->vif);
+    release_slot(s);
+    if (v->connected) {
+        tx_respond(v, s->id, NETIF_RSP_OKAY);
+        v->tx_packets++;
+        tx_push(v);
+    } else {
+        finish_close(v); /* the last completion of a closing vif lets it go */
+    }
 }
 
 /* One copied TX request: grant copy into dom0's buffer, out through the NIC. */
@@ -426,7 +507,13 @@ static void tx_copy_one(struct vif *v, const struct netif_tx_request *r)
         tx_respond(v, r->id, NETIF_RSP_ERROR);
         return;
     }
-    e1000_tx_copy(&nic, tx_copy_buf, r->size);
+    if (e1000_tx_copy(&nic, tx_copy_buf, r->size)) {
+        e1000_tx_reclaim(&nic, tx_done, NULL); /* make room, once */
+        if (e1000_tx_copy(&nic, tx_copy_buf, r->size)) {
+            tx_respond(v, r->id, NETIF_RSP_DROPPED);
+            return;
+        }
+    }
     tx_respond(v, r->id, NETIF_RSP_OKAY);
     v->tx_packets++;
 }
@@ -448,48 +535,65 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         struct tx_slot *s = slots[i];
         const struct netif_tx_request *r = &reqs[i];
         if (ops[i].status != GNTST_okay) {
-            printf("netback: d%u: TX id %u: map of ref %u refused (%d): error\n", v->domid, r->id,
-                   r->gref, ops[i].status);
+            if (log_bad(v))
+                printf("netback: d%u: TX id %u: map of ref %u refused (%d): error\n", v->domid,
+                       r->id, r->gref, ops[i].status);
             tx_respond(v, r->id, NETIF_RSP_ERROR);
             s->busy = false;
             continue;
         }
         s->handle = ops[i].handle;
+        v->nr_busy++;
         uint64_t machine = ops[i].dev_bus_addr + r->offset;
-        if (dma_map(&dma, (void *)(s->host_addr + r->offset), r->size, DMA_TO_DEVICE, machine,
-                    &s->dma) || e1000_tx_bus(&nic, s->dma.bus, r->size, s)) {
-            printf("netback: d%u: TX request %u: no DMA mapping or NIC slot: dropped\n",
-                   v->domid, r->id);
-            gnttab_unmap(s->host_addr, s->handle);
+        bool mapped = !dma_map(&dma, (void *)(s->host_addr + r->offset), r->size, DMA_TO_DEVICE,
+                               machine, &s->dma);
+        if (!mapped || e1000_tx_bus(&nic, s->dma.bus, r->size, s)) {
+            if (log_bad(v))
+                printf("netback: d%u: TX id %u: no %s: dropped\n", v->domid, r->id,
+                       mapped ? "NIC descriptor" : "DMA mapping (bounce pool full)");
+            if (mapped)
+                dma_unmap(&dma, &s->dma);
+            release_slot(s);
             tx_respond(v, r->id, NETIF_RSP_DROPPED);
-            s->busy = false;
         }
     }
 }
+
+/* Requests taken per call: the loop then serves the NIC, xenstore and the
+ * other vifs before coming back (a domU cannot keep dom0 here). */
+#define TX_BUDGET NETIF_TX_RING_SIZE
 
 static void tx_process(struct vif *v)
 {
     struct netif_tx_request reqs[TX_BATCH];
     struct tx_slot *slots[TX_BATCH];
-    unsigned n = 0;
+    unsigned n = 0, taken = 0;
 
     for (;;) {
         RING_IDX prod = __atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE);
-        if ((RING_IDX)(prod - v->tx_req_cons) > NETIF_TX_RING_SIZE) {
-            disconnect(v, "TX ring: req_prod is more than a ring ahead of what was consumed");
+        /* More unanswered requests than slots means the frontend overwrote
+         * slots we still owe responses in (RING_REQUEST_PROD_OVERFLOW). */
+        if ((RING_IDX)(prod - v->tx_rsp_prod_pvt) > NETIF_TX_RING_SIZE) {
+            disconnect(v, "TX ring: req_prod is more than a ring ahead of the responses");
             return;
         }
-        while (v->tx_req_cons != prod && n < TX_BATCH) {
+        if (taken >= TX_BUDGET) {
+            work_flag = true; /* more next time round */
+            return;
+        }
+        while (v->tx_req_cons != prod && n < TX_BATCH && taken < TX_BUDGET) {
             struct tx_slot *s = tx_mode == TX_MAP ? free_slot(v) : NULL;
             if (tx_mode == TX_MAP && !s)
                 break; /* all slots in flight: the NIC's completions free them */
             /* A local copy: the frontend can change the slot under us (TOCTOU). */
             struct netif_tx_request r = v->tx->ring[v->tx_req_cons % NETIF_TX_RING_SIZE].req;
             v->tx_req_cons++;
+            taken++;
             const char *bad = bad_tx_request(&r);
             if (bad) {
-                printf("netback: d%u: TX id %u (ref %u, offset %u, size %u, flags 0x%x): %s: "
-                       "error\n", v->domid, r.id, r.gref, r.offset, r.size, r.flags, bad);
+                if (log_bad(v))
+                    printf("netback: d%u: TX id %u (ref %u, offset %u, size %u, flags 0x%x): "
+                           "%s: error\n", v->domid, r.id, r.gref, r.offset, r.size, r.flags, bad);
                 tx_respond(v, r.id, NETIF_RSP_ERROR);
                 continue;
             }
@@ -527,10 +631,12 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
 {
     RING_IDX prod = __atomic_load_n(&v->rx->h.req_prod, __ATOMIC_ACQUIRE);
 
-    if ((RING_IDX)(prod - v->rx_req_cons) > NETIF_RX_RING_SIZE) {
-        disconnect(v, "RX ring: req_prod is more than a ring ahead of what was consumed");
+    if ((RING_IDX)(prod - v->rx_rsp_prod_pvt) > NETIF_RX_RING_SIZE) {
+        disconnect(v, "RX ring: req_prod is more than a ring ahead of the responses");
         return;
     }
+    if (len > NETIF_MAX_PACKET)
+        return; /* longer than the frontend was promised (e.g. VLAN-tagged): not forwarded */
     if (prod == v->rx_req_cons) {
         v->rx_dropped_no_buffer++;
         return; /* the frontend posted no buffer: dropped, as on a real NIC */

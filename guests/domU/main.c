@@ -41,8 +41,9 @@ static void to_wire(void *ctx, const void *frame, size_t len)
 {
     (void)ctx;
     if (netfront_xmit(nf, frame, len) == -2) {
-        /* Every TX buffer in flight: let the backend answer, then retry once. */
-        netfront_poll(nf, NULL, NULL);
+        /* Every TX buffer in flight: take the backend's TX answers (only those:
+         * we may be inside RX processing), then retry once. */
+        netfront_reclaim_tx(nf);
         netfront_xmit(nf, frame, len);
     }
 }

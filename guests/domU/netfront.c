@@ -27,8 +27,8 @@
 #include <public/io/xenbus.h>
 
 #define PAGE 4096UL
-#define TX_BUFS 64
-#define RX_BUFS 128
+#define TX_BUFS NETFRONT_TX_BUFS
+#define RX_BUFS NETFRONT_RX_BUFS
 #define REF_TX_RING 8
 #define REF_RX_RING 9
 #define REF_TX_FIRST 16
@@ -109,6 +109,7 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 
 static void post_rx(struct netfront *nf, unsigned buf)
 {
+    nf->rx_posted[buf] = true;
     union netif_rx_slot *s = &rx_ring.ring[nf->rx_req_prod % NETIF_RX_RING_SIZE];
     s->req.id = (uint16_t)buf;
     s->req.gref = REF_RX_FIRST + buf;
@@ -216,36 +217,64 @@ int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
     return 0;
 }
 
+/* The backend's producer index is believed only if it stays within what we
+ * asked for; otherwise it is broken and we stop reading its rings. */
+static bool sane(struct netfront *s, RING_IDX prod, RING_IDX cons, RING_IDX req_prod)
+{
+    if ((RING_IDX)(prod - cons) <= (RING_IDX)(req_prod - cons))
+        return true;
+    if (!s->backend_broken)
+        printf("netfront: the backend's response index 0x%x is beyond our requests (0x%x): "
+               "ignoring its rings from now on\n", prod, req_prod);
+    s->backend_broken = true;
+    return false;
+}
+
+/* TX responses only: what frees TX buffers.  Safe to call while RX responses
+ * are being handled (it never touches the RX ring). */
+void netfront_reclaim_tx(struct netfront *s)
+{
+    RING_IDX prod = __atomic_load_n(&tx_ring.h.rsp_prod, __ATOMIC_ACQUIRE);
+
+    if (s->backend_broken || !sane(s, prod, s->tx_rsp_cons, s->tx_req_prod))
+        return;
+    while (s->tx_rsp_cons != prod) {
+        struct netif_tx_response r = tx_ring.ring[s->tx_rsp_cons % NETIF_TX_RING_SIZE].rsp;
+        s->tx_rsp_cons++;
+        if (r.status != NETIF_RSP_OKAY) {
+            s->stats.tx_errors++;
+            if (s->stats.tx_errors <= 16)
+                printf("netfront: TX id %u: the backend answered %d (%s)\n", r.id, r.status,
+                       r.status == NETIF_RSP_ERROR ? "error" : r.status == NETIF_RSP_DROPPED
+                                                                   ? "dropped" : "?");
+        }
+        if (r.id < TX_BUFS && !s->tx_free[r.id])
+            s->tx_free[r.id] = true;
+        else if (r.id < TX_BUFS || r.status == NETIF_RSP_OKAY)
+            s->stats.bad_responses++; /* not a buffer we had in flight */
+    }
+}
+
 void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
 {
     bool more;
 
     do {
-        RING_IDX prod = __atomic_load_n(&tx_ring.h.rsp_prod, __ATOMIC_ACQUIRE);
-        while (s->tx_rsp_cons != prod) {
-            struct netif_tx_response r = tx_ring.ring[s->tx_rsp_cons % NETIF_TX_RING_SIZE].rsp;
-            s->tx_rsp_cons++;
-            if (r.status != NETIF_RSP_OKAY) {
-                s->stats.tx_errors++;
-                if (s->stats.tx_errors <= 16)
-                    printf("netfront: TX id %u: the backend answered %d (%s)\n", r.id, r.status,
-                           r.status == NETIF_RSP_ERROR ? "error" : r.status == NETIF_RSP_DROPPED
-                                                                       ? "dropped" : "?");
-            }
-            if (r.id < TX_BUFS)
-                s->tx_free[r.id] = true;
-            else if (r.status == NETIF_RSP_OKAY)
-                s->stats.bad_responses++;
-        }
+        netfront_reclaim_tx(s);
+        RING_IDX prod;
         prod = __atomic_load_n(&rx_ring.h.rsp_prod, __ATOMIC_ACQUIRE);
         bool posted = false;
+        if (!rx || s->backend_broken || !sane(s, prod, s->rx_rsp_cons, s->rx_req_prod))
+            return;
         while (s->rx_rsp_cons != prod) {
             struct netif_rx_response r = rx_ring.ring[s->rx_rsp_cons % NETIF_RX_RING_SIZE].rsp;
             s->rx_rsp_cons++;
-            if (r.id >= RX_BUFS || (r.status > 0 && (unsigned)r.offset + r.status > PAGE)) {
+            if (r.id >= RX_BUFS || !s->rx_posted[r.id] ||
+                (r.status > 0 && (unsigned)r.offset + r.status > PAGE)) {
                 s->stats.bad_responses++;
                 continue;
             }
+            s->rx_posted[r.id] = false;
             if (r.status > 0) {
                 s->stats.rx++;
                 rx(ctx, rx_bufs[r.id] + r.offset, (size_t)r.status);

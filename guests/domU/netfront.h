@@ -11,6 +11,7 @@
 #include <public/io/netif.h>
 
 #define NETFRONT_TX_BUFS 64
+#define NETFRONT_RX_BUFS 128
 
 struct netfront_stats {
     uint64_t tx, tx_errors, tx_busy, rx, rx_errors, bad_responses;
@@ -25,6 +26,8 @@ struct netfront {
     bool connected;
     volatile bool kicked;       /* the event channel fired */
     bool tx_free[NETFRONT_TX_BUFS];
+    bool rx_posted[NETFRONT_RX_BUFS]; /* RX buffer ids the backend may answer */
+    bool backend_broken;        /* its indices made no sense: its rings are ignored */
     RING_IDX tx_req_prod, tx_rsp_cons, rx_req_prod, rx_rsp_cons;
     struct netfront_stats stats;
 };
@@ -37,6 +40,8 @@ struct netfront *netfront_connect(unsigned vif);
 int netfront_xmit(struct netfront *nf, const void *frame, size_t len);
 /* Take the backend's responses: received frames to rx(), TX buffers freed. */
 void netfront_poll(struct netfront *nf, netfront_rx_fn rx, void *ctx);
+/* Only the TX responses (frees TX buffers); never touches the RX ring. */
+void netfront_reclaim_tx(struct netfront *nf);
 /* Whether the event channel fired since the last call (and clear). */
 bool netfront_kicked(struct netfront *nf);
 const struct netfront_stats *netfront_stats(const struct netfront *nf);

@@ -69,9 +69,11 @@ int dma_init(struct dma_dev *d, const char *name, const void *fdt, int node, con
         printf("dma: %s: unknown dma=%s (swiotlb-xen, direct or auto)\n", name, arg);
         return -1;
     }
-    if ((uint64_t)pool + sizeof(pool) - 1 > mask)
-        printf("dma: %s: WARNING: the bounce pool at 0x%lx is beyond the device's mask 0x%lx\n",
+    if (d->mode == DMA_SWIOTLB_XEN && (uint64_t)pool + sizeof(pool) - 1 > mask) {
+        printf("dma: %s: the bounce pool at 0x%lx is beyond the device's mask 0x%lx: refused\n",
                name, (unsigned long)pool, (unsigned long)mask);
+        return -1;
+    }
     printf("dma: %s: %s (dma=%s; granite %s its DMA), mask 0x%lx, %scoherent\n", name,
            dma_mode_name(d->mode), arg ? arg : "auto",
            d->translated ? "says it translates" : "does not say it translates",

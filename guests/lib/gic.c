@@ -136,12 +136,16 @@ static void sleep_tick(uint32_t intid)
 void guest_sleep_us(unsigned vcpu, uint64_t us)
 {
     sleep_done = false;
+    irq_disable_local();
     gic_enable_irq(vcpu, INTID_VTIMER, sleep_tick);
     vtimer_arm_us(us);
-    irq_enable_local();
-    while (!sleep_done)
+    /* Masked WFI, handlers in a short open window: no lost wake-up. */
+    while (!sleep_done) {
         wait_for_interrupt();
-    irq_disable_local();
+        irq_enable_local();
+        __asm__ volatile("isb" ::: "memory");
+        irq_disable_local();
+    }
 }
 
 /*

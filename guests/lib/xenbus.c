@@ -189,10 +189,15 @@ static bool sleep_until(uint64_t deadline)
         gic_enable_irq(0, INTID_VTIMER, on_timer);
         vtimer_arm_us(deadline - now);
     }
-    irq_enable_local();
-    while (!event_seen && !timer_fired)
+    /* WFI with interrupts masked still wakes for one; the handlers then run in
+     * the short unmasked window, and the flags are tested only while masked:
+     * nothing can slip in between a test and the WFI. */
+    while (!event_seen && !timer_fired) {
         wait_for_interrupt();
-    irq_disable_local();
+        irq_enable_local();
+        __asm__ volatile("isb" ::: "memory");
+        irq_disable_local();
+    }
     if (deadline != XENBUS_WAIT_FOREVER)
         vtimer_stop();
     return true;
