@@ -138,6 +138,8 @@ static u64 release_memory(struct domain *d)
 
 void domain_release_page(pa_t page)
 {
+    /* A relaxed dom0's devices could reach it: not any more, before it is reused. */
+    iommu_ram_changed(NULL, page, PAGE_SIZE, false);
     free_pages_contig(pa_to_ptr(page), 1);
     printk("domain: a dead domain's page 0x%lx, unmapped at last, scrubbed and returned; "
            "%lu pages free\n", pa_addr(page), page_alloc_free_pages());

@@ -710,8 +710,10 @@ static void map_one(struct vcpu *v, void *arg)
                        (op->flags & GNTMAP_readonly) ? PIN_MAP_RO : PIN_MAP_RW, &p, &why);
     if (st == GNTST_okay) {
         st = add_mapping(ld, op, &p, &why);
-        if (st != GNTST_okay)
+        if (st != GNTST_okay) {
+            iommu_flush_owed(ld); /* the page may have been reachable for a moment */
             unpin(&p);
+        }
     }
     op->status = (int16_t)st;
     if (st == GNTST_okay) {

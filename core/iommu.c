@@ -59,6 +59,9 @@ static unsigned nr_units;
 static struct iommu_policy policy;
 
 static struct iommu_ctx ctxs[MAX_DOMAINS];
+/* Held from taking a context's owed flag to the end of its CMD_SYNC: whoever
+ * finds the flag clear after waiting here knows the flush it needed is done. */
+static spinlock_t flush_locks[MAX_DOMAINS];
 static bool ctx_live[MAX_DOMAINS];
 static unsigned batch_depth[GRANITE_MAX_CPUS];
 /* Contexts this CPU's current batch owes an invalidation (bit = domain id):
@@ -204,8 +207,23 @@ static bool in_batch(void) { return batch_depth[this_cpu()] > 0; }
 
 static void flush_all_now(struct iommu_ctx *c)
 {
+    spinlock_t *l = &flush_locks[c->d->id];
+
+    spin_lock(l);
     __atomic_store_n(&c->flush_pending, false, __ATOMIC_RELEASE);
     unit()->ops->flush_all(unit()->priv, c);
+    spin_unlock(l);
+}
+
+/* Flush c if an invalidation is owed; return only once none is outstanding. */
+static void flush_if_owed(struct iommu_ctx *c)
+{
+    spinlock_t *l = &flush_locks[c->d->id];
+
+    spin_lock(l);
+    if (__atomic_exchange_n(&c->flush_pending, false, __ATOMIC_ACQ_REL))
+        unit()->ops->flush_all(unit()->priv, c);
+    spin_unlock(l);
 }
 
 /* An update of [iova, iova + size) in c's tables: invalidate per the policy. */
@@ -240,17 +258,16 @@ void iommu_batch_end(void)
     /* If another CPU flushed a context meanwhile, that flush came after our
      * updates (they set flush_pending first): nothing is left to do for it. */
     for (unsigned i = 0; i < MAX_DOMAINS; i++)
-        if ((dirty & (1U << i)) && ctx_live[i] &&
-            __atomic_exchange_n(&ctxs[i].flush_pending, false, __ATOMIC_ACQ_REL))
-            unit()->ops->flush_all(unit()->priv, &ctxs[i]);
+        if ((dirty & (1U << i)) && ctx_live[i])
+            flush_if_owed(&ctxs[i]);
 }
 
 void iommu_flush_owed(struct domain *d)
 {
     struct iommu_ctx *c = ctx_of(d);
 
-    if (c && __atomic_exchange_n(&c->flush_pending, false, __ATOMIC_ACQ_REL))
-        unit()->ops->flush_all(unit()->priv, c);
+    if (c)
+        flush_if_owed(c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -273,12 +290,25 @@ static void sep_write_desc(struct pgtable *pt, u64 *slot, u64 desc)
 }
 static void sep_sync(struct pgtable *pt unused) { arch_dsb_ishst(); }
 /* Invalidations for these tables are owed by the callers (map/unmap below),
- * which know the whole range; the walker's own requests add nothing. */
+ * which know the whole range; the walker's own requests add nothing ... */
 static void sep_flush_ia(struct pgtable *pt unused, u64 ia unused, unsigned level unused) {}
 static void sep_flush_all(struct pgtable *pt unused) {}
+/* ... except before a table page is freed: the unit must forget it first. */
+static void sep_before_table_free(struct pgtable *pt)
+{
+    struct iommu_ctx *c = pt->owner;
+    if (nr_streams[c->d->id])
+        flush_all_now(c);
+}
+static void sep_table_ready(struct pgtable *pt unused, u64 *table)
+{
+    if (!unit()->coherent)
+        dcache_clean_range(table, PAGE_SIZE);
+}
 static const struct pt_hooks sep_hooks = {
     .write_desc = sep_write_desc, .sync = sep_sync,
     .flush_ia = sep_flush_ia, .flush_all = sep_flush_all,
+    .before_table_free = sep_before_table_free, .table_ready = sep_table_ready,
 };
 
 static int sep_map(struct iommu_ctx *c, u64 iova, pa_t pa_, u64 size, unsigned type)
@@ -336,7 +366,10 @@ static int init_separate_tables(struct iommu_ctx *c)
 
     if (ret)
         return ret;
+    c->pt.keep_tables = true;
     c->ttb = pa_addr(ptr_to_pa(c->pt.root));
+    if (!unit()->coherent)
+        dcache_clean_range(c->pt.root, PAGE_SIZE << c->pt.root_order);
     if (c->relaxed)
         for (unsigned id = 0; id < MAX_DOMAINS; id++) {
             struct domain *other = domain_by_id(id);
@@ -360,28 +393,44 @@ __boot int iommu_domain_init(struct domain *d)
         .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
     };
     grant_locks[d->id] = (spinlock_t)SPINLOCK_INIT;
+    flush_locks[d->id] = (spinlock_t)SPINLOCK_INIT;
     grant_counts[d->id] = alloc_pages_contig(
         ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >> PAGE_SHIFT, 0);
     if (!grant_counts[d->id])
         return -ENOMEM;
+    ret = -ENOMEM;
     if (c->shared) {
         c->ttb = pa_addr(ptr_to_pa(d->p2m.pt.root));
         /* The unit reads the p2m too: a non-coherent one needs each PTE cleaned,
          * starting with the (empty) root. */
         d->p2m.clean_pte = !unit()->coherent;
+        /* Tables the unit walks are not freed on the way (grant unmaps empty
+         * them all the time); they go with the p2m. */
+        d->p2m.pt.keep_tables = true;
         if (d->p2m.clean_pte)
             dcache_clean_range(d->p2m.pt.root, PAGE_SIZE << d->p2m.pt.root_order);
     } else if ((ret = init_separate_tables(c))) {
-        return ret;
+        goto fail;
     }
-    if ((ret = unit()->ops->ctx_init(unit()->priv, c)))
-        return ret;
+    if ((ret = unit()->ops->ctx_init(unit()->priv, c))) {
+        if (!c->shared)
+            pt_destroy(&c->pt);
+        goto fail;
+    }
     ctx_live[d->id] = true;
     printk("iommu: d%u: translation context: %s tables at 0x%lx, %s%s\n", d->id,
            c->shared ? "the p2m's own" : policy.stage1 ? "separate stage-1" : "separate stage-2",
            c->ttb, c->relaxed ? "relaxed (all domains' RAM 1:1, never granite's)" : "strict",
            c->need_sync ? ", every p2m change mirrored" : "");
     return 0;
+fail:
+    d->p2m.clean_pte = false;
+    free_pages_contig(grant_counts[d->id],
+                      ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >>
+                          PAGE_SHIFT);
+    grant_counts[d->id] = NULL;
+    printk("iommu: d%u: no translation context: error %d\n", d->id, ret);
+    return ret;
 }
 
 static __boot int attach_one(const struct pci_dev *dev, void *arg)
@@ -407,9 +456,12 @@ static __boot int map_identity(struct iommu_ctx *c, u64 base, u64 size, const ch
     p2m_type_t t;
 
     if (c->shared) {
-        if (!p2m_lookup(&c->d->p2m, ipa(base), &p, &t) && pa_addr(p) == base) {
-            printk("iommu: d%u: %s 0x%lx-0x%lx: already 1:1 in the shared p2m (%s)\n", c->d->id,
-                   what, base, base + size, p2m_type_name(t));
+        bool all = true;
+        for (u64 off = 0; off < size && all; off += PAGE_SIZE)
+            all = !p2m_lookup(&c->d->p2m, ipa(base + off), &p, &t) && pa_addr(p) == base + off;
+        if (all) {
+            printk("iommu: d%u: %s 0x%lx-0x%lx: already 1:1 in the shared p2m\n", c->d->id,
+                   what, base, base + size);
             return 0;
         }
         return p2m_map(&c->d->p2m, ipa(base), pa(base), size, p2m_iommu_map_rw);
@@ -500,6 +552,14 @@ void iommu_p2m_mapped(struct domain *d, ipa_t at, pa_t pa_, u64 size, unsigned t
     }
 }
 
+void iommu_p2m_table_freed(struct domain *d)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (c && c->shared && nr_streams[d->id])
+        flush_all_now(c);
+}
+
 void iommu_p2m_unmapped(struct domain *d, ipa_t at, u64 size)
 {
     struct iommu_ctx *c = ctx_of(d);
@@ -520,10 +580,16 @@ void iommu_ram_changed(struct domain *owner, pa_t pa_, u64 size, bool added)
 
     if (!c || !c->relaxed)
         return;
-    if (added)
+    if (added) {
         sep_map(c, pa_addr(pa_), pa_, size, p2m_ram_rw);
-    else
+    } else {
         sep_unmap(c, pa_addr(pa_), size);
+        /* The pages go back to the allocator next: no device may still reach
+         * them, whatever iommu_flush says (none is about leaf hazards in
+         * dom0's own mappings, not about handing freed memory to a device). */
+        if (nr_streams[c->d->id])
+            flush_all_now(c);
+    }
     (void)owner;
 }
 

@@ -83,6 +83,13 @@ int iommu_policy_resolve(const struct iommu_request *r, const struct iommu_hw *h
     out->dom0 = (enum dom0_iommu_mode)pick(r->dom0_iommu, DOM0_IOMMU_STRICT);
     out->flush = (enum iommu_flush_mode)pick(r->iommu_flush, IOMMU_FLUSH_BATCHED);
     out->feat_dom0 = r->feat_dom0_iommu == 1;
+    if (out->feat_dom0 && out->dom0 == DOM0_IOMMU_RELAXED) {
+        /* Relaxed tables map machine addresses 1:1 and never follow dom0's
+         * p2m: an IPA handed to a device would not translate.  Say nothing. */
+        out->feat_dom0 = false;
+        *note = "dom0_iommu=relaxed: feat_dom0_iommu=on advertises nothing (relaxed tables do "
+                "not translate dom0's IPAs)";
+    }
     return resolve_tables(r, hw, out, why);
 }
 

@@ -179,13 +179,16 @@ __boot unsigned pci_reserved_regions(const void *fdt, struct pci_region *out, un
                        "region with a 'reg': ignored\n", dt_node_msg(fdt, node, "memory-region"));
                 continue;
             }
-            u64 base = dt_read_cells(reg, ac), end = base + dt_read_cells(reg + ac, sc);
-            out[n++] = (struct pci_region){
-                .base = ALIGN_DOWN(base, PAGE_SIZE),
-                .size = ALIGN_UP(end, PAGE_SIZE) - ALIGN_DOWN(base, PAGE_SIZE),
-                .name = fdt_get_name(fdt, r, NULL),
-                .user = fdt_get_name(fdt, node, NULL),
-            };
+            for (int k = 0; k < rlen / ((ac + sc) * 4) && n < max; k++) {
+                const fdt32_t *e = reg + k * (ac + sc);
+                u64 base = dt_read_cells(e, ac), end = base + dt_read_cells(e + ac, sc);
+                out[n++] = (struct pci_region){
+                    .base = ALIGN_DOWN(base, PAGE_SIZE),
+                    .size = ALIGN_UP(end, PAGE_SIZE) - ALIGN_DOWN(base, PAGE_SIZE),
+                    .name = fdt_get_name(fdt, r, NULL),
+                    .user = fdt_get_name(fdt, node, NULL),
+                };
+            }
         }
     }
     return n;

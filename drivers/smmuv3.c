@@ -143,7 +143,15 @@ static int write_cr0(struct smmu *s, u32 v)
 /* SMMU_GBPA: what happens to every transaction while SMMUEN = 0 (spec 6.3.14). */
 static int write_gbpa(struct smmu *s, bool abort)
 {
-    wr32(s, SMMU_GBPA, SMMU_GBPA_UPDATE | (abort ? SMMU_GBPA_ABORT : 0));
+    u32 v;
+
+    /* Only ABORT changes; the other attribute fields keep what they say. */
+    if (poll32(s, SMMU_GBPA, SMMU_GBPA_UPDATE, 0)) {
+        printk("smmu: %s: GBPA busy with an earlier update for 1 s\n", s->name);
+        return -ETIMEDOUT;
+    }
+    v = rd32(s, SMMU_GBPA) & ~(SMMU_GBPA_UPDATE | SMMU_GBPA_ABORT);
+    wr32(s, SMMU_GBPA, v | SMMU_GBPA_UPDATE | (abort ? SMMU_GBPA_ABORT : 0));
     if (poll32(s, SMMU_GBPA, SMMU_GBPA_UPDATE, 0)) {
         printk("smmu: %s: GBPA update not completed within 1 s\n", s->name);
         return -ETIMEDOUT;
@@ -253,7 +261,9 @@ static struct smmu_ste *ste_of(struct smmu *s, u32 sid)
     u32 i = sid >> s->g.split;
     if (!s->l2[i]) {
         u64 bytes = (u64)SMMU_STE_SIZE << s->g.split;
-        struct smmu_ste *blk = alloc_pages_contig(bytes >> PAGE_SHIFT, 0);
+        /* Naturally aligned, as the SMMU reads the L2 pointer's low bits as zero. */
+        struct smmu_ste *blk = alloc_pages_contig(bytes >> PAGE_SHIFT,
+                                                  (unsigned)__builtin_ctzl(bytes >> PAGE_SHIFT));
         if (!blk)
             return NULL;
         for (u32 j = 0; j < (1U << s->g.split); j++)
@@ -266,18 +276,30 @@ static struct smmu_ste *ste_of(struct smmu *s, u32 sid)
     return &s->l2[i][sid & ((1U << s->g.split) - 1)];
 }
 
-/* Replace a live STE (spec 3.21.3): everything but dword 0 first, invalidate,
- * then dword 0 (V and Config) in one store, invalidate again. */
+/*
+ * Replace a live STE (spec 3.21.3) so that the SMMU never uses a mix of old
+ * and new words.  Into translation (from abort): the other words first,
+ * invalidate, then dword 0 (V, Config) in one store, invalidate.  Out of
+ * translation (to abort): dword 0 first, so the stale S2 fields are never
+ * paired with a half-cleared entry (VMID 0, S2TTB 0), invalidate, then the rest.
+ */
 static int write_ste(struct smmu *s, u32 sid, struct smmu_ste *ste, const struct smmu_ste *val)
 {
+    bool leaving = FIELD_GET(SMMU_STE0_CONFIG, val->dw[0]) == SMMU_STE0_CONFIG_ABORT;
     struct smmu_cmd c;
     int ret;
 
+    smmu_cmd_cfgi_ste(&c, sid, true);
+    if (leaving) {
+        *(volatile u64 *)&ste->dw[0] = val->dw[0];
+        to_smmu(s, ste, sizeof(*ste));
+        if ((ret = cmd1(s, c, NULL)))
+            return ret;
+    }
     for (unsigned i = 1; i < SMMU_STE_DWORDS; i++)
         ste->dw[i] = val->dw[i];
     to_smmu(s, ste, sizeof(*ste));
-    smmu_cmd_cfgi_ste(&c, sid, true);
-    if ((ret = cmd1(s, c, NULL)))
+    if ((ret = cmd1(s, c, NULL)) || leaving)
         return ret;
     *(volatile u64 *)&ste->dw[0] = val->dw[0];
     to_smmu(s, ste, sizeof(*ste));
@@ -291,7 +313,11 @@ static __boot int init_strtab(struct smmu *s)
     capped.sid_bits = MIN(s->f.sid_bits, SMMU_MAX_SID_BITS);
     smmu_strtab_geometry(&capped, &s->g);
     u64 pages = ALIGN_UP(s->g.table_bytes, PAGE_SIZE) >> PAGE_SHIFT;
-    void *table = alloc_pages_contig(pages, 0);
+    /* STRTAB_BASE ignores address bits below the table's size: align to it. */
+    unsigned align = 0;
+    while ((1UL << align) < pages)
+        align++;
+    void *table = alloc_pages_contig(pages, align);
     if (!table)
         return -ENOMEM;
     if (s->g.two_level) {
@@ -755,9 +781,19 @@ __boot int smmuv3_probe(const void *fdt, int node, const char **why)
     int ret;
 
     if (nr_smmus == SMMU_MAX) {
-        printk("smmu: %s: granite drives at most %d SMMUs\n", fdt_get_name(fdt, node, NULL),
-               SMMU_MAX);
-        return 0;
+        /* Not driven, but never left bypassing: everything behind it aborts. */
+        if (reg && ac >= 1 && sc >= 1 && len >= (ac + sc) * 4) {
+            struct smmu spare = { .regs = ioremap(pa(dt_read_cells(reg, ac)),
+                                                  dt_read_cells(reg + ac, sc)) };
+            snprintf(spare.name, sizeof(spare.name), "%s", fdt_get_name(fdt, node, NULL));
+            if (spare.regs && !write_gbpa(&spare, true) && !write_cr0(&spare, 0)) {
+                printk("smmu: %s: granite drives at most %d SMMUs: this one is disabled with "
+                       "every transaction aborting\n", spare.name, SMMU_MAX);
+                return 0;
+            }
+        }
+        *why = dt_node_msg(fdt, node, "an SMMU granite neither drives nor could disable");
+        return -ENODEV;
     }
     if (!reg || ac < 1 || sc < 1 || len < (ac + sc) * 4) {
         *why = dt_node_msg(fdt, node, "missing or short 'reg'");

@@ -74,6 +74,8 @@ static void free_subtree(struct pgtable *pt, u64 *table, unsigned level)
 /* Publish a freshly filled table: its contents must be visible first. */
 static void publish_table(struct pgtable *pt, u64 *slot, u64 *table)
 {
+    if (pt->hooks->table_ready)
+        pt->hooks->table_ready(pt, table);
     pt->hooks->sync(pt);
     write_desc(pt, slot, (u64)(uintptr_t)table | DESC_VALID | DESC_TABLE);
     pt->hooks->sync(pt);
@@ -83,10 +85,13 @@ static void publish_table(struct pgtable *pt, u64 *slot, u64 *table)
 static void break_entry(struct pgtable *pt, u64 *slot, u64 ia, unsigned level, bool whole_table)
 {
     write_desc(pt, slot, 0);
-    if (whole_table)
+    if (whole_table) {
         pt->hooks->flush_all(pt);
-    else
+        if (pt->hooks->before_table_free)
+            pt->hooks->before_table_free(pt); /* the caller frees the table next */
+    } else {
         pt->hooks->flush_ia(pt, ia, level);
+    }
 }
 
 /* Install a leaf at `slot`, replacing whatever is there with break-before-make. */
@@ -215,7 +220,7 @@ static int unmap_level(struct pgtable *pt, u64 *table, unsigned level, u64 ia, u
             ret = unmap_level(pt, sub, level + 1, ia, next);
             if (ret)
                 return ret;
-            if (table_is_empty(sub)) {
+            if (!pt->keep_tables && table_is_empty(sub)) {
                 break_entry(pt, slot, base, level, true);
                 free_subtree(pt, sub, level + 1);
             }

@@ -6,8 +6,8 @@
  * is copying it.  An SMMU without stage 2 translates with stage-1 tables
  * instead (Arm ARM D8.3, VMSAv8-64 stage-1 descriptors): memory attributes
  * come indirectly through MAIR (AttrIndx[4:2] picks one of eight bytes),
- * permissions are AP[7:6] (AP[2] = read-only; AP[1] = EL0 access, unused
- * here because the SMMU presents every DMA as privileged, STE.PRIVCFG), and
+ * permissions are AP[7:6] (AP[2] = read-only; AP[1] = EL0 access, set: a
+ * device's request may arrive unprivileged), and
  * execute-never is UXN/PXN[54:53].  The p2m type goes in the software bits
  * [58:55] as in stage 2, so the IOMMU layer can read back what it mapped.
  *
@@ -21,6 +21,7 @@
 
 #define S1_ATTRINDX(x) FIELD_PREP(GENMASK(4, 2), x)
 #define S1_AP_RO BIT(7)       /* AP[2]: read-only at every level */
+#define S1_AP_EL0 BIT(6)      /* AP[1]: unprivileged access allowed too */
 #define S1_SH_INNER FIELD_PREP(GENMASK(9, 8), 3)
 #define S1_SH_OUTER FIELD_PREP(GENMASK(9, 8), 2)
 #define S1_XN (BIT(54) | BIT(53))
@@ -39,7 +40,9 @@ u64 arch_iommu_s1_mair(void)
 
 static u64 s1_encode_leaf(u64 oa, unsigned level, unsigned type)
 {
-    u64 d = oa | DESC_VALID | DESC_AF | S1_XN | S1_TYPE(type);
+    /* AP[1] set: PCIe requests without a PASID arrive unprivileged, and the
+     * STE's PRIVCFG override exists only with IDR1.ATTR_PERMS_OVR. */
+    u64 d = oa | DESC_VALID | DESC_AF | S1_XN | S1_AP_EL0 | S1_TYPE(type);
 
     if (level == 3)
         d |= DESC_PAGE;

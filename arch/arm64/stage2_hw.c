@@ -17,6 +17,7 @@
 #include <granite/console.h>
 #include <granite/errno.h>
 #include <granite/mm.h>
+#include <granite/iommu.h>
 #include "sysregs.h"
 
 static struct stage2_geometry geometry;
@@ -119,9 +120,20 @@ static void s2_flush_ia(struct pgtable *pt, u64 ipa, unsigned level unused)
 
 static void s2_flush_all(struct pgtable *pt) { with_vttbr(p2m_vttbr(pt->owner), tlbi_vmid, 0); }
 
+/* An IOMMU walking this p2m may cache the table about to be freed. */
+static void s2_before_table_free(struct pgtable *pt) { iommu_p2m_table_freed(((struct p2m *)pt->owner)->d); }
+
+static void s2_table_ready(struct pgtable *pt, u64 *table)
+{
+    if (((const struct p2m *)pt->owner)->clean_pte)
+        dcache_clean_range(table, PAGE_SIZE);
+}
+
 const struct pt_hooks stage2_hooks = {
     .write_desc = s2_write_desc,
     .sync = s2_sync,
     .flush_ia = s2_flush_ia,
     .flush_all = s2_flush_all,
+    .before_table_free = s2_before_table_free,
+    .table_ready = s2_table_ready,
 };

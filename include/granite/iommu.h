@@ -109,6 +109,9 @@ bool iommu_advertise_dom0(void);
 /* --- hooks called by the p2m, the grant table and the domain builder -------------- */
 void iommu_p2m_mapped(struct domain *d, ipa_t ipa, pa_t pa, u64 size, unsigned type);
 void iommu_p2m_unmapped(struct domain *d, ipa_t ipa, u64 size);
+/* A table page of d's p2m is about to be freed: an IOMMU walking the p2m
+ * forgets it now (whatever iommu_flush says: the page is about to be reused). */
+void iommu_p2m_table_freed(struct domain *d);
 /* `owner`'s RAM [pa, pa+size) came into use or goes away (relaxed contexts map it). */
 void iommu_ram_changed(struct domain *owner, pa_t pa, u64 size, bool added);
 /* `mapper` grant-mapped the machine page `page` (read-only if !writable). */

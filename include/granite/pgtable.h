@@ -36,6 +36,13 @@ struct pt_hooks {
     void (*flush_ia)(struct pgtable *pt, u64 ia, unsigned level);
     /* Invalidate every cached translation (and walk cache) of this table. */
     void (*flush_all)(struct pgtable *pt);
+    /* Optional.  A table page is about to be freed, after flush_all: any other
+     * walker of this table (an IOMMU sharing it) must forget it now, whatever
+     * its own invalidation policy, for the page is about to be reused. */
+    void (*before_table_free)(struct pgtable *pt);
+    /* Optional.  A new table page is filled and about to be linked in: make
+     * its contents visible to walkers that do not snoop the CPU's caches. */
+    void (*table_ready)(struct pgtable *pt, u64 *table);
 };
 
 struct pt_allocator {
@@ -55,6 +62,8 @@ struct pgtable {
     const struct pt_allocator *alloc;
     void *owner;           /* e.g. the p2m, for the hooks */
     bool need_flush;       /* removals done, TLB flush deferred to pt_finish() */
+    bool keep_tables;      /* an unmap leaves emptied tables in place (an IOMMU walks
+                              this table: freeing one means invalidating it first) */
     unsigned nr_tables;    /* table pages currently owned, root included */
 };
 

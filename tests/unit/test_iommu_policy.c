@@ -210,7 +210,7 @@ static void test_whole_decision_table(void **state)
         assert_int_equal(p.gnttab, e_gn);
         assert_int_equal(p.dom0, e_d0);
         assert_int_equal(p.flush, fl == -1 ? IOMMU_FLUSH_BATCHED : fl);
-        assert_int_equal(p.feat_dom0, ft == 1);
+        assert_int_equal(p.feat_dom0, ft == 1 && e_d0 == DOM0_IOMMU_STRICT);
         assert_int_equal(p.stage1, !hw->stage2);
         assert_int_equal(iommu_use_hap_pt(&p), e_pt == IOMMU_PT_SHARED);
         for (int hwdom = 0; hwdom <= 1; hwdom++) {
