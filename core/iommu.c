@@ -762,3 +762,12 @@ void iommu_dump(void)
     for (unsigned i = 0; i < nr_units; i++)
         units[i].ops->dump(units[i].priv);
 }
+
+void iommu_selftest_bad_command(void)
+{
+    for (unsigned i = 0; i < nr_units; i++)
+        if (units[i].ops->selftest_bad_command) {
+            printk("iommu: selftest: sending %s a command it must refuse\n", units[i].name);
+            units[i].ops->selftest_bad_command(units[i].priv);
+        }
+}

@@ -298,7 +298,9 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     nr_domains = build_domains(&cfg);
     place_vcpus(&cfg);
 
-    if (opt_str("selftest"))
+    if (opt_str("selftest") && !strcmp(opt_str("selftest"), "smmu-bad-command"))
+        iommu_selftest_bad_command();
+    else if (opt_str("selftest"))
         arch_selftest_el2_fault(); /* reported by traps.c; this CPU stops */
 
     arch_boot_phase_end();

@@ -34,7 +34,8 @@ static const struct known_option known[] = {
     { "dom0_iommu", "strict|relaxed: dom0's devices reach dom0's memory and grants, or all RAM" },
     { "iommu_flush", "batched|eager|none: IOTLB invalidation per hypercall, per update, never" },
     { "feat_dom0_iommu", "on|off: tell dom0 which devices' DMA granite translates" },
-    { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report)" },
+    { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "
+                  "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },
 };
 
 #define MAX_OPTS 24

@@ -655,7 +655,24 @@ static void smmu_dump(void *unit)
                s->streams[i].ctx->d->id, s->streams[i].dev);
 }
 
+/* An opcode the architecture does not define (spec 4.1: CERROR_ILL), then a
+ * sync: the queue stalls, GERROR.CMDQ_ERR rises, and the recovery path names
+ * the command, skips it and lets the sync complete. */
+#define SMMU_CMD_ILLEGAL_OPCODE 0xff
+
+static void smmu_selftest_bad_command(void *unit)
+{
+    struct smmu *s = unit;
+    struct smmu_cmd bad = { .dw = { SMMU_CMD_ILLEGAL_OPCODE, 0 } };
+    int ret = cmdq_run(s, &bad, 1, NULL);
+
+    printk("smmu: %s: selftest: the queue %s after the illegal command\n", s->name,
+           ret ? "did NOT recover" : "recovered");
+    handle_gerror(s);
+}
+
 static const struct iommu_unit_ops smmu_ops = {
+    .selftest_bad_command = smmu_selftest_bad_command,
     .enable = smmu_enable,
     .ctx_init = smmu_ctx_init,
     .attach = smmu_attach,

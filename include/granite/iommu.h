@@ -70,6 +70,8 @@ struct iommu_unit_ops {
     void (*ctx_destroy)(void *unit, struct iommu_ctx *ctx);
     /* Print the unit's state and counters. */
     void (*dump)(void *unit);
+    /* Optional: queue a command the hardware must refuse (error handling demo). */
+    void (*selftest_bad_command)(void *unit);
 };
 
 struct iommu_unit {
@@ -130,6 +132,8 @@ void iommu_flush_owed(struct domain *d);
 /* A unit reports a fault on a stream attached to ctx. */
 void iommu_count_fault(struct iommu_ctx *ctx, u64 iova);
 int iommu_get_stats(struct domain *d, struct iommu_stats *out);
+/* selftest=smmu-bad-command: hand each unit a command it must refuse. */
+void iommu_selftest_bad_command(void);
 void iommu_dump(void);
 
 #endif
