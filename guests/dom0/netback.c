@@ -231,7 +231,8 @@ static void be_write(struct vif *v, const char *key, const char *val)
 {
     char path[128];
     snprintf(path, sizeof(path), "%s/%s", v->be, key);
-    xs_write(path, val);
+    if (xs_write(path, val) < 0)
+        printf("netback: d%u: cannot write %s: the store is full\n", v->domid, path);
 }
 
 static void set_state(struct vif *v, int state)
@@ -380,7 +381,8 @@ static void create_vif(unsigned domid)
     snprintf(keys[9].value, sizeof(keys[9].value), "%s", val);
     for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", keys[i].dir, keys[i].key);
-        xs_write(path, keys[i].value);
+        if (xs_write(path, keys[i].value) < 0)
+            printf("netback: d%u: cannot write %s: the store is full\n", domid, path);
     }
     be_write(v, "feature-rx-copy", "1");
     be_write(v, "feature-sg", "0");
