@@ -33,6 +33,8 @@ static const struct known_option known[] = {
                       "or only with need_sync (the seed-000 regression)" },
     { "dom0_iommu", "strict|relaxed: dom0's devices reach dom0's memory and grants, or all RAM" },
     { "iommu_flush", "batched|eager|none: IOTLB invalidation per hypercall, per update, never" },
+    { "smmu_stage", "2|1: the SMMU stage granite uses (default 2 when present; 1 exercises the "
+                    "stage-1 fallback on an SMMU that has both)" },
     { "feat_dom0_iommu", "on|off: tell dom0 which devices' DMA granite translates" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "
                   "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },

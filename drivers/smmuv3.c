@@ -45,6 +45,7 @@
 #include <granite/mm.h>
 #include <granite/memory_map.h>
 #include <granite/page_alloc.h>
+#include <granite/options.h>
 #include <granite/spinlock.h>
 
 #define SMMU_MAX 2
@@ -838,6 +839,20 @@ __boot int smmuv3_probe(const void *fdt, int node, const char **why)
     printk("smmu: %s: SMMUv3 at 0x%lx (IDR0 0x%x IDR1 0x%x IDR5 0x%x)\n", s->name, base,
            rd32(s, SMMU_IDR0), rd32(s, SMMU_IDR1), rd32(s, SMMU_IDR5));
     log_features(s);
+    if (opt_str("smmu_stage")) {
+        static const char *const stages[] = { "1", "2", NULL };
+        int stage = opt_choice("smmu_stage", stages, -1);
+        if (stage < 0 || (stage == 0 && !s->f.s1) || (stage == 1 && !s->f.s2)) {
+            *why = "smmu_stage: 1 or 2, and a stage this SMMU implements";
+            return -EINVAL;
+        }
+        if (stage == 0 && s->f.s2) {
+            /* The stage-1 fallback, on hardware that could do better: how it
+             * is tested where no stage-1-only SMMU is at hand. */
+            s->f.s2 = false;
+            printk("smmu: %s: smmu_stage=1: stage 2 left unused, as if absent\n", s->name);
+        }
+    }
     if ((ret = check_features(s, why)) || (ret = reset(s, why)))
         return ret;
     s->irq_eventq = named_irq(fdt, node, "eventq", &edge);
