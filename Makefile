@@ -175,12 +175,12 @@ $(B)/tests/test_pci: tests/unit/test_pci.c drivers/pci.c core/boot_dt.c tests/un
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
-$(B)/tests/test_ipv4: tests/unit/test_ipv4.c guests/lib/ipv4.c $(B)/.setup-ok
+$(B)/tests/test_ipv4: tests/unit/test_ipv4.c guests/lib/ipv4.c guests/lib/ipv4.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 # test_xenstore.c includes guests/lib/xenbus.c itself (with a simulated guest around it).
-$(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c guests/lib/xenbus.c $(B)/.setup-ok
+$(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/dom0/xenstore.h guests/lib/xs_ring.c guests/lib/xs_ring.h guests/lib/xenbus.c guests/lib/xenbus.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c -o $@ $(UT_LIBS)
 

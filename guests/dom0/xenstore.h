@@ -53,10 +53,10 @@
 #include <stdint.h>
 #include <public/io/xs_wire.h>
 
-#define XS_MAX_NODES 256
+#define XS_MAX_NODES 512
 #define XS_NAME_MAX 63
 #define XS_VALUE_MAX 256
-#define XS_DOMU_NODE_QUOTA 32 /* a vif frontend writes ~8 keys; 4 domUs leave half to dom0 */
+#define XS_DOMU_NODE_QUOTA 64 /* four domUs (netback serves four) at quota leave half to dom0 */
 #define XS_MAX_WATCHES 32
 #define XS_MAX_WATCHES_PER_CONN 16
 #define XS_WATCH_PATH_MAX 255
