@@ -184,6 +184,9 @@ $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c gues
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c -o $@ $(UT_LIBS)
 
+# A unit test is rebuilt when any shared header changes (the rules above list sources only).
+$(UNIT_TESTS): $(wildcard include/granite/*.h include/public/*.h include/public/io/*.h)
+
 unit: $(UNIT_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS)
 
