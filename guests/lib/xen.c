@@ -115,6 +115,18 @@ long evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_p
     return r;
 }
 
+long evtchn_bind_interdomain_wait(domid_t remote, evtchn_port_t remote_port, uint64_t timeout_us,
+                                  evtchn_port_t *local)
+{
+    uint64_t deadline = guest_time_us() + timeout_us;
+    long r;
+
+    /* The peer allocates its port when it is ready: until then, -EINVAL. */
+    while ((r = evtchn_bind_interdomain(remote, remote_port, local)) && guest_time_us() < deadline)
+        guest_sleep_us(0, 1000);
+    return r;
+}
+
 long evtchn_send(evtchn_port_t port)
 {
     struct evtchn_send a = { .port = port };

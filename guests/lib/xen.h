@@ -26,6 +26,9 @@ struct shared_info *xen_shared_info(void);
 
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 long evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *local);
+/* Bind, retrying every millisecond until the peer's port exists or timeout_us passes. */
+long evtchn_bind_interdomain_wait(domid_t remote, evtchn_port_t remote_port, uint64_t timeout_us,
+                                  evtchn_port_t *local);
 long evtchn_send(evtchn_port_t port);
 long evtchn_close(evtchn_port_t port);
 long evtchn_unmask(evtchn_port_t port);

@@ -52,6 +52,7 @@
 #define REF_BATCH_FIRST 16
 #define BATCH 64
 #define FRONT_PORT 2
+#define BIND_TIMEOUT_US 2000000 /* the front is up well within 2 s */
 #define FRONT 1
 #define BACK 0
 #define PROBE_LEN 256            /* bytes the device reads in each test */
@@ -174,13 +175,8 @@ static int verdict(const char *what, const char *outcome)
 
 static int bind_to_front(void)
 {
-    long r = -1;
+    long r = evtchn_bind_interdomain_wait(FRONT, FRONT_PORT, BIND_TIMEOUT_US, &port);
 
-    for (unsigned tries = 0; tries < 2000 && r; tries++) {
-        r = evtchn_bind_interdomain(FRONT, FRONT_PORT, &port);
-        if (r)
-            guest_sleep_us(0, 1000);
-    }
     if (r) {
         printf("dma: back: could not bind to d1's port %u: %ld: FAIL\n", FRONT_PORT, r);
         return -1;

@@ -31,6 +31,7 @@
 #define REF_RO 9
 #define REF_COPY 10
 #define FRONT_PORT 2
+#define BIND_TIMEOUT_US 2000000 /* the front is up well within 2 s */
 #define FRONT 1
 #define BACK 0
 
@@ -118,13 +119,8 @@ int test_pvfront(const struct guest_info *gi)
 
 static int bind_to_front(void)
 {
-    long r = -1;
+    long r = evtchn_bind_interdomain_wait(FRONT, FRONT_PORT, BIND_TIMEOUT_US, &port);
 
-    for (unsigned tries = 0; tries < 2000 && r; tries++) {
-        r = evtchn_bind_interdomain(FRONT, FRONT_PORT, &port);
-        if (r)
-            guest_sleep_us(0, 1000);
-    }
     if (r) {
         printf("pv: back: could not bind to d1's port %u: %ld: FAIL\n", FRONT_PORT, r);
         return 1;
