@@ -53,16 +53,13 @@
 #define EAGER_MAX_PAGES 16
 /* 1:1 grant entries tracked per context: as many as one domain can map. */
 #define GRANT_SLOTS 2048
+#define GRANT_COUNT_PAGES (ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >> PAGE_SHIFT)
 
 static struct iommu_unit units[MAX_UNITS];
 static unsigned nr_units;
 static struct iommu_policy policy;
 
 static struct iommu_ctx ctxs[MAX_DOMAINS];
-/* Held from taking a context's owed flag to the end of its CMD_SYNC: whoever
- * finds the flag clear after waiting here knows the flush it needed is done. */
-static spinlock_t flush_locks[MAX_DOMAINS];
-static bool ctx_live[MAX_DOMAINS];
 static unsigned batch_depth[GRANITE_MAX_CPUS];
 /* Contexts this CPU's current batch owes an invalidation (bit = domain id):
  * a batch ends by flushing what it changed, not what another CPU's batch did. */
@@ -73,12 +70,6 @@ struct grant_ref_count {
     u64 page;   /* machine address; 0 = free slot */
     u32 ro, rw;
 };
-static struct grant_ref_count *grant_counts[MAX_DOMAINS];
-/* Held across a count change and the table update it decides, so that a map
- * and an unmap of the same frame on two CPUs cannot apply in the wrong order.
- * Order: grant lock, then the p2m's lock, then the context's. */
-static spinlock_t grant_locks[MAX_DOMAINS];
-static unsigned nr_streams[MAX_DOMAINS];
 
 const struct iommu_policy *iommu_policy(void) { return &policy; }
 
@@ -86,7 +77,7 @@ static struct iommu_unit *unit(void) { return nr_units ? &units[0] : NULL; }
 
 static struct iommu_ctx *ctx_of(struct domain *d)
 {
-    return d && d->id < MAX_DOMAINS && ctx_live[d->id] ? &ctxs[d->id] : NULL;
+    return d && d->id < MAX_DOMAINS && ctxs[d->id].live ? &ctxs[d->id] : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -207,7 +198,7 @@ static bool in_batch(void) { return batch_depth[this_cpu()] > 0; }
 
 static void flush_all_now(struct iommu_ctx *c)
 {
-    spinlock_t *l = &flush_locks[c->d->id];
+    spinlock_t *l = &c->flush_lock;
 
     spin_lock(l);
     __atomic_store_n(&c->flush_pending, false, __ATOMIC_RELEASE);
@@ -218,7 +209,7 @@ static void flush_all_now(struct iommu_ctx *c)
 /* Flush c if an invalidation is owed; return only once none is outstanding. */
 static void flush_if_owed(struct iommu_ctx *c)
 {
-    spinlock_t *l = &flush_locks[c->d->id];
+    spinlock_t *l = &c->flush_lock;
 
     spin_lock(l);
     if (__atomic_exchange_n(&c->flush_pending, false, __ATOMIC_ACQ_REL))
@@ -229,7 +220,7 @@ static void flush_if_owed(struct iommu_ctx *c)
 /* An update of [iova, iova + size) in c's tables: invalidate per the policy. */
 static void owe(struct iommu_ctx *c, u64 iova, u64 size)
 {
-    if (!nr_streams[c->d->id] || policy.flush == IOMMU_FLUSH_NONE)
+    if (!c->nr_streams || policy.flush == IOMMU_FLUSH_NONE)
         return;
     if (policy.flush == IOMMU_FLUSH_EAGER) {
         if (size >> PAGE_SHIFT > EAGER_MAX_PAGES)
@@ -251,14 +242,13 @@ void iommu_batch_end(void)
     unsigned cpu = this_cpu();
     u32 dirty;
 
-    if (--batch_depth[cpu])
-        return;
-    dirty = batch_dirty[cpu];
+    if (--batch_depth[cpu] || !(dirty = batch_dirty[cpu]))
+        return; /* the common case on every hypercall: nothing owed */
     batch_dirty[cpu] = 0;
     /* If another CPU flushed a context meanwhile, that flush came after our
      * updates (they set flush_pending first): nothing is left to do for it. */
     for (unsigned i = 0; i < MAX_DOMAINS; i++)
-        if ((dirty & (1U << i)) && ctx_live[i])
+        if ((dirty & (1U << i)) && ctxs[i].live)
             flush_if_owed(&ctxs[i]);
 }
 
@@ -297,7 +287,7 @@ static void sep_flush_all(struct pgtable *pt unused) {}
 static void sep_before_table_free(struct pgtable *pt)
 {
     struct iommu_ctx *c = pt->owner;
-    if (nr_streams[c->d->id])
+    if (c->nr_streams)
         flush_all_now(c);
 }
 static void sep_table_ready(struct pgtable *pt unused, u64 *table)
@@ -391,14 +381,11 @@ __boot int iommu_domain_init(struct domain *d)
         .relaxed = policy.dom0 == DOM0_IOMMU_RELAXED,
         .need_sync = iommu_need_sync(&policy, true),
         .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
+        .flush_lock = SPINLOCK_INIT, .grant_lock = SPINLOCK_INIT,
     };
-    grant_locks[d->id] = (spinlock_t)SPINLOCK_INIT;
-    flush_locks[d->id] = (spinlock_t)SPINLOCK_INIT;
-    grant_counts[d->id] = alloc_pages_contig(
-        ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >> PAGE_SHIFT, 0);
-    if (!grant_counts[d->id])
+    c->grant_counts = alloc_pages_contig(GRANT_COUNT_PAGES, 0);
+    if (!c->grant_counts)
         return -ENOMEM;
-    ret = -ENOMEM;
     if (c->shared) {
         c->ttb = pa_addr(ptr_to_pa(d->p2m.pt.root));
         /* The unit reads the p2m too: a non-coherent one needs each PTE cleaned,
@@ -417,7 +404,7 @@ __boot int iommu_domain_init(struct domain *d)
             pt_destroy(&c->pt);
         goto fail;
     }
-    ctx_live[d->id] = true;
+    c->live = true;
     printk("iommu: d%u: translation context: %s tables at 0x%lx, %s%s\n", d->id,
            c->shared ? "the p2m's own" : policy.stage1 ? "separate stage-1" : "separate stage-2",
            c->ttb, c->relaxed ? "relaxed (all domains' RAM 1:1, never granite's)" : "strict",
@@ -425,10 +412,8 @@ __boot int iommu_domain_init(struct domain *d)
     return 0;
 fail:
     d->p2m.clean_pte = false;
-    free_pages_contig(grant_counts[d->id],
-                      ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >>
-                          PAGE_SHIFT);
-    grant_counts[d->id] = NULL;
+    free_pages_contig(c->grant_counts, GRANT_COUNT_PAGES);
+    c->grant_counts = NULL;
     printk("iommu: d%u: no translation context: error %d\n", d->id, ret);
     return ret;
 }
@@ -445,7 +430,7 @@ static __boot int attach_one(const struct pci_dev *dev, void *arg)
     }
     ret = unit()->ops->attach(unit()->priv, c, dev->sid, dev->name);
     if (!ret)
-        nr_streams[c->d->id]++;
+        c->nr_streams++;
     return ret;
 }
 
@@ -491,7 +476,7 @@ __boot int iommu_domain_assign_devices(struct domain *d, const void *fdt, const 
         *why = "cannot attach dom0's PCI devices to the IOMMU";
         return ret;
     }
-    printk("iommu: d%u: %u device stream(s) translated by %s\n", d->id, nr_streams[d->id],
+    printk("iommu: d%u: %u device stream(s) translated by %s\n", d->id, c->nr_streams,
            unit()->name);
     return 0;
 }
@@ -511,14 +496,12 @@ void iommu_domain_destroy(struct domain *d)
         return;
     /* Streams abort first: no device may walk tables that are about to go. */
     unit()->ops->ctx_destroy(unit()->priv, c);
-    ctx_live[d->id] = false;
-    nr_streams[d->id] = 0;
+    c->live = false;
+    c->nr_streams = 0;
     if (!c->shared)
         pt_destroy(&c->pt);
-    free_pages_contig(grant_counts[d->id],
-                      ALIGN_UP(GRANT_SLOTS * sizeof(struct grant_ref_count), PAGE_SIZE) >>
-                          PAGE_SHIFT);
-    grant_counts[d->id] = NULL;
+    free_pages_contig(c->grant_counts, GRANT_COUNT_PAGES);
+    c->grant_counts = NULL;
     printk("iommu: d%u: context destroyed (maps %lu, unmaps %lu, TLBI %lu, CMD_SYNC %lu, "
            "faults %lu)\n", d->id, c->stats.maps, c->stats.unmaps, c->stats.tlbi, c->stats.syncs,
            c->stats.faults);
@@ -556,7 +539,7 @@ void iommu_p2m_table_freed(struct domain *d)
 {
     struct iommu_ctx *c = ctx_of(d);
 
-    if (c && c->shared && nr_streams[d->id])
+    if (c && c->shared && c->nr_streams)
         flush_all_now(c);
 }
 
@@ -587,7 +570,7 @@ void iommu_ram_changed(struct domain *owner, pa_t pa_, u64 size, bool added)
         /* The pages go back to the allocator next: no device may still reach
          * them, whatever iommu_flush says (none is about leaf hazards in
          * dom0's own mappings, not about handing freed memory to a device). */
-        if (nr_streams[c->d->id])
+        if (c->nr_streams)
             flush_all_now(c);
     }
     (void)owner;
@@ -666,15 +649,13 @@ static bool grant_needs_iommu(struct iommu_ctx *c)
 int iommu_grant_map(struct domain *mapper, pa_t page, bool writable)
 {
     struct iommu_ctx *c = ctx_of(mapper);
-    spinlock_t *lock;
     struct grant_ref_count *e;
     int ret = 0;
 
     if (!c || !grant_needs_iommu(c))
         return 0;
-    lock = &grant_locks[mapper->id];
-    spin_lock(lock);
-    e = count_slot(grant_counts[mapper->id], pa_addr(page), true);
+    spin_lock(&c->grant_lock);
+    e = count_slot(c->grant_counts, pa_addr(page), true);
     if (!e) {
         printk("iommu: d%u: no room to count the 1:1 entry of 0x%lx\n", mapper->id, pa_addr(page));
         ret = -ENOSPC;
@@ -690,22 +671,20 @@ int iommu_grant_map(struct domain *mapper, pa_t page, bool writable)
         else
             e->ro++;
     }
-    spin_unlock(lock);
+    spin_unlock(&c->grant_lock);
     return ret;
 }
 
 int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
 {
     struct iommu_ctx *c = ctx_of(mapper);
-    spinlock_t *lock;
     struct grant_ref_count *e;
     int ret = 0;
 
     if (!c || !grant_needs_iommu(c))
         return 0;
-    lock = &grant_locks[mapper->id];
-    spin_lock(lock);
-    e = count_slot(grant_counts[mapper->id], pa_addr(page), false);
+    spin_lock(&c->grant_lock);
+    e = count_slot(c->grant_counts, pa_addr(page), false);
     if (!e || (writable ? !e->rw : !e->ro)) {
         printk("iommu: d%u: unmap of a %s mapping of 0x%lx that was never counted\n", mapper->id,
                writable ? "writable" : "read-only", pa_addr(page));
@@ -720,7 +699,7 @@ int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
         else if (writable && !e->rw)
             ret = set_one_to_one(c, page, false); /* read-only mappings remain */
     }
-    spin_unlock(lock);
+    spin_unlock(&c->grant_lock);
     return ret;
 }
 
@@ -752,11 +731,11 @@ void iommu_dump(void)
     printk("iommu: dump: %s\n", line);
     for (unsigned i = 0; i < MAX_DOMAINS; i++) {
         const struct iommu_ctx *c = &ctxs[i];
-        if (!ctx_live[i])
+        if (!c->live)
             continue;
         printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, 1:1 grant "
                "entries added %lu, TLBI %lu, CMD_SYNC %lu, faults %lu (last iova 0x%lx)\n", i,
-               nr_streams[i], c->ttb, c->stats.maps, c->stats.unmaps, c->stats.one_to_one,
+               c->nr_streams, c->ttb, c->stats.maps, c->stats.unmaps, c->stats.one_to_one,
                c->stats.tlbi, c->stats.syncs, c->stats.faults, c->stats.last_fault_iova);
     }
     for (unsigned i = 0; i < nr_units; i++)

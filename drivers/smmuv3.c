@@ -207,7 +207,8 @@ static int cmdq_wait_consumed(struct smmu *s, u32 idx, const char *what)
     }
 }
 
-/* Append commands, then a CMD_SYNC, and wait for the sync (spec 4.6.5, 4.7). */
+/* Append commands, then a CMD_SYNC, and wait for the sync (spec 4.6.5, 4.7).
+ * With ctx, the commands are invalidations for it, and are counted there. */
 static int cmdq_run(struct smmu *s, struct smmu_cmd *cmds, unsigned n, struct iommu_ctx *ctx)
 {
     struct smmu_cmd sync;
@@ -235,13 +236,8 @@ static int cmdq_run(struct smmu *s, struct smmu_cmd *cmds, unsigned n, struct io
     s->nr_cmds += n;
     s->nr_syncs++;
     spin_unlock_irqrestore(&s->cmdq_lock, f);
-    if (ctx) {
-        for (unsigned i = 0; i < n; i++) {
-            unsigned op = smmu_cmd_opcode(&cmds[i]);
-            if (op == SMMU_CMD_TLBI_S12_VMALL || op == SMMU_CMD_TLBI_S2_IPA ||
-                op == SMMU_CMD_TLBI_NH_ASID || op == SMMU_CMD_TLBI_NH_ALL)
-                __atomic_fetch_add(&ctx->stats.tlbi, 1, __ATOMIC_RELAXED);
-        }
+    if (ctx) { /* commands charged to a context are its invalidations */
+        __atomic_fetch_add(&ctx->stats.tlbi, n, __ATOMIC_RELAXED);
         __atomic_fetch_add(&ctx->stats.syncs, 1, __ATOMIC_RELAXED);
     }
     return ret;

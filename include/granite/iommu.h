@@ -37,9 +37,13 @@ struct iommu_stats {
     u64 last_fault_iova;  /* input address of the most recent fault */
 };
 
+struct grant_ref_count;
+
 /* A domain's translation context, shared by the policy and the unit. */
 struct iommu_ctx {
     struct domain *d;
+    bool live;            /* set up and in use */
+    unsigned nr_streams;  /* device streams the unit points at it */
     bool shared;          /* walks d->p2m; else `pt` below */
     bool relaxed;         /* `pt` maps all domains' RAM 1:1 */
     bool need_sync;       /* every p2m change is mirrored into `pt` */
@@ -48,7 +52,15 @@ struct iommu_ctx {
     u16 vmid;             /* stage 2: the domain's VMID */
     u16 asid;             /* stage 1 stand-in: an ASID of the unit's own */
     bool flush_pending;   /* batched: an invalidation is owed */
-    spinlock_t lock;      /* the separate tables and the 1:1 grant counts */
+    spinlock_t lock;      /* the separate tables */
+    /* Held from taking flush_pending to the end of the CMD_SYNC: whoever finds
+     * the flag clear after waiting here knows the flush it needed is done. */
+    spinlock_t flush_lock;
+    /* The 1:1 grant entries' counts, and the lock held across a count change
+     * and the table update it decides (order: grant_lock, the p2m's lock,
+     * lock, flush_lock). */
+    struct grant_ref_count *grant_counts;
+    spinlock_t grant_lock;
     struct iommu_stats stats;
     void *unit_priv;      /* the unit's per-context state (a stage-1 CD, ...) */
 };
