@@ -52,7 +52,8 @@ G_CFLAGS  := $(COMMON) --specs=picolibc.specs -mstrict-align -fpie -I$(LIBFDT_IN
 G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,-pie,--no-dynamic-linker,-z,norelro \
              -Wl,--build-id=none -Wl,-z,noexecstack
-GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c
+GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
+             guests/lib/pci.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c guests/selftest/main.c \
                  guests/selftest/pv.c guests/selftest/dma.c
 # The network guests are loaded as dom0less modules (too big to build in).

@@ -26,26 +26,14 @@
 #include <string.h>
 #include "guest.h"
 #include "e1000.h"
+#include "pci.h"
 
 /* --- PCI (PCI Local Bus Spec 3.0, 6.2) ------------------------------------ */
 #define E1000_VENDOR_DEVICE 0x100e8086U    /* 8086:100e, 82540EM, as one 32-bit read */
-#define PCI_ID 0x00
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_MEMORY 0x0002
-#define PCI_COMMAND_MASTER 0x0004
-#define PCI_COMMAND_INTX_DISABLE 0x0400
-#define PCI_BAR0 0x10
 #define PCI_BAR_IO 0x1
 #define PCI_BAR_TYPE_MASK 0x6
 #define PCI_BAR_TYPE_64 0x4
 #define PCI_BAR_ADDR_MASK 0xfffffff0U
-#define PCI_INTERRUPT_PIN 0x3d
-#define PCI_DEVICES_PER_BUS 32
-#define ECAM_DEV_SHIFT 15                  /* ECAM: bus << 20 | dev << 15 | fn << 12 */
-#define PCI_PHYS_HI_DEV_SHIFT 11           /* OF PCI binding: phys.hi = bus << 16 | dev << 11 | fn << 8 */
-#define FDT_RANGE_SPACE_SHIFT 24
-#define FDT_RANGE_SPACE_MASK 3
-#define FDT_RANGE_SPACE_MEM32 2
 
 /* Where BAR0 goes: 1 MiB into the bridge's 32-bit window (edu.c puts the edu
  * device's 1 MiB BAR at the window's start), naturally aligned. */
@@ -58,8 +46,6 @@
 #define DEVICE_MAP_LIMIT (1UL << 30)
 
 /* GIC interrupt specifiers (arm,gic-v3 binding): <type number flags>. */
-#define GIC_SPI 0
-#define GIC_SPI_BASE 32
 #define INTX_FIRST 35                      /* QEMU virt's four INTx SPIs, as edu.c takes them */
 #define INTX_LAST 38
 #define INTX_MAX_LINES 4
@@ -165,14 +151,6 @@ static inline void dma_wmb(void) { __asm__ volatile("dmb oshst" ::: "memory"); }
 /* The DD bit read before the rest of what the device wrote. */
 static inline void dma_rmb(void) { __asm__ volatile("dmb oshld" ::: "memory"); }
 
-static uint64_t fdt_cells(const fdt32_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 32 | fdt32_to_cpu(p[i]);
-    return v;
-}
-
 static void on_timer(uint32_t intid)
 {
     (void)intid;
@@ -198,92 +176,34 @@ static void on_intx(uint32_t intid)
 
 /* --- PCI discovery -------------------------------------------------------- */
 
-/* The SPI behind INTx `pin` (1 = INTA) of device `dev` on bus 0, from the
- * bridge's interrupt-map (Open Firmware PCI binding / DT spec 2.4.3): each
- * entry is <child unit address (bridge #address-cells) child interrupt
- * (#interrupt-cells) parent phandle, parent unit address (parent's
- * #address-cells) parent interrupt (parent's #interrupt-cells)>, compared
- * after ANDing with interrupt-map-mask.  0 if it cannot be told. */
-static uint32_t intx_intid(const void *fdt, int bridge, unsigned dev, unsigned pin)
-{
-    int len, mlen;
-    const fdt32_t *map = fdt_getprop(fdt, bridge, "interrupt-map", &len);
-    const fdt32_t *mask = fdt_getprop(fdt, bridge, "interrupt-map-mask", &mlen);
-    int acells = fdt_address_cells(fdt, bridge);
-    const fdt32_t *ic = fdt_getprop(fdt, bridge, "#interrupt-cells", NULL);
-    int icells = ic ? (int)fdt32_to_cpu(*ic) : 1;
-    uint32_t child[4] = { dev << PCI_PHYS_HI_DEV_SHIFT, 0, 0, pin };
-    int n, i = 0;
-
-    if (!map || !mask || acells != 3 || icells != 1 || mlen != 4 * 4)
-        return 0;
-    n = len / 4;
-    while (i + 4 + 1 <= n) {
-        bool match = true;
-        for (int c = 0; c < 4; c++)
-            if ((child[c] & fdt32_to_cpu(mask[c])) != (fdt32_to_cpu(map[i + c]) & fdt32_to_cpu(mask[c])))
-                match = false;
-        int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(map[i + 4]));
-        if (parent < 0)
-            return 0;
-        const fdt32_t *pa = fdt_getprop(fdt, parent, "#address-cells", NULL);
-        const fdt32_t *pi = fdt_getprop(fdt, parent, "#interrupt-cells", NULL);
-        int pacells = pa ? (int)fdt32_to_cpu(*pa) : 0, picells = pi ? (int)fdt32_to_cpu(*pi) : 0;
-        int spec = i + 5 + pacells;
-        if (picells < 2 || spec + picells > n)
-            return 0;
-        if (match)
-            return fdt32_to_cpu(map[spec]) == GIC_SPI ? fdt32_to_cpu(map[spec + 1]) + GIC_SPI_BASE
-                                                      : 0;
-        i = spec + picells;
-    }
-    return 0;
-}
-
 /* Finds the NIC; *bar_pci / *bar_cpu: where BAR0 goes, as the bus and as the
  * CPU see it (equal on QEMU virt, but the bridge's ranges say). */
-static int pci_find(struct e1000 *nic, const void *fdt, int *bridge_out, uint64_t *bar_pci,
+static int find_nic(struct e1000 *nic, const void *fdt, int *bridge_out, uint64_t *bar_pci,
                     uint64_t *bar_cpu)
 {
-    int bridge = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len, rlen;
-    const fdt32_t *reg = bridge >= 0 ? fdt_getprop(fdt, bridge, "reg", &len) : NULL;
-    const fdt32_t *ranges = bridge >= 0 ? fdt_getprop(fdt, bridge, "ranges", &rlen) : NULL;
-    int pac = bridge >= 0 ? fdt_address_cells(fdt, fdt_parent_offset(fdt, bridge)) : 0;
-    uint64_t mem32 = 0, mem32_pci = 0, mem32_size = 0;
-    volatile uint8_t *ecam;
+    struct pci_function f;
+    int ret = pci_find(fdt, E1000_VENDOR_DEVICE, &f);
 
-    if (!reg || !ranges || pac != 2 || len < 16) {
+    if (ret == PCI_NO_BRIDGE) {
         printf("e1000: no usable PCIe host bridge (pci-host-ecam-generic) in my DTB\n");
         return -1;
     }
-    ecam = (volatile uint8_t *)fdt_cells(reg, 2);
-    /* ranges: <pci address (3 cells), cpu address (2), size (2)> */
-    for (int i = 0; i + 7 <= rlen / 4; i += 7)
-        if ((fdt32_to_cpu(ranges[i]) >> FDT_RANGE_SPACE_SHIFT & FDT_RANGE_SPACE_MASK) ==
-            FDT_RANGE_SPACE_MEM32) {
-            mem32_pci = fdt_cells(&ranges[i + 1], 2);
-            mem32 = fdt_cells(&ranges[i + 3], 2);
-            mem32_size = fdt_cells(&ranges[i + 5], 2);
-        }
-    if (mem32_size < E1000_BAR0_OFFSET + E1000_BAR0_SIZE ||
-        mem32 + E1000_BAR0_OFFSET + E1000_BAR0_SIZE > DEVICE_MAP_LIMIT) {
+    if (f.mem32_size < E1000_BAR0_OFFSET + E1000_BAR0_SIZE ||
+        f.mem32_cpu + E1000_BAR0_OFFSET + E1000_BAR0_SIZE > DEVICE_MAP_LIMIT) {
         printf("e1000: the bridge's 32-bit window 0x%lx+0x%lx cannot hold BAR0 at +0x%lx\n",
-               (unsigned long)mem32, (unsigned long)mem32_size, E1000_BAR0_OFFSET);
+               (unsigned long)f.mem32_cpu, (unsigned long)f.mem32_size, E1000_BAR0_OFFSET);
         return -1;
     }
-    for (unsigned dev = 0; dev < PCI_DEVICES_PER_BUS; dev++) {
-        volatile uint8_t *cfg = ecam + ((uint64_t)dev << ECAM_DEV_SHIFT);
-        if (mmio_read32(cfg + PCI_ID) != E1000_VENDOR_DEVICE)
-            continue;
-        nic->cfg = cfg;
-        nic->pci_dev = dev;
-        *bridge_out = bridge;
-        *bar_pci = mem32_pci + E1000_BAR0_OFFSET;
-        *bar_cpu = mem32 + E1000_BAR0_OFFSET;
-        return 0;
+    if (ret == PCI_NOT_FOUND) {
+        printf("e1000: no e1000 (8086:100e) on bus 0\n");
+        return -1;
     }
-    printf("e1000: no e1000 (8086:100e) on bus 0\n");
-    return -1;
+    nic->cfg = f.cfg;
+    nic->pci_dev = f.dev;
+    *bridge_out = f.bridge;
+    *bar_pci = f.mem32_pci + E1000_BAR0_OFFSET;
+    *bar_cpu = f.mem32_cpu + E1000_BAR0_OFFSET;
+    return 0;
 }
 
 /* Size BAR0 with decoding off, place it at bus address `bar_pci` (the CPU
@@ -321,7 +241,7 @@ static int pci_enable(struct e1000 *nic, uint64_t bar_pci, uint64_t bar_cpu)
 static void irq_setup(struct e1000 *nic, const void *fdt, int bridge)
 {
     unsigned pin = mmio_read8(nic->cfg + PCI_INTERRUPT_PIN);
-    uint32_t intid = pin ? intx_intid(fdt, bridge, nic->pci_dev, pin) : 0;
+    uint32_t intid = pin ? pci_intx_intid(fdt, bridge, nic->pci_dev, pin) : 0;
 
     irq_nic = nic;
     if (intid >= INTX_FIRST && intid <= INTX_LAST) {
@@ -539,7 +459,7 @@ int e1000_init(struct e1000 *nic, const void *fdt, struct dma_dev *dma)
     }
     memset(nic, 0, sizeof(*nic));
     nic->dma = dma;
-    if (pci_find(nic, fdt, &bridge, &bar_pci, &bar) || pci_enable(nic, bar_pci, bar))
+    if (find_nic(nic, fdt, &bridge, &bar_pci, &bar) || pci_enable(nic, bar_pci, bar))
         return -1;
     if (mac_reset(nic) || mac_address(nic))
         return -1;

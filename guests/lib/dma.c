@@ -81,25 +81,25 @@ int dma_init(struct dma_dev *d, const char *name, const void *fdt, int node, con
     return 0;
 }
 
-static void cache_clean(const void *p, size_t len)
+/* Data cache maintenance by VA to the point of coherency over [p, p+len):
+ * clean (DC CVAC) before the device reads, clean+invalidate (DC CIVAC)
+ * before the CPU reads what the device wrote. */
+static void cache_maintain(const void *p, size_t len, bool invalidate)
 {
     uint64_t ctr, line, a, end = (uint64_t)p + len;
     __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
     line = 4UL << ((ctr >> 16) & 0xf); /* CTR_EL0.DminLine: log2 of words */
-    for (a = (uint64_t)p & ~(line - 1); a < end; a += line)
-        __asm__ volatile("dc cvac, %0" : : "r"(a) : "memory");
+    for (a = (uint64_t)p & ~(line - 1); a < end; a += line) {
+        if (invalidate)
+            __asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
+        else
+            __asm__ volatile("dc cvac, %0" : : "r"(a) : "memory");
+    }
     __asm__ volatile("dsb sy" ::: "memory");
 }
 
-static void cache_invalidate(const void *p, size_t len)
-{
-    uint64_t ctr, line, a, end = (uint64_t)p + len;
-    __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
-    line = 4UL << ((ctr >> 16) & 0xf);
-    for (a = (uint64_t)p & ~(line - 1); a < end; a += line)
-        __asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
-    __asm__ volatile("dsb sy" ::: "memory");
-}
+static void cache_clean(const void *p, size_t len) { cache_maintain(p, len, false); }
+static void cache_invalidate(const void *p, size_t len) { cache_maintain(p, len, true); }
 
 static void *bounce_alloc(void)
 {

@@ -14,12 +14,9 @@
 #include <stdio.h>
 #include "guest.h"
 #include "edu.h"
+#include "pci.h"
 
 #define EDU_VENDOR_DEVICE 0x11e81234U
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
-#define PCI_BAR0 0x10
 #define EDU_IRQ_STATUS 0x24
 #define EDU_IRQ_RAISE 0x60
 #define EDU_IRQ_ACK 0x64
@@ -48,34 +45,21 @@ static void on_intx(uint32_t intid)
 
 int edu_find(const void *fdt, struct edu *e)
 {
-    int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len;
-    const fdt32_t *reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
-    const fdt32_t *ranges = node >= 0 ? fdt_getprop(fdt, node, "ranges", &len) : NULL;
-    volatile uint8_t *ecam;
-    uint64_t mem32 = 0;
+    struct pci_function f;
+    int ret = pci_find(fdt, EDU_VENDOR_DEVICE, &f);
 
-    if (!reg || !ranges) {
-        printf("edu: no PCIe host bridge in my DTB\n");
+    if (ret) {
+        printf(ret == PCI_NO_BRIDGE ? "edu: no PCIe host bridge in my DTB\n"
+                                    : "edu: no edu device (1234:11e8) on bus 0\n");
         return -1;
     }
-    ecam = (volatile uint8_t *)(((uint64_t)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]));
-    for (int i = 0; i + 7 <= len / 4; i += 7) /* pci addr (3), cpu addr (2), size (2) */
-        if ((fdt32_to_cpu(ranges[i]) >> 24 & 3) == 2) /* 32-bit memory space */
-            mem32 = ((uint64_t)fdt32_to_cpu(ranges[i + 3]) << 32) | fdt32_to_cpu(ranges[i + 4]);
-    for (unsigned dev = 0; dev < 32; dev++) {
-        volatile uint8_t *cfg = ecam + (dev << 15);
-        if (mmio_read32(cfg) != EDU_VENDOR_DEVICE)
-            continue;
-        mmio_write32(cfg + PCI_BAR0, (uint32_t)mem32);
-        mmio_write16(cfg + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-        *e = (struct edu){ .regs = (volatile uint32_t *)mem32, .cfg = cfg, .dev = dev };
-        the_edu = e;
-        for (uint32_t intid = INTX_FIRST; intid <= INTX_LAST; intid++)
-            gic_enable_irq(0, intid, on_intx);
-        return 0;
-    }
-    printf("edu: no edu device (1234:11e8) on bus 0\n");
-    return -1;
+    mmio_write32(f.cfg + PCI_BAR0, (uint32_t)f.mem32_pci);
+    mmio_write16(f.cfg + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    *e = (struct edu){ .regs = (volatile uint32_t *)f.mem32_cpu, .cfg = f.cfg, .dev = f.dev };
+    the_edu = e;
+    for (uint32_t intid = INTX_FIRST; intid <= INTX_LAST; intid++)
+        gic_enable_irq(0, intid, on_intx);
+    return 0;
 }
 
 static int wait_irq(void)
