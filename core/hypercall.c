@@ -140,47 +140,60 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
     }
 }
 
+/* granite_op commands only the hardware domain may use. */
+static bool from_hardware_domain(struct vcpu *v, const char *what)
+{
+    if (v->d->id == 0)
+        return true;
+    printk("hypercall: d%u: granite_op %s is for the hardware domain: -EPERM\n", v->d->id, what);
+    return false;
+}
+
+static long op_iommu_stats(struct vcpu *v, u64 arg)
+{
+    struct iommu_stats s;
+    struct granite_iommu_stats out;
+
+    if (iommu_get_stats(v->d, &s))
+        return -ENODEV;
+    out = (struct granite_iommu_stats){ .maps = s.maps, .unmaps = s.unmaps, .tlbi = s.tlbi,
+                                        .syncs = s.syncs, .faults = s.faults,
+                                        .last_fault_iova = s.last_fault_iova,
+                                        .one_to_one = s.one_to_one };
+    return copy_to_guest(v, arg, &out, sizeof(out));
+}
+
+static long op_domain_info(struct vcpu *v, u64 arg)
+{
+    struct granite_domain_info info;
+    struct domain *d;
+
+    if (!from_hardware_domain(v, "domain_info"))
+        return -EPERM;
+    if (copy_from_guest(v, &info, arg, sizeof(info)))
+        return -EFAULT;
+    d = domain_by_id(info.domid);
+    if (!d || d->state != DOM_RUNNING)
+        return -ESRCH;
+    info.has_store = d->store_page != NULL;
+    info.store_port = d->store_port;
+    info.store_gref = GNTTAB_RESERVED_XENSTORE;
+    info.nr_vcpus = d->nr_vcpus;
+    for (unsigned i = 0; i < sizeof(info.name); i++)
+        info.name[i] = i < sizeof(info.name) - 1 && i < sizeof(d->name) ? d->name[i] : 0;
+    return copy_to_guest(v, arg, &info, sizeof(info));
+}
+
 static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
 {
     switch (cmd) {
-    case GRANITE_OP_iommu_stats: {
-        struct iommu_stats s;
-        struct granite_iommu_stats out;
-        if (iommu_get_stats(v->d, &s))
-            return -ENODEV;
-        out = (struct granite_iommu_stats){ .maps = s.maps, .unmaps = s.unmaps, .tlbi = s.tlbi,
-                                            .syncs = s.syncs, .faults = s.faults,
-                                            .last_fault_iova = s.last_fault_iova,
-                                            .one_to_one = s.one_to_one };
-        return copy_to_guest(v, arg, &out, sizeof(out));
-    }
-    case GRANITE_OP_domain_info: {
-        struct granite_domain_info info;
-        struct domain *d;
-        if (v->d->id != 0) {
-            printk("hypercall: d%u: granite_op domain_info is for the hardware domain: -EPERM\n",
-                   v->d->id);
-            return -EPERM;
-        }
-        if (copy_from_guest(v, &info, arg, sizeof(info)))
-            return -EFAULT;
-        d = domain_by_id(info.domid);
-        if (!d || d->state != DOM_RUNNING)
-            return -ESRCH;
-        info.has_store = d->store_page != NULL;
-        info.store_port = d->store_port;
-        info.store_gref = GNTTAB_RESERVED_XENSTORE;
-        info.nr_vcpus = d->nr_vcpus;
-        for (unsigned i = 0; i < sizeof(info.name); i++)
-            info.name[i] = i < sizeof(info.name) - 1 && i < sizeof(d->name) ? d->name[i] : 0;
-        return copy_to_guest(v, arg, &info, sizeof(info));
-    }
+    case GRANITE_OP_iommu_stats:
+        return op_iommu_stats(v, arg);
+    case GRANITE_OP_domain_info:
+        return op_domain_info(v, arg);
     case GRANITE_OP_debug_dump:
-        if (v->d->id != 0) {
-            printk("hypercall: d%u: granite_op debug_dump is for the hardware domain: -EPERM\n",
-                   v->d->id);
+        if (!from_hardware_domain(v, "debug_dump"))
             return -EPERM;
-        }
         iommu_dump();
         return 0;
     default:
