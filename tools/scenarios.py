@@ -373,14 +373,6 @@ def load_scenarios_from(path: Path) -> list[Scenario]:
     return out
 
 
-def load_scenario(path: Path) -> Scenario:
-    """A file that holds exactly one scenario (no variants)."""
-    found = load_scenarios_from(path)
-    if len(found) != 1:
-        raise ScenarioError(f"{display_path(path)}: holds {len(found)} variants, not one scenario")
-    return found[0]
-
-
 def load_all_scenarios(directory: Path) -> tuple[list[Scenario], list[str]]:
     """Load every *.toml in the directory; return scenarios and error messages."""
     scenarios, errors = [], []
@@ -745,6 +737,25 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
     stderr = bytearray()
     stopped_because = None
     exited_at = None
+
+    def console_in(data: bytes) -> None:
+        """Console bytes (QEMU's, or the host steps' lines): judged, logged,
+        shown, typed at, and checked for stop_on."""
+        nonlocal stopped_because
+        text, keys = watch.feed(data, time.monotonic() - start)
+        if steps:
+            steps.feed_console(text)
+        log.write(text)
+        log.flush()
+        if live:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        for k in keys:
+            qemu.type(k)
+        if watch.stop_on_seen and stopped_because is None:
+            stopped_because = "stop_on"
+            qemu.request_stop()
+
     while streams:
         now = time.monotonic()
         if stopped_because is None:
@@ -767,16 +778,7 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
         # Host-side steps report as console lines, judged like the guests' own.
         host_lines = steps.pending() if steps else b""
         if host_lines:
-            text, _ = watch.feed(host_lines, time.monotonic() - start)
-            log.write(text)
-            log.flush()
-            if live:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-            steps.feed_console(text)
-            if watch.stop_on_seen and stopped_because is None:
-                stopped_because = "stop_on"
-                qemu.request_stop()
+            console_in(host_lines)
         for fd in ready:
             data = os.read(fd, 65536)
             if not data:
@@ -787,19 +789,7 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
                     sys.stderr.buffer.write(data)
                     sys.stderr.flush()
             else:
-                text, keys = watch.feed(data, time.monotonic() - start)
-                if steps:
-                    steps.feed_console(text)
-                log.write(text)
-                log.flush()
-                if live:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                for k in keys:
-                    qemu.type(k)
-                if watch.stop_on_seen and stopped_because is None:
-                    stopped_because = "stop_on"
-                    qemu.request_stop()
+                console_in(data)
     return stopped_because, bytes(stderr)
 
 
