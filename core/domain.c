@@ -52,6 +52,7 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
     d->id = id;
     snprintf(d->name, sizeof(d->name), "%s", name);
     d->nr_vcpus = nr_vcpus;
+    d->psci_lock = (spinlock_t)SPINLOCK_INIT;
     for (unsigned i = 0; i < nr_vcpus; i++) {
         d->vcpu[i].d = d;
         d->vcpu[i].id = i;
@@ -244,8 +245,7 @@ void domain_end(struct domain *d, bool clean, const char *why)
     gnttab_domain_dying(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = &d->vcpu[i];
-        v->state = VCPU_DEAD;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        vcpu_kill(v);                 /* terminal: no block, wake or PSCI call undoes it */
         if (v->pcpu != this_cpu())
             arch_kick_cpu(v->pcpu);
     }

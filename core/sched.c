@@ -11,9 +11,25 @@
  * Cross-CPU: waking a vCPU pinned elsewhere sends that CPU a kick (an SGI),
  * which takes it out of WFI or out of its guest so it re-examines its list.
  *
- * Locking: a CPU's list changes only at boot; vCPU state is a single word
- * written with release semantics; each CPU's scheduling decisions are taken
- * only by that CPU, with interrupts masked.
+ * Locking: a CPU's list changes only at boot; each CPU's scheduling decisions
+ * are taken only by that CPU, with interrupts masked.  A vCPU's state is one
+ * word changed only by compare-and-swap (vcpu_transition), so a change made
+ * by another CPU in between -- above all its domain's end -- is never
+ * overwritten (domain.h has the state diagram).
+ *
+ * No lost wake-up.  Blocking and waking race: the blocking CPU does "state =
+ * BLOCKED; is anything pending?", the waker "make it pending; is it BLOCKED?".
+ * With a full barrier between the two steps on each side (Dekker), at least
+ * one of them sees the other's first step: either the blocker finds the
+ * interrupt and stays runnable, or the waker finds BLOCKED and makes it
+ * runnable.  The waker's pending step is the vGIC's (under its lock, before
+ * vcpu_wake is called).
+ *
+ * No dead vCPU loaded.  Loading and a domain's release race the same way: the
+ * loader does "count it loaded; is it still RUNNABLE?", domain_end "mark it
+ * DEAD; is any of its vCPUs loaded?" (domain.c).  Sequentially consistent
+ * operations on both sides mean the release waits for the unload, or the
+ * loader backs off.
  */
 #include <granite/sched.h>
 #include <granite/arch.h>
@@ -73,6 +89,21 @@ static struct vcpu *pick_next(struct sched_cpu *s)
     return NULL;
 }
 
+bool vcpu_transition(struct vcpu *v, unsigned from, unsigned to)
+{
+    enum vcpu_state expected = (enum vcpu_state)from;
+
+    if (from == VCPU_DEAD)
+        panic("sched: d%u vcpu%u: a transition out of DEAD", v->d->id, v->id);
+    return __atomic_compare_exchange_n(&v->state, &expected, (enum vcpu_state)to, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+void vcpu_kill(struct vcpu *v)
+{
+    __atomic_store_n(&v->state, VCPU_DEAD, __ATOMIC_SEQ_CST);
+}
+
 static void program_timer(struct sched_cpu *s)
 {
     u64 deadline = 0;
@@ -101,25 +132,53 @@ static void unload_current(struct sched_cpu *s)
     domain_vcpu_unloaded(cur);
 }
 
+/*
+ * Count `next` as loaded, then look at its state again: a domain_end on another
+ * CPU between pick_next() and here either sees the count (and leaves the
+ * release to our unload) or has already made the vCPU DEAD, which we see.
+ */
+static bool claim_for_loading(struct vcpu *next)
+{
+    domain_vcpu_loaded(next);
+    if (__atomic_load_n(&next->state, __ATOMIC_SEQ_CST) == VCPU_RUNNABLE)
+        return true;
+    domain_vcpu_unloaded(next);
+    return false;
+}
+
+/* PSCI CPU_ON asked for a fresh start: apply it here, on the vCPU's own CPU,
+ * where nobody else can be saving or loading its context. */
+static void apply_pending_reset(struct vcpu *v)
+{
+    if (!__atomic_load_n(&v->reset_pending, __ATOMIC_ACQUIRE))
+        return;
+    arch_vcpu_reset(v, v->reset_entry, v->reset_x0);
+    __atomic_store_n(&v->reset_pending, false, __ATOMIC_RELEASE);
+}
+
 noreturn_fn void schedule(void)
 {
     struct sched_cpu *s = &cpus[this_cpu()];
     struct vcpu *next;
 
     arch_irq_disable();
-    s->need_resched = false;
-    next = pick_next(s);
-    if (!next || next != s->current) {
+    for (;;) {
+        s->need_resched = false;
+        next = pick_next(s);
+        if (next && next == s->current && !next->reset_pending)
+            break;                      /* carry on with the loaded vCPU */
         unload_current(s);
-        while (!next) {
+        if (!next) {
             program_timer(s);
             arch_idle_wait(); /* an interrupt (timer, kick) may make someone runnable */
-            s->need_resched = false;
-            next = pick_next(s);
+            continue;
         }
-        domain_vcpu_loaded(next);
+        if (!claim_for_loading(next))
+            continue;                   /* it died in between: look again */
+        apply_pending_reset(next);
         arch_vcpu_load(next);
         s->current = next;
+        break;
     }
     next->nr_runs++;
     s->slice_end = arch_counter() + slice_ticks;
@@ -136,32 +195,41 @@ void sched_after_trap(struct vcpu *cur)
 {
     struct sched_cpu *s = &cpus[this_cpu()];
 
-    if (cur->state != VCPU_RUNNABLE || s->need_resched)
+    if (cur->state != VCPU_RUNNABLE || cur->reset_pending || s->need_resched)
         schedule();
 }
 
 void sched_kicked(void) { cpus[this_cpu()].need_resched = true; }
 
+/* Called after whatever made v's interrupt pending (the vGIC, under its lock). */
 void vcpu_wake(struct vcpu *v)
 {
-    if (v->state == VCPU_BLOCKED)
-        v->state = VCPU_RUNNABLE;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);  /* pending is visible before we read the state */
+    vcpu_transition(v, VCPU_BLOCKED, VCPU_RUNNABLE);
     if (v->pcpu == this_cpu()) {
-        cpus[v->pcpu].need_resched = cpus[v->pcpu].current != v;
+        if (cpus[v->pcpu].current != v)
+            cpus[v->pcpu].need_resched = true;
         return;
     }
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     arch_kick_cpu(v->pcpu);
 }
 
 void vcpu_block(struct vcpu *v)
 {
-    v->state = VCPU_BLOCKED;
-    /* An interrupt may have arrived between the check and now: look again. */
+    if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_BLOCKED))
+        return;                         /* dead or switched off meanwhile: sched_after_trap */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);  /* BLOCKED is visible before we look */
+    /* An interrupt may have arrived between the caller's check and now: look again. */
     if (arch_vcpu_has_pending(v))
-        v->state = VCPU_RUNNABLE;
+        vcpu_transition(v, VCPU_BLOCKED, VCPU_RUNNABLE);
     else
         schedule();
+}
+
+static bool timer_due(const struct sched_cpu *s, const struct vcpu *v, u64 now)
+{
+    return v != s->current && v->timer_deadline && v->timer_deadline <= now &&
+           v->state != VCPU_DEAD && v->state != VCPU_OFFLINE;
 }
 
 void sched_timer_interrupt(void)
@@ -171,16 +239,24 @@ void sched_timer_interrupt(void)
 
     for (unsigned i = 0; i < s->nr; i++) {
         struct vcpu *v = s->list[i];
-        if (v != s->current && v->timer_deadline && v->timer_deadline <= now &&
-            v->state != VCPU_DEAD && v->state != VCPU_OFFLINE) {
-            arch_vtimer_expired_saved(v);
-            arch_vcpu_inject_vtimer(v);
-            if (v->state == VCPU_BLOCKED)
-                v->state = VCPU_RUNNABLE;
-            s->need_resched = true;
-        }
+        if (!timer_due(s, v, now))
+            continue;
+        arch_vtimer_expired_saved(v);
+        arch_vcpu_inject_vtimer(v);
+        vcpu_transition(v, VCPU_BLOCKED, VCPU_RUNNABLE);
+        s->need_resched = true;
     }
     if (s->current && now >= s->slice_end && nr_runnable(s) > 1)
         s->need_resched = true;
     program_timer(s);
+}
+
+bool sched_domain_loaded_anywhere(const struct domain *d)
+{
+    for (unsigned c = 0; c < GRANITE_MAX_CPUS; c++) {
+        const struct vcpu *v = __atomic_load_n(&cpus[c].current, __ATOMIC_SEQ_CST);
+        if (v && v->d == d)
+            return true;
+    }
+    return false;
 }

@@ -93,10 +93,13 @@ noreturn_fn void arch_poweroff(int status)
 
 /* A vCPU as a CPU comes out of reset (or PSCI CPU_ON): EL1h, interrupts masked,
  * MMU and caches off, at `entry` with x0 = `x0`. */
+void vgic_lr_forget_saved(struct vcpu *v);
+
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
     struct guest_context *c = &v->ctx;
 
+    vgic_lr_forget_saved(v);
     for (unsigned i = 0; i < 31; i++)
         c->x[i] = 0;
     c->x[0] = x0;

@@ -58,6 +58,27 @@ void vgic_lr_sync_from_hw(struct vcpu *v)
     }
 }
 
+/*
+ * The vCPU restarts (PSCI CPU_ON after CPU_OFF): the LRs saved with its old
+ * context are dropped, but the interrupts in them are not.  A real
+ * redistributor keeps an interrupt pending while its PE is off, so each one
+ * goes back to the model with its pending state (and without the active
+ * state: the old context that would have deactivated it is gone).  Without
+ * this the model would still think them in an LR, and never deliver them again.
+ */
+void vgic_lr_forget_saved(struct vcpu *v)
+{
+    for (unsigned i = 0; i < GUEST_MAX_LRS; i++) {
+        u64 lr = v->ctx.gicif.lr[i];
+        if (!lr_in_use(v, i))
+            continue;
+        vgic_lr_sync(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+                     FIELD_GET(ICH_LR_STATE, lr) & LR_STATE_PENDING, false);
+        v->ctx.gicif.lr[i] = 0;
+        v->ctx.gicif.lr_used &= ~(u32)BIT(i);
+    }
+}
+
 static u64 make_lr(u32 intid, u8 prio, bool group1, bool hw, u32 hw_intid, bool pending,
                    bool active)
 {

@@ -54,21 +54,42 @@ static struct vcpu *vcpu_of_mpidr(struct domain *d, u64 mpidr)
     return &d->vcpu[aff0];
 }
 
+/*
+ * CPU_ON and CPU_OFF of one domain are serialised by its psci_lock: two vCPUs
+ * starting the same vCPU must not both write its entry point, and two vCPUs
+ * switching themselves off at once must agree on which one was the last.
+ * The state itself moves by compare-and-swap (vcpu_transition), so the
+ * domain's end on another CPU is never undone here.  The new context is not
+ * written here: the target may still be loaded on its physical CPU (it is
+ * between its own CPU_OFF and its unload), so its CPU applies the reset when
+ * it next schedules it (sched.c).
+ */
 static long cpu_on(struct vcpu *caller, u64 target, u64 entry, u64 context)
 {
     struct vcpu *t = vcpu_of_mpidr(caller->d, target);
+    long ret = PSCI_RET_SUCCESS;
+    u64 f;
 
     if (!t)
         return PSCI_RET_INVALID_PARAMS;
     if (entry & 3)
         return PSCI_RET_INVALID_PARAMS; /* entry must be a valid instruction address */
-    if (t->state != VCPU_OFFLINE)
-        return PSCI_RET_ALREADY_ON;
-    arch_vcpu_reset(t, entry, context);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    t->state = VCPU_RUNNABLE;
-    vcpu_wake(t);
-    return PSCI_RET_SUCCESS;
+    f = spin_lock_irqsave(&caller->d->psci_lock);
+    if (t->state != VCPU_OFFLINE) {
+        ret = PSCI_RET_ALREADY_ON;
+    } else {
+        t->reset_entry = entry;
+        t->reset_x0 = context;
+        __atomic_store_n(&t->reset_pending, true, __ATOMIC_RELEASE);
+        if (!vcpu_transition(t, VCPU_OFFLINE, VCPU_RUNNABLE)) {
+            __atomic_store_n(&t->reset_pending, false, __ATOMIC_RELEASE);
+            ret = PSCI_RET_ALREADY_ON; /* its domain is ending */
+        }
+    }
+    spin_unlock_irqrestore(&caller->d->psci_lock, f);
+    if (ret == PSCI_RET_SUCCESS)
+        vcpu_wake(t);
+    return ret;
 }
 
 static long affinity_info(struct vcpu *caller, u64 target, u64 lowest_level)
@@ -77,18 +98,24 @@ static long affinity_info(struct vcpu *caller, u64 target, u64 lowest_level)
 
     if (!t || lowest_level != 0)
         return PSCI_RET_INVALID_PARAMS;
-    return t->state == VCPU_OFFLINE ? AFFINITY_OFF : AFFINITY_ON;
+    if (t->state == VCPU_OFFLINE)
+        return AFFINITY_OFF;
+    return t->reset_pending ? AFFINITY_ON_PENDING : AFFINITY_ON;
 }
 
 static void cpu_off(struct vcpu *v)
 {
     struct domain *d = v->d;
     unsigned online = 0;
+    bool switched_off;
+    u64 f;
 
-    v->state = VCPU_OFFLINE;
+    f = spin_lock_irqsave(&d->psci_lock);
+    switched_off = vcpu_transition(v, VCPU_RUNNABLE, VCPU_OFFLINE);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
         online += d->vcpu[i].state != VCPU_OFFLINE;
-    if (!online) {
+    spin_unlock_irqrestore(&d->psci_lock, f);
+    if (switched_off && !online) {
         printk("psci: d%u: CPU_OFF of its last vCPU\n", d->id);
         domain_end(d, true, "switched its last vCPU off");
     }

@@ -25,6 +25,18 @@
 
 enum domain_state { DOM_FREE, DOM_BUILDING, DOM_RUNNING, DOM_ENDED_CLEAN, DOM_DESTROYED };
 
+/*
+ * A vCPU's state changes only through vcpu_transition() (core/sched.c): a
+ * compare-and-swap from the state the caller expects, so two CPUs acting on one
+ * vCPU at once (a wake-up against a block, CPU_ON against CPU_OFF, any of them
+ * against the domain's end) cannot overwrite each other.  DEAD is terminal:
+ * nothing leaves it, so a dead vCPU can never be loaded again.
+ *
+ *   OFFLINE --CPU_ON--> RUNNABLE --WFI, nothing pending--> BLOCKED
+ *      ^                 |   ^                               |
+ *      +----CPU_OFF------+   +----interrupt, timer, kick-----+
+ *   any state --domain_end--> DEAD
+ */
 enum vcpu_state {
     VCPU_OFFLINE,  /* not started (PSCI CPU_ON brings it up) or CPU_OFF */
     VCPU_RUNNABLE, /* running or waiting for its physical CPU */
@@ -37,7 +49,12 @@ struct vcpu {
     struct domain *d;
     unsigned id;
     unsigned pcpu;            /* the physical CPU it is pinned to */
-    volatile enum vcpu_state state;
+    volatile enum vcpu_state state;  /* see above: changed only by vcpu_transition() */
+    /* PSCI CPU_ON's entry point and context ID, applied by the vCPU's own
+     * physical CPU when it next schedules it (it may still be unloading the
+     * vCPU's old context after CPU_OFF). */
+    volatile bool reset_pending;
+    u64 reset_entry, reset_x0;
     u64 timer_deadline;       /* physical count at which its virtual timer fires, 0 = none */
     u64 nr_runs, nr_traps;    /* statistics */
 };
@@ -55,6 +72,7 @@ struct domain {
     struct p2m p2m;
     struct vcpu vcpu[MAX_VCPUS];
     unsigned nr_vcpus;
+    spinlock_t psci_lock;     /* serialises PSCI CPU_ON/CPU_OFF of its vCPUs */
     ipa_t ram_base;
     u64 ram_size;
     struct ram_chunk chunks[DOMAIN_MAX_CHUNKS];

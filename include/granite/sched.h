@@ -12,6 +12,7 @@
 #include <granite/types.h>
 
 struct vcpu;
+struct domain;
 
 void sched_init(unsigned nr_cpus, u64 slice_us);
 void sched_assign(struct vcpu *v, unsigned cpu);
@@ -21,6 +22,11 @@ noreturn_fn void sched_start(void);
 void sched_after_trap(struct vcpu *cur);
 /* Pick and enter the next vCPU (or idle until one is runnable); never returns. */
 noreturn_fn void schedule(void);
+/* Change v's state from `from` to `to` atomically; false (and no change) if v
+ * was not in `from`.  The only way a vCPU's state changes. */
+bool vcpu_transition(struct vcpu *v, unsigned from, unsigned to);
+/* End v for good (its domain ended): from whatever state it is in to DEAD. */
+void vcpu_kill(struct vcpu *v);
 /* v may have work: make it runnable and get its CPU's attention. */
 void vcpu_wake(struct vcpu *v);
 /* The current vCPU executed WFI with nothing pending. */
@@ -29,6 +35,9 @@ void vcpu_block(struct vcpu *v);
 void sched_timer_interrupt(void);
 /* The vCPU loaded on this CPU, or NULL when idle. */
 struct vcpu *sched_current(void);
+/* Whether any physical CPU has one of d's vCPUs loaded (a check for the
+ * domain's release: it must say no). */
+bool sched_domain_loaded_anywhere(const struct domain *d);
 /* A kick (SGI) arrived: re-examine the run queue at the next opportunity. */
 void sched_kicked(void);
 
