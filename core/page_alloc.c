@@ -26,6 +26,9 @@ struct region {
 
 static struct region regions[PAGE_ALLOC_MAX_REGIONS];
 static unsigned nr_regions;
+/* What page_alloc_init() left unmapped or read-only at EL2, for page_alloc_is_ram(). */
+static struct mem_range holes[PAGE_ALLOC_MAX_RESERVED];
+static unsigned nr_holes;
 static u64 free_frames, total_frames;
 static spinlock_t alloc_lock = SPINLOCK_INIT;
 
@@ -132,6 +135,11 @@ static int add_region(const struct mem_range *bank, const struct mem_range *res,
 int page_alloc_init(const struct mem_range *ram, unsigned nr_ram,
                     const struct mem_range *reserved, unsigned nr_reserved)
 {
+    if (nr_reserved > PAGE_ALLOC_MAX_RESERVED)
+        panic("mm: %u reserved ranges, at most %d", nr_reserved, PAGE_ALLOC_MAX_RESERVED);
+    for (unsigned i = 0; i < nr_reserved; i++)
+        holes[i] = reserved[i];
+    nr_holes = nr_reserved;
     for (unsigned i = 0; i < nr_ram; i++) {
         int ret = add_region(&ram[i], reserved, nr_reserved);
         if (ret)
@@ -203,6 +211,30 @@ void free_pages_contig(void *p, u64 n)
 /* A block of 2^order pages is a contiguous run aligned to its own size. */
 void *alloc_pages(unsigned order) { return alloc_pages_contig(1UL << order, order); }
 void free_pages(void *p, unsigned order) { free_pages_contig(p, 1UL << order); }
+
+/*
+ * Whether granite may touch [pa, pa+len) as ordinary RAM: inside one bank it
+ * manages (mapped read-write at EL2 by map_unreserved) and clear of every
+ * reserved range (granite's image, the DTB, /reserved-memory: left unmapped or
+ * read-only).  A guest's stage 2 may map other things as RAM -- dom0 gets its
+ * /reserved-memory regions and PCIe windows 1:1 -- and granite must not
+ * dereference those: an EL2 abort would stop the physical CPU.
+ */
+bool page_alloc_is_ram(pa_t p, u64 len)
+{
+    u64 start = pa_addr(p);
+
+    if (!len || start + len < start)
+        return false;
+    if (range_reserved(start, len, holes, nr_holes))
+        return false;
+    for (unsigned ri = 0; ri < nr_regions; ri++) {
+        u64 rs = regions[ri].base_pfn << PAGE_SHIFT, re = rs + (regions[ri].nr_frames << PAGE_SHIFT);
+        if (start >= rs && start + len <= re)
+            return true;
+    }
+    return false;
+}
 
 u64 page_alloc_free_pages(void) { return free_frames; }
 u64 page_alloc_total_pages(void) { return total_frames; }

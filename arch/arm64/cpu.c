@@ -126,41 +126,60 @@ noreturn_fn void arch_enter_guest(struct vcpu *v)
     guest_resume();
 }
 
-/* Translate a guest VA with the guest's stage 1 and stage 2 (AT S12E1R/W).
- * The vCPU's EL1 registers are live on this CPU while it handles its trap. */
-static int gva_to_pa(u64 gva, bool write, u64 *out)
+/*
+ * Hypercall arguments are guest virtual addresses.  granite translates one
+ * with the guest's own stage 1 only (AT S1E1R/W: the vCPU's EL1 registers are
+ * live on this CPU while it handles its trap), which gives the IPA, and then
+ * asks the p2m for the page behind it.  It does not use the combined AT
+ * S12E1 walk's PA directly: that PA can be anything the domain's stage 2 maps
+ * -- for dom0, /reserved-memory and PCIe windows -- and granite does not map
+ * all of those itself.  The p2m keeps the page from being unmapped while the
+ * copy runs.
+ */
+static int gva_to_ipa(u64 gva, bool write, ipa_t *out)
 {
     u64 par, f = irq_save();
 
     if (write)
-        __asm__ volatile("at s12e1w, %0" : : "r"(gva));
+        __asm__ volatile("at s1e1w, %0" : : "r"(gva));
     else
-        __asm__ volatile("at s12e1r, %0" : : "r"(gva));
+        __asm__ volatile("at s1e1r, %0" : : "r"(gva));
     isb();
     par = read_sysreg(par_el1);
     irq_restore(f);
     if (par & PAR_F)
-        return -1;
-    *out = (par & PAR_PA) | (gva & ~PAGE_MASK);
+        return -EFAULT;
+    *out = ipa((par & PAR_PA) | (gva & ~PAGE_MASK));
     return 0;
 }
 
-static int copy_guest(struct vcpu *v unused, u64 gva, u8 *buf, u64 len, bool to_guest)
+/* Copy within one page of the guest's RAM. */
+static int copy_guest_page(struct vcpu *v, u64 gva, u8 *buf, u64 n, bool to_guest)
+{
+    ipa_t where;
+    pa_t page;
+    u8 *p;
+
+    if (gva_to_ipa(gva, to_guest, &where) ||
+        p2m_get_ram_page(&v->d->p2m, where, to_guest, &page))
+        return -EFAULT;
+    p = pa_to_ptr(page);
+    for (u64 i = 0; i < n; i++) {
+        if (to_guest)
+            p[i] = buf[i];
+        else
+            buf[i] = p[i];
+    }
+    p2m_put_ram_page(&v->d->p2m);
+    return 0;
+}
+
+static int copy_guest(struct vcpu *v, u64 gva, u8 *buf, u64 len, bool to_guest)
 {
     while (len) {
-        u64 pa_, n = MIN(len, PAGE_SIZE - (gva & ~PAGE_MASK));
-        u8 *p;
-        if (gva_to_pa(gva, to_guest, &pa_))
+        u64 n = MIN(len, PAGE_SIZE - (gva & ~PAGE_MASK));
+        if (copy_guest_page(v, gva, buf, n, to_guest))
             return -1;
-        /* The PA is the guest's own RAM (stage 2 says so), mapped at EL2 by
-         * the page allocator. */
-        p = pa_to_ptr(pa(pa_));
-        for (u64 i = 0; i < n; i++) {
-            if (to_guest)
-                p[i] = buf[i];
-            else
-                buf[i] = p[i];
-        }
         gva += n;
         buf += n;
         len -= n;

@@ -19,6 +19,8 @@
  *                   bus, make it raise INTx, take the interrupt
  *   test=pvback / pvfront   grants and event channels (pv.c)
  *   test=dmaback / dmafront  DMA through the SMMU with the edu device (dma.c)
+ *   test=hostilebuf (dom0) hypercall buffers in reserved memory and in a BAR
+ *                   (hostile_buffers.c)
  *   test=spin       loop forever without a single trap
  */
 #include <stdio.h>
@@ -470,6 +472,7 @@ int test_pvfront(const struct guest_info *gi);
 int test_pvback(const struct guest_info *gi);
 int test_dmaback(const struct guest_info *gi);  /* dma.c */
 int test_dmafront(const struct guest_info *gi);
+int test_hostilebuf(const struct guest_info *gi); /* hostile_buffers.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -503,6 +506,8 @@ int guest_main(const struct guest_info *gi)
         return test_dmaback(gi);
     if (!strcmp(test, "dmafront"))
         return test_dmafront(gi);
+    if (!strcmp(test, "hostilebuf"))
+        return test_hostilebuf(gi);
     if (!strcmp(test, "echo"))
         return test_echo(gi);
     if (!strcmp(test, "lrflood"))

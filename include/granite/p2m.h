@@ -42,6 +42,10 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid);
 int p2m_map(struct p2m *p2m, ipa_t ipa, pa_t pa, u64 size, p2m_type_t type);
 int p2m_unmap(struct p2m *p2m, ipa_t ipa, u64 size);
 int p2m_lookup(struct p2m *p2m, ipa_t ipa, pa_t *pa, p2m_type_t *type);
+/* The RAM page behind an IPA, with the p2m lock held until p2m_put_ram_page()
+ * (p2m.c says which pages count).  0 or -EFAULT (nothing held). */
+int p2m_get_ram_page(struct p2m *p2m, ipa_t ipa, bool write, pa_t *pa);
+void p2m_put_ram_page(struct p2m *p2m);
 void p2m_destroy(struct p2m *p2m);
 /* The value to load into VTTBR_EL2 (table base and VMID) to run this domain. */
 u64 p2m_vttbr(const struct p2m *p2m);
