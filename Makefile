@@ -43,7 +43,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/hypercall.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/dom0_dt.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
-           core/grant_table.c \
+           core/grant_table.c core/dlog.c \
            drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
@@ -55,7 +55,8 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
              guests/lib/pci.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c guests/selftest/main.c \
-                 guests/selftest/pv.c guests/selftest/dma.c guests/selftest/hostile_buffers.c
+                 guests/selftest/pv.c guests/selftest/dma.c guests/selftest/hostile_buffers.c \
+                 guests/selftest/log_flood.c
 # The network guests are loaded as dom0less modules (too big to build in).
 NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))

@@ -53,6 +53,7 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
     snprintf(d->name, sizeof(d->name), "%s", name);
     d->nr_vcpus = nr_vcpus;
     d->psci_lock = (spinlock_t)SPINLOCK_INIT;
+    dlog_init(&d->log);
     for (unsigned i = 0; i < nr_vcpus; i++) {
         d->vcpu[i].d = d;
         d->vcpu[i].id = i;
@@ -198,6 +199,9 @@ static void try_release(struct domain *d)
     pages = release_memory(d);
     printk("domain: d%u: %lu pages scrubbed and returned; %lu pages free\n", d->id, pages,
            page_alloc_free_pages());
+    dlog_flush(d);
+    if (dlog_suppressed_total(d))
+        printk("log: d%u: %lu of its line(s) suppressed in all\n", d->id, dlog_suppressed_total(d));
 
     f = spin_lock_irqsave(&domains_lock);
     nr_released++;
@@ -240,6 +244,7 @@ void domain_end(struct domain *d, bool clean, const char *why)
     spin_unlock_irqrestore(&domains_lock, f);
 
     flush_console(d);
+    dlog_flush(d);
     printk("domain: d%u (%s) %s: %s\n", d->id, d->name, clean ? "ended" : "destroyed", why);
     /* What it mapped of others goes now: their pages must not stay pinned. */
     gnttab_domain_dying(d);

@@ -36,6 +36,7 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include <granite/memory_map.h>
+#include <granite/dlog.h>
 
 #define MAX_PER_CPU (MAX_DOMAINS * MAX_VCPUS)
 
@@ -169,6 +170,7 @@ noreturn_fn void schedule(void)
             break;                      /* carry on with the loaded vCPU */
         unload_current(s);
         if (!next) {
+            dlog_flush_all();           /* nothing to run: a good moment to print */
             program_timer(s);
             arch_idle_wait(); /* an interrupt (timer, kick) may make someone runnable */
             continue;

@@ -14,6 +14,7 @@
  * and ignore writes; each such access, and every access of a bad size, is
  * counted and logged (rate-limited), never fatal.
  */
+#include <granite/dlog.h>
 #include <granite/vpl011.h>
 #include <granite/console.h>
 
@@ -151,7 +152,7 @@ static void write_reg(struct vpl011 *u, u32 off, u32 v, bool *known)
 static void bad_access(struct vpl011 *u, u32 off, unsigned size, bool is_write, const char *why)
 {
     if (u->bad_accesses++ < BAD_ACCESS_LOG_LIMIT)
-        printk("vpl011: d%u: %s of %u bytes at +0x%x: %s (read as zero / ignored)\n",
+        dlog_domid(u->domid, "vpl011: d%u: %s of %u bytes at +0x%x: %s (read as zero / ignored)\n",
                u->domid, is_write ? "write" : "read", size, off, why);
 }
 

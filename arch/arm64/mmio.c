@@ -14,6 +14,7 @@
  * and fatal to the domain.  So is an access to a device with an instruction
  * the syndrome cannot describe (ISV = 0: load/store pair, writeback...).
  */
+#include <granite/dlog.h>
 #include <granite/domain.h>
 #include <granite/console.h>
 #include "sysregs.h"
@@ -60,7 +61,7 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
     if (!is_emulated(v->d, ipa))
         return false;
     if (!(esr & DABT_ISV)) {
-        printk("mmio: d%u vcpu%u: access to emulated device at IPA 0x%lx by an instruction "
+        dlog(v->d, "mmio: d%u vcpu%u: access to emulated device at IPA 0x%lx by an instruction "
                "without syndrome (PC 0x%lx): cannot emulate\n", v->d->id, v->id, ipa, c->pc);
         return false;
     }

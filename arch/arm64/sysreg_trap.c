@@ -14,6 +14,7 @@
  * Anything else is answered with an UNDEFINED exception injected into the
  * guest, as the hardware would for a register that does not exist.
  */
+#include <granite/dlog.h>
 #include <granite/domain.h>
 #include <granite/console.h>
 #include "sysregs.h"
@@ -66,7 +67,7 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
     case SR_DC_CISW:
         break;
     default:
-        printk("traps: d%u vcpu%u: %s of system register op0=%lu op1=%lu CRn=%lu CRm=%lu "
+        dlog(v->d, "traps: d%u vcpu%u: %s of system register op0=%lu op1=%lu CRn=%lu CRm=%lu "
                "op2=%lu at PC 0x%lx: injecting UNDEF\n", v->d->id, v->id, read ? "read" : "write",
                FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
                FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss), c->pc);

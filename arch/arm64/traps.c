@@ -16,6 +16,7 @@
  * exception class, prints ESR/FAR/ELR/SPSR, all registers and the CPU, and
  * stops that CPU.
  */
+#include <granite/dlog.h>
 #include <granite/arch.h>
 #include <granite/domain.h>
 #include <granite/console.h>
@@ -141,21 +142,21 @@ static void log_stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, b
     const char *what = fsc_name(esr & DABT_DFSC, &level);
     static const char *const sas[] = { "byte", "halfword", "word", "doubleword" };
 
-    printk("p2m: d%u vcpu%u: stage-2 %s abort at IPA 0x%lx (VA 0x%lx, PC 0x%lx)\n",
+    dlog(v->d, "p2m: d%u vcpu%u: stage-2 %s abort at IPA 0x%lx (VA 0x%lx, PC 0x%lx)\n",
            v->d->id, v->id, insn ? "instruction" : "data", ipa_, far, c->pc);
     if (level < 4)
-        printk("p2m: d%u: %s at level %u, %s%s\n", v->d->id, what, level,
+        dlog(v->d, "p2m: d%u: %s at level %u, %s%s\n", v->d->id, what, level,
                insn ? "execute" : (esr & DABT_WNR) ? "write" : "read",
                (esr & DABT_S1PTW) ? " during the guest's own stage-1 table walk" : "");
     else
-        printk("p2m: d%u: %s, %s\n", v->d->id, what,
+        dlog(v->d, "p2m: d%u: %s, %s\n", v->d->id, what,
                insn ? "execute" : (esr & DABT_WNR) ? "write" : "read");
     if (insn) {
-        printk("p2m: d%u: ISS: EA=%lu S1PTW=%lu IFSC=0x%02lx\n", v->d->id,
+        dlog(v->d, "p2m: d%u: ISS: EA=%lu S1PTW=%lu IFSC=0x%02lx\n", v->d->id,
                FIELD_GET(DABT_EA, esr), FIELD_GET(DABT_S1PTW, esr), esr & DABT_DFSC);
         return;
     }
-    printk("p2m: d%u: ISS: ISV=%lu SAS=%lu(%s) SSE=%lu SRT=x%lu SF=%lu AR=%lu FnV=%lu EA=%lu "
+    dlog(v->d, "p2m: d%u: ISS: ISV=%lu SAS=%lu(%s) SSE=%lu SRT=x%lu SF=%lu AR=%lu FnV=%lu EA=%lu "
            "CM=%lu S1PTW=%lu WnR=%lu DFSC=0x%02lx\n",
            v->d->id, FIELD_GET(DABT_ISV, esr), FIELD_GET(DABT_SAS, esr),
            sas[FIELD_GET(DABT_SAS, esr)], FIELD_GET(DABT_SSE, esr), FIELD_GET(DABT_SRT, esr),
@@ -174,7 +175,7 @@ static void handle_hvc(struct vcpu *v, struct guest_context *c, u64 esr)
     } else if (imm == SMCCC_IMM) {
         c->x[0] = (u64)vpsci_smccc_call(v, c);
     } else {
-        printk("hypercall: d%u vcpu%u: HVC #0x%lx is neither a Xen hypercall (#0xea1) nor "
+        dlog(v->d, "hypercall: d%u vcpu%u: HVC #0x%lx is neither a Xen hypercall (#0xea1) nor "
                "SMCCC (#0): -ENOSYS\n", v->d->id, v->id, imm);
         c->x[0] = (u64)-ENOSYS;
     }
@@ -188,7 +189,7 @@ static void handle_smc(struct vcpu *v, struct guest_context *c, u64 esr)
     if (imm == SMCCC_IMM) {
         c->x[0] = (u64)vpsci_smccc_call(v, c);
     } else {
-        printk("smccc: d%u vcpu%u: SMC #0x%lx: NOT_SUPPORTED\n", v->d->id, v->id, imm);
+        dlog(v->d, "smccc: d%u vcpu%u: SMC #0x%lx: NOT_SUPPORTED\n", v->d->id, v->id, imm);
         c->x[0] = (u64)-1;
     }
 }
@@ -223,12 +224,12 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
         sysreg_trap(v, esr);
         return;
     case EC_UNKNOWN:
-        printk("traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx: injecting UNDEF\n", v->d->id,
+        dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx: injecting UNDEF\n", v->d->id,
                v->id, ec_name(ec), esr, c->pc);
         vcpu_inject_undef(c);
         return;
     default:
-        printk("traps: d%u vcpu%u: unhandled %s (EC 0x%02lx, ESR 0x%lx) at PC 0x%lx\n",
+        dlog(v->d, "traps: d%u vcpu%u: unhandled %s (EC 0x%02lx, ESR 0x%lx) at PC 0x%lx\n",
                v->d->id, v->id, ec_name(ec), ec, esr, c->pc);
         domain_end(v->d, false, "unhandled trap");
         return;
@@ -252,11 +253,12 @@ void guest_trap(struct guest_context *c, u64 kind)
         guest_irq(v);
         break;
     default:
-        printk("traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx\n", v->d->id, v->id,
+        dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx\n", v->d->id, v->id,
                vector_names[kind & 15], read_sysreg(esr_el2), c->pc);
         domain_end(v->d, false, vector_names[kind & 15]);
         break;
     }
+    dlog_flush(v->d);   /* no lock held here: the guest-caused lines of this trap */
     sched_after_trap(v);
     vgic_lr_fill(v);
 }

@@ -13,6 +13,7 @@
  *   SMCCC_VERSION           1.1;  SMCCC_ARCH_FEATURES: no workaround is offered
  * Anything else: NOT_SUPPORTED, logged.
  */
+#include <granite/dlog.h>
 #include <granite/domain.h>
 #include <granite/arch.h>
 #include <granite/psci.h>
@@ -152,7 +153,7 @@ long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
         domain_end(v->d, true, "reset (ended)");
         return PSCI_RET_SUCCESS;
     default:
-        printk("smccc: d%u vcpu%u: function 0x%08x: NOT_SUPPORTED\n", v->d->id, v->id, fn);
+        dlog(v->d, "smccc: d%u vcpu%u: function 0x%08x: NOT_SUPPORTED\n", v->d->id, v->id, fn);
         return SMCCC_RET_NOT_SUPPORTED;
     }
 }

@@ -21,6 +21,8 @@
  *   test=dmaback / dmafront  DMA through the SMMU with the edu device (dma.c)
  *   test=hostilebuf (dom0) hypercall buffers in reserved memory and in a BAR
  *                   (hostile_buffers.c)
+ *   test=logflood   count=N: N unknown SMCCC calls and N bad vGIC reads, each
+ *                   worth a log line granite must rate-limit (log_flood.c)
  *   test=spin       loop forever without a single trap
  */
 #include <stdio.h>
@@ -473,6 +475,7 @@ int test_pvback(const struct guest_info *gi);
 int test_dmaback(const struct guest_info *gi);  /* dma.c */
 int test_dmafront(const struct guest_info *gi);
 int test_hostilebuf(const struct guest_info *gi); /* hostile_buffers.c */
+int test_logflood(const struct guest_info *gi);   /* log_flood.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -506,6 +509,8 @@ int guest_main(const struct guest_info *gi)
         return test_dmaback(gi);
     if (!strcmp(test, "dmafront"))
         return test_dmafront(gi);
+    if (!strcmp(test, "logflood"))
+        return test_logflood(gi);
     if (!strcmp(test, "hostilebuf"))
         return test_hostilebuf(gi);
     if (!strcmp(test, "echo"))

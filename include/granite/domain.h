@@ -17,6 +17,7 @@
 #include <granite/guest_context.h>
 #include <granite/vgic.h>
 #include <granite/vpl011.h>
+#include <granite/dlog.h>
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS 4
@@ -85,6 +86,7 @@ struct domain {
     u64 gnttab_size;          /* the domain maps grant-table frames and foreign pages */
     void *store_page;         /* a domU's xenstore ring page, at GUEST_XENSTORE_IPA */
     u32 store_port;           /* its unbound event channel for dom0 (the xenstore daemon) */
+    struct dlog log;          /* its guest-caused log lines (dlog.h) */
     u64 console_len;
     char console_buf[128];    /* console_io output, flushed at '\n' */
 };
