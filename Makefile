@@ -161,7 +161,7 @@ $(B)/tests/test_event_channel: tests/unit/test_event_channel.c core/event_channe
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
-$(B)/tests/test_grant_table: tests/unit/test_grant_table.c core/grant_table.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+$(B)/tests/test_grant_table: tests/unit/test_grant_table.c core/grant_table.c core/memory_op.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

@@ -118,11 +118,12 @@ static u64 release_memory(struct domain *d)
 {
     u64 pages = 0, kept = 0;
 
-    /* The grant table first: it tells concurrent maps and copies the domain is
+    /* Its devices stop translating before the tables they walk go away, and
+     * before the grant table unpins pages whose IOMMU entries may have stayed. */
+    iommu_domain_destroy(d);
+    /* Then the grant table: it tells concurrent maps and copies the domain is
      * gone before its p2m (which they read) is freed. */
     gnttab_domain_destroy(d);
-    /* Its devices stop translating before the tables they walk go away. */
-    iommu_domain_destroy(d);
     p2m_destroy(&d->p2m);
     evtchn_domain_destroy(d);
     if (d->shared_info) {

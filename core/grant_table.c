@@ -21,6 +21,30 @@
  *                      freed, and keeps such a page alive until its last
  *                      user lets go.
  *
+ * Quotas.  Every pin is charged to the domain that caused it, the user L (the
+ * mapper, the caller of a copy): a self-map is charged to the domain mapping
+ * its own grant, a copy's transient pins to the caller for the length of the
+ * copy.  A domain holds at most GNTTAB_MAX_PINS(MAX_VCPUS) pins (its
+ * GNTTAB_MAX_MAPS handles, and GNTTAB_COPY_PINS per vCPU copying), and the
+ * pinned-page table has room for MAX_DOMAINS such quotas, so it can never
+ * fill: whatever other domains do, each domain (dom0's netback included) can
+ * still map and copy up to its own quota.  Handles (maptrack) and event-channel
+ * ports are per-domain tables already.  Refusals for lack of space are logged
+ * for the first few per domain, then counted (gnttab_get_stats: refused).
+ *
+ * Machine addresses.  granite dereferences a grant's page only if it is RAM it
+ * maps at EL2 (mm_pa_range_is_ram): dom0's p2m also maps /reserved-memory and
+ * PCIe windows as RAM, and a hypervisor access there would be a data abort
+ * that stops the CPU.  Such a frame is refused (GNTST_general_error) for maps
+ * and copies alike.
+ *
+ * A mapping whose IOMMU entry cannot be removed (iommu_grant_unmap fails)
+ * keeps its pin: the page must not go back to its owner while a device may
+ * still reach it.  Its handle stays taken; unmapping it again, the mapper's
+ * death and the table's destruction retry the IOMMU removal, and only then
+ * unpin.  domain.c destroys the IOMMU context (streams abort) before the
+ * grant table, so the last retry is the one that can always succeed.
+ *
  * Pins and the revocation protocol.  A grant is "pinned" while a mapping or
  * a copy uses it.  G must be able to take a grant back, and must know when
  * it may reuse the page: it does so with an atomic compare-and-swap of the
@@ -83,6 +107,7 @@
 #include <granite/page_alloc.h>
 #include <granite/memory_map.h>
 #include <granite/arch.h>
+#include <granite/mm.h>
 #include <granite/console.h>
 #include <granite/spinlock.h>
 #include <granite/errno.h>
@@ -95,13 +120,18 @@ void *memmove(void *dst, const void *src, size_t n);
 #define MAPTRACK_ORDER 3      /* pages of maptrack per domain */
 #define SET_FLAGS_TRIES 5     /* compare-and-swap attempts before calling an entry unstable */
 #define MAPS_LOGGED 8         /* successful maps logged per domain; the rest are counted */
+#define SPACE_LOGGED 4        /* refusals for lack of space logged per domain (rate limit) */
 #define PINNED_BUCKETS 512    /* hash buckets of the pinned-page table */
+#define PINS_PER_DOMAIN GNTTAB_MAX_PINS(MAX_VCPUS)
+/* Room for every domain's quota at once: see "Quotas" above. */
+#define MAX_PINNED_PAGES (MAX_DOMAINS * PINS_PER_DOMAIN)
 #define INVALID_GFN (~0UL)    /* setup_table: frame not mapped by the guest */
 #define WHY_LEN 160
 
 _Static_assert(sizeof(struct grant_entry_v1) * GNTTAB_ENTRIES_PER_FRAME == PAGE_SIZE,
                "a table frame is a page of entries");
-_Static_assert(GNTTAB_MAX_PINNED_PAGES < 0xffff, "pinned-page links are 16-bit");
+_Static_assert(MAX_PINNED_PAGES < 0xffff, "pinned-page links are 16-bit");
+_Static_assert(MAX_PINNED_PAGES >= MAX_DOMAINS * PINS_PER_DOMAIN, "every quota fits the pool");
 /* flags is the low half of the {flags, domid} word granite swaps atomically. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian layout");
 
@@ -126,6 +156,7 @@ struct maptrack_entry {
     u32 gen;                  /* the granter's table incarnation when mapped */
     domid_t granter;
     bool in_use, readonly;
+    bool iommu_stuck;         /* stage-2 entry gone, IOMMU entry not: pin kept */
 };
 _Static_assert(sizeof(struct maptrack_entry) * GNTTAB_MAX_MAPS <= PAGE_SIZE << MAPTRACK_ORDER,
                "maptrack");
@@ -142,6 +173,8 @@ struct gnttab {
     unsigned nr_maps;         /* maptrack entries in use */
     unsigned next_handle;     /* where the search for a free handle starts */
     unsigned maps_logged;
+    unsigned space_logged;    /* refusals for lack of space logged so far */
+    unsigned pins;            /* pins charged to this domain as a user (atomic) */
     u64 maps, unmaps, copies, refused;
 };
 
@@ -153,6 +186,7 @@ enum pin_kind { PIN_MAP_RO, PIN_MAP_RW, PIN_COPY_RD, PIN_COPY_WR };
 
 struct pin {
     domid_t granter;
+    domid_t user;             /* charged for it */
     u32 gen;
     grant_ref_t ref;
     enum pin_kind kind;
@@ -163,6 +197,7 @@ struct pin {
 /* Why an operation was refused: a sentence for the log. */
 struct why {
     char text[WHY_LEN];
+    bool quiet;               /* over the domain's log rate limit: count only */
 };
 
 #ifdef HOST_TEST
@@ -199,10 +234,26 @@ static int refuse(struct why *w, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(w->text, sizeof(w->text), fmt, ap);
     va_end(ap);
+    w->quiet = false;
     return status;
 }
 
 static struct gnttab *table_of(const struct domain *d) { return &tables[d->id]; }
+
+/* A refusal for lack of space (quota, handles): a hostile domain can ask for
+ * one as often as it likes, so only the first SPACE_LOGGED of each domain are
+ * logged.  TODO(dlog): becomes dlog(d, ...) once include/granite/dlog.h lands. */
+static int refuse_space(struct why *w, domid_t id, int status, const char *text)
+{
+    unsigned n = __atomic_fetch_add(&tables[id].space_logged, 1, __ATOMIC_RELAXED);
+
+    refuse(w, status, "%s", text);
+    w->quiet = n > SPACE_LOGGED;
+    if (n == SPACE_LOGGED)
+        snprintf(w->text, sizeof(w->text), "%s; further refusals for lack of space are counted, "
+                 "not logged", text);
+    return status;
+}
 static void stat_inc(u64 *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
 
 /* ------------------------------------------------------------------------ */
@@ -218,7 +269,7 @@ struct pinned_page {
     bool orphaned;            /* its owner died and left it to us */
 };
 
-static struct pinned_page pinned[GNTTAB_MAX_PINNED_PAGES];
+static struct pinned_page pinned[MAX_PINNED_PAGES];
 static u16 pinned_bucket[PINNED_BUCKETS];
 static unsigned nr_pinned, pinned_hint;
 static spinlock_t pinned_lock = SPINLOCK_INIT;
@@ -243,11 +294,11 @@ static bool page_get(pa_t page, domid_t owner)
     link = pinned_link(page);
     if (*link) {
         pinned[*link - 1].users++;
-    } else if (nr_pinned == GNTTAB_MAX_PINNED_PAGES) {
-        ok = false;
+    } else if (nr_pinned == MAX_PINNED_PAGES) {
+        ok = false; /* cannot happen while every user keeps to its quota */
     } else {
         while (pinned[pinned_hint].users)
-            pinned_hint = (pinned_hint + 1) % GNTTAB_MAX_PINNED_PAGES;
+            pinned_hint = (pinned_hint + 1) % MAX_PINNED_PAGES;
         pinned[pinned_hint] = (struct pinned_page){ .page = page, .users = 1, .owner = owner };
         *link = (u16)(pinned_hint + 1);
         nr_pinned++;
@@ -407,6 +458,10 @@ static int grant_page(struct domain *rd, u32 gfn, pa_t *page, struct why *why)
     if (p2m_lookup(&rd->p2m, ipa(at), page, &t) || t != p2m_ram_rw)
         return refuse(why, GNTST_bad_page, "frame 0x%x is not writable RAM in d%u's p2m", gfn,
                       rd->id);
+    if (!mm_pa_range_is_ram(*page, PAGE_SIZE))
+        return refuse(why, GNTST_general_error,
+                      "frame 0x%x of d%u is machine address 0x%lx, not RAM granite maps "
+                      "(reserved memory or a device window)", gfn, rd->id, pa_addr(*page));
     return GNTST_okay;
 }
 
@@ -439,7 +494,7 @@ static int pin_locked(struct gnttab *rgt, struct domain *rd, domid_t user, grant
         st = grant_page(rd, gfn, &a->page, why);
         if (!st && !page_get(a->page, (domid_t)rd->id))
             st = refuse(why, GNTST_no_space, "%d pages in use by grants already",
-                        GNTTAB_MAX_PINNED_PAGES);
+                        MAX_PINNED_PAGES);
         if (st) {
             sync_in_use_flags(e, a);
             return st;
@@ -449,8 +504,8 @@ static int pin_locked(struct gnttab *rgt, struct domain *rd, domid_t user, grant
         panic("gnttab: pinned page 0x%lx missing from the pinned table", pa_addr(a->page));
     }
     pin_add(a, kind, +1);
-    *p = (struct pin){ .granter = (domid_t)rd->id, .gen = rgt->gen, .ref = ref, .kind = kind,
-                       .page = a->page, .gfn = gfn };
+    *p = (struct pin){ .granter = (domid_t)rd->id, .user = user, .gen = rgt->gen, .ref = ref,
+                       .kind = kind, .page = a->page, .gfn = gfn };
     return GNTST_okay;
 }
 
@@ -460,7 +515,31 @@ static struct domain *named_domain(struct domain *user, domid_t dom)
     return dom == DOMID_SELF ? user : domain_by_id(dom);
 }
 
-/* Pin grant (dom, ref) for `user`: the page cannot go away until unpin(). */
+/* Charge one pin to `user`'s quota.  Atomic: the user's table lock is not
+ * held while pinning (the granter's is). */
+static int charge_pin(domid_t user, struct why *why)
+{
+    unsigned before = __atomic_fetch_add(&tables[user].pins, 1, __ATOMIC_RELAXED);
+
+    if (before < PINS_PER_DOMAIN)
+        return GNTST_okay;
+    __atomic_fetch_sub(&tables[user].pins, 1, __ATOMIC_RELAXED);
+    return refuse_space(why, user, GNTST_no_space, "the domain holds its quota of pins");
+}
+
+/* Give a charge back; never below zero (a table re-created under a late
+ * unpin starts from zero). */
+static void uncharge_pin(domid_t user)
+{
+    unsigned now = __atomic_load_n(&tables[user].pins, __ATOMIC_RELAXED);
+
+    while (now && !__atomic_compare_exchange_n(&tables[user].pins, &now, now - 1, false,
+                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+/* Pin grant (dom, ref) for `user`, charged to user: the page cannot go away
+ * until unpin(). */
 static int pin_grant(struct domain *user, domid_t dom, grant_ref_t ref, enum pin_kind kind,
                      struct pin *p, struct why *why)
 {
@@ -472,10 +551,15 @@ static int pin_grant(struct domain *user, domid_t dom, grant_ref_t ref, enum pin
         return refuse(why, GNTST_bad_domain, "no domain %u", dom);
     if (rd->state != DOM_RUNNING)
         return refuse(why, GNTST_bad_domain, "d%u is not running", rd->id);
+    st = charge_pin((domid_t)user->id, why);
+    if (st)
+        return st;
     rgt = table_of(rd);
     spin_lock(&rgt->lock);
     st = pin_locked(rgt, rd, (domid_t)user->id, ref, kind, p, why);
     spin_unlock(&rgt->lock);
+    if (st)
+        uncharge_pin((domid_t)user->id);
     return st;
 }
 
@@ -491,6 +575,7 @@ static void unpin(const struct pin *p)
         sync_in_use_flags(shared_entry(rgt, p->ref), a);
     }
     spin_unlock(&rgt->lock);
+    uncharge_pin(p->user);
     if (page_put(p->page))
         domain_release_page(p->page);
 }
@@ -545,7 +630,8 @@ int gnttab_domain_init(struct domain *d)
     spin_lock(&gt->lock);
     gt->gen = __atomic_add_fetch(&last_gen, 1, __ATOMIC_RELAXED);
     gt->closed = false;
-    gt->nr_maps = gt->next_handle = gt->maps_logged = 0;
+    gt->nr_maps = gt->next_handle = gt->maps_logged = gt->space_logged = 0;
+    __atomic_store_n(&gt->pins, 0, __ATOMIC_RELAXED);
     gt->maps = gt->unmaps = gt->copies = gt->refused = 0;
     ret = grow(gt, GNTTAB_INITIAL_FRAMES);
     if (ret) {
@@ -640,7 +726,7 @@ static int add_mapping(struct domain *ld, struct gnttab_map_grant_ref *op, const
     else if (!p2m_lookup(&ld->p2m, at, NULL, NULL))
         st = refuse(why, GNTST_bad_virt_addr, "host_addr 0x%lx is mapped already", op->host_addr);
     else if ((h = free_handle(lgt)) == GNTTAB_MAX_MAPS)
-        st = refuse(why, GNTST_no_space, "all %d handles in use", GNTTAB_MAX_MAPS);
+        st = refuse_space(why, (domid_t)ld->id, GNTST_no_space, "all handles in use");
     else if (p2m_map(&ld->p2m, at, p->page, PAGE_SIZE, ro ? p2m_grant_map_ro : p2m_grant_map_rw))
         st = refuse(why, GNTST_general_error, "no stage-2 entry at 0x%lx", op->host_addr);
     else if (foreign(ld, p->granter) && iommu_grant_map(ld, p->page, !ro)) {
@@ -661,26 +747,35 @@ static int add_mapping(struct domain *ld, struct gnttab_map_grant_ref *op, const
     return st;
 }
 
-/* Remove mapping h from the mapper (lock held); the caller unpins. */
-static void remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bool touch_p2m)
+/* Remove mapping h from the mapper (lock held).  True: gone, the caller
+ * unpins.  False: the IOMMU entry could not be removed, so a device may still
+ * reach the page: the entry stays (iommu_stuck) and so does its pin, until a
+ * retry succeeds. */
+static bool remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bool touch_p2m)
 {
     struct maptrack_entry *m = &lgt->maptrack[h];
 
-    if (touch_p2m && p2m_unmap(&ld->p2m, m->host_addr, PAGE_SIZE))
+    if (touch_p2m && !m->iommu_stuck && p2m_unmap(&ld->p2m, m->host_addr, PAGE_SIZE))
         printk("gnttab: d%u: handle %u: stage-2 entry at 0x%lx not removed\n", ld->id, h,
                ipa_addr(m->host_addr));
-    if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page, !m->readonly))
-        printk("gnttab: d%u: handle %u: IOMMU entry of 0x%lx not removed\n", ld->id, h,
-               pa_addr(m->page));
+    if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page, !m->readonly)) {
+        printk("gnttab: d%u: handle %u: IOMMU entry of 0x%lx not removed: the page stays "
+               "pinned\n", ld->id, h, pa_addr(m->page));
+        m->iommu_stuck = true;
+        return false;
+    }
     m->in_use = false;
+    m->iommu_stuck = false;
     lgt->nr_maps--;
     lgt->unmaps++;
+    return true;
 }
 
-static struct pin pin_of(const struct maptrack_entry *m)
+static struct pin pin_of(const struct domain *ld, const struct maptrack_entry *m)
 {
-    return (struct pin){ .granter = m->granter, .gen = m->gen, .ref = m->ref,
-                         .kind = m->readonly ? PIN_MAP_RO : PIN_MAP_RW, .page = m->page };
+    return (struct pin){ .granter = m->granter, .user = (domid_t)ld->id, .gen = m->gen,
+                         .ref = m->ref, .kind = m->readonly ? PIN_MAP_RO : PIN_MAP_RW,
+                         .page = m->page };
 }
 
 static void log_map(struct domain *ld, const struct gnttab_map_grant_ref *op, const struct pin *p)
@@ -721,8 +816,9 @@ static void map_one(struct vcpu *v, void *arg)
         return;
     }
     stat_inc(&table_of(ld)->refused);
-    printk("gnttab: d%u: map ref %u from d%u: %s (%s)\n", ld->id, op->ref, op->dom, why.text,
-           status_name(st));
+    if (!why.quiet)
+        printk("gnttab: d%u: map ref %u from d%u: %s (%s)\n", ld->id, op->ref, op->dom,
+               why.text, status_name(st));
 }
 
 static void unmap_one(struct vcpu *v, void *arg)
@@ -742,12 +838,15 @@ static void unmap_one(struct vcpu *v, void *arg)
                     ipa_addr(lgt->maptrack[op->handle].host_addr));
     else {
         m = lgt->maptrack[op->handle];
-        remove_mapping(ld, lgt, op->handle, true);
+        if (!remove_mapping(ld, lgt, op->handle, true))
+            st = refuse(&why, GNTST_general_error,
+                        "the IOMMU entry was not removed: the page stays pinned, the handle "
+                        "taken (unmap it again to retry)");
     }
     spin_unlock(&lgt->lock);
     op->status = (int16_t)st;
     if (st == GNTST_okay) {
-        struct pin p = pin_of(&m);
+        struct pin p = pin_of(ld, &m);
         /* The granter may reuse the page once it is unpinned: no device of ours
          * may still reach it through a cached translation (batched flushes wait
          * for the end of the hypercall otherwise). */
@@ -760,28 +859,36 @@ static void unmap_one(struct vcpu *v, void *arg)
            op->host_addr, why.text, status_name(st));
 }
 
-/* Remove every mapping d holds.  Returns how many there were. */
-static unsigned drop_mappings(struct domain *d, bool touch_p2m)
+/* Remove every mapping d holds, each handle once.  Returns how many went;
+ * *stuck counts those whose IOMMU entry stayed (their pins too). */
+static unsigned drop_mappings(struct domain *d, bool touch_p2m, unsigned *stuck)
 {
     struct gnttab *gt = table_of(d);
     unsigned n = 0;
 
-    for (;;) {
+    *stuck = 0;
+    for (unsigned h = 0;; h++) {
         struct maptrack_entry m;
-        unsigned h = GNTTAB_MAX_MAPS;
+        bool gone = false;
 
         spin_lock(&gt->lock);
         if (gt->live && gt->nr_maps)
-            for (h = 0; h < GNTTAB_MAX_MAPS && !gt->maptrack[h].in_use; h++)
+            for (; h < GNTTAB_MAX_MAPS && !gt->maptrack[h].in_use; h++)
                 ;
+        else
+            h = GNTTAB_MAX_MAPS;
         if (h < GNTTAB_MAX_MAPS) {
             m = gt->maptrack[h];
-            remove_mapping(d, gt, h, touch_p2m);
+            gone = remove_mapping(d, gt, h, touch_p2m);
         }
         spin_unlock(&gt->lock);
-        if (h == GNTTAB_MAX_MAPS)
+        if (h >= GNTTAB_MAX_MAPS)
             return n;
-        struct pin p = pin_of(&m);
+        if (!gone) {
+            (*stuck)++;
+            continue;
+        }
+        struct pin p = pin_of(d, &m);
         iommu_flush_owed(d);
         unpin(&p);
         n++;
@@ -793,27 +900,38 @@ void gnttab_domain_dying(struct domain *d)
     struct gnttab *gt = table_of(d);
     unsigned n;
 
+    unsigned stuck;
+
     spin_lock(&gt->lock);
     gt->closed = true;
     spin_unlock(&gt->lock);
-    n = drop_mappings(d, true);
+    n = drop_mappings(d, true, &stuck);
     if (n)
         printk("gnttab: d%u: dying: %u mapping(s) of other domains' pages removed\n", d->id, n);
+    if (stuck)
+        printk("gnttab: d%u: dying: %u mapping(s) keep their pages pinned (IOMMU entries not "
+               "removed)\n", d->id, stuck);
 }
 
 void gnttab_domain_destroy(struct domain *d)
 {
     struct gnttab *gt = table_of(d);
-    unsigned n;
+    unsigned n, stuck;
 
     spin_lock(&gt->lock);
     gt->closed = true;
     spin_unlock(&gt->lock);
     /* Normally none are left (gnttab_domain_dying ran).  Its p2m is going
      * away, or gone: only the pins and IOMMU entries need undoing. */
-    n = drop_mappings(d, false);
+    n = drop_mappings(d, false, &stuck);
     if (n)
         printk("gnttab: d%u: %u mapping(s) still held at destroy: dropped\n", d->id, n);
+    /* Still stuck with the domain's IOMMU context gone would be a broken
+     * IOMMU: the pages stay pinned for good (kept from their owners), which
+     * is safe; the maptrack goes with the table. */
+    if (stuck)
+        printk("gnttab: d%u: destroy: %u page(s) stay pinned for good: their IOMMU entries "
+               "could not be removed\n", d->id, stuck);
     spin_lock(&gt->lock);
     free_frames(gt);
     if (gt->maptrack)
@@ -821,6 +939,22 @@ void gnttab_domain_destroy(struct domain *d)
     gt->maptrack = NULL;
     gt->live = false;
     spin_unlock(&gt->lock);
+}
+
+int gnttab_window_map(struct domain *d, ipa_t at, pa_t page)
+{
+    struct gnttab *gt = table_of(d);
+    int ret;
+
+    spin_lock(&gt->lock);
+    if (!gt->live || gt->closed)
+        ret = -EINVAL;
+    else if (!p2m_lookup(&d->p2m, at, NULL, NULL))
+        ret = -EBUSY;
+    else
+        ret = p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
+    spin_unlock(&gt->lock);
+    return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -842,6 +976,10 @@ static int own_frame(struct domain *ld, xen_pfn_t gmfn, bool dest, pa_t *page, s
         !(t == p2m_ram_rw || (!dest && t == p2m_ram_ro)))
         return refuse(why, GNTST_bad_page, "gmfn 0x%lx is not %sRAM of d%u", gmfn,
                       dest ? "writable " : "", ld->id);
+    if (!mm_pa_range_is_ram(*page, PAGE_SIZE))
+        return refuse(why, GNTST_general_error,
+                      "gmfn 0x%lx is machine address 0x%lx, not RAM granite maps (reserved "
+                      "memory or a device window)", gmfn, pa_addr(*page));
     return GNTST_okay;
 }
 
@@ -909,6 +1047,8 @@ static void copy_one(struct vcpu *v, void *arg)
     if (st == GNTST_okay)
         return;
     stat_inc(&table_of(ld)->refused);
+    if (why.quiet)
+        return;
     describe(from, sizeof(from), &op->source, src_gref);
     describe(to, sizeof(to), &op->dest, dst_gref);
     printk("gnttab: d%u: copy of %u bytes from %s to %s: %s (%s)\n", ld->id, op->len, from, to,
@@ -1115,7 +1255,8 @@ void gnttab_get_stats(struct domain *d, struct gnttab_stats *s)
     *s = (struct gnttab_stats){ .maps = gt->maps, .unmaps = gt->unmaps,
                                 .copies = __atomic_load_n(&gt->copies, __ATOMIC_RELAXED),
                                 .refused = __atomic_load_n(&gt->refused, __ATOMIC_RELAXED),
-                                .nr_frames = gt->nr_frames, .mapped = gt->nr_maps };
+                                .nr_frames = gt->nr_frames, .mapped = gt->nr_maps,
+                                .pins = __atomic_load_n(&gt->pins, __ATOMIC_RELAXED) };
     spin_unlock(&gt->lock);
 }
 

@@ -9,7 +9,9 @@
  * domain's grant window (the non-RAM IPA range its /hypervisor node
  * advertises): placing it over RAM would hide a page the guest owns, and over
  * an emulated device would hide the device.  Anything else is refused with an
- * error and a log line.
+ * error and a log line.  "Free, then map" is one step under the domain's
+ * grant-table lock (gnttab_window_map), the lock grant maps into the same
+ * window hold: two vCPUs cannot both find a GFN free and map over each other.
  */
 #include <granite/domain.h>
 #include <granite/arch.h>
@@ -31,6 +33,7 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
     struct xen_add_to_physmap a;
     pa_t page;
     u64 at;
+    int ret;
 
     if (copy_from_guest(v, &a, arg, sizeof(a)))
         return -EFAULT;
@@ -63,12 +66,16 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
                a.space);
         return -EOPNOTSUPP;
     }
-    if (!p2m_lookup(&d->p2m, ipa(at), NULL, NULL)) {
+    /* Check and map in one step under the table lock: two vCPUs (or a grant
+     * map) racing for the same GFN must not both find it free. */
+    ret = gnttab_window_map(d, ipa(at), page);
+    if (ret == -EBUSY)
         printk("memory: d%u: add_to_physmap at gpfn 0x%lx: already mapped: -EBUSY\n", d->id,
                a.gpfn);
-        return -EBUSY;
-    }
-    return p2m_map(&d->p2m, ipa(at), page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
+    else if (ret)
+        printk("memory: d%u: add_to_physmap at gpfn 0x%lx: %s\n", d->id, a.gpfn,
+               ret == -ENOMEM ? "no memory for the stage-2 entry: -ENOMEM" : "no table: -EINVAL");
+    return ret;
 }
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg)

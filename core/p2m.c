@@ -12,6 +12,7 @@
  */
 #include <granite/p2m.h>
 #include <granite/page_alloc.h>
+#include <granite/mm.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/errno.h>
@@ -130,7 +131,7 @@ int p2m_lookup(struct p2m *p2m, ipa_t ipa_, pa_t *pa_out, p2m_type_t *type)
  * The page of RAM an IPA maps, for granite to read or write on the domain's
  * behalf (hypercall arguments).  Only the domain's own RAM counts (ram_rw, or
  * ram_ro for reading), and only where that RAM is RAM granite maps itself
- * (page_alloc_is_ram): a /reserved-memory region or a window dom0 has 1:1 is
+ * (mm_pa_range_is_ram): a /reserved-memory region or a window dom0 has 1:1 is
  * refused, not dereferenced.  On success the p2m lock is still held, so the
  * page cannot be unmapped and freed while the caller copies; the caller ends
  * with p2m_put_ram_page().  -EFAULT with nothing held otherwise.
@@ -143,7 +144,7 @@ int p2m_get_ram_page(struct p2m *p2m, ipa_t ipa_, bool write, pa_t *pa_out)
     spin_lock(&p2m->lock);
     if (!pt_lookup(&p2m->pt, ipa_addr(ipa_) & PAGE_MASK, &oa, &t, NULL) ||
         !(t == p2m_ram_rw || (!write && t == p2m_ram_ro)) ||
-        !page_alloc_is_ram(pa(oa), PAGE_SIZE)) {
+        !mm_pa_range_is_ram(pa(oa), PAGE_SIZE)) {
         spin_unlock(&p2m->lock);
         return -EFAULT;
     }

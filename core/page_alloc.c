@@ -19,6 +19,10 @@
 
 void *memset(void *dst, int c, size_t n);
 
+/* Reserved ranges remembered: granite's image, the DTB, boot modules
+ * (MAX_DOMAIN_CONFIGS) and the board's reserved memory (MAX_RESERVED). */
+#define PAGE_ALLOC_MAX_HOLES 16
+
 struct region {
     u64 base_pfn, nr_frames;
     u64 *bitmap;
@@ -26,8 +30,8 @@ struct region {
 
 static struct region regions[PAGE_ALLOC_MAX_REGIONS];
 static unsigned nr_regions;
-/* What page_alloc_init() left unmapped or read-only at EL2, for page_alloc_is_ram(). */
-static struct mem_range holes[PAGE_ALLOC_MAX_RESERVED];
+/* The reserved ranges left unmapped inside the banks, for mm_pa_range_is_ram. */
+static struct mem_range holes[PAGE_ALLOC_MAX_HOLES];
 static unsigned nr_holes;
 static u64 free_frames, total_frames;
 static spinlock_t alloc_lock = SPINLOCK_INIT;
@@ -135,11 +139,16 @@ static int add_region(const struct mem_range *bank, const struct mem_range *res,
 int page_alloc_init(const struct mem_range *ram, unsigned nr_ram,
                     const struct mem_range *reserved, unsigned nr_reserved)
 {
-    if (nr_reserved > PAGE_ALLOC_MAX_RESERVED)
-        panic("mm: %u reserved ranges, at most %d", nr_reserved, PAGE_ALLOC_MAX_RESERVED);
-    for (unsigned i = 0; i < nr_reserved; i++)
-        holes[i] = reserved[i];
-    nr_holes = nr_reserved;
+    if (nr_reserved > PAGE_ALLOC_MAX_HOLES) {
+        printk("mm: %u reserved ranges, at most %d\n", nr_reserved, PAGE_ALLOC_MAX_HOLES);
+        return -EINVAL;
+    }
+    /* Rounded out to pages, as map_unreserved() leaves them unmapped. */
+    for (unsigned i = 0; i < nr_reserved; i++) {
+        u64 s = ALIGN_DOWN(pa_addr(reserved[i].start), PAGE_SIZE);
+        u64 e = ALIGN_UP(pa_addr(reserved[i].start) + reserved[i].size, PAGE_SIZE);
+        holes[nr_holes++] = (struct mem_range){ pa(s), e - s };
+    }
     for (unsigned i = 0; i < nr_ram; i++) {
         int ret = add_region(&ram[i], reserved, nr_reserved);
         if (ret)
@@ -212,25 +221,20 @@ void free_pages_contig(void *p, u64 n)
 void *alloc_pages(unsigned order) { return alloc_pages_contig(1UL << order, order); }
 void free_pages(void *p, unsigned order) { free_pages_contig(p, 1UL << order); }
 
-/*
- * Whether granite may touch [pa, pa+len) as ordinary RAM: inside one bank it
- * manages (mapped read-write at EL2 by map_unreserved) and clear of every
- * reserved range (granite's image, the DTB, /reserved-memory: left unmapped or
- * read-only).  A guest's stage 2 may map other things as RAM -- dom0 gets its
- * /reserved-memory regions and PCIe windows 1:1 -- and granite must not
- * dereference those: an EL2 abort would stop the physical CPU.
- */
-bool page_alloc_is_ram(pa_t p, u64 len)
+/* Written once at boot (page_alloc_init, before any guest runs), read-only
+ * after: no lock needed. */
+bool mm_pa_range_is_ram(pa_t p, u64 len)
 {
-    u64 start = pa_addr(p);
+    u64 start = pa_addr(p), end = start + len;
 
-    if (!len || start + len < start)
+    if (!len || end < start)
         return false;
-    if (range_reserved(start, len, holes, nr_holes))
-        return false;
+    for (unsigned i = 0; i < nr_holes; i++)
+        if (overlaps(start, len, pa_addr(holes[i].start), holes[i].size))
+            return false;
     for (unsigned ri = 0; ri < nr_regions; ri++) {
         u64 rs = regions[ri].base_pfn << PAGE_SHIFT, re = rs + (regions[ri].nr_frames << PAGE_SHIFT);
-        if (start >= rs && start + len <= re)
+        if (start >= rs && end <= re)
             return true;
     }
     return false;

@@ -37,7 +37,12 @@ struct vcpu;
 #define GNTTAB_MAX_ENTRIES (GNTTAB_MAX_FRAMES * GNTTAB_ENTRIES_PER_FRAME)
 #define GNTTAB_MAX_MAPS 1024         /* mappings one domain may hold at once (handles) */
 #define GNTTAB_MAX_BATCH 512         /* operations in one grant_table_op call */
-#define GNTTAB_MAX_PINNED_PAGES 2048 /* distinct pages in use by grants, whole machine */
+#define GNTTAB_COPY_PINS 2          /* pins one vCPU's copy holds at once: source, destination */
+/* Pins one domain may hold as a user (mapper or copier): every mapping, and a
+ * copy in flight on each vCPU.  The machine-wide pinned-page table is sized
+ * for every domain's quota at once (core/grant_table.c), so no set of domains
+ * can fill it and starve another. */
+#define GNTTAB_MAX_PINS(max_vcpus) (GNTTAB_MAX_MAPS + GNTTAB_COPY_PINS * (max_vcpus))
 
 /* A table of GNTTAB_INITIAL_FRAMES frames, no mappings.  0 or -ENOMEM. */
 int gnttab_domain_init(struct domain *d);
@@ -65,8 +70,17 @@ void gnttab_domain_dying(struct domain *d);
  * which calls domain_release_page(page) when the last user goes.  About a
  * live domain's page it is only a question. */
 bool gnttab_page_in_use(pa_t page);
+/* Place a page granite owns (shared_info, a table frame) at `at` in d's grant
+ * window, unless something is mapped there already: XENMEM_add_to_physmap.
+ * The check and the mapping are made under d's table lock, the lock grant
+ * maps hold for the same check, so neither two vCPUs nor a grant map can slip
+ * a mapping in between.  0, -EBUSY (mapped already), -EINVAL (no table) or
+ * -ENOMEM. */
+int gnttab_window_map(struct domain *d, ipa_t at, pa_t page);
 /* Free d's table (and, should any remain, drop d's mappings without touching
- * its p2m).  Safe on a domain whose table was never set up; idempotent. */
+ * its p2m).  Safe on a domain whose table was never set up; idempotent.
+ * A mapping whose IOMMU entry could not be removed keeps its page pinned
+ * (never handed back to its owner) unless the retry here succeeds. */
 void gnttab_domain_destroy(struct domain *d);
 
 /* Provided by the domain code (core/domain.c): scrub and free one page of a
@@ -79,6 +93,8 @@ struct gnttab_stats {
     u64 refused;              /* operations of the domain refused with an error */
     unsigned nr_frames;       /* its table's current size */
     unsigned mapped;          /* mappings it holds now */
+    unsigned pins;            /* pins charged to it now: its mappings (of its
+                                 own grants too) and copies in flight */
 };
 void gnttab_get_stats(struct domain *d, struct gnttab_stats *s);
 /* Mappings of other domains' pages d holds now. */

@@ -20,6 +20,14 @@ void mmu_boot(void);
 int hyp_map(pa_t pa, u64 size, enum hyp_map_kind kind);
 /* Map a device's registers and return a pointer to them (NULL on failure). */
 void *ioremap(pa_t pa, u64 size);
+/* Whether every byte of [pa, pa + len) is RAM granite maps read-write at EL2:
+ * inside a bank given to the page allocator and outside its reserved ranges
+ * (granite's image, the DTB, /reserved-memory, boot modules).  Anything else a
+ * guest's p2m may map (dom0's /reserved-memory, PCIe windows, device
+ * registers) is not mapped at EL2: a hypervisor access there is a data abort
+ * that stops the CPU.  Code that dereferences a guest-supplied machine address
+ * (grant copy and map, copy_guest) asks this first.  len 0 is false. */
+bool mm_pa_range_is_ram(pa_t pa, u64 len);
 /* Make the EL2 translation settings available to secondary CPUs. */
 void mmu_publish_for_secondaries(void);
 

@@ -28,9 +28,6 @@ void *alloc_pages_contig(u64 n, unsigned align_order);
 void free_pages_contig(void *p, u64 n);
 /* As alloc_pages_contig, from host memory at or above `floor` only. */
 void *alloc_pages_above(u64 n, unsigned align_order, pa_t floor);
-/* [pa, pa+len) is RAM granite manages and maps read-write at EL2 (not a
- * reserved range, not MMIO): safe to dereference through pa_to_ptr(). */
-bool page_alloc_is_ram(pa_t pa, u64 len);
 u64 page_alloc_free_pages(void);
 u64 page_alloc_total_pages(void);
 

@@ -18,7 +18,7 @@
 
 #include <granite/console.h>
 #include <granite/spinlock.h>
-#include <granite/page_alloc.h>
+#include <granite/mm.h>
 #include <granite/arch.h>
 #include <granite/p2m.h>
 #include "host_stubs.h"
@@ -98,8 +98,9 @@ void printk(const char *fmt, ...)
     va_end(ap);
 }
 
-/* Every page these tests hand a p2m comes from the host allocator stub: all RAM. */
-bool page_alloc_is_ram(pa_t p, u64 len)
+/* Every page these tests hand a p2m comes from the host allocator stub: all RAM.
+ * Weak: a test that wants some pages not to be RAM defines its own. */
+__attribute__((weak)) bool mm_pa_range_is_ram(pa_t p, u64 len)
 {
     (void)p;
     return len != 0;

@@ -883,6 +883,27 @@ static void test_port_exhaustion(void **state)
     assert_int_equal(sel(1), 1UL << 15);
 }
 
+/* Issue 10, finding 4: ports are a per-domain quota.  Two domains that spend
+ * every port they have, all aimed at d0, take none of d0's: d0 still
+ * allocates every one of its own ports.  (A guard: ports were per-domain
+ * already, so this passed before the issue-10 changes too.) */
+static void test_two_hostile_domains_cannot_starve_d0(void **state)
+{
+    evtchn_port_t p;
+    (void)state;
+
+    for (unsigned d = 1; d <= 2; d++) {
+        for (unsigned i = 1; i < NR_PORTS; i++)
+            assert_int_equal(alloc_unbound(d, 0, &p), 0);
+        assert_int_equal(alloc_unbound(d, 0, &p), -ENOSPC);
+    }
+    for (unsigned i = 1; i < NR_PORTS; i++) {
+        assert_int_equal(alloc_unbound(0, 1, &p), 0);
+        assert_int_equal(p, i);
+    }
+    assert_int_equal(alloc_unbound(0, 1, &p), -ENOSPC);
+}
+
 /* --- a domain's end ------------------------------------------------------------------------ */
 
 static void test_destroy_unbinds_peer(void **state)
@@ -1200,6 +1221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_back_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_exhaustion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_hostile_domains_cannot_starve_d0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_unbinds_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_then_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reinit_live_domain, setup, teardown),

@@ -11,7 +11,10 @@
  * prescribes.  Guest virtual addresses of hypercall arguments are host
  * pointers; any address below 4 GiB is "unmapped", and one buffer is
  * "read-only".  iommu_grant_map/unmap count their calls (and can be made to
- * fail); domain_release_page records and frees.  Every test ends by ending
+ * fail); domain_release_page records and frees; mm_pa_range_is_ram says yes
+ * except for one page a test can declare "not RAM" (a /reserved-memory page
+ * or a BAR in dom0's p2m).  XENMEM_add_to_physmap (core/memory_op.c) is linked
+ * in too: it shares the grant window with grant maps.  Every test ends by ending
  * all domains the way core/domain.c does and checking that every page came
  * back.
  *
@@ -33,7 +36,11 @@
 #include <granite/memory_map.h>
 #include <granite/errno.h>
 #include <public/grant_table.h>
+#include <public/memory.h>
+#include <granite/mm.h>
 #include "host_stubs.h"
+
+long do_memory_op(struct vcpu *v, u64 cmd, u64 arg); /* core/memory_op.c, as hypercall.c */
 
 #define NR_DOMS 4
 #define RAM_BASE 0x40000000UL
@@ -82,7 +89,7 @@ int copy_to_guest(struct vcpu *v unused, u64 gva, const void *src, u64 len)
 /* The IOMMU policy layer: counted, optionally failing. */
 static unsigned iommu_maps, iommu_unmaps, iommu_maps_writable;
 static pa_t iommu_last_page;
-static bool iommu_fail;
+static bool iommu_fail, iommu_unmap_fail;
 
 int iommu_grant_map(struct domain *mapper unused, pa_t page, bool writable)
 {
@@ -96,12 +103,23 @@ int iommu_grant_map(struct domain *mapper unused, pa_t page, bool writable)
 
 int iommu_grant_unmap(struct domain *mapper unused, pa_t page, bool writable unused)
 {
+    if (iommu_unmap_fail)
+        return -EIO;
     iommu_unmaps++;
     iommu_last_page = page;
     return 0;
 }
 
 void iommu_flush_owed(struct domain *d unused) {}
+
+/* RAM granite maps at EL2: everything but the page a test names. */
+static pa_t not_ram = { 0 };
+
+bool mm_pa_range_is_ram(pa_t p, u64 len)
+{
+    return len && !(pa_addr(not_ram) && pa_addr(p) < pa_addr(not_ram) + PAGE_SIZE &&
+                    pa_addr(not_ram) < pa_addr(p) + len);
+}
 
 /* The domain code's half: a dead domain's kept page, freed at last. */
 #define MAX_RELEASED 4096
@@ -140,25 +158,29 @@ static void make_domain(unsigned id, unsigned nr_pages)
     d->state = DOM_RUNNING;
 }
 
-static int setup_with(unsigned granter_pages)
+static int setup_with(unsigned granter_pages, unsigned d2_pages)
 {
     host_stubs_reset();
     memset(doms, 0, sizeof(doms));
     memset(ram, 0, sizeof(ram));
     memset(released_dom, 0, sizeof(released_dom));
     iommu_maps = iommu_unmaps = iommu_maps_writable = 0;
-    iommu_fail = false;
+    iommu_fail = iommu_unmap_fail = false;
+    not_ram = pa(0);
     nr_released = 0;
     copies_from_guest = 0;
     gnttab_test_before_swap = NULL;
     for (unsigned i = 0; i < NR_DOMS; i++)
-        make_domain(i, i == 1 ? granter_pages : DEFAULT_RAM_PAGES);
+        make_domain(i, i == 1 ? granter_pages : i == 2 ? d2_pages : DEFAULT_RAM_PAGES);
     host_log_clear();
     return 0;
 }
 
-static int setup(void **state unused) { return setup_with(DEFAULT_RAM_PAGES); }
-static int setup_big(void **state unused) { return setup_with(BIG_RAM_PAGES); }
+static int setup(void **state unused) { return setup_with(DEFAULT_RAM_PAGES, DEFAULT_RAM_PAGES); }
+static int setup_two_big(void **state unused)
+{
+    return setup_with(GNTTAB_MAX_MAPS + 8, GNTTAB_MAX_MAPS + 8);
+}
 
 /* End and release a domain as core/domain.c does: dying (its mappings go),
  * then the table, then its RAM page by page unless a grant still uses it,
@@ -1069,46 +1091,196 @@ static void test_maptrack_exhaustion(void **state unused)
     assert_int_equal(flags_of(1, 8), GTF_permit_access | GTF_readonly | GTF_reading);
 }
 
-/* The machine-wide pinned-page table: 2048 distinct pages (two mappers with
- * 1024 mappings each, over a table grown to 4 frames), then one more page is
- * refused with GNTST_no_space; every unmap takes its page out again. */
-static void test_pinned_page_table_full(void **state unused)
+static unsigned pins_of(unsigned dom)
 {
+    struct gnttab_stats st;
+
+    gnttab_get_stats(&doms[dom], &st);
+    return st.pins;
+}
+
+/* Issue 10, finding 4: two hostile domains, each self-mapping its own pages
+ * with every handle it has, must not starve a third domain (or dom0) of the
+ * machine-wide pinned-page table.  Before the per-domain quota sizing, the
+ * 2,048-page table was full and d0's map and copy below got GNTST_no_space. */
+static void test_self_mappers_cannot_starve_others(void **state unused)
+{
+    static const unsigned hostile[] = { 1, 2 };
     struct gnttab_copy c;
     pa_t frame;
 
-    assert_int_equal(gnttab_get_frame(&doms[1], GNTTAB_MAX_FRAMES - 1, &frame), 0);
-    for (unsigned ref = 0; ref < GNTTAB_MAX_ENTRIES; ref++)
-        grant(1, ref, ref < GNTTAB_MAX_MAPS ? 0 : 2, ref, false);
-    for (unsigned ref = 0; ref < GNTTAB_MAX_ENTRIES; ref++) {
-        struct vcpu *v = ref < GNTTAB_MAX_MAPS ? v0 : v2;
-        u64 at = MAP_AT + (ref % GNTTAB_MAX_MAPS) * PAGE_SIZE;
-        assert_int_equal(map(v, 1, ref, at, false), GNTST_okay);
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned d = hostile[k];
+        assert_int_equal(gnttab_get_frame(&doms[d], 1, &frame), 0); /* 1024 entries */
+        for (unsigned ref = 0; ref < GNTTAB_MAX_MAPS; ref++)
+            grant(d, ref, (domid_t)d, ref, false);
+        for (unsigned ref = 0; ref < GNTTAB_MAX_MAPS; ref++)
+            assert_int_equal(map(&doms[d].vcpu[0], DOMID_SELF, ref, MAP_AT + ref * PAGE_SIZE,
+                                 false), GNTST_okay);
+        /* each self-map is charged to the mapper, itself */
+        assert_int_equal(pins_of(d), GNTTAB_MAX_MAPS);
+        /* its handles are spent: refused, and only the first few are logged */
+        grant(d, GNTTAB_MAX_MAPS, (domid_t)d, GNTTAB_MAX_MAPS, false);
+        host_log_clear();
+        for (unsigned i = 0; i < 20; i++)
+            assert_int_equal(map(&doms[d].vcpu[0], DOMID_SELF, GNTTAB_MAX_MAPS,
+                                 MAP_AT + (GNTTAB_MAX_MAPS + i) * PAGE_SIZE, false),
+                             GNTST_no_space);
+        assert_true(host_log_count() <= 5 + 1);
+        assert_true(host_log_contains("further refusals for lack of space are counted"));
+        assert_int_equal(pins_of(d), GNTTAB_MAX_MAPS);
     }
-    for (unsigned ref = 0; ref < GNTTAB_MAX_ENTRIES; ref++)
-        assert_true(gnttab_page_in_use(page_pa(1, ref)));
-    assert_false(gnttab_page_in_use(page_pa(1, GNTTAB_MAX_ENTRIES)));
+    assert_int_equal(pins_of(0), 0);
 
-    grant(3, 8, 2, 1, false);
-    c = (struct gnttab_copy){ .source = { .u.gmfn = gfn_of_page(0), .domid = DOMID_SELF },
-                              .dest = { .u.ref = 8, .domid = 3 },
+    /* d0 (dom0's netback) still maps a third domain's page, and copies from it */
+    grant(3, 8, 0, 2, false);
+    strcpy(page_ptr(3, 2), "tx packet");
+    assert_int_equal(map(v0, 3, 8, MAP_AT, true), GNTST_okay);
+    assert_int_equal(pins_of(0), 1);
+    c = (struct gnttab_copy){ .source = { .u.ref = 8, .domid = 3 },
+                              .dest = { .u.gmfn = gfn_of_page(1), .domid = DOMID_SELF },
+                              .len = 10, .flags = GNTCOPY_source_gref };
+    assert_int_equal(copy(v0, &c), GNTST_okay);
+    assert_string_equal(page_ptr(0, 1), "tx packet");
+    /* a copy's pins are the caller's for the copy only */
+    assert_int_equal(pins_of(0), 1);
+    /* a domain with every handle spent still copies: its quota keeps room for that */
+    c = (struct gnttab_copy){ .source = { .u.ref = 5, .domid = DOMID_SELF },
+                              .dest = { .u.ref = 6, .domid = DOMID_SELF },
+                              .len = 4, .flags = GNTCOPY_source_gref | GNTCOPY_dest_gref };
+    assert_int_equal(copy(v1, &c), GNTST_okay);
+    assert_int_equal(pins_of(1), GNTTAB_MAX_MAPS);
+    assert_int_equal(unmap(v0, MAP_AT, last_map.handle), GNTST_okay);
+    assert_int_equal(pins_of(0), 0);
+}
+
+/* Issue 10, finding 3: a frame that the granter's (dom0's) p2m maps as RAM
+ * but that is not RAM granite maps at EL2 (a /reserved-memory region, a PCIe
+ * BAR) is never touched: map and copy refuse it with GNTST_general_error and a
+ * log line.  Before the check, the map succeeded and the copy dereferenced the
+ * address (on the board: an EL2 data abort). */
+static void test_frame_not_ram_at_el2_is_refused(void **state unused)
+{
+    struct gnttab_copy c;
+
+    not_ram = page_pa(1, 5);
+    grant(1, 10, 0, 5, false);
+    host_log_clear();
+    assert_int_equal(map(v0, 1, 10, MAP_AT, false), GNTST_general_error);
+    assert_true(host_log_contains("not RAM granite maps"));
+    assert_false(lookup(0, MAP_AT, NULL, NULL));
+    assert_int_equal(flags_of(1, 10), GTF_permit_access);
+    assert_int_equal(iommu_maps, 0);
+
+    memset(page_ptr(1, 5), 0x11, 16);
+    c = (struct gnttab_copy){ .source = { .u.gmfn = gfn_of_page(1), .domid = DOMID_SELF },
+                              .dest = { .u.ref = 10, .domid = 1 },
                               .len = 8, .flags = GNTCOPY_dest_gref };
-    assert_int_equal(copy(v2, &c), GNTST_no_space);
-    assert_int_equal(flags_of(3, 8), GTF_permit_access);
-    /* a page already in the table needs no new slot: d2 copies into one of
-     * the pages it has mapped, through its grant */
-    c.dest = (struct gnttab_copy_ptr){ .u.ref = GNTTAB_MAX_MAPS + 5, .domid = 1 };
-    assert_int_equal(copy(v2, &c), GNTST_okay);
-    assert_int_equal(flags_of(1, GNTTAB_MAX_MAPS + 5),
-                     GTF_permit_access | GTF_reading | GTF_writing);
-    c.dest = (struct gnttab_copy_ptr){ .u.ref = 8, .domid = 3 };
+    assert_int_equal(copy(v0, &c), GNTST_general_error);
+    assert_int_equal((u8)page_ptr(1, 5)[0], 0x11);
+    assert_int_equal(flags_of(1, 10), GTF_permit_access);
+    /* the caller's own frame (dom0 naming its reserved region by gmfn) */
+    c = (struct gnttab_copy){ .source = { .u.gmfn = gfn_of_page(5), .domid = DOMID_SELF },
+                              .dest = { .u.gmfn = gfn_of_page(2), .domid = DOMID_SELF },
+                              .len = 8 };
+    assert_int_equal(copy(v1, &c), GNTST_general_error);
+    assert_true(host_log_contains("gmfn 0x40005 is machine address"));
+    assert_int_equal(pins_of(0), 0);
+    assert_int_equal(pins_of(1), 0);
+    assert_false(gnttab_page_in_use(page_pa(1, 5)));
+}
 
-    /* d0 dies: half the pages leave the table, and the copy fits */
+/* Issue 10, finding 6: an IOMMU entry that cannot be removed keeps the pin:
+ * the granter cannot revoke, the page is not handed back when its owner dies,
+ * and the handle stays so that unmapping again retries.  Before, the page was
+ * unpinned (and could be reused) while a device could still reach it. */
+static void test_iommu_unmap_failure_keeps_the_pin(void **state unused)
+{
+    grant_handle_t h;
+
+    grant(1, 10, 0, 5, false);
+    assert_int_equal(map(v0, 1, 10, MAP_AT, false), GNTST_okay);
+    h = last_map.handle;
+    iommu_unmap_fail = true;
+    host_log_clear();
+    assert_int_equal(unmap(v0, MAP_AT, h), GNTST_general_error);
+    assert_true(host_log_contains("the page stays pinned"));
+    assert_false(lookup(0, MAP_AT, NULL, NULL)); /* the guest's view is gone */
+    assert_true(gnttab_page_in_use(page_pa(1, 5)));
+    assert_false(revoke(1, 10));
+    assert_int_equal(pins_of(0), 1);
+    assert_int_equal(gnttab_mapped_count(&doms[0]), 1);
+
+    /* a retry that succeeds lets go */
+    iommu_unmap_fail = false;
+    assert_int_equal(unmap(v0, MAP_AT, h), GNTST_okay);
+    assert_false(gnttab_page_in_use(page_pa(1, 5)));
+    assert_int_equal(pins_of(0), 0);
+    assert_true(revoke(1, 10));
+
+    /* the mapper dies with the IOMMU still failing: the pin stays through
+     * dying; the granter dies too and its page is kept, not freed */
+    grant(1, 11, 0, 6, false);
+    assert_int_equal(map(v0, 1, 11, MAP_AT, false), GNTST_okay);
+    iommu_unmap_fail = true;
     doms[0].state = DOM_DESTROYED;
     gnttab_domain_dying(&doms[0]);
-    assert_false(gnttab_page_in_use(page_pa(1, 0)));
-    assert_true(gnttab_page_in_use(page_pa(1, GNTTAB_MAX_MAPS)));
-    assert_int_equal(copy(v2, &c), GNTST_okay);
+    assert_true(gnttab_page_in_use(page_pa(1, 6)));
+    assert_int_equal(end_domain(1), 1);
+    assert_int_equal(nr_released, 0);
+    /* the mapper's IOMMU context is destroyed before its table (domain.c):
+     * the retry at destroy succeeds and the kept page is released */
+    iommu_unmap_fail = false;
+    assert_int_equal(end_domain(0), 0);
+    assert_int_equal(nr_released, 1);
+}
+
+/* Issue 10, finding 6: XENMEM_add_to_physmap checks that the GFN is free and
+ * maps it in one step under the table lock grant maps use.  Checked on the
+ * recorded lock events: the first lock taken (before the p2m lookup) is not
+ * the p2m's own and is held until after the stage-2 entry is written.  Before
+ * the fix, lookup and map took only the p2m lock, one after the other, so two
+ * vCPUs could both find the GFN free. */
+static void test_add_to_physmap_checks_and_maps_under_one_lock(void **state unused)
+{
+    struct domain *d = &doms[0];
+    struct xen_add_to_physmap a = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
+                                    .idx = 0, .gpfn = (MAP_AT >> PAGE_SHIFT) + 1 };
+    const void *outer;
+    int lock_at, write_at = -1, unlock_at = -1;
+    p2m_type_t t;
+    pa_t p;
+
+    d->shared_info = alloc_pages(0);
+    host_events_clear();
+    assert_int_equal(do_memory_op(v0, XENMEM_add_to_physmap, (u64)(uintptr_t)&a), 0);
+    assert_true(lookup(0, MAP_AT + PAGE_SIZE, &p, &t));
+    assert_int_equal(pa_addr(p), pa_addr(ptr_to_pa(d->shared_info)));
+    lock_at = host_event_find(HEV_LOCK, 0);
+    assert_true(lock_at >= 0);
+    outer = host_events[lock_at].ptr;
+    assert_ptr_not_equal(outer, &d->p2m.lock);
+    for (unsigned i = (unsigned)lock_at; i < host_nr_events; i++) {
+        if (write_at < 0 && host_events[i].kind == HEV_WRITE &&
+            (host_events[i].val & ~0xfffUL & ((1UL << 48) - 1)) == pa_addr(p))
+            write_at = (int)i;
+        if (unlock_at < 0 && host_events[i].kind == HEV_UNLOCK && host_events[i].ptr == outer)
+            unlock_at = (int)i;
+    }
+    assert_true(write_at > lock_at);
+    assert_true(unlock_at > write_at);
+
+    /* the same lock serialises it with grant maps: a GFN a grant holds is busy */
+    grant(1, 10, 0, 5, true);
+    assert_int_equal(map(v0, 1, 10, MAP_AT, true), GNTST_okay);
+    a.gpfn = MAP_AT >> PAGE_SHIFT;
+    assert_int_equal(do_memory_op(v0, XENMEM_add_to_physmap, (u64)(uintptr_t)&a), -EBUSY);
+    assert_true(lookup(0, MAP_AT, NULL, &t));
+    assert_int_equal(t, p2m_grant_map_ro);
+    assert_int_equal(unmap(v0, MAP_AT, last_map.handle), GNTST_okay);
+    assert_int_equal(p2m_unmap(&d->p2m, ipa(MAP_AT + PAGE_SIZE), PAGE_SIZE), 0);
+    free_pages(d->shared_info, 0);
+    d->shared_info = NULL;
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1143,7 +1315,11 @@ int main(void)
         T(test_p2m_out_of_memory_undoes_the_map),
         T(test_init_and_grow_without_memory),
         T(test_maptrack_exhaustion),
-        cmocka_unit_test_setup_teardown(test_pinned_page_table_full, setup_big, teardown),
+        cmocka_unit_test_setup_teardown(test_self_mappers_cannot_starve_others, setup_two_big,
+                                        teardown),
+        T(test_frame_not_ram_at_el2_is_refused),
+        T(test_iommu_unmap_failure_keeps_the_pin),
+        T(test_add_to_physmap_checks_and_maps_under_one_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
