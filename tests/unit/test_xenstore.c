@@ -1747,13 +1747,20 @@ static void test_quota_two_hostile_cannot_starve_third(void **state)
     char tok[16];
     (void)state;
 
-    expect_full_quota(grab_all(h1, "a"));
-    expect_full_quota(grab_all(h2, "a"));
+    struct grabbed g1 = grab_all(h1, "a"), g2 = grab_all(h2, "a");
     /* a second connection of a hostile domain shares its domain's quota */
     struct client *h1b = open_client(1);
-    expect_nothing_left(grab_all(h1b, "b"));
-    /* the third domU still gets every watch, transaction and node it is owed */
-    expect_full_quota(grab_all(n3, "a"));
+    struct grabbed g1b = grab_all(h1b, "b");
+    /* the third domU still gets every watch, transaction and node it is owed
+     * (checked first: this is what the machine-wide pools got wrong) */
+    struct grabbed g3 = grab_all(n3, "a");
+    assert_int_equal(g3.watches, XS_WATCH_QUOTA);
+    assert_int_equal(g3.txs, XS_TX_QUOTA);
+    assert_int_equal(g3.nodes, XS_DOMU_NODE_QUOTA);
+    expect_full_quota(g3);
+    expect_full_quota(g1);
+    expect_full_quota(g2);
+    expect_nothing_left(g1b);
     /* and dom0 its own share */
     for (int i = 0; i < XS_LOCAL_WATCHES; i++) {
         snprintf(tok, sizeof(tok), "l%d", i);
