@@ -20,6 +20,12 @@
  *     replaces the live store with it in one step: all or nothing.
  *   - Replies go out before the watch events their change causes (Xen
  *     clients accept either order; this one is easier to reason about).
+ *   - Quotas, not first come first served: every node, watch and
+ *     transaction has an owner (a domain, or dom0's in-process code), each
+ *     owner has a quota, and the pools are sized as the sum of every
+ *     possible owner's quota (checked at build time below).  So an owner
+ *     at its limit is refused while everyone else still gets theirs, and no
+ *     expiry is needed: closing a connection frees exactly what it owned.
  *   - Nothing a domU sends is trusted: lengths, NUL terminators, path
  *     characters and permissions are checked before use; a bad message gets
  *     an XS_ERROR reply, a log line and a count, never a crash.
@@ -49,6 +55,13 @@
 #define TX_REC_HDR 5           /* log record: type u8, path len u16, value len u16 */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
+
+_Static_assert(XS_MAX_NODES >= XS_MAX_DOMUS * XS_DOMU_NODE_QUOTA + XS_DOM0_NODE_SHARE,
+               "node pool smaller than the quotas it must honour");
+_Static_assert(XS_MAX_WATCHES >= XS_MAX_CONNS * XS_WATCH_QUOTA + XS_LOCAL_WATCHES,
+               "watch pool smaller than the quotas it must honour");
+_Static_assert(XS_MAX_TX >= XS_MAX_CONNS * XS_TX_QUOTA,
+               "transaction pool smaller than the quotas it must honour");
 
 static const char home_root[] = "/local/domain/";
 static const char backend_root[] = "/local/domain/0/backend/";
@@ -92,6 +105,7 @@ struct xs_conn {
     uint32_t have; /* bytes of the current message received */
     struct xsd_sockmsg hdr;
     unsigned log_lines;
+    uint64_t refusals[XS_QUOTA_KINDS]; /* for the log's back-off */
     /* header and payload as received, plus a NUL so a payload is always a
      * bounded C string even when the sender left its terminator out */
     char msg[HDR_LEN + XENSTORE_PAYLOAD_MAX + 1];
@@ -133,6 +147,9 @@ static unsigned fire_depth;
 static char out[HDR_LEN + XENSTORE_PAYLOAD_MAX];     /* the reply being built */
 static char evbuf[HDR_LEN + XENSTORE_PAYLOAD_MAX];   /* a watch event being sent */
 static char pathbuf[PATH_BUF];                       /* node_path() results */
+static struct xs_conn *cur_conn; /* the connection whose request is being handled */
+static bool quota_noted;         /* that request was refused by a quota, already logged */
+static uint64_t local_refusals[XS_QUOTA_KINDS]; /* dom0's in-process calls */
 static size_t rlen;                                  /* reply payload length */
 
 /* --- logging and errors ----------------------------------------------------- */
@@ -211,6 +228,32 @@ __attribute__((format(printf, 2, 3))) static void xlog(struct xs_conn *c, const 
     va_end(ap);
     strcat(line, "\n");
     log_fn(line);
+}
+
+static const char *const quota_names[XS_QUOTA_KINDS] = {
+    [XS_QUOTA_NODES] = "node", [XS_QUOTA_DOMAINS] = "node-owning domain",
+    [XS_QUOTA_WATCHES] = "watch", [XS_QUOTA_TRANSACTIONS] = "transaction",
+};
+
+/*
+ * A quota said no: count it, and log it for the 1st, 2nd, 4th, 8th...
+ * refusal of this kind by this client, so a guest retrying in a loop costs
+ * dom0's console a logarithmic number of lines and the line still shows how
+ * hard it pushed.  The line bypasses the per-connection cap on purpose: a
+ * guest that first sends garbage must not hide its quota refusals.
+ */
+static int quota_refused(unsigned domid, enum xs_quota kind, unsigned limit, int err)
+{
+    uint64_t *n = cur_conn && cur_conn->domid == domid ? &cur_conn->refusals[kind]
+                                                       : &local_refusals[kind];
+
+    stats.quota_refusals[kind]++;
+    quota_noted = true;
+    ++*n;
+    if ((*n & (*n - 1)) == 0) /* a power of two */
+        xlog(NULL, "d%u: %s quota (%u) reached: %s (refusal %llu)", domid, quota_names[kind],
+             limit, err_name(err), (unsigned long long)*n);
+    return err;
 }
 
 /* --- paths and permissions ------------------------------------------------ */
@@ -408,6 +451,34 @@ static unsigned owned_by(const struct store *s, unsigned domid)
     return count;
 }
 
+/* How many domUs own at least one node. */
+static unsigned domu_owners(const struct store *s)
+{
+    unsigned count = 0;
+
+    for (int i = 1; i < XS_MAX_NODES; i++) {
+        const struct node *n = &s->nodes[i];
+        bool first = n->used && n->owner != DOM0;
+        for (int j = 1; j < i && first; j++)
+            first = !(s->nodes[j].used && s->nodes[j].owner == n->owner);
+        count += first;
+    }
+    return count;
+}
+
+/* May `owner` own `missing` more nodes?  0 or the quota's refusal. */
+static int node_quota_check(const struct store *s, unsigned owner, unsigned missing)
+{
+    unsigned have = owned_by(s, owner);
+    unsigned limit = owner == DOM0 ? XS_DOM0_NODE_SHARE : XS_DOMU_NODE_QUOTA;
+
+    if (have + missing > limit)
+        return quota_refused(owner, XS_QUOTA_NODES, limit, -ENOSPC);
+    if (owner != DOM0 && have == 0 && domu_owners(s) >= XS_MAX_DOMUS)
+        return quota_refused(owner, XS_QUOTA_DOMAINS, XS_MAX_DOMUS, -ENOSPC);
+    return 0;
+}
+
 static int free_slot(const struct store *s)
 {
     for (int i = 1; i < XS_MAX_NODES; i++)
@@ -448,13 +519,17 @@ static int create_path(struct store *s, unsigned owner, const char *path, int *s
         *slot = cur;
         return 0;
     }
+    int e = node_quota_check(s, owner, (unsigned)missing);
+    if (e)
+        return e;
     unsigned free_count = 0;
     for (int i = 1; i < XS_MAX_NODES; i++)
         free_count += !s->nodes[i].used;
-    if (free_count < (unsigned)missing)
+    if (free_count < (unsigned)missing) {
+        /* cannot happen while the quotas add up to the pool */
+        xlog(NULL, "d%u: node pool full below every quota", owner);
         return -ENOSPC;
-    if (owner != DOM0 && owned_by(s, owner) + (unsigned)missing > XS_DOMU_NODE_QUOTA)
-        return -ENOSPC;
+    }
 
     uint64_t gen = ++s->gen;
     p = first_missing;
@@ -708,13 +783,21 @@ static int add_watch(struct xs_conn *c, unsigned domid, const char *path, const 
         return -E2BIG;
     if (find_watch(c, abs, token))
         return -EEXIST;
+    /* a domain's wire watches share one quota over all its connections;
+     * dom0's local ones have theirs */
     for (int i = 0; i < XS_MAX_WATCHES; i++) {
-        if (!watches[i].used && !w)
+        const struct watch *o = &watches[i];
+        if (!o->used && !w)
             w = &watches[i];
-        mine += watches[i].used && watches[i].conn == c;
+        mine += o->used && (c ? o->conn && o->conn->domid == c->domid : !o->conn);
     }
-    if (!w || (c && mine >= XS_MAX_WATCHES_PER_CONN))
-        return -ENOSPC;
+    unsigned limit = c ? XS_WATCH_QUOTA : XS_LOCAL_WATCHES;
+    if (mine >= limit)
+        return quota_refused(domid, XS_QUOTA_WATCHES, limit, -E2BIG);
+    if (!w) {
+        xlog(NULL, "d%u: watch pool full below every quota", domid);
+        return -ENOSPC; /* cannot happen while the quotas add up to the pool */
+    }
     memset(w, 0, sizeof(*w));
     w->used = true;
     w->relative = relative;
@@ -777,10 +860,14 @@ static int tx_start(struct xs_conn *c, uint32_t *id)
     for (int i = 0; i < XS_MAX_TX; i++) {
         if (!txs[i].used && !t)
             t = &txs[i];
-        mine += txs[i].used && txs[i].conn == c;
+        mine += txs[i].used && txs[i].conn->domid == c->domid;
     }
-    if (!t || mine >= XS_MAX_TX_PER_CONN)
-        return -ENOSPC;
+    if (mine >= XS_TX_QUOTA)
+        return quota_refused(c->domid, XS_QUOTA_TRANSACTIONS, XS_TX_QUOTA, -ENOSPC);
+    if (!t) {
+        xlog(c, "transaction pool full below every quota");
+        return -ENOSPC; /* cannot happen while the quotas add up to the pool */
+    }
     /* ids are never 0 (no transaction) and never two alike at once */
     while (next_tx_id == 0 || tx_id_in_use(next_tx_id))
         next_tx_id++;
@@ -1170,7 +1257,7 @@ static int do_reset_watches(struct request *r)
 static int do_transaction_start(struct request *r)
 {
     char id[12];
-    uint32_t tx;
+    uint32_t tx = 0;
     int e;
 
     /* Linux sends "" (one NUL); an empty payload is as clear */
@@ -1278,6 +1365,8 @@ static void handle(struct xs_conn *c)
     r.what = "-";
     rlen = 0;
     stats.requests++;
+    cur_conn = c;
+    quota_noted = false;
 
     if (r.h.tx_id && uses_tx(r.h.type)) {
         r.tx = tx_find(c, r.h.tx_id);
@@ -1323,11 +1412,16 @@ static void handle(struct xs_conn *c)
         stats.errors++;
         if (e == -EINVAL || e == -ENOSYS)
             stats.bad_input++;
-        /* the path is a guest's bytes: printable() makes them safe to show */
-        xlog(c, "%s %s: %s", tname, printable(r.abs[0] ? r.abs : r.what, shown), err_name(e));
+        /* the path is a guest's bytes: printable() makes them safe to show;
+         * a quota refusal has had its own (rate-limited) line */
+        if (!quota_noted)
+            xlog(c, "%s %s: %s", tname, printable(r.abs[0] ? r.abs : r.what, shown),
+                 err_name(e));
+        cur_conn = NULL;
         send_reply(c, XS_ERROR, &r.h);
         return;
     }
+    cur_conn = NULL;
     send_reply(c, r.h.type, &r.h);
     if (registered)
         deliver(registered, registered->path, false);
@@ -1390,6 +1484,25 @@ void xs_conn_close(struct xs_conn *c)
         return;
     }
     conn_free(c);
+}
+
+int xs_domain_release(unsigned domid)
+{
+    char home[sizeof(home_root) + UINT_DIGITS + 1];
+    bool changed;
+    int e;
+
+    if (domid == DOM0 || domid >= DOMID_FIRST_RESERVED)
+        return -EINVAL;
+    for (int i = 0; i < XS_MAX_CONNS; i++)
+        if (conns[i].used && conns[i].domid == domid)
+            xs_conn_close(&conns[i]);
+    home_of(domid, home, sizeof(home));
+    e = op_rm(&live, home, &changed);
+    if (!e && changed)
+        fire_watches(home, true);
+    xlog(NULL, "d%u: released: %s", domid, e ? err_name(e) : "connections closed, home removed");
+    return e;
 }
 
 void *xs_conn_ctx(struct xs_conn *c) { return valid_conn(c) ? c->ctx : NULL; }
@@ -1557,6 +1670,8 @@ void xs_init(void)
     memset(watches, 0, sizeof(watches));
     memset(txs, 0, sizeof(txs));
     memset(&stats, 0, sizeof(stats));
+    memset(local_refusals, 0, sizeof(local_refusals));
+    cur_conn = NULL;
     fire_depth = 0;
     op_mkdir(&live, DOM0, "/local/domain/0", &created);
 }

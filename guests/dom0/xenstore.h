@@ -13,18 +13,33 @@
  * back into xenstore (the bytes it is given live in a buffer a nested event
  * would reuse).
  *
- * Fixed memory budget (static arrays, nothing allocated):
- *   XS_MAX_NODES nodes, including "/", "/local", "/local/domain", "/local/domain/0";
+ * Fixed memory budget (static arrays, nothing allocated), split into
+ * per-domain quotas that add up to the pools, so no domain — nor two, nor
+ * all of them together — can take what another domain is owed:
+ *   XS_MAX_NODES (624) nodes = XS_MAX_DOMUS domUs x XS_DOMU_NODE_QUOTA
+ *   + XS_DOM0_NODE_SHARE for dom0 (its share counts "/" and the
+ *   /local/domain/<U> homes and backend directories its toolstack writes);
+ *   at most XS_MAX_DOMUS domUs own nodes at once (granite runs at most
+ *   MAX_DOMAINS - 1 = 7).  Over a quota, ENOSPC (xenstored's answer);
  *   node names (one path component) up to XS_NAME_MAX bytes, values up to
  *   XS_VALUE_MAX bytes — longer is E2BIG;
- *   a domU owns at most XS_DOMU_NODE_QUOTA nodes, so one guest cannot fill
- *   the store for everyone — over it, or when the store is full, ENOSPC;
- *   XS_MAX_WATCHES watches in all (wire and local), XS_MAX_WATCHES_PER_CONN
- *   per connection, watch paths up to XS_WATCH_PATH_MAX and tokens up to
- *   XS_TOKEN_MAX bytes — ENOSPC / E2BIG;
- *   XS_MAX_CONNS connections (xs_conn_open() returns NULL beyond);
- *   XS_MAX_TX open transactions in all, XS_MAX_TX_PER_CONN per connection
+ *   XS_MAX_WATCHES watches = XS_MAX_CONNS x XS_WATCH_QUOTA (a domain's
+ *   wire watches, over all its connections) + XS_LOCAL_WATCHES (dom0's
+ *   in-process ones).  Over the quota, E2BIG (xenstored's answer); watch
+ *   paths up to XS_WATCH_PATH_MAX and tokens up to XS_TOKEN_MAX bytes, E2BIG;
+ *   XS_MAX_CONNS connections (xs_conn_open() returns NULL beyond; only dom0
+ *   opens them, one per domU in netback, so a domU cannot take more);
+ *   XS_MAX_TX open transactions = XS_MAX_CONNS x XS_TX_QUOTA per domain
  *   (ENOSPC), each buffering up to XS_TX_LOG_BYTES of changes (ENOMEM).
+ *   A transaction has no expiry: one left open costs only its domain's quota.
+ *   Replies and watch events are not queued here: send() hands them to the
+ *   caller's per-connection buffer (netback: a fixed one per domU).
+ * A connection closed frees its watches and transactions;
+ * xs_domain_release() (a domain gone) also removes the domain's home and
+ * with it every node the domain owns.  Each quota refusal answers the
+ * client, is counted (xs_stats.quota_refusals) and logged as
+ * "xenstore: dN: <what> quota (<n>) reached: <ERR> (refusal <k>)" for the
+ * 1st, 2nd, 4th, 8th... refusal of that kind on that connection.
  *
  * Permission policy (fixed; XS_SET_PERMS is validated and accepted but
  * changes nothing, GET_PERMS reports what this policy implies):
@@ -53,17 +68,20 @@
 #include <stdint.h>
 #include <public/io/xs_wire.h>
 
-#define XS_MAX_NODES 512
+#define XS_MAX_DOMUS 7         /* granite's MAX_DOMAINS (8) less dom0 */
+#define XS_DOMU_NODE_QUOTA 64   /* netfront writes ~10; the rest is room for a guest's own keys */
+#define XS_DOM0_NODE_SHARE 176  /* "/", 3 directories, ~22 per vif for 7 vifs */
+#define XS_MAX_NODES (XS_MAX_DOMUS * XS_DOMU_NODE_QUOTA + XS_DOM0_NODE_SHARE)
 #define XS_NAME_MAX 63
 #define XS_VALUE_MAX 256
-#define XS_DOMU_NODE_QUOTA 64 /* four domUs (netback serves four) at quota leave half to dom0 */
-#define XS_MAX_WATCHES 32
-#define XS_MAX_WATCHES_PER_CONN 16
+#define XS_MAX_CONNS 8
+#define XS_WATCH_QUOTA 16       /* wire watches per domain */
+#define XS_LOCAL_WATCHES 32     /* dom0's in-process watches (netback: one per vif) */
+#define XS_MAX_WATCHES (XS_MAX_CONNS * XS_WATCH_QUOTA + XS_LOCAL_WATCHES)
 #define XS_WATCH_PATH_MAX 255
 #define XS_TOKEN_MAX 127
-#define XS_MAX_CONNS 8
-#define XS_MAX_TX 4
-#define XS_MAX_TX_PER_CONN 2
+#define XS_TX_QUOTA 2           /* open transactions per domain */
+#define XS_MAX_TX (XS_MAX_CONNS * XS_TX_QUOTA)
 #define XS_TX_LOG_BYTES 2048
 
 struct xs_conn; /* one client: a domain's ring connection */
@@ -82,6 +100,11 @@ struct xs_conn *xs_conn_open(unsigned domid, xs_send_fn send, void *ctx);
  * that connection's processing (a watch callback), the close happens when
  * xs_conn_input() returns. */
 void xs_conn_close(struct xs_conn *c);
+/* Domain `domid` is gone: closes its connections (as xs_conn_close()) and
+ * removes /local/domain/<domid> and everything below it, as a toolstack
+ * does when a domain dies; its nodes, watches and transactions are free
+ * for others.  Not for dom0.  0, or a negative errno value. */
+int xs_domain_release(unsigned domid);
 void *xs_conn_ctx(struct xs_conn *c);
 unsigned xs_conn_domid(const struct xs_conn *c);
 
@@ -113,11 +136,21 @@ typedef void (*xs_watch_fn)(const char *path, const char *token, void *ctx);
 int xs_watch(const char *path, const char *token, xs_watch_fn fn, void *ctx);
 int xs_unwatch(const char *path, const char *token);
 
+/* What a quota limits (xs_stats.quota_refusals is indexed by it). */
+enum xs_quota {
+    XS_QUOTA_NODES,        /* nodes a domain owns */
+    XS_QUOTA_DOMAINS,      /* domUs owning nodes at once */
+    XS_QUOTA_WATCHES,      /* a domain's wire watches, or dom0's local ones */
+    XS_QUOTA_TRANSACTIONS, /* a domain's open transactions */
+    XS_QUOTA_KINDS
+};
+
 struct xs_stats {
     uint64_t requests;     /* complete messages received */
     uint64_t errors;       /* XS_ERROR replies sent */
     uint64_t watch_events; /* events sent on a wire or delivered locally */
     uint64_t bad_input;    /* malformed messages and unrecoverable streams */
+    uint64_t quota_refusals[XS_QUOTA_KINDS]; /* requests refused by a quota, by kind */
 };
 const struct xs_stats *xs_get_stats(void);
 

@@ -9,6 +9,7 @@
  *                    (default 200), one every interval_ms (default 50),
  *                    starting when the peer says it listens: any datagram to
  *                    our own port PORT (net_peer.py udp-listen --poke)
+ *   hostile=WHAT     xenstore, grants, evtchn or all: hog them (hostile.c)
  *   hostile=1        after connecting, post malformed TX requests and count
  *                    the errors the backend answers; ring=1 also pushes the
  *                    TX producer index a whole ring ahead
@@ -25,6 +26,7 @@
 #include "xenbus.h"
 #include "ipv4.h"
 #include "netfront.h"
+#include "hostile.h"
 #include <public/hvm_params.h>
 #include <public/io/xs_wire.h>
 
@@ -157,6 +159,8 @@ int guest_main(const struct guest_info *gi)
         printf("domU: xenbus_init failed: FAIL\n");
         return 1;
     }
+    if (hostile_wanted())
+        return hostile_run(); /* hostile=xenstore|grants|evtchn|all: hostile.c */
     nf = netfront_connect(0);
     if (!nf) {
         printf("domU: netfront: FAIL\n");

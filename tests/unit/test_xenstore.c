@@ -1450,15 +1450,19 @@ static void test_tx_errors_and_limits(void **state)
     /* another domain cannot use this one's transaction */
     assert_int_equal(w_read(d2, t[0], "x", NULL), -ENOENT);
     assert_int_equal(w_tx_end(d2, t[0], true), -ENOENT);
-    /* XS_MAX_TX_PER_CONN per connection, XS_MAX_TX in all */
+    /* XS_TX_QUOTA per domain; two domains at theirs leave a third its own */
     assert_int_equal(w_tx_start(d1, &t[1]), 0);
     assert_int_equal(w_tx_start(d1, &tx), -ENOSPC);
     assert_int_equal(w_tx_start(d2, &t[2]), 0);
     assert_int_equal(w_tx_start(d2, &t[3]), 0);
-    assert_int_equal(w_tx_start(d3, &tx), -ENOSPC);
-    /* closing d2 frees its two */
-    close_client(d2);
+    assert_int_equal(w_tx_start(d2, &tx), -ENOSPC);
     assert_int_equal(w_tx_start(d3, &tx), 0);
+    /* closing d2 frees its two: it gets them again on a new connection */
+    close_client(d2);
+    d2 = open_client(2);
+    assert_int_equal(w_tx_start(d2, &t[2]), 0);
+    assert_int_equal(w_tx_start(d2, &t[3]), 0);
+    assert_int_equal(w_tx_end(d2, t[2], false), 0);
     /* the change log is bounded: ENOMEM, the transaction lives on */
     memset(val, 'v', XS_VALUE_MAX);
     val[XS_VALUE_MAX] = '\0';
@@ -1605,19 +1609,19 @@ static void test_limits_store_full(void **state)
     assert_int_equal(w_read(d1, 0, "n1", NULL), -ENOENT);
     assert_int_equal(w_write(d1, 0, "n1", "x"), 0);
 
-    /* dom0 fills the rest */
+    /* dom0 fills its share, and no more: the domUs' shares stay theirs */
     r = 0;
     for (i = 0; i < XS_MAX_NODES && !r; i++) {
         snprintf(path, sizeof(path), "/fill/%d", i);
         r = xs_write(path, "x");
     }
     assert_int_equal(r, -ENOSPC);
-    assert_int_equal(w_write(d2, 0, "x", "1"), -ENOSPC);
     assert_int_equal(xs_mkdir("/more"), -ENOSPC);
-    assert_int_equal(xs_check(), 0);
-    /* room again after a removal */
-    assert_int_equal(xs_rm("/fill"), 0);
     assert_int_equal(w_write(d2, 0, "x", "1"), 0);
+    assert_int_equal(xs_check(), 0);
+    /* room for dom0 again after a removal */
+    assert_int_equal(xs_rm("/fill"), 0);
+    assert_int_equal(xs_mkdir("/more"), 0);
 }
 
 static void test_limits_watches_conns_dir(void **state)
@@ -1632,15 +1636,16 @@ static void test_limits_watches_conns_dir(void **state)
         snprintf(tok, sizeof(tok), "t%d", i);
         r = w_watch(d1, "w", tok);
     }
-    assert_int_equal(r, -ENOSPC);
-    assert_int_equal(i - 1, XS_MAX_WATCHES_PER_CONN);
+    assert_int_equal(r, -E2BIG); /* xenstored's answer to the watch quota */
+    assert_int_equal(i - 1, XS_WATCH_QUOTA);
     for (i = 0, r = 0; i < XS_MAX_WATCHES && !r; i++) {
         snprintf(tok, sizeof(tok), "u%d", i);
         r = xs_watch("/x", tok, on_local, NULL);
     }
-    assert_int_equal(r, -ENOSPC);
-    assert_int_equal(i - 1, XS_MAX_WATCHES - XS_MAX_WATCHES_PER_CONN);
-    assert_int_equal(w_watch(d2, "w", "t"), -ENOSPC);
+    assert_int_equal(r, -E2BIG);
+    assert_int_equal(i - 1, XS_LOCAL_WATCHES);
+    /* neither d1 nor dom0 at its quota takes d2's */
+    assert_int_equal(w_watch(d2, "w", "t"), 0);
     /* watch paths and tokens have limits of their own */
     static char longtok[XS_TOKEN_MAX + 2];
     memset(longtok, 't', XS_TOKEN_MAX + 1);
@@ -1670,6 +1675,185 @@ static void test_limits_watches_conns_dir(void **state)
     static char list[WIRE_PAYLOAD_MAX + 1];
     assert_int_equal(w_dir(d0, 0, "/wide", list), -E2BIG);
     assert_int_equal(xs_directory("/wide", buf, sizeof(buf), &count), -E2BIG);
+}
+
+/* ================================================================================ */
+/* per-domain quotas: a hostile domain exhausts only itself                        */
+/* ================================================================================ */
+
+struct grabbed {
+    int watches, txs, nodes;       /* accepted */
+    int watch_err, tx_err, node_err; /* the first refusal */
+};
+
+/* What a hostile client does: take watches, transactions and nodes until
+ * refused (each loop bounded by the whole pool, so it ends on any code). */
+static struct grabbed grab_all(struct client *cl, const char *tag)
+{
+    struct grabbed g = { 0 };
+    char path[64], tok[32];
+    uint32_t tx;
+    int r = 0;
+
+    while (!r && g.watches <= XS_MAX_WATCHES) {
+        snprintf(path, sizeof(path), "w/%s%d", tag, g.watches);
+        snprintf(tok, sizeof(tok), "t%d", g.watches);
+        r = w_watch(cl, path, tok);
+        g.watches += !r;
+    }
+    g.watch_err = r;
+    r = 0;
+    while (!r && g.txs <= XS_MAX_TX) {
+        r = w_tx_start(cl, &tx);
+        g.txs += !r;
+    }
+    g.tx_err = r;
+    r = 0;
+    while (!r && g.nodes <= XS_MAX_NODES) {
+        snprintf(path, sizeof(path), "n%s%d", tag, g.nodes);
+        r = w_write(cl, 0, path, "x");
+        g.nodes += !r;
+    }
+    g.node_err = r;
+    return g;
+}
+
+/* Exactly N of each, and the N+1st refused with xenstored's code. */
+static void expect_full_quota(struct grabbed g)
+{
+    assert_int_equal(g.watches, XS_WATCH_QUOTA);
+    assert_int_equal(g.watch_err, -E2BIG);
+    assert_int_equal(g.txs, XS_TX_QUOTA);
+    assert_int_equal(g.tx_err, -ENOSPC);
+    assert_int_equal(g.nodes, XS_DOMU_NODE_QUOTA);
+    assert_int_equal(g.node_err, -ENOSPC);
+}
+
+static void expect_nothing_left(struct grabbed g)
+{
+    assert_int_equal(g.watches + g.txs + g.nodes, 0);
+    assert_int_equal(g.watch_err, -E2BIG);
+    assert_int_equal(g.tx_err, -ENOSPC);
+    assert_int_equal(g.node_err, -ENOSPC);
+}
+
+/* The finding: with machine-wide pools, two hostile domUs took every watch
+ * and transaction and a third domU's xenbus failed.  Now each stops at its
+ * own quota and the third (and dom0) get all of theirs. */
+static void test_quota_two_hostile_cannot_starve_third(void **state)
+{
+    struct client *h1 = open_client(1), *h2 = open_client(2), *n3 = open_client(3);
+    const struct xs_stats *st = xs_get_stats();
+    char tok[16];
+    (void)state;
+
+    struct grabbed g1 = grab_all(h1, "a"), g2 = grab_all(h2, "a");
+    /* a second connection of a hostile domain shares its domain's quota */
+    struct client *h1b = open_client(1);
+    struct grabbed g1b = grab_all(h1b, "b");
+    /* the third domU still gets every watch, transaction and node it is owed
+     * (checked first: this is what the machine-wide pools got wrong) */
+    struct grabbed g3 = grab_all(n3, "a");
+    assert_int_equal(g3.watches, XS_WATCH_QUOTA);
+    assert_int_equal(g3.txs, XS_TX_QUOTA);
+    assert_int_equal(g3.nodes, XS_DOMU_NODE_QUOTA);
+    expect_full_quota(g3);
+    expect_full_quota(g1);
+    expect_full_quota(g2);
+    expect_nothing_left(g1b);
+    /* and dom0 its own share */
+    for (int i = 0; i < XS_LOCAL_WATCHES; i++) {
+        snprintf(tok, sizeof(tok), "l%d", i);
+        assert_int_equal(xs_watch("/local/domain/0/x", tok, on_local, NULL), 0);
+    }
+    assert_int_equal(xs_write("/local/domain/0/still", "fine"), 0);
+    assert_int_equal(st->quota_refusals[XS_QUOTA_WATCHES], 4);
+    assert_int_equal(st->quota_refusals[XS_QUOTA_TRANSACTIONS], 4);
+    assert_int_equal(st->quota_refusals[XS_QUOTA_NODES], 4);
+    /* each refusal is logged with the domain and the quota */
+    char line[96];
+    snprintf(line, sizeof(line), "xenstore: d2: watch quota (%d) reached: E2BIG (refusal 1)",
+             XS_WATCH_QUOTA);
+    assert_true(log_has(line));
+    snprintf(line, sizeof(line),
+             "xenstore: d1: transaction quota (%d) reached: ENOSPC (refusal 1)", XS_TX_QUOTA);
+    assert_true(log_has(line));
+    snprintf(line, sizeof(line), "xenstore: d3: node quota (%d) reached: ENOSPC (refusal 1)",
+             XS_DOMU_NODE_QUOTA);
+    assert_true(log_has(line));
+}
+
+/* Closing a connection frees its watches and transactions at once (there
+ * is no expiry to wait for); releasing the domain frees its nodes. */
+static void test_quota_freed_on_close_and_release(void **state)
+{
+    struct client *h1 = open_client(1);
+    struct grabbed g;
+    (void)state;
+
+    expect_full_quota(grab_all(h1, "a"));
+    close_client(h1);
+    h1 = open_client(1);
+    g = grab_all(h1, "b");
+    assert_int_equal(g.watches, XS_WATCH_QUOTA);
+    assert_int_equal(g.txs, XS_TX_QUOTA);
+    assert_int_equal(g.nodes, 0); /* nodes outlive a connection: they are data */
+    assert_int_equal(g.node_err, -ENOSPC);
+    assert_int_equal(xs_check(), 0);
+    /* the domain gone: connections closed, home and its nodes removed */
+    assert_int_equal(xs_domain_release(1), 0);
+    assert_null(xs_conn_ctx(h1->c));
+    h1->c = NULL;
+    assert_int_equal(xs_read("/local/domain/1", NULL, 0), -ENOENT);
+    assert_int_equal(xs_domain_release(0), -EINVAL);
+    h1 = open_client(1);
+    expect_full_quota(grab_all(h1, "c"));
+}
+
+/* At most XS_MAX_DOMUS domUs own nodes at once, so their quotas fit the
+ * pool; the next one is refused until one of them is released. */
+static void test_quota_node_owning_domains(void **state)
+{
+    char path[48];
+    (void)state;
+
+    for (unsigned d = 1; d <= XS_MAX_DOMUS + 1; d++) {
+        struct client *cl = open_client(d);
+        int r = 0, n = 0;
+        while (!r && n <= XS_MAX_NODES) {
+            snprintf(path, sizeof(path), "n%d", n);
+            r = w_write(cl, 0, path, "x");
+            n += !r;
+        }
+        assert_int_equal(r, -ENOSPC);
+        assert_int_equal(n, d <= XS_MAX_DOMUS ? XS_DOMU_NODE_QUOTA : 0);
+        close_client(cl);
+    }
+    assert_int_equal(xs_get_stats()->quota_refusals[XS_QUOTA_DOMAINS], 1);
+    /* dom0's share is intact with every domU at its quota */
+    assert_int_equal(xs_write("/local/domain/0/backend/x", "1"), 0);
+    assert_int_equal(xs_domain_release(3), 0);
+    struct client *late = open_client(XS_MAX_DOMUS + 1);
+    assert_int_equal(w_write(late, 0, "n", "x"), 0);
+}
+
+/* A client hammering a quota gets a logarithmic number of log lines, and
+ * every refusal is still counted. */
+static void test_quota_log_rate_limited(void **state)
+{
+    struct client *h1 = open_client(1);
+    uint32_t tx;
+    (void)state;
+
+    for (int i = 0; i < XS_TX_QUOTA; i++)
+        assert_int_equal(w_tx_start(h1, &tx), 0);
+    nlogs = 0;
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(w_tx_start(h1, &tx), -ENOSPC);
+    assert_int_equal(nlogs, 10); /* refusals 1, 2, 4, ... 512 */
+    assert_true(log_has("(refusal 512)"));
+    assert_int_equal(xs_get_stats()->quota_refusals[XS_QUOTA_TRANSACTIONS], 1000);
+    assert_int_equal(xs_get_stats()->errors, 1000);
 }
 
 /* ================================================================================ */
@@ -2607,6 +2791,10 @@ int main(void)
         T(test_limits_payload_drops_connection),
         T(test_limits_store_full),
         T(test_limits_watches_conns_dir),
+        T(test_quota_two_hostile_cannot_starve_third),
+        T(test_quota_freed_on_close_and_release),
+        T(test_quota_node_owning_domains),
+        T(test_quota_log_rate_limited),
         T(test_malformed_strings),
         T(test_malformed_paths),
         T(test_malformed_types),
