@@ -20,8 +20,9 @@
  *     length: a payload carries no header, sizes go down to 1 byte); one that
  *     matches none is checked against the last RECENT_DONE datagrams already
  *     echoed (a duplicate) and otherwise counted corrupted;
- *   - an echo that overtakes an older awaited datagram counts as reordered
- *     (reported, not a failure: UDP may reorder; this path should not);
+ *   - an echo that overtakes an older datagram still in the window counts as
+ *     reordered (reported, not a failure: UDP may reorder; this path should
+ *     not);
  *   - a datagram outstanding longer than --stall-ms leaves the window (so the
  *     run goes on) but is still awaited: if it arrives later it is intact
  *     and counted "late".  Loss is declared only at the end, after --grace-s
@@ -211,8 +212,10 @@ static void on_echo(const uint8_t *buf, unsigned len)
         }
         return;
     }
+    /* Overtaking a datagram already out of the window (lost, or very late)
+     * is not counted: one loss would make every later echo "reordered". */
     for (unsigned i = 0; i < nr_pending; i++)
-        if (pending[i].seq < pending[match].seq) {
+        if (!pending[i].stalled && pending[i].seq < pending[match].seq) {
             n.reordered++;
             break;
         }
