@@ -501,6 +501,12 @@ void e1000_set_promiscuous(struct e1000 *nic, bool on)
         write_rctl(nic, want);
 }
 
+/* A device reset: no DMA after it returns, whatever descriptors were posted. */
+int e1000_stop(struct e1000 *nic)
+{
+    return mac_reset(nic);
+}
+
 uint64_t e1000_rx_hold_left_us(const struct e1000 *nic)
 {
     uint64_t since = guest_time_us() - nic->rctl_written_us;

@@ -133,6 +133,10 @@ void e1000_mac(const struct e1000 *nic, uint8_t mac[6]);
  * which under QEMU holds received frames back for a while: see
  * e1000_rx_hold_left_us. */
 void e1000_set_promiscuous(struct e1000 *nic, bool on);
+/* Resets the device (interrupts masked, receive and transmit off): it does
+ * no more DMA into the rings or buffers, so their memory may go.  0, or -1
+ * with a message when the reset does not complete. */
+int e1000_stop(struct e1000 *nic);
 /* QEMU's e1000 does not deliver received frames for E1000_QEMU_RX_HOLD_US
  * (of virtual time) after each write of RCTL: its receive-enable path arms a
  * timer and keeps incoming frames queued until it expires (then they all

@@ -5,6 +5,8 @@
  *   net=backend   (default) the xenstore daemon for every domU, the toolstack
  *                 writes that create one vif per domU, and the PV network
  *                 backend that bridges it to the e1000 (netback.c)
+ *                 end=vifs-closed: end once every vif is closed and its domU
+ *                 has ended (default: serve forever)
  *   net=baseline  no domU involved: dom0 alone answers ping and UDP echo on
  *                 the e1000 (baseline.c) — the reference for `make bench`
  * Common options: dma=swiotlb-xen|direct|auto (guests/lib/dma.h).

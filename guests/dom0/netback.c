@@ -706,6 +706,54 @@ static void print_stats(void)
 }
 
 static void store_log(const char *line) { printf("%s", line); }
+/*
+ * end=vifs-closed: dom0 ends once every vif it created is closed and its
+ * domU has ended (a domU still running may yet write its last xenstore
+ * keys).  It lets go of what it holds first — the NIC stopped (no DMA into
+ * memory about to be returned), the store rings unmapped and their ports
+ * closed — so the hypervisor gets back a clean domain, and a scenario can
+ * check that every page came back.  Without it dom0 serves forever.
+ */
+static bool domain_running(unsigned domid)
+{
+    struct granite_domain_info info = { .domid = (uint16_t)domid };
+    return xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_domain_info, (uint64_t)&info, 0, 0,
+                         0) == 0;
+}
+
+static bool every_vif_done(void)
+{
+    if (!nr_vifs)
+        return false;
+    for (unsigned i = 0; i < nr_vifs; i++)
+        if (vifs[i].rings_mapped || vifs[i].state != XenbusStateClosed ||
+            domain_running(vifs[i].domid))
+            return false;
+    return true;
+}
+
+static int backend_end(void)
+{
+    int rc = 0;
+
+    if (e1000_stop(&nic)) {
+        printf("netback: end: the e1000 did not stop: FAIL\n");
+        rc = 1;
+    }
+    for (unsigned i = 1; i < MAX_DOMID; i++) {
+        struct store_client *c = &clients[i];
+        if (!c->intf)
+            continue;
+        xs_conn_close(c->conn);
+        evtchn_close(c->port);
+        gnttab_unmap((uint64_t)c->intf, c->ring_h);
+        c->intf = NULL;
+    }
+    print_stats();
+    printf("netback: every vif closed and its domain ended: dom0 ends\n");
+    return rc;
+}
+
 
 static int bad_start(const char *what)
 {
@@ -719,11 +767,19 @@ int backend_main(const struct guest_info *gi)
     int node = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic");
     unsigned mask_bits = 64;
     uint64_t last_stats = 0;
+    bool end_when_closed = false;
 
     if (guest_arg("netback_tx", arg, sizeof(arg)))
         tx_mode = !strcmp(arg, "copy") ? TX_COPY : TX_MAP;
     if (guest_arg("dma_mask_bits", arg, sizeof(arg)))
         mask_bits = (unsigned)atoi(arg);
+    if (guest_arg("end", arg, sizeof(arg))) {
+        if (strcmp(arg, "vifs-closed")) {
+            printf("netback: end=%s: only end=vifs-closed is known\n", arg);
+            return bad_start("options");
+        }
+        end_when_closed = true;
+    }
     if (xen_setup(gi->fdt))
         return bad_start("xen_setup");
     window_next = xen_map_area();
@@ -761,6 +817,8 @@ int backend_main(const struct guest_info *gi)
                 print_stats();
             last_stats = guest_time_us();
         }
+        if (end_when_closed && !work_flag && every_vif_done())
+            return backend_end();
         if (!work_flag)
             e1000_wait(&nic, 1000000);
     }
