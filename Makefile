@@ -185,6 +185,16 @@ $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c gues
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c -o $@ $(UT_LIBS)
 
+# --- ThreadSanitizer tests (tests/tsan/README.md) ----------------------------
+# Real granite sources with host threads as physical CPUs and real spinlocks.
+TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=thread -DHOST_TEST
+TSAN_HARNESS := tests/tsan/tsan_harness.c tests/tsan/tsan_harness.h
+TSAN_TESTS := $(B)/tests/test_tsan_console $(B)/tests/test_tsan_vcpu_state
+
+$(B)/tests/test_tsan_console: tests/tsan/test_tsan_console.c core/guest_console.c $(TSAN_HARNESS) $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(TSAN_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -pthread
+
 # A unit test is rebuilt when any shared header changes (the rules above list sources only).
 $(UNIT_TESTS): $(wildcard include/granite/*.h include/public/*.h include/public/io/*.h)
 
