@@ -21,6 +21,7 @@
 #include <granite/errno.h>
 #include <granite/grant_table.h>
 #include <granite/event_channel.h>
+#include <granite/guest_console.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
 
@@ -53,6 +54,7 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
     snprintf(d->name, sizeof(d->name), "%s", name);
     d->nr_vcpus = nr_vcpus;
     d->psci_lock = (spinlock_t)SPINLOCK_INIT;
+    d->vcpus_dead = false;
     dlog_init(&d->log);
     for (unsigned i = 0; i < nr_vcpus; i++) {
         d->vcpu[i].d = d;
@@ -173,12 +175,7 @@ void domain_console_line(struct domain *d, const char *prefix, const char *buf, 
 
 static void flush_console(struct domain *d)
 {
-    if (d->console_len) {
-        char prefix[24];
-        snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
-        console_write_line(prefix, d->console_buf, d->console_len);
-        d->console_len = 0;
-    }
+    guest_console_flush(d);   /* under the console's own lock: a vCPU may still be writing */
     vpl011_flush(&d->uart);
 }
 
@@ -189,13 +186,19 @@ static void try_release(struct domain *d)
     bool last;
 
     f = spin_lock_irqsave(&domains_lock);
-    if (released[d->id] || nr_loaded[d->id] ||
+    /* All three: ended, every vCPU already DEAD (a vCPU still blocked could be
+     * woken and loaded again), and none loaded anywhere. */
+    if (released[d->id] || !__atomic_load_n(&d->vcpus_dead, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&nr_loaded[d->id], __ATOMIC_SEQ_CST) ||
         (d->state != DOM_ENDED_CLEAN && d->state != DOM_DESTROYED)) {
         spin_unlock_irqrestore(&domains_lock, f);
         return;
     }
     released[d->id] = true;
     spin_unlock_irqrestore(&domains_lock, f);
+    if (sched_domain_loaded_anywhere(d))
+        panic("domain: d%u released while one of its vCPUs is loaded", d->id);
+    printk("domain: d%u: no vCPU of it loaded on any CPU; releasing its memory\n", d->id);
 
     pages = release_memory(d);
     printk("domain: d%u: %lu pages scrubbed and returned; %lu pages free\n", d->id, pages,
@@ -255,5 +258,6 @@ void domain_end(struct domain *d, bool clean, const char *why)
         if (v->pcpu != this_cpu())
             arch_kick_cpu(v->pcpu);
     }
+    __atomic_store_n(&d->vcpus_dead, true, __ATOMIC_SEQ_CST);
     try_release(d);
 }

@@ -10,6 +10,7 @@
 #include <granite/arch.h>
 #include <granite/domain.h>
 #include <granite/console.h>
+#include <granite/guest_console.h>
 #include <granite/errno.h>
 #include <public/xen.h>
 #include <public/version.h>
@@ -24,28 +25,6 @@
 #include <granite/memory_map.h>
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
-
-/* A guest's console: bytes accumulate until '\n', then the line is printed with
- * the domain's prefix, as Xen prints "(d1) ...". */
-static void guest_console_put(struct domain *d, const char *s, u64 n)
-{
-    char prefix[24];
-
-    snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
-    for (u64 i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == '\n' || d->console_len == sizeof(d->console_buf)) {
-            console_write_line(prefix, d->console_buf, d->console_len);
-            d->console_len = 0;
-            if (ch == '\n')
-                continue;
-        }
-        if (ch == '\r')
-            continue;
-        /* Unprintable bytes would garble the log: show them as '?'. */
-        d->console_buf[d->console_len++] = (ch >= 0x20 && ch < 0x7f) || ch == '\t' ? ch : '?';
-    }
-}
 
 static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
 {
@@ -65,7 +44,7 @@ static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
                        "-EFAULT\n", v->d->id, buf, count);
                 return -EFAULT;
             }
-            guest_console_put(v->d, chunk, n);
+            guest_console_write(v->d, chunk, n);
             done += n;
         }
         return 0;

@@ -73,7 +73,7 @@ static unsigned nr_runnable(const struct sched_cpu *s)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < s->nr; i++)
-        n += s->list[i]->state == VCPU_RUNNABLE;
+        n += vcpu_state(s->list[i]) == VCPU_RUNNABLE;
     return n;
 }
 
@@ -82,7 +82,7 @@ static struct vcpu *pick_next(struct sched_cpu *s)
 {
     for (unsigned k = 1; k <= s->nr; k++) {
         unsigned i = (s->rr + k) % s->nr;
-        if (s->list[i]->state == VCPU_RUNNABLE) {
+        if (vcpu_state(s->list[i]) == VCPU_RUNNABLE) {
             s->rr = i;
             return s->list[i];
         }
@@ -115,8 +115,8 @@ static void program_timer(struct sched_cpu *s)
         deadline = s->slice_end;
     for (unsigned i = 0; i < s->nr; i++) {
         struct vcpu *v = s->list[i];
-        if (v != s->current && v->timer_deadline && v->state != VCPU_DEAD &&
-            v->state != VCPU_OFFLINE && (!deadline || v->timer_deadline < deadline))
+        if (v != s->current && v->timer_deadline && vcpu_state(v) != VCPU_DEAD &&
+            vcpu_state(v) != VCPU_OFFLINE && (!deadline || v->timer_deadline < deadline))
             deadline = v->timer_deadline;
     }
     arch_hyp_timer_set(deadline);
@@ -141,7 +141,7 @@ static void unload_current(struct sched_cpu *s)
 static bool claim_for_loading(struct vcpu *next)
 {
     domain_vcpu_loaded(next);
-    if (__atomic_load_n(&next->state, __ATOMIC_SEQ_CST) == VCPU_RUNNABLE)
+    if (vcpu_state(next) == VCPU_RUNNABLE)
         return true;
     domain_vcpu_unloaded(next);
     return false;
@@ -166,7 +166,8 @@ noreturn_fn void schedule(void)
     for (;;) {
         s->need_resched = false;
         next = pick_next(s);
-        if (next && next == s->current && !next->reset_pending)
+        if (next && next == s->current &&
+            !__atomic_load_n(&next->reset_pending, __ATOMIC_ACQUIRE))
             break;                      /* carry on with the loaded vCPU */
         unload_current(s);
         if (!next) {
@@ -197,7 +198,7 @@ void sched_after_trap(struct vcpu *cur)
 {
     struct sched_cpu *s = &cpus[this_cpu()];
 
-    if (cur->state != VCPU_RUNNABLE || cur->reset_pending || s->need_resched)
+    if (vcpu_state(cur) != VCPU_RUNNABLE || __atomic_load_n(&cur->reset_pending, __ATOMIC_ACQUIRE) || s->need_resched)
         schedule();
 }
 
@@ -231,7 +232,7 @@ void vcpu_block(struct vcpu *v)
 static bool timer_due(const struct sched_cpu *s, const struct vcpu *v, u64 now)
 {
     return v != s->current && v->timer_deadline && v->timer_deadline <= now &&
-           v->state != VCPU_DEAD && v->state != VCPU_OFFLINE;
+           vcpu_state(v) != VCPU_DEAD && vcpu_state(v) != VCPU_OFFLINE;
 }
 
 void sched_timer_interrupt(void)

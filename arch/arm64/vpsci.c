@@ -76,7 +76,7 @@ static long cpu_on(struct vcpu *caller, u64 target, u64 entry, u64 context)
     if (entry & 3)
         return PSCI_RET_INVALID_PARAMS; /* entry must be a valid instruction address */
     f = spin_lock_irqsave(&caller->d->psci_lock);
-    if (t->state != VCPU_OFFLINE) {
+    if (vcpu_state(t) != VCPU_OFFLINE) {
         ret = PSCI_RET_ALREADY_ON;
     } else {
         t->reset_entry = entry;
@@ -99,9 +99,9 @@ static long affinity_info(struct vcpu *caller, u64 target, u64 lowest_level)
 
     if (!t || lowest_level != 0)
         return PSCI_RET_INVALID_PARAMS;
-    if (t->state == VCPU_OFFLINE)
+    if (vcpu_state(t) == VCPU_OFFLINE)
         return AFFINITY_OFF;
-    return t->reset_pending ? AFFINITY_ON_PENDING : AFFINITY_ON;
+    return __atomic_load_n(&t->reset_pending, __ATOMIC_ACQUIRE) ? AFFINITY_ON_PENDING : AFFINITY_ON;
 }
 
 static void cpu_off(struct vcpu *v)
@@ -114,7 +114,7 @@ static void cpu_off(struct vcpu *v)
     f = spin_lock_irqsave(&d->psci_lock);
     switched_off = vcpu_transition(v, VCPU_RUNNABLE, VCPU_OFFLINE);
     for (unsigned i = 0; i < d->nr_vcpus; i++)
-        online += d->vcpu[i].state != VCPU_OFFLINE;
+        online += vcpu_state(&d->vcpu[i]) != VCPU_OFFLINE;
     spin_unlock_irqrestore(&d->psci_lock, f);
     if (switched_off && !online) {
         printk("psci: d%u: CPU_OFF of its last vCPU\n", d->id);

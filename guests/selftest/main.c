@@ -476,6 +476,7 @@ int test_dmaback(const struct guest_info *gi);  /* dma.c */
 int test_dmafront(const struct guest_info *gi);
 int test_hostilebuf(const struct guest_info *gi); /* hostile_buffers.c */
 int test_logflood(const struct guest_info *gi);   /* log_flood.c */
+int test_console_race(void);
 
 int guest_main(const struct guest_info *gi)
 {
@@ -519,6 +520,8 @@ int guest_main(const struct guest_info *gi)
         return test_lrflood();
     if (!strcmp(test, "garbage"))
         return test_garbage(gi);
+    if (!strcmp(test, "console-race"))
+        return test_console_race(); /* console_race.c */
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;

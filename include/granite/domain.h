@@ -60,6 +60,12 @@ struct vcpu {
     u64 nr_runs, nr_traps;    /* statistics */
 };
 
+/* A vCPU's state as another CPU may be changing it (vcpu_transition). */
+static inline enum vcpu_state vcpu_state(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->state, __ATOMIC_SEQ_CST);
+}
+
 struct ram_chunk {
     void *pages;
     u64 nr_pages;
@@ -74,6 +80,7 @@ struct domain {
     struct vcpu vcpu[MAX_VCPUS];
     unsigned nr_vcpus;
     spinlock_t psci_lock;     /* serialises PSCI CPU_ON/CPU_OFF of its vCPUs */
+    bool vcpus_dead;          /* domain_end has made every vCPU DEAD: it may be released */
     ipa_t ram_base;
     u64 ram_size;
     struct ram_chunk chunks[DOMAIN_MAX_CHUNKS];
