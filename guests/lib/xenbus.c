@@ -189,17 +189,10 @@ static bool sleep_until(uint64_t deadline)
         gic_enable_irq(0, INTID_VTIMER, on_timer);
         vtimer_arm_us(deadline - now);
     }
-    /* WFI with interrupts masked still wakes for one; the handlers then run in
-     * the short unmasked window, and the flags are tested only while masked:
-     * nothing can slip in between a test and the WFI. */
-    while (!event_seen && !timer_fired) {
-        wait_for_interrupt();
-        irq_enable_local();
-#ifndef HOST_TEST /* the host unit test simulates the CPU */
-        __asm__ volatile("isb" ::: "memory"); /* let a pending interrupt be taken here */
-#endif
-        irq_disable_local();
-    }
+    /* The flags are tested only while masked, and the WFI is masked too:
+     * nothing can slip in between a test and the WFI (guest_wfi_masked). */
+    while (!event_seen && !timer_fired)
+        guest_wfi_masked();
     if (deadline != XENBUS_WAIT_FOREVER)
         vtimer_stop();
     return true;
