@@ -5,10 +5,9 @@
  * The event-channel handler only records that something happened; all ring
  * work runs in the calling thread with IRQs masked.  A wait is:
  *     clear the flag; drain the ring; done? return;
- *     unmask; WFI until the flag (or the timer) is set; mask; repeat.
- * An event arriving while IRQs are masked stays pending and is taken as
- * soon as they are unmasked, so no wake-up can be lost between the drain and
- * the WFI.  The server is kicked after we produce request bytes and after
+ *     masked WFI (guest_wfi_masked) until the flag (or the timer) is set; repeat.
+ * An event arriving while IRQs are masked stays pending and ends the WFI at
+ * once, so no wake-up can be lost between the drain and the WFI.  The server is kicked after we produce request bytes and after
  * we consume response bytes (a server with a full ring waits for that).
  *
  * Replies are matched by req_id; one that nobody waits for (the answer to a

@@ -11,7 +11,8 @@
  *   linger=MS       (with hello) stay alive MS milliseconds, asleep in WFI,
  *                   before switching off: a witness that another domain's crash
  *                   did not disturb this one
- *   test=ticks      count=N hz=F: N virtual-timer interrupts at F Hz, rate checked
+ *   test=ticks      count=N hz=F: N virtual-timer interrupts at F Hz: none before
+ *                   its compare value, exactly N, rate within 10%
  *   test=ipi        rounds=N: SGI ping-pong between vCPU 0 and vCPU 1
  *   test=uart       write through the emulated PL011 (as an earlycon would)
  *   test=idle       seconds=S: sleep in WFI for S seconds
@@ -20,6 +21,7 @@
  *   test=pvback / pvfront   grants and event channels (pv.c)
  *   test=dmaback / dmafront  DMA through the SMMU with the edu device (dma.c)
  *   test=spin       loop forever without a single trap
+ *   wfi_window=N    (any test) widen every wait's race window (gic.c)
  */
 #include <stdio.h>
 #include <string.h>
