@@ -655,19 +655,6 @@ void e1000_rx_poll(struct e1000 *nic, void (*deliver)(const void *frame, size_t 
     }
 }
 
-/* Sleep until an interrupt is pending, then take it.  The WFI runs with IRQs
- * masked: a pending interrupt wakes it all the same (Arm ARM D1.6.2), and one
- * that arrives after the caller looked cannot slip in just before the WFI and
- * leave us asleep with work to do.  The window that follows lets it in. */
-static void idle_once(void)
-{
-    __asm__ volatile("dsb sy" ::: "memory");
-    wait_for_interrupt();
-    irq_enable_local();
-    __asm__ volatile("isb" ::: "memory");
-    irq_disable_local();
-}
-
 uint32_t e1000_wait(struct e1000 *nic, uint64_t timeout_us)
 {
     uint32_t causes;
@@ -676,7 +663,7 @@ uint32_t e1000_wait(struct e1000 *nic, uint64_t timeout_us)
     if (!nic->causes && !nic->wake && timeout_us) {
         if (timeout_us != UINT64_MAX)
             vtimer_arm_us(timeout_us);     /* on_timer stops it: the WFI ends */
-        idle_once();                       /* one sleep: whatever woke us has been handled */
+        guest_wfi_masked();                /* one sleep: whatever woke us has been handled */
         vtimer_stop();
     }
     causes = nic->causes;

@@ -64,13 +64,7 @@ int edu_find(const void *fdt, struct edu *e)
 
 static int wait_irq(void)
 {
-    uint64_t deadline = guest_time_us() + WAIT_US;
-
-    irq_enable_local();
-    while (!irq_seen && guest_time_us() < deadline)
-        wait_for_interrupt();
-    irq_disable_local();
-    return irq_seen ? 0 : -1;
+    return guest_wait_flag(&irq_seen, WAIT_US) ? 0 : -1;
 }
 
 int edu_raise_and_wait(struct edu *e)

@@ -10,6 +10,7 @@
  */
 #include <libfdt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "guest.h"
 
 #define GICD_CTLR 0x0000
@@ -124,52 +125,136 @@ void vtimer_arm_us(uint64_t us)
 
 void vtimer_stop(void) { __asm__ volatile("msr cntv_ctl_el0, %0; isb" : : "r"(0UL)); }
 
-/* Sleep in WFI until the virtual timer says `us` have passed. */
-static volatile bool sleep_done;
-static void sleep_tick(uint32_t intid)
-{
-    (void)intid;
-    sleep_done = true;
-    vtimer_stop();
-}
-
-void guest_sleep_us(unsigned vcpu, uint64_t us)
-{
-    sleep_done = false;
-    irq_disable_local();
-    gic_enable_irq(vcpu, INTID_VTIMER, sleep_tick);
-    vtimer_arm_us(us);
-    /* Masked WFI, handlers in a short open window: no lost wake-up. */
-    while (!sleep_done) {
-        wait_for_interrupt();
-        irq_enable_local();
-        __asm__ volatile("isb" ::: "memory");
-        irq_disable_local();
-    }
-}
-
-/*
- * Sleep until an interrupt arrives or `timeout_us` passes, whichever is
- * first; the handlers of whatever arrived have run when this returns.  Call
- * with interrupts masked: WFI still wakes for a pending interrupt, and the
- * handlers run only in the short window below, so a flag checked before the
- * call cannot be set unseen in between (no lost wake-up).
+/* --- waiting for an interrupt handler's work: no lost wake-up --------------
+ *
+ * The classic wait
+ *     irq_enable_local(); while (!cond) wait_for_interrupt();
+ * loses wake-ups: when the interrupt that makes cond true is taken between
+ * the test and the WFI, its handler runs there, and the WFI then sleeps with
+ * nothing pending any more — for ever if nothing else comes (granite traps
+ * WFI and sees no pending interrupt).  Instead the condition is tested with
+ * IRQs masked (PSTATE.I = 1) and the WFI runs masked too: WFI wakes for a
+ * pending interrupt whatever PSTATE.I says (Arm ARM, "Wait for Interrupt":
+ * the wake-up event is an interrupt that would be taken if unmasked), so one
+ * that arrives after the test stays pending and ends the WFI at once.  The
+ * handlers then run in a short unmasked window (the ISB is a context
+ * synchronization event: a pending unmasked interrupt is taken at it), and
+ * the condition is tested again, masked.
+ *
+ * wfi_window=N on the command line (read once at boot, guest_wait_setup)
+ * spins N iterations between the last test and the WFI: with the unmasked
+ * pattern above that makes the lost wake-up near certain, with this one it
+ * changes nothing.  The stress scenarios (*-stress) use it.
  */
+unsigned long guest_wfi_window;
+
+void guest_wait_setup(void)
+{
+    char buf[24];
+
+    if (guest_arg("wfi_window", buf, sizeof(buf)))
+        guest_wfi_window = strtoul(buf, NULL, 0);
+}
+
+void guest_wfi_masked(void)
+{
+    for (volatile unsigned long i = 0; i < guest_wfi_window; i++)
+        ; /* the race window, widened on purpose (wfi_window=N) */
+    __asm__ volatile("dsb sy; wfi" ::: "memory");
+    irq_enable_local();
+    __asm__ volatile("isb" ::: "memory"); /* a pending interrupt is taken here */
+    irq_disable_local();
+}
+
+static unsigned current_vcpu(void)
+{
+    uint64_t mpidr;
+    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+    return (unsigned)(mpidr & 0xff); /* granite: Aff0 = vCPU number */
+}
+
 static volatile bool wait_timer_fired;
-static void wait_tick(uint32_t intid)
+static void wait_timer_tick(uint32_t intid)
 {
     (void)intid;
     wait_timer_fired = true;
     vtimer_stop();
 }
 
+/* A timed wait owns vCPU `vcpu`'s virtual timer while it runs. */
+static bool wait_until_on(unsigned vcpu, guest_wait_cond_t done, const void *arg,
+                          uint64_t timeout_us)
+{
+    bool timed = timeout_us != GUEST_WAIT_FOREVER;
+
+    irq_disable_local();
+    if (done(arg))
+        return true;
+    if (timed) {
+        wait_timer_fired = false;
+        gic_enable_irq(vcpu, INTID_VTIMER, wait_timer_tick);
+        vtimer_arm_us(timeout_us);
+    }
+    while (!done(arg) && !(timed && wait_timer_fired))
+        guest_wfi_masked();
+    if (timed)
+        vtimer_stop();
+    return done(arg);
+}
+
+bool guest_wait_until(guest_wait_cond_t done, const void *arg, uint64_t timeout_us)
+{
+    return wait_until_on(current_vcpu(), done, arg, timeout_us);
+}
+
+struct count_target {
+    const volatile unsigned *count;
+    unsigned target;
+};
+
+static bool count_reached(const void *arg)
+{
+    const struct count_target *t = arg;
+    return *t->count >= t->target;
+}
+
+bool guest_wait_count(const volatile unsigned *count, unsigned target, uint64_t timeout_us)
+{
+    struct count_target t = { count, target };
+    return guest_wait_until(count_reached, &t, timeout_us);
+}
+
+static bool flag_set(const void *arg) { return *(const volatile bool *)arg; }
+
+bool guest_wait_flag(const volatile bool *flag, uint64_t timeout_us)
+{
+    return guest_wait_until(flag_set, (const void *)flag, timeout_us);
+}
+
+/* Sleep `us` in WFI: a timed wait for a condition that never comes true. */
+static bool never(const void *arg)
+{
+    (void)arg;
+    return false;
+}
+
+void guest_sleep_us(unsigned vcpu, uint64_t us)
+{
+    if (us)
+        wait_until_on(vcpu, never, NULL, us);
+}
+
+/*
+ * Sleep until an interrupt arrives or `timeout_us` passes, whichever is
+ * first; the handlers of whatever arrived have run when this returns.  Call
+ * with interrupts masked, after testing what the caller waits for: see
+ * guest_wfi_masked.
+ */
 void guest_wait_any(uint64_t timeout_us)
 {
     wait_timer_fired = false;
-    gic_enable_irq(0, INTID_VTIMER, wait_tick);
+    gic_enable_irq(current_vcpu(), INTID_VTIMER, wait_timer_tick);
     vtimer_arm_us(timeout_us);
-    wait_for_interrupt();
-    irq_enable_local();
-    irq_disable_local();
+    guest_wfi_masked();
     vtimer_stop();
 }

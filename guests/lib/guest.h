@@ -84,9 +84,29 @@ void irq_disable_local(void);
 void wait_for_interrupt(void);
 void vtimer_arm_us(uint64_t us);
 void vtimer_stop(void);
+/*
+ * Waiting for what an interrupt handler does, without losing the wake-up
+ * (why: gic.c).  All of these mask IRQs on entry and return with them
+ * masked; the handlers run only inside.  A timeout (microseconds of counter
+ * time; GUEST_WAIT_FOREVER: none) borrows the calling vCPU's virtual timer.
+ * wfi_window=N on the command line widens the race window (stress tests).
+ */
+#define GUEST_WAIT_FOREVER UINT64_MAX
+typedef bool (*guest_wait_cond_t)(const void *arg);
+extern unsigned long guest_wfi_window;
+void guest_wait_setup(void); /* reads wfi_window=N, once, at boot */
+/* One masked sleep: the caller has tested its condition with IRQs masked. */
+void guest_wfi_masked(void);
+/* Until done(arg); false if the timeout came first. */
+bool guest_wait_until(guest_wait_cond_t done, const void *arg, uint64_t timeout_us);
+/* Until *count >= target. */
+bool guest_wait_count(const volatile unsigned *count, unsigned target, uint64_t timeout_us);
+/* Until *flag. */
+bool guest_wait_flag(const volatile bool *flag, uint64_t timeout_us);
+/* Sleep `us` in WFI on vCPU `vcpu` (the caller's). */
 void guest_sleep_us(unsigned vcpu, uint64_t us);
-/* With interrupts masked: WFI until an interrupt or the timeout, run the
- * handlers of what arrived, return masked again (vCPU 0). */
+/* Masked already, condition tested: WFI until an interrupt or the timeout,
+ * run the handlers of what arrived, return masked again. */
 void guest_wait_any(uint64_t timeout_us);
 extern unsigned long guest_spurious_irqs;
 

@@ -178,6 +178,7 @@ void guest_start(const void *fdt)
         info.bootargs = "";
     if (gic_setup(fdt) == 0)
         gic_cpu_setup(0);
+    guest_wait_setup();
     guest_exit(guest_main(&info) == 0);
 }
 

@@ -5,10 +5,9 @@
  * The event-channel handler only records that something happened; all ring
  * work runs in the calling thread with IRQs masked.  A wait is:
  *     clear the flag; drain the ring; done? return;
- *     unmask; WFI until the flag (or the timer) is set; mask; repeat.
- * An event arriving while IRQs are masked stays pending and is taken as
- * soon as they are unmasked, so no wake-up can be lost between the drain and
- * the WFI.  The server is kicked after we produce request bytes and after
+ *     masked WFI (guest_wfi_masked) until the flag (or the timer) is set; repeat.
+ * An event arriving while IRQs are masked stays pending and ends the WFI at
+ * once, so no wake-up can be lost between the drain and the WFI.  The server is kicked after we produce request bytes and after
  * we consume response bytes (a server with a full ring waits for that).
  *
  * Replies are matched by req_id; one that nobody waits for (the answer to a
@@ -189,17 +188,10 @@ static bool sleep_until(uint64_t deadline)
         gic_enable_irq(0, INTID_VTIMER, on_timer);
         vtimer_arm_us(deadline - now);
     }
-    /* WFI with interrupts masked still wakes for one; the handlers then run in
-     * the short unmasked window, and the flags are tested only while masked:
-     * nothing can slip in between a test and the WFI. */
-    while (!event_seen && !timer_fired) {
-        wait_for_interrupt();
-        irq_enable_local();
-#ifndef HOST_TEST /* the host unit test simulates the CPU */
-        __asm__ volatile("isb" ::: "memory"); /* let a pending interrupt be taken here */
-#endif
-        irq_disable_local();
-    }
+    /* The flags are tested only while masked, and the WFI is masked too:
+     * nothing can slip in between a test and the WFI (guest_wfi_masked). */
+    while (!event_seen && !timer_fired)
+        guest_wfi_masked();
     if (deadline != XENBUS_WAIT_FOREVER)
         vtimer_stop();
     return true;

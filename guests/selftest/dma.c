@@ -98,10 +98,7 @@ int test_dmafront(const struct guest_info *gi)
     evtchn_set_handler(port, on_event);
     printf("dma: front: ref %u (gfn 0x%lx) granted read-only to d0; the next page holds a "
            "secret and is granted to no one\n", REF_PAGE, (unsigned long)gfn_of(pair[0]));
-    irq_enable_local();
-    while (!events)
-        wait_for_interrupt();
-    irq_disable_local();
+    guest_wait_count(&events, 1, GUEST_WAIT_FOREVER);
     printf("dma: front: the back is done: PASS\n");
     return 0;
 }

@@ -519,6 +519,14 @@ void wait_for_interrupt(void)
         sim_take_interrupts();
 }
 
+/* guests/lib/gic.c's masked sleep, on the simulated CPU. */
+void guest_wfi_masked(void)
+{
+    wait_for_interrupt();
+    irq_enable_local();
+    irq_disable_local();
+}
+
 static void sim_start(unsigned domid)
 {
     sim_ring = malloc(sizeof(*sim_ring)); /* exact size: ASan sees any overrun */
