@@ -25,7 +25,23 @@
 
 void *memcpy(void *dst, const void *src, size_t n);
 
-static struct domain domains[MAX_DOMAINS];
+/*
+ * Each domain's structure sits between two canaries: a write that runs off
+ * the end of one (a guest-sized copy into a buffer in it, say) hits a canary
+ * before it hits the next domain, and the check at each release -- and after
+ * the last one -- says so instead of letting it pass silently.
+ */
+#define CANARY_WORDS 4
+#define CANARY_VALUE 0x6772616e69746521UL /* "granite!" */
+
+struct domain_slot {
+    u64 canary_before[CANARY_WORDS];
+    struct domain d;
+    u64 canary_after[CANARY_WORDS];
+};
+
+static struct domain_slot slots[MAX_DOMAINS];
+#define domains(i) (slots[i].d)
 static spinlock_t domains_lock = SPINLOCK_INIT;
 static unsigned nr_started, nr_released, nr_destroyed;
 static unsigned nr_loaded[MAX_DOMAINS];
@@ -33,14 +49,14 @@ static bool released[MAX_DOMAINS];
 
 struct domain *domain_by_id(unsigned id)
 {
-    return id < MAX_DOMAINS && domains[id].state != DOM_FREE ? &domains[id] : NULL;
+    return id < MAX_DOMAINS && domains(id).state != DOM_FREE ? &domains(id) : NULL;
 }
 
 struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
 {
     struct domain *d;
 
-    if (id >= MAX_DOMAINS || domains[id].state != DOM_FREE) {
+    if (id >= MAX_DOMAINS || domains(id).state != DOM_FREE) {
         printk("domain: cannot create d%u: id in use or out of range (0..%d)\n", id,
                MAX_DOMAINS - 1);
         return NULL;
@@ -49,7 +65,7 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
         printk("domain: d%u: %u vCPUs requested, 1..%d supported\n", id, nr_vcpus, MAX_VCPUS);
         return NULL;
     }
-    d = &domains[id];
+    d = &domains(id);
     d->id = id;
     snprintf(d->name, sizeof(d->name), "%s", name);
     d->nr_vcpus = nr_vcpus;
@@ -157,8 +173,42 @@ void domain_discard(struct domain *d, const char *why)
     d->state = DOM_FREE;
 }
 
+static void canaries_set(void)
+{
+    for (unsigned i = 0; i < MAX_DOMAINS; i++)
+        for (unsigned w = 0; w < CANARY_WORDS; w++)
+            slots[i].canary_before[w] = slots[i].canary_after[w] = CANARY_VALUE;
+}
+
+/* The number of canary words overwritten around every domain's structure
+ * (each one named in the log). */
+static unsigned canaries_check(void)
+{
+    unsigned bad = 0;
+
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        for (unsigned w = 0; w < CANARY_WORDS; w++) {
+            if (slots[i].canary_before[w] != CANARY_VALUE) {
+                printk("domain: CANARY before domain slot %u, word %u: 0x%lx\n", i, w,
+                       slots[i].canary_before[w]);
+                bad++;
+            }
+            if (slots[i].canary_after[w] != CANARY_VALUE) {
+                printk("domain: CANARY after domain slot %u, word %u: 0x%lx\n", i, w,
+                       slots[i].canary_after[w]);
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
 static u64 free_baseline;
-void domains_baseline(void) { free_baseline = page_alloc_free_pages(); }
+void domains_baseline(void)
+{
+    free_baseline = page_alloc_free_pages();
+    canaries_set();
+}
 
 void domains_started(unsigned count)
 {
@@ -203,6 +253,8 @@ static void try_release(struct domain *d)
     pages = release_memory(d);
     printk("domain: d%u: %lu pages scrubbed and returned; %lu pages free\n", d->id, pages,
            page_alloc_free_pages());
+    if (canaries_check())
+        panic("domain: the canaries around the domain structures were overwritten");
     dlog_flush(d);
     if (dlog_suppressed_total(d))
         printk("log: d%u: %lu of its line(s) suppressed in all\n", d->id, dlog_suppressed_total(d));
@@ -215,6 +267,8 @@ static void try_release(struct domain *d)
     spin_unlock_irqrestore(&domains_lock, f);
     if (last) {
         printk("granite: all %u domain(s) ended, %u destroyed\n", nr_released, nr_destroyed);
+        if (!canaries_check())
+            printk("domain: canaries around all %d domain structures intact\n", MAX_DOMAINS);
         if (page_alloc_free_pages() == free_baseline)
             printk("mm: %lu pages free, as before the first domain was built: nothing leaked\n",
                    free_baseline);

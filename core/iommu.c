@@ -488,9 +488,22 @@ __boot unsigned iommu_translated_nodes(const void *fdt, const char **paths, unsi
     return pci_translated_bridges(fdt, unit()->phandle, paths, max);
 }
 
+/* 1:1 grant entries still counted in c: every grant mapping should be gone
+ * by the time its context is destroyed (the mapper's grants are unmapped when
+ * it dies), so anything here is an entry a device could still use. */
+static unsigned grant_entries_left(const struct iommu_ctx *c)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; c->grant_counts && i < GRANT_SLOTS; i++)
+        n += (c->grant_counts[i].ro || c->grant_counts[i].rw);
+    return n;
+}
+
 void iommu_domain_destroy(struct domain *d)
 {
     struct iommu_ctx *c = ctx_of(d);
+    unsigned left;
 
     if (!c)
         return;
@@ -500,11 +513,13 @@ void iommu_domain_destroy(struct domain *d)
     c->nr_streams = 0;
     if (!c->shared)
         pt_destroy(&c->pt);
+    left = grant_entries_left(c);
     free_pages_contig(c->grant_counts, GRANT_COUNT_PAGES);
     c->grant_counts = NULL;
     printk("iommu: d%u: context destroyed (maps %lu, unmaps %lu, TLBI %lu, CMD_SYNC %lu, "
-           "faults %lu)\n", d->id, c->stats.maps, c->stats.unmaps, c->stats.tlbi, c->stats.syncs,
-           c->stats.faults);
+           "faults %lu); %u 1:1 grant entr%s left%s\n", d->id, c->stats.maps, c->stats.unmaps,
+           c->stats.tlbi, c->stats.syncs, c->stats.faults, left, left == 1 ? "y" : "ies",
+           left ? ": LEAK" : "");
 }
 
 /* ------------------------------------------------------------------------ */

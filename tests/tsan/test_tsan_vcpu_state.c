@@ -346,7 +346,8 @@ static bool helper_wait(bool (*cond)(void))
 static void reset_machine(void)
 {
     memset(cpus, 0, sizeof(cpus));
-    memset(domains, 0, sizeof(domains));
+    memset(slots, 0, sizeof(slots));
+    canaries_set();
     nr_started = nr_released = nr_destroyed = 0;
     memset(nr_loaded, 0, sizeof(nr_loaded));
     memset(released, 0, sizeof(released));
