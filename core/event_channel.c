@@ -74,6 +74,7 @@
  *   - status of port 0 or a free port reports EVTCHNSTAT_closed: asking about
  *     a closed port is not an error.
  */
+#include <granite/dlog.h>
 #include <granite/event_channel.h>
 #include <granite/arch.h>
 #include <granite/console.h>
@@ -188,7 +189,7 @@ static long __attribute__((format(printf, 3, 4))) fail(unsigned id, long err, co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    printk("evtchn: d%u: %s: %s\n", id, msg, err_name(err));
+    dlog_domid(id, "evtchn: d%u: %s: %s\n", id, msg, err_name(err));
     return err;
 }
 
@@ -597,7 +598,7 @@ static void note_drop(struct evtchn_domain *e, evtchn_port_t port)
     if (p->drop_logged)
         return;
     p->drop_logged = true;
-    printk("evtchn: d%u: send on port %u: unbound (waiting for d%u), event dropped as on Xen\n",
+    dlog_domid(edom_id(e), "evtchn: d%u: send on port %u: unbound (waiting for d%u), event dropped as on Xen\n",
            edom_id(e), port, p->remote_dom);
 }
 

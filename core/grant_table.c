@@ -100,6 +100,7 @@
  * Assumptions: domain ids are < MAX_DOMAINS; a domain's grant window does not
  * overlap its RAM; d->state is DOM_RUNNING while a domain may be a granter.
  */
+#include <granite/dlog.h>
 #include <granite/grant_table.h>
 #include <granite/domain.h>
 #include <granite/p2m.h>
@@ -242,7 +243,7 @@ static struct gnttab *table_of(const struct domain *d) { return &tables[d->id]; 
 
 /* A refusal for lack of space (quota, handles): a hostile domain can ask for
  * one as often as it likes, so only the first SPACE_LOGGED of each domain are
- * logged.  TODO(dlog): becomes dlog(d, ...) once include/granite/dlog.h lands. */
+ * logged (on top of dlog's own per-domain rate limit). */
 static int refuse_space(struct why *w, domid_t id, int status, const char *text)
 {
     unsigned n = __atomic_fetch_add(&tables[id].space_logged, 1, __ATOMIC_RELAXED);
@@ -663,7 +664,7 @@ int gnttab_get_frame(struct domain *d, unsigned idx, pa_t *frame)
         *frame = ptr_to_pa(gt->shared[idx]);
     spin_unlock(&gt->lock);
     if (!ret && idx >= before)
-        printk("gnttab: d%u: table grown from %u to %u frame(s)\n", d->id, before, idx + 1);
+        dlog(d, "gnttab: d%u: table grown from %u to %u frame(s)\n", d->id, before, idx + 1);
     return ret;
 }
 
@@ -756,10 +757,10 @@ static bool remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bo
     struct maptrack_entry *m = &lgt->maptrack[h];
 
     if (touch_p2m && !m->iommu_stuck && p2m_unmap(&ld->p2m, m->host_addr, PAGE_SIZE))
-        printk("gnttab: d%u: handle %u: stage-2 entry at 0x%lx not removed\n", ld->id, h,
+        dlog(ld, "gnttab: d%u: handle %u: stage-2 entry at 0x%lx not removed\n", ld->id, h,
                ipa_addr(m->host_addr));
     if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page, !m->readonly)) {
-        printk("gnttab: d%u: handle %u: IOMMU entry of 0x%lx not removed: the page stays "
+        dlog(ld, "gnttab: d%u: handle %u: IOMMU entry of 0x%lx not removed: the page stays "
                "pinned\n", ld->id, h, pa_addr(m->page));
         m->iommu_stuck = true;
         return false;
@@ -784,11 +785,11 @@ static void log_map(struct domain *ld, const struct gnttab_map_grant_ref *op, co
     unsigned n = __atomic_fetch_add(&lgt->maps_logged, 1, __ATOMIC_RELAXED);
 
     if (n < MAPS_LOGGED)
-        printk("gnttab: d%u maps d%u ref %u (gfn 0x%x) at IPA 0x%lx%s: machine address 0x%lx\n",
+        dlog(ld, "gnttab: d%u maps d%u ref %u (gfn 0x%x) at IPA 0x%lx%s: machine address 0x%lx\n",
                ld->id, p->granter, p->ref, p->gfn, op->host_addr,
                p->kind == PIN_MAP_RO ? " read-only" : "", pa_addr(p->page));
     else if (n == MAPS_LOGGED)
-        printk("gnttab: d%u: further successful maps are counted, not logged\n", ld->id);
+        dlog(ld, "gnttab: d%u: further successful maps are counted, not logged\n", ld->id);
 }
 
 static void map_one(struct vcpu *v, void *arg)
@@ -817,7 +818,7 @@ static void map_one(struct vcpu *v, void *arg)
     }
     stat_inc(&table_of(ld)->refused);
     if (!why.quiet)
-        printk("gnttab: d%u: map ref %u from d%u: %s (%s)\n", ld->id, op->ref, op->dom,
+        dlog(ld, "gnttab: d%u: map ref %u from d%u: %s (%s)\n", ld->id, op->ref, op->dom,
                why.text, status_name(st));
 }
 
@@ -855,7 +856,7 @@ static void unmap_one(struct vcpu *v, void *arg)
         return;
     }
     stat_inc(&lgt->refused);
-    printk("gnttab: d%u: unmap handle %u at 0x%lx: %s (%s)\n", ld->id, op->handle,
+    dlog(ld, "gnttab: d%u: unmap handle %u at 0x%lx: %s (%s)\n", ld->id, op->handle,
            op->host_addr, why.text, status_name(st));
 }
 
@@ -1051,7 +1052,7 @@ static void copy_one(struct vcpu *v, void *arg)
         return;
     describe(from, sizeof(from), &op->source, src_gref);
     describe(to, sizeof(to), &op->dest, dst_gref);
-    printk("gnttab: d%u: copy of %u bytes from %s to %s: %s (%s)\n", ld->id, op->len, from, to,
+    dlog(ld, "gnttab: d%u: copy of %u bytes from %s to %s: %s (%s)\n", ld->id, op->len, from, to,
            why.text, status_name(st));
 }
 
@@ -1123,7 +1124,7 @@ static void setup_table_op(struct vcpu *v, void *arg)
     op->status = (int16_t)st;
     if (st != GNTST_okay) {
         stat_inc(&table_of(v->d)->refused);
-        printk("gnttab: d%u: setup_table of d%u, %u frame(s): %s (%s)\n", v->d->id, op->dom,
+        dlog(v->d, "gnttab: d%u: setup_table of d%u, %u frame(s): %s (%s)\n", v->d->id, op->dom,
                op->nr_frames, why.text, status_name(st));
     }
 }
@@ -1138,7 +1139,7 @@ static void query_size_op(struct vcpu *v, void *arg)
     op->status = (int16_t)st;
     if (st != GNTST_okay) {
         stat_inc(&gt->refused);
-        printk("gnttab: d%u: query_size of d%u: %s (%s)\n", v->d->id, op->dom, why.text,
+        dlog(v->d, "gnttab: d%u: query_size of d%u: %s (%s)\n", v->d->id, op->dom, why.text,
                status_name(st));
         return;
     }
@@ -1187,29 +1188,29 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
     union any_op op;
 
     if (!t || !t->run) {
-        printk("gnttab: d%u: grant_table_op %lu unknown or not supported: -ENOSYS\n", id, cmd);
+        dlog_domid(id, "gnttab: d%u: grant_table_op %lu unknown or not supported: -ENOSYS\n", id, cmd);
         return -ENOSYS;
     }
     if (count > t->max_count || (t->max_count == 1 && count != 1)) {
-        printk("gnttab: d%u: %s with %lu operation(s) (%s %lu): -EINVAL\n", id, t->name, count,
+        dlog_domid(id, "gnttab: d%u: %s with %lu operation(s) (%s %lu): -EINVAL\n", id, t->name, count,
                t->max_count == 1 ? "exactly" : "at most", t->max_count);
         return -EINVAL;
     }
     if (!IS_ALIGNED(uop_gva, t->align)) {
-        printk("gnttab: d%u: %s: operations at 0x%lx, not %lu-byte aligned: -EFAULT\n", id,
+        dlog_domid(id, "gnttab: d%u: %s: operations at 0x%lx, not %lu-byte aligned: -EFAULT\n", id,
                t->name, uop_gva, t->align);
         return -EFAULT;
     }
     for (u64 i = 0; i < count; i++) {
         u64 at = uop_gva + i * t->size;
         if (copy_from_guest(v, &op, at, t->size)) {
-            printk("gnttab: d%u: %s: operation %lu at 0x%lx unreadable: -EFAULT\n", id, t->name,
+            dlog_domid(id, "gnttab: d%u: %s: operation %lu at 0x%lx unreadable: -EFAULT\n", id, t->name,
                    i, at);
             return -EFAULT;
         }
         t->run(v, &op);
         if (copy_to_guest(v, at, &op, t->size)) {
-            printk("gnttab: d%u: %s: operation %lu at 0x%lx unwritable: -EFAULT\n", id, t->name,
+            dlog_domid(id, "gnttab: d%u: %s: operation %lu at 0x%lx unwritable: -EFAULT\n", id, t->name,
                    i, at);
             return -EFAULT;
         }

@@ -6,6 +6,7 @@
  * can only ever name its own memory; a bad pointer gets -EFAULT.  An unknown
  * hypercall or sub-command gets -ENOSYS and a log line, as on Xen.
  */
+#include <granite/dlog.h>
 #include <granite/hypercall.h>
 #include <granite/arch.h>
 #include <granite/domain.h>
@@ -33,14 +34,14 @@ static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
     switch (cmd) {
     case CONSOLEIO_write:
         if (count > CONSOLEIO_MAX_WRITE) {
-            printk("hypercall: d%u: console_io write of %lu bytes (max %d): -EINVAL\n",
+            dlog(v->d, "hypercall: d%u: console_io write of %lu bytes (max %d): -EINVAL\n",
                    v->d->id, count, CONSOLEIO_MAX_WRITE);
             return -EINVAL;
         }
         for (u64 done = 0; done < count;) {
             u64 n = MIN(count - done, sizeof(chunk));
             if (copy_from_guest(v, chunk, buf + done, n)) {
-                printk("hypercall: d%u: console_io write: buffer 0x%lx+%lu unreadable: "
+                dlog(v->d, "hypercall: d%u: console_io write: buffer 0x%lx+%lu unreadable: "
                        "-EFAULT\n", v->d->id, buf, count);
                 return -EFAULT;
             }
@@ -51,7 +52,7 @@ static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
     case CONSOLEIO_read:
         return 0; /* no console input is routed to guests yet */
     default:
-        printk("hypercall: d%u: console_io command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        dlog(v->d, "hypercall: d%u: console_io command %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
     }
 }
@@ -80,7 +81,7 @@ static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
         return copy_to_guest(v, arg, &fi, sizeof(fi));
     }
     default:
-        printk("hypercall: d%u: xen_version command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        dlog(v->d, "hypercall: d%u: xen_version command %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
     }
 }
@@ -109,12 +110,12 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
             domain_end(v->d, false, "watchdog (SCHEDOP_shutdown watchdog)");
             return 0;
         default:
-            printk("hypercall: d%u: SCHEDOP_shutdown reason %u unknown: -EINVAL\n", v->d->id,
+            dlog(v->d, "hypercall: d%u: SCHEDOP_shutdown reason %u unknown: -EINVAL\n", v->d->id,
                    sd.reason);
             return -EINVAL;
         }
     default:
-        printk("hypercall: d%u: sched_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        dlog(v->d, "hypercall: d%u: sched_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
     }
 }
@@ -124,7 +125,7 @@ static bool from_hardware_domain(struct vcpu *v, const char *what)
 {
     if (v->d->id == 0)
         return true;
-    printk("hypercall: d%u: granite_op %s is for the hardware domain: -EPERM\n", v->d->id, what);
+    dlog(v->d, "hypercall: d%u: granite_op %s is for the hardware domain: -EPERM\n", v->d->id, what);
     return false;
 }
 
@@ -176,7 +177,7 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
         iommu_dump();
         return 0;
     default:
-        printk("hypercall: d%u: granite_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        dlog(v->d, "hypercall: d%u: granite_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
     }
 }
@@ -187,20 +188,20 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
     struct xen_hvm_param p;
 
     if (cmd != HVMOP_get_param) {
-        printk("hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", v->d->id, cmd);
+        dlog(v->d, "hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
     }
     if (copy_from_guest(v, &p, arg, sizeof(p)))
         return -EFAULT;
     if (p.domid != DOMID_SELF && p.domid != v->d->id) {
-        printk("hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", v->d->id, p.domid);
+        dlog(v->d, "hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", v->d->id, p.domid);
         return -EPERM;
     }
     switch (p.index) {
     case HVM_PARAM_STORE_PFN:
     case HVM_PARAM_STORE_EVTCHN:
         if (!v->d->store_page) {
-            printk("hypercall: d%u: hvm_op get_param %u: no xenstore ring (dom0 serves the "
+            dlog(v->d, "hypercall: d%u: hvm_op get_param %u: no xenstore ring (dom0 serves the "
                    "store): -ENOENT\n", v->d->id, p.index);
             return -ENOENT;
         }
@@ -208,7 +209,7 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
                                                  : v->d->store_port;
         return copy_to_guest(v, arg, &p, sizeof(p));
     default:
-        printk("hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", v->d->id,
+        dlog(v->d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", v->d->id,
                p.index);
         return -EINVAL;
     }
@@ -234,7 +235,7 @@ static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
     case __HYPERVISOR_hvm_op:
         return hvm_op(v, args[0], args[1]);
     default:
-        printk("hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
+        dlog(v->d, "hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;
     }
 }

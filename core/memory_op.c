@@ -13,6 +13,7 @@
  * grant-table lock (gnttab_window_map), the lock grant maps into the same
  * window hold: two vCPUs cannot both find a GFN free and map over each other.
  */
+#include <granite/dlog.h>
 #include <granite/domain.h>
 #include <granite/arch.h>
 #include <granite/console.h>
@@ -38,12 +39,12 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
     if (copy_from_guest(v, &a, arg, sizeof(a)))
         return -EFAULT;
     if (a.domid != DOMID_SELF && a.domid != d->id) {
-        printk("memory: d%u: add_to_physmap for d%u: -EPERM\n", d->id, a.domid);
+        dlog(d, "memory: d%u: add_to_physmap for d%u: -EPERM\n", d->id, a.domid);
         return -EPERM;
     }
     at = a.gpfn << PAGE_SHIFT;
     if (a.gpfn >> (64 - PAGE_SHIFT) || !in_window(d, at)) {
-        printk("memory: d%u: add_to_physmap at gpfn 0x%lx: outside the grant window "
+        dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: outside the grant window "
                "0x%lx+0x%lx: -EINVAL\n", d->id, a.gpfn, ipa_addr(d->gnttab_base), d->gnttab_size);
         return -EINVAL;
     }
@@ -56,13 +57,13 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
     case XENMAPSPACE_grant_table:
         if (a.idx >= 0x10000 || (a.idx & XENMAPIDX_grant_table_status) ||
             gnttab_get_frame(d, (unsigned)a.idx, &page)) {
-            printk("memory: d%u: add_to_physmap: no grant-table frame %lu: -EINVAL\n", d->id,
+            dlog(d, "memory: d%u: add_to_physmap: no grant-table frame %lu: -EINVAL\n", d->id,
                    a.idx);
             return -EINVAL;
         }
         break;
     default:
-        printk("memory: d%u: add_to_physmap space %u not supported: -EOPNOTSUPP\n", d->id,
+        dlog(d, "memory: d%u: add_to_physmap space %u not supported: -EOPNOTSUPP\n", d->id,
                a.space);
         return -EOPNOTSUPP;
     }
@@ -70,10 +71,10 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
      * map) racing for the same GFN must not both find it free. */
     ret = gnttab_window_map(d, ipa(at), page);
     if (ret == -EBUSY)
-        printk("memory: d%u: add_to_physmap at gpfn 0x%lx: already mapped: -EBUSY\n", d->id,
+        dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: already mapped: -EBUSY\n", d->id,
                a.gpfn);
     else if (ret)
-        printk("memory: d%u: add_to_physmap at gpfn 0x%lx: %s\n", d->id, a.gpfn,
+        dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: %s\n", d->id, a.gpfn,
                ret == -ENOMEM ? "no memory for the stage-2 entry: -ENOMEM" : "no table: -EINVAL");
     return ret;
 }
@@ -84,7 +85,7 @@ long do_memory_op(struct vcpu *v, u64 cmd, u64 arg)
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, arg);
     default:
-        printk("memory: d%u: memory_op %lu unknown: -ENOSYS\n", v->d->id, cmd);
+        dlog(v->d, "memory: d%u: memory_op %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;
     }
 }

@@ -96,6 +96,16 @@ void printk(const char *fmt, ...)
     va_end(ap);
 }
 
+/* Guest-caused lines (core/dlog.c in granite): kept like any other here. */
+void dlog_domid(unsigned domid, const char *fmt, ...)
+{
+    va_list ap;
+    (void)domid;
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+}
+
 static void log_clear(void) { log_n = 0; }
 
 static bool log_has(const char *needle)
