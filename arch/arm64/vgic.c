@@ -301,8 +301,13 @@ static void set_pending_latch(struct vgic *g, struct vgic_irq *irq, struct vgic_
          * copy; one set again before granite has seen that acknowledgement
          * is a new one and must outlive it (the event-channel upcall does
          * this: a second event while the guest takes the first). */
-        if (!irq->edge && irq->in_lr && irq->lr_pending)
+        if (!irq->edge && irq->in_lr && irq->lr_pending) {
             irq->relatched = true;
+            /* The guest may have taken the LR copy already and will not exit
+             * on its own: make its CPU look, or the new one waits for an
+             * unrelated exit (and for ever, for a guest that polls). */
+            defer_kick(g, d, irq->lr_vcpu);
+        }
         return;
     }
     irq->pending_latch = true;

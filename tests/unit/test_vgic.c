@@ -775,9 +775,13 @@ static void test_level_relatch_before_ack_survives(void **state unused)
     assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);   /* an exit: the guest has not taken it */
 
-    /* Two more events while it sits pending in the LR: a latch, not a counter. */
+    /* Two more events while it sits pending in the LR: a latch, not a counter.
+     * Each kicks the LR's vCPU: the guest may take the LR copy without exiting,
+     * and a guest that then polls would never exit to receive the second one. */
+    clear_records();
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(kicks[0], 2);
     assert_true(ppi_pending(0, EVTCHN_PPI));
     assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);   /* already in an LR */
 
