@@ -55,9 +55,9 @@ static void print_stats(const struct netfront_stats *s, const struct net_stats *
     printf("domU: stats: TX %lu (%lu errors), RX %lu; ICMP echo %lu, UDP echoed %lu\n",
            (unsigned long)s->tx, (unsigned long)s->tx_errors, (unsigned long)s->rx,
            (unsigned long)n->icmp_echo_answered, (unsigned long)n->udp_echoed);
-    printf("domU: TX buffers: %lu dropped, %lu waits for one, at most %lu in flight\n",
-           (unsigned long)s->tx_dropped, (unsigned long)s->tx_waits,
-           (unsigned long)s->tx_in_flight_max);
+    printf("domU: TX buffers: %lu dropped, %lu waits for one (longest %lu us), at most %lu in "
+           "flight\n", (unsigned long)s->tx_dropped, (unsigned long)s->tx_waits,
+           (unsigned long)s->tx_wait_max_us, (unsigned long)s->tx_in_flight_max);
 }
 
 static void from_wire(void *ctx, const void *frame, size_t len)

@@ -224,8 +224,7 @@ static int first_free_tx_buf(const struct netfront *nf)
  */
 static int wait_tx_buf(struct netfront *nf)
 {
-    uint64_t deadline = guest_time_us() + TX_WAIT_US, now;
-    uint64_t daif;
+    uint64_t start = guest_time_us(), deadline = start + TX_WAIT_US, waited, daif, now;
     int buf;
 
     nf->stats.tx_waits++;
@@ -244,6 +243,9 @@ static int wait_tx_buf(struct netfront *nf)
             break;
         guest_wait_any(deadline - now);
     }
+    waited = guest_time_us() - start;
+    if (waited > nf->stats.tx_wait_max_us)
+        nf->stats.tx_wait_max_us = waited;
     if (!(daif & DAIF_I))
         irq_enable_local();
     return buf;

@@ -18,6 +18,7 @@ struct netfront_stats {
     uint64_t tx_waits;          /* sends that found every TX buffer in flight and waited */
     uint64_t tx_dropped;        /* ... and still found none after the bounded wait */
     uint64_t tx_in_flight_max;  /* most TX requests unanswered at once */
+    uint64_t tx_wait_max_us;    /* the longest of those waits, in guest time */
 };
 
 struct netfront {
