@@ -210,10 +210,10 @@ $(UNIT_TESTS) $(TSAN_TESTS): $(wildcard include/granite/*.h include/public/*.h i
 unit: $(UNIT_TESTS) $(TSAN_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS) $(TSAN_TESTS)
 
-scenarios: $(B)/granite.bin $(GUEST_IMAGES)
+scenarios: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak
 	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))
 
-test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS) $(TSAN_TESTS)
+test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS) $(TSAN_TESTS) $(B)/tools/udp_soak
 	@tools/run-all-tests $(if $(JOBS),-j $(JOBS)) $(UNIT_TESTS) $(TSAN_TESTS)
 
 # Throughput of the PV path against dom0 alone on the same e1000 (not a test).
@@ -222,6 +222,7 @@ bench: $(B)/granite.bin $(GUEST_IMAGES)
 
 # 10^6 UDP datagrams over the PV path, every one checked, then every page back
 # (not in `make test`: minutes, not seconds).  SOAK_COUNT=N for a shorter run.
+# The peer is also used by the short scenario net-udp-window64 (make test).
 $(B)/tools/udp_soak: tools/udp_soak.c Makefile
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g $(WARN) $< -o $@

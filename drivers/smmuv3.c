@@ -73,7 +73,8 @@ struct smmu {
     struct smmu_strtab_geometry g;
     struct smmu_ste *linear;          /* linear table, or NULL */
     u64 *l1;                          /* 2-level: L1 descriptors */
-    struct smmu_ste **l2;             /* 2-level: L2 blocks, allocated on attach */
+    struct smmu_ste **l2;             /* 2-level: L2 blocks, allocated on attach, freed
+                                         when their last stream goes */
     struct smmu_cmd *cmdq;
     u32 cmdq_prod;
     spinlock_t cmdq_lock;
@@ -333,7 +334,7 @@ static __boot int init_strtab(struct smmu *s)
     wr32(s, SMMU_STRTAB_BASE_CFG, smmu_strtab_base_cfg(&s->g));
     if (s->g.two_level)
         printk("smmu: %s: stream table: 2-level, %lu L1 descriptors, %u STEs per L2 block "
-               "(allocated on attach), %u-bit StreamIDs\n", s->name, s->g.l1_entries,
+               "(allocated on attach, freed with their last stream), %u-bit StreamIDs\n", s->name, s->g.l1_entries,
                1U << s->g.split, s->g.log2size);
     else
         printk("smmu: %s: stream table: linear, %u STEs, all aborting\n", s->name,
@@ -611,6 +612,39 @@ static void smmu_flush_range(void *unit, struct iommu_ctx *ctx, u64 iova, u64 si
     cmdq_run(s, cmds, n, ctx);
 }
 
+/*
+ * The L2 block holding `sid`, once no attached stream lives in it, goes back
+ * to the page allocator (it was allocated on the first attach in it: without
+ * this a domain's end would leave it behind).  Order (spec 3.21.3 and 4.3,
+ * as for an STE): the L1 descriptor made invalid (Span 0: streams in the
+ * block then abort, as before their first attach), the SMMU's cached copies
+ * of it and of the block's STEs invalidated (CFGI_ALL, which also covers L1
+ * descriptors, then CMD_SYNC: cmd1), and only then the pages freed.  If the
+ * sync fails the SMMU may still walk the block: it is kept (a leak, said).
+ */
+static void release_unused_l2(struct smmu *s, u32 sid)
+{
+    u32 i = sid >> s->g.split;
+    u64 bytes = (u64)SMMU_STE_SIZE << s->g.split;
+    struct smmu_cmd c;
+
+    if (s->linear || !s->l2[i])
+        return;
+    for (unsigned k = 0; k < s->nr_streams; k++)
+        if (s->streams[k].sid >> s->g.split == i)
+            return;
+    *(volatile u64 *)&s->l1[i] = 0;
+    to_smmu(s, &s->l1[i], sizeof(u64));
+    smmu_cmd_cfgi_all(&c);
+    if (cmd1(s, c, NULL)) {
+        printk("smmu: %s: L2 block %u (sids 0x%x-0x%x): invalidation not confirmed: block "
+               "kept\n", s->name, i, i << s->g.split, ((i + 1) << s->g.split) - 1);
+        return;
+    }
+    free_pages_contig(s->l2[i], bytes >> PAGE_SHIFT);
+    s->l2[i] = NULL;
+}
+
 static void smmu_ctx_destroy(void *unit, struct iommu_ctx *ctx)
 {
     struct smmu *s = unit;
@@ -624,10 +658,12 @@ static void smmu_ctx_destroy(void *unit, struct iommu_ctx *ctx)
             i++;
             continue;
         }
-        write_ste(s, st->sid, ste_of(s, st->sid), &abort_ste);
-        printk("smmu: %s: sid 0x%x (%s): aborting (d%u is gone)\n", s->name, st->sid, st->dev,
+        u32 sid = st->sid;
+        write_ste(s, sid, ste_of(s, sid), &abort_ste);
+        printk("smmu: %s: sid 0x%x (%s): aborting (d%u is gone)\n", s->name, sid, st->dev,
                ctx->d->id);
         *st = s->streams[--s->nr_streams];
+        release_unused_l2(s, sid);
     }
     tlbi_all_cmd(s, ctx, &c);
     cmd1(s, c, ctx);

@@ -9,7 +9,8 @@
  *
  * TX: a frame is copied into one of TX_BUFS pages granted read-only to the
  * backend once, at start, and a request {gref, offset 0, size, id = buffer}
- * is posted; the response frees the buffer.  RX: RX_BUFS pages granted
+ * is posted; the response frees the buffer.  With every buffer in flight a
+ * send waits (bounded) for a response instead of dropping the frame.  RX: RX_BUFS pages granted
  * writable are kept posted; each response carries one frame, which goes to
  * the receive callback, and the buffer is posted again.
  *
@@ -34,6 +35,11 @@
 #define REF_TX_FIRST 16
 #define REF_RX_FIRST (REF_TX_FIRST + TX_BUFS)
 #define CONNECT_TIMEOUT_US 10000000
+/* How long a send waits for the backend to answer one of its TX requests
+ * when every buffer is in flight: a guard against a backend that stopped,
+ * far beyond what a live one takes (it answers as its NIC completes). */
+#define TX_WAIT_US 1000000
+#define DAIF_I (1UL << 7)           /* PSTATE.I as MRS DAIF shows it: IRQs masked */
 
 static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE)));
 static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE)));
@@ -196,16 +202,68 @@ void netfront_set_raw_req_prod(struct netfront *nf, uint32_t prod)
     evtchn_send(nf->port);
 }
 
+static int first_free_tx_buf(const struct netfront *nf)
+{
+    for (unsigned buf = 0; buf < TX_BUFS; buf++)
+        if (nf->tx_free[buf])
+            return (int)buf;
+    return -1;
+}
+
+/*
+ * Every TX buffer is in flight: wait for the backend to answer one, as a
+ * blocking send waits for room.  This is not rare: the backend answers a TX
+ * request only once its NIC has sent the frame, and the peer may already
+ * have seen that frame and sent the next ones, so the buffers in flight are
+ * the peer's window plus the frames sent but not yet answered (plus our own
+ * ARP replies).  Dropping here loses a frame the stack counts as sent.
+ * The wait runs with interrupts masked (guest_wait_any), only TX responses
+ * are taken (we may be inside RX processing), and it is bounded in guest
+ * time so a backend that stopped answering cannot stop this domain: then
+ * the frame is dropped, counted and logged.
+ */
+static int wait_tx_buf(struct netfront *nf)
+{
+    uint64_t start = guest_time_us(), deadline = start + TX_WAIT_US, waited, daif, now;
+    int buf;
+
+    nf->stats.tx_waits++;
+    __asm__ volatile("mrs %0, daif" : "=r"(daif));
+    irq_disable_local();
+    for (;;) {
+        netfront_reclaim_tx(nf);
+        if ((buf = first_free_tx_buf(nf)) >= 0 || nf->backend_broken)
+            break;
+        /* Ask for an event at the backend's next TX response, then look once
+         * more: one published meanwhile is not slept through. */
+        if (ring_final_check(&tx_ring.h.rsp_prod, &tx_ring.h.rsp_event, nf->tx_rsp_cons))
+            continue;
+        now = guest_time_us();
+        if (now >= deadline)
+            break;
+        guest_wait_any(deadline - now);
+    }
+    waited = guest_time_us() - start;
+    if (waited > nf->stats.tx_wait_max_us)
+        nf->stats.tx_wait_max_us = waited;
+    if (!(daif & DAIF_I))
+        irq_enable_local();
+    return buf;
+}
+
 int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
 {
-    unsigned buf;
+    int buf;
+    unsigned in_flight;
 
     if (!nf->connected || len > NETIF_MAX_PACKET)
         return -1;
-    for (buf = 0; buf < TX_BUFS && !nf->tx_free[buf]; buf++)
-        ;
-    if (buf == TX_BUFS) {
-        nf->stats.tx_busy++;
+    if ((buf = first_free_tx_buf(nf)) < 0 && (buf = wait_tx_buf(nf)) < 0) {
+        nf->stats.tx_dropped++;
+        if (nf->stats.tx_dropped <= 16)
+            printf("netfront: TX: all %u buffers still unanswered by the backend after %u ms%s: "
+                   "frame of %lu bytes dropped\n", TX_BUFS, TX_WAIT_US / 1000,
+                   nf->backend_broken ? " (its rings are ignored)" : "", (unsigned long)len);
         return -2;
     }
     nf->tx_free[buf] = false;
@@ -214,6 +272,9 @@ int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
                                   .id = (uint16_t)buf, .size = (uint16_t)len };
     netfront_post_raw(nf, &r);
     nf->stats.tx++;
+    in_flight = (unsigned)(nf->tx_req_prod - nf->tx_rsp_cons);
+    if (in_flight > nf->stats.tx_in_flight_max)
+        nf->stats.tx_in_flight_max = in_flight;
     return 0;
 }
 

@@ -14,7 +14,11 @@
 #define NETFRONT_RX_BUFS 128
 
 struct netfront_stats {
-    uint64_t tx, tx_errors, tx_busy, rx, rx_errors, bad_responses;
+    uint64_t tx, tx_errors, rx, rx_errors, bad_responses;
+    uint64_t tx_waits;          /* sends that found every TX buffer in flight and waited */
+    uint64_t tx_dropped;        /* ... and still found none after the bounded wait */
+    uint64_t tx_in_flight_max;  /* most TX requests unanswered at once */
+    uint64_t tx_wait_max_us;    /* the longest of those waits, in guest time */
 };
 
 struct netfront {
@@ -36,7 +40,8 @@ typedef void (*netfront_rx_fn)(void *ctx, const void *frame, size_t len);
 
 /* Connect vif `vif` (the handshake; xenbus must be up).  NULL on failure (said why). */
 struct netfront *netfront_connect(unsigned vif);
-/* Copy a frame into a TX buffer and post it: 0, -1 (not connected, too big), -2 (all busy). */
+/* Copy a frame into a TX buffer and post it: 0, -1 (not connected, too big), -2 (every
+ * buffer still in flight after a bounded wait for the backend: counted, logged). */
 int netfront_xmit(struct netfront *nf, const void *frame, size_t len);
 /* Take the backend's responses: received frames to rx(), TX buffers freed. */
 void netfront_poll(struct netfront *nf, netfront_rx_fn rx, void *ctx);
