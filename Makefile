@@ -65,7 +65,7 @@ DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd bench soak
-all: $(B)/granite.bin $(GUEST_IMAGES)
+all: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak
 
 setup:
 	@tools/setup
