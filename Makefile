@@ -55,7 +55,8 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
              guests/lib/pci.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c guests/selftest/main.c \
-                 guests/selftest/pv.c guests/selftest/dma.c
+                 guests/selftest/pv.c guests/selftest/dma.c \
+                 guests/selftest/storm.c guests/selftest/death.c
 # The network guests are loaded as dom0less modules (too big to build in).
 NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))
@@ -100,6 +101,10 @@ $(B)/granite.bin: $(B)/granite.elf tools/check-fpsimd
 $(B)/guests/%.c.o: guests/%.c $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
+
+# The hostile selftests are big and not hot: optimised for size, so that the
+# selftest guest still fits in granite's image.
+$(B)/guests/selftest/storm.c.o $(B)/guests/selftest/death.c.o: G_CFLAGS += -Os
 
 $(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)

@@ -20,6 +20,8 @@
  *   test=pvback / pvfront   grants and event channels (pv.c)
  *   test=dmaback / dmafront  DMA through the SMMU with the edu device (dma.c)
  *   test=spin       loop forever without a single trap
+ *   test=storm      seed=S ops=N: a hostile seeded storm from every vCPU (storm.c)
+ *   test=death      seed=S case=C: the domain dies at a random moment (death.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -470,6 +472,8 @@ int test_pvfront(const struct guest_info *gi);
 int test_pvback(const struct guest_info *gi);
 int test_dmaback(const struct guest_info *gi);  /* dma.c */
 int test_dmafront(const struct guest_info *gi);
+int test_storm(const struct guest_info *gi);   /* storm.c */
+int test_death(const struct guest_info *gi);   /* death.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -509,6 +513,10 @@ int guest_main(const struct guest_info *gi)
         return test_lrflood();
     if (!strcmp(test, "garbage"))
         return test_garbage(gi);
+    if (!strcmp(test, "storm"))
+        return test_storm(gi);
+    if (!strcmp(test, "death"))
+        return test_death(gi);
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;
