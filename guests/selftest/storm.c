@@ -264,6 +264,7 @@ struct vstate {
     volatile bool done;
     struct held_map held[HELD_MAPS];
     evtchn_port_t ports[MY_PORTS];
+    uint32_t bound; /* slots whose port is one end of a loopback channel */
     union batch_buf batch;
     uint8_t scratch[PAGE] __attribute__((aligned(PAGE)));
 } __attribute__((aligned(64)));
@@ -418,7 +419,7 @@ static void grant_batch_map(struct vstate *s, bool loud)
         m[i] = (struct gnttab_map_grant_ref){
             .host_addr = zone_page(s->id, HELD_MAPS + i % (ZONE_PAGES - HELD_MAPS)),
             .flags = GNTMAP_host_map | (prng_below(&s->rng, 4) ? 0 : GNTMAP_readonly),
-            .ref = !loud || prng_below(&s->rng, 8) ? ref : random_ref(s),
+            .ref = !loud || prng_below(&s->rng, 64) ? ref : random_ref(s), /* a few bad ones */
             .dom = DOMID_SELF,
         };
     if (!loud)
@@ -541,10 +542,12 @@ static void fill_copy(struct vstate *s, struct gnttab_copy *c)
 
 static void grant_copy(struct vstate *s, bool loud)
 {
-    unsigned n = prng_below(&s->rng, 8) ? 1 : 1 + prng_below(&s->rng, BATCH);
+    unsigned n = prng_below(&s->rng, 32) ? 1 : 1 + prng_below(&s->rng, BATCH);
 
+    /* loud: a single bad copy, or a whole batch with a few bad ones among good
+     * ones (each refusal is a log line) */
     for (unsigned i = 0; i < n; i++) {
-        if (loud)
+        if (loud && (n == 1 || !prng_below(&s->rng, 64)))
             fill_copy(s, &s->batch.copy[i]);
         else
             fill_good_copy(s, &s->batch.copy[i]);
@@ -610,12 +613,13 @@ static void grant_misc(struct vstate *s)
 static void op_grant(struct vstate *s, bool loud)
 {
     if (!loud) {
-        s->cur_sub = prng_below(&s->rng, 10);
+        /* a batch is 1024 map and unmap operations: one grant op in 40 */
+        s->cur_sub = prng_below(&s->rng, 40);
         switch (s->cur_sub) {
-        case 0: case 1: case 2: case 3: grant_map_held(s, false); break;
-        case 4: grant_batch_map(s, false); break;
-        case 5: case 6: case 7: grant_copy(s, false); break;
-        case 8: grant_scribble(s, false); break;
+        case 0: grant_batch_map(s, false); break;
+        case 1 ... 16: grant_map_held(s, false); break;
+        case 17 ... 28: grant_copy(s, false); break;
+        case 29 ... 32: grant_scribble(s, false); break;
         default: {
             struct gnttab_query_size q = { .dom = DOMID_SELF };
             note(s, gnttab_op(GNTTABOP_query_size, &q, 1));
@@ -662,11 +666,13 @@ static void evtchn_quiet(struct vstate *s, unsigned slot)
     switch (prng_below(&s->rng, 7)) {
     case 0: { /* a fresh unbound port in the slot, the old one closed */
         struct evtchn_alloc_unbound a = { .dom = DOMID_SELF,
-                                          .remote_dom = prng_below(&s->rng, 2) ? DOMID_SELF : 0 };
+                                          .remote_dom = prng_below(&s->rng, 2) ? DOMID_SELF
+                                                                               : (domid_t)own_domid };
         if (p) {
             struct evtchn_close c = { .port = p };
             note(s, evtchn(EVTCHNOP_close, &c));
         }
+        s->bound &= ~(1U << slot);
         s->ports[slot] = note(s, evtchn(EVTCHNOP_alloc_unbound, &a)) ? 0 : a.port;
         break;
     }
@@ -680,14 +686,19 @@ static void evtchn_quiet(struct vstate *s, unsigned slot)
             struct evtchn_close c = { .port = s->ports[next] };
             note(s, evtchn(EVTCHNOP_close, &c));
             s->ports[next] = 0;
+            s->bound &= ~(1U << next);
+            if (s->bound & (1U << ((next + 1) % MY_PORTS))) /* its peer is unbound again */
+                s->bound &= ~(1U << ((next + 1) % MY_PORTS));
         }
         struct evtchn_bind_interdomain b = { .remote_dom = DOMID_SELF, .remote_port = p };
-        if (!note(s, evtchn(EVTCHNOP_bind_interdomain, &b)))
+        if (!note(s, evtchn(EVTCHNOP_bind_interdomain, &b))) {
             s->ports[next] = b.local_port;
+            s->bound |= (1U << slot) | (1U << next);
+        }
         break;
     }
-    case 2: case 3:
-        if (p) {
+    case 2: case 3: /* only on a connected port: an unbound one drops the event, logged */
+        if (p && (s->bound & (1U << slot))) {
             struct evtchn_send a = { .port = p };
             note(s, evtchn(EVTCHNOP_send, &a));
         }
@@ -705,7 +716,8 @@ static void evtchn_quiet(struct vstate *s, unsigned slot)
         break;
     default:
         if (p) {
-            struct evtchn_bind_vcpu a = { .port = p, .vcpu = prng_below(&s->rng, dev.nr_vcpus) };
+            /* vCPU 0: granite gives no other vCPU a vcpu_info (refused, logged) */
+            struct evtchn_bind_vcpu a = { .port = p, .vcpu = 0 };
             note(s, evtchn(EVTCHNOP_bind_vcpu, &a));
         }
         break;
@@ -937,7 +949,6 @@ static void vgic_quiet_access(struct vstate *s, bool dist, uint32_t *off, unsign
         { 0xffe8, 1, 4, 4, false },       /* PIDR2 */
     };
     const struct vgic_reg_range gicr[] = {
-        { 0x0000, 1, 4, 4, false },                 /* CTLR */
         { 0x0004, 1, 4, 4, false },                 /* IIDR */
         { 0x0008, 1, 8, 8, false },                 /* TYPER */
         { 0x0014, 1, 4, 4, true },                  /* WAKER */
@@ -1065,6 +1076,10 @@ static bool all_started;
 static void op_psci(struct vstate *s, bool loud)
 {
     static const uint8_t quiet_cases[] = { 0, 1, 3, 4, 5, 6 };
+    static const uint32_t known_fns[] = {
+        PSCI_0_2_FN_PSCI_VERSION, PSCI_0_2_FN_CPU_OFF, PSCI_0_2_FN_CPU_ON, PSCI_0_2_FN64_CPU_ON,
+        PSCI_0_2_FN_AFFINITY_INFO, PSCI_0_2_FN64_AFFINITY_INFO, PSCI_1_0_FN_PSCI_FEATURES,
+    };
     unsigned target = prng_below(&s->rng, dev.nr_vcpus);
     unsigned which = loud ? prng_below(&s->rng, 9)
                           : quiet_cases[prng_below(&s->rng, sizeof(quiet_cases))];
@@ -1098,12 +1113,13 @@ static void op_psci(struct vstate *s, bool loud)
         break;
     case 5:
         note(s, smccc_hvc(PSCI_1_0_FN_PSCI_FEATURES,
-                          !loud || prng_below(&s->rng, 2) ? 0x84000000U + prng_below(&s->rng, 0x20)
-                                                          : prng_next(&s->rng), 0, 0));
+                          !loud ? known_fns[prng_below(&s->rng, sizeof(known_fns) / 4)]
+                          : prng_below(&s->rng, 2) ? 0x84000000U + prng_below(&s->rng, 0x20)
+                                                   : prng_next(&s->rng), 0, 0));
         break;
     case 6:
-        note(s, smccc_smc(prng_below(&s->rng, 2) ? PSCI_0_2_FN_PSCI_VERSION
-                                                 : PSCI_0_2_FN_MIGRATE_INFO_TYPE, 0, 0, 0));
+        note(s, smccc_smc(!loud || prng_below(&s->rng, 2) ? PSCI_0_2_FN_PSCI_VERSION
+                                                          : PSCI_0_2_FN_MIGRATE_INFO_TYPE, 0, 0, 0));
         break;
     case 7:
         note(s, smccc_hvc(prng_below(&s->rng, 2) ? PSCI_0_2_FN64_CPU_SUSPEND : 0x84000050U,
@@ -1280,7 +1296,7 @@ static int check_after(void)
 static void report_stall(void)
 {
     for (unsigned k = 0; k < dev.nr_vcpus; k++)
-        printf("storm: stalled? vCPU %u: op %u of %u (%s.%u.%u), %s, AFFINITY_INFO %ld\n", k,
+        printf("storm: progress: vCPU %u: op %u of %u (%s.%u.%u), %s, AFFINITY_INFO %ld\n", k,
                vs[k].next_op, vs[k].ops, class_names[vs[k].cur_class], vs[k].cur_sub, vs[k].stage,
                vs[k].done ? "done" : "not done",
                smccc_hvc(PSCI_0_2_FN64_AFFINITY_INFO, k, 0, 0));
@@ -1388,6 +1404,8 @@ int test_storm(const struct guest_info *gi)
     __atomic_store_n(&all_started, true, __ATOMIC_RELEASE);
     storm_run(&vs[0]);
     wait_for_the_others();
+    /* end the line the console noise left open, so that the tally starts one */
+    xen_hypercall(__HYPERVISOR_console_io, CONSOLEIO_write, 1, (uint64_t)"\n", 0, 0);
     print_tally(guest_time_us() - t0);
     int fails = check_after();
     if (!strcmp(end, "abort")) {
