@@ -196,7 +196,7 @@ static int front(const struct guest_info *gi)
         guest_start_vcpu(k, death_vcpu_main);
     for (unsigned i = 0; i < count; i++)
         xen_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
-    printf("death: now (rounds so far:%s%lu %lu %lu)\n", "", rounds[1], rounds[2], rounds[3]);
+    printf("death: now; rounds of vCPUs 1-3 so far: %lu %lu %lu\n", rounds[1], rounds[2], rounds[3]);
     fflush(stdout);
     *(volatile uint32_t *)(gi->ram_base + gi->ram_size + PAGE) = 0xdead;
     printf("death: the write past my RAM went through: FAIL\n");
