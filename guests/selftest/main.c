@@ -26,6 +26,8 @@
  *                   worth a log line granite must rate-limit (log_flood.c)
  *   test=spin       loop forever without a single trap
  *   wfi_window=N    (any test) widen every wait's race window (gic.c)
+ *   test=storm      seed=S ops=N: a hostile seeded storm from every vCPU (storm.c)
+ *   test=death      seed=S case=C: the domain dies at a random moment (death.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -513,6 +515,8 @@ int test_dmafront(const struct guest_info *gi);
 int test_hostilebuf(const struct guest_info *gi); /* hostile_buffers.c */
 int test_logflood(const struct guest_info *gi);   /* log_flood.c */
 int test_console_race(void);
+int test_storm(const struct guest_info *gi);   /* storm.c */
+int test_death(const struct guest_info *gi);   /* death.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -558,6 +562,10 @@ int guest_main(const struct guest_info *gi)
         return test_garbage(gi);
     if (!strcmp(test, "console-race"))
         return test_console_race(); /* console_race.c */
+    if (!strcmp(test, "storm"))
+        return test_storm(gi);
+    if (!strcmp(test, "death"))
+        return test_death(gi);
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;
