@@ -48,7 +48,10 @@ static void vdlog(struct domain *d, const char *fmt, va_list ap)
     f = spin_lock_irqsave(&l->lock);
     refill(l, arch_counter());
     if (l->tokens && l->count < DLOG_QUEUE) {
-        vsnprintf(l->line[(l->head + l->count) % DLOG_QUEUE], DLOG_LINE_LEN, fmt, ap);
+        char *line = l->line[(l->head + l->count) % DLOG_QUEUE];
+        int n = vsnprintf(line, DLOG_LINE_LEN, fmt, ap);
+        if (n >= DLOG_LINE_LEN)    /* cut: say so, and keep the line a line */
+            memcpy(line + DLOG_LINE_LEN - 5, "...\n", 5);
         l->count++;
         l->tokens--;
     } else {

@@ -54,6 +54,24 @@ static int judge(const struct bad_buffer_case *c, unsigned n)
     return (int)wrong;
 }
 
+/*
+ * GNTTABOP_copy from a frame of dom0's own (DOMID_SELF, no grant reference) that
+ * is the reserved region: granite must refuse the frame (GNTST_general_error in
+ * the op's status), not copy from memory it does not map.
+ */
+static long copy_from_own_frame(uint64_t frame_addr)
+{
+    static uint8_t dest[4096] __attribute__((aligned(4096)));
+    struct gnttab_copy op = {
+        .source = { .u.gmfn = frame_addr >> 12, .domid = DOMID_SELF, .offset = 0 },
+        .dest = { .u.gmfn = (uint64_t)dest >> 12, .domid = DOMID_SELF, .offset = 0 },
+        .len = 64,
+    };
+    long r = xen_hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_copy, (uint64_t)&op, 1, 0, 0);
+
+    return r ? r : op.status;
+}
+
 int test_hostilebuf(const struct guest_info *gi)
 {
     static struct edu e;
@@ -83,6 +101,12 @@ int test_hostilebuf(const struct guest_info *gi)
     };
     unsigned n = sizeof(c) / sizeof(c[0]);
     int wrong = judge(c, n);
+    long copy = copy_from_own_frame(reserved);
+
+    printf("hostilebuf: %-52s -> %ld (want %d) %s\n", "grant copy from my own frame in reserved memory",
+           copy, GNTST_general_error, copy == GNTST_general_error ? "ok" : "WRONG");
+    wrong += copy != GNTST_general_error;
+    n++;
 
     printf("hostilebuf: %u bad buffers, %d answered wrongly; granite still up\n", n, wrong);
     printf("hostilebuf: %s\n", wrong ? "FAIL" : "PASS");

@@ -26,7 +26,7 @@
 #define DLOG_BURST 32
 #define DLOG_REFILL_MS 100
 #define DLOG_QUEUE 8
-#define DLOG_LINE_LEN 168
+#define DLOG_LINE_LEN 224
 
 struct dlog {
     spinlock_t lock;
