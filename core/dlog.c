@@ -101,13 +101,27 @@ static bool take_line(struct dlog *l, char *out, u64 *suppressed)
 
 /* The suppressed count goes out with the next line that gets through (so it is
  * itself rate-limited) and, for what is left, when the domain is released. */
-void dlog_flush(struct domain *d)
+/*
+ * One printer per domain at a time, so that its lines come out in the order
+ * they were logged (two CPUs each taking a line and printing it would race).
+ * A flusher that may wait (a trap exit, the domain's end: what it prints next
+ * must come after) waits for the other one to finish; the idle loop does not
+ * wait, and whoever prints looks at the queue again after letting go, so a
+ * line queued meanwhile is not left behind.
+ */
+static bool printer_claim(struct dlog *l, bool wait)
+{
+    while (__atomic_exchange_n(&l->printing, true, __ATOMIC_ACQUIRE))
+        if (!wait)
+            return false;
+    return true;
+}
+
+static void print_queue(struct domain *d)
 {
     char line[DLOG_LINE_LEN];
     u64 suppressed;
 
-    if (!d || !d->log.pending)
-        return;
     while (take_line(&d->log, line, &suppressed)) {
         if (suppressed)
             printk("log: d%u: %lu line(s) suppressed (more than %d at once, or more than "
@@ -116,10 +130,22 @@ void dlog_flush(struct domain *d)
     }
 }
 
+static void flush(struct domain *d, bool wait)
+{
+    while (d && __atomic_load_n(&d->log.pending, __ATOMIC_SEQ_CST)) {
+        if (!printer_claim(&d->log, wait))
+            return;
+        print_queue(d);
+        __atomic_store_n(&d->log.printing, false, __ATOMIC_SEQ_CST);
+    }
+}
+
+void dlog_flush(struct domain *d) { flush(d, true); }
+
 void dlog_flush_all(void)
 {
     for (unsigned id = 0; id < MAX_DOMAINS; id++)
-        dlog_flush(domain_by_id(id));
+        flush(domain_by_id(id), false);
 }
 
 u64 dlog_suppressed_total(const struct domain *d) { return d->log.suppressed_total; }

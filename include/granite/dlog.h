@@ -37,6 +37,7 @@ struct dlog {
     unsigned head, count;                /* the queue: count lines from head */
     char line[DLOG_QUEUE][DLOG_LINE_LEN];
     volatile bool pending;               /* something to flush (read without the lock) */
+    bool printing;                       /* a CPU is printing this queue (atomic) */
 };
 
 struct domain;
