@@ -758,10 +758,10 @@ static bool remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bo
 
     if (touch_p2m && !m->iommu_stuck && p2m_unmap(&ld->p2m, m->host_addr, PAGE_SIZE))
         dlog(ld, "gnttab: d%u: handle %u: stage-2 entry at 0x%lx not removed\n", ld->id, h,
-               ipa_addr(m->host_addr));
+             ipa_addr(m->host_addr));
     if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page, !m->readonly)) {
         dlog(ld, "gnttab: d%u: handle %u: IOMMU entry of 0x%lx not removed: the page stays "
-               "pinned\n", ld->id, h, pa_addr(m->page));
+             "pinned\n", ld->id, h, pa_addr(m->page));
         m->iommu_stuck = true;
         return false;
     }
@@ -786,8 +786,8 @@ static void log_map(struct domain *ld, const struct gnttab_map_grant_ref *op, co
 
     if (n < MAPS_LOGGED)
         dlog(ld, "gnttab: d%u maps d%u ref %u (gfn 0x%x) at IPA 0x%lx%s: machine address 0x%lx\n",
-               ld->id, p->granter, p->ref, p->gfn, op->host_addr,
-               p->kind == PIN_MAP_RO ? " read-only" : "", pa_addr(p->page));
+             ld->id, p->granter, p->ref, p->gfn, op->host_addr,
+             p->kind == PIN_MAP_RO ? " read-only" : "", pa_addr(p->page));
     else if (n == MAPS_LOGGED)
         dlog(ld, "gnttab: d%u: further successful maps are counted, not logged\n", ld->id);
 }
@@ -819,7 +819,7 @@ static void map_one(struct vcpu *v, void *arg)
     stat_inc(&table_of(ld)->refused);
     if (!why.quiet)
         dlog(ld, "gnttab: d%u: map ref %u from d%u: %s (%s)\n", ld->id, op->ref, op->dom,
-               why.text, status_name(st));
+             why.text, status_name(st));
 }
 
 static void unmap_one(struct vcpu *v, void *arg)
@@ -857,7 +857,7 @@ static void unmap_one(struct vcpu *v, void *arg)
     }
     stat_inc(&lgt->refused);
     dlog(ld, "gnttab: d%u: unmap handle %u at 0x%lx: %s (%s)\n", ld->id, op->handle,
-           op->host_addr, why.text, status_name(st));
+         op->host_addr, why.text, status_name(st));
 }
 
 /* Remove every mapping d holds, each handle once.  Returns how many went;
@@ -1053,7 +1053,7 @@ static void copy_one(struct vcpu *v, void *arg)
     describe(from, sizeof(from), &op->source, src_gref);
     describe(to, sizeof(to), &op->dest, dst_gref);
     dlog(ld, "gnttab: d%u: copy of %u bytes from %s to %s: %s (%s)\n", ld->id, op->len, from, to,
-           why.text, status_name(st));
+         why.text, status_name(st));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1125,7 +1125,7 @@ static void setup_table_op(struct vcpu *v, void *arg)
     if (st != GNTST_okay) {
         stat_inc(&table_of(v->d)->refused);
         dlog(v->d, "gnttab: d%u: setup_table of d%u, %u frame(s): %s (%s)\n", v->d->id, op->dom,
-               op->nr_frames, why.text, status_name(st));
+             op->nr_frames, why.text, status_name(st));
     }
 }
 
@@ -1140,7 +1140,7 @@ static void query_size_op(struct vcpu *v, void *arg)
     if (st != GNTST_okay) {
         stat_inc(&gt->refused);
         dlog(v->d, "gnttab: d%u: query_size of d%u: %s (%s)\n", v->d->id, op->dom, why.text,
-               status_name(st));
+             status_name(st));
         return;
     }
     spin_lock(&gt->lock);
@@ -1193,25 +1193,25 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
     }
     if (count > t->max_count || (t->max_count == 1 && count != 1)) {
         dlog_domid(id, "gnttab: d%u: %s with %lu operation(s) (%s %lu): -EINVAL\n", id, t->name, count,
-               t->max_count == 1 ? "exactly" : "at most", t->max_count);
+                   t->max_count == 1 ? "exactly" : "at most", t->max_count);
         return -EINVAL;
     }
     if (!IS_ALIGNED(uop_gva, t->align)) {
         dlog_domid(id, "gnttab: d%u: %s: operations at 0x%lx, not %lu-byte aligned: -EFAULT\n", id,
-               t->name, uop_gva, t->align);
+                   t->name, uop_gva, t->align);
         return -EFAULT;
     }
     for (u64 i = 0; i < count; i++) {
         u64 at = uop_gva + i * t->size;
         if (copy_from_guest(v, &op, at, t->size)) {
             dlog_domid(id, "gnttab: d%u: %s: operation %lu at 0x%lx unreadable: -EFAULT\n", id, t->name,
-                   i, at);
+                       i, at);
             return -EFAULT;
         }
         t->run(v, &op);
         if (copy_to_guest(v, at, &op, t->size)) {
             dlog_domid(id, "gnttab: d%u: %s: operation %lu at 0x%lx unwritable: -EFAULT\n", id, t->name,
-                   i, at);
+                       i, at);
             return -EFAULT;
         }
     }

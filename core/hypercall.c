@@ -35,14 +35,14 @@ static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
     case CONSOLEIO_write:
         if (count > CONSOLEIO_MAX_WRITE) {
             dlog(v->d, "hypercall: d%u: console_io write of %lu bytes (max %d): -EINVAL\n",
-                   v->d->id, count, CONSOLEIO_MAX_WRITE);
+                 v->d->id, count, CONSOLEIO_MAX_WRITE);
             return -EINVAL;
         }
         for (u64 done = 0; done < count;) {
             u64 n = MIN(count - done, sizeof(chunk));
             if (copy_from_guest(v, chunk, buf + done, n)) {
                 dlog(v->d, "hypercall: d%u: console_io write: buffer 0x%lx+%lu unreadable: "
-                       "-EFAULT\n", v->d->id, buf, count);
+                     "-EFAULT\n", v->d->id, buf, count);
                 return -EFAULT;
             }
             guest_console_write(v->d, chunk, n);
@@ -111,7 +111,7 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
             return 0;
         default:
             dlog(v->d, "hypercall: d%u: SCHEDOP_shutdown reason %u unknown: -EINVAL\n", v->d->id,
-                   sd.reason);
+                 sd.reason);
             return -EINVAL;
         }
     default:
@@ -202,7 +202,7 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
     case HVM_PARAM_STORE_EVTCHN:
         if (!v->d->store_page) {
             dlog(v->d, "hypercall: d%u: hvm_op get_param %u: no xenstore ring (dom0 serves the "
-                   "store): -ENOENT\n", v->d->id, p.index);
+                 "store): -ENOENT\n", v->d->id, p.index);
             return -ENOENT;
         }
         p.value = p.index == HVM_PARAM_STORE_PFN ? GUEST_XENSTORE_IPA >> PAGE_SHIFT
@@ -210,7 +210,7 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
         return copy_to_guest(v, arg, &p, sizeof(p));
     default:
         dlog(v->d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", v->d->id,
-               p.index);
+             p.index);
         return -EINVAL;
     }
 }

@@ -45,7 +45,7 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
     at = a.gpfn << PAGE_SHIFT;
     if (a.gpfn >> (64 - PAGE_SHIFT) || !in_window(d, at)) {
         dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: outside the grant window "
-               "0x%lx+0x%lx: -EINVAL\n", d->id, a.gpfn, ipa_addr(d->gnttab_base), d->gnttab_size);
+             "0x%lx+0x%lx: -EINVAL\n", d->id, a.gpfn, ipa_addr(d->gnttab_base), d->gnttab_size);
         return -EINVAL;
     }
     switch (a.space) {
@@ -58,13 +58,13 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
         if (a.idx >= 0x10000 || (a.idx & XENMAPIDX_grant_table_status) ||
             gnttab_get_frame(d, (unsigned)a.idx, &page)) {
             dlog(d, "memory: d%u: add_to_physmap: no grant-table frame %lu: -EINVAL\n", d->id,
-                   a.idx);
+                 a.idx);
             return -EINVAL;
         }
         break;
     default:
         dlog(d, "memory: d%u: add_to_physmap space %u not supported: -EOPNOTSUPP\n", d->id,
-               a.space);
+             a.space);
         return -EOPNOTSUPP;
     }
     /* Check and map in one step under the table lock: two vCPUs (or a grant
@@ -72,10 +72,10 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
     ret = gnttab_window_map(d, ipa(at), page);
     if (ret == -EBUSY)
         dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: already mapped: -EBUSY\n", d->id,
-               a.gpfn);
+             a.gpfn);
     else if (ret)
         dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: %s\n", d->id, a.gpfn,
-               ret == -ENOMEM ? "no memory for the stage-2 entry: -ENOMEM" : "no table: -EINVAL");
+             ret == -ENOMEM ? "no memory for the stage-2 entry: -ENOMEM" : "no table: -EINVAL");
     return ret;
 }
 

@@ -153,7 +153,7 @@ static void bad_access(struct vpl011 *u, u32 off, unsigned size, bool is_write, 
 {
     if (u->bad_accesses++ < BAD_ACCESS_LOG_LIMIT)
         dlog_domid(u->domid, "vpl011: d%u: %s of %u bytes at +0x%x: %s (read as zero / ignored)\n",
-               u->domid, is_write ? "write" : "read", size, off, why);
+                   u->domid, is_write ? "write" : "read", size, off, why);
 }
 
 bool vpl011_mmio(struct vpl011 *u, u64 ipa, unsigned size, bool is_write, u64 *val)

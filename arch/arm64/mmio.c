@@ -62,7 +62,7 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
         return false;
     if (!(esr & DABT_ISV)) {
         dlog(v->d, "mmio: d%u vcpu%u: access to emulated device at IPA 0x%lx by an instruction "
-               "without syndrome (PC 0x%lx): cannot emulate\n", v->d->id, v->id, ipa, c->pc);
+             "without syndrome (PC 0x%lx): cannot emulate\n", v->d->id, v->id, ipa, c->pc);
         return false;
     }
     size = 1U << FIELD_GET(DABT_SAS, esr);

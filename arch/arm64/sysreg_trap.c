@@ -68,9 +68,9 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
         break;
     default:
         dlog(v->d, "traps: d%u vcpu%u: %s of system register op0=%lu op1=%lu CRn=%lu CRm=%lu "
-               "op2=%lu at PC 0x%lx: injecting UNDEF\n", v->d->id, v->id, read ? "read" : "write",
-               FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
-               FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss), c->pc);
+             "op2=%lu at PC 0x%lx: injecting UNDEF\n", v->d->id, v->id, read ? "read" : "write",
+             FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
+             FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss), c->pc);
         vcpu_inject_undef(c);
         return false;
     }

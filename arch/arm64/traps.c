@@ -143,26 +143,26 @@ static void log_stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, b
     static const char *const sas[] = { "byte", "halfword", "word", "doubleword" };
 
     dlog(v->d, "p2m: d%u vcpu%u: stage-2 %s abort at IPA 0x%lx (VA 0x%lx, PC 0x%lx)\n",
-           v->d->id, v->id, insn ? "instruction" : "data", ipa_, far, c->pc);
+         v->d->id, v->id, insn ? "instruction" : "data", ipa_, far, c->pc);
     if (level < 4)
         dlog(v->d, "p2m: d%u: %s at level %u, %s%s\n", v->d->id, what, level,
-               insn ? "execute" : (esr & DABT_WNR) ? "write" : "read",
-               (esr & DABT_S1PTW) ? " during the guest's own stage-1 table walk" : "");
+             insn ? "execute" : (esr & DABT_WNR) ? "write" : "read",
+             (esr & DABT_S1PTW) ? " during the guest's own stage-1 table walk" : "");
     else
         dlog(v->d, "p2m: d%u: %s, %s\n", v->d->id, what,
-               insn ? "execute" : (esr & DABT_WNR) ? "write" : "read");
+             insn ? "execute" : (esr & DABT_WNR) ? "write" : "read");
     if (insn) {
         dlog(v->d, "p2m: d%u: ISS: EA=%lu S1PTW=%lu IFSC=0x%02lx\n", v->d->id,
-               FIELD_GET(DABT_EA, esr), FIELD_GET(DABT_S1PTW, esr), esr & DABT_DFSC);
+             FIELD_GET(DABT_EA, esr), FIELD_GET(DABT_S1PTW, esr), esr & DABT_DFSC);
         return;
     }
     dlog(v->d, "p2m: d%u: ISS: ISV=%lu SAS=%lu(%s) SSE=%lu SRT=x%lu SF=%lu AR=%lu FnV=%lu EA=%lu "
-           "CM=%lu S1PTW=%lu WnR=%lu DFSC=0x%02lx\n",
-           v->d->id, FIELD_GET(DABT_ISV, esr), FIELD_GET(DABT_SAS, esr),
-           sas[FIELD_GET(DABT_SAS, esr)], FIELD_GET(DABT_SSE, esr), FIELD_GET(DABT_SRT, esr),
-           FIELD_GET(DABT_SF, esr), FIELD_GET(DABT_AR, esr), FIELD_GET(DABT_FNV, esr),
-           FIELD_GET(DABT_EA, esr), FIELD_GET(DABT_CM, esr), FIELD_GET(DABT_S1PTW, esr),
-           FIELD_GET(DABT_WNR, esr), esr & DABT_DFSC);
+         "CM=%lu S1PTW=%lu WnR=%lu DFSC=0x%02lx\n",
+         v->d->id, FIELD_GET(DABT_ISV, esr), FIELD_GET(DABT_SAS, esr),
+         sas[FIELD_GET(DABT_SAS, esr)], FIELD_GET(DABT_SSE, esr), FIELD_GET(DABT_SRT, esr),
+         FIELD_GET(DABT_SF, esr), FIELD_GET(DABT_AR, esr), FIELD_GET(DABT_FNV, esr),
+         FIELD_GET(DABT_EA, esr), FIELD_GET(DABT_CM, esr), FIELD_GET(DABT_S1PTW, esr),
+         FIELD_GET(DABT_WNR, esr), esr & DABT_DFSC);
 }
 
 static void handle_hvc(struct vcpu *v, struct guest_context *c, u64 esr)
@@ -176,7 +176,7 @@ static void handle_hvc(struct vcpu *v, struct guest_context *c, u64 esr)
         c->x[0] = (u64)vpsci_smccc_call(v, c);
     } else {
         dlog(v->d, "hypercall: d%u vcpu%u: HVC #0x%lx is neither a Xen hypercall (#0xea1) nor "
-               "SMCCC (#0): -ENOSYS\n", v->d->id, v->id, imm);
+             "SMCCC (#0): -ENOSYS\n", v->d->id, v->id, imm);
         c->x[0] = (u64)-ENOSYS;
     }
 }
@@ -225,12 +225,12 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
         return;
     case EC_UNKNOWN:
         dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx: injecting UNDEF\n", v->d->id,
-               v->id, ec_name(ec), esr, c->pc);
+             v->id, ec_name(ec), esr, c->pc);
         vcpu_inject_undef(c);
         return;
     default:
         dlog(v->d, "traps: d%u vcpu%u: unhandled %s (EC 0x%02lx, ESR 0x%lx) at PC 0x%lx\n",
-               v->d->id, v->id, ec_name(ec), ec, esr, c->pc);
+             v->d->id, v->id, ec_name(ec), ec, esr, c->pc);
         domain_end(v->d, false, "unhandled trap");
         return;
     }
@@ -254,7 +254,7 @@ void guest_trap(struct guest_context *c, u64 kind)
         break;
     default:
         dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx\n", v->d->id, v->id,
-               vector_names[kind & 15], read_sysreg(esr_el2), c->pc);
+             vector_names[kind & 15], read_sysreg(esr_el2), c->pc);
         domain_end(v->d, false, vector_names[kind & 15]);
         break;
     }

@@ -405,10 +405,10 @@ static void log_access(struct vgic *g, const struct vgic_access *a, const char *
 
     if (a->is_write)
         dlog_domid(g->domid, "vgic: d%u: vcpu%u: %u-byte write of 0x%llx to %s (%s): %s\n", g->domid, a->vcpu,
-               a->size, (unsigned long long)a->wval, what, where, verdict);
+                   a->size, (unsigned long long)a->wval, what, where, verdict);
     else
         dlog_domid(g->domid, "vgic: d%u: vcpu%u: %u-byte read of %s (%s): %s\n", g->domid, a->vcpu, a->size,
-               what, where, verdict);
+                   what, where, verdict);
 }
 
 static const struct vgic_reg *find_reg(const struct vgic_reg *table, size_t n, u32 offset)
@@ -520,7 +520,7 @@ static void op_clear_active(struct vgic *g, struct vgic_irq *irq, struct vgic_de
     irq->active = false;
     if (irq->hw && !irq->in_lr)
         dlog_domid(g->domid, "vgic: d%u: INTID %u deactivated through ICACTIVER: physical INTID %u stays "
-               "active\n", g->domid, irq->intid, irq->hw_intid);
+                   "active\n", g->domid, irq->intid, irq->hw_intid);
     irq_changed(g, irq, d);
 }
 
@@ -1091,10 +1091,10 @@ static unsigned sgi_list_targets(struct vgic *g, unsigned from, u64 sgi1r, u32 i
 
     if (list && upper) {
         dlog_domid(g->domid, "vgic: d%u: vcpu%u: SGI %u to Aff3.Aff2.Aff1 = %llu.%llu.%llu: no such vCPU, "
-               "ignored\n", g->domid, from, intid,
-               (unsigned long long)FIELD_GET(ICC_SGI1R_AFF3, sgi1r),
-               (unsigned long long)FIELD_GET(ICC_SGI1R_AFF2, sgi1r),
-               (unsigned long long)FIELD_GET(ICC_SGI1R_AFF1, sgi1r));
+                   "ignored\n", g->domid, from, intid,
+                   (unsigned long long)FIELD_GET(ICC_SGI1R_AFF3, sgi1r),
+                   (unsigned long long)FIELD_GET(ICC_SGI1R_AFF2, sgi1r),
+                   (unsigned long long)FIELD_GET(ICC_SGI1R_AFF1, sgi1r));
         return 0;
     }
     for (unsigned i = 0; i < ICC_SGI1R_TARGETS_PER_RANGE; i++) {
@@ -1104,7 +1104,7 @@ static unsigned sgi_list_targets(struct vgic *g, unsigned from, u64 sgi1r, u32 i
             continue;
         if (aff0 >= g->nr_vcpus) {
             dlog_domid(g->domid, "vgic: d%u: vcpu%u: SGI %u to vcpu%u: no such vCPU, ignored\n", g->domid,
-                   from, intid, aff0);
+                       from, intid, aff0);
             continue;
         }
         set_pending_latch(g, &g->rdist[aff0].priv[intid], d);
@@ -1240,7 +1240,7 @@ static struct vgic_irq *lr_irq(struct vgic *g, unsigned vcpu, u32 intid, const c
         return irq;
     g->stats.bad_lr_sync++;
     dlog_domid(g->domid, "vgic: d%u: vcpu%u: %s for INTID %u, which is not in this vCPU's LRs\n", g->domid,
-           vcpu, caller, intid);
+               vcpu, caller, intid);
     return NULL;
 }
 
