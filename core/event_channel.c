@@ -598,7 +598,8 @@ static void note_drop(struct evtchn_domain *e, evtchn_port_t port)
     if (p->drop_logged)
         return;
     p->drop_logged = true;
-    dlog_domid(edom_id(e), "evtchn: d%u: send on port %u: unbound (waiting for d%u), event dropped as on Xen\n",
+    dlog_domid(edom_id(e),
+               "evtchn: d%u: send on port %u: unbound (waiting for d%u), event dropped as on Xen\n",
            edom_id(e), port, p->remote_dom);
 }
 

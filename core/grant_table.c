@@ -1188,11 +1188,13 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
     union any_op op;
 
     if (!t || !t->run) {
-        dlog_domid(id, "gnttab: d%u: grant_table_op %lu unknown or not supported: -ENOSYS\n", id, cmd);
+        dlog_domid(id,
+                   "gnttab: d%u: grant_table_op %lu unknown or not supported: -ENOSYS\n", id, cmd);
         return -ENOSYS;
     }
     if (count > t->max_count || (t->max_count == 1 && count != 1)) {
-        dlog_domid(id, "gnttab: d%u: %s with %lu operation(s) (%s %lu): -EINVAL\n", id, t->name, count,
+        dlog_domid(id,
+                   "gnttab: d%u: %s with %lu operation(s) (%s %lu): -EINVAL\n", id, t->name, count,
                    t->max_count == 1 ? "exactly" : "at most", t->max_count);
         return -EINVAL;
     }
@@ -1204,13 +1206,15 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
     for (u64 i = 0; i < count; i++) {
         u64 at = uop_gva + i * t->size;
         if (copy_from_guest(v, &op, at, t->size)) {
-            dlog_domid(id, "gnttab: d%u: %s: operation %lu at 0x%lx unreadable: -EFAULT\n", id, t->name,
+            dlog_domid(id,
+                       "gnttab: d%u: %s: operation %lu at 0x%lx unreadable: -EFAULT\n", id, t->name,
                        i, at);
             return -EFAULT;
         }
         t->run(v, &op);
         if (copy_to_guest(v, at, &op, t->size)) {
-            dlog_domid(id, "gnttab: d%u: %s: operation %lu at 0x%lx unwritable: -EFAULT\n", id, t->name,
+            dlog_domid(id,
+                       "gnttab: d%u: %s: operation %lu at 0x%lx unwritable: -EFAULT\n", id, t->name,
                        i, at);
             return -EFAULT;
         }

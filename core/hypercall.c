@@ -125,7 +125,8 @@ static bool from_hardware_domain(struct vcpu *v, const char *what)
 {
     if (v->d->id == 0)
         return true;
-    dlog(v->d, "hypercall: d%u: granite_op %s is for the hardware domain: -EPERM\n", v->d->id, what);
+    dlog(v->d,
+         "hypercall: d%u: granite_op %s is for the hardware domain: -EPERM\n", v->d->id, what);
     return false;
 }
 

@@ -198,7 +198,8 @@ void sched_after_trap(struct vcpu *cur)
 {
     struct sched_cpu *s = &cpus[this_cpu()];
 
-    if (vcpu_state(cur) != VCPU_RUNNABLE || __atomic_load_n(&cur->reset_pending, __ATOMIC_ACQUIRE) || s->need_resched)
+    if (vcpu_state(cur) != VCPU_RUNNABLE || s->need_resched ||
+        __atomic_load_n(&cur->reset_pending, __ATOMIC_ACQUIRE))
         schedule();
 }
 

@@ -404,10 +404,12 @@ static void log_access(struct vgic *g, const struct vgic_access *a, const char *
         snprintf(what, sizeof(what), "%s", a->reg->name);
 
     if (a->is_write)
-        dlog_domid(g->domid, "vgic: d%u: vcpu%u: %u-byte write of 0x%llx to %s (%s): %s\n", g->domid, a->vcpu,
+        dlog_domid(g->domid,
+                   "vgic: d%u: vcpu%u: %u-byte write of 0x%llx to %s (%s): %s\n", g->domid, a->vcpu,
                    a->size, (unsigned long long)a->wval, what, where, verdict);
     else
-        dlog_domid(g->domid, "vgic: d%u: vcpu%u: %u-byte read of %s (%s): %s\n", g->domid, a->vcpu, a->size,
+        dlog_domid(g->domid,
+                   "vgic: d%u: vcpu%u: %u-byte read of %s (%s): %s\n", g->domid, a->vcpu, a->size,
                    what, where, verdict);
 }
 
@@ -519,7 +521,8 @@ static void op_clear_active(struct vgic *g, struct vgic_irq *irq, struct vgic_de
         return;
     irq->active = false;
     if (irq->hw && !irq->in_lr)
-        dlog_domid(g->domid, "vgic: d%u: INTID %u deactivated through ICACTIVER: physical INTID %u stays "
+        dlog_domid(g->domid,
+                   "vgic: d%u: INTID %u deactivated through ICACTIVER: physical INTID %u stays "
                    "active\n", g->domid, irq->intid, irq->hw_intid);
     irq_changed(g, irq, d);
 }
@@ -1090,7 +1093,8 @@ static unsigned sgi_list_targets(struct vgic *g, unsigned from, u64 sgi1r, u32 i
     unsigned count = 0;
 
     if (list && upper) {
-        dlog_domid(g->domid, "vgic: d%u: vcpu%u: SGI %u to Aff3.Aff2.Aff1 = %llu.%llu.%llu: no such vCPU, "
+        dlog_domid(g->domid,
+                   "vgic: d%u: vcpu%u: SGI %u to Aff3.Aff2.Aff1 = %llu.%llu.%llu: no such vCPU, "
                    "ignored\n", g->domid, from, intid,
                    (unsigned long long)FIELD_GET(ICC_SGI1R_AFF3, sgi1r),
                    (unsigned long long)FIELD_GET(ICC_SGI1R_AFF2, sgi1r),
@@ -1103,7 +1107,8 @@ static unsigned sgi_list_targets(struct vgic *g, unsigned from, u64 sgi1r, u32 i
         if (!(list & BIT(i)))
             continue;
         if (aff0 >= g->nr_vcpus) {
-            dlog_domid(g->domid, "vgic: d%u: vcpu%u: SGI %u to vcpu%u: no such vCPU, ignored\n", g->domid,
+            dlog_domid(g->domid,
+                       "vgic: d%u: vcpu%u: SGI %u to vcpu%u: no such vCPU, ignored\n", g->domid,
                        from, intid, aff0);
             continue;
         }
@@ -1239,7 +1244,8 @@ static struct vgic_irq *lr_irq(struct vgic *g, unsigned vcpu, u32 intid, const c
     if (irq && irq->in_lr && irq->lr_vcpu == vcpu)
         return irq;
     g->stats.bad_lr_sync++;
-    dlog_domid(g->domid, "vgic: d%u: vcpu%u: %s for INTID %u, which is not in this vCPU's LRs\n", g->domid,
+    dlog_domid(g->domid,
+               "vgic: d%u: vcpu%u: %s for INTID %u, which is not in this vCPU's LRs\n", g->domid,
                vcpu, caller, intid);
     return NULL;
 }
