@@ -576,9 +576,11 @@ static void unpin(const struct pin *p)
         sync_in_use_flags(shared_entry(rgt, p->ref), a);
     }
     spin_unlock(&rgt->lock);
-    uncharge_pin(p->user);
     if (page_put(p->page))
         domain_release_page(p->page);
+    /* Only now: until its slot in the pinned-page table is free, the charge
+     * must stay, or the quotas would no longer bound that table. */
+    uncharge_pin(p->user);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -639,6 +639,10 @@ static void release_unused_l2(struct smmu *s, u32 sid)
     if (cmd1(s, c, NULL)) {
         printk("smmu: %s: L2 block %u (sids 0x%x-0x%x): invalidation not confirmed: block "
                "kept\n", s->name, i, i << s->g.split, ((i + 1) << s->g.split) - 1);
+        /* Kept, so point the L1 descriptor at it again: ste_of() only writes
+         * one when it allocates the block, and a later attach must be seen. */
+        s->l1[i] = smmu_l1_desc(pa_addr(ptr_to_pa(s->l2[i])), s->g.split);
+        to_smmu(s, &s->l1[i], sizeof(u64));
         return;
     }
     free_pages_contig(s->l2[i], bytes >> PAGE_SHIFT);

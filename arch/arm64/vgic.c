@@ -1277,6 +1277,32 @@ void vgic_lr_sync(struct vgic *g, unsigned vcpu, u32 intid, bool pending, bool a
     vgic_unlock(g, flags, &d);
 }
 
+/*
+ * The vCPU context that held irq in an LR is gone (PSCI CPU_ON after CPU_OFF):
+ * the interrupt leaves the LR.  A real redistributor keeps an interrupt pending
+ * while its PE is off, so pending state the LR had goes back to the model (an
+ * edge's latch; a level interrupt keeps its own latch or line); the active
+ * state goes with the old context.  For a HW-linked interrupt the physical one
+ * then stays active, as after a deactivation through ICACTIVER.
+ */
+void vgic_lr_forget(struct vgic *g, unsigned vcpu, u32 intid, bool pending)
+{
+    struct vgic_deferred d = { 0 };
+    struct vgic_irq *irq;
+    u64 flags;
+
+    flags = vgic_lock(g);
+    irq = lr_irq(g, vcpu, intid, "vgic_lr_forget");
+    if (irq) {
+        irq->active = false;
+        leave_lr(g, irq, vcpu, &d);
+        if (pending && irq->edge)
+            irq->pending_latch = true;
+        irq_changed(g, irq, &d);
+    }
+    vgic_unlock(g, flags, &d);
+}
+
 /* The pending state the LR of irq should carry now. */
 static bool lr_should_be_pending(const struct vgic *g, const struct vgic_irq *irq, unsigned vcpu)
 {

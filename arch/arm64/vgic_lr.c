@@ -72,8 +72,8 @@ void vgic_lr_forget_saved(struct vcpu *v)
         u64 lr = v->ctx.gicif.lr[i];
         if (!lr_in_use(v, i))
             continue;
-        vgic_lr_sync(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
-                     FIELD_GET(ICH_LR_STATE, lr) & LR_STATE_PENDING, false);
+        vgic_lr_forget(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+                       FIELD_GET(ICH_LR_STATE, lr) & LR_STATE_PENDING);
         v->ctx.gicif.lr[i] = 0;
         v->ctx.gicif.lr_used &= ~(u32)BIT(i);
     }

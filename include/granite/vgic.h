@@ -210,6 +210,9 @@ int vgic_claim_next(struct vgic *g, unsigned vcpu, u8 *priority, bool *group1, b
  * (IHI 0069 section "Interrupt lifecycle" and ICH_LR<n>_EL2.State.)
  */
 void vgic_lr_sync(struct vgic *g, unsigned vcpu, u32 intid, bool pending, bool active);
+/* The context holding intid in an LR is gone (a vCPU restarted): it leaves the
+ * LR, keeping its pending state in the model and dropping the active state. */
+void vgic_lr_forget(struct vgic *g, unsigned vcpu, u32 intid, bool pending);
 
 /*
  * For the LR code, before guest entry, for each interrupt still in an LR: the

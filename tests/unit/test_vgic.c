@@ -818,6 +818,54 @@ static void test_level_relatch_before_ack_survives(void **state unused)
  * deactivated between two exits, the usual case for a short handler), and
  * with the latch set through the registers (GICD_ISPENDR on a level SPI).
  */
+/*
+ * A vCPU restarted by PSCI CPU_ON after CPU_OFF: the LRs saved with its old
+ * context are dropped (vgic_lr_forget).  What was pending in them stays pending
+ * in the model and is delivered to the new context; what was only active is gone.
+ */
+static void test_lr_forget_keeps_pending_edge(void **state unused)
+{
+    ready_ppi(0, 27, 0xa0, true);                   /* an edge PPI, as the timer's */
+    assert_int_equal(vgic_inject(&g, 0, 27), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 27);
+    vgic_lr_sync(&g, 0, 27, true, false);           /* still pending in the LR at CPU_OFF */
+
+    vgic_lr_forget(&g, 0, 27, true);
+    assert_false(ppi(0, 27)->in_lr);
+    assert_true(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 27);   /* offered again */
+    ack_and_deactivate(0, 27);
+    assert_false(vgic_has_pending(&g, 0));           /* and the vCPU can sleep again */
+}
+
+static void test_lr_forget_keeps_pending_level(void **state unused)
+{
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+
+    vgic_lr_forget(&g, 0, EVTCHN_PPI, true);
+    assert_false(ppi(0, EVTCHN_PPI)->in_lr);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);   /* the new context takes it */
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
+    assert_false(vgic_has_pending(&g, 0));
+}
+
+static void test_lr_forget_drops_active_only(void **state unused)
+{
+    ready_ppi(0, 27, 0xa0, true);
+    assert_int_equal(vgic_inject(&g, 0, 27), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 27);
+    vgic_lr_sync(&g, 0, 27, false, true);           /* taken, not ended, at CPU_OFF */
+
+    vgic_lr_forget(&g, 0, 27, false);
+    assert_false(ppi(0, 27)->in_lr);
+    assert_false(ppi_active(0, 27));
+    assert_false(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+}
+
 static void test_level_relatch_survives_ack_and_eoi_in_one_exit(void **state unused)
 {
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
@@ -1294,6 +1342,9 @@ int main(void)
         cmocka_unit_test_setup(test_level_lifecycle, setup2),
         cmocka_unit_test_setup(test_level_ispendr_until_ack, setup2),
         cmocka_unit_test_setup(test_level_relatch_before_ack_survives, setup2),
+        cmocka_unit_test_setup(test_lr_forget_keeps_pending_edge, setup2),
+        cmocka_unit_test_setup(test_lr_forget_keeps_pending_level, setup2),
+        cmocka_unit_test_setup(test_lr_forget_drops_active_only, setup2),
         cmocka_unit_test_setup(test_level_relatch_survives_ack_and_eoi_in_one_exit, setup2),
         cmocka_unit_test_setup(test_level_single_inject_delivered_once, setup2),
         cmocka_unit_test_setup(test_level_relatch_cleared_by_icpendr, setup2),
