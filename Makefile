@@ -67,14 +67,20 @@ NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_rin
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
+# Debian's arm64 kernel and our busybox initramfs for the Linux scenarios
+# (tools/linux-assets: apt-get download once, cached under build/).
+LINUX_ASSETS := $(B)/linux/initramfs.cpio.gz
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd bench soak
-all: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak
+all: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 
 setup:
 	@tools/setup
 
 # Install what is missing (quietly when nothing is).
+$(LINUX_ASSETS): tools/linux-assets guests/linux/init guests/linux/udp_echo.c $(B)/.setup-ok
+	@B=$(CURDIR)/$(B) tools/linux-assets
+
 $(B)/.setup-ok: tools/setup
 	@mkdir -p $(B)
 	@tools/setup --check >/dev/null 2>&1 || tools/setup
@@ -220,14 +226,14 @@ $(UNIT_TESTS) $(TSAN_TESTS): $(wildcard include/granite/*.h include/public/*.h i
 unit: $(UNIT_TESTS) $(TSAN_TESTS)
 	@tools/run-all-tests --unit-only $(UNIT_TESTS) $(TSAN_TESTS)
 
-scenarios: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak
+scenarios: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))
 
-test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS) $(TSAN_TESTS) $(B)/tools/udp_soak
+test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS) $(TSAN_TESTS) $(B)/tools/udp_soak $(LINUX_ASSETS)
 	@tools/run-all-tests $(if $(JOBS),-j $(JOBS)) $(UNIT_TESTS) $(TSAN_TESTS)
 
 # Throughput of the PV path against dom0 alone on the same e1000 (not a test).
-bench: $(B)/granite.bin $(GUEST_IMAGES)
+bench: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
 	@tools/bench
 
 # 10^6 UDP datagrams over the PV path, every one checked, then every page back
@@ -238,10 +244,10 @@ $(B)/tools/udp_soak: tools/udp_soak.c Makefile
 	$(HOSTCC) -std=gnu11 -O2 -g $(WARN) $< -o $@
 
 SOAK_COUNT ?= 1000000
-soak: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak
+soak: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 	SOAK_COUNT=$(SOAK_COUNT) python3 tools/scenarios.py --scenario-dir tests/soak -j 1
 
-run: $(B)/granite.bin $(GUEST_IMAGES)
+run: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
 	python3 tools/scenarios.py --live -j 1 seed-000-regression seed-000-fixed
 
 clean:
