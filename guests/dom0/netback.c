@@ -634,7 +634,7 @@ static const char *bad_tx_packet(const struct tx_pkt *p, unsigned *first_len)
         rest += p->req[i].size;
     }
     if (rest > r->size)
-        return "later slots hold more bytes than the packet's length";
+        return "later slots outrun its length";
     *first_len = r->size - rest;
     if ((unsigned)r->offset + *first_len > PAGE)
         return "crosses its page end";
@@ -705,8 +705,8 @@ static void tx_copy_pkt(struct vif *v, const struct tx_pkt *p, unsigned first_le
     }
     if (p->req[0].flags & NETTXF_csum_blank) {
         if (l4csum_fill(tx_copy_buf, total, &why)) {
-            log_tx_bad(v, &p->req[0], p->nreq, "NETTXF_csum_blank on a frame whose checksum "
-                       "cannot be filled in", why);
+            log_tx_bad(v, &p->req[0], p->nreq, "csum_blank, no checksum to fill",
+                       why);
             tx_respond_pkt(v, p, NETIF_RSP_ERROR);
             return;
         }
