@@ -6,25 +6,36 @@
  * Per domU, in this order (the handshake Linux's netback and netfront use):
  *   1. granite_op(domain_info) says the domU has a xenstore ring: dom0 maps
  *      it (grant ref 1 of the domU) and binds its event channel.
- *   2. Toolstack writes: /local/domain/<U>/device/vif/0/{backend,backend-id,
- *      state=1,handle,mac} and /local/domain/0/backend/vif/<U>/0/{frontend,
- *      frontend-id,online,state=1,handle,mac}.
- *   3. Backend: feature-rx-copy=1 (RX by grant copy), feature-sg=0, and
- *      state=2 (InitWait); a watch on the frontend's state.
- *   4. Frontend: rings granted, event channel allocated, keys written,
+ *   2. Toolstack writes (create_vif): the domain's control/platform-feature-
+ *      xs_reset_watches and memory/{static-max,target}; the backend
+ *      directory /local/domain/0/backend/vif/<U>/0/{frontend,frontend-id,
+ *      online,handle,mac,script,bridge,state=1} with feature-rx-copy=1,
+ *      feature-rx-flip=0, feature-sg=1 and state=2 (InitWait); last the
+ *      frontend's /local/domain/<U>/device/vif/0/{backend,backend-id,handle,
+ *      mac,state=1}, and a watch on the frontend's state.
+ *   3. Frontend: rings granted, event channel allocated, keys written,
  *      state=4.  Backend: reads and checks tx-ring-ref, rx-ring-ref,
- *      event-channel, request-rx-copy; maps the rings, binds, state=4.
- *
+ *      event-channel, request-rx-copy (=1), feature-rx-notify, feature-sg;
+ *      maps the rings, binds, state=4.  Frontend Closing/Closed: the vif
+ *      stops, waits for the NIC's last completions, unmaps, state=6.
+
  * Data path:
- *   TX (domU -> wire): each request {gref, offset, size} is checked, the page
- *   grant-mapped read-only into dom0's grant window (as Linux netback maps TX
- *   frags), and handed to the e1000 at the bus address dom0's DMA layer
- *   chooses: the machine address (dev_bus_addr, swiotlb-xen) or the IPA
- *   (direct).  That choice against granite's IOMMU policy is the whole of
- *   seed 000.  The grant is unmapped when the NIC reports the descriptor done;
- *   then the response goes back.  netback_tx=copy grant-copies instead.
+ *   TX (domU -> wire): a packet is one request or a NETTXF_more_data chain
+ *   (up to 18 slots; the first slot's size is the whole length) with
+ *   optional extra-info slots after its first request (tx_gather).  A
+ *   one-slot packet with nothing to fill in is grant-mapped read-only into
+ *   dom0's grant window (as Linux netback maps TX frags) and handed to the
+ *   e1000 at the bus address dom0's DMA layer chooses: the machine address
+ *   (dev_bus_addr, swiotlb-xen) or the IPA (direct).  That choice against
+ *   granite's IOMMU policy is the whole of seed 000.  The grant is unmapped
+ *   when the NIC reports the descriptor done; then the response goes back.
+ *   Chains, NETTXF_csum_blank packets (the TCP/UDP checksum is filled in,
+ *   l4csum.c) and everything under netback_tx=copy are grant-copied into a
+ *   dom0 buffer and sent from there.
  *   RX (wire -> domU): frames for the domU's MAC (and broadcast/multicast)
- *   are grant-copied into a buffer the domU posted, in every mode.
+ *   are grant-copied into a buffer the domU posted (offset 0, one slot), in
+ *   every mode, with NETRXF_data_validated when dom0 verified the frame's
+ *   TCP/UDP checksum.
  *
  * Everything the frontend writes is checked: ring indices (a producer more
  * than a ring ahead disconnects the vif — the ring is garbage), request
