@@ -6,25 +6,36 @@
  * Per domU, in this order (the handshake Linux's netback and netfront use):
  *   1. granite_op(domain_info) says the domU has a xenstore ring: dom0 maps
  *      it (grant ref 1 of the domU) and binds its event channel.
- *   2. Toolstack writes: /local/domain/<U>/device/vif/0/{backend,backend-id,
- *      state=1,handle,mac} and /local/domain/0/backend/vif/<U>/0/{frontend,
- *      frontend-id,online,state=1,handle,mac}.
- *   3. Backend: feature-rx-copy=1 (RX by grant copy), feature-sg=0, and
- *      state=2 (InitWait); a watch on the frontend's state.
- *   4. Frontend: rings granted, event channel allocated, keys written,
+ *   2. Toolstack writes (create_vif): the domain's control/platform-feature-
+ *      xs_reset_watches and memory/{static-max,target}; the backend
+ *      directory /local/domain/0/backend/vif/<U>/0/{frontend,frontend-id,
+ *      online,handle,mac,script,bridge,state=1} with feature-rx-copy=1,
+ *      feature-rx-flip=0, feature-sg=1 and state=2 (InitWait); last the
+ *      frontend's /local/domain/<U>/device/vif/0/{backend,backend-id,handle,
+ *      mac,state=1}, and a watch on the frontend's state.
+ *   3. Frontend: rings granted, event channel allocated, keys written,
  *      state=4.  Backend: reads and checks tx-ring-ref, rx-ring-ref,
- *      event-channel, request-rx-copy; maps the rings, binds, state=4.
- *
+ *      event-channel, request-rx-copy (=1), feature-rx-notify, feature-sg;
+ *      maps the rings, binds, state=4.  Frontend Closing/Closed: the vif
+ *      stops, waits for the NIC's last completions, unmaps, state=6.
+
  * Data path:
- *   TX (domU -> wire): each request {gref, offset, size} is checked, the page
- *   grant-mapped read-only into dom0's grant window (as Linux netback maps TX
- *   frags), and handed to the e1000 at the bus address dom0's DMA layer
- *   chooses: the machine address (dev_bus_addr, swiotlb-xen) or the IPA
- *   (direct).  That choice against granite's IOMMU policy is the whole of
- *   seed 000.  The grant is unmapped when the NIC reports the descriptor done;
- *   then the response goes back.  netback_tx=copy grant-copies instead.
+ *   TX (domU -> wire): a packet is one request or a NETTXF_more_data chain
+ *   (up to 18 slots; the first slot's size is the whole length) with
+ *   optional extra-info slots after its first request (tx_gather).  A
+ *   one-slot packet with nothing to fill in is grant-mapped read-only into
+ *   dom0's grant window (as Linux netback maps TX frags) and handed to the
+ *   e1000 at the bus address dom0's DMA layer chooses: the machine address
+ *   (dev_bus_addr, swiotlb-xen) or the IPA (direct).  That choice against
+ *   granite's IOMMU policy is the whole of seed 000.  The grant is unmapped
+ *   when the NIC reports the descriptor done; then the response goes back.
+ *   Chains, NETTXF_csum_blank packets (the TCP/UDP checksum is filled in,
+ *   l4csum.c) and everything under netback_tx=copy are grant-copied into a
+ *   dom0 buffer and sent from there.
  *   RX (wire -> domU): frames for the domU's MAC (and broadcast/multicast)
- *   are grant-copied into a buffer the domU posted, in every mode.
+ *   are grant-copied into a buffer the domU posted (offset 0, one slot), in
+ *   every mode, with NETRXF_data_validated when dom0 verified the frame's
+ *   TCP/UDP checksum.
  *
  * Everything the frontend writes is checked: ring indices (a producer more
  * than a ring ahead disconnects the vif — the ring is garbage), request
@@ -45,6 +56,7 @@
 #include "e1000.h"
 #include "xs_ring.h"
 #include "xenstore.h"
+#include "l4csum.h"
 #include "net_dom0.h"
 #include <public/granite.h>
 #include <public/io/netif.h>
@@ -178,6 +190,10 @@ static int store_attach(unsigned domid, const struct granite_domain_info *info)
     }
     c->domid = domid;
     c->intf = (struct xenstore_domain_interface *)va;
+    /* Linux (6.x) waits for XENSTORE_CONNECTED before its first request; the
+     * hypervisor hands over a zeroed page, which already says so. */
+    if (c->intf->connection != XENSTORE_CONNECTED)
+        c->intf->connection = XENSTORE_CONNECTED;
     c->conn = xs_conn_open(domid, store_send, c);
     evtchn_set_handler(c->port, on_event);
     printf("xenstore: d%u (%s) connected: ring grant ref %u, port %u\n", domid, info->name,
@@ -217,7 +233,11 @@ struct vif {
     RING_IDX tx_req_cons, tx_rsp_prod_pvt;
     RING_IDX rx_req_cons, rx_rsp_prod_pvt;
     struct tx_slot slots[TX_SLOTS];
+    bool fe_rx_notify, fe_sg;  /* what the frontend said it does (feature-rx-notify, -sg) */
     uint64_t tx_packets, tx_errors, rx_packets, rx_dropped_no_buffer;
+    uint64_t tx_csum_filled;  /* NETTXF_csum_blank packets whose checksum we computed */
+    uint64_t tx_chains, tx_chain_slots; /* NETTXF_more_data packets, and their slots */
+    uint64_t rx_validated;    /* RX frames whose TCP/UDP checksum we checked: data_validated */
 };
 
 static struct vif vifs[MAX_VIFS];
@@ -266,7 +286,7 @@ static void refuse_vif(struct vif *v, const char *why)
 
 static void connect_vif(struct vif *v)
 {
-    unsigned long tx_ref, rx_ref, port, rx_copy = 0;
+    unsigned long tx_ref, rx_ref, port, rx_copy = 0, flag;
     uint64_t dba;
 
     if (!read_uint(v->fe, "tx-ring-ref", 0xffffffffUL, &tx_ref) ||
@@ -275,6 +295,12 @@ static void connect_vif(struct vif *v)
         return refuse_vif(v, "tx-ring-ref, rx-ring-ref or event-channel missing or malformed");
     if (!read_uint(v->fe, "request-rx-copy", 1, &rx_copy) || !rx_copy)
         return refuse_vif(v, "request-rx-copy is not 1: only copying RX is offered");
+    /* Optional frontend features: absent or malformed reads as 0.  RX never
+     * waits for the frontend's notification (each frame looks at the ring),
+     * so a frontend without feature-rx-notify is served all the same; and
+     * every RX packet takes one slot, so feature-sg changes nothing here. */
+    v->fe_rx_notify = read_uint(v->fe, "feature-rx-notify", 1, &flag) && flag;
+    v->fe_sg = read_uint(v->fe, "feature-sg", 1, &flag) && flag;
     if (!v->tx_va || !v->rx_va)
         return refuse_vif(v, "no room in dom0's grant window for its rings");
     if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, false, &v->tx_h, &dba) !=
@@ -299,6 +325,8 @@ static void connect_vif(struct vif *v)
     set_state(v, XenbusStateConnected);
     printf("netback: d%u: connected: TX ring ref %lu, RX ring ref %lu, port %lu -> %u, TX by %s\n",
            v->domid, tx_ref, rx_ref, port, v->port, tx_mode == TX_MAP ? "grant map" : "grant copy");
+    printf("netback: d%u: frontend features: rx-notify %d, sg %d\n", v->domid, v->fe_rx_notify,
+           v->fe_sg);
 }
 
 static void print_stats(void);
@@ -356,46 +384,81 @@ static void on_frontend_state(const char *path, const char *token, void *ctx)
         close_vif(v);
 }
 
-/* The toolstack's part, then the backend's first steps. */
-static void create_vif(unsigned domid)
+static void write_key(unsigned domid, const char *dir, const char *key, const char *val)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    if (xs_write(path, val) < 0)
+        printf("netback: d%u: cannot write %s: the store is full\n", domid, path);
+}
+
+/*
+ * The toolstack's part for one domain, as libxl writes it (reference §7),
+ * then the backend's first steps.  Order matters to a frontend that is
+ * already watching its `device` directory: it probes a device as soon as
+ * the device's `state` reads 1, and then needs the backend directory to
+ * exist.  So the backend directory comes first, complete and in InitWait,
+ * and the frontend's `state` is the last key written.
+ */
+static void create_vif(unsigned domid, const struct granite_domain_info *info)
 {
     struct vif *v = &vifs[nr_vifs++];
-    char path[128], val[64];
+    char home[32], path[128], mac[32], id[12], num[24];
 
     v->domid = domid;
-    snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/0", domid);
+    snprintf(home, sizeof(home), "/local/domain/%u", domid);
+    snprintf(v->fe, sizeof(v->fe), "%s/device/vif/0", home);
     snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/0", domid);
-    snprintf(val, sizeof(val), MAC_PREFIX "%02x", domid);
+    snprintf(mac, sizeof(mac), MAC_PREFIX "%02x", domid);
+    snprintf(id, sizeof(id), "%u", domid);
     for (unsigned i = 0; i < 6; i++)
         v->mac[i] = (uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 0x00, (uint8_t)domid }[i];
-    struct { const char *dir, *key; char value[64]; } keys[] = {
-        { v->fe, "backend", "" }, { v->fe, "backend-id", "0" }, { v->fe, "handle", "0" },
-        { v->fe, "mac", "" }, { v->fe, "state", "1" },
-        { v->be, "frontend", "" }, { v->be, "frontend-id", "" }, { v->be, "online", "1" },
-        { v->be, "handle", "0" }, { v->be, "mac", "" }, { v->be, "state", "1" },
-    };
-    snprintf(keys[0].value, sizeof(keys[0].value), "%s", v->be);
-    snprintf(keys[3].value, sizeof(keys[3].value), "%s", val);
-    snprintf(keys[5].value, sizeof(keys[5].value), "%s", v->fe);
-    snprintf(keys[6].value, sizeof(keys[6].value), "%u", domid);
-    snprintf(keys[9].value, sizeof(keys[9].value), "%s", val);
-    for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", keys[i].dir, keys[i].key);
-        if (xs_write(path, keys[i].value) < 0)
-            printf("netback: d%u: cannot write %s: the store is full\n", domid, path);
+
+    /* Keys of the domain, not of the vif, that Linux reads at boot: the
+     * server takes XS_RESET_WATCHES; the balloon driver's target and
+     * ceiling (KiB), equal, so it neither grows nor shrinks the domain.
+     * `control/shutdown` is not written: Linux watches it, and nothing asks
+     * a domain to shut down here. */
+    write_key(domid, home, "control/platform-feature-xs_reset_watches", "1");
+    if (info->memory_kib) {
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)info->memory_kib);
+        write_key(domid, home, "memory/static-max", num);
+        write_key(domid, home, "memory/target", num);
     }
+
+    write_key(domid, v->be, "frontend", v->fe);
+    write_key(domid, v->be, "frontend-id", id);
+    write_key(domid, v->be, "online", "1");
+    write_key(domid, v->be, "handle", "0");
+    write_key(domid, v->be, "mac", mac);
+    /* read by Linux's netback probe and handed to its hotplug script; no
+     * script runs here (the backend is this program) */
+    write_key(domid, v->be, "script", "/etc/xen/scripts/vif-bridge");
+    write_key(domid, v->be, "bridge", "xenbr0");
+    write_key(domid, v->be, "state", "1");
+    /* What this backend does (Linux's netfront reads these at InitWait):
+     * RX by grant copy only (mandatory for netfront), NETTXF_more_data
+     * chains.  Not advertised, so netfront uses none of them: GSO,
+     * multi-queue, split event channels, IPv6 checksum offload, XDP
+     * headroom, multicast control, a control ring. */
     be_write(v, "feature-rx-copy", "1");
-    be_write(v, "feature-sg", "0");
-    be_write(v, "feature-gso-tcpv4", "0");
     be_write(v, "feature-rx-flip", "0");
+    be_write(v, "feature-sg", "1");
     v->tx_va = window_page();
     v->rx_va = window_page();
     for (unsigned i = 0; i < TX_SLOTS; i++)
         v->slots[i].host_addr = window_page();
     set_state(v, XenbusStateInitWait);
+
+    write_key(domid, v->fe, "backend", v->be);
+    write_key(domid, v->fe, "backend-id", "0");
+    write_key(domid, v->fe, "handle", "0");
+    write_key(domid, v->fe, "mac", mac);
+    write_key(domid, v->fe, "state", "1");
     snprintf(path, sizeof(path), "%s/state", v->fe);
     xs_watch(path, "fe-state", on_frontend_state, v);
-    printf("netback: d%u: vif 0 created, MAC %s, backend %s\n", domid, val, v->be);
+    printf("netback: d%u: vif 0 created, MAC %s, backend %s\n", domid, mac, v->be);
 }
 
 /* --- TX: domU -> wire ------------------------------------------------------------------ */
@@ -407,7 +470,7 @@ static void tx_respond(struct vif *v, uint16_t id, int16_t status)
     s->rsp.id = id;
     s->rsp.status = status;
     v->tx_rsp_prod_pvt++;
-    if (status != NETIF_RSP_OKAY)
+    if (status < NETIF_RSP_OKAY) /* NETIF_RSP_NULL (an extra-info slot) is no error */
         v->tx_errors++;
 }
 
@@ -437,20 +500,6 @@ static bool log_bad(struct vif *v)
         printf("netback: d%u: further bad requests are answered and counted, not logged\n",
                v->domid);
     return false;
-}
-
-/* Checks a frontend's TX request; NULL if acceptable, else why not. */
-static const char *bad_tx_request(const struct netif_tx_request *r)
-{
-    if (r->flags & (NETTXF_more_data | NETTXF_extra_info))
-        return "multi-slot/extra-info unsupported";
-    if (r->size < 14)
-        return "shorter than an Ethernet header";
-    if (r->size > NETIF_MAX_PACKET)
-        return "longer than an Ethernet frame";
-    if ((unsigned)r->offset + r->size > PAGE)
-        return "crosses its page end";
-    return NULL;
 }
 
 static struct tx_slot *free_slot(struct vif *v)
@@ -495,28 +544,197 @@ static void tx_done(void *cookie, void *ctx)
     }
 }
 
-/* One copied TX request: grant copy into dom0's buffer, out through the NIC. */
-static void tx_copy_one(struct vif *v, const struct netif_tx_request *r)
+/* --- TX packets: slots, extra info, checks ------------------------------------------- */
+
+/*
+ * A packet as the frontend laid it out on the TX ring (netif.h, Linux's
+ * netfront): the first request, whose size is the whole packet's length;
+ * with NETTXF_extra_info, extra-info slots right after it (each may say
+ * another follows); then, while a request has NETTXF_more_data, the next
+ * request, each carrying its own length.  Limits as Linux's netback:
+ * more than TX_SLOTS_MAX data slots is dropped, TX_SLOTS_FATAL or more, an
+ * unknown extra-info type or a malformed GSO extra disables the vif.
+ */
+#define ETH_HLEN 14
+#define TX_SLOTS_MAX 18                         /* XEN_NETBK_LEGACY_SLOTS_MAX */
+#define TX_SLOTS_FATAL 20                       /* netback's fatal_skb_slots default */
+#define TX_EXTRAS_MAX (NETIF_EXTRA_TYPE_MAX - 1) /* one of each type at most */
+
+struct tx_pkt {
+    struct netif_tx_request req[TX_SLOTS_FATAL]; /* local copies: the ring is the domU's */
+    unsigned nreq;
+    struct netif_extra_info extra[TX_EXTRAS_MAX];
+    unsigned nextra;
+    bool gso;
+};
+
+enum gather { GATHER_NONE, GATHER_OK, GATHER_INCOMPLETE, GATHER_FATAL };
+
+/* The packet starting at tx_req_cons, read up to `prod` without consuming
+ * anything.  GATHER_INCOMPLETE: its last slots are not published yet. */
+static enum gather tx_gather(const struct vif *v, RING_IDX prod, struct tx_pkt *p,
+                             const char **why)
 {
-    struct gnttab_copy op = {
-        .source = { .u.ref = r->gref, .domid = (domid_t)v->domid, .offset = r->offset },
-        .dest = { .u.gmfn = (uint64_t)tx_copy_buf / PAGE, .domid = DOMID_SELF, .offset = 0 },
-        .len = r->size, .flags = GNTCOPY_source_gref,
-    };
-    if (gnttab_op(GNTTABOP_copy, &op, 1) || op.status != GNTST_okay) {
-        printf("netback: d%u: TX request %u: grant copy of ref %u failed (%d)\n", v->domid,
-               r->id, r->gref, op.status);
-        tx_respond(v, r->id, NETIF_RSP_ERROR);
-        return;
+    RING_IDX i = v->tx_req_cons;
+    uint16_t flags;
+
+    p->nreq = p->nextra = 0;
+    p->gso = false;
+    if (i == prod)
+        return GATHER_NONE;
+    p->req[p->nreq++] = v->tx->ring[i++ % NETIF_TX_RING_SIZE].req;
+    if (p->req[0].flags & NETTXF_extra_info) {
+        const struct netif_extra_info *x;
+        do {
+            if (i == prod)
+                return GATHER_INCOMPLETE;
+            if (p->nextra == TX_EXTRAS_MAX) {
+                *why = "more extra-info slots than there are types";
+                return GATHER_FATAL;
+            }
+            memcpy(&p->extra[p->nextra], &v->tx->ring[i++ % NETIF_TX_RING_SIZE],
+                   sizeof(p->extra[0]));
+            x = &p->extra[p->nextra++];
+            if (x->type == NETIF_EXTRA_TYPE_NONE || x->type >= NETIF_EXTRA_TYPE_MAX) {
+                *why = "unknown extra-info type";
+                return GATHER_FATAL;
+            }
+            if (x->type == NETIF_EXTRA_TYPE_GSO) {
+                if (x->u.gso.size == 0 || (x->u.gso.type != NETIF_GSO_TYPE_TCPV4 &&
+                                           x->u.gso.type != NETIF_GSO_TYPE_TCPV6)) {
+                    *why = "GSO extra-info with a bad type or size 0";
+                    return GATHER_FATAL;
+                }
+                p->gso = true;
+            }
+            /* multicast and hash extras are accepted and ignored: no
+             * multicast control or hashing is advertised */
+        } while (x->flags & NETIF_EXTRA_FLAG_MORE);
     }
-    if (e1000_tx_copy(&nic, tx_copy_buf, r->size)) {
-        e1000_tx_reclaim(&nic, tx_done, NULL); /* make room, once */
-        if (e1000_tx_copy(&nic, tx_copy_buf, r->size)) {
-            tx_respond(v, r->id, NETIF_RSP_DROPPED);
+    flags = p->req[0].flags;
+    while (flags & NETTXF_more_data) {
+        if (p->nreq == TX_SLOTS_FATAL) {
+            *why = "a NETTXF_more_data chain of 20 slots or more";
+            return GATHER_FATAL;
+        }
+        if (i == prod)
+            return GATHER_INCOMPLETE;
+        p->req[p->nreq] = v->tx->ring[i++ % NETIF_TX_RING_SIZE].req;
+        flags = p->req[p->nreq++].flags;
+    }
+    return GATHER_OK;
+}
+
+/* Checks a gathered packet; NULL if acceptable (and *first_len is the first
+ * slot's own share of the bytes), else why not. */
+static const char *bad_tx_packet(const struct tx_pkt *p, unsigned *first_len)
+{
+    const struct netif_tx_request *r = &p->req[0];
+    unsigned rest = 0;
+
+    if (p->nreq > TX_SLOTS_MAX)
+        return "a chain of more than 18 slots";
+    if (r->size < ETH_HLEN)
+        return "shorter than an Ethernet header";
+    if (r->size > NETIF_MAX_PACKET)
+        return p->gso ? "a GSO packet longer than a frame (no segmentation offered)"
+                      : "longer than an Ethernet frame";
+    for (unsigned i = 1; i < p->nreq; i++) {
+        if ((unsigned)p->req[i].offset + p->req[i].size > PAGE)
+            return "a later slot crosses its page end";
+        rest += p->req[i].size;
+    }
+    if (rest > r->size)
+        return "later slots outrun its length";
+    *first_len = r->size - rest;
+    if ((unsigned)r->offset + *first_len > PAGE)
+        return "crosses its page end";
+    return NULL;
+}
+
+/* One response per ring slot the packet used, in ring order: the first
+ * request's, NETIF_RSP_NULL for each extra-info slot, then one per later
+ * request (what Linux's netfront expects). */
+static void tx_respond_pkt(struct vif *v, const struct tx_pkt *p, int16_t status)
+{
+    tx_respond(v, p->req[0].id, status);
+    for (unsigned i = 0; i < p->nextra; i++)
+        tx_respond(v, 0, NETIF_RSP_NULL);
+    for (unsigned i = 1; i < p->nreq; i++)
+        tx_respond(v, p->req[i].id, status);
+}
+
+static void log_tx_bad(struct vif *v, const struct netif_tx_request *r, unsigned nslots,
+                       const char *why, const char *outcome)
+{
+    if (!log_bad(v))
+        return;
+    if (nslots > 1)
+        printf("netback: d%u: TX id %u (ref %u, offset %u, size %u, flags 0x%x, %u slots): %s: "
+               "%s\n", v->domid, r->id, r->gref, r->offset, r->size, r->flags, nslots, why,
+               outcome);
+    else
+        printf("netback: d%u: TX id %u (ref %u, offset %u, size %u, flags 0x%x): %s: %s\n",
+               v->domid, r->id, r->gref, r->offset, r->size, r->flags, why, outcome);
+}
+
+/*
+ * A packet that cannot go to the NIC straight from the domU's page — a
+ * chain, a checksum to fill in, or netback_tx=copy — is grant-copied slot by
+ * slot into one dom0 buffer (one hypercall), fixed up and sent from there.
+ */
+static void tx_copy_pkt(struct vif *v, const struct tx_pkt *p, unsigned first_len)
+{
+    struct gnttab_copy ops[TX_SLOTS_MAX];
+    unsigned n = 0, off = 0, total = p->req[0].size;
+    const char *why = NULL;
+
+    for (unsigned i = 0; i < p->nreq; i++) {
+        const struct netif_tx_request *r = &p->req[i];
+        unsigned len = i ? r->size : first_len;
+        if (!len)
+            continue;
+        ops[n++] = (struct gnttab_copy){
+            .source = { .u.ref = r->gref, .domid = (domid_t)v->domid, .offset = r->offset },
+            .dest = { .u.gmfn = (uint64_t)tx_copy_buf / PAGE, .domid = DOMID_SELF,
+                      .offset = (uint16_t)off },
+            .len = (uint16_t)len, .flags = GNTCOPY_source_gref,
+        };
+        off += len;
+    }
+    if (gnttab_op(GNTTABOP_copy, ops, n))
+        for (unsigned i = 0; i < n; i++)
+            ops[i].status = GNTST_general_error;
+    for (unsigned i = 0; i < n; i++) {
+        if (ops[i].status != GNTST_okay) {
+            if (log_bad(v))
+                printf("netback: d%u: TX id %u: grant copy of ref %u failed (%d): error\n",
+                       v->domid, p->req[0].id, ops[i].source.u.ref, ops[i].status);
+            tx_respond_pkt(v, p, NETIF_RSP_ERROR);
             return;
         }
     }
-    tx_respond(v, r->id, NETIF_RSP_OKAY);
+    if (p->req[0].flags & NETTXF_csum_blank) {
+        if (l4csum_fill(tx_copy_buf, total, &why)) {
+            log_tx_bad(v, &p->req[0], p->nreq, "csum_blank, no checksum to fill",
+                       why);
+            tx_respond_pkt(v, p, NETIF_RSP_ERROR);
+            return;
+        }
+        v->tx_csum_filled++;
+    }
+    if (e1000_tx_copy(&nic, tx_copy_buf, (uint16_t)total)) {
+        e1000_tx_reclaim(&nic, tx_done, NULL); /* make room, once */
+        if (e1000_tx_copy(&nic, tx_copy_buf, (uint16_t)total)) {
+            tx_respond_pkt(v, p, NETIF_RSP_DROPPED);
+            return;
+        }
+    }
+    if (p->nreq > 1) {
+        v->tx_chains++;
+        v->tx_chain_slots += p->nreq;
+    }
+    tx_respond_pkt(v, p, NETIF_RSP_OKAY);
     v->tx_packets++;
 }
 
@@ -565,14 +783,24 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
  * other vifs before coming back (a domU cannot keep dom0 here). */
 #define TX_BUDGET NETIF_TX_RING_SIZE
 
+/* Sent from the domU's own page, mapped (the path seed 000 is about): one
+ * slot, nothing to fill in. */
+static bool zero_copy(const struct tx_pkt *p)
+{
+    return tx_mode == TX_MAP && p->nreq == 1 && p->nextra == 0 &&
+           !(p->req[0].flags & NETTXF_csum_blank);
+}
+
 static void tx_process(struct vif *v)
 {
     struct netif_tx_request reqs[TX_BATCH];
     struct tx_slot *slots[TX_BATCH];
-    unsigned n = 0, taken = 0;
+    struct tx_pkt pkt;
+    unsigned n = 0, taken = 0, first_len;
 
     for (;;) {
         RING_IDX prod = __atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE);
+        bool incomplete = false;
         /* More unanswered requests than slots means the frontend overwrote
          * slots we still owe responses in (RING_REQUEST_PROD_OVERFLOW). */
         if ((RING_IDX)(prod - v->tx_rsp_prod_pvt) > NETIF_TX_RING_SIZE) {
@@ -583,30 +811,43 @@ static void tx_process(struct vif *v)
             work_flag = true; /* more next time round */
             return;
         }
-        while (v->tx_req_cons != prod && n < TX_BATCH && taken < TX_BUDGET) {
-            struct tx_slot *s = tx_mode == TX_MAP ? free_slot(v) : NULL;
-            if (tx_mode == TX_MAP && !s)
+        while (n < TX_BATCH && taken < TX_BUDGET) {
+            const char *why = NULL;
+            enum gather g = tx_gather(v, prod, &pkt, &why);
+            struct tx_slot *s = NULL;
+
+            if (g == GATHER_NONE)
+                break;
+            if (g == GATHER_INCOMPLETE) {
+                incomplete = true;
+                break;
+            }
+            if (g == GATHER_FATAL) {
+                log_tx_bad(v, &pkt.req[0], pkt.nreq, why, "fatal");
+                if (n)
+                    tx_map_batch(v, reqs, slots, n);
+                tx_push(v);
+                disconnect(v, why);
+                return;
+            }
+            if (zero_copy(&pkt) && !(s = free_slot(v)))
                 break; /* all slots in flight: the NIC's completions free them */
-            /* A local copy: the frontend can change the slot under us (TOCTOU). */
-            struct netif_tx_request r = v->tx->ring[v->tx_req_cons % NETIF_TX_RING_SIZE].req;
-            v->tx_req_cons++;
-            taken++;
-            const char *bad = bad_tx_request(&r);
+            v->tx_req_cons += pkt.nreq + pkt.nextra;
+            taken += pkt.nreq + pkt.nextra;
+            const char *bad = bad_tx_packet(&pkt, &first_len);
             if (bad) {
-                if (log_bad(v))
-                    printf("netback: d%u: TX id %u (ref %u, offset %u, size %u, flags 0x%x): "
-                           "%s: error\n", v->domid, r.id, r.gref, r.offset, r.size, r.flags, bad);
-                tx_respond(v, r.id, NETIF_RSP_ERROR);
+                log_tx_bad(v, &pkt.req[0], pkt.nreq, bad, "error");
+                tx_respond_pkt(v, &pkt, NETIF_RSP_ERROR);
                 continue;
             }
-            if (tx_mode == TX_COPY) {
-                tx_copy_one(v, &r);
+            if (!s) {
+                tx_copy_pkt(v, &pkt, first_len);
                 continue;
             }
             s->busy = true;
-            s->id = r.id;
+            s->id = pkt.req[0].id;
             s->vif = v;
-            reqs[n] = r;
+            reqs[n] = pkt.req[0];
             slots[n++] = s;
         }
         if (n) {
@@ -614,6 +855,15 @@ static void tx_process(struct vif *v)
             n = 0;
         }
         tx_push(v);
+        if (incomplete) {
+            /* The packet's last slots are not there yet: ask for an event when
+             * the frontend publishes more, then look again once. */
+            __atomic_store_n(&v->tx->h.req_event, prod + 1, __ATOMIC_RELAXED);
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE) != prod)
+                continue;
+            return;
+        }
         if (v->tx_req_cons == prod &&
             !ring_final_check(&v->tx->h.req_prod, &v->tx->h.req_event, v->tx_req_cons))
             return;
@@ -621,6 +871,7 @@ static void tx_process(struct vif *v)
             return;
     }
 }
+
 
 /* --- RX: wire -> domU ------------------------------------------------------------------ */
 
@@ -653,16 +904,24 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
         .len = (uint16_t)len, .flags = GNTCOPY_dest_gref,
     };
     int16_t status = (int16_t)len;
+    uint16_t flags = 0;
     if ((uint64_t)frame % PAGE + len > PAGE || gnttab_op(GNTTABOP_copy, &op, 1) ||
         op.status != GNTST_okay) {
-        printf("netback: d%u: RX request id %u (ref %u): grant copy failed (%d)\n", v->domid,
-               r.id, r.gref, op.status);
+        if (log_bad(v))
+            printf("netback: d%u: RX request id %u (ref %u): grant copy failed (%d)\n",
+                   v->domid, r.id, r.gref, op.status);
         status = NETIF_RSP_ERROR;
     } else {
         v->rx_packets++;
+        /* We checked the TCP/UDP checksum: the frontend need not (Linux's
+         * netback says so for what its NIC verified). */
+        if (l4csum_valid(frame, len)) {
+            flags |= NETRXF_data_validated;
+            v->rx_validated++;
+        }
     }
     union netif_rx_slot *s = &v->rx->ring[v->rx_rsp_prod_pvt % NETIF_RX_RING_SIZE];
-    s->rsp = (struct netif_rx_response){ .id = r.id, .offset = 0, .flags = 0, .status = status };
+    s->rsp = (struct netif_rx_response){ .id = r.id, .offset = 0, .flags = flags, .status = status };
     v->rx_rsp_prod_pvt++;
     if (ring_push(&v->rx->h.rsp_prod, &v->rx->h.rsp_event, v->rx_rsp_prod_pvt))
         evtchn_send(v->port);
@@ -688,7 +947,7 @@ static void discover_domains(void)
             !info.has_store)
             continue;
         if (store_attach(id, &info) == 0)
-            create_vif(id);
+            create_vif(id, &info);
     }
 }
 
@@ -700,6 +959,11 @@ static void print_stats(void)
                "buffer)\n", vifs[i].domid, (unsigned long)vifs[i].tx_packets,
                (unsigned long)vifs[i].tx_errors, (unsigned long)vifs[i].rx_packets,
                (unsigned long)vifs[i].rx_dropped_no_buffer);
+    for (unsigned i = 0; i < nr_vifs; i++)
+        printf("netback: d%u: offloads: %lu checksums filled, %lu chains (%lu slots), %lu RX "
+               "checksums validated\n", vifs[i].domid, (unsigned long)vifs[i].tx_csum_filled,
+               (unsigned long)vifs[i].tx_chains, (unsigned long)vifs[i].tx_chain_slots,
+               (unsigned long)vifs[i].rx_validated);
     printf("netback: e1000: TX %lu, RX %lu; DMA: %s, %lu maps, %lu bounces\n",
            (unsigned long)e->tx, (unsigned long)e->rx, dma_mode_name(dma.mode),
            (unsigned long)dma.stats.maps, (unsigned long)dma.stats.bounces);

@@ -16,7 +16,7 @@
  * Fixed memory budget (static arrays, nothing allocated), split into
  * per-domain quotas that add up to the pools, so no domain — nor two, nor
  * all of them together — can take what another domain is owed:
- *   XS_MAX_NODES (624) nodes = XS_MAX_DOMUS domUs x XS_DOMU_NODE_QUOTA
+ *   XS_MAX_NODES (672) nodes = XS_MAX_DOMUS domUs x XS_DOMU_NODE_QUOTA
  *   + XS_DOM0_NODE_SHARE for dom0 (its share counts "/" and the
  *   /local/domain/<U> homes and backend directories its toolstack writes);
  *   at most XS_MAX_DOMUS domUs own nodes at once (granite runs at most
@@ -70,7 +70,7 @@
 
 #define XS_MAX_DOMUS 7         /* granite's MAX_DOMAINS (8) less dom0 */
 #define XS_DOMU_NODE_QUOTA 64   /* netfront writes ~10; the rest is room for a guest's own keys */
-#define XS_DOM0_NODE_SHARE 176  /* "/", 3 directories, ~22 per vif for 7 vifs */
+#define XS_DOM0_NODE_SHARE 224  /* "/", 5 directories, ~30 per domU (vif, control, memory) for 7 */
 #define XS_MAX_NODES (XS_MAX_DOMUS * XS_DOMU_NODE_QUOTA + XS_DOM0_NODE_SHARE)
 #define XS_NAME_MAX 63
 #define XS_VALUE_MAX 256
@@ -80,7 +80,7 @@
 #define XS_MAX_WATCHES (XS_MAX_CONNS * XS_WATCH_QUOTA + XS_LOCAL_WATCHES)
 #define XS_WATCH_PATH_MAX 255
 #define XS_TOKEN_MAX 127
-#define XS_TX_QUOTA 2           /* open transactions per domain */
+#define XS_TX_QUOTA 4           /* open transactions per domain (Linux may overlap a few) */
 #define XS_MAX_TX (XS_MAX_CONNS * XS_TX_QUOTA)
 #define XS_TX_LOG_BYTES 2048
 

@@ -14,6 +14,11 @@
  *                    the errors the backend answers; ring=1 also pushes the
  *                    TX producer index a whole ring ahead
  *   seconds=S        run S seconds then switch off (default: forever)
+ *   tx=MODE          how frames go on the TX ring (netfront.h): plain
+ *                    (default), csum_blank (IPv4 UDP/TCP with the checksum
+ *                    zeroed and NETTXF_csum_blank: the backend fills it in),
+ *                    sg (NETTXF_more_data chains of sg_chunk=BYTES pieces,
+ *                    default 100)
  * Always: ICMP echo replies, ARP, UDP echo on port 7, and a datagram to
  * port 9 (discard) closes the vif (Closing, then the backend's Closed) and
  * switches the domain off: how a scenario's host side ends the run.
@@ -35,6 +40,7 @@
 #define BYE_PORT 9
 #define SRC_PORT 40000
 #define STATS_EVERY_US 10000000
+#define LONG_CHAIN (NETFRONT_SG_MAX_SLOTS + 1)
 
 static struct net_if ni;
 static struct netfront *nf;
@@ -58,6 +64,10 @@ static void print_stats(const struct netfront_stats *s, const struct net_stats *
     printf("domU: TX buffers: %lu dropped, %lu waits for one (longest %lu us), at most %lu in "
            "flight\n", (unsigned long)s->tx_dropped, (unsigned long)s->tx_waits,
            (unsigned long)s->tx_wait_max_us, (unsigned long)s->tx_in_flight_max);
+    if (s->tx_csum_blank || s->tx_chains)
+        printf("domU: TX offloads: %lu with csum_blank, %lu chains (%lu slots)\n",
+               (unsigned long)s->tx_csum_blank, (unsigned long)s->tx_chains,
+               (unsigned long)s->tx_chain_slots);
 }
 
 static void from_wire(void *ctx, const void *frame, size_t len)
@@ -132,18 +142,29 @@ static void hostile(bool ring_too)
         { .gref = 16, .offset = 0, .flags = 0, .id = 1, .size = 9000 },       /* jumbo */
         { .gref = 16, .offset = 4000, .flags = 0, .id = 2, .size = 200 },     /* crosses page */
         { .gref = 4000, .offset = 0, .flags = 0, .id = 3, .size = 60 },       /* not granted */
-        { .gref = 16, .offset = 0, .flags = 4 /* more_data */, .id = 4, .size = 60 },
+        /* a chain whose second slot is longer than the whole packet */
+        { .gref = 16, .offset = 0, .flags = NETTXF_more_data, .id = 4, .size = 60 },
+        { .gref = 17, .offset = 0, .flags = 0, .id = 5, .size = 100 },
     };
-    unsigned n = sizeof(bad) / sizeof(bad[0]);
+    unsigned n = sizeof(bad) / sizeof(bad[0]) + LONG_CHAIN;
     uint64_t errors0 = netfront_stats(nf)->tx_errors, deadline = guest_time_us() + 2000000;
 
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         netfront_post_raw(nf, &bad[i]);
+    /* a chain one slot longer than any backend takes: every slot answered */
+    for (unsigned i = 0; i < LONG_CHAIN; i++) {
+        struct netif_tx_request r = {
+            .gref = 16, .offset = 0, .id = (uint16_t)(6 + i),
+            .flags = (uint16_t)(i + 1 < LONG_CHAIN ? NETTXF_more_data : 0),
+            .size = (uint16_t)(i ? 60 : 60 * LONG_CHAIN),
+        };
+        netfront_post_raw(nf, &r);
+    }
     while (netfront_stats(nf)->tx_errors - errors0 < n && guest_time_us() < deadline) {
         guest_wait_any(100000);
         netfront_poll(nf, from_wire, NULL);
     }
-    printf("domU: hostile: %u malformed TX requests, %lu error responses\n", n,
+    printf("domU: hostile: %u malformed TX request slots, %lu error responses\n", n,
            (unsigned long)(netfront_stats(nf)->tx_errors - errors0));
     if (ring_too) {
         netfront_set_raw_req_prod(nf, nf->tx_req_prod + 1000);
@@ -185,6 +206,16 @@ int guest_main(const struct guest_info *gi)
     net_format_ip(ip, ipbuf);
     printf("domU: net up: ip %s, mac %02x:%02x:%02x:%02x:%02x:%02x, UDP echo on port %u\n", ipbuf,
            nf->mac[0], nf->mac[1], nf->mac[2], nf->mac[3], nf->mac[4], nf->mac[5], ECHO_PORT);
+    {
+        char mode[16] = "plain";
+        guest_arg("tx", mode, sizeof(mode));
+        if (!strcmp(mode, "csum_blank"))
+            netfront_set_tx_mode(nf, NETFRONT_TX_CSUM_BLANK, 0);
+        else if (!strcmp(mode, "sg"))
+            netfront_set_tx_mode(nf, NETFRONT_TX_SG, arg_uint("sg_chunk", 0));
+        else if (strcmp(mode, "plain"))
+            printf("domU: tx=%s unknown (plain, csum_blank, sg): plain\n", mode);
+    }
     if (arg_uint("hostile", 0))
         hostile(arg_uint("ring", 0));
     if (seconds)

@@ -4,12 +4,17 @@
  * Connection (the handshake Linux's netfront does): find the vif's backend
  * in xenstore, wait for it to reach InitWait, grant the TX and RX ring pages
  * and allocate an event channel for the backend's domain, write
- * tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy=1 and state=4, and
- * wait for the backend to say Connected.
+ * tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy=1,
+ * feature-rx-notify=1 in one transaction (retried on EAGAIN), switch its
+ * state to Connected (4) in another (read, then write: Linux's
+ * xenbus_switch_state), and wait for the backend to say Connected.  Its own
+ * keys are relative paths ("device/vif/0/..."), as Linux's are.
  *
  * TX: a frame is copied into one of TX_BUFS pages granted read-only to the
  * backend once, at start, and a request {gref, offset 0, size, id = buffer}
- * is posted; the response frees the buffer.  With every buffer in flight a
+ * is posted; the response frees the buffer.  netfront_set_tx_mode() makes
+ * frames go with NETTXF_csum_blank or as NETTXF_more_data chains instead
+ * (netfront.h), so the backend's paths for them are tested without Linux.  With every buffer in flight a
  * send waits (bounded) for a response instead of dropping the frame.  RX: RX_BUFS pages granted
  * writable are kept posted; each response carries one frame, which goes to
  * the receive callback, and the buffer is posted again.
@@ -17,6 +22,7 @@
  * The backend is another domain: response ids and statuses are checked
  * (unknown id, length beyond the buffer: counted and logged, never trusted).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +46,23 @@
  * far beyond what a live one takes (it answers as its NIC completes). */
 #define TX_WAIT_US 1000000
 #define DAIF_I (1UL << 7)           /* PSTATE.I as MRS DAIF shows it: IRQs masked */
+#define SG_CHUNK_DEFAULT 100        /* NETFRONT_TX_SG: a 1514-byte frame takes 16 slots */
+#define SG_OFFSET_BASE 1            /* odd offsets: nothing assumes alignment */
+#define SG_OFFSET_STEP 37
+/* frame layout, for blanking a checksum (IEEE 802.3, RFC 791/768/793) */
+#define ETH_HLEN 14
+#define ETH_TYPE_OFF 12
+#define ETH_TYPE_IPV4_HI 0x08
+#define ETH_TYPE_IPV4_LO 0x00
+#define IPV4_VERSION 4
+#define IPV4_MIN_HLEN 20
+#define IPV4_FRAG_OFF 6
+#define IPV4_FRAG_HI_MASK 0x3f      /* MF and the fragment offset's high bits */
+#define IPV4_PROTO_OFF 9
+#define IP_PROTO_TCP 6
+#define IP_PROTO_UDP 17
+#define TCP_CSUM_OFF 16
+#define UDP_CSUM_OFF 6
 
 static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE)));
 static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE)));
@@ -61,15 +84,75 @@ static int read_int(const char *path, long *v)
     return 0;
 }
 
-static int write_key(const char *dir, const char *key, const char *fmt, unsigned long v)
+static int write_key(xenbus_transaction_t t, const char *dir, const char *key,
+                     unsigned long v)
 {
     char path[128], val[32];
     snprintf(path, sizeof(path), "%s/%s", dir, key);
-    snprintf(val, sizeof(val), fmt, v);
-    int r = xenbus_write(XBT_NIL, path, val);
+    snprintf(val, sizeof(val), "%lu", v);
+    int r = xenbus_write(t, path, val);
     if (r < 0)
         printf("netfront: write %s failed: %s\n", path, xenbus_last_error());
     return r;
+}
+
+/* A transaction that changed nothing we read may be told EAGAIN all the
+ * same (the server is allowed to be conservative): retry a few times. */
+#define TX_RETRIES 8
+
+/* The ring keys, all in one transaction, as Linux's talk_to_netback. */
+static int publish_rings(struct netfront *nf)
+{
+    for (unsigned attempt = 0; attempt < TX_RETRIES; attempt++) {
+        xenbus_transaction_t t;
+        int r = xenbus_transaction_start(&t);
+        if (r < 0) {
+            printf("netfront: transaction start failed: %s\n", xenbus_last_error());
+            return r;
+        }
+        if (write_key(t, nf->frontend, "tx-ring-ref", REF_TX_RING) ||
+            write_key(t, nf->frontend, "rx-ring-ref", REF_RX_RING) ||
+            write_key(t, nf->frontend, "event-channel", nf->port) ||
+            write_key(t, nf->frontend, "request-rx-copy", 1) ||
+            write_key(t, nf->frontend, "feature-rx-notify", 1) ||
+            write_key(t, nf->frontend, "feature-sg", 0)) {
+            xenbus_transaction_end(t, true);
+            return -1;
+        }
+        r = xenbus_transaction_end(t, false);
+        if (r != -EAGAIN)
+            return r;
+    }
+    printf("netfront: ring keys: the transaction kept conflicting\n");
+    return -1;
+}
+
+/* Our state, the way xenbus_switch_state does it: read it and write it in
+ * one transaction (a state that already reads `state` is left alone). */
+static int switch_state(struct netfront *nf, long state)
+{
+    char path[96], cur[16];
+
+    snprintf(path, sizeof(path), "%s/state", nf->frontend);
+    for (unsigned attempt = 0; attempt < TX_RETRIES; attempt++) {
+        xenbus_transaction_t t;
+        int r = xenbus_transaction_start(&t);
+        if (r < 0)
+            return r;
+        if (xenbus_read(t, path, cur, sizeof(cur)) == 0 && strtol(cur, NULL, 10) == state) {
+            xenbus_transaction_end(t, true);
+            return 0;
+        }
+        if (write_key(t, nf->frontend, "state", (unsigned long)state)) {
+            xenbus_transaction_end(t, true);
+            return -1;
+        }
+        r = xenbus_transaction_end(t, false);
+        if (r != -EAGAIN)
+            return r;
+    }
+    printf("netfront: state %ld: the transaction kept conflicting\n", state);
+    return -1;
 }
 
 /* Block until the backend's state is `want` (watching it). */
@@ -171,12 +254,7 @@ struct netfront *netfront_connect(unsigned vif)
         return NULL;
     }
     evtchn_set_handler(nf->port, on_event);
-    if (write_key(nf->frontend, "tx-ring-ref", "%lu", REF_TX_RING) ||
-        write_key(nf->frontend, "rx-ring-ref", "%lu", REF_RX_RING) ||
-        write_key(nf->frontend, "event-channel", "%lu", nf->port) ||
-        write_key(nf->frontend, "request-rx-copy", "%lu", 1) ||
-        write_key(nf->frontend, "feature-rx-notify", "%lu", 1) ||
-        write_key(nf->frontend, "state", "%lu", XenbusStateConnected))
+    if (publish_rings(nf) || switch_state(nf, XenbusStateConnected))
         return NULL;
     if (wait_backend_state(nf, XenbusStateConnected))
         return NULL;
@@ -251,30 +329,138 @@ static int wait_tx_buf(struct netfront *nf)
     return buf;
 }
 
-int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
+void netfront_set_tx_mode(struct netfront *nf, enum netfront_tx_mode mode, unsigned sg_chunk)
 {
-    int buf;
+    nf->tx_mode = mode;
+    nf->sg_chunk = sg_chunk ? sg_chunk : SG_CHUNK_DEFAULT;
+}
+
+/* A free TX buffer, waiting (bounded) for one if need be; -1 if none came. */
+static int take_tx_buf(struct netfront *nf)
+{
+    int buf = first_free_tx_buf(nf);
+
+    if (buf < 0)
+        buf = wait_tx_buf(nf);
+    if (buf >= 0)
+        nf->tx_free[buf] = false;
+    return buf;
+}
+
+static int tx_dropped(struct netfront *nf, size_t len)
+{
+    nf->stats.tx_dropped++;
+    if (nf->stats.tx_dropped <= 16)
+        printf("netfront: TX: all %u buffers still unanswered by the backend after %u ms%s: "
+               "frame of %lu bytes dropped\n", TX_BUFS, TX_WAIT_US / 1000,
+               nf->backend_broken ? " (its rings are ignored)" : "", (unsigned long)len);
+    return -2;
+}
+
+/* Requests go on the ring one by one and are published together, so the
+ * backend never sees half a chain. */
+static void put_slot(struct netfront *nf, const struct netif_tx_request *r)
+{
+    tx_ring.ring[nf->tx_req_prod % NETIF_TX_RING_SIZE].req = *r;
+    nf->tx_req_prod++;
+}
+
+static void push_tx(struct netfront *nf)
+{
     unsigned in_flight;
 
-    if (!nf->connected || len > NETIF_MAX_PACKET)
-        return -1;
-    if ((buf = first_free_tx_buf(nf)) < 0 && (buf = wait_tx_buf(nf)) < 0) {
-        nf->stats.tx_dropped++;
-        if (nf->stats.tx_dropped <= 16)
-            printf("netfront: TX: all %u buffers still unanswered by the backend after %u ms%s: "
-                   "frame of %lu bytes dropped\n", TX_BUFS, TX_WAIT_US / 1000,
-                   nf->backend_broken ? " (its rings are ignored)" : "", (unsigned long)len);
-        return -2;
-    }
-    nf->tx_free[buf] = false;
-    memcpy(tx_bufs[buf], frame, len);
-    struct netif_tx_request r = { .gref = REF_TX_FIRST + buf, .offset = 0, .flags = 0,
-                                  .id = (uint16_t)buf, .size = (uint16_t)len };
-    netfront_post_raw(nf, &r);
-    nf->stats.tx++;
+    if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
+        evtchn_send(nf->port);
     in_flight = (unsigned)(nf->tx_req_prod - nf->tx_rsp_cons);
     if (in_flight > nf->stats.tx_in_flight_max)
         nf->stats.tx_in_flight_max = in_flight;
+}
+
+/* Zero the TCP/UDP checksum of an unfragmented IPv4 frame, as a stack
+ * offloading it would leave it; false (frame untouched) for anything else. */
+static bool blank_l4_csum(uint8_t *f, size_t len)
+{
+    size_t ihl, field;
+
+    if (len < ETH_HLEN + IPV4_MIN_HLEN || f[ETH_TYPE_OFF] != ETH_TYPE_IPV4_HI ||
+        f[ETH_TYPE_OFF + 1] != ETH_TYPE_IPV4_LO || f[ETH_HLEN] >> 4 != IPV4_VERSION)
+        return false;
+    ihl = (size_t)(f[ETH_HLEN] & 0x0f) * 4;
+    if (ihl < IPV4_MIN_HLEN || (f[ETH_HLEN + IPV4_FRAG_OFF] & IPV4_FRAG_HI_MASK) ||
+        f[ETH_HLEN + IPV4_FRAG_OFF + 1])
+        return false;
+    if (f[ETH_HLEN + IPV4_PROTO_OFF] == IP_PROTO_UDP)
+        field = ETH_HLEN + ihl + UDP_CSUM_OFF;
+    else if (f[ETH_HLEN + IPV4_PROTO_OFF] == IP_PROTO_TCP)
+        field = ETH_HLEN + ihl + TCP_CSUM_OFF;
+    else
+        return false;
+    if (field + 2 > len)
+        return false;
+    f[field] = f[field + 1] = 0;
+    return true;
+}
+
+/* NETFRONT_TX_SG: one buffer per piece, at an odd offset that moves with
+ * the piece (so the backend must honour each slot's own offset and size). */
+static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
+{
+    int bufs[NETFRONT_SG_MAX_SLOTS];
+    size_t chunk = nf->sg_chunk, nslots = (len + chunk - 1) / chunk;
+
+    if (nslots > NETFRONT_SG_MAX_SLOTS) {
+        chunk = (len + NETFRONT_SG_MAX_SLOTS - 1) / NETFRONT_SG_MAX_SLOTS;
+        nslots = (len + chunk - 1) / chunk;
+    }
+    for (size_t i = 0; i < nslots; i++) {
+        bufs[i] = take_tx_buf(nf);
+        if (bufs[i] < 0) {
+            while (i--)
+                nf->tx_free[bufs[i]] = true;
+            return tx_dropped(nf, len);
+        }
+    }
+    for (size_t i = 0; i < nslots; i++) {
+        size_t at = i * chunk, piece = len - at < chunk ? len - at : chunk;
+        uint16_t off = (uint16_t)(SG_OFFSET_BASE + SG_OFFSET_STEP * i);
+        memcpy(tx_bufs[bufs[i]] + off, frame + at, piece);
+        struct netif_tx_request r = {
+            .gref = REF_TX_FIRST + (unsigned)bufs[i], .offset = off,
+            .flags = (uint16_t)(i + 1 < nslots ? NETTXF_more_data : 0),
+            .id = (uint16_t)bufs[i], .size = (uint16_t)(i == 0 ? len : piece),
+        };
+        put_slot(nf, &r);
+    }
+    push_tx(nf);
+    nf->stats.tx++;
+    if (nslots > 1) {
+        nf->stats.tx_chains++;
+        nf->stats.tx_chain_slots += nslots;
+    }
+    return 0;
+}
+
+int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
+{
+    int buf;
+    uint16_t flags = 0;
+
+    if (!nf->connected || len == 0 || len > NETIF_MAX_PACKET)
+        return -1;
+    if (nf->tx_mode == NETFRONT_TX_SG)
+        return xmit_chain(nf, frame, len);
+    if ((buf = take_tx_buf(nf)) < 0)
+        return tx_dropped(nf, len);
+    memcpy(tx_bufs[buf], frame, len);
+    if (nf->tx_mode == NETFRONT_TX_CSUM_BLANK && blank_l4_csum(tx_bufs[buf], len)) {
+        flags = NETTXF_csum_blank | NETTXF_data_validated;
+        nf->stats.tx_csum_blank++;
+    }
+    struct netif_tx_request r = { .gref = REF_TX_FIRST + (unsigned)buf, .offset = 0,
+                                  .flags = flags, .id = (uint16_t)buf, .size = (uint16_t)len };
+    put_slot(nf, &r);
+    push_tx(nf);
+    nf->stats.tx++;
     return 0;
 }
 
@@ -302,6 +488,8 @@ void netfront_reclaim_tx(struct netfront *s)
     while (s->tx_rsp_cons != prod) {
         struct netif_tx_response r = tx_ring.ring[s->tx_rsp_cons % NETIF_TX_RING_SIZE].rsp;
         s->tx_rsp_cons++;
+        if (r.status == NETIF_RSP_NULL)
+            continue; /* the slot of an extra-info request: no buffer behind it */
         if (r.status != NETIF_RSP_OKAY) {
             s->stats.tx_errors++;
             if (s->stats.tx_errors <= 16)

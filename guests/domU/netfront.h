@@ -13,12 +13,27 @@
 #define NETFRONT_TX_BUFS 64
 #define NETFRONT_RX_BUFS 128
 
+/* How netfront_xmit lays a frame out on the TX ring (the backend paths a
+ * test wants exercised without Linux):
+ *   NETFRONT_TX_PLAIN       one slot, checksums as the stack computed them;
+ *   NETFRONT_TX_CSUM_BLANK  one slot; an IPv4 UDP/TCP frame goes with its
+ *                           checksum field zeroed and NETTXF_csum_blank |
+ *                           NETTXF_data_validated (the backend fills it in);
+ *   NETFRONT_TX_SG          a NETTXF_more_data chain: the frame cut into
+ *                           pieces of sg_chunk bytes (the first slot's size
+ *                           is the whole length), each in its own buffer at
+ *                           an odd offset. */
+enum netfront_tx_mode { NETFRONT_TX_PLAIN, NETFRONT_TX_CSUM_BLANK, NETFRONT_TX_SG };
+#define NETFRONT_SG_MAX_SLOTS 18   /* Linux's netback drops longer chains */
+
 struct netfront_stats {
     uint64_t tx, tx_errors, rx, rx_errors, bad_responses;
     uint64_t tx_waits;          /* sends that found every TX buffer in flight and waited */
     uint64_t tx_dropped;        /* ... and still found none after the bounded wait */
     uint64_t tx_in_flight_max;  /* most TX requests unanswered at once */
     uint64_t tx_wait_max_us;    /* the longest of those waits, in guest time */
+    uint64_t tx_csum_blank;     /* frames sent with NETTXF_csum_blank */
+    uint64_t tx_chains, tx_chain_slots; /* NETTXF_more_data chains sent, and their slots */
 };
 
 struct netfront {
@@ -32,14 +47,19 @@ struct netfront {
     bool tx_free[NETFRONT_TX_BUFS];
     bool rx_posted[NETFRONT_RX_BUFS]; /* RX buffer ids the backend may answer */
     bool backend_broken;        /* its indices made no sense: its rings are ignored */
+    enum netfront_tx_mode tx_mode;
+    unsigned sg_chunk;          /* NETFRONT_TX_SG: bytes per slot */
     RING_IDX tx_req_prod, tx_rsp_cons, rx_req_prod, rx_rsp_cons;
     struct netfront_stats stats;
 };
+
 
 typedef void (*netfront_rx_fn)(void *ctx, const void *frame, size_t len);
 
 /* Connect vif `vif` (the handshake; xenbus must be up).  NULL on failure (said why). */
 struct netfront *netfront_connect(unsigned vif);
+/* Choose the TX layout (default NETFRONT_TX_PLAIN); sg_chunk for NETFRONT_TX_SG. */
+void netfront_set_tx_mode(struct netfront *nf, enum netfront_tx_mode mode, unsigned sg_chunk);
 /* Copy a frame into a TX buffer and post it: 0, -1 (not connected, too big), -2 (every
  * buffer still in flight after a bounded wait for the backend: counted, logged). */
 int netfront_xmit(struct netfront *nf, const void *frame, size_t len);

@@ -44,6 +44,8 @@ struct granite_domain_info {
     uint32_t store_gref;      /* OUT: the grant ref of its ring page (GNTTAB_RESERVED_XENSTORE) */
     uint32_t nr_vcpus;        /* OUT */
     char name[16];            /* OUT: NUL-terminated */
+    uint64_t memory_kib;      /* OUT: the domain's RAM in KiB (xenstore memory/target);
+                               * 0: not told (the caller must zero it) */
 };
 
 /*

@@ -8,8 +8,12 @@
  *   RX: the frontend posts empty granted pages {id, gref}; the backend fills
  *       one with a received packet and answers {id, offset, flags, status =
  *       length, or a negative NETIF_RSP_*} in the same slot.
- * The subset granite uses: one queue, one packet per slot (no NETTXF_more_data
- * chains, no extra_info, no GSO, no checksum offload), RX by grant copy.
+ * The subset granite uses: one queue; TX packets of one slot or of a
+ * NETTXF_more_data chain (the first slot's size is the whole packet's length,
+ * each later slot carries its own), optionally followed, right after the
+ * first slot, by extra-info slots (struct netif_extra_info, one ring slot
+ * each); NETTXF_csum_blank (the backend fills the TCP/UDP checksum in); RX by
+ * grant copy, one slot per packet.
  */
 #ifndef PUBLIC_IO_NETIF_H
 #define PUBLIC_IO_NETIF_H
@@ -54,6 +58,41 @@ struct netif_rx_response {
     uint16_t flags;          /* NETRXF_* */
     int16_t status;          /* > 0: packet length; else NETIF_RSP_* */
 };
+
+/*
+ * An extra-info slot: occupies one TX ring slot after the first request of a
+ * packet that has NETTXF_extra_info; NETIF_EXTRA_FLAG_MORE says another
+ * follows.  Layout of Xen's struct netif_extra_info (8 bytes).
+ */
+#define NETIF_EXTRA_TYPE_NONE 0
+#define NETIF_EXTRA_TYPE_GSO 1
+#define NETIF_EXTRA_TYPE_MCAST_ADD 2
+#define NETIF_EXTRA_TYPE_MCAST_DEL 3
+#define NETIF_EXTRA_TYPE_HASH 4
+#define NETIF_EXTRA_TYPE_XDP 5
+#define NETIF_EXTRA_TYPE_MAX 6
+#define NETIF_EXTRA_FLAG_MORE (1u << 0)
+#define NETIF_GSO_TYPE_NONE 0
+#define NETIF_GSO_TYPE_TCPV4 1
+#define NETIF_GSO_TYPE_TCPV6 2
+
+struct netif_extra_info {
+    uint8_t type;            /* NETIF_EXTRA_TYPE_* */
+    uint8_t flags;           /* NETIF_EXTRA_FLAG_* */
+    union {
+        struct {
+            uint16_t size;   /* MSS */
+            uint8_t type;    /* NETIF_GSO_TYPE_* */
+            uint8_t pad;
+            uint16_t features;
+        } gso;
+        struct {
+            uint8_t addr[6];
+        } mcast;
+        uint16_t pad[3];
+    } u;
+};
+_Static_assert(sizeof(struct netif_extra_info) == 8, "netif extra info is 8 bytes");
 
 #define NETIF_RSP_DROPPED (-2)
 #define NETIF_RSP_ERROR (-1)
