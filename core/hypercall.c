@@ -160,6 +160,7 @@ static long op_domain_info(struct vcpu *v, u64 arg)
     info.store_port = d->store_port;
     info.store_gref = GNTTAB_RESERVED_XENSTORE;
     info.nr_vcpus = d->nr_vcpus;
+    info.memory_kib = d->ram_size >> 10;
     for (unsigned i = 0; i < sizeof(info.name); i++)
         info.name[i] = i < sizeof(info.name) - 1 && i < sizeof(d->name) ? d->name[i] : 0;
     return copy_to_guest(v, arg, &info, sizeof(info));

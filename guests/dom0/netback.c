@@ -985,6 +985,25 @@ static bool domain_running(unsigned domid)
                          0) == 0;
 }
 
+/*
+ * A domain that ended without closing its vif (Linux powering off does not
+ * walk its xenbus devices) still has its rings mapped here, and granite
+ * cannot give its memory back while dom0 holds them.  As Xen's toolstack
+ * does when a domain dies, the backend tears the vif down itself.  Checked
+ * when the loop has nothing else to do (it wakes at least once a second).
+ */
+static void reap_ended_domains(void)
+{
+    for (unsigned i = 0; i < nr_vifs; i++) {
+        struct vif *v = &vifs[i];
+        if ((v->rings_mapped || v->state != XenbusStateClosed) && !v->dead &&
+            !domain_running(v->domid)) {
+            printf("netback: d%u: domain ended with its vif open: closing it\n", v->domid);
+            close_vif(v);
+        }
+    }
+}
+
 static bool every_vif_done(void)
 {
     if (!nr_vifs)
@@ -1081,6 +1100,8 @@ int backend_main(const struct guest_info *gi)
                 print_stats();
             last_stats = guest_time_us();
         }
+        if (!work_flag)
+            reap_ended_domains();
         if (end_when_closed && !work_flag && every_vif_done())
             return backend_end();
         if (!work_flag)
