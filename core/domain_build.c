@@ -258,6 +258,13 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
 
     if (!d->uart.present)
         return 0;
+    /* "arm,pl011" + "arm,primecell" with its clocks rather than "arm,sbsa-uart":
+     * it is what QEMU's virt and Xen give guests, so a kernel sees the same
+     * UART as on bare QEMU; Linux's full amba-pl011 driver then programs
+     * IBRD/FBRD/LCR_H/CR/IFLS/IMSC and reads the PrimeCell ids, which
+     * core/vpl011.c models (the SBSA subset would leave that untested).  The
+     * AMBA bus wants the "apb_pclk" clock; the driver computes its baud
+     * divisors from "uartclk". */
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "apb-pclk"));
     FDT_TRY(fdt_setprop_string(fdt, node, "compatible", "fixed-clock"));
     FDT_TRY(fdt_setprop_u32(fdt, node, "#clock-cells", 0));
