@@ -1081,6 +1081,10 @@ static __boot int build_chosen(struct build *b, const char **why)
                                       ARRAY_SIZE(chosen_prop_prefixes))))
         if ((err = fdt_delprop(b->fdt, chosen, name)))
             return edit_failed(err, "/chosen", why);
+    if (b->p->initrd_end > b->p->initrd_start &&
+        ((err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-start", b->p->initrd_start)) ||
+         (err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-end", b->p->initrd_end))))
+        return edit_failed(err, "/chosen: linux,initrd-start/end", why);
     if (!b->p->bootargs)
         return del_prop_if_any(b->fdt, chosen, "bootargs", why);
     err = fdt_setprop_string(b->fdt, chosen, "bootargs", b->p->bootargs);

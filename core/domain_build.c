@@ -10,7 +10,10 @@
  *        otherwise: 2 MiB chunks of host memory mapped from GUEST_RAM0_BASE in
  *        the reverse order of their addresses, so that the IPA space is
  *        contiguous and the PA space visibly is not;
- *   2. copies the image to RAM base + text_offset;
+ *   2. follows the Linux boot protocol (core/linux_boot.c): checks the Image
+ *      header, copies the kernel to RAM base + text_offset and an initrd
+ *      (a "multiboot,ramdisk" module) below the DTB, clear of the kernel's
+ *      image_size footprint, named in /chosen linux,initrd-start/end;
  *   3. sets up its emulated GICv3 and PL011 (at the host's addresses for a
  *      direct-mapped domain, at Xen/QEMU-virt's guest addresses otherwise);
  *   4. writes its device tree at the top of RAM — dom0's is the host's,
@@ -36,12 +39,12 @@
 #include <granite/errno.h>
 #include <granite/iommu.h>
 #include <granite/pci.h>
+#include <granite/linux_boot.h>
 #include <public/grant_table.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
 #define CHUNK_SIZE (PAGE_SIZE << CHUNK_ORDER)
 #define GUEST_DTB_MAX (64 * 1024)
-#define IMAGE_MAGIC 0x644d5241U /* "ARM\x64" */
 #define GIC_PHANDLE 1
 #define CLOCK_PHANDLE 2
 #define GIC_PPI 1
@@ -49,12 +52,6 @@
 #define IRQ_LEVEL_HIGH 4
 #define PPI_LEVEL_LOW_ALL_CPUS 0xf08 /* Xen's flags for its PPIs */
 #define UART_CLOCK_HZ 24000000
-
-struct image_header {
-    u32 code0, code1;
-    u64 text_offset, image_size, flags, res2, res3, res4;
-    u32 magic, res5;
-};
 
 extern const u8 builtin_selftest_start[], builtin_selftest_end[];
 
@@ -144,6 +141,16 @@ static __boot int give_ram_scattered(struct domain *d, u64 size, bool above_4g, 
 
 /* --- image ----------------------------------------------------------------- */
 
+/* Messages that name the module (boot is single-threaded). */
+static char module_msg[200];
+
+static __boot const char *module_why(const char *kind, u64 at, u64 size, const char *what)
+{
+    snprintf(module_msg, sizeof(module_msg), "%s module at 0x%lx (%lu bytes): %s", kind, at,
+             size, what);
+    return module_msg;
+}
+
 static __boot int find_image(const struct domain_config *c, struct guest_image *img,
                              const char **why)
 {
@@ -157,30 +164,56 @@ static __boot int find_image(const struct domain_config *c, struct guest_image *
         return 0;
     }
     if (hyp_map(c->module, c->module_size, HYP_MAP_RO)) {
-        *why = "cannot map the module";
+        *why = module_why("kernel", pa_addr(c->module), c->module_size, "cannot map it");
         return -EINVAL;
     }
     *img = (struct guest_image){ c->name, pa_to_ptr(c->module), c->module_size };
     return 0;
 }
 
-static __boot int load_image(struct domain *d, const struct guest_image *img, u64 *entry,
+/*
+ * The Linux boot protocol (core/linux_boot.c): check the Image header, place
+ * kernel, initrd and DTB slot in the domain's RAM, copy kernel and initrd.
+ */
+static __boot int load_image(struct domain *d, const struct domain_config *c,
+                             const struct guest_image *img, struct linux_layout *lay,
                              const char **why)
 {
-    const struct image_header *h = (const void *)img->start;
-    u64 footprint;
+    u64 at = c->builtin ? 0 : pa_addr(c->module);
+    const char *what;
+    struct linux_image li;
+    int ret;
 
-    if (img->size < sizeof(*h) || h->magic != IMAGE_MAGIC) {
-        *why = "the kernel is not an arm64 Image (bad magic)";
-        return -EINVAL;
+    if ((ret = linux_image_parse(img->start, img->size, &li, &what))) {
+        *why = c->builtin ? what : module_why("kernel", at, img->size, what);
+        return ret;
     }
-    footprint = MAX(h->image_size, img->size);
-    if (h->text_offset + footprint + GUEST_DTB_MAX > d->ram_size) {
-        *why = "the kernel does not fit in the domain's RAM";
-        return -E2BIG;
+    if ((ret = linux_layout_place(ipa_addr(d->ram_base), d->ram_size, &li, c->initrd_size,
+                                  GUEST_DTB_MAX, lay, &what))) {
+        static char msg[240];
+        snprintf(msg, sizeof(msg), "%s (RAM %lu MiB, image_size %lu KiB, initrd %lu KiB)", what,
+                 d->ram_size >> 20, li.image_size >> 10, c->initrd_size >> 10);
+        *why = msg;
+        return ret;
     }
-    *entry = ipa_addr(d->ram_base) + h->text_offset;
-    return domain_copy_to(d, ipa(*entry), img->start, img->size);
+    if ((ret = domain_copy_to(d, ipa(lay->kernel), img->start, img->size))) {
+        *why = "cannot copy the kernel into the domain's RAM";
+        return ret;
+    }
+    if (c->initrd_size) {
+        if (hyp_map(c->initrd, c->initrd_size, HYP_MAP_RO)) {
+            *why = module_why("initrd", pa_addr(c->initrd), c->initrd_size, "cannot map it");
+            return -EINVAL;
+        }
+        if ((ret = domain_copy_to(d, ipa(lay->initrd), pa_to_ptr(c->initrd), c->initrd_size))) {
+            *why = "cannot copy the initrd into the domain's RAM";
+            return ret;
+        }
+        printk("build: d%u: initrd 0x%lx-0x%lx (from the module at 0x%lx), kernel footprint "
+               "0x%lx-0x%lx\n", d->id, lay->initrd, lay->initrd_end, pa_addr(c->initrd),
+               lay->kernel, lay->kernel_end);
+    }
+    return 0;
 }
 
 /* --- device tree ----------------------------------------------------------- */
@@ -280,7 +313,8 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
     return 0;
 }
 
-static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
+static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
+                                const struct linux_layout *lay)
 {
     static const char hyp_compat[] = "xen,xen-4.19\0xen,xen";
     static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
@@ -305,6 +339,10 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
 
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "chosen"));
     FDT_TRY(fdt_setprop_string(fdt, node, "bootargs", args ? args : ""));
+    if (lay->initrd_end > lay->initrd) { /* booting.rst: 64-bit values are fine */
+        FDT_TRY(fdt_setprop_u64(fdt, node, "linux,initrd-start", lay->initrd));
+        FDT_TRY(fdt_setprop_u64(fdt, node, "linux,initrd-end", lay->initrd_end));
+    }
     if (d->uart.present) {
         snprintf(name, sizeof(name), "/pl011@%lx", GUEST_PL011_BASE);
         FDT_TRY(fdt_setprop_string(fdt, node, "stdout-path", name));
@@ -324,7 +362,8 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
 }
 
 static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_info *bi,
-                                const char *args, const char **why)
+                                const char *args, const struct linux_layout *lay,
+                                const char **why)
 {
     /* libfdt edits in place, so the work space must hold the host tree as it is
      * (QEMU pads its DTB to 1 MiB); the packed result is much smaller. */
@@ -338,6 +377,8 @@ static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_i
         .nr_banks = 1,
         .nr_vcpus = d->nr_vcpus,
         .bootargs = args,
+        .initrd_start = lay->initrd,
+        .initrd_end = lay->initrd_end,
         /* As Xen does for dom0: the grant window is the hypervisor's own image
          * range, which dom0 can never have as RAM. */
         .gnttab_base = pa_addr(ptr_to_pa(__image_start)),
@@ -489,6 +530,7 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
 {
     static u8 dtb[GUEST_DTB_MAX] __attribute__((aligned(8)));
     struct guest_image img;
+    struct linux_layout lay = { 0 };
     struct domain *d;
     u64 entry, dtb_ipa;
     int ret;
@@ -510,7 +552,7 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
     if (!ret)
         ret = find_image(c, &img, why);
     if (!ret)
-        ret = load_image(d, &img, &entry, why);
+        ret = load_image(d, c, &img, &lay, why);
     if (!ret)
         ret = add_devices(d, c, bi, why);
     if (!ret)
@@ -518,12 +560,13 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
     if (!ret && !c->direct_map)
         ret = add_xenstore(d, why);
     if (!ret) {
-        ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, why)
-                         : make_domu_dtb(d, dtb, c->args);
+        ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, &lay, why)
+                         : make_domu_dtb(d, dtb, c->args, &lay);
         if (ret && c->id != 0)
             *why = "cannot write the domain's device tree";
     }
-    dtb_ipa = ipa_addr(d->ram_base) + d->ram_size - GUEST_DTB_MAX;
+    entry = lay.kernel;
+    dtb_ipa = lay.dtb;
     if (!ret)
         ret = domain_copy_to(d, ipa(dtb_ipa), dtb, fdt_totalsize(dtb));
     if (!ret && c->id == 0)
