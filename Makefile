@@ -137,7 +137,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table \
               $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
-              $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011
+              $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
+              $(B)/tests/test_linux_boot
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -156,6 +157,10 @@ $(B)/tests/test_boot_dt: tests/unit/test_boot_dt.c core/boot_dt.c tests/unit/hos
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
 $(B)/tests/test_vpl011: tests/unit/test_vpl011.c core/vpl011.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_linux_boot: tests/unit/test_linux_boot.c core/linux_boot.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
