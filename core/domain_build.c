@@ -40,6 +40,7 @@
 #include <granite/iommu.h>
 #include <granite/pci.h>
 #include <granite/linux_boot.h>
+#include <granite/xen_ext_regions.h>
 #include <public/grant_table.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
@@ -52,6 +53,12 @@
 #define IRQ_LEVEL_HIGH 4
 #define PPI_LEVEL_LOW_ALL_CPUS 0xf08 /* Xen's flags for its PPIs */
 #define UART_CLOCK_HZ 24000000
+/* Xen's guest RAM windows (xen/include/public/arch-arm.h): a domU's RAM
+ * starts at GUEST_RAM0_BASE; the rest of both windows is free IPA space. */
+#define XEN_GUEST_RAM0_BASE 0x40000000UL
+#define XEN_GUEST_RAM0_SIZE 0xc0000000UL
+#define XEN_GUEST_RAM1_BASE 0x0200000000UL
+#define XEN_GUEST_RAM1_SIZE 0xfe00000000UL
 
 extern const u8 builtin_selftest_start[], builtin_selftest_end[];
 
@@ -319,8 +326,25 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
     static const char hyp_compat[] = "xen,xen-4.19\0xen,xen";
     static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
     u32 evtchn_irq[3] = { GIC_PPI, GUEST_EVTCHN_PPI - 16, PPI_LEVEL_LOW_ALL_CPUS };
+    struct ext_range ram = { ipa_addr(d->ram_base), d->ram_size }, ext[XEN_EXT_REGIONS_MAX];
+    fdt64_t hyp_reg[2 * (1 + XEN_EXT_REGIONS_MAX)];
+    unsigned nr_ext = 0;
     char name[40];
     int node;
+
+    /* Extended regions as Xen's find_domU_holes: what is above the domain's
+     * RAM in the GUEST_RAM0 window, and the GUEST_RAM1 window (nothing of a
+     * domU lives there), 2 MiB-aligned and >= 64 MiB each. */
+    xen_ext_regions_find(&ram, 1, XEN_GUEST_RAM0_BASE, XEN_GUEST_RAM0_BASE + XEN_GUEST_RAM0_SIZE,
+                         ext, &nr_ext, XEN_EXT_REGIONS_MAX);
+    xen_ext_regions_find(&ram, 1, XEN_GUEST_RAM1_BASE, XEN_GUEST_RAM1_BASE + XEN_GUEST_RAM1_SIZE,
+                         ext, &nr_ext, XEN_EXT_REGIONS_MAX);
+    hyp_reg[0] = cpu_to_fdt64(ipa_addr(d->gnttab_base));
+    hyp_reg[1] = cpu_to_fdt64(d->gnttab_size);
+    for (unsigned i = 0; i < nr_ext; i++) {
+        hyp_reg[2 + 2 * i] = cpu_to_fdt64(ext[i].start);
+        hyp_reg[3 + 2 * i] = cpu_to_fdt64(ext[i].size);
+    }
 
     FDT_TRY(fdt_create_empty_tree(fdt, GUEST_DTB_MAX));
     FDT_TRY(fdt_setprop_u32(fdt, 0, "#address-cells", 2));
@@ -352,10 +376,13 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
     FDT_TRY(fdt_setprop(fdt, node, "compatible", psci_compat, sizeof(psci_compat)));
     FDT_TRY(fdt_setprop_string(fdt, node, "method", "hvc"));
 
-    snprintf(name, sizeof(name), "hypervisor@%lx", GUEST_GNTTAB_BASE);
-    FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
+    /* Xen's binding: a depth-1 node named exactly "hypervisor" (Linux looks
+     * it up by that name), reg[0] the grant-table window, reg[1..N] the
+     * extended regions, the upcall PPI. */
+    FDT_TRY(node = fdt_add_subnode(fdt, 0, "hypervisor"));
     FDT_TRY(fdt_setprop(fdt, node, "compatible", hyp_compat, sizeof(hyp_compat)));
-    FDT_TRY(fdt_reg64(fdt, node, GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE));
+    FDT_TRY(fdt_setprop(fdt, node, "reg", hyp_reg, (1 + nr_ext) * 2 * sizeof(fdt64_t)));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "interrupt-parent", GIC_PHANDLE));
     FDT_TRY(fdt_irq(fdt, node, evtchn_irq, 3));
     FDT_TRY(fdt_pack(fdt));
     return 0;
@@ -472,6 +499,12 @@ static __boot int add_pv_interfaces(struct domain *d, const char **why)
     } else {
         d->gnttab_base = ipa(GUEST_GNTTAB_BASE);
         d->gnttab_size = GUEST_GNTTAB_SIZE;
+    }
+    /* Linux maps GNTTABOP_query_size's max_nr_frames pages from reg[0]'s
+     * base, whatever reg[0]'s size says: the window must hold them all. */
+    if (d->gnttab_size < (u64)GNTTAB_MAX_FRAMES * PAGE_SIZE) {
+        *why = "the grant-table window is smaller than max_nr_frames pages";
+        return -E2BIG;
     }
     evtchn_domain_init(d);
     if (gnttab_domain_init(d)) {
