@@ -47,7 +47,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/main.c core/console.c core/printf.c core/string.c core/options.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
-           core/domain_config.c core/dom0_dt.c core/passthrough.c core/console_input.c \
+           core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/dlog.c \
            drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/smmuv3.c drivers/smmuv3_format.c
@@ -143,7 +143,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table \
               $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
-              $(B)/tests/test_ipv4 $(B)/tests/test_xenstore
+              $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
+              $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -161,6 +162,18 @@ $(B)/tests/test_boot_dt: tests/unit/test_boot_dt.c core/boot_dt.c tests/unit/hos
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
+$(B)/tests/test_vpl011: tests/unit/test_vpl011.c core/vpl011.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_linux_boot: tests/unit/test_linux_boot.c core/linux_boot.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_xen_ext_regions: tests/unit/test_xen_ext_regions.c core/xen_ext_regions.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
 $(B)/tests/test_vgic: tests/unit/test_vgic.c arch/arm64/vgic.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
@@ -170,7 +183,7 @@ $(B)/tests/fixtures/%.dtb: tests/unit/fixtures/%.dts $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	dtc -q -I dts -O dtb -o $@ $<
 
-$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
+$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/xen_ext_regions.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 

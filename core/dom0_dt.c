@@ -59,6 +59,7 @@
  */
 #include <libfdt.h>
 #include <granite/dom0_dt.h>
+#include <granite/xen_ext_regions.h>
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/errno.h>
@@ -1081,10 +1082,98 @@ static __boot int build_chosen(struct build *b, const char **why)
                                       ARRAY_SIZE(chosen_prop_prefixes))))
         if ((err = fdt_delprop(b->fdt, chosen, name)))
             return edit_failed(err, "/chosen", why);
+    if (b->p->initrd_end > b->p->initrd_start &&
+        ((err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-start", b->p->initrd_start)) ||
+         (err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-end", b->p->initrd_end))))
+        return edit_failed(err, "/chosen: linux,initrd-start/end", why);
     if (!b->p->bootargs)
         return del_prop_if_any(b->fdt, chosen, "bootargs", why);
     err = fdt_setprop_string(b->fdt, chosen, "bootargs", b->p->bootargs);
     return err ? edit_failed(err, "/chosen: bootargs", why) : 0;
+}
+
+/*
+ * dom0's extended regions, as Xen's find_memory_holes: the host's physical
+ * address space below 2^40 (the smallest IPA size granite runs with) minus
+ * every `reg` and `ranges` parent window in the host tree (RAM, reserved
+ * memory and devices, including those dom0 does not see), the /memreserve/
+ * entries, dom0's RAM and the grant window.  A node under a translating bus
+ * has its bus-local reg taken as is: that can only make the holes smaller.
+ * PCI children (#address-cells 3) are skipped: their space is the bridge's
+ * `ranges`, which counts.
+ */
+#define HOLES_SPACE_END (1UL << 40)
+#define MAX_BUSY_RANGES 256
+
+static struct ext_range busy_ranges[MAX_BUSY_RANGES];
+
+static __boot void add_busy(unsigned *n, u64 start, u64 size)
+{
+    if (size && *n < MAX_BUSY_RANGES)
+        busy_ranges[(*n)++] = (struct ext_range){ start, size };
+}
+
+static __boot bool busy_from_prop(const void *fdt, int node, const char *prop, unsigned skip,
+                                  unsigned ac, unsigned sc, unsigned *n)
+{
+    int len;
+    const fdt32_t *v = fdt_getprop(fdt, node, prop, &len);
+    unsigned stride = skip + ac + sc;
+
+    if (!v || len <= 0)
+        return true;
+    if (ac < 1 || ac > MAX_CELLS || sc > MAX_CELLS || len % (int)(stride * 4))
+        return false;
+    for (int i = 0; i < len / (int)(stride * 4); i++) {
+        const fdt32_t *e = v + i * stride + skip;
+        add_busy(n, read_cells(e, ac), sc ? read_cells(e + ac, sc) : 1);
+    }
+    return *n < MAX_BUSY_RANGES;
+}
+
+static __boot unsigned cells_prop(const void *fdt, int node, const char *name, unsigned dflt)
+{
+    int len;
+    const fdt32_t *v = fdt_getprop(fdt, node, name, &len);
+    return v && len == 4 ? fdt32_to_cpu(*v) : dflt;
+}
+
+static __boot int dom0_ext_regions(struct build *b, struct ext_range *out, unsigned *nr_out,
+                                   const char **why)
+{
+    const void *host = b->p->host_fdt;
+    unsigned n = 0;
+    int node = -1, depth = 0;
+
+    while ((node = fdt_next_node(host, node, &depth)) >= 0) {
+        int parent = depth > 0 ? fdt_parent_offset(host, node) : -1;
+        unsigned pac = parent >= 0 ? cells_prop(host, parent, "#address-cells", 2) : 2;
+        unsigned psc = parent >= 0 ? cells_prop(host, parent, "#size-cells", 1) : 1;
+        unsigned cac = cells_prop(host, node, "#address-cells", 2);
+        unsigned csc = cells_prop(host, node, "#size-cells", 1);
+        if (depth == 0)
+            continue;
+        if (pac <= MAX_CELLS && !busy_from_prop(host, node, "reg", 0, pac, psc, &n))
+            goto too_many;
+        if (cac <= 3 && !busy_from_prop(host, node, "ranges", cac, pac, csc, &n))
+            goto too_many;
+    }
+    for (int i = 0; i < fdt_num_mem_rsv(host); i++) {
+        uint64_t a, sz;
+        if (!fdt_get_mem_rsv(host, i, &a, &sz))
+            add_busy(&n, a, sz);
+    }
+    for (unsigned i = 0; i < b->p->nr_banks; i++)
+        add_busy(&n, pa_addr(b->p->banks[i].start), b->p->banks[i].size);
+    add_busy(&n, b->p->gnttab_base, b->p->gnttab_size);
+    if (n >= MAX_BUSY_RANGES)
+        goto too_many;
+    xen_ext_regions_find(busy_ranges, n, 0, HOLES_SPACE_END, out, nr_out, XEN_EXT_REGIONS_MAX);
+    return 0;
+too_many:
+    *why = sayf(NULL, -1, "/hypervisor", "more than %u reg/ranges entries in the host tree, or "
+                "one with #address-cells/#size-cells granite cannot read", MAX_BUSY_RANGES);
+    return -EINVAL;
 }
 
 static __boot int build_hypervisor(struct build *b, const char **why)
@@ -1096,15 +1185,31 @@ static __boot int build_hypervisor(struct build *b, const char **why)
         cpu_to_fdt32(p->evtchn_ppi - GIC_PPI_FIRST),
         cpu_to_fdt32(EVTCHN_IRQ_FLAGS),
     };
-    char name[40];
+    struct ext_range ext[XEN_EXT_REGIONS_MAX];
+    fdt32_t reg[(1 + XEN_EXT_REGIONS_MAX) * 2 * MAX_CELLS];
+    unsigned nr_ext = 0, cells = b->s.root_ac + b->s.root_sc, nr_reg = 0;
     int node, err;
 
-    snprintf(name, sizeof(name), "hypervisor@%lx", (unsigned long)p->gnttab_base);
-    node = fdt_add_subnode(b->fdt, 0, name);
+    if ((err = dom0_ext_regions(b, ext, &nr_ext, why)))
+        return err;
+    /* reg[0] the grant window, reg[1..] the extended regions, in root cells
+     * (a region too large for them is left out). */
+    write_cells(reg, b->s.root_ac, p->gnttab_base);
+    write_cells(reg + b->s.root_ac, b->s.root_sc, p->gnttab_size);
+    nr_reg = 1;
+    for (unsigned i = 0; i < nr_ext; i++) {
+        if (!fits_cells(ext[i].start, b->s.root_ac) || !fits_cells(ext[i].size, b->s.root_sc))
+            continue;
+        write_cells(reg + nr_reg * cells, b->s.root_ac, ext[i].start);
+        write_cells(reg + nr_reg * cells + b->s.root_ac, b->s.root_sc, ext[i].size);
+        nr_reg++;
+    }
+    /* Exactly "hypervisor", no unit address: Linux finds it by that name. */
+    node = fdt_add_subnode(b->fdt, 0, "hypervisor");
     if (node < 0)
         return edit_failed(node, "/hypervisor", why);
     if ((err = fdt_setprop(b->fdt, node, "compatible", compat, sizeof(compat))) ||
-        (err = add_reg(b->fdt, node, &b->s, p->gnttab_base, p->gnttab_size)) ||
+        (err = fdt_setprop(b->fdt, node, "reg", reg, nr_reg * cells * sizeof(fdt32_t))) ||
         (err = fdt_setprop(b->fdt, node, "interrupts", irq, sizeof(irq))) ||
         (err = fdt_setprop_u32(b->fdt, node, "interrupt-parent", b->s.gic_phandle)))
         return edit_failed(err, "/hypervisor", why);

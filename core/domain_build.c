@@ -10,7 +10,10 @@
  *        otherwise: 2 MiB chunks of host memory mapped from GUEST_RAM0_BASE in
  *        the reverse order of their addresses, so that the IPA space is
  *        contiguous and the PA space visibly is not;
- *   2. copies the image to RAM base + text_offset;
+ *   2. follows the Linux boot protocol (core/linux_boot.c): checks the Image
+ *      header, copies the kernel to RAM base + text_offset and an initrd
+ *      (a "multiboot,ramdisk" module) below the DTB, clear of the kernel's
+ *      image_size footprint, named in /chosen linux,initrd-start/end;
  *   3. sets up its emulated GICv3 and PL011 (at the host's addresses for a
  *      direct-mapped domain, at Xen/QEMU-virt's guest addresses otherwise);
  *   4. writes its device tree at the top of RAM — dom0's is the host's,
@@ -36,12 +39,13 @@
 #include <granite/errno.h>
 #include <granite/iommu.h>
 #include <granite/pci.h>
+#include <granite/linux_boot.h>
+#include <granite/xen_ext_regions.h>
 #include <public/grant_table.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
 #define CHUNK_SIZE (PAGE_SIZE << CHUNK_ORDER)
 #define GUEST_DTB_MAX (64 * 1024)
-#define IMAGE_MAGIC 0x644d5241U /* "ARM\x64" */
 #define GIC_PHANDLE 1
 #define CLOCK_PHANDLE 2
 #define GIC_PPI 1
@@ -49,12 +53,12 @@
 #define IRQ_LEVEL_HIGH 4
 #define PPI_LEVEL_LOW_ALL_CPUS 0xf08 /* Xen's flags for its PPIs */
 #define UART_CLOCK_HZ 24000000
-
-struct image_header {
-    u32 code0, code1;
-    u64 text_offset, image_size, flags, res2, res3, res4;
-    u32 magic, res5;
-};
+/* Xen's guest RAM windows (xen/include/public/arch-arm.h): a domU's RAM
+ * starts at GUEST_RAM0_BASE; the rest of both windows is free IPA space. */
+#define XEN_GUEST_RAM0_BASE 0x40000000UL
+#define XEN_GUEST_RAM0_SIZE 0xc0000000UL
+#define XEN_GUEST_RAM1_BASE 0x0200000000UL
+#define XEN_GUEST_RAM1_SIZE 0xfe00000000UL
 
 extern const u8 builtin_selftest_start[], builtin_selftest_end[];
 
@@ -144,6 +148,16 @@ static __boot int give_ram_scattered(struct domain *d, u64 size, bool above_4g, 
 
 /* --- image ----------------------------------------------------------------- */
 
+/* Messages that name the module (boot is single-threaded). */
+static char module_msg[200];
+
+static __boot const char *module_why(const char *kind, u64 at, u64 size, const char *what)
+{
+    snprintf(module_msg, sizeof(module_msg), "%s module at 0x%lx (%lu bytes): %s", kind, at,
+             size, what);
+    return module_msg;
+}
+
 static __boot int find_image(const struct domain_config *c, struct guest_image *img,
                              const char **why)
 {
@@ -157,30 +171,56 @@ static __boot int find_image(const struct domain_config *c, struct guest_image *
         return 0;
     }
     if (hyp_map(c->module, c->module_size, HYP_MAP_RO)) {
-        *why = "cannot map the module";
+        *why = module_why("kernel", pa_addr(c->module), c->module_size, "cannot map it");
         return -EINVAL;
     }
     *img = (struct guest_image){ c->name, pa_to_ptr(c->module), c->module_size };
     return 0;
 }
 
-static __boot int load_image(struct domain *d, const struct guest_image *img, u64 *entry,
+/*
+ * The Linux boot protocol (core/linux_boot.c): check the Image header, place
+ * kernel, initrd and DTB slot in the domain's RAM, copy kernel and initrd.
+ */
+static __boot int load_image(struct domain *d, const struct domain_config *c,
+                             const struct guest_image *img, struct linux_layout *lay,
                              const char **why)
 {
-    const struct image_header *h = (const void *)img->start;
-    u64 footprint;
+    u64 at = c->builtin ? 0 : pa_addr(c->module);
+    const char *what;
+    struct linux_image li;
+    int ret;
 
-    if (img->size < sizeof(*h) || h->magic != IMAGE_MAGIC) {
-        *why = "the kernel is not an arm64 Image (bad magic)";
-        return -EINVAL;
+    if ((ret = linux_image_parse(img->start, img->size, &li, &what))) {
+        *why = c->builtin ? what : module_why("kernel", at, img->size, what);
+        return ret;
     }
-    footprint = MAX(h->image_size, img->size);
-    if (h->text_offset + footprint + GUEST_DTB_MAX > d->ram_size) {
-        *why = "the kernel does not fit in the domain's RAM";
-        return -E2BIG;
+    if ((ret = linux_layout_place(ipa_addr(d->ram_base), d->ram_size, &li, c->initrd_size,
+                                  GUEST_DTB_MAX, lay, &what))) {
+        static char msg[240];
+        snprintf(msg, sizeof(msg), "%s (RAM %lu MiB, image_size %lu KiB, initrd %lu KiB)", what,
+                 d->ram_size >> 20, li.image_size >> 10, c->initrd_size >> 10);
+        *why = msg;
+        return ret;
     }
-    *entry = ipa_addr(d->ram_base) + h->text_offset;
-    return domain_copy_to(d, ipa(*entry), img->start, img->size);
+    if ((ret = domain_copy_to(d, ipa(lay->kernel), img->start, img->size))) {
+        *why = "cannot copy the kernel into the domain's RAM";
+        return ret;
+    }
+    if (c->initrd_size) {
+        if (hyp_map(c->initrd, c->initrd_size, HYP_MAP_RO)) {
+            *why = module_why("initrd", pa_addr(c->initrd), c->initrd_size, "cannot map it");
+            return -EINVAL;
+        }
+        if ((ret = domain_copy_to(d, ipa(lay->initrd), pa_to_ptr(c->initrd), c->initrd_size))) {
+            *why = "cannot copy the initrd into the domain's RAM";
+            return ret;
+        }
+        printk("build: d%u: initrd 0x%lx-0x%lx (from the module at 0x%lx), kernel footprint "
+               "0x%lx-0x%lx\n", d->id, lay->initrd, lay->initrd_end, pa_addr(c->initrd),
+               lay->kernel, lay->kernel_end);
+    }
+    return 0;
 }
 
 /* --- device tree ----------------------------------------------------------- */
@@ -258,6 +298,13 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
 
     if (!d->uart.present)
         return 0;
+    /* "arm,pl011" + "arm,primecell" with its clocks rather than "arm,sbsa-uart":
+     * it is what QEMU's virt and Xen give guests, so a kernel sees the same
+     * UART as on bare QEMU; Linux's full amba-pl011 driver then programs
+     * IBRD/FBRD/LCR_H/CR/IFLS/IMSC and reads the PrimeCell ids, which
+     * core/vpl011.c models (the SBSA subset would leave that untested).  The
+     * AMBA bus wants the "apb_pclk" clock; the driver computes its baud
+     * divisors from "uartclk". */
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "apb-pclk"));
     FDT_TRY(fdt_setprop_string(fdt, node, "compatible", "fixed-clock"));
     FDT_TRY(fdt_setprop_u32(fdt, node, "#clock-cells", 0));
@@ -273,13 +320,31 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
     return 0;
 }
 
-static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
+static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
+                                const struct linux_layout *lay)
 {
     static const char hyp_compat[] = "xen,xen-4.19\0xen,xen";
     static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
     u32 evtchn_irq[3] = { GIC_PPI, GUEST_EVTCHN_PPI - 16, PPI_LEVEL_LOW_ALL_CPUS };
+    struct ext_range ram = { ipa_addr(d->ram_base), d->ram_size }, ext[XEN_EXT_REGIONS_MAX];
+    fdt64_t hyp_reg[2 * (1 + XEN_EXT_REGIONS_MAX)];
+    unsigned nr_ext = 0;
     char name[40];
     int node;
+
+    /* Extended regions as Xen's find_domU_holes: what is above the domain's
+     * RAM in the GUEST_RAM0 window, and the GUEST_RAM1 window (nothing of a
+     * domU lives there), 2 MiB-aligned and >= 64 MiB each. */
+    xen_ext_regions_find(&ram, 1, XEN_GUEST_RAM0_BASE, XEN_GUEST_RAM0_BASE + XEN_GUEST_RAM0_SIZE,
+                         ext, &nr_ext, XEN_EXT_REGIONS_MAX);
+    xen_ext_regions_find(&ram, 1, XEN_GUEST_RAM1_BASE, XEN_GUEST_RAM1_BASE + XEN_GUEST_RAM1_SIZE,
+                         ext, &nr_ext, XEN_EXT_REGIONS_MAX);
+    hyp_reg[0] = cpu_to_fdt64(ipa_addr(d->gnttab_base));
+    hyp_reg[1] = cpu_to_fdt64(d->gnttab_size);
+    for (unsigned i = 0; i < nr_ext; i++) {
+        hyp_reg[2 + 2 * i] = cpu_to_fdt64(ext[i].start);
+        hyp_reg[3 + 2 * i] = cpu_to_fdt64(ext[i].size);
+    }
 
     FDT_TRY(fdt_create_empty_tree(fdt, GUEST_DTB_MAX));
     FDT_TRY(fdt_setprop_u32(fdt, 0, "#address-cells", 2));
@@ -298,6 +363,10 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
 
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "chosen"));
     FDT_TRY(fdt_setprop_string(fdt, node, "bootargs", args ? args : ""));
+    if (lay->initrd_end > lay->initrd) { /* booting.rst: 64-bit values are fine */
+        FDT_TRY(fdt_setprop_u64(fdt, node, "linux,initrd-start", lay->initrd));
+        FDT_TRY(fdt_setprop_u64(fdt, node, "linux,initrd-end", lay->initrd_end));
+    }
     if (d->uart.present) {
         snprintf(name, sizeof(name), "/pl011@%lx", GUEST_PL011_BASE);
         FDT_TRY(fdt_setprop_string(fdt, node, "stdout-path", name));
@@ -307,17 +376,21 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args)
     FDT_TRY(fdt_setprop(fdt, node, "compatible", psci_compat, sizeof(psci_compat)));
     FDT_TRY(fdt_setprop_string(fdt, node, "method", "hvc"));
 
-    snprintf(name, sizeof(name), "hypervisor@%lx", GUEST_GNTTAB_BASE);
-    FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
+    /* Xen's binding: a depth-1 node named exactly "hypervisor" (Linux looks
+     * it up by that name), reg[0] the grant-table window, reg[1..N] the
+     * extended regions, the upcall PPI. */
+    FDT_TRY(node = fdt_add_subnode(fdt, 0, "hypervisor"));
     FDT_TRY(fdt_setprop(fdt, node, "compatible", hyp_compat, sizeof(hyp_compat)));
-    FDT_TRY(fdt_reg64(fdt, node, GUEST_GNTTAB_BASE, GUEST_GNTTAB_SIZE));
+    FDT_TRY(fdt_setprop(fdt, node, "reg", hyp_reg, (1 + nr_ext) * 2 * sizeof(fdt64_t)));
+    FDT_TRY(fdt_setprop_u32(fdt, node, "interrupt-parent", GIC_PHANDLE));
     FDT_TRY(fdt_irq(fdt, node, evtchn_irq, 3));
     FDT_TRY(fdt_pack(fdt));
     return 0;
 }
 
 static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_info *bi,
-                                const char *args, const char **why)
+                                const char *args, const struct linux_layout *lay,
+                                const char **why)
 {
     /* libfdt edits in place, so the work space must hold the host tree as it is
      * (QEMU pads its DTB to 1 MiB); the packed result is much smaller. */
@@ -331,6 +404,8 @@ static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_i
         .nr_banks = 1,
         .nr_vcpus = d->nr_vcpus,
         .bootargs = args,
+        .initrd_start = lay->initrd,
+        .initrd_end = lay->initrd_end,
         /* As Xen does for dom0: the grant window is the hypervisor's own image
          * range, which dom0 can never have as RAM. */
         .gnttab_base = pa_addr(ptr_to_pa(__image_start)),
@@ -425,6 +500,12 @@ static __boot int add_pv_interfaces(struct domain *d, const char **why)
         d->gnttab_base = ipa(GUEST_GNTTAB_BASE);
         d->gnttab_size = GUEST_GNTTAB_SIZE;
     }
+    /* Linux maps GNTTABOP_query_size's max_nr_frames pages from reg[0]'s
+     * base, whatever reg[0]'s size says: the window must hold them all. */
+    if (d->gnttab_size < (u64)GNTTAB_MAX_FRAMES * PAGE_SIZE) {
+        *why = "the grant-table window is smaller than max_nr_frames pages";
+        return -E2BIG;
+    }
     evtchn_domain_init(d);
     if (gnttab_domain_init(d)) {
         *why = "no memory for the grant table";
@@ -482,6 +563,7 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
 {
     static u8 dtb[GUEST_DTB_MAX] __attribute__((aligned(8)));
     struct guest_image img;
+    struct linux_layout lay = { 0 };
     struct domain *d;
     u64 entry, dtb_ipa;
     int ret;
@@ -503,7 +585,7 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
     if (!ret)
         ret = find_image(c, &img, why);
     if (!ret)
-        ret = load_image(d, &img, &entry, why);
+        ret = load_image(d, c, &img, &lay, why);
     if (!ret)
         ret = add_devices(d, c, bi, why);
     if (!ret)
@@ -511,12 +593,13 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
     if (!ret && !c->direct_map)
         ret = add_xenstore(d, why);
     if (!ret) {
-        ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, why)
-                         : make_domu_dtb(d, dtb, c->args);
+        ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, &lay, why)
+                         : make_domu_dtb(d, dtb, c->args, &lay);
         if (ret && c->id != 0)
             *why = "cannot write the domain's device tree";
     }
-    dtb_ipa = ipa_addr(d->ram_base) + d->ram_size - GUEST_DTB_MAX;
+    entry = lay.kernel;
+    dtb_ipa = lay.dtb;
     if (!ret)
         ret = domain_copy_to(d, ipa(dtb_ipa), dtb, fdt_totalsize(dtb));
     if (!ret && c->id == 0)

@@ -21,11 +21,19 @@
  *           reg = <0x4a000000 0x40000>;  an arm64 Image placed by QEMU's loader or U-Boot
  *           bootargs = "test=hello";
  *       };
+ *       module@4c000000 {                optional: the initrd, copied into the
+ *           compatible = "multiboot,ramdisk", "multiboot,module";   domain's RAM
+ *           reg = <0x4c000000 0xf1234>;
+ *       };
  *   };
  *
  * A module may name a built-in image instead of `reg`: granite,builtin = "selftest".
  * Domain ids: the hardware domain is 0, the others 1, 2, ... in node order.
- * Any error names the node and the property and stops the boot.
+ * Any error names the node and the property and stops the boot; so does a
+ * second kernel or ramdisk module in one domain, and (checked once the
+ * allocator's reserved ranges are known, domain_configs_check_modules) a
+ * module outside RAM or overlapping another module, granite, the DTB or
+ * reserved memory.
  *
  * Without such nodes: the built-in default, a dom0 and a domU, shaped by boot
  * options (core/options.c): dom0="args" / domU1..domU3="args" ("none" omits
@@ -39,56 +47,94 @@
 #include <granite/options.h>
 #include <granite/console.h>
 #include <granite/errno.h>
+#include <granite/linux_boot.h>
 
 #define DEFAULT_DOM0_MEM (64UL << 20)
 #define DEFAULT_DOMU_MEM (32UL << 20)
 #define KIB 1024UL
 #define MAX_DOMU_OPTIONS 3
 
-static __boot int read_module(const void *fdt, int dnode, struct domain_config *c, const char **why)
+/* One module's `reg`: (address, size) in the domain node's cells. */
+static __boot int read_module_reg(const void *fdt, int dnode, int node, pa_t *at, u64 *size,
+                                  const char **why)
 {
-    int node, len;
+    int ac = fdt_address_cells(fdt, dnode), sc = fdt_size_cells(fdt, dnode), len;
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
 
-    fdt_for_each_subnode(node, fdt, dnode) {
-        const char *builtin, *args;
-        const fdt32_t *reg;
-        int ac, sc;
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2 || !reg || len != (ac + sc) * 4) {
+        *why = dt_node_msg(fdt, node, "'reg' must be one (address, size) pair in the "
+                                     "domain node's #address-cells/#size-cells");
+        return -EINVAL;
+    }
+    *at = pa(dt_read_cells(reg, ac));
+    *size = dt_read_cells(reg + ac, sc);
+    if (!*size || !IS_ALIGNED(pa_addr(*at), 8) || pa_addr(*at) + *size < pa_addr(*at)) {
+        *why = dt_node_msg(fdt, node, "'reg' is empty, wraps, or is not 8-byte aligned");
+        return -EINVAL;
+    }
+    return 0;
+}
 
-        if (fdt_node_check_compatible(fdt, node, "multiboot,kernel"))
-            continue;
-        args = fdt_getprop(fdt, node, "bootargs", &len);
-        if (args && (len < 1 || args[len - 1] || len > DOMAIN_CONFIG_ARGS)) {
-            *why = dt_node_msg(fdt, node, "'bootargs' is not a string of at most 255 bytes");
+static __boot int read_kernel(const void *fdt, int dnode, int node, struct domain_config *c,
+                              const char **why)
+{
+    const char *builtin, *args;
+    int len;
+
+    args = fdt_getprop(fdt, node, "bootargs", &len);
+    if (args && (len < 1 || args[len - 1] || len > DOMAIN_CONFIG_ARGS)) {
+        *why = dt_node_msg(fdt, node, "'bootargs' is not a string of at most 255 bytes");
+        return -EINVAL;
+    }
+    snprintf(c->args, sizeof(c->args), "%s", args ? args : "");
+    builtin = fdt_getprop(fdt, node, "granite,builtin", &len);
+    if (builtin) {
+        if (len < 2 || builtin[len - 1]) {
+            *why = dt_node_msg(fdt, node, "'granite,builtin' is not a string");
             return -EINVAL;
         }
-        snprintf(c->args, sizeof(c->args), "%s", args ? args : "");
-        builtin = fdt_getprop(fdt, node, "granite,builtin", &len);
-        if (builtin) {
-            if (len < 2 || builtin[len - 1]) {
-                *why = dt_node_msg(fdt, node, "'granite,builtin' is not a string");
-                return -EINVAL;
-            }
-            c->builtin = builtin;
-            return 0;
-        }
-        ac = fdt_address_cells(fdt, dnode);
-        sc = fdt_size_cells(fdt, dnode);
-        reg = fdt_getprop(fdt, node, "reg", &len);
-        if (ac < 1 || ac > 2 || sc < 1 || sc > 2 || !reg || len != (ac + sc) * 4) {
-            *why = dt_node_msg(fdt, node, "'reg' must be one (address, size) pair in the "
-                                         "domain node's #address-cells/#size-cells");
-            return -EINVAL;
-        }
-        c->module = pa(dt_read_cells(reg, ac));
-        c->module_size = dt_read_cells(reg + ac, sc);
-        if (!c->module_size || !IS_ALIGNED(pa_addr(c->module), 8)) {
-            *why = dt_node_msg(fdt, node, "'reg' is empty or not 8-byte aligned");
-            return -EINVAL;
-        }
+        c->builtin = builtin;
         return 0;
     }
-    *why = dt_node_msg(fdt, dnode, "no child node compatible with \"multiboot,kernel\"");
-    return -ENOENT;
+    return read_module_reg(fdt, dnode, node, &c->module, &c->module_size, why);
+}
+
+/* The kernel ("multiboot,kernel": reg or granite,builtin, and bootargs) and at
+ * most one initrd ("multiboot,ramdisk": reg), as in Xen's dom0less binding. */
+static __boot int read_modules(const void *fdt, int dnode, struct domain_config *c,
+                               const char **why)
+{
+    bool have_kernel = false, have_initrd = false;
+    int node, ret;
+
+    fdt_for_each_subnode(node, fdt, dnode) {
+        if (!fdt_node_check_compatible(fdt, node, "multiboot,kernel")) {
+            if (have_kernel) {
+                *why = dt_node_msg(fdt, node, "a second \"multiboot,kernel\" module in one "
+                                             "domain");
+                return -EINVAL;
+            }
+            have_kernel = true;
+            ret = read_kernel(fdt, dnode, node, c, why);
+        } else if (!fdt_node_check_compatible(fdt, node, "multiboot,ramdisk")) {
+            if (have_initrd) {
+                *why = dt_node_msg(fdt, node, "a second \"multiboot,ramdisk\" module in one "
+                                             "domain");
+                return -EINVAL;
+            }
+            have_initrd = true;
+            ret = read_module_reg(fdt, dnode, node, &c->initrd, &c->initrd_size, why);
+        } else {
+            continue;
+        }
+        if (ret)
+            return ret;
+    }
+    if (!have_kernel) {
+        *why = dt_node_msg(fdt, dnode, "no child node compatible with \"multiboot,kernel\"");
+        return -ENOENT;
+    }
+    return 0;
 }
 
 static __boot int read_domain_node(const void *fdt, int node, struct domain_config *c,
@@ -122,7 +168,7 @@ static __boot int read_domain_node(const void *fdt, int node, struct domain_conf
         c->id = 0;
         c->direct_map = true; /* the hardware domain owns devices: it must be 1:1 */
     }
-    return read_module(fdt, node, c, why);
+    return read_modules(fdt, node, c, why);
 }
 
 static __boot int configs_from_dtb(const void *fdt, struct domain_configs *out, const char **why)
@@ -214,4 +260,59 @@ __boot int domain_configs_read(const void *fdt, struct domain_configs *out, cons
     if (ret || out->nr)
         return ret;
     return builtin_config(out, why);
+}
+
+static __boot const char *module_kind(unsigned k) { return k ? "initrd" : "kernel"; }
+
+__boot int domain_configs_check_modules(const struct domain_configs *cfg,
+                                        const struct mem_range *ram, unsigned nr_ram,
+                                        const struct busy_range *busy, unsigned nr_busy,
+                                        const char **why)
+{
+    static char msg[200];
+
+    for (unsigned i = 0; i < cfg->nr; i++) {
+        const struct domain_config *c = &cfg->dom[i];
+        for (unsigned k = 0; k < 2; k++) {
+            u64 at = pa_addr(k ? c->initrd : c->module), size = k ? c->initrd_size
+                                                                  : (c->builtin ? 0 : c->module_size);
+            bool in_ram = false;
+            if (!size)
+                continue;
+            for (unsigned r = 0; r < nr_ram; r++)
+                in_ram |= at >= pa_addr(ram[r].start) && size <= ram[r].size &&
+                          at - pa_addr(ram[r].start) <= ram[r].size - size;
+            if (!in_ram) {
+                snprintf(msg, sizeof(msg), "%s: %s module 0x%lx-0x%lx is not inside one RAM "
+                         "bank", c->node, module_kind(k), at, at + size);
+                *why = msg;
+                return -EINVAL;
+            }
+            for (unsigned b = 0; b < nr_busy; b++) {
+                if (linux_ranges_overlap(at, size, busy[b].start, busy[b].size)) {
+                    snprintf(msg, sizeof(msg), "%s: %s module 0x%lx-0x%lx overlaps %s "
+                             "0x%lx-0x%lx", c->node, module_kind(k), at, at + size,
+                             busy[b].what, busy[b].start, busy[b].start + busy[b].size);
+                    *why = msg;
+                    return -EINVAL;
+                }
+            }
+            /* Every later module (this domain's initrd, the next domains'). */
+            for (unsigned j = i; j < cfg->nr; j++) {
+                const struct domain_config *o = &cfg->dom[j];
+                for (unsigned l = (j == i ? k + 1 : 0); l < 2; l++) {
+                    u64 oat = pa_addr(l ? o->initrd : o->module);
+                    u64 osize = l ? o->initrd_size : (o->builtin ? 0 : o->module_size);
+                    if (!linux_ranges_overlap(at, size, oat, osize))
+                        continue;
+                    snprintf(msg, sizeof(msg), "%s: %s module 0x%lx-0x%lx overlaps %s's %s "
+                             "module 0x%lx-0x%lx", c->node, module_kind(k), at, at + size,
+                             o->node, module_kind(l), oat, oat + osize);
+                    *why = msg;
+                    return -EINVAL;
+                }
+            }
+        }
+    }
+    return 0;
 }

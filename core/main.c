@@ -147,16 +147,31 @@ static __boot void read_options(void)
 
 static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)
 {
-    struct mem_range reserved[2 + MAX_DOMAIN_CONFIGS + MAX_RESERVED] = {
+    struct mem_range reserved[2 + 2 * MAX_DOMAIN_CONFIGS + MAX_RESERVED] = {
         { ptr_to_pa(__image_start), (u64)(__image_end - __image_start) },
         { pa(dtb_pa), bi.fdt_size },
     };
-    unsigned n = 2;
+    struct busy_range busy[2 + MAX_RESERVED] = {
+        { "granite's image", pa_addr(reserved[0].start), reserved[0].size },
+        { "the device tree", dtb_pa, bi.fdt_size },
+    };
+    unsigned n = 2, nr_busy = 2;
+    const char *why;
 
-    /* Kernel images placed by the boot loader stay put until copied. */
-    for (unsigned i = 0; i < cfg->nr; i++)
+    for (unsigned i = 0; i < bi.nr_reserved; i++)
+        busy[nr_busy++] = (struct busy_range){ "reserved memory", pa_addr(bi.reserved[i].start),
+                                               bi.reserved[i].size };
+    /* Before anything is handed out: a module granite would copy from must
+     * be whole and nobody else's. */
+    if (domain_configs_check_modules(cfg, bi.mem, bi.nr_mem, busy, nr_busy, &why))
+        boot_fail("domain configuration: %s", why);
+    /* Kernel images and ramdisks placed by the boot loader stay put until copied. */
+    for (unsigned i = 0; i < cfg->nr; i++) {
         if (!cfg->dom[i].builtin)
             reserved[n++] = (struct mem_range){ cfg->dom[i].module, cfg->dom[i].module_size };
+        if (cfg->dom[i].initrd_size)
+            reserved[n++] = (struct mem_range){ cfg->dom[i].initrd, cfg->dom[i].initrd_size };
+    }
     /* The board's reserved memory is never RAM granite hands out. */
     for (unsigned i = 0; i < bi.nr_reserved; i++) {
         u64 start = pa_addr(bi.reserved[i].start), end = start + bi.reserved[i].size;

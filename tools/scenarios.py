@@ -171,48 +171,97 @@ def check_type_on(v):
     return None if ok else 'a list of ["regex", "text to type"] pairs'
 
 
+DOM0LESS_KEYS = ("name", "image", "initrd", "args", "memory_mib", "cpus", "hardware_domain",
+                 "ram_above_4g")
+
+
 def check_dom0less(v):
     if not isinstance(v, list):
         return "an array of tables"
     for d in v:
-        if not isinstance(d, dict) or set(d) - {"name", "image", "args", "memory_mib", "cpus",
-                                                "hardware_domain", "ram_above_4g"}:
-            return ("tables with name, image, args, memory_mib, cpus, hardware_domain, "
-                    "ram_above_4g")
+        if not isinstance(d, dict) or set(d) - set(DOM0LESS_KEYS):
+            return "tables with " + ", ".join(DOM0LESS_KEYS)
         if not isinstance(d.get("name"), str) or not isinstance(d.get("image"), str):
             return "tables with at least a name and an image"
+        if "initrd" in d and not isinstance(d["initrd"], str):
+            return "tables whose initrd is a path (string)"
     return None
 
 
-# Where QEMU's loader puts dom0less images: above granite (0x40200000) and
-# the DTB QEMU places at 0x48000000, 16 MiB apart.
+# Where QEMU's loader puts dom0less modules: above granite (0x40200000) and
+# the DTB QEMU places at 0x48000000 (RAM base + 128 MiB when there is at least
+# 256 MiB of RAM), one after another, each at a 2 MiB boundary.  A module's
+# reg size is its file's size, so a kernel of any size fits.
+VIRT_RAM_BASE = 0x40000000
 DOM0LESS_LOAD_BASE = 0x4C000000
-DOM0LESS_LOAD_STRIDE = 0x01000000
+DOM0LESS_ALIGN = 2 << 20
+MIB = 1 << 20
+# Room QEMU's RAM keeps beyond the modules and the domains' own memory
+# (granite's image, its heap, page tables).
+DOM0LESS_RAM_SLACK = 64 * MIB
 
 
-def dom0less_expansion(domains: list) -> tuple[list, list]:
+def memory_bytes(text: str) -> int:
+    """A QEMU -m size ("512M", "1G", "1.5G"; a bare number is MiB) in bytes."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGTkmgt]?)", text)
+    scale = {"": MIB, "k": 1 << 10, "m": MIB, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+@dataclass
+class Dom0lessLayout:
+    edits: list          # fdtput argument strings
+    qemu: list           # -device loader,... arguments
+    modules_end: int     # first byte after the last module
+    domains_mib: int     # the domains' memory, summed
+
+
+def dom0less_expansion(domains: list, root: Path = REPO_ROOT) -> Dom0lessLayout:
     """The dtb_edits and QEMU loader arguments that describe these domains in
     Xen's dom0less binding (/chosen/<name> { compatible = "xen,domain"; ...;
-    module { reg; bootargs } }), each image placed by QEMU's loader."""
+    module { reg; bootargs } }), each module placed by QEMU's loader.
+
+    Every file is sized when the scenario runs (not when it is loaded, so that
+    --list works before a build): reg = <address, exact file size>.  An
+    `initrd` becomes a second module, compatible "multiboot,ramdisk"."""
     edits, qemu = [], []
-    for i, d in enumerate(domains):
-        addr = DOM0LESS_LOAD_BASE + i * DOM0LESS_LOAD_STRIDE
-        node = f"/chosen/{d['name']}"
+    addr = DOM0LESS_LOAD_BASE
+    total_mib = 0
+
+    def place(node: str, path: str, compatible: str) -> str:
+        nonlocal addr
+        full = Path(path) if os.path.isabs(path) else root / path
+        try:
+            size = full.stat().st_size
+        except OSError as err:
+            raise ScenarioError(f"dom0less {node}: cannot read {path}: {err.strerror}") from None
+        if size == 0:
+            raise ScenarioError(f"dom0less {node}: {path} is empty")
         mod = f"{node}/module@{addr:x}"
+        edits.extend([f"-c {mod}", f"-t s {mod} compatible {compatible} multiboot,module",
+                      f"-t x {mod} reg {addr:x} {size:x}"])
+        qemu.extend(["-device", f"loader,file={path},addr={addr:#x},force-raw=on"])
+        addr = (addr + size + DOM0LESS_ALIGN - 1) & ~(DOM0LESS_ALIGN - 1)
+        return mod
+
+    for d in domains:
+        node = f"/chosen/{d['name']}"
+        memory_mib = d.get("memory_mib", 32)
+        total_mib += memory_mib
         edits += [f"-c {node}", f"-t s {node} compatible xen,domain",
                   f"-t i {node} #address-cells 1", f"-t i {node} #size-cells 1",
                   f"-t i {node} cpus {d.get('cpus', 1)}",
-                  f"-t x {node} memory 0 {d.get('memory_mib', 32) * 1024:x}",
+                  f"-t x {node} memory 0 {memory_mib * 1024:x}",
                   f"-t s {node} vpl011 ''"]
         if d.get("hardware_domain"):
             edits.append(f"-t s {node} granite,hardware-domain ''")
         if d.get("ram_above_4g"):
             edits.append(f"-t s {node} granite,ram-above-4g ''")
-        edits += [f"-c {mod}", f"-t s {mod} compatible multiboot,kernel multiboot,module",
-                  f"-t x {mod} reg {addr:x} {DOM0LESS_LOAD_STRIDE:x}",
-                  f"-t s {mod} bootargs {shlex.quote(d.get('args', ''))}"]
-        qemu += ["-device", f"loader,file={d['image']},addr={addr:#x},force-raw=on"]
-    return edits, qemu
+        mod = place(node, d["image"], "multiboot,kernel")
+        edits.append(f"-t s {mod} bootargs {shlex.quote(d.get('args', ''))}")
+        if "initrd" in d:
+            place(node, d["initrd"], "multiboot,ramdisk")
+    return Dom0lessLayout(edits, qemu, addr, total_mib)
 
 
 def check_network(v):
@@ -282,6 +331,28 @@ class Scenario:
     def full_hv_args(self) -> str:
         return f"{HV_ARGS_PREFIX} {self.hv_args}".strip()
 
+    def layout(self) -> Dom0lessLayout | None:
+        """The dom0less modules, sized from their files now (at run time)."""
+        return dom0less_expansion(self.dom0less) if self.dom0less else None
+
+    def all_dtb_edits(self, layout: Dom0lessLayout | None) -> list:
+        return (layout.edits if layout else []) + list(self.dtb_edits)
+
+    def all_qemu_args(self, layout: Dom0lessLayout | None) -> list:
+        return list(self.qemu_args) + (layout.qemu if layout else [])
+
+    def qemu_memory(self, layout: Dom0lessLayout | None) -> str:
+        """-m: the scenario's memory, raised when it would not hold the
+        modules QEMU's loader places plus the domains' RAM and some room for
+        granite (a loader write outside RAM is silently lost)."""
+        if not layout:
+            return self.memory
+        need = (layout.modules_end - VIRT_RAM_BASE + layout.domains_mib * MIB
+                + DOM0LESS_RAM_SLACK)
+        if memory_bytes(self.memory) >= need:
+            return self.memory
+        return f"{(need + 64 * MIB - 1) // (64 * MIB) * 64}M"
+
 
 def check_cross_field_rules(values: dict, where: str) -> None:
     """Rules that involve more than one field."""
@@ -299,6 +370,8 @@ def check_cross_field_rules(values: dict, where: str) -> None:
                             "contains {hv_args}")
     if values["dtb_edits"] and values["boot"] != "kernel":
         raise ScenarioError(f"{where}: field 'dtb_edits': only valid with boot = \"kernel\"")
+    if values["dom0less"] and values["boot"] != "kernel":
+        raise ScenarioError(f"{where}: field 'dom0less': only valid with boot = \"kernel\"")
     if values["host_steps"] and values["network"] != "tap":
         raise ScenarioError(f"{where}: field 'host_steps': needs network = \"tap\"")
     if values["hv_args"] and values["boot"] == "loader":
@@ -328,10 +401,6 @@ def validated_values(data: dict, where: str) -> dict:
                 raise ScenarioError(f"{where}: field '{key}': {problem}")
             raise ScenarioError(f"{where}: field '{key}': must be {problem} (got {value!r})")
         values[key] = value
-    if values["dom0less"]:
-        edits, qemu = dom0less_expansion(values["dom0less"])
-        values["dtb_edits"] = edits + list(values["dtb_edits"])
-        values["qemu_args"] = list(values["qemu_args"]) + qemu
     check_cross_field_rules(values, where)
     values["timeout"] = float(values["timeout"])
     return values
@@ -534,41 +603,42 @@ def boot_arguments(sc: Scenario, cfg: Config) -> list[str]:
     return ["-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on,cpu-num=0"]
 
 
-def machine_args(sc: Scenario) -> list[str]:
-    return ["-cpu", sc.cpu, "-smp", str(sc.smp), "-m", sc.memory]
+def machine_args(sc: Scenario, layout: Dom0lessLayout | None) -> list[str]:
+    return ["-cpu", sc.cpu, "-smp", str(sc.smp), "-m", sc.qemu_memory(layout)]
 
 
-def edited_dtb(sc: Scenario, cfg: Config) -> list[str]:
-    """For dtb_edits: QEMU's own DTB for this machine (dumpdtb), changed by each
-    edit — the arguments of one `fdtput` call (device-tree-compiler) — and
-    given back to QEMU with -dtb.  QEMU still fills /chosen and /memory."""
-    if not sc.dtb_edits:
+def edited_dtb(sc: Scenario, cfg: Config, layout: Dom0lessLayout | None) -> list[str]:
+    """For dtb_edits (and dom0less): QEMU's own DTB for this machine (dumpdtb),
+    changed by each edit — the arguments of one `fdtput` call
+    (device-tree-compiler) — and given back to QEMU with -dtb.  QEMU still
+    fills /chosen and /memory."""
+    edits = sc.all_dtb_edits(layout)
+    if not edits:
         return []
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     dtb = cfg.out_dir / f"{sc.name}.dtb"
-    subprocess.run([cfg.qemu, "-M", f"{sc.machine},dumpdtb={dtb}", *machine_args(sc),
-                    "-nographic", "-nic", "none", *sc.qemu_args],
+    subprocess.run([cfg.qemu, "-M", f"{sc.machine},dumpdtb={dtb}", *machine_args(sc, layout),
+                    "-nographic", "-nic", "none", *sc.all_qemu_args(layout)],
                    check=True, capture_output=True)
-    for edit in sc.dtb_edits:
+    for edit in edits:
         subprocess.run(["fdtput", str(dtb), *shlex.split(edit)], check=True, capture_output=True)
     return ["-dtb", str(dtb)]
 
 
 def qemu_command(sc: Scenario, cfg: Config) -> list[str]:
+    layout = sc.layout()
     return [
         cfg.qemu,
         "-M", sc.machine,
-        "-cpu", sc.cpu,
-        "-smp", str(sc.smp),
-        "-m", sc.memory,
+        *machine_args(sc, layout),
         "-nographic",
         "-monitor", "none",
         "-serial", "stdio",
         "-nic", "none",                      # never user-mode networking
         "-semihosting-config", "enable=on,target=native",
         *boot_arguments(sc, cfg),
-        *edited_dtb(sc, cfg),
-        *sc.qemu_args,
+        *edited_dtb(sc, cfg, layout),
+        *sc.all_qemu_args(layout),
     ]
 
 
@@ -974,6 +1044,8 @@ def run_one(sc: Scenario, cfg: Config, interrupted: threading.Event) -> Result:
         run = run_qemu(sc, cfg, interrupted)
     except OSError as err:
         return Result(sc, "FAIL", [f"cannot start QEMU: {err}"], log_path=log_path)
+    except ScenarioError as err:
+        return Result(sc, "FAIL", [str(err)], log_path=log_path)
     except Exception as err:        # a runner bug must not take the other scenarios down
         return Result(sc, "FAIL", [f"runner error: {type(err).__name__}: {err}"],
                       log_path=log_path)

@@ -566,6 +566,7 @@ int guest_main(const struct guest_info *gi)
         return test_storm(gi);
     if (!strcmp(test, "death"))
         return test_death(gi);
+    if (!strcmp(test, "initrd")) { int test_initrd(const struct guest_info *); return test_initrd(gi); }
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;

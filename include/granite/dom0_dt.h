@@ -46,6 +46,11 @@ struct dom0_dt_params {
      * host's are granite's own options and are never passed on). */
     const char *bootargs;
 
+    /* dom0's initrd, [initrd_start, initrd_end) in its RAM: /chosen gets
+     * linux,initrd-start/end (64-bit).  Equal values: none.  The host's own
+     * linux,initrd-* are never passed on. */
+    u64 initrd_start, initrd_end;
+
     /* The /hypervisor node (Xen's binding): reg = the grant-table window, an
      * IPA range dom0 maps foreign pages into; page-aligned, non-empty, and —
      * dom0 being direct-mapped — clear of every device dom0 keeps.  Xen's

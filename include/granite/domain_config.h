@@ -22,6 +22,8 @@ struct domain_config {
     const char *builtin;      /* a built-in image by name, or NULL */
     pa_t module;              /* or an Image in RAM, placed by the boot loader */
     u64 module_size;
+    pa_t initrd;              /* a "multiboot,ramdisk" module, or initrd_size 0 */
+    u64 initrd_size;
     char args[DOMAIN_CONFIG_ARGS];
 };
 
@@ -35,5 +37,18 @@ struct domain_configs {
  * default shaped by boot options.  0, or -errno with *why naming the node and
  * property at fault. */
 int domain_configs_read(const void *fdt, struct domain_configs *out, const char **why);
+
+/* A range a module must stay clear of (granite, the DTB, reserved memory). */
+struct busy_range {
+    const char *what;
+    u64 start, size;
+};
+
+/* The boot loader's modules (kernels, ramdisks) of every domain: each inside
+ * one RAM bank, none overlapping another or any `busy` range.  0, or -EINVAL
+ * with *why naming the domain, the modules and the ranges. */
+int domain_configs_check_modules(const struct domain_configs *cfg, const struct mem_range *ram,
+                                 unsigned nr_ram, const struct busy_range *busy,
+                                 unsigned nr_busy, const char **why);
 
 #endif

@@ -28,7 +28,7 @@ struct vpl011 {
     unsigned domid;              /* for log lines */
     const struct vpl011_ops *ops;
     spinlock_t lock;
-    u32 cr, lcr_h, ibrd, fbrd, ifls, imsc, ris, dmacr;
+    u32 cr, lcr_h, ibrd, fbrd, ifls, imsc, ris, dmacr, ilpr;
     u8 rx[VPL011_RX_FIFO];
     unsigned rx_head, rx_len;
     char line[VPL011_LINE_MAX];

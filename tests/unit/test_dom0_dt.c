@@ -401,12 +401,47 @@ static void test_hypervisor_node(void **state)
     (void)state;
     static const char compat[] = "xen,xen-4.19\0xen,xen";
     void *out = build_default();
-    int hyp = node(out, "/hypervisor@70000000"), gic = node(out, GIC_PATH);
+    int hyp = node(out, "/hypervisor"), gic = node(out, GIC_PATH);
 
     assert_true(hyp >= 0);
     assert_true(gic >= 0);
     assert_prop_bytes(out, hyp, "compatible", compat, sizeof(compat));
-    assert_cells(out, hyp, "reg", (u32[]){ 0, GNTTAB_BASE, 0, GNTTAB_SIZE }, 4);
+    {
+        /* reg[0] the grant window; reg[1..] extended regions: 2 MiB-aligned,
+         * >= 64 MiB, sorted, disjoint, clear of dom0's RAM, the window and
+         * every device of the host tree (Xen's find_memory_holes). */
+        int len, nr, hn;
+        const fdt32_t *r = fdt_getprop(out, hyp, "reg", &len);
+        u64 prev_end = 0;
+        assert_non_null(r);
+        assert_int_equal(len % 16, 0);
+        nr = len / 16;
+        assert_true(nr >= 2);
+        assert_int_equal(fdt32_to_cpu(r[1]), GNTTAB_BASE);
+        assert_int_equal(fdt32_to_cpu(r[3]), GNTTAB_SIZE);
+        for (int i = 1; i < nr; i++) {
+            u64 a = ((u64)fdt32_to_cpu(r[4 * i]) << 32) | fdt32_to_cpu(r[4 * i + 1]);
+            u64 sz = ((u64)fdt32_to_cpu(r[4 * i + 2]) << 32) | fdt32_to_cpu(r[4 * i + 3]);
+            int len2, d = 0;
+            assert_int_equal(a % (2UL << 20), 0);
+            assert_int_equal(sz % (2UL << 20), 0);
+            assert_true(sz >= (64UL << 20));
+            assert_true(a >= prev_end);
+            prev_end = a + sz;
+            assert_false(a < GNTTAB_BASE + GNTTAB_SIZE && GNTTAB_BASE < a + sz);
+            /* Not over any depth-1 node's reg in the host tree (2+2 cells). */
+            for (hn = fdt_next_node(host, -1, &d); hn >= 0; hn = fdt_next_node(host, hn, &d)) {
+                const fdt32_t *hr = d == 1 ? fdt_getprop(host, hn, "reg", &len2) : NULL;
+                for (int k = 0; hr && k + 4 <= len2 / 4; k += 4) {
+                    u64 ha = ((u64)fdt32_to_cpu(hr[k]) << 32) | fdt32_to_cpu(hr[k + 1]);
+                    u64 hs = ((u64)fdt32_to_cpu(hr[k + 2]) << 32) | fdt32_to_cpu(hr[k + 3]);
+                    if (hs && ha < a + sz && a < ha + hs)
+                        fail_msg("extended region 0x%lx+0x%lx overlaps %s", (unsigned long)a,
+                                 (unsigned long)sz, fdt_get_name(host, hn, NULL));
+                }
+            }
+        }
+    }
     assert_cells(out, hyp, "interrupts", (u32[]){ 1, 15, 0xf08 }, 3);
     assert_int_equal(prop_u32(out, hyp, "interrupt-parent"), fdt_get_phandle(out, gic));
     assert_int_equal(fdt_get_phandle(out, gic), GIC_PHANDLE);
@@ -421,7 +456,7 @@ static void test_hypervisor_ppi_is_param(void **state)
 
     p.evtchn_ppi = 20;
     out = build_ok(&p);
-    assert_cells(out, node(out, "/hypervisor@70000000"), "interrupts",
+    assert_cells(out, node(out, "/hypervisor"), "interrupts",
                  (u32[]){ 1, 4, 0xf08 }, 3);
     free(out);
 }
@@ -538,7 +573,7 @@ static void test_root_children_exactly(void **state)
 {
     (void)state;
     static const char *const want[] = {
-        "memory@48000000", "memory@58000000", "psci", "hypervisor@70000000", "cpus",
+        "memory@48000000", "memory@58000000", "psci", "hypervisor", "cpus",
         "chosen", "aliases", "intc@8000000", "timer", "pl011@9000000", "apb-pclk",
         "pcie@10000000",
     };
