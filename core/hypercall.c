@@ -24,6 +24,8 @@
 #include <public/hvm_params.h>
 #include <public/grant_table.h>
 #include <granite/memory_map.h>
+#include <granite/sched.h>
+#include <granite/xen_guest.h>
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 
@@ -92,7 +94,10 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
 
     switch (cmd) {
     case SCHEDOP_yield:
-        return 0; /* one vCPU per CPU: nothing else to run */
+        /* Let another runnable vCPU of this physical CPU run first; with
+         * none, the caller simply carries on. */
+        sched_yield();
+        return 0;
     case SCHEDOP_shutdown:
         if (copy_from_guest(v, &sd, arg, sizeof(sd)))
             return -EFAULT;
@@ -183,37 +188,51 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
     }
 }
 
-/* HVMOP_get_param: the xenstore ring's frame and event channel (read-only). */
+/*
+ * HVMOP_get_param (linux-xen-guest.md §2 steps 2 and 6, §9).
+ *   CONSOLE_EVTCHN, CONSOLE_PFN: 0 with success.  granite has no PV console
+ *     ring; Linux reads 0 as "no hvc0" silently (an error would add a
+ *     "Cannot get hvm parameter" line), and a non-zero value with no consumer
+ *     would hang printk once hvc0 is a console.
+ *   STORE_PFN, STORE_EVTCHN: a domU's xenstore ring and its port to dom0.  A
+ *     domain without a ring (dom0, which serves the store) gets 0 with
+ *     success: Linux's initial domain then takes the XS_LOCAL path (its own
+ *     ring page, EVTCHNOP_alloc_unbound to itself), and a domU reading
+ *     STORE_PFN 0 simply has no xenstore.
+ *   Anything else: -EINVAL, as Xen for a parameter it does not keep.
+ */
 static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
 {
     struct xen_hvm_param p;
+    struct domain *d = v->d;
 
     if (cmd != HVMOP_get_param) {
-        dlog(v->d, "hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", v->d->id, cmd);
+        dlog(d, "hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", d->id, cmd);
         return -ENOSYS;
     }
     if (copy_from_guest(v, &p, arg, sizeof(p)))
         return -EFAULT;
-    if (p.domid != DOMID_SELF && p.domid != v->d->id) {
-        dlog(v->d, "hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", v->d->id, p.domid);
+    if (p.domid != DOMID_SELF && p.domid != d->id) {
+        dlog(d, "hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", d->id, p.domid);
         return -EPERM;
     }
     switch (p.index) {
+    case HVM_PARAM_CONSOLE_PFN:
+    case HVM_PARAM_CONSOLE_EVTCHN:
+        p.value = 0;
+        break;
     case HVM_PARAM_STORE_PFN:
+        p.value = d->store_page ? GUEST_XENSTORE_IPA >> PAGE_SHIFT : 0;
+        break;
     case HVM_PARAM_STORE_EVTCHN:
-        if (!v->d->store_page) {
-            dlog(v->d, "hypercall: d%u: hvm_op get_param %u: no xenstore ring (dom0 serves the "
-                 "store): -ENOENT\n", v->d->id, p.index);
-            return -ENOENT;
-        }
-        p.value = p.index == HVM_PARAM_STORE_PFN ? GUEST_XENSTORE_IPA >> PAGE_SHIFT
-                                                 : v->d->store_port;
-        return copy_to_guest(v, arg, &p, sizeof(p));
+        p.value = d->store_page ? d->store_port : 0;
+        break;
     default:
-        dlog(v->d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", v->d->id,
+        dlog(d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", d->id,
              p.index);
         return -EINVAL;
     }
+    return copy_to_guest(v, arg, &p, sizeof(p));
 }
 
 static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
@@ -235,6 +254,20 @@ static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
         return granite_op(v, args[0], args[1]);
     case __HYPERVISOR_hvm_op:
         return hvm_op(v, args[0], args[1]);
+    case __HYPERVISOR_vcpu_op:
+        return do_vcpu_op(v, args[0], args[1], args[2]);
+    case __HYPERVISOR_vm_assist:
+        return do_vm_assist(v, args[0], args[1]);
+    case __HYPERVISOR_platform_op:
+        return do_platform_op(v, args[0]);
+    case __HYPERVISOR_physdev_op:
+        /* Xen/Arm answers -ENOSYS too; Linux dom0's PCI notifier then tries
+         * the older commands and only prints that passthrough may fail. */
+        dlog(v->d, "hypercall: d%u: physdev_op %lu not offered: -ENOSYS\n", v->d->id, args[0]);
+        return -ENOSYS;
+    case __HYPERVISOR_multicall:
+        dlog(v->d, "hypercall: d%u: multicall not offered: -ENOSYS\n", v->d->id);
+        return -ENOSYS;
     default:
         dlog(v->d, "hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;
