@@ -135,7 +135,7 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
-              $(B)/tests/test_event_channel $(B)/tests/test_grant_table \
+              $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
               $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore
 
@@ -172,7 +172,11 @@ $(B)/tests/test_event_channel: tests/unit/test_event_channel.c core/event_channe
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
-$(B)/tests/test_grant_table: tests/unit/test_grant_table.c core/grant_table.c core/memory_op.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+$(B)/tests/test_grant_table: tests/unit/test_grant_table.c core/grant_table.c core/memory_op.c core/wallclock.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_xen_guest: tests/unit/test_xen_guest.c core/vcpu_op.c core/runstate.c core/wallclock.c core/memory_op.c core/grant_table.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

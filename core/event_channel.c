@@ -580,8 +580,8 @@ static long op_bind_virq(struct vcpu *v, u64 arg)
                     v->d->nr_vcpus);
     if (a.vcpu != NOTIFY_VCPU)
         return fail(id, -EINVAL, "bind_virq: VIRQ %u on vCPU %u: %s", a.virq, a.vcpu,
-                    a.virq == VIRQ_TIMER ? "granite raises VIRQ_TIMER on vCPU 0 only"
-                                         : "a global VIRQ binds on vCPU 0 (as Xen)");
+                    a.virq == VIRQ_TIMER ? "only vCPU 0 gets VIRQ_TIMER from granite"
+                                         : "a global VIRQ binds on only vCPU 0 (as Xen)");
 
     spin_lock(&self->lock);
     err = check_ready(self, "bind_virq");

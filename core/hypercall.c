@@ -96,7 +96,7 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
     case SCHEDOP_yield:
         /* Let another runnable vCPU of this physical CPU run first; with
          * none, the caller simply carries on. */
-        sched_yield();
+        sched_yield_current();
         return 0;
     case SCHEDOP_shutdown:
         if (copy_from_guest(v, &sd, arg, sizeof(sd)))

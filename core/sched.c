@@ -211,7 +211,7 @@ void sched_kicked(void) { cpus[this_cpu()].need_resched = true; }
 
 /* SCHEDOP_yield: at the end of this trap, pick again; pick_next() looks at
  * the others first, so a runnable one gets the CPU. */
-void sched_yield(void) { cpus[this_cpu()].need_resched = true; }
+void sched_yield_current(void) { cpus[this_cpu()].need_resched = true; }
 
 /* Called after whatever made v's interrupt pending (the vGIC, under its lock). */
 void vcpu_wake(struct vcpu *v)

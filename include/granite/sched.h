@@ -42,6 +42,6 @@ bool sched_domain_loaded_anywhere(const struct domain *d);
 void sched_kicked(void);
 /* The current vCPU yields (SCHEDOP_yield): another runnable vCPU of this
  * CPU runs first, if there is one. */
-void sched_yield(void);
+void sched_yield_current(void);
 
 #endif
