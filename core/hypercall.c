@@ -68,13 +68,21 @@ static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
         xen_extraversion_t s = GRANITE_EXTRAVERSION;
         return copy_to_guest(v, arg, s, sizeof(s));
     }
+    /* Bits as Xen sets them for an Arm guest (xen/common/kernel.c; all
+     * granite guests are translated): vnode_supported (XENMEM_get_vnumainfo
+     * answers -EOPNOTSUPP: no vNUMA, as Xen without one) and
+     * runstate_phys_area always; writable_page_tables and
+     * auto_translated_physmap; dom0 for the hardware domain; SMCCC; then
+     * exactly one of direct_mapped / not_direct_mapped. */
     case XENVER_get_features: {
         struct xen_feature_info fi;
         if (copy_from_guest(v, &fi, arg, sizeof(fi)))
             return -EFAULT;
         fi.submap = 0;
         if (fi.submap_idx == 0)
-            fi.submap = BIT(XENFEAT_auto_translated_physmap) | BIT(XENFEAT_ARM_SMCCC_supported) |
+            fi.submap = BIT(XENFEAT_writable_page_tables) | BIT(XENFEAT_auto_translated_physmap) |
+                        BIT(XENFEAT_memory_op_vnode_supported) |
+                        BIT(XENFEAT_runstate_phys_area) | BIT(XENFEAT_ARM_SMCCC_supported) |
                         (v->d->id == 0 ? BIT(XENFEAT_dom0) : 0) |
                         (v->d->direct_map ? BIT(XENFEAT_direct_mapped)
                                           : BIT(XENFEAT_not_direct_mapped)) |

@@ -128,6 +128,8 @@ long do_memory_op(struct vcpu *v, u64 cmd, u64 arg)
     switch (cmd) {
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, arg);
+    case XENMEM_get_vnumainfo:
+        return -EOPNOTSUPP; /* no vNUMA topology: Xen's answer for such a domain */
     default:
         dlog(v->d, "memory: d%u: memory_op %lu unknown: -ENOSYS\n", v->d->id, cmd);
         return -ENOSYS;

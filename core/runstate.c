@@ -37,6 +37,10 @@
  * then (after a barrier) the record, then (after a barrier) state_entry_time
  * without the flag; a reader retries while it sees the flag or a change.
  *
+ * VCPUOP_register_runstate_phys_area names the area by guest PHYSICAL
+ * address instead (XENFEAT_runstate_phys_area): it must lie in one page of
+ * the domain's RAM and is written through the p2m, from any context.
+ *
  * PSCI CPU_ON gives a vCPU a fresh context whose MMU is off: its old virtual
  * address means nothing any more, so the registration is forgotten (Linux
  * registers again as the CPU comes online).
@@ -46,13 +50,15 @@
 #include <granite/arch.h>
 #include <granite/dlog.h>
 #include <granite/errno.h>
+#include <granite/memory_map.h>
 #include <public/vcpu.h>
 
 #define NS_PER_SEC 1000000000UL
 
 struct runstate {
     struct vcpu_runstate_info info; /* granite's record */
-    u64 gva;                        /* registered area, 0 = none */
+    u64 addr;                       /* registered area, 0 = none */
+    bool phys;                      /* addr is a guest physical address (IPA) */
 };
 
 static struct runstate rs[MAX_DOMAINS][MAX_VCPUS];
@@ -82,26 +88,41 @@ static void change(struct runstate *r, int to, u64 now)
     r->info.state_entry_time = now;
 }
 
-/* Write r's record to the guest, through the live (v's own) stage 1. */
-static int publish(struct vcpu *v, struct runstate *r, u64 gva)
+/* One write into the area: by virtual address through the live (v's own)
+ * stage 1, or by IPA through the p2m (the area lies in one page of RAM). */
+static int put(struct vcpu *v, u64 addr, bool phys, u64 off, const void *src, u64 len)
+{
+    pa_t page;
+
+    if (!phys)
+        return copy_to_guest(v, addr + off, src, len);
+    if (p2m_get_ram_page(&v->d->p2m, ipa(addr + off), true, &page))
+        return -EFAULT;
+    for (u64 i = 0; i < len; i++)
+        ((u8 *)pa_to_ptr(page))[i] = ((const u8 *)src)[i];
+    p2m_put_ram_page(&v->d->p2m);
+    return 0;
+}
+
+/* Write r's record to the guest's area at addr. */
+static int publish(struct vcpu *v, struct runstate *r, u64 addr, bool phys)
 {
     struct vcpu_runstate_info copy = r->info;
     u64 entry = copy.state_entry_time;
+    const u64 at = offsetof(struct vcpu_runstate_info, state_entry_time);
 
     if (!xen_runstate_update_flag(v->d))
-        return copy_to_guest(v, gva, &copy, sizeof(copy));
+        return put(v, addr, phys, 0, &copy, sizeof(copy));
     entry |= XEN_RUNSTATE_UPDATE;
-    if (copy_to_guest(v, gva + offsetof(struct vcpu_runstate_info, state_entry_time), &entry,
-                      sizeof(entry)))
+    if (put(v, addr, phys, at, &entry, sizeof(entry)))
         return -EFAULT;
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* flag visible before the record changes */
     copy.state_entry_time = entry;
-    if (copy_to_guest(v, gva, &copy, sizeof(copy)))
+    if (put(v, addr, phys, 0, &copy, sizeof(copy)))
         return -EFAULT;
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* record visible before the flag goes */
     entry &= ~XEN_RUNSTATE_UPDATE;
-    return copy_to_guest(v, gva + offsetof(struct vcpu_runstate_info, state_entry_time), &entry,
-                         sizeof(entry));
+    return put(v, addr, phys, at, &entry, sizeof(entry));
 }
 
 void runstate_vcpu_reset(struct vcpu *v)
@@ -110,7 +131,7 @@ void runstate_vcpu_reset(struct vcpu *v)
 
     if (!r)
         return;
-    __atomic_store_n(&r->gva, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&r->addr, 0, __ATOMIC_RELEASE);
     if (v->d->state == DOM_BUILDING || r->info.state_entry_time == 0) {
         for (unsigned i = 0; i < RUNSTATE_NR; i++)
             r->info.time[i] = 0;
@@ -137,33 +158,42 @@ void runstate_vcpu_out(struct vcpu *v)
 void runstate_vcpu_in(struct vcpu *v)
 {
     struct runstate *r = of(v);
-    u64 gva;
+    u64 addr;
 
     if (!r)
         return;
     change(r, RUNSTATE_running, xen_system_time_ns());
-    gva = __atomic_load_n(&r->gva, __ATOMIC_ACQUIRE);
-    if (gva)
-        (void)publish(v, r, gva); /* a failure is the guest's own broken mapping */
+    addr = __atomic_load_n(&r->addr, __ATOMIC_ACQUIRE);
+    if (addr)
+        (void)publish(v, r, addr, r->phys); /* a failure is the guest's own broken mapping */
 }
 
-long runstate_register(struct vcpu *caller, struct vcpu *target, u64 gva)
+long runstate_register(struct vcpu *caller, struct vcpu *target, u64 addr, bool phys)
 {
     struct domain *d = caller->d;
     struct runstate *r = of(target);
+    const char *kind = phys ? "physical" : "virtual";
 
     if (!r)
         return -EINVAL;
-    if (gva & 7) {
-        dlog(d, "runstate: d%u: area for vcpu%u at 0x%lx: not 8-byte aligned (state_entry_time "
-             "is updated as one word): -EINVAL\n", d->id, target->id, gva);
+    if (addr & 7) {
+        dlog(d, "runstate: d%u: area for vcpu%u at %s 0x%lx: not 8-byte aligned "
+             "(state_entry_time is updated as one word): -EINVAL\n", d->id, target->id, kind, addr);
         return -EINVAL;
     }
-    if (gva && target == caller && publish(caller, r, gva)) {
-        dlog(d, "runstate: d%u vcpu%u: area at 0x%lx cannot be written through its page tables: "
-             "-EFAULT\n", d->id, caller->id, gva);
+    if (phys && (addr & ~PAGE_MASK) + sizeof(struct vcpu_runstate_info) > PAGE_SIZE) {
+        dlog(d, "runstate: d%u: area for vcpu%u at physical 0x%lx crosses a page: -EINVAL\n",
+             d->id, target->id, addr);
+        return -EINVAL;
+    }
+    /* Written at once where that works now: the caller's own area, or any
+     * area named by IPA (no stage 1 involved). */
+    if (addr && (phys || target == caller) && publish(caller, r, addr, phys)) {
+        dlog(d, "runstate: d%u vcpu%u: area at %s 0x%lx cannot be written%s: -EFAULT\n", d->id,
+             caller->id, kind, addr, phys ? " (not its RAM)" : " through its page tables");
         return -EFAULT;
     }
-    __atomic_store_n(&r->gva, gva, __ATOMIC_RELEASE);
+    r->phys = phys;
+    __atomic_store_n(&r->addr, addr, __ATOMIC_RELEASE);
     return 0;
 }

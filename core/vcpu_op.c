@@ -189,12 +189,14 @@ long do_vcpu_op(struct vcpu *v, u64 cmd, u64 vcpuid, u64 arg)
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, target, arg);
     case VCPUOP_register_runstate_memory_area:
+    case VCPUOP_register_runstate_phys_area:
         if (copy_from_guest(v, &area, arg, sizeof(area))) {
-            dlog(d, "vcpu: d%u vcpu%u: register_runstate_memory_area: argument at 0x%lx "
-                 "unreadable: -EFAULT\n", d->id, v->id, arg);
+            dlog(d, "vcpu: d%u vcpu%u: register_runstate area: argument at 0x%lx unreadable: "
+                 "-EFAULT\n", d->id, v->id, arg);
             return -EFAULT;
         }
-        return runstate_register(v, target, area.addr);
+        return runstate_register(v, target, area.addr,
+                                 cmd == VCPUOP_register_runstate_phys_area);
     default:
         /* Xen/Arm offers only the registrations and answers -EINVAL to the rest. */
         dlog(d, "vcpu: d%u: vcpu_op %lu not offered on Arm: -EINVAL\n", d->id, cmd);

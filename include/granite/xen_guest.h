@@ -45,10 +45,11 @@ bool xen_runstate_update_flag(const struct domain *d);
 void runstate_vcpu_out(struct vcpu *v);
 void runstate_vcpu_in(struct vcpu *v);
 void runstate_vcpu_reset(struct vcpu *v);
-/* VCPUOP_register_runstate_memory_area for vCPU `target` of the caller's
- * domain: 0, -EINVAL (misaligned), -EFAULT (the caller's own area cannot be
- * written now: not registered). */
-long runstate_register(struct vcpu *caller, struct vcpu *target, u64 gva);
+/* VCPUOP_register_runstate_memory_area (phys false: addr is a guest virtual
+ * address) or _phys_area (phys true: an IPA) for vCPU `target` of the
+ * caller's domain: 0, -EINVAL (misaligned; a physical area crossing a page),
+ * -EFAULT (cannot be written now: not registered).  addr 0 unregisters. */
+long runstate_register(struct vcpu *caller, struct vcpu *target, u64 addr, bool phys);
 /* Nanoseconds since granite started counting (Xen's system time). */
 u64 xen_system_time_ns(void);
 

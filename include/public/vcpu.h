@@ -23,6 +23,8 @@
 
 #define VCPUOP_register_runstate_memory_area 5
 #define VCPUOP_register_vcpu_info 10
+/* The same area named by guest physical address (XENFEAT_runstate_phys_area). */
+#define VCPUOP_register_runstate_phys_area 14
 
 /* A vCPU's scheduling state (vcpu_runstate_info.state, index of time[]). */
 #define RUNSTATE_running 0  /* on a physical CPU */
@@ -45,7 +47,8 @@ struct vcpu_runstate_info {
 #define XEN_RUNSTATE_UPDATE (1ULL << 63)
 
 struct vcpu_register_runstate_memory_area {
-    uint64_t addr; /* guest virtual address (Xen's union addr.v / addr.h) */
+    uint64_t addr; /* guest virtual address (Xen's union addr.v / addr.h), or for
+                      register_runstate_phys_area a guest physical one (addr.p) */
 };
 
 struct vcpu_register_vcpu_info {
