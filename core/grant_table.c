@@ -975,8 +975,18 @@ int gnttab_window_map(struct domain *d, ipa_t at, pa_t page)
  * mapping goes: a granite page is mapped at one GFN at a time, as on Xen,
  * and the old GFN is left empty.
  */
-int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ipa_t old,
-                         bool (*granite_page)(struct domain *d, pa_t pa))
+/* Whether pa is shared_info or one of gt's frames.  Caller holds gt's lock. */
+static bool granite_page_locked(struct domain *d, struct gnttab *gt, pa_t pa)
+{
+    if (d->shared_info && pa_addr(ptr_to_pa(d->shared_info)) == pa_addr(pa))
+        return true;
+    for (unsigned i = 0; i < gt->nr_frames && i < GNTTAB_MAX_FRAMES; i++)
+        if (gt->shared[i] && pa_addr(ptr_to_pa(gt->shared[i])) == pa_addr(pa))
+            return true;
+    return false;
+}
+
+int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ipa_t old)
 {
     struct gnttab *gt = table_of(d);
     pa_t cur;
@@ -993,7 +1003,7 @@ int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ip
     } else if (!p2m_lookup(&d->p2m, at, &cur, &t)) {
         if (pa_addr(cur) == pa_addr(page) && t == p2m_ram_rw)
             ret = 0;
-        else if (in_ram && t == p2m_ram_rw && !granite_page(d, cur))
+        else if (in_ram && t == p2m_ram_rw && !granite_page_locked(d, gt, cur))
             ret = p2m_unmap(&d->p2m, at, PAGE_SIZE) ||
                   p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
         else
@@ -1015,12 +1025,10 @@ int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ip
 bool gnttab_is_table_frame(struct domain *d, pa_t pa)
 {
     struct gnttab *gt = table_of(d);
-    bool found = false;
+    bool found;
 
     spin_lock(&gt->lock);
-    for (unsigned i = 0; i < gt->nr_frames && i < GNTTAB_MAX_FRAMES; i++)
-        if (gt->shared[i] && pa_addr(ptr_to_pa(gt->shared[i])) == pa_addr(pa))
-            found = true;
+    found = granite_page_locked(d, gt, pa);
     spin_unlock(&gt->lock);
     return found;
 }

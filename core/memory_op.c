@@ -49,8 +49,7 @@ void physmap_domain_init(struct domain *d)
 /* Whether machine page pa is one granite placed in d (not d's own RAM). */
 bool physmap_is_granite_page(struct domain *d, pa_t pa)
 {
-    return (d->shared_info && pa_addr(ptr_to_pa(d->shared_info)) == pa_addr(pa)) ||
-           gnttab_is_table_frame(d, pa);
+    return gnttab_is_table_frame(d, pa); /* shared_info included */
 }
 
 static long add_to_physmap(struct vcpu *v, u64 arg)
@@ -99,7 +98,7 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
     }
     old = __atomic_load_n(&placed[d->id][slot], __ATOMIC_ACQUIRE);
     ret = gnttab_physmap_place(d, ipa(a.gpfn << PAGE_SHIFT), page, old != 0,
-                               ipa((old - 1) << PAGE_SHIFT), physmap_is_granite_page);
+                               ipa((old - 1) << PAGE_SHIFT));
     switch (ret) {
     case 0:
         __atomic_store_n(&placed[d->id][slot], a.gpfn + 1, __ATOMIC_RELEASE);

@@ -39,7 +39,8 @@
  *
  * VCPUOP_register_runstate_phys_area names the area by guest PHYSICAL
  * address instead (XENFEAT_runstate_phys_area): it must lie in one page of
- * the domain's RAM and is written through the p2m, from any context.
+ * the domain's own RAM (not shared_info or a grant frame placed there) and is
+ * written through the p2m, from any context.
  *
  * PSCI CPU_ON gives a vCPU a fresh context whose MMU is off: its old virtual
  * address means nothing any more, so the registration is forgotten (Linux
@@ -168,6 +169,17 @@ void runstate_vcpu_in(struct vcpu *v)
         (void)publish(v, r, addr, r->phys); /* a failure is the guest's own broken mapping */
 }
 
+/* Whether IPA addr is in d's own RAM range and not under a granite page. */
+static bool own_ram(struct domain *d, u64 addr)
+{
+    pa_t pa;
+    p2m_type_t t;
+
+    return addr >= ipa_addr(d->ram_base) && addr - ipa_addr(d->ram_base) < d->ram_size &&
+           !p2m_lookup(&d->p2m, ipa(addr & PAGE_MASK), &pa, &t) && t == p2m_ram_rw &&
+           !physmap_is_granite_page(d, pa);
+}
+
 long runstate_register(struct vcpu *caller, struct vcpu *target, u64 addr, bool phys)
 {
     struct domain *d = caller->d;
@@ -185,6 +197,11 @@ long runstate_register(struct vcpu *caller, struct vcpu *target, u64 addr, bool 
         dlog(d, "runstate: d%u: area for vcpu%u at physical 0x%lx crosses a page: -EINVAL\n",
              d->id, target->id, addr);
         return -EINVAL;
+    }
+    if (phys && addr && !own_ram(d, addr)) {
+        dlog(d, "runstate: d%u: area for vcpu%u at physical 0x%lx: not in its RAM (or a page "
+             "granite placed there): -EFAULT\n", d->id, target->id, addr);
+        return -EFAULT;
     }
     /* Written at once where that works now: the caller's own area, or any
      * area named by IPA (no stage 1 involved). */
