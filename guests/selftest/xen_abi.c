@@ -47,7 +47,7 @@
 #define E_NOSYS 38
 #define E_OPNOTSUPP 95
 #define WAIT_US 5000000UL
-#define NR_SEL_WORDS 64
+#define SGI_DONE 5 /* vCPU 1 -> vCPU 0: "look at the flags" (registered, event seen) */
 
 static uint8_t shared_page[PAGE] __attribute__((aligned(PAGE)));
 static uint8_t vcpu_page[PAGE] __attribute__((aligned(PAGE)));
@@ -111,8 +111,11 @@ static void upcall(uint32_t intid)
             unsigned b = (unsigned)__builtin_ctzl(bits);
             bits &= bits - 1;
             __atomic_and_fetch(&shinfo->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
-            if (w * 64 + b == watched)
+            if (w * 64 + b == watched) {
                 port_seen[cpu]++;
+                if (cpu != 0)
+                    gic_send_sgi(0, SGI_DONE); /* vCPU 0 waits in WFI for the count */
+            }
         }
     }
 }
@@ -196,10 +199,13 @@ static void vcpu1_main(unsigned n)
                                   (uint64_t)&runstate[1]);
     vcpu1_runstate_ok = !r && runstate[1].state == RUNSTATE_running;
     __atomic_store_n(&vcpu1_registered, r == 0, __ATOMIC_RELEASE);
+    gic_send_sgi(0, SGI_DONE); /* vCPU 0 waits in WFI for this */
     irq_enable_local();
     for (;;)
         wait_for_interrupt();
 }
+
+static void sgi_done(uint32_t intid) { (void)intid; }
 
 static bool port_seen_on(const void *arg)
 {
@@ -300,6 +306,7 @@ static int run_xen_abi(const struct guest_info *gi)
         struct evtchn_bind_vcpu bv = { .port = au.port, .vcpu = 1 };
         struct evtchn_send s = { .port = bi.local_port };
         unsigned want[2] = { 1, 1 };
+        gic_enable_irq(0, SGI_DONE, sgi_done);
         check_rc(guest_start_vcpu(1, vcpu1_main), 0, "PSCI CPU_ON vCPU 1");
         check(guest_wait_flag(&vcpu1_registered, WAIT_US), "vCPU 1 registered its vcpu_info");
         check(vcpu1_runstate_ok, "vCPU 1's runstate area says running");
