@@ -203,12 +203,20 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
  *     "Cannot get hvm parameter" line), and a non-zero value with no consumer
  *     would hang printk once hvc0 is a console.
  *   STORE_PFN, STORE_EVTCHN: a domU's xenstore ring and its port to dom0.  A
- *     domain without a ring (dom0, which serves the store) gets 0 with
- *     success: Linux's initial domain then takes the XS_LOCAL path (its own
+ *     domain without a ring (dom0, which serves the store), or whose ring no
+ *     one serves (no dom0), gets 0 with success: Linux's initial domain then takes the XS_LOCAL path (its own
  *     ring page, EVTCHNOP_alloc_unbound to itself), and a domU reading
  *     STORE_PFN 0 simply has no xenstore.
  *   Anything else: -EINVAL, as Xen for a parameter it does not keep.
  */
+/* A ring is worth announcing only if some domain serves it: dom0, the
+ * xenstore daemon, exists.  Without it (dom0=none) Linux would wait forever
+ * for its first xenstore answer; STORE_PFN 0 tells it there is no store. */
+static bool store_served(struct domain *d)
+{
+    return d->store_page && d->id != 0 && domain_by_id(0);
+}
+
 static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
 {
     struct xen_hvm_param p;
@@ -230,10 +238,10 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
         p.value = 0;
         break;
     case HVM_PARAM_STORE_PFN:
-        p.value = d->store_page ? GUEST_XENSTORE_IPA >> PAGE_SHIFT : 0;
+        p.value = store_served(d) ? GUEST_XENSTORE_IPA >> PAGE_SHIFT : 0;
         break;
     case HVM_PARAM_STORE_EVTCHN:
-        p.value = d->store_page ? d->store_port : 0;
+        p.value = store_served(d) ? d->store_port : 0;
         break;
     default:
         dlog(d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", d->id,
