@@ -944,22 +944,6 @@ void gnttab_domain_destroy(struct domain *d)
     spin_unlock(&gt->lock);
 }
 
-int gnttab_window_map(struct domain *d, ipa_t at, pa_t page)
-{
-    struct gnttab *gt = table_of(d);
-    int ret;
-
-    spin_lock(&gt->lock);
-    if (!gt->live || gt->closed)
-        ret = -EINVAL;
-    else if (!p2m_lookup(&d->p2m, at, NULL, NULL))
-        ret = -EBUSY;
-    else
-        ret = p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
-    spin_unlock(&gt->lock);
-    return ret;
-}
-
 /*
  * XENMEM_add_to_physmap's mapping step, under the table lock (see
  * grant_table.h).  What is at `at` decides:

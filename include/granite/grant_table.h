@@ -70,13 +70,6 @@ void gnttab_domain_dying(struct domain *d);
  * which calls domain_release_page(page) when the last user goes.  About a
  * live domain's page it is only a question. */
 bool gnttab_page_in_use(pa_t page);
-/* Place a page granite owns (shared_info, a table frame) at `at` in d's grant
- * window, unless something is mapped there already: XENMEM_add_to_physmap.
- * The check and the mapping are made under d's table lock, the lock grant
- * maps hold for the same check, so neither two vCPUs nor a grant map can slip
- * a mapping in between.  0, -EBUSY (mapped already), -EINVAL (no table) or
- * -ENOMEM. */
-int gnttab_window_map(struct domain *d, ipa_t at, pa_t page);
 /* XENMEM_add_to_physmap's mapping step (core/memory_op.c): place a page
  * granite owns at `at` -- an empty GFN of d's grant window, or a GFN of d's
  * own RAM, whose page then leaves the guest's physmap (Xen's behaviour) --
