@@ -944,21 +944,6 @@ void gnttab_domain_destroy(struct domain *d)
     spin_unlock(&gt->lock);
 }
 
-/*
- * XENMEM_add_to_physmap's mapping step, under the table lock (see
- * grant_table.h).  What is at `at` decides:
- *   - `page` itself: nothing to do (a guest re-mapping after resume);
- *   - nothing, and `at` is in the grant window: map it there;
- *   - a page of d's own RAM (p2m_ram_rw inside [ram_base, +ram_size) and not
- *     another granite page placed earlier): the RAM page leaves the guest's
- *     physmap and `page` takes its place, as Xen does.  The RAM page stays
- *     d's (freed with its RAM when d ends): granite keeps no per-page owner
- *     count, and nothing else can ever reach it;
- *   - anything else: -EBUSY.
- * Then, if the page was mapped elsewhere before (`old`, not `at`), that
- * mapping goes: a granite page is mapped at one GFN at a time, as on Xen,
- * and the old GFN is left empty.
- */
 /* Whether pa is shared_info or one of gt's frames.  Caller holds gt's lock. */
 static bool granite_page_locked(struct domain *d, struct gnttab *gt, pa_t pa)
 {
@@ -970,7 +955,35 @@ static bool granite_page_locked(struct domain *d, struct gnttab *gt, pa_t pa)
     return false;
 }
 
-int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ipa_t old)
+/* Put `page` where RAM page `ram` is mapped at `at`.  Splitting a block may
+ * need memory; if the new entry cannot be written, the RAM page goes back,
+ * so a failure leaves the guest's memory as it was (-ENOMEM). */
+static int replace_ram_page(struct domain *d, ipa_t at, pa_t ram, pa_t page)
+{
+    if (p2m_unmap(&d->p2m, at, PAGE_SIZE))
+        return -ENOMEM;
+    if (!p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw))
+        return 0;
+    if (p2m_map(&d->p2m, at, ram, PAGE_SIZE, p2m_ram_rw))
+        dlog(d, "gnttab: d%u: IPA 0x%lx: its RAM page could not be mapped back after a failed "
+               "add_to_physmap: left empty\n", d->id, ipa_addr(at));
+    return -ENOMEM;
+}
+
+/*
+ * XENMEM_add_to_physmap's mapping step, under the table lock (see
+ * grant_table.h).  What is at `at` decides:
+ *   - `page` itself: nothing to do (a guest re-mapping after resume);
+ *   - nothing, and `at` is in the grant window: map it there;
+ *   - a page of d's own RAM (p2m_ram_rw inside [ram_base, +ram_size) and not
+ *     another granite page placed earlier): the RAM page leaves the guest's
+ *     physmap and `page` takes its place, as Xen does.  The RAM page stays
+ *     d's (freed with its RAM when d ends): granite keeps no per-page owner
+ *     count, and nothing else can ever reach it;
+ *   - anything else: -EBUSY.
+ * An earlier mapping of the same page elsewhere stays (core/memory_op.c).
+ */
+int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page)
 {
     struct gnttab *gt = table_of(d);
     pa_t cur;
@@ -988,19 +1001,13 @@ int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ip
         if (pa_addr(cur) == pa_addr(page) && t == p2m_ram_rw)
             ret = 0;
         else if (in_ram && t == p2m_ram_rw && !granite_page_locked(d, gt, cur))
-            ret = p2m_unmap(&d->p2m, at, PAGE_SIZE) ||
-                  p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
+            ret = replace_ram_page(d, at, cur, page);
         else
             ret = -EBUSY;
     } else if (in_window) {
         ret = p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
     } else {
         ret = -EINVAL;
-    }
-    if (!ret && has_old && ipa_addr(old) != a) {
-        pa_t was;
-        if (!p2m_lookup(&d->p2m, old, &was, NULL) && pa_addr(was) == pa_addr(page))
-            p2m_unmap(&d->p2m, old, PAGE_SIZE);
     }
     spin_unlock(&gt->lock);
     return ret;

@@ -17,8 +17,11 @@
  *     (gnttab_physmap_place says what becomes of the RAM page);
  *   - the GFN where that very page is already: a no-op that succeeds.
  * Anything else (an emulated device, a grant mapping, another granite page) is
- * refused with an error and a log line.  A granite page is mapped at one GFN
- * at a time: placing it again elsewhere removes the old mapping, as Xen does.
+ * refused with an error and a log line.  Unlike Xen, placing a page again
+ * at another GFN leaves the earlier mapping in place (Xen removes it): the
+ * page is the guest's own either way, and a guest that keeps using the old
+ * address (the hostile storm does, from several vCPUs at once) must not
+ * fault for it.  Linux maps each page once, or again at the same GFN.
  * The check and the mapping are one step under the domain's grant-table lock,
  * the lock grant maps into the window hold, so two vCPUs cannot both find a
  * GFN free and map over each other.
@@ -34,18 +37,6 @@
 #include <public/xen.h>
 #include <public/memory.h>
 
-/* Slot 0: shared_info; slot 1 + i: grant-table frame i. */
-#define PLACED_SLOTS (1 + GNTTAB_MAX_FRAMES)
-
-/* Where each granite page of each domain is mapped now (gfn + 1; 0 = not). */
-static u64 placed[MAX_DOMAINS][PLACED_SLOTS];
-
-void physmap_domain_init(struct domain *d)
-{
-    for (unsigned i = 0; i < PLACED_SLOTS; i++)
-        __atomic_store_n(&placed[d->id][i], 0, __ATOMIC_RELAXED);
-}
-
 /* Whether machine page pa is one granite placed in d (not d's own RAM). */
 bool physmap_is_granite_page(struct domain *d, pa_t pa)
 {
@@ -56,9 +47,7 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
 {
     struct domain *d = v->d;
     struct xen_add_to_physmap a;
-    unsigned slot;
     pa_t page;
-    u64 old;
     int ret;
 
     if (copy_from_guest(v, &a, arg, sizeof(a)))
@@ -67,7 +56,7 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
         dlog(d, "memory: d%u: add_to_physmap for d%u: -EPERM\n", d->id, a.domid);
         return -EPERM;
     }
-    if (a.gpfn >> (64 - PAGE_SHIFT) || d->id >= MAX_DOMAINS) {
+    if (a.gpfn >> (64 - PAGE_SHIFT)) {
         dlog(d, "memory: d%u: add_to_physmap at gpfn 0x%lx: not a frame number: -EINVAL\n",
              d->id, a.gpfn);
         return -EINVAL;
@@ -80,7 +69,6 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
             return -EINVAL;
         }
         page = ptr_to_pa(d->shared_info);
-        slot = 0;
         break;
     case XENMAPSPACE_grant_table:
         if (a.idx >= GNTTAB_MAX_FRAMES || (a.idx & XENMAPIDX_grant_table_status) ||
@@ -89,20 +77,16 @@ static long add_to_physmap(struct vcpu *v, u64 arg)
                  d->id, a.idx, GNTTAB_MAX_FRAMES - 1);
             return -EINVAL;
         }
-        slot = 1 + (unsigned)a.idx;
         break;
     default:
         dlog(d, "memory: d%u: add_to_physmap space %u not supported: -EOPNOTSUPP\n", d->id,
              a.space);
         return -EOPNOTSUPP;
     }
-    old = __atomic_load_n(&placed[d->id][slot], __ATOMIC_ACQUIRE);
-    ret = gnttab_physmap_place(d, ipa(a.gpfn << PAGE_SHIFT), page, old != 0,
-                               ipa((old - 1) << PAGE_SHIFT));
+    ret = gnttab_physmap_place(d, ipa(a.gpfn << PAGE_SHIFT), page);
     switch (ret) {
     case 0:
-        __atomic_store_n(&placed[d->id][slot], a.gpfn + 1, __ATOMIC_RELEASE);
-        if (slot == 0)
+        if (a.space == XENMAPSPACE_shared_info)
             wallclock_fill(d); /* what the guest will read first */
         break;
     case -EBUSY:

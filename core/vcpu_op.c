@@ -67,7 +67,6 @@ void xen_guest_domain_init(struct domain *d)
             runstate_vcpu_reset(&d->vcpu[i]);
     }
     __atomic_store_n(&runstate_flag[d->id], false, __ATOMIC_RELEASE);
-    physmap_domain_init(d);
 }
 
 struct vcpu_info *xen_vcpu_info(struct domain *d, unsigned vcpu)

@@ -72,13 +72,13 @@ void gnttab_domain_dying(struct domain *d);
 bool gnttab_page_in_use(pa_t page);
 /* XENMEM_add_to_physmap's mapping step (core/memory_op.c): place a page
  * granite owns at `at` -- an empty GFN of d's grant window, or a GFN of d's
- * own RAM, whose page then leaves the guest's physmap (Xen's behaviour) --
- * and remove its previous mapping at `old` if has_old.  A GFN holding
+ * own RAM, whose page then leaves the guest's physmap (Xen's behaviour).  A
+ * GFN holding
  * another granite page (shared_info, a table frame) is not RAM to replace.
  * Under d's table lock, like grant maps into the window.  0, -EBUSY
  * (something else is there), -EINVAL (neither window nor RAM, or no table)
  * or -ENOMEM. */
-int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page, bool has_old, ipa_t old);
+int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page);
 /* Whether pa is d's shared_info or one of its grant-table frames. */
 bool gnttab_is_table_frame(struct domain *d, pa_t pa);
 /* Free d's table (and, should any remain, drop d's mappings without touching

@@ -62,7 +62,6 @@ long do_platform_op(struct vcpu *v, u64 arg);
 
 /* --- physmap (core/memory_op.c) ----------------------------------------- */
 
-void physmap_domain_init(struct domain *d);
 /* Whether machine page pa is a page granite placed in d (shared_info, a
  * grant-table frame), not d's own RAM. */
 bool physmap_is_granite_page(struct domain *d, pa_t pa);
