@@ -26,11 +26,14 @@
  *   interdomain   connected to (remote domain, remote port), which points back;
  *                 a domain may connect to itself (loopback);
  *   virq          raised by granite itself (VIRQ_TIMER).
- * Every port notifies vCPU 0: on Arm only vCPU 0's vcpu_info lives in
- * shared_info (XEN_LEGACY_MAX_VCPUS 1), and granite does not implement
- * VCPUOP_register_vcpu_info, so EVTCHNOP_bind_vcpu and bind_virq accept
- * vCPU 0 only (-EINVAL for another existing vCPU, -ENOENT for a vCPU the
- * domain does not have, as Xen).
+ * Each port notifies one vCPU: vCPU 0 when it is created (Linux assumes so
+ * for new interdomain and unbound ports, linux-xen-guest.md §3), another
+ * after EVTCHNOP_bind_vcpu (-ENOENT for a vCPU the domain does not have, as
+ * Xen).  A vCPU's flags are in the vcpu_info it registered with
+ * VCPUOP_register_vcpu_info, or for vCPU 0 before that the one inside
+ * shared_info (XEN_LEGACY_MAX_VCPUS 1 on Arm): xen_vcpu_info(),
+ * core/vcpu_op.c.  An event for a vCPU with no vcpu_info yet stays in the
+ * bitmaps; registration marks everything pending, so it is found then.
  *
  * Delivery (the 2-level ABI, as Xen's evtchn_2l_set_pending).  To make port p
  * pending in domain D:
@@ -38,11 +41,11 @@
  *      has not consumed the previous event yet and will see this one with it;
  *   2. if bit p of evtchn_mask is set, stop: a masked port raises no upcall
  *      (the guest finds it when it unmasks, or EVTCHNOP_unmask redoes step 3);
- *   3. set bit p/64 of vcpu_info[0].evtchn_pending_sel; if it was already set,
- *      stop: the guest will scan that word anyway;
- *   4. set vcpu_info[0].evtchn_upcall_pending; if it was already set, stop: an
- *      upcall is already on its way (as Xen/Arm's vcpu_mark_events_pending);
- *   5. arch_evtchn_upcall(D, 0): the upcall PPI.
+ *   3. set bit p/64 of the notified vCPU's evtchn_pending_sel; if it was
+ *      already set, stop: the guest will scan that word anyway;
+ *   4. set its evtchn_upcall_pending; if it was already set, stop: an upcall
+ *      is already on its way (as Xen/Arm's vcpu_mark_events_pending);
+ *   5. arch_evtchn_upcall(D, vcpu): the upcall PPI on that vCPU.
  * The guest undoes these in the opposite order (clear upcall_pending, take the
  * selector, clear each pending bit it handles), so every event either finds a
  * bit still set that the guest has yet to look at, or raises a new upcall.
@@ -62,7 +65,13 @@
  *     id): -EPERM otherwise; granite has no privileged domain for these;
  *   - alloc_unbound wants remote_dom to exist (-ESRCH), where Xen accepts any
  *     id; every granite domain is built before any runs;
- *   - bind_virq takes VIRQ_TIMER only, the one VIRQ granite raises (-EINVAL);
+ *   - bind_virq takes VIRQ_TIMER (per-vCPU, vCPU 0 only: the one granite
+ *     raises) and, for the hardware domain, the global VIRQs a Linux dom0
+ *     binds (VIRQ_CONSOLE for its hvc, VIRQ_DOM_EXC), which granite accepts
+ *     and never raises: Linux dom0 BUG()s if VIRQ_CONSOLE cannot be bound;
+ *     anything else -EINVAL;
+ *   - init_control and expand_array (the FIFO ABI) are -ENOSYS: Linux then
+ *     uses the 2-level ABI;
  *   - unmask refuses port 0 and free ports (-EINVAL); Xen accepts any port
  *     inside its allocated range.
  * Two Xen behaviours kept on purpose, though they can surprise:
@@ -83,11 +92,12 @@
 #include <granite/spinlock.h>
 #include <public/xen.h>
 #include <public/event_channel.h>
+#include <granite/xen_guest.h>
 
 _Static_assert(EVTCHN_MAX_PORTS <= EVTCHN_2L_NR_CHANNELS, "ports must fit the 2-level bitmaps");
 _Static_assert(MAX_DOMAINS < DOMID_SELF, "domain ids and DOMID_SELF must not overlap");
 
-/* Every port notifies this vCPU (see above). */
+/* A new port notifies this vCPU (see above). */
 #define NOTIFY_VCPU 0
 #define LOG_MSG_LEN 160
 
@@ -102,6 +112,7 @@ enum port_state {
 struct port {
     u8 state;          /* enum port_state */
     bool drop_logged;  /* a send on this unbound port has been logged */
+    u8 notify_vcpu;    /* the vCPU its events go to (EVTCHNOP_bind_vcpu) */
     domid_t remote_dom;
     union {
         evtchn_port_t remote_port; /* PORT_INTERDOMAIN */
@@ -238,8 +249,10 @@ static bool test(xen_ulong_t *w, xen_ulong_t bit)
  * event for vCPU `vcpu`. */
 static void notify_word(struct evtchn_domain *e, unsigned vcpu, unsigned word)
 {
-    struct vcpu_info *vi = &shared(e)->vcpu_info[vcpu];
+    struct vcpu_info *vi = xen_vcpu_info(e->d, vcpu);
 
+    if (!vi)
+        return; /* no vcpu_info yet: registering one marks everything pending */
     if (test_and_set(&vi->evtchn_pending_sel, (xen_ulong_t)1 << word))
         return;
     if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
@@ -259,7 +272,7 @@ static void set_pending(struct evtchn_domain *e, evtchn_port_t port)
         return;
     if (test(&s->evtchn_mask[w], port_bit(port)))
         return;
-    notify_word(e, NOTIFY_VCPU, w);
+    notify_word(e, e->port[port].notify_vcpu, w);
 }
 
 /* EVTCHNOP_unmask's work (Xen's evtchn_2l_unmask): an event that arrived
@@ -271,7 +284,7 @@ static void unmask(struct evtchn_domain *e, evtchn_port_t port)
 
     if (test_and_clear(&s->evtchn_mask[w], port_bit(port)) &&
         test(&s->evtchn_pending[w], port_bit(port)))
-        notify_word(e, NOTIFY_VCPU, w);
+        notify_word(e, e->port[port].notify_vcpu, w);
 }
 
 /* --- the port table (caller holds e's lock) ----------------------------------- */
@@ -280,8 +293,10 @@ static void unmask(struct evtchn_domain *e, evtchn_port_t port)
 static evtchn_port_t alloc_port(struct evtchn_domain *e)
 {
     for (evtchn_port_t p = 1; p < EVTCHN_MAX_PORTS; p++)
-        if (e->port[p].state == PORT_FREE)
+        if (e->port[p].state == PORT_FREE) {
+            e->port[p].notify_vcpu = NOTIFY_VCPU;
             return p;
+        }
     return 0;
 }
 
@@ -538,6 +553,12 @@ static long op_bind_interdomain(struct vcpu *v, u64 arg)
     return write_arg(v, "bind_interdomain", arg, &a, sizeof(a));
 }
 
+/* Global VIRQs a Linux dom0 binds; granite accepts them and never raises them. */
+static bool global_virq_for_dom0(u32 virq)
+{
+    return virq == VIRQ_CONSOLE || virq == VIRQ_DOM_EXC;
+}
+
 static long op_bind_virq(struct vcpu *v, u64 arg)
 {
     struct evtchn_domain *self = caller(v);
@@ -550,15 +571,17 @@ static long op_bind_virq(struct vcpu *v, u64 arg)
         return err;
     if (a.virq >= NR_VIRQS)
         return fail(id, -EINVAL, "bind_virq: VIRQ %u out of range (0..%u)", a.virq, NR_VIRQS - 1);
-    if (a.virq != VIRQ_TIMER)
-        return fail(id, -EINVAL, "bind_virq: VIRQ %u is never raised by granite (only "
-                    "VIRQ_TIMER, %u)", a.virq, VIRQ_TIMER);
+    if (a.virq != VIRQ_TIMER && !(id == 0 && global_virq_for_dom0(a.virq)))
+        return fail(id, -EINVAL, "bind_virq: VIRQ %u is never raised for this domain (only "
+                    "VIRQ_TIMER, %u; and VIRQ_CONSOLE, VIRQ_DOM_EXC for the hardware domain)",
+                    a.virq, VIRQ_TIMER);
     if (a.vcpu >= v->d->nr_vcpus)
         return fail(id, -ENOENT, "bind_virq: no vCPU %u (the domain has %u)", a.vcpu,
                     v->d->nr_vcpus);
     if (a.vcpu != NOTIFY_VCPU)
-        return fail(id, -EINVAL, "bind_virq: vCPU %u has no vcpu_info in shared_info; only "
-                    "vCPU %u can be notified", a.vcpu, NOTIFY_VCPU);
+        return fail(id, -EINVAL, "bind_virq: VIRQ %u on vCPU %u: %s", a.virq, a.vcpu,
+                    a.virq == VIRQ_TIMER ? "only vCPU 0 gets VIRQ_TIMER from granite"
+                                         : "a global VIRQ binds on only vCPU 0 (as Xen)");
 
     spin_lock(&self->lock);
     err = check_ready(self, "bind_virq");
@@ -641,7 +664,7 @@ static long op_send(struct vcpu *v, u64 arg)
 
 static void fill_status(const struct port *p, struct evtchn_status *a)
 {
-    a->vcpu = NOTIFY_VCPU;
+    a->vcpu = p->notify_vcpu;
     a->u.interdomain.dom = 0;
     a->u.interdomain.port = 0;
     switch (p->state) {
@@ -694,6 +717,7 @@ static long op_bind_vcpu(struct vcpu *v, u64 arg)
     struct evtchn_bind_vcpu a;
     const struct port *p;
     long err = read_arg(v, "bind_vcpu", &a, arg, sizeof(a));
+    _Static_assert(MAX_VCPUS <= 256, "notify_vcpu is a u8");
 
     if (err)
         return err;
@@ -706,13 +730,11 @@ static long op_bind_vcpu(struct vcpu *v, u64 arg)
         err = check_port(self, a.port, "bind_vcpu");
     if (!err) {
         p = &self->port[a.port];
-        if (p->state == PORT_VIRQ)
+        if (p->state == PORT_VIRQ && p->virq == VIRQ_TIMER)
             err = fail(id, -EINVAL, "bind_vcpu: port %u is bound to per-vCPU VIRQ %u, whose vCPU "
                        "cannot change", a.port, p->virq);
-        else if (a.vcpu != NOTIFY_VCPU)
-            err = fail(id, -EINVAL, "bind_vcpu: vCPU %u has no vcpu_info in shared_info; only "
-                       "vCPU %u can be notified", a.vcpu, NOTIFY_VCPU);
-        /* else: unbound or interdomain, and already notifying vCPU 0 */
+        else
+            self->port[a.port].notify_vcpu = (u8)a.vcpu; /* later events go there */
     }
     spin_unlock(&self->lock);
     return err;
@@ -824,6 +846,7 @@ void evtchn_domain_init(struct domain *d)
     if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != EDOM_NONE)
         evtchn_domain_destroy(d); /* set up again: close what the last one left */
 
+    xen_guest_domain_init(d); /* vcpu_info, runstate, physmap: nothing registered */
     spin_lock(&e->lock);
     e->d = d;
     for (evtchn_port_t p = 0; p < EVTCHN_MAX_PORTS; p++)
@@ -838,8 +861,8 @@ void evtchn_domain_init(struct domain *d)
     }
     spin_unlock(&e->lock);
     if (d->shared_info)
-        printk("evtchn: d%u: 2-level event channels, ports 1..%u, upcalls to vCPU %u\n", d->id,
-               EVTCHN_MAX_PORTS - 1, NOTIFY_VCPU);
+        printk("evtchn: d%u: 2-level event channels, ports 1..%u, new ports notify vCPU %u\n",
+               d->id, EVTCHN_MAX_PORTS - 1, NOTIFY_VCPU);
     else
         printk("evtchn: d%u: no shared_info page: event channels unavailable\n", d->id);
 }

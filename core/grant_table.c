@@ -944,20 +944,84 @@ void gnttab_domain_destroy(struct domain *d)
     spin_unlock(&gt->lock);
 }
 
-int gnttab_window_map(struct domain *d, ipa_t at, pa_t page)
+/* Whether pa is shared_info or one of gt's frames.  Caller holds gt's lock. */
+static bool granite_page_locked(struct domain *d, struct gnttab *gt, pa_t pa)
+{
+    if (d->shared_info && pa_addr(ptr_to_pa(d->shared_info)) == pa_addr(pa))
+        return true;
+    for (unsigned i = 0; i < gt->nr_frames && i < GNTTAB_MAX_FRAMES; i++)
+        if (gt->shared[i] && pa_addr(ptr_to_pa(gt->shared[i])) == pa_addr(pa))
+            return true;
+    return false;
+}
+
+/* Put `page` where RAM page `ram` is mapped at `at`.  Splitting a block may
+ * need memory; if the new entry cannot be written, the RAM page goes back,
+ * so a failure leaves the guest's memory as it was (-ENOMEM). */
+static int replace_ram_page(struct domain *d, ipa_t at, pa_t ram, pa_t page)
+{
+    if (p2m_unmap(&d->p2m, at, PAGE_SIZE))
+        return -ENOMEM;
+    if (!p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw))
+        return 0;
+    if (p2m_map(&d->p2m, at, ram, PAGE_SIZE, p2m_ram_rw))
+        dlog(d, "gnttab: d%u: IPA 0x%lx: its RAM page could not be mapped back after a failed "
+               "add_to_physmap: left empty\n", d->id, ipa_addr(at));
+    return -ENOMEM;
+}
+
+/*
+ * XENMEM_add_to_physmap's mapping step, under the table lock (see
+ * grant_table.h).  What is at `at` decides:
+ *   - `page` itself: nothing to do (a guest re-mapping after resume);
+ *   - nothing, and `at` is in the grant window: map it there;
+ *   - a page of d's own RAM (p2m_ram_rw inside [ram_base, +ram_size) and not
+ *     another granite page placed earlier): the RAM page leaves the guest's
+ *     physmap and `page` takes its place, as Xen does.  The RAM page stays
+ *     d's (freed with its RAM when d ends): granite keeps no per-page owner
+ *     count, and nothing else can ever reach it;
+ *   - anything else: -EBUSY.
+ * An earlier mapping of the same page elsewhere stays (core/memory_op.c).
+ */
+int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page)
 {
     struct gnttab *gt = table_of(d);
-    int ret;
+    pa_t cur;
+    p2m_type_t t;
+    u64 a = ipa_addr(at);
+    bool in_ram = a >= ipa_addr(d->ram_base) && a - ipa_addr(d->ram_base) < d->ram_size;
+    bool in_window = a >= ipa_addr(d->gnttab_base) &&
+                     a - ipa_addr(d->gnttab_base) < d->gnttab_size;
+    int ret = 0;
 
     spin_lock(&gt->lock);
-    if (!gt->live || gt->closed)
+    if (!gt->live || gt->closed) {
         ret = -EINVAL;
-    else if (!p2m_lookup(&d->p2m, at, NULL, NULL))
-        ret = -EBUSY;
-    else
+    } else if (!p2m_lookup(&d->p2m, at, &cur, &t)) {
+        if (pa_addr(cur) == pa_addr(page) && t == p2m_ram_rw)
+            ret = 0;
+        else if (in_ram && t == p2m_ram_rw && !granite_page_locked(d, gt, cur))
+            ret = replace_ram_page(d, at, cur, page);
+        else
+            ret = -EBUSY;
+    } else if (in_window) {
         ret = p2m_map(&d->p2m, at, page, PAGE_SIZE, p2m_ram_rw) ? -ENOMEM : 0;
+    } else {
+        ret = -EINVAL;
+    }
     spin_unlock(&gt->lock);
     return ret;
+}
+
+bool gnttab_is_table_frame(struct domain *d, pa_t pa)
+{
+    struct gnttab *gt = table_of(d);
+    bool found;
+
+    spin_lock(&gt->lock);
+    found = granite_page_locked(d, gt, pa);
+    spin_unlock(&gt->lock);
+    return found;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1183,12 +1247,66 @@ static const struct op_type op_types[] = {
     OP(GNTTABOP_query_size, gnttab_query_size, 1, query_size_op),
 };
 
+/*
+ * set_version and get_version: Arm tables are version 1 only (Xen/Arm's
+ * GNTTAB_MAX_VERSION).  Asking for 1 succeeds; asking for 2 fails with
+ * -ENOSYS, as Xen answers when v2 is not offered, and in both cases the
+ * version in force (1) is written back: Linux uses v2 only after a
+ * successful call that says 2.  Any other number is -EINVAL.
+ */
+static long set_version(struct vcpu *v, u64 uop_gva, u64 count)
+{
+    struct gnttab_set_version op;
+    u32 asked;
+
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(v, &op, uop_gva, sizeof(op)))
+        return -EFAULT;
+    asked = op.version;
+    op.version = 1;
+    if (copy_to_guest(v, uop_gva, &op, sizeof(op)))
+        return -EFAULT;
+    if (asked == 1)
+        return 0;
+    dlog(v->d, "gnttab: d%u: set_version %u: only version 1 is offered on Arm: %s\n", v->d->id,
+         asked, asked == 2 ? "-ENOSYS" : "-EINVAL");
+    return asked == 2 ? -ENOSYS : -EINVAL;
+}
+
+static long get_version(struct vcpu *v, u64 uop_gva, u64 count)
+{
+    struct gnttab_get_version op;
+    struct why why;
+
+    if (count != 1)
+        return -EINVAL;
+    if (copy_from_guest(v, &op, uop_gva, sizeof(op)))
+        return -EFAULT;
+    if (own_table(v->d, op.dom, &why) != GNTST_okay) {
+        dlog(v->d, "gnttab: d%u: get_version of d%u: %s: -EPERM\n", v->d->id, op.dom, why.text);
+        return -EPERM;
+    }
+    op.version = 1;
+    return copy_to_guest(v, uop_gva, &op, sizeof(op)) ? -EFAULT : 0;
+}
+
 long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
 {
     const struct op_type *t = cmd < ARRAY_SIZE(op_types) ? &op_types[cmd] : NULL;
     unsigned id = v->d->id;
     union any_op op;
 
+    if (cmd == GNTTABOP_set_version)
+        return set_version(v, uop_gva, count);
+    if (cmd == GNTTABOP_get_version)
+        return get_version(v, uop_gva, count);
+    /* cache_flush is not offered, and its answer must be exactly -ENOSYS:
+     * Linux probes it with op=0 and, on any other answer, later relies on it
+     * to clean and invalidate foreign pages for non-coherent devices.  No
+     * log line: the probe is expected. */
+    if (cmd == GNTTABOP_cache_flush)
+        return -ENOSYS;
     if (!t || !t->run) {
         dlog_domid(id,
                    "gnttab: d%u: grant_table_op %lu unknown or not supported: -ENOSYS\n", id, cmd);

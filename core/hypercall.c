@@ -24,6 +24,8 @@
 #include <public/hvm_params.h>
 #include <public/grant_table.h>
 #include <granite/memory_map.h>
+#include <granite/sched.h>
+#include <granite/xen_guest.h>
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 
@@ -66,13 +68,21 @@ static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
         xen_extraversion_t s = GRANITE_EXTRAVERSION;
         return copy_to_guest(v, arg, s, sizeof(s));
     }
+    /* Bits as Xen sets them for an Arm guest (xen/common/kernel.c; all
+     * granite guests are translated): vnode_supported (XENMEM_get_vnumainfo
+     * answers -EOPNOTSUPP: no vNUMA, as Xen without one) and
+     * runstate_phys_area always; writable_page_tables and
+     * auto_translated_physmap; dom0 for the hardware domain; SMCCC; then
+     * exactly one of direct_mapped / not_direct_mapped. */
     case XENVER_get_features: {
         struct xen_feature_info fi;
         if (copy_from_guest(v, &fi, arg, sizeof(fi)))
             return -EFAULT;
         fi.submap = 0;
         if (fi.submap_idx == 0)
-            fi.submap = BIT(XENFEAT_auto_translated_physmap) | BIT(XENFEAT_ARM_SMCCC_supported) |
+            fi.submap = BIT(XENFEAT_writable_page_tables) | BIT(XENFEAT_auto_translated_physmap) |
+                        BIT(XENFEAT_memory_op_vnode_supported) |
+                        BIT(XENFEAT_runstate_phys_area) | BIT(XENFEAT_ARM_SMCCC_supported) |
                         (v->d->id == 0 ? BIT(XENFEAT_dom0) : 0) |
                         (v->d->direct_map ? BIT(XENFEAT_direct_mapped)
                                           : BIT(XENFEAT_not_direct_mapped)) |
@@ -92,7 +102,10 @@ static long sched_op(struct vcpu *v, u64 cmd, u64 arg)
 
     switch (cmd) {
     case SCHEDOP_yield:
-        return 0; /* one vCPU per CPU: nothing else to run */
+        /* Let another runnable vCPU of this physical CPU run first; with
+         * none, the caller simply carries on. */
+        sched_yield_current();
+        return 0;
     case SCHEDOP_shutdown:
         if (copy_from_guest(v, &sd, arg, sizeof(sd)))
             return -EFAULT;
@@ -184,37 +197,59 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
     }
 }
 
-/* HVMOP_get_param: the xenstore ring's frame and event channel (read-only). */
+/*
+ * HVMOP_get_param (linux-xen-guest.md §2 steps 2 and 6, §9).
+ *   CONSOLE_EVTCHN, CONSOLE_PFN: 0 with success.  granite has no PV console
+ *     ring; Linux reads 0 as "no hvc0" silently (an error would add a
+ *     "Cannot get hvm parameter" line), and a non-zero value with no consumer
+ *     would hang printk once hvc0 is a console.
+ *   STORE_PFN, STORE_EVTCHN: a domU's xenstore ring and its port to dom0.  A
+ *     domain without a ring (dom0, which serves the store), or whose ring no
+ *     one serves (no dom0), gets 0 with success: Linux's initial domain then takes the XS_LOCAL path (its own
+ *     ring page, EVTCHNOP_alloc_unbound to itself), and a domU reading
+ *     STORE_PFN 0 simply has no xenstore.
+ *   Anything else: -EINVAL, as Xen for a parameter it does not keep.
+ */
+/* A ring is worth announcing only if some domain serves it: dom0, the
+ * xenstore daemon, exists.  Without it (dom0=none) Linux would wait forever
+ * for its first xenstore answer; STORE_PFN 0 tells it there is no store. */
+static bool store_served(struct domain *d)
+{
+    return d->store_page && d->id != 0 && domain_by_id(0);
+}
+
 static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
 {
     struct xen_hvm_param p;
+    struct domain *d = v->d;
 
     if (cmd != HVMOP_get_param) {
-        dlog(v->d, "hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", v->d->id, cmd);
+        dlog(d, "hypercall: d%u: hvm_op %lu not supported: -ENOSYS\n", d->id, cmd);
         return -ENOSYS;
     }
     if (copy_from_guest(v, &p, arg, sizeof(p)))
         return -EFAULT;
-    if (p.domid != DOMID_SELF && p.domid != v->d->id) {
-        dlog(v->d, "hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", v->d->id, p.domid);
+    if (p.domid != DOMID_SELF && p.domid != d->id) {
+        dlog(d, "hypercall: d%u: hvm_op get_param of d%u: -EPERM\n", d->id, p.domid);
         return -EPERM;
     }
     switch (p.index) {
+    case HVM_PARAM_CONSOLE_PFN:
+    case HVM_PARAM_CONSOLE_EVTCHN:
+        p.value = 0;
+        break;
     case HVM_PARAM_STORE_PFN:
+        p.value = store_served(d) ? GUEST_XENSTORE_IPA >> PAGE_SHIFT : 0;
+        break;
     case HVM_PARAM_STORE_EVTCHN:
-        if (!v->d->store_page) {
-            dlog(v->d, "hypercall: d%u: hvm_op get_param %u: no xenstore ring (dom0 serves the "
-                 "store): -ENOENT\n", v->d->id, p.index);
-            return -ENOENT;
-        }
-        p.value = p.index == HVM_PARAM_STORE_PFN ? GUEST_XENSTORE_IPA >> PAGE_SHIFT
-                                                 : v->d->store_port;
-        return copy_to_guest(v, arg, &p, sizeof(p));
+        p.value = store_served(d) ? d->store_port : 0;
+        break;
     default:
-        dlog(v->d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", v->d->id,
+        dlog(d, "hypercall: d%u: hvm_op get_param %u: unknown parameter: -EINVAL\n", d->id,
              p.index);
         return -EINVAL;
     }
+    return copy_to_guest(v, arg, &p, sizeof(p));
 }
 
 static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
@@ -236,6 +271,20 @@ static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
         return granite_op(v, args[0], args[1]);
     case __HYPERVISOR_hvm_op:
         return hvm_op(v, args[0], args[1]);
+    case __HYPERVISOR_vcpu_op:
+        return do_vcpu_op(v, args[0], args[1], args[2]);
+    case __HYPERVISOR_vm_assist:
+        return do_vm_assist(v, args[0], args[1]);
+    case __HYPERVISOR_platform_op:
+        return do_platform_op(v, args[0]);
+    case __HYPERVISOR_physdev_op:
+        /* Xen/Arm answers -ENOSYS too; Linux dom0's PCI notifier then tries
+         * the older commands and only prints that passthrough may fail. */
+        dlog(v->d, "hypercall: d%u: physdev_op %lu not offered: -ENOSYS\n", v->d->id, args[0]);
+        return -ENOSYS;
+    case __HYPERVISOR_multicall:
+        dlog(v->d, "hypercall: d%u: multicall not offered: -ENOSYS\n", v->d->id);
+        return -ENOSYS;
     default:
         dlog(v->d, "hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;

@@ -37,6 +37,7 @@
 #include <granite/console.h>
 #include <granite/memory_map.h>
 #include <granite/dlog.h>
+#include <granite/xen_guest.h>
 
 #define MAX_PER_CPU (MAX_DOMAINS * MAX_VCPUS)
 
@@ -129,6 +130,7 @@ static void unload_current(struct sched_cpu *s)
     if (!cur)
         return;
     arch_vcpu_save(cur);
+    runstate_vcpu_out(cur);
     s->current = NULL;
     domain_vcpu_unloaded(cur);
 }
@@ -154,6 +156,7 @@ static void apply_pending_reset(struct vcpu *v)
     if (!__atomic_load_n(&v->reset_pending, __ATOMIC_ACQUIRE))
         return;
     arch_vcpu_reset(v, v->reset_entry, v->reset_x0);
+    runstate_vcpu_reset(v);
     __atomic_store_n(&v->reset_pending, false, __ATOMIC_RELEASE);
 }
 
@@ -181,6 +184,7 @@ noreturn_fn void schedule(void)
         apply_pending_reset(next);
         arch_vcpu_load(next);
         s->current = next;
+        runstate_vcpu_in(next);         /* its own stage 1 is live now */
         break;
     }
     next->nr_runs++;
@@ -204,6 +208,10 @@ void sched_after_trap(struct vcpu *cur)
 }
 
 void sched_kicked(void) { cpus[this_cpu()].need_resched = true; }
+
+/* SCHEDOP_yield: at the end of this trap, pick again; pick_next() looks at
+ * the others first, so a runnable one gets the CPU. */
+void sched_yield_current(void) { cpus[this_cpu()].need_resched = true; }
 
 /* Called after whatever made v's interrupt pending (the vGIC, under its lock). */
 void vcpu_wake(struct vcpu *v)

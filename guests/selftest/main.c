@@ -28,6 +28,8 @@
  *   wfi_window=N    (any test) widen every wait's race window (gic.c)
  *   test=storm      seed=S ops=N: a hostile seeded storm from every vCPU (storm.c)
  *   test=death      seed=S case=C: the domain dies at a random moment (death.c)
+ *   test=xen-abi / xen-abi-hostile  the Xen guest interface in Linux's boot
+ *                   order, and with bad arguments (xen_abi.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -517,6 +519,8 @@ int test_logflood(const struct guest_info *gi);   /* log_flood.c */
 int test_console_race(void);
 int test_storm(const struct guest_info *gi);   /* storm.c */
 int test_death(const struct guest_info *gi);   /* death.c */
+int test_xen_abi(const struct guest_info *gi);         /* xen_abi.c */
+int test_xen_abi_hostile(const struct guest_info *gi); /* xen_abi.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -567,6 +571,10 @@ int guest_main(const struct guest_info *gi)
     if (!strcmp(test, "death"))
         return test_death(gi);
     if (!strcmp(test, "initrd")) { int test_initrd(const struct guest_info *); return test_initrd(gi); }
+    if (!strcmp(test, "xen-abi"))
+        return test_xen_abi(gi);
+    if (!strcmp(test, "xen-abi-hostile"))
+        return test_xen_abi_hostile(gi);
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;

@@ -23,7 +23,7 @@
  *             unmask, bind_vcpu, bind_virq on random ports and vCPUs
  *   memory    add_to_physmap of shared_info and grant frames at random GFNs,
  *             bad spaces, domains, GFNs, unknown memory_op commands
- *   vcpu_op   __HYPERVISOR_vcpu_op, which granite does not offer
+ *   vcpu_op   __HYPERVISOR_vcpu_op with random commands, vCPUs and arguments
  *   sched     yield, unknown commands, shutdown with a bad pointer or an
  *             unknown reason (never a real one: that would end the storm)
  *   vgic      8/16/32/64-bit reads and writes at aligned offsets all over the
@@ -274,6 +274,9 @@ static uint8_t gpages[GPAGES][PAGE] __attribute__((aligned(PAGE)));
 static struct storm_devices dev;
 static int own_domid;
 static uint64_t window, ram_base, ram_end, storm_seed;
+/* RAM pages add_to_physmap may cover with shared_info or a grant frame. */
+#define SACRIFICIAL_PAGES 16
+static uint8_t sacrificial[SACRIFICIAL_PAGES * 4096] __attribute__((aligned(4096)));
 
 static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 static uint64_t zone_page(unsigned vcpu, unsigned i)
@@ -804,7 +807,10 @@ static void op_memory(struct vstate *s, bool loud)
     (void)loud; /* always refused but the first time at each GFN */
     switch (prng_below(&s->rng, 6)) {
     case 0: a.gpfn = prng_next(&s->rng); break;
-    case 1: a.gpfn = ram_base / PAGE + prng_below(&s->rng, 16); break; /* over our RAM */
+    case 1: /* over our RAM: granite places the page there as Xen does, so only
+             * over pages we gave up for it */
+        a.gpfn = (uint64_t)sacrificial / PAGE + prng_below(&s->rng, SACRIFICIAL_PAGES);
+        break;
     case 2:
         note(s, xen_hypercall(__HYPERVISOR_memory_op, prng_below(&s->rng, 2) ? prng_below(&s->rng, 40)
                                                                               : prng_next(&s->rng),
@@ -820,7 +826,7 @@ static void op_memory(struct vstate *s, bool loud)
 
 static void op_vcpu_op(struct vstate *s, bool loud)
 {
-    (void)loud; /* granite offers no vcpu_op: always refused */
+    (void)loud; /* random frames and addresses: refused, or nothing we use */
     note(s, xen_hypercall(__HYPERVISOR_vcpu_op, prng_below(&s->rng, 16), prng_below(&s->rng, 8),
                           prng_below(&s->rng, 2) ? bad_ptr(s) : (uint64_t)s->scratch, 0, 0));
 }

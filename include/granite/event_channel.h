@@ -6,9 +6,13 @@
  * to a port of another domain, or of its own: loopback) or bound to a
  * virtual IRQ.  Events land in the receiving domain's shared_info page
  * (d->shared_info): a pending bit per port, a mask bit the guest owns, and
- * vcpu_info[0]'s selector word and upcall flag; a new unmasked event raises
- * the upcall through arch_evtchn_upcall().  Every port notifies vCPU 0: the
- * only vCPU with a vcpu_info in shared_info on Arm (XEN_LEGACY_MAX_VCPUS 1).
+ * the notified vCPU's selector word and upcall flag -- in the vcpu_info it
+ * registered (VCPUOP_register_vcpu_info), or for vCPU 0 before that the one
+ * inside shared_info (xen_vcpu_info(), include/granite/xen_guest.h); a new
+ * unmasked event raises the upcall on that vCPU through
+ * arch_evtchn_upcall().  A port notifies vCPU 0 until EVTCHNOP_bind_vcpu
+ * moves it.  evtchn_domain_init() also resets the domain's vcpu_info,
+ * runstate and physmap records (xen_guest_domain_init()).
  *
  * Life cycle, driven by the domain builder and domain.c:
  *   evtchn_domain_init(d)     once d->shared_info is allocated, before the

@@ -70,13 +70,17 @@ void gnttab_domain_dying(struct domain *d);
  * which calls domain_release_page(page) when the last user goes.  About a
  * live domain's page it is only a question. */
 bool gnttab_page_in_use(pa_t page);
-/* Place a page granite owns (shared_info, a table frame) at `at` in d's grant
- * window, unless something is mapped there already: XENMEM_add_to_physmap.
- * The check and the mapping are made under d's table lock, the lock grant
- * maps hold for the same check, so neither two vCPUs nor a grant map can slip
- * a mapping in between.  0, -EBUSY (mapped already), -EINVAL (no table) or
- * -ENOMEM. */
-int gnttab_window_map(struct domain *d, ipa_t at, pa_t page);
+/* XENMEM_add_to_physmap's mapping step (core/memory_op.c): place a page
+ * granite owns at `at` -- an empty GFN of d's grant window, or a GFN of d's
+ * own RAM, whose page then leaves the guest's physmap (Xen's behaviour).  A
+ * GFN holding
+ * another granite page (shared_info, a table frame) is not RAM to replace.
+ * Under d's table lock, like grant maps into the window.  0, -EBUSY
+ * (something else is there), -EINVAL (neither window nor RAM, or no table)
+ * or -ENOMEM. */
+int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page);
+/* Whether pa is d's shared_info or one of its grant-table frames. */
+bool gnttab_is_table_frame(struct domain *d, pa_t pa);
 /* Free d's table (and, should any remain, drop d's mappings without touching
  * its p2m).  Safe on a domain whose table was never set up; idempotent.
  * A mapping whose IOMMU entry could not be removed keeps its page pinned

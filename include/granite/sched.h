@@ -40,5 +40,8 @@ struct vcpu *sched_current(void);
 bool sched_domain_loaded_anywhere(const struct domain *d);
 /* A kick (SGI) arrived: re-examine the run queue at the next opportunity. */
 void sched_kicked(void);
+/* The current vCPU yields (SCHEDOP_yield): another runnable vCPU of this
+ * CPU runs first, if there is one. */
+void sched_yield_current(void);
 
 #endif

@@ -99,6 +99,16 @@ struct evtchn_status {
     } u;                /* OUT */
 };
 
+/* FIFO ABI set-up (not offered: -ENOSYS): the control block's frame and
+ * offset for one vCPU. */
+struct evtchn_init_control {
+    uint64_t control_gfn; /* IN */
+    uint32_t offset;      /* IN */
+    uint32_t vcpu;        /* IN */
+    uint8_t link_bits;    /* OUT */
+    uint8_t _pad[7];
+};
+
 /* Make <port> notify vCPU <vcpu> from now on. */
 struct evtchn_bind_vcpu {
     evtchn_port_t port; /* IN */
@@ -127,5 +137,6 @@ _Static_assert(offsetof(struct evtchn_status, u.interdomain.port) == 20, "Xen la
 _Static_assert(sizeof(struct evtchn_status) == 24, "Xen layout");
 _Static_assert(sizeof(struct evtchn_bind_vcpu) == 8, "Xen layout");
 _Static_assert(sizeof(struct evtchn_unmask) == 4, "Xen layout");
+_Static_assert(sizeof(struct evtchn_init_control) == 24, "Xen layout");
 
 #endif

@@ -168,8 +168,23 @@ struct gnttab_query_size {
     int16_t status;         /* out */
 };
 
+/* set_version: the entry format the guest wants (IN); the one in force (OUT).
+ * Arm offers version 1 only: asking for 2 fails and the guest stays on 1. */
+struct gnttab_set_version {
+    uint32_t version;
+};
+
+/* get_version: the entry format of domain `dom`'s table. */
+struct gnttab_get_version {
+    domid_t dom;      /* in: DOMID_SELF or the caller's id */
+    uint16_t pad;
+    uint32_t version; /* out */
+};
+
 /* The layouts are the ABI: checked against Xen's headers (AArch64). */
 _Static_assert(sizeof(struct grant_entry_v1) == 8, "Xen layout");
+_Static_assert(sizeof(struct gnttab_set_version) == 4, "Xen layout");
+_Static_assert(sizeof(struct gnttab_get_version) == 8, "Xen layout");
 _Static_assert(offsetof(struct grant_entry_v1, domid) == 2, "Xen layout");
 _Static_assert(offsetof(struct grant_entry_v1, frame) == 4, "Xen layout");
 _Static_assert(sizeof(struct gnttab_map_grant_ref) == 32, "Xen layout");

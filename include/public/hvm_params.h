@@ -22,5 +22,7 @@ struct xen_hvm_param {
 
 #define HVM_PARAM_STORE_PFN 1    /* guest frame number of the xenstore ring */
 #define HVM_PARAM_STORE_EVTCHN 2 /* the guest's event channel to xenstored */
+#define HVM_PARAM_CONSOLE_PFN 17   /* frame of the PV console ring (0: none) */
+#define HVM_PARAM_CONSOLE_EVTCHN 18 /* the PV console's event channel (0: none) */
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define XENMEM_add_to_physmap 7
+#define XENMEM_get_vnumainfo 26 /* vNUMA layout: -EOPNOTSUPP when the domain has none */
 
 #define XENMAPSPACE_shared_info 0 /* the shared_info page */
 #define XENMAPSPACE_grant_table 1 /* grant-table frame idx */

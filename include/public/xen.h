@@ -13,14 +13,25 @@
 
 #define XEN_HYPERCALL_TAG 0xEA1
 
+#define __HYPERVISOR_platform_op 7
 #define __HYPERVISOR_memory_op 12
+#define __HYPERVISOR_multicall 13
 #define __HYPERVISOR_xen_version 17
 #define __HYPERVISOR_console_io 18
 #define __HYPERVISOR_grant_table_op 20
+#define __HYPERVISOR_vm_assist 21
 #define __HYPERVISOR_vcpu_op 24
 #define __HYPERVISOR_sched_op 29
 #define __HYPERVISOR_event_channel_op 32
+#define __HYPERVISOR_physdev_op 33
 #define __HYPERVISOR_hvm_op 34
+
+/* vm_assist(cmd, type): turn an optional hypervisor behaviour on or off. */
+#define VMASST_CMD_enable 0
+#define VMASST_CMD_disable 1
+/* The one type Xen offers on Arm: XEN_RUNSTATE_UPDATE in state_entry_time
+ * while a runstate area is being rewritten (public/vcpu.h). */
+#define VMASST_TYPE_runstate_update_flag 5
 
 /* console_io commands */
 #define CONSOLEIO_write 0

@@ -15,7 +15,9 @@
  *   - domain_by_id returns the fake domains below;
  *   - copy_from_guest/copy_to_guest treat a guest address as a host pointer
  *     (BAD_GVA and 0 fault; copy_to_guest can be made to fail);
- *   - arch_evtchn_upcall counts upcalls per domain;
+ *   - arch_evtchn_upcall counts upcalls per domain and per vCPU;
+ *   - xen_vcpu_info (core/vcpu_op.c) answers with a vcpu_info a test
+ *     "registers" for a vCPU, else shared_info's for vCPU 0, else NULL;
  *   - printk keeps the last lines so tests can check what was logged.
  * The ABI numbers and layouts are written out here from Xen's public
  * headers, not taken from the code under test, so a wrong constant there
@@ -189,12 +191,30 @@ int copy_to_guest(struct vcpu *v, u64 gva, const void *src, u64 len)
 }
 
 static unsigned upcalls[NR_FAKE];
+static unsigned upcalls_vcpu[NR_FAKE][MAX_VCPUS];
 static unsigned upcall_bad_vcpu;
+static struct vcpu_info *registered[NR_FAKE][MAX_VCPUS];
+
+struct vcpu_info *xen_vcpu_info(struct domain *d, unsigned vcpu)
+{
+    if (registered[d->id][vcpu])
+        return registered[d->id][vcpu];
+    return vcpu == 0 && d->shared_info ? &((struct shared_info *)d->shared_info)->vcpu_info[0]
+                                       : NULL;
+}
+
+void xen_guest_domain_init(struct domain *d)
+{
+    for (unsigned v = 0; v < MAX_VCPUS; v++)
+        registered[d->id][v] = NULL;
+}
 
 void arch_evtchn_upcall(struct domain *d, unsigned vcpu)
 {
-    if (vcpu != 0)
+    if (vcpu >= MAX_VCPUS || !xen_vcpu_info(d, vcpu))
         __atomic_add_fetch(&upcall_bad_vcpu, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&upcalls_vcpu[d->id][vcpu], 1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&upcalls[d->id], 1, __ATOMIC_SEQ_CST);
 }
 
@@ -226,6 +246,7 @@ static int setup(void **state)
     for (unsigned i = 0; i < NR_FAKE; i++) {
         evtchn_domain_init(&doms[i]);
         upcalls[i] = 0;
+        memset(upcalls_vcpu[i], 0, sizeof(upcalls_vcpu[i]));
     }
     order_violations = unlock_violations = upcall_bad_vcpu = 0;
     fail_copy_to = false;
@@ -709,8 +730,7 @@ static void test_bind_vcpu(void **state)
     assert_int_equal(bind_vcpu(2, un, 0), 0);
 
     log_clear();
-    assert_int_equal(bind_vcpu(2, un, 1), -EINVAL); /* d2 has vCPU 1, but no vcpu_info */
-    assert_true(log_has("evtchn: d2: bind_vcpu: vCPU 1 has no vcpu_info"));
+    assert_int_equal(bind_vcpu(2, un, 1), 0); /* d2 has vCPU 1: its port moves there */
     assert_int_equal(bind_vcpu(2, un, 2), -ENOENT); /* no vCPU 2 */
     assert_true(log_has("evtchn: d2: bind_vcpu: no vCPU 2 (the domain has 2): -ENOENT"));
     assert_int_equal(bind_vcpu(0, p0, 1), -ENOENT);
@@ -719,6 +739,77 @@ static void test_bind_vcpu(void **state)
     assert_int_equal(bind_virq(0, VIRQ_TIMER, 0, &vp), 0);
     assert_int_equal(bind_vcpu(0, vp, 0), -EINVAL); /* per-vCPU VIRQ */
     assert_true(log_has("per-vCPU VIRQ 0"));
+}
+
+/* Issue 11: a port bound to vCPU 1 raises its upcall through vCPU 1's
+ * registered vcpu_info and on vCPU 1, never through vCPU 0's; before vCPU 1
+ * has a vcpu_info the event waits in the bitmaps with no upcall. */
+static void test_bind_vcpu_moves_delivery(void **state)
+{
+    static struct vcpu_info vi1 __attribute__((aligned(64)));
+    evtchn_port_t un, lp;
+    struct evtchn_status st;
+    (void)state;
+
+    memset(&vi1, 0, sizeof(vi1));
+    assert_int_equal(alloc_unbound(2, 0, &un), 0);
+    assert_int_equal(bind_inter(0, 2, un, &lp), 0);
+    assert_int_equal(bind_vcpu(2, un, 1), 0);
+    assert_int_equal(status_(2, SELF, un, &st), 0);
+    assert_int_equal(st.vcpu, 1);
+
+    /* no vcpu_info for vCPU 1 yet: pending in the bitmap, no upcall anywhere */
+    si(2)->vcpu_info[0].evtchn_upcall_pending = 0;
+    si(2)->vcpu_info[0].evtchn_pending_sel = 0;
+    assert_int_equal(send_(0, lp), 0);
+    assert_true(pending(2, un));
+    assert_int_equal(upcalls_vcpu[2][1], 0);
+    assert_int_equal(upcalls_vcpu[2][0], 0);
+
+    /* registered: the next event lands in vi1 and raises the upcall on vCPU 1 */
+    registered[2][1] = &vi1;
+    si(2)->evtchn_pending[un / 64] &= ~(1UL << (un % 64));
+    assert_int_equal(send_(0, lp), 0);
+    assert_int_equal(vi1.evtchn_upcall_pending, 1);
+    assert_true(vi1.evtchn_pending_sel & (1UL << (un / 64)));
+    assert_int_equal(upcalls_vcpu[2][1], 1);
+    assert_int_equal(si(2)->vcpu_info[0].evtchn_upcall_pending, 0);
+    assert_int_equal(si(2)->vcpu_info[0].evtchn_pending_sel, 0);
+    assert_int_equal(upcalls_vcpu[2][0], 0);
+
+    /* masked, then unmasked with EVTCHNOP_unmask: the missed upcall goes to vCPU 1 too */
+    vi1.evtchn_upcall_pending = 0;
+    vi1.evtchn_pending_sel = 0;
+    si(2)->evtchn_pending[un / 64] &= ~(1UL << (un % 64));
+    si(2)->evtchn_mask[un / 64] |= 1UL << (un % 64);
+    assert_int_equal(send_(0, lp), 0);
+    assert_int_equal(upcalls_vcpu[2][1], 1);
+    assert_int_equal(unmask_(2, un), 0);
+    assert_int_equal(upcalls_vcpu[2][1], 2);
+    assert_int_equal(vi1.evtchn_upcall_pending, 1);
+
+    /* and back to vCPU 0 */
+    assert_int_equal(bind_vcpu(2, un, 0), 0);
+    si(2)->evtchn_pending[un / 64] &= ~(1UL << (un % 64));
+    assert_int_equal(send_(0, lp), 0);
+    assert_int_equal(upcalls_vcpu[2][0], 1);
+    registered[2][1] = NULL;
+}
+
+/* Issue 11: Linux dom0's hvc binds VIRQ_CONSOLE and BUG()s on any error but
+ * -EEXIST; a domU may not bind it. */
+static void test_dom0_binds_virq_console(void **state)
+{
+    evtchn_port_t p, q;
+    (void)state;
+
+    assert_int_equal(bind_virq(0, VIRQ_CONSOLE, 0, &p), 0);
+    assert_true(p > 0);
+    assert_int_equal(bind_virq(0, VIRQ_CONSOLE, 0, &q), -EEXIST);
+    assert_int_equal(bind_virq(1, VIRQ_CONSOLE, 0, &q), -EINVAL);
+    assert_int_equal(bind_virq(0, VIRQ_DEBUG, 0, &q), -EINVAL);
+    /* a global VIRQ's port may be moved (Linux does for IRQ affinity) */
+    assert_int_equal(close_(0, p), 0);
 }
 
 /* --- errors ---------------------------------------------------------------------------- */
@@ -1228,6 +1319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_each_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_vcpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bind_vcpu_moves_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dom0_binds_virq_console, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_back_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_exhaustion, setup, teardown),
