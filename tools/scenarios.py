@@ -675,6 +675,9 @@ class UBootTyper:
         return out
 
 
+FORBID_GRACE_S = 3.0
+
+
 class ConsoleWatch:
     """Collects console text and spots first_line, stop_on and U-Boot prompts.
 
@@ -692,6 +695,11 @@ class ConsoleWatch:
         self.stop_on_rx = re.compile(sc.stop_on, re.M) if sc.stop_on else None
         self.first_line_s: float | None = None
         self.stop_on_seen = False
+        # A forbidden line fails the scenario whatever follows: the run is
+        # stopped FORBID_GRACE_S later (the lines after it, a panic's trace,
+        # still reach the log) instead of waiting for the timeout.
+        self.forbid_rx = [re.compile(p, re.M) for p in sc.forbid]
+        self.forbid_seen_s: float | None = None
         self.typer = UBootTyper(sc.uboot_commands, sc.full_hv_args()) if sc.boot == "uboot" else None
         # type_on: each text is typed once its pattern has appeared (anywhere
         # after the previous one's match), in order
@@ -723,6 +731,8 @@ class ConsoleWatch:
                 self.type_pos = m.end()
                 keys.append(self.type_on.pop(0)[1])
         cut = self.window.rfind("\n") + 1
+        if self.forbid_seen_s is None and any(rx.search(self.window, 0, cut) for rx in self.forbid_rx):
+            self.forbid_seen_s = elapsed
         self.window = self.window[cut:]
         self.base += cut
         return text, keys
@@ -736,7 +746,7 @@ class RunOutcome:
     console: str
     stderr: str
     exit: object          # int return code, or "stopped"
-    stopped_because: str | None   # "stop_on", "timeout", "interrupt" or None
+    stopped_because: str | None   # "stop_on", "timeout", "interrupt", "forbid" or None
     wall_s: float
     first_line_s: float | None
     untyped: list         # U-Boot commands whose prompt never came
@@ -833,6 +843,8 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
                 stopped_because = "timeout"
             elif interrupted.is_set():
                 stopped_because = "interrupt"
+            elif watch.forbid_seen_s is not None and now - start - watch.forbid_seen_s >= FORBID_GRACE_S:
+                stopped_because = "forbid"
             if stopped_because:
                 qemu.request_stop()
         qemu.escalate_if_stuck()
@@ -989,6 +1001,8 @@ def judge(sc: Scenario, run: RunOutcome) -> list[str]:
         reasons.append(f"timeout after {sc.timeout:g}s" + (f" ({pending})" if pending else ""))
     elif run.stopped_because == "interrupt":
         reasons.append("interrupted")
+    elif run.stopped_because == "forbid":
+        reasons.append(f"stopped {FORBID_GRACE_S:g}s after a forbidden line")
     else:
         if unmet := first_unmet_expectation(sc, run.console):
             reasons.append(unmet)
@@ -996,7 +1010,7 @@ def judge(sc: Scenario, run: RunOutcome) -> list[str]:
         reasons.append(f"U-Boot prompt never came for {len(run.untyped)} command(s), "
                        f"first: {run.untyped[0]!r}")
     reasons += forbidden_matches(sc, run.console)
-    if run.stopped_because not in ("timeout", "interrupt") and run.exit != sc.exit_status:
+    if run.stopped_because not in ("timeout", "interrupt", "forbid") and run.exit != sc.exit_status:
         wanted = "stopped (stop_on)" if sc.exit_status == "stopped" else str(sc.exit_status)
         reasons.append(f"{describe_exit(run.exit)}, expected {wanted}")
     if sc.max_host_cpu_percent is not None:

@@ -416,11 +416,18 @@ static void create_vif(unsigned domid, const struct granite_domain_info *info)
         v->mac[i] = (uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 0x00, (uint8_t)domid }[i];
 
     /* Keys of the domain, not of the vif, that Linux reads at boot: the
-     * server takes XS_RESET_WATCHES; the balloon driver's target and
+     * server takes XS_RESET_WATCHES; each vCPU's availability; the balloon driver's target and
      * ceiling (KiB), equal, so it neither grows nor shrinks the domain.
      * `control/shutdown` is not written: Linux watches it, and nothing asks
      * a domain to shut down here. */
     write_key(domid, home, "control/platform-feature-xs_reset_watches", "1");
+    /* Linux's cpu_hotplug watcher reads each vCPU's availability at boot
+     * ("Unable to read cpu state" without it); all of them are online. */
+    for (unsigned cpu = 0; cpu < info->nr_vcpus && cpu < 64; cpu++) {
+        char key[32];
+        snprintf(key, sizeof(key), "cpu/%u/availability", cpu);
+        write_key(domid, home, key, "online");
+    }
     if (info->memory_kib) {
         snprintf(num, sizeof(num), "%llu", (unsigned long long)info->memory_kib);
         write_key(domid, home, "memory/static-max", num);
@@ -1006,8 +1013,10 @@ static void reap_ended_domains(void)
 
 static bool every_vif_done(void)
 {
+    /* No domU to serve (none configured, or destroyed before dom0 looked):
+     * nothing will ever connect, so waiting would only hang the run. */
     if (!nr_vifs)
-        return false;
+        return true;
     for (unsigned i = 0; i < nr_vifs; i++)
         if (vifs[i].rings_mapped || vifs[i].state != XenbusStateClosed ||
             domain_running(vifs[i].domid))
