@@ -116,10 +116,14 @@ void arch_vcpu_save(struct vcpu *v)
 
 void arch_vcpu_load(struct vcpu *v) { v->timer_deadline = 0; }
 
-void arch_vtimer_expired_saved(struct vcpu *v)
+static void set_pending(struct vcpu *v);
+
+void arch_vcpu_timers_expired(struct vcpu *v, u64 now)
 {
+    (void)now;
     vtimer_armed[v->d->id][v->id] = false;
     v->timer_deadline = 0;
+    set_pending(v);
 }
 
 bool arch_vcpu_has_pending(struct vcpu *v)
@@ -132,7 +136,6 @@ static void set_pending(struct vcpu *v)
     __atomic_store_n(&irq_pending[v->d->id][v->id], 1, __ATOMIC_RELEASE);
 }
 
-void arch_vcpu_inject_vtimer(struct vcpu *v) { set_pending(v); }
 
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
