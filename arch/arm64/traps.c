@@ -177,11 +177,12 @@ static void log_stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, b
 static bool guest_abort_destroy;
 void arch_set_guest_abort_destroy(bool destroy) { guest_abort_destroy = destroy; }
 
-/* Whether this vCPU already logged an injected abort at this IPA's page; if
- * not, remember it (the last GUEST_ABORTS_REMEMBERED pages). */
-static bool abort_seen(struct guest_context *c, u64 ipa_)
+/* Whether this vCPU already logged an injected abort at this IPA's page for
+ * this kind of access (0 read, 1 write, 2 execute); if not, remember it (the
+ * last GUEST_ABORTS_REMEMBERED of them). */
+static bool abort_seen(struct guest_context *c, u64 ipa_, unsigned kind)
 {
-    u64 key = (ipa_ & PAGE_MASK) | 1; /* | 1: never 0, the empty slot */
+    u64 key = (ipa_ & PAGE_MASK) | (kind << 1) | 1; /* | 1: never 0, the empty slot */
 
     for (unsigned i = 0; i < GUEST_ABORTS_REMEMBERED; i++)
         if (c->aborts_logged[i] == key)
@@ -200,10 +201,10 @@ static void stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, bool 
         domain_end(v->d, false, "stage-2 abort outside its memory");
         return;
     }
-    if (!abort_seen(c, fault_ipa())) {
+    if (!abort_seen(c, fault_ipa(), insn ? 2 : write ? 1 : 0)) {
         log_stage2_abort(v, c, esr, insn);
         dlog(v->d, "p2m: d%u vcpu%u: nothing at that IPA: synchronous external abort injected "
-             "(further ones at this address are not logged)\n", v->d->id, v->id);
+             "(further ones of this kind at this address are not logged)\n", v->d->id, v->id);
     }
     vcpu_inject_external_abort(c, insn, read_sysreg(far_el2), write);
 }

@@ -28,6 +28,7 @@
  *   wfi_window=N    (any test) widen every wait's race window (gic.c)
  *   test=storm      seed=S ops=N: a hostile seeded storm from every vCPU (storm.c)
  *   test=death      seed=S case=C: the domain dies at a random moment (death.c)
+ *   test=idregs|pauth|ptimer|vtimer|sea|smccc   CPU fidelity (cpu_fidelity.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -517,6 +518,7 @@ int test_logflood(const struct guest_info *gi);   /* log_flood.c */
 int test_console_race(void);
 int test_storm(const struct guest_info *gi);   /* storm.c */
 int test_death(const struct guest_info *gi);   /* death.c */
+int test_cpu_fidelity(const char *test, const struct guest_info *gi); /* cpu_fidelity.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -566,6 +568,9 @@ int guest_main(const struct guest_info *gi)
         return test_storm(gi);
     if (!strcmp(test, "death"))
         return test_death(gi);
+    int r = test_cpu_fidelity(test, gi);
+    if (r >= 0)
+        return r;
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;
