@@ -137,6 +137,10 @@ static void set_pending(struct vcpu *v)
 }
 
 
+/* vpsci.c's SMCCC workarounds: no firmware here. */
+s64 psci_host_workaround(unsigned n) { (void)n; return -1; }
+void psci_firmware_workaround(unsigned n) { (void)n; }
+
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
     v->ctx.pc = entry;
