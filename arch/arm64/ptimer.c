@@ -115,11 +115,15 @@ void ptimer_fired(struct vcpu *cur)
         update(cur, true);
 }
 
+/* Off the CPU: the real timer stops.  The line is not raised here, inside
+ * the scheduler (it would not see the vCPU become runnable): a deadline
+ * already past makes the scheduler's timer fire at once, and
+ * ptimer_expired_saved raises it. */
 void ptimer_save(struct vcpu *v)
 {
+    (void)v;
     write_sysreg(cntp_ctl_el0, 0);
     isb();
-    update(v, false);
 }
 
 void ptimer_load(struct vcpu *v) { update(v, true); }

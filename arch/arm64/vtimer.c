@@ -27,7 +27,10 @@
  * Off the CPU: the registers are saved, the real timer disabled (the next
  * vCPU must not get its interrupt) and the physical interrupt deactivated;
  * the deadline goes to the scheduler, which raises the line when it passes
- * and wakes the vCPU (arch_vcpu_timers_expired).
+ * and wakes the vCPU (arch_vcpu_timers_expired).  Saving never raises the
+ * line itself: it runs inside the scheduler, which would not see the vCPU
+ * become runnable (a deadline already past fires the scheduler's timer at
+ * once instead).
  */
 #include <granite/arch.h>
 #include <granite/domain.h>
@@ -94,9 +97,14 @@ void vtimer_save(struct vcpu *v)
     write_sysreg(cntv_ctl_el0, 0); /* off the CPU: it must not fire for the next vCPU */
     isb();
     release_ppi();
-    /* The line keeps the condition as it was; a deadline still to come goes
-     * to the scheduler (CNTVOFF_EL2 is 0: virtual time is physical time). */
-    set_line(v, condition_met(t->ctl));
+    /* The line may only drop here (the guest switched the timer off or moved
+     * it since its last exit).  It is never raised here: this runs inside the
+     * scheduler, where raising it would make the vCPU runnable without the
+     * scheduler noticing.  A condition already met leaves a deadline in the
+     * past, and the scheduler's timer raises the line at once
+     * (vtimer_expired_saved).  CNTVOFF_EL2 is 0: virtual time is physical. */
+    if (!condition_met(t->ctl))
+        set_line(v, false);
 }
 
 /* Its deadline while off the CPU, 0 for none. */
