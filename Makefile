@@ -40,7 +40,8 @@ HV_LDFLAGS := -nostdlib -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,-
 
 HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64/mmu.c arch/arm64/pgtable.c \
            arch/arm64/vcpu_switch.c arch/arm64/irq.c arch/arm64/vgic.c arch/arm64/vgic_lr.c \
-           arch/arm64/mmio.c arch/arm64/sysreg_trap.c \
+           arch/arm64/mmio.c arch/arm64/sysreg_trap.c arch/arm64/id_regs.c arch/arm64/vtimer.c \
+           arch/arm64/ptimer.c \
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c \
@@ -144,7 +145,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
               $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
-              $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions
+              $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions \
+              $(B)/tests/test_id_regs
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -175,6 +177,10 @@ $(B)/tests/test_xen_ext_regions: tests/unit/test_xen_ext_regions.c core/xen_ext_
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_vgic: tests/unit/test_vgic.c arch/arm64/vgic.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_id_regs: tests/unit/test_id_regs.c arch/arm64/id_regs.c arch/arm64/id_regs.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

@@ -128,7 +128,8 @@ static __boot void setup_console(const void *fdt)
 static __boot void read_options(void)
 {
     static const char *const poweroff_modes[] = { "psci", "semihosting", NULL };
-    int mode;
+    static const char *const guest_abort_modes[] = { "inject", "destroy", NULL };
+    int mode, abort_mode;
 
     int errors;
 
@@ -141,6 +142,10 @@ static __boot void read_options(void)
     options_read = true;
     if (mode < 0)
         boot_fail("bad option 'poweroff'");
+    abort_mode = opt_choice("guest_abort", guest_abort_modes, 0);
+    if (abort_mode < 0)
+        boot_fail("bad option 'guest_abort'");
+    arch_set_guest_abort_destroy(abort_mode == 1);
     if (errors)
         boot_fail("bad options (see above)");
 }

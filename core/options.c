@@ -36,6 +36,8 @@ static const struct known_option known[] = {
     { "smmu_stage", "2|1: the SMMU stage granite uses (default 2 when present; 1 exercises the "
                     "stage-1 fallback on an SMMU that has both)" },
     { "feat_dom0_iommu", "on|off: tell dom0 which devices' DMA granite translates" },
+    { "guest_abort", "inject|destroy: a guest access to an IPA with nothing behind it gets a "
+                     "synchronous external abort (default), or ends the domain" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "
                   "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },
 };

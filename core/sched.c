@@ -5,8 +5,8 @@
  * (its EL1 state is in the hardware), a round-robin cursor and the end of the
  * current time slice.  One hardware timer per CPU (the EL2 timer, CNTHP) is
  * programmed for the earliest of: the end of the slice (only when another vCPU
- * is waiting for this CPU) and the virtual-timer deadline of each vCPU that is
- * not loaded (a blocked or waiting vCPU must still get its timer interrupt).
+ * is waiting for this CPU) and the timer deadline (virtual or EL1 physical
+ * timer, whichever comes first) of each vCPU that is not loaded (a blocked or waiting vCPU must still get its timer interrupt).
  *
  * Cross-CPU: waking a vCPU pinned elsewhere sends that CPU a kick (an SGI),
  * which takes it out of WFI or out of its guest so it re-examines its list.
@@ -253,8 +253,7 @@ void sched_timer_interrupt(void)
         struct vcpu *v = s->list[i];
         if (!timer_due(s, v, now))
             continue;
-        arch_vtimer_expired_saved(v);
-        arch_vcpu_inject_vtimer(v);
+        arch_vcpu_timers_expired(v, now);   /* raises the due timers' lines */
         vcpu_transition(v, VCPU_BLOCKED, VCPU_RUNNABLE);
         s->need_resched = true;
     }

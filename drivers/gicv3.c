@@ -192,7 +192,8 @@ int gic_cpu_init(unsigned cpu, u64 mpidr)
     write_sysreg(S3_4_C12_C11_0 /* ICH_HCR_EL2 */, ICH_HCR_EN);
     isb();
     wr32(rd, GICR_ISENABLER0, BIT(IRQ_SGI_KICK) | BIT(IRQ_PPI_MAINTENANCE) |
-                              BIT(IRQ_PPI_HYP_TIMER) | BIT(IRQ_PPI_VTIMER));
+                              BIT(IRQ_PPI_HYP_TIMER) | BIT(IRQ_PPI_VTIMER) |
+                              BIT(IRQ_PPI_PTIMER));
     return 0;
 }
 

@@ -12,6 +12,8 @@
 #include <granite/errno.h>
 #include "asm_offsets.h"
 #include "sysregs.h"
+#include "id_regs.h"
+#include "vtimer.h"
 
 struct pcpu {
     struct guest_context *guest; /* PCPU_GUEST_REGS */
@@ -37,6 +39,43 @@ unsigned this_cpu(void) { return ((struct pcpu *)read_sysreg(tpidr_el2))->id; }
 
 u64 arch_boot_cpu_mpidr(void) { return read_sysreg(mpidr_el1) & MPIDR_AFF_MASK; }
 
+/* CPTR_EL2, the same for granite and its guests: SVE, SME, trace and (when
+ * the CPU has them) activity monitors trapped; FP/SIMD trapped while granite
+ * runs once the boot phase is over (vectors.S lifts TFP on the way into a
+ * guest and sets it again on the way out). */
+static u64 cptr_value(bool trap_fp)
+{
+    u64 v = CPTR_EL2_GUEST & ~CPTR_EL2_TAM;
+
+    if (FIELD_GET(GENMASK(47, 44), read_sysreg(id_aa64pfr0_el1))) /* PFR0.AMU */
+        v |= CPTR_EL2_TAM;
+    return v | (trap_fp ? CPTR_EL2_TFP : 0);
+}
+
+/*
+ * MDCR_EL2: the guest's debug and profiling view (id_regs.c hides the PMU,
+ * SPE, TRBE and trace; these traps make their registers UNDEFINED as on a CPU
+ * without them).  The breakpoint and watchpoint registers and MDSCR_EL1 are
+ * not trapped: they are switched (vcpu_switch.c).  The OS lock, OS double
+ * lock, DBGPRCR_EL1 and MDRAR_EL1 are trapped and emulated (sysreg_trap.c).
+ */
+static u64 mdcr_value(void)
+{
+    u64 dfr0 = read_sysreg(id_aa64dfr0_el1), v = MDCR_TDOSA | MDCR_TDRA;
+    u64 pmuver = FIELD_GET(DFR0_PMUVER, dfr0);
+
+    if (pmuver && pmuver != 0xf) {
+        /* All of the PMU's counters stay in the first range (HPMN = N), none is
+         * reserved for EL2; every access from EL1/EL0 traps all the same. */
+        v |= MDCR_TPM | MDCR_TPMCR | FIELD_PREP(MDCR_HPMN, FIELD_GET(PMCR_N, read_sysreg(pmcr_el0)));
+    }
+    if (FIELD_GET(DFR0_PMSVER, dfr0))
+        v |= MDCR_TPMS;          /* and E2PB = 0: the profiling buffer is EL2's */
+    if (FIELD_GET(DFR0_TRACEFILT, dfr0))
+        v |= MDCR_TTRF;          /* E2TB = 0: the trace buffer is EL2's */
+    return v;
+}
+
 void arch_cpu_init(unsigned cpu, bool boot_cpu)
 {
     struct pcpu *p = &pcpus[cpu];
@@ -44,19 +83,22 @@ void arch_cpu_init(unsigned cpu, bool boot_cpu)
     p->id = cpu;
     p->stack_top = (u64)(uintptr_t)__stacks_start + (cpu + 1) * STACK_SIZE;
     write_sysreg(tpidr_el2, p);
-    /* EL1 may read the physical counter; the physical timer stays granite's. */
+    /* EL1 may read the physical counter; the EL1 physical timer (EL1PCEN = 0)
+     * traps and is emulated per vCPU (ptimer.c), granite driving the real one. */
     write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN);
     write_sysreg(cntvoff_el2, 0);
+    write_sysreg(cntp_ctl_el0, 0);
     /* Secondaries never need FP/SIMD at EL2; the boot CPU keeps it for libfdt
      * until arch_boot_phase_end(). */
-    write_sysreg(cptr_el2, CPTR_EL2_RES1 | (boot_cpu ? 0 : CPTR_EL2_TFP));
+    write_sysreg(cptr_el2, cptr_value(!boot_cpu));
+    write_sysreg(mdcr_el2, mdcr_value());
     write_sysreg(hcr_el2, HCR_HOST); /* no stage 2 until a vCPU runs here */
     isb();
 }
 
 void arch_boot_phase_end(void)
 {
-    write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_EL2_TFP);
+    write_sysreg(cptr_el2, cptr_value(true));
     isb();
 }
 
@@ -86,10 +128,26 @@ noreturn_fn void arch_poweroff(int status)
 }
 
 /* Guests run with stage 2 on, interrupts and SErrors routed to EL2, WFI/WFE,
- * SMC and implementation-defined registers trapped, and set/way cache
- * operations (which cannot be virtualised safely) trapped. */
+ * SMC and implementation-defined registers trapped, set/way cache operations
+ * (which cannot be virtualised safely) trapped, the ID registers trapped and
+ * sanitised (id_regs.c), LORegion and RAS error-record registers trapped
+ * (hidden).  HCR_EL2.ATA stays 0: MTE's tag accesses trap (MTE is hidden). */
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_BSU_IS | HCR_FB | \
-                   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW)
+                   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | \
+                   HCR_TID3 | HCR_TLOR)
+
+static u64 hcr_guest(void)
+{
+    u64 hcr = HCR_GUEST;
+
+    if (id_host_has_pauth(id_reg_host_value(ID_AA64ISAR1), id_reg_host_value(ID_AA64ISAR2)))
+        hcr |= HCR_API | HCR_APK;   /* keys switched in vcpu_switch.c */
+    if (FIELD_GET(PFR0_RAS, id_reg_host_value(ID_AA64PFR0)))
+        hcr |= HCR_TERR;
+    if (FIELD_GET(PFR1_MTE, id_reg_host_value(ID_AA64PFR1)) >= 2)
+        hcr |= HCR_TID5;            /* GMID_EL1 exists only with MTE2 */
+    return hcr;
+}
 
 /* A vCPU as a CPU comes out of reset (or PSCI CPU_ON): EL1h, interrupts masked,
  * MMU and caches off, at `entry` with x0 = `x0`. */
@@ -106,11 +164,17 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
     c->pc = entry;
     c->pstate = SPSR_MODE_EL1h | SPSR_D | SPSR_A | SPSR_I | SPSR_F;
     c->el1 = (struct el1_sysregs){ .sctlr = SCTLR_EL1_RESET };
-    c->timer = (struct vtimer_state){ 0 };
+    vtimer_reset(v);        /* both timers off, their interrupt lines low */
+    ptimer_reset(v);
     c->gicif = (struct gic_vcpu_if){ 0 };
     c->fp = (struct fpsimd_state){ 0 };
     c->vmpidr = BIT(31) | v->id; /* RES1 bit 31, Aff0 = vCPU number */
-    c->hcr = HCR_GUEST;
+    c->debug = (struct debug_state){ .os_lock = true }; /* OSLK is 1 after a cold reset */
+    c->pauth = (struct pauth_keys){ 0 };
+    for (unsigned i = 0; i < GUEST_ABORTS_REMEMBERED; i++)
+        c->aborts_logged[i] = 0;
+    c->aborts_next = 0;
+    c->hcr = hcr_guest();
     c->vttbr = p2m_vttbr(&v->d->p2m);
     v->timer_deadline = 0;
 }

@@ -6,8 +6,11 @@
  * (ICC_IAR1_EL1) and then:
  *   SGI 0 (kick)         re-examine this CPU's run queue;
  *   PPI 26 (CNTHP)       granite's own timer: time slices, sleeping vCPUs' timers;
- *   PPI 27 (CNTV)        the running vCPU's virtual timer: mask it at the timer
- *                        and inject virtual PPI 27 into that vCPU;
+ *   PPI 27 (CNTV)        the running vCPU's virtual timer: its virtual PPI 27
+ *                        goes high, the physical one stays active until the
+ *                        condition is gone (vtimer.c);
+ *   PPI 30 (CNTP)        granite's watch on the running vCPU's emulated EL1
+ *                        physical timer: its virtual PPI 30 goes high (ptimer.c);
  *   PPI 25 (maintenance) the list registers need refilling (done on entry);
  *   an SPI owned by a domain (passthrough)
  *                        priority drop only, and inject it with the HW bit: the
@@ -23,6 +26,7 @@
 #include <granite/console.h>
 #include <granite/memory_map.h>
 #include "sysregs.h"
+#include "vtimer.h"
 
 #define MAX_SPI_OWNERS 1020
 #define ICH_HCR_EL2 S3_4_C12_C11_0
@@ -104,13 +108,13 @@ static void handle_one(u32 intid, struct vcpu *cur)
         sched_timer_interrupt();
         break;
     case IRQ_PPI_VTIMER:
-        if (cur) {
-            void arch_vtimer_fired(void);
-            arch_vtimer_fired();
-            vgic_inject(&cur->d->vgic, cur->id, IRQ_PPI_VTIMER);
-        } else {
-            write_sysreg(cntv_ctl_el0, 0); /* nobody's timer: keep it quiet */
-        }
+        /* Priority drop only: vtimer.c deactivates it once the guest's
+         * timer condition is gone (the source is a level). */
+        gic_priority_drop(intid);
+        vtimer_fired(cur);
+        break;
+    case IRQ_PPI_PTIMER:
+        ptimer_fired(cur);
         done(intid);
         break;
     case IRQ_PPI_MAINTENANCE:
@@ -151,7 +155,6 @@ void el2_irq(void) { handle_irqs(NULL); }
 void guest_irq(struct vcpu *cur) { handle_irqs(cur); }
 
 bool arch_vcpu_has_pending(struct vcpu *v) { return vgic_has_pending(&v->d->vgic, v->id); }
-void arch_vcpu_inject_vtimer(struct vcpu *v) { vgic_inject(&v->d->vgic, v->id, IRQ_PPI_VTIMER); }
 
 /* Event-channel upcall: the PPI the guest's /hypervisor node names. */
 void arch_evtchn_upcall(struct domain *d, unsigned vcpu)

@@ -30,9 +30,13 @@ static s64 psci_call(u64 fn, u64 a1, u64 a2, u64 a3)
     return smc_call(fn, a1, a2, a3);
 }
 
+static void discover_smccc(void);
+
 void psci_set_conduit(enum psci_conduit c)
 {
     conduit = c;
+    if (c == PSCI_CONDUIT_SMC)
+        discover_smccc();
     if (c == PSCI_CONDUIT_HVC)
         printk("psci: the DTB names the 'hvc' conduit, which from EL2 would call granite "
                "itself; PSCI is unavailable (one CPU, no firmware power-off)\n");
@@ -46,6 +50,47 @@ const char *psci_conduit_name(void)
 }
 
 u32 psci_host_version(void) { return (u32)psci_call(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0); }
+
+/*
+ * SMCCC on the host, discovered the way DEN 0028 says a caller must: PSCI 1.0
+ * or later, PSCI_FEATURES(SMCCC_VERSION) = SUCCESS, SMCCC_VERSION >= 1.1;
+ * only then may SMCCC_ARCH_FEATURES be called (an unknown SMC can be
+ * UNDEFINED on firmware without SMCCC 1.1, e.g. QEMU's built-in PSCI).
+ * What the firmware answers for each workaround is asked once, on the boot
+ * CPU when the conduit is set (vpsci.c passes it on to guests).
+ */
+#define PSCI_VERSION_1_0 0x00010000U
+static s64 host_wa[3] = { SMCCC_RET_NOT_SUPPORTED, SMCCC_RET_NOT_SUPPORTED,
+                          SMCCC_RET_NOT_SUPPORTED };
+static const u32 wa_fn[3] = { SMCCC_ARCH_WORKAROUND_1, SMCCC_ARCH_WORKAROUND_2,
+                              SMCCC_ARCH_WORKAROUND_3 };
+
+static void discover_smccc(void)
+{
+    if (conduit != PSCI_CONDUIT_SMC || psci_host_version() < PSCI_VERSION_1_0 ||
+        psci_call(PSCI_1_0_FN_PSCI_FEATURES, SMCCC_VERSION, 0, 0) != PSCI_RET_SUCCESS ||
+        psci_call(SMCCC_VERSION, 0, 0, 0) < (s64)SMCCC_VERSION_1_1) {
+        printk("psci: the firmware has no SMCCC 1.1: no firmware workaround offered to guests\n");
+        return;
+    }
+    for (unsigned i = 0; i < 3; i++)
+        host_wa[i] = psci_call(SMCCC_ARCH_FEATURES, wa_fn[i], 0, 0);
+    printk("psci: firmware SMCCC_ARCH_FEATURES: WORKAROUND_1 %ld, _2 %ld, _3 %ld\n", host_wa[0],
+           host_wa[1], host_wa[2]);
+}
+
+s64 psci_host_workaround(unsigned n)
+{
+    return n >= 1 && n <= 3 ? host_wa[n - 1] : SMCCC_RET_NOT_SUPPORTED;
+}
+
+/* Run workaround n (1 or 3) in the firmware, for a guest: only after the
+ * firmware said it implements it. */
+void psci_firmware_workaround(unsigned n)
+{
+    if ((n == 1 || n == 3) && host_wa[n - 1] == PSCI_RET_SUCCESS)
+        psci_call(wa_fn[n - 1], 0, 0, 0);
+}
 
 static const char *psci_err(s64 r)
 {

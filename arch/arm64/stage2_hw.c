@@ -19,6 +19,7 @@
 #include <granite/mm.h>
 #include <granite/iommu.h>
 #include "sysregs.h"
+#include "id_regs.h"
 
 static struct stage2_geometry geometry;
 /* ID_AA64MMFR0_EL1.PARange-style field: the largest IPA size allowed (6 = 52 bits). */
@@ -57,6 +58,7 @@ int arch_stage2_init(void)
     printk("p2m: %u levels, root at level %u (%u page%s), VTCR_EL2 0x%lx\n",
            4 - geometry.root_level, geometry.root_level, 1U << geometry.root_order,
            geometry.root_order ? "s, concatenated" : "", geometry.vtcr);
+    id_regs_init(geometry.ipa_bits);   /* the guests' PARange follows the IPA size */
     arch_stage2_cpu_init();
     return 0;
 }

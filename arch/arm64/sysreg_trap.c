@@ -10,7 +10,22 @@
  *       writes ignored, so a guest cannot change the physical CPU's behaviour;
  *   DC ISW / CSW / CISW (trapped by HCR_EL2.TSW): set/way maintenance only
  *       makes sense on the physical cache; granite's stage-2 memory is
- *       coherent, so the operation is completed as a no-op.
+ *       coherent, so the operation is completed as a no-op;
+ *   the ID registers (HCR_EL2.TID3, TID5): reads answered with the
+ *       sanitised values (id_regs.c), every encoding of the ID space
+ *       (op0=3, op1=0, CRn=0, CRm=0..7) included, reserved ones as 0;
+ *       GMID_EL1 (TID5, only with MTE, which is hidden) UNDEFINED;
+ *   CNTP_CTL_EL0, CNTP_CVAL_EL0, CNTP_TVAL_EL0 (CNTHCTL_EL2.EL1PCEN = 0):
+ *       the emulated EL1 physical timer (ptimer.c);
+ *   OSLAR_EL1, OSLSR_EL1, OSDLR_EL1, DBGPRCR_EL1 (MDCR_EL2.TDOSA) and
+ *       MDRAR_EL1 (TDRA): the OS lock is kept per vCPU (OSLSR_EL1 reads
+ *       OSLM = 0b10 "implemented" and OSLK as written); OSDLR_EL1 RAZ/WI (no
+ *       DoubleLock: ID_AA64DFR0.DoubleLock reads 0xf); DBGPRCR_EL1 RAZ/WI
+ *       (nothing to keep powered); MDRAR_EL1 reads 0, "no ROM table";
+ *   PMU, SPE, TRBE, trace, AMU, RAS error-record, LORegion and MTE
+ *       registers (MDCR_EL2, CPTR_EL2, HCR_EL2 traps): the features are
+ *       hidden, so these are UNDEFINED like any register that does not
+ *       exist (below).
  * Anything else is answered with an UNDEFINED exception injected into the
  * guest, as the hardware would for a register that does not exist.
  */
@@ -18,6 +33,9 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "id_regs.h"
+#include "inject.h"
+#include "vtimer.h"
 
 #define ISS_DIR_READ BIT(0)
 #define ISS_CRM GENMASK(4, 1)
@@ -35,9 +53,23 @@
 #define SR_DC_ISW SYSREG(1, 0, 7, 6, 2)
 #define SR_DC_CSW SYSREG(1, 0, 7, 10, 2)
 #define SR_DC_CISW SYSREG(1, 0, 7, 14, 2)
+#define SR_OSLAR_EL1 SYSREG(2, 0, 1, 0, 4)
+#define SR_OSLSR_EL1 SYSREG(2, 0, 1, 1, 4)
+#define SR_OSDLR_EL1 SYSREG(2, 0, 1, 3, 4)
+#define SR_DBGPRCR_EL1 SYSREG(2, 0, 1, 4, 4)
+#define SR_MDRAR_EL1 SYSREG(2, 0, 1, 0, 0)
 #define INSN_LEN 4
 
-void vcpu_inject_undef(struct guest_context *c);
+#define OSLAR_OSLK BIT(0)
+#define OSLSR_OSLM_IMPLEMENTED BIT(3)  /* OSLM = 0b10: the OS lock is implemented */
+#define OSLSR_OSLK BIT(1)
+
+/* op0 = 3, op1 = 0, CRn = 0: the ID space (CRm and op2 vary). */
+static bool is_id_space(u64 iss)
+{
+    return FIELD_GET(ISS_OP0, iss) == 3 && FIELD_GET(ISS_OP1, iss) == 0 &&
+           FIELD_GET(ISS_CRN, iss) == 0;
+}
 
 static u64 rt_value(struct guest_context *c, unsigned rt) { return rt == 31 ? 0 : c->x[rt]; }
 
@@ -51,7 +83,37 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
     u32 reg = SYSREG(FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
                      FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss));
 
+    if (read && is_id_space(iss)) {
+        u64 val = id_reg_guest_value(FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss));
+        if (rt != 31)
+            c->x[rt] = val;
+        c->pc += INSN_LEN;
+        return true;
+    }
+    {
+        u64 val = rt_value(c, rt);
+        if (ptimer_access(v, reg, read, &val)) {
+            if (read && rt != 31)
+                c->x[rt] = val;
+            c->pc += INSN_LEN;
+            return true;
+        }
+    }
     switch (reg) {
+    case SR_OSLAR_EL1:
+        if (!read)
+            c->debug.os_lock = rt_value(c, rt) & OSLAR_OSLK;
+        break;
+    case SR_OSLSR_EL1:
+        if (read && rt != 31)
+            c->x[rt] = OSLSR_OSLM_IMPLEMENTED | (c->debug.os_lock ? OSLSR_OSLK : 0);
+        break;
+    case SR_OSDLR_EL1:
+    case SR_DBGPRCR_EL1:
+    case SR_MDRAR_EL1:
+        if (read && rt != 31)
+            c->x[rt] = 0;
+        break;
     case SR_ICC_SGI1R:
     case SR_ICC_ASGI1R:
     case SR_ICC_SGI0R:

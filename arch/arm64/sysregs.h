@@ -30,7 +30,13 @@
 #define HCR_TIDCP BIT(20) /* trap implementation-defined registers */
 #define HCR_TACR BIT(21)
 #define HCR_TSW BIT(22)   /* trap data cache set/way ops */
+#define HCR_TID3 BIT(18)  /* trap the ID registers (ID space, CRm 1..7) */
 #define HCR_RW BIT(31)    /* EL1 is AArch64 */
+#define HCR_TLOR BIT(35)  /* trap the LORegion registers */
+#define HCR_TERR BIT(36)  /* trap the RAS error-record registers */
+#define HCR_APK BIT(40)   /* pointer-authentication key registers not trapped */
+#define HCR_API BIT(41)   /* pointer-authentication instructions not trapped */
+#define HCR_TID5 BIT(58)  /* trap GMID_EL1 */
 /* While no guest is loaded: no stage 2, but physical interrupts still routed
  * to EL2 — with IMO/FMO clear they would target EL1 and, from EL2, never be
  * taken (Arm ARM D1.3.4, "Asynchronous exception routing"). */
@@ -65,8 +71,28 @@
                         MAIR_ATTR_DEVICE_nGnRE << (8 * MAIR_IDX_DEVICE))
 
 /* CPTR_EL2 (non-VHE, D19.2.30). */
+#define CPTR_EL2_TZ BIT(8)   /* trap SVE (inside the RES1 mask below: always set) */
 #define CPTR_EL2_TFP BIT(10) /* trap FP/SIMD at EL0-EL2 */
+#define CPTR_EL2_TSM BIT(12) /* trap SME (inside the RES1 mask below: always set) */
+#define CPTR_EL2_TTA BIT(20) /* trap trace registers */
+#define CPTR_EL2_TAM BIT(30) /* trap activity-monitor registers */
 #define CPTR_EL2_RES1 (GENMASK(9, 0) | BIT(12) | BIT(13))
+/* What granite always traps: SVE, SME (hidden from guests: id_regs.c), trace
+ * and activity monitors (hidden too). */
+#define CPTR_EL2_GUEST (CPTR_EL2_RES1 | CPTR_EL2_TZ | CPTR_EL2_TSM | CPTR_EL2_TTA | CPTR_EL2_TAM)
+
+/* MDCR_EL2 (D19.2.77). */
+#define MDCR_HPMN GENMASK(4, 0)
+#define MDCR_TPMCR BIT(5)    /* trap PMCR_EL0 */
+#define MDCR_TPM BIT(6)      /* trap every PMU register */
+#define MDCR_TDA BIT(9)      /* trap debug registers (not set: they are switched) */
+#define MDCR_TDOSA BIT(10)   /* trap OS lock / power-down registers */
+#define MDCR_TDRA BIT(11)    /* trap MDRAR_EL1 (debug ROM) */
+#define MDCR_E2PB GENMASK(13, 12) /* 0: profiling buffer owned by EL2, EL1 access trapped */
+#define MDCR_TPMS BIT(14)    /* trap SPE registers */
+#define MDCR_TTRF BIT(19)    /* trap TRFCR_EL1 */
+#define MDCR_E2TB GENMASK(25, 24) /* 0: trace buffer owned by EL2, EL1 access trapped */
+#define PMCR_N GENMASK(15, 11)
 
 /* CNTHCTL_EL2 (non-VHE). */
 #define CNTHCTL_EL1PCTEN BIT(0) /* EL1 may read the physical counter */
@@ -85,6 +111,7 @@
 #define EC_SMC64 0x17
 #define EC_SYSREG 0x18
 #define EC_SVE 0x19
+#define EC_SME 0x1d
 #define EC_IABT_LOW 0x20
 #define EC_IABT_CUR 0x21
 #define EC_PC_ALIGN 0x22
@@ -119,6 +146,21 @@
 #define SPSR_A BIT(8)
 #define SPSR_I BIT(7)
 #define SPSR_F BIT(6)
+#define SPSR_M_MASK 0xfUL
+#define SPSR_M_SP BIT(0)   /* SPSR.M[0]: 1 = SP_ELx, 0 = SP_EL0 */
+#define SPSR_MODE_EL0t 0x0
+#define SPSR_MODE_EL1t 0x4
+#define SPSR_M_RW BIT(4)   /* 1 = the interrupted state was AArch32 */
+#define SPSR_BTYPE GENMASK(11, 10)
+#define SPSR_SSBS BIT(12)
+#define SPSR_IL BIT(20)
+#define SPSR_SS BIT(21)
+#define SPSR_PAN BIT(22)
+#define SPSR_UAO BIT(23)
+#define SPSR_TCO BIT(25)
+/* SCTLR_EL1 bits that steer exception entry (D1.10.2). */
+#define SCTLR_EL1_SPAN BIT(23) /* 0: PSTATE.PAN set on taking an exception to EL1 */
+#define SCTLR_EL1_DSSBS BIT(44) /* PSTATE.SSBS on taking an exception to EL1 */
 #define DAIF_I BIT(7)
 
 /* ID_AA64MMFR0_EL1 / MMFR1 fields. */

@@ -7,9 +7,16 @@
  *   HVC #0, SMC #0   SMCCC calls: PSCI and the SMCCC discovery calls
  *   other HVC/SMC    answered with an error, never a crash
  *   data/instruction abort from a lower EL
- *                    a stage-2 fault: the guest touched an IPA that is not
- *                    its memory; logged field by field, and the domain is
- *                    destroyed
+ *                    a stage-2 fault: the guest touched an IPA that is
+ *                    neither its memory nor an emulated device.  As on a
+ *                    machine with nothing at that address, the guest gets a
+ *                    synchronous external abort (inject.c) and decides what
+ *                    to do; the report (IPA, ISS decoded field by field) is
+ *                    logged once per address and vCPU.  With the option
+ *                    guest_abort=destroy the domain is destroyed instead.
+ *   SVE, SME access  (CPTR_EL2.TZ/TSM) the features are hidden from the
+ *                    guest (id_regs.c): UNDEFINED, as on a CPU without them
+ * On every exit the virtual timer's level is sampled (vtimer.c).
  * Anything else a guest causes is logged and ends that domain only.
  *
  * At EL2 itself (current EL): always a granite bug.  The report names the
@@ -25,13 +32,14 @@
 #include <granite/errno.h>
 #include "asm_offsets.h"
 #include "sysregs.h"
+#include "inject.h"
+#include "vtimer.h"
 
 #define XEN_HYPERCALL_TAG 0xEA1
 #define SMCCC_IMM 0
 #define SMC_INSN_LEN 4 /* ELR_EL2 of a trapped SMC points at the SMC itself */
 
 long vpsci_smccc_call(struct vcpu *v, struct guest_context *c);
-void vcpu_inject_undef(struct guest_context *c);
 bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa);
 bool sysreg_trap(struct vcpu *v, u64 esr);
 void guest_irq(struct vcpu *cur);
@@ -57,6 +65,7 @@ static const char *const ec_names[64] = {
     [EC_SMC64] = "SMC (AArch64)",
     [EC_SYSREG] = "system register access",
     [EC_SVE] = "SVE access",
+    [EC_SME] = "SME access",
     [EC_IABT_LOW] = "instruction abort from a lower EL",
     [EC_IABT_CUR] = "instruction abort, same EL",
     [EC_PC_ALIGN] = "PC alignment fault",
@@ -165,6 +174,41 @@ static void log_stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, b
          FIELD_GET(DABT_WNR, esr), esr & DABT_DFSC);
 }
 
+static bool guest_abort_destroy;
+void arch_set_guest_abort_destroy(bool destroy) { guest_abort_destroy = destroy; }
+
+/* Whether this vCPU already logged an injected abort at this IPA's page for
+ * this kind of access (0 read, 1 write, 2 execute); if not, remember it (the
+ * last GUEST_ABORTS_REMEMBERED of them). */
+static bool abort_seen(struct guest_context *c, u64 ipa_, unsigned kind)
+{
+    u64 key = (ipa_ & PAGE_MASK) | (kind << 1) | 1; /* | 1: never 0, the empty slot */
+
+    for (unsigned i = 0; i < GUEST_ABORTS_REMEMBERED; i++)
+        if (c->aborts_logged[i] == key)
+            return true;
+    c->aborts_logged[c->aborts_next] = key;
+    c->aborts_next = (c->aborts_next + 1) % GUEST_ABORTS_REMEMBERED;
+    return false;
+}
+
+static void stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, bool insn)
+{
+    bool write = !insn && (esr & DABT_WNR);
+
+    if (guest_abort_destroy) {
+        log_stage2_abort(v, c, esr, insn);
+        domain_end(v->d, false, "stage-2 abort outside its memory");
+        return;
+    }
+    if (!abort_seen(c, fault_ipa(), insn ? 2 : write ? 1 : 0)) {
+        log_stage2_abort(v, c, esr, insn);
+        dlog(v->d, "p2m: d%u vcpu%u: nothing at that IPA: synchronous external abort injected "
+             "(further ones of this kind at this address are not logged)\n", v->d->id, v->id);
+    }
+    vcpu_inject_external_abort(c, insn, read_sysreg(far_el2), write);
+}
+
 static void handle_hvc(struct vcpu *v, struct guest_context *c, u64 esr)
 {
     u64 imm = ESR_ISS(esr) & 0xffff;
@@ -210,8 +254,7 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
             return;
         /* fall through */
     case EC_IABT_LOW:
-        log_stage2_abort(v, c, esr, ec == EC_IABT_LOW);
-        domain_end(v->d, false, "stage-2 abort outside its memory");
+        stage2_abort(v, c, esr, ec == EC_IABT_LOW);
         return;
     case EC_WFX:
         c->pc += WFX_INSN_LEN;
@@ -223,6 +266,8 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
     case EC_SYSREG:
         sysreg_trap(v, esr);
         return;
+    case EC_SVE:
+    case EC_SME:
     case EC_UNKNOWN:
         dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx: injecting UNDEF\n", v->d->id,
              v->id, ec_name(ec), esr, c->pc);
@@ -244,6 +289,7 @@ void guest_trap(struct guest_context *c, u64 kind)
 
     v->nr_traps++;
     vgic_lr_sync_from_hw(v);
+    vtimer_sample(v);   /* the virtual timer's line follows its condition */
     switch (kind) {
     case 8:
         handle_sync(v, c);

@@ -7,8 +7,13 @@
  *   - EL1 system registers: MMU (SCTLR, TTBRx, TCR, MAIR, AMAIR), exception
  *     state (VBAR, ELR, SPSR, ESR, FAR, AFSRx), thread and stack pointers,
  *     CPACR, CNTKCTL, CSSELR, PAR, CONTEXTIDR, MDSCR;
- *   - the virtual timer (CNTV_CTL_EL0, CNTV_CVAL_EL0): disabled while the
- *     vCPU is off the CPU, its deadline handed to the scheduler;
+ *   - pointer-authentication keys (all five pairs), when the host has them
+ *     (HCR_EL2.API/APK are then set: the guest uses them untrapped);
+ *   - breakpoint and watchpoint registers (as many as ID_AA64DFR0 counts)
+ *     and MDCCINT_EL1;
+ *   - the virtual timer (vtimer.c) and the emulated EL1 physical timer
+ *     (ptimer.c): off the CPU, their earliest deadline is handed to the
+ *     scheduler;
  *   - the GIC virtual CPU interface (list registers, VMCR, active priorities);
  *   - FP/SIMD (fpsimd.S).
  * Also VMPIDR_EL2 (what MPIDR_EL1 reads), HCR_EL2 and VTTBR_EL2 (its stage 2).
@@ -17,12 +22,12 @@
 #include <granite/domain.h>
 #include <granite/gic.h>
 #include "sysregs.h"
+#include "vtimer.h"
 
 void fpsimd_save(struct fpsimd_state *s);
 void fpsimd_restore(const struct fpsimd_state *s);
 
-#define CNTV_CTL_ENABLE BIT(0)
-#define CNTV_CTL_IMASK BIT(1)
+static u64 earliest(u64 a, u64 b) { return !a ? b : !b ? a : MIN(a, b); }
 
 static void save_el1(struct el1_sysregs *r)
 {
@@ -130,29 +135,93 @@ static void load_gic_if(const struct gic_vcpu_if *g)
     write_sysreg(ICH_AP1R0_EL2, g->ap1r0);
 }
 
-static void save_timer(struct vcpu *v)
-{
-    struct vtimer_state *t = &v->ctx.timer;
+/* Pointer-authentication keys (Arm ARM D19.2, APIAKeyLo_EL1 ...): S3_0_C2_C1_0..3
+ * (APIA, APIB), C2_C2_0..3 (APDA, APDB), C2_C3_0..1 (APGA). */
+static bool pauth_switched(const struct vcpu *v) { return v->ctx.hcr & HCR_APK; }
 
-    t->ctl = read_sysreg(cntv_ctl_el0);
-    t->cval = read_sysreg(cntv_cval_el0);
-    write_sysreg(cntv_ctl_el0, 0); /* off the CPU: it must not fire for the next vCPU */
-    isb();
-    /* CNTVOFF_EL2 is 0: virtual time is physical time. */
-    v->timer_deadline = ((t->ctl & CNTV_CTL_ENABLE) && !(t->ctl & CNTV_CTL_IMASK)) ? t->cval : 0;
+static void save_pauth(struct pauth_keys *p)
+{
+    p->k[0] = read_sysreg(S3_0_C2_C1_0);
+    p->k[1] = read_sysreg(S3_0_C2_C1_1);
+    p->k[2] = read_sysreg(S3_0_C2_C1_2);
+    p->k[3] = read_sysreg(S3_0_C2_C1_3);
+    p->k[4] = read_sysreg(S3_0_C2_C2_0);
+    p->k[5] = read_sysreg(S3_0_C2_C2_1);
+    p->k[6] = read_sysreg(S3_0_C2_C2_2);
+    p->k[7] = read_sysreg(S3_0_C2_C2_3);
+    p->k[8] = read_sysreg(S3_0_C2_C3_0);
+    p->k[9] = read_sysreg(S3_0_C2_C3_1);
 }
 
-static void load_timer(struct vcpu *v)
+static void load_pauth(const struct pauth_keys *p)
 {
-    write_sysreg(cntv_cval_el0, v->ctx.timer.cval);
-    write_sysreg(cntv_ctl_el0, v->ctx.timer.ctl);
-    v->timer_deadline = 0; /* the hardware watches it now */
+    write_sysreg(S3_0_C2_C1_0, p->k[0]);
+    write_sysreg(S3_0_C2_C1_1, p->k[1]);
+    write_sysreg(S3_0_C2_C1_2, p->k[2]);
+    write_sysreg(S3_0_C2_C1_3, p->k[3]);
+    write_sysreg(S3_0_C2_C2_0, p->k[4]);
+    write_sysreg(S3_0_C2_C2_1, p->k[5]);
+    write_sysreg(S3_0_C2_C2_2, p->k[6]);
+    write_sysreg(S3_0_C2_C2_3, p->k[7]);
+    write_sysreg(S3_0_C2_C3_0, p->k[8]);
+    write_sysreg(S3_0_C2_C3_1, p->k[9]);
+}
+
+/* Breakpoint n: DBGBVR<n>_EL1 = S2_0_C0_C<n>_4, DBGBCR<n>_EL1 = ..._5; watchpoint
+ * n: DBGWVR<n>_EL1 = ..._6, DBGWCR<n>_EL1 = ..._7 (Arm ARM D19.3). */
+#define DBG_SWITCH(fn, op_v_, op_c_)                                             \
+    static void fn(unsigned n, bool save, u64 *a, u64 *b)                        \
+    {                                                                            \
+        switch (n) {                                                             \
+        DBG_CASES(op_v_, op_c_)                                                  \
+        }                                                                        \
+    }
+#define DBG_CASE_(n, op_v, op_c)                                                 \
+    case n:                                                                      \
+        if (save) {                                                              \
+            *a = read_sysreg(S2_0_C0_C##n##_##op_v);                             \
+            *b = read_sysreg(S2_0_C0_C##n##_##op_c);                             \
+        } else {                                                                 \
+            write_sysreg(S2_0_C0_C##n##_##op_v, *a);                             \
+            write_sysreg(S2_0_C0_C##n##_##op_c, *b);                             \
+        }                                                                        \
+        break;
+#define DBG_CASES(v, c)                                                          \
+    DBG_CASE_(0, v, c) DBG_CASE_(1, v, c) DBG_CASE_(2, v, c) DBG_CASE_(3, v, c)     \
+    DBG_CASE_(4, v, c) DBG_CASE_(5, v, c) DBG_CASE_(6, v, c) DBG_CASE_(7, v, c)     \
+    DBG_CASE_(8, v, c) DBG_CASE_(9, v, c) DBG_CASE_(10, v, c) DBG_CASE_(11, v, c)   \
+    DBG_CASE_(12, v, c) DBG_CASE_(13, v, c) DBG_CASE_(14, v, c) DBG_CASE_(15, v, c)
+
+DBG_SWITCH(bkpt_access, 4, 5)
+DBG_SWITCH(wkpt_access, 6, 7)
+
+#define DFR0_BRPS_F GENMASK(15, 12)
+#define DFR0_WRPS_F GENMASK(23, 20)
+
+static void switch_debug(struct debug_state *d, bool save)
+{
+    u64 dfr0 = read_sysreg(id_aa64dfr0_el1);
+    unsigned brps = FIELD_GET(DFR0_BRPS_F, dfr0) + 1, wrps = FIELD_GET(DFR0_WRPS_F, dfr0) + 1;
+
+    for (unsigned i = 0; i < brps && i < GUEST_MAX_BKPTS; i++)
+        bkpt_access(i, save, &d->bvr[i], &d->bcr[i]);
+    for (unsigned i = 0; i < wrps && i < GUEST_MAX_BKPTS; i++)
+        wkpt_access(i, save, &d->wvr[i], &d->wcr[i]);
+    if (save)
+        d->mdccint = read_sysreg(mdccint_el1);
+    else
+        write_sysreg(mdccint_el1, d->mdccint);
 }
 
 void arch_vcpu_save(struct vcpu *v)
 {
     save_el1(&v->ctx.el1);
-    save_timer(v);
+    if (pauth_switched(v))
+        save_pauth(&v->ctx.pauth);
+    switch_debug(&v->ctx.debug, true);
+    vtimer_save(v);
+    ptimer_save(v);
+    v->timer_deadline = earliest(vtimer_deadline(v), ptimer_deadline(v));
     save_gic_if(&v->ctx.gicif);
     fpsimd_save(&v->ctx.fp);
     /* Until the next vCPU is loaded, no stage 2 is live on this CPU: its
@@ -171,24 +240,22 @@ void arch_vcpu_load(struct vcpu *v)
     write_sysreg(vttbr_el2, c->vttbr);
     write_sysreg(hcr_el2, c->hcr);
     load_el1(&c->el1);
+    if (pauth_switched(v))
+        load_pauth(&c->pauth);
+    switch_debug(&c->debug, false);
     fpsimd_restore(&c->fp);
     load_gic_if(&c->gicif);
-    load_timer(v);
+    vtimer_load(v);
+    v->timer_deadline = 0; /* the hardware watches both timers now */
+    ptimer_load(v);
     isb();
 }
 
-/* The running vCPU's virtual timer fired (physical PPI 27, taken at EL2).  As
- * Xen does: mask it at the timer (CNTV_CTL.IMASK) so the line drops, and hand
- * the guest a virtual PPI 27; the guest's next write to CNTV_CTL unmasks it. */
-void arch_vtimer_fired(void)
+/* A descheduled vCPU's deadline passed (the scheduler's EL2 timer): raise
+ * whichever timer lines are due, and keep the deadline of the other. */
+void arch_vcpu_timers_expired(struct vcpu *v, u64 now)
 {
-    write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNTV_CTL_IMASK);
-    isb();
-}
-
-/* A descheduled vCPU's deadline passed: same, on the saved copy. */
-void arch_vtimer_expired_saved(struct vcpu *v)
-{
-    v->ctx.timer.ctl |= CNTV_CTL_IMASK;
-    v->timer_deadline = 0;
+    vtimer_expired_saved(v, now);
+    ptimer_expired_saved(v, now);
+    v->timer_deadline = earliest(vtimer_deadline(v), ptimer_deadline(v));
 }

@@ -24,6 +24,7 @@
 #define ICH_LR_PRIORITY GENMASK(55, 48)
 #define ICH_LR_GROUP BIT(60)
 #define ICH_LR_HW BIT(61)
+#define ICH_LR_EOI BIT(41) /* HW = 0: maintenance interrupt when the guest deactivates it */
 #define ICH_LR_STATE GENMASK(63, 62)
 #define LR_STATE_PENDING 1
 #define LR_STATE_ACTIVE 2
@@ -88,6 +89,8 @@ static u64 make_lr(u32 intid, u8 prio, bool group1, bool hw, u32 hw_intid, bool 
                                       (active ? LR_STATE_ACTIVE : 0));
     if (hw)
         lr |= ICH_LR_HW | FIELD_PREP(ICH_LR_PINTID, hw_intid);
+    else if (intid == IRQ_PPI_VTIMER)
+        lr |= ICH_LR_EOI;   /* granite must look at the timer again then (vtimer.c) */
     return lr;
 }
 

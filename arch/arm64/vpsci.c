@@ -10,8 +10,23 @@
  *   CPU_OFF                 the calling vCPU stops (the domain ends when none is left)
  *   AFFINITY_INFO           ON / OFF / ON_PENDING of a vCPU
  *   SYSTEM_OFF, SYSTEM_RESET  the domain ends (granite does not reboot domains)
- *   SMCCC_VERSION           1.1;  SMCCC_ARCH_FEATURES: no workaround is offered
- * Anything else: NOT_SUPPORTED, logged.
+ *   SMCCC_VERSION           1.1
+ *   SMCCC_ARCH_FEATURES     SUCCESS for SMCCC_VERSION, ARCH_FEATURES and the
+ *                           PSCI functions above; for ARCH_WORKAROUND_1/3 the
+ *                           firmware's own answer (psci.c asked it at boot:
+ *                           0 = needed and implemented, then granite runs the
+ *                           guest's call in the firmware; 1 = this PE is not
+ *                           affected; -1 = not available); for
+ *                           ARCH_WORKAROUND_2 the firmware's "not affected"
+ *                           (1) or "not required" (-2), else NOT_SUPPORTED:
+ *                           granite keeps no per-vCPU mitigation state.  As
+ *                           in Linux's use (arch/arm64 proton-pack), a guest
+ *                           that gets NOT_SUPPORTED relies on the CPU's own
+ *                           ID_AA64PFR0.CSV2/CSV3 to know it is safe.
+ *   ARCH_WORKAROUND_1/3     run in the firmware when it implements them
+ * Anything else: NOT_SUPPORTED (-1) at once, and a log line through the
+ * domain's rate-limited dlog (32 lines, then one per 100 ms; the count of
+ * those suppressed is printed later), never one line per call.
  */
 #include <granite/dlog.h>
 #include <granite/domain.h>
@@ -43,6 +58,36 @@ static bool psci_fn_known(u32 fn)
         return true;
     }
     return false;
+}
+
+/* SMCCC_ARCH_FEATURES(fn) for fn one of the workarounds, else 0 (not one). */
+static long workaround_feature(u32 fn, bool *is_wa)
+{
+    long host;
+
+    *is_wa = true;
+    switch (fn) {
+    case SMCCC_ARCH_WORKAROUND_1:
+        return psci_host_workaround(1);
+    case SMCCC_ARCH_WORKAROUND_3:
+        return psci_host_workaround(3);
+    case SMCCC_ARCH_WORKAROUND_2:
+        host = psci_host_workaround(2);
+        return host == SMCCC_ARCH_WORKAROUND_RET_UNAFFECTED || host == SMCCC_RET_NOT_REQUIRED
+                   ? host : SMCCC_RET_NOT_SUPPORTED;
+    }
+    *is_wa = false;
+    return 0;
+}
+
+static long arch_features(u32 fn)
+{
+    bool is_wa;
+    long wa = workaround_feature(fn, &is_wa);
+
+    if (is_wa)
+        return wa;
+    return psci_fn_known(fn) ? PSCI_RET_SUCCESS : SMCCC_RET_NOT_SUPPORTED;
 }
 
 /* The vCPU an MPIDR names, or NULL. */
@@ -134,7 +179,13 @@ long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
     case SMCCC_VERSION:
         return SMCCC_VERSION_1_1;
     case SMCCC_ARCH_FEATURES:
-        return psci_fn_known((u32)c->x[1]) ? PSCI_RET_SUCCESS : SMCCC_RET_NOT_SUPPORTED;
+        return arch_features((u32)c->x[1]);
+    case SMCCC_ARCH_WORKAROUND_1:
+    case SMCCC_ARCH_WORKAROUND_3:
+        if (arch_features(fn) != PSCI_RET_SUCCESS)
+            goto unknown;
+        psci_firmware_workaround(fn == SMCCC_ARCH_WORKAROUND_1 ? 1 : 3);
+        return PSCI_RET_SUCCESS;
     case PSCI_0_2_FN_CPU_ON:
     case PSCI_0_2_FN64_CPU_ON:
         return cpu_on(v, c->x[1], c->x[2], c->x[3]);
@@ -153,6 +204,7 @@ long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
         domain_end(v->d, true, "reset (ended)");
         return PSCI_RET_SUCCESS;
     default:
+    unknown:
         dlog(v->d, "smccc: d%u vcpu%u: function 0x%08x: NOT_SUPPORTED\n", v->d->id, v->id, fn);
         return SMCCC_RET_NOT_SUPPORTED;
     }

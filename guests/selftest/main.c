@@ -30,6 +30,7 @@
  *   test=death      seed=S case=C: the domain dies at a random moment (death.c)
  *   test=xen-abi / xen-abi-hostile  the Xen guest interface in Linux's boot
  *                   order, and with bad arguments (xen_abi.c)
+ *   test=idregs|pauth|ptimer|vtimer|sea|smccc   CPU fidelity (cpu_fidelity.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -521,6 +522,7 @@ int test_storm(const struct guest_info *gi);   /* storm.c */
 int test_death(const struct guest_info *gi);   /* death.c */
 int test_xen_abi(const struct guest_info *gi);         /* xen_abi.c */
 int test_xen_abi_hostile(const struct guest_info *gi); /* xen_abi.c */
+int test_cpu_fidelity(const char *test, const struct guest_info *gi); /* cpu_fidelity.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -575,6 +577,9 @@ int guest_main(const struct guest_info *gi)
         return test_xen_abi(gi);
     if (!strcmp(test, "xen-abi-hostile"))
         return test_xen_abi_hostile(gi);
+    int r = test_cpu_fidelity(test, gi);
+    if (r >= 0)
+        return r;
     if (!strcmp(test, "spin"))
         for (volatile unsigned long i = 0;; i++)
             ;

@@ -19,6 +19,10 @@ u64 arch_boot_cpu_mpidr(void);
 void arch_boot_phase_end(void);                   /* FP/SIMD trapped at EL2 from now on */
 noreturn_fn void arch_cpu_idle_forever(void);
 
+/* A guest access to an IPA with nothing behind it: a synchronous external
+ * abort injected into the guest (default), or the domain destroyed. */
+void arch_set_guest_abort_destroy(bool destroy);
+
 /* Power */
 void arch_set_poweroff_semihosting(bool on);
 bool arch_poweroff_is_semihosting(void);
@@ -26,6 +30,8 @@ noreturn_fn void arch_poweroff(int status);
 void psci_set_conduit(enum psci_conduit c);
 const char *psci_conduit_name(void);
 u32 psci_host_version(void);
+s64 psci_host_workaround(unsigned n);             /* firmware's ARCH_FEATURES(WORKAROUND_n) */
+void psci_firmware_workaround(unsigned n);        /* run WORKAROUND_n (1, 3) in the firmware */
 
 /* Stage 2 */
 int arch_stage2_init(void);                       /* once, on the boot CPU */
@@ -48,8 +54,10 @@ void arch_vcpu_save(struct vcpu *v);              /* EL1 state off the CPU */
 void arch_vcpu_load(struct vcpu *v);              /* and onto it */
 noreturn_fn void arch_enter_guest(struct vcpu *v);
 bool arch_vcpu_has_pending(struct vcpu *v);       /* an interrupt is deliverable */
-void arch_vcpu_inject_vtimer(struct vcpu *v);     /* its virtual timer fired */
-void arch_vtimer_expired_saved(struct vcpu *v);
+/* A vCPU off its CPU reached its timer deadline (v->timer_deadline <= now):
+ * the due timers' interrupt lines go high; v->timer_deadline becomes the
+ * other timer's deadline, or 0. */
+void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 
 /* Interrupts and time */
 void arch_set_cpu_mpidr(unsigned cpu, u64 mpidr);

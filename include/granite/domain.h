@@ -56,7 +56,7 @@ struct vcpu {
      * vCPU's old context after CPU_OFF). */
     volatile bool reset_pending;
     u64 reset_entry, reset_x0;
-    u64 timer_deadline;       /* physical count at which its virtual timer fires, 0 = none */
+    u64 timer_deadline;       /* physical count at which one of its timers fires (set while it is off its CPU), 0 = none */
     u64 nr_runs, nr_traps;    /* statistics */
 };
 

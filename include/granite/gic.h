@@ -12,6 +12,7 @@
 #define IRQ_PPI_MAINTENANCE 25 /* GICv3 virtual interface maintenance */
 #define IRQ_PPI_HYP_TIMER 26   /* CNTHP: granite's own timer (time slices, timers) */
 #define IRQ_PPI_VTIMER 27      /* CNTV: the running guest's virtual timer */
+#define IRQ_PPI_PTIMER 30      /* CNTP: driven by granite for the running guest's emulated EL1 physical timer */
 #define IRQ_SPURIOUS 1023
 
 struct boot_info;

@@ -28,7 +28,35 @@ struct fpsimd_state {
 
 struct vtimer_state {
     u64 ctl, cval; /* CNTV_CTL_EL0, CNTV_CVAL_EL0 */
+    bool line;     /* the level granite last gave the guest's PPI 27 (vtimer.c) */
 };
+
+/* The emulated EL1 physical timer (arch/arm64/ptimer.c). */
+struct ptimer_state {
+    u64 ctl;       /* CNTP_CTL_EL0's ENABLE and IMASK as the guest wrote them */
+    u64 cval;      /* CNTP_CVAL_EL0 */
+    bool line;     /* the level of the guest's PPI 30 */
+};
+
+/* Breakpoint and watchpoint registers (as many as ID_AA64DFR0 says) and the
+ * emulated OS lock. */
+#define GUEST_MAX_BKPTS 16
+struct debug_state {
+    u64 bvr[GUEST_MAX_BKPTS], bcr[GUEST_MAX_BKPTS];
+    u64 wvr[GUEST_MAX_BKPTS], wcr[GUEST_MAX_BKPTS];
+    u64 mdccint;
+    bool os_lock;
+};
+
+/* Pointer-authentication keys: APIA, APIB, APDA, APDB, APGA, Lo and Hi each. */
+#define PAUTH_KEY_REGS 10
+struct pauth_keys {
+    u64 k[PAUTH_KEY_REGS];
+};
+
+/* Stage-2 aborts injected into the guest whose report was already logged
+ * (once per address, traps.c). */
+#define GUEST_ABORTS_REMEMBERED 8
 
 struct gic_vcpu_if {
     u64 lr[GUEST_MAX_LRS]; /* ICH_LR<n>_EL2 */
@@ -47,6 +75,11 @@ struct guest_context {
     u64 vttbr;
     struct el1_sysregs el1;
     struct vtimer_state timer;
+    struct ptimer_state ptimer;
+    struct debug_state debug;
+    struct pauth_keys pauth;
+    u64 aborts_logged[GUEST_ABORTS_REMEMBERED]; /* IPA pages, round robin */
+    unsigned aborts_next;
     struct gic_vcpu_if gicif;
     struct fpsimd_state fp;
 };

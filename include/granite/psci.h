@@ -33,5 +33,11 @@
 #define SMCCC_ARCH_FEATURES 0x80000001U
 #define SMCCC_VERSION_1_1 0x00010001U
 #define SMCCC_RET_NOT_SUPPORTED (-1)
+#define SMCCC_RET_NOT_REQUIRED (-2)
+/* Arm DEN 0028 (SMCCC), "Arm Architecture Calls": firmware mitigations. */
+#define SMCCC_ARCH_WORKAROUND_1 0x80008000U /* branch predictor invalidation (Spectre v2) */
+#define SMCCC_ARCH_WORKAROUND_2 0x80007fffU /* speculative store bypass (Spectre v4) */
+#define SMCCC_ARCH_WORKAROUND_3 0x80003fffU /* Spectre v2 and branch history (BHB) */
+#define SMCCC_ARCH_WORKAROUND_RET_UNAFFECTED 1 /* ARCH_FEATURES: this PE does not need it */
 
 #endif

@@ -121,10 +121,14 @@ void runstate_vcpu_out(struct vcpu *v) { (void)v; }
 void runstate_vcpu_in(struct vcpu *v) { (void)v; }
 void runstate_vcpu_reset(struct vcpu *v) { (void)v; }
 
-void arch_vtimer_expired_saved(struct vcpu *v)
+static void set_pending(struct vcpu *v);
+
+void arch_vcpu_timers_expired(struct vcpu *v, u64 now)
 {
+    (void)now;
     vtimer_armed[v->d->id][v->id] = false;
     v->timer_deadline = 0;
+    set_pending(v);
 }
 
 bool arch_vcpu_has_pending(struct vcpu *v)
@@ -137,7 +141,10 @@ static void set_pending(struct vcpu *v)
     __atomic_store_n(&irq_pending[v->d->id][v->id], 1, __ATOMIC_RELEASE);
 }
 
-void arch_vcpu_inject_vtimer(struct vcpu *v) { set_pending(v); }
+
+/* vpsci.c's SMCCC workarounds: no firmware here. */
+s64 psci_host_workaround(unsigned n) { (void)n; return -1; }
+void psci_firmware_workaround(unsigned n) { (void)n; }
 
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
