@@ -76,6 +76,30 @@ static u64 mdcr_value(void)
     return v;
 }
 
+/*
+ * Registers of later EL2 extensions that firmware may have left in any state
+ * (granite may be entered by a boot loader that used them).  With FEAT_FGT,
+ * the fine-grained trap registers at 0: no fine-grained trap for what the
+ * guest is offered, while their "n" bits (nTPIDR2_EL0, nSMPRI_EL1, the BRBE
+ * and GCS ones...) at 0 trap the registers of features id_regs.c hides, so
+ * none of them is left as a channel between domains.  With FEAT_HCX, HCRX_EL2
+ * at 0: none of the features it enables (MOPS, LS64, TCR2, FPM...) is on, and
+ * none is advertised.  Arm ARM D19.2 (HFGRTR_EL2, HFGWTR_EL2, HFGITR_EL2,
+ * HDFGRTR_EL2, HDFGWTR_EL2, HCRX_EL2).
+ */
+static void reset_later_el2_controls(void)
+{
+    if (FIELD_GET(MMFR0_FGT, read_sysreg(id_aa64mmfr0_el1))) {
+        write_sysreg_s(SYSREG_HFGRTR_EL2, 0);
+        write_sysreg_s(SYSREG_HFGWTR_EL2, 0);
+        write_sysreg_s(SYSREG_HFGITR_EL2, 0);
+        write_sysreg_s(SYSREG_HDFGRTR_EL2, 0);
+        write_sysreg_s(SYSREG_HDFGWTR_EL2, 0);
+    }
+    if (FIELD_GET(MMFR1_HCX, read_sysreg(id_aa64mmfr1_el1)))
+        write_sysreg_s(SYSREG_HCRX_EL2, 0);
+}
+
 void arch_cpu_init(unsigned cpu, bool boot_cpu)
 {
     struct pcpu *p = &pcpus[cpu];
@@ -92,6 +116,7 @@ void arch_cpu_init(unsigned cpu, bool boot_cpu)
      * until arch_boot_phase_end(). */
     write_sysreg(cptr_el2, cptr_value(!boot_cpu));
     write_sysreg(mdcr_el2, mdcr_value());
+    reset_later_el2_controls();
     write_sysreg(hcr_el2, HCR_HOST); /* no stage 2 until a vCPU runs here */
     isb();
 }
@@ -200,9 +225,16 @@ noreturn_fn void arch_enter_guest(struct vcpu *v)
  * all of those itself.  The p2m keeps the page from being unmapped while the
  * copy runs.
  */
+/*
+ * The guest's PAR_EL1 is live in the register while its vCPU is loaded, and
+ * AT overwrites it: a guest that did its own AT and has not yet read PAR
+ * (Linux's spurious-fault check does exactly that) must find its result, so
+ * the register is put back, as Xen does around its own translations.
+ */
 static int gva_to_ipa(u64 gva, bool write, ipa_t *out)
 {
     u64 par, f = irq_save();
+    u64 guest_par = read_sysreg(par_el1);
 
     if (write)
         __asm__ volatile("at s1e1w, %0" : : "r"(gva));
@@ -210,6 +242,7 @@ static int gva_to_ipa(u64 gva, bool write, ipa_t *out)
         __asm__ volatile("at s1e1r, %0" : : "r"(gva));
     isb();
     par = read_sysreg(par_el1);
+    write_sysreg(par_el1, guest_par);
     irq_restore(f);
     if (par & PAR_F)
         return -EFAULT;

@@ -47,6 +47,9 @@ struct id_field {
 };
 
 #define ANY 0xf /* a 4-bit field passed through whatever it says */
+/* Speculation fields capped where the next value promises SCXTNUM_EL0/EL1. */
+#define CSV2_NO_SCXTNUM 1
+#define CSV2_FRAC_NO_SCXTNUM 1
 #define FMAX(shift, max) { shift, F_MAX, max }
 #define FCOPY(shift) { shift, F_MAX, ANY }
 #define FFIXED(shift, v) { shift, F_FIXED, v }
@@ -69,7 +72,9 @@ static const struct id_field pfr0[] = {
     /* RAS [31:28], SVE [35:32], SEL2 [39:36], MPAM [43:40], AMU [47:44]: 0 */
     FCOPY(48),                  /* DIT: PSTATE.DIT, in SPSR */
     /* RME [55:52]: 0 */
-    FCOPY(56),                  /* CSV2 */
+    FMAX(56, CSV2_NO_SCXTNUM),  /* CSV2: at most 1; 2+ would promise SCXTNUM_ELx,
+                                   which granite neither switches nor enables
+                                   (HCR_EL2.EnSCXT) */
     FCOPY(60),                  /* CSV3 */
 };
 
@@ -78,7 +83,7 @@ static const struct id_field pfr1[] = {
     FCOPY(0),                   /* BT: PSTATE.BTYPE and SCTLR_EL1.BTx */
     FCOPY(4),                   /* SSBS: PSTATE.SSBS */
     /* MTE [11:8], RAS_frac, MPAM_frac, SME [27:24], RNDR_trap, ... : 0 */
-    FCOPY(32),                  /* CSV2_frac */
+    FMAX(32, CSV2_FRAC_NO_SCXTNUM), /* CSV2_frac: 0b0010 (CSV2_1p2) adds SCXTNUM_ELx */
     /* NMI [39:36], MTE_frac, GCS, THE, MTEX, DF2, PFAR: 0 */
 };
 
@@ -129,8 +134,10 @@ static const struct id_field isar2[] = {
 /* ID_AA64MMFR0_EL1 (D19.2.66) */
 static const struct id_field mmfr0[] = {
     { 0, F_PARANGE, 0 },        /* PARange: the guest's IPA size */
-    FCOPY(4),  /* ASIDBits */   FCOPY(8),  /* BigEnd */  FCOPY(12), /* SNSMem */
-    FCOPY(16), /* BigEndEL0 */  FCOPY(20), /* TGran16 */
+    FCOPY(4),  /* ASIDBits */
+    /* BigEnd [11:8], BigEndEL0 [19:16]: 0 — granite's MMIO emulation does
+     * not byte-swap for SCTLR_EL1.EE/E0E, so mixed endianness is hidden */
+    FCOPY(12), /* SNSMem */     FCOPY(20), /* TGran16 */
     FCOPY(24), /* TGran64 (signed) */ FCOPY(28), /* TGran4 (signed) */
     /* TGran*_2 [43:32]: 0 = "as the stage-1 fields", the guest has no stage 2 */
     FCOPY(44), /* ExS */

@@ -33,7 +33,7 @@ static u64 vector_offset(u64 pstate)
 static void inject_sync(struct guest_context *c, u64 esr)
 {
     u64 sctlr = read_sysreg(sctlr_el1);
-    u64 keep = c->pstate & BIT(24); /* DIT is unchanged by exception entry */
+    u64 keep = c->pstate & SPSR_DIT; /* DIT is unchanged by exception entry */
     u64 pstate = SPSR_MODE_EL1h | SPSR_D | SPSR_A | SPSR_I | SPSR_F | keep;
 
     if (FIELD_GET(MMFR1_PAN, read_sysreg(id_aa64mmfr1_el1)) &&
@@ -71,4 +71,18 @@ void vcpu_inject_external_abort(struct guest_context *c, bool insn, u64 far, boo
         esr |= DABT_WNR;
     write_sysreg(far_el1, far);
     inject_sync(c, esr);
+}
+
+/*
+ * granite completed a trapped instruction for the guest (MMIO, a system
+ * register, SMC, WFx): the guest goes on at the next one, as if the CPU had
+ * executed it.  Besides the PC that means (Arm ARM D2.12 software step, and
+ * BTI's PSTATE.BTYPE rules): BTYPE is 0 after any instruction that is not a
+ * branch, and a pending software step has now stepped one instruction, so
+ * PSTATE.SS goes to 0 and the step exception is taken before the next one.
+ */
+void vcpu_skip_instruction(struct guest_context *c)
+{
+    c->pc += AARCH64_INSN_LEN;
+    c->pstate &= ~(SPSR_BTYPE | SPSR_SS);
 }

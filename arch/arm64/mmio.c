@@ -18,8 +18,8 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "inject.h"
 
-#define INSN_LEN 4
 
 static u64 reg_read(struct guest_context *c, unsigned r) { return r == 31 ? 0 : c->x[r]; }
 
@@ -79,6 +79,6 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
             val &= 0xffffffffUL;
         reg_write(c, srt, val);
     }
-    c->pc += INSN_LEN;
+    vcpu_skip_instruction(c);
     return true;
 }

@@ -58,7 +58,6 @@
 #define SR_OSDLR_EL1 SYSREG(2, 0, 1, 3, 4)
 #define SR_DBGPRCR_EL1 SYSREG(2, 0, 1, 4, 4)
 #define SR_MDRAR_EL1 SYSREG(2, 0, 1, 0, 0)
-#define INSN_LEN 4
 
 #define OSLAR_OSLK BIT(0)
 #define OSLSR_OSLM_IMPLEMENTED BIT(3)  /* OSLM = 0b10: the OS lock is implemented */
@@ -87,7 +86,7 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
         u64 val = id_reg_guest_value(FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss));
         if (rt != 31)
             c->x[rt] = val;
-        c->pc += INSN_LEN;
+        vcpu_skip_instruction(c);
         return true;
     }
     {
@@ -95,7 +94,7 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
         if (ptimer_access(v, reg, read, &val)) {
             if (read && rt != 31)
                 c->x[rt] = val;
-            c->pc += INSN_LEN;
+            vcpu_skip_instruction(c);
             return true;
         }
     }
@@ -136,6 +135,6 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
         vcpu_inject_undef(c);
         return false;
     }
-    c->pc += INSN_LEN;
+    vcpu_skip_instruction(c);
     return true;
 }

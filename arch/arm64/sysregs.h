@@ -10,6 +10,8 @@
 
 #define read_sysreg(r) ({ u64 __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })
 #define write_sysreg(r, v) __asm__ volatile("msr " #r ", %0" : : "r"((u64)(v)))
+/* For a register named by a macro (SYSREG_*): the name is expanded first. */
+#define write_sysreg_s(r, v) write_sysreg(r, v)
 #define isb() __asm__ volatile("isb" ::: "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
 #define wfi() __asm__ volatile("wfi")
@@ -105,6 +107,7 @@
 #define EC_UNKNOWN 0x00
 #define EC_WFX 0x01
 #define EC_FP_ASIMD 0x07
+#define EC_PAC 0x09 /* pointer authentication, trapped by HCR_EL2.API = 0 */
 #define EC_ILLEGAL 0x0e
 #define EC_SVC64 0x15
 #define EC_HVC64 0x16
@@ -136,9 +139,14 @@
 #define DABT_S1PTW BIT(7)
 #define DABT_WNR BIT(6)
 #define DABT_DFSC GENMASK(5, 0)
+#define FSC_TRANSLATION_MASK 0x3c /* DFSC/IFSC 0b0001LL: translation fault, level LL */
+#define FSC_TRANSLATION 0x04
 
 /* HPFAR_EL2: FIPA[47:12] of a stage-2 fault lives in bits [43:4]. */
 #define HPFAR_FIPA GENMASK(43, 4)
+
+/* Every A64 instruction is 4 bytes (ELR_EL2 of a trap points at the trapping one). */
+#define AARCH64_INSN_LEN 4
 
 /* PSTATE / SPSR_EL2 */
 #define SPSR_MODE_EL1h 0x5
@@ -157,6 +165,7 @@
 #define SPSR_SS BIT(21)
 #define SPSR_PAN BIT(22)
 #define SPSR_UAO BIT(23)
+#define SPSR_DIT BIT(24)
 #define SPSR_TCO BIT(25)
 /* SCTLR_EL1 bits that steer exception entry (D1.10.2). */
 #define SCTLR_EL1_SPAN BIT(23) /* 0: PSTATE.PAN set on taking an exception to EL1 */
@@ -166,6 +175,16 @@
 /* ID_AA64MMFR0_EL1 / MMFR1 fields. */
 #define MMFR0_PARANGE GENMASK(3, 0)
 #define MMFR1_VMIDBITS GENMASK(7, 4)
+#define MMFR0_FGT GENMASK(59, 56)  /* FEAT_FGT: the fine-grained trap registers */
+#define MMFR1_HCX GENMASK(43, 40)  /* FEAT_HCX: HCRX_EL2 */
+
+/* EL2 registers the assembler for -march=armv8-a does not name (op0_op1_CRn_CRm_op2). */
+#define SYSREG_HFGRTR_EL2 s3_4_c1_c1_4
+#define SYSREG_HFGWTR_EL2 s3_4_c1_c1_5
+#define SYSREG_HFGITR_EL2 s3_4_c1_c1_6
+#define SYSREG_HDFGRTR_EL2 s3_4_c3_c1_4
+#define SYSREG_HDFGWTR_EL2 s3_4_c3_c1_5
+#define SYSREG_HCRX_EL2 s3_4_c1_c2_2
 
 /* MPIDR_EL1 affinity. */
 #define MPIDR_AFF_MASK 0xff00ffffffUL

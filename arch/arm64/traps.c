@@ -37,7 +37,6 @@
 
 #define XEN_HYPERCALL_TAG 0xEA1
 #define SMCCC_IMM 0
-#define SMC_INSN_LEN 4 /* ELR_EL2 of a trapped SMC points at the SMC itself */
 
 long vpsci_smccc_call(struct vcpu *v, struct guest_context *c);
 bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa);
@@ -47,7 +46,6 @@ void vgic_lr_sync_from_hw(struct vcpu *v);
 void vgic_lr_fill(struct vcpu *v);
 
 #define WFX_ISS_WFE BIT(0)
-#define WFX_INSN_LEN 4
 
 struct trap_frame {
     u64 x[31];
@@ -59,6 +57,7 @@ static const char *const ec_names[64] = {
     [EC_UNKNOWN] = "unknown reason (undefined instruction)",
     [EC_WFX] = "WFI/WFE",
     [EC_FP_ASIMD] = "FP/SIMD access (trapped by CPTR_EL2.TFP)",
+    [EC_PAC] = "pointer authentication (not offered to guests on this host)",
     [EC_ILLEGAL] = "illegal execution state",
     [EC_SVC64] = "SVC (AArch64)",
     [EC_HVC64] = "HVC (AArch64)",
@@ -192,6 +191,19 @@ static bool abort_seen(struct guest_context *c, u64 ipa_, unsigned kind)
     return false;
 }
 
+/*
+ * A translation fault on an address the p2m maps by now: another CPU was in
+ * the middle of a break-before-make on that range (a 2 MiB block split when
+ * shared_info or a grant frame goes over a RAM page).  The access is simply
+ * retried, as on Xen and KVM.  Only translation faults: a permission fault on
+ * a mapped page would fault again for ever.
+ */
+static bool now_mapped(struct vcpu *v, u64 esr)
+{
+    return (esr & FSC_TRANSLATION_MASK) == FSC_TRANSLATION &&
+           p2m_lookup(&v->d->p2m, ipa(fault_ipa()), NULL, NULL) == 0;
+}
+
 static void stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, bool insn)
 {
     bool write = !insn && (esr & DABT_WNR);
@@ -201,6 +213,8 @@ static void stage2_abort(struct vcpu *v, struct guest_context *c, u64 esr, bool 
         domain_end(v->d, false, "stage-2 abort outside its memory");
         return;
     }
+    if (now_mapped(v, esr))
+        return;
     if (!abort_seen(c, fault_ipa(), insn ? 2 : write ? 1 : 0)) {
         log_stage2_abort(v, c, esr, insn);
         dlog(v->d, "p2m: d%u vcpu%u: nothing at that IPA: synchronous external abort injected "
@@ -229,7 +243,7 @@ static void handle_smc(struct vcpu *v, struct guest_context *c, u64 esr)
 {
     u64 imm = ESR_ISS(esr) & 0xffff;
 
-    c->pc += SMC_INSN_LEN;
+    vcpu_skip_instruction(c);
     if (imm == SMCCC_IMM) {
         c->x[0] = (u64)vpsci_smccc_call(v, c);
     } else {
@@ -257,7 +271,7 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
         stage2_abort(v, c, esr, ec == EC_IABT_LOW);
         return;
     case EC_WFX:
-        c->pc += WFX_INSN_LEN;
+        vcpu_skip_instruction(c);
         if (ESR_ISS(esr) & WFX_ISS_WFE)
             sched_kicked(); /* WFE: a hint to let others run */
         else if (!vgic_has_pending(&v->d->vgic, v->id))
@@ -268,6 +282,7 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
         return;
     case EC_SVE:
     case EC_SME:
+    case EC_PAC: /* only on a host with one kind of key: the ID registers hide both */
     case EC_UNKNOWN:
         dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx: injecting UNDEF\n", v->d->id,
              v->id, ec_name(ec), esr, c->pc);

@@ -46,7 +46,7 @@ static void test_pfr0(void **state)
     assert_int_equal(field(g, 44), 0);  /* AMU */
     assert_int_equal(field(g, 48), 2);  /* DIT */
     assert_int_equal(field(g, 52), 0);  /* RME */
-    assert_int_equal(field(g, 56), 2);  /* CSV2 */
+    assert_int_equal(field(g, 56), 1);  /* CSV2: capped, 2 would promise SCXTNUM_ELx */
     assert_int_equal(field(g, 60), 2);  /* CSV3 */
     /* FP/AdvSIMD "not implemented" (0xf) comes through as such */
     g = id_reg_sanitise(ID_AA64PFR0, ALL_F, &caps_pauth);
@@ -69,7 +69,7 @@ static void test_pfr1(void **state)
     assert_int_equal(field(g, 16), 0);  /* MPAM_frac */
     assert_int_equal(field(g, 24), 0);  /* SME */
     assert_int_equal(field(g, 28), 0);  /* RNDR_trap */
-    assert_int_equal(field(g, 32), 2);  /* CSV2_frac */
+    assert_int_equal(field(g, 32), 1);  /* CSV2_frac: capped, 2 is CSV2_1p2 (SCXTNUM_ELx) */
     assert_int_equal(field(g, 36), 0);  /* NMI */
     assert_int_equal(g >> 40, 0);       /* MTE_frac, GCS, THE, MTEX, DF2, PFAR */
 }
@@ -143,6 +143,9 @@ static void test_mmfr(void **state)
     assert_int_equal(field(g0, 0), 5);  /* PARange: 52 on the host, 48 for the guest */
     assert_int_equal(field(g0s, 0), 2); /* a 40-bit IPA */
     assert_int_equal(field(g0, 4), 2);  /* ASIDBits */
+    assert_int_equal(field(g0, 8), 0);  /* BigEnd: MMIO is not byte-swapped */
+    assert_int_equal(field(g0, 16), 0); /* BigEndEL0 */
+    assert_int_equal(field(g0, 12), 2); /* SNSMem */
     assert_int_equal(field(g0, 28), 2); /* TGran4 */
     assert_int_equal(field(g0, 32), 0); /* TGran16_2 */
     assert_int_equal(field(g0, 56), 0); /* FGT */
