@@ -188,20 +188,23 @@ long runstate_register(struct vcpu *caller, struct vcpu *target, u64 addr, bool 
 
     if (!r)
         return -EINVAL;
+    /* Xen's answers: -ENXIO for a physical area that is misaligned or
+     * crosses a page, -EINVAL for one not in the domain's RAM. */
     if (addr & 7) {
         dlog(d, "runstate: d%u: area for vcpu%u at %s 0x%lx: not 8-byte aligned "
-             "(state_entry_time is updated as one word): -EINVAL\n", d->id, target->id, kind, addr);
-        return -EINVAL;
+             "(state_entry_time is updated as one word): %s\n", d->id, target->id, kind, addr,
+             phys ? "-ENXIO" : "-EINVAL");
+        return phys ? -ENXIO : -EINVAL;
     }
     if (phys && (addr & ~PAGE_MASK) + sizeof(struct vcpu_runstate_info) > PAGE_SIZE) {
-        dlog(d, "runstate: d%u: area for vcpu%u at physical 0x%lx crosses a page: -EINVAL\n",
+        dlog(d, "runstate: d%u: area for vcpu%u at physical 0x%lx crosses a page: -ENXIO\n",
              d->id, target->id, addr);
-        return -EINVAL;
+        return -ENXIO;
     }
     if (phys && addr && !own_ram(d, addr)) {
         dlog(d, "runstate: d%u: area for vcpu%u at physical 0x%lx: not in its RAM (or a page "
-             "granite placed there): -EFAULT\n", d->id, target->id, addr);
-        return -EFAULT;
+             "granite placed there): -EINVAL\n", d->id, target->id, addr);
+        return -EINVAL;
     }
     /* Written at once where that works now: the caller's own area, or any
      * area named by IPA (no stage 1 involved). */

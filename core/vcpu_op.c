@@ -131,9 +131,9 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *target, u64 arg)
     }
     if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) || (r.offset & 7)) {
         dlog(d, "vcpu: d%u: register_vcpu_info for vcpu%u: offset 0x%x (a %lu-byte vcpu_info "
-             "must fit in the page, 8-byte aligned): -EINVAL\n", d->id, target->id, r.offset,
+             "must fit in the page, 8-byte aligned): -ENXIO\n", d->id, target->id, r.offset,
              sizeof(struct vcpu_info));
-        return -EINVAL;
+        return -ENXIO; /* Xen's answer for an area that crosses a page or is misaligned */
     }
     if (__atomic_load_n(&s->info, __ATOMIC_ACQUIRE)) {
         dlog(d, "vcpu: d%u: register_vcpu_info for vcpu%u: already registered (gfn 0x%lx+0x%x): "

@@ -42,6 +42,7 @@
 #define PAGE 4096UL
 #define E_PERM 1
 #define E_NOENT 2
+#define E_NXIO 6
 #define E_FAULT 14
 #define E_INVAL 22
 #define E_NOSYS 38
@@ -366,9 +367,9 @@ static int run_hostile(const struct guest_info *gi)
     shinfo = (struct shared_info *)base;
     check_rc(add_to_physmap(XENMAPSPACE_grant_table, 0, base / PAGE + 1), 0, "grant frame 0");
     /* register_vcpu_info */
-    check_rc(register_vcpu_info(0, vpage, PAGE - 8), -E_INVAL, "vcpu_info crossing the page");
-    check_rc(register_vcpu_info(0, vpage, 0xfffffff0U), -E_INVAL, "vcpu_info offset 4 GiB");
-    check_rc(register_vcpu_info(0, vpage, 4), -E_INVAL, "vcpu_info misaligned");
+    check_rc(register_vcpu_info(0, vpage, PAGE - 8), -E_NXIO, "vcpu_info crossing the page");
+    check_rc(register_vcpu_info(0, vpage, 0xfffffff0U), -E_NXIO, "vcpu_info offset 4 GiB");
+    check_rc(register_vcpu_info(0, vpage, 4), -E_NXIO, "vcpu_info misaligned");
     check_rc(register_vcpu_info(0, ram_end / PAGE, 0), -E_INVAL, "vcpu_info past RAM");
     check_rc(register_vcpu_info(0, base / PAGE, 0), -E_INVAL, "vcpu_info on shared_info");
     check_rc(register_vcpu_info(0, base / PAGE + 1, 0), -E_INVAL, "vcpu_info on a grant frame");
@@ -378,7 +379,7 @@ static int run_hostile(const struct guest_info *gi)
     check_rc(register_vcpu_info(0, (uint64_t)frame_page / PAGE, 0), -E_INVAL,
              "vcpu_info on a grant frame placed over RAM");
     check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0, (uint64_t)frame_page),
-             -E_FAULT, "runstate phys area on that grant frame");
+             -E_INVAL, "runstate phys area on that grant frame");
     check_rc(register_vcpu_info(0, ~0UL, 0), -E_INVAL, "vcpu_info gfn ~0");
     check_rc(register_vcpu_info(7, vpage, 0), -E_NOENT, "vcpu_info of vCPU 7");
     check_rc(hyp(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, 0x10), -E_FAULT,
@@ -392,9 +393,9 @@ static int run_hostile(const struct guest_info *gi)
     check_rc(register_runstate(VCPUOP_register_runstate_memory_area, 0, 0xffff000000000000UL),
              -E_FAULT, "runstate at a kernel-half VA");
     check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0,
-                               (uint64_t)spare_page + PAGE - 16), -E_INVAL,
+                               (uint64_t)spare_page + PAGE - 16), -E_NXIO,
              "runstate phys area crossing a page");
-    check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0, base), -E_FAULT,
+    check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0, base), -E_INVAL,
              "runstate phys area outside RAM");
     check_rc(register_runstate(VCPUOP_register_runstate_memory_area, 9, (uint64_t)&runstate[0]),
              -E_NOENT, "runstate of vCPU 9");
@@ -410,7 +411,7 @@ static int run_hostile(const struct guest_info *gi)
     /* a flood of bad registrations: each answered, the log lines rate-limited */
     unsigned wrong = 0;
     for (unsigned i = 0; i < 2000; i++)
-        wrong += register_vcpu_info(0, vpage, PAGE - 8 + (i & 7)) != -E_INVAL;
+        wrong += register_vcpu_info(0, vpage, PAGE - 8 + (i & 7)) != -E_NXIO;
     check(wrong == 0, "2000 bad registrations all refused");
     /* and after all that, the real thing works */
     check_rc(register_vcpu_info(0, vpage, 0), 0, "a good registration");

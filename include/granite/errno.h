@@ -10,6 +10,7 @@
 #define ENOENT 2
 #define ESRCH 3
 #define EIO 5
+#define ENXIO 6
 #define E2BIG 7
 #define ENOMEM 12
 #define EACCES 13

@@ -251,10 +251,10 @@ static void test_vcpu_info_validation(void **state unused)
     assert_null(xen_vcpu_info(&doms[1], 1));
 
     /* the offset must leave the whole structure in the page */
-    assert_int_equal(reg_vcpu_info(1, 0, gfn(3), PAGE_SIZE - X_VCPU_INFO_SIZE + 8, 0), -EINVAL);
+    assert_int_equal(reg_vcpu_info(1, 0, gfn(3), PAGE_SIZE - X_VCPU_INFO_SIZE + 8, 0), -ENXIO);
     assert_true(host_log_contains("register_vcpu_info for vcpu0: offset 0xfd8"));
-    assert_int_equal(reg_vcpu_info(1, 0, gfn(3), 0xffffffffU, 0), -EINVAL);
-    assert_int_equal(reg_vcpu_info(1, 0, gfn(3), 4, 0), -EINVAL); /* misaligned */
+    assert_int_equal(reg_vcpu_info(1, 0, gfn(3), 0xffffffffU, 0), -ENXIO);
+    assert_int_equal(reg_vcpu_info(1, 0, gfn(3), 4, 0), -ENXIO); /* misaligned */
     /* the frame must be the caller's RAM */
     assert_int_equal(reg_vcpu_info(1, 0, gfn(RAM_PAGES), 0, 0), -EINVAL);
     assert_true(host_log_contains("is not in its RAM: -EINVAL"));
