@@ -48,6 +48,7 @@ struct sched_cpu {
     unsigned rr;
     u64 slice_end;
     volatile bool need_resched;
+    u64 idle_ticks, idle_waits;   /* statistics: time asleep in idle_wait, and how often */
 };
 
 static struct sched_cpu cpus[GRANITE_MAX_CPUS];
@@ -161,6 +162,22 @@ static void apply_pending_reset(struct vcpu *v)
     __atomic_store_n(&v->reset_pending, false, __ATOMIC_RELEASE);
 }
 
+/* Sleep until an interrupt, counting the time asleep (vcpu_stats.c prints it). */
+static void idle_wait(struct sched_cpu *s)
+{
+    u64 t0 = arch_counter();
+
+    arch_idle_wait();
+    s->idle_ticks += arch_counter() - t0;
+    s->idle_waits++;
+}
+
+void sched_idle_stats(unsigned cpu, u64 *ticks, u64 *waits)
+{
+    *ticks = cpu < GRANITE_MAX_CPUS ? cpus[cpu].idle_ticks : 0;
+    *waits = cpu < GRANITE_MAX_CPUS ? cpus[cpu].idle_waits : 0;
+}
+
 /*
  * Whether the loaded vCPU, which has just blocked, may stay loaded while this
  * CPU sleeps: nothing else wants the CPU (the caller found nobody runnable),
@@ -204,7 +221,7 @@ noreturn_fn void schedule(void)
             kept = true;
             dlog_flush_all();
             program_timer(s);
-            arch_idle_wait();
+            idle_wait(s);
             continue;
         }
         kept = false;   /* unloaded after all: another vCPU is runnable, or it died */
@@ -212,7 +229,7 @@ noreturn_fn void schedule(void)
         if (!next) {
             dlog_flush_all();           /* nothing to run: a good moment to print */
             program_timer(s);
-            arch_idle_wait(); /* an interrupt (timer, kick) may make someone runnable */
+            idle_wait(s);     /* an interrupt (timer, kick) may make someone runnable */
             continue;
         }
         if (!claim_for_loading(next))

@@ -12,6 +12,7 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include <granite/arch.h>
+#include <granite/sched.h>
 #include <granite/memory_map.h>
 #include <public/xen.h>
 #include <public/granite.h>
@@ -114,9 +115,14 @@ void vcpu_stats_print(struct domain *d)
                 vcpu_stats_print(x);
         }
         for (unsigned cpu = 0; cpu < GRANITE_MAX_CPUS; cpu++) {
-            u64 t = 0;
+            u64 t = 0, ticks, waits;
             for (unsigned k = 0; k < STATS_IRQ_KINDS; k++)
                 t += arch_idle_irqs(cpu, k);
+            sched_idle_stats(cpu, &ticks, &waits);
+            if (waits)
+                printk("stats: cpu%u: idle %lu ms in %lu sleeps (counter at %lu ms)\n", cpu,
+                       ticks / (arch_counter_freq() / 1000), waits,
+                       arch_counter() / (arch_counter_freq() / 1000));
             if (t)
                 printk("stats: cpu%u: irqs while idle: kick %lu, hyp-timer %lu, vtimer %lu, "
                        "maintenance %lu, spi %lu\n", cpu, arch_idle_irqs(cpu, STATS_IRQ_KICK),
