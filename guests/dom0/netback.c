@@ -222,6 +222,7 @@ struct vif {
     uint8_t mac[6];
     int state;                /* our xenbus state */
     bool connected;           /* rings live: requests are consumed */
+    bool notify;              /* the frontend asked for an event (rsp_event): sent by notify_vifs */
     bool rings_mapped;        /* rings and port still held (until no TX is in flight) */
     bool dead;                /* refused or disconnected: no second chance */
     bool dumped;              /* final figures printed once */
@@ -343,6 +344,9 @@ static void finish_close(struct vif *v)
 {
     if (v->nr_busy || !v->rings_mapped)
         return;
+    if (v->notify)              /* the last responses' event goes before the port */
+        evtchn_send(v->port);
+    v->notify = false;
     v->rings_mapped = false;
     gnttab_unmap(v->tx_va, v->tx_h);
     gnttab_unmap(v->rx_va, v->rx_h);
@@ -486,7 +490,7 @@ static void tx_respond(struct vif *v, uint16_t id, int16_t status)
 static void tx_push(struct vif *v)
 {
     if (ring_push(&v->tx->h.rsp_prod, &v->tx->h.rsp_event, v->tx_rsp_prod_pvt))
-        evtchn_send(v->port);
+        v->notify = true;
 }
 
 static void disconnect(struct vif *v, const char *why)
@@ -949,7 +953,7 @@ static void rx_flush(void *ctx)
         for (unsigned j = 0; j < i; j++)
             first = first && rx_pend[j].v != v;
         if (first && ring_push(&v->rx->h.rsp_prod, &v->rx->h.rsp_event, v->rx_rsp_prod_pvt))
-            evtchn_send(v->port);
+            v->notify = true;
     }
     rx_npend = rx_nops = 0;
 }
@@ -997,6 +1001,20 @@ static void on_wire_frame(const void *frame, size_t len, void *ctx)
 }
 
 /* --- main loop ---------------------------------------------------------------------------- */
+
+/* Both rings of a vif share one event channel: the responses of one pass of
+ * the loop, TX and RX, are announced with one event, sent before dom0 sleeps
+ * (each event is a hypercall here and an interrupt in the frontend).  A vif
+ * that went away meanwhile gets none. */
+static void notify_vifs(void)
+{
+    for (unsigned i = 0; i < nr_vifs; i++) {
+        struct vif *v = &vifs[i];
+        if (v->notify && v->rings_mapped)
+            evtchn_send(v->port);
+        v->notify = false;
+    }
+}
 
 static void discover_domains(void)
 {
@@ -1156,6 +1174,7 @@ int backend_main(const struct guest_info *gi)
         for (unsigned i = 0; i < nr_vifs; i++)
             if (vifs[i].connected)
                 tx_process(&vifs[i]);
+        notify_vifs();
         if (guest_time_us() - last_stats > 10000000) {
             if (last_stats)
                 print_stats();
