@@ -102,7 +102,7 @@ static void print_vcpu(const struct domain *d, const struct vcpu *v)
                         (r >> 12) & 0xf, (r >> 8) & 0xf, (r >> 4) & 0xf, r & 0xf, s->sysreg[i].n);
     }
     if (len || s->sysreg_other)
-        printk("stats: d%u vcpu%u: sysreg traps:%s other:%lu\n", d->id, v->id, line,
+        printk("stats: d%u vcpu%u: sysregs trapped:%s other:%lu\n", d->id, v->id, line,
                s->sysreg_other);
 }
 
