@@ -256,6 +256,7 @@ static void try_release(struct domain *d)
     if (canaries_check())
         panic("domain: the canaries around the domain structures were overwritten");
     dlog_flush(d);
+    vcpu_stats_print(d);
     if (dlog_suppressed_total(d))
         printk("log: d%u: %lu of its line(s) suppressed in all\n", d->id, dlog_suppressed_total(d));
 

@@ -190,6 +190,7 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
         if (!from_hardware_domain(v, "debug_dump"))
             return -EPERM;
         iommu_dump();
+        vcpu_stats_print(NULL);
         return 0;
     default:
         dlog(v->d, "hypercall: d%u: granite_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);
@@ -297,6 +298,19 @@ long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
 {
     long ret;
 
+    if (nr < STATS_HYPERCALLS) {
+        v->stats.hypercall[nr]++;
+        if (args[0] < STATS_SUBOPS) {
+            if (nr == __HYPERVISOR_event_channel_op)
+                v->stats.evtchn_op[args[0]]++;
+            else if (nr == __HYPERVISOR_grant_table_op)
+                v->stats.grant_op[args[0]]++;
+            else if (nr == __HYPERVISOR_sched_op)
+                v->stats.sched_op[args[0]]++;
+        }
+    } else {
+        v->stats.hypercall_other++;
+    }
     iommu_batch_begin();
     ret = dispatch(v, nr, args);
     iommu_batch_end();

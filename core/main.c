@@ -267,6 +267,7 @@ static __boot void place_vcpus(const struct domain_configs *cfg)
             sched_assign(&d->vcpu[v], k % nr_cpus_online);
             printk("sched: d%u vcpu%u on cpu%u\n", d->id, v, k % nr_cpus_online);
         }
+        arch_irq_follow_vcpus(d);   /* its device interrupts go to its own CPU */
     }
     if (k > nr_cpus_online)
         printk("sched: %u vCPUs on %u CPU(s): round-robin, %lu ms slices\n", k, nr_cpus_online,

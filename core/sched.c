@@ -48,6 +48,7 @@ struct sched_cpu {
     unsigned rr;
     u64 slice_end;
     volatile bool need_resched;
+    u64 idle_ticks, idle_waits;   /* statistics: time asleep in idle_wait, and how often */
 };
 
 static struct sched_cpu cpus[GRANITE_MAX_CPUS];
@@ -129,6 +130,7 @@ static void unload_current(struct sched_cpu *s)
 
     if (!cur)
         return;
+    cur->stats.saves++;
     arch_vcpu_save(cur);
     runstate_vcpu_out(cur);
     s->current = NULL;
@@ -160,28 +162,80 @@ static void apply_pending_reset(struct vcpu *v)
     __atomic_store_n(&v->reset_pending, false, __ATOMIC_RELEASE);
 }
 
+/* Sleep until an interrupt, counting the time asleep (vcpu_stats.c prints it). */
+static void idle_wait(struct sched_cpu *s)
+{
+    u64 t0 = arch_counter();
+
+    arch_idle_wait();
+    s->idle_ticks += arch_counter() - t0;
+    s->idle_waits++;
+}
+
+void sched_idle_stats(unsigned cpu, u64 *ticks, u64 *waits)
+{
+    *ticks = cpu < GRANITE_MAX_CPUS ? cpus[cpu].idle_ticks : 0;
+    *waits = cpu < GRANITE_MAX_CPUS ? cpus[cpu].idle_waits : 0;
+}
+
+/*
+ * Whether the loaded vCPU, which has just blocked, may stay loaded while this
+ * CPU sleeps: nothing else wants the CPU (the caller found nobody runnable),
+ * and it is BLOCKED -- not DEAD, OFFLINE or due for a CPU_ON reset, all of
+ * which need the unload.  Its EL1 state, timers and GIC interface stay in the
+ * hardware: its own timers fire as physical interrupts here (irq.c hands
+ * them to the loaded vCPU), and when it is woken it goes back in without a
+ * save and a load (the full switch costs hundreds of system-register
+ * accesses, twice, per WFI).  KVM and Xen block a vCPU the same way.  Its
+ * runstate still says blocked for the time it sleeps.
+ */
+static bool keep_loaded_while_blocked(const struct sched_cpu *s)
+{
+    const struct vcpu *cur = s->current;
+
+    return cur && vcpu_state(cur) == VCPU_BLOCKED &&
+           !__atomic_load_n(&cur->reset_pending, __ATOMIC_ACQUIRE);
+}
+
 noreturn_fn void schedule(void)
 {
     struct sched_cpu *s = &cpus[this_cpu()];
     struct vcpu *next;
+    bool kept = false;
 
     arch_irq_disable();
     for (;;) {
         s->need_resched = false;
         next = pick_next(s);
         if (next && next == s->current &&
-            !__atomic_load_n(&next->reset_pending, __ATOMIC_ACQUIRE))
+            !__atomic_load_n(&next->reset_pending, __ATOMIC_ACQUIRE)) {
+            if (kept) {                 /* woken while it stayed loaded */
+                next->stats.kept_loaded++;
+                runstate_vcpu_in(next);
+            }
             break;                      /* carry on with the loaded vCPU */
+        }
+        if (!next && keep_loaded_while_blocked(s)) {
+            if (!kept)
+                runstate_vcpu_out(s->current);  /* blocked, from now */
+            kept = true;
+            dlog_flush_all();
+            program_timer(s);
+            idle_wait(s);
+            continue;
+        }
+        kept = false;   /* unloaded after all: another vCPU is runnable, or it died */
         unload_current(s);
         if (!next) {
             dlog_flush_all();           /* nothing to run: a good moment to print */
             program_timer(s);
-            arch_idle_wait(); /* an interrupt (timer, kick) may make someone runnable */
+            idle_wait(s);     /* an interrupt (timer, kick) may make someone runnable */
             continue;
         }
         if (!claim_for_loading(next))
             continue;                   /* it died in between: look again */
         apply_pending_reset(next);
+        next->stats.loads++;
         arch_vcpu_load(next);
         s->current = next;
         runstate_vcpu_in(next);         /* its own stage 1 is live now */

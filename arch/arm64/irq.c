@@ -2,7 +2,8 @@
  * irq.c — physical interrupts taken at EL2, and who they are for.
  *
  * Guests run with HCR_EL2.IMO set, so every physical IRQ reaches granite,
- * whether a guest or the idle loop was running.  granite acknowledges it
+ * whether a guest or the idle loop was running (in the idle loop, a blocked
+ * vCPU may still be loaded: its timer interrupts are then its own).  granite acknowledges it
  * (ICC_IAR1_EL1) and then:
  *   SGI 0 (kick)         re-examine this CPU's run queue;
  *   PPI 26 (CNTHP)       granite's own timer: time slices, sleeping vCPUs' timers;
@@ -54,7 +55,9 @@ void irq_set_handler(u32 intid, void (*handler)(u32))
 }
 
 /* Route physical SPI `intid` to domain d as its SPI `virq`, HW-linked, and aim
- * it at the physical CPU of the domain's vCPU 0. */
+ * it at the physical CPU of the domain's vCPU 0 (for now: the vCPUs are
+ * placed after the domains are built, and arch_irq_follow_vcpus aims it
+ * again then). */
 int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge)
 {
     if (intid < 32 || intid >= MAX_SPI_OWNERS)
@@ -63,6 +66,21 @@ int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge)
     gic_set_edge(intid, edge);
     gic_route_spi(intid, cpu_mpidr[d->vcpu[0].pcpu]);
     return vgic_link_hw(&d->vgic, virq, intid);
+}
+
+/*
+ * Aim every SPI a domain owns at the physical CPU its vCPU 0 (which gets
+ * them, vgic_inject(.., 0, ..)) is pinned to.  Elsewhere, each device
+ * interrupt would first stop whatever runs on that other CPU -- an exit of
+ * another domain -- and then cost a kick (SGI) to the owner's CPU: with
+ * Linux as domU on cpu0 and dom0 on cpu1, every e1000 interrupt was an exit
+ * of the Linux domU.
+ */
+void arch_irq_follow_vcpus(struct domain *d)
+{
+    for (u32 intid = 32; intid < MAX_SPI_OWNERS; intid++)
+        if (spi_owner[intid].d == d)
+            gic_route_spi(intid, cpu_mpidr[d->vcpu[0].pcpu]);
 }
 
 static void done(u32 intid)
@@ -96,8 +114,32 @@ static void handle_spi(u32 intid)
     done(intid);
 }
 
-static void handle_one(u32 intid, struct vcpu *cur)
+static enum stats_irq irq_kind(u32 intid)
 {
+    switch (intid) {
+    case IRQ_SGI_KICK: return STATS_IRQ_KICK;
+    case IRQ_PPI_HYP_TIMER: return STATS_IRQ_HYP_TIMER;
+    case IRQ_PPI_VTIMER: return STATS_IRQ_VTIMER;
+    case IRQ_PPI_PTIMER: return STATS_IRQ_PTIMER;
+    case IRQ_PPI_MAINTENANCE: return STATS_IRQ_MAINTENANCE;
+    default: return intid >= 32 ? STATS_IRQ_SPI : STATS_IRQ_OTHER;
+    }
+}
+
+/* Interrupts taken while no vCPU ran (the idle loop), per CPU, by kind. */
+static u64 idle_irqs[GRANITE_MAX_CPUS][STATS_IRQ_KINDS];
+
+u64 arch_idle_irqs(unsigned cpu, unsigned kind)
+{
+    return cpu < GRANITE_MAX_CPUS && kind < STATS_IRQ_KINDS ? idle_irqs[cpu][kind] : 0;
+}
+
+static void handle_one(u32 intid, struct vcpu *cur, bool idle)
+{
+    if (!idle)
+        cur->stats.irq[irq_kind(intid)]++;
+    else
+        idle_irqs[this_cpu()][irq_kind(intid)]++;
     switch (intid) {
     case IRQ_SGI_KICK:
         done(intid);
@@ -135,7 +177,7 @@ static void handle_one(u32 intid, struct vcpu *cur)
  * code: bounded, so that a source that keeps firing cannot starve the rest. */
 #define MAX_IRQS_PER_EXCEPTION 16
 
-static void handle_irqs(struct vcpu *cur)
+static void handle_irqs(struct vcpu *cur, bool idle)
 {
     for (unsigned n = 0; n < MAX_IRQS_PER_EXCEPTION; n++) {
         u32 intid = gic_ack();
@@ -144,15 +186,18 @@ static void handle_irqs(struct vcpu *cur)
                 spurious++;
             return;
         }
-        handle_one(intid, cur);
+        handle_one(intid, cur, idle);
     }
 }
 
-/* From vectors.S: an IRQ while EL2 itself ran (the idle loop). */
-void el2_irq(void) { handle_irqs(NULL); }
+/* From vectors.S: an IRQ while EL2 itself ran (the idle loop, the only
+ * place granite unmasks IRQs).  A blocked vCPU may still be loaded there
+ * (sched.c keeps it when nothing else wants the CPU): its timers are live in
+ * the hardware, so their interrupts are its own. */
+void el2_irq(void) { handle_irqs(sched_current(), true); }
 
 /* From traps.c: an IRQ while a guest ran. */
-void guest_irq(struct vcpu *cur) { handle_irqs(cur); }
+void guest_irq(struct vcpu *cur) { handle_irqs(cur, false); }
 
 bool arch_vcpu_has_pending(struct vcpu *v) { return vgic_has_pending(&v->d->vgic, v->id); }
 

@@ -58,8 +58,15 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
     bool write;
     u64 val;
 
-    if (!is_emulated(v->d, ipa))
+    if (!is_emulated(v->d, ipa)) {
+        v->stats.mmio[STATS_MMIO_NONE]++;
         return false;
+    }
+    if (vgic_owns(&v->d->vgic, ipa))
+        v->stats.mmio[ipa < v->d->vgic.dist_base + VGIC_DIST_SIZE && ipa >= v->d->vgic.dist_base
+                      ? STATS_MMIO_GICD : STATS_MMIO_GICR]++;
+    else
+        v->stats.mmio[STATS_MMIO_UART]++;
     if (!(esr & DABT_ISV)) {
         dlog(v->d, "mmio: d%u vcpu%u: access to emulated device at IPA 0x%lx by an instruction "
              "without syndrome (PC 0x%lx): cannot emulate\n", v->d->id, v->id, ipa, c->pc);

@@ -82,6 +82,7 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
     u32 reg = SYSREG(FIELD_GET(ISS_OP0, iss), FIELD_GET(ISS_OP1, iss), FIELD_GET(ISS_CRN, iss),
                      FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss));
 
+    vcpu_stats_sysreg(&v->stats, reg);
     if (read && is_id_space(iss)) {
         u64 val = id_reg_guest_value(FIELD_GET(ISS_CRM, iss), FIELD_GET(ISS_OP2, iss));
         if (rt != 31)
@@ -116,6 +117,8 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
     case SR_ICC_SGI1R:
     case SR_ICC_ASGI1R:
     case SR_ICC_SGI0R:
+        if (!read)
+            v->stats.sgi_sent++;
         if (!read)
             vgic_send_sgi(&v->d->vgic, v->id, rt_value(c, rt));
         break;

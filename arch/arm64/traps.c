@@ -258,9 +258,12 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
 
     switch (ec) {
     case EC_HVC64:
+        if ((ESR_ISS(esr) & 0xffff) == SMCCC_IMM)
+            v->stats.smccc++;
         handle_hvc(v, c, esr);
         return;
     case EC_SMC64:
+        v->stats.smccc++;
         handle_smc(v, c, esr);
         return;
     case EC_DABT_LOW:
@@ -272,10 +275,16 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
         return;
     case EC_WFX:
         vcpu_skip_instruction(c);
-        if (ESR_ISS(esr) & WFX_ISS_WFE)
+        if (ESR_ISS(esr) & WFX_ISS_WFE) {
+            v->stats.wfe++;
             sched_kicked(); /* WFE: a hint to let others run */
-        else if (!vgic_has_pending(&v->d->vgic, v->id))
-            vcpu_block(v);
+        } else {
+            v->stats.wfi++;
+            if (!vgic_has_pending(&v->d->vgic, v->id)) {
+                v->stats.wfi_blocked++;
+                vcpu_block(v);
+            }
+        }
         return;
     case EC_SYSREG:
         sysreg_trap(v, esr);
@@ -307,13 +316,16 @@ void guest_trap(struct guest_context *c, u64 kind)
     vtimer_sample(v);   /* the virtual timer's line follows its condition */
     switch (kind) {
     case 8:
+        v->stats.exits_sync++;
         handle_sync(v, c);
         break;
     case 9:
     case 10:
+        v->stats.exits_irq++;
         guest_irq(v);
         break;
     default:
+        v->stats.exits_other++;
         dlog(v->d, "traps: d%u vcpu%u: %s (ESR 0x%lx) at PC 0x%lx\n", v->d->id, v->id,
              vector_names[kind & 15], read_sysreg(esr_el2), c->pc);
         domain_end(v->d, false, vector_names[kind & 15]);

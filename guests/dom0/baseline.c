@@ -149,7 +149,7 @@ static bool wait_ready(void)
         if (now >= deadline)
             return link;
         e1000_wait(&nic, link ? hold : deadline - now);
-        e1000_rx_poll(&nic, deliver, &net);
+        e1000_rx_poll(&nic, deliver, NULL, &net);
         e1000_tx_reclaim(&nic, NULL, NULL);
     }
 }
@@ -212,7 +212,7 @@ int baseline_main(const struct guest_info *gi)
         if (end && end - now < timeout)
             timeout = end - now;
         causes = e1000_wait(&nic, timeout);
-        e1000_rx_poll(&nic, deliver, &net);
+        e1000_rx_poll(&nic, deliver, NULL, &net);
         e1000_tx_reclaim(&nic, NULL, NULL);
         if (causes & E1000_ICR_LSC)
             printf("baseline: link %s\n", nic.link ? "up" : "down");

@@ -606,7 +606,7 @@ void e1000_tx_reclaim(struct e1000 *nic, void (*done)(void *cookie, void *ctx), 
 }
 
 void e1000_rx_poll(struct e1000 *nic, void (*deliver)(const void *frame, size_t len, void *ctx),
-                   void *ctx)
+                   void (*flush)(void *ctx), void *ctx)
 {
     unsigned done = 0, last = 0;
 
@@ -647,6 +647,10 @@ void e1000_rx_poll(struct e1000 *nic, void (*deliver)(const void *frame, size_t 
         nic->rx_next = (i + 1) % E1000_RX_RING;
         done++;
     }
+    /* The re-armed buffers are still ours until RDT moves: the caller's
+     * batch may read every frame of this call. */
+    if (flush)
+        flush(ctx);
     if (done) {
         /* The descriptor just re-armed becomes the one we keep; the one kept
          * until now goes back to the device. */

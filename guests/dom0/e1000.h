@@ -164,11 +164,13 @@ int e1000_tx_copy(struct e1000 *nic, const void *frame, uint16_t len);
  * e1000_tx_copy frames are reclaimed silently. */
 void e1000_tx_reclaim(struct e1000 *nic, void (*done)(void *cookie, void *ctx), void *ctx);
 /* Received frames, in order: deliver(frame, len, ctx) for each good one (len
- * without FCS, at most E1000_RX_BUF_SIZE); the frame's buffer goes back to the
- * NIC when deliver returns.  Bad frames are counted in rx_dropped.  Handles at
+ * without FCS, at most E1000_RX_BUF_SIZE).  The frames' buffers go back to the
+ * NIC at the end of the call, after flush(ctx) (when not NULL): a caller may
+ * keep pointers to the frames of this call until its flush, and handle them
+ * as one batch there.  Bad frames are counted in rx_dropped.  Handles at
  * most E1000_RX_RING frames per call, so a flood cannot starve the caller. */
 void e1000_rx_poll(struct e1000 *nic, void (*deliver)(const void *frame, size_t len, void *ctx),
-                   void *ctx);
+                   void (*flush)(void *ctx), void *ctx);
 /* Sleep once (WFI, IRQs open only for the moment after it) and return the
  * ICR causes the NIC raised since the last call (0 if none).  The sleep ends
  * when the NIC interrupts, when `timeout_us` passes (0: do not sleep,

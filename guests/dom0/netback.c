@@ -35,7 +35,8 @@
  *   RX (wire -> domU): frames for the domU's MAC (and broadcast/multicast)
  *   are grant-copied into a buffer the domU posted (offset 0, one slot), in
  *   every mode, with NETRXF_data_validated when dom0 verified the frame's
- *   TCP/UDP checksum.
+ *   TCP/UDP checksum; the copies of one e1000 poll go in one hypercall and
+ *   each vif's ring is pushed (and notified) once per poll (rx_flush).
  *
  * Everything the frontend writes is checked: ring indices (a producer more
  * than a ring ahead disconnects the vif — the ring is garbage), request
@@ -68,6 +69,7 @@
 #define MAX_DOMID 8
 #define TX_SLOTS 64             /* TX packets in flight per vif (one mapped page each) */
 #define TX_BATCH 32             /* requests mapped per hypercall */
+#define REAP_PERIOD_US 100000  /* look for ended domUs at most this often */
 #define XS_OUT_MAX 8192         /* replies waiting for room in a client's ring */
 #define MAC_PREFIX "00:16:3e:00:00:" /* Xen's OUI */
 
@@ -220,6 +222,7 @@ struct vif {
     uint8_t mac[6];
     int state;                /* our xenbus state */
     bool connected;           /* rings live: requests are consumed */
+    bool notify;              /* the frontend asked for an event (rsp_event): sent by notify_vifs */
     bool rings_mapped;        /* rings and port still held (until no TX is in flight) */
     bool dead;                /* refused or disconnected: no second chance */
     bool dumped;              /* final figures printed once */
@@ -341,6 +344,9 @@ static void finish_close(struct vif *v)
 {
     if (v->nr_busy || !v->rings_mapped)
         return;
+    if (v->notify)              /* the last responses' event goes before the port */
+        evtchn_send(v->port);
+    v->notify = false;
     v->rings_mapped = false;
     gnttab_unmap(v->tx_va, v->tx_h);
     gnttab_unmap(v->rx_va, v->rx_h);
@@ -484,7 +490,7 @@ static void tx_respond(struct vif *v, uint16_t id, int16_t status)
 static void tx_push(struct vif *v)
 {
     if (ring_push(&v->tx->h.rsp_prod, &v->tx->h.rsp_event, v->tx_rsp_prod_pvt))
-        evtchn_send(v->port);
+        v->notify = true;
 }
 
 static void disconnect(struct vif *v, const char *why)
@@ -887,11 +893,77 @@ static bool frame_for(const struct vif *v, const uint8_t *frame)
     return (frame[0] & 1) || !memcmp(frame, v->mac, 6); /* group address, or its own */
 }
 
+/*
+ * RX is batched per e1000 poll: each frame for a vif takes one of the
+ * buffers the frontend posted at once (so the order is the wire's), and
+ * its grant copy waits in rx_pend; rx_flush, called by e1000_rx_poll before
+ * the NIC gets its buffers back (or when the batch is full), copies them all
+ * in one grant_table_op, writes the responses in order and pushes each
+ * vif's ring once, so the frontend gets one event per batch, not per frame
+ * (Linux netback batches its RX copies the same way).
+ */
+#define RX_BATCH 64
+static struct rx_pend {
+    struct vif *v;
+    struct netif_rx_request r;
+    const void *frame;
+    uint16_t len;
+    bool copied;              /* has an op in rx_ops (frame within one page) */
+} rx_pend[RX_BATCH];
+static struct gnttab_copy rx_ops[RX_BATCH];
+static unsigned rx_npend, rx_nops;
+
+static void rx_flush(void *ctx)
+{
+    unsigned k = 0;
+
+    (void)ctx;
+    if (!rx_npend)
+        return;
+    if (rx_nops && gnttab_op(GNTTABOP_copy, rx_ops, rx_nops))
+        for (unsigned i = 0; i < rx_nops; i++)
+            rx_ops[i].status = GNTST_general_error;
+    for (unsigned i = 0; i < rx_npend; i++) {
+        struct rx_pend *p = &rx_pend[i];
+        struct vif *v = p->v;
+        int16_t status = (int16_t)p->len, op_status = p->copied ? rx_ops[k++].status : 0;
+        uint16_t flags = 0;
+        if (!p->copied || op_status != GNTST_okay) {
+            if (log_bad(v))
+                printf("netback: d%u: RX request id %u (ref %u): grant copy failed (%d)\n",
+                       v->domid, p->r.id, p->r.gref, op_status);
+            status = NETIF_RSP_ERROR;
+        } else {
+            v->rx_packets++;
+            /* We checked the TCP/UDP checksum: the frontend need not (Linux's
+             * netback says so for what its NIC verified). */
+            if (l4csum_valid(p->frame, p->len)) {
+                flags |= NETRXF_data_validated;
+                v->rx_validated++;
+            }
+        }
+        union netif_rx_slot *s = &v->rx->ring[v->rx_rsp_prod_pvt % NETIF_RX_RING_SIZE];
+        s->rsp = (struct netif_rx_response){ .id = p->r.id, .offset = 0, .flags = flags,
+                                             .status = status };
+        v->rx_rsp_prod_pvt++;
+    }
+    for (unsigned i = 0; i < rx_npend; i++) {
+        struct vif *v = rx_pend[i].v;
+        bool first = true;
+        for (unsigned j = 0; j < i; j++)
+            first = first && rx_pend[j].v != v;
+        if (first && ring_push(&v->rx->h.rsp_prod, &v->rx->h.rsp_event, v->rx_rsp_prod_pvt))
+            v->notify = true;
+    }
+    rx_npend = rx_nops = 0;
+}
+
 static void rx_deliver(struct vif *v, const void *frame, size_t len)
 {
     RING_IDX prod = __atomic_load_n(&v->rx->h.req_prod, __ATOMIC_ACQUIRE);
 
     if ((RING_IDX)(prod - v->rx_rsp_prod_pvt) > NETIF_RX_RING_SIZE) {
+        rx_flush(NULL);       /* what it already got is answered before it goes */
         disconnect(v, "RX ring: req_prod is more than a ring ahead of the responses");
         return;
     }
@@ -901,37 +973,21 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
         v->rx_dropped_no_buffer++;
         return; /* the frontend posted no buffer: dropped, as on a real NIC */
     }
-    unsigned slot = v->rx_req_cons % NETIF_RX_RING_SIZE;
-    struct netif_rx_request r = v->rx->ring[slot].req;
+    if (rx_npend == RX_BATCH)
+        rx_flush(NULL);
+    struct rx_pend *p = &rx_pend[rx_npend++];
+    *p = (struct rx_pend){ .v = v, .r = v->rx->ring[v->rx_req_cons % NETIF_RX_RING_SIZE].req,
+                           .frame = frame, .len = (uint16_t)len };
     v->rx_req_cons++;
-    struct gnttab_copy op = {
-        .source = { .u.gmfn = (uint64_t)frame / PAGE, .domid = DOMID_SELF,
-                    .offset = (uint16_t)((uint64_t)frame % PAGE) },
-        .dest = { .u.ref = r.gref, .domid = (domid_t)v->domid, .offset = 0 },
-        .len = (uint16_t)len, .flags = GNTCOPY_dest_gref,
-    };
-    int16_t status = (int16_t)len;
-    uint16_t flags = 0;
-    if ((uint64_t)frame % PAGE + len > PAGE || gnttab_op(GNTTABOP_copy, &op, 1) ||
-        op.status != GNTST_okay) {
-        if (log_bad(v))
-            printf("netback: d%u: RX request id %u (ref %u): grant copy failed (%d)\n",
-                   v->domid, r.id, r.gref, op.status);
-        status = NETIF_RSP_ERROR;
-    } else {
-        v->rx_packets++;
-        /* We checked the TCP/UDP checksum: the frontend need not (Linux's
-         * netback says so for what its NIC verified). */
-        if (l4csum_valid(frame, len)) {
-            flags |= NETRXF_data_validated;
-            v->rx_validated++;
-        }
+    if ((uint64_t)frame % PAGE + len <= PAGE) {
+        p->copied = true;
+        rx_ops[rx_nops++] = (struct gnttab_copy){
+            .source = { .u.gmfn = (uint64_t)frame / PAGE, .domid = DOMID_SELF,
+                        .offset = (uint16_t)((uint64_t)frame % PAGE) },
+            .dest = { .u.ref = p->r.gref, .domid = (domid_t)v->domid, .offset = 0 },
+            .len = (uint16_t)len, .flags = GNTCOPY_dest_gref,
+        };
     }
-    union netif_rx_slot *s = &v->rx->ring[v->rx_rsp_prod_pvt % NETIF_RX_RING_SIZE];
-    s->rsp = (struct netif_rx_response){ .id = r.id, .offset = 0, .flags = flags, .status = status };
-    v->rx_rsp_prod_pvt++;
-    if (ring_push(&v->rx->h.rsp_prod, &v->rx->h.rsp_event, v->rx_rsp_prod_pvt))
-        evtchn_send(v->port);
 }
 
 static void on_wire_frame(const void *frame, size_t len, void *ctx)
@@ -945,6 +1001,20 @@ static void on_wire_frame(const void *frame, size_t len, void *ctx)
 }
 
 /* --- main loop ---------------------------------------------------------------------------- */
+
+/* Both rings of a vif share one event channel: the responses of one pass of
+ * the loop, TX and RX, are announced with one event, sent before dom0 sleeps
+ * (each event is a hypercall here and an interrupt in the frontend).  A vif
+ * that went away meanwhile gets none. */
+static void notify_vifs(void)
+{
+    for (unsigned i = 0; i < nr_vifs; i++) {
+        struct vif *v = &vifs[i];
+        if (v->notify && v->rings_mapped)
+            evtchn_send(v->port);
+        v->notify = false;
+    }
+}
 
 static void discover_domains(void)
 {
@@ -1058,7 +1128,7 @@ int backend_main(const struct guest_info *gi)
     char arg[24], dmaarg[16];
     int node = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic");
     unsigned mask_bits = 64;
-    uint64_t last_stats = 0;
+    uint64_t last_stats = 0, last_reap = 0;
     bool end_when_closed = false;
 
     if (guest_arg("netback_tx", arg, sizeof(arg)))
@@ -1099,18 +1169,24 @@ int backend_main(const struct guest_info *gi)
         work_flag = false;
         for (unsigned i = 1; i < MAX_DOMID; i++)
             store_poll(&clients[i]);
-        e1000_rx_poll(&nic, on_wire_frame, NULL);
+        e1000_rx_poll(&nic, on_wire_frame, rx_flush, NULL);
         e1000_tx_reclaim(&nic, tx_done, NULL);
         for (unsigned i = 0; i < nr_vifs; i++)
             if (vifs[i].connected)
                 tx_process(&vifs[i]);
+        notify_vifs();
         if (guest_time_us() - last_stats > 10000000) {
             if (last_stats)
                 print_stats();
             last_stats = guest_time_us();
         }
-        if (!work_flag)
+        /* Asking granite about each domU costs a hypercall: on an idle loop
+         * under load that was one per packet.  A tenth of a second is soon
+         * enough to notice a domain that ended. */
+        if (!work_flag && guest_time_us() - last_reap >= REAP_PERIOD_US) {
             reap_ended_domains();
+            last_reap = guest_time_us();
+        }
         if (end_when_closed && !work_flag && every_vif_done())
             return backend_end();
         if (!work_flag)

@@ -63,6 +63,10 @@ void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 void arch_set_cpu_mpidr(unsigned cpu, u64 mpidr);
 u64 arch_cpu_mpidr(unsigned cpu);
 void arch_kick_cpu(unsigned cpu);
+/* Aim the physical interrupts a domain owns at its vCPU 0's CPU (after sched_assign). */
+void arch_irq_follow_vcpus(struct domain *d);
+/* Interrupts of kind `kind` (enum stats_irq) taken by `cpu` while idle. */
+u64 arch_idle_irqs(unsigned cpu, unsigned kind);
 void arch_irq_disable(void);
 void arch_idle_wait(void);                        /* WFI with interrupts open */
 u64 arch_counter(void);

@@ -18,6 +18,7 @@
 #include <granite/vgic.h>
 #include <granite/vpl011.h>
 #include <granite/dlog.h>
+#include <granite/vcpu_stats.h>
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS 4
@@ -58,6 +59,7 @@ struct vcpu {
     u64 reset_entry, reset_x0;
     u64 timer_deadline;       /* physical count at which one of its timers fires (set while it is off its CPU), 0 = none */
     u64 nr_runs, nr_traps;    /* statistics */
+    struct vcpu_stats stats;  /* exits by reason (vcpu_stats.h); only its own CPU writes */
 };
 
 /* A vCPU's state as another CPU may be changing it (vcpu_transition). */

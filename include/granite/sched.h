@@ -35,6 +35,8 @@ void vcpu_block(struct vcpu *v);
 void sched_timer_interrupt(void);
 /* The vCPU loaded on this CPU, or NULL when idle. */
 struct vcpu *sched_current(void);
+/* Statistics: counter ticks a CPU spent asleep in the idle loop, and how many sleeps. */
+void sched_idle_stats(unsigned cpu, u64 *ticks, u64 *waits);
 /* Whether any physical CPU has one of d's vCPUs loaded (a check for the
  * domain's release: it must say no). */
 bool sched_domain_loaded_anywhere(const struct domain *d);
