@@ -23,11 +23,12 @@
  *                           too-many-extras (6 extra-info slots, one more
  *                           than there are types), gso-size0, gso-type-none,
  *                           gso-type-3 (a GSO extra of size 0, or of GSO type
- *                           0 or 3: neither TCPv4 nor TCPv6).
+ *                           0 or 3: neither TCPv4 nor TCPv6).  The request's
+ *                           TX id is 55 + the case's place in that list.
  * Each prints one "domU: hostile: ..." verdict line, ending in FAIL when
  * netback did not do what it must.
  *
- * Assumptions: the vif is connected; TX buffers 40..59 are free (the stack
+ * Assumptions: the vif is connected; TX buffers 40..60 are free (the stack
  * uses the lowest free ones and never has 40 in flight at once); every wait
  * is bounded in guest time.
  */
@@ -43,7 +44,7 @@
 
 #define CSUM_BUF0 40            /* TX buffers of the csum_blank cases */
 #define CHAIN_BUF0 50           /* the two slots of the late chain */
-#define FATAL_BUF 55
+#define FATAL_BUF0 55            /* + the case's index: its TX id names it in dom0's log */
 #define WAIT_US 5000000         /* bound on any wait for the backend */
 #define POLL_US 5000            /* between looks at a shared index */
 #define FRAME 60                /* every test frame: a minimum Ethernet frame */
@@ -269,27 +270,30 @@ static int backend_state(struct netfront *nf)
 bool hostile_tx_fatal(struct netfront *nf, const char *what)
 {
     const struct fatal_case *c = NULL;
+    unsigned buf = 0;
     RING_IDX rsp0;
     uint64_t deadline;
     int state;
     uint8_t *f;
 
     for (unsigned i = 0; i < sizeof(fatal_cases) / sizeof(fatal_cases[0]); i++)
-        if (!strcmp(what, fatal_cases[i].what))
+        if (!strcmp(what, fatal_cases[i].what)) {
             c = &fatal_cases[i];
+            buf = FATAL_BUF0 + i;
+        }
     if (!c) {
         printf("domU: hostile: fatal case %s unknown: FAIL\n", what);
         return false;
     }
-    if (!tx_quiet(nf) || !(f = netfront_claim_raw_buf(nf, FATAL_BUF))) {
+    if (!tx_quiet(nf) || !(f = netfront_claim_raw_buf(nf, buf))) {
         printf("domU: hostile: %s: earlier requests unanswered: FAIL\n", what);
         return false;
     }
     udp_frame(nf, f);
     rsp0 = netfront_raw_tx_rsp_prod(nf);
     struct netif_tx_request r = {
-        .gref = NETFRONT_TX_FIRST_REF + FATAL_BUF, .offset = 0, .flags = NETTXF_extra_info,
-        .id = FATAL_BUF, .size = FRAME,
+        .gref = NETFRONT_TX_FIRST_REF + buf, .offset = 0, .flags = NETTXF_extra_info,
+        .id = (uint16_t)buf, .size = FRAME,
     };
     netfront_post_raw(nf, &r);
     for (unsigned i = 0; i < c->n; i++)

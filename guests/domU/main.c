@@ -230,7 +230,7 @@ int guest_main(const struct guest_info *gi)
         if (guest_arg("hostile_fatal", fatal, sizeof(fatal))) {
             bool ok = hostile_tx_fatal(nf, fatal);
             close_vif();
-            printf("domU: done: %s\n", ok ? "PASS" : "FAIL");
+            printf("domU: hostile: %s: done: %s\n", fatal, ok ? "PASS" : "FAIL");
             return ok ? 0 : 1;
         }
     }
