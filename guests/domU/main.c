@@ -11,8 +11,13 @@
  *                    our own port PORT (net_peer.py udp-listen --poke)
  *   hostile=WHAT     xenstore, grants, evtchn or all: hog them (hostile.c)
  *   hostile=1        after connecting, post malformed TX requests and count
- *                    the errors the backend answers; ring=1 also pushes the
- *                    TX producer index a whole ring ahead
+ *                    the errors the backend answers, then NETTXF_csum_blank
+ *                    on malformed IPv4 headers and a chain published in two
+ *                    halves (hostile_tx.c); ring=1 also pushes the TX
+ *                    producer index a whole ring ahead
+ *   hostile_fatal=CASE  after connecting, post one packet the backend must
+ *                    answer by disabling the vif (hostile_tx.c lists the
+ *                    cases), check it did, close and switch off
  *   seconds=S        run S seconds then switch off (default: forever)
  *   tx=MODE          how frames go on the TX ring (netfront.h): plain
  *                    (default), csum_blank (IPv4 UDP/TCP with the checksum
@@ -32,6 +37,7 @@
 #include "ipv4.h"
 #include "netfront.h"
 #include "hostile.h"
+#include "hostile_tx.h"
 #include <public/hvm_params.h>
 #include <public/io/xs_wire.h>
 
@@ -166,6 +172,9 @@ static void hostile(bool ring_too)
     }
     printf("domU: hostile: %u malformed TX request slots, %lu error responses\n", n,
            (unsigned long)(netfront_stats(nf)->tx_errors - errors0));
+    hostile_tx_csum(nf);
+    hostile_tx_chain(nf);
+    printf("domU: hostile: malformed TX done\n");
     if (ring_too) {
         netfront_set_raw_req_prod(nf, nf->tx_req_prod + 1000);
         printf("domU: hostile: TX req_prod pushed 1000 past the last request\n");
@@ -215,6 +224,15 @@ int guest_main(const struct guest_info *gi)
             netfront_set_tx_mode(nf, NETFRONT_TX_SG, arg_uint("sg_chunk", 0));
         else if (strcmp(mode, "plain"))
             printf("domU: tx=%s unknown (plain, csum_blank, sg): plain\n", mode);
+    }
+    {
+        char fatal[24];
+        if (guest_arg("hostile_fatal", fatal, sizeof(fatal))) {
+            bool ok = hostile_tx_fatal(nf, fatal);
+            close_vif();
+            printf("domU: hostile: %s: done: %s\n", fatal, ok ? "PASS" : "FAIL");
+            return ok ? 0 : 1;
+        }
     }
     if (arg_uint("hostile", 0))
         hostile(arg_uint("ring", 0));

@@ -38,7 +38,7 @@
 #define RX_BUFS NETFRONT_RX_BUFS
 #define REF_TX_RING 8
 #define REF_RX_RING 9
-#define REF_TX_FIRST 16
+#define REF_TX_FIRST NETFRONT_TX_FIRST_REF
 #define REF_RX_FIRST (REF_TX_FIRST + TX_BUFS)
 #define CONNECT_TIMEOUT_US 10000000
 /* How long a send waits for the backend to answer one of its TX requests
@@ -264,10 +264,25 @@ struct netfront *netfront_connect(unsigned vif)
     return nf;
 }
 
-/* Raw request, for the hostile tests: posted as given. */
-void netfront_post_raw(struct netfront *nf, const struct netif_tx_request *r)
+/* Raw request, for the hostile tests: posted as given.  Says whether the
+ * backend was notified (its req_event asked for this index). */
+bool netfront_post_raw(struct netfront *nf, const struct netif_tx_request *r)
 {
     tx_ring.ring[nf->tx_req_prod % NETIF_TX_RING_SIZE].req = *r;
+    nf->tx_req_prod++;
+    if (!ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
+        return false;
+    evtchn_send(nf->port);
+    return true;
+}
+
+/* An extra-info slot, raw (it shares the request's ring slot). */
+void netfront_post_raw_extra(struct netfront *nf, const struct netif_extra_info *x)
+{
+    union netif_tx_slot *s = &tx_ring.ring[nf->tx_req_prod % NETIF_TX_RING_SIZE];
+
+    memset(s, 0, sizeof(*s));
+    memcpy(s, x, sizeof(*x));
     nf->tx_req_prod++;
     if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
         evtchn_send(nf->port);
@@ -278,6 +293,26 @@ void netfront_set_raw_req_prod(struct netfront *nf, uint32_t prod)
     nf->tx_req_prod = prod;
     __atomic_store_n(&tx_ring.h.req_prod, prod, __ATOMIC_RELEASE);
     evtchn_send(nf->port);
+}
+
+uint8_t *netfront_claim_raw_buf(struct netfront *nf, unsigned buf)
+{
+    if (buf >= TX_BUFS || !nf->tx_free[buf])
+        return NULL;
+    nf->tx_free[buf] = false;
+    return tx_bufs[buf];
+}
+
+uint32_t netfront_raw_tx_req_event(const struct netfront *nf)
+{
+    (void)nf;
+    return __atomic_load_n(&tx_ring.h.req_event, __ATOMIC_ACQUIRE);
+}
+
+uint32_t netfront_raw_tx_rsp_prod(const struct netfront *nf)
+{
+    (void)nf;
+    return __atomic_load_n(&tx_ring.h.rsp_prod, __ATOMIC_ACQUIRE);
 }
 
 static int first_free_tx_buf(const struct netfront *nf)

@@ -70,8 +70,17 @@ void netfront_reclaim_tx(struct netfront *nf);
 /* Whether the event channel fired since the last call (and clear). */
 bool netfront_kicked(struct netfront *nf);
 const struct netfront_stats *netfront_stats(const struct netfront *nf);
-/* For the hostile tests: post a request exactly as given; or move req_prod anywhere. */
-void netfront_post_raw(struct netfront *nf, const struct netif_tx_request *r);
+/* For the hostile tests: post a request or an extra-info slot exactly as
+ * given (published at once; post_raw says whether the backend was notified);
+ * move req_prod anywhere; claim TX buffer `buf` (ref 16 + buf) to fill for a
+ * raw request with id `buf` (NULL if in use; its response frees it); read
+ * the TX ring's req_event and rsp_prod as the backend left them. */
+bool netfront_post_raw(struct netfront *nf, const struct netif_tx_request *r);
+void netfront_post_raw_extra(struct netfront *nf, const struct netif_extra_info *x);
 void netfront_set_raw_req_prod(struct netfront *nf, uint32_t prod);
+uint8_t *netfront_claim_raw_buf(struct netfront *nf, unsigned buf);
+uint32_t netfront_raw_tx_req_event(const struct netfront *nf);
+uint32_t netfront_raw_tx_rsp_prod(const struct netfront *nf);
+#define NETFRONT_TX_FIRST_REF 16   /* grant ref of TX buffer 0 */
 
 #endif
