@@ -59,6 +59,7 @@
  */
 #include <libfdt.h>
 #include <granite/dom0_dt.h>
+#include <granite/hypercall.h>
 #include <granite/xen_ext_regions.h>
 #include <granite/boot.h>
 #include <granite/console.h>
@@ -1178,7 +1179,7 @@ too_many:
 
 static __boot int build_hypervisor(struct build *b, const char **why)
 {
-    static const char compat[] = "xen,xen-4.19\0xen,xen";
+    static const char compat[] = GRANITE_XEN_COMPATIBLE;
     const struct dom0_dt_params *p = b->p;
     fdt32_t irq[GIC_INTERRUPT_CELLS] = {
         cpu_to_fdt32(GIC_IRQ_TYPE_PPI),

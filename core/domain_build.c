@@ -26,6 +26,7 @@
  */
 #include <libfdt.h>
 #include <granite/domain_build.h>
+#include <granite/hypercall.h>
 #include <granite/dom0_dt.h>
 #include <granite/event_channel.h>
 #include <granite/grant_table.h>
@@ -53,12 +54,6 @@
 #define IRQ_LEVEL_HIGH 4
 #define PPI_LEVEL_LOW_ALL_CPUS 0xf08 /* Xen's flags for its PPIs */
 #define UART_CLOCK_HZ 24000000
-/* Xen's guest RAM windows (xen/include/public/arch-arm.h): a domU's RAM
- * starts at GUEST_RAM0_BASE; the rest of both windows is free IPA space. */
-#define XEN_GUEST_RAM0_BASE 0x40000000UL
-#define XEN_GUEST_RAM0_SIZE 0xc0000000UL
-#define XEN_GUEST_RAM1_BASE 0x0200000000UL
-#define XEN_GUEST_RAM1_SIZE 0xfe00000000UL
 
 extern const u8 builtin_selftest_start[], builtin_selftest_end[];
 
@@ -323,7 +318,7 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
 static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
                                 const struct linux_layout *lay)
 {
-    static const char hyp_compat[] = "xen,xen-4.19\0xen,xen";
+    static const char hyp_compat[] = GRANITE_XEN_COMPATIBLE;
     static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
     u32 evtchn_irq[3] = { GIC_PPI, GUEST_EVTCHN_PPI - 16, PPI_LEVEL_LOW_ALL_CPUS };
     struct ext_range ram = { ipa_addr(d->ram_base), d->ram_size }, ext[XEN_EXT_REGIONS_MAX];
@@ -335,9 +330,9 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
     /* Extended regions as Xen's find_domU_holes: what is above the domain's
      * RAM in the GUEST_RAM0 window, and the GUEST_RAM1 window (nothing of a
      * domU lives there), 2 MiB-aligned and >= 64 MiB each. */
-    xen_ext_regions_find(&ram, 1, XEN_GUEST_RAM0_BASE, XEN_GUEST_RAM0_BASE + XEN_GUEST_RAM0_SIZE,
+    xen_ext_regions_find(&ram, 1, GUEST_RAM0_BASE, GUEST_RAM0_BASE + GUEST_RAM0_MAX,
                          ext, &nr_ext, XEN_EXT_REGIONS_MAX);
-    xen_ext_regions_find(&ram, 1, XEN_GUEST_RAM1_BASE, XEN_GUEST_RAM1_BASE + XEN_GUEST_RAM1_SIZE,
+    xen_ext_regions_find(&ram, 1, GUEST_RAM1_BASE, GUEST_RAM1_BASE + GUEST_RAM1_SIZE,
                          ext, &nr_ext, XEN_EXT_REGIONS_MAX);
     hyp_reg[0] = cpu_to_fdt64(ipa_addr(d->gnttab_base));
     hyp_reg[1] = cpu_to_fdt64(d->gnttab_size);

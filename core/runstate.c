@@ -54,7 +54,6 @@
 #include <granite/memory_map.h>
 #include <public/vcpu.h>
 
-#define NS_PER_SEC 1000000000UL
 
 struct runstate {
     struct vcpu_runstate_info info; /* granite's record */

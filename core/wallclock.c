@@ -31,7 +31,6 @@
 #include <public/xen.h>
 #include <public/platform.h>
 
-#define NS_PER_SEC 1000000000UL
 
 static spinlock_t wc_lock = SPINLOCK_INIT;
 static u64 base_sec;  /* wall-clock time at system time 0 */

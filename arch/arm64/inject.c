@@ -19,7 +19,6 @@
 #define VECTOR_LOWER_A64 0x400
 #define VECTOR_LOWER_A32 0x600
 #define ESR_EC_SHIFT 26
-#define MMFR1_PAN GENMASK(23, 20)
 
 static u64 vector_offset(u64 pstate)
 {

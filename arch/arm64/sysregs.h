@@ -177,6 +177,7 @@
 #define MMFR1_VMIDBITS GENMASK(7, 4)
 #define MMFR0_FGT GENMASK(59, 56)  /* FEAT_FGT: the fine-grained trap registers */
 #define MMFR1_HCX GENMASK(43, 40)  /* FEAT_HCX: HCRX_EL2 */
+#define MMFR1_PAN GENMASK(23, 20)  /* FEAT_PAN */
 
 /* EL2 registers the assembler for -march=armv8-a does not name (op0_op1_CRn_CRm_op2). */
 #define SYSREG_HFGRTR_EL2 s3_4_c1_c1_4

@@ -22,6 +22,7 @@
 #include <granite/domain.h>
 #include <granite/gic.h>
 #include "sysregs.h"
+#include "id_regs.h"
 #include "vtimer.h"
 
 void fpsimd_save(struct fpsimd_state *s);
@@ -195,13 +196,10 @@ static void load_pauth(const struct pauth_keys *p)
 DBG_SWITCH(bkpt_access, 4, 5)
 DBG_SWITCH(wkpt_access, 6, 7)
 
-#define DFR0_BRPS_F GENMASK(15, 12)
-#define DFR0_WRPS_F GENMASK(23, 20)
-
 static void switch_debug(struct debug_state *d, bool save)
 {
     u64 dfr0 = read_sysreg(id_aa64dfr0_el1);
-    unsigned brps = FIELD_GET(DFR0_BRPS_F, dfr0) + 1, wrps = FIELD_GET(DFR0_WRPS_F, dfr0) + 1;
+    unsigned brps = FIELD_GET(DFR0_BRPS, dfr0) + 1, wrps = FIELD_GET(DFR0_WRPS, dfr0) + 1;
 
     for (unsigned i = 0; i < brps && i < GUEST_MAX_BKPTS; i++)
         bkpt_access(i, save, &d->bvr[i], &d->bcr[i]);

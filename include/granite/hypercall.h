@@ -13,6 +13,9 @@ struct vcpu;
 #define GRANITE_XEN_ABI_MAJOR 4
 #define GRANITE_XEN_ABI_MINOR 19
 #define GRANITE_EXTRAVERSION "-granite"
+/* The /hypervisor node's compatible, as Xen writes it: "xen,xen-<version>"
+ * first (Linux reads the version from it), then "xen,xen". */
+#define GRANITE_XEN_COMPATIBLE "xen,xen-4.19\0xen,xen"
 /* Largest console_io write served in one call. */
 #define CONSOLEIO_MAX_WRITE 16384
 

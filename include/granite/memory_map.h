@@ -44,6 +44,11 @@
 #define GUEST_XENSTORE_IPA (GUEST_MAGIC_BASE + 0x1000UL) /* xenstore ring (XENSTORE_PFN_OFFSET 1) */
 #define GUEST_RAM0_BASE 0x40000000UL     /* first RAM bank, up to 3 GiB */
 #define GUEST_RAM0_MAX 0xc0000000UL
+/* Xen's second guest RAM window (xen/include/public/arch-arm.h): granite puts
+ * no RAM there; with the rest of the first window it is free IPA space, the
+ * extended regions of a domU's /hypervisor node. */
+#define GUEST_RAM1_BASE 0x0200000000UL
+#define GUEST_RAM1_SIZE 0xfe00000000UL
 
 #define GRANITE_MAX_CPUS 8
 #define GRANITE_STACK_SIZE (16 * 1024)

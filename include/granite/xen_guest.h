@@ -14,6 +14,9 @@
 
 #include <granite/types.h>
 
+/* Xen's guest time (runstate, wallclock) is in nanoseconds. */
+#define NS_PER_SEC 1000000000UL
+
 struct domain;
 struct vcpu;
 struct vcpu_info;
