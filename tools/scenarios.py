@@ -722,8 +722,6 @@ class ConsoleWatch:
         self.window += text
         if self.first_line_rx and self.first_line_s is None and self.first_line_rx.search(self.window):
             self.first_line_s = elapsed
-        if self.stop_on_rx and not self.stop_on_seen and self.stop_on_rx.search(self.window):
-            self.stop_on_seen = True
         keys = self.typer.keystrokes_due(self.window, self.base) if self.typer else []
         if self.type_on:
             full = "".join(self.chunks)
@@ -731,6 +729,11 @@ class ConsoleWatch:
                 self.type_pos = m.end()
                 keys.append(self.type_on.pop(0)[1])
         cut = self.window.rfind("\n") + 1
+        # stop_on is matched on whole lines only: a match inside a line still
+        # arriving would stop QEMU before the rest of it reaches the log, and
+        # an expectation on that line would then fail (seen: "ended: sw").
+        if self.stop_on_rx and not self.stop_on_seen and self.stop_on_rx.search(self.window, 0, cut):
+            self.stop_on_seen = True
         if self.forbid_seen_s is None and any(rx.search(self.window, 0, cut) for rx in self.forbid_rx):
             self.forbid_seen_s = elapsed
         self.window = self.window[cut:]
