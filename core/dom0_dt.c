@@ -1204,6 +1204,8 @@ static __boot int build_hypervisor(struct build *b, const char **why)
         write_cells(reg + nr_reg * cells, b->s.root_ac, ext[i].start);
         write_cells(reg + nr_reg * cells + b->s.root_ac, b->s.root_sc, ext[i].size);
         nr_reg++;
+        if (p->ext_out && p->nr_ext_out)
+            p->ext_out[(*p->nr_ext_out)++] = ext[i];
     }
     /* Exactly "hypervisor", no unit address: Linux finds it by that name. */
     node = fdt_add_subnode(b->fdt, 0, "hypervisor");

@@ -334,6 +334,9 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
                          ext, &nr_ext, XEN_EXT_REGIONS_MAX);
     xen_ext_regions_find(&ram, 1, GUEST_RAM1_BASE, GUEST_RAM1_BASE + GUEST_RAM1_SIZE,
                          ext, &nr_ext, XEN_EXT_REGIONS_MAX);
+    for (unsigned i = 0; i < nr_ext; i++)
+        d->ext_regions[i] = ext[i];
+    d->nr_ext_regions = nr_ext;
     hyp_reg[0] = cpu_to_fdt64(ipa_addr(d->gnttab_base));
     hyp_reg[1] = cpu_to_fdt64(d->gnttab_size);
     for (unsigned i = 0; i < nr_ext; i++) {
@@ -409,6 +412,8 @@ static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_i
         /* Per device, the answer to the objection that sank a global flag
          * (seed 000): only bridges whose DMA granite translates say so. */
         .feat_dom0_iommu = iommu_advertise_dom0(),
+        .ext_out = d->ext_regions,
+        .nr_ext_out = &d->nr_ext_regions,
     };
     const char *translated[PCI_MAX_BRIDGES];
 
@@ -418,6 +423,7 @@ static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_i
         *why = "no memory to filter the host device tree in";
         return -ENOMEM;
     }
+    d->nr_ext_regions = 0;
     ret = dom0_dt_build(&p, work, work_pages << PAGE_SHIFT, why);
     if (!ret && fdt_totalsize(work) > GUEST_DTB_MAX) {
         *why = "dom0's device tree is larger than 64 KiB";

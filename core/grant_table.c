@@ -68,7 +68,8 @@
  * iommu_grant_map()/iommu_grant_unmap() are called for every mapping of
  * another domain's page, and the IOMMU policy decides whether a 1:1 entry is
  * needed.  Where granite is stricter than Xen it says so below:
- *   - host_addr must be page aligned, inside L's grant window and not mapped
+ *   - host_addr must be page aligned, inside L's grant window or one of its
+ *     extended regions (Xen accepts any GFN), and not mapped
  *     already (Xen/Arm replaces whatever is at that GFN);
  *   - a grant's frame must be RAM of G (in its RAM range, p2m_ram_rw): the
  *     pages granite itself owns (shared_info, grant frames mapped into G's
@@ -674,9 +675,19 @@ int gnttab_get_frame(struct domain *d, unsigned idx, pa_t *frame)
 /* Mappings (mapper side)                                                    */
 /* ------------------------------------------------------------------------ */
 
-static bool in_window(const struct domain *d, u64 addr)
+static bool in_range(u64 addr, u64 base, u64 size) { return addr >= base && addr - base < size; }
+
+/* Where a domain may map a foreign page: its grant window (reg[0]), or one of
+ * the extended regions its /hypervisor node offers (reg[1..]).  Linux puts
+ * the pages of every backend (netback, xenbus rings) in the latter. */
+static bool in_map_area(const struct domain *d, u64 addr)
 {
-    return addr >= ipa_addr(d->gnttab_base) && addr - ipa_addr(d->gnttab_base) < d->gnttab_size;
+    if (in_range(addr, ipa_addr(d->gnttab_base), d->gnttab_size))
+        return true;
+    for (unsigned i = 0; i < d->nr_ext_regions; i++)
+        if (in_range(addr, d->ext_regions[i].start, d->ext_regions[i].size))
+            return true;
+    return false;
 }
 
 /* Xen calls the IOMMU only for another domain's pages (ld != rd): a domain's
@@ -696,10 +707,11 @@ static int check_map_args(const struct domain *ld, const struct gnttab_map_grant
     if (!IS_ALIGNED(op->host_addr, PAGE_SIZE))
         return refuse(why, GNTST_bad_virt_addr, "host_addr 0x%lx is not page aligned",
                       op->host_addr);
-    if (!in_window(ld, op->host_addr))
+    if (!in_map_area(ld, op->host_addr))
         return refuse(why, GNTST_bad_virt_addr,
-                      "host_addr 0x%lx is outside the grant window 0x%lx+0x%lx", op->host_addr,
-                      ipa_addr(ld->gnttab_base), ld->gnttab_size);
+                      "host_addr 0x%lx is outside the grant window 0x%lx+0x%lx and the %u "
+                      "extended region(s)", op->host_addr, ipa_addr(ld->gnttab_base),
+                      ld->gnttab_size, ld->nr_ext_regions);
     return GNTST_okay;
 }
 

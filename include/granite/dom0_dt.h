@@ -67,6 +67,12 @@ struct dom0_dt_params {
     bool feat_dom0_iommu;
     const char *const *iommu_paths;
     unsigned nr_iommu_paths;
+
+    /* Out: the extended regions written as /hypervisor reg[1..] (at most
+     * XEN_EXT_REGIONS_MAX), so the caller can accept grant maps there.  May
+     * be NULL. */
+    struct ext_range *ext_out;
+    unsigned *nr_ext_out;
 };
 
 /*

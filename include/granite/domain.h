@@ -19,6 +19,7 @@
 #include <granite/vpl011.h>
 #include <granite/dlog.h>
 #include <granite/vcpu_stats.h>
+#include <granite/xen_ext_regions.h>
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS 4
@@ -93,6 +94,11 @@ struct domain {
     void *shared_info;        /* one page granite owns: struct shared_info (public/xen.h) */
     ipa_t gnttab_base;        /* the grant window: an IPA range that is not RAM, where */
     u64 gnttab_size;          /* the domain maps grant-table frames and foreign pages */
+    /* The extended regions its /hypervisor node offers (reg[1..]): IPA holes
+     * where it may also map foreign pages (Linux's unpopulated-alloc puts
+     * netback's and xenbus's grant maps there).  Set once, at build. */
+    struct ext_range ext_regions[XEN_EXT_REGIONS_MAX];
+    unsigned nr_ext_regions;
     void *store_page;         /* a domU's xenstore ring page, at GUEST_XENSTORE_IPA */
     u32 store_port;           /* its unbound event channel for dom0 (the xenstore daemon) */
     struct dlog log;          /* its guest-caused log lines (dlog.h) */
