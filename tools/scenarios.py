@@ -172,7 +172,7 @@ def check_type_on(v):
 
 
 DOM0LESS_KEYS = ("name", "image", "initrd", "args", "memory_mib", "cpus", "hardware_domain",
-                 "ram_above_4g")
+                 "ram_above_4g", "direct_map", "passthrough")
 
 
 def check_dom0less(v):
@@ -185,6 +185,9 @@ def check_dom0less(v):
             return "tables with at least a name and an image"
         if "initrd" in d and not isinstance(d["initrd"], str):
             return "tables whose initrd is a path (string)"
+        if "passthrough" in d and (not isinstance(d["passthrough"], list) or
+                                   not all(isinstance(x, str) and x for x in d["passthrough"])):
+            return "tables whose passthrough is a list of host device-tree paths"
     return None
 
 
@@ -257,6 +260,12 @@ def dom0less_expansion(domains: list, root: Path = REPO_ROOT) -> Dom0lessLayout:
             edits.append(f"-t s {node} granite,hardware-domain ''")
         if d.get("ram_above_4g"):
             edits.append(f"-t s {node} granite,ram-above-4g ''")
+        if d.get("direct_map"):
+            edits.append(f"-t s {node} direct-map ''")
+        if d.get("passthrough"):
+            # a string list: the host device-tree paths of the devices it owns
+            edits.append(f"-t s {node} granite,passthrough " +
+                         " ".join(shlex.quote(x) for x in d["passthrough"]))
         mod = place(node, d["image"], "multiboot,kernel")
         edits.append(f"-t s {mod} bootargs {shlex.quote(d.get('args', ''))}")
         if "initrd" in d:
