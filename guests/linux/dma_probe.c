@@ -1,0 +1,233 @@
+/*
+ * dma_probe.c — can a device this domain owns read the hypervisor's memory?
+ * (userspace, static; runs in the Linux driver domain's initramfs)
+ *
+ * The question the IOMMU exists to answer "no" to.  The probe uses QEMU's
+ * `edu` device, a plain PCI DMA engine, from user space through sysfs — no
+ * driver, so nothing in the kernel helps or hinders:
+ *   1. find the function whose vendor:device is 1234:11e8 under
+ *      /sys/bus/pci/devices, enable it (memory decode) and set Bus Master in
+ *      its command register (PCI Local Bus spec, Command register bit 2);
+ *   2. map BAR0 (resource0) and check the identification register;
+ *   3. ask for a DMA of PROBE_LEN bytes from a bus address into the device's
+ *      own buffer (registers: 0x80 source, 0x88 destination, 0x90 count,
+ *      0x98 command, bit 0 = run and, read back, busy; the buffer is at
+ *      0x40000 in the device's address space and in BAR0);
+ *   4. read the buffer back through BAR0 and say what came in.
+ *
+ * The address probed is this domain's grant window, reg[0] of its /hypervisor
+ * node: for a direct-mapped domain granite uses its own image's range there,
+ * as Xen does for dom0 (memory the domain can never have as RAM), and an
+ * arm64 Image carries the magic "ARM\x64" at offset 0x38.  So:
+ *   - IOMMU on: the bus address is an IPA of this domain, translated through
+ *     its stage-2 tables: the window holds this domain's grant-table frames or
+ *     nothing (an SMMU fault), never granite's code;
+ *   - IOMMU off: the bus address is a machine address, and the device reads
+ *     granite's own image — the isolation that is lost, shown.
+ * Output: one line starting "dma-probe:" saying which happened.  Exit 0 when
+ * the probe ran (whatever it read), 1 when it could not run.
+ *
+ * The device's dma_mask property must allow the address (scenarios pass
+ * `-device edu,dma_mask=0xffffffffffffffff`; QEMU's default is 28 bits).
+ * Completion is polled with a sleep: it is one DMA in a test tool, not a
+ * steady state.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_ID_REG 0x00
+#define EDU_ID_MASK 0xffffU       /* low half: "edu" id 0x00ed, high half: version */
+#define EDU_ID_LOW 0x00edU
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_CNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_RUN 0x1           /* direction bit 1 clear: from the bus address into the buffer */
+#define EDU_BUFFER 0x40000
+#define EDU_BAR_SIZE (1 << 20)
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+#define IMAGE_MAGIC_OFFSET 0x38   /* arm64 Image header: magic "ARM\x64" */
+#define IMAGE_MAGIC "ARM\x64"
+#define PROBE_LEN 4
+#define WAIT_STEPS 2000           /* x 1 ms */
+#define HYP_REG "/proc/device-tree/hypervisor/reg"
+#define ROOT_ADDR_CELLS "/proc/device-tree/#address-cells"
+
+static int read_file(const char *path, void *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, len);
+    close(fd);
+    return (int)n;
+}
+
+static unsigned long read_hex_file(const char *dir, const char *name)
+{
+    char path[300], buf[32] = "";
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (read_file(path, buf, sizeof(buf) - 1) <= 0)
+        return ~0UL;
+    return strtoul(buf, NULL, 16);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* reg[0]'s address in the root's #address-cells (1 or 2). */
+static int grant_window_base(uint64_t *base)
+{
+    unsigned char cells[4], reg[8];
+
+    if (read_file(ROOT_ADDR_CELLS, cells, sizeof(cells)) != 4)
+        return -1;
+    switch (be32(cells)) {
+    case 1:
+        if (read_file(HYP_REG, reg, sizeof(reg)) < 4)
+            return -1;
+        *base = be32(reg);
+        return 0;
+    case 2:
+        if (read_file(HYP_REG, reg, sizeof(reg)) < 8)
+            return -1;
+        *base = (uint64_t)be32(reg) << 32 | be32(reg + 4);
+        return 0;
+    }
+    return -1;
+}
+
+static int find_edu(char *dir, size_t len)
+{
+    DIR *d = opendir(PCI_DEVICES);
+    struct dirent *e;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(dir, len, "%s/%s", PCI_DEVICES, e->d_name);
+        if (read_hex_file(dir, "vendor") == EDU_VENDOR &&
+            read_hex_file(dir, "device") == EDU_DEVICE) {
+            closedir(d);
+            return 0;
+        }
+    }
+    closedir(d);
+    return -1;
+}
+
+/* Memory decode through sysfs "enable", Bus Master in the command register. */
+static int enable_dma(const char *dir)
+{
+    char path[300];
+    unsigned char cmd[2];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/enable", dir);
+    fd = open(path, O_WRONLY);
+    if (fd < 0 || write(fd, "1", 1) != 1) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    snprintf(path, sizeof(path), "%s/config", dir);
+    fd = open(path, O_RDWR);
+    if (fd < 0 || pread(fd, cmd, 2, PCI_COMMAND) != 2) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    cmd[0] |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER; /* little-endian config space */
+    if (pwrite(fd, cmd, 2, PCI_COMMAND) != 2) {
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&t, NULL);
+}
+
+static volatile uint64_t *reg64(volatile unsigned char *bar, unsigned off)
+{
+    return (volatile uint64_t *)(bar + off);
+}
+
+int main(void)
+{
+    char dir[280], path[300];
+    unsigned char got[PROBE_LEN];
+    uint64_t window, target;
+    volatile unsigned char *bar;
+    uint32_t id;
+    unsigned waited = 0;
+    int fd;
+
+    if (grant_window_base(&window)) {
+        printf("dma-probe: FAIL: cannot read %s\n", HYP_REG);
+        return 1;
+    }
+    target = window + IMAGE_MAGIC_OFFSET;
+    if (find_edu(dir, sizeof(dir)) || enable_dma(dir)) {
+        printf("dma-probe: FAIL: no usable edu device (1234:11e8) under %s\n", PCI_DEVICES);
+        return 1;
+    }
+    snprintf(path, sizeof(path), "%s/resource0", dir);
+    fd = open(path, O_RDWR | O_SYNC);
+    bar = fd < 0 ? MAP_FAILED
+                 : mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (bar == MAP_FAILED) {
+        printf("dma-probe: FAIL: cannot map %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    id = *(volatile uint32_t *)(bar + EDU_ID_REG);
+    if ((id & EDU_ID_MASK) != EDU_ID_LOW) {
+        printf("dma-probe: FAIL: %s: identification 0x%08x is not edu's\n", dir, id);
+        return 1;
+    }
+    memset((void *)(bar + EDU_BUFFER), 0, PROBE_LEN);
+    *reg64(bar, EDU_DMA_SRC) = target;
+    *reg64(bar, EDU_DMA_DST) = EDU_BUFFER;
+    *reg64(bar, EDU_DMA_CNT) = PROBE_LEN;
+    *reg64(bar, EDU_DMA_CMD) = EDU_DMA_RUN;
+    while ((*reg64(bar, EDU_DMA_CMD) & EDU_DMA_RUN) && waited++ < WAIT_STEPS)
+        sleep_ms(1);
+    if (waited >= WAIT_STEPS) {
+        printf("dma-probe: FAIL: the DMA did not complete\n");
+        return 1;
+    }
+    memcpy(got, (const void *)(bar + EDU_BUFFER), PROBE_LEN);
+    printf("dma-probe: %s read %d bytes at bus address 0x%llx (grant window + 0x%x): "
+           "%02x %02x %02x %02x: %s\n", strrchr(dir, '/') + 1, PROBE_LEN,
+           (unsigned long long)target, IMAGE_MAGIC_OFFSET, got[0], got[1], got[2], got[3],
+           memcmp(got, IMAGE_MAGIC, PROBE_LEN)
+               ? "not the hypervisor's image: isolation holds"
+               : "the arm64 Image magic of granite itself: this device reaches the "
+                 "hypervisor's memory, no isolation");
+    return 0;
+}
