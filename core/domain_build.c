@@ -663,12 +663,13 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         ret = add_devices(d, c, bi, why);
     if (!ret)
         ret = add_pv_interfaces(d, why);
-    if (!ret && !c->direct_map)
+    if (!ret && !c->direct_map && !c->no_xenstore)
         ret = add_xenstore(d, GUEST_XENSTORE_IPA, why);
     if (!ret && c->direct_map) {
         /* The host's tree, whose holes also place a driver domain's ring. */
-        ret = make_host_dtb(d, dtb, bi, c, &lay, hwdom ? NULL : &store_ipa, why);
-        if (!ret && !hwdom)
+        bool store = !hwdom && !c->no_xenstore;
+        ret = make_host_dtb(d, dtb, bi, c, &lay, store ? &store_ipa : NULL, why);
+        if (!ret && store)
             ret = add_xenstore(d, store_ipa, why);
         if (!ret && !hwdom)
             log_ext_regions(d);

@@ -16,6 +16,10 @@
  *                                        (machine addresses a 32-bit DMA
  *                                        mask cannot reach; not with direct-map)
  *       granite,hardware-domain;         this is dom0 (granite's addition)
+ *       xen,enhanced = "no-xenstore";    Xen's: the Xen interfaces without a
+ *                                        xenstore ring ("enabled", the default:
+ *                                        with one; "disabled" is refused: granite
+ *                                        always offers the interfaces)
  *       granite,passthrough = "/pcie@10000000";   host devices this domain owns
  *                                        (granite's addition, in the spirit of
  *                                        Xen's xen,passthrough; a string list
@@ -295,6 +299,17 @@ static __boot int read_domain_node(const void *fdt, int node, struct domain_conf
     if (fdt_getprop(fdt, node, "granite,hardware-domain", NULL)) {
         c->id = 0;
         c->direct_map = true; /* the hardware domain owns devices: it must be 1:1 */
+    }
+    {
+        const char *enh = fdt_getprop(fdt, node, "xen,enhanced", &len);
+        if (enh && (len < 1 || enh[len - 1] ||
+                    (strcmp(enh, "enabled") && strcmp(enh, "no-xenstore")))) {
+            *why = dt_node_msg(fdt, node, "'xen,enhanced' must be \"enabled\" or "
+                                          "\"no-xenstore\" (granite always offers the Xen "
+                                          "interfaces)");
+            return -EINVAL;
+        }
+        c->no_xenstore = enh && !strcmp(enh, "no-xenstore");
     }
     if (read_passthrough(fdt, node, c, why))
         return -EINVAL;

@@ -24,6 +24,7 @@ struct domain_config {
     bool direct_map;
     bool vpl011;
     bool ram_above_4g;        /* granite,ram-above-4g: RAM from host memory above 4 GiB */
+    bool no_xenstore;         /* xen,enhanced = "no-xenstore": no xenstore ring */
     const char *builtin;      /* a built-in image by name, or NULL */
     pa_t module;              /* or an Image in RAM, placed by the boot loader */
     u64 module_size;

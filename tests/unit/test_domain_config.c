@@ -190,6 +190,33 @@ static void test_bad_paths(void **state)
     free(t);
 }
 
+/* Xen's xen,enhanced: "no-xenstore" means no ring; "disabled" and garbage are refused. */
+static void test_xen_enhanced(void **state)
+{
+    (void)state;
+    static const char *const bad[] = { "disabled", "yes" };
+    void *t = tree();
+    const char *why = NULL;
+
+    add_domain(t, "drv", false, true, NULL, 0);
+    assert_int_equal(domain_configs_read(t, &cfg, &why), 0);
+    assert_false(by_name("drv")->no_xenstore);
+    assert_int_equal(fdt_setprop_string(t, fdt_path_offset(t, "/chosen/drv"), "xen,enhanced",
+                                        "no-xenstore"), 0);
+    assert_int_equal(domain_configs_read(t, &cfg, &why), 0);
+    assert_true(by_name("drv")->no_xenstore);
+    assert_int_equal(fdt_setprop_string(t, fdt_path_offset(t, "/chosen/drv"), "xen,enhanced",
+                                        "enabled"), 0);
+    assert_int_equal(domain_configs_read(t, &cfg, &why), 0);
+    assert_false(by_name("drv")->no_xenstore);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(fdt_setprop_string(t, fdt_path_offset(t, "/chosen/drv"),
+                                            "xen,enhanced", bad[i]), 0);
+        expect_read_error(t, "/chosen/drv", "'xen,enhanced' must be");
+    }
+    free(t);
+}
+
 /* The built-in default (no domain nodes): dom0 owns the bridge. */
 static void test_builtin_default(void **state)
 {
@@ -211,6 +238,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_not_direct_mapped_says_why),
         cmocka_unit_test(test_claimed_twice),
         cmocka_unit_test(test_bad_paths),
+        cmocka_unit_test(test_xen_enhanced),
         cmocka_unit_test(test_builtin_default),
     };
     FILE *f = fopen(argc > 1 ? argv[1] : FIXTURE, "rb");
