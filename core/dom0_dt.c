@@ -156,6 +156,8 @@ struct host_survey {
     u32 console_clocks[MAX_CONSOLE_CLOCKS];
     unsigned nr_console_clocks;
     int console_node;                /* the console's offset in the tree being walked */
+    const char *const *withheld;     /* params' withheld_paths */
+    unsigned nr_withheld;
 };
 
 struct build {
@@ -608,6 +610,9 @@ static __boot int survey_console(struct build *b, const char **why)
 static __boot int survey_host(struct build *b, const char **why)
 {
     int err = survey_root(b, why);
+
+    b->s.withheld = b->p->withheld_paths;
+    b->s.nr_withheld = b->p->withheld_paths ? b->p->nr_withheld_paths : 0;
     if (!err)
         err = survey_gic(b, why);
     if (!err)
@@ -690,9 +695,24 @@ static __boot bool is_console_clock(const struct host_survey *s, const void *fdt
     return seen_clock(s, fdt_get_phandle(fdt, node));
 }
 
+/* Passed through to another domain (params' withheld_paths). */
+static __boot bool is_withheld(const struct host_survey *s, const void *fdt, int node)
+{
+    char path[MAX_PATH];
+
+    if (!s->nr_withheld || fdt_get_path(fdt, node, path, sizeof(path)) < 0)
+        return false;
+    for (unsigned i = 0; i < s->nr_withheld; i++)
+        if (s->withheld[i] && !strcmp(s->withheld[i], path))
+            return true;
+    return false;
+}
+
 static __boot const struct keep_rule *keep_rule_for(const struct host_survey *s,
                                                     const void *fdt, int node)
 {
+    if (is_withheld(s, fdt, node))
+        return NULL;
     for (size_t i = 0; i < ARRAY_SIZE(keep_list); i++) {
         const struct keep_rule *r = &keep_list[i];
         if (fdt_node_check_compatible(fdt, node, r->compatible) == 0 &&
@@ -1098,7 +1118,10 @@ static __boot int build_chosen(struct build *b, const char **why)
  * address space below 2^40 (the smallest IPA size granite runs with) minus
  * every `reg` and `ranges` parent window in the host tree (RAM, reserved
  * memory and devices, including those dom0 does not see), the /memreserve/
- * entries, dom0's RAM and the grant window.  A node under a translating bus
+ * entries, dom0's RAM and the grant window (a direct-mapped domain that is not
+ * the hardware domain gets the same holes: its addresses are the host's).
+ * With store_ipa_out, the xenstore page's slot is cut from the top of the
+ * highest hole before the regions are written.  A node under a translating bus
  * has its bus-local reg taken as is: that can only make the holes smaller.
  * PCI children (#address-cells 3) are skipped: their space is the bridge's
  * `ranges`, which counts.
@@ -1170,6 +1193,19 @@ static __boot int dom0_ext_regions(struct build *b, struct ext_range *out, unsig
     if (n >= MAX_BUSY_RANGES)
         goto too_many;
     xen_ext_regions_find(busy_ranges, n, 0, HOLES_SPACE_END, out, nr_out, XEN_EXT_REGIONS_MAX);
+    if (b->p->store_ipa_out) {
+        /* The xenstore ring: the top slot of the highest region, which then
+         * no longer offers it (a region keeps >= XEN_EXT_REGION_MIN or goes). */
+        struct ext_range *top = *nr_out ? &out[*nr_out - 1] : NULL;
+        if (!top || top->size < DOM0_DT_STORE_SLOT) {
+            *why = sayf(NULL, -1, "/hypervisor", "no host hole for the xenstore page");
+            return -ENOSPC;
+        }
+        top->size -= DOM0_DT_STORE_SLOT;
+        *b->p->store_ipa_out = top->start + top->size;
+        if (top->size < XEN_EXT_REGION_MIN)
+            (*nr_out)--;
+    }
     return 0;
 too_many:
     *why = sayf(NULL, -1, "/hypervisor", "more than %u reg/ranges entries in the host tree, or "

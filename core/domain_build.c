@@ -5,7 +5,7 @@
  * text_offset and image_size, then code.  For each configured domain the
  * builder
  *   1. gives it RAM:
- *        direct-mapped (dom0): one contiguous, 2 MiB-aligned host range mapped
+ *        direct-mapped (dom0, a driver domain): one contiguous, 2 MiB-aligned host range mapped
  *        at IPA == PA;
  *        otherwise: 2 MiB chunks of host memory mapped from GUEST_RAM0_BASE in
  *        the reverse order of their addresses, so that the IPA space is
@@ -16,12 +16,17 @@
  *      image_size footprint, named in /chosen linux,initrd-start/end;
  *   3. sets up its emulated GICv3 and PL011 (at the host's addresses for a
  *      direct-mapped domain, at Xen/QEMU-virt's guest addresses otherwise);
- *   4. writes its device tree at the top of RAM — dom0's is the host's,
- *      filtered (core/dom0_dt.c); a domU's is generated: /memory, /chosen,
+ *   4. writes its device tree at the top of RAM — a direct-mapped domain's
+ *      is the host's, filtered (core/dom0_dt.c), each keeping only the
+ *      devices it owns; a domU's is generated: /memory, /chosen,
  *      /cpus, /psci (conduit "hvc"), /intc, /timer, the UART, and a
  *      /hypervisor node in Xen's binding;
- *   5. passes the PCIe host bridge through to dom0 (core/passthrough.c);
- *   6. points vCPU 0 at the image with x0 = the DTB, the others OFF until PSCI CPU_ON.
+ *   5. gives a domain other than dom0 a xenstore ring (for a direct-mapped
+ *      one, in a host hole the device-tree builder picks);
+ *   6. passes the devices it owns through (core/passthrough.c: the PCIe host
+ *      bridge, the hardware domain's unless another domain claims it) and
+ *      attaches their streams to its IOMMU context (core/iommu.c);
+ *   7. points vCPU 0 at the image with x0 = the DTB, the others OFF until PSCI CPU_ON.
  * Boot-only (libfdt): see include/granite/boot.h.
  */
 #include <libfdt.h>
@@ -386,9 +391,35 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
     return 0;
 }
 
-static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_info *bi,
-                                const char *args, const struct linux_layout *lay,
-                                const char **why)
+/* Host bridges (PASSTHROUGH_COMPATIBLE) that c does not own: withheld from
+ * its tree.  Returns how many were written to out. */
+static __boot unsigned others_devices(const void *fdt, const struct domain_config *c,
+                                      const char **out, unsigned max)
+{
+    static char paths[PCI_MAX_BRIDGES][DOMAIN_DT_PATH];
+    unsigned n = 0;
+    int node = -1;
+
+    while ((node = fdt_node_offset_by_compatible(fdt, node, PASSTHROUGH_COMPATIBLE)) >= 0 &&
+           n < max && n < PCI_MAX_BRIDGES) {
+        if (fdt_get_path(fdt, node, paths[n], sizeof(paths[n])) < 0 ||
+            domain_config_owns(c, paths[n]))
+            continue;
+        out[n] = paths[n];
+        n++;
+    }
+    return n;
+}
+
+/*
+ * The host's tree, filtered (core/dom0_dt.c), for a direct-mapped domain: the
+ * hardware domain, or a driver domain.  Each keeps the PCIe bridges it owns
+ * and loses the others'.  A direct-mapped domain other than the hardware
+ * domain also gets a xenstore page in a host hole (*store_ipa).
+ */
+static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_info *bi,
+                                const struct domain_config *c, const struct linux_layout *lay,
+                                u64 *store_ipa, const char **why)
 {
     /* libfdt edits in place, so the work space must hold the host tree as it is
      * (QEMU pads its DTB to 1 MiB); the packed result is much smaller. */
@@ -401,24 +432,33 @@ static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_i
         .banks = &bank,
         .nr_banks = 1,
         .nr_vcpus = d->nr_vcpus,
-        .bootargs = args,
+        .bootargs = c->args,
         .initrd_start = lay->initrd,
         .initrd_end = lay->initrd_end,
         /* As Xen does for dom0: the grant window is the hypervisor's own image
-         * range, which dom0 can never have as RAM. */
+         * range, which a direct-mapped domain can never have as RAM. */
         .gnttab_base = pa_addr(ptr_to_pa(__image_start)),
         .gnttab_size = (u64)(__image_end - __image_start),
         .evtchn_ppi = GUEST_EVTCHN_PPI,
         /* Per device, the answer to the objection that sank a global flag
          * (seed 000): only bridges whose DMA granite translates say so. */
         .feat_dom0_iommu = iommu_advertise_dom0(),
+        .store_ipa_out = store_ipa,
         .ext_out = d->ext_regions,
         .nr_ext_out = &d->nr_ext_regions,
     };
-    const char *translated[PCI_MAX_BRIDGES];
+    const char *translated[PCI_MAX_BRIDGES], *withheld[PCI_MAX_BRIDGES];
+    unsigned n;
 
+    /* Only the bridges it owns can be marked in its tree. */
+    n = iommu_translated_nodes(bi->fdt, translated, PCI_MAX_BRIDGES);
+    for (unsigned i = 0; i < n; i++)
+        if (domain_config_owns(c, translated[i]))
+            translated[p.nr_iommu_paths++] = translated[i];
     p.iommu_paths = translated;
-    p.nr_iommu_paths = iommu_translated_nodes(bi->fdt, translated, PCI_MAX_BRIDGES);
+    d->dma_translated = p.feat_dom0_iommu && p.nr_iommu_paths;
+    p.nr_withheld_paths = others_devices(bi->fdt, c, withheld, PCI_MAX_BRIDGES);
+    p.withheld_paths = withheld;
     if (!work) {
         *why = "no memory to filter the host device tree in";
         return -ENOMEM;
@@ -426,13 +466,40 @@ static __boot int make_dom0_dtb(struct domain *d, void *out, const struct boot_i
     d->nr_ext_regions = 0;
     ret = dom0_dt_build(&p, work, work_pages << PAGE_SHIFT, why);
     if (!ret && fdt_totalsize(work) > GUEST_DTB_MAX) {
-        *why = "dom0's device tree is larger than 64 KiB";
+        *why = "the domain's device tree is larger than 64 KiB";
         ret = -E2BIG;
     }
     if (!ret)
         memcpy(out, work, fdt_totalsize(work));
     free_pages_contig(work, work_pages);
     return ret;
+}
+
+/*
+ * Linux's unpopulated-alloc (reference §8.4) wants a 128 MiB-aligned block of
+ * at least 128 MiB among the extended regions for its ZONE_DEVICE pages; a
+ * driver domain without one cannot grant-map (netback).  Logged either way.
+ */
+#define LINUX_EXT_BLOCK (128UL << 20)
+
+static __boot void log_ext_regions(struct domain *d)
+{
+    u64 block = 0;
+
+    for (unsigned i = 0; i < d->nr_ext_regions; i++) {
+        const struct ext_range *r = &d->ext_regions[i];
+        u64 s = ALIGN_UP(r->start, LINUX_EXT_BLOCK);
+        printk("build: d%u: extended region %u: 0x%lx-0x%lx\n", d->id, i, r->start,
+               r->start + r->size);
+        if (!block && s >= r->start && s + LINUX_EXT_BLOCK <= r->start + r->size)
+            block = s;
+    }
+    if (block)
+        printk("build: d%u: extended regions hold a 128 MiB-aligned 128 MiB block at 0x%lx "
+               "(Linux's unpopulated-alloc)\n", d->id, block);
+    else
+        printk("build: d%u: WARNING: no extended region holds a 128 MiB-aligned 128 MiB "
+               "block: Linux cannot grant-map through unpopulated-alloc\n", d->id);
 }
 
 /* The board's reserved memory, 1:1 into dom0 (it is host memory dom0's
@@ -517,25 +584,27 @@ static __boot int add_pv_interfaces(struct domain *d, const char **why)
 
 /*
  * What Xen's toolstack sets up for a domU's xenstore connection: a ring page
- * in the guest (at Xen's magic-page address), reserved grant ref 1 granting it
+ * in the guest (at Xen's magic-page address; for a direct-mapped domain,
+ * whose addresses are the host's, in a host hole outside its RAM, devices,
+ * grant window and extended regions), reserved grant ref 1 granting it
  * to dom0 (where the xenstore daemon runs), and an unbound event channel for
  * dom0.  The guest finds them with HVMOP_get_param (STORE_PFN, STORE_EVTCHN);
  * dom0 with granite_op(GRANITE_OP_domain_info).
  */
-static __boot int add_xenstore(struct domain *d, const char **why)
+static __boot int add_xenstore(struct domain *d, u64 at, const char **why)
 {
     d->store_page = alloc_pages(0);
+    d->store_ipa = ipa(at);
     if (!d->store_page || add_chunk(d, d->store_page, 1) ||
-        p2m_map(&d->p2m, ipa(GUEST_XENSTORE_IPA), ptr_to_pa(d->store_page), PAGE_SIZE,
-                p2m_ram_rw) ||
-        gnttab_seed_entry(d, GNTTAB_RESERVED_XENSTORE, 0, GUEST_XENSTORE_IPA >> PAGE_SHIFT,
-                          false) ||
+        p2m_map(&d->p2m, d->store_ipa, ptr_to_pa(d->store_page), PAGE_SIZE, p2m_ram_rw) ||
+        gnttab_seed_entry(d, GNTTAB_RESERVED_XENSTORE, 0, (u32)(at >> PAGE_SHIFT), false) ||
         evtchn_alloc_unbound_for(d, 0, &d->store_port)) {
         *why = "cannot set up the xenstore page and event channel";
         return -ENOMEM;
     }
-    printk("build: d%u: xenstore ring at IPA 0x%lx (grant ref %u for d0), event channel %u\n",
-           d->id, GUEST_XENSTORE_IPA, GNTTAB_RESERVED_XENSTORE, d->store_port);
+    printk("build: d%u: xenstore ring at IPA 0x%lx%s (grant ref %u for d0), event channel %u\n",
+           d->id, at, d->direct_map ? ", a host hole" : "", GNTTAB_RESERVED_XENSTORE,
+           d->store_port);
     return 0;
 }
 
@@ -566,7 +635,8 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
     struct guest_image img;
     struct linux_layout lay = { 0 };
     struct domain *d;
-    u64 entry, dtb_ipa;
+    u64 entry, dtb_ipa, store_ipa = 0;
+    bool hwdom;
     int ret;
 
     d = domain_create(c->id, c->name, c->nr_vcpus);
@@ -575,9 +645,11 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         return NULL;
     }
     d->direct_map = c->direct_map;
-    /* The IOMMU context first, so that it sees (or mirrors) every mapping. */
-    if (c->id == 0 && iommu_domain_init(d)) {
-        *why = "cannot give dom0 an IOMMU context";
+    hwdom = c->id == 0;
+    /* The IOMMU context first, so that it sees (or mirrors) every mapping:
+     * the hardware domain's, and any device owner's. */
+    if ((hwdom || c->nr_passthrough) && iommu_domain_init(d)) {
+        *why = "cannot give the domain an IOMMU context";
         domain_discard(d, *why);
         return NULL;
     }
@@ -591,24 +663,34 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         ret = add_devices(d, c, bi, why);
     if (!ret)
         ret = add_pv_interfaces(d, why);
-    if (!ret && !c->direct_map)
-        ret = add_xenstore(d, why);
-    if (!ret) {
-        ret = c->id == 0 ? make_dom0_dtb(d, dtb, bi, c->args, &lay, why)
-                         : make_domu_dtb(d, dtb, c->args, &lay);
-        if (ret && c->id != 0)
-            *why = "cannot write the domain's device tree";
+    if (!ret && !c->direct_map && !c->no_xenstore)
+        ret = add_xenstore(d, GUEST_XENSTORE_IPA, why);
+    if (!ret && c->direct_map) {
+        /* The host's tree, whose holes also place a driver domain's ring. */
+        bool store = !hwdom && !c->no_xenstore;
+        ret = make_host_dtb(d, dtb, bi, c, &lay, store ? &store_ipa : NULL, why);
+        if (!ret && store)
+            ret = add_xenstore(d, store_ipa, why);
+        if (!ret && !hwdom)
+            log_ext_regions(d);
+    } else if (!ret && make_domu_dtb(d, dtb, c->args, &lay)) {
+        *why = "cannot write the domain's device tree";
+        ret = -EINVAL;
     }
     entry = lay.kernel;
     dtb_ipa = lay.dtb;
     if (!ret)
         ret = domain_copy_to(d, ipa(dtb_ipa), dtb, fdt_totalsize(dtb));
-    if (!ret && c->id == 0)
+    if (!ret && hwdom)
         ret = map_reserved_memory(d, bi, why);
-    if (!ret && c->id == 0)
-        ret = passthrough_pci_to_dom0(bi->fdt, d, why);
-    if (!ret && c->id == 0)
-        ret = iommu_domain_assign_devices(d, bi->fdt, why);
+    for (unsigned i = 0; !ret && i < c->nr_passthrough; i++)
+        ret = passthrough_device(bi->fdt, d, c->passthrough[i], why);
+    if (!ret && (hwdom || c->nr_passthrough)) {
+        const char *paths[DOMAIN_MAX_PASSTHROUGH];
+        for (unsigned i = 0; i < c->nr_passthrough; i++)
+            paths[i] = c->passthrough[i];
+        ret = iommu_domain_assign_devices(d, bi->fdt, paths, c->nr_passthrough, why);
+    }
     if (ret) {
         domain_discard(d, *why);
         return NULL;

@@ -16,6 +16,14 @@
  *                                        (machine addresses a 32-bit DMA
  *                                        mask cannot reach; not with direct-map)
  *       granite,hardware-domain;         this is dom0 (granite's addition)
+ *       xen,enhanced = "no-xenstore";    Xen's: the Xen interfaces without a
+ *                                        xenstore ring ("enabled", the default:
+ *                                        with one; "disabled" is refused: granite
+ *                                        always offers the interfaces)
+ *       granite,passthrough = "/pcie@10000000";   host devices this domain owns
+ *                                        (granite's addition, in the spirit of
+ *                                        Xen's xen,passthrough; a string list
+ *                                        of full host device-tree paths)
  *       module@4a000000 {
  *           compatible = "multiboot,kernel", "multiboot,module";
  *           reg = <0x4a000000 0x40000>;  an arm64 Image placed by QEMU's loader or U-Boot
@@ -29,6 +37,16 @@
  *
  * A module may name a built-in image instead of `reg`: granite,builtin = "selftest".
  * Domain ids: the hardware domain is 0, the others 1, 2, ... in node order.
+ *
+ * Passthrough: the only device granite passes through is a PCIe host bridge
+ * (PASSTHROUGH_COMPATIBLE): its ECAM and windows mapped at IPA == PA, its
+ * INTx SPIs routed, its functions' SMMU streams attached to the owner's
+ * context.  A device claimed by no domain goes to the hardware domain, as it
+ * always has; one that a domain claims is NOT the hardware domain's.  Stops
+ * the boot, naming domain and device: a path not in the host tree, a node
+ * that is not a supported device, a device claimed twice, and (once the IOMMU
+ * policy is known, domain_configs_check_passthrough) passthrough to a domain
+ * that is not direct-mapped.
  * Any error names the node and the property and stops the boot; so does a
  * second kernel or ramdisk module in one domain, and (checked once the
  * allocator's reserved ranges are known, domain_configs_check_modules) a
@@ -137,6 +155,120 @@ static __boot int read_modules(const void *fdt, int dnode, struct domain_config 
     return 0;
 }
 
+/* Formatted messages (boot is single-threaded). */
+static char config_msg[256];
+
+/* granite,passthrough: a list of host paths, each a device granite passes through. */
+static __boot int read_passthrough(const void *fdt, int node, struct domain_config *c,
+                                   const char **why)
+{
+    int len, dev;
+    const char *p = fdt_getprop(fdt, node, "granite,passthrough", &len), *end;
+
+    if (!p)
+        return 0;
+    if (len < 2 || p[len - 1]) {
+        *why = dt_node_msg(fdt, node, "'granite,passthrough' is not a list of strings");
+        return -EINVAL;
+    }
+    for (end = p + len; p < end; p += strlen(p) + 1) {
+        if (c->nr_passthrough == DOMAIN_MAX_PASSTHROUGH || strlen(p) >= DOMAIN_DT_PATH ||
+            p[0] != '/') {
+            snprintf(config_msg, sizeof(config_msg), "%s: 'granite,passthrough': \"%s\": at "
+                     "most %d full paths of fewer than %d characters", c->node, p,
+                     DOMAIN_MAX_PASSTHROUGH, DOMAIN_DT_PATH);
+            *why = config_msg;
+            return -EINVAL;
+        }
+        dev = fdt_path_offset(fdt, p);
+        if (dev < 0) {
+            snprintf(config_msg, sizeof(config_msg), "%s: 'granite,passthrough': %s: no such "
+                     "node in the host device tree", c->node, p);
+            *why = config_msg;
+            return -ENOENT;
+        }
+        if (fdt_node_check_compatible(fdt, dev, PASSTHROUGH_COMPATIBLE)) {
+            snprintf(config_msg, sizeof(config_msg), "%s: 'granite,passthrough': %s: not a "
+                     "device granite passes through (only a \"%s\" PCIe host bridge)",
+                     c->node, p, PASSTHROUGH_COMPATIBLE);
+            *why = config_msg;
+            return -EINVAL;
+        }
+        snprintf(c->passthrough[c->nr_passthrough++], DOMAIN_DT_PATH, "%s", p);
+    }
+    c->nr_claimed = c->nr_passthrough;
+    return 0;
+}
+
+__boot bool domain_config_owns(const struct domain_config *c, const char *path)
+{
+    for (unsigned i = 0; i < c->nr_passthrough; i++)
+        if (!strcmp(c->passthrough[i], path))
+            return true;
+    return false;
+}
+
+/* A device named twice (by two domains, or twice by one) stops the boot. */
+static __boot int check_claimed_once(const struct domain_configs *cfg, const char **why)
+{
+    for (unsigned i = 0; i < cfg->nr; i++)
+        for (unsigned k = 0; k < cfg->dom[i].nr_passthrough; k++)
+            for (unsigned j = i; j < cfg->nr; j++)
+                for (unsigned l = (j == i ? k + 1 : 0); l < cfg->dom[j].nr_passthrough; l++) {
+                    if (strcmp(cfg->dom[i].passthrough[k], cfg->dom[j].passthrough[l]))
+                        continue;
+                    snprintf(config_msg, sizeof(config_msg), "%s: 'granite,passthrough': %s "
+                             "is also claimed by %s: a device has one owner",
+                             cfg->dom[j].node, cfg->dom[j].passthrough[l], cfg->dom[i].node);
+                    *why = config_msg;
+                    return -EINVAL;
+                }
+    return 0;
+}
+
+/* Every passthrough-capable host device nobody claims: the hardware domain's
+ * (what it has always had).  No hardware domain: it stays with nobody. */
+static __boot void give_rest_to_hwdom(const void *fdt, struct domain_configs *cfg)
+{
+    struct domain_config *hw = NULL;
+    int node = -1;
+
+    for (unsigned i = 0; i < cfg->nr; i++)
+        if (cfg->dom[i].id == 0)
+            hw = &cfg->dom[i];
+    if (!hw || !fdt)
+        return;
+    while ((node = fdt_node_offset_by_compatible(fdt, node, PASSTHROUGH_COMPATIBLE)) >= 0) {
+        char path[DOMAIN_DT_PATH];
+        bool claimed = false;
+        if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
+            continue;
+        for (unsigned i = 0; i < cfg->nr; i++)
+            claimed |= domain_config_owns(&cfg->dom[i], path);
+        if (!claimed && hw->nr_passthrough < DOMAIN_MAX_PASSTHROUGH)
+            snprintf(hw->passthrough[hw->nr_passthrough++], DOMAIN_DT_PATH, "%s", path);
+    }
+}
+
+__boot int domain_configs_check_passthrough(const struct domain_configs *cfg, bool iommu_on,
+                                            const char **why)
+{
+    for (unsigned i = 0; i < cfg->nr; i++) {
+        const struct domain_config *c = &cfg->dom[i];
+        if (c->direct_map || !c->nr_passthrough)
+            continue;
+        snprintf(config_msg, sizeof(config_msg), "%s: 'granite,passthrough': %s needs a "
+                 "direct-mapped domain (add 'direct-map'): %s", c->node, c->passthrough[0],
+                 iommu_on ? "the IOMMU is on, but granite maps a device's windows and "
+                            "describes it at IPA == PA, its host address"
+                          : "the IOMMU is off, so the device's DMA addresses are machine "
+                            "addresses, which only a direct-mapped domain's own are");
+        *why = config_msg;
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static __boot int read_domain_node(const void *fdt, int node, struct domain_config *c,
                                    const char **why)
 {
@@ -168,6 +300,19 @@ static __boot int read_domain_node(const void *fdt, int node, struct domain_conf
         c->id = 0;
         c->direct_map = true; /* the hardware domain owns devices: it must be 1:1 */
     }
+    {
+        const char *enh = fdt_getprop(fdt, node, "xen,enhanced", &len);
+        if (enh && (len < 1 || enh[len - 1] ||
+                    (strcmp(enh, "enabled") && strcmp(enh, "no-xenstore")))) {
+            *why = dt_node_msg(fdt, node, "'xen,enhanced' must be \"enabled\" or "
+                                          "\"no-xenstore\" (granite always offers the Xen "
+                                          "interfaces)");
+            return -EINVAL;
+        }
+        c->no_xenstore = enh && !strcmp(enh, "no-xenstore");
+    }
+    if (read_passthrough(fdt, node, c, why))
+        return -EINVAL;
     return read_modules(fdt, node, c, why);
 }
 
@@ -206,7 +351,7 @@ static __boot int configs_from_dtb(const void *fdt, struct domain_configs *out, 
         out->nr++;
     }
     out->from_dtb = out->nr > 0;
-    return 0;
+    return check_claimed_once(out, why);
 }
 
 static __boot int builtin_config(struct domain_configs *out, const char **why)
@@ -257,9 +402,11 @@ __boot int domain_configs_read(const void *fdt, struct domain_configs *out, cons
 {
     int ret = configs_from_dtb(fdt, out, why);
 
-    if (ret || out->nr)
-        return ret;
-    return builtin_config(out, why);
+    if (!ret && !out->nr)
+        ret = builtin_config(out, why);
+    if (!ret)
+        give_rest_to_hwdom(fdt, out);
+    return ret;
 }
 
 static __boot const char *module_kind(unsigned k) { return k ? "initrd" : "kernel"; }

@@ -452,7 +452,7 @@ static void pin_add(struct active_entry *a, enum pin_kind kind, int delta)
 static int grant_page(struct domain *rd, u32 gfn, pa_t *page, struct why *why)
 {
     u64 at = (u64)gfn << PAGE_SHIFT;
-    bool store = rd->store_page && at == GUEST_XENSTORE_IPA;
+    bool store = rd->store_page && at == ipa_addr(rd->store_ipa);
     p2m_type_t t;
 
     if (!store && (at < ipa_addr(rd->ram_base) || at - ipa_addr(rd->ram_base) >= rd->ram_size))

@@ -86,7 +86,7 @@ static long xen_version(struct vcpu *v, u64 cmd, u64 arg)
                         (v->d->id == 0 ? BIT(XENFEAT_dom0) : 0) |
                         (v->d->direct_map ? BIT(XENFEAT_direct_mapped)
                                           : BIT(XENFEAT_not_direct_mapped)) |
-                        (v->d->id == 0 && iommu_advertise_dom0()
+                        (v->d->dma_translated
                              ? BIT(XENFEAT_granite_dom0_dma_translated) : 0);
         return copy_to_guest(v, arg, &fi, sizeof(fi));
     }
@@ -240,7 +240,7 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
         p.value = 0;
         break;
     case HVM_PARAM_STORE_PFN:
-        p.value = store_served(d) ? GUEST_XENSTORE_IPA >> PAGE_SHIFT : 0;
+        p.value = store_served(d) ? ipa_addr(d->store_ipa) >> PAGE_SHIFT : 0;
         break;
     case HVM_PARAM_STORE_EVTCHN:
         p.value = store_served(d) ? d->store_port : 0;

@@ -2,10 +2,13 @@
  * iommu.c — the IOMMU policy layer: which tables dom0's devices translate
  * through, what goes into them, and when the IOTLB is invalidated.
  *
- * The hardware domain (dom0, id 0) gets one translation context when the
- * IOMMU is on; its PCI devices' streams are pointed at it at the end of its
- * build.  Other domains own no devices and get none.  What the context holds
- * follows the policy (include/granite/iommu_policy.h):
+ * The hardware domain (dom0, id 0) gets a translation context when the
+ * IOMMU is on, and so does every domain that owns passed-through devices (a
+ * direct-mapped driver domain, core/domain_config.c); each owner's PCI
+ * devices' streams are pointed at its own context at the end of its build.
+ * Other domains own no devices and get none.  dom0_iommu=relaxed is about
+ * the hardware domain only: any other owner's context is strict.  What the
+ * context holds follows the policy (include/granite/iommu_policy.h):
  *
  *   iommu_pt=shared    the unit walks dom0's p2m.  Nothing to mirror: every
  *                      p2m change is an IOMMU change, so each one owes an
@@ -372,14 +375,15 @@ static int init_separate_tables(struct iommu_ctx *c)
 __boot int iommu_domain_init(struct domain *d)
 {
     struct iommu_ctx *c = &ctxs[d->id];
+    bool hwdom = d->id == HWDOM_ID;
     int ret;
 
-    if (!policy.enabled || d->id != HWDOM_ID)
+    if (!policy.enabled || !nr_units || d->id >= MAX_DOMAINS)
         return 0;
     *c = (struct iommu_ctx){
         .d = d, .shared = policy.pt == IOMMU_PT_SHARED,
-        .relaxed = policy.dom0 == DOM0_IOMMU_RELAXED,
-        .need_sync = iommu_need_sync(&policy, true),
+        .relaxed = hwdom && policy.dom0 == DOM0_IOMMU_RELAXED,
+        .need_sync = iommu_need_sync(&policy, hwdom),
         .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
         .flush_lock = SPINLOCK_INIT, .grant_lock = SPINLOCK_INIT,
     };
@@ -405,10 +409,13 @@ __boot int iommu_domain_init(struct domain *d)
         goto fail;
     }
     c->live = true;
-    printk("iommu: d%u: translation context: %s tables at 0x%lx, %s%s\n", d->id,
+    printk("iommu: d%u: translation context: %s tables at 0x%lx, %s%s; for d%u (%s): "
+           "need_sync=%s gnttab_need_iommu_mapping=%s\n", d->id,
            c->shared ? "the p2m's own" : policy.stage1 ? "separate stage-1" : "separate stage-2",
            c->ttb, c->relaxed ? "relaxed (all domains' RAM 1:1, never granite's)" : "strict",
-           c->need_sync ? ", every p2m change mirrored" : "");
+           c->need_sync ? ", every p2m change mirrored" : "", d->id, d->name,
+           c->need_sync ? "yes" : "no",
+           iommu_gnttab_need_mapping(&policy, d->direct_map, hwdom) ? "yes" : "no");
     return 0;
 fail:
     d->p2m.clean_pte = false;
@@ -454,7 +461,9 @@ static __boot int map_identity(struct iommu_ctx *c, u64 base, u64 size, const ch
     return sep_map(c, base, pa(base), size, p2m_iommu_map_rw);
 }
 
-__boot int iommu_domain_assign_devices(struct domain *d, const void *fdt, const char **why)
+__boot int iommu_domain_assign_devices(struct domain *d, const void *fdt,
+                                       const char *const *bridges, unsigned nr_bridges,
+                                       const char **why)
 {
     struct iommu_ctx *c = ctx_of(d);
     struct pci_region regions[PCI_MAX_REGIONS];
@@ -463,26 +472,34 @@ __boot int iommu_domain_assign_devices(struct domain *d, const void *fdt, const 
 
     if (!c)
         return 0;
-    n = pci_reserved_regions(fdt, regions, PCI_MAX_REGIONS);
-    for (unsigned i = 0; i < n; i++) {
-        if ((ret = map_identity(c, regions[i].base, regions[i].size, "reserved-memory")))
+    for (unsigned b = 0; b < nr_bridges; b++) {
+        int node = fdt_path_offset(fdt, bridges[b]);
+        if (node < 0) {
+            *why = "iommu: a passed-through bridge is not in the host device tree";
+            return -ENOENT;
+        }
+        n = pci_bridge_reserved_regions(fdt, node, regions, PCI_MAX_REGIONS);
+        for (unsigned i = 0; i < n; i++) {
+            if ((ret = map_identity(c, regions[i].base, regions[i].size, "reserved-memory")))
+                return ret;
+            printk("iommu: d%u: reserved-memory %s 0x%lx-0x%lx identity-mapped for %s (%s)\n",
+                   d->id, regions[i].name, regions[i].base, regions[i].base + regions[i].size,
+                   regions[i].user, c->relaxed ? "relaxed" : "even though strict");
+        }
+        ret = pci_for_each_device_on(fdt, node, attach_one, c);
+        if (ret) {
+            *why = "cannot attach the domain's PCI devices to the IOMMU";
             return ret;
-        printk("iommu: d%u: reserved-memory %s 0x%lx-0x%lx identity-mapped for %s (%s)\n",
-               d->id, regions[i].name, regions[i].base, regions[i].base + regions[i].size,
-               regions[i].user, c->relaxed ? "relaxed" : "even though strict");
+        }
     }
-    ret = pci_for_each_device(fdt, attach_one, c);
-    if (ret) {
-        *why = "cannot attach dom0's PCI devices to the IOMMU";
-        return ret;
-    }
-    printk("iommu: d%u: %u device stream(s) translated by %s\n", d->id, c->nr_streams,
-           unit()->name);
+    printk("iommu: d%u (%s): %u device stream(s) translated by %s\n", d->id, d->name,
+           c->nr_streams, unit()->name);
     return 0;
 }
 
 __boot unsigned iommu_translated_nodes(const void *fdt, const char **paths, unsigned max)
 {
+    /* (Whoever owns them: the caller keeps the ones it passes through.) */
     if (!iommu_advertise_dom0())
         return 0;
     return pci_translated_bridges(fdt, unit()->phandle, paths, max);

@@ -311,6 +311,8 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
         boot_fail("interrupt controller: no redistributor for the boot CPU");
     if (iommu_init(bi.fdt, &why))
         boot_fail("iommu: %s", why);
+    if (domain_configs_check_passthrough(&cfg, iommu_policy()->enabled, &why))
+        boot_fail("domain configuration: %s", why);
     if (arch_stage2_init())
         boot_fail("this CPU's stage 2 cannot host granite's guests");
     sched_init(bi.nr_cpus, slice_ms * 1000);

@@ -1,19 +1,25 @@
 /*
- * passthrough.c — devices dom0 owns outright: the PCIe host bridge.
+ * passthrough.c — devices a domain owns outright: the PCIe host bridge.
  *
- * dom0 is direct-mapped, so passing a device through is mapping its register
- * windows 1:1 into dom0's stage 2 and routing its interrupts to dom0:
+ * Which domain owns which bridge is the configuration's business
+ * (core/domain_config.c: granite,passthrough, else the hardware domain).  The
+ * owner is direct-mapped (checked at boot), so passing a device through is
+ * mapping its register windows 1:1 into the owner's stage 2 and routing its
+ * interrupts to it:
  *   - the ECAM configuration space (`reg` of the "pci-host-ecam-generic" node)
  *     and every window in `ranges` (I/O, 32-bit and 64-bit memory), as
  *     Device-nGnRE (p2m_mmio_direct_dev);
  *   - each INTx line in `interrupt-map` (a GIC SPI) becomes the same SPI in
- *     dom0's vGIC, HW-linked: the physical SPI is aimed at the CPU of dom0's
- *     vCPU 0, and dom0's deactivation of the virtual one deactivates it.
+ *     owner's vGIC, HW-linked: the physical SPI is aimed at the CPU of its
+ *     vCPU 0, and its deactivation of the virtual one deactivates it.
+ * Its functions' SMMU streams are attached to the owner's context by
+ * core/iommu.c (iommu_domain_assign_devices).
  * Boot-only (libfdt): see include/granite/boot.h.
  */
 #include <libfdt.h>
 #include <granite/boot.h>
 #include <granite/domain.h>
+#include <granite/domain_build.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/errno.h>
@@ -94,7 +100,7 @@ static __boot int route_intx(const void *fdt, int node, struct domain *d, const 
             continue;
         routed |= BIT(intid - GIC_SPI_BASE);
         if (irq_route_to_domain(intid, d, intid, (flags & 0xf) == IRQ_TYPE_EDGE_RISING)) {
-            *why = "cannot route a PCI INTx SPI to dom0";
+            *why = "cannot route a PCI INTx SPI to the device's owner";
             return -EINVAL;
         }
         printk("passthrough: d%u: PCI INTx SPI %u (INTID %u) routed, HW-linked\n", d->id, num,
@@ -103,15 +109,21 @@ static __boot int route_intx(const void *fdt, int node, struct domain *d, const 
     return 0;
 }
 
-__boot int passthrough_pci_to_dom0(const void *fdt, struct domain *d, const char **why)
+__boot int passthrough_device(const void *fdt, struct domain *d, const char *path,
+                              const char **why)
 {
-    int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+    int node = fdt_path_offset(fdt, path);
     int ret;
 
-    if (node < 0) {
-        printk("passthrough: no PCIe host bridge in the DTB\n");
-        return 0;
+    if (node < 0 || fdt_node_check_compatible(fdt, node, PASSTHROUGH_COMPATIBLE)) {
+        *why = "passthrough: not a PCIe host bridge in the host device tree";
+        return -ENOENT;
     }
+    if (!d->direct_map) {
+        *why = "passthrough: the domain is not direct-mapped";
+        return -EINVAL;
+    }
+    printk("passthrough: d%u (%s): %s\n", d->id, d->name, path);
     ret = map_reg_and_ranges(fdt, node, d, why);
     if (!ret)
         ret = route_intx(fdt, node, d, why);

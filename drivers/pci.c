@@ -154,13 +154,25 @@ __boot int pci_for_each_device(const void *fdt, int (*fn)(const struct pci_dev *
     return 0;
 }
 
-__boot unsigned pci_reserved_regions(const void *fdt, struct pci_region *out, unsigned max)
+__boot int pci_for_each_device_on(const void *fdt, int bridge,
+                                  int (*fn)(const struct pci_dev *, void *), void *arg)
+{
+    if (bridge < 0 || fdt_node_check_compatible(fdt, bridge, bridge_compat))
+        return -EINVAL;
+    return scan_bridge(fdt, bridge, fn, arg);
+}
+
+/* Regions of every bridge (only < 0) or of bridge `only`. */
+static __boot unsigned reserved_regions(const void *fdt, int only, struct pci_region *out,
+                                        unsigned max)
 {
     int node = -1;
     unsigned n = 0;
 
     while ((node = fdt_node_offset_by_compatible(fdt, node, bridge_compat)) >= 0) {
         int len;
+        if (only >= 0 && node != only)
+            continue;
         const fdt32_t *ph = fdt_getprop(fdt, node, "memory-region", &len);
         if (!ph || !fdt_getprop(fdt, node, "iommu-map", NULL))
             continue;
@@ -192,6 +204,17 @@ __boot unsigned pci_reserved_regions(const void *fdt, struct pci_region *out, un
         }
     }
     return n;
+}
+
+__boot unsigned pci_reserved_regions(const void *fdt, struct pci_region *out, unsigned max)
+{
+    return reserved_regions(fdt, -1, out, max);
+}
+
+__boot unsigned pci_bridge_reserved_regions(const void *fdt, int bridge, struct pci_region *out,
+                                            unsigned max)
+{
+    return bridge < 0 ? 0 : reserved_regions(fdt, bridge, out, max);
 }
 
 __boot unsigned pci_translated_bridges(const void *fdt, u32 iommu_phandle, const char **paths,

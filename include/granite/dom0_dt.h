@@ -28,6 +28,9 @@
  * (= its own addresses) instead of machine addresses, device by device. */
 #define DOM0_DT_PROP_IOMMU_TRANSLATED "granite,dma-iommu-translated"
 
+/* What the xenstore page takes from an extended region: a whole 2 MiB, so the
+ * rest of the region stays 2 MiB-aligned (Xen's rule for extended regions). */
+#define DOM0_DT_STORE_SLOT (2UL << 20)
 struct dom0_dt_params {
     /* The board's DTB, as granite was given it (already checked by dt_check();
      * checked again here).  Read only. */
@@ -68,6 +71,16 @@ struct dom0_dt_params {
     const char *const *iommu_paths;
     unsigned nr_iommu_paths;
 
+    /* Host nodes passed through to another domain (full paths): not in this
+     * tree, whatever the keep-list says.  A direct-mapped driver domain's
+     * tree is built the same way, withholding the devices it does not own. */
+    const char *const *withheld_paths;
+    unsigned nr_withheld_paths;
+    /* Out, when non-NULL: a page for the domain's xenstore ring, in a host
+     * hole (not RAM, not a device, not the grant window) and outside every
+     * extended region written: the top DOM0_DT_STORE_SLOT of the highest
+     * region is taken from it. */
+    u64 *store_ipa_out;
     /* Out: the extended regions written as /hypervisor reg[1..] (at most
      * XEN_EXT_REGIONS_MAX), so the caller can accept grant maps there.  May
      * be NULL. */

@@ -78,7 +78,9 @@ struct domain {
     unsigned id;
     char name[DOMAIN_NAME_LEN];
     volatile enum domain_state state;
-    bool direct_map;          /* IPA == PA for all of its RAM (dom0) */
+    bool direct_map;          /* IPA == PA for all of its RAM (dom0, a driver domain) */
+    bool dma_translated;      /* granite says (XENFEAT bit 31, DT property) that
+                               * its passed-through devices' DMA is translated */
     struct p2m p2m;
     struct vcpu vcpu[MAX_VCPUS];
     unsigned nr_vcpus;
@@ -99,7 +101,8 @@ struct domain {
      * netback's and xenbus's grant maps there).  Set once, at build. */
     struct ext_range ext_regions[XEN_EXT_REGIONS_MAX];
     unsigned nr_ext_regions;
-    void *store_page;         /* a domU's xenstore ring page, at GUEST_XENSTORE_IPA */
+    void *store_page;         /* its xenstore ring page (not the hardware domain's) */
+    ipa_t store_ipa;          /* where: GUEST_XENSTORE_IPA, or a host hole if direct-mapped */
     u32 store_port;           /* its unbound event channel for dom0 (the xenstore daemon) */
     struct dlog log;          /* its guest-caused log lines (dlog.h) */
     u64 console_len;

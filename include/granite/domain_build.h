@@ -22,6 +22,9 @@ const struct guest_image *builtin_guest(const char *name);
 struct domain *domain_build(const struct domain_config *c, const struct boot_info *bi,
                             const char **why);
 
-int passthrough_pci_to_dom0(const void *fdt, struct domain *d, const char **why);
+/* Pass the host device at `path` (a PASSTHROUGH_COMPATIBLE PCIe host bridge)
+ * through to direct-mapped domain d: its windows at IPA == PA, its INTx SPIs
+ * routed to d (core/passthrough.c).  0, or -errno with *why. */
+int passthrough_device(const void *fdt, struct domain *d, const char *path, const char **why);
 
 #endif

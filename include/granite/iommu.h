@@ -4,7 +4,8 @@
  *
  * A device's DMA address goes through the IOMMU the way a guest's memory
  * access goes through stage 2.  granite gives the hardware domain (dom0) one
- * translation context: its devices' streams point at it.  The context walks
+ * translation context, and so does each domain that owns passed-through
+ * devices: their streams point at their owner's.  The context walks
  *   - the domain's p2m itself (iommu_pt=shared: the SMMU reads the very tables
  *     the CPU walks, so every p2m change is instantly an IOMMU change), or
  *   - tables of its own in the same format (iommu_pt=separate), into which
@@ -109,11 +110,15 @@ int iommu_init(const void *fdt, const char **why);
 const struct iommu_policy *iommu_policy(void);
 
 /* --- domains ---------------------------------------------------------------------- */
-/* Give the hardware domain its context (before any of its p2m is mapped). */
+/* Give a domain that owns devices (the hardware domain, a driver domain) its
+ * context, before any of its p2m is mapped.  Nothing when the IOMMU is off. */
 int iommu_domain_init(struct domain *d);
-/* Point every PCI device found below the host bridges at d's context, and
- * identity-map the reserved-memory regions they name.  End of dom0's build. */
-int iommu_domain_assign_devices(struct domain *d, const void *fdt, const char **why);
+/* Point every PCI device found below the given host bridges (host DT paths,
+ * the ones d owns) at d's context, and identity-map the reserved-memory
+ * regions those bridges name.  End of the owner's build. */
+int iommu_domain_assign_devices(struct domain *d, const void *fdt,
+                                const char *const *bridges, unsigned nr_bridges,
+                                const char **why);
 void iommu_domain_destroy(struct domain *d);
 /* The host bridges whose devices' DMA granite translates (dom0 DT paths). */
 unsigned iommu_translated_nodes(const void *fdt, const char **paths, unsigned max);

@@ -35,12 +35,19 @@ struct pci_region {
  * non-zero return and passes it on; a malformed bridge node is -EINVAL. */
 int pci_for_each_device(const void *fdt, int (*fn)(const struct pci_dev *dev, void *arg),
                         void *arg);
+/* The same for the functions of one bridge (its node offset); -EINVAL if
+ * `bridge` is not a "pci-host-ecam-generic" node. */
+int pci_for_each_device_on(const void *fdt, int bridge,
+                           int (*fn)(const struct pci_dev *dev, void *arg), void *arg);
 /* Translate a requester ID through `iommu-map` / `iommu-map-mask` of bridge
  * `node` (DT binding pci/pci-iommu.txt).  0, or -ENOENT when no entry covers it. */
 int pci_rid_to_sid(const void *fdt, int node, u32 rid, u32 *iommu_phandle, u32 *sid);
 /* The reserved-memory regions named by bridges whose devices sit behind an
  * IOMMU.  Returns how many were written to out. */
 unsigned pci_reserved_regions(const void *fdt, struct pci_region *out, unsigned max);
+/* The same, for bridge `bridge` (node offset) only. */
+unsigned pci_bridge_reserved_regions(const void *fdt, int bridge, struct pci_region *out,
+                                     unsigned max);
 /* Full paths of the bridges whose iommu-map points at `iommu_phandle`. */
 unsigned pci_translated_bridges(const void *fdt, u32 iommu_phandle, const char **paths,
                                 unsigned max);

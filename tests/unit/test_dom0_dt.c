@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <libfdt.h>
 #include <granite/dom0_dt.h>
+#include <granite/xen_ext_regions.h>
 #include <granite/errno.h>
 
 #ifndef FIXTURE_DIR
@@ -446,6 +447,87 @@ static void test_hypervisor_node(void **state)
     assert_int_equal(prop_u32(out, hyp, "interrupt-parent"), fdt_get_phandle(out, gic));
     assert_int_equal(fdt_get_phandle(out, gic), GIC_PHANDLE);
     free(out);
+}
+
+/* A bridge passed through to another domain is withheld from this tree (the
+ * hardware domain when a driver domain claims it, or a driver domain's tree
+ * with someone else's bridge), and only that node: the rest is as before. */
+static void test_withheld_bridge(void **state)
+{
+    (void)state;
+    static const char *const withheld[] = { PCIE_PATH };
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+
+    p.withheld_paths = withheld;
+    p.nr_withheld_paths = 1;
+    out = build_ok(&p);
+    assert_true(node(out, PCIE_PATH) < 0);
+    assert_int_equal(count_compatible(out, "pci-host-ecam-generic"), 0);
+    assert_true(node(out, UART_PATH) >= 0);
+    assert_true(node(out, GIC_PATH) >= 0);
+    assert_true(node(out, "/hypervisor") >= 0);
+    free(out);
+    /* marking a withheld bridge as translated is an error: it is not there */
+    p.feat_dom0_iommu = true;
+    p.iommu_paths = withheld;
+    p.nr_iommu_paths = 1;
+    expect_error(&p, -ENOENT, PCIE_PATH, "not in dom0's device tree");
+    /* and by default (nothing withheld) the bridge is kept */
+    out = build_default();
+    assert_true(node(out, PCIE_PATH) >= 0);
+    free(out);
+}
+
+static u64 reg_at(const fdt32_t *r, int i, int k)
+{
+    return ((u64)fdt32_to_cpu(r[4 * i + 2 * k]) << 32) | fdt32_to_cpu(r[4 * i + 2 * k + 1]);
+}
+
+/* A direct-mapped driver domain's xenstore page: a host hole that no
+ * extended region offers, cut from the top of the highest one (a 2 MiB slot,
+ * so what remains stays 2 MiB-aligned); ext_out reports what was written. */
+static void test_store_page_outside_ext_regions(void **state)
+{
+    (void)state;
+    struct dom0_dt_params p = default_params(host), q = default_params(host);
+    struct ext_range ext[XEN_EXT_REGIONS_MAX], ext0[XEN_EXT_REGIONS_MAX];
+    unsigned nr = 0, nr0 = 0;
+    u64 store = 0;
+    void *out, *out0;
+    int len, len0, hyp;
+    const fdt32_t *r, *r0;
+
+    q.ext_out = ext0;
+    q.nr_ext_out = &nr0;
+    out0 = build_ok(&q);
+    p.ext_out = ext;
+    p.nr_ext_out = &nr;
+    p.store_ipa_out = &store;
+    out = build_ok(&p);
+    assert_true(nr0 >= 1);
+    assert_int_equal(nr, nr0);
+    /* the page: the first of the top 2 MiB of the highest region before */
+    assert_int_equal(store, ext0[nr0 - 1].start + ext0[nr0 - 1].size - DOM0_DT_STORE_SLOT);
+    assert_int_equal(ext[nr - 1].start, ext0[nr0 - 1].start);
+    assert_int_equal(ext[nr - 1].size, ext0[nr0 - 1].size - DOM0_DT_STORE_SLOT);
+    for (unsigned i = 0; i < nr; i++)
+        assert_false(store >= ext[i].start && store < ext[i].start + ext[i].size);
+    /* not RAM, not the grant window */
+    for (unsigned i = 0; i < 2; i++)
+        assert_false(store >= pa_addr(banks[i].start) &&
+                     store < pa_addr(banks[i].start) + banks[i].size);
+    assert_false(store >= GNTTAB_BASE && store < GNTTAB_BASE + GNTTAB_SIZE);
+    /* and /hypervisor says exactly that */
+    hyp = node(out, "/hypervisor");
+    r = fdt_getprop(out, hyp, "reg", &len);
+    r0 = fdt_getprop(out0, node(out0, "/hypervisor"), "reg", &len0);
+    assert_int_equal(len, len0);
+    assert_int_equal(reg_at(r, (int)nr, 1), ext[nr - 1].size);
+    assert_int_equal(reg_at(r0, (int)nr0, 1), ext0[nr0 - 1].size);
+    assert_true(reg_at(r, (int)nr, 0) + reg_at(r, (int)nr, 1) <= store);
+    free(out);
+    free(out0);
 }
 
 static void test_hypervisor_ppi_is_param(void **state)
@@ -1250,6 +1332,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_console_clocks_truncated),
         cmocka_unit_test(test_stdout_path_not_pl011_is_refused),
         cmocka_unit_test(test_ranges_colliding_with_devices_are_refused),
+        cmocka_unit_test(test_withheld_bridge),
+        cmocka_unit_test(test_store_page_outside_ext_regions),
         cmocka_unit_test(test_garbage_host_is_refused),
         cmocka_unit_test(test_bad_property_name_is_refused),
         cmocka_unit_test(test_bad_params_are_refused),

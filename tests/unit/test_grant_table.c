@@ -725,6 +725,58 @@ static void test_copy_both_ways(void **state unused)
     }
 }
 
+/* Linux's netback in a driver domain that is not the hardware domain (d2,
+ * direct-mapped in the target topology): TX copies from a frontend's grant
+ * (GNTCOPY_source_gref, source.domid = the frontend) into its own frame, RX
+ * from its own frame into a frontend's grant (GNTCOPY_dest_gref), and a frame
+ * that came from one frontend to another, gref on both sides with two third
+ * domains (reference §8.6).  A grant made out to someone else is refused. */
+static void test_copy_by_driver_domain(void **state unused)
+{
+    struct gnttab_copy c;
+
+    grant(1, 20, 2, 3, true);   /* frontend d1's TX page, read-only to d2 */
+    grant(1, 21, 2, 4, false);  /* frontend d1's RX page */
+    grant(3, 22, 2, 5, true);   /* frontend d3's TX page */
+    grant(3, 23, 0, 6, true);   /* d3's page for d0, not for d2 */
+    strcpy(page_ptr(1, 3), "tx frame of d1");
+    strcpy(page_ptr(3, 5), "tx frame of d3, bridged to d1");
+    strcpy(page_ptr(2, 2), "rx frame from the wire");
+
+    c = (struct gnttab_copy){ .source = { .u.ref = 20, .domid = 1 },
+                              .dest = { .u.gmfn = gfn_of_page(1), .domid = DOMID_SELF, .offset = 64 },
+                              .len = 15, .flags = GNTCOPY_source_gref };
+    assert_int_equal(copy(v2, &c), GNTST_okay);
+    assert_string_equal(page_ptr(2, 1) + 64, "tx frame of d1");
+
+    c = (struct gnttab_copy){ .source = { .u.gmfn = gfn_of_page(2), .domid = DOMID_SELF },
+                              .dest = { .u.ref = 21, .domid = 1, .offset = 10 },
+                              .len = 23, .flags = GNTCOPY_dest_gref };
+    assert_int_equal(copy(v2, &c), GNTST_okay);
+    assert_string_equal(page_ptr(1, 4) + 10, "rx frame from the wire");
+
+    c = (struct gnttab_copy){ .source = { .u.ref = 22, .domid = 3 },
+                              .dest = { .u.ref = 21, .domid = 1 },
+                              .len = 30, .flags = GNTCOPY_source_gref | GNTCOPY_dest_gref };
+    assert_int_equal(copy(v2, &c), GNTST_okay);
+    assert_string_equal(page_ptr(1, 4), "tx frame of d3, bridged to d1");
+
+    /* d3's grant to d0 is not d2's to use, nor is a read-only grant a destination */
+    c = (struct gnttab_copy){ .source = { .u.ref = 23, .domid = 3 },
+                              .dest = { .u.gmfn = gfn_of_page(1), .domid = DOMID_SELF },
+                              .len = 8, .flags = GNTCOPY_source_gref };
+    assert_int_equal(copy(v2, &c), GNTST_permission_denied);
+    c = (struct gnttab_copy){ .source = { .u.gmfn = gfn_of_page(2), .domid = DOMID_SELF },
+                              .dest = { .u.ref = 20, .domid = 1 },
+                              .len = 8, .flags = GNTCOPY_dest_gref };
+    assert_int_not_equal(copy(v2, &c), GNTST_okay);
+    assert_string_equal(page_ptr(1, 3), "tx frame of d1");
+
+    for (unsigned r = 20; r <= 22; r++)
+        assert_int_equal(flags_of(r == 22 ? 3 : 1, r) & (GTF_reading | GTF_writing), 0);
+    assert_int_equal(iommu_maps, 0);
+}
+
 /* Copies refused: past a page end, a read-only destination, someone else's
  * frame, a frame that is not RAM, a missing domain, a reference not granted.
  * Nothing is copied and nothing stays pinned. */
@@ -1303,6 +1355,7 @@ int main(void)
         T(test_unmap_errors),
         T(test_own_grant),
         T(test_copy_both_ways),
+        T(test_copy_by_driver_domain),
         T(test_copy_errors),
         T(test_batches_and_bad_calls),
         T(test_setup_table_and_query_size),
