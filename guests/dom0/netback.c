@@ -440,6 +440,14 @@ static void create_vif(unsigned domid, const struct granite_domain_info *info)
         write_key(domid, home, "memory/target", num);
     }
 
+    /* Xen's per-node permissions: the backend directory is dom0's and the
+     * frontend may read it; the frontend's (below its home) is its own,
+     * which dom0 reads as it reads everything. */
+    {
+        const struct xs_perm be_perms[] = { { 0, XS_PERM_NONE }, { (uint16_t)domid, XS_PERM_READ } };
+        if (xs_mkdir(v->be) < 0 || xs_set_perms(v->be, be_perms, 2) < 0)
+            printf("netback: d%u: cannot create %s\n", domid, v->be);
+    }
     write_key(domid, v->be, "frontend", v->fe);
     write_key(domid, v->be, "frontend-id", id);
     write_key(domid, v->be, "online", "1");
