@@ -65,7 +65,7 @@ SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c \
                  $(sort $(wildcard guests/selftest/*.c))
 # The network guests are loaded as dom0less modules (too big to build in).
 NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
-DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))
+DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
 # Debian's arm64 kernel and our busybox initramfs for the Linux scenarios
