@@ -62,8 +62,10 @@ static void create_vif(unsigned domid)
     }
     d->frontend = true;
     nr_vifs++;
-    printf("toolstack: vif d%u.0: backend d%u (%s), mac %s, frontend %s, backend %s\n", domid,
-           cfg.backend_domid, cfg.backend_name, d->vif.mac_str, d->vif.fe, d->vif.be);
+    /* (two lines: the console wraps long ones) */
+    printf("toolstack: vif d%u.0: backend d%u (%s), mac %s\n", domid, cfg.backend_domid,
+           cfg.backend_name, d->vif.mac_str);
+    printf("toolstack: vif d%u.0: %s -> %s\n", domid, d->vif.fe, d->vif.be);
 }
 
 unsigned toolstack_start(const struct toolstack_cfg *c)
@@ -123,9 +125,8 @@ static void domain_ended(unsigned domid)
     if (d->frontend) {
         d->be_closed = backend_closed(&d->vif);
         ts_remove_vif(&d->vif);
-        printf("toolstack: d%u (%s) ended: vif d%u.0 removed (%s and %s; backend state was %s)\n",
-               domid, d->name, domid, d->vif.fe, d->vif.be_top,
-               d->be_closed ? "Closed" : "not Closed");
+        printf("toolstack: d%u (%s) ended: vif d%u.0 removed, backend state was %s\n", domid,
+               d->name, domid, d->be_closed ? "Closed" : "not Closed");
     } else {
         printf("toolstack: d%u (%s) ended\n", domid, d->name);
     }

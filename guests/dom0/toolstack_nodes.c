@@ -50,7 +50,8 @@ void ts_vif_init(struct ts_vif *v, unsigned fe_domid, unsigned be_domid, unsigne
     snprintf(v->mac_str, sizeof(v->mac_str), TS_MAC_PREFIX "%02x", fe_domid & 0xffu);
     snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", fe_domid, handle);
     snprintf(v->be_top, sizeof(v->be_top), "/local/domain/%u/backend/vif/%u", be_domid, fe_domid);
-    snprintf(v->be, sizeof(v->be), "%s/%u", v->be_top, handle);
+    snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vif/%u/%u", be_domid, fe_domid,
+             handle);
 }
 
 int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib)
