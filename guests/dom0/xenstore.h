@@ -4,8 +4,8 @@
  * own code (toolstack, backends) uses.  Pure C with no hardware access, so
  * the same code runs in dom0 and in host unit tests.
  *
- * Assumptions: single-threaded — dom0 calls everything from one loop, never
- * from an interrupt handler.  A local watch callback may call the in-process
+ * Assumptions: single-threaded — dom0 calls everything from its event loop's
+ * handlers, never from an interrupt handler.  A local watch callback may call the in-process
  * API (xs_write() from a watch is how a backend answers); nested changes
  * fire their own watches, up to a fixed depth (deeper ones are logged and
  * not fired, so two watches writing each other's nodes cannot recurse
@@ -28,12 +28,13 @@
  *   in-process ones).  Over the quota, E2BIG (xenstored's answer); watch
  *   paths up to XS_WATCH_PATH_MAX and tokens up to XS_TOKEN_MAX bytes, E2BIG;
  *   XS_MAX_CONNS connections (xs_conn_open() returns NULL beyond; only dom0
- *   opens them, one per domU in netback, so a domU cannot take more);
+ *   opens them, one per domain in xenstore_service.c, so a domain cannot
+ *   take more);
  *   XS_MAX_TX open transactions = XS_MAX_CONNS x XS_TX_QUOTA per domain
  *   (ENOSPC), each buffering up to XS_TX_LOG_BYTES of changes (ENOMEM).
  *   A transaction has no expiry: one left open costs only its domain's quota.
  *   Replies and watch events are not queued here: send() hands them to the
- *   caller's per-connection buffer (netback: a fixed one per domU).
+ *   caller's per-connection buffer (xenstore_service.c: a fixed one per domain).
  * A connection closed frees its watches and transactions;
  * xs_domain_release() (a domain gone) also removes the domain's home and
  * with it every node the domain owns.  Each quota refusal answers the
