@@ -65,7 +65,7 @@ SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c \
                  $(sort $(wildcard guests/selftest/*.c))
 # The network guests are loaded as dom0less modules (too big to build in).
 NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
-DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))
+DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
 # Debian's arm64 kernel and our busybox initramfs for the Linux scenarios
@@ -146,7 +146,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
               $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions \
-              $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config
+              $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
+              $(B)/tests/test_toolstack
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -233,6 +234,10 @@ $(B)/tests/test_l4csum: tests/unit/test_l4csum.c guests/dom0/l4csum.c guests/dom
 $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/dom0/xenstore.h guests/lib/xs_ring.c guests/lib/xs_ring.h guests/lib/xenbus.c guests/lib/xenbus.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/lib/xs_ring.c -o $@ $(UT_LIBS)
+
+$(B)/tests/test_toolstack: tests/unit/test_toolstack.c guests/dom0/toolstack_nodes.c guests/dom0/toolstack_nodes.h guests/dom0/xenstore.c guests/dom0/xenstore.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 # --- ThreadSanitizer tests (tests/tsan/README.md) ----------------------------
 # Real granite sources with host threads as physical CPUs and real spinlocks.

@@ -171,6 +171,8 @@ static void on_intx(uint32_t intid)
     if (icr) {
         nic->causes |= icr;
         nic->stats.irqs++;
+        if (nic->irq_hook)
+            nic->irq_hook(nic->irq_hook_ctx);
     }
 }
 
@@ -661,8 +663,6 @@ void e1000_rx_poll(struct e1000 *nic, void (*deliver)(const void *frame, size_t 
 
 uint32_t e1000_wait(struct e1000 *nic, uint64_t timeout_us)
 {
-    uint32_t causes;
-
     irq_disable_local();
     if (!nic->causes && !nic->wake && timeout_us) {
         if (timeout_us != UINT64_MAX)
@@ -670,7 +670,13 @@ uint32_t e1000_wait(struct e1000 *nic, uint64_t timeout_us)
         guest_wfi_masked();                /* one sleep: whatever woke us has been handled */
         vtimer_stop();
     }
-    causes = nic->causes;
+    return e1000_take_causes(nic);
+}
+
+uint32_t e1000_take_causes(struct e1000 *nic)
+{
+    uint32_t causes = nic->causes;
+
     nic->causes = 0;
     nic->wake = false;
     if (causes & E1000_ICR_LSC)
@@ -681,5 +687,11 @@ uint32_t e1000_wait(struct e1000 *nic, uint64_t timeout_us)
 }
 
 void e1000_wake(struct e1000 *nic) { nic->wake = true; }
+
+void e1000_set_irq_hook(struct e1000 *nic, void (*hook)(void *ctx), void *ctx)
+{
+    nic->irq_hook_ctx = ctx;
+    nic->irq_hook = hook;
+}
 
 const struct e1000_stats *e1000_stats(const struct e1000 *nic) { return &nic->stats; }

@@ -118,6 +118,8 @@ struct e1000 {
 
     volatile uint32_t causes;              /* ICR bits seen by the handler, not yet returned */
     volatile bool wake;                    /* e1000_wake() was called */
+    void (*irq_hook)(void *ctx);           /* e1000_set_irq_hook: told from the ISR */
+    void *irq_hook_ctx;
     struct e1000_stats stats;
 };
 
@@ -185,6 +187,13 @@ uint32_t e1000_wait(struct e1000 *nic, uint64_t timeout_us);
  * an interrupt handler the caller's loop does not look at).  Safe from
  * interrupt handlers. */
 void e1000_wake(struct e1000 *nic);
+/* For a caller with its own event loop (guests/lib/event_loop.h): hook(ctx)
+ * runs from the interrupt handler each time the NIC raised causes (it
+ * should only raise the loop's source); the loop's handler then takes the
+ * causes (e1000_take_causes, which also does what LSC and RXO ask) and
+ * polls RX and TX.  e1000_wait is not used then. */
+void e1000_set_irq_hook(struct e1000 *nic, void (*hook)(void *ctx), void *ctx);
+uint32_t e1000_take_causes(struct e1000 *nic);
 const struct e1000_stats *e1000_stats(const struct e1000 *nic);
 
 #endif

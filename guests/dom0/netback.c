@@ -1,19 +1,17 @@
 /*
- * netback.c — dom0 as Xen's dom0 is for networking: it serves xenstore to
- * each domU, creates one vif per domU (the toolstack's writes), and bridges
- * each vif to the e1000.
+ * netback.c — the toy PV network backend: bridges each vif the toolstack
+ * creates (toolstack.c) to the e1000, as Linux's netback does in Xen's
+ * dom0.  Driven by the event loop (guests/lib/event_loop.h): each vif's
+ * event channel, the NIC's interrupt and two timers (stats, ended domains)
+ * are sources; nothing here waits.
  *
- * Per domU, in this order (the handshake Linux's netback and netfront use):
- *   1. granite_op(domain_info) says the domU has a xenstore ring: dom0 maps
- *      it (grant ref 1 of the domU) and binds its event channel.
- *   2. Toolstack writes (create_vif): the domain's control/platform-feature-
- *      xs_reset_watches and memory/{static-max,target}; the backend
- *      directory /local/domain/0/backend/vif/<U>/0/{frontend,frontend-id,
- *      online,handle,mac,script,bridge,state=1} with feature-rx-copy=1,
- *      feature-rx-flip=0, feature-sg=1 and state=2 (InitWait); last the
- *      frontend's /local/domain/<U>/device/vif/0/{backend,backend-id,handle,
- *      mac,state=1}, and a watch on the frontend's state.
- *   3. Frontend: rings granted, event channel allocated, keys written,
+ * Per vif, the handshake Linux's netback and netfront use:
+ *   1. The toolstack has written the backend directory /local/domain/0/
+ *      backend/vif/<U>/0 (state 1): netback_vif_created() adds
+ *      feature-rx-copy=1, feature-rx-flip=0, feature-sg=1 and state=2
+ *      (InitWait) and watches the frontend's state; then the toolstack
+ *      writes the frontend directory.
+ *   2. Frontend: rings granted, event channel allocated, keys written,
  *      state=4.  Backend: reads and checks tx-ring-ref, rx-ring-ref,
  *      event-channel, request-rx-copy (=1), feature-rx-notify, feature-sg;
  *      maps the rings, binds, state=4.  Frontend Closing/Closed: the vif
@@ -53,9 +51,9 @@
 #include <string.h>
 #include "guest.h"
 #include "xen.h"
+#include "event_loop.h"
 #include "dma.h"
 #include "e1000.h"
-#include "xs_ring.h"
 #include "xenstore.h"
 #include "l4csum.h"
 #include "net_dom0.h"
@@ -66,142 +64,9 @@
 
 #define PAGE 4096UL
 #define MAX_VIFS 4
-#define MAX_DOMID 8
 #define TX_SLOTS 64             /* TX packets in flight per vif (one mapped page each) */
 #define TX_BATCH 32             /* requests mapped per hypercall */
-#define REAP_PERIOD_US 100000  /* look for ended domUs at most this often */
-#define XS_OUT_MAX 8192         /* replies waiting for room in a client's ring */
-#define MAC_PREFIX "00:16:3e:00:00:" /* Xen's OUI */
-
-/* --- dom0's grant window, handed out page by page --------------------------------- */
-
-static uint64_t window_next, window_end;
-
-static uint64_t window_page(void)
-{
-    if (window_next + PAGE > window_end)
-        return 0;
-    window_next += PAGE;
-    return window_next - PAGE;
-}
-
-/* --- xenstore clients over rings ---------------------------------------------------- */
-
-struct store_client {
-    unsigned domid;
-    struct xenstore_domain_interface *intf;
-    evtchn_port_t port;
-    grant_handle_t ring_h;
-    struct xs_conn *conn;
-    char out[XS_OUT_MAX];    /* bytes the ring had no room for yet */
-    size_t out_len;
-    bool dead;
-};
-
-static struct store_client clients[MAX_DOMID];
-static volatile bool work_flag;
-
-static void on_event(evtchn_port_t p) { (void)p; work_flag = true; }
-
-static void store_flush(struct store_client *c)
-{
-    size_t n;
-
-    if (!c->out_len)
-        return;
-    n = xs_ring_server_write(c->intf, c->out, c->out_len);
-    if (n) {
-        memmove(c->out, c->out + n, c->out_len - n);
-        c->out_len -= n;
-        evtchn_send(c->port);
-    }
-}
-
-static void store_send(struct xs_conn *conn, const void *bytes, size_t len)
-{
-    struct store_client *c = xs_conn_ctx(conn);
-
-    if (c->dead)
-        return;
-    if (c->out_len + len > sizeof(c->out)) {
-        printf("xenstore: d%u: reply backlog over %u bytes: connection dropped\n", c->domid,
-               (unsigned)sizeof(c->out));
-        c->dead = true;
-        return;
-    }
-    memcpy(c->out + c->out_len, bytes, len);
-    c->out_len += len;
-    store_flush(c);
-}
-
-/* A client that broke the protocol: its watches and transactions go, and so
- * do the ring mapping and the port; its domain keeps running without a store. */
-static void store_drop(struct store_client *c, const char *why)
-{
-    printf("xenstore: d%u: %s: connection dropped\n", c->domid, why);
-    c->dead = true;
-    xs_conn_close(c->conn);
-    evtchn_close(c->port);
-    gnttab_unmap((uint64_t)c->intf, c->ring_h);
-    c->intf = NULL;
-}
-
-/* Bytes read per call: a client that keeps writing cannot keep dom0 here. */
-#define STORE_BUDGET 4096
-
-static void store_poll(struct store_client *c)
-{
-    char buf[512];
-    size_t n, taken = 0;
-
-    if (!c->intf)
-        return;
-    if (c->dead) /* found broken while replying: finish the job here */
-        return store_drop(c, "reply backlog overflowed");
-    if (xs_ring_corrupt(c->intf))
-        return store_drop(c, "ring indices corrupt");
-    while (taken < STORE_BUDGET && (n = xs_ring_server_read(c->intf, buf, sizeof(buf))) > 0) {
-        taken += n;
-        evtchn_send(c->port); /* room freed for the client's next requests */
-        if (xs_conn_input(c->conn, buf, n) < 0)
-            return store_drop(c, "unrecoverable request stream");
-    }
-    if (taken >= STORE_BUDGET)
-        work_flag = true;
-    store_flush(c);
-}
-
-static int store_attach(unsigned domid, const struct granite_domain_info *info)
-{
-    struct store_client *c = &clients[domid];
-    uint64_t va = window_page(), dba;
-    int16_t st;
-
-    if (!va)
-        return -1;
-    st = gnttab_map((domid_t)domid, info->store_gref, va, false, &c->ring_h, &dba);
-    if (st != GNTST_okay) {
-        printf("xenstore: d%u: cannot map its ring (grant ref %u): status %d\n", domid,
-               info->store_gref, st);
-        return -1;
-    }
-    if (evtchn_bind_interdomain((domid_t)domid, info->store_port, &c->port)) {
-        printf("xenstore: d%u: cannot bind its port %u\n", domid, info->store_port);
-        gnttab_unmap(va, c->ring_h);
-        return -1;
-    }
-    c->domid = domid;
-    c->intf = (struct xenstore_domain_interface *)va;
-    /* Linux (6.x) waits for XENSTORE_CONNECTED before its first request; the
-     * hypervisor hands over a zeroed page, which already says so. */
-    if (c->intf->connection != XENSTORE_CONNECTED)
-        c->intf->connection = XENSTORE_CONNECTED;
-    c->conn = xs_conn_open(domid, store_send, c);
-    evtchn_set_handler(c->port, on_event);
-    printf("xenstore: d%u (%s) connected: ring grant ref %u, port %u\n", domid, info->name,
-           info->store_gref, c->port);
-    return c->conn ? 0 : -1;
-}
+#define STATS_PERIOD_US 10000000 /* figures on the console this often */
 
 /* --- vifs ----------------------------------------------------------------------------- */
 
@@ -226,6 +91,7 @@ struct vif {
     bool rings_mapped;        /* rings and port still held (until no TX is in flight) */
     bool dead;                /* refused or disconnected: no second chance */
     bool dumped;              /* final figures printed once */
+    bool fe_seen;             /* the frontend's state node has existed */
     uint64_t tx_va, rx_va;    /* where its rings are mapped: fixed per vif */
     unsigned nr_busy;         /* TX slots handed to the NIC */
     unsigned bad_logged;      /* bad requests logged (the rest are only counted) */
@@ -233,6 +99,7 @@ struct vif {
     struct netif_rx_sring *rx;
     grant_handle_t tx_h, rx_h;
     evtchn_port_t port;
+    struct el_source *src;    /* its event channel in the loop */
     RING_IDX tx_req_cons, tx_rsp_prod_pvt;
     RING_IDX rx_req_cons, rx_rsp_prod_pvt;
     struct tx_slot slots[TX_SLOTS];
@@ -248,6 +115,10 @@ static unsigned nr_vifs;
 static struct e1000 nic;
 static struct dma_dev dma;
 static enum tx_mode tx_mode = TX_MAP;
+static struct el_source *nic_src;
+
+static void vif_serve(void *ctx);
+static void disconnect(struct vif *v, const char *why);
 static uint8_t tx_copy_buf[PAGE] __attribute__((aligned(PAGE)));
 
 static void be_write(struct vif *v, const char *key, const char *val)
@@ -323,8 +194,13 @@ static void connect_vif(struct vif *v)
     v->rx = (struct netif_rx_sring *)v->rx_va;
     v->tx_req_cons = v->tx_rsp_prod_pvt = v->tx->h.rsp_prod;
     v->rx_req_cons = v->rx_rsp_prod_pvt = v->rx->h.rsp_prod;
-    evtchn_set_handler(v->port, on_event);
     v->rings_mapped = v->connected = true;
+    if (!v->src)
+        v->src = el_source_new("vif", vif_serve, v);
+    if (!v->src || el_bind_evtchn(v->src, v->port)) {
+        disconnect(v, "no event-loop source for its port");
+        return;
+    }
     set_state(v, XenbusStateConnected);
     printf("netback: d%u: connected: TX ring ref %lu, RX ring ref %lu, port %lu -> %u, TX by %s\n",
            v->domid, tx_ref, rx_ref, port, v->port, tx_mode == TX_MAP ? "grant map" : "grant copy");
@@ -350,6 +226,8 @@ static void finish_close(struct vif *v)
     v->rings_mapped = false;
     gnttab_unmap(v->tx_va, v->tx_h);
     gnttab_unmap(v->rx_va, v->rx_h);
+    el_source_free(v->src);
+    v->src = NULL;
     evtchn_close(v->port);
     v->tx = NULL;
     v->rx = NULL;
@@ -382,7 +260,13 @@ static void on_frontend_state(const char *path, const char *token, void *ctx)
     (void)token;
 
     snprintf(state_path, sizeof(state_path), "%s/state", v->fe);
-    int fe = xs_read(state_path, val, sizeof(val)) < 0 ? XenbusStateClosed : atoi(val);
+    bool present = xs_read(state_path, val, sizeof(val)) == 0;
+    /* The watch is set before the toolstack writes the frontend directory:
+     * until its state has been there once, a missing one is "not yet". */
+    if (!present && !v->fe_seen)
+        return;
+    v->fe_seen = true;
+    int fe = present ? atoi(val) : XenbusStateClosed;
     if ((fe == XenbusStateInitialised || fe == XenbusStateConnected) && !v->connected && !v->dead)
         connect_vif(v);
     if ((fe == XenbusStateClosing || fe == XenbusStateClosed || fe == XenbusStateUnknown) &&
@@ -390,66 +274,26 @@ static void on_frontend_state(const char *path, const char *token, void *ctx)
         close_vif(v);
 }
 
-static void write_key(unsigned domid, const char *dir, const char *key, const char *val)
+/*
+ * The toolstack wrote this vif's backend directory; the frontend directory
+ * comes next.  Order matters to a frontend already watching its `device`
+ * directory: it probes a device as soon as the device's `state` reads 1,
+ * and then needs the backend complete and in InitWait.
+ */
+void netback_vif_created(unsigned domid, const char *fe, const char *be, const uint8_t mac[6])
 {
+    struct vif *v;
     char path[128];
 
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
-    if (xs_write(path, val) < 0)
-        printf("netback: d%u: cannot write %s: the store is full\n", domid, path);
-}
-
-/*
- * The toolstack's part for one domain, as libxl writes it (reference §7),
- * then the backend's first steps.  Order matters to a frontend that is
- * already watching its `device` directory: it probes a device as soon as
- * the device's `state` reads 1, and then needs the backend directory to
- * exist.  So the backend directory comes first, complete and in InitWait,
- * and the frontend's `state` is the last key written.
- */
-static void create_vif(unsigned domid, const struct granite_domain_info *info)
-{
-    struct vif *v = &vifs[nr_vifs++];
-    char home[32], path[128], mac[32], id[12], num[24];
-
+    if (nr_vifs == MAX_VIFS) {
+        printf("netback: d%u: no room for another vif (%u): not served\n", domid, MAX_VIFS);
+        return;
+    }
+    v = &vifs[nr_vifs++];
     v->domid = domid;
-    snprintf(home, sizeof(home), "/local/domain/%u", domid);
-    snprintf(v->fe, sizeof(v->fe), "%s/device/vif/0", home);
-    snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/0", domid);
-    snprintf(mac, sizeof(mac), MAC_PREFIX "%02x", domid);
-    snprintf(id, sizeof(id), "%u", domid);
-    for (unsigned i = 0; i < 6; i++)
-        v->mac[i] = (uint8_t[]){ 0x00, 0x16, 0x3e, 0x00, 0x00, (uint8_t)domid }[i];
-
-    /* Keys of the domain, not of the vif, that Linux reads at boot: the
-     * server takes XS_RESET_WATCHES; each vCPU's availability; the balloon driver's target and
-     * ceiling (KiB), equal, so it neither grows nor shrinks the domain.
-     * `control/shutdown` is not written: Linux watches it, and nothing asks
-     * a domain to shut down here. */
-    write_key(domid, home, "control/platform-feature-xs_reset_watches", "1");
-    /* Linux's cpu_hotplug watcher reads each vCPU's availability at boot
-     * ("Unable to read cpu state" without it); all of them are online. */
-    for (unsigned cpu = 0; cpu < info->nr_vcpus && cpu < 64; cpu++) {
-        char key[32];
-        snprintf(key, sizeof(key), "cpu/%u/availability", cpu);
-        write_key(domid, home, key, "online");
-    }
-    if (info->memory_kib) {
-        snprintf(num, sizeof(num), "%llu", (unsigned long long)info->memory_kib);
-        write_key(domid, home, "memory/static-max", num);
-        write_key(domid, home, "memory/target", num);
-    }
-
-    write_key(domid, v->be, "frontend", v->fe);
-    write_key(domid, v->be, "frontend-id", id);
-    write_key(domid, v->be, "online", "1");
-    write_key(domid, v->be, "handle", "0");
-    write_key(domid, v->be, "mac", mac);
-    /* read by Linux's netback probe and handed to its hotplug script; no
-     * script runs here (the backend is this program) */
-    write_key(domid, v->be, "script", "/etc/xen/scripts/vif-bridge");
-    write_key(domid, v->be, "bridge", "xenbr0");
-    write_key(domid, v->be, "state", "1");
+    snprintf(v->fe, sizeof(v->fe), "%s", fe);
+    snprintf(v->be, sizeof(v->be), "%s", be);
+    memcpy(v->mac, mac, sizeof(v->mac));
     /* What this backend does (Linux's netfront reads these at InitWait):
      * RX by grant copy only (mandatory for netfront), NETTXF_more_data
      * chains.  Not advertised, so netfront uses none of them: GSO,
@@ -458,20 +302,15 @@ static void create_vif(unsigned domid, const struct granite_domain_info *info)
     be_write(v, "feature-rx-copy", "1");
     be_write(v, "feature-rx-flip", "0");
     be_write(v, "feature-sg", "1");
-    v->tx_va = window_page();
-    v->rx_va = window_page();
+    v->tx_va = grant_window_page();
+    v->rx_va = grant_window_page();
     for (unsigned i = 0; i < TX_SLOTS; i++)
-        v->slots[i].host_addr = window_page();
+        v->slots[i].host_addr = grant_window_page();
     set_state(v, XenbusStateInitWait);
-
-    write_key(domid, v->fe, "backend", v->be);
-    write_key(domid, v->fe, "backend-id", "0");
-    write_key(domid, v->fe, "handle", "0");
-    write_key(domid, v->fe, "mac", mac);
-    write_key(domid, v->fe, "state", "1");
     snprintf(path, sizeof(path), "%s/state", v->fe);
     xs_watch(path, "fe-state", on_frontend_state, v);
-    printf("netback: d%u: vif 0 created, MAC %s, backend %s\n", domid, mac, v->be);
+    printf("netback: d%u: vif 0 created, MAC %02x:%02x:%02x:%02x:%02x:%02x, backend %s\n", domid,
+           mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], v->be);
 }
 
 /* --- TX: domU -> wire ------------------------------------------------------------------ */
@@ -552,6 +391,7 @@ static void tx_done(void *cookie, void *ctx)
         tx_respond(v, s->id, NETIF_RSP_OKAY);
         v->tx_packets++;
         tx_push(v);
+        el_raise(v->src); /* a slot is free: requests it left waiting may go */
     } else {
         finish_close(v); /* the last completion of a closing vif lets it go */
     }
@@ -821,7 +661,7 @@ static void tx_process(struct vif *v)
             return;
         }
         if (taken >= TX_BUDGET) {
-            work_flag = true; /* more next time round */
+            el_raise(v->src); /* more next round, after the others */
             return;
         }
         while (n < TX_BATCH && taken < TX_BUDGET) {
@@ -1000,14 +840,15 @@ static void on_wire_frame(const void *frame, size_t len, void *ctx)
             rx_deliver(&vifs[i], frame, len);
 }
 
-/* --- main loop ---------------------------------------------------------------------------- */
+/* --- the loop's handlers ---------------------------------------------------------------- */
 
-/* Both rings of a vif share one event channel: the responses of one pass of
- * the loop, TX and RX, are announced with one event, sent before dom0 sleeps
- * (each event is a hypercall here and an interrupt in the frontend).  A vif
- * that went away meanwhile gets none. */
-static void notify_vifs(void)
+/* Both rings of a vif share one event channel: the responses of one round
+ * of the loop, TX and RX, are announced with one event, sent before dom0
+ * sleeps (each event is a hypercall here and an interrupt in the
+ * frontend).  A vif that went away meanwhile gets none. */
+static void notify_vifs(void *ctx)
 {
+    (void)ctx;
     for (unsigned i = 0; i < nr_vifs; i++) {
         struct vif *v = &vifs[i];
         if (v->notify && v->rings_mapped)
@@ -1016,17 +857,26 @@ static void notify_vifs(void)
     }
 }
 
-static void discover_domains(void)
+/* The frontend signalled: new TX requests (or RX buffers, which the next
+ * frames will find by themselves). */
+static void vif_serve(void *ctx)
 {
-    for (unsigned id = 1; id < MAX_DOMID && nr_vifs < MAX_VIFS; id++) {
-        struct granite_domain_info info = { .domid = (uint16_t)id };
-        if (xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_domain_info, (uint64_t)&info, 0, 0, 0) ||
-            !info.has_store)
-            continue;
-        if (store_attach(id, &info) == 0)
-            create_vif(id, &info);
-    }
+    struct vif *v = ctx;
+
+    if (v->connected)
+        tx_process(v);
 }
+
+/* The NIC interrupted: frames arrived, transmissions completed. */
+static void nic_serve(void *ctx)
+{
+    (void)ctx;
+    e1000_take_causes(&nic);
+    e1000_rx_poll(&nic, on_wire_frame, rx_flush, NULL);
+    e1000_tx_reclaim(&nic, tx_done, NULL);
+}
+
+static void raise_nic(void *ctx) { el_raise(ctx); }
 
 static void print_stats(void)
 {
@@ -1046,20 +896,16 @@ static void print_stats(void)
            (unsigned long)dma.stats.maps, (unsigned long)dma.stats.bounces);
 }
 
-static void store_log(const char *line) { printf("%s", line); }
-/*
- * end=vifs-closed: dom0 ends once every vif it created is closed and its
- * domU has ended (a domU still running may yet write its last xenstore
- * keys).  It lets go of what it holds first — the NIC stopped (no DMA into
- * memory about to be returned), the store rings unmapped and their ports
- * closed — so the hypervisor gets back a clean domain, and a scenario can
- * check that every page came back.  Without it dom0 serves forever.
- */
+static void stats_tick(void *ctx)
+{
+    (void)ctx;
+    print_stats();
+}
+
 static bool domain_running(unsigned domid)
 {
-    struct granite_domain_info info = { .domid = (uint16_t)domid };
-    return xen_hypercall(__HYPERVISOR_granite_op, GRANITE_OP_domain_info, (uint64_t)&info, 0, 0,
-                         0) == 0;
+    struct granite_domain_info info;
+    return dom0_domain_info(domid, &info) == 0;
 }
 
 /*
@@ -1067,9 +913,9 @@ static bool domain_running(unsigned domid)
  * walk its xenbus devices) still has its rings mapped here, and granite
  * cannot give its memory back while dom0 holds them.  As Xen's toolstack
  * does when a domain dies, the backend tears the vif down itself.  Checked
- * when the loop has nothing else to do (it wakes at least once a second).
+ * on a timer (REAP_PERIOD_US, main.c): a hypercall per vif each time.
  */
-static void reap_ended_domains(void)
+void netback_reap(void)
 {
     for (unsigned i = 0; i < nr_vifs; i++) {
         struct vif *v = &vifs[i];
@@ -1081,7 +927,12 @@ static void reap_ended_domains(void)
     }
 }
 
-static bool every_vif_done(void)
+/*
+ * end=vifs-closed: dom0 ends once every vif it created is closed and its
+ * domU has ended (a domU still running may yet write its last xenstore
+ * keys).
+ */
+bool netback_every_vif_done(void)
 {
     /* No domU to serve (none configured, or destroyed before dom0 looked):
      * nothing will ever connect, so waiting would only hang the run. */
@@ -1094,7 +945,11 @@ static bool every_vif_done(void)
     return true;
 }
 
-static int backend_end(void)
+/* It lets go of what it holds first — the NIC stopped (no DMA into memory
+ * about to be returned); the caller unmaps the store rings — so the
+ * hypervisor gets back a clean domain, and a scenario can check that every
+ * page came back. */
+int netback_end(void)
 {
     int rc = 0;
 
@@ -1102,20 +957,10 @@ static int backend_end(void)
         printf("netback: end: the e1000 did not stop: FAIL\n");
         rc = 1;
     }
-    for (unsigned i = 1; i < MAX_DOMID; i++) {
-        struct store_client *c = &clients[i];
-        if (!c->intf)
-            continue;
-        xs_conn_close(c->conn);
-        evtchn_close(c->port);
-        gnttab_unmap((uint64_t)c->intf, c->ring_h);
-        c->intf = NULL;
-    }
     print_stats();
     printf("netback: every vif closed and its domain ended: dom0 ends\n");
     return rc;
 }
-
 
 static int bad_start(const char *what)
 {
@@ -1123,29 +968,16 @@ static int bad_start(const char *what)
     return 1;
 }
 
-int backend_main(const struct guest_info *gi)
+int netback_start(const struct guest_info *gi)
 {
     char arg[24], dmaarg[16];
     int node = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic");
     unsigned mask_bits = 64;
-    uint64_t last_stats = 0, last_reap = 0;
-    bool end_when_closed = false;
 
     if (guest_arg("netback_tx", arg, sizeof(arg)))
         tx_mode = !strcmp(arg, "copy") ? TX_COPY : TX_MAP;
     if (guest_arg("dma_mask_bits", arg, sizeof(arg)))
         mask_bits = (unsigned)atoi(arg);
-    if (guest_arg("end", arg, sizeof(arg))) {
-        if (strcmp(arg, "vifs-closed")) {
-            printf("netback: end=%s: only end=vifs-closed is known\n", arg);
-            return bad_start("options");
-        }
-        end_when_closed = true;
-    }
-    if (xen_setup(gi->fdt))
-        return bad_start("xen_setup");
-    window_next = xen_map_area();
-    window_end = window_next + xen_map_area_size();
     if (dma_init(&dma, "e1000", gi->fdt, node,
                  guest_arg("dma", dmaarg, sizeof(dmaarg)) ? dmaarg : NULL,
                  mask_bits >= 64 ? ~0UL : (1UL << mask_bits) - 1))
@@ -1157,39 +989,17 @@ int backend_main(const struct guest_info *gi)
      * be ready for the domUs only once the NIC really receives. */
     if (e1000_rx_hold_left_us(&nic))
         guest_sleep_us(0, e1000_rx_hold_left_us(&nic));
-    xs_init();
-    xs_set_log(store_log);
-    discover_domains();
+    nic_src = el_source_new("e1000", nic_serve, NULL);
+    if (!nic_src || el_after_round(notify_vifs, NULL) ||
+        el_every(STATS_PERIOD_US, stats_tick, NULL))
+        return bad_start("event loop");
+    e1000_set_irq_hook(&nic, raise_nic, nic_src);
+    el_raise(nic_src); /* whatever arrived before the hook was set */
+    return 0;
+}
+
+void netback_ready(void)
+{
     printf("netback: ready: %u vif(s), TX by %s, DMA %s\n", nr_vifs,
            tx_mode == TX_MAP ? "grant map" : "grant copy", dma_mode_name(dma.mode));
-    /* Handlers run only inside e1000_wait: an event that arrives while the
-     * loop works stays pending and ends the next wait at once (no lost wake-up). */
-    irq_disable_local();
-    for (;;) {
-        work_flag = false;
-        for (unsigned i = 1; i < MAX_DOMID; i++)
-            store_poll(&clients[i]);
-        e1000_rx_poll(&nic, on_wire_frame, rx_flush, NULL);
-        e1000_tx_reclaim(&nic, tx_done, NULL);
-        for (unsigned i = 0; i < nr_vifs; i++)
-            if (vifs[i].connected)
-                tx_process(&vifs[i]);
-        notify_vifs();
-        if (guest_time_us() - last_stats > 10000000) {
-            if (last_stats)
-                print_stats();
-            last_stats = guest_time_us();
-        }
-        /* Asking granite about each domU costs a hypercall: on an idle loop
-         * under load that was one per packet.  A tenth of a second is soon
-         * enough to notice a domain that ended. */
-        if (!work_flag && guest_time_us() - last_reap >= REAP_PERIOD_US) {
-            reap_ended_domains();
-            last_reap = guest_time_us();
-        }
-        if (end_when_closed && !work_flag && every_vif_done())
-            return backend_end();
-        if (!work_flag)
-            e1000_wait(&nic, 1000000);
-    }
 }

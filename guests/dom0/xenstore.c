@@ -64,7 +64,6 @@ _Static_assert(XS_MAX_TX >= XS_MAX_CONNS * XS_TX_QUOTA,
                "transaction pool smaller than the quotas it must honour");
 
 static const char home_root[] = "/local/domain/";
-static const char backend_root[] = "/local/domain/0/backend/";
 static const char reply_ok[] = "OK";
 
 /* --- state ----------------------------------------------------------------- */
@@ -73,16 +72,22 @@ struct node {
     uint64_t gen;   /* store generation of the last change to value or children */
     uint32_t seq;   /* creation order, for DIRECTORY */
     int16_t parent; /* slot of the parent; NO_NODE for "/" */
-    uint16_t owner; /* domain that created it, for the quota */
+    uint16_t owner; /* domain that created it: charged to its quota */
     uint16_t value_len;
     uint8_t name_len;
+    uint8_t nperms; /* entries in perms[], at least 1 */
     bool used;
+    /* Xen's permission list: perms[0] names the node's owner and what every
+     * domain not listed may do; perms[1..] are ACL entries (xenstore.h). */
+    struct xs_perm perms[XS_PERMS_MAX];
     char name[XS_NAME_MAX + 1];
     char value[XS_VALUE_MAX];
 };
 
 struct deletion {
     uint64_t gen, hash;
+    uint8_t nperms;                     /* the removed node's permissions, */
+    struct xs_perm perms[XS_PERMS_MAX]; /* for the removal's watch events */
 };
 
 struct store {
@@ -320,46 +325,136 @@ static void home_of(unsigned domid, char *buf, size_t len)
     snprintf(buf, len, "%s%u", home_root, domid);
 }
 
-/* /local/domain/0/backend/<type>/<domid> or below: what a frontend reads
- * to find its backend's details and state. */
-static bool in_own_backend(unsigned domid, const char *path)
+/* Parse a domain id at p (decimal, then '/' or the end): true and *id if so. */
+static bool parse_domid_component(const char *p, unsigned *id)
 {
-    const size_t pre = sizeof(backend_root) - 1;
-    const char *type, *slash;
-    char id[UINT_DIGITS + 1];
-    size_t idn;
+    unsigned v = 0;
+    int digits = 0;
 
-    if (strncmp(path, backend_root, pre))
+    while (*p >= '0' && *p <= '9' && digits <= DOMID_DIGITS_MAX) {
+        v = v * 10 + (unsigned)(*p++ - '0');
+        digits++;
+    }
+    if (!digits || digits > DOMID_DIGITS_MAX || (*p != '\0' && *p != '/') ||
+        v >= DOMID_FIRST_RESERVED)
         return false;
-    type = path + pre;
-    slash = strchr(type, '/');
-    if (!slash || slash == type)
-        return false;
-    snprintf(id, sizeof(id), "%u", domid);
-    idn = strlen(id);
-    return !strncmp(slash + 1, id, idn) && (slash[1 + idn] == '\0' || slash[1 + idn] == '/');
+    *id = v;
+    return true;
 }
 
-static bool may_read(unsigned domid, const char *path)
+/* Is path exactly a domain's home "/local/domain/<N>"?  *domid = N if so. */
+static bool is_home(const char *path, unsigned *domid)
 {
-    char home[sizeof(home_root) + UINT_DIGITS + 1];
+    const size_t n = sizeof(home_root) - 1;
+
+    return !strncmp(path, home_root, n) && parse_domid_component(path + n, domid) &&
+           !strchr(path + n, '/');
+}
+
+static int lookup(const struct store *s, const char *path);
+static size_t comp_len(const char *p);
+
+/* The node whose permissions govern `path`: the node itself, or — for a
+ * path that does not exist — its nearest existing ancestor (so asking
+ * about a missing node tells nothing the caller may not read, and creating
+ * one needs write access where it would hang). */
+static const struct node *governing(const struct store *s, const char *path)
+{
+    int cur = ROOT;
+    const char *p = path + 1;
+
+    while (*p) {
+        size_t len = comp_len(p);
+        int next = NO_NODE;
+        for (int i = 1; i < XS_MAX_NODES && len <= XS_NAME_MAX; i++) {
+            const struct node *n = &s->nodes[i];
+            if (n->used && n->parent == cur && n->name_len == len && !memcmp(n->name, p, len)) {
+                next = i;
+                break;
+            }
+        }
+        if (next == NO_NODE)
+            break;
+        cur = next;
+        p += len;
+        if (*p == '/')
+            p++;
+    }
+    return &s->nodes[cur];
+}
+
+/* What domain `domid` may do to a node with this permission list: dom0 and
+ * the owner everything, a listed domain its entry, anyone else the
+ * owner entry's default (Xen's rules). */
+static unsigned perm_for(const struct xs_perm *perms, unsigned nperms, unsigned domid)
+{
+    if (domid == DOM0 || perms[0].domid == domid)
+        return XS_PERM_BOTH;
+    for (unsigned i = 1; i < nperms; i++)
+        if (perms[i].domid == domid)
+            return perms[i].perm;
+    return perms[0].perm;
+}
+
+/* While the watch events of a live removal fire, the nodes it took away
+ * are gone; their permission lists wait in the removal records (struct
+ * deletion) of generation rm_firing_gen, so the events reach exactly the
+ * domains that could read those nodes. */
+static bool rm_firing;
+static uint64_t rm_firing_gen;
+static uint64_t path_hash(const char *p);
+
+/* The removed node at path or its nearest removed ancestor, from the
+ * removal records of the removal being fired; NULL if none is recorded. */
+static const struct deletion *removed_perms(const struct store *s, const char *path)
+{
+    char p[PATH_BUF];
+    char *slash;
+
+    strcpy(p, path);
+    for (;;) {
+        uint64_t h = path_hash(p);
+        for (int i = 0; i < DEL_LOG; i++)
+            if (s->dels[i].gen == rm_firing_gen && s->dels[i].hash == h && s->dels[i].nperms)
+                return &s->dels[i];
+        slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            return NULL;
+        *slash = '\0';
+    }
+}
+
+static bool may_read(const struct store *s, unsigned domid, const char *path)
+{
+    const struct node *n;
 
     if (domid == DOM0)
         return true;
     if (path[0] == '@')
         return true; /* special watch names carry no data */
-    home_of(domid, home, sizeof(home));
-    return at_or_below(path, home) || in_own_backend(domid, path);
+    if (rm_firing && lookup(s, path) == NO_NODE) {
+        const struct deletion *d = removed_perms(s, path);
+        if (d)
+            return perm_for(d->perms, d->nperms, domid) & XS_PERM_READ;
+    }
+    n = governing(s, path);
+    return perm_for(n->perms, n->nperms, domid) & XS_PERM_READ;
 }
 
-static bool may_write(unsigned domid, const char *path)
+/* A domain's home node itself (and everything above it, owned by dom0) is
+ * the toolstack's: only dom0 may change or remove it, though the domain
+ * owns it and so may read it and create below it. */
+static bool may_write(const struct store *s, unsigned domid, const char *path)
 {
-    char home[sizeof(home_root) + UINT_DIGITS + 1];
+    const struct node *n;
+    unsigned home;
 
     if (domid == DOM0)
         return true;
-    home_of(domid, home, sizeof(home));
-    return strictly_below(path, home);
+    if (is_home(path, &home) || !strcmp(path, "/"))
+        return false;
+    n = governing(s, path);
+    return perm_for(n->perms, n->nperms, domid) & XS_PERM_WRITE;
 }
 
 static uint64_t path_hash(const char *p)
@@ -380,6 +475,7 @@ static void store_reset(struct store *s)
     memset(s, 0, sizeof(*s));
     s->nodes[ROOT].used = true;
     s->nodes[ROOT].parent = NO_NODE;
+    s->nodes[ROOT].nperms = 1; /* dom0's, nothing for anyone else */
 }
 
 static int find_child(const struct store *s, int parent, const char *name, size_t len)
@@ -537,6 +633,7 @@ static int create_path(struct store *s, unsigned owner, const char *path, int *s
         size_t len = comp_len(p);
         int idx = free_slot(s);
         struct node *n = &s->nodes[idx];
+        unsigned home;
 
         memset(n, 0, sizeof(*n));
         n->used = true;
@@ -544,6 +641,17 @@ static int create_path(struct store *s, unsigned owner, const char *path, int *s
         n->owner = (uint16_t)owner;
         n->name_len = (uint8_t)len;
         memcpy(n->name, p, len);
+        /* Xen's inheritance: a new node takes its parent's permissions, and
+         * a domain other than dom0 owns what it creates.  A domain's home
+         * is created owned by that domain, readable by no one else. */
+        n->nperms = s->nodes[cur].nperms;
+        memcpy(n->perms, s->nodes[cur].perms, sizeof(n->perms));
+        if (owner != DOM0)
+            n->perms[0].domid = (uint16_t)owner;
+        if (is_home(node_path(s, idx), &home)) {
+            n->nperms = 1;
+            n->perms[0] = (struct xs_perm){ .domid = (uint16_t)home, .perm = XS_PERM_NONE };
+        }
         n->gen = gen;
         n->seq = ++s->seq;
         s->nodes[cur].gen = gen; /* its list of children changed */
@@ -580,6 +688,21 @@ static int op_mkdir(struct store *s, unsigned owner, const char *path, bool *cha
     return create_path(s, owner, path, &slot, changed);
 }
 
+static int op_set_perms(struct store *s, const char *path, const struct xs_perm *perms,
+                        unsigned count)
+{
+    int idx = lookup(s, path);
+
+    if (idx == NO_NODE)
+        return -ENOENT;
+    struct node *n = &s->nodes[idx];
+    memset(n->perms, 0, sizeof(n->perms));
+    memcpy(n->perms, perms, count * sizeof(*perms));
+    n->nperms = (uint8_t)count;
+    n->gen = ++s->gen;
+    return 0;
+}
+
 static bool in_subtree(const struct store *s, int idx, int top)
 {
     for (int steps = 0; idx != NO_NODE && steps < XS_MAX_NODES; steps++) {
@@ -590,14 +713,16 @@ static bool in_subtree(const struct store *s, int idx, int top)
     return false;
 }
 
-static void record_deletion(struct store *s, uint64_t gen, const char *path)
+static void record_deletion(struct store *s, uint64_t gen, int idx)
 {
     struct deletion *d = &s->dels[s->del_next];
 
     if (d->gen > s->del_lost_gen)
         s->del_lost_gen = d->gen;
     d->gen = gen;
-    d->hash = path_hash(path);
+    d->hash = path_hash(node_path(s, idx));
+    d->nperms = s->nodes[idx].nperms;
+    memcpy(d->perms, s->nodes[idx].perms, sizeof(d->perms));
     s->del_next = (s->del_next + 1) % DEL_LOG;
 }
 
@@ -628,9 +753,9 @@ static int op_rm(struct store *s, const char *path, bool *changed)
     int parent = s->nodes[top].parent;
     for (int i = 1; i < XS_MAX_NODES; i++) {
         if (s->nodes[i].used && i != top && in_subtree(s, i, top))
-            record_deletion(s, gen, node_path(s, i));
+            record_deletion(s, gen, i);
     }
-    record_deletion(s, gen, node_path(s, top));
+    record_deletion(s, gen, top);
     /* clear after recording: node_path() needs the parents */
     for (int i = 1; i < XS_MAX_NODES; i++)
         if (s->nodes[i].used && i != top && in_subtree(s, i, top))
@@ -708,7 +833,7 @@ static void deliver(struct watch *w, const char *abs, bool check)
         struct xs_conn *c = w->conn;
         if (!c->used || c->dead || c->close_pending)
             return;
-        if (check && !may_read(c->domid, abs))
+        if (check && !may_read(&live, c->domid, abs))
             return;
         stats.watch_events++;
         send_event(c, shown, w->token);
@@ -742,6 +867,13 @@ static void fire_watches(const char *path, bool removed)
         return;
     }
     fire_depth++;
+    /* A removal's events are checked against the removed node's list, only
+     * while they are being fired (a callback's own changes fire nested,
+     * with the flag as they need it) */
+    bool was_firing = rm_firing;
+    uint64_t was_gen = rm_firing_gen;
+    rm_firing = removed;
+    rm_firing_gen = live.gen; /* the removal's: nothing has changed since */
     for (int i = 0; i < XS_MAX_WATCHES; i++) {
         struct watch *w = &watches[i];
         if (!w->used || w->serial > newest || w->path[0] == '@')
@@ -754,6 +886,8 @@ static void fire_watches(const char *path, bool removed)
             deliver(w, own, true);
         }
     }
+    rm_firing = was_firing;
+    rm_firing_gen = was_gen;
     fire_depth--;
 }
 
@@ -956,6 +1090,12 @@ static int tx_replay(const struct tx *t)
             r = op_write(&scratch, t->conn->domid, rec.path, rec.val, rec.vlen);
         else if (rec.type == XS_MKDIR)
             r = op_mkdir(&scratch, t->conn->domid, rec.path, &changed);
+        else if (rec.type == XS_SET_PERMS) {
+            struct xs_perm perms[XS_PERMS_MAX];
+            size_t n = rec.vlen / sizeof(perms[0]);
+            memcpy(perms, rec.val, n * sizeof(perms[0]));
+            r = op_set_perms(&scratch, rec.path, perms, (unsigned)n);
+        }
         else
             r = op_rm(&scratch, rec.path, &changed);
     }
@@ -1073,7 +1213,7 @@ static int do_read(struct request *r)
 
     if (e || (e = req_path(r, r->p)))
         return e;
-    if (!may_read(r->c->domid, r->abs))
+    if (!may_read(r->s, r->c->domid, r->abs))
         return -EACCES;
     idx = lookup(r->s, r->abs);
     if (idx == NO_NODE)
@@ -1090,7 +1230,7 @@ static int do_directory(struct request *r)
 
     if (e || (e = req_path(r, r->p)))
         return e;
-    if (!may_read(r->c->domid, r->abs))
+    if (!may_read(r->s, r->c->domid, r->abs))
         return -EACCES;
     idx = lookup(r->s, r->abs);
     if (idx == NO_NODE)
@@ -1107,7 +1247,7 @@ static int do_write(struct request *r)
         return -EINVAL;
     if ((e = req_path(r, r->p)))
         return e;
-    if (!may_write(r->c->domid, r->abs))
+    if (!may_write(r->s, r->c->domid, r->abs))
         return -EACCES;
     const char *val = nul + 1;
     size_t vlen = r->len - (size_t)(val - r->p);
@@ -1124,7 +1264,7 @@ static int do_mkdir(struct request *r)
 
     if (e || (e = req_path(r, r->p)))
         return e;
-    if (!may_write(r->c->domid, r->abs))
+    if (!may_write(r->s, r->c->domid, r->abs))
         return -EACCES;
     e = op_mkdir(r->s, r->c->domid, r->abs, &changed);
     if (!e && changed)
@@ -1139,7 +1279,7 @@ static int do_rm(struct request *r)
 
     if (e || (e = req_path(r, r->p)))
         return e;
-    if (!may_write(r->c->domid, r->abs))
+    if (!may_write(r->s, r->c->domid, r->abs))
         return -EACCES;
     e = op_rm(r->s, r->abs, &changed);
     if (!e && changed)
@@ -1147,80 +1287,88 @@ static int do_rm(struct request *r)
     return e ? e : reply_str(reply_ok);
 }
 
-/* Parse a domain id at p (decimal, then '/' or the end): true and *id if so. */
-static bool parse_domid_component(const char *p, unsigned *id)
-{
-    unsigned v = 0;
-    int digits = 0;
+static const char perm_letters[] = "nrwb"; /* indexed by XS_PERM_* */
 
-    while (*p >= '0' && *p <= '9' && digits <= DOMID_DIGITS_MAX) {
-        v = v * 10 + (unsigned)(*p++ - '0');
-        digits++;
-    }
-    if (!digits || digits > DOMID_DIGITS_MAX || (*p != '\0' && *p != '/') ||
-        v >= DOMID_FIRST_RESERVED)
-        return false;
-    *id = v;
-    return true;
-}
-
-/* What the fixed policy amounts to, in Xen's notation: the first entry
- * names the owner and what everyone else may do ('n' nothing), then extra
- * grants ('r' read).  dom0 is privileged and needs no entry. */
+/* A node's permission list in Xen's notation, each entry a letter (n none,
+ * r read, w write, b both) and a domain id, NUL-terminated. */
 static int do_get_perms(struct request *r)
 {
     char perm[UINT_DIGITS + 2];
-    unsigned owner = DOM0, reader;
-    int e = one_string(r);
+    int e = one_string(r), idx;
 
     if (e || (e = req_path(r, r->p)))
         return e;
-    if (!may_read(r->c->domid, r->abs))
+    if (!may_read(r->s, r->c->domid, r->abs))
         return -EACCES;
-    if (lookup(r->s, r->abs) == NO_NODE)
+    idx = lookup(r->s, r->abs);
+    if (idx == NO_NODE)
         return -ENOENT;
-    if (!strncmp(r->abs, home_root, sizeof(home_root) - 1) &&
-        !parse_domid_component(r->abs + sizeof(home_root) - 1, &owner))
-        owner = DOM0;
-    snprintf(perm, sizeof(perm), "n%u", owner);
-    e = reply_str(perm);
-    if (!e && !strncmp(r->abs, backend_root, sizeof(backend_root) - 1)) {
-        const char *slash = strchr(r->abs + sizeof(backend_root) - 1, '/');
-        if (slash && parse_domid_component(slash + 1, &reader) && reader != DOM0) {
-            snprintf(perm, sizeof(perm), "r%u", reader);
-            e = reply_str(perm);
-        }
+    const struct node *n = &r->s->nodes[idx];
+    for (unsigned i = 0; i < n->nperms && !e; i++) {
+        snprintf(perm, sizeof(perm), "%c%u", perm_letters[n->perms[i].perm & XS_PERM_BOTH],
+                 (unsigned)n->perms[i].domid);
+        e = reply_str(perm);
     }
     return e;
 }
 
-/* Accepted and ignored: the policy is fixed.  The arguments are still
- * checked, so a client learns about a malformed request. */
+/* Parse SET_PERMS entries ("r5", "n0"...) from p to end: 0 or -EINVAL /
+ * -E2BIG (more entries than a node keeps). */
+static int parse_perms(const char *p, const char *end, struct xs_perm *out, unsigned *count)
+{
+    *count = 0;
+    for (; p < end; p += strlen(p) + 1) {
+        const char *letter = strchr(perm_letters, p[0]);
+        unsigned id;
+        if (!p[0] || !letter || !parse_domid_component(p + 1, &id) || strchr(p + 1, '/'))
+            return -EINVAL;
+        if (*count == XS_PERMS_MAX)
+            return -E2BIG;
+        out[(*count)++] = (struct xs_perm){ .domid = (uint16_t)id,
+                                            .perm = (uint8_t)(letter - perm_letters) };
+    }
+    return *count ? 0 : -EINVAL;
+}
+
+/* Who may set a node's permissions: dom0, or the node's owner (not for a
+ * home node, the toolstack's), and only dom0 may give a node away. */
+static int perms_change_allowed(const struct store *s, unsigned domid, const char *path,
+                                const struct xs_perm *perms)
+{
+    int idx = lookup(s, path);
+
+    if (domid == DOM0)
+        return idx == NO_NODE ? -ENOENT : 0;
+    if (!may_read(s, domid, path))
+        return -EACCES;
+    if (idx == NO_NODE)
+        return -ENOENT;
+    if (!may_write(s, domid, path) || s->nodes[idx].perms[0].domid != domid)
+        return -EACCES;
+    if (perms[0].domid != domid)
+        return -EPERM;
+    return 0;
+}
+
+/* Xen's rules: the owner (or dom0) replaces the whole list. */
 static int do_set_perms(struct request *r)
 {
-    const char *p, *end = r->p + r->len;
-    int e, perms = 0;
+    struct xs_perm perms[XS_PERMS_MAX];
+    unsigned count;
+    int e;
 
     if (r->len == 0 || r->p[r->len - 1] != '\0')
         return -EINVAL;
     if ((e = req_path(r, r->p)))
         return e;
-    for (p = r->p + strlen(r->p) + 1; p < end; p += strlen(p) + 1) {
-        size_t n = strlen(p);
-        if (n < 2 || n > DOMID_DIGITS_MAX + 1 || !strchr("nrwb", p[0]))
-            return -EINVAL;
-        for (size_t i = 1; i < n; i++)
-            if (p[i] < '0' || p[i] > '9')
-                return -EINVAL;
-        perms++;
-    }
-    if (!perms)
-        return -EINVAL;
-    if (!may_write(r->c->domid, r->abs))
-        return -EACCES;
-    if (lookup(r->s, r->abs) == NO_NODE)
-        return -ENOENT;
-    return reply_str(reply_ok);
+    if ((e = parse_perms(r->p + strlen(r->p) + 1, r->p + r->len, perms, &count)))
+        return e;
+    if ((e = perms_change_allowed(r->s, r->c->domid, r->abs, perms)))
+        return e;
+    e = op_set_perms(r->s, r->abs, perms, count);
+    if (!e)
+        e = req_changed(r, XS_SET_PERMS, (const char *)perms, count * sizeof(*perms));
+    return e ? e : reply_str(reply_ok);
 }
 
 static int do_watch(struct request *r, struct watch **registered)
@@ -1619,6 +1767,42 @@ int xs_rm(const char *path)
     return e;
 }
 
+int xs_set_perms(const char *path, const struct xs_perm *perms, unsigned count)
+{
+    char abs[PATH_BUF];
+    int e = local_path(path, abs);
+
+    if (e)
+        return e;
+    if (!perms || !count || count > XS_PERMS_MAX)
+        return -EINVAL;
+    for (unsigned i = 0; i < count; i++)
+        if (perms[i].domid >= DOMID_FIRST_RESERVED || perms[i].perm > XS_PERM_BOTH)
+            return -EINVAL;
+    e = op_set_perms(&live, abs, perms, count);
+    if (!e)
+        fire_watches(abs, false);
+    return e;
+}
+
+int xs_get_perms(const char *path, struct xs_perm *perms, unsigned max, unsigned *count)
+{
+    char abs[PATH_BUF];
+    int e = local_path(path, abs), idx;
+
+    if (e)
+        return e;
+    idx = lookup(&live, abs);
+    if (idx == NO_NODE)
+        return -ENOENT;
+    const struct node *n = &live.nodes[idx];
+    if (!perms || max < n->nperms)
+        return -E2BIG;
+    memcpy(perms, n->perms, n->nperms * sizeof(*perms));
+    *count = n->nperms;
+    return 0;
+}
+
 int xs_directory(const char *path, char *buf, size_t len, unsigned *count)
 {
     char abs[PATH_BUF];
@@ -1673,6 +1857,7 @@ void xs_init(void)
     memset(local_refusals, 0, sizeof(local_refusals));
     cur_conn = NULL;
     fire_depth = 0;
+    rm_firing = false;
     op_mkdir(&live, DOM0, "/local/domain/0", &created);
 }
 

@@ -4,8 +4,8 @@
  * own code (toolstack, backends) uses.  Pure C with no hardware access, so
  * the same code runs in dom0 and in host unit tests.
  *
- * Assumptions: single-threaded — dom0 calls everything from one loop, never
- * from an interrupt handler.  A local watch callback may call the in-process
+ * Assumptions: single-threaded — dom0 calls everything from its event loop's
+ * handlers, never from an interrupt handler.  A local watch callback may call the in-process
  * API (xs_write() from a watch is how a backend answers); nested changes
  * fire their own watches, up to a fixed depth (deeper ones are logged and
  * not fired, so two watches writing each other's nodes cannot recurse
@@ -28,12 +28,13 @@
  *   in-process ones).  Over the quota, E2BIG (xenstored's answer); watch
  *   paths up to XS_WATCH_PATH_MAX and tokens up to XS_TOKEN_MAX bytes, E2BIG;
  *   XS_MAX_CONNS connections (xs_conn_open() returns NULL beyond; only dom0
- *   opens them, one per domU in netback, so a domU cannot take more);
+ *   opens them, one per domain in xenstore_service.c, so a domain cannot
+ *   take more);
  *   XS_MAX_TX open transactions = XS_MAX_CONNS x XS_TX_QUOTA per domain
  *   (ENOSPC), each buffering up to XS_TX_LOG_BYTES of changes (ENOMEM).
  *   A transaction has no expiry: one left open costs only its domain's quota.
  *   Replies and watch events are not queued here: send() hands them to the
- *   caller's per-connection buffer (netback: a fixed one per domU).
+ *   caller's per-connection buffer (xenstore_service.c: a fixed one per domain).
  * A connection closed frees its watches and transactions;
  * xs_domain_release() (a domain gone) also removes the domain's home and
  * with it every node the domain owns.  Each quota refusal answers the
@@ -41,15 +42,31 @@
  * "xenstore: dN: <what> quota (<n>) reached: <ERR> (refusal <k>)" for the
  * 1st, 2nd, 4th, 8th... refusal of that kind on that connection.
  *
- * Permission policy (fixed; XS_SET_PERMS is validated and accepted but
- * changes nothing, GET_PERMS reports what this policy implies):
- *   dom0 may do everything;
- *   domain U may read /local/domain/<U> and everything below it, may write
- *   (WRITE, MKDIR, RM, SET_PERMS) strictly below it, and may read — not
- *   write — /local/domain/0/backend/<any type>/<U> and below;
- *   everything else is EACCES.  A watch may be set on any path, but its
- *   events only reach a domain that may read the changed path.
- *
+ * Permissions, per node, as Xen's xenstored keeps them: a list whose first
+ * entry names the node's owner and what every domain not listed may do,
+ * then ACL entries (domain, what it may do: none, read, write, both); at
+ * most XS_PERMS_MAX entries (E2BIG).  The rules:
+ *   dom0 may do everything; the owner may read and write its node;
+ *   a listed domain has its entry; anyone else the first entry's default;
+ *   a path that does not exist is governed by its nearest existing
+ *   ancestor (reading a missing node tells only a reader it is missing;
+ *   creating a node needs write access to that ancestor);
+ *   a new node takes its parent's list, and a domain other than dom0
+ *   owns what it creates;  "/" and everything dom0 creates above the
+ *   homes are dom0's with nothing for others;
+ *   a domain's home /local/domain/<U> is created owned by U with nothing
+ *   for others, so U reads and writes everything below it — but the home
+ *   node itself is the toolstack's: only dom0 writes, removes or
+ *   re-permissions it;
+ *   XS_SET_PERMS: dom0, or the node's owner (EACCES otherwise), replaces
+ *   the list; only dom0 may name another owner (EPERM).  XS_GET_PERMS
+ *   (needs read access) reports the list ("n0", "r5", ...).
+ * A watch may be set on any path, but its events only reach a domain that
+ * may read the changed path (for a removed node: its list before removal).
+ * The toolstack gives each side of a device what it needs (xs_set_perms):
+ * the frontend's device directory owned by the frontend, readable by the
+ * backend's domain; the backend directory the reverse.
+
  * Paths: absolute ("/local/domain/1/device") or relative to the caller's
  * home ("device" = "/local/domain/<U>/device").  Characters [A-Za-z0-9/_@.-],
  * no empty component, no trailing '/' (except "/"), at most
@@ -85,6 +102,17 @@
 #define XS_TX_LOG_BYTES 2048
 
 struct xs_conn; /* one client: a domain's ring connection */
+
+/* One permission entry (Xen's XS_PERM_* bits). */
+#define XS_PERM_NONE 0
+#define XS_PERM_READ 1
+#define XS_PERM_WRITE 2
+#define XS_PERM_BOTH (XS_PERM_READ | XS_PERM_WRITE)
+#define XS_PERMS_MAX 8          /* entries per node: the owner's and 7 more */
+struct xs_perm {
+    uint16_t domid;
+    uint8_t perm;
+};
 
 /* Queue `len` bytes (whole replies and watch events) for the client.  The
  * bytes are only valid during the call. */
@@ -125,6 +153,10 @@ int xs_write(const char *path, const char *value);
 int xs_read(const char *path, char *buf, size_t len);
 int xs_mkdir(const char *path);
 int xs_rm(const char *path);
+/* Replace a node's permission list (perms[0] is the owner entry), or read
+ * it into perms[max] (*count entries; -E2BIG if max is too small). */
+int xs_set_perms(const char *path, const struct xs_perm *perms, unsigned count);
+int xs_get_perms(const char *path, struct xs_perm *perms, unsigned max, unsigned *count);
 /* Children's names, each NUL-terminated, in creation order; *count of them. */
 int xs_directory(const char *path, char *buf, size_t len, unsigned *count);
 

@@ -545,6 +545,15 @@ static void sim_start(unsigned domid)
 
 /* --- fixtures -------------------------------------------------------------------- */
 
+/* d1's vif backend directory in dom0's home, with the permissions the
+ * toolstack gives it: dom0 owns it, d1 may read it. */
+static void make_be(void)
+{
+    static const struct xs_perm perms[] = { { 0, XS_PERM_NONE }, { 1, XS_PERM_READ } };
+    assert_int_equal(xs_mkdir(BE), 0);
+    assert_int_equal(xs_set_perms(BE, perms, 2), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -767,6 +776,7 @@ static void test_get_set_perms(void **state)
     struct msg m;
     (void)state;
 
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
     assert_int_equal(xs_write(BE "/state", "2"), 0);
     assert_int_equal(xs_write("/local/domain/0/secret", "s"), 0);
     assert_int_equal(w_write(d1, 0, "data/x", "v"), 0);
@@ -783,18 +793,33 @@ static void test_get_set_perms(void **state)
                      -EACCES);
     assert_int_equal(wire(d1, T_GET_PERMS, 0, plb, pl_str(HOME1 "/none"), &m), -ENOENT);
 
-    /* SET_PERMS is checked, then accepted without effect */
-    static const char perms[] = HOME1 "/data/x\0n1\0r0";
+    /* the owner replaces the list (Xen's notation); GET_PERMS reports it */
+    static const char perms[] = HOME1 "/data/x\0n1\0r0\0b2";
     assert_int_equal(w_ok(d1, T_SET_PERMS, 0, (memcpy(plb, perms, sizeof(perms)), sizeof(perms))),
                      0);
+    assert_int_equal(wire(d1, T_GET_PERMS, 0, plb, pl_str(HOME1 "/data/x"), &m), 0);
+    assert_int_equal(m.len, 9);
+    assert_memory_equal(m.payload, "n1\0r0\0b2\0", 9);
     static const char theirs[] = "/local/domain/0/secret\0b1";
     assert_int_equal(wire(d1, T_SET_PERMS, 0, theirs, sizeof(theirs), &m), -EACCES);
     static const char bad[] = HOME1 "/data/x\0x1";
     assert_int_equal(wire(d1, T_SET_PERMS, 0, bad, sizeof(bad), &m), -EINVAL);
+    static const char bad_id[] = HOME1 "/data/x\0r99999";
+    assert_int_equal(wire(d1, T_SET_PERMS, 0, bad_id, sizeof(bad_id), &m), -EINVAL);
     static const char none[] = HOME1 "/data/x";
     assert_int_equal(wire(d1, T_SET_PERMS, 0, none, sizeof(none), &m), -EINVAL);
+    static const char many[] = HOME1 "/data/x\0n1\0r2\0r3\0r4\0r5\0r6\0r7\0r8\0r9";
+    assert_int_equal(wire(d1, T_SET_PERMS, 0, many, sizeof(many), &m), -E2BIG);
+    /* giving its node away is dom0's business */
+    static const char away[] = HOME1 "/data/x\0n2";
+    assert_int_equal(wire(d1, T_SET_PERMS, 0, away, sizeof(away), &m), -EPERM);
+    /* its home node is the toolstack's */
+    static const char home[] = HOME1 "\0n1\0r2";
+    assert_int_equal(wire(d1, T_SET_PERMS, 0, home, sizeof(home), &m), -EACCES);
+    static const char missing[] = HOME1 "/data/none\0n1";
+    assert_int_equal(wire(d1, T_SET_PERMS, 0, missing, sizeof(missing), &m), -ENOENT);
     assert_int_equal(wire(d1, T_GET_PERMS, 0, plb, pl_str(HOME1 "/data/x"), &m), 0);
-    assert_memory_equal(m.payload, "n1\0", 3);
+    assert_memory_equal(m.payload, "n1\0r0\0b2\0", 9);
 }
 
 /* One stream, fed whole, split at every byte boundary, and byte by byte: the
@@ -834,6 +859,7 @@ static void test_split_every_boundary(void **state)
     size_t n;
     (void)state;
 
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
     assert_int_equal(xs_write(BE "/state", "2"), 0);
     n = build(s, T_WRITE, 1, 0, plb, pl_write(HOME1 "/k", "value", 5));
     split_check(cl, s, n, true);
@@ -906,6 +932,7 @@ static void test_perms_domu_allowed(void **state)
     char val[WIRE_PAYLOAD_MAX + 1], list[WIRE_PAYLOAD_MAX + 1];
     (void)state;
 
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
     assert_int_equal(xs_write(BE "/state", "2"), 0);
     assert_int_equal(xs_write(BE "/feature-rx-copy", "1"), 0);
     assert_int_equal(w_write(d1, 0, HOME1 "/data/a", "1"), 0);
@@ -916,8 +943,10 @@ static void test_perms_domu_allowed(void **state)
     assert_string_equal(list, "a,b,c");
     assert_int_equal(w_read(d1, 0, BE "/state", val), 0);
     assert_string_equal(val, "2");
-    assert_int_equal(w_dir(d1, 0, "/local/domain/0/backend/vif/1", list), 0);
-    assert_string_equal(list, "0");
+    assert_int_equal(w_dir(d1, 0, BE, list), 0);
+    assert_string_equal(list, "state,feature-rx-copy");
+    /* the directory above it is dom0's alone */
+    assert_int_equal(w_dir(d1, 0, "/local/domain/0/backend/vif/1", list), -EACCES);
     assert_int_equal(w_rm(d1, 0, HOME1 "/data/c"), 0);
     assert_int_equal(w_rm(d1, 0, "data"), 0);
 }
@@ -935,6 +964,7 @@ static void test_perms_domu_denied(void **state)
     assert_int_equal(xs_write("/local/domain/10/x", "d10's"), 0);
     assert_int_equal(xs_write("/local/domain/0/backend/vif/2/0/state", "2"), 0);
     assert_int_equal(xs_write("/local/domain/0/backend/vif/10/0/state", "2"), 0);
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
     assert_int_equal(xs_write(BE "/state", "2"), 0);
 
     uint64_t errors = st->errors, bad = st->bad_input;
@@ -982,6 +1012,130 @@ static void test_perms_dom0_everything(void **state)
     assert_int_equal(w_rm(d0, 0, HOME1), 0);
     assert_int_equal(w_write(d0, 0, "backend/vif/1/0/state", "1"), 0); /* relative to d0 */
     assert_int_equal(xs_read(BE "/state", list, sizeof(list)), 0);
+}
+
+/* The toolstack's vif nodes with the backend in a third domain (d3), as
+ * net=store sets them up: d3 reads the frontend directory it was given and
+ * writes its own backend directory; the frontend reads that; nobody else
+ * reads either. */
+#define DRV_BE "/local/domain/3/backend/vif/1/0"
+static void make_third_domain_vif(void)
+{
+    static const struct xs_perm fe[] = { { 1, XS_PERM_NONE }, { 3, XS_PERM_READ } };
+    static const struct xs_perm be[] = { { 3, XS_PERM_NONE }, { 1, XS_PERM_READ } };
+    assert_int_equal(xs_mkdir(FE), 0);
+    assert_int_equal(xs_set_perms(FE, fe, 2), 0);
+    assert_int_equal(xs_write(FE "/backend", DRV_BE), 0);
+    assert_int_equal(xs_mkdir(DRV_BE), 0);
+    assert_int_equal(xs_set_perms(DRV_BE, be, 2), 0);
+    assert_int_equal(xs_write(DRV_BE "/frontend", FE), 0);
+}
+
+static void test_perms_backend_in_third_domain(void **state)
+{
+    struct client *d1 = open_client(1), *d2 = open_client(2), *d3 = open_client(3);
+    char val[WIRE_PAYLOAD_MAX + 1], list[WIRE_PAYLOAD_MAX + 1];
+    struct xs_perm got[XS_PERMS_MAX];
+    unsigned n;
+    (void)state;
+
+    make_third_domain_vif();
+    /* keys written below inherit the directory's list */
+    assert_int_equal(xs_get_perms(FE "/backend", got, XS_PERMS_MAX, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0].domid, 1);
+    assert_int_equal(got[1].domid, 3);
+    assert_int_equal(got[1].perm, XS_PERM_READ);
+    /* the driver domain reads the frontend's keys, and those the frontend adds */
+    assert_int_equal(w_write(d1, 0, FE "/tx-ring-ref", "8"), 0);
+    assert_int_equal(w_read(d3, 0, FE "/tx-ring-ref", val), 0);
+    assert_string_equal(val, "8");
+    assert_int_equal(w_read(d3, 0, FE "/missing", val), -ENOENT);
+    assert_int_equal(w_dir(d3, 0, FE, list), 0);
+    assert_string_equal(list, "backend,tx-ring-ref");
+    /* but writes none of them, and nothing above */
+    assert_int_equal(w_write(d3, 0, FE "/state", "6"), -EACCES);
+    assert_int_equal(w_dir(d3, 0, HOME1 "/device/vif", list), -EACCES);
+    /* it writes its own backend keys; the frontend reads them */
+    assert_int_equal(w_write(d3, 0, DRV_BE "/state", "2"), 0);
+    assert_int_equal(w_write(d3, 0, DRV_BE "/feature-sg", "1"), 0);
+    assert_int_equal(w_read(d1, 0, DRV_BE "/state", val), 0);
+    assert_string_equal(val, "2");
+    assert_int_equal(w_write(d1, 0, DRV_BE "/state", "4"), -EACCES);
+    static const char give[] = DRV_BE "/state\0n1";
+    assert_int_equal(wire(d3, T_SET_PERMS, 0, give, sizeof(give), NULL), -EPERM);
+    /* a domain in neither ACL reads nothing of either */
+    assert_int_equal(w_read(d2, 0, FE "/tx-ring-ref", val), -EACCES);
+    assert_int_equal(w_read(d2, 0, FE "/nothing", val), -EACCES);
+    assert_int_equal(w_read(d2, 0, DRV_BE "/state", val), -EACCES);
+    assert_int_equal(w_dir(d2, 0, DRV_BE, list), -EACCES);
+    assert_int_equal(w_write(d2, 0, DRV_BE "/state", "5"), -EACCES);
+    assert_int_equal(w_write(d2, 0, FE "/state", "5"), -EACCES);
+    /* nor may it change their permissions (not the owner) */
+    static const char grab[] = DRV_BE "\0n3\0b2";
+    assert_int_equal(wire(d2, T_SET_PERMS, 0, grab, sizeof(grab), NULL), -EACCES);
+    static const char grab_fe[] = FE "\0n1\0b2";
+    assert_int_equal(wire(d2, T_SET_PERMS, 0, grab_fe, sizeof(grab_fe), NULL), -EACCES);
+    /* nor may the reader: read access is not ownership */
+    assert_int_equal(wire(d3, T_SET_PERMS, 0, grab_fe, sizeof(grab_fe), NULL), -EACCES);
+    assert_int_equal(w_read(d2, 0, FE "/tx-ring-ref", val), -EACCES);
+}
+
+static void test_perms_watch_events_follow_acl(void **state)
+{
+    struct client *d1 = open_client(1), *d2 = open_client(2), *d3 = open_client(3);
+    (void)state;
+
+    make_third_domain_vif();
+    assert_int_equal(w_watch(d3, FE "/state", "fe"), 0);
+    expect_event(d3, FE "/state", "fe");
+    assert_int_equal(w_watch(d3, "/local/domain/3/backend/vif", "be"), 0);
+    expect_event(d3, "/local/domain/3/backend/vif", "be");
+    assert_int_equal(w_watch(d2, FE, "spy"), 0);
+    expect_event(d2, FE, "spy"); /* the echo of its own path only */
+    assert_int_equal(w_watch(d1, DRV_BE "/state", "be-state"), 0);
+    expect_event(d1, DRV_BE "/state", "be-state");
+    drain(d1);
+    drain(d2);
+    drain(d3);
+    assert_int_equal(w_write(d1, 0, FE "/state", "4"), 0);
+    expect_event(d3, FE "/state", "fe");
+    expect_no_message(d2);
+    assert_int_equal(w_write(d3, 0, DRV_BE "/state", "4"), 0);
+    expect_event(d1, DRV_BE "/state", "be-state");
+    expect_event(d3, DRV_BE "/state", "be");
+    expect_no_message(d2);
+    /* the toolstack removes both directories (a frontend domain ended):
+     * the watchers that could read them hear it; the spy does not */
+    drain(d1);
+    assert_int_equal(xs_rm(FE), 0);
+    expect_event(d3, FE "/state", "fe");
+    expect_no_message(d2);
+    assert_int_equal(xs_rm("/local/domain/3/backend/vif/1"), 0);
+    expect_event(d3, "/local/domain/3/backend/vif/1", "be");
+    expect_event(d1, DRV_BE "/state", "be-state");
+    expect_no_message(d2);
+}
+
+static void test_perms_transaction_set_perms(void **state)
+{
+    struct client *d1 = open_client(1), *d2 = open_client(2);
+    char val[WIRE_PAYLOAD_MAX + 1];
+    uint32_t tx;
+    (void)state;
+
+    assert_int_equal(w_write(d1, 0, "data/shared", "v"), 0);
+    assert_int_equal(w_read(d2, 0, HOME1 "/data/shared", val), -EACCES);
+    assert_int_equal(w_tx_start(d1, &tx), 0);
+    static const char share[] = HOME1 "/data/shared\0n1\0r2";
+    assert_int_equal(w_ok(d1, T_SET_PERMS, tx, (memcpy(plb, share, sizeof(share)), sizeof(share))),
+                     0);
+    assert_int_equal(w_read(d2, 0, HOME1 "/data/shared", val), -EACCES); /* not yet */
+    assert_int_equal(w_tx_end(d1, tx, true), 0);
+    assert_int_equal(w_read(d2, 0, HOME1 "/data/shared", val), 0);
+    assert_string_equal(val, "v");
+    /* a node d2 creates below d1's shared one is still d1's tree: refused */
+    assert_int_equal(w_write(d2, 0, HOME1 "/data/shared/x", "1"), -EACCES);
 }
 
 /* ================================================================================ */
@@ -1080,6 +1234,9 @@ static void test_watch_wire_permission_filter(void **state)
     assert_int_equal(xs_write("/local/domain/2/mine", "m"), 0);
     expect_no_message(d1);
     expect_event(d2, "/local/domain/2/mine", "all");
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
+    expect_event(d1, BE, "root"); /* SET_PERMS fires, once d1 may read it */
+    expect_no_message(d2);
     assert_int_equal(xs_write(BE "/state", "2"), 0); /* d1 may read its backend */
     expect_event(d1, BE "/state", "root");
     expect_no_message(d2);
@@ -1145,6 +1302,7 @@ static void test_watch_local(void **state)
     /* relative to dom0's home, events are relative too */
     assert_int_equal(xs_watch("backend", "be", on_local, NULL), 0);
     assert_string_equal(levents[nlevents - 1].path, "backend");
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
     assert_int_equal(xs_write(BE "/state", "2"), 0);
     assert_string_equal(levents[nlevents - 1].path, "backend/vif/1/0/state");
     assert_int_equal(xs_watch(NULL, "x", on_local, NULL), -EINVAL);
@@ -2429,6 +2587,7 @@ static void test_xenbus_watch_queue(void **state)
     assert_true(sim_now - t0 >= 5000);
     assert_string_equal(xenbus_last_error(), "ETIMEDOUT");
     /* an event arriving while waiting wakes it */
+    make_be(); /* the toolstack's: dom0 owns it, d1 may read it */
     assert_int_equal(xs_write(BE "/state", "2"), 0);
     assert_int_equal(xenbus_wait_watch(path, sizeof(path), token, sizeof(token),
                                        XENBUS_WAIT_FOREVER), 0);
@@ -2630,7 +2789,7 @@ static void toolstack_create_vif(void)
     assert_int_equal(xs_write(FE "/handle", "0"), 0);
     assert_int_equal(xs_write(FE "/mac", "00:16:3e:00:00:01"), 0);
     assert_int_equal(xs_write(FE "/state", "1"), 0);
-    assert_int_equal(xs_mkdir(BE), 0);
+    make_be();
     assert_int_equal(xs_write(BE "/frontend", FE), 0);
     assert_int_equal(xs_write(BE "/frontend-id", "1"), 0);
     assert_int_equal(xs_write(BE "/handle", "0"), 0);
@@ -2781,6 +2940,9 @@ int main(void)
         T(test_perms_domu_allowed),
         T(test_perms_domu_denied),
         T(test_perms_dom0_everything),
+        T(test_perms_backend_in_third_domain),
+        T(test_perms_watch_events_follow_acl),
+        T(test_perms_transaction_set_perms),
         T(test_watch_wire_immediate),
         T(test_watch_wire_fires_on_changes),
         T(test_watch_wire_relative_and_tokens),
