@@ -61,12 +61,12 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,--build-id=none -Wl,-z,noexecstack
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
              guests/lib/pci.c
-SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c \
+SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/edu.c \
                  $(sort $(wildcard guests/selftest/*.c))
 # The network guests are loaded as dom0less modules (too big to build in).
-NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
+NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/ipv4.c guests/lib/xs_ring.c
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c $(sort $(wildcard guests/dom0/*.c))
-DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
+DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c guests/dom0/l4csum.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
 # Debian's arm64 kernel and our busybox initramfs for the Linux scenarios
 # (tools/linux-assets: apt-get download once, cached under build/).
@@ -146,7 +146,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
               $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions \
-              $(B)/tests/test_id_regs $(B)/tests/test_l4csum
+              $(B)/tests/test_id_regs $(B)/tests/test_l4csum \
+              $(B)/tests/test_grant_refs
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -224,6 +225,10 @@ $(B)/tests/test_ipv4: tests/unit/test_ipv4.c guests/lib/ipv4.c guests/lib/ipv4.h
 $(B)/tests/test_l4csum: tests/unit/test_l4csum.c guests/dom0/l4csum.c guests/dom0/l4csum.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_grant_refs: tests/unit/test_grant_refs.c guests/lib/grant_refs.c guests/lib/grant_refs.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 # test_xenstore.c includes guests/lib/xenbus.c itself (with a simulated guest around it).
 $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/dom0/xenstore.h guests/lib/xs_ring.c guests/lib/xs_ring.h guests/lib/xenbus.c guests/lib/xenbus.h $(B)/.setup-ok
