@@ -40,6 +40,7 @@
 #include "hostile_tx.h"
 #include <public/hvm_params.h>
 #include <public/io/xs_wire.h>
+#include <public/io/xenbus.h>
 
 #define PAGE 4096UL
 #define ECHO_PORT 7
@@ -122,6 +123,34 @@ static void close_vif(void)
     snprintf(path, sizeof(path), "%s/state", nf->frontend);
     xenbus_write(XBT_NIL, path, "6");
     printf("domU: vif closed\n");
+}
+
+/*
+ * Serve the rings until the backend says Connected, at most SETTLE_US.  The
+ * rings work from the moment they are published (netfront.c: Linux's
+ * netback writes Connected only once its hotplug agent has bridged the vif),
+ * so this is no precondition for using them: it only makes "domU: net up"
+ * mean "the backend has said it is ready" for whoever watches the console.
+ */
+#define SETTLE_US 5000000
+static void settle(void)
+{
+    uint64_t deadline = guest_time_us() + SETTLE_US;
+
+    irq_disable_local();
+    while (nf->backend_state != XenbusStateConnected && nf->connected &&
+           guest_time_us() < deadline) {
+        netfront_poll(nf, from_wire, NULL);
+        netfront_check_backend(nf);
+        if (nf->backend_state == XenbusStateConnected)
+            break;
+        if (!netfront_kicked(nf))
+            guest_wait_any(deadline - guest_time_us() < 100000 ? deadline - guest_time_us()
+                                                               : 100000);
+    }
+    if (nf->backend_state != XenbusStateConnected)
+        printf("domU: the backend is still in state %ld after %u ms: going on (its rings work "
+               "already)\n", nf->backend_state, SETTLE_US / 1000);
 }
 
 static unsigned arg_uint(const char *key, unsigned dflt)
@@ -216,6 +245,7 @@ int guest_main(const struct guest_info *gi)
     net_udp_listen(&ni, BYE_PORT, on_bye, NULL);
     if (send_port)
         net_udp_listen(&ni, (uint16_t)send_port, on_go, NULL);
+    settle();
     net_arp_request(&ni, peer); /* learn the peer's MAC, and announce ourselves */
     net_format_ip(ip, ipbuf);
     printf("domU: net up: ip %s, mac %02x:%02x:%02x:%02x:%02x:%02x, UDP echo on port %u\n", ipbuf,

@@ -266,6 +266,8 @@ void netfront_check_backend(struct netfront *nf)
         return;
     printf("netfront: backend state %ld -> %ld\n", nf->backend_state, state);
     nf->backend_state = state;
+    if (state == XenbusStateConnected && nf->connected)
+        printf("netfront: connected: the backend is Connected too\n");
     if ((state == XenbusStateClosing || state == XenbusStateClosed) && nf->connected) {
         nf->connected = false;
         printf("netfront: the backend is closing the vif: no more requests\n");
@@ -384,9 +386,11 @@ struct netfront *netfront_connect(unsigned vif)
      * work before that.  One kick, for anything it should look at now. */
     evtchn_send(nf->port);
     nf->connected = true;
-    printf("netfront: connected: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
+    printf("netfront: rings published: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
            "posted (backend state %ld, feature-sg %d)\n", nf->tx_ring_ref, nf->rx_ring_ref,
            nf->port, RX_BUFS, nf->backend_state, nf->backend_sg);
+    if (nf->backend_state == XenbusStateConnected)
+        printf("netfront: connected: the backend is Connected too\n");
     return nf;
 }
 
