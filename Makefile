@@ -61,10 +61,10 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,--build-id=none -Wl,-z,noexecstack
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
              guests/lib/pci.c
-SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/edu.c \
+SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/edu.c \
                  $(sort $(wildcard guests/selftest/*.c))
 # The network guests are loaded as dom0less modules (too big to build in).
-NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/ipv4.c guests/lib/xs_ring.c
+NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/ipv4.c guests/lib/xs_ring.c guests/lib/l4csum.c
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
@@ -89,11 +89,11 @@ $(B)/.setup-ok: tools/setup
 
 $(B)/hv/%.c.o: %.c $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/hv/%.S.o: %.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/hv/core/builtin_guests.S.o: core/builtin_guests.S $(B)/guests/selftest.bin
 	@mkdir -p $(dir $@)
@@ -114,7 +114,7 @@ $(B)/granite.bin: $(B)/granite.elf tools/check-fpsimd
 
 $(B)/guests/%.c.o: guests/%.c $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(G_CFLAGS) -MMD -MP -c $< -o $@
 
 # The selftest guest is built into granite's image (256 KiB at most) and none
 # of its code is hot: optimised for size.  The network guests keep -O2.
@@ -122,7 +122,7 @@ $(patsubst guests/%.c,$(B)/guests/%.c.o,$(wildcard guests/selftest/*.c)): G_CFLA
 
 $(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(G_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(G_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/guests/selftest.elf: $(patsubst guests/%,$(B)/guests/%.o,$(SELFTEST_SRCS)) guests/lib/guest.ld Makefile
 	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
@@ -147,7 +147,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
               $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions \
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
-              $(B)/tests/test_toolstack
+              $(B)/tests/test_toolstack \
+              $(B)/tests/test_grant_refs
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -226,9 +227,13 @@ $(B)/tests/test_ipv4: tests/unit/test_ipv4.c guests/lib/ipv4.c guests/lib/ipv4.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS)
 
-$(B)/tests/test_l4csum: tests/unit/test_l4csum.c guests/dom0/l4csum.c guests/dom0/l4csum.h $(B)/.setup-ok
+$(B)/tests/test_l4csum: tests/unit/test_l4csum.c guests/lib/l4csum.c guests/lib/l4csum.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UT_CFLAGS) -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_grant_refs: tests/unit/test_grant_refs.c guests/lib/grant_refs.c guests/lib/grant_refs.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 # test_xenstore.c includes guests/lib/xenbus.c itself (with a simulated guest around it).
 $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/dom0/xenstore.h guests/lib/xs_ring.c guests/lib/xs_ring.h guests/lib/xenbus.c guests/lib/xenbus.h $(B)/.setup-ok

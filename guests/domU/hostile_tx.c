@@ -161,7 +161,7 @@ bool hostile_tx_csum(struct netfront *nf)
         udp_frame(nf, f);
         csum_cases[i].breakit(f);
         struct netif_tx_request r = {
-            .gref = NETFRONT_TX_FIRST_REF + CSUM_BUF0 + i, .offset = 0,
+            .gref = netfront_tx_buf_ref(nf, CSUM_BUF0 + i), .offset = 0,
             .flags = NETTXF_csum_blank | NETTXF_data_validated,
             .id = (uint16_t)(CSUM_BUF0 + i), .size = FRAME,
         };
@@ -204,10 +204,10 @@ bool hostile_tx_chain(struct netfront *nf)
     p = nf->tx_req_prod;
     rsp0 = netfront_raw_tx_rsp_prod(nf);
     struct netif_tx_request first = {
-        .gref = NETFRONT_TX_FIRST_REF + CHAIN_BUF0, .offset = 0, .flags = NETTXF_more_data,
+        .gref = netfront_tx_buf_ref(nf, CHAIN_BUF0), .offset = 0, .flags = NETTXF_more_data,
         .id = CHAIN_BUF0, .size = CHAIN_FRAME,
     }, second = {
-        .gref = NETFRONT_TX_FIRST_REF + CHAIN_BUF0 + 1, .offset = 0, .flags = 0,
+        .gref = netfront_tx_buf_ref(nf, CHAIN_BUF0 + 1), .offset = 0, .flags = 0,
         .id = CHAIN_BUF0 + 1, .size = CHAIN_FRAME / 2,
     };
     netfront_post_raw(nf, &first);
@@ -292,7 +292,7 @@ bool hostile_tx_fatal(struct netfront *nf, const char *what)
     udp_frame(nf, f);
     rsp0 = netfront_raw_tx_rsp_prod(nf);
     struct netif_tx_request r = {
-        .gref = NETFRONT_TX_FIRST_REF + buf, .offset = 0, .flags = NETTXF_extra_info,
+        .gref = netfront_tx_buf_ref(nf, buf), .offset = 0, .flags = NETTXF_extra_info,
         .id = (uint16_t)buf, .size = FRAME,
     };
     netfront_post_raw(nf, &r);

@@ -40,6 +40,7 @@
 #include "hostile_tx.h"
 #include <public/hvm_params.h>
 #include <public/io/xs_wire.h>
+#include <public/io/xenbus.h>
 
 #define PAGE 4096UL
 #define ECHO_PORT 7
@@ -47,6 +48,7 @@
 #define SRC_PORT 40000
 #define STATS_EVERY_US 10000000
 #define LONG_CHAIN (NETFRONT_SG_MAX_SLOTS + 1)
+#define NOT_GRANTED 4000        /* beyond our one grant frame's 512 entries */
 
 static struct net_if ni;
 static struct netfront *nf;
@@ -123,6 +125,34 @@ static void close_vif(void)
     printf("domU: vif closed\n");
 }
 
+/*
+ * Serve the rings until the backend says Connected, at most SETTLE_US.  The
+ * rings work from the moment they are published (netfront.c: Linux's
+ * netback writes Connected only once its hotplug agent has bridged the vif),
+ * so this is no precondition for using them: it only makes "domU: net up"
+ * mean "the backend has said it is ready" for whoever watches the console.
+ */
+#define SETTLE_US 5000000
+static void settle(void)
+{
+    uint64_t deadline = guest_time_us() + SETTLE_US;
+
+    irq_disable_local();
+    while (nf->backend_state != XenbusStateConnected && nf->connected &&
+           guest_time_us() < deadline) {
+        netfront_poll(nf, from_wire, NULL);
+        netfront_check_backend(nf);
+        if (nf->backend_state == XenbusStateConnected)
+            break;
+        if (!netfront_kicked(nf))
+            guest_wait_any(deadline - guest_time_us() < 100000 ? deadline - guest_time_us()
+                                                               : 100000);
+    }
+    if (nf->backend_state != XenbusStateConnected)
+        printf("domU: the backend is still in state %ld after %u ms: going on (its rings work "
+               "already)\n", nf->backend_state, SETTLE_US / 1000);
+}
+
 static unsigned arg_uint(const char *key, unsigned dflt)
 {
     char buf[16];
@@ -143,14 +173,18 @@ static uint32_t arg_ip(const char *key, const char *dflt)
 /* Malformed requests: each must come back as an error, dom0 must carry on. */
 static void hostile(bool ring_too)
 {
-    static const struct netif_tx_request bad[] = {
-        { .gref = 16, .offset = 0, .flags = 0, .id = 0, .size = 0 },          /* empty */
-        { .gref = 16, .offset = 0, .flags = 0, .id = 1, .size = 9000 },       /* jumbo */
-        { .gref = 16, .offset = 4000, .flags = 0, .id = 2, .size = 200 },     /* crosses page */
-        { .gref = 4000, .offset = 0, .flags = 0, .id = 3, .size = 60 },       /* not granted */
+    /* b0, b1: TX buffers 0 and 1, granted to the backend (the requests are
+     * bad, not the pages); NOT_GRANTED: a reference past our grant frame,
+     * deliberately */
+    const grant_ref_t b0 = netfront_tx_buf_ref(nf, 0), b1 = netfront_tx_buf_ref(nf, 1);
+    const struct netif_tx_request bad[] = {
+        { .gref = b0, .offset = 0, .flags = 0, .id = 0, .size = 0 },          /* empty */
+        { .gref = b0, .offset = 0, .flags = 0, .id = 1, .size = 9000 },       /* jumbo */
+        { .gref = b0, .offset = 4000, .flags = 0, .id = 2, .size = 200 },     /* crosses page */
+        { .gref = NOT_GRANTED, .offset = 0, .flags = 0, .id = 3, .size = 60 }, /* not granted */
         /* a chain whose second slot is longer than the whole packet */
-        { .gref = 16, .offset = 0, .flags = NETTXF_more_data, .id = 4, .size = 60 },
-        { .gref = 17, .offset = 0, .flags = 0, .id = 5, .size = 100 },
+        { .gref = b0, .offset = 0, .flags = NETTXF_more_data, .id = 4, .size = 60 },
+        { .gref = b1, .offset = 0, .flags = 0, .id = 5, .size = 100 },
     };
     unsigned n = sizeof(bad) / sizeof(bad[0]) + LONG_CHAIN;
     uint64_t errors0 = netfront_stats(nf)->tx_errors, deadline = guest_time_us() + 2000000;
@@ -160,7 +194,7 @@ static void hostile(bool ring_too)
     /* a chain one slot longer than any backend takes: every slot answered */
     for (unsigned i = 0; i < LONG_CHAIN; i++) {
         struct netif_tx_request r = {
-            .gref = 16, .offset = 0, .id = (uint16_t)(6 + i),
+            .gref = b0, .offset = 0, .id = (uint16_t)(6 + i),
             .flags = (uint16_t)(i + 1 < LONG_CHAIN ? NETTXF_more_data : 0),
             .size = (uint16_t)(i ? 60 : 60 * LONG_CHAIN),
         };
@@ -211,6 +245,7 @@ int guest_main(const struct guest_info *gi)
     net_udp_listen(&ni, BYE_PORT, on_bye, NULL);
     if (send_port)
         net_udp_listen(&ni, (uint16_t)send_port, on_go, NULL);
+    settle();
     net_arp_request(&ni, peer); /* learn the peer's MAC, and announce ourselves */
     net_format_ip(ip, ipbuf);
     printf("domU: net up: ip %s, mac %02x:%02x:%02x:%02x:%02x:%02x, UDP echo on port %u\n", ipbuf,
@@ -241,6 +276,7 @@ int guest_main(const struct guest_info *gi)
     irq_disable_local();
     for (;;) {
         netfront_poll(nf, from_wire, NULL);
+        netfront_check_backend(nf);
         uint64_t now = guest_time_us();
         if (send_port && go && sent < count && now >= next_send) {
             char payload[1472];

@@ -2,13 +2,74 @@
  * netfront.c — the PV network frontend: a vif over two grant-shared rings.
  *
  * Connection (the handshake Linux's netfront does): find the vif's backend
- * in xenstore, wait for it to reach InitWait, grant the TX and RX ring pages
- * and allocate an event channel for the backend's domain, write
- * tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy=1,
- * feature-rx-notify=1 in one transaction (retried on EAGAIN), switch its
+ * in xenstore, wait for it to reach InitWait (2), take grant references from
+ * the domain's allocator (grant_refs.h) and grant the TX and RX ring pages
+ * and the buffers, allocate an event channel for the backend's domain,
+ * write the ring keys in one transaction (retried on EAGAIN), switch its
  * state to Connected (4) in another (read, then write: Linux's
- * xenbus_switch_state), and wait for the backend to say Connected.  Its own
- * keys are relative paths ("device/vif/0/..."), as Linux's are.
+ * xenbus_switch_state), kick the backend once, and start using the rings at
+ * once.  Its own keys are relative paths ("device/vif/0/..."), as Linux's are.
+ *
+ * What Linux 6.1's xen-netback (drivers/net/xen-netback/{xenbus,netback,rx,
+ * interface}.c) requires of a frontend, and where this one meets it:
+ *   1. The backend goes to InitWait at probe and reaches Connected only when
+ *      its hotplug agent has written hotplug-status=connected (the state
+ *      write is deferred until then), so a frontend that waits for
+ *      Connected may wait for ever.  We connect on InitWait and never wait
+ *      for Connected (netfront_connect); the backend's later states arrive
+ *      through a watch (netfront_check_backend): Connected is logged,
+ *      Closing/Closed stop the vif (no more requests; the caller closes).
+ *   2. request-rx-copy must read non-zero, or connect fails (-EOPNOTSUPP,
+ *      the vif never comes up): we write request-rx-copy=1.
+ *   3. feature-rx-notify: not refused when absent in 6.1 (kernels 3.x
+ *      refused to connect; 6.1's read_xenbus_vif_flags instead drops the
+ *      drain timeout to 30 ms and turns RX stall detection off, i.e. polls
+ *      a frontend that will not notify).  We write feature-rx-notify=1 and
+ *      honour it: RX requests are published with req_event checked
+ *      (ring_push = RING_PUSH_REQUESTS_AND_CHECK_NOTIFY), so a backend that
+ *      waits for RX slots is notified when they come.
+ *   4. tx-ring-ref, rx-ring-ref and event-channel (one channel: we offer no
+ *      event-channel-tx/-rx) are read from the frontend directory itself,
+ *      not queue-N/, because multi-queue-num-queues is absent (default 1;
+ *      more than the backend's maximum is fatal).  They go in one
+ *      transaction with the feature keys (publish_rings), so the backend
+ *      never sees half of them.
+ *   5. feature-sg, feature-gso-tcpv4/-tcpv6: we write feature-sg=0 and no
+ *      GSO key, so the backend's vif has no SG, no GSO and an MTU of 1500:
+ *      every RX packet (at most 1514 bytes) comes in one slot from offset 0,
+ *      with no extra-info slot (those follow a first slot only when GSO or
+ *      XDP headroom was asked for).  All the same, RX copes with what a
+ *      backend may send: NETRXF_more_data chains are put together (up to
+ *      NETFRONT_RX_FRAME_MAX bytes, longer ones dropped and counted),
+ *      NETRXF_extra_info slots are consumed and their buffers reposted
+ *      (counted: we never asked for them), NETRXF_csum_blank frames (from a
+ *      local guest that offloaded its checksum) get their TCP/UDP checksum
+ *      filled in (l4csum_fill) before our stack checks it, and
+ *      NETRXF_data_validated needs nothing (the checksum is already right).
+ *   6. RX responses match requests by ring index (netback answers the
+ *      request at req_cons in the same slot with the same id): the buffer
+ *      behind a response is the one posted at that index (rx_slot_buf);
+ *      an id that disagrees, an unposted buffer or offset+status beyond the
+ *      page is counted and the frame dropped.
+ *   7. TX slot rules (netback.c): the first slot's size is the whole
+ *      packet; no slot crosses a 4 KiB page (offset + size <= 4096, else
+ *      the vif is disabled: xenvif_fatal_tx_err); at most 18 slots per
+ *      packet (XEN_NETBK_LEGACY_SLOTS_MAX: more are dropped, at
+ *      fatal_skb_slots the vif is disabled); chains only if the backend
+ *      advertises feature-sg (else tx=sg falls back to single slots); no
+ *      extra-info slots (we do no GSO).  xmit_chain keeps every piece inside
+ *      its page.
+ *   8. Notifications both ways follow the event indices: requests with
+ *      ring_push (notify only if the backend's req_event lies in the new
+ *      range), and before sleeping ring_final_check sets rsp_event on both
+ *      rings and looks once more, so a response published meanwhile is
+ *      not slept through.  Netback binds our port after we publish it and
+ *      its bind makes its own end pending (as Xen does), and we kick once
+ *      after switching to Connected, so nothing posted before the bind is
+ *      lost.
+ *   9. Closing: we write Closing (5) and wait (bounded) for the backend's
+ *      Closed (6), then write Closed (main.c close_vif); netback unmaps
+ *      our rings on our Closing, so our grants are revoked only after.
  *
  * TX: a frame is copied into one of TX_BUFS pages granted read-only to the
  * backend once, at start, and a request {gref, offset 0, size, id = buffer}
@@ -16,8 +77,8 @@
  * frames go with NETTXF_csum_blank or as NETTXF_more_data chains instead
  * (netfront.h), so the backend's paths for them are tested without Linux.  With every buffer in flight a
  * send waits (bounded) for a response instead of dropping the frame.  RX: RX_BUFS pages granted
- * writable are kept posted; each response carries one frame, which goes to
- * the receive callback, and the buffer is posted again.
+ * writable are kept posted; each frame goes to the receive callback, and its
+ * buffers are posted again.
  *
  * The backend is another domain: response ids and statuses are checked
  * (unknown id, length beyond the buffer: counted and logged, never trusted).
@@ -29,17 +90,16 @@
 #include "guest.h"
 #include "xen.h"
 #include "xenbus.h"
+#include "grant_refs.h"
 #include "netfront.h"
+#include "l4csum.h"
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
 
 #define PAGE 4096UL
 #define TX_BUFS NETFRONT_TX_BUFS
 #define RX_BUFS NETFRONT_RX_BUFS
-#define REF_TX_RING 8
-#define REF_RX_RING 9
-#define REF_TX_FIRST NETFRONT_TX_FIRST_REF
-#define REF_RX_FIRST (REF_TX_FIRST + TX_BUFS)
+#define BE_STATE_TOKEN "be-state"
 #define CONNECT_TIMEOUT_US 10000000
 /* How long a send waits for the backend to answer one of its TX requests
  * when every buffer is in flight: a guard against a backend that stopped,
@@ -68,6 +128,9 @@ static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE)));
 static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE)));
 static uint8_t tx_bufs[TX_BUFS][PAGE] __attribute__((aligned(PAGE)));
 static uint8_t rx_bufs[RX_BUFS][PAGE] __attribute__((aligned(PAGE)));
+/* A NETRXF_more_data chain, put together (never used by a backend that saw
+ * our feature-sg=0, but a backend is not trusted to have read it). */
+static uint8_t rx_frame[NETFRONT_RX_FRAME_MAX];
 
 static struct netfront nf_state;
 
@@ -110,8 +173,8 @@ static int publish_rings(struct netfront *nf)
             printf("netfront: transaction start failed: %s\n", xenbus_last_error());
             return r;
         }
-        if (write_key(t, nf->frontend, "tx-ring-ref", REF_TX_RING) ||
-            write_key(t, nf->frontend, "rx-ring-ref", REF_RX_RING) ||
+        if (write_key(t, nf->frontend, "tx-ring-ref", nf->tx_ring_ref) ||
+            write_key(t, nf->frontend, "rx-ring-ref", nf->rx_ring_ref) ||
             write_key(t, nf->frontend, "event-channel", nf->port) ||
             write_key(t, nf->frontend, "request-rx-copy", 1) ||
             write_key(t, nf->frontend, "feature-rx-notify", 1) ||
@@ -155,18 +218,21 @@ static int switch_state(struct netfront *nf, long state)
     return -1;
 }
 
-/* Block until the backend's state is `want` (watching it). */
-static int wait_backend_state(struct netfront *nf, long want)
+/* Block until the backend is ready for our ring keys: InitWait (2), or
+ * already Initialised/Connected (a backend that skipped a step).  The watch
+ * stays: netfront_check_backend() follows the backend's later states. */
+static int wait_backend_ready(struct netfront *nf)
 {
     char path[160], wpath[160], token[16];
     long state = -1;
     uint64_t deadline = guest_time_us() + CONNECT_TIMEOUT_US;
 
     snprintf(path, sizeof(path), "%s/state", nf->backend);
-    if (xenbus_watch(path, "be-state") < 0)
+    if (xenbus_watch(path, BE_STATE_TOKEN) < 0)
         return -1;
     for (;;) {
-        if (read_int(path, &state) == 0 && state == want)
+        if (read_int(path, &state) == 0 && state >= XenbusStateInitWait &&
+            state <= XenbusStateConnected)
             break;
         if (state == XenbusStateClosing || state == XenbusStateClosed) {
             printf("netfront: backend went to state %ld while connecting\n", state);
@@ -175,12 +241,37 @@ static int wait_backend_state(struct netfront *nf, long want)
         if (guest_time_us() > deadline ||
             xenbus_wait_watch(wpath, sizeof(wpath), token, sizeof(token),
                               deadline - guest_time_us()) < 0) {
-            printf("netfront: backend never reached state %ld (last %ld)\n", want, state);
+            printf("netfront: backend never reached InitWait (last state %ld)\n", state);
             return -1;
         }
     }
-    xenbus_unwatch(path, "be-state");
+    nf->backend_state = state;
     return 0;
+}
+
+/* The backend's state changed (our watch fired): log Connected, stop the vif
+ * on Closing/Closed.  Cheap when nothing is queued (no request is sent). */
+void netfront_check_backend(struct netfront *nf)
+{
+    char wpath[160], token[16], path[160];
+    long state;
+    bool changed = false;
+
+    while (xenbus_wait_watch(wpath, sizeof(wpath), token, sizeof(token), 0) == 0)
+        changed |= !strcmp(token, BE_STATE_TOKEN);
+    if (!changed)
+        return;
+    snprintf(path, sizeof(path), "%s/state", nf->backend);
+    if (read_int(path, &state) || state == nf->backend_state)
+        return;
+    printf("netfront: backend state %ld -> %ld\n", nf->backend_state, state);
+    nf->backend_state = state;
+    if (state == XenbusStateConnected && nf->connected)
+        printf("netfront: connected: the backend is Connected too\n");
+    if ((state == XenbusStateClosing || state == XenbusStateClosed) && nf->connected) {
+        nf->connected = false;
+        printf("netfront: the backend is closing the vif: no more requests\n");
+    }
 }
 
 static bool parse_mac(const char *s, uint8_t mac[6])
@@ -198,11 +289,41 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 
 static void post_rx(struct netfront *nf, unsigned buf)
 {
+    unsigned slot = nf->rx_req_prod % NETIF_RX_RING_SIZE;
+    union netif_rx_slot *s = &rx_ring.ring[slot];
+
     nf->rx_posted[buf] = true;
-    union netif_rx_slot *s = &rx_ring.ring[nf->rx_req_prod % NETIF_RX_RING_SIZE];
+    nf->rx_slot_buf[slot] = (uint16_t)buf;
     s->req.id = (uint16_t)buf;
-    s->req.gref = REF_RX_FIRST + buf;
+    s->req.gref = nf->rx_ref[buf];
     nf->rx_req_prod++;
+}
+
+/* Our grant references, from the domain's allocator: -1 if it ran out (then
+ * every one taken is given back). */
+static int take_refs(struct netfront *nf)
+{
+    struct grant_refs *g = xen_grant_refs();
+    grant_ref_t *all[2 + TX_BUFS + RX_BUFS];
+    unsigned n = 0;
+
+    all[n++] = &nf->tx_ring_ref;
+    all[n++] = &nf->rx_ring_ref;
+    for (unsigned i = 0; i < TX_BUFS; i++)
+        all[n++] = &nf->tx_ref[i];
+    for (unsigned i = 0; i < RX_BUFS; i++)
+        all[n++] = &nf->rx_ref[i];
+    for (unsigned i = 0; i < n; i++) {
+        int r = grant_ref_alloc(g, all[i]);
+        if (r) {
+            printf("netfront: grant reference %u of %u: %d (%u free): cannot connect\n", i + 1,
+                   n, r, grant_refs_free_count(g));
+            while (i--)
+                grant_ref_free(g, *all[i]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void push_rx(struct netfront *nf)
@@ -215,7 +336,7 @@ struct netfront *netfront_connect(unsigned vif)
 {
     struct netfront *nf = &nf_state;
     char path[128], mac[32];
-    long backend_id;
+    long backend_id, flag;
 
     memset(nf, 0, sizeof(*nf));
     snprintf(nf->frontend, sizeof(nf->frontend), "device/vif/%u", vif);
@@ -233,19 +354,23 @@ struct netfront *netfront_connect(unsigned vif)
     }
     nf->backend_id = (domid_t)backend_id;
     printf("netfront: vif %u: backend %s (d%ld), MAC %s\n", vif, nf->backend, backend_id, path);
-    if (wait_backend_state(nf, XenbusStateInitWait))
+    if (wait_backend_ready(nf))
+        return NULL;
+    snprintf(path, sizeof(path), "%s/feature-sg", nf->backend);
+    nf->backend_sg = read_int(path, &flag) == 0 && flag == 1;
+    if (take_refs(nf))
         return NULL;
 
     ring_init(&tx_ring.h);
     ring_init(&rx_ring.h);
-    gnttab_grant(REF_TX_RING, nf->backend_id, gfn_of(&tx_ring), false);
-    gnttab_grant(REF_RX_RING, nf->backend_id, gfn_of(&rx_ring), false);
+    gnttab_grant(nf->tx_ring_ref, nf->backend_id, gfn_of(&tx_ring), false);
+    gnttab_grant(nf->rx_ring_ref, nf->backend_id, gfn_of(&rx_ring), false);
     for (unsigned i = 0; i < TX_BUFS; i++) {
-        gnttab_grant(REF_TX_FIRST + i, nf->backend_id, gfn_of(tx_bufs[i]), true);
+        gnttab_grant(nf->tx_ref[i], nf->backend_id, gfn_of(tx_bufs[i]), true);
         nf->tx_free[i] = true;
     }
     for (unsigned i = 0; i < RX_BUFS; i++) {
-        gnttab_grant(REF_RX_FIRST + i, nf->backend_id, gfn_of(rx_bufs[i]), false);
+        gnttab_grant(nf->rx_ref[i], nf->backend_id, gfn_of(rx_bufs[i]), false);
         post_rx(nf, i);
     }
     rx_ring.h.req_prod = nf->rx_req_prod;
@@ -256,11 +381,16 @@ struct netfront *netfront_connect(unsigned vif)
     evtchn_set_handler(nf->port, on_event);
     if (publish_rings(nf) || switch_state(nf, XenbusStateConnected))
         return NULL;
-    if (wait_backend_state(nf, XenbusStateConnected))
-        return NULL;
+    /* No wait for the backend's Connected: Linux's netback writes it only
+     * once its hotplug agent said hotplug-status=connected, and its rings
+     * work before that.  One kick, for anything it should look at now. */
+    evtchn_send(nf->port);
     nf->connected = true;
-    printf("netfront: connected: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
-           "posted\n", REF_TX_RING, REF_RX_RING, nf->port, RX_BUFS);
+    printf("netfront: rings published: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
+           "posted (backend state %ld, feature-sg %d)\n", nf->tx_ring_ref, nf->rx_ring_ref,
+           nf->port, RX_BUFS, nf->backend_state, nf->backend_sg);
+    if (nf->backend_state == XenbusStateConnected)
+        printf("netfront: connected: the backend is Connected too\n");
     return nf;
 }
 
@@ -293,6 +423,11 @@ void netfront_set_raw_req_prod(struct netfront *nf, uint32_t prod)
     nf->tx_req_prod = prod;
     __atomic_store_n(&tx_ring.h.req_prod, prod, __ATOMIC_RELEASE);
     evtchn_send(nf->port);
+}
+
+grant_ref_t netfront_tx_buf_ref(const struct netfront *nf, unsigned buf)
+{
+    return buf < TX_BUFS ? nf->tx_ref[buf] : 0;
 }
 
 uint8_t *netfront_claim_raw_buf(struct netfront *nf, unsigned buf)
@@ -366,6 +501,10 @@ static int wait_tx_buf(struct netfront *nf)
 
 void netfront_set_tx_mode(struct netfront *nf, enum netfront_tx_mode mode, unsigned sg_chunk)
 {
+    if (mode == NETFRONT_TX_SG && !nf->backend_sg) {
+        printf("netfront: the backend does not offer feature-sg: frames go in one slot\n");
+        mode = NETFRONT_TX_PLAIN;
+    }
     nf->tx_mode = mode;
     nf->sg_chunk = sg_chunk ? sg_chunk : SG_CHUNK_DEFAULT;
 }
@@ -441,7 +580,7 @@ static bool blank_l4_csum(uint8_t *f, size_t len)
 static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
 {
     int bufs[NETFRONT_SG_MAX_SLOTS];
-    size_t chunk = nf->sg_chunk, nslots = (len + chunk - 1) / chunk;
+    size_t chunk = nf->sg_chunk < PAGE ? nf->sg_chunk : PAGE, nslots = (len + chunk - 1) / chunk;
 
     if (nslots > NETFRONT_SG_MAX_SLOTS) {
         chunk = (len + NETFRONT_SG_MAX_SLOTS - 1) / NETFRONT_SG_MAX_SLOTS;
@@ -457,10 +596,13 @@ static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
     }
     for (size_t i = 0; i < nslots; i++) {
         size_t at = i * chunk, piece = len - at < chunk ? len - at : chunk;
-        uint16_t off = (uint16_t)(SG_OFFSET_BASE + SG_OFFSET_STEP * i);
+        size_t off = SG_OFFSET_BASE + SG_OFFSET_STEP * i;
+        /* no slot may cross its page (Linux's netback disables the vif) */
+        if (off + piece > PAGE)
+            off = PAGE - piece;
         memcpy(tx_bufs[bufs[i]] + off, frame + at, piece);
         struct netif_tx_request r = {
-            .gref = REF_TX_FIRST + (unsigned)bufs[i], .offset = off,
+            .gref = nf->tx_ref[bufs[i]], .offset = (uint16_t)off,
             .flags = (uint16_t)(i + 1 < nslots ? NETTXF_more_data : 0),
             .id = (uint16_t)bufs[i], .size = (uint16_t)(i == 0 ? len : piece),
         };
@@ -491,7 +633,7 @@ int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
         flags = NETTXF_csum_blank | NETTXF_data_validated;
         nf->stats.tx_csum_blank++;
     }
-    struct netif_tx_request r = { .gref = REF_TX_FIRST + (unsigned)buf, .offset = 0,
+    struct netif_tx_request r = { .gref = nf->tx_ref[buf], .offset = 0,
                                   .flags = flags, .id = (uint16_t)buf, .size = (uint16_t)len };
     put_slot(nf, &r);
     push_tx(nf);
@@ -539,6 +681,95 @@ void netfront_reclaim_tx(struct netfront *s)
     }
 }
 
+/* The frame of a chain (or of one slot) is complete: hand it over. */
+static void rx_deliver(struct netfront *s, uint8_t *frame, size_t len, netfront_rx_fn rx,
+                       void *ctx)
+{
+    const char *why;
+
+    if (s->rx_first_flags & NETRXF_csum_blank) {
+        /* a local sender left its TCP/UDP checksum to be filled in */
+        if (l4csum_fill(frame, len, &why) == 0) {
+            s->stats.rx_csum_filled++;
+        } else {
+            s->stats.rx_csum_unfillable++;
+            if (s->stats.rx_csum_unfillable <= 16)
+                printf("netfront: RX: NETRXF_csum_blank on a frame we cannot complete (%s): "
+                       "passed on as it is\n", why);
+        }
+    }
+    s->stats.rx++;
+    rx(ctx, frame, len);
+}
+
+/*
+ * One RX response slot (index idx, whose buffer is rx_slot_buf[idx]).  A
+ * packet is a first data slot, then the extra-info slots its
+ * NETRXF_extra_info announced (each with XEN_NETIF_EXTRA_FLAG_MORE if
+ * another follows), then the data slots its NETRXF_more_data announced.
+ */
+static void rx_slot(struct netfront *s, RING_IDX idx, netfront_rx_fn rx, void *ctx)
+{
+    union netif_rx_slot *slot = &rx_ring.ring[idx % NETIF_RX_RING_SIZE];
+    unsigned buf = s->rx_slot_buf[idx % NETIF_RX_RING_SIZE];
+    struct netif_rx_response r;
+
+    if (!s->rx_posted[buf]) { /* cannot happen: we posted every index we see */
+        s->stats.bad_responses++;
+        return;
+    }
+    s->rx_posted[buf] = false;
+    if (s->rx_extras_left) {
+        struct netif_extra_info x;
+        memcpy(&x, slot, sizeof(x));
+        s->rx_extras_left = (x.flags & NETIF_EXTRA_FLAG_MORE) != 0;
+        s->stats.rx_extras++;
+        goto repost;
+    }
+    r = slot->rsp;
+    if (r.id != buf || (r.status > 0 && (unsigned)r.offset + (unsigned)r.status > PAGE)) {
+        s->stats.bad_responses++;
+        s->rx_chain_bad = true;
+    } else if (r.status <= 0) {
+        s->stats.rx_errors++;
+        s->rx_chain_bad = true;
+    }
+    if (!s->rx_in_chain) {
+        s->rx_in_chain = true;
+        s->rx_first_flags = r.flags;
+        s->rx_len = 0;
+        /* extras: we asked for none (no GSO, no XDP headroom); skip them */
+        s->rx_extras_left = (r.flags & NETRXF_extra_info) != 0;
+        if (!(r.flags & NETRXF_more_data) && !s->rx_chain_bad) {
+            /* the usual case: one slot, no copy */
+            rx_deliver(s, rx_bufs[buf] + r.offset, (size_t)r.status, rx, ctx);
+            s->rx_in_chain = false;
+            goto repost;
+        }
+    }
+    if (!s->rx_chain_bad) {
+        if (s->rx_len + (size_t)r.status > sizeof(rx_frame)) {
+            s->stats.rx_too_long++;
+            s->rx_chain_bad = true;
+        } else {
+            memcpy(rx_frame + s->rx_len, rx_bufs[buf] + r.offset, (size_t)r.status);
+            s->rx_len += (size_t)r.status;
+        }
+    }
+    if (!(r.flags & NETRXF_more_data)) {
+        if (!s->rx_chain_bad) {
+            s->stats.rx_chains++;
+            rx_deliver(s, rx_frame, s->rx_len, rx, ctx);
+        } else {
+            s->stats.rx_dropped++;
+        }
+        s->rx_in_chain = false;
+        s->rx_chain_bad = false;
+    }
+repost:
+    post_rx(s, buf);
+}
+
 void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
 {
     bool more;
@@ -551,21 +782,8 @@ void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
         if (!rx || s->backend_broken || !sane(s, prod, s->rx_rsp_cons, s->rx_req_prod))
             return;
         while (s->rx_rsp_cons != prod) {
-            struct netif_rx_response r = rx_ring.ring[s->rx_rsp_cons % NETIF_RX_RING_SIZE].rsp;
+            rx_slot(s, s->rx_rsp_cons, rx, ctx);
             s->rx_rsp_cons++;
-            if (r.id >= RX_BUFS || !s->rx_posted[r.id] ||
-                (r.status > 0 && (unsigned)r.offset + r.status > PAGE)) {
-                s->stats.bad_responses++;
-                continue;
-            }
-            s->rx_posted[r.id] = false;
-            if (r.status > 0) {
-                s->stats.rx++;
-                rx(ctx, rx_bufs[r.id] + r.offset, (size_t)r.status);
-            } else {
-                s->stats.rx_errors++;
-            }
-            post_rx(s, r.id);
             posted = true;
         }
         if (posted)

@@ -25,6 +25,9 @@
  *                           an odd offset. */
 enum netfront_tx_mode { NETFRONT_TX_PLAIN, NETFRONT_TX_CSUM_BLANK, NETFRONT_TX_SG };
 #define NETFRONT_SG_MAX_SLOTS 18   /* Linux's netback drops longer chains */
+/* The longest NETRXF_more_data chain put together (a backend that honours
+ * our feature-sg=0 sends at most 1514 bytes, in one slot). */
+#define NETFRONT_RX_FRAME_MAX 9216
 
 struct netfront_stats {
     uint64_t tx, tx_errors, rx, rx_errors, bad_responses;
@@ -34,6 +37,12 @@ struct netfront_stats {
     uint64_t tx_wait_max_us;    /* the longest of those waits, in guest time */
     uint64_t tx_csum_blank;     /* frames sent with NETTXF_csum_blank */
     uint64_t tx_chains, tx_chain_slots; /* NETTXF_more_data chains sent, and their slots */
+    uint64_t rx_chains;         /* frames that came as NETRXF_more_data chains */
+    uint64_t rx_dropped;        /* chains dropped: a bad or error slot, or too long */
+    uint64_t rx_too_long;       /* ... of which longer than NETFRONT_RX_FRAME_MAX */
+    uint64_t rx_extras;         /* extra-info slots skipped (we asked for none) */
+    uint64_t rx_csum_filled;    /* NETRXF_csum_blank frames completed */
+    uint64_t rx_csum_unfillable;/* ... that were no IPv4 TCP/UDP (passed on as they were) */
 };
 
 struct netfront {
@@ -44,8 +53,17 @@ struct netfront {
     evtchn_port_t port;
     bool connected;
     volatile bool kicked;       /* the event channel fired */
+    long backend_state;         /* as last read (netfront_check_backend) */
+    bool backend_sg;            /* it offers feature-sg: TX chains allowed */
+    grant_ref_t tx_ring_ref, rx_ring_ref; /* from the domain's allocator */
+    grant_ref_t tx_ref[NETFRONT_TX_BUFS], rx_ref[NETFRONT_RX_BUFS];
     bool tx_free[NETFRONT_TX_BUFS];
     bool rx_posted[NETFRONT_RX_BUFS]; /* RX buffer ids the backend may answer */
+    uint16_t rx_slot_buf[NETIF_RX_RING_SIZE]; /* buffer posted at each RX ring slot */
+    bool rx_in_chain, rx_chain_bad; /* inside a NETRXF_more_data chain; drop it */
+    bool rx_extras_left;        /* extra-info slots still to skip */
+    uint16_t rx_first_flags;    /* the chain's first slot's NETRXF_* flags */
+    size_t rx_len;              /* bytes of the chain so far */
     bool backend_broken;        /* its indices made no sense: its rings are ignored */
     enum netfront_tx_mode tx_mode;
     unsigned sg_chunk;          /* NETFRONT_TX_SG: bytes per slot */
@@ -67,20 +85,24 @@ int netfront_xmit(struct netfront *nf, const void *frame, size_t len);
 void netfront_poll(struct netfront *nf, netfront_rx_fn rx, void *ctx);
 /* Only the TX responses (frees TX buffers); never touches the RX ring. */
 void netfront_reclaim_tx(struct netfront *nf);
+/* Take queued xenstore watch events: the backend's state (Connected logged;
+ * Closing or Closed: nf->connected goes false, sends fail). */
+void netfront_check_backend(struct netfront *nf);
 /* Whether the event channel fired since the last call (and clear). */
 bool netfront_kicked(struct netfront *nf);
 const struct netfront_stats *netfront_stats(const struct netfront *nf);
 /* For the hostile tests: post a request or an extra-info slot exactly as
  * given (published at once; post_raw says whether the backend was notified);
- * move req_prod anywhere; claim TX buffer `buf` (ref 16 + buf) to fill for a
+ * move req_prod anywhere; the grant reference of TX buffer `buf` (granted
+ * read-only to the backend; 0 for no such buffer); claim TX buffer `buf` to fill for a
  * raw request with id `buf` (NULL if in use; its response frees it); read
  * the TX ring's req_event and rsp_prod as the backend left them. */
 bool netfront_post_raw(struct netfront *nf, const struct netif_tx_request *r);
 void netfront_post_raw_extra(struct netfront *nf, const struct netif_extra_info *x);
 void netfront_set_raw_req_prod(struct netfront *nf, uint32_t prod);
+grant_ref_t netfront_tx_buf_ref(const struct netfront *nf, unsigned buf);
 uint8_t *netfront_claim_raw_buf(struct netfront *nf, unsigned buf);
 uint32_t netfront_raw_tx_req_event(const struct netfront *nf);
 uint32_t netfront_raw_tx_rsp_prod(const struct netfront *nf);
-#define NETFRONT_TX_FIRST_REF 16   /* grant ref of TX buffer 0 */
 
 #endif

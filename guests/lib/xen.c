@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include "guest.h"
 #include "xen.h"
+#include "grant_refs.h"
 #include <public/hvm_params.h>
 #include <public/memory.h>
 
@@ -24,6 +25,8 @@
 
 static struct shared_info *shinfo;
 static struct grant_entry_v1 *gnttab;
+static struct grant_refs grant_refs;  /* over the one frame mapped below */
+#define GNTTAB_FRAMES 1
 static uint64_t window, window_size;
 static evtchn_handler_t handlers[MAX_PORTS];
 
@@ -82,9 +85,12 @@ int xen_setup(const void *fdt)
     }
     shinfo = (struct shared_info *)window;
     gnttab = (struct grant_entry_v1 *)(window + PAGE);
+    grant_refs_init(&grant_refs, GNTTAB_FRAMES);
     gic_enable_irq(0, fdt32_to_cpu(irq[1]) + 16, upcall);
     return 0;
 }
+
+struct grant_refs *xen_grant_refs(void) { return &grant_refs; }
 
 uint64_t xen_map_area(void) { return window + 2 * PAGE; }
 uint64_t xen_map_area_size(void) { return window_size > 2 * PAGE ? window_size - 2 * PAGE : 0; }

@@ -35,6 +35,9 @@ long evtchn_unmask(evtchn_port_t port);
 void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h);
 
 /* Our own grant table (v1 entries in frame 0). */
+/* Which of its references are free (grant_refs.h): the one allocator every
+ * driver of this domain takes its references from. */
+struct grant_refs *xen_grant_refs(void);
 void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, bool readonly);
 void gnttab_revoke(grant_ref_t ref);
 /* GNTTABOP_map_grant_ref of one grant; returns the op's status. */

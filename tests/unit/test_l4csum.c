@@ -1,6 +1,6 @@
 /*
  * test_l4csum.c — host unit tests of dom0's TCP/UDP-over-IPv4 checksum code
- * (guests/dom0/l4csum.c), which netback runs on frames a domU wrote
+ * (guests/lib/l4csum.c), which netback runs on frames a domU wrote
  * (NETTXF_csum_blank) and on frames from the wire (NETRXF_data_validated).
  *
  * What is checked:
