@@ -16,6 +16,9 @@
  *                           read back, list and remove
  *                           data/vif-hotplug-selftest under this domain's
  *                           home, expecting the watch to fire for each.
+ *   vif_hotplug --read PATH, --write PATH VALUE, --rm PATH
+ *                           one xenstore access (what xenstore-read, -write
+ *                           and -rm do), for the init's hotplug-selftest.
  *
  * How it waits (event driven, no polling loop), from two sources:
  *   - a xenstore watch on "backend/vif" (relative: this domain's home),
@@ -727,12 +730,47 @@ static int selftest(void)
     return 0;
 }
 
+/* --read PATH: print the value, like xenstore-read. */
+static int one_read(const char *path)
+{
+    struct xs_client *c = calloc(1, sizeof(*c));
+    if (!c || xs_open(c))
+        return 1;
+    int r = xs_read(c, "", path);
+    if (r) {
+        say("error: reading %s: %s", path, strerror(-r));
+        return 1;
+    }
+    printf("%s\n", c->payload);
+    return 0;
+}
+
+/* --write PATH VALUE / --rm PATH: one change, like xenstore-write/-rm. */
+static int one_change(const char *path, const char *value)
+{
+    struct xs_client *c = calloc(1, sizeof(*c));
+    if (!c || xs_open(c))
+        return 1;
+    int r = value ? xs_write(c, "", path, value) : xs_rm(c, "", path);
+    if (r) {
+        say("error: %s %s: %s", value ? "writing" : "removing", path, strerror(-r));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "--selftest"))
         return selftest();
+    if (argc == 4 && !strcmp(argv[1], "--write"))
+        return one_change(argv[2], argv[3]);
+    if (argc == 3 && !strcmp(argv[1], "--read"))
+        return one_read(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "--rm"))
+        return one_change(argv[2], NULL);
     if (argc == 2 && argv[1][0] != '-')
         return serve(argv[1]);
-    fprintf(stderr, "usage: vif_hotplug BRIDGE | vif_hotplug --selftest\n");
+    fprintf(stderr, "usage: vif_hotplug BRIDGE | --selftest | --read PATH | --write PATH VALUE | --rm PATH\n");
     return 64;
 }
