@@ -44,8 +44,8 @@
  * against XENSTORE_PAYLOAD_MAX, strings must be NUL-terminated inside their
  * payload, directory entries must be canonical decimal numbers in range
  * (a domain id below DOMID_FIRST_RESERVED, a handle that keeps the
- * interface name within IFNAMSIZ).  Bad entries are logged (a bounded
- * number of times) and skipped; a broken stream ends the agent with an
+ * interface name within IFNAMSIZ).  Bad entries are skipped and logged,
+ * once per entry and a bounded number of times in all; a broken stream ends the agent with an
  * error.  Log lines start with "vif-hotplug:".
  *
  * Assumptions: Linux with xenbus (Debian's kernel: built in) and a devtmpfs
@@ -123,6 +123,30 @@ static void complain(const char *fmt, ...)
     fputc('\n', stdout);
     fflush(stdout);
     va_end(ap);
+}
+
+/* A bad directory entry is rescanned on every event: complain about each
+ * one once (remembered by a hash of its path), not once per scan. */
+#define COMPLAINED_MAX 32
+#define FNV32_OFFSET 2166136261U
+#define FNV32_PRIME 16777619U
+static uint32_t complained[COMPLAINED_MAX];
+static unsigned nr_complained;
+
+static bool first_complaint_about(const char *a, const char *b)
+{
+    uint32_t h = FNV32_OFFSET;
+    for (const char *p = a; *p; p++)
+        h = (h ^ (uint8_t)*p) * FNV32_PRIME;
+    h = (h ^ '/') * FNV32_PRIME;
+    for (const char *p = b; *p; p++)
+        h = (h ^ (uint8_t)*p) * FNV32_PRIME;
+    for (unsigned i = 0; i < nr_complained; i++)
+        if (complained[i] == h)
+            return false;
+    if (nr_complained < COMPLAINED_MAX)
+        complained[nr_complained++] = h;
+    return true; /* table full: complain() still bounds the total */
 }
 
 /* ---- the xenstore client over /dev/xen/xenbus ---------------------------- */
@@ -484,7 +508,8 @@ static int scan(struct xs_client *c, const char *bridge)
         const char *fe_name = fes + off;
         unsigned fe;
         if (!parse_number(fe_name, DOMID_FIRST_RESERVED - 1, &fe)) {
-            complain("%s/%.32s: not a domain id: ignored", VIF_DIR, fe_name);
+            if (first_complaint_about(VIF_DIR, fe_name))
+                complain("%s/%.32s: not a domain id: ignored", VIF_DIR, fe_name);
             continue;
         }
         snprintf(path, sizeof(path), "%s/%u", VIF_DIR, fe);
@@ -499,7 +524,8 @@ static int scan(struct xs_client *c, const char *bridge)
             const char *h_name = handles + hoff;
             unsigned handle;
             if (!parse_number(h_name, HANDLE_MAX, &handle)) {
-                complain("%s/%.32s: not a vif handle (0..%u): ignored", path, h_name, HANDLE_MAX);
+                if (first_complaint_about(path, h_name))
+                    complain("%s/%.32s: not a vif handle (0..%u): ignored", path, h_name, HANDLE_MAX);
                 continue;
             }
             struct vif *v = vif_find_or_add(fe, handle);
