@@ -79,7 +79,7 @@ setup:
 	@tools/setup
 
 # Install what is missing (quietly when nothing is).
-$(LINUX_ASSETS): tools/linux-assets guests/linux/init guests/linux/udp_echo.c $(B)/.setup-ok
+$(LINUX_ASSETS): tools/linux-assets guests/linux/init $(wildcard guests/linux/*.c) include/public/io/xs_wire.h $(B)/.setup-ok
 	@B=$(CURDIR)/$(B) tools/linux-assets
 
 $(B)/.setup-ok: tools/setup
