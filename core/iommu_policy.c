@@ -117,8 +117,8 @@ bool iommu_gnttab_need_mapping(const struct iommu_policy *p, bool direct_mapped,
 void iommu_policy_describe(const struct iommu_policy *p, char *buf, size_t len)
 {
     if (!p->enabled) {
-        snprintf(buf, len, "iommu=off (dom0's devices DMA to physical addresses, untranslated "
-                           "and unisolated)");
+        snprintf(buf, len, "iommu=off (every passed-through device DMAs to physical "
+                           "addresses, untranslated and unisolated)");
         return;
     }
     snprintf(buf, len,

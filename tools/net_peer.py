@@ -25,9 +25,9 @@ any, come after it in parentheses or on later lines) and exits 0 on success,
       echo throughput with `window` datagrams outstanding; each carries its
       sequence number and a pattern derived from it, checked on return.
       -> "bench: <pps> packets/s, <mbit> Mbit/s echoed (<size>-byte payloads, <n> lost)"
-  pcap       --file F --mac 52:54:00:12:34:56 [--payload-prefix TEXT]
+  pcap       --file F --mac 52:54:00:12:34:56 [--payload-prefix TEXT] [--longer-than N]
       reads a classic pcap file (our own reader) of Ethernet frames.
-      -> "pcap: <n> frames, <m> from <mac>, <k> carrying <TEXT>"
+      -> "pcap: <n> frames, <m> from <mac>, <k> carrying <TEXT>, <j> of them longer than N bytes"
       where k counts the frames from <mac> that are IPv4/UDP datagrams whose
       payload starts with TEXT.
   stats      --target IP [--port 9001] [--timeout-ms 1000]
@@ -324,6 +324,11 @@ def cmd_pcap(a) -> int:
             if p is not None and p.startswith(prefix):
                 carrying += 1
         line += f", {carrying} carrying {a.payload_prefix}"
+    if a.longer_than is not None:
+        # Linux's netback copies the first 128 bytes of a guest's frame and
+        # grant-maps the rest: only longer frames put a foreign page in a DMA.
+        longer = sum(1 for fr in ours if len(fr) > a.longer_than)
+        line += f", {longer} of them longer than {a.longer_than} bytes"
     print(line, flush=True)
     return 0
 
@@ -381,6 +386,7 @@ def main(argv: list[str]) -> int:
     c.add_argument("--file", required=True)
     c.add_argument("--mac", required=True)
     c.add_argument("--payload-prefix", default=None)
+    c.add_argument("--longer-than", type=int, default=None)
     c.set_defaults(fn=cmd_pcap)
 
     s = sub.add_parser("stats", help="ask dom0's baseline for its statistics")
