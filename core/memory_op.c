@@ -231,7 +231,7 @@ static long reservation_op(struct vcpu *v, enum balloon_op op, u64 arg)
     const char *name = op == BALLOON_OUT ? "decrease_reservation" : "populate_physmap";
     const char *why = NULL;
     struct xen_memory_reservation r;
-    u64 done, bad = 0, gfn = 0;
+    u64 done, bad = 0, gfn = 0, first = 0;
     int ret = 0;
 
     if (copy_from_guest(v, &r, arg, sizeof(r))) {
@@ -263,6 +263,8 @@ static long reservation_op(struct vcpu *v, enum balloon_op op, u64 arg)
         }
         if ((ret = balloon_one(d, op, gfn, &why)))
             break;
+        if (!done)
+            first = gfn;
         if (op == BALLOON_IN && copy_to_guest(v, slot, &gfn, sizeof(gfn))) {
             why = "its array entry is not writable (the page is back all the same)";
             ret = -EFAULT;
@@ -272,6 +274,9 @@ static long reservation_op(struct vcpu *v, enum balloon_op op, u64 arg)
     }
     if (op == BALLOON_OUT && done)
         p2m_flush(&d->p2m); /* one stage-2 TLB invalidation for the whole call */
+    if (!ret && done)
+        dlog(d, "memory: d%u: %s: %lu page(s) %s, from gfn 0x%lx\n", d->id, name, done,
+             op == BALLOON_OUT ? "given back" : "back", first);
     if (ret)
         dlog(d, "memory: d%u: %s: extent %lu (gfn 0x%lx, array at 0x%lx): %s (error %d): "
              "%lu of %lu done\n", d->id, name, bad, gfn, r.extent_start, why, ret, done,
