@@ -10,6 +10,8 @@
  *        otherwise: 2 MiB chunks of host memory mapped from GUEST_RAM0_BASE in
  *        the reverse order of their addresses, so that the IPA space is
  *        contiguous and the PA space visibly is not;
+ *        each chunk records the IPA of its first page (struct ram_chunk), so
+ *        the memory_op balloon can find a ballooned GFN's own page again;
  *   2. follows the Linux boot protocol (core/linux_boot.c): checks the Image
  *      header, copies the kernel to RAM base + text_offset and an initrd
  *      (a "multiboot,ramdisk" module) below the DTB, clear of the kernel's
@@ -76,14 +78,14 @@ __boot const struct guest_image *builtin_guest(const char *name)
 
 /* --- RAM ------------------------------------------------------------------- */
 
-static __boot int add_chunk(struct domain *d, void *pages, u64 nr_pages)
+static __boot int add_chunk(struct domain *d, void *pages, u64 nr_pages, ipa_t at)
 {
     if (d->nr_chunks == DOMAIN_MAX_CHUNKS)
         return -E2BIG;
     /* Zeroed through granite's cacheable mapping; the guest starts with its
      * caches off, so no dirty line may linger to be evicted over its data. */
     dcache_clean_inval_range(pages, nr_pages << PAGE_SHIFT);
-    d->chunks[d->nr_chunks++] = (struct ram_chunk){ pages, nr_pages };
+    d->chunks[d->nr_chunks++] = (struct ram_chunk){ pages, nr_pages, at };
     iommu_ram_changed(d, ptr_to_pa(pages), nr_pages << PAGE_SHIFT, true); /* dom0_iommu=relaxed */
     return 0;
 }
@@ -98,7 +100,7 @@ static __boot int give_ram_direct(struct domain *d, u64 size, const char **why)
     }
     d->ram_base = ipa(pa_addr(ptr_to_pa(p)));
     d->ram_size = size;
-    if (add_chunk(d, p, size >> PAGE_SHIFT) ||
+    if (add_chunk(d, p, size >> PAGE_SHIFT, d->ram_base) ||
         p2m_map(&d->p2m, d->ram_base, ptr_to_pa(p), size, p2m_ram_rw)) {
         *why = "cannot map the direct-mapped domain's RAM";
         return -ENOMEM;
@@ -123,7 +125,9 @@ static __boot int give_ram_scattered(struct domain *d, u64 size, bool above_4g, 
     for (unsigned i = 0; i < n; i++) {
         void *chunk = above_4g ? alloc_pages_above(1UL << CHUNK_ORDER, CHUNK_ORDER, pa(SZ_4G))
                                : alloc_pages(CHUNK_ORDER);
-        if (!chunk || add_chunk(d, chunk, CHUNK_SIZE >> PAGE_SHIFT)) {
+        /* Mapped below in reverse order: chunk i at the (n-1-i)th slot. */
+        ipa_t at = ipa_add(d->ram_base, (u64)(n - 1 - i) * CHUNK_SIZE);
+        if (!chunk || add_chunk(d, chunk, CHUNK_SIZE >> PAGE_SHIFT, at)) {
             *why = above_4g ? "out of host memory above 4 GiB for the domain's RAM"
                             : "out of host memory for the domain's RAM";
             return -ENOMEM;
@@ -131,8 +135,8 @@ static __boot int give_ram_scattered(struct domain *d, u64 size, bool above_4g, 
     }
     /* Highest-addressed chunk at the lowest IPA: contiguous IPAs, scattered PAs. */
     for (unsigned i = 0; i < n; i++) {
-        ipa_t at = ipa_add(d->ram_base, (u64)(n - 1 - i) * CHUNK_SIZE);
-        if (p2m_map(&d->p2m, at, ptr_to_pa(d->chunks[i].pages), CHUNK_SIZE, p2m_ram_rw)) {
+        if (p2m_map(&d->p2m, d->chunks[i].ipa, ptr_to_pa(d->chunks[i].pages), CHUNK_SIZE,
+                    p2m_ram_rw)) {
             *why = "cannot map the domain's RAM";
             return -ENOMEM;
         }
@@ -595,7 +599,7 @@ static __boot int add_xenstore(struct domain *d, u64 at, const char **why)
 {
     d->store_page = alloc_pages(0);
     d->store_ipa = ipa(at);
-    if (!d->store_page || add_chunk(d, d->store_page, 1) ||
+    if (!d->store_page || add_chunk(d, d->store_page, 1, d->store_ipa) ||
         p2m_map(&d->p2m, d->store_ipa, ptr_to_pa(d->store_page), PAGE_SIZE, p2m_ram_rw) ||
         gnttab_seed_entry(d, GNTTAB_RESERVED_XENSTORE, 0, (u32)(at >> PAGE_SHIFT), false) ||
         evtchn_alloc_unbound_for(d, 0, &d->store_port)) {

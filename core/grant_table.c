@@ -68,9 +68,10 @@
  * iommu_grant_map()/iommu_grant_unmap() are called for every mapping of
  * another domain's page, and the IOMMU policy decides whether a 1:1 entry is
  * needed.  Where granite is stricter than Xen it says so below:
- *   - host_addr must be page aligned, inside L's grant window or one of its
- *     extended regions (Xen accepts any GFN), and not mapped
- *     already (Xen/Arm replaces whatever is at that GFN);
+ *   - host_addr must be page aligned, inside L's grant window, one of its
+ *     extended regions or its RAM range (a page it ballooned out; Xen
+ *     accepts any GFN), and not mapped already (Xen/Arm replaces whatever is
+ *     at that GFN);
  *   - a grant's frame must be RAM of G (in its RAM range, p2m_ram_rw): the
  *     pages granite itself owns (shared_info, grant frames mapped into G's
  *     window) cannot be granted, so they can be freed with G;
@@ -677,12 +678,20 @@ int gnttab_get_frame(struct domain *d, unsigned idx, pa_t *frame)
 
 static bool in_range(u64 addr, u64 base, u64 size) { return addr >= base && addr - base < size; }
 
-/* Where a domain may map a foreign page: its grant window (reg[0]), or one of
- * the extended regions its /hypervisor node offers (reg[1..]).  Linux puts
- * the pages of every backend (netback, xenbus rings) in the latter. */
+/* Where a domain may map a foreign page: its grant window (reg[0]), one of
+ * the extended regions its /hypervisor node offers (reg[1..]) -- Linux with
+ * unpopulated-alloc puts the pages of every backend (netback, xenbus rings)
+ * there -- or a GFN of its own RAM range that it ballooned out
+ * (XENMEM_decrease_reservation, core/memory_op.c): a Linux without
+ * ZONE_DEVICE (Debian's arm64 kernel) takes its grant-map pages from its
+ * balloon.  Only the range is checked here; add_mapping's "not mapped
+ * already", under the table lock, is what keeps a RAM page that is still
+ * there (or shared_info, a grant frame) from being mapped over.  Unmapping
+ * the grant leaves the GFN empty again: still ballooned out. */
 static bool in_map_area(const struct domain *d, u64 addr)
 {
-    if (in_range(addr, ipa_addr(d->gnttab_base), d->gnttab_size))
+    if (in_range(addr, ipa_addr(d->gnttab_base), d->gnttab_size) ||
+        in_range(addr, ipa_addr(d->ram_base), d->ram_size))
         return true;
     for (unsigned i = 0; i < d->nr_ext_regions; i++)
         if (in_range(addr, d->ext_regions[i].start, d->ext_regions[i].size))
@@ -709,8 +718,8 @@ static int check_map_args(const struct domain *ld, const struct gnttab_map_grant
                       op->host_addr);
     if (!in_map_area(ld, op->host_addr))
         return refuse(why, GNTST_bad_virt_addr,
-                      "host_addr 0x%lx is outside the grant window 0x%lx+0x%lx and the %u "
-                      "extended region(s)", op->host_addr, ipa_addr(ld->gnttab_base),
+                      "host_addr 0x%lx is outside its RAM, the grant window 0x%lx+0x%lx and "
+                      "the %u extended region(s)", op->host_addr, ipa_addr(ld->gnttab_base),
                       ld->gnttab_size, ld->nr_ext_regions);
     return GNTST_okay;
 }
@@ -1024,6 +1033,19 @@ int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page)
     spin_unlock(&gt->lock);
     return ret;
 }
+
+bool gnttab_physmap_begin(struct domain *d)
+{
+    struct gnttab *gt = table_of(d);
+
+    spin_lock(&gt->lock);
+    if (gt->live && !gt->closed)
+        return true;
+    spin_unlock(&gt->lock);
+    return false;
+}
+
+void gnttab_physmap_end(struct domain *d) { spin_unlock(&table_of(d)->lock); }
 
 bool gnttab_is_table_frame(struct domain *d, pa_t pa)
 {

@@ -5,7 +5,10 @@
  * (arch/arm64/stage2.c, stage2_hw.c); the walker does break-before-make
  * (arch/arm64/pgtable.c).  This layer adds what every caller needs: argument
  * checks, the per-domain lock, the deferred TLB flush done before the lock is
- * dropped (as Xen's p2m_write_unlock() does), counters and log lines.
+ * dropped (as Xen's p2m_write_unlock() does), counters and log lines.  One
+ * exception, p2m_unmap_lazy_flush(): the balloon removes up to a few hundred
+ * of the domain's own pages per hypercall and flushes once at the end (a
+ * stale entry until then reaches only the domain's own page).
  *
  * VMIDs: each domain gets its own, never 0 (left unused so that a stray VTTBR
  * of 0 never aliases a domain's TLB entries).
@@ -107,6 +110,28 @@ int p2m_unmap(struct p2m *p2m, ipa_t ipa_, u64 size)
     else
         iommu_p2m_unmapped(p2m->d, ipa_, size);
     return ret;
+}
+
+int p2m_unmap_lazy_flush(struct p2m *p2m, ipa_t ipa_, u64 size)
+{
+    int ret;
+
+    spin_lock(&p2m->lock);
+    ret = pt_unmap(&p2m->pt, ipa_addr(ipa_), size); /* a leaf removal sets need_flush */
+    spin_unlock(&p2m->lock);
+    if (ret)
+        printk("p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
+               ipa_addr(ipa_) + size, ret);
+    else
+        iommu_p2m_unmapped(p2m->d, ipa_, size);
+    return ret;
+}
+
+void p2m_flush(struct p2m *p2m)
+{
+    spin_lock(&p2m->lock);
+    pt_finish(&p2m->pt);
+    spin_unlock(&p2m->lock);
 }
 
 int p2m_lookup(struct p2m *p2m, ipa_t ipa_, pa_t *pa_out, p2m_type_t *type)

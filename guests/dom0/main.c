@@ -15,8 +15,8 @@
  *                 (a driver domain that owns the NIC).  When a frontend
  *                 domain ends, its vif's directories are removed.
  *                 end=vifs-closed: end once every frontend domain has ended
- *                 and the backend domain has ended too (or said Closed for
- *                 every vif).
+ *                 and the backend domain has ended too (it needs xenstore
+ *                 until it has seen its last vif go).
  *   net=baseline  no domU involved: dom0 alone answers ping and UDP echo on
  *                 the e1000 (baseline.c) — the reference for `make bench`.
  * Common options: dma=swiotlb-xen|direct|auto (guests/lib/dma.h).

@@ -149,7 +149,11 @@ bool toolstack_poll_ended(void)
         if (d->frontend && !d->be_closed)
             be_done = false; /* closed by the backend: not (yet) */
     }
-    if (cfg.backend_domid && doms[cfg.backend_domid].ended)
-        be_done = true;
+    /* A backend in another domain (net=store) needs this xenstore until it
+     * has seen its last vif directory go (Linux's vif hotplug agent exits
+     * on an empty backend/vif): wait for that domain to end, whatever the
+     * vifs' states said. */
+    if (cfg.backend_domid)
+        be_done = doms[cfg.backend_domid].ended;
     return fronts_ended && be_done;
 }

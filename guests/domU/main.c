@@ -4,6 +4,8 @@
  * Arguments (its command line, from its device tree):
  *   ip=A.B.C.D       its static address (/24); default 10.0.2.15
  *   peer=A.B.C.D     the host on the wire; default 10.0.2.1
+ *   backend_wait_s=N how long netfront waits for the backend's InitWait
+ *                    (default 10 s; a booting Linux driver domain needs more)
  *   send=PORT        send count=N UDP datagrams (default 20) to peer:PORT,
  *                    payload "granite domU datagram <n>" padded to size=BYTES
  *                    (default 200), one every interval_ms (default 50),

@@ -100,7 +100,12 @@
 #define TX_BUFS NETFRONT_TX_BUFS
 #define RX_BUFS NETFRONT_RX_BUFS
 #define BE_STATE_TOKEN "be-state"
-#define CONNECT_TIMEOUT_US 10000000
+/* How long to wait for the backend to reach InitWait, unless the command line
+ * says backend_wait_s=N: a Linux driver domain loads xen-netback only at the
+ * end of its boot, which under QEMU's TCG on a loaded host takes tens of
+ * seconds of guest (wall-clock) time. */
+#define CONNECT_TIMEOUT_US 10000000UL
+#define US_PER_S 1000000UL
 /* How long a send waits for the backend to answer one of its TX requests
  * when every buffer is in flight: a guard against a backend that stopped,
  * far beyond what a live one takes (it answers as its NIC completes). */
@@ -227,6 +232,8 @@ static int wait_backend_ready(struct netfront *nf)
     long state = -1;
     uint64_t deadline = guest_time_us() + CONNECT_TIMEOUT_US;
 
+    if (guest_arg("backend_wait_s", token, sizeof(token)) && atoi(token) > 0)
+        deadline = guest_time_us() + (uint64_t)atoi(token) * US_PER_S;
     snprintf(path, sizeof(path), "%s/state", nf->backend);
     if (xenbus_watch(path, BE_STATE_TOKEN) < 0)
         return -1;

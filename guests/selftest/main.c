@@ -31,6 +31,8 @@
  *   test=xen-abi / xen-abi-hostile  the Xen guest interface in Linux's boot
  *                   order, and with bad arguments (xen_abi.c)
  *   test=idregs|pauth|ptimer|vtimer|sea|smccc   CPU fidelity (cpu_fidelity.c)
+ *   test=balloon-hostile  the memory_op balloon, bad input and the round trip
+ *                   through a grant map (balloon.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -523,6 +525,7 @@ int test_death(const struct guest_info *gi);   /* death.c */
 int test_xen_abi(const struct guest_info *gi);         /* xen_abi.c */
 int test_xen_abi_hostile(const struct guest_info *gi); /* xen_abi.c */
 int test_cpu_fidelity(const char *test, const struct guest_info *gi); /* cpu_fidelity.c */
+int test_balloon_hostile(const struct guest_info *gi);                /* balloon.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -577,6 +580,8 @@ int guest_main(const struct guest_info *gi)
         return test_xen_abi(gi);
     if (!strcmp(test, "xen-abi-hostile"))
         return test_xen_abi_hostile(gi);
+    if (!strcmp(test, "balloon-hostile"))
+        return test_balloon_hostile(gi);
     int r = test_cpu_fidelity(test, gi);
     if (r >= 0)
         return r;

@@ -69,9 +69,12 @@ static inline enum vcpu_state vcpu_state(const struct vcpu *v)
     return __atomic_load_n(&v->state, __ATOMIC_SEQ_CST);
 }
 
+/* A run of host pages the domain owns, and the IPA where the builder mapped
+ * its first page (the memory_op balloon finds a GFN's own page again). */
 struct ram_chunk {
     void *pages;
     u64 nr_pages;
+    ipa_t ipa;
 };
 
 struct domain {

@@ -79,6 +79,12 @@ bool gnttab_page_in_use(pa_t page);
  * (something else is there), -EINVAL (neither window nor RAM, or no table)
  * or -ENOMEM. */
 int gnttab_physmap_place(struct domain *d, ipa_t at, pa_t page);
+/* The balloon (core/memory_op.c) changes d's physmap under the same lock as
+ * grant maps and add_to_physmap, so that "is this GFN empty?" and the change
+ * are one step.  begin: true with the lock held; false (nothing held) when
+ * d's table is gone or closing (d is dying). */
+bool gnttab_physmap_begin(struct domain *d);
+void gnttab_physmap_end(struct domain *d);
 /* Whether pa is d's shared_info or one of its grant-table frames. */
 bool gnttab_is_table_frame(struct domain *d, pa_t pa);
 /* Free d's table (and, should any remain, drop d's mappings without touching

@@ -42,6 +42,13 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid);
 int p2m_map(struct p2m *p2m, ipa_t ipa, pa_t pa, u64 size, p2m_type_t type);
 int p2m_unmap(struct p2m *p2m, ipa_t ipa, u64 size);
 int p2m_lookup(struct p2m *p2m, ipa_t ipa, pa_t *pa, p2m_type_t *type);
+/* Unmap, leaving the TLB invalidation to a later p2m_flush() (or to the next
+ * map, which completes it first).  Only for a page that stays the domain's own
+ * (the balloon, core/memory_op.c): a stale TLB entry in the meantime reaches
+ * nothing but that page, from that domain.  The IOMMU hook runs as for
+ * p2m_unmap (its own invalidation policy applies). */
+int p2m_unmap_lazy_flush(struct p2m *p2m, ipa_t ipa, u64 size);
+void p2m_flush(struct p2m *p2m);
 /* The RAM page behind an IPA, with the p2m lock held until p2m_put_ram_page()
  * (p2m.c says which pages count).  0 or -EFAULT (nothing held). */
 int p2m_get_ram_page(struct p2m *p2m, ipa_t ipa, bool write, pa_t *pa);

@@ -555,6 +555,28 @@ static void test_writable_map_of_readonly_grant(void **state unused)
     assert_int_equal(gnttab_mapped_count(&doms[0]), 1);
 }
 
+/* A GFN of the mapper's own RAM range that it ballooned out (nothing mapped
+ * there) takes a grant map, as Linux's netback does without ZONE_DEVICE; a
+ * RAM GFN whose page is still there does not.  The unmap leaves it empty. */
+static void test_map_at_ballooned_gfn(void **state unused)
+{
+    ipa_t out = ipa(RAM_BASE + 6 * PAGE_SIZE);
+    pa_t p;
+    p2m_type_t t;
+
+    grant(1, 8, 0, 3, false);
+    assert_int_equal(map(v0, 1, 8, RAM_BASE + 5 * PAGE_SIZE, false), GNTST_bad_virt_addr);
+    assert_true(host_log_contains("is mapped already"));
+    assert_int_equal(p2m_unmap(&doms[0].p2m, out, PAGE_SIZE), 0); /* ballooned out */
+    assert_int_equal(map(v0, 1, 8, ipa_addr(out), false), GNTST_okay);
+    assert_int_equal(p2m_lookup(&doms[0].p2m, out, &p, &t), 0);
+    assert_int_equal(t, p2m_grant_map_rw);
+    assert_int_equal(pa_addr(p), pa_addr(page_pa(1, 3)));
+    assert_int_equal(unmap(v0, ipa_addr(out), last_map.handle), GNTST_okay);
+    assert_int_equal(p2m_lookup(&doms[0].p2m, out, NULL, NULL), -ENOENT);
+    assert_false(gnttab_page_in_use(page_pa(1, 3)));
+}
+
 /* host_addr: page aligned, inside the window, not mapped already.  A refusal
  * after the pin (already mapped) gives the pin back. */
 static void test_host_addr_checks(void **state unused)
@@ -1350,6 +1372,7 @@ int main(void)
         T(test_bad_domains),
         T(test_writable_map_of_readonly_grant),
         T(test_host_addr_checks),
+        T(test_map_at_ballooned_gfn),
         T(test_map_flags_refused),
         T(test_frame_must_be_granter_ram),
         T(test_unmap_errors),

@@ -5,7 +5,8 @@
  * without the update flag (core/runstate.c), vm_assist, XENMEM_add_to_physmap
  * of shared_info over a RAM page and of grant frames highest index first
  * (core/memory_op.c, core/grant_table.c), GNTTABOP_query_size, set_version
- * and cache_flush, and the wallclock version (core/wallclock.c).
+ * and cache_flush, the wallclock version (core/wallclock.c), and the balloon
+ * (XENMEM_decrease_reservation / populate_physmap, core/memory_op.c).
  *
  * The world: two domains with 16 RAM pages each (host pages from the stubs'
  * allocator, mapped in real p2ms at IPA 0x40000000) and a grant window at
@@ -44,6 +45,8 @@ long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 #define X_VCPUOP_register_vcpu_info 10
 #define X_VCPUOP_initialise 0
 #define X_XENMEM_add_to_physmap 7
+#define X_XENMEM_decrease_reservation 1
+#define X_XENMEM_populate_physmap 6
 #define X_MAPSPACE_shared_info 0
 #define X_MAPSPACE_grant_table 1
 #define X_GNTTABOP_query_size 6
@@ -139,7 +142,11 @@ static void make_domain(unsigned id, unsigned nr_vcpus)
         memset(ram[id][i], 0, PAGE_SIZE);
         assert_int_equal(p2m_map(&d->p2m, ipa(RAM_BASE + i * PAGE_SIZE), ptr_to_pa(ram[id][i]),
                                  PAGE_SIZE, p2m_ram_rw), 0);
+        /* one chunk per page, listed in reverse IPA order (as scattered RAM is) */
+        d->chunks[RAM_PAGES - 1 - i] = (struct ram_chunk){ ram[id][i], 1,
+                                                           ipa(RAM_BASE + i * PAGE_SIZE) };
     }
+    d->nr_chunks = RAM_PAGES;
     d->gnttab_base = ipa(WINDOW_BASE);
     d->gnttab_size = WINDOW_SIZE;
     d->shared_info = alloc_pages(0);
@@ -508,6 +515,116 @@ static void test_runstate_bad_areas(void **state unused)
     assert_int_equal(nr_writes, 0);
 }
 
+/* --- the balloon --------------------------------------------------------------- */
+
+static long reservation(unsigned dom, unsigned cmd, const u64 *list, u64 n, u32 order, u32 flags,
+                        u16 domid)
+{
+    struct xen_memory_reservation r = { .extent_start = gva(list), .nr_extents = n,
+                                        .extent_order = order, .mem_flags = flags,
+                                        .domid = domid };
+    return do_memory_op(&doms[dom].vcpu[0], cmd, gva(&r));
+}
+
+static bool mapped(unsigned dom, unsigned page)
+{
+    return p2m_lookup(&doms[dom].p2m, ipa(RAM_BASE + page * PAGE_SIZE), NULL, NULL) == 0;
+}
+
+/* Pages go out with one TLB flush per call, come back as the same machine
+ * pages with their content, and the GFNs are written back. */
+static void test_balloon_round_trip(void **state unused)
+{
+    u64 list[3] = { gfn(6), gfn(2), gfn(11) };
+
+    memset(ram[1][2], 0x3c, PAGE_SIZE);
+    host_events_clear();
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 3, 0, 0, DOMID_SELF),
+                     3);
+    assert_int_equal(host_event_count(HEV_FLUSH_ALL), 1);
+    assert_int_equal(host_event_count(HEV_FLUSH_IA), 0);
+    assert_no_lock_taken_twice();
+    assert_false(mapped(1, 6) || mapped(1, 2) || mapped(1, 11));
+    assert_true(mapped(1, 5) && mapped(1, 7) && mapped(0, 6)); /* nothing else moved */
+    list[0] = list[1] = list[2] = 0;
+    list[0] = gfn(2);
+    list[1] = gfn(11);
+    assert_int_equal(reservation(1, X_XENMEM_populate_physmap, list, 2, 0, 0, 1), 2);
+    assert_int_equal(list[0], gfn(2));
+    assert_int_equal(list[1], gfn(11));
+    assert_int_equal(pa_addr(at(1, RAM_BASE + 2 * PAGE_SIZE)), pa_addr(ptr_to_pa(ram[1][2])));
+    assert_int_equal(pa_addr(at(1, RAM_BASE + 11 * PAGE_SIZE)), pa_addr(ptr_to_pa(ram[1][11])));
+    assert_int_equal(((u8 *)ram[1][2])[PAGE_SIZE - 1], 0x3c);
+    assert_false(mapped(1, 6)); /* still out */
+}
+
+/* Every bad extent stops the call with the count so far and a log line;
+ * every bad structure is an errno. */
+static void test_balloon_refusals(void **state unused)
+{
+    static u64 big[513];
+    u64 list[2] = { gfn(3), gfn(3) };
+
+    /* the same page twice: the second is ballooned out already */
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 2, 0, 0, DOMID_SELF),
+                     1);
+    assert_true(host_log_contains("ballooned out already"));
+    assert_true(host_log_contains("1 of 2 done"));
+    /* outside RAM: past the end, the window, ~0 */
+    list[0] = gfn(RAM_PAGES);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 0, DOMID_SELF),
+                     0);
+    assert_true(host_log_contains("not a page of its RAM"));
+    list[0] = WINDOW_BASE >> PAGE_SHIFT;
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 0, DOMID_SELF),
+                     0);
+    list[0] = ~0UL;
+    assert_int_equal(reservation(1, X_XENMEM_populate_physmap, list, 1, 0, 0, DOMID_SELF), 0);
+    /* shared_info and a grant frame over RAM pages are not its own pages */
+    assert_int_equal(add_to_physmap(1, X_MAPSPACE_shared_info, 0, gfn(4)), 0);
+    assert_int_equal(add_to_physmap(1, X_MAPSPACE_grant_table, 0, gfn(5)), 0);
+    list[0] = gfn(4);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 0, DOMID_SELF),
+                     0);
+    assert_true(host_log_contains("not its own page now"));
+    list[0] = gfn(5);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 0, DOMID_SELF),
+                     0);
+    assert_int_equal(reservation(1, X_XENMEM_populate_physmap, list, 1, 0, 0, DOMID_SELF), 0);
+    assert_true(host_log_contains("something is mapped there"));
+    /* populate of a page never ballooned out */
+    list[0] = gfn(7);
+    assert_int_equal(reservation(1, X_XENMEM_populate_physmap, list, 1, 0, 0, DOMID_SELF), 0);
+    assert_true(host_log_contains("never ballooned out"));
+    /* limits: more than a call takes, extent_order, mem_flags, another domain */
+    for (unsigned i = 0; i < 513; i++)
+        big[i] = gfn(8);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, big, 513, 0, 0, DOMID_SELF),
+                     0);
+    assert_true(host_log_contains("513 extent(s) of order 0 refused"));
+    assert_true(mapped(1, 8));
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, big, 512, 0, 0, DOMID_SELF),
+                     1); /* the first goes, the second finds it gone */
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 1, 0, DOMID_SELF),
+                     0);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 1, DOMID_SELF),
+                     -EINVAL);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 0, 0), -EPERM);
+    assert_int_equal(reservation(1, X_XENMEM_populate_physmap, list, 1, 0, 0, 0), -EPERM);
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, list, 1, 0, 0, 1), 1);
+    /* unreadable array, unreadable structure */
+    assert_int_equal(reservation(1, X_XENMEM_decrease_reservation, (u64 *)0x1000, 1, 0, 0,
+                                 DOMID_SELF), 0);
+    assert_true(host_log_contains("its array entry is unreadable"));
+    assert_int_equal(do_memory_op(&doms[1].vcpu[0], X_XENMEM_decrease_reservation, 0x1000),
+                     -EFAULT);
+    /* increase_reservation stays unknown */
+    assert_int_equal(do_memory_op(&doms[1].vcpu[0], 0, gva(list)), -ENOSYS);
+    /* the other domain was never touched */
+    for (unsigned i = 0; i < RAM_PAGES; i++)
+        assert_true(mapped(0, i));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -522,6 +639,8 @@ int main(void)
         T(test_runstate_accounting),
         T(test_runstate_update_flag),
         T(test_runstate_bad_areas),
+        T(test_balloon_round_trip),
+        T(test_balloon_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
