@@ -27,7 +27,8 @@ any, come after it in parentheses or on later lines) and exits 0 on success,
       -> "bench: <pps> packets/s, <mbit> Mbit/s echoed (<size>-byte payloads, <n> lost)"
   pcap       --file F --mac 52:54:00:12:34:56 [--payload-prefix TEXT] [--longer-than N]
       reads a classic pcap file (our own reader) of Ethernet frames.
-      -> "pcap: <n> frames, <m> from <mac>, <k> carrying <TEXT>, <j> of them longer than N bytes"
+      -> "pcap: <n> frames, <m> from <mac>, <k> carrying <TEXT>, <j> of them longer than N
+          bytes, <z> of those all zeros after byte N"
       where k counts the frames from <mac> that are IPv4/UDP datagrams whose
       payload starts with TEXT.
   stats      --target IP [--port 9001] [--timeout-ms 1000]
@@ -327,8 +328,12 @@ def cmd_pcap(a) -> int:
     if a.longer_than is not None:
         # Linux's netback copies the first 128 bytes of a guest's frame and
         # grant-maps the rest: only longer frames put a foreign page in a DMA.
-        longer = sum(1 for fr in ours if len(fr) > a.longer_than)
-        line += f", {longer} of them longer than {a.longer_than} bytes"
+        longer = [fr for fr in ours if len(fr) > a.longer_than]
+        # What a NIC sends when the IOMMU blocked the read of the mapped part:
+        # the copied head, then zeros.
+        zeros = sum(1 for fr in longer if not any(fr[a.longer_than:]))
+        line += (f", {len(longer)} of them longer than {a.longer_than} bytes, {zeros} of those"
+                 f" all zeros after byte {a.longer_than}")
     print(line, flush=True)
     return 0
 

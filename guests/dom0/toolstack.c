@@ -87,7 +87,8 @@ unsigned toolstack_start(const struct toolstack_cfg *c)
         }
         if (xss_attach(id, &info))
             continue;
-        if (ts_write_domain(id, info.nr_vcpus, info.memory_kib))
+        if (ts_write_domain(id, info.nr_vcpus, info.memory_kib,
+                            id == cfg.backend_domid ? TS_BACKEND_RESERVOIR_KIB : 0))
             printf("toolstack: d%u (%s): cannot write its home nodes: the store is full\n", id,
                    doms[id].name);
         if (id != cfg.backend_domid)

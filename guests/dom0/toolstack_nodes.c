@@ -54,7 +54,8 @@ void ts_vif_init(struct ts_vif *v, unsigned fe_domid, unsigned be_domid, unsigne
              handle);
 }
 
-int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib)
+int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib,
+                    uint64_t reservoir_kib)
 {
     char home[32], key[32], num[24];
 
@@ -63,9 +64,11 @@ int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib)
     /* Keys of the domain, not of a device, that Linux reads at boot: the
      * server takes XS_RESET_WATCHES; each vCPU's availability (Linux's
      * cpu_hotplug watcher says "Unable to read cpu state" without it); the
-     * balloon driver's target and ceiling, equal, so it neither grows nor
-     * shrinks the domain.  `control/shutdown` is not written: Linux
-     * watches it, and nothing asks a domain to shut down here. */
+     * balloon driver's ceiling and target, equal unless the domain gets a
+     * reservoir (toolstack_nodes.h).  `control/shutdown` is not written:
+     * Linux watches it, and nothing asks a domain to shut down here. */
+    if (memory_kib && reservoir_kib >= memory_kib)
+        return -EINVAL;
     put(home, "control/platform-feature-xs_reset_watches", "1");
     for (unsigned cpu = 0; cpu < nr_vcpus && cpu < 64; cpu++) {
         snprintf(key, sizeof(key), "cpu/%u/availability", cpu);
@@ -74,6 +77,7 @@ int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib)
     if (memory_kib) {
         snprintf(num, sizeof(num), "%llu", (unsigned long long)memory_kib);
         put(home, "memory/static-max", num);
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)(memory_kib - reservoir_kib));
         put(home, "memory/target", num);
     }
     return first_err;

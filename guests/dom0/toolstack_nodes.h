@@ -28,9 +28,26 @@ void ts_vif_init(struct ts_vif *v, unsigned fe_domid, unsigned be_domid, unsigne
 
 /* A domain's own nodes (below its home, so they are the domain's):
  * control/platform-feature-xs_reset_watches=1, cpu/<n>/availability=online
- * for each vCPU, memory/static-max and memory/target (KiB; not written when
- * memory_kib is 0).  0 or the first negative errno. */
-int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib);
+ * for each vCPU, memory/static-max = memory_kib and memory/target =
+ * memory_kib - reservoir_kib (KiB; neither is written when memory_kib is 0,
+ * and a reservoir as large as the memory is -EINVAL).  0 or the first
+ * negative errno.
+ *
+ * The reservoir is for a Linux backend domain.  Debian's kernel has no
+ * unpopulated-alloc (CONFIG_ZONE_DEVICE is off), so netback takes the pages
+ * it grant-maps into from the balloon driver's list of ballooned-out pages.
+ * With target == static-max that list is empty: each connect balloons pages
+ * out (XENMEM_decrease_reservation), which leaves the balloon's credit
+ * (target - current) positive, and the balloon thread, woken by the first
+ * page netback frees at disconnect, finds its list empty and tries to
+ * hot-plug new memory instead, at guest-physical 0 (a WARNING in
+ * vmemmap_populate).  A target below static-max makes Linux balloon the
+ * reservoir out at boot (it waits for that before init): netback then takes
+ * and returns pages from a full list and the credit stays 0 — the steady
+ * state a toolstack gives a driver domain. */
+#define TS_BACKEND_RESERVOIR_KIB (8 * 1024) /* 7 vifs x (256 + 2) pages, rounded up */
+int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib,
+                    uint64_t reservoir_kib);
 
 /* The backend directory, owned by the backend's domain and readable by the
  * frontend's: frontend, frontend-id, online=1, handle, mac, script, bridge,

@@ -122,7 +122,7 @@ static void test_domain_nodes(void **state)
     unsigned n;
     (void)state;
 
-    assert_int_equal(ts_write_domain(FE_ID, 2, 32768), 0);
+    assert_int_equal(ts_write_domain(FE_ID, 2, 32768, 0), 0);
     expect_node("/local/domain/2/control/platform-feature-xs_reset_watches", "1");
     expect_node("/local/domain/2/cpu/0/availability", "online");
     expect_node("/local/domain/2/cpu/1/availability", "online");
@@ -135,8 +135,15 @@ static void test_domain_nodes(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(p[0].domid, FE_ID);
     /* memory not told: no memory nodes */
-    assert_int_equal(ts_write_domain(3, 1, 0), 0);
+    assert_int_equal(ts_write_domain(3, 1, 0, 0), 0);
     assert_int_equal(xs_read("/local/domain/3/memory/target", reply, sizeof(reply)), -ENOENT);
+    /* a backend domain's reservoir: the target below the ceiling */
+    assert_int_equal(ts_write_domain(4, 1, 393216, TS_BACKEND_RESERVOIR_KIB), 0);
+    expect_node("/local/domain/4/memory/static-max", "393216");
+    expect_node("/local/domain/4/memory/target", "385024");
+    /* a reservoir that leaves nothing is refused, and nothing is written */
+    assert_int_equal(ts_write_domain(5, 1, 8192, 8192), -EINVAL);
+    assert_int_equal(xs_read("/local/domain/5/memory/target", reply, sizeof(reply)), -ENOENT);
 }
 
 static void test_vif_nodes_both_ends(void **state)
@@ -246,7 +253,7 @@ static void test_seven_domains_fit(void **state)
 
     for (unsigned id = 1; id <= 7; id++) {
         struct ts_vif v;
-        assert_int_equal(ts_write_domain(id, 4, 65536), 0);
+        assert_int_equal(ts_write_domain(id, 4, 65536, 0), 0);
         if (id == BE_ID)
             continue;
         ts_vif_init(&v, id, BE_ID, 0);
