@@ -289,7 +289,7 @@ soak: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 	SOAK_COUNT=$(SOAK_COUNT) python3 tools/scenarios.py --scenario-dir tests/soak -j 1
 
 run: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
-	python3 tools/scenarios.py --live -j 1 linux-seed-000-regression linux-seed-000-fixed
+	python3 tools/scenarios.py --live -j 1 linux-backend-seed-000-regression linux-backend-seed-000-fixed
 
 clean:
 	rm -rf $(B)
