@@ -21,6 +21,7 @@
 #include <granite/errno.h>
 #include <granite/grant_table.h>
 #include <granite/event_channel.h>
+#include <public/xen.h>
 #include <granite/guest_console.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
@@ -291,6 +292,17 @@ void domain_vcpu_unloaded(struct vcpu *v)
     try_release(v->d);
 }
 
+/* VIRQ_DOM_EXC to the hardware domain, as Xen raises it for its toolstack:
+ * "a domain changed state", so dom0 looks (granite_op domain_info) only
+ * then.  Not bound: nothing to do. */
+static void tell_hardware_domain(struct domain *d)
+{
+    struct domain *hw = domain_by_id(HWDOM_ID);
+
+    if (hw && hw != d)
+        evtchn_send_virq(hw, VIRQ_DOM_EXC);
+}
+
 void domain_end(struct domain *d, bool clean, const char *why)
 {
     u64 f = spin_lock_irqsave(&domains_lock);
@@ -307,6 +319,7 @@ void domain_end(struct domain *d, bool clean, const char *why)
     printk("domain: d%u (%s) %s: %s\n", d->id, d->name, clean ? "ended" : "destroyed", why);
     /* What it mapped of others goes now: their pages must not stay pinned. */
     gnttab_domain_dying(d);
+    tell_hardware_domain(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = &d->vcpu[i];
         vcpu_kill(v);                 /* terminal: no block, wake or PSCI call undoes it */

@@ -194,7 +194,16 @@ static __boot int read_passthrough(const void *fdt, int node, struct domain_conf
             *why = config_msg;
             return -EINVAL;
         }
-        snprintf(c->passthrough[c->nr_passthrough++], DOMAIN_DT_PATH, "%s", p);
+        /* Stored as the node's own full path, not as written: libfdt also
+         * finds "/pcie" or "/pcie@10000000/" for "/pcie@10000000", and every
+         * later comparison (claimed twice, withheld from dom0) is by path. */
+        if (fdt_get_path(fdt, dev, c->passthrough[c->nr_passthrough], DOMAIN_DT_PATH)) {
+            snprintf(config_msg, sizeof(config_msg), "%s: 'granite,passthrough': %s: its full "
+                     "path is %d characters or more", c->node, p, DOMAIN_DT_PATH);
+            *why = config_msg;
+            return -EINVAL;
+        }
+        c->nr_passthrough++;
     }
     c->nr_claimed = c->nr_passthrough;
     return 0;

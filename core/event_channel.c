@@ -25,7 +25,7 @@
  *                 domain to connect with EVTCHNOP_bind_interdomain;
  *   interdomain   connected to (remote domain, remote port), which points back;
  *                 a domain may connect to itself (loopback);
- *   virq          raised by granite itself (VIRQ_TIMER).
+ *   virq          raised by granite itself (VIRQ_TIMER; VIRQ_DOM_EXC to dom0).
  * Each port notifies one vCPU: vCPU 0 when it is created (Linux assumes so
  * for new interdomain and unbound ports, linux-xen-guest.md §3), another
  * after EVTCHNOP_bind_vcpu (-ENOENT for a vCPU the domain does not have, as
@@ -67,8 +67,9 @@
  *     id; every granite domain is built before any runs;
  *   - bind_virq takes VIRQ_TIMER (per-vCPU, vCPU 0 only: the one granite
  *     raises) and, for the hardware domain, the global VIRQs a Linux dom0
- *     binds (VIRQ_CONSOLE for its hvc, VIRQ_DOM_EXC), which granite accepts
- *     and never raises: Linux dom0 BUG()s if VIRQ_CONSOLE cannot be bound;
+ *     binds: VIRQ_DOM_EXC, raised when another domain ends (core/domain.c;
+ *     the toy dom0's toolstack waits on it), and VIRQ_CONSOLE for its hvc,
+ *     accepted and never raised (Linux dom0 BUG()s if it cannot be bound);
  *     anything else -EINVAL;
  *   - init_control and expand_array (the FIFO ABI) are -ENOSYS: Linux then
  *     uses the 2-level ABI;
@@ -553,7 +554,8 @@ static long op_bind_interdomain(struct vcpu *v, u64 arg)
     return write_arg(v, "bind_interdomain", arg, &a, sizeof(a));
 }
 
-/* Global VIRQs a Linux dom0 binds; granite accepts them and never raises them. */
+/* Global VIRQs a dom0 binds: VIRQ_DOM_EXC (raised when a domain ends) and
+ * VIRQ_CONSOLE (accepted, never raised). */
 static bool global_virq_for_dom0(u32 virq)
 {
     return virq == VIRQ_CONSOLE || virq == VIRQ_DOM_EXC;

@@ -51,7 +51,6 @@
 #include <granite/pci.h>
 
 #define MAX_UNITS 2
-#define HWDOM_ID 0
 /* Ranges larger than this are invalidated whole rather than page by page. */
 #define EAGER_MAX_PAGES 16
 /* 1:1 grant entries tracked per context: as many as one domain can map. */

@@ -21,6 +21,7 @@
 #include <granite/errno.h>
 #include <granite/domain.h>
 #include <granite/iommu.h>
+#include <granite/dlog.h>
 
 #define VTTBR_VMID_SHIFT 48
 
@@ -89,7 +90,7 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
         p2m->nr_mapped_pages += size >> PAGE_SHIFT; /* an upper bound when remapping */
     spin_unlock(&p2m->lock);
     if (ret)
-        printk("p2m: d%u: map IPA 0x%lx-0x%lx -> PA 0x%lx (%s) failed: error %d\n", domid(p2m),
+        dlog(p2m->d, "p2m: d%u: map IPA 0x%lx-0x%lx -> PA 0x%lx (%s) failed: error %d\n", domid(p2m),
                ipa_addr(ipa_), ipa_addr(ipa_) + size, pa_addr(pa_), p2m_type_name(type), ret);
     else
         iommu_p2m_mapped(p2m->d, ipa_, pa_, size, type); /* shared: invalidate; separate: mirror */
@@ -105,7 +106,7 @@ int p2m_unmap(struct p2m *p2m, ipa_t ipa_, u64 size)
     pt_finish(&p2m->pt);
     spin_unlock(&p2m->lock);
     if (ret)
-        printk("p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
+        dlog(p2m->d, "p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
                ipa_addr(ipa_) + size, ret);
     else
         iommu_p2m_unmapped(p2m->d, ipa_, size);
@@ -120,7 +121,7 @@ int p2m_unmap_lazy_flush(struct p2m *p2m, ipa_t ipa_, u64 size)
     ret = pt_unmap(&p2m->pt, ipa_addr(ipa_), size); /* a leaf removal sets need_flush */
     spin_unlock(&p2m->lock);
     if (ret)
-        printk("p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
+        dlog(p2m->d, "p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
                ipa_addr(ipa_) + size, ret);
     else
         iommu_p2m_unmapped(p2m->d, ipa_, size);

@@ -135,7 +135,7 @@ def cmd_udp_echo(a) -> int:
         detail += (f", rtt min/avg/max {min(rtts) * 1e3:.3f}/{sum(rtts) / len(rtts) * 1e3:.3f}/"
                    f"{max(rtts) * 1e3:.3f} ms")
     print(f"udp-echo: {sent} sent, {intact} echoed intact, {lost} lost, {corrupted} corrupted "
-          f"({detail})", flush=True)
+          f"({detail}), from {a.target}", flush=True)
     return 0 if intact == sent else 1
 
 

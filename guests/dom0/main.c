@@ -32,7 +32,30 @@
 #include "xenstore.h"
 #include "net_dom0.h"
 
-#define REAP_PERIOD_US 100000 /* look for ended domains this often */
+/*
+ * Ended domains are noticed through VIRQ_DOM_EXC, which granite raises for
+ * the hardware domain whenever another domain ends (as Xen does for its
+ * toolstack): dom0 asks about each domain only then, never on a timer.
+ */
+static int on_domain_exit(el_fn fn, const char *who)
+{
+    evtchn_port_t port;
+    struct el_source *s;
+    long r = evtchn_bind_virq(VIRQ_DOM_EXC, &port);
+
+    if (r) {
+        printf("%s: cannot bind VIRQ_DOM_EXC: error %ld: FAIL\n", who, r);
+        return -1;
+    }
+    s = el_source_new("VIRQ_DOM_EXC", fn, NULL);
+    if (!s || el_bind_evtchn(s, port)) {
+        printf("%s: cannot wait for VIRQ_DOM_EXC (port %u): FAIL\n", who, port);
+        return -1;
+    }
+    /* A domain may have ended before the bind: look once now. */
+    el_raise(s);
+    return 0;
+}
 
 static bool end_when_closed;
 
@@ -84,7 +107,7 @@ int backend_main(const struct guest_info *gi)
     toolstack_start(&(struct toolstack_cfg){ .backend_domid = 0, .backend_name = "dom0",
                                              .max_vifs = 4, .vif_created = netback_vif_created });
     netback_ready();
-    if (el_every(REAP_PERIOD_US, backend_tick, NULL))
+    if (on_domain_exit(backend_tick, "netback"))
         return 1;
     return el_run();
 }
@@ -143,7 +166,7 @@ int store_main(const struct guest_info *gi)
                                                     .backend_name = backend_name });
     printf("toolstack: ready: %u vif(s), every backend in d%u (%s); no NIC here\n", vifs,
            backend_domid, backend_name);
-    if (el_every(REAP_PERIOD_US, store_tick, NULL))
+    if (on_domain_exit(store_tick, "toolstack"))
         return 1;
     return el_run();
 }

@@ -913,7 +913,7 @@ static bool domain_running(unsigned domid)
  * walk its xenbus devices) still has its rings mapped here, and granite
  * cannot give its memory back while dom0 holds them.  As Xen's toolstack
  * does when a domain dies, the backend tears the vif down itself.  Checked
- * on a timer (REAP_PERIOD_US, main.c): a hypercall per vif each time.
+ * when granite raises VIRQ_DOM_EXC (main.c): a hypercall per vif each time.
  */
 void netback_reap(void)
 {

@@ -73,8 +73,6 @@ unsigned toolstack_start(const struct toolstack_cfg *c)
     cfg = *c;
     for (unsigned id = 1; id < DOM0_MAX_DOMID; id++) {
         struct granite_domain_info info;
-        if (cfg.max_vifs && nr_vifs >= cfg.max_vifs)
-            break;
         if (dom0_domain_info(id, &info))
             continue;
         doms[id].known = true;
@@ -91,8 +89,13 @@ unsigned toolstack_start(const struct toolstack_cfg *c)
                             id == cfg.backend_domid ? TS_BACKEND_RESERVOIR_KIB : 0))
             printf("toolstack: d%u (%s): cannot write its home nodes: the store is full\n", id,
                    doms[id].name);
-        if (id != cfg.backend_domid)
+        /* At the vif limit a domain still gets its store and home nodes: a
+         * Linux guest without them would wait in xenbus. */
+        if (id != cfg.backend_domid && !(cfg.max_vifs && nr_vifs >= cfg.max_vifs))
             create_vif(id);
+        else if (id != cfg.backend_domid)
+            printf("toolstack: d%u (%s): no vif: the backend serves at most %u\n", id,
+                   doms[id].name, cfg.max_vifs);
     }
     return nr_vifs;
 }
@@ -103,13 +106,14 @@ static bool running(unsigned domid)
     return dom0_domain_info(domid, &info) == 0;
 }
 
-/* Did the backend say Closed (6) for this vif? */
+/* Did the backend say Closed for this vif? */
 static bool backend_closed(const struct ts_vif *v)
 {
-    char path[TS_PATH_MAX + 8], val[8];
+    char path[TS_PATH_MAX + 8], val[8], closed[8];
 
     snprintf(path, sizeof(path), "%s/state", v->be);
-    return xs_read(path, val, sizeof(val)) == 0 && !strcmp(val, "6");
+    snprintf(closed, sizeof(closed), "%d", XenbusStateClosed);
+    return xs_read(path, val, sizeof(val)) == 0 && !strcmp(val, closed);
 }
 
 /*

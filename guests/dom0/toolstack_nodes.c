@@ -12,6 +12,8 @@
 #include "toolstack_nodes.h"
 
 static int first_err;
+static const uint8_t ts_mac_oui[3] = { 0x00, 0x16, 0x3e }; /* TS_MAC_PREFIX's first bytes */
+#define TS_MAX_VCPUS 64 /* cpu/<n>/availability keys written at most */
 
 static void put(const char *dir, const char *key, const char *val)
 {
@@ -43,9 +45,7 @@ void ts_vif_init(struct ts_vif *v, unsigned fe_domid, unsigned be_domid, unsigne
     v->fe_domid = fe_domid;
     v->be_domid = be_domid;
     v->handle = handle;
-    v->mac[0] = 0x00;
-    v->mac[1] = 0x16;
-    v->mac[2] = 0x3e;
+    memcpy(v->mac, ts_mac_oui, sizeof(ts_mac_oui));
     v->mac[5] = (uint8_t)fe_domid;
     snprintf(v->mac_str, sizeof(v->mac_str), TS_MAC_PREFIX "%02x", fe_domid & 0xffu);
     snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", fe_domid, handle);
@@ -70,7 +70,7 @@ int ts_write_domain(unsigned domid, unsigned nr_vcpus, uint64_t memory_kib,
     if (memory_kib && reservoir_kib >= memory_kib)
         return -EINVAL;
     put(home, "control/platform-feature-xs_reset_watches", "1");
-    for (unsigned cpu = 0; cpu < nr_vcpus && cpu < 64; cpu++) {
+    for (unsigned cpu = 0; cpu < nr_vcpus && cpu < TS_MAX_VCPUS; cpu++) {
         snprintf(key, sizeof(key), "cpu/%u/availability", cpu);
         put(home, key, "online");
     }

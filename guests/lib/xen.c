@@ -113,6 +113,14 @@ long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
     return r;
 }
 
+long evtchn_bind_virq(uint32_t virq, evtchn_port_t *port)
+{
+    struct evtchn_bind_virq a = { .virq = virq, .vcpu = 0 };
+    long r = hyp(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, (uint64_t)&a, 0);
+    *port = a.port;
+    return r;
+}
+
 long evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *local)
 {
     struct evtchn_bind_interdomain a = { .remote_dom = remote, .remote_port = remote_port };

@@ -25,6 +25,8 @@ long xen_hvm_get_param(uint32_t index, uint64_t *value);
 struct shared_info *xen_shared_info(void);
 
 long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
+/* A port for a virtual interrupt of vCPU 0 (VIRQ_DOM_EXC: a domain ended). */
+long evtchn_bind_virq(uint32_t virq, evtchn_port_t *port);
 long evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *local);
 /* Bind, retrying every millisecond until the peer's port exists or timeout_us passes. */
 long evtchn_bind_interdomain_wait(domid_t remote, evtchn_port_t remote_port, uint64_t timeout_us,

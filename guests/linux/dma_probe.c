@@ -13,7 +13,11 @@
  *      own buffer (registers: 0x80 source, 0x88 destination, 0x90 count,
  *      0x98 command, bit 0 = run and, read back, busy; the buffer is at
  *      0x40000 in the device's address space and in BAR0);
- *   4. bring the buffer back the same way, by a DMA from it to a locked page
+ *   4. first, as a control, carry a known pattern from a locked page of ours
+ *      into the buffer and back (proving the device reaches this domain's own
+ *      RAM both ways and leaving the pattern in the buffer, so a blocked read
+ *      is recognisable), then the probe itself;
+ *   5. bring the buffer back the same way, by a DMA from it to a locked page
  *      of this process (its physical address from /proc/self/pagemap: the
  *      domain is direct-mapped, so that is also its bus address, and the
  *      page is this domain's own RAM, which its stage 2 maps in every mode)
@@ -68,6 +72,9 @@
 #define IMAGE_MAGIC_OFFSET 0x38   /* arm64 Image header: magic "ARM\x64" */
 #define IMAGE_MAGIC "ARM\x64"
 #define PROBE_LEN 4
+#define CONTROL_PATTERN "gRnT"     /* what the control round trip carries */
+#define SENTINEL_BYTE 0xa5         /* the landing area before the device writes it */
+#define RESULT_OFFSET 2048         /* the landing area, in the second half of our page */
 #define WAIT_STEPS 2000           /* x 1 ms */
 #define HYP_REG "/proc/device-tree/hypervisor/reg"
 #define PAGEMAP "/proc/self/pagemap"
@@ -203,6 +210,27 @@ static bool edu_dma(volatile unsigned char *bar, uint64_t bus, unsigned len, boo
     return waited < WAIT_STEPS;
 }
 
+/* Read PROBE_LEN bytes at bus address `from` into the device, then write
+ * them back to the second half of our page (bus address page_pa + half),
+ * which holds a sentinel first; false if a DMA stalls or the sentinel is
+ * still whole (nothing was written back). */
+static bool round_trip(volatile unsigned char *bar, unsigned char *page, uint64_t from,
+                       uint64_t page_pa, unsigned char out[PROBE_LEN])
+{
+    volatile unsigned char *result = page + RESULT_OFFSET;
+
+    memset(page + RESULT_OFFSET, SENTINEL_BYTE, PROBE_LEN);
+    if (!edu_dma(bar, from, PROBE_LEN, false) ||
+        !edu_dma(bar, page_pa + RESULT_OFFSET, PROBE_LEN, true))
+        return false;
+    bool untouched = true;
+    for (unsigned i = 0; i < PROBE_LEN; i++) { /* the device wrote it: read memory */
+        out[i] = result[i];
+        untouched &= out[i] == SENTINEL_BYTE;
+    }
+    return !untouched;
+}
+
 /* The physical address of a locked page of ours (root only: pagemap hides
  * frame numbers from others). */
 static int page_phys(void *page, uint64_t *phys)
@@ -262,21 +290,34 @@ int main(void)
                strerror(errno));
         return 1;
     }
-    memset(landing, 0, PAGE_BYTES);
-    if (!edu_dma(bar, target, PROBE_LEN, false) ||
-        !edu_dma(bar, landing_pa, PROBE_LEN, true)) {
-        printf("dma-probe: FAIL: a DMA did not complete\n");
+    /* A control round trip first: a pattern from our page into the device
+     * and back to the other half of the page, over a sentinel.  It proves
+     * both directions reach this domain's own RAM, and leaves the pattern in
+     * the device's buffer: if the probe's read is blocked, that is what
+     * comes back. */
+    memcpy(landing, CONTROL_PATTERN, PROBE_LEN);
+    if (!round_trip(bar, landing, landing_pa, landing_pa, got) ||
+        memcmp(got, CONTROL_PATTERN, PROBE_LEN)) {
+        printf("dma-probe: FAIL: the control round trip through this domain's own page did not "
+               "come back\n");
         return 1;
     }
-    for (unsigned i = 0; i < PROBE_LEN; i++) /* the device wrote it: read memory, not a guess */
-        got[i] = ((volatile unsigned char *)landing)[i];
+    if (!round_trip(bar, landing, target, landing_pa, got)) {
+        printf("dma-probe: FAIL: a DMA did not complete, or nothing was written back\n");
+        return 1;
+    }
     /* Short lines: granite's console splits long ones. */
     printf("dma-probe: %s read 0x%llx (grant window + 0x%x): %02x %02x %02x %02x\n",
            strrchr(dir, '/') + 1, (unsigned long long)target, IMAGE_MAGIC_OFFSET, got[0],
            got[1], got[2], got[3]);
-    printf("dma-probe: %s\n", memcmp(got, IMAGE_MAGIC, PROBE_LEN)
-                                  ? "not granite's image: isolation holds"
-                                  : "granite's own Image magic: the device reads hypervisor "
-                                    "memory, no isolation");
+    if (!memcmp(got, IMAGE_MAGIC, PROBE_LEN))
+        printf("dma-probe: granite's own Image magic: the device reads hypervisor memory, "
+               "no isolation\n");
+    else if (!memcmp(got, CONTROL_PATTERN, PROBE_LEN))
+        printf("dma-probe: the read was blocked (the buffer kept its control pattern): "
+               "isolation holds\n");
+    else
+        printf("dma-probe: it read this domain's own page there, not granite's image: "
+               "isolation holds\n");
     return 0;
 }

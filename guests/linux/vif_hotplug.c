@@ -488,6 +488,8 @@ static int vif_try_connect(struct xs_client *c, const char *bridge, struct vif *
  * directory is gone.  Returns the number of vifs present (>= 0) or -errno
  * for a failure of the xenstore stream itself.
  */
+static int last_present; /* what the last complete scan found */
+
 static int scan(struct xs_client *c, const char *bridge)
 {
     static char fes[XENSTORE_PAYLOAD_MAX + 1], handles[XENSTORE_PAYLOAD_MAX + 1];
@@ -499,8 +501,12 @@ static int scan(struct xs_client *c, const char *bridge)
         vifs[i].present = false;
     int r = xs_directory(c, WATCH_TOKEN, VIF_DIR, fes, sizeof(fes), &fes_len);
     if (r == -EPROTO || r == -E2BIG || r == -EACCES) {
-        complain("listing %s: %s: treated as empty", VIF_DIR, strerror(-r));
-        fes_len = 0;
+        /* Not an answer about the vifs: keep what we knew (the next event
+         * rescans).  Taking it for "empty" would end the service. */
+        complain("listing %s: %s: vifs unchanged until the next event", VIF_DIR, strerror(-r));
+        for (unsigned i = 0; i < MAX_VIFS; i++)
+            vifs[i].present = vifs[i].used;
+        return last_present;
     } else if (r) {
         return r;
     }
@@ -547,6 +553,7 @@ static int scan(struct xs_client *c, const char *bridge)
             vifs[i].used = false;
         }
     }
+    last_present = present;
     return present;
 }
 

@@ -112,6 +112,8 @@ struct domain {
     char console_buf[128];    /* console_io output, flushed at '\n' */
 };
 
+#define HWDOM_ID 0 /* the hardware domain (dom0) */
+
 struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus);
 struct domain *domain_by_id(unsigned id);
 /* End a domain.  `clean` = it asked to be switched off.  May be called from any

@@ -219,6 +219,7 @@ void gnttab_domain_dying(struct domain *d) { (void)d; }
 void gnttab_domain_destroy(struct domain *d) { (void)d; }
 bool gnttab_page_in_use(pa_t page) { (void)page; return false; }
 void evtchn_domain_destroy(struct domain *d) { (void)d; }
+int evtchn_send_virq(struct domain *d, unsigned virq) { (void)d; (void)virq; return 0; }
 void iommu_domain_destroy(struct domain *d) { (void)d; }
 void iommu_ram_changed(struct domain *d, pa_t p, u64 size, bool mapped)
 {
