@@ -132,6 +132,7 @@ struct tx {
     struct xs_conn *conn;
     uint32_t id;
     uint64_t start_gen;
+    uint64_t commit_gen_lo; /* the first generation its commit stamped */
     unsigned nhashes;
     bool paths_overflow; /* touched more than TX_MAX_PATHS paths */
     uint64_t hashes[TX_MAX_PATHS];
@@ -398,14 +399,18 @@ static unsigned perm_for(const struct xs_perm *perms, unsigned nperms, unsigned 
 
 /* While the watch events of a live removal fire, the nodes it took away
  * are gone; their permission lists wait in the removal records (struct
- * deletion) of generation rm_firing_gen, so the events reach exactly the
+ * deletion) of generations rm_gen_lo..rm_gen_hi, so the events reach exactly the
  * domains that could read those nodes. */
 static bool rm_firing;
-static uint64_t rm_firing_gen;
+static uint64_t rm_gen_lo, rm_gen_hi; /* the generations whose records apply */
+/* While a committed transaction's events fire: the first generation its
+ * replay stamped, so each of its removals finds its own records (0: none). */
+static uint64_t tx_fire_lo;
 static uint64_t path_hash(const char *p);
 
 /* The removed node at path or its nearest removed ancestor, from the
- * removal records of the removal being fired; NULL if none is recorded. */
+ * removal records of the removal being fired (the newest, when a
+ * transaction removed the same path more than once); NULL if none. */
 static const struct deletion *removed_perms(const struct store *s, const char *path)
 {
     char p[PATH_BUF];
@@ -414,9 +419,15 @@ static const struct deletion *removed_perms(const struct store *s, const char *p
     strcpy(p, path);
     for (;;) {
         uint64_t h = path_hash(p);
-        for (int i = 0; i < DEL_LOG; i++)
-            if (s->dels[i].gen == rm_firing_gen && s->dels[i].hash == h && s->dels[i].nperms)
-                return &s->dels[i];
+        const struct deletion *best = NULL;
+        for (int i = 0; i < DEL_LOG; i++) {
+            const struct deletion *d = &s->dels[i];
+            if (d->gen >= rm_gen_lo && d->gen <= rm_gen_hi && d->hash == h && d->nperms &&
+                (!best || d->gen > best->gen))
+                best = d;
+        }
+        if (best)
+            return best;
         slash = strrchr(p, '/');
         if (!slash || slash == p)
             return NULL;
@@ -871,9 +882,13 @@ static void fire_watches(const char *path, bool removed)
      * while they are being fired (a callback's own changes fire nested,
      * with the flag as they need it) */
     bool was_firing = rm_firing;
-    uint64_t was_gen = rm_firing_gen;
+    uint64_t was_lo = rm_gen_lo, was_hi = rm_gen_hi, was_tx_lo = tx_fire_lo;
     rm_firing = removed;
-    rm_firing_gen = live.gen; /* the removal's: nothing has changed since */
+    /* A live removal's records carry live.gen (nothing has changed since);
+     * a committed transaction's, a generation of its replay. */
+    rm_gen_lo = tx_fire_lo ? tx_fire_lo : live.gen;
+    rm_gen_hi = live.gen;
+    tx_fire_lo = 0; /* a callback's own changes fire as live ones */
     for (int i = 0; i < XS_MAX_WATCHES; i++) {
         struct watch *w = &watches[i];
         if (!w->used || w->serial > newest || w->path[0] == '@')
@@ -887,7 +902,9 @@ static void fire_watches(const char *path, bool removed)
         }
     }
     rm_firing = was_firing;
-    rm_firing_gen = was_gen;
+    rm_gen_lo = was_lo;
+    rm_gen_hi = was_hi;
+    tx_fire_lo = was_tx_lo;
     fire_depth--;
 }
 
@@ -1446,6 +1463,7 @@ static int do_transaction_end(struct request *r)
         t->used = false;
         return -EAGAIN;
     }
+    t->commit_gen_lo = live.gen + 1; /* the replay stamps generations from here */
     e = tx_replay(t);
     if (e) {
         t->used = false;
@@ -1491,8 +1509,10 @@ static void fire_tx_log(struct tx *t)
     struct tx_rec rec;
     size_t pos = 0;
 
+    tx_fire_lo = t->commit_gen_lo;
     while (tx_next(t, &pos, &rec))
         fire_watches(rec.path, rec.type == XS_RM);
+    tx_fire_lo = 0;
     t->used = false;
 }
 

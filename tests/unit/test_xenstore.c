@@ -1117,6 +1117,33 @@ static void test_perms_watch_events_follow_acl(void **state)
     expect_no_message(d2);
 }
 
+/* A removal committed in a transaction, followed by another change in the
+ * same transaction: its event must still follow the removed node's own list
+ * (here: d2 may read the directory but not the removed node). */
+static void test_perms_watch_removal_in_transaction(void **state)
+{
+    struct client *d1 = open_client(1), *d2 = open_client(2);
+    uint32_t tx;
+    (void)state;
+
+    assert_int_equal(w_write(d1, 0, "data/pub/secret", "s"), 0);
+    static const char pub[] = HOME1 "/data/pub\0n1\0r2";
+    assert_int_equal(w_ok(d1, T_SET_PERMS, 0, (memcpy(plb, pub, sizeof(pub)), sizeof(pub))), 0);
+    static const char secret[] = HOME1 "/data/pub/secret\0n1";
+    assert_int_equal(w_ok(d1, T_SET_PERMS, 0, (memcpy(plb, secret, sizeof(secret)),
+                                                sizeof(secret))), 0);
+    assert_int_equal(w_watch(d2, HOME1 "/data/pub", "pub"), 0);
+    expect_event(d2, HOME1 "/data/pub", "pub");
+    drain(d2);
+    assert_int_equal(w_tx_start(d1, &tx), 0);
+    assert_int_equal(w_rm(d1, tx, "data/pub/secret"), 0);
+    assert_int_equal(w_write(d1, tx, "data/pub/open", "o"), 0);
+    assert_int_equal(w_tx_end(d1, tx, true), 0);
+    /* the write is d2's to hear; the removal of a node it could not read is not */
+    expect_event(d2, HOME1 "/data/pub/open", "pub");
+    expect_no_message(d2);
+}
+
 static void test_perms_transaction_set_perms(void **state)
 {
     struct client *d1 = open_client(1), *d2 = open_client(2);
@@ -2943,6 +2970,7 @@ int main(void)
         T(test_perms_backend_in_third_domain),
         T(test_perms_watch_events_follow_acl),
         T(test_perms_transaction_set_perms),
+        T(test_perms_watch_removal_in_transaction),
         T(test_watch_wire_immediate),
         T(test_watch_wire_fires_on_changes),
         T(test_watch_wire_relative_and_tokens),
