@@ -161,6 +161,15 @@ static void test_claimed_twice(void **state)
     add_domain(t, "drv", false, true, PT(PCIE_PATH "\0" PCIE_PATH));
     expect_read_error(t, "/chosen/drv", "also claimed by /chosen/drv");
     free(t);
+    t = tree(); /* the same node spelled without its unit address, or with a trailing '/' */
+    add_domain(t, "dom0", true, false, PT(PCIE_PATH));
+    add_domain(t, "drv", false, true, PT("/pcie"));
+    expect_read_error(t, PCIE_PATH, "is also claimed by /chosen/");
+    free(t);
+    t = tree();
+    add_domain(t, "drv", false, true, PT("/pcie\0" PCIE_PATH "/"));
+    expect_read_error(t, PCIE_PATH, "also claimed by /chosen/drv");
+    free(t);
 }
 
 static void test_bad_paths(void **state)
