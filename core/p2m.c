@@ -90,42 +90,38 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
         p2m->nr_mapped_pages += size >> PAGE_SHIFT; /* an upper bound when remapping */
     spin_unlock(&p2m->lock);
     if (ret)
-        dlog(p2m->d, "p2m: d%u: map IPA 0x%lx-0x%lx -> PA 0x%lx (%s) failed: error %d\n", domid(p2m),
-               ipa_addr(ipa_), ipa_addr(ipa_) + size, pa_addr(pa_), p2m_type_name(type), ret);
+        dlog(p2m->d, "p2m: d%u: map IPA 0x%lx-0x%lx -> PA 0x%lx (%s) failed: error %d\n",
+             domid(p2m), ipa_addr(ipa_), ipa_addr(ipa_) + size, pa_addr(pa_),
+             p2m_type_name(type), ret);
     else
         iommu_p2m_mapped(p2m->d, ipa_, pa_, size, type); /* shared: invalidate; separate: mirror */
     return ret;
 }
 
-int p2m_unmap(struct p2m *p2m, ipa_t ipa_, u64 size)
-{
-    int ret;
-
-    spin_lock(&p2m->lock);
-    ret = pt_unmap(&p2m->pt, ipa_addr(ipa_), size);
-    pt_finish(&p2m->pt);
-    spin_unlock(&p2m->lock);
-    if (ret)
-        dlog(p2m->d, "p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
-               ipa_addr(ipa_) + size, ret);
-    else
-        iommu_p2m_unmapped(p2m->d, ipa_, size);
-    return ret;
-}
-
-int p2m_unmap_lazy_flush(struct p2m *p2m, ipa_t ipa_, u64 size)
+/* Remove [ipa, ipa + size); flush_now: the TLB maintenance before the lock
+ * is dropped (otherwise it waits for p2m_flush()). */
+static int unmap(struct p2m *p2m, ipa_t ipa_, u64 size, bool flush_now)
 {
     int ret;
 
     spin_lock(&p2m->lock);
     ret = pt_unmap(&p2m->pt, ipa_addr(ipa_), size); /* a leaf removal sets need_flush */
+    if (flush_now)
+        pt_finish(&p2m->pt);
     spin_unlock(&p2m->lock);
     if (ret)
-        dlog(p2m->d, "p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m), ipa_addr(ipa_),
-               ipa_addr(ipa_) + size, ret);
+        dlog(p2m->d, "p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m),
+             ipa_addr(ipa_), ipa_addr(ipa_) + size, ret);
     else
         iommu_p2m_unmapped(p2m->d, ipa_, size);
     return ret;
+}
+
+int p2m_unmap(struct p2m *p2m, ipa_t ipa_, u64 size) { return unmap(p2m, ipa_, size, true); }
+
+int p2m_unmap_lazy_flush(struct p2m *p2m, ipa_t ipa_, u64 size)
+{
+    return unmap(p2m, ipa_, size, false);
 }
 
 void p2m_flush(struct p2m *p2m)
