@@ -1741,7 +1741,8 @@ int xs_write(const char *path, const char *value)
     return e;
 }
 
-int xs_read(const char *path, char *buf, size_t len)
+/* The live node at a path of the in-process API (dom0's view). */
+static int local_node(const char *path, const struct node **out)
 {
     char abs[PATH_BUF];
     int e = local_path(path, abs), idx;
@@ -1751,7 +1752,17 @@ int xs_read(const char *path, char *buf, size_t len)
     idx = lookup(&live, abs);
     if (idx == NO_NODE)
         return -ENOENT;
-    const struct node *n = &live.nodes[idx];
+    *out = &live.nodes[idx];
+    return 0;
+}
+
+int xs_read(const char *path, char *buf, size_t len)
+{
+    const struct node *n;
+    int e = local_node(path, &n);
+
+    if (e)
+        return e;
     if (!buf || (size_t)n->value_len + 1 > len)
         return -E2BIG;
     memcpy(buf, n->value, n->value_len);
@@ -1807,15 +1818,11 @@ int xs_set_perms(const char *path, const struct xs_perm *perms, unsigned count)
 
 int xs_get_perms(const char *path, struct xs_perm *perms, unsigned max, unsigned *count)
 {
-    char abs[PATH_BUF];
-    int e = local_path(path, abs), idx;
+    const struct node *n;
+    int e = local_node(path, &n);
 
     if (e)
         return e;
-    idx = lookup(&live, abs);
-    if (idx == NO_NODE)
-        return -ENOENT;
-    const struct node *n = &live.nodes[idx];
     if (!perms || max < n->nperms)
         return -E2BIG;
     memcpy(perms, n->perms, n->nperms * sizeof(*perms));

@@ -93,15 +93,20 @@
 
 static unsigned complaints;
 
+static void vsay(const char *fmt, va_list ap)
+{
+    fputs("vif-hotplug: ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("vif-hotplug: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    fflush(stdout);
+    vsay(fmt, ap);
     va_end(ap);
 }
 
@@ -118,10 +123,7 @@ static void complain(const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    fputs("vif-hotplug: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    fflush(stdout);
+    vsay(fmt, ap);
     va_end(ap);
 }
 
