@@ -38,6 +38,12 @@ static volatile bool cpu_online[GRANITE_MAX_CPUS];
 static bool options_read;
 static bool console_is_pl011;
 static u64 slice_ms = DEFAULT_SLICE_MS;
+/* vwfi= (Xen's name): native lets a vCPU alone on its CPU sleep in its own
+ * WFI; trap always traps it (Xen's default), so that its runstate counts the
+ * sleep as blocked.  A CPU shared by several vCPUs traps either way. */
+enum { VWFI_NATIVE, VWFI_TRAP };
+static const char *const vwfi_modes[] = { "native", "trap", NULL };
+static int vwfi;
 
 static u64 counter_ms(void)
 {
@@ -315,7 +321,10 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
         boot_fail("domain configuration: %s", why);
     if (arch_stage2_init())
         boot_fail("this CPU's stage 2 cannot host granite's guests");
-    sched_init(bi.nr_cpus, slice_ms * 1000);
+    vwfi = opt_choice("vwfi", vwfi_modes, VWFI_NATIVE);
+    if (vwfi < 0)
+        boot_fail("bad option 'vwfi' (native or trap)");
+    sched_init(bi.nr_cpus, slice_ms * 1000, vwfi == VWFI_TRAP);
     start_secondaries();
     domains_baseline();
     nr_domains = build_domains(&cfg);

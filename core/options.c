@@ -27,6 +27,7 @@ static const struct known_option known[] = {
     { "dom0_vcpus", "vCPUs of the built-in dom0 (1..4, default 1)" },
     { "domU_vcpus", "vCPUs of each built-in domU (1..4, default 1)" },
     { "timeslice_ms", "scheduler time slice when vCPUs share a CPU (default 10)" },
+    { "vwfi", "native|trap: a vCPU alone on its CPU sleeps in its own WFI (default), or every WFI traps" },
     { "iommu", "on|off: translate dom0's DMA through the SMMU (default: on when one is found)" },
     { "iommu_pt", "shared|separate: the SMMU walks the p2m, or tables of its own kept in sync" },
     { "gnttab_iommu", "direct|sync: 1:1 IOMMU entry for dom0's grant maps always (Xen's fix) "

@@ -49,14 +49,17 @@ struct sched_cpu {
     u64 slice_end;
     volatile bool need_resched;
     u64 idle_ticks, idle_waits;   /* statistics: time asleep in idle_wait, and how often */
+    u64 kicks_sent, kicks_saved;  /* wake-ups of vCPUs elsewhere: with an SGI, and without */
 };
 
 static struct sched_cpu cpus[GRANITE_MAX_CPUS];
 static u64 slice_ticks;
+static bool wfi_always_traps;   /* vwfi=trap */
 
-void sched_init(unsigned nr_cpus unused, u64 slice_us)
+void sched_init(unsigned nr_cpus unused, u64 slice_us, bool trap_every_wfi)
 {
     slice_ticks = arch_counter_freq() / 1000000 * slice_us;
+    wfi_always_traps = trap_every_wfi;
 }
 
 void sched_assign(struct vcpu *v, unsigned cpu)
@@ -133,7 +136,7 @@ static void unload_current(struct sched_cpu *s)
     cur->stats.saves++;
     arch_vcpu_save(cur);
     runstate_vcpu_out(cur);
-    s->current = NULL;
+    __atomic_store_n(&s->current, NULL, __ATOMIC_SEQ_CST); /* read by other CPUs: vcpu_wake */
     domain_vcpu_unloaded(cur);
 }
 
@@ -237,7 +240,7 @@ noreturn_fn void schedule(void)
         apply_pending_reset(next);
         next->stats.loads++;
         arch_vcpu_load(next);
-        s->current = next;
+        __atomic_store_n(&s->current, next, __ATOMIC_SEQ_CST);
         runstate_vcpu_in(next);         /* its own stage 1 is live now */
         break;
     }
@@ -247,8 +250,14 @@ noreturn_fn void schedule(void)
     arch_enter_guest(next);
 }
 
+/* The CPU lists are complete now (they change only at boot): a vCPU alone
+ * on its CPU may sleep in its own WFI (domain.h, cpu_exclusive). */
 noreturn_fn void sched_start(void)
 {
+    struct sched_cpu *s = &cpus[this_cpu()];
+
+    for (unsigned i = 0; i < s->nr; i++)
+        s->list[i]->cpu_exclusive = s->nr == 1 && !wfi_always_traps;
     schedule();
 }
 
@@ -267,17 +276,47 @@ void sched_kicked(void) { cpus[this_cpu()].need_resched = true; }
  * the others first, so a runnable one gets the CPU. */
 void sched_yield_current(void) { cpus[this_cpu()].need_resched = true; }
 
+/*
+ * Whether v's CPU will look at v's interrupts without being kicked: v is
+ * loaded there and in EL2, not in its guest, so the way back in
+ * (arch_enter_guest) fills its list registers from the vGIC after saying
+ * "in guest".  Dekker again, with the caller's "make it pending": the
+ * entering CPU does "in_guest = true; read pending", we "pending; read
+ * in_guest" -- at least one side sees the other.  A vCPU that blocked was
+ * made RUNNABLE by our transition and needs the kick (its CPU may sleep).
+ */
+static bool will_see_on_entry(const struct vcpu *v, bool was_blocked)
+{
+    return !was_blocked &&
+           __atomic_load_n(&cpus[v->pcpu].current, __ATOMIC_SEQ_CST) == v &&
+           !__atomic_load_n(&v->in_guest, __ATOMIC_SEQ_CST);
+}
+
 /* Called after whatever made v's interrupt pending (the vGIC, under its lock). */
 void vcpu_wake(struct vcpu *v)
 {
+    struct sched_cpu *me = &cpus[this_cpu()];
+    bool was_blocked;
+
     __atomic_thread_fence(__ATOMIC_SEQ_CST);  /* pending is visible before we read the state */
-    vcpu_transition(v, VCPU_BLOCKED, VCPU_RUNNABLE);
+    was_blocked = vcpu_transition(v, VCPU_BLOCKED, VCPU_RUNNABLE);
     if (v->pcpu == this_cpu()) {
         if (cpus[v->pcpu].current != v)
             cpus[v->pcpu].need_resched = true;
         return;
     }
+    if (will_see_on_entry(v, was_blocked)) {
+        me->kicks_saved++;
+        return;
+    }
+    me->kicks_sent++;
     arch_kick_cpu(v->pcpu);
+}
+
+void sched_kick_stats(unsigned cpu, u64 *sent, u64 *saved)
+{
+    *sent = cpu < GRANITE_MAX_CPUS ? cpus[cpu].kicks_sent : 0;
+    *saved = cpu < GRANITE_MAX_CPUS ? cpus[cpu].kicks_saved : 0;
 }
 
 void vcpu_block(struct vcpu *v)

@@ -211,6 +211,10 @@ noreturn_fn void arch_enter_guest(struct vcpu *v)
     struct pcpu *p = (struct pcpu *)read_sysreg(tpidr_el2);
 
     p->guest = &v->ctx;
+    /* Said before the list registers are filled: a waker on another CPU
+     * that finds in_guest false skips its kick and relies on this fill
+     * (sched.c, will_see_on_entry). */
+    __atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
     vgic_lr_fill(v);
     guest_resume();
 }

@@ -312,6 +312,7 @@ void guest_trap(struct guest_context *c, u64 kind)
     struct vcpu *v = current_vcpu(c);
 
     v->nr_traps++;
+    __atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
     vgic_lr_sync_from_hw(v);
     vtimer_sample(v);   /* the virtual timer's line follows its condition */
     switch (kind) {
@@ -333,5 +334,8 @@ void guest_trap(struct guest_context *c, u64 kind)
     }
     dlog_flush(v->d);   /* no lock held here: the guest-caused lines of this trap */
     sched_after_trap(v);
+    /* Back to the same vCPU: as in arch_enter_guest, "in guest" is said
+     * before the list registers are filled. */
+    __atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
     vgic_lr_fill(v);
 }

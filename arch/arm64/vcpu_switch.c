@@ -229,6 +229,18 @@ void arch_vcpu_save(struct vcpu *v)
     isb();
 }
 
+/*
+ * WFI traps only where another vCPU may want the CPU.  A vCPU alone on its
+ * CPU sleeps in its own WFI (HCR_EL2.TWI = 0, as Xen's vwfi=native): the
+ * interrupt that ends the sleep reaches EL2 as before (IMO), but the
+ * trap-block-idle-wake round trip around every guest wait is gone.  Its
+ * runstate then counts that sleep as running, as on Xen with vwfi=native.
+ */
+static u64 hcr_for(const struct vcpu *v)
+{
+    return v->cpu_exclusive ? v->ctx.hcr & ~HCR_TWI : v->ctx.hcr;
+}
+
 void arch_vcpu_load(struct vcpu *v)
 {
     struct guest_context *c = &v->ctx;
@@ -236,7 +248,7 @@ void arch_vcpu_load(struct vcpu *v)
     write_sysreg(vmpidr_el2, c->vmpidr);
     write_sysreg(vpidr_el2, read_sysreg(midr_el1));
     write_sysreg(vttbr_el2, c->vttbr);
-    write_sysreg(hcr_el2, c->hcr);
+    write_sysreg(hcr_el2, hcr_for(v));
     load_el1(&c->el1);
     if (pauth_switched(v))
         load_pauth(&c->pauth);

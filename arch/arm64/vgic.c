@@ -1335,6 +1335,13 @@ bool vgic_lr_refresh(struct vgic *g, unsigned vcpu, u32 intid, u8 *priority, boo
             else
                 irq->pending_latch = irq->pending_latch || irq->lr_pending;
         }
+        /* Refreshed on the way in, so the guest has not run since the LR
+         * was read back: a level interrupt latched again meanwhile is
+         * covered by the pending state the LR still has (as in
+         * vgic_lr_sync).  Left set, it would wait for an exit that a vCPU
+         * sleeping in its own WFI (cpu.c, cpu_exclusive) never makes. */
+        if (want && irq->lr_pending && !irq->edge)
+            irq->relatched = false;
         irq->lr_pending = want;
         keep = want || irq->active;
         if (keep) {
@@ -1350,6 +1357,20 @@ bool vgic_lr_refresh(struct vgic *g, unsigned vcpu, u32 intid, u8 *priority, boo
     }
     vgic_unlock(g, flags, &d);
     return keep;
+}
+
+bool vgic_lr_needs_eoi_exit(struct vgic *g, unsigned vcpu, u32 intid)
+{
+    struct vgic_irq *irq;
+    bool need = false;
+    u64 flags;
+
+    flags = vgic_lock(g);
+    irq = lr_irq(g, vcpu, intid, "vgic_lr_needs_eoi_exit");
+    if (irq && !irq->hw && !irq->edge)
+        need = irq->line_level || (irq->active && (irq->pending_latch || irq->relatched));
+    vgic_unlock(g, flags, NULL);
+    return need;
 }
 
 int vgic_lr_evict(struct vgic *g, unsigned vcpu, u32 intid)

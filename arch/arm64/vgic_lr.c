@@ -89,8 +89,25 @@ static u64 make_lr(u32 intid, u8 prio, bool group1, bool hw, u32 hw_intid, bool 
                                       (active ? LR_STATE_ACTIVE : 0));
     if (hw)
         lr |= ICH_LR_HW | FIELD_PREP(ICH_LR_PINTID, hw_intid);
-    else if (intid == IRQ_PPI_VTIMER)
-        lr |= ICH_LR_EOI;   /* granite must look at the timer again then (vtimer.c) */
+    return lr;
+}
+
+/*
+ * The EOI bit of a software LR: granite must see the guest's deactivation
+ * when the model still holds pending state for the interrupt
+ * (vgic_lr_needs_eoi_exit), and always for the virtual timer (vtimer.c looks
+ * at the timer again then).  With HW = 1 the bit is part of the physical
+ * INTID field and the physical interrupt itself comes back.
+ */
+static u64 with_eoi_exit(struct vcpu *v, u64 lr)
+{
+    u32 intid = (u32)FIELD_GET(ICH_LR_VINTID, lr);
+
+    if (lr & ICH_LR_HW)
+        return lr;
+    lr &= ~ICH_LR_EOI;
+    if (intid == IRQ_PPI_VTIMER || vgic_lr_needs_eoi_exit(&v->d->vgic, v->id, intid))
+        lr |= ICH_LR_EOI;
     return lr;
 }
 
@@ -115,7 +132,7 @@ static void refresh_lrs(struct vcpu *v, unsigned n)
         lr |= FIELD_PREP(ICH_LR_PRIORITY, prio) |
               FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
                                        (active ? LR_STATE_ACTIVE : 0));
-        ich_lr_access(i, true, lr);
+        ich_lr_access(i, true, with_eoi_exit(v, lr));
     }
 }
 
@@ -139,7 +156,8 @@ void vgic_lr_fill(struct vcpu *v)
             full = false;
             break;
         }
-        ich_lr_access(i, true, make_lr((u32)intid, prio, group1, hw, hw_intid, true, false));
+        ich_lr_access(i, true, with_eoi_exit(v, make_lr((u32)intid, prio, group1, hw, hw_intid,
+                                                        true, false)));
         v->ctx.gicif.lr_used |= BIT(i);
     }
     /* Every LR in use: ask for a maintenance interrupt when they drain, so that

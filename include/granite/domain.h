@@ -59,6 +59,13 @@ struct vcpu {
     volatile bool reset_pending;
     u64 reset_entry, reset_x0;
     u64 timer_deadline;       /* physical count at which one of its timers fires (set while it is off its CPU), 0 = none */
+    /* The only vCPU pinned to its CPU (sched_start): nothing else can want
+     * the CPU while it sleeps, so its WFI need not trap (arch_vcpu_load). */
+    bool cpu_exclusive;
+    /* Between entry (arch_enter_guest) and its next exception, as its own CPU
+     * last said: a wake-up for a vCPU that is loaded but not in the guest
+     * needs no kick, the way in looks at its interrupts (sched.c vcpu_wake). */
+    volatile bool in_guest;
     u64 nr_runs, nr_traps;    /* statistics */
     struct vcpu_stats stats;  /* exits by reason (vcpu_stats.h); only its own CPU writes */
 };

@@ -14,7 +14,8 @@
 struct vcpu;
 struct domain;
 
-void sched_init(unsigned nr_cpus, u64 slice_us);
+/* trap_every_wfi (vwfi=trap): no vCPU sleeps in its own WFI, even alone on its CPU. */
+void sched_init(unsigned nr_cpus, u64 slice_us, bool trap_every_wfi);
 void sched_assign(struct vcpu *v, unsigned cpu);
 /* This CPU starts running its vCPUs; never returns. */
 noreturn_fn void sched_start(void);
@@ -37,6 +38,9 @@ void sched_timer_interrupt(void);
 struct vcpu *sched_current(void);
 /* Statistics: counter ticks a CPU spent asleep in the idle loop, and how many sleeps. */
 void sched_idle_stats(unsigned cpu, u64 *ticks, u64 *waits);
+/* Cross-CPU wake-ups this CPU made: with a kick (SGI), and without one
+ * because the target was about to enter its guest anyway. */
+void sched_kick_stats(unsigned cpu, u64 *sent, u64 *saved);
 /* Whether any physical CPU has one of d's vCPUs loaded (a check for the
  * domain's release: it must say no). */
 bool sched_domain_loaded_anywhere(const struct domain *d);

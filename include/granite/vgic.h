@@ -228,6 +228,17 @@ bool vgic_lr_refresh(struct vgic *g, unsigned vcpu, u32 intid, u8 *priority, boo
                      bool *active);
 
 /*
+ * For the LR code, before guest entry, for an interrupt it has just put in
+ * or kept in an LR (without the HW link): whether the guest's deactivation
+ * must bring the vCPU out (ICH_LR<n>_EL2.EOI, an EOI maintenance interrupt),
+ * because the model holds pending state the LR cannot carry -- a level line
+ * still high, to be sampled again then, or a latch set again while the LR
+ * copy is active.  Nothing else would make that vCPU exit if it sleeps in
+ * its own WFI (no WFI trap when it is alone on its CPU).
+ */
+bool vgic_lr_needs_eoi_exit(struct vgic *g, unsigned vcpu, u32 intid);
+
+/*
  * For the LR code, when a better interrupt waits and every LR is used: give
  * back an interrupt whose LR is pending-only (the caller clears that LR).
  * Returns 0, -EBUSY if it is active (it must stay for the guest to deactivate

@@ -373,7 +373,7 @@ static void reset_machine(void)
     helpers_active = 0;
     helper_waiting_for = NULL;
     violation[0] = 0;
-    sched_init(NR_HCPUS, 10000);
+    sched_init(NR_HCPUS, 10000, false);
 }
 
 /* d1 with n vCPUs, vCPU i pinned to CPU i, in the given states. */

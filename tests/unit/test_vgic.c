@@ -733,6 +733,67 @@ static void test_level_lifecycle(void **state unused)
     assert_false(g.spi[60 - 32].in_lr);
 }
 
+/*
+ * A vCPU alone on its CPU sleeps in its own WFI (no trap), so pending state
+ * the LR cannot carry must be fetched by an EOI maintenance exit.  Before
+ * vgic_lr_needs_eoi_exit, a second upcall latched while the guest handled
+ * the first (it sends its reply from the handler: an exit, with the LR
+ * active) waited in the model until some unrelated exit: evtchn-pingpong
+ * stalled for ever.
+ */
+static void test_eoi_exit_when_the_lr_cannot_carry_it(void **state unused)
+{
+    bool pending, active;
+
+    /* Level line high: resampled after the guest's deactivation. */
+    ready_spi(60, 0x20, false);
+    assert_int_equal(vgic_set_level(&g, 0, 60, true), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 60);
+    assert_true(vgic_lr_needs_eoi_exit(&g, 0, 60));
+    assert_int_equal(vgic_set_level(&g, 0, 60, false), 0);
+    assert_false(vgic_lr_needs_eoi_exit(&g, 0, 60));   /* line low, latch empty: nothing owed */
+
+    /* The upcall: taken (active), latched again from another CPU meanwhile. */
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_false(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));  /* one pending state, in the LR */
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);             /* acknowledged: active */
+    assert_false(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_false(pending);                                    /* level: not pending+active */
+    assert_true(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));   /* so the deactivation must exit */
+
+    /* Edge-triggered interrupts never need it: pending+active fits in the LR. */
+    ready_spi(61, 0x20, true);
+    assert_int_equal(vgic_inject(&g, 0, 61), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 61);
+    vgic_lr_sync(&g, 0, 61, false, true);
+    assert_int_equal(vgic_inject(&g, 0, 61), 0);
+    assert_false(vgic_lr_needs_eoi_exit(&g, 0, 61));
+}
+
+/* Latched again while the LR copy is still pending, seen on the way in (the
+ * guest has not run since the LR was read): the LR's pending state covers
+ * both, and no stale "relatched" waits for an exit a WFI sleeper never makes. */
+static void test_relatch_covered_by_refresh_on_entry(void **state unused)
+{
+    bool pending, active;
+
+    ready_ppi(0, EVTCHN_PPI, 0xa0, false);
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);             /* an exit: not taken yet */
+    assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);      /* relatched */
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(pending);
+    assert_false(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);             /* taken */
+    vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);            /* done: nothing left */
+    assert_false(vgic_has_pending(&g, 0));
+}
+
 /* GICD_ISPENDR on a level interrupt: pending until acknowledged, line or not. */
 static void test_level_ispendr_until_ack(void **state unused)
 {
@@ -1341,6 +1402,8 @@ int main(void)
         cmocka_unit_test_setup(test_edge_lifecycle, setup2),
         cmocka_unit_test_setup(test_level_lifecycle, setup2),
         cmocka_unit_test_setup(test_level_ispendr_until_ack, setup2),
+        cmocka_unit_test_setup(test_eoi_exit_when_the_lr_cannot_carry_it, setup2),
+        cmocka_unit_test_setup(test_relatch_covered_by_refresh_on_entry, setup2),
         cmocka_unit_test_setup(test_level_relatch_before_ack_survives, setup2),
         cmocka_unit_test_setup(test_lr_forget_keeps_pending_edge, setup2),
         cmocka_unit_test_setup(test_lr_forget_keeps_pending_level, setup2),
