@@ -9,9 +9,9 @@
  * general registers).  mem_copy_fwd/mem_fill below are the same algorithm in
  * C — 8-byte words once the destination is aligned, bytes when source and
  * destination cannot both be aligned — for an architecture without copy.S
- * (mem_copy_bwd, memmove's overlapping case, is C everywhere)
  * and for the host unit test (tests/unit/test_string.c), which builds this
- * file with HOST_TEST and so without the libc-named functions.  Every access
+ * file with HOST_TEST and so without the libc-named functions.
+ * mem_copy_bwd, memmove's overlapping case, is C everywhere.  Every access
  * is naturally aligned: they may run with the MMU off (-mstrict-align).
  * The rest are byte loops: slow is fine, nothing else here is hot.
  *
