@@ -16,6 +16,16 @@
  *     and the footprint unknown (we take the file's size, the best there is);
  *   - the DTB is 8-byte aligned, at most 2 MiB; the initrd sits with the
  *     kernel in one 1 GiB-aligned window of at most 32 GiB.
+ * And from the PE/COFF format (an EFI-stub Image starts "MZ" and is also a PE
+ * file; Linux's efi-header.S): the 32-bit offset of the "PE\0\0" header at
+ * 0x3c; after it the COFF header (NumberOfSections at +6,
+ * SizeOfOptionalHeader at +20, 24 bytes in all), the optional header, then
+ * 40-byte section headers (SizeOfRawData at +16, PointerToRawData at +20).
+ * The sections' raw data are the bytes a loader places; what may follow them
+ * in the file (an Authenticode signature) is no part of the running kernel.
+ * Those bytes are what granite copies (linux_image.file_size): the module
+ * region may be larger than the image, and the rest of the footprint is the
+ * domain's RAM, already zero (page_alloc.c), as a PE loader would leave it.
  *
  * granite's guests run little-endian (SCTLR_EL1.EE as reset), so a big-endian
  * kernel is refused here rather than left to crash at its first instruction.
@@ -41,6 +51,46 @@ static u32 le32_at(const u8 *p)
     return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
 }
 
+#define PE_LFANEW_OFFSET 0x3c
+#define PE_SIGNATURE 0x00004550U               /* "PE\0\0" */
+#define PE_COFF_NR_SECTIONS 6                  /* from the signature */
+#define PE_COFF_OPT_SIZE 20
+#define PE_COFF_HEADER_SIZE 24                 /* signature + COFF header */
+#define PE_SECTION_SIZE 40
+#define PE_SECTION_RAW_SIZE 16
+#define PE_SECTION_RAW_PTR 20
+#define PE_MAX_SECTIONS 96                     /* the format's own limit */
+
+static u16 le16_at(const u8 *p) { return (u16)(p[0] | p[1] << 8); }
+
+/* The end of the last section's raw data when the Image is a well-formed PE
+ * file inside its `size` bytes; otherwise `size` (an Image without the EFI
+ * stub, or a header granite cannot read: copy the file as it is). */
+static u64 pe_loaded_bytes(const u8 *h, u64 size)
+{
+    u64 pe, sections, end = 0;
+    unsigned nr;
+
+    if (h[0] != 'M' || h[1] != 'Z')
+        return size;
+    pe = le32_at(h + PE_LFANEW_OFFSET);
+    if (pe > size || size - pe < PE_COFF_HEADER_SIZE || le32_at(h + pe) != PE_SIGNATURE)
+        return size;
+    nr = le16_at(h + pe + PE_COFF_NR_SECTIONS);
+    sections = pe + PE_COFF_HEADER_SIZE + le16_at(h + pe + PE_COFF_OPT_SIZE);
+    if (!nr || nr > PE_MAX_SECTIONS || sections > size ||
+        size - sections < (u64)nr * PE_SECTION_SIZE)
+        return size;
+    for (unsigned i = 0; i < nr; i++) {
+        const u8 *sh = h + sections + (u64)i * PE_SECTION_SIZE;
+        u64 e = (u64)le32_at(sh + PE_SECTION_RAW_PTR) + le32_at(sh + PE_SECTION_RAW_SIZE);
+        if (e > size)
+            return size; /* a section past the file: not a PE we understand */
+        end = MAX(end, e);
+    }
+    return end >= LINUX_IMAGE_HEADER_SIZE ? end : size;
+}
+
 int linux_image_parse(const void *data, u64 size, struct linux_image *out, const char **why)
 {
     static const unsigned page_kib[4] = { 0, 4, 16, 64 };
@@ -58,7 +108,7 @@ int linux_image_parse(const void *data, u64 size, struct linux_image *out, const
     out->text_offset = le64_at(h + 8);
     out->image_size = le64_at(h + 16);
     flags = le64_at(h + 24);
-    out->file_size = size;
+    out->file_size = pe_loaded_bytes(h, size);
     if (!out->image_size) { /* pre-3.17 */
         out->text_offset = LINUX_IMAGE_OLD_TEXT_OFFSET;
         out->image_size = size;

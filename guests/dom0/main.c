@@ -100,6 +100,8 @@ int backend_main(const struct guest_info *gi)
         return 1;
     }
     grant_window_init();
+    printf("netback: boot time: starting at %lu ms of counter time\n",
+           (unsigned long)(guest_time_us() / 1000));
     if (netback_start(gi))
         return 1;
     xs_init();
@@ -107,6 +109,8 @@ int backend_main(const struct guest_info *gi)
     toolstack_start(&(struct toolstack_cfg){ .backend_domid = 0, .backend_name = "dom0",
                                              .max_vifs = 4, .vif_created = netback_vif_created });
     netback_ready();
+    printf("netback: boot time: ready at %lu ms of counter time\n",
+           (unsigned long)(guest_time_us() / 1000));
     if (on_domain_exit(backend_tick, "netback"))
         return 1;
     return el_run();

@@ -252,6 +252,7 @@ int guest_main(const struct guest_info *gi)
     net_format_ip(ip, ipbuf);
     printf("domU: net up: ip %s, mac %02x:%02x:%02x:%02x:%02x:%02x, UDP echo on port %u\n", ipbuf,
            nf->mac[0], nf->mac[1], nf->mac[2], nf->mac[3], nf->mac[4], nf->mac[5], ECHO_PORT);
+    printf("domU: boot time: network up at %lu ms of counter time\n", (unsigned long)(guest_time_us() / 1000));
     {
         char mode[16] = "plain";
         guest_arg("tx", mode, sizeof(mode));

@@ -31,7 +31,8 @@
 struct linux_image {
     u64 text_offset;
     u64 image_size;      /* the footprint the kernel assumes, BSS included */
-    u64 file_size;       /* bytes to copy */
+    u64 file_size;       /* bytes to copy: an EFI-stub (PE) Image's sections
+                          * end there, else the whole module */
     unsigned page_kib;   /* 0 = unspecified, else 4, 16 or 64 */
     bool anywhere;       /* flags bit 3 */
 };

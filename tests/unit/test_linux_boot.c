@@ -87,6 +87,80 @@ static void test_header_old_kernel(void **state)
     assert_int_equal(li.image_size, sizeof(image));
 }
 
+/* PE/COFF facts written out here: e_lfanew at 0x3c, "PE\0\0", the COFF
+ * header's NumberOfSections at +6 and SizeOfOptionalHeader at +20 (24 bytes
+ * with the signature), 40-byte section headers with SizeOfRawData at +16 and
+ * PointerToRawData at +20. */
+static void put32(u8 *p, u32 v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (u8)(v >> (8 * i));
+}
+
+#define PE_AT 0x40
+#define OPT_SIZE 0x70
+
+/* An EFI-stub Image in `image`: sections [0x400, 0x800) and [0x800, 0xc00). */
+static void make_pe(unsigned nr_sections)
+{
+    u8 *sec = image + PE_AT + 24 + OPT_SIZE;
+
+    make_header(0, 0x2000, 0xa);
+    image[0] = 'M';
+    image[1] = 'Z';
+    put32(image + 0x3c, PE_AT);
+    memcpy(image + PE_AT, "PE\0\0", 4);
+    image[PE_AT + 6] = (u8)nr_sections;
+    image[PE_AT + 20] = OPT_SIZE;
+    for (unsigned i = 0; i < 2; i++) {
+        put32(sec + 40 * i + 16, 0x400);           /* SizeOfRawData */
+        put32(sec + 40 * i + 20, 0x400 * (i + 1)); /* PointerToRawData */
+    }
+}
+
+static void test_copy_only_the_image(void **state)
+{
+    struct linux_image li;
+    (void)state;
+
+    /* Not a PE file: the whole module. */
+    make_header(0, 0x2000, 0xa);
+    assert_int_equal(linux_image_parse(image, 3000, &li, &why), 0);
+    assert_int_equal(li.file_size, 3000);
+
+    /* A PE file whose sections end at 0xc00 and a signature after them. */
+    make_pe(2);
+    assert_int_equal(linux_image_parse(image, sizeof(image), &li, &why), 0);
+    assert_int_equal(li.file_size, 0xc00);
+    assert_int_equal(li.image_size, 0x2000);
+
+    /* Malformed PE headers: the whole module, never a read past it. */
+    make_pe(2);
+    put32(image + 0x3c, sizeof(image) - 8); /* signature cut short */
+    assert_int_equal(linux_image_parse(image, sizeof(image), &li, &why), 0);
+    assert_int_equal(li.file_size, sizeof(image));
+    make_pe(2);
+    put32(image + 0x3c, 0xfffffff0u); /* beyond the file */
+    assert_int_equal(linux_image_parse(image, sizeof(image), &li, &why), 0);
+    assert_int_equal(li.file_size, sizeof(image));
+    make_pe(2);
+    assert_int_equal(linux_image_parse(image, 0xb00, &li, &why), 0); /* a section past the end */
+    assert_int_equal(li.file_size, 0xb00);
+    make_pe(0);
+    assert_int_equal(linux_image_parse(image, sizeof(image), &li, &why), 0);
+    assert_int_equal(li.file_size, sizeof(image));
+    make_pe(200); /* more sections than the format allows */
+    assert_int_equal(linux_image_parse(image, sizeof(image), &li, &why), 0);
+    assert_int_equal(li.file_size, sizeof(image));
+    make_pe(2);
+    assert_int_equal(linux_image_parse(image, PE_AT + 24 + OPT_SIZE + 60, &li, &why), 0);
+    assert_int_equal(li.file_size, PE_AT + 24 + OPT_SIZE + 60); /* section table cut short */
+    make_pe(2);
+    put32(image + PE_AT + 24 + OPT_SIZE + 16, 0xffffffffu); /* raw size overflows 32 bits */
+    assert_int_equal(linux_image_parse(image, sizeof(image), &li, &why), 0);
+    assert_int_equal(li.file_size, sizeof(image));
+}
+
 static void test_layout_kernel_initrd_dtb(void **state)
 {
     struct linux_image li = { .text_offset = 0, .image_size = 33 * MiB, .file_size = 31 * MiB };
@@ -155,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_header_ok),
         cmocka_unit_test(test_header_bad),
         cmocka_unit_test(test_header_old_kernel),
+        cmocka_unit_test(test_copy_only_the_image),
         cmocka_unit_test(test_layout_kernel_initrd_dtb),
         cmocka_unit_test(test_layout_does_not_fit),
         cmocka_unit_test(test_overlap),
