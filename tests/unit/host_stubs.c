@@ -346,3 +346,6 @@ void host_stubs_reset(void)
     fail_countdown = -1;
     geometry_set = false;
 }
+
+/* One CPU on the host (per-CPU state of the code under test: index 0). */
+__attribute__((weak)) unsigned this_cpu(void) { return 0; }
