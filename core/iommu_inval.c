@@ -56,6 +56,29 @@ static bool touches(const struct iommu_range *r, u64 start, u64 pages)
     return start <= r_end && r->start <= end;
 }
 
+/* Range i grew: fold in every other range it now touches (pages 0 and 2,
+ * then 1, are one run, not two). */
+static void absorb_neighbours(struct iommu_inval_set *s, unsigned i)
+{
+    for (unsigned j = 0; j < s->n;) {
+        struct iommu_range *r = &s->r[i], *o = &s->r[j];
+        if (j == i || !touches(r, o->start, o->pages)) {
+            j++;
+            continue;
+        }
+        u64 end = r->start + (r->pages << INVAL_PAGE_SHIFT);
+        u64 o_end = o->start + (o->pages << INVAL_PAGE_SHIFT);
+        if (o->start < r->start)
+            r->start = o->start;
+        if (o_end > end)
+            end = o_end;
+        r->pages = (end - r->start) >> INVAL_PAGE_SHIFT;
+        s->r[j] = s->r[--s->n]; /* j's place taken by the last range */
+        if (i == s->n)
+            i = j;              /* ... which was i itself */
+    }
+}
+
 void iommu_inval_add(struct iommu_inval_set *s, u64 iova, u64 size)
 {
     u64 start = iova & ~((1UL << INVAL_PAGE_SHIFT) - 1);
@@ -75,6 +98,7 @@ void iommu_inval_add(struct iommu_inval_set *s, u64 iova, u64 size)
         if (new_end > r_end)
             r_end = new_end;
         r->pages = (r_end - r->start) >> INVAL_PAGE_SHIFT;
+        absorb_neighbours(s, i);
         return;
     }
     if (s->n == IOMMU_INVAL_RANGES) {

@@ -39,6 +39,22 @@ static void test_ranges_merge(void **state unused)
     assert_false(set.all);
 }
 
+/* A page that bridges two runs joins them into one. */
+static void test_bridging_page_joins_runs(void **state unused)
+{
+    iommu_inval_add(&set, 0x40000000, PG);
+    iommu_inval_add(&set, 0x50000000, PG);
+    iommu_inval_add(&set, 0x40002000, PG);
+    assert_int_equal(set.n, 3);
+    iommu_inval_add(&set, 0x40001000, PG);
+    assert_int_equal(set.n, 2);
+    assert_int_equal(iommu_inval_cmds(&set, NULL), 4);
+    assert_int_equal(iommu_inval_cmds(&set, smmu_tlbi_range_cmds), 2);
+    for (unsigned i = 0; i < set.n; i++)
+        if (set.r[i].start == 0x40000000)
+            assert_int_equal(set.r[i].pages, 3);
+}
+
 /* An unaligned address or size covers every page it touches. */
 static void test_partial_pages_round_out(void **state unused)
 {
@@ -108,6 +124,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_ranges_merge),
+        T(test_bridging_page_joins_runs),
         T(test_partial_pages_round_out),
         T(test_overflow_means_whole),
         T(test_command_counts),
