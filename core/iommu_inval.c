@@ -19,19 +19,24 @@
  *                                  k=16 6733 (+4790)          k=32 11813 (+9870)
  *     one range command (RIL) of k pages + sync   1984..2004 for k = 1..32
  *
+ * (A second run: 1433 / 1773 / k=1 +21, k=2 +331, k=4 +921, k=32 +9208; range
+ * commands 1783..1814.  The host is shared: absolute figures move by ~10%,
+ * the shape does not.)
+ *
  * So each command costs ~320 ticks past the first, whatever it covers, and
  * QEMU advertises RIL (IDR3 0x1414): a contiguous run of pages is one command.
- * What a whole-context invalidation costs later (each hot translation walked
- * again: e1000 descriptor rings and buffers, the edu device's pages) could
- * not be timed from EL2 — the device's walks happen inside QEMU, off any
- * counter granite reads — so the threshold is set where the direct cost of
- * the per-address form is still within ~20% of the whole-context one (k=2:
- * +401 ticks), not where it grows past half of it (k=4: +54%, k=8: +119%):
- * whatever the refill costs, it is paid only for pages the device touches
- * again, the extra commands on every batch.  N = 2 also keeps every batch at <= 2 invalidation
- * commands whatever it changed (issue 13's bar for a 64-operation grant
- * batch): a 64-grant batch with its 1:1 entries is two contiguous runs, two
- * range commands; scattered pages beyond that take the whole-context form.
+ * The direct costs cross between k = 1 (no dearer than VMALL) and k = 2
+ * (+401 ticks, +21%).  What a whole-context invalidation costs later (each
+ * hot translation walked again: e1000 descriptor rings and buffers) could not
+ * be timed: the device's walks happen inside QEMU, off any counter granite
+ * reads.  So N is the measured crossover, 1: a batch goes by address only
+ * when one command covers it (one page, or one contiguous run with RIL) —
+ * never dearer than VMALL, never more invalidations than before, and the
+ * rest of the IOTLB survives.  Two or more runs (a grant map's IPA and its
+ * 1:1 entry are two) take the whole-context form.  Raising N to 2 would keep
+ * the IOTLB across a netback packet's map and unmap for +401 ticks each and
+ * twice the invalidation commands; worth it only if the refill costs more,
+ * which this measurement cannot show.
  *
  * Assumptions: addresses and sizes are page multiples (the callers are the
  * p2m and the IOMMU tables, which work in pages).

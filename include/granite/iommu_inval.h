@@ -24,7 +24,7 @@
 #define IOMMU_INVAL_RANGES 8
 /* The largest number of invalidation commands a batch issues address by
  * address; more, and one whole-context command is cheaper.  Measured. */
-#define IOMMU_INVAL_MAX_CMDS 2
+#define IOMMU_INVAL_MAX_CMDS 1
 
 struct iommu_range {
     u64 start;   /* page aligned */
