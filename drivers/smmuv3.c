@@ -585,8 +585,10 @@ static int smmu_attach(void *unit, struct iommu_ctx *ctx, u32 sid, const char *d
     return 0;
 }
 
-/* Stage 1: any range is one invalidation by ASID. */
-static unsigned one_cmd(u64 pages unused) { return 1; }
+/* Stage 1: granite invalidates by ASID only, never by address: a range is
+ * "too many commands", so core/iommu.c asks for the whole context (and
+ * counts it as such). */
+static unsigned by_asid_only(u64 pages unused) { return ~0U; }
 
 static void tlbi_all_cmd(struct smmu *s, struct iommu_ctx *ctx, struct smmu_cmd *c)
 {
@@ -1032,5 +1034,5 @@ __boot int smmuv3_probe(const void *fdt, int node, const char **why)
         .stage1 = s->f.s1, .coherent = s->f.coherent, .ias_bits = s->f.oas_bits,
         .oas_bits = s->f.oas_bits, .ops = &smmu_ops, .priv = s,
         /* What smmu_flush_ranges will issue: range commands, or one per page. */
-        .range_cmds = !s->f.s2 ? one_cmd : s->ril ? smmu_tlbi_range_cmds : NULL });
+        .range_cmds = !s->f.s2 ? by_asid_only : s->ril ? smmu_tlbi_range_cmds : NULL });
 }
