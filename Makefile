@@ -49,7 +49,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
-           core/iommu.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
+           core/iommu.c core/iommu_inval.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
            drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
@@ -143,7 +143,7 @@ UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
               $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
-              $(B)/tests/test_iommu_policy $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
+              $(B)/tests/test_iommu_policy $(B)/tests/test_iommu_inval $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
               $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions \
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
@@ -216,6 +216,10 @@ $(B)/tests/test_xen_guest: tests/unit/test_xen_guest.c core/vcpu_op.c core/runst
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_iommu_policy: tests/unit/test_iommu_policy.c core/iommu_policy.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_iommu_inval: tests/unit/test_iommu_inval.c core/iommu_inval.c drivers/smmuv3_format.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

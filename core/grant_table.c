@@ -38,6 +38,16 @@
  * that stops the CPU.  Such a frame is refused (GNTST_general_error) for maps
  * and copies alike.
  *
+ * Releasing a page after an unmap.  Once unpinned, the granter may reuse the
+ * page, so no device of the mapper may still translate to it: the IOMMU
+ * invalidation that covers the removed entries must complete first.  It is
+ * met once per batch, not once per page: an unmap (and a map undone after a
+ * failure) queues its pin on this CPU's release queue, and the queue is
+ * drained — iommu_flush_owed() for the mapper, then every queued unpin — at
+ * the end of the grant_table_op call, when the queue is full, before a pin of
+ * another mapper is queued, and at the end of drop_mappings().  Until then the
+ * page stays pinned (and charged), so the granter cannot take it back.
+ *
  * A mapping whose IOMMU entry cannot be removed (iommu_grant_unmap fails)
  * keeps its pin: the page must not go back to its owner while a device may
  * still reach it.  Its handle stays taken; unmapping it again, the mapper's
@@ -586,6 +596,53 @@ static void unpin(const struct pin *p)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Releases waiting for the IOMMU invalidation (see the header comment)     */
+/* ------------------------------------------------------------------------ */
+
+/* Unmaps released per invalidation at most: one 64-operation batch (netback's
+ * and the tests' size) costs one; GNTTAB_MAX_BATCH operations cost 8. */
+#define GNTTAB_RELEASE_QUEUE 64
+
+struct release_queue {
+    struct domain *mapper;    /* whose IOMMU context the queued pins wait on */
+    unsigned n;
+    struct pin pins[GNTTAB_RELEASE_QUEUE];
+};
+
+/* Per CPU: a grant operation runs on one CPU from start to end (EL2 is not
+ * preempted), and every path that queues drains before it returns. */
+static struct release_queue release_queues[GRANITE_MAX_CPUS];
+
+static struct release_queue *my_queue(void) { return &release_queues[this_cpu()]; }
+
+/* Invalidate what the mapper's IOMMU context owes, then release every queued
+ * pin: no device can reach any of those pages any more. */
+static void release_queued(struct release_queue *q)
+{
+    unsigned n = q->n;
+
+    if (!n)
+        return;
+    iommu_flush_owed(q->mapper);
+    q->n = 0; /* before the unpins: they take no path that queues */
+    for (unsigned i = 0; i < n; i++)
+        unpin(&q->pins[i]);
+    q->mapper = NULL;
+}
+
+/* Release p once mapper's IOMMU invalidation is done (mapper's entries for p's
+ * page are removed already, or were never made). */
+static void release_after_flush(struct domain *mapper, const struct pin *p)
+{
+    struct release_queue *q = my_queue();
+
+    if (q->n && (q->mapper != mapper || q->n == GNTTAB_RELEASE_QUEUE))
+        release_queued(q); /* full, or another context: flush what is queued first */
+    q->mapper = mapper;
+    q->pins[q->n++] = *p;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Tables: set up, grow, destroy                                             */
 /* ------------------------------------------------------------------------ */
 
@@ -829,10 +886,8 @@ static void map_one(struct vcpu *v, void *arg)
                        (op->flags & GNTMAP_readonly) ? PIN_MAP_RO : PIN_MAP_RW, &p, &why);
     if (st == GNTST_okay) {
         st = add_mapping(ld, op, &p, &why);
-        if (st != GNTST_okay) {
-            iommu_flush_owed(ld); /* the page may have been reachable for a moment */
-            unpin(&p);
-        }
+        if (st != GNTST_okay)
+            release_after_flush(ld, &p); /* the page may have been reachable for a moment */
     }
     op->status = (int16_t)st;
     if (st == GNTST_okay) {
@@ -872,10 +927,9 @@ static void unmap_one(struct vcpu *v, void *arg)
     if (st == GNTST_okay) {
         struct pin p = pin_of(ld, &m);
         /* The granter may reuse the page once it is unpinned: no device of ours
-         * may still reach it through a cached translation (batched flushes wait
-         * for the end of the hypercall otherwise). */
-        iommu_flush_owed(ld);
-        unpin(&p);
+         * may still reach it through a cached translation.  Released after the
+         * batch's one invalidation, not after a flush of its own. */
+        release_after_flush(ld, &p);
         return;
     }
     stat_inc(&lgt->refused);
@@ -913,10 +967,22 @@ static unsigned drop_mappings(struct domain *d, bool touch_p2m, unsigned *stuck)
             continue;
         }
         struct pin p = pin_of(d, &m);
-        iommu_flush_owed(d);
-        unpin(&p);
+        release_after_flush(d, &p);
         n++;
     }
+}
+
+/* drop_mappings as one IOMMU batch: one invalidation (per queue-full) before
+ * the pages go back, whoever calls it (a hypercall or the domain's end). */
+static unsigned drop_mappings_batched(struct domain *d, bool touch_p2m, unsigned *stuck)
+{
+    unsigned n;
+
+    iommu_batch_begin();
+    n = drop_mappings(d, touch_p2m, stuck);
+    release_queued(my_queue());
+    iommu_batch_end();
+    return n;
 }
 
 void gnttab_domain_dying(struct domain *d)
@@ -929,7 +995,7 @@ void gnttab_domain_dying(struct domain *d)
     spin_lock(&gt->lock);
     gt->closed = true;
     spin_unlock(&gt->lock);
-    n = drop_mappings(d, true, &stuck);
+    n = drop_mappings_batched(d, true, &stuck);
     if (n)
         printk("gnttab: d%u: dying: %u mapping(s) of other domains' pages removed\n", d->id, n);
     if (stuck)
@@ -947,7 +1013,7 @@ void gnttab_domain_destroy(struct domain *d)
     spin_unlock(&gt->lock);
     /* Normally none are left (gnttab_domain_dying ran).  Its p2m is going
      * away, or gone: only the pins and IOMMU entries need undoing. */
-    n = drop_mappings(d, false, &stuck);
+    n = drop_mappings_batched(d, false, &stuck);
     if (n)
         printk("gnttab: d%u: %u mapping(s) still held at destroy: dropped\n", d->id, n);
     /* Still stuck with the domain's IOMMU context gone would be a broken
@@ -1325,11 +1391,12 @@ static long get_version(struct vcpu *v, u64 uop_gva, u64 count)
     return copy_to_guest(v, uop_gva, &op, sizeof(op)) ? -EFAULT : 0;
 }
 
+static long run_ops(struct vcpu *v, const struct op_type *t, u64 uop_gva, u64 count);
+
 long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
 {
     const struct op_type *t = cmd < ARRAY_SIZE(op_types) ? &op_types[cmd] : NULL;
     unsigned id = v->d->id;
-    union any_op op;
 
     if (cmd == GNTTABOP_set_version)
         return set_version(v, uop_gva, count);
@@ -1357,6 +1424,18 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop_gva, u64 count)
                    t->name, uop_gva, t->align);
         return -EFAULT;
     }
+    long ret = run_ops(v, t, uop_gva, count);
+    /* The unmaps' pages go back only now, after one invalidation for all. */
+    release_queued(my_queue());
+    return ret;
+}
+
+/* The operations one by one: read, done, written back. */
+static long run_ops(struct vcpu *v, const struct op_type *t, u64 uop_gva, u64 count)
+{
+    unsigned id = v->d->id;
+    union any_op op;
+
     for (u64 i = 0; i < count; i++) {
         u64 at = uop_gva + i * t->size;
         if (copy_from_guest(v, &op, at, t->size)) {

@@ -26,9 +26,13 @@
  *   it, the last unmapping removes or downgrades it.
  *
  *   Invalidation (iommu_flush): eager invalidates each update's range and
- *   waits; batched marks the context and issues one whole-context
- *   invalidation and one wait at the end of the hypercall (iommu_batch_end);
+ *   waits; batched records the ranges changed and issues, at the end of the
+ *   hypercall (iommu_batch_end), one wait after either per-address
+ *   invalidations (few pages changed: at most IOMMU_INVAL_MAX_CMDS commands,
+ *   core/iommu_inval.c says why that many) or one whole-context invalidation;
  *   none never invalidates — a stale IOTLB entry then outlives its mapping.
+ *   A grant unmap's page is released only after the invalidation that covers
+ *   it (core/grant_table.c defers the releases of a batch to one flush).
  *   Before a context has a stream attached nothing can be cached, so nothing
  *   is owed.
  *
@@ -198,14 +202,37 @@ bool iommu_advertise_dom0(void) { return policy.enabled && policy.feat_dom0 && n
 
 static bool in_batch(void) { return batch_depth[this_cpu()] > 0; }
 
+/* Invalidate all of c now (flush_lock held): what was owed is covered too. */
+static void flush_whole_locked(struct iommu_ctx *c)
+{
+    __atomic_store_n(&c->flush_pending, false, __ATOMIC_RELEASE);
+    iommu_inval_reset(&c->owed);
+    unit()->ops->flush_all(unit()->priv, c);
+    __atomic_fetch_add(&c->stats.whole, 1, __ATOMIC_RELAXED);
+}
+
 static void flush_all_now(struct iommu_ctx *c)
 {
-    spinlock_t *l = &c->flush_lock;
+    spin_lock(&c->flush_lock);
+    flush_whole_locked(c);
+    spin_unlock(&c->flush_lock);
+}
 
-    spin_lock(l);
-    __atomic_store_n(&c->flush_pending, false, __ATOMIC_RELEASE);
-    unit()->ops->flush_all(unit()->priv, c);
-    spin_unlock(l);
+/* Issue what c owes (flush_lock held, flush_pending just taken): address by
+ * address while that takes at most IOMMU_INVAL_MAX_CMDS commands, else the
+ * whole context (the measured trade-off, core/iommu_inval.c). */
+static void issue_owed(struct iommu_ctx *c)
+{
+    const struct iommu_unit *u = unit();
+
+    if (u->ops->flush_ranges && c->owed.n &&
+        iommu_inval_by_range(&c->owed, u->range_cmds, IOMMU_INVAL_MAX_CMDS)) {
+        u->ops->flush_ranges(u->priv, c, c->owed.r, c->owed.n);
+        iommu_inval_reset(&c->owed);
+        __atomic_fetch_add(&c->stats.by_address, 1, __ATOMIC_RELAXED);
+    } else {
+        flush_whole_locked(c);
+    }
 }
 
 /* Flush c if an invalidation is owed; return only once none is outstanding. */
@@ -215,7 +242,7 @@ static void flush_if_owed(struct iommu_ctx *c)
 
     spin_lock(l);
     if (__atomic_exchange_n(&c->flush_pending, false, __ATOMIC_ACQ_REL))
-        unit()->ops->flush_all(unit()->priv, c);
+        issue_owed(c);
     spin_unlock(l);
 }
 
@@ -230,7 +257,12 @@ static void owe(struct iommu_ctx *c, u64 iova, u64 size)
         else
             unit()->ops->flush_range(unit()->priv, c, iova, size);
     } else if (in_batch()) {
+        /* The range and the flag change together: whoever takes the flag
+         * (under the same lock) invalidates what it stands for. */
+        spin_lock(&c->flush_lock);
+        iommu_inval_add(&c->owed, iova, size);
         __atomic_store_n(&c->flush_pending, true, __ATOMIC_RELEASE);
+        spin_unlock(&c->flush_lock);
         batch_dirty[this_cpu()] |= 1U << c->d->id;
     } else {
         flush_all_now(c);
@@ -493,6 +525,8 @@ __boot int iommu_domain_assign_devices(struct domain *d, const void *fdt,
     }
     printk("iommu: d%u (%s): %u device stream(s) translated by %s\n", d->id, d->name,
            c->nr_streams, unit()->name);
+    if (c->nr_streams && unit()->ops->measure && opt_choice("iommu_measure", on_off, 0) == 1)
+        unit()->ops->measure(unit()->priv, c);
     return 0;
 }
 
@@ -765,9 +799,11 @@ void iommu_dump(void)
         if (!c->live)
             continue;
         printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, 1:1 grant "
-               "entries added %lu, TLBI %lu, CMD_SYNC %lu, faults %lu (last iova 0x%lx)\n", i,
+               "entries added %lu, TLBI %lu, CMD_SYNC %lu, faults %lu (last iova 0x%lx), "
+               "invalidations by address %lu, whole %lu\n", i,
                c->nr_streams, c->ttb, c->stats.maps, c->stats.unmaps, c->stats.one_to_one,
-               c->stats.tlbi, c->stats.syncs, c->stats.faults, c->stats.last_fault_iova);
+               c->stats.tlbi, c->stats.syncs, c->stats.faults, c->stats.last_fault_iova,
+               c->stats.by_address, c->stats.whole);
     }
     for (unsigned i = 0; i < nr_units; i++)
         units[i].ops->dump(units[i].priv);

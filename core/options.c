@@ -34,6 +34,7 @@ static const struct known_option known[] = {
                       "or only with need_sync (the seed-000 regression)" },
     { "dom0_iommu", "strict|relaxed: dom0's devices reach dom0's memory and grants, or all RAM" },
     { "iommu_flush", "batched|eager|none: IOTLB invalidation per hypercall, per update, never" },
+    { "iommu_measure", "on|off: at boot, time the SMMU's invalidation forms and print them" },
     { "smmu_stage", "2|1: the SMMU stage granite uses (default 2 when present; 1 exercises the "
                     "stage-1 fallback on an SMMU that has both)" },
     { "feat_dom0_iommu", "on|off: tell dom0 which devices' DMA granite translates" },

@@ -91,6 +91,7 @@ struct smmu {
     u64 nr_logged;
     unsigned repeats;
     u32 gerror_handled;               /* GERROR bits acknowledged so far */
+    bool ril;                         /* SMMU_IDR3.RIL: range invalidation */
 };
 
 static struct smmu smmus[SMMU_MAX];
@@ -209,6 +210,8 @@ static int cmdq_wait_consumed(struct smmu *s, u32 idx, const char *what)
 }
 
 /* Append commands, then a CMD_SYNC, and wait for the sync (spec 4.6.5, 4.7).
+ * PROD is written once for the lot (and before any wait for space): each
+ * write is a register access the SMMU acts on, the commands are not.
  * With ctx, the commands are invalidations for it, and are counted there. */
 static int cmdq_run(struct smmu *s, struct smmu_cmd *cmds, unsigned n, struct iommu_ctx *ctx)
 {
@@ -220,18 +223,23 @@ static int cmdq_run(struct smmu *s, struct smmu_cmd *cmds, unsigned n, struct io
     f = spin_lock_irqsave(&s->cmdq_lock);
     for (unsigned i = 0; i <= n && !ret; i++) {
         const struct smmu_cmd *c = i < n ? &cmds[i] : &sync;
-        /* Full: wait until the SMMU has consumed the oldest entry, the one in
-         * the slot about to be reused. */
+        /* Full: publish what is queued, then wait until the SMMU has consumed
+         * the oldest entry, the one in the slot about to be reused. */
         u32 cons = FIELD_GET(SMMU_Q_CONS_RD, rd32(s, SMMU_CMDQ_CONS));
-        if (smmu_queue_full(s->cmdq_prod, cons, SMMU_CMDQ_LOG2) &&
-            (ret = cmdq_wait_consumed(s, smmu_queue_next(cons, SMMU_CMDQ_LOG2), "queue space")))
-            break;
+        if (smmu_queue_full(s->cmdq_prod, cons, SMMU_CMDQ_LOG2)) {
+            wr32(s, SMMU_CMDQ_PROD, s->cmdq_prod);
+            if ((ret = cmdq_wait_consumed(s, smmu_queue_next(cons, SMMU_CMDQ_LOG2),
+                                          "queue space")))
+                break;
+        }
         struct smmu_cmd *slot = &s->cmdq[smmu_queue_slot(s->cmdq_prod, SMMU_CMDQ_LOG2)];
         *slot = *c;
         to_smmu(s, slot, sizeof(*slot));
         s->cmdq_prod = smmu_queue_next(s->cmdq_prod, SMMU_CMDQ_LOG2);
-        wr32(s, SMMU_CMDQ_PROD, s->cmdq_prod);
     }
+    /* The commands are in memory (to_smmu) before PROD says so: the
+     * register write is ordered after them (Device memory, DSB in to_smmu). */
+    wr32(s, SMMU_CMDQ_PROD, s->cmdq_prod);
     if (!ret)
         ret = cmdq_wait_consumed(s, s->cmdq_prod, "CMD_SYNC");
     s->nr_cmds += n;
@@ -577,6 +585,11 @@ static int smmu_attach(void *unit, struct iommu_ctx *ctx, u32 sid, const char *d
     return 0;
 }
 
+/* Stage 1: granite invalidates by ASID only, never by address: a range is
+ * "too many commands", so core/iommu.c asks for the whole context (and
+ * counts it as such). */
+static unsigned by_asid_only(u64 pages unused) { return ~0U; }
+
 static void tlbi_all_cmd(struct smmu *s, struct iommu_ctx *ctx, struct smmu_cmd *c)
 {
     if (s->f.s2)
@@ -610,6 +623,117 @@ static void smmu_flush_range(void *unit, struct iommu_ctx *ctx, u64 iova, u64 si
     for (u64 a = ALIGN_DOWN(iova, PAGE_SIZE); a < iova + size && n < FLUSH_BATCH; a += PAGE_SIZE)
         smmu_cmd_tlbi_s2_ipa(&cmds[n++], ctx->vmid, a, false);
     cmdq_run(s, cmds, n, ctx);
+}
+
+/* The range form only with SMMU_IDR3.RIL: without it TG/NUM/SCALE are RES0. */
+static unsigned ranges_to_cmds(struct smmu *s, struct iommu_ctx *ctx, const struct iommu_range *r,
+                               unsigned nr, struct smmu_cmd *cmds, unsigned max)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < nr; i++)
+        for (u64 a = r[i].start, left = r[i].pages; left && n < max; n++) {
+            u64 done = 1;
+            if (s->ril)
+                done = smmu_cmd_tlbi_s2_ipa_range(&cmds[n], ctx->vmid, a, left);
+            else
+                smmu_cmd_tlbi_s2_ipa(&cmds[n], ctx->vmid, a, false);
+            if (done > left)
+                done = left;
+            left -= done;
+            a += done << PAGE_SHIFT;
+        }
+    return n;
+}
+
+/* Invalidate each range (not leaf-only: a removed table may be cached by the
+ * walk too), one CMD_SYNC for all.  core/iommu.c asks only when the ranges
+ * fit in IOMMU_INVAL_MAX_CMDS commands; anything beyond FLUSH_BATCH is
+ * covered by invalidating everything instead. */
+static void smmu_flush_ranges(void *unit, struct iommu_ctx *ctx, const struct iommu_range *r,
+                              unsigned nr)
+{
+    struct smmu *s = unit;
+    struct smmu_cmd cmds[FLUSH_BATCH];
+    u64 pages = 0;
+    unsigned n;
+
+    for (unsigned i = 0; i < nr; i++)
+        pages += r[i].pages;
+    if (!s->f.s2 || (!s->ril && pages > FLUSH_BATCH) ||
+        (n = ranges_to_cmds(s, ctx, r, nr, cmds, FLUSH_BATCH)) == FLUSH_BATCH) {
+        smmu_flush_all(unit, ctx); /* stage 1 (by ASID), or too many commands */
+        return;
+    }
+    cmdq_run(s, cmds, n, ctx);
+}
+
+/* Median of a few values (sorted in place; n small). */
+static u64 median(u64 *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++)
+        for (unsigned j = i; j && v[j - 1] > v[j]; j--) {
+            u64 t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return v[n / 2];
+}
+
+#define MEASURE_RUNS 33
+#define MEASURE_MAX_K 32
+
+/* Counter ticks for `n` commands + CMD_SYNC, median of MEASURE_RUNS (charged
+ * to no context: these are not the domain's invalidations). */
+static u64 time_cmds(struct smmu *s, struct smmu_cmd *cmds, unsigned n)
+{
+    u64 t[MEASURE_RUNS];
+
+    for (unsigned i = 0; i < MEASURE_RUNS; i++) {
+        u64 t0 = arch_counter();
+        cmdq_run(s, cmds, n, NULL);
+        t[i] = arch_counter() - t0;
+    }
+    return median(t, MEASURE_RUNS);
+}
+
+/*
+ * iommu_measure=on: what each invalidation form costs on this unit, in EL2
+ * counter ticks, medians: one CMD_TLBI_S12_VMALL + sync against k
+ * CMD_TLBI_S2_IPA (k pages) + sync, and against one range-form command of k
+ * pages when the unit has RIL.  IOMMU_INVAL_MAX_CMDS was chosen from these.
+ */
+static void smmu_measure(void *unit, struct iommu_ctx *ctx)
+{
+    static struct smmu_cmd cmds[MEASURE_MAX_K];
+    struct smmu *s = unit;
+    u64 vmall, empty;
+
+    if (!s->f.s2) {
+        printk("smmu: %s: measure: stage 1 only: invalidation is by ASID, nothing to weigh\n",
+               s->name);
+        return;
+    }
+    empty = time_cmds(s, cmds, 0);
+    tlbi_all_cmd(s, ctx, &cmds[0]);
+    vmall = time_cmds(s, cmds, 1);
+    printk("smmu: %s: measure: counter %lu Hz; CMD_SYNC alone %lu ticks; CMD_TLBI_S12_VMALL + "
+           "sync %lu ticks; RIL %s\n", s->name, arch_counter_freq(), empty, vmall,
+           s->ril ? "yes" : "no");
+    for (unsigned k = 1; k <= MEASURE_MAX_K; k *= 2) {
+        u64 ipa_ticks, range_ticks = 0;
+        for (unsigned i = 0; i < k; i++)
+            smmu_cmd_tlbi_s2_ipa(&cmds[i], ctx->vmid, ipa_addr(ctx->d->ram_base) + i * PAGE_SIZE,
+                                 false);
+        ipa_ticks = time_cmds(s, cmds, k);
+        if (s->ril) {
+            smmu_cmd_tlbi_s2_ipa_range(&cmds[0], ctx->vmid, ipa_addr(ctx->d->ram_base), k);
+            range_ticks = time_cmds(s, cmds, 1);
+        }
+        printk("smmu: %s: measure: k=%u: %u x CMD_TLBI_S2_IPA + sync %lu ticks (%ld vs "
+               "VMALL); one range command of %u pages + sync %lu ticks\n", s->name, k, k,
+               ipa_ticks, (long)(ipa_ticks - vmall), k, range_ticks);
+    }
 }
 
 /*
@@ -715,6 +839,8 @@ static const struct iommu_unit_ops smmu_ops = {
     .attach = smmu_attach,
     .flush_range = smmu_flush_range,
     .flush_all = smmu_flush_all,
+    .flush_ranges = smmu_flush_ranges,
+    .measure = smmu_measure,
     .ctx_destroy = smmu_ctx_destroy,
     .dump = smmu_dump,
 };
@@ -872,8 +998,10 @@ __boot int smmuv3_probe(const void *fdt, int node, const char **why)
         *why = dt_node_msg(fdt, node, "IDR0/IDR1/IDR5 hold reserved values");
         return -ENODEV;
     }
-    printk("smmu: %s: SMMUv3 at 0x%lx (IDR0 0x%x IDR1 0x%x IDR5 0x%x)\n", s->name, base,
-           rd32(s, SMMU_IDR0), rd32(s, SMMU_IDR1), rd32(s, SMMU_IDR5));
+    s->ril = rd32(s, SMMU_IDR3) & SMMU_IDR3_RIL;
+    printk("smmu: %s: SMMUv3 at 0x%lx (IDR0 0x%x IDR1 0x%x IDR3 0x%x IDR5 0x%x)%s\n", s->name,
+           base, rd32(s, SMMU_IDR0), rd32(s, SMMU_IDR1), rd32(s, SMMU_IDR3), rd32(s, SMMU_IDR5),
+           s->ril ? ", range invalidation (RIL)" : "");
     log_features(s);
     if (opt_str("smmu_stage")) {
         static const char *const stages[] = { "1", "2", NULL };
@@ -904,5 +1032,7 @@ __boot int smmuv3_probe(const void *fdt, int node, const char **why)
     return iommu_register_unit(&(struct iommu_unit){
         .name = s->name, .phandle = fdt_get_phandle(fdt, node), .stage2 = s->f.s2,
         .stage1 = s->f.s1, .coherent = s->f.coherent, .ias_bits = s->f.oas_bits,
-        .oas_bits = s->f.oas_bits, .ops = &smmu_ops, .priv = s });
+        .oas_bits = s->f.oas_bits, .ops = &smmu_ops, .priv = s,
+        /* What smmu_flush_ranges will issue: range commands, or one per page. */
+        .range_cmds = !s->f.s2 ? by_asid_only : s->ril ? smmu_tlbi_range_cmds : NULL });
 }

@@ -311,6 +311,43 @@ void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, u64 ipa, bool leaf)
     c->dw[1] = (ipa & SMMU_CMD1_IPA) | (leaf ? SMMU_CMD1_LEAF : 0);
 }
 
+/*
+ * CMD_TLBI_S2_IPA in its range form (SMMU_IDR3.RIL = 1, spec 4.4.1.1): TG
+ * names the granule (4 KiB) and the command covers (NUM + 1) << SCALE pages
+ * from the address.  The first command of those that cover `pages` pages
+ * from `ipa`; returns how many pages it covers (the caller goes on from there).
+ */
+u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, u64 ipa, u64 pages)
+{
+    unsigned scale = pages ? (unsigned)__builtin_ctzl(pages) : 0;
+    u64 mult;
+
+    if (scale > SMMU_TLBI_SCALE_MAX)
+        scale = SMMU_TLBI_SCALE_MAX;
+    mult = pages >> scale;
+    if (mult > SMMU_TLBI_NUM_MAX + 1)
+        mult = SMMU_TLBI_NUM_MAX + 1;
+    if (!mult)
+        mult = 1; /* pages == 0: one page, never nothing */
+    smmu_cmd_tlbi_s2_ipa(c, vmid, ipa, false);
+    c->dw[0] |= FIELD_PREP(SMMU_CMD0_TLBI_NUM, mult - 1) | FIELD_PREP(SMMU_CMD0_TLBI_SCALE, scale);
+    c->dw[1] |= FIELD_PREP(SMMU_CMD1_TLBI_TG, SMMU_TLBI_TG_4K);
+    return mult << scale;
+}
+
+unsigned smmu_tlbi_range_cmds(u64 pages)
+{
+    struct smmu_cmd c;
+    unsigned n = 0;
+
+    do {
+        u64 done = smmu_cmd_tlbi_s2_ipa_range(&c, 0, 0, pages);
+        pages = done >= pages ? 0 : pages - done;
+        n++;
+    } while (pages);
+    return n;
+}
+
 void smmu_cmd_tlbi_nh_asid(struct smmu_cmd *c, u16 vmid, u16 asid)
 {
     cmd_start(c, SMMU_CMD_TLBI_NH_ASID);

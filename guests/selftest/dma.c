@@ -31,7 +31,11 @@
  *                 "granite,dma-iommu-translated".
  * mode=batch      the front grants 64 pages (refs 16..79); the back maps them
  *                 all in one hypercall, then unmaps them in one, and prints how
- *                 many IOTLB invalidations and syncs granite issued for each.
+ *                 many IOTLB invalidations and syncs granite issued for each;
+ *                 max_tlbi=N fails either batch that cost more than N
+ *                 invalidation commands; probe=ipa|machine has the device read
+ *                 the last page before the unmaps and again after them (want=
+ *                 judges the second read).
  *
  * Rendezvous as in pv.c: the front grants first, then allocates port 2 for
  * d0; the back binds to it (retrying) and, when done, sends one event.
@@ -283,12 +287,29 @@ static int back_reserved(const struct guest_info *gi)
     return verdict("device write into the reserved region", outcome);
 }
 
+/* The batch's IOTLB bill against max_tlbi=N (absent: no limit). */
+static int within_budget(const char *what, uint64_t tlbi)
+{
+    char arg[12];
+
+    if (!guest_arg("max_tlbi", arg, sizeof(arg)))
+        return 0;
+    unsigned long max = strtoul(arg, NULL, 10);
+    if (tlbi <= max)
+        return 0;
+    printf("dma: back: %s: %lu IOTLB invalidations, over the budget of %lu: FAIL\n", what,
+           (unsigned long)tlbi, max);
+    return 1;
+}
+
 static int back_batch(void)
 {
     static struct gnttab_map_grant_ref maps[BATCH];
     static struct gnttab_unmap_grant_ref unmaps[BATCH];
     struct granite_iommu_stats s0, s1, s2;
-    uint64_t base = xen_map_area();
+    uint64_t base = xen_map_area(), probe_at = 0;
+    char probe[12] = "", expected[16], what[96];
+    const char *before = NULL;
     int fails = 0;
 
     for (unsigned i = 0; i < BATCH; i++)
@@ -310,6 +331,17 @@ static int back_batch(void)
     printf("dma: back: %u grant maps in one hypercall (%d failed): %lu TLBI, %lu CMD_SYNC, "
            "%lu IOMMU pages mapped\n", BATCH, fails, (unsigned long)(s1.tlbi - s0.tlbi),
            (unsigned long)(s1.syncs - s0.syncs), (unsigned long)(s1.maps - s0.maps));
+    fails += within_budget("maps", s1.tlbi - s0.tlbi);
+    /* probe=ipa|machine: the device reads the last page of the batch (warming
+     * the IOTLB) before the unmaps, and must be refused after them. */
+    if (guest_arg("probe", probe, sizeof(probe))) {
+        probe_at = !strcmp(probe, "machine") ? maps[BATCH - 1].dev_bus_addr
+                                             : maps[BATCH - 1].host_addr;
+        snprintf(expected, sizeof(expected), "batch page %u", BATCH - 1);
+        before = device_reads(probe_at, expected, NULL);
+        printf("dma: back: while mapped, read at 0x%lx: %s\n", (unsigned long)probe_at, before);
+        granite_stats(&s1); /* the probe's own fault lookups are not the batch's */
+    }
     if (gnttab_op(GNTTABOP_unmap_grant_ref, unmaps, BATCH))
         return 1;
     granite_stats(&s2);
@@ -318,6 +350,13 @@ static int back_batch(void)
     printf("dma: back: %u grant unmaps in one hypercall: %lu TLBI, %lu CMD_SYNC, %lu IOMMU "
            "pages unmapped\n", BATCH, (unsigned long)(s2.tlbi - s1.tlbi),
            (unsigned long)(s2.syncs - s1.syncs), (unsigned long)(s2.unmaps - s1.unmaps));
+    fails += within_budget("unmaps", s2.tlbi - s1.tlbi);
+    if (before) {
+        snprintf(what, sizeof(what), "after the batch unmap, read at 0x%lx",
+                 (unsigned long)probe_at);
+        fails += verdict(what, device_reads(probe_at, expected, NULL)) ||
+                 strcmp(before, "DELIVERED");
+    }
     return fails ? 1 : 0;
 }
 

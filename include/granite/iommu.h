@@ -25,6 +25,7 @@
 #include <granite/pgtable.h>
 #include <granite/spinlock.h>
 #include <granite/iommu_policy.h>
+#include <granite/iommu_inval.h>
 
 struct domain;
 
@@ -36,6 +37,8 @@ struct iommu_stats {
     u64 faults;           /* faults recorded against this domain's devices */
     u64 one_to_one;       /* 1:1 entries added for grant mappings (seed 000's fix) */
     u64 last_fault_iova;  /* input address of the most recent fault */
+    u64 by_address;       /* batches invalidated address by address (TLBI_S2_IPA) */
+    u64 whole;            /* batches invalidated whole (TLBI_S12_VMALL / by ASID) */
 };
 
 struct grant_ref_count;
@@ -53,6 +56,7 @@ struct iommu_ctx {
     u16 vmid;             /* stage 2: the domain's VMID */
     u16 asid;             /* stage 1 stand-in: an ASID of the unit's own */
     bool flush_pending;   /* batched: an invalidation is owed */
+    struct iommu_inval_set owed; /* batched: what it is owed for (under flush_lock) */
     spinlock_t lock;      /* the separate tables */
     /* Held from taking flush_pending to the end of the CMD_SYNC: whoever finds
      * the flag clear after waiting here knows the flush it needed is done. */
@@ -77,6 +81,13 @@ struct iommu_unit_ops {
     int (*attach)(void *unit, struct iommu_ctx *ctx, u32 sid, const char *dev);
     /* Invalidate cached translations of [iova, iova+size), then wait for completion. */
     void (*flush_range)(void *unit, struct iommu_ctx *ctx, u64 iova, u64 size);
+    /* Invalidate the cached translations of each range, then wait once for
+     * completion (one CMD_SYNC for all).  Optional: flush_all stands in. */
+    void (*flush_ranges)(void *unit, struct iommu_ctx *ctx, const struct iommu_range *r,
+                         unsigned n);
+    /* Optional (smmu_measure=on): time the invalidation forms against ctx and
+     * print the figures (they chose IOMMU_INVAL_MAX_CMDS). */
+    void (*measure)(void *unit, struct iommu_ctx *ctx);
     /* Invalidate everything cached for ctx, then wait for completion. */
     void (*flush_all)(void *unit, struct iommu_ctx *ctx);
     /* Tear down ctx's streams (they abort from now on) and the unit's state for it. */
@@ -95,6 +106,8 @@ struct iommu_unit {
     bool coherent;        /* walks table memory coherently with the CPU's caches */
     unsigned ias_bits;    /* largest input address it translates */
     unsigned oas_bits;    /* largest output (physical) address */
+    /* Commands flush_ranges needs for a range of n pages (NULL: one per page). */
+    iommu_range_cmds_fn range_cmds;
     const struct iommu_unit_ops *ops;
     void *priv;
 };

@@ -461,6 +461,9 @@
 #define SMMU_CMD0_ASID GENMASK(63, 48)
 #define SMMU_CMD1_TLBI_TTL GENMASK(9, 8)
 #define SMMU_CMD1_TLBI_TG GENMASK(11, 10)
+#define SMMU_TLBI_TG_4K 1                  /* TG: range form, 4 KiB granule (0: no range) */
+#define SMMU_TLBI_NUM_MAX 31               /* NUM is 5 bits: up to 32 units */
+#define SMMU_TLBI_SCALE_MAX 31             /* SCALE is 5 bits: units of 2^SCALE pages */
 #define SMMU_CMD1_VA GENMASK(63, 12)
 #define SMMU_CMD1_IPA GENMASK(51, 12)
 /* CMD_SYNC (4.7.3) */
@@ -636,6 +639,11 @@ void smmu_cmd_tlbi_s12_vmall(struct smmu_cmd *c, u16 vmid);
 /* CMD_TLBI_S2_IPA (4.4): the stage-2 entries for one page at ipa (no range,
  * no TTL hint).  Stage 1+2 combined entries need a TLBI_NH_* too. */
 void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, u64 ipa, bool leaf);
+/* Range form (needs SMMU_IDR3.RIL): fills the first command covering `pages`
+ * pages from ipa, returns how many pages that command covers. */
+u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, u64 ipa, u64 pages);
+/* How many range-form commands cover `pages` pages. */
+unsigned smmu_tlbi_range_cmds(u64 pages);
 /* CMD_TLBI_NH_ASID (4.4): stage 1 entries of one ASID in one VMID. */
 void smmu_cmd_tlbi_nh_asid(struct smmu_cmd *c, u16 vmid, u16 asid);
 /* CMD_TLBI_NH_ALL (4.4): all stage 1 entries of one VMID. */

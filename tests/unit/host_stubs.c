@@ -346,3 +346,9 @@ void host_stubs_reset(void)
     fail_countdown = -1;
     geometry_set = false;
 }
+
+/* One CPU on the host (per-CPU state of the code under test: index 0). */
+__attribute__((weak)) unsigned this_cpu(void) { return 0; }
+/* The IOMMU batch brackets (core/iommu.c) around code under test: nothing. */
+__attribute__((weak)) void iommu_batch_begin(void) {}
+__attribute__((weak)) void iommu_batch_end(void) {}

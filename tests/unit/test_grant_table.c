@@ -110,7 +110,34 @@ int iommu_grant_unmap(struct domain *mapper unused, pa_t page, bool writable unu
     return 0;
 }
 
-void iommu_flush_owed(struct domain *d unused) {}
+/* Each IOMMU flush a release waits for: which mapper, and how many of the
+ * watched pages were still pinned at that moment (none may be free yet). */
+#define MAX_FLUSHES 8
+static unsigned flushes;
+static unsigned pinned_at_flush[MAX_FLUSHES];
+static domid_t flushed_for[MAX_FLUSHES];
+static pa_t watched[128];
+static unsigned nr_watched;
+
+void iommu_flush_owed(struct domain *d)
+{
+    unsigned pinned = 0;
+
+    for (unsigned i = 0; i < nr_watched; i++)
+        pinned += gnttab_page_in_use(watched[i]);
+    if (flushes < MAX_FLUSHES) {
+        pinned_at_flush[flushes] = pinned;
+        flushed_for[flushes] = (domid_t)d->id;
+    }
+    flushes++;
+}
+
+static void watch_reset(void)
+{
+    flushes = 0;
+    nr_watched = 0;
+    memset(pinned_at_flush, 0, sizeof(pinned_at_flush));
+}
 
 /* RAM granite maps at EL2: everything but the page a test names. */
 static pa_t not_ram = { 0 };
@@ -170,6 +197,7 @@ static int setup_with(unsigned granter_pages, unsigned d2_pages)
     nr_released = 0;
     copies_from_guest = 0;
     gnttab_test_before_swap = NULL;
+    watch_reset();
     for (unsigned i = 0; i < NR_DOMS; i++)
         make_domain(i, i == 1 ? granter_pages : i == 2 ? d2_pages : DEFAULT_RAM_PAGES);
     host_log_clear();
@@ -1357,6 +1385,151 @@ static void test_add_to_physmap_checks_and_maps_under_one_lock(void **state unus
     d->shared_info = NULL;
 }
 
+
+/* --- issue 13: one IOMMU invalidation per batch, before any release ------- */
+
+/* d1 grants its pages first..first+n-1 (refs 100 + page) to d0, which maps
+ * them all in one call at MAP_AT onwards; the pages are watched. */
+static void map_batch(struct gnttab_map_grant_ref *ops, unsigned first, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        grant(1, 100 + first + i, 0, first + i, false);
+        ops[i] = (struct gnttab_map_grant_ref){ .host_addr = MAP_AT + i * PAGE_SIZE,
+                                                .flags = GNTMAP_host_map,
+                                                .ref = 100 + first + i, .dom = 1 };
+        watched[nr_watched++] = page_pa(1, first + i);
+    }
+    assert_int_equal(do_grant_table_op(v0, GNTTABOP_map_grant_ref, (u64)(uintptr_t)ops, n), 0);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(ops[i].status, GNTST_okay);
+}
+
+static void unmap_batch(const struct gnttab_map_grant_ref *ops, unsigned n)
+{
+    static struct gnttab_unmap_grant_ref un[128];
+
+    for (unsigned i = 0; i < n; i++)
+        un[i] = (struct gnttab_unmap_grant_ref){ .host_addr = ops[i].host_addr,
+                                                 .handle = ops[i].handle };
+    assert_int_equal(do_grant_table_op(v0, GNTTABOP_unmap_grant_ref, (u64)(uintptr_t)un, n), 0);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(un[i].status, GNTST_okay);
+}
+
+static unsigned watched_in_use(void)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < nr_watched; i++)
+        n += gnttab_page_in_use(watched[i]);
+    return n;
+}
+
+/* Eight unmaps in one call: one flush, and at that moment all eight pages are
+ * still pinned (the granter cannot have them back yet); after the call none. */
+static void test_unmap_batch_releases_after_one_flush(void **state unused)
+{
+    struct gnttab_map_grant_ref ops[8];
+
+    map_batch(ops, 0, 8);
+    assert_int_equal(flushes, 0); /* maps release nothing: no flush owed by grant code */
+    unmap_batch(ops, 8);
+    assert_int_equal(flushes, 1);
+    assert_int_equal(flushed_for[0], 0);
+    assert_int_equal(pinned_at_flush[0], 8);
+    assert_int_equal(watched_in_use(), 0);
+    assert_int_equal(pins_of(0), 0);
+    assert_true(revoke(1, 100));
+    assert_true(revoke(1, 107));
+}
+
+/* More unmaps than the release queue holds (64): it flushes when full, then
+ * releases what it held; the rest wait for the end of the call. */
+static void test_release_queue_full_flushes_first(void **state unused)
+{
+    static struct gnttab_map_grant_ref ops[70];
+
+    map_batch(ops, 0, 70);
+    unmap_batch(ops, 70);
+    assert_int_equal(flushes, 2);
+    assert_int_equal(pinned_at_flush[0], 70); /* nothing released before the first flush */
+    assert_int_equal(pinned_at_flush[1], 6);  /* the first 64 went after it, the rest wait */
+    assert_int_equal(watched_in_use(), 0);
+    assert_int_equal(pins_of(0), 0);
+}
+
+/* A map undone (the IOMMU refused it) releases its pin after a flush too. */
+static void test_undone_map_releases_after_flush(void **state unused)
+{
+    grant(1, 12, 0, 2, false);
+    watched[nr_watched++] = page_pa(1, 2);
+    iommu_fail = true;
+    assert_int_equal(map(v0, 1, 12, MAP_AT, false), GNTST_general_error);
+    assert_int_equal(flushes, 1);
+    assert_int_equal(pinned_at_flush[0], 1);
+    assert_int_equal(watched_in_use(), 0);
+    assert_true(revoke(1, 12));
+}
+
+/* A mix in one call: the failed unmaps (bad handle) release nothing, the good
+ * ones wait for the one flush. */
+static void test_unmap_batch_with_errors(void **state unused)
+{
+    struct gnttab_map_grant_ref ops[3];
+    struct gnttab_unmap_grant_ref un[3];
+
+    map_batch(ops, 0, 2);
+    un[0] = (struct gnttab_unmap_grant_ref){ .host_addr = ops[0].host_addr,
+                                             .handle = ops[0].handle };
+    un[1] = (struct gnttab_unmap_grant_ref){ .host_addr = ops[0].host_addr,
+                                             .handle = ops[0].handle }; /* twice: bad handle */
+    un[2] = (struct gnttab_unmap_grant_ref){ .host_addr = ops[1].host_addr,
+                                             .handle = ops[1].handle };
+    assert_int_equal(do_grant_table_op(v0, GNTTABOP_unmap_grant_ref, (u64)(uintptr_t)un, 3), 0);
+    assert_int_equal(un[0].status, GNTST_okay);
+    assert_int_equal(un[1].status, GNTST_bad_handle);
+    assert_int_equal(un[2].status, GNTST_okay);
+    assert_int_equal(flushes, 1);
+    assert_int_equal(pinned_at_flush[0], 2);
+    assert_int_equal(watched_in_use(), 0);
+}
+
+/* A call that faults half-way (results not written back) still releases
+ * what it unmapped, after the flush: nothing stays queued across calls. */
+static void test_faulting_unmap_call_still_releases(void **state unused)
+{
+    struct gnttab_map_grant_ref ops[2];
+    struct gnttab_unmap_grant_ref *un = (struct gnttab_unmap_grant_ref *)readonly_area;
+
+    map_batch(ops, 0, 2);
+    /* the readonly area cannot be written back: the first op runs, then -EFAULT */
+    memcpy(readonly_area, &(struct gnttab_unmap_grant_ref){ .host_addr = ops[0].host_addr,
+                                                            .handle = ops[0].handle },
+           sizeof(*un));
+    assert_int_equal(do_grant_table_op(v0, GNTTABOP_unmap_grant_ref, (u64)(uintptr_t)un, 2),
+                     -EFAULT);
+    assert_int_equal(flushes, 1);
+    assert_int_equal(pinned_at_flush[0], 2);
+    assert_false(gnttab_page_in_use(watched[0]));
+    assert_true(gnttab_page_in_use(watched[1]));
+    unmap_batch(&ops[1], 1);
+    assert_int_equal(flushes, 2);
+    assert_int_equal(watched_in_use(), 0);
+}
+
+/* The mapper dies holding mappings: one flush for all, before the releases. */
+static void test_dying_mapper_releases_after_one_flush(void **state unused)
+{
+    struct gnttab_map_grant_ref ops[3];
+
+    map_batch(ops, 0, 3);
+    doms[0].state = DOM_DESTROYED;
+    gnttab_domain_dying(&doms[0]);
+    assert_int_equal(flushes, 1);
+    assert_int_equal(pinned_at_flush[0], 3);
+    assert_int_equal(watched_in_use(), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1396,6 +1569,13 @@ int main(void)
         T(test_frame_not_ram_at_el2_is_refused),
         T(test_iommu_unmap_failure_keeps_the_pin),
         T(test_add_to_physmap_checks_and_maps_under_one_lock),
+        T(test_unmap_batch_releases_after_one_flush),
+        cmocka_unit_test_setup_teardown(test_release_queue_full_flushes_first, setup_two_big,
+                                        teardown),
+        T(test_undone_map_releases_after_flush),
+        T(test_unmap_batch_with_errors),
+        T(test_faulting_unmap_call_still_releases),
+        T(test_dying_mapper_releases_after_one_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

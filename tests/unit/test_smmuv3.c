@@ -755,6 +755,45 @@ static void test_cmd_tlbi_s2_ipa(void **state unused)
     assert_int_equal(c.dw[1], 0x000f000000000000ULL);     /* IPA[51:48] kept */
 }
 
+/* The range form (SMMU_IDR3.RIL, 4.4.1.1): NUM [16:12], SCALE [24:20] of
+ * dw0, TG [11:10] of dw1 = 1 for 4 KiB; (NUM + 1) << SCALE pages. */
+static void test_cmd_tlbi_s2_ipa_range(void **state unused)
+{
+    struct smmu_cmd c;
+
+    poison(&c);
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x40000000ULL, 64), 64);
+    assert_int_equal(bits(c.dw[0], 7, 0), 0x2a);
+    assert_int_equal(bits(c.dw[0], 47, 32), 3);           /* VMID */
+    assert_int_equal(bits(c.dw[0], 16, 12), 0);           /* NUM: 1 unit ... */
+    assert_int_equal(bits(c.dw[0], 24, 20), 6);           /* ... of 2^6 pages */
+    assert_int_equal(bits(c.dw[1], 11, 10), 1);           /* TG 4 KiB */
+    assert_int_equal(bits(c.dw[1], 9, 8), 0);             /* TTL: no level hint */
+    assert_int_equal(c.dw[1] & 1, 0);                     /* not leaf-only */
+    assert_int_equal(c.dw[1] & ~0xfffULL, 0x40000000ULL);
+
+    /* 5 pages: NUM 4, SCALE 0, one command */
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x1000, 5), 5);
+    assert_int_equal(bits(c.dw[0], 16, 12), 4);
+    assert_int_equal(bits(c.dw[0], 24, 20), 0);
+    /* 33 pages: at most 32 units of 2^0: 32, then 1 more */
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x1000, 33), 32);
+    assert_int_equal(bits(c.dw[0], 16, 12), 31);
+    /* 0 pages: still one page, never nothing */
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x1000, 0), 1);
+
+    assert_int_equal(smmu_tlbi_range_cmds(1), 1);
+    assert_int_equal(smmu_tlbi_range_cmds(31), 1);
+    assert_int_equal(smmu_tlbi_range_cmds(32), 1);
+    assert_int_equal(smmu_tlbi_range_cmds(33), 2);
+    assert_int_equal(smmu_tlbi_range_cmds(64), 1);
+    assert_int_equal(smmu_tlbi_range_cmds(128), 1);
+    assert_int_equal(smmu_tlbi_range_cmds(3 << 5), 1);        /* 3 units of 32 pages */
+    assert_int_equal(smmu_tlbi_range_cmds(0x21), 2);          /* 1 + 32 pages */
+    /* SCALE tops out at 31 and NUM at 32 units: 2^40 pages are 16 x 2^36 */
+    assert_int_equal(smmu_tlbi_range_cmds(1UL << 40), 16);
+}
+
 /* CMD_SYNC (4.7.3): opcode 0x46, CS [13:12]: 0 none, 1 IRQ, 2 SEV. */
 static void test_cmd_sync(void **state unused)
 {
@@ -1033,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_cmd_cfgi_all),
         cmocka_unit_test(test_cmd_tlbi_vmid_asid),
         cmocka_unit_test(test_cmd_tlbi_s2_ipa),
+        cmocka_unit_test(test_cmd_tlbi_s2_ipa_range),
         cmocka_unit_test(test_cmd_sync),
         cmocka_unit_test(test_cmd_opcodes_and_names),
         cmocka_unit_test(test_cmd_error_names),
