@@ -50,7 +50,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
-           core/grant_table.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
+           core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
            drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
