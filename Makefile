@@ -148,7 +148,7 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_linux_boot $(B)/tests/test_xen_ext_regions \
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
               $(B)/tests/test_toolstack \
-              $(B)/tests/test_grant_refs
+              $(B)/tests/test_grant_refs $(B)/tests/test_multicall
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -198,6 +198,10 @@ $(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/xen_ext_r
 $(B)/tests/test_domain_config: tests/unit/test_domain_config.c core/domain_config.c core/boot_dt.c core/options.c core/linux_boot.c tests/unit/host_stubs.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+$(B)/tests/test_multicall: tests/unit/test_multicall.c core/multicall.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_event_channel: tests/unit/test_event_channel.c core/event_channel.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
