@@ -465,6 +465,8 @@ uint32_t netfront_raw_tx_rsp_prod(const struct netfront *nf)
     return __atomic_load_n(&tx_ring.h.rsp_prod, __ATOMIC_ACQUIRE);
 }
 
+static void publish_tx(struct netfront *nf);
+
 /* Fewer than this many TX buffers free: the frontend asks the backend for
  * an event at its next TX response (rsp_event), so buffers come back before
  * a send has to wait for one. */
@@ -505,6 +507,8 @@ static int wait_tx_buf(struct netfront *nf)
     int buf;
 
     nf->stats.tx_waits++;
+    if (nf->tx_held)
+        publish_tx(nf); /* held requests must reach the backend before we wait on it */
     __asm__ volatile("mrs %0, daif" : "=r"(daif));
     irq_disable_local();
     for (;;) {
@@ -568,12 +572,25 @@ static void put_slot(struct netfront *nf, const struct netif_tx_request *r)
     nf->tx_req_prod++;
 }
 
+/* Publish the TX requests written so far (and notify if the backend's
+ * req_event asks).  Frames sent from inside netfront_poll (the replies to
+ * what it delivers) are held and published together when it ends: one
+ * notification for the batch, not one per frame. */
+static void publish_tx(struct netfront *nf)
+{
+    nf->tx_held = false;
+    if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
+        evtchn_send(nf->port);
+}
+
 static void push_tx(struct netfront *nf)
 {
     unsigned in_flight;
 
-    if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
-        evtchn_send(nf->port);
+    if (nf->tx_hold)
+        nf->tx_held = true;
+    else
+        publish_tx(nf);
     in_flight = (unsigned)(nf->tx_req_prod - nf->tx_rsp_cons);
     if (in_flight > nf->stats.tx_in_flight_max)
         nf->stats.tx_in_flight_max = in_flight;
@@ -799,7 +816,7 @@ repost:
     post_rx(s, buf);
 }
 
-void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
+static void poll_rings(struct netfront *s, netfront_rx_fn rx, void *ctx)
 {
     bool more;
 
@@ -827,6 +844,15 @@ void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
         bool rx_more = ring_final_check(&rx_ring.h.rsp_prod, &rx_ring.h.rsp_event, s->rx_rsp_cons);
         more = tx_more || rx_more;
     } while (more);
+}
+
+void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
+{
+    s->tx_hold = true;
+    poll_rings(s, rx, ctx);
+    s->tx_hold = false;
+    if (s->tx_held)
+        publish_tx(s);
 }
 
 bool netfront_kicked(struct netfront *nf)

@@ -69,6 +69,8 @@ struct netfront {
     enum netfront_tx_mode tx_mode;
     unsigned sg_chunk;          /* NETFRONT_TX_SG: bytes per slot */
     RING_IDX tx_req_prod, tx_rsp_cons, rx_req_prod, rx_rsp_cons;
+    bool tx_hold;               /* inside netfront_poll: requests are published once, at its end */
+    bool tx_held;               /* requests written while holding, not yet published */
     struct netfront_stats stats;
 };
 
