@@ -26,6 +26,7 @@
 #include <granite/memory_map.h>
 #include <granite/sched.h>
 #include <granite/xen_guest.h>
+#include <granite/multicall.h>
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
 
@@ -253,7 +254,7 @@ static long hvm_op(struct vcpu *v, u64 cmd, u64 arg)
     return copy_to_guest(v, arg, &p, sizeof(p));
 }
 
-static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
+long hypercall_dispatch(struct vcpu *v, u64 nr, const u64 args[5])
 {
     switch (nr) {
     case __HYPERVISOR_console_io:
@@ -284,8 +285,7 @@ static long dispatch(struct vcpu *v, u64 nr, const u64 args[5])
         dlog(v->d, "hypercall: d%u: physdev_op %lu not offered: -ENOSYS\n", v->d->id, args[0]);
         return -ENOSYS;
     case __HYPERVISOR_multicall:
-        dlog(v->d, "hypercall: d%u: multicall not offered: -ENOSYS\n", v->d->id);
-        return -ENOSYS;
+        return do_multicall(v, args[0], args[1]);
     default:
         dlog(v->d, "hypercall: d%u vcpu%u: unknown hypercall %lu: -ENOSYS\n", v->d->id, v->id, nr);
         return -ENOSYS;
@@ -312,7 +312,7 @@ long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5])
         v->stats.hypercall_other++;
     }
     iommu_batch_begin();
-    ret = dispatch(v, nr, args);
+    ret = hypercall_dispatch(v, nr, args);
     iommu_batch_end();
     return ret;
 }

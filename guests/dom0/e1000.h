@@ -165,6 +165,12 @@ int e1000_tx_copy(struct e1000 *nic, const void *frame, uint16_t len);
  * e1000_tx_bus frame (done may be NULL when only tx_copy is used);
  * e1000_tx_copy frames are reclaimed silently. */
 void e1000_tx_reclaim(struct e1000 *nic, void (*done)(void *cookie, void *ctx), void *ctx);
+/* TX-done interrupts on or off (on after e1000_init).  A caller that reclaims
+ * right after queueing (QEMU's e1000 completes a frame on the TDT write)
+ * needs them only while it sleeps with frames in flight (netback.c). */
+void e1000_tx_irq(struct e1000 *nic, bool on);
+/* Frames queued and not reclaimed yet. */
+unsigned e1000_tx_pending(const struct e1000 *nic);
 /* Received frames, in order: deliver(frame, len, ctx) for each good one (len
  * without FCS, at most E1000_RX_BUF_SIZE).  The frames' buffers go back to the
  * NIC at the end of the call, after flush(ctx) (when not NULL): a caller may

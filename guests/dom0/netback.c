@@ -67,6 +67,11 @@
 #define TX_SLOTS 64             /* TX packets in flight per vif (one mapped page each) */
 #define TX_BATCH 32             /* requests mapped per hypercall */
 #define STATS_PERIOD_US 10000000 /* figures on the console this often */
+/* TX completions are unmapped and answered in batches (see "TX completions"
+ * below): at the latest this long after the first of a batch completed, or
+ * once this many wait. */
+#define TX_DEFER_US 4000
+#define TX_DEFER_MAX 32
 
 /* --- vifs ----------------------------------------------------------------------------- */
 
@@ -103,6 +108,9 @@ struct vif {
     RING_IDX tx_req_cons, tx_rsp_prod_pvt;
     RING_IDX rx_req_cons, rx_rsp_prod_pvt;
     struct tx_slot slots[TX_SLOTS];
+    struct tx_slot *done[TX_SLOTS]; /* sent by the NIC, not yet unmapped nor answered */
+    unsigned ndone;
+    uint64_t done_since_us;   /* when done[0] completed */
     bool fe_rx_notify, fe_sg;  /* what the frontend said it does (feature-rx-notify, -sg) */
     uint64_t tx_packets, tx_errors, rx_packets, rx_dropped_no_buffer;
     uint64_t tx_csum_filled;  /* NETTXF_csum_blank packets whose checksum we computed */
@@ -116,9 +124,18 @@ static struct e1000 nic;
 static struct dma_dev dma;
 static enum tx_mode tx_mode = TX_MAP;
 static struct el_source *nic_src;
+static bool tx_irq_on = true; /* e1000_init unmasks every cause it uses */
+/* One multicall under construction at a time: built and issued within one
+ * function (rx_flush, tx_unmaps_flush, notify_vifs). */
+static struct xen_mc mc;
+/* What netback asked of the hypervisor, for the figures (hypercalls per packet). */
+static struct {
+    uint64_t tx_map, tx_copy, round, unmap_only, send, unmaps, unmap_batches;
+} hc;
 
 static void vif_serve(void *ctx);
 static void disconnect(struct vif *v, const char *why);
+static void tx_unmaps_flush(void);
 static uint8_t tx_copy_buf[PAGE] __attribute__((aligned(PAGE)));
 
 static void be_write(struct vif *v, const char *key, const char *val)
@@ -244,6 +261,7 @@ static void close_vif(struct vif *v)
     printf("netback: d%u: frontend closing\n", v->domid);
     v->connected = false;
     v->dead = true;
+    tx_unmaps_flush(); /* its completions waiting to be batched go now */
     finish_close(v);
     if (v->rings_mapped)
         printf("netback: d%u: %u TX packet(s) still with the NIC: closing when they complete\n",
@@ -338,6 +356,7 @@ static void disconnect(struct vif *v, const char *why)
     v->connected = false;
     v->dead = true;
     set_state(v, XenbusStateClosing);
+    tx_unmaps_flush();
     finish_close(v);
 }
 
@@ -362,19 +381,21 @@ static struct tx_slot *free_slot(struct vif *v)
     return NULL;
 }
 
-/* Give a slot back; a slot whose page would not unmap stays out of use. */
-static void release_slot(struct tx_slot *s)
-{
-    struct vif *v = s->vif;
-
-    v->nr_busy--;
-    if (gnttab_unmap(s->host_addr, s->handle) != GNTST_okay) {
-        printf("netback: d%u: TX slot at 0x%lx would not unmap: retired\n", v->domid,
-               (unsigned long)s->host_addr);
-        return; /* busy stays set */
-    }
-    s->busy = false;
-}
+/*
+ * TX completions.  A frame the NIC has sent still has the domU's page mapped
+ * here; it is answered only once that mapping is gone (the frontend may reuse
+ * or revoke the page as soon as it sees the response).  The unmaps are not
+ * made one by one: every completion of every vif waits in its vif's done[]
+ * and all of them go in one GNTTABOP_unmap_grant_ref, inside the multicall
+ * that also carries the next RX grant copy (rx_flush) — or on their own
+ * (tx_unmaps_flush) when the frontend asked for an event at a response they
+ * produce (rsp_event: it needs TX buffers back), when the vif is closing,
+ * when TX_DEFER_MAX wait, or TX_DEFER_US after the first (the loop's sleep
+ * is bounded by then: the last packet of a burst is not left unanswered).
+ */
+static struct gnttab_unmap_grant_ref unmap_ops[MAX_VIFS * TX_SLOTS];
+static struct tx_slot *unmap_slots[MAX_VIFS * TX_SLOTS];
+static unsigned nunmap;
 
 static void tx_done(void *cookie, void *ctx)
 {
@@ -386,15 +407,114 @@ static void tx_done(void *cookie, void *ctx)
         return;
     v = s->vif;
     dma_unmap(&dma, &s->dma);
-    release_slot(s);
-    if (v->connected) {
-        tx_respond(v, s->id, NETIF_RSP_OKAY);
-        v->tx_packets++;
-        tx_push(v);
-        el_raise(v->src); /* a slot is free: requests it left waiting may go */
-    } else {
-        finish_close(v); /* the last completion of a closing vif lets it go */
+    if (!v->ndone)
+        v->done_since_us = guest_time_us();
+    v->done[v->ndone++] = s;
+}
+
+/* Every vif's completions into `m` as one unmap entry (none if there are none). */
+static void tx_unmaps_add(struct xen_mc *m)
+{
+    nunmap = 0;
+    for (unsigned i = 0; i < nr_vifs; i++) {
+        struct vif *v = &vifs[i];
+        for (unsigned j = 0; j < v->ndone; j++) {
+            struct tx_slot *s = v->done[j];
+            unmap_ops[nunmap] = (struct gnttab_unmap_grant_ref){ .host_addr = s->host_addr,
+                                                                 .handle = s->handle };
+            unmap_slots[nunmap++] = s;
+        }
+        v->ndone = 0;
     }
+    if (nunmap) {
+        xen_mc_gnttab(m, GNTTABOP_unmap_grant_ref, unmap_ops, nunmap);
+        hc.unmaps += nunmap;
+        hc.unmap_batches++;
+    }
+}
+
+/* The unmaps of tx_unmaps_add were made (`result`: the hypercall's own
+ * return): free the slots, answer the frontends, push each ring once.  A
+ * slot whose page would not unmap stays out of use. */
+static void tx_unmaps_finish(long result)
+{
+    for (unsigned i = 0; i < nunmap; i++) {
+        struct tx_slot *s = unmap_slots[i];
+        struct vif *v = s->vif;
+        int16_t st = result ? GNTST_general_error : unmap_ops[i].status;
+
+        v->nr_busy--;
+        if (st != GNTST_okay)
+            printf("netback: d%u: TX slot at 0x%lx would not unmap (%d): retired\n", v->domid,
+                   (unsigned long)s->host_addr, st);
+        else
+            s->busy = false;
+        if (v->connected) {
+            tx_respond(v, s->id, NETIF_RSP_OKAY);
+            v->tx_packets++;
+        }
+    }
+    for (unsigned i = 0; i < nr_vifs && nunmap; i++) {
+        struct vif *v = &vifs[i];
+        if (!v->rings_mapped)
+            continue;
+        if (!v->connected) {
+            finish_close(v); /* its last completion lets a closing vif go */
+            continue;
+        }
+        tx_push(v);
+        /* requests left waiting for a free slot may go now */
+        if (__atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE) != v->tx_req_cons)
+            el_raise(v->src);
+    }
+    nunmap = 0;
+}
+
+static void tx_unmaps_flush(void)
+{
+    long r;
+
+    mc.n = 0;
+    tx_unmaps_add(&mc);
+    if (!nunmap)
+        return;
+    hc.unmap_only++;
+    r = xen_mc_flush(&mc);
+    tx_unmaps_finish(r ? r : (long)mc.e[0].result);
+}
+
+/* Would answering v's completions now raise the event the frontend asked
+ * for (its rsp_event lies among the responses they make)? */
+static bool tx_event_wanted(const struct vif *v)
+{
+    RING_IDX old = v->tx->h.rsp_prod, new = v->tx_rsp_prod_pvt + v->ndone;
+    RING_IDX ev = __atomic_load_n(&v->tx->h.rsp_event, __ATOMIC_ACQUIRE);
+
+    return (RING_IDX)(new - ev) < (RING_IDX)(new - old);
+}
+
+/* Flush the completions now, or bound the loop's sleep so they are flushed
+ * by TX_DEFER_US after the first. */
+static void tx_unmaps_maybe(void)
+{
+    uint64_t now = guest_time_us(), wait = TX_DEFER_US;
+    unsigned waiting = 0;
+    bool now_due = false;
+
+    for (unsigned i = 0; i < nr_vifs; i++) {
+        struct vif *v = &vifs[i];
+        if (!v->ndone)
+            continue;
+        waiting += v->ndone;
+        if (!v->connected || tx_event_wanted(v) || now - v->done_since_us >= TX_DEFER_US)
+            now_due = true;
+        else if (TX_DEFER_US - (now - v->done_since_us) < wait)
+            wait = TX_DEFER_US - (now - v->done_since_us);
+    }
+    if (now_due || waiting >= TX_DEFER_MAX)
+        tx_unmaps_flush();
+    else if (waiting)
+        el_wake_within(wait);
 }
 
 /* --- TX packets: slots, extra info, checks ------------------------------------------- */
@@ -555,6 +675,7 @@ static void tx_copy_pkt(struct vif *v, const struct tx_pkt *p, unsigned first_le
         };
         off += len;
     }
+    hc.tx_copy++;
     if (gnttab_op(GNTTABOP_copy, ops, n))
         for (unsigned i = 0; i < n; i++)
             ops[i].status = GNTST_general_error;
@@ -601,6 +722,7 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         ops[i] = (struct gnttab_map_grant_ref){ .host_addr = slots[i]->host_addr,
                                                 .flags = GNTMAP_host_map | GNTMAP_readonly,
                                                 .ref = reqs[i].gref, .dom = (domid_t)v->domid };
+    hc.tx_map++;
     if (gnttab_op(GNTTABOP_map_grant_ref, ops, n))
         for (unsigned i = 0; i < n; i++)
             ops[i].status = GNTST_general_error;
@@ -626,7 +748,13 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
                        mapped ? "NIC descriptor" : "DMA mapping (bounce pool full)");
             if (mapped)
                 dma_unmap(&dma, &s->dma);
-            release_slot(s);
+            /* the NIC never had it: unmapped at once (a rare path, not batched) */
+            v->nr_busy--;
+            if (gnttab_unmap(s->host_addr, s->handle) == GNTST_okay)
+                s->busy = false;
+            else
+                printf("netback: d%u: TX slot at 0x%lx would not unmap: retired\n", v->domid,
+                       (unsigned long)s->host_addr);
             tx_respond(v, r->id, NETIF_RSP_DROPPED);
         }
     }
@@ -760,9 +888,21 @@ static void rx_flush(void *ctx)
     (void)ctx;
     if (!rx_npend)
         return;
-    if (rx_nops && gnttab_op(GNTTABOP_copy, rx_ops, rx_nops))
+    /* One entry into the hypervisor: the TX completions' unmaps, then the
+     * copies (the responses are written after both, so each frontend sees
+     * its data before the index that announces it). */
+    mc.n = 0;
+    tx_unmaps_add(&mc);
+    unsigned copy_entry = mc.n;
+    if (rx_nops)
+        xen_mc_gnttab(&mc, GNTTABOP_copy, rx_ops, rx_nops);
+    hc.round++;
+    long r = xen_mc_flush(&mc);
+    if (rx_nops && (r || mc.e[copy_entry].result))
         for (unsigned i = 0; i < rx_nops; i++)
             rx_ops[i].status = GNTST_general_error;
+    if (nunmap)
+        tx_unmaps_finish(r ? r : (long)mc.e[0].result);
     for (unsigned i = 0; i < rx_npend; i++) {
         struct rx_pend *p = &rx_pend[i];
         struct vif *v = p->v;
@@ -846,15 +986,46 @@ static void on_wire_frame(const void *frame, size_t len, void *ctx)
  * of the loop, TX and RX, are announced with one event, sent before dom0
  * sleeps (each event is a hypercall here and an interrupt in the
  * frontend).  A vif that went away meanwhile gets none. */
-static void notify_vifs(void *ctx)
+static void notify_vifs(void)
 {
-    (void)ctx;
+    mc.n = 0;
     for (unsigned i = 0; i < nr_vifs; i++) {
         struct vif *v = &vifs[i];
         if (v->notify && v->rings_mapped)
-            evtchn_send(v->port);
+            xen_mc_evtchn_send(&mc, v->port);
         v->notify = false;
     }
+    if (mc.n)
+        hc.send++;
+    xen_mc_flush(&mc);
+}
+
+/*
+ * The TX-done interrupt is wanted only while frames are in flight after a
+ * reclaim: QEMU's e1000 completes a frame on the TDT write, so the reclaim
+ * at the end of the round that queued it finds it done, and an interrupt
+ * per frame would only be one more entry into the hypervisor.  Unmasked
+ * with its cause already latched, it fires at once (e1000_tx_irq).
+ */
+static void tx_irq_update(void)
+{
+    bool want = e1000_tx_pending(&nic) != 0;
+
+    if (want != tx_irq_on) {
+        e1000_tx_irq(&nic, want);
+        tx_irq_on = want;
+    }
+}
+
+/* After each round of the loop, before it sleeps: take the NIC's TX
+ * completions, flush or defer their unmaps, send the round's events. */
+static void round_end(void *ctx)
+{
+    (void)ctx;
+    e1000_tx_reclaim(&nic, tx_done, NULL);
+    tx_irq_update();
+    tx_unmaps_maybe();
+    notify_vifs();
 }
 
 /* The frontend signalled: new TX requests (or RX buffers, which the next
@@ -891,6 +1062,11 @@ static void print_stats(void)
                "checksums validated\n", vifs[i].domid, (unsigned long)vifs[i].tx_csum_filled,
                (unsigned long)vifs[i].tx_chains, (unsigned long)vifs[i].tx_chain_slots,
                (unsigned long)vifs[i].rx_validated);
+    printf("netback: hypercalls: %lu TX map, %lu TX copy, %lu RX rounds (unmaps + copies), "
+           "%lu unmap-only, %lu event rounds; %lu TX unmaps in %lu batches\n",
+           (unsigned long)hc.tx_map, (unsigned long)hc.tx_copy, (unsigned long)hc.round,
+           (unsigned long)hc.unmap_only, (unsigned long)hc.send, (unsigned long)hc.unmaps,
+           (unsigned long)hc.unmap_batches);
     printf("netback: e1000: TX %lu, RX %lu; DMA: %s, %lu maps, %lu bounces\n",
            (unsigned long)e->tx, (unsigned long)e->rx, dma_mode_name(dma.mode),
            (unsigned long)dma.stats.maps, (unsigned long)dma.stats.bounces);
@@ -990,7 +1166,7 @@ int netback_start(const struct guest_info *gi)
     if (e1000_rx_hold_left_us(&nic))
         guest_sleep_us(0, e1000_rx_hold_left_us(&nic));
     nic_src = el_source_new("e1000", nic_serve, NULL);
-    if (!nic_src || el_after_round(notify_vifs, NULL) ||
+    if (!nic_src || el_after_round(round_end, NULL) ||
         el_every(STATS_PERIOD_US, stats_tick, NULL))
         return bad_start("event loop");
     e1000_set_irq_hook(&nic, raise_nic, nic_src);

@@ -12,7 +12,8 @@
  *              GNTTABOP_map_grant_ref with DOMID_SELF), one page each, then
  *              maps one grant again and again, until refused or out of room;
  *   evtchn     allocates unbound event channels for dom0 until refused;
- *   all        all three.
+ *   all        all three;
+ *   multicall  bad multicalls, each checked (hostile_mc.c; not part of all).
  * Output: "hostile: <what>: <n> ... then <error>" per resource, then
  * "hostile: done, idling".  Never connects its vif: a hog needs no network.
  *
@@ -41,6 +42,7 @@
 #define HOSTILE_XENSTORE 1u
 #define HOSTILE_GRANTS 2u
 #define HOSTILE_EVTCHN 4u
+#define HOSTILE_MULTICALL 8u
 
 /* Distinct pages to pin, one per grant. */
 static uint8_t self_pages[SELF_PAGES][PAGE] __attribute__((aligned(PAGE)));
@@ -60,6 +62,8 @@ static unsigned hostile_mask(void)
             mask |= HOSTILE_GRANTS;
         else if (!strcmp(tok, "evtchn"))
             mask |= HOSTILE_EVTCHN;
+        else if (!strcmp(tok, "multicall"))
+            mask |= HOSTILE_MULTICALL;
         else if (!strcmp(tok, "all"))
             mask |= HOSTILE_XENSTORE | HOSTILE_GRANTS | HOSTILE_EVTCHN;
     }
@@ -193,6 +197,8 @@ int hostile_run(void)
         grab_grants();
     if (mask & HOSTILE_EVTCHN)
         grab_evtchns();
+    if (mask & HOSTILE_MULTICALL)
+        hostile_multicall();
     printf("hostile: done, idling\n");
     idle_forever();
 }

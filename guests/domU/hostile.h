@@ -11,5 +11,7 @@
 bool hostile_wanted(void);
 /* Take what it can, print it, idle in WFI until switched off: never returns. */
 int hostile_run(void);
+/* hostile=multicall: bad multicalls, each answer checked (hostile_mc.c). */
+void hostile_multicall(void);
 
 #endif

@@ -61,9 +61,13 @@
  *      its page.
  *   8. Notifications both ways follow the event indices: requests with
  *      ring_push (notify only if the backend's req_event lies in the new
- *      range), and before sleeping ring_final_check sets rsp_event on both
- *      rings and looks once more, so a response published meanwhile is
- *      not slept through.  Netback binds our port after we publish it and
+ *      range), and before sleeping ring_final_check sets rsp_event on the
+ *      RX ring — and on the TX ring only when fewer than a quarter of the
+ *      TX buffers are free, or a send waits for one (TX responses are
+ *      otherwise collected at the next poll: an event per sent frame would
+ *      be a hypercall in the backend and an interrupt here for nothing) —
+ *      and looks once more, so a response published meanwhile is not
+ *      slept through.  Netback binds our port after we publish it and
  *      its bind makes its own end pending (as Xen does), and we kick once
  *      after switching to Connected, so nothing posted before the bind is
  *      lost.
@@ -342,7 +346,7 @@ static void push_rx(struct netfront *nf)
 struct netfront *netfront_connect(unsigned vif)
 {
     struct netfront *nf = &nf_state;
-    char path[128], mac[32];
+    char path[128], mac[32], token[16];
     long backend_id, flag;
 
     memset(nf, 0, sizeof(*nf));
@@ -372,9 +376,13 @@ struct netfront *netfront_connect(unsigned vif)
     ring_init(&rx_ring.h);
     gnttab_grant(nf->tx_ring_ref, nf->backend_id, gfn_of(&tx_ring), false);
     gnttab_grant(nf->rx_ring_ref, nf->backend_id, gfn_of(&rx_ring), false);
+    /* tx_bufs=N: use only N of them (a test making sends wait for a buffer) */
+    nf->tx_nbufs = TX_BUFS;
+    if (guest_arg("tx_bufs", token, sizeof(token)) && atoi(token) > 0 && atoi(token) < TX_BUFS)
+        nf->tx_nbufs = (unsigned)atoi(token);
     for (unsigned i = 0; i < TX_BUFS; i++) {
         gnttab_grant(nf->tx_ref[i], nf->backend_id, gfn_of(tx_bufs[i]), true);
-        nf->tx_free[i] = true;
+        nf->tx_free[i] = i < nf->tx_nbufs;
     }
     for (unsigned i = 0; i < RX_BUFS; i++) {
         gnttab_grant(nf->rx_ref[i], nf->backend_id, gfn_of(rx_bufs[i]), false);
@@ -457,6 +465,22 @@ uint32_t netfront_raw_tx_rsp_prod(const struct netfront *nf)
     return __atomic_load_n(&tx_ring.h.rsp_prod, __ATOMIC_ACQUIRE);
 }
 
+static void publish_tx(struct netfront *nf);
+
+/* Fewer than this many TX buffers free: the frontend asks the backend for
+ * an event at its next TX response (rsp_event), so buffers come back before
+ * a send has to wait for one. */
+#define TX_LOW_WATER_DIV 4
+
+static bool tx_buffers_low(const struct netfront *nf)
+{
+    unsigned n = 0, low = (nf->tx_nbufs + TX_LOW_WATER_DIV - 1) / TX_LOW_WATER_DIV;
+
+    for (unsigned buf = 0; buf < nf->tx_nbufs && n < low; buf++)
+        n += nf->tx_free[buf];
+    return n < low;
+}
+
 static int first_free_tx_buf(const struct netfront *nf)
 {
     for (unsigned buf = 0; buf < TX_BUFS; buf++)
@@ -483,6 +507,8 @@ static int wait_tx_buf(struct netfront *nf)
     int buf;
 
     nf->stats.tx_waits++;
+    if (nf->tx_held)
+        publish_tx(nf); /* held requests must reach the backend before we wait on it */
     __asm__ volatile("mrs %0, daif" : "=r"(daif));
     irq_disable_local();
     for (;;) {
@@ -546,12 +572,25 @@ static void put_slot(struct netfront *nf, const struct netif_tx_request *r)
     nf->tx_req_prod++;
 }
 
+/* Publish the TX requests written so far (and notify if the backend's
+ * req_event asks).  Frames sent from inside netfront_poll (the replies to
+ * what it delivers) are held and published together when it ends: one
+ * notification for the batch, not one per frame. */
+static void publish_tx(struct netfront *nf)
+{
+    nf->tx_held = false;
+    if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
+        evtchn_send(nf->port);
+}
+
 static void push_tx(struct netfront *nf)
 {
     unsigned in_flight;
 
-    if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
-        evtchn_send(nf->port);
+    if (nf->tx_hold)
+        nf->tx_held = true;
+    else
+        publish_tx(nf);
     in_flight = (unsigned)(nf->tx_req_prod - nf->tx_rsp_cons);
     if (in_flight > nf->stats.tx_in_flight_max)
         nf->stats.tx_in_flight_max = in_flight;
@@ -681,7 +720,7 @@ void netfront_reclaim_tx(struct netfront *s)
                        r.status == NETIF_RSP_ERROR ? "error" : r.status == NETIF_RSP_DROPPED
                                                                    ? "dropped" : "?");
         }
-        if (r.id < TX_BUFS && !s->tx_free[r.id])
+        if (r.id < s->tx_nbufs && !s->tx_free[r.id])
             s->tx_free[r.id] = true;
         else if (r.id < TX_BUFS || r.status == NETIF_RSP_OKAY)
             s->stats.bad_responses++; /* not a buffer we had in flight */
@@ -777,7 +816,7 @@ repost:
     post_rx(s, buf);
 }
 
-void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
+static void poll_rings(struct netfront *s, netfront_rx_fn rx, void *ctx)
 {
     bool more;
 
@@ -795,12 +834,25 @@ void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
         }
         if (posted)
             push_rx(s);
-        /* Both, always: each re-arms its ring's event index (no short circuit,
-         * or a busy TX ring would leave RX notifications off). */
-        bool tx_more = ring_final_check(&tx_ring.h.rsp_prod, &tx_ring.h.rsp_event, s->tx_rsp_cons);
+        /* RX: always ask for an event at the next response.  TX: only when
+         * buffers run low (tx_buffers_low); otherwise TX responses are taken
+         * as they come, at the next RX event or send, and cost the backend no
+         * event.  Evaluated separately: no short circuit may leave RX
+         * notifications off. */
+        bool tx_more = tx_buffers_low(s) &&
+                       ring_final_check(&tx_ring.h.rsp_prod, &tx_ring.h.rsp_event, s->tx_rsp_cons);
         bool rx_more = ring_final_check(&rx_ring.h.rsp_prod, &rx_ring.h.rsp_event, s->rx_rsp_cons);
         more = tx_more || rx_more;
     } while (more);
+}
+
+void netfront_poll(struct netfront *s, netfront_rx_fn rx, void *ctx)
+{
+    s->tx_hold = true;
+    poll_rings(s, rx, ctx);
+    s->tx_hold = false;
+    if (s->tx_held)
+        publish_tx(s);
 }
 
 bool netfront_kicked(struct netfront *nf)

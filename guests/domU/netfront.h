@@ -58,6 +58,7 @@ struct netfront {
     grant_ref_t tx_ring_ref, rx_ring_ref; /* from the domain's allocator */
     grant_ref_t tx_ref[NETFRONT_TX_BUFS], rx_ref[NETFRONT_RX_BUFS];
     bool tx_free[NETFRONT_TX_BUFS];
+    unsigned tx_nbufs;                /* TX buffers in use: tx_bufs=N (1..NETFRONT_TX_BUFS), else all */
     bool rx_posted[NETFRONT_RX_BUFS]; /* RX buffer ids the backend may answer */
     uint16_t rx_slot_buf[NETIF_RX_RING_SIZE]; /* buffer posted at each RX ring slot */
     bool rx_in_chain, rx_chain_bad; /* inside a NETRXF_more_data chain; drop it */
@@ -68,6 +69,8 @@ struct netfront {
     enum netfront_tx_mode tx_mode;
     unsigned sg_chunk;          /* NETFRONT_TX_SG: bytes per slot */
     RING_IDX tx_req_prod, tx_rsp_cons, rx_req_prod, rx_rsp_cons;
+    bool tx_hold;               /* inside netfront_poll: requests are published once, at its end */
+    bool tx_held;               /* requests written while holding, not yet published */
     struct netfront_stats stats;
 };
 

@@ -43,6 +43,7 @@ static struct el_timer timers[EL_MAX_TIMERS];
 static struct el_hook hooks[EL_MAX_HOOKS];
 static unsigned nr_hooks;
 static volatile bool any_raised;
+static uint64_t wake_cap_us;   /* this round's limit on the coming sleep (el_wake_within) */
 static bool stopped;
 static int stop_rc;
 static struct el_stats stats;
@@ -146,6 +147,12 @@ int el_after_round(el_fn fn, void *ctx)
     return 0;
 }
 
+void el_wake_within(uint64_t us)
+{
+    if (us < wake_cap_us)
+        wake_cap_us = us;
+}
+
 void el_stop(int rc)
 {
     stopped = true;
@@ -195,10 +202,13 @@ int el_run(void)
     stopped = false;
     while (!stopped) {
         stats.rounds++;
+        wake_cap_us = EL_MAX_SLEEP_US;
         run_raised();
         uint64_t sleep_us = run_timers();
         for (unsigned i = 0; i < nr_hooks && !stopped; i++)
             hooks[i].fn(hooks[i].ctx);
+        if (wake_cap_us < sleep_us)
+            sleep_us = wake_cap_us;
         if (stopped || any_raised)
             continue;
         /* IRQs masked since the look above: see the file comment. */

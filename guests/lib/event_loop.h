@@ -53,6 +53,12 @@ int el_every(uint64_t period_us, el_fn fn, void *ctx);
 /* fn(ctx) after each round of handlers, before the loop sleeps. */
 int el_after_round(el_fn fn, void *ctx);
 
+/* From a handler or round hook: the loop's coming sleep lasts at most `us`
+ * (a one-shot bound, e.g. for work deferred to be batched; forgotten after
+ * the next round).  Nothing runs when it ends but the round hooks and
+ * whatever was raised: the caller's hook looks again then. */
+void el_wake_within(uint64_t us);
+
 /* Run until el_stop(); returns the code given to it. */
 int el_run(void);
 void el_stop(int rc);

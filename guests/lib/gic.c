@@ -34,6 +34,15 @@
 static volatile uint8_t *gicd, *gicr;
 static gic_handler_t handlers[GUEST_MAX_INTID];
 
+/* vCPUs whose virtual-timer PPI the waits below have enabled.  The enable
+ * (GICR_ISENABLER0, an emulated register: one trap into the hypervisor) is
+ * done once per vCPU; after that a wait arms and disarms the timer through
+ * CNTV_CVAL_EL0/CNTV_CTL_EL0 only, which are not trapped.  gic_cpu_setup
+ * forgets a vCPU (it may have come back from CPU_OFF with a reset
+ * redistributor). */
+#define WAIT_MAX_VCPUS 64
+static bool wait_ppi_enabled[WAIT_MAX_VCPUS];
+
 static uint32_t rd32(volatile uint8_t *b, uint32_t o) { return mmio_read32(b + o); }
 static void wr32(volatile uint8_t *b, uint32_t o, uint32_t v) { mmio_write32(b + o, v); }
 static void wr64(volatile uint8_t *b, uint32_t o, uint64_t v) { mmio_write64(b + o, v); }
@@ -55,6 +64,8 @@ void gic_cpu_setup(unsigned vcpu)
 {
     volatile uint8_t *rd = gicr + (uint64_t)vcpu * GICR_STRIDE;
 
+    if (vcpu < WAIT_MAX_VCPUS)
+        wait_ppi_enabled[vcpu] = false;
     wr32(rd, GICR_WAKER, rd32(rd, GICR_WAKER) & ~GICR_WAKER_PS);
     while (rd32(rd, GICR_WAKER) & GICR_WAKER_CA)
         ;
@@ -181,6 +192,21 @@ static void wait_timer_tick(uint32_t intid)
     vtimer_stop();
 }
 
+/* The wait's timer handler on vCPU `vcpu`: the handler slot is rewritten
+ * every time (a test may have put its own there), the PPI enabled only the
+ * first time.  With the timer disarmed (CNTV_CTL.ENABLE = 0) an enabled PPI
+ * never fires, so leaving it enabled between waits costs nothing. */
+static void wait_timer_claim(unsigned vcpu)
+{
+    if (vcpu < WAIT_MAX_VCPUS && wait_ppi_enabled[vcpu]) {
+        handlers[INTID_VTIMER] = wait_timer_tick;
+        return;
+    }
+    gic_enable_irq(vcpu, INTID_VTIMER, wait_timer_tick);
+    if (vcpu < WAIT_MAX_VCPUS)
+        wait_ppi_enabled[vcpu] = true;
+}
+
 /* A timed wait owns vCPU `vcpu`'s virtual timer while it runs. */
 static bool wait_until_on(unsigned vcpu, guest_wait_cond_t done, const void *arg,
                           uint64_t timeout_us)
@@ -192,7 +218,7 @@ static bool wait_until_on(unsigned vcpu, guest_wait_cond_t done, const void *arg
         return true;
     if (timed) {
         wait_timer_fired = false;
-        gic_enable_irq(vcpu, INTID_VTIMER, wait_timer_tick);
+        wait_timer_claim(vcpu);
         vtimer_arm_us(timeout_us);
     }
     while (!done(arg) && !(timed && wait_timer_fired))
@@ -253,7 +279,7 @@ void guest_sleep_us(unsigned vcpu, uint64_t us)
 void guest_wait_any(uint64_t timeout_us)
 {
     wait_timer_fired = false;
-    gic_enable_irq(current_vcpu(), INTID_VTIMER, wait_timer_tick);
+    wait_timer_claim(current_vcpu());
     vtimer_arm_us(timeout_us);
     guest_wfi_masked();
     vtimer_stop();

@@ -203,3 +203,49 @@ int16_t gnttab_unmap(uint64_t host_addr, grant_handle_t handle)
     long r = gnttab_op(GNTTABOP_unmap_grant_ref, &op, 1);
     return r ? GNTST_general_error : op.status;
 }
+
+/* --- multicall: several hypercalls in one entry into the hypervisor ---------------------- */
+
+long xen_multicall(struct multicall_entry *list, unsigned n)
+{
+    return xen_hypercall(__HYPERVISOR_multicall, (uint64_t)list, n, 0, 0, 0);
+}
+
+int xen_mc_add(struct xen_mc *mc, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    if (mc->n == MULTICALL_MAX_ENTRIES)
+        return -1;
+    mc->e[mc->n++] = (struct multicall_entry){ .op = op, .args = { a0, a1, a2 } };
+    return 0;
+}
+
+int xen_mc_gnttab(struct xen_mc *mc, unsigned cmd, void *ops, unsigned count)
+{
+    return xen_mc_add(mc, __HYPERVISOR_grant_table_op, cmd, (uint64_t)ops, count);
+}
+
+int xen_mc_evtchn_send(struct xen_mc *mc, evtchn_port_t port)
+{
+    if (mc->n == MULTICALL_MAX_ENTRIES)
+        return -1;
+    mc->send[mc->n].port = port;
+    return xen_mc_add(mc, __HYPERVISOR_event_channel_op, EVTCHNOP_send,
+                      (uint64_t)&mc->send[mc->n], 0);
+}
+
+/* One entry goes as a plain hypercall: the multicall would only add the
+ * list's copying. */
+long xen_mc_flush(struct xen_mc *mc)
+{
+    long r = 0;
+
+    if (mc->n == 1) {
+        struct multicall_entry *e = &mc->e[0];
+        e->result = (uint64_t)xen_hypercall(e->op, e->args[0], e->args[1], e->args[2],
+                                            e->args[3], e->args[4]);
+    } else if (mc->n > 1) {
+        r = xen_multicall(mc->e, mc->n);
+    }
+    mc->n = 0;
+    return r;
+}

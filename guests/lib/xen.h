@@ -10,6 +10,7 @@
 #include <public/xen.h>
 #include <public/event_channel.h>
 #include <public/grant_table.h>
+#include <public/multicall.h>
 
 typedef void (*evtchn_handler_t)(evtchn_port_t port);
 
@@ -47,5 +48,26 @@ int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, bool re
                    grant_handle_t *handle, uint64_t *dev_bus_addr);
 int16_t gnttab_unmap(uint64_t host_addr, grant_handle_t handle);
 long gnttab_op(unsigned cmd, void *ops, unsigned count);
+
+/* __HYPERVISOR_multicall (public/multicall.h): 0 or -errno; each entry's
+ * own return value is in its `result`. */
+long xen_multicall(struct multicall_entry *list, unsigned n);
+
+/* A multicall being put together: entries are added, then issued in one
+ * hypercall by xen_mc_flush.  Buffers the entries point to (grant ops)
+ * must live until the flush; an event channel send carries its own. */
+struct xen_mc {
+    unsigned n;
+    struct multicall_entry e[MULTICALL_MAX_ENTRIES];
+    struct evtchn_send send[MULTICALL_MAX_ENTRIES];
+};
+/* Append one call; 0, or -1 if the batch is full (nothing added). */
+int xen_mc_add(struct xen_mc *mc, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2);
+int xen_mc_gnttab(struct xen_mc *mc, unsigned cmd, void *ops, unsigned count);
+int xen_mc_evtchn_send(struct xen_mc *mc, evtchn_port_t port);
+/* Issue what was added (nothing if empty; a single entry as a plain
+ * hypercall) and empty the batch; the entries' results stay readable in
+ * mc->e[] until the next add.  0 or the multicall's own -errno. */
+long xen_mc_flush(struct xen_mc *mc);
 
 #endif
