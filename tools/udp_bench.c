@@ -24,8 +24,9 @@
  *     --stall-ms is declared lost and its slot reused (so one loss does not
  *     stop the run);
  *   - an echo whose sequence number is outstanding and whose bytes and length
- *     match is "echoed"; one for a datagram already declared lost is "late";
- *     one already echoed is a "duplicate"; anything else is "corrupted";
+ *     match is "echoed"; a second copy of its slot's last echo is a
+ *     "duplicate"; another intact echo no longer awaited (declared lost, or
+ *     an older duplicate) is "late"; anything else is "corrupted";
  *   - the rate is echoed datagrams (round trips) per second of the run.
  *
  * Output, one line (tools/bench parses it):
@@ -71,6 +72,7 @@ struct options {
 struct slot {                   /* one outstanding datagram */
     uint64_t seq;
     uint64_t sent_ns;
+    uint64_t echoed_seq;        /* + 1: the last datagram echoed from this slot (0: none) */
     bool busy;
 };
 
@@ -269,10 +271,11 @@ static struct slot *judge_echo(const struct options *o, struct slot *slots, cons
         c->echoed++;
         c->rtt_ns_sum += now_ns() - s->sent_ns;
         s->busy = false;
+        s->echoed_seq = seq + 1;
         return s;
     }
-    if (s->seq == seq)
-        c->duplicates++;                /* echoed already; its slot not reused yet */
+    if (s->echoed_seq == seq + 1)
+        c->duplicates++;                /* the slot's last echo, again */
     else
         c->late++;                      /* declared lost earlier, or an older duplicate */
     return NULL;
