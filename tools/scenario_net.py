@@ -184,9 +184,12 @@ class HostSteps:
     def exits_per_packet_line(self) -> str:
         """The scenario's closing line (information, never a verdict)."""
         b, e = self.first, self.last
+        if e is None and not self.steps:
+            return ("exits per packet: no figure (no host steps, and the run ended by itself "
+                    "before a closing counter dump could be typed)")
         if e is None:
             return ("exits per packet: no figure (granite's closing counter dump did not come: "
-                    "stopped first, or no granite)")
+                    "the run ended first, or no granite)")
         if b is None:
             b = {k: 0 for k in TOTAL_KEYS}
             b["rx"] = b["tx"] = 0
