@@ -4,16 +4,18 @@
  * Input goes to one domain at a time, through its emulated PL011: dom0 at
  * first.  Pressing Ctrl-A three times in a row (as on Xen) moves the input to
  * the next domain that has a vPL011, and granite says which one has it now.
- * Ctrl-A once then 'e' prints every vCPU's exit counters (vcpu_stats.h)
- * instead of passing the 'e' on.
+ * Ctrl-A once then 'e' prints the IOMMU counters and every vCPU's exit
+ * counters (vcpu_stats.h), ending with "stats: dump done", instead of passing
+ * the 'e' on.
  * Characters arrive from the UART's receive interrupt (drivers/pl011.c).
  */
 #include <granite/console.h>
 #include <granite/domain.h>
+#include <granite/iommu.h>
 
 #define CTRL_A 0x01
 #define SWITCH_PRESSES 3
-#define STATS_KEY 'e'    /* Ctrl-A then e: print every vCPU's exit counters */
+#define STATS_KEY 'e'    /* Ctrl-A then e: print the IOMMU and exit counters */
 
 static unsigned focus;       /* domain id with the input */
 static unsigned ctrl_a_run;  /* consecutive Ctrl-A presses */
@@ -51,6 +53,7 @@ void console_input_char(char c)
     }
     if (ctrl_a_run == 1 && c == STATS_KEY) {
         ctrl_a_run = 0;
+        iommu_dump();
         vcpu_stats_print(NULL);
         return;
     }

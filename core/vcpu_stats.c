@@ -5,6 +5,14 @@
  * guest's exits go.  Dividing the counters by the packets a benchmark moved
  * gives exits per packet by reason.
  *
+ * The whole-machine dump ends with two summary lines a harness can diff
+ * between two dumps (tools/scenarios.py, tools/bench):
+ *   "stats: total: EL2 entries N (vcpu exits X, irqs while idle Y; idle
+ *    waits W); iommu maps M, unmaps U, TLBI T, CMD_SYNC S"
+ *   "stats: dump done"
+ * EL2 entries = every exception taken to EL2: a vCPU's exits (sync, irq,
+ * other) plus the interrupts a CPU takes while it idles in EL2.
+ *
  * Assumption: only the CPU running a vCPU writes its counters (no locks); the
  * printer reads them racily, which at worst shows a count one short.
  */
@@ -14,6 +22,7 @@
 #include <granite/arch.h>
 #include <granite/sched.h>
 #include <granite/memory_map.h>
+#include <granite/iommu.h>
 #include <public/xen.h>
 #include <public/granite.h>
 
@@ -106,19 +115,55 @@ static void print_vcpu(const struct domain *d, const struct vcpu *v)
                s->sysreg_other);
 }
 
+struct stats_totals {
+    u64 exits, idle_irqs, idle_waits;
+    struct iommu_stats iommu;     /* summed over the domains with a context */
+};
+
+static void add_domain_totals(struct domain *d, struct stats_totals *t)
+{
+    struct iommu_stats io;
+
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        const struct vcpu_stats *s = &d->vcpu[i].stats;
+        t->exits += s->exits_sync + s->exits_irq + s->exits_other;
+    }
+    if (iommu_get_stats(d, &io) == 0) {
+        t->iommu.maps += io.maps;
+        t->iommu.unmaps += io.unmaps;
+        t->iommu.tlbi += io.tlbi;
+        t->iommu.syncs += io.syncs;
+    }
+}
+
+static void print_totals(const struct stats_totals *t)
+{
+    printk("stats: total: EL2 entries %lu (vcpu exits %lu, irqs while idle %lu; idle waits %lu); "
+           "iommu maps %lu, unmaps %lu, TLBI %lu, CMD_SYNC %lu\n", t->exits + t->idle_irqs,
+           t->exits, t->idle_irqs, t->idle_waits, t->iommu.maps, t->iommu.unmaps, t->iommu.tlbi,
+           t->iommu.syncs);
+    printk("stats: dump done\n");
+}
+
 void vcpu_stats_print(struct domain *d)
 {
     if (!d) {
+        struct stats_totals tot = { 0 };
+
         for (unsigned id = 0; id < MAX_DOMAINS; id++) {
             struct domain *x = domain_by_id(id);
-            if (x && x->state != DOM_FREE)
+            if (x && x->state != DOM_FREE) {
                 vcpu_stats_print(x);
+                add_domain_totals(x, &tot);
+            }
         }
         for (unsigned cpu = 0; cpu < GRANITE_MAX_CPUS; cpu++) {
             u64 t = 0, ticks, waits;
             for (unsigned k = 0; k < STATS_IRQ_KINDS; k++)
                 t += arch_idle_irqs(cpu, k);
             sched_idle_stats(cpu, &ticks, &waits);
+            tot.idle_irqs += t;
+            tot.idle_waits += waits;
             if (waits)
                 printk("stats: cpu%u: idle %lu ms in %lu sleeps (counter at %lu ms)\n", cpu,
                        ticks / (arch_counter_freq() / 1000), waits,
@@ -131,6 +176,7 @@ void vcpu_stats_print(struct domain *d)
                        arch_idle_irqs(cpu, STATS_IRQ_MAINTENANCE),
                        arch_idle_irqs(cpu, STATS_IRQ_SPI));
         }
+        print_totals(&tot);
         return;
     }
     for (unsigned i = 0; i < d->nr_vcpus; i++)

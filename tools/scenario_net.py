@@ -18,7 +18,19 @@ tshark or Wireshark.
 the console, the command runs inside the namespace (nsenter into QEMU's),
 one step at a time in order.  Its output comes back as console lines
 "host: ..." (so `expect` can judge it), then "host: step N exit status S";
-after the last one, "host: all steps done".  Commands use the real Linux
+after the last one, "host: all steps done".  A step whose command is "@dump"
+types Ctrl-A e (granite prints its counters, ending "stats: dump done") and
+reports the totals and the tap's packet counters as one line "host: dump:
+EL2 entries N, vcpu exits X, irqs while idle Y, TLBI T, CMD_SYNC S, tap rx R
+tx T" (tools/bench diffs them around its traffic steps).
+
+Exits per packet (issue 13): the steps are bracketed by such a dump before the
+first step and after the last, and the runner ends the log with
+"exits per packet: X (N EL2 entries over M packets, ...)": the difference of
+granite's counters over the steps divided by the frames the tap carried both
+ways.  A scenario with no steps (or stopped before its last one) is measured
+over the whole run instead, from a dump typed when stop_on matches, and says
+so.  Information only: it never decides a verdict.  Commands use the real Linux
 stack (`ping`, tools/net_peer.py's UDP sockets): never QEMU's user-mode
 networking, never an address outside the namespace.
 """
@@ -40,6 +52,14 @@ PREFIX = 24
 TAP = "tap0"
 NIC_MAC = "52:54:00:12:34:56"
 HOLD_MID_LINE_S = 1.0
+DUMP_KEYS = "\x01e"             # Ctrl-A e: granite's counters (core/console_input.c)
+DUMP_DONE = "stats: dump done"
+DUMP_WAIT_S = 3.0               # a dump takes well under this; no granite: no dump
+DUMP_STEP = "@dump"
+TOTALS_RX = re.compile(r"stats: total: EL2 entries (\d+) \(vcpu exits (\d+), irqs while idle "
+                       r"(\d+); idle waits (\d+)\); iommu maps (\d+), unmaps (\d+), TLBI (\d+), "
+                       r"CMD_SYNC (\d+)")
+TOTAL_KEYS = ("el2", "exits", "idle_irqs", "idle_waits", "maps", "unmaps", "tlbi", "syncs")
 
 
 def netns_capability() -> str | None:
@@ -103,9 +123,101 @@ class HostSteps:
         self.busy = False
         self.pid: int | None = None
         self.procs: list[subprocess.Popen] = []
+        self.type_keys = None           # callable(str): types on granite's console
+        self.dump_lock = threading.Lock()
+        self.last_lock = threading.Lock()
+        self.first: dict | None = None  # counters before the first step
+        self.last: dict | None = None   # counters after the last step (or at stop_on)
+        self.last_label = ""
 
-    def attach(self, pid: int) -> None:
+    def attach(self, pid: int, type_keys=None) -> None:
         self.pid = pid
+        self.type_keys = type_keys
+
+    # --- counters: Ctrl-A e dump + the tap's packet counters ---------------
+
+    def tap_packets(self) -> tuple[int, int] | None:
+        """(rx, tx) frames of the host side of the tap, from /proc/net/dev in
+        QEMU's namespace (per-namespace, unlike /sys under a user namespace)."""
+        if self.pid is None:
+            return None
+        try:
+            text = subprocess.run(_nsenter_prefix(self.pid) + ["cat", "/proc/net/dev"],
+                                  capture_output=True, text=True, timeout=5).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        for line in text.splitlines():
+            name, _, rest = line.partition(":")
+            if name.strip() == TAP:
+                f = rest.split()
+                return int(f[1]), int(f[9])
+        return None
+
+    def snapshot(self) -> dict | None:
+        """Type Ctrl-A e, wait for the dump's end, return its totals and the
+        tap's counters (None when granite did not answer: e.g. no granite)."""
+        if not self.type_keys:
+            return None
+        with self.dump_lock:
+            start = len(self.console)
+            self.type_keys(DUMP_KEYS)
+            deadline = time.monotonic() + DUMP_WAIT_S
+            while time.monotonic() < deadline:
+                tail = self.console[start:]
+                m = TOTALS_RX.search(tail)
+                if m and DUMP_DONE in tail[m.end():]:
+                    snap = dict(zip(TOTAL_KEYS, (int(x) for x in m.groups())))
+                    tap = self.tap_packets()
+                    if tap:
+                        snap["rx"], snap["tx"] = tap
+                    return snap
+                time.sleep(0.02)
+        return None
+
+    def take_last(self, label: str) -> None:
+        """The closing dump, once (after the last step, or at stop_on)."""
+        with self.last_lock:
+            if self.last is None and self.last_label == "":
+                self.last_label = label
+                self.last = self.snapshot()
+
+    def exits_per_packet_line(self) -> str:
+        """The scenario's closing line (information, never a verdict)."""
+        b, e = self.first, self.last
+        if e is None and not self.steps:
+            return ("exits per packet: no figure (no host steps, and the run ended by itself "
+                    "before a closing counter dump could be typed)")
+        if e is None:
+            return ("exits per packet: no figure (granite's closing counter dump did not come: "
+                    "the run ended first, or no granite)")
+        if b is None:
+            b = {k: 0 for k in TOTAL_KEYS}
+            b["rx"] = b["tx"] = 0
+            what = "whole run, boot included: the final dump's totals / the tap's counters"
+        elif self.last_label == "stop_on":
+            what = "from a dump before the first step to one at stop_on"
+        else:
+            what = "over the host steps: dumps before the first step and after the last"
+        if "rx" not in e or "rx" not in b:
+            return f"exits per packet: no figure (tap counters unreadable; {what})"
+        d = {k: e[k] - b[k] for k in e if k in b}
+        pkts = d["rx"] + d["tx"]
+        if pkts <= 0:
+            return (f"exits per packet: no figure (0 packets on the tap; {d['el2']} EL2 entries; "
+                    f"{what})")
+        return (f"exits per packet: {d['el2'] / pkts:.2f} ({d['el2']} EL2 entries over {pkts} "
+                f"packets, {what}; vcpu exits {d['exits']} + irqs while idle {d['idle_irqs']}; "
+                f"IOTLB invalidations {d['tlbi']} = {d['tlbi'] / pkts:.2f} per packet, CMD_SYNC "
+                f"{d['syncs']}; tap rx {d['rx']} tx {d['tx']})")
+
+    def _dump_step(self) -> int:
+        snap = self.snapshot()
+        if not snap:
+            self.out.put(b"host: dump: no answer from granite\n")
+            return 1
+        self.out.put(("host: dump: " + ", ".join(f"{k} {snap[k]}" for k in
+                      TOTAL_KEYS + ("rx", "tx") if k in snap) + "\n").encode())
+        return 0
 
     def feed_console(self, text: str) -> None:
         """Called with every piece of console text; starts the next step when due."""
@@ -123,9 +235,14 @@ class HostSteps:
         threading.Thread(target=self._run, args=(self.next, cmd), daemon=True).start()
 
     def _run(self, index: int, cmd: str) -> None:
+        if index == 0:
+            self.first = self.snapshot()
+        self.out.put(f"host: step {index + 1}: {cmd}\n".encode())
+        if cmd.strip() == DUMP_STEP:
+            self._finish(index, self._dump_step())
+            return
         env = dict(os.environ, HOST_IP=HOST_IP, GUEST_IP=GUEST_IP, REPO=self.repo_root)
         argv = _nsenter_prefix(self.pid) + ["sh", "-c", cmd]
-        self.out.put(f"host: step {index + 1}: {cmd}\n".encode())
         try:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     cwd=self.repo_root, env=env)
@@ -136,9 +253,13 @@ class HostSteps:
         except OSError as err:
             self.out.put(f"host: step {index + 1} could not start: {err}\n".encode())
             status = 127
+        self._finish(index, status)
+
+    def _finish(self, index: int, status: int) -> None:
         self.out.put(f"host: step {index + 1} exit status {status}\n".encode())
         self.next = index + 1
         if self.next == len(self.steps):
+            self.take_last("host steps")
             self.out.put(b"host: all steps done\n")
         self.busy = False
         # A step that finished may make the next one due on text already seen.

@@ -273,6 +273,10 @@ def dom0less_expansion(domains: list, root: Path = REPO_ROOT) -> Dom0lessLayout:
     return Dom0lessLayout(edits, qemu, addr, total_mib)
 
 
+def check_bool(v):
+    return None if isinstance(v, bool) else "true or false"
+
+
 def check_network(v):
     return None if v in ("", "tap") else 'either "" or "tap"'
 
@@ -304,6 +308,7 @@ FIELDS = {
     "network": ("", check_network),
     "dom0less": ([], check_dom0less),
     "host_steps": ([], check_type_on),
+    "exit_counters": (True, check_bool),
 }
 
 
@@ -335,6 +340,7 @@ class Scenario:
     type_on: list
     network: str
     host_steps: list
+    exit_counters: bool
     dom0less: list
 
     def full_hv_args(self) -> str:
@@ -763,6 +769,7 @@ class RunOutcome:
     first_line_s: float | None
     untyped: list         # U-Boot commands whose prompt never came
     cpu_percent: float | None = None  # QEMU's CPU time / wall time, from /proc/<pid>/stat
+    exits_per_packet: str | None = None  # network scenarios: scenario_net.py's closing line
 
 
 class StartedQemu:
@@ -846,10 +853,27 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
             qemu.type(k)
         if watch.stop_on_seen and stopped_because is None:
             stopped_because = "stop_on"
+            closing_dump_then_stop()
+
+    closing = None          # the thread taking granite's closing counter dump
+
+    def closing_dump_then_stop() -> None:
+        """At stop_on, a network scenario whose closing dump is not taken yet
+        takes it first (exits per packet; scenario_net.py), then QEMU stops."""
+        nonlocal closing
+        # take_last returns at once when the dump is taken, and waits when the
+        # steps' thread is taking it right now.
+        if steps and steps.type_keys and steps.last is None and qemu.proc.poll() is None:
+            closing = threading.Thread(target=steps.take_last, args=("stop_on",), daemon=True)
+            closing.start()
+        else:
             qemu.request_stop()
 
     while streams:
         now = time.monotonic()
+        if closing is not None and not closing.is_alive():
+            closing = None
+            qemu.request_stop()
         if stopped_because is None:
             if now >= deadline:
                 stopped_because = "timeout"
@@ -901,9 +925,10 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
         if cfg.live:
             print("# " + shlex.join(argv), flush=True)
         start = time.monotonic()
-        qemu = StartedQemu(argv, with_stdin=sc.boot == "uboot" or bool(sc.type_on))
+        counters = bool(steps) and sc.exit_counters
+        qemu = StartedQemu(argv, with_stdin=sc.boot == "uboot" or bool(sc.type_on) or counters)
         if steps:
-            steps.attach(qemu.proc.pid)
+            steps.attach(qemu.proc.pid, qemu.type if counters else None)
         try:
             stopped_because, stderr = pump_output(qemu, sc, watch, log, cfg.live, interrupted,
                                                   steps)
@@ -923,9 +948,13 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
         if cpu_pct is not None:
             log.write(f"# qemu cpu: {sample[0]:.2f}s of CPU in {sample[1]:.2f}s "
                       f"({cpu_pct:.1f}% of one core)\n")
+        # The log's last line (issue 13): information, never part of the verdict.
+        exits_line = steps.exits_per_packet_line() if counters else None
+        if exits_line:
+            log.write(exits_line + "\n")
     untyped = watch.typer.pending if watch.typer else []
     return RunOutcome(console, stderr_text, exit_value, stopped_because, wall, watch.first_line_s,
-                      untyped, cpu_pct)
+                      untyped, cpu_pct, exits_line)
 
 
 def write_log_footer(log, console: str, stderr_text: str, exit_value, returncode: int,
@@ -1052,6 +1081,7 @@ class Result:
     console: str = ""
     stderr: str = ""
     log_path: Path | None = None
+    exits_per_packet: str | None = None   # information only (network scenarios)
 
     @property
     def name(self) -> str:
@@ -1077,7 +1107,7 @@ def run_one(sc: Scenario, cfg: Config, interrupted: threading.Event) -> Result:
                       log_path=log_path)
     reasons = judge(sc, run)
     return Result(sc, "FAIL" if reasons else "PASS", reasons, run.wall_s, run.first_line_s,
-                  run.console, run.stderr, log_path)
+                  run.console, run.stderr, log_path, run.exits_per_packet)
 
 
 def run_all(to_run: list[Scenario], cfg: Config) -> list[Result]:
@@ -1152,6 +1182,11 @@ def print_report(results: list[Result], label: str = "") -> None:
     for r in failures:
         print_failure_details(r)
     print_table(results)
+    measured = [r for r in results if r.exits_per_packet]
+    if measured:
+        print()
+        for r in measured:
+            print(f"{r.name}: {r.exits_per_packet}")
     skipped = [r for r in results if r.status == "SKIP"]
     if skipped:
         print()
