@@ -158,7 +158,7 @@ void vcpu_stats_print(struct domain *d)
             }
         }
         for (unsigned cpu = 0; cpu < GRANITE_MAX_CPUS; cpu++) {
-            u64 t = 0, ticks, waits;
+            u64 t = 0, ticks, waits, sent, saved;
             for (unsigned k = 0; k < STATS_IRQ_KINDS; k++)
                 t += arch_idle_irqs(cpu, k);
             sched_idle_stats(cpu, &ticks, &waits);
@@ -175,6 +175,10 @@ void vcpu_stats_print(struct domain *d)
                        arch_idle_irqs(cpu, STATS_IRQ_VTIMER),
                        arch_idle_irqs(cpu, STATS_IRQ_MAINTENANCE),
                        arch_idle_irqs(cpu, STATS_IRQ_SPI));
+            sched_kick_stats(cpu, &sent, &saved);
+            if (sent || saved)
+                printk("stats: cpu%u: wake-ups of vCPUs on other CPUs: %lu with a kick, %lu "
+                       "without (the target was about to enter its guest)\n", cpu, sent, saved);
         }
         print_totals(&tot);
         return;
