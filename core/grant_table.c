@@ -39,11 +39,13 @@
  * and copies alike.
  *
  * Releasing a page after an unmap.  Once unpinned, the granter may reuse the
- * page, so no device of the mapper may still translate to it: the IOMMU
- * invalidation that covers the removed entries must complete first.  It is
- * met once per batch, not once per page: an unmap (and a map undone after a
- * failure) queues its pin on this CPU's release queue, and the queue is
- * drained — iommu_flush_owed() for the mapper, then every queued unpin — at
+ * page, so neither a CPU nor a device of the mapper may still translate to
+ * it: the TLB flush and the IOMMU invalidation that cover the removed entries
+ * must complete first.  Both are met once per batch, not once per page: an
+ * unmap removes its stage-2 entry without the flush (p2m_unmap_lazy_flush),
+ * it (and a map undone after a failure) queues its pin on this CPU's release
+ * queue, and the queue is drained — p2m_flush() and iommu_flush_owed() for
+ * the mapper, then every queued unpin — at
  * the end of the grant_table_op call, when the queue is full, before a pin of
  * another mapper is queued, and at the end of drop_mappings().  Until then the
  * page stays pinned (and charged), so the granter cannot take it back.
@@ -615,15 +617,17 @@ static struct release_queue release_queues[GRANITE_MAX_CPUS];
 
 static struct release_queue *my_queue(void) { return &release_queues[this_cpu()]; }
 
-/* Invalidate what the mapper's IOMMU context owes, then release every queued
- * pin: no device can reach any of those pages any more. */
+/* Flush the mapper's stage-2 TLB entries and invalidate what its IOMMU
+ * context owes (once for the batch), then release every queued pin: neither
+ * a CPU nor a device can reach any of those pages any more. */
 static void release_queued(struct release_queue *q)
 {
     unsigned n = q->n;
 
     if (!n)
         return;
-    iommu_flush_owed(q->mapper);
+    p2m_flush(&q->mapper->p2m);     /* the CPUs' TLBs: the removed stage-2 entries */
+    iommu_flush_owed(q->mapper);    /* the devices' IOTLBs */
     q->n = 0; /* before the unpins: they take no path that queues */
     for (unsigned i = 0; i < n; i++)
         unpin(&q->pins[i]);
@@ -836,7 +840,9 @@ static bool remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bo
 {
     struct maptrack_entry *m = &lgt->maptrack[h];
 
-    if (touch_p2m && !m->iommu_stuck && p2m_unmap(&ld->p2m, m->host_addr, PAGE_SIZE))
+    /* The TLB flush waits for release_queued(): the page stays pinned until
+     * then, so a stale translation can only reach a page still granted. */
+    if (touch_p2m && !m->iommu_stuck && p2m_unmap_lazy_flush(&ld->p2m, m->host_addr, PAGE_SIZE))
         dlog(ld, "gnttab: d%u: handle %u: stage-2 entry at 0x%lx not removed\n", ld->id, h,
              ipa_addr(m->host_addr));
     if (foreign(ld, m->granter) && iommu_grant_unmap(ld, m->page, !m->readonly)) {
