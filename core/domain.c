@@ -251,6 +251,7 @@ static void try_release(struct domain *d)
         panic("domain: d%u released while one of its vCPUs is loaded", d->id);
     printk("domain: d%u: no vCPU of it loaded on any CPU; releasing its memory\n", d->id);
 
+    vcpu_stats_retire(d);   /* before its IOMMU context goes with its memory */
     pages = release_memory(d);
     printk("domain: d%u: %lu pages scrubbed and returned; %lu pages free\n", d->id, pages,
            page_alloc_free_pages());
@@ -269,6 +270,7 @@ static void try_release(struct domain *d)
     spin_unlock_irqrestore(&domains_lock, f);
     if (last) {
         printk("granite: all %u domain(s) ended, %u destroyed\n", nr_released, nr_destroyed);
+        vcpu_stats_print_totals();  /* whole-run figures (tools/scenario_net.py) */
         if (!canaries_check())
             printk("domain: canaries around all %d domain structures intact\n", MAX_DOMAINS);
         if (page_alloc_free_pages() == free_baseline)

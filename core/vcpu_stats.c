@@ -11,7 +11,12 @@
  *    waits W); iommu maps M, unmaps U, TLBI T, CMD_SYNC S"
  *   "stats: dump done"
  * EL2 entries = every exception taken to EL2: a vCPU's exits (sync, irq,
- * other) plus the interrupts a CPU takes while it idles in EL2.
+ * other) plus the interrupts a CPU takes while it idles in EL2.  The totals
+ * only grow: a released domain's vCPU counters stay in its structure, and its
+ * IOMMU context's counters, gone with the context, are kept here
+ * (vcpu_stats_retire).  When the last domain ends, the two summary lines are
+ * printed once more (vcpu_stats_print_totals): a harness gets whole-run
+ * figures even when nobody typed Ctrl-A e.
  *
  * Assumption: only the CPU running a vCPU writes its counters (no locks); the
  * printer reads them racily, which at worst shows a count one short.
@@ -120,6 +125,25 @@ struct stats_totals {
     struct iommu_stats iommu;     /* summed over the domains with a context */
 };
 
+/* IOMMU counters of contexts already destroyed (vcpu_stats_retire). */
+static struct iommu_stats retired_iommu;
+
+static void add_iommu(struct iommu_stats *sum, const struct iommu_stats *io)
+{
+    sum->maps += io->maps;
+    sum->unmaps += io->unmaps;
+    sum->tlbi += io->tlbi;
+    sum->syncs += io->syncs;
+}
+
+void vcpu_stats_retire(struct domain *d)
+{
+    struct iommu_stats io;
+
+    if (iommu_get_stats(d, &io) == 0)
+        add_iommu(&retired_iommu, &io);
+}
+
 static void add_domain_totals(struct domain *d, struct stats_totals *t)
 {
     struct iommu_stats io;
@@ -128,12 +152,8 @@ static void add_domain_totals(struct domain *d, struct stats_totals *t)
         const struct vcpu_stats *s = &d->vcpu[i].stats;
         t->exits += s->exits_sync + s->exits_irq + s->exits_other;
     }
-    if (iommu_get_stats(d, &io) == 0) {
-        t->iommu.maps += io.maps;
-        t->iommu.unmaps += io.unmaps;
-        t->iommu.tlbi += io.tlbi;
-        t->iommu.syncs += io.syncs;
-    }
+    if (iommu_get_stats(d, &io) == 0)
+        add_iommu(&t->iommu, &io);
 }
 
 static void print_totals(const struct stats_totals *t)
@@ -145,41 +165,72 @@ static void print_totals(const struct stats_totals *t)
     printk("stats: dump done\n");
 }
 
+static void sum_domains(struct stats_totals *tot, bool print_each)
+{
+    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
+        struct domain *x = domain_by_id(id);
+        if (x && x->state != DOM_FREE) {
+            if (print_each)
+                vcpu_stats_print(x);
+            add_domain_totals(x, tot);
+        }
+    }
+    add_iommu(&tot->iommu, &retired_iommu);
+}
+
+static void sum_idle(struct stats_totals *tot)
+{
+    for (unsigned cpu = 0; cpu < GRANITE_MAX_CPUS; cpu++) {
+        u64 ticks, waits;
+        for (unsigned k = 0; k < STATS_IRQ_KINDS; k++)
+            tot->idle_irqs += arch_idle_irqs(cpu, k);
+        sched_idle_stats(cpu, &ticks, &waits);
+        tot->idle_waits += waits;
+    }
+}
+
+void vcpu_stats_print_totals(void)
+{
+    struct stats_totals tot = { 0 };
+
+    sum_domains(&tot, false);
+    sum_idle(&tot);
+    print_totals(&tot);
+}
+
+/* One CPU's idle time, the interrupts it took while idle, its wake-ups of
+ * vCPUs elsewhere (only what is not zero). */
+static void print_cpu(unsigned cpu)
+{
+    u64 t = 0, ticks, waits, sent, saved;
+
+    for (unsigned k = 0; k < STATS_IRQ_KINDS; k++)
+        t += arch_idle_irqs(cpu, k);
+    sched_idle_stats(cpu, &ticks, &waits);
+    if (waits)
+        printk("stats: cpu%u: idle %lu ms in %lu sleeps (counter at %lu ms)\n", cpu,
+               ticks / (arch_counter_freq() / 1000), waits,
+               arch_counter() / (arch_counter_freq() / 1000));
+    if (t)
+        printk("stats: cpu%u: irqs while idle: kick %lu, hyp-timer %lu, vtimer %lu, "
+               "maintenance %lu, spi %lu\n", cpu, arch_idle_irqs(cpu, STATS_IRQ_KICK),
+               arch_idle_irqs(cpu, STATS_IRQ_HYP_TIMER), arch_idle_irqs(cpu, STATS_IRQ_VTIMER),
+               arch_idle_irqs(cpu, STATS_IRQ_MAINTENANCE), arch_idle_irqs(cpu, STATS_IRQ_SPI));
+    sched_kick_stats(cpu, &sent, &saved);
+    if (sent || saved)
+        printk("stats: cpu%u: wake-ups of vCPUs on other CPUs: %lu with a kick, %lu "
+               "without (the target was about to enter its guest)\n", cpu, sent, saved);
+}
+
 void vcpu_stats_print(struct domain *d)
 {
     if (!d) {
         struct stats_totals tot = { 0 };
 
-        for (unsigned id = 0; id < MAX_DOMAINS; id++) {
-            struct domain *x = domain_by_id(id);
-            if (x && x->state != DOM_FREE) {
-                vcpu_stats_print(x);
-                add_domain_totals(x, &tot);
-            }
-        }
-        for (unsigned cpu = 0; cpu < GRANITE_MAX_CPUS; cpu++) {
-            u64 t = 0, ticks, waits, sent, saved;
-            for (unsigned k = 0; k < STATS_IRQ_KINDS; k++)
-                t += arch_idle_irqs(cpu, k);
-            sched_idle_stats(cpu, &ticks, &waits);
-            tot.idle_irqs += t;
-            tot.idle_waits += waits;
-            if (waits)
-                printk("stats: cpu%u: idle %lu ms in %lu sleeps (counter at %lu ms)\n", cpu,
-                       ticks / (arch_counter_freq() / 1000), waits,
-                       arch_counter() / (arch_counter_freq() / 1000));
-            if (t)
-                printk("stats: cpu%u: irqs while idle: kick %lu, hyp-timer %lu, vtimer %lu, "
-                       "maintenance %lu, spi %lu\n", cpu, arch_idle_irqs(cpu, STATS_IRQ_KICK),
-                       arch_idle_irqs(cpu, STATS_IRQ_HYP_TIMER),
-                       arch_idle_irqs(cpu, STATS_IRQ_VTIMER),
-                       arch_idle_irqs(cpu, STATS_IRQ_MAINTENANCE),
-                       arch_idle_irqs(cpu, STATS_IRQ_SPI));
-            sched_kick_stats(cpu, &sent, &saved);
-            if (sent || saved)
-                printk("stats: cpu%u: wake-ups of vCPUs on other CPUs: %lu with a kick, %lu "
-                       "without (the target was about to enter its guest)\n", cpu, sent, saved);
-        }
+        sum_domains(&tot, true);
+        for (unsigned cpu = 0; cpu < GRANITE_MAX_CPUS; cpu++)
+            print_cpu(cpu);
+        sum_idle(&tot);
         print_totals(&tot);
         return;
     }

@@ -30,7 +30,9 @@ first step and after the last, and the runner ends the log with
 granite's counters over the steps divided by the frames the tap carried both
 ways.  A scenario with no steps (or stopped before its last one) is measured
 over the whole run instead, from a dump typed when stop_on matches, and says
-so.  Information only: it never decides a verdict.  Commands use the real Linux
+so; one that ends by itself before any closing dump uses the totals granite
+prints when its last domain has ended, over the frames in the pcap of the wire.
+Information only: it never decides a verdict.  Commands use the real Linux
 stack (`ping`, tools/net_peer.py's UDP sockets): never QEMU's user-mode
 networking, never an address outside the namespace.
 """
@@ -42,6 +44,7 @@ import queue
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import threading
 import time
@@ -181,9 +184,26 @@ class HostSteps:
                 self.last_label = label
                 self.last = self.snapshot()
 
-    def exits_per_packet_line(self) -> str:
+    def final_totals(self, pcap_path: str | None) -> dict | None:
+        """Whole-run figures when no closing dump was typed (the run ended by
+        itself): the totals granite prints once its last domain has ended
+        (core/vcpu_stats.c), over the frames in the pcap of the wire (both
+        ways, as the tap's counters)."""
+        found = list(TOTALS_RX.finditer(self.console))
+        frames = pcap_frames(pcap_path) if pcap_path else None
+        if not found or frames is None:
+            return None
+        snap = dict(zip(TOTAL_KEYS, (int(x) for x in found[-1].groups())))
+        snap["rx"], snap["tx"], snap["pcap"] = frames, 0, True
+        return snap
+
+    def exits_per_packet_line(self, pcap_path: str | None = None) -> str:
         """The scenario's closing line (information, never a verdict)."""
         b, e = self.first, self.last
+        if e is None:
+            e = self.final_totals(pcap_path)
+            if e is not None:
+                b = None    # the final totals count from power-on
         if e is None and not self.steps:
             return ("exits per packet: no figure (no host steps, and the run ended by itself "
                     "before a closing counter dump could be typed)")
@@ -193,7 +213,9 @@ class HostSteps:
         if b is None:
             b = {k: 0 for k in TOTAL_KEYS}
             b["rx"] = b["tx"] = 0
-            what = "whole run, boot included: the final dump's totals / the tap's counters"
+            what = ("whole run, boot included: granite's final totals / the frames in the pcap"
+                    if self.last is None else
+                    "whole run, boot included: the final dump's totals / the tap's counters")
         elif self.last_label == "stop_on":
             what = "from a dump before the first step to one at stop_on"
         else:
@@ -208,7 +230,8 @@ class HostSteps:
         return (f"exits per packet: {d['el2'] / pkts:.2f} ({d['el2']} EL2 entries over {pkts} "
                 f"packets, {what}; vcpu exits {d['exits']} + irqs while idle {d['idle_irqs']}; "
                 f"IOTLB invalidations {d['tlbi']} = {d['tlbi'] / pkts:.2f} per packet, CMD_SYNC "
-                f"{d['syncs']}; tap rx {d['rx']} tx {d['tx']})")
+                f"{d['syncs']}; " + (f"{pkts} frames in the pcap)" if "pcap" in e else
+                                     f"tap rx {d['rx']} tx {d['tx']})"))
 
     def _dump_step(self) -> int:
         snap = self.snapshot()
@@ -287,6 +310,25 @@ class HostSteps:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def pcap_frames(pcap_path: str) -> int | None:
+    """Frames in a pcap file (classic format: a 24-byte header, then per frame
+    a 16-byte record header whose third word is the captured length)."""
+    try:
+        with open(pcap_path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) < 24:
+        return None
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    n, off = 0, 24
+    while off + 16 <= len(data):
+        (incl,) = struct.unpack_from(order + "I", data, off + 8)
+        off += 16 + incl
+        n += 1
+    return n
 
 
 def describe(pcap_path: str) -> str:

@@ -949,7 +949,8 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
             log.write(f"# qemu cpu: {sample[0]:.2f}s of CPU in {sample[1]:.2f}s "
                       f"({cpu_pct:.1f}% of one core)\n")
         # The log's last line (issue 13): information, never part of the verdict.
-        exits_line = steps.exits_per_packet_line() if counters else None
+        exits_line = (steps.exits_per_packet_line(str(cfg.out_dir / f"{sc.name}.pcap"))
+                      if counters else None)
         if exits_line:
             log.write(exits_line + "\n")
     untyped = watch.typer.pending if watch.typer else []

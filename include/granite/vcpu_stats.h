@@ -48,5 +48,10 @@ void vcpu_stats_sysreg(struct vcpu_stats *s, u32 reg);
 /* Print every vCPU of one domain, or (d == NULL) of every domain. */
 struct domain;
 void vcpu_stats_print(struct domain *d);
+/* Its IOMMU context is about to go: keep its counters in the totals. */
+void vcpu_stats_retire(struct domain *d);
+/* The whole-machine summary lines alone ("stats: total: ...", "stats: dump
+ * done"): printed when the last domain has ended. */
+void vcpu_stats_print_totals(void);
 
 #endif

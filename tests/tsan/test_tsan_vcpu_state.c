@@ -245,6 +245,8 @@ void dlog_flush_all(void) {}
 void guest_console_flush(struct domain *d) { (void)d; }
 u64 dlog_suppressed_total(const struct domain *d) { (void)d; return 0; }
 void vcpu_stats_print(struct domain *d) { (void)d; }
+void vcpu_stats_retire(struct domain *d) { (void)d; }
+void vcpu_stats_print_totals(void) {}
 
 /* --- the CPU threads ------------------------------------------------------------- */
 
