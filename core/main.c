@@ -278,6 +278,7 @@ static __boot void place_vcpus(const struct domain_configs *cfg)
     if (k > nr_cpus_online)
         printk("sched: %u vCPUs on %u CPU(s): round-robin, %lu ms slices\n", k, nr_cpus_online,
                slice_ms);
+    sched_placement_done();
 }
 
 __boot noreturn_fn void boot_primary(u64 dtb_pa)

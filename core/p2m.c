@@ -84,6 +84,10 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
         return -EINVAL;
     }
     spin_lock(&p2m->lock);
+    /* An entry removed without its flush yet (p2m_unmap_lazy_flush) may still
+     * sit in another CPU's TLB: flush it before anything takes its place, or
+     * old and new translations could coexist (break-before-make). */
+    pt_finish(&p2m->pt);
     ret = pt_map(&p2m->pt, ipa_addr(ipa_), pa_addr(pa_), size, type);
     pt_finish(&p2m->pt);
     if (!ret)

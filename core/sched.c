@@ -228,7 +228,15 @@ noreturn_fn void schedule(void)
             continue;
         }
         kept = false;   /* unloaded after all: another vCPU is runnable, or it died */
-        unload_current(s);
+        if (s->current) {
+            unload_current(s);
+            /* A waker that still saw the old vCPU as current sent no kick
+             * (will_see_on_entry); current is NULL now (seq_cst), so look at
+             * the states once more before sleeping: Dekker with its "make it
+             * RUNNABLE; read current" (a PSCI CPU_ON after CPU_OFF, say). */
+            if (!next)
+                next = pick_next(s);
+        }
         if (!next) {
             dlog_flush_all();           /* nothing to run: a good moment to print */
             program_timer(s);
@@ -250,14 +258,18 @@ noreturn_fn void schedule(void)
     arch_enter_guest(next);
 }
 
-/* The CPU lists are complete now (they change only at boot): a vCPU alone
- * on its CPU may sleep in its own WFI (domain.h, cpu_exclusive). */
+/* Boot, before any CPU schedules: the CPU lists are complete (they change
+ * only at boot), so a vCPU alone on its CPU is known to be alone, and may
+ * sleep in its own WFI (domain.h, cpu_exclusive). */
+void sched_placement_done(void)
+{
+    for (unsigned c = 0; c < GRANITE_MAX_CPUS; c++)
+        for (unsigned i = 0; i < cpus[c].nr; i++)
+            cpus[c].list[i]->cpu_exclusive = cpus[c].nr == 1 && !wfi_always_traps;
+}
+
 noreturn_fn void sched_start(void)
 {
-    struct sched_cpu *s = &cpus[this_cpu()];
-
-    for (unsigned i = 0; i < s->nr; i++)
-        s->list[i]->cpu_exclusive = s->nr == 1 && !wfi_always_traps;
     schedule();
 }
 
@@ -284,10 +296,14 @@ void sched_yield_current(void) { cpus[this_cpu()].need_resched = true; }
  * entering CPU does "in_guest = true; read pending", we "pending; read
  * in_guest" -- at least one side sees the other.  A vCPU that blocked was
  * made RUNNABLE by our transition and needs the kick (its CPU may sleep).
+ * If its CPU unloads it instead (it went OFFLINE or DEAD meanwhile),
+ * schedule() looks at the states again after saying current = NULL.
  */
 static bool will_see_on_entry(const struct vcpu *v, bool was_blocked)
 {
-    return !was_blocked &&
+    /* Alone on its CPU: there is no other vCPU its CPU could switch to
+     * first (which would delay this one by a time slice). */
+    return !was_blocked && v->cpu_exclusive &&
            __atomic_load_n(&cpus[v->pcpu].current, __ATOMIC_SEQ_CST) == v &&
            !__atomic_load_n(&v->in_guest, __ATOMIC_SEQ_CST);
 }

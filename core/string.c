@@ -84,8 +84,6 @@ void *mem_fill(void *dst, int c, size_t n)
 #ifndef HOST_TEST
 
 #ifdef __aarch64__
-void *arch_memcpy(void *dst, const void *src, size_t n);
-void *arch_memset(void *dst, int c, size_t n);
 #define COPY arch_memcpy
 #define FILL arch_memset
 #else

@@ -220,6 +220,10 @@ class HostSteps:
             what = "from a dump before the first step to one at stop_on"
         else:
             what = "over the host steps: dumps before the first step and after the last"
+        if "rx" not in e and "rx" in b and pcap_path:
+            frames = pcap_frames(pcap_path)  # QEMU gone before the tap was read
+            if frames is not None:
+                e = dict(e, rx=frames, tx=0, pcap=True)
         if "rx" not in e or "rx" not in b:
             return f"exits per packet: no figure (tap counters unreadable; {what})"
         d = {k: e[k] - b[k] for k in e if k in b}
@@ -230,7 +234,9 @@ class HostSteps:
         return (f"exits per packet: {d['el2'] / pkts:.2f} ({d['el2']} EL2 entries over {pkts} "
                 f"packets, {what}; vcpu exits {d['exits']} + irqs while idle {d['idle_irqs']}; "
                 f"IOTLB invalidations {d['tlbi']} = {d['tlbi'] / pkts:.2f} per packet, CMD_SYNC "
-                f"{d['syncs']}; " + (f"{pkts} frames in the pcap)" if "pcap" in e else
+                f"{d['syncs']}; " + (f"{pkts} frames in the pcap since the first dump)"
+                                     if "pcap" in e and self.first is not None else
+                                     f"{pkts} frames in the pcap)" if "pcap" in e else
                                      f"tap rx {d['rx']} tx {d['tx']})"))
 
     def _dump_step(self) -> int:

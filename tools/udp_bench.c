@@ -6,7 +6,7 @@
  * this side can offer far more than a guest path echoes.
  *
  *   udp_bench --target IP [--port 7] [--seconds 5] [--size 64] [--window 1]
- *             [--seed N] [--stall-ms 200]
+ *             [--seed N] [--stall-ms 200] [--count N]
  *   udp_bench --serve [--port 7]          (echo every datagram to its sender)
  *
  * Built for the host by the Makefile (build/tools/udp_bench) and run inside
@@ -27,7 +27,10 @@
  *     match is "echoed"; a second copy of its slot's last echo is a
  *     "duplicate"; another intact echo no longer awaited (declared lost, or
  *     an older duplicate) is "late"; anything else is "corrupted";
- *   - the rate is echoed datagrams (round trips) per second of the run.
+ *   - the rate is echoed datagrams (round trips) per second of the run;
+ *   - --count N sends N datagrams in all (still within --seconds): a run
+ *     that is judged, not timed (tests/tools/test_udp_bench.py), does the
+ *     same work however slow the host is.
  *
  * Output, one line (tools/bench parses it):
  *   "udp-bench: W<w> <size> B: <pps> packets/s, <mbit> Mbit/s, <n> echoed,
@@ -66,6 +69,7 @@ struct options {
     unsigned window;
     uint64_t seed;
     unsigned stall_ms;
+    unsigned count;             /* datagrams to send in all; 0: as many as --seconds allows */
     bool serve;
 };
 
@@ -112,7 +116,7 @@ static void make_payload(uint8_t *buf, unsigned size, uint64_t seed, uint64_t se
 static int usage(void)
 {
     fprintf(stderr, "usage: udp_bench --target IP [--port 7] [--seconds 5] [--size 64] "
-                    "[--window 1] [--seed N] [--stall-ms 200]\n"
+                    "[--window 1] [--seed N] [--stall-ms 200] [--count N]\n"
                     "       udp_bench --serve [--port 7]\n");
     return 2;
 }
@@ -135,6 +139,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "seconds", required_argument, 0, 's' }, { "size", required_argument, 0, 'n' },
         { "window", required_argument, 0, 'w' }, { "seed", required_argument, 0, 'r' },
         { "stall-ms", required_argument, 0, 'l' }, { "serve", no_argument, 0, 'S' },
+        { "count", required_argument, 0, 'c' },
         { 0, 0, 0, 0 },
     };
     unsigned long long v;
@@ -161,6 +166,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'n': o->size = (unsigned)v; break;
         case 'w': o->window = (unsigned)v; break;
         case 'l': o->stall_ms = (unsigned)v; break;
+        case 'c': o->count = (unsigned)v; break;
         default: return usage();
         }
     }
@@ -301,6 +307,12 @@ static void report(const struct options *o, const struct counts *c)
            o->seconds);
 }
 
+/* Whether datagram `seq` may still go out: before the end, and within --count. */
+static bool may_send(const struct options *o, uint64_t seq, uint64_t end)
+{
+    return now_ns() < end && (!o->count || seq < o->count);
+}
+
 static int run_client(const struct options *o)
 {
     static struct slot slots[MAX_WINDOW];
@@ -312,15 +324,18 @@ static int run_client(const struct options *o)
     if (fd < 0)
         return 2;
     end = now_ns() + o->seconds * NS_PER_S;
-    for (sent_below = 0; sent_below < o->window; sent_below++)
+    for (sent_below = 0; sent_below < o->window && may_send(o, sent_below, end); sent_below++)
         if (send_one(fd, o, slots, sent_below, buf, &c) < 0)
             return 2;
     for (;;) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
         uint64_t now = now_ns();
 
-        /* After the end, the last echoes get one stall period. */
-        if (now >= end && (!any_busy(o, slots) || now >= end + stall_ns))
+        /* After the end (or the last of --count), the last echoes get one
+         * stall period; each still-busy slot has its own clock below. */
+        if (!any_busy(o, slots) && !may_send(o, sent_below, end))
+            break;
+        if (now >= end + stall_ns)
             break;
         if (poll(&p, 1, 10) < 0 && errno != EINTR) {
             perror("udp_bench: poll");
@@ -332,7 +347,9 @@ static int run_client(const struct options *o)
             if (n < 0)
                 break;
             freed = judge_echo(o, slots, got, n, sent_below, want, &c);
-            if (freed && now_ns() < end) {
+            if (freed && may_send(o, freed->seq + o->window, end)) {
+                /* send_one gives the slot its next sequence number: seq now
+                 * names the datagram just sent, so seq + 1 is "sent below". */
                 if (send_one(fd, o, slots, freed->seq + o->window, buf, &c) < 0)
                     return 2;
                 sent_below = freed->seq + 1 > sent_below ? freed->seq + 1 : sent_below;
@@ -346,7 +363,7 @@ static int run_client(const struct options *o)
                 continue;
             c.lost++;
             s->busy = false;
-            if (now < end) {
+            if (may_send(o, s->seq + o->window, end)) {
                 if (send_one(fd, o, slots, s->seq + o->window, buf, &c) < 0)
                     return 2;
                 sent_below = s->seq + 1 > sent_below ? s->seq + 1 : sent_below;

@@ -480,7 +480,7 @@ static void tx_unmaps_flush(void)
         return;
     hc.unmap_only++;
     r = xen_mc_flush(&mc);
-    tx_unmaps_finish(r ? r : (long)mc.e[0].result);
+    tx_unmaps_finish(xen_mc_result(&mc, 0, r));
 }
 
 /* Would answering v's completions now raise the event the frontend asked
@@ -898,11 +898,13 @@ static void rx_flush(void *ctx)
         xen_mc_gnttab(&mc, GNTTABOP_copy, rx_ops, rx_nops);
     hc.round++;
     long r = xen_mc_flush(&mc);
-    if (rx_nops && (r || mc.e[copy_entry].result))
+    /* Each entry by its own result: one the multicall never reached did
+     * nothing (its slots stay mapped and are retired, never reused). */
+    if (rx_nops && xen_mc_result(&mc, copy_entry, r))
         for (unsigned i = 0; i < rx_nops; i++)
             rx_ops[i].status = GNTST_general_error;
     if (nunmap)
-        tx_unmaps_finish(r ? r : (long)mc.e[0].result);
+        tx_unmaps_finish(xen_mc_result(&mc, 0, r));
     for (unsigned i = 0; i < rx_npend; i++) {
         struct rx_pend *p = &rx_pend[i];
         struct vif *v = p->v;

@@ -25,6 +25,8 @@
 #define XEN_EINVAL 22
 #define XEN_ENOSYS 38
 #define UNMAPPED_VA 0xdead00000000UL /* beyond any IPA granite gives a domU */
+#define UNKNOWN_HYPERCALL 999         /* no hypercall has this number */
+#define BIG_GRANT_BATCH 400           /* two of these exceed one multicall's work budget */
 #define FLOOD 2000
 #define LOG_REFILL_WAIT_US 300000 /* > DLOG_REFILL_MS (100 ms): a log token is back */
 #define XEN_ABI_VERSION ((4L << 16) | 19)
@@ -71,18 +73,31 @@ void hostile_multicall(void)
     /* 4. an unknown hypercall and a grant op whose own buffer is unmapped,
      *    and an unmap of a handle we never had: each fails on its own */
     fill_versions(4);
-    list[0].op = 999;
+    list[0].op = UNKNOWN_HYPERCALL;
     list[1] = (struct multicall_entry){ .op = __HYPERVISOR_grant_table_op,
                                         .args = { GNTTABOP_unmap_grant_ref, UNMAPPED_VA, 1 } };
     list[2] = (struct multicall_entry){ .op = __HYPERVISOR_grant_table_op,
                                         .args = { GNTTABOP_unmap_grant_ref,
                                                   (uint64_t)&bad_unmap, 1 } };
     check("bad entries: call", xen_multicall(list, 4), 0);
-    check("bad entries: unknown op 999", (long)list[0].result, -XEN_ENOSYS);
+    check("bad entries: an unknown hypercall number", (long)list[0].result, -XEN_ENOSYS);
     check("bad entries: grant op at an unmapped address", (long)list[1].result, -XEN_EFAULT);
     check("bad entries: unmap of an unknown handle (op status < 0)",
           bad_unmap.status < 0 ? 1 : 0, 1);
     check("bad entries: the good entry after them", (long)list[3].result, XEN_ABI_VERSION);
+    /* 4b. more work than one full grant batch (512 operations) in one call:
+     *     EL2 is not preempted, so the entry that would exceed it does not
+     *     run (its ops buffer is unmapped: had it run, -EFAULT) */
+    fill_versions(3);
+    list[0] = (struct multicall_entry){ .op = __HYPERVISOR_grant_table_op,
+                                        .args = { GNTTABOP_copy, UNMAPPED_VA, BIG_GRANT_BATCH } };
+    list[1] = list[0];
+    check("two 400-op grant entries: call", xen_multicall(list, 3), 0);
+    check("two 400-op grant entries: the first runs", (long)list[0].result, -XEN_EFAULT);
+    check("two 400-op grant entries: the second is over the budget", (long)list[1].result,
+          -XEN_E2BIG);
+    check("two 400-op grant entries: a small entry after them", (long)list[2].result,
+          XEN_ABI_VERSION);
     /* 5. a list running off the end of RAM: entry 0 runs and has its result,
      *    entry 1 is unreadable */
     struct multicall_entry *last = (struct multicall_entry *)(gi->ram_base + gi->ram_size -

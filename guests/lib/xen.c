@@ -215,7 +215,8 @@ int xen_mc_add(struct xen_mc *mc, uint64_t op, uint64_t a0, uint64_t a1, uint64_
 {
     if (mc->n == MULTICALL_MAX_ENTRIES)
         return -1;
-    mc->e[mc->n++] = (struct multicall_entry){ .op = op, .args = { a0, a1, a2 } };
+    mc->e[mc->n++] = (struct multicall_entry){ .op = op, .result = XEN_MC_NOT_RUN,
+                                               .args = { a0, a1, a2 } };
     return 0;
 }
 

@@ -67,7 +67,15 @@ int xen_mc_gnttab(struct xen_mc *mc, unsigned cmd, void *ops, unsigned count);
 int xen_mc_evtchn_send(struct xen_mc *mc, evtchn_port_t port);
 /* Issue what was added (nothing if empty; a single entry as a plain
  * hypercall) and empty the batch; the entries' results stay readable in
- * mc->e[] until the next add.  0 or the multicall's own -errno. */
+ * mc->e[] until the next add.  0 or the multicall's own -errno.  An entry
+ * the hypervisor never reached (the multicall failed before it) keeps
+ * XEN_MC_NOT_RUN as its result: xen_mc_result() tells the two apart. */
 long xen_mc_flush(struct xen_mc *mc);
+#define XEN_MC_NOT_RUN 0x4e4f5452554eUL     /* "NOTRUN": no hypercall answers this */
+/* Entry i's own result if it ran; else the multicall's error `r`. */
+static inline long xen_mc_result(const struct xen_mc *mc, unsigned i, long r)
+{
+    return mc->e[i].result == XEN_MC_NOT_RUN ? (r ? r : -1) : (long)mc->e[i].result;
+}
 
 #endif

@@ -18,6 +18,8 @@ struct domain;
 void sched_init(unsigned nr_cpus, u64 slice_us, bool trap_every_wfi);
 void sched_assign(struct vcpu *v, unsigned cpu);
 /* This CPU starts running its vCPUs; never returns. */
+/* Every vCPU is assigned (boot, one CPU): settle what depends on the whole placement. */
+void sched_placement_done(void);
 noreturn_fn void sched_start(void);
 /* After a trap: switch away if the current vCPU cannot go on, or its slice is over. */
 void sched_after_trap(struct vcpu *cur);

@@ -17,4 +17,8 @@ void *mem_copy_bwd(void *dst, const void *src, size_t n);
 /* n bytes of (u8)c. */
 void *mem_fill(void *dst, int c, size_t n);
 
+/* The same two at EL2 on arm64: arch/arm64/copy.S (general registers only). */
+void *arch_memcpy(void *dst, const void *src, size_t n);
+void *arch_memset(void *dst, int c, size_t n);
+
 #endif

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Tests of make bench's tools: that they count what they claim.
 
-1. tools/udp_bench.c, built into a temporary directory and run for 2 s
-   against a UDP echo server in this file that misbehaves on purpose (drops,
+1. tools/udp_bench.c, built into a temporary directory and run for 200
+   datagrams (--count: the same work however loaded the host) against a UDP echo server in this file that misbehaves on purpose (drops,
    corrupts or duplicates one datagram): each fault must show in the summary
    line, and a corrupted echo must make the exit status 1.  Runs in a private
    network namespace with only its loopback (as test_udp_soak.py).
@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import scenario_net  # noqa: E402
 
 VICTIM = 50         # the datagram each fault hits (0-based arrival order)
+COUNT = 200         # datagrams each case sends
 PORT = 7008
 
 # name, fault, exit status, wanted: lost - late (datagrams that never came
@@ -63,9 +64,14 @@ def run_case(binary, fault):
     stop = threading.Event()
     t = threading.Thread(target=echo_server, args=(srv, fault, stop), daemon=True)
     t.start()
-    p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--seconds", "2",
-                        "--size", "200", "--window", "1", "--stall-ms", "500"],
-                       capture_output=True, text=True, timeout=30)
+    # A fixed amount of work (--count), not a time: however loaded the host,
+    # every case sends the same datagrams; --seconds is only a cap far beyond
+    # need, and a datagram counts as lost only after 5 s without its echo
+    # (on loopback an echo that slow means a broken test machine).
+    p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count",
+                        str(COUNT), "--seconds", "120", "--size", "200", "--window", "1",
+                        "--stall-ms", "5000"],
+                       capture_output=True, text=True, timeout=240)
     stop.set()
     t.join()
     srv.close()
@@ -82,7 +88,7 @@ def inside(binary):
         got = None
         if m:
             echoed, lost, bad, dup, late = (int(x) for x in m.groups())
-            got = (lost - late, bad, dup) if echoed > VICTIM else None
+            got = (lost - late, bad, dup) if echoed + lost == COUNT else None
         ok = rc == want_rc and got == want
         failed += not ok
         print(f"{'ok' if ok else 'not ok'} {n} - udp_bench {name}: exit {rc} (want {want_rc})")

@@ -388,6 +388,7 @@ static struct domain *make_domain(unsigned n, const enum vcpu_state *states)
         sched_assign(&d->vcpu[i], i);
         d->vcpu[i].state = states[i];
     }
+    sched_placement_done();   /* one vCPU per CPU: each alone (the kick-saving path runs) */
     d->state = DOM_RUNNING;
     return d;
 }
@@ -636,6 +637,72 @@ static void wake_never_lost(void **state)
     assert_no_tsan_report(before, "wake vs block");
 }
 
+/* (c) CPU_OFF then CPU_ON, again and again: vCPU 1, alone on CPU 1, switches
+ * itself off each time it runs; a helper switches it back on as soon as it
+ * is OFFLINE.  The CPU_ON's wake-up may find vCPU 1 still current on CPU 1,
+ * which is unloading it (no kick is sent for a vCPU about to enter its
+ * guest): schedule() must look at the states again once current is NULL, or
+ * CPU 1 sleeps with vCPU 1 RUNNABLE and the machine goes quiet early. */
+#define ON_OFF_ROUNDS 2000
+static unsigned runs_of_vcpu1;  /* under mx */
+
+static void guest_count_then_cpu_off(struct vcpu *v)
+{
+    pthread_mutex_lock(&mx);
+    runs_of_vcpu1++;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mx);
+    trap_psci(v, PSCI_0_2_FN_CPU_OFF, 0, 0, 0);
+}
+
+static struct vcpu *on_off_target;
+static unsigned on_off_round;
+static bool ran_this_round(void) { return runs_of_vcpu1 >= on_off_round; }
+
+static void switch_back_on(struct helper *h)
+{
+    struct vcpu *t = &h->d->vcpu[1];
+
+    on_off_target = t;
+    for (on_off_round = 1; on_off_round <= ON_OFF_ROUNDS; on_off_round++) {
+        if (!helper_wait(ran_this_round))
+            return;
+        while (vcpu_state(t) != VCPU_OFFLINE && !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+            ; /* its CPU_OFF is on its way */
+        trap_psci(&h->d->vcpu[0], PSCI_0_2_FN64_CPU_ON, 1 /* MPIDR of vCPU 1 */, 0x40000000, 0);
+    }
+}
+
+static void guest_vcpu1_on_off(struct vcpu *v)
+{
+    if (v->id == 1)
+        guest_count_then_cpu_off(v);
+    else
+        guest_wfi_forever(v);
+}
+
+static void cpu_on_never_lost(void **state)
+{
+    static const enum vcpu_state st[] = { VCPU_BLOCKED, VCPU_RUNNABLE };
+    struct helper h[] = { { .cpu = 2, .fn = switch_back_on } };
+    unsigned before = tsan_reports();
+    struct domain *d;
+    const char *bad;
+
+    (void)state;
+    guest_step = guest_vcpu1_on_off;
+    reset_machine();
+    runs_of_vcpu1 = 0;
+    d = make_domain(2, st);
+    bad = run(d, 2, h, 1);
+    if (bad)
+        fail_msg("CPU_OFF/CPU_ON: %s", bad);
+    if (runs_of_vcpu1 < ON_OFF_ROUNDS)
+        fail_msg("CPU_OFF/CPU_ON: a CPU_ON lost after %u of %d rounds: d1 vcpu1 is %s, its CPU idle",
+                 runs_of_vcpu1, ON_OFF_ROUNDS, state_name(d->vcpu[1].state));
+    assert_no_tsan_report(before, "CPU_OFF/CPU_ON");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +712,7 @@ int main(void)
         cmocka_unit_test(end_vs_wake),
         cmocka_unit_test(end_vs_timer_wake),
         cmocka_unit_test(wake_never_lost),
+        cmocka_unit_test(cpu_on_never_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

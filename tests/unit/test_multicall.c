@@ -31,6 +31,7 @@
 #include <granite/domain.h>
 #include <granite/arch.h>
 #include <granite/errno.h>
+#include <public/xen.h>
 
 #define HC_MULTICALL 13
 #define ENTRY_BYTES 64
@@ -141,6 +142,27 @@ static void test_too_many(void **state)
     assert_int_equal(ncalls, MAX_ENTRIES);
 }
 
+/* At most one full grant batch of work per call: EL2 is not preempted, so 32
+ * entries of 512 grant operations would hold the CPU 32 times longer than a
+ * direct hypercall can (before the budget, all of them ran). */
+static void test_work_budget(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < 4; i++) {
+        mem[i].op = __HYPERVISOR_grant_table_op;
+        mem[i].args[2] = 200;               /* 200 + 200 fit in 512; the third does not */
+    }
+    mem[3].args[2] = 100;                   /* ...but a smaller one still does */
+    mem[4].op = __HYPERVISOR_memory_op;     /* up to 512 extents: over what is left */
+    assert_int_equal(do_multicall(&vc, GBASE, 6), 0);
+    assert_int_equal(ncalls, 4);            /* entries 0, 1, 3, 5 */
+    assert_int_equal(seen_op[0], __HYPERVISOR_grant_table_op);
+    assert_int_equal((long)mem[2].result, -E2BIG);
+    assert_int_not_equal((long)mem[3].result, -E2BIG);
+    assert_int_equal((long)mem[4].result, -E2BIG);
+    assert_int_equal(seen_op[3], OP_BASE + 5);
+}
+
 static void test_nested_refused(void **state)
 {
     (void)state;
@@ -202,6 +224,7 @@ int main(void)
         cmocka_unit_test_setup(test_runs_in_order_with_results, setup),
         cmocka_unit_test_setup(test_zero_entries, setup),
         cmocka_unit_test_setup(test_too_many, setup),
+        cmocka_unit_test_setup(test_work_budget, setup),
         cmocka_unit_test_setup(test_nested_refused, setup),
         cmocka_unit_test_setup(test_unreadable, setup),
         cmocka_unit_test_setup(test_result_unwritable, setup),
