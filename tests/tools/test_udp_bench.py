@@ -2,7 +2,8 @@
 """Tests of make bench's tools: that they count what they claim.
 
 1. tools/udp_bench.c, built into a temporary directory and run for 200
-   datagrams (--count: the same work however loaded the host) against a UDP echo server in this file that misbehaves on purpose (drops,
+   datagrams (--count: the same work however loaded the host) against a UDP
+   echo server (faulty_echo.py) that misbehaves on purpose (drops,
    corrupts or duplicates one datagram): each fault must show in the summary
    line, and a corrupted echo must make the exit status 1.  Runs in a private
    network namespace with only its loopback (as test_udp_soak.py).
@@ -13,16 +14,16 @@
 Prints TAP."""
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import scenario_net  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faulty_echo import faulty_echo  # noqa: E402
 
 VICTIM = 50         # the datagram each fault hits (0-based arrival order)
 COUNT = 200         # datagrams each case sends
@@ -40,41 +41,16 @@ CASES = [
 SUMMARY = re.compile(r"(\d+) echoed, (\d+) lost, (\d+) corrupted, (\d+) duplicates, (\d+) late")
 
 
-def echo_server(sock, fault, stop):
-    seen = 0
-    sock.settimeout(0.1)
-    while not stop.is_set():
-        try:
-            data, addr = sock.recvfrom(65536)
-        except socket.timeout:
-            continue
-        i, seen = seen, seen + 1
-        if i == VICTIM and fault == "drop":
-            continue
-        if i == VICTIM and fault == "corrupt":
-            data = data[:-1] + bytes([data[-1] ^ 0x01])
-        sock.sendto(data, addr)
-        if i == VICTIM and fault == "duplicate":
-            sock.sendto(data, addr)
-
-
 def run_case(binary, fault):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    srv.bind(("127.0.0.1", PORT))
-    stop = threading.Event()
-    t = threading.Thread(target=echo_server, args=(srv, fault, stop), daemon=True)
-    t.start()
-    # A fixed amount of work (--count), not a time: however loaded the host,
-    # every case sends the same datagrams; --seconds is only a cap far beyond
-    # need, and a datagram counts as lost only after 5 s without its echo
-    # (on loopback an echo that slow means a broken test machine).
-    p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count",
-                        str(COUNT), "--seconds", "120", "--size", "200", "--window", "1",
-                        "--stall-ms", "5000"],
-                       capture_output=True, text=True, timeout=240)
-    stop.set()
-    t.join()
-    srv.close()
+    with faulty_echo(PORT, fault, VICTIM, corrupt_at=-1):
+        # A fixed amount of work (--count), not a time: however loaded the host,
+        # every case sends the same datagrams; --seconds is only a cap far beyond
+        # need, and a datagram counts as lost only after 5 s without its echo
+        # (on loopback an echo that slow means a broken test machine).
+        p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count",
+                            str(COUNT), "--seconds", "120", "--size", "200", "--window", "1",
+                            "--stall-ms", "5000"],
+                           capture_output=True, text=True, timeout=240)
     return p.returncode, p.stdout + p.stderr
 
 

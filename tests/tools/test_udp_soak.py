@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tests of tools/udp_soak.c, the peer of `make soak`: that it can fail.  It is
-built into a temporary directory and run against a UDP echo server in this
-file that misbehaves on purpose (drops, corrupts, duplicates, reorders one
+built into a temporary directory and run against a UDP echo server
+(faulty_echo.py) that misbehaves on purpose (drops, corrupts, duplicates, reorders one
 datagram); each fault must show in the summary, and all but reordering must
 make the exit status 1.
 
@@ -9,16 +9,16 @@ Everything runs in a private network namespace with only its loopback (the
 same unshare tools/scenario_net.py uses for scenarios): nothing leaves it.
 Prints TAP."""
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import scenario_net  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faulty_echo import faulty_echo  # noqa: E402
 
 COUNT = 300
 VICTIM = 100        # the datagram each fault hits (0-based arrival order)
@@ -34,47 +34,14 @@ CASES = [
 ]
 
 
-def echo_server(sock: socket.socket, fault: str | None, stop: threading.Event) -> None:
-    """Echoes each datagram; the VICTIM-th gets the fault."""
-    seen = 0
-    held = None
-    sock.settimeout(0.1)
-    while not stop.is_set():
-        try:
-            data, addr = sock.recvfrom(65536)
-        except socket.timeout:
-            continue
-        i, seen = seen, seen + 1
-        if i == VICTIM and fault == "drop":
-            continue
-        if i == VICTIM and fault == "corrupt":
-            data = bytes([data[0] ^ 0x01]) + data[1:]
-        if i == VICTIM and fault == "reorder":
-            held = data         # sent after the next one
-            continue
-        sock.sendto(data, addr)
-        if i == VICTIM and fault == "duplicate":
-            sock.sendto(data, addr)
-        if held is not None:
-            sock.sendto(held, addr)
-            held = None
-
-
 def run_case(binary: str, fault: str | None) -> tuple[int, str]:
-    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    srv.bind(("127.0.0.1", PORT))
-    stop = threading.Event()
-    t = threading.Thread(target=echo_server, args=(srv, fault, stop), daemon=True)
-    t.start()
-    # The window of 1 makes arrival order = send order, so VICTIM is one datagram;
-    # for reordering a window of 2 lets the next one overtake it.
-    window = "2" if fault == "reorder" else "1"
-    p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count", str(COUNT),
-                        "--seed", "3", "--window", window, "--stall-ms", "200", "--grace-s", "1",
-                        "--progress", "0"], capture_output=True, text=True, timeout=60)
-    stop.set()
-    t.join()
-    srv.close()
+    with faulty_echo(PORT, fault, VICTIM, corrupt_at=0):
+        # The window of 1 makes arrival order = send order, so VICTIM is one datagram;
+        # for reordering a window of 2 lets the next one overtake it.
+        window = "2" if fault == "reorder" else "1"
+        p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count", str(COUNT),
+                            "--seed", "3", "--window", window, "--stall-ms", "200", "--grace-s", "1",
+                            "--progress", "0"], capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout + p.stderr
 
 
