@@ -128,11 +128,13 @@ static void refresh_lrs(struct vcpu *v, unsigned n)
             lr_release(v, i);
             continue;
         }
-        lr &= ~(ICH_LR_STATE | ICH_LR_PRIORITY);
-        lr |= FIELD_PREP(ICH_LR_PRIORITY, prio) |
-              FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
-                                       (active ? LR_STATE_ACTIVE : 0));
-        ich_lr_access(i, true, with_eoi_exit(v, lr));
+        u64 want = (lr & ~(ICH_LR_STATE | ICH_LR_PRIORITY)) |
+                   FIELD_PREP(ICH_LR_PRIORITY, prio) |
+                   FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
+                                            (active ? LR_STATE_ACTIVE : 0));
+        want = with_eoi_exit(v, want);
+        if (want != lr)     /* each ICH_* access is a trip through the GIC model in QEMU */
+            ich_lr_access(i, true, want);
     }
 }
 
@@ -163,5 +165,6 @@ void vgic_lr_fill(struct vcpu *v)
     /* Every LR in use: ask for a maintenance interrupt when they drain, so that
      * interrupts still waiting in the model follow. */
     hcr = read_sysreg(ICH_HCR_EL2);
-    write_sysreg(ICH_HCR_EL2, full ? (hcr | ICH_HCR_UIE) : (hcr & ~ICH_HCR_UIE));
+    if (full != !!(hcr & ICH_HCR_UIE))
+        write_sysreg(ICH_HCR_EL2, full ? (hcr | ICH_HCR_UIE) : (hcr & ~ICH_HCR_UIE));
 }
