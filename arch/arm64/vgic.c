@@ -1205,8 +1205,15 @@ static struct vgic_irq *best_candidate(struct vgic *g, unsigned vcpu)
     return best;
 }
 
+/* Pending state the LR cannot carry (vgic.h, vgic_lr_needs_eoi_exit); lock held. */
+static bool needs_eoi_exit(const struct vgic_irq *irq)
+{
+    return !irq->hw && !irq->edge &&
+           (irq->line_level || (irq->active && (irq->pending_latch || irq->relatched)));
+}
+
 int vgic_claim_next(struct vgic *g, unsigned vcpu, u8 *priority, bool *group1, bool *hw,
-                    u32 *hw_intid)
+                    u32 *hw_intid, bool *eoi_exit)
 {
     struct vgic_irq *irq = NULL;
     u64 flags;
@@ -1231,6 +1238,8 @@ int vgic_claim_next(struct vgic *g, unsigned vcpu, u8 *priority, bool *group1, b
             *hw = irq->hw;
         if (hw_intid)
             *hw_intid = irq->hw_intid;
+        if (eoi_exit)
+            *eoi_exit = needs_eoi_exit(irq);
     }
     vgic_unlock(g, flags, NULL);
     return intid;
@@ -1316,7 +1325,7 @@ static bool lr_should_be_pending(const struct vgic *g, const struct vgic_irq *ir
 }
 
 bool vgic_lr_refresh(struct vgic *g, unsigned vcpu, u32 intid, u8 *priority, bool *pending,
-                     bool *active)
+                     bool *active, bool *eoi_exit)
 {
     struct vgic_deferred d = { 0 };
     struct vgic_irq *irq;
@@ -1351,6 +1360,8 @@ bool vgic_lr_refresh(struct vgic *g, unsigned vcpu, u32 intid, u8 *priority, boo
                 *pending = want;
             if (active)
                 *active = irq->active;
+            if (eoi_exit)
+                *eoi_exit = needs_eoi_exit(irq);
         } else {
             leave_lr(g, irq, vcpu, &d);
         }
@@ -1367,8 +1378,8 @@ bool vgic_lr_needs_eoi_exit(struct vgic *g, unsigned vcpu, u32 intid)
 
     flags = vgic_lock(g);
     irq = lr_irq(g, vcpu, intid, "vgic_lr_needs_eoi_exit");
-    if (irq && !irq->hw && !irq->edge)
-        need = irq->line_level || (irq->active && (irq->pending_latch || irq->relatched));
+    if (irq)
+        need = needs_eoi_exit(irq);
     vgic_unlock(g, flags, NULL);
     return need;
 }

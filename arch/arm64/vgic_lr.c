@@ -94,46 +94,47 @@ static u64 make_lr(u32 intid, u8 prio, bool group1, bool hw, u32 hw_intid, bool 
 
 /*
  * The EOI bit of a software LR: granite must see the guest's deactivation
- * when the model still holds pending state for the interrupt
- * (vgic_lr_needs_eoi_exit), and always for the virtual timer (vtimer.c looks
- * at the timer again then).  With HW = 1 the bit is part of the physical
- * INTID field and the physical interrupt itself comes back.
+ * when the model still holds pending state for the interrupt (`owed`, from
+ * vgic_lr_refresh or vgic_claim_next: vgic_lr_needs_eoi_exit), and always
+ * for the virtual timer (vtimer.c looks at the timer again then).  With
+ * HW = 1 the bit is part of the physical INTID field and the physical
+ * interrupt itself comes back.
  */
-static u64 with_eoi_exit(struct vcpu *v, u64 lr)
+static u64 with_eoi_exit(u64 lr, bool owed)
 {
-    u32 intid = (u32)FIELD_GET(ICH_LR_VINTID, lr);
-
     if (lr & ICH_LR_HW)
         return lr;
     lr &= ~ICH_LR_EOI;
-    if (intid == IRQ_PPI_VTIMER || vgic_lr_needs_eoi_exit(&v->d->vgic, v->id, intid))
+    if (owed || FIELD_GET(ICH_LR_VINTID, lr) == IRQ_PPI_VTIMER)
         lr |= ICH_LR_EOI;
     return lr;
 }
 
 /* Interrupts already in LRs: rewrite each with the state the model now wants
- * (a new edge, a disable, a priority change since the exit), or clear it. */
+ * (a new edge, a disable, a priority change since the exit), or clear it.
+ * Each ICH_* access is a trip through the GIC model in QEMU: an LR is read
+ * only if in use, and written only if it changes. */
 static void refresh_lrs(struct vcpu *v, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        u64 lr = ich_lr_access(i, false, 0);
+        u64 lr, want;
         u8 prio;
-        bool pending, active;
+        bool pending, active, owed;
         u32 intid;
 
         if (!lr_in_use(v, i))
             continue;
+        lr = ich_lr_access(i, false, 0);
         intid = (u32)FIELD_GET(ICH_LR_VINTID, lr);
-        if (!vgic_lr_refresh(&v->d->vgic, v->id, intid, &prio, &pending, &active)) {
+        if (!vgic_lr_refresh(&v->d->vgic, v->id, intid, &prio, &pending, &active, &owed)) {
             lr_release(v, i);
             continue;
         }
-        u64 want = (lr & ~(ICH_LR_STATE | ICH_LR_PRIORITY)) |
-                   FIELD_PREP(ICH_LR_PRIORITY, prio) |
-                   FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
-                                            (active ? LR_STATE_ACTIVE : 0));
-        want = with_eoi_exit(v, want);
-        if (want != lr)     /* each ICH_* access is a trip through the GIC model in QEMU */
+        want = (lr & ~(ICH_LR_STATE | ICH_LR_PRIORITY)) | FIELD_PREP(ICH_LR_PRIORITY, prio) |
+               FIELD_PREP(ICH_LR_STATE, (pending ? LR_STATE_PENDING : 0) |
+                                        (active ? LR_STATE_ACTIVE : 0));
+        want = with_eoi_exit(want, owed);
+        if (want != lr)
             ich_lr_access(i, true, want);
     }
 }
@@ -147,19 +148,19 @@ void vgic_lr_fill(struct vcpu *v)
     refresh_lrs(v, n);
     for (unsigned i = 0; i < n; i++) {
         u8 prio;
-        bool group1, hw;
+        bool group1, hw, owed;
         u32 hw_intid;
         int intid;
 
         if (lr_in_use(v, i))
             continue;
-        intid = vgic_claim_next(&v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid);
+        intid = vgic_claim_next(&v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid, &owed);
         if (intid < 0) {
             full = false;
             break;
         }
-        ich_lr_access(i, true, with_eoi_exit(v, make_lr((u32)intid, prio, group1, hw, hw_intid,
-                                                        true, false)));
+        ich_lr_access(i, true, with_eoi_exit(make_lr((u32)intid, prio, group1, hw, hw_intid,
+                                                     true, false), owed));
         v->ctx.gicif.lr_used |= BIT(i);
     }
     /* Every LR in use: ask for a maintenance interrupt when they drain, so that

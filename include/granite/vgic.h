@@ -26,7 +26,7 @@
  *   on guest exit:   for each LR it filled (also those the guest emptied):
  *                        vgic_lr_sync(g, vcpu, intid, pending, active)
  *   before entry:    for each interrupt still in an LR:
- *                        if (!vgic_lr_refresh(g, vcpu, intid, &prio, &pending, &active))
+ *                        if (!vgic_lr_refresh(g, vcpu, intid, &prio, &pending, &active, &eoi))
  *                            clear that LR;          (else rewrite it with the new state)
  *                    while a free LR exists and (intid = vgic_claim_next(...)) >= 0:
  *                        write an LR: vINTID intid, state pending, priority, group,
@@ -198,7 +198,7 @@ int vgic_link_hw(struct vgic *g, u32 intid, u32 hw_intid);
  * (1023, "spurious", is never returned).  Any output pointer may be NULL.
  */
 int vgic_claim_next(struct vgic *g, unsigned vcpu, u8 *priority, bool *group1, bool *hw,
-                    u32 *hw_intid);
+                    u32 *hw_intid, bool *eoi_exit);
 
 /*
  * For the LR code, on guest exit: the LR holding `intid` now says pending/active.
@@ -225,9 +225,11 @@ void vgic_lr_forget(struct vgic *g, unsigned vcpu, u32 intid, bool pending);
  * level-sensitive one (the line is re-sampled once the guest deactivates).
  */
 bool vgic_lr_refresh(struct vgic *g, unsigned vcpu, u32 intid, u8 *priority, bool *pending,
-                     bool *active);
+                     bool *active, bool *eoi_exit);
 
 /*
+ * vgic_claim_next and vgic_lr_refresh also answer this in *eoi_exit (under
+ * the same lock, on every entry); this query is for the tests.
  * For the LR code, before guest entry, for an interrupt it has just put in
  * or kept in an LR (without the HW link): whether the guest's deactivation
  * must bring the vCPU out (ICH_LR<n>_EL2.EOI, an EOI maintenance interrupt),

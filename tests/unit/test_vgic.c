@@ -438,15 +438,15 @@ static void test_irouter_64_and_32(void **state unused)
     assert_true(host_log_contains("names no vCPU"));
     ready_spi(40, 0x80, true);
     assert_int_equal(vgic_inject(&g, 0, 40), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
-    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(nr_kicks, 0);
 
     /* Re-routed to vCPU 1: kicked there, claimed there. */
     dwrite(r40, 8, 1);
     assert_int_equal(kicks[1], 1);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
-    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL), 40);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL, NULL), 40);
 
     /* IROUTER<0-31> reserved; IROUTER of INTIDs past ITLinesNumber: RAZ/WI. */
     host_log_clear();
@@ -600,17 +600,17 @@ static void test_claim_priority_order(void **state unused)
     assert_int_equal(vgic_inject(&g, 0, 27), 0);
     assert_int_equal(vgic_inject(&g, 0, 26), 0);
 
-    assert_int_equal(vgic_claim_next(&g, 0, &prio, &grp1, &hw, &hwid), 40);  /* tie: lower INTID */
+    assert_int_equal(vgic_claim_next(&g, 0, &prio, &grp1, &hw, &hwid, NULL), 40);  /* tie: lower INTID */
     assert_int_equal(prio, 0x40);
     assert_true(grp1);
     assert_false(hw);
-    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL), 41);
-    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL), 33);
+    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL, NULL), 41);
+    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL, NULL), 33);
     assert_int_equal(prio, 0x80);
-    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL), 27);
+    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL, NULL), 27);
     assert_int_equal(prio, 0xa0);
-    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL), -1);
-    assert_int_equal(vgic_claim_next(&g, 1, &prio, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, &prio, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 1, &prio, NULL, NULL, NULL, NULL), -1);
 }
 
 static void test_claim_group_and_enable_gating(void **state unused)
@@ -620,36 +620,36 @@ static void test_claim_group_and_enable_gating(void **state unused)
     /* Pending, Group 1, but neither enabled nor group-enabled. */
     set_group1(50);
     assert_int_equal(vgic_inject(&g, 0, 50), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     enable_spi(50);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);   /* EnableGrp1 = 0 */
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);   /* EnableGrp1 = 0 */
     dwrite(D_CTLR, 4, CTLR_ARE | CTLR_GRP0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);   /* wrong group on */
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);   /* wrong group on */
 
     /* A Group 0 interrupt goes with EnableGrp0. */
     enable_spi(51);
     assert_int_equal(vgic_inject(&g, 0, 51), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, &grp1, NULL, NULL), 51);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, &grp1, NULL, NULL, NULL), 51);
     assert_false(grp1);
 
     dwrite(D_CTLR, 4, CTLR_ARE | CTLR_GRP1);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, &grp1, NULL, NULL), 50);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, &grp1, NULL, NULL, NULL), 50);
     assert_true(grp1);
 
     /* Disabled again after being pended: no longer claimable. */
     assert_int_equal(vgic_inject(&g, 0, 52), 0);
     set_group1(52);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     enable_spi(52);
     dwrite(D_ICENABLER + 4, 4, bit(52));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* An active interrupt is not forwarded again until deactivated. */
     enable_spi(52);
     dwrite(D_ISACTIVER + 4, 4, bit(52));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     dwrite(D_ICACTIVER + 4, 4, bit(52));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 52);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 52);
 }
 
 /* --- delivery: lifecycle --------------------------------------------------------- */
@@ -662,14 +662,14 @@ static void test_edge_lifecycle(void **state unused)
     ready_spi(35, 0x50, true);
     assert_int_equal(vgic_inject(&g, 0, 35), 0);
     assert_true(spi_pending(35));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 35);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 35);
     assert_true(spi_pending(35));                      /* pending in the LR */
 
     /* The guest acknowledged: LR active. */
     vgic_lr_sync(&g, 0, 35, false, true);
     assert_false(spi_pending(35));
     assert_true(spi_active(35));
-    assert_true(vgic_lr_refresh(&g, 0, 35, &prio, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, 35, &prio, &pending, &active, NULL));
     assert_false(pending);
     assert_true(active);
     assert_int_equal(prio, 0x50);
@@ -679,8 +679,8 @@ static void test_edge_lifecycle(void **state unused)
     assert_int_equal(vgic_inject(&g, 0, 35), 0);
     assert_int_equal(kicks[0], 1);                     /* the LR holder must refresh */
     assert_true(spi_pending(35));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);   /* already in an LR */
-    assert_true(vgic_lr_refresh(&g, 0, 35, &prio, &pending, &active));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);   /* already in an LR */
+    assert_true(vgic_lr_refresh(&g, 0, 35, &prio, &pending, &active, NULL));
     assert_true(pending);
     assert_true(active);
 
@@ -691,7 +691,7 @@ static void test_edge_lifecycle(void **state unused)
     vgic_lr_sync(&g, 0, 35, false, false);
     assert_false(spi_pending(35));
     assert_false(g.spi[35 - 32].in_lr);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_false(vgic_has_pending(&g, 0));
     assert_int_equal(g.stats.bad_lr_sync, 0);
 }
@@ -703,14 +703,14 @@ static void test_level_lifecycle(void **state unused)
     ready_spi(60, 0x20, false);
     assert_int_equal(vgic_set_level(&g, 0, 60, true), 0);
     assert_true(spi_pending(60));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 60);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 60);
 
     /* Acknowledged; the line is still high: still pending (level follows the line). */
     vgic_lr_sync(&g, 0, 60, false, true);
     assert_true(spi_pending(60));
     assert_true(spi_active(60));
     /* ...but never pending+active in the LR: resampled after deactivation. */
-    assert_true(vgic_lr_refresh(&g, 0, 60, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, 60, NULL, &pending, &active, NULL));
     assert_false(pending);
     assert_true(active);
 
@@ -718,18 +718,18 @@ static void test_level_lifecycle(void **state unused)
     assert_int_equal(vgic_set_level(&g, 0, 60, false), 0);
     assert_false(spi_pending(60));
     vgic_lr_sync(&g, 0, 60, false, false);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* Line high across the deactivation: delivered again. */
     assert_int_equal(vgic_set_level(&g, 0, 60, true), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 60);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 60);
     vgic_lr_sync(&g, 0, 60, false, true);
     vgic_lr_sync(&g, 0, 60, false, false);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 60);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 60);
 
     /* Line dropped while still pending in the LR: the refresh removes it. */
     assert_int_equal(vgic_set_level(&g, 0, 60, false), 0);
-    assert_false(vgic_lr_refresh(&g, 0, 60, NULL, &pending, &active));
+    assert_false(vgic_lr_refresh(&g, 0, 60, NULL, &pending, &active, NULL));
     assert_false(g.spi[60 - 32].in_lr);
 }
 
@@ -746,9 +746,12 @@ static void test_eoi_exit_when_the_lr_cannot_carry_it(void **state unused)
     bool pending, active;
 
     /* Level line high: resampled after the guest's deactivation. */
+    bool owed = false;
+
     ready_spi(60, 0x20, false);
     assert_int_equal(vgic_set_level(&g, 0, 60, true), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 60);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, &owed), 60);
+    assert_true(owed);                                  /* what the LR code gets on the way in */
     assert_true(vgic_lr_needs_eoi_exit(&g, 0, 60));
     assert_int_equal(vgic_set_level(&g, 0, 60, false), 0);
     assert_false(vgic_lr_needs_eoi_exit(&g, 0, 60));   /* line low, latch empty: nothing owed */
@@ -756,19 +759,20 @@ static void test_eoi_exit_when_the_lr_cannot_carry_it(void **state unused)
     /* The upcall: taken (active), latched again from another CPU meanwhile. */
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     assert_false(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));  /* one pending state, in the LR */
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);             /* acknowledged: active */
     assert_false(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active, &owed));
     assert_false(pending);                                    /* level: not pending+active */
+    assert_true(owed);
     assert_true(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));   /* so the deactivation must exit */
 
     /* Edge-triggered interrupts never need it: pending+active fits in the LR. */
     ready_spi(61, 0x20, true);
     assert_int_equal(vgic_inject(&g, 0, 61), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 61);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 61);
     vgic_lr_sync(&g, 0, 61, false, true);
     assert_int_equal(vgic_inject(&g, 0, 61), 0);
     assert_false(vgic_lr_needs_eoi_exit(&g, 0, 61));
@@ -783,10 +787,10 @@ static void test_relatch_covered_by_refresh_on_entry(void **state unused)
 
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);             /* an exit: not taken yet */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);      /* relatched */
-    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active, NULL));
     assert_true(pending);
     assert_false(vgic_lr_needs_eoi_exit(&g, 0, EVTCHN_PPI));
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);             /* taken */
@@ -800,17 +804,17 @@ static void test_level_ispendr_until_ack(void **state unused)
     ready_spi(61, 0x20, false);
     dwrite(bitreg(D_ISPENDR, 61), 4, bit(61));
     assert_true(spi_pending(61));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 61);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 61);
     vgic_lr_sync(&g, 0, 61, false, true);               /* acknowledged */
     assert_false(spi_pending(61));
     vgic_lr_sync(&g, 0, 61, false, false);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* ICPENDR clears it before delivery. */
     dwrite(bitreg(D_ISPENDR, 61), 4, bit(61));
     dwrite(bitreg(D_ICPENDR, 61), 4, bit(61));
     assert_false(spi_pending(61));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 }
 
 /*
@@ -833,7 +837,7 @@ static void test_level_relatch_before_ack_survives(void **state unused)
 
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);   /* an exit: the guest has not taken it */
 
     /* Two more events while it sits pending in the LR: a latch, not a counter.
@@ -844,7 +848,7 @@ static void test_level_relatch_before_ack_survives(void **state unused)
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     assert_int_equal(kicks[0], 2);
     assert_true(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);   /* already in an LR */
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);   /* already in an LR */
 
     /* The next exit finds it acknowledged: the latch set since then is still there. */
     clear_records();
@@ -853,7 +857,7 @@ static void test_level_relatch_before_ack_survives(void **state unused)
     assert_true(ppi_active(0, EVTCHN_PPI));
     assert_int_equal(kicks[0], 1);                        /* its vCPU must come back for it */
     /* Level: never pending+active in the LR, and not forwarded while active. */
-    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active, NULL));
     assert_false(pending);
     assert_true(active);
     assert_false(vgic_has_pending(&g, 0));
@@ -864,13 +868,13 @@ static void test_level_relatch_before_ack_survives(void **state unused)
     assert_true(ppi_pending(0, EVTCHN_PPI));
     assert_false(ppi_active(0, EVTCHN_PPI));
     assert_true(vgic_has_pending(&g, 0));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
 
     /* ...once: the three injections made two deliveries, not three. */
     ack_and_deactivate(0, EVTCHN_PPI);
     assert_false(ppi_pending(0, EVTCHN_PPI));
     assert_false(vgic_has_pending(&g, 0));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(g.stats.bad_lr_sync, 0);
 }
 
@@ -888,13 +892,13 @@ static void test_lr_forget_keeps_pending_edge(void **state unused)
 {
     ready_ppi(0, 27, 0xa0, true);                   /* an edge PPI, as the timer's */
     assert_int_equal(vgic_inject(&g, 0, 27), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 27);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 27);
     vgic_lr_sync(&g, 0, 27, true, false);           /* still pending in the LR at CPU_OFF */
 
     vgic_lr_forget(&g, 0, 27, true);
     assert_false(ppi(0, 27)->in_lr);
     assert_true(vgic_has_pending(&g, 0));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 27);   /* offered again */
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 27);   /* offered again */
     ack_and_deactivate(0, 27);
     assert_false(vgic_has_pending(&g, 0));           /* and the vCPU can sleep again */
 }
@@ -903,11 +907,11 @@ static void test_lr_forget_keeps_pending_level(void **state unused)
 {
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
 
     vgic_lr_forget(&g, 0, EVTCHN_PPI, true);
     assert_false(ppi(0, EVTCHN_PPI)->in_lr);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);   /* the new context takes it */
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
     assert_false(vgic_has_pending(&g, 0));
@@ -917,41 +921,41 @@ static void test_lr_forget_drops_active_only(void **state unused)
 {
     ready_ppi(0, 27, 0xa0, true);
     assert_int_equal(vgic_inject(&g, 0, 27), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 27);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 27);
     vgic_lr_sync(&g, 0, 27, false, true);           /* taken, not ended, at CPU_OFF */
 
     vgic_lr_forget(&g, 0, 27, false);
     assert_false(ppi(0, 27)->in_lr);
     assert_false(ppi_active(0, 27));
     assert_false(vgic_has_pending(&g, 0));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 }
 
 static void test_level_relatch_survives_ack_and_eoi_in_one_exit(void **state unused)
 {
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
     assert_false(ppi(0, EVTCHN_PPI)->in_lr);
     assert_true(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* A level SPI pended twice through GICD_ISPENDR, the second time from vCPU 1. */
     ready_spi(63, 0x20, false);
     dwrite(bitreg(D_ISPENDR, 63), 4, bit(63));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 63);
     assert_int_equal(vgic_mmio_write(&g, 1, DIST + bitreg(D_ISPENDR, 63), 4, bit(63)),
                      VGIC_MMIO_OK);
     ack_and_deactivate(0, 63);
     assert_true(spi_pending(63));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 63);
     ack_and_deactivate(0, 63);
     assert_false(spi_pending(63));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(g.stats.bad_lr_sync, 0);
 }
 
@@ -962,10 +966,10 @@ static void test_level_single_inject_delivered_once(void **state unused)
 
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     /* Exits and entries while the guest has not taken it yet relatch nothing. */
     vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);
-    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active, NULL));
     assert_true(pending);
     assert_false(active);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);
@@ -978,28 +982,28 @@ static void test_level_single_inject_delivered_once(void **state unused)
     assert_false(ppi_pending(0, EVTCHN_PPI));
     assert_false(ppi_active(0, EVTCHN_PPI));
     assert_false(vgic_has_pending(&g, 0));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* Acknowledged and deactivated between two exits: the same. */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
     assert_false(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* An injection after the acknowledgement was seen is latched the ordinary way:
      * its LR holder is told, and it goes out once the first is deactivated. */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);
     clear_records();
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     assert_int_equal(kicks[0], 1);
     assert_false(ppi(0, EVTCHN_PPI)->relatched);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     ack_and_deactivate(0, EVTCHN_PPI);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(g.stats.bad_lr_sync, 0);
 }
 
@@ -1011,7 +1015,7 @@ static void test_level_relatch_cleared_by_icpendr(void **state unused)
     /* PPI: cleared through the redistributor, then the exit sees the acknowledgement. */
     ready_ppi(0, EVTCHN_PPI, 0xa0, false);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     swrite(0, S_ICPENDR0, 1u << EVTCHN_PPI);
     assert_false(ppi(0, EVTCHN_PPI)->relatched);
@@ -1020,32 +1024,32 @@ static void test_level_relatch_cleared_by_icpendr(void **state unused)
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
     assert_false(ppi_pending(0, EVTCHN_PPI));
     assert_false(vgic_has_pending(&g, 0));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* SPI: cleared through the distributor by another vCPU; the stale LR is
      * refreshed away before the guest takes it. */
     ready_spi(63, 0x20, false);
     assert_int_equal(vgic_inject(&g, 0, 63), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 63);
     assert_int_equal(vgic_inject(&g, 0, 63), 0);
     clear_records();
     assert_int_equal(vgic_mmio_write(&g, 1, DIST + bitreg(D_ICPENDR, 63), 4, bit(63)),
                      VGIC_MMIO_OK);
     assert_int_equal(kicks[0], 1);                        /* its LR is stale */
     assert_false(spi_pending(63));
-    assert_false(vgic_lr_refresh(&g, 0, 63, NULL, &pending, &active));
+    assert_false(vgic_lr_refresh(&g, 0, 63, NULL, &pending, &active, NULL));
     assert_false(g.spi[63 - 32].in_lr);
     assert_false(spi_pending(63));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* ...or the guest had taken it by the exit that follows the write. */
     assert_int_equal(vgic_inject(&g, 0, 63), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 63);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 63);
     assert_int_equal(vgic_inject(&g, 0, 63), 0);
     dwrite(bitreg(D_ICPENDR, 63), 4, bit(63));
     ack_and_deactivate(0, 63);
     assert_false(spi_pending(63));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(g.stats.bad_lr_sync, 0);
 }
 
@@ -1064,15 +1068,15 @@ static void test_edge_second_inject_unchanged(void **state unused)
 
     /* One edge: delivered once. */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     ack_and_deactivate(0, EVTCHN_PPI);
     assert_false(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* A second (and third) edge with the first still in the LR: the holder is
      * kicked, and with no refresh in between it is delivered after the first. */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     clear_records();
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     assert_int_equal(kicks[0], 1);
@@ -1081,32 +1085,32 @@ static void test_edge_second_inject_unchanged(void **state unused)
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, true);
     assert_true(ppi_pending(0, EVTCHN_PPI));
     vgic_lr_sync(&g, 0, EVTCHN_PPI, false, false);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     ack_and_deactivate(0, EVTCHN_PPI);
     assert_false(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* A refresh while the LR is still pending merges the new edge into it: one delivery. */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     vgic_lr_sync(&g, 0, EVTCHN_PPI, true, false);
-    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, EVTCHN_PPI, NULL, &pending, &active, NULL));
     assert_true(pending);
     assert_false(active);
     ack_and_deactivate(0, EVTCHN_PPI);
     assert_false(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* GICR_ICPENDR0 between the second edge and the ack clears it. */
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), EVTCHN_PPI);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), EVTCHN_PPI);
     assert_int_equal(vgic_inject(&g, 0, EVTCHN_PPI), 0);
     swrite(0, S_ICPENDR0, 1u << EVTCHN_PPI);
     assert_false(ppi_pending(0, EVTCHN_PPI));
     ack_and_deactivate(0, EVTCHN_PPI);
     assert_false(ppi_pending(0, EVTCHN_PPI));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_false(ppi(0, EVTCHN_PPI)->relatched);
     assert_int_equal(g.stats.bad_lr_sync, 0);
 }
@@ -1115,14 +1119,14 @@ static void test_set_level_on_edge_interrupt(void **state unused)
 {
     ready_spi(62, 0x20, true);
     assert_int_equal(vgic_set_level(&g, 0, 62, true), 0);     /* rising edge */
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 62);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 62);
     vgic_lr_sync(&g, 0, 62, false, true);
     vgic_lr_sync(&g, 0, 62, false, false);
     assert_int_equal(vgic_set_level(&g, 0, 62, true), 0);     /* still high: no new edge */
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(vgic_set_level(&g, 0, 62, false), 0);
     assert_int_equal(vgic_set_level(&g, 0, 62, true), 0);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 62);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 62);
 }
 
 static void test_icpendr_and_disable_while_in_lr(void **state unused)
@@ -1131,33 +1135,33 @@ static void test_icpendr_and_disable_while_in_lr(void **state unused)
 
     ready_spi(36, 0x10, true);
     vgic_inject(&g, 0, 36);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 36);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 36);
     clear_records();
     dwrite(bitreg(D_ICPENDR, 36), 4, bit(36));
     assert_int_equal(kicks[0], 1);
     assert_false(spi_pending(36));
-    assert_false(vgic_lr_refresh(&g, 0, 36, NULL, &pending, &active));   /* clear the LR */
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_false(vgic_lr_refresh(&g, 0, 36, NULL, &pending, &active, NULL));   /* clear the LR */
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
 
     /* Disabled while pending in an LR: the LR drops it, the model keeps it pending. */
     vgic_inject(&g, 0, 36);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 36);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 36);
     dwrite(bitreg(D_ICENABLER, 36), 4, bit(36));
-    assert_false(vgic_lr_refresh(&g, 0, 36, NULL, &pending, &active));
+    assert_false(vgic_lr_refresh(&g, 0, 36, NULL, &pending, &active, NULL));
     assert_true(spi_pending(36));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), -1);
     enable_spi(36);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 36);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 36);
 }
 
 static void test_evict(void **state unused)
 {
     ready_spi(37, 0x10, true);
     vgic_inject(&g, 0, 37);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 37);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 37);
     assert_int_equal(vgic_lr_evict(&g, 0, 37), 0);
     assert_true(spi_pending(37));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 37);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 37);
     vgic_lr_sync(&g, 0, 37, false, true);
     assert_int_equal(vgic_lr_evict(&g, 0, 37), -EBUSY);
     assert_int_equal(vgic_lr_evict(&g, 1, 37), -EINVAL);
@@ -1167,7 +1171,7 @@ static void test_lr_calls_for_unclaimed_interrupt(void **state unused)
 {
     vgic_lr_sync(&g, 0, 38, false, true);
     assert_false(spi_active(38));
-    assert_false(vgic_lr_refresh(&g, 1, 38, NULL, NULL, NULL));
+    assert_false(vgic_lr_refresh(&g, 1, 38, NULL, NULL, NULL, NULL));
     vgic_lr_sync(&g, 0, 200, false, false);
     assert_int_equal(g.stats.bad_lr_sync, 3);
     assert_true(host_log_contains("not in this vCPU's LRs"));
@@ -1178,14 +1182,14 @@ static void test_reroute_while_in_lr(void **state unused)
 {
     ready_spi(39, 0x10, true);
     vgic_inject(&g, 0, 39);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 39);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 39);
     clear_records();
     dwrite(D_IROUTER + 8 * 39, 8, 1);
     assert_int_equal(kicks[0], 1);                               /* its LR is stale */
-    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL), -1);
-    assert_false(vgic_lr_refresh(&g, 0, 39, NULL, NULL, NULL));
+    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL, NULL), -1);
+    assert_false(vgic_lr_refresh(&g, 0, 39, NULL, NULL, NULL, NULL));
     assert_int_equal(kicks[1], 1);
-    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL), 39);
+    assert_int_equal(vgic_claim_next(&g, 1, NULL, NULL, NULL, NULL, NULL), 39);
 }
 
 /* --- inputs --------------------------------------------------------------------- */
@@ -1199,7 +1203,7 @@ static void test_inject_errors(void **state unused)
     assert_int_equal(vgic_set_level(&g, 0, 96, true), -EINVAL);
     assert_int_equal(vgic_set_level(&g, 5, 20, true), -EINVAL);
     assert_int_equal(vgic_send_sgi(&g, 2, SGI1R(1, 1)), -EINVAL);
-    assert_int_equal(vgic_claim_next(&g, 2, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(vgic_claim_next(&g, 2, NULL, NULL, NULL, NULL, NULL), -1);
     assert_false(vgic_has_pending(&g, 2));
 }
 
@@ -1239,7 +1243,7 @@ static void test_sgi_target_list(void **state unused)
     assert_int_equal(sread(1, S_ISPENDR0), 1u << 3);
     assert_int_equal(sread(2, S_ISPENDR0), 0);
     assert_int_equal(sread(3, S_ISPENDR0), 1u << 3);
-    assert_int_equal(vgic_claim_next(&g, 3, NULL, NULL, NULL, NULL), 3);
+    assert_int_equal(vgic_claim_next(&g, 3, NULL, NULL, NULL, NULL, NULL), 3);
     assert_int_equal(host_log_count(), 0);
 
     /* To self, too. */
@@ -1344,16 +1348,16 @@ static void test_hw_link_enable_mirror(void **state unused)
     /* Delivered with the HW bit; never pending+active in its LR. */
     ready_spi(48, 0x30, false);
     vgic_inject(&g, 0, 48);
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, &hw, &hwid), 48);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, &hw, &hwid, NULL), 48);
     assert_true(hw);
     assert_int_equal(hwid, 80);
     vgic_lr_sync(&g, 0, 48, false, true);
     dwrite(bitreg(D_ISPENDR, 48), 4, bit(48));
-    assert_true(vgic_lr_refresh(&g, 0, 48, NULL, &pending, &active));
+    assert_true(vgic_lr_refresh(&g, 0, 48, NULL, &pending, &active, NULL));
     assert_false(pending);
     assert_true(active);
     vgic_lr_sync(&g, 0, 48, false, false);                          /* deactivated */
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 48);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 48);
 }
 
 static void test_has_pending(void **state unused)
@@ -1364,7 +1368,7 @@ static void test_has_pending(void **state unused)
     ready_spi(45, 0x10, true);
     assert_true(vgic_has_pending(&g, 0));
     assert_false(vgic_has_pending(&g, 1));
-    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL), 45);
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 45);
     assert_true(vgic_has_pending(&g, 0));                           /* pending in an LR */
     vgic_lr_sync(&g, 0, 45, false, true);
     assert_false(vgic_has_pending(&g, 0));                          /* only active now */
