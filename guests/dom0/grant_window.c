@@ -1,7 +1,7 @@
 /*
  * grant_window.c — dom0's grant window (the IPA range granite's /hypervisor
  * node names for mapping foreign pages), handed out page by page: the
- * xenstore rings, each vif's rings and TX slots.  A page handed out stays
+ * xenstore rings, each vif's rings, TX slots and persistent grants.  A page handed out stays
  * with its user (who maps and unmaps grants there as it needs), so nothing
  * is ever returned and two users never share a page.
  */
@@ -24,4 +24,9 @@ uint64_t grant_window_page(void)
         return 0;
     window_next += PAGE;
     return window_next - PAGE;
+}
+
+unsigned grant_window_pages_left(void)
+{
+    return (unsigned)((window_end - window_next) / PAGE);
 }

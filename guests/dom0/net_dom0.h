@@ -20,6 +20,7 @@ int store_main(const struct guest_info *gi);     /* main.c: net=store */
  * handed out page by page, never returned (each user keeps its pages). */
 void grant_window_init(void);
 uint64_t grant_window_page(void); /* 0 when the window is used up */
+unsigned grant_window_pages_left(void);
 
 /* granite_op domain_info for `domid`: 0, or negative (no such domain). */
 long dom0_domain_info(unsigned domid, struct granite_domain_info *info);

@@ -57,6 +57,7 @@
 #include "xenstore.h"
 #include "l4csum.h"
 #include "net_dom0.h"
+#include "persistent_grants.h"
 #include <public/granite.h>
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
@@ -84,6 +85,7 @@ struct tx_slot {
     grant_handle_t handle;
     struct dma_handle dma;
     struct vif *vif;
+    struct pgrant *pg;        /* the persistent grant it is sent from, or NULL: mapped at host_addr */
 };
 
 struct vif {
@@ -112,6 +114,10 @@ struct vif {
     unsigned ndone;
     uint64_t done_since_us;   /* when done[0] completed */
     bool fe_rx_notify, fe_sg;  /* what the frontend said it does (feature-rx-notify, -sg) */
+    bool persistent;          /* both sides said feature-persistent: pages stay mapped (pg) */
+    bool tx_answered;         /* TX responses written this round, not pushed yet */
+    struct pgrant_cache pg;   /* its persistent grants (persistent_grants.h) */
+    uint64_t pg_tx_hits, pg_rx_hits; /* packets served from a page already mapped */
     uint64_t tx_packets, tx_errors, rx_packets, rx_dropped_no_buffer;
     uint64_t tx_csum_filled;  /* NETTXF_csum_blank packets whose checksum we computed */
     uint64_t tx_chains, tx_chain_slots; /* NETTXF_more_data packets, and their slots */
@@ -123,6 +129,7 @@ static unsigned nr_vifs;
 static struct e1000 nic;
 static struct dma_dev dma;
 static enum tx_mode tx_mode = TX_MAP;
+static bool persistent_offered = true; /* netback_persistent=off withdraws the offer */
 static struct el_source *nic_src;
 static bool tx_irq_on = true; /* e1000_init unmasks every cause it uses */
 /* One multicall under construction at a time: built and issued within one
@@ -131,6 +138,7 @@ static struct xen_mc mc;
 /* What netback asked of the hypervisor, for the figures (hypercalls per packet). */
 static struct {
     uint64_t tx_map, tx_copy, round, unmap_only, send, unmaps, unmap_batches;
+    uint64_t pg_maps;         /* persistent grants mapped (each once per connection) */
 } hc;
 
 static void vif_serve(void *ctx);
@@ -192,6 +200,7 @@ static void connect_vif(struct vif *v)
      * every RX packet takes one slot, so feature-sg changes nothing here. */
     v->fe_rx_notify = read_uint(v->fe, "feature-rx-notify", 1, &flag) && flag;
     v->fe_sg = read_uint(v->fe, "feature-sg", 1, &flag) && flag;
+    v->persistent = persistent_offered && read_uint(v->fe, "feature-persistent", 1, &flag) && flag;
     if (!v->tx_va || !v->rx_va)
         return refuse_vif(v, "no room in dom0's grant window for its rings");
     if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, false, &v->tx_h, &dba) !=
@@ -221,11 +230,38 @@ static void connect_vif(struct vif *v)
     set_state(v, XenbusStateConnected);
     printf("netback: d%u: connected: TX ring ref %lu, RX ring ref %lu, port %lu -> %u, TX by %s\n",
            v->domid, tx_ref, rx_ref, port, v->port, tx_mode == TX_MAP ? "grant map" : "grant copy");
-    printf("netback: d%u: frontend features: rx-notify %d, sg %d\n", v->domid, v->fe_rx_notify,
-           v->fe_sg);
+    printf("netback: d%u: frontend features: rx-notify %d, sg %d, persistent %d\n", v->domid,
+           v->fe_rx_notify, v->fe_sg, v->persistent);
 }
 
 static void print_stats(void);
+
+/* The connection's persistent grants are unmapped with its rings (the
+ * frontend revokes its grants once it has seen Closed), in one hypercall. */
+static void pgrant_release(struct vif *v)
+{
+    static struct gnttab_unmap_grant_ref ops[PGRANT_MAX];
+    unsigned n = pgrant_unmap_ops(&v->pg, ops, PGRANT_MAX);
+
+    if (n && gnttab_op(GNTTABOP_unmap_grant_ref, ops, n))
+        for (unsigned i = 0; i < n; i++)
+            ops[i].status = GNTST_general_error;
+    for (unsigned i = 0; i < n; i++)
+        if (ops[i].status != GNTST_okay)
+            printf("netback: d%u: persistent grant page at 0x%lx would not unmap (%d): retired\n",
+                   v->domid, (unsigned long)ops[i].host_addr, ops[i].status);
+    pgrant_reset(&v->pg, ops, n);
+}
+
+/* A page of the grant window for a persistent grant, while the window keeps
+ * enough for the vifs and xenstore rings that may still come (each vif takes
+ * its rings and TX slots when it is created). */
+static uint64_t pgrant_page(void)
+{
+    unsigned reserve = (MAX_VIFS - nr_vifs) * (2 + TX_SLOTS) + DOM0_MAX_DOMID;
+
+    return grant_window_pages_left() > reserve ? grant_window_page() : 0;
+}
 
 /*
  * Tear-down, in two steps, as a real backend must: first stop consuming
@@ -241,6 +277,7 @@ static void finish_close(struct vif *v)
         evtchn_send(v->port);
     v->notify = false;
     v->rings_mapped = false;
+    pgrant_release(v);
     gnttab_unmap(v->tx_va, v->tx_h);
     gnttab_unmap(v->rx_va, v->rx_h);
     el_source_free(v->src);
@@ -320,6 +357,7 @@ void netback_vif_created(unsigned domid, const char *fe, const char *be, const u
     be_write(v, "feature-rx-copy", "1");
     be_write(v, "feature-rx-flip", "0");
     be_write(v, "feature-sg", "1");
+    be_write(v, "feature-persistent", persistent_offered ? "1" : "0");
     v->tx_va = grant_window_page();
     v->rx_va = grant_window_page();
     for (unsigned i = 0; i < TX_SLOTS; i++)
@@ -397,6 +435,43 @@ static struct gnttab_unmap_grant_ref unmap_ops[MAX_VIFS * TX_SLOTS];
 static struct tx_slot *unmap_slots[MAX_VIFS * TX_SLOTS];
 static unsigned nunmap;
 
+/* The NIC is done with slot s, and nothing of it is mapped any more (or its
+ * page is a persistent grant): the slot is free, the frontend gets its
+ * response (pushed by tx_answers_out). */
+static void tx_answer(struct vif *v, struct tx_slot *s)
+{
+    v->nr_busy--;
+    s->busy = false;
+    if (v->connected) {
+        tx_respond(v, s->id, NETIF_RSP_OKAY);
+        v->tx_packets++;
+    }
+    v->tx_answered = true;
+}
+
+/* v got responses: push them (an event if it asked for one), let a closing
+ * vif go, and look again at requests that waited for a free slot. */
+static void tx_answers_out(struct vif *v)
+{
+    v->tx_answered = false;
+    if (!v->rings_mapped)
+        return;
+    if (!v->connected) {
+        finish_close(v); /* its last completion lets a closing vif go */
+        return;
+    }
+    tx_push(v);
+    if (__atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE) != v->tx_req_cons)
+        el_raise(v->src);
+}
+
+static void tx_answers_out_all(void)
+{
+    for (unsigned i = 0; i < nr_vifs; i++)
+        if (vifs[i].tx_answered)
+            tx_answers_out(&vifs[i]);
+}
+
 static void tx_done(void *cookie, void *ctx)
 {
     struct tx_slot *s = cookie;
@@ -407,6 +482,10 @@ static void tx_done(void *cookie, void *ctx)
         return;
     v = s->vif;
     dma_unmap(&dma, &s->dma);
+    if (s->pg) { /* sent from a persistent grant: nothing to unmap */
+        tx_answer(v, s);
+        return;
+    }
     if (!v->ndone)
         v->done_since_us = guest_time_us();
     v->done[v->ndone++] = s;
@@ -443,31 +522,15 @@ static void tx_unmaps_finish(long result)
         struct vif *v = s->vif;
         int16_t st = result ? GNTST_general_error : unmap_ops[i].status;
 
-        v->nr_busy--;
-        if (st != GNTST_okay)
+        tx_answer(v, s);
+        if (st != GNTST_okay) {
             printf("netback: d%u: TX slot at 0x%lx would not unmap (%d): retired\n", v->domid,
                    (unsigned long)s->host_addr, st);
-        else
-            s->busy = false;
-        if (v->connected) {
-            tx_respond(v, s->id, NETIF_RSP_OKAY);
-            v->tx_packets++;
+            s->busy = true; /* never reused */
         }
-    }
-    for (unsigned i = 0; i < nr_vifs && nunmap; i++) {
-        struct vif *v = &vifs[i];
-        if (!v->rings_mapped)
-            continue;
-        if (!v->connected) {
-            finish_close(v); /* its last completion lets a closing vif go */
-            continue;
-        }
-        tx_push(v);
-        /* requests left waiting for a free slot may go now */
-        if (__atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE) != v->tx_req_cons)
-            el_raise(v->src);
     }
     nunmap = 0;
+    tx_answers_out_all();
 }
 
 static void tx_unmaps_flush(void)
@@ -712,51 +775,97 @@ static void tx_copy_pkt(struct vif *v, const struct tx_pkt *p, unsigned first_le
     v->tx_packets++;
 }
 
-/* Map a batch of TX requests in one hypercall, then queue each on the NIC. */
+/* The grant behind TX request r: its persistent page (a hit, or a new entry
+ * whose map goes in this batch), else a map into the slot's own page.  Fills
+ * ops[*nops] when a map is needed; the slot remembers which op is its own. */
+static void tx_plan_map(struct vif *v, const struct netif_tx_request *r, struct tx_slot *s,
+                        struct gnttab_map_grant_ref *ops, unsigned *nops, int *op)
+{
+    bool added = false;
+
+    s->pg = v->persistent ? pgrant_get(&v->pg, r->gref, PGRANT_READ, pgrant_page, &added) : NULL;
+    *op = -1;
+    if (s->pg && !added)
+        return;
+    *op = (int)(*nops)++;
+    ops[*op] = s->pg ? pgrant_map_op(s->pg, (domid_t)v->domid)
+                     : (struct gnttab_map_grant_ref){ .host_addr = s->host_addr,
+                                                      .flags = GNTMAP_host_map | GNTMAP_readonly,
+                                                      .ref = r->gref, .dom = (domid_t)v->domid };
+}
+
+/* The NIC could not take slot s: it is answered DROPPED at once (a rare path:
+ * its unmap, if it has one of its own, is not batched). */
+static void tx_not_queued(struct vif *v, const struct netif_tx_request *r, struct tx_slot *s,
+                          bool dma_mapped)
+{
+    if (log_bad(v))
+        printf("netback: d%u: TX id %u: no %s: dropped\n", v->domid, r->id,
+               dma_mapped ? "NIC descriptor" : "DMA mapping (bounce pool full)");
+    if (dma_mapped)
+        dma_unmap(&dma, &s->dma);
+    v->nr_busy--;
+    if (s->pg || gnttab_unmap(s->host_addr, s->handle) == GNTST_okay)
+        s->busy = false;
+    else
+        printf("netback: d%u: TX slot at 0x%lx would not unmap: retired\n", v->domid,
+               (unsigned long)s->host_addr);
+    tx_respond(v, r->id, NETIF_RSP_DROPPED);
+}
+
+/* Map a batch of TX requests in one hypercall (only those not already
+ * mapped as persistent grants: with a frontend that promised them, none
+ * after the first use of each buffer), then queue each on the NIC. */
 static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx_slot **slots,
                          unsigned n)
 {
     static struct gnttab_map_grant_ref ops[TX_BATCH];
+    int op[TX_BATCH];
+    unsigned nops = 0;
 
     for (unsigned i = 0; i < n; i++)
-        ops[i] = (struct gnttab_map_grant_ref){ .host_addr = slots[i]->host_addr,
-                                                .flags = GNTMAP_host_map | GNTMAP_readonly,
-                                                .ref = reqs[i].gref, .dom = (domid_t)v->domid };
-    hc.tx_map++;
-    if (gnttab_op(GNTTABOP_map_grant_ref, ops, n))
-        for (unsigned i = 0; i < n; i++)
-            ops[i].status = GNTST_general_error;
+        tx_plan_map(v, &reqs[i], slots[i], ops, &nops, &op[i]);
+    if (nops) {
+        hc.tx_map++;
+        if (gnttab_op(GNTTABOP_map_grant_ref, ops, nops))
+            for (unsigned k = 0; k < nops; k++)
+                ops[k].status = GNTST_general_error;
+    }
     for (unsigned i = 0; i < n; i++) {
         struct tx_slot *s = slots[i];
         const struct netif_tx_request *r = &reqs[i];
-        if (ops[i].status != GNTST_okay) {
+        int16_t st = op[i] >= 0 ? ops[op[i]].status : GNTST_okay;
+        uint64_t va, machine;
+
+        if (s->pg && op[i] >= 0) {
+            pgrant_map_done(s->pg, &ops[op[i]]);
+            hc.pg_maps += st == GNTST_okay;
+        } else if (s->pg && s->pg->state != PGRANT_MAPPED) {
+            st = GNTST_general_error; /* refused before (or its map in this batch was) */
+        } else if (s->pg) {
+            v->pg_tx_hits++;
+        }
+        if (st != GNTST_okay) {
             if (log_bad(v))
                 printf("netback: d%u: TX id %u: map of ref %u refused (%d): error\n", v->domid,
-                       r->id, r->gref, ops[i].status);
+                       r->id, r->gref, st);
             tx_respond(v, r->id, NETIF_RSP_ERROR);
             s->busy = false;
             continue;
         }
-        s->handle = ops[i].handle;
-        v->nr_busy++;
-        uint64_t machine = ops[i].dev_bus_addr + r->offset;
-        bool mapped = !dma_map(&dma, (void *)(s->host_addr + r->offset), r->size, DMA_TO_DEVICE,
-                               machine, &s->dma);
-        if (!mapped || e1000_tx_bus(&nic, s->dma.bus, r->size, s)) {
-            if (log_bad(v))
-                printf("netback: d%u: TX id %u: no %s: dropped\n", v->domid, r->id,
-                       mapped ? "NIC descriptor" : "DMA mapping (bounce pool full)");
-            if (mapped)
-                dma_unmap(&dma, &s->dma);
-            /* the NIC never had it: unmapped at once (a rare path, not batched) */
-            v->nr_busy--;
-            if (gnttab_unmap(s->host_addr, s->handle) == GNTST_okay)
-                s->busy = false;
-            else
-                printf("netback: d%u: TX slot at 0x%lx would not unmap: retired\n", v->domid,
-                       (unsigned long)s->host_addr);
-            tx_respond(v, r->id, NETIF_RSP_DROPPED);
+        if (s->pg) {
+            va = s->pg->host_addr;
+            machine = s->pg->machine;
+        } else {
+            s->handle = ops[op[i]].handle;
+            va = s->host_addr;
+            machine = ops[op[i]].dev_bus_addr;
         }
+        v->nr_busy++;
+        bool mapped = !dma_map(&dma, (void *)(va + r->offset), r->size, DMA_TO_DEVICE,
+                               machine + r->offset, &s->dma);
+        if (!mapped || e1000_tx_bus(&nic, s->dma.bus, r->size, s))
+            tx_not_queued(v, r, s, mapped);
     }
 }
 
@@ -868,18 +977,59 @@ static bool frame_for(const struct vif *v, const uint8_t *frame)
  * the NIC gets its buffers back (or when the batch is full), copies them all
  * in one grant_table_op, writes the responses in order and pushes each
  * vif's ring once, so the frontend gets one event per batch, not per frame
- * (Linux netback batches its RX copies the same way).
+ * (Linux netback batches its RX copies the same way).  With persistent
+ * grants a frame is copied straight into the buffer's page, mapped since its
+ * first use (that first use maps it, in the batch's multicall): no hypercall.
  */
 #define RX_BATCH 64
+enum rx_how {
+    RX_UNDELIVERABLE, /* no way in: answered with an error */
+    RX_GRANT_COPY,    /* an op in rx_ops (the frame lies within one page) */
+    RX_COPIED,        /* already copied into its persistent grant's page */
+    RX_AFTER_MAP,     /* into its persistent grant's page once rx_map_ops[map] is made */
+};
 static struct rx_pend {
     struct vif *v;
     struct netif_rx_request r;
     const void *frame;
     uint16_t len;
-    bool copied;              /* has an op in rx_ops (frame within one page) */
+    enum rx_how how;
+    struct pgrant *pg;        /* RX_AFTER_MAP: the grant, and its map op */
+    unsigned map;
 } rx_pend[RX_BATCH];
 static struct gnttab_copy rx_ops[RX_BATCH];
-static unsigned rx_npend, rx_nops;
+static struct gnttab_map_grant_ref rx_map_ops[RX_BATCH];
+static struct pgrant *rx_map_pg[RX_BATCH];
+static unsigned rx_npend, rx_nops, rx_nmaps;
+
+/* How a frame gets into the buffer the frontend posted: its op status. */
+static int16_t rx_land(struct rx_pend *p, unsigned *copy_op)
+{
+    switch (p->how) {
+    case RX_GRANT_COPY:
+        return rx_ops[(*copy_op)++].status;
+    case RX_COPIED:
+        return GNTST_okay;
+    case RX_AFTER_MAP:
+        if (p->pg->state != PGRANT_MAPPED)
+            return rx_map_ops[p->map].status ? rx_map_ops[p->map].status : GNTST_general_error;
+        memcpy((void *)p->pg->host_addr, p->frame, p->len);
+        return GNTST_okay;
+    default:
+        return GNTST_general_error;
+    }
+}
+
+/* The maps of this batch's new persistent grants were made (or not). */
+static void rx_maps_done(long result)
+{
+    for (unsigned i = 0; i < rx_nmaps; i++) {
+        if (result)
+            rx_map_ops[i].status = GNTST_general_error;
+        pgrant_map_done(rx_map_pg[i], &rx_map_ops[i]);
+        hc.pg_maps += rx_map_ops[i].status == GNTST_okay;
+    }
+}
 
 static void rx_flush(void *ctx)
 {
@@ -888,32 +1038,39 @@ static void rx_flush(void *ctx)
     (void)ctx;
     if (!rx_npend)
         return;
-    /* One entry into the hypervisor: the TX completions' unmaps, then the
-     * copies (the responses are written after both, so each frontend sees
-     * its data before the index that announces it). */
+    /* At most one entry into the hypervisor: the TX completions' unmaps,
+     * the maps of new persistent grants, then the copies (the responses are
+     * written after all of them, so each frontend sees its data before the
+     * index that announces it).  With every buffer a persistent grant
+     * already mapped, none at all. */
     mc.n = 0;
     tx_unmaps_add(&mc);
+    unsigned map_entry = mc.n;
+    if (rx_nmaps)
+        xen_mc_gnttab(&mc, GNTTABOP_map_grant_ref, rx_map_ops, rx_nmaps);
     unsigned copy_entry = mc.n;
     if (rx_nops)
         xen_mc_gnttab(&mc, GNTTABOP_copy, rx_ops, rx_nops);
-    hc.round++;
+    hc.round += mc.n != 0;
     long r = xen_mc_flush(&mc);
     /* Each entry by its own result: one the multicall never reached did
      * nothing (its slots stay mapped and are retired, never reused). */
     if (rx_nops && xen_mc_result(&mc, copy_entry, r))
         for (unsigned i = 0; i < rx_nops; i++)
             rx_ops[i].status = GNTST_general_error;
+    rx_maps_done(rx_nmaps ? xen_mc_result(&mc, map_entry, r) : 0);
     if (nunmap)
         tx_unmaps_finish(xen_mc_result(&mc, 0, r));
     for (unsigned i = 0; i < rx_npend; i++) {
         struct rx_pend *p = &rx_pend[i];
         struct vif *v = p->v;
-        int16_t status = (int16_t)p->len, op_status = p->copied ? rx_ops[k++].status : 0;
+        int16_t status = (int16_t)p->len, op_status = rx_land(p, &k);
         uint16_t flags = 0;
-        if (!p->copied || op_status != GNTST_okay) {
+        if (op_status != GNTST_okay) {
             if (log_bad(v))
-                printf("netback: d%u: RX request id %u (ref %u): grant copy failed (%d)\n",
-                       v->domid, p->r.id, p->r.gref, op_status);
+                printf("netback: d%u: RX request id %u (ref %u): %s failed (%d)\n", v->domid,
+                       p->r.id, p->r.gref, p->pg ? "map of its persistent grant" : "grant copy",
+                       op_status);
             status = NETIF_RSP_ERROR;
         } else {
             v->rx_packets++;
@@ -937,7 +1094,37 @@ static void rx_flush(void *ctx)
         if (first && ring_push(&v->rx->h.rsp_prod, &v->rx->h.rsp_event, v->rx_rsp_prod_pvt))
             v->notify = true;
     }
-    rx_npend = rx_nops = 0;
+    rx_npend = rx_nops = rx_nmaps = 0;
+}
+
+/* Frame p into its buffer's persistent grant: at once if mapped, after the
+ * batch's maps if new.  false: the grant goes the per-packet way. */
+static bool rx_persistent(struct vif *v, struct rx_pend *p)
+{
+    bool added = false;
+
+    p->pg = v->persistent ? pgrant_get(&v->pg, p->r.gref, PGRANT_WRITE, pgrant_page, &added)
+                          : NULL;
+    if (!p->pg)
+        return false;
+    if (p->pg->state == PGRANT_MAPPED) {
+        memcpy((void *)p->pg->host_addr, p->frame, p->len);
+        p->how = RX_COPIED;
+        v->pg_rx_hits++;
+        return true;
+    }
+    p->how = p->pg->state == PGRANT_MAPPING ? RX_AFTER_MAP : RX_UNDELIVERABLE;
+    if (added) {
+        rx_map_pg[rx_nmaps] = p->pg;
+        rx_map_ops[rx_nmaps++] = pgrant_map_op(p->pg, (domid_t)v->domid);
+    }
+    if (p->how == RX_AFTER_MAP) { /* the op it waits for: its own, or an earlier frame's */
+        for (p->map = 0; p->map < rx_nmaps && rx_map_pg[p->map] != p->pg; p->map++)
+            ;
+        if (p->map == rx_nmaps)
+            p->how = RX_UNDELIVERABLE;
+    }
+    return true;
 }
 
 static void rx_deliver(struct vif *v, const void *frame, size_t len)
@@ -961,8 +1148,10 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
     *p = (struct rx_pend){ .v = v, .r = v->rx->ring[v->rx_req_cons % NETIF_RX_RING_SIZE].req,
                            .frame = frame, .len = (uint16_t)len };
     v->rx_req_cons++;
+    if (rx_persistent(v, p))
+        return;
     if ((uint64_t)frame % PAGE + len <= PAGE) {
-        p->copied = true;
+        p->how = RX_GRANT_COPY;
         rx_ops[rx_nops++] = (struct gnttab_copy){
             .source = { .u.gmfn = (uint64_t)frame / PAGE, .domid = DOMID_SELF,
                         .offset = (uint16_t)((uint64_t)frame % PAGE) },
@@ -1025,6 +1214,7 @@ static void round_end(void *ctx)
 {
     (void)ctx;
     e1000_tx_reclaim(&nic, tx_done, NULL);
+    tx_answers_out_all();
     tx_irq_update();
     tx_unmaps_maybe();
     notify_vifs();
@@ -1069,6 +1259,11 @@ static void print_stats(void)
            (unsigned long)hc.tx_map, (unsigned long)hc.tx_copy, (unsigned long)hc.round,
            (unsigned long)hc.unmap_only, (unsigned long)hc.send, (unsigned long)hc.unmaps,
            (unsigned long)hc.unmap_batches);
+    for (unsigned i = 0; i < nr_vifs; i++)
+        if (vifs[i].persistent)
+            printf("netback: d%u: persistent grants: %u mapped, %lu TX and %lu RX packets "
+                   "served from them\n", vifs[i].domid, pgrant_mapped_count(&vifs[i].pg),
+                   (unsigned long)vifs[i].pg_tx_hits, (unsigned long)vifs[i].pg_rx_hits);
     printf("netback: e1000: TX %lu, RX %lu; DMA: %s, %lu maps, %lu bounces\n",
            (unsigned long)e->tx, (unsigned long)e->rx, dma_mode_name(dma.mode),
            (unsigned long)dma.stats.maps, (unsigned long)dma.stats.bounces);
@@ -1154,6 +1349,8 @@ int netback_start(const struct guest_info *gi)
 
     if (guest_arg("netback_tx", arg, sizeof(arg)))
         tx_mode = !strcmp(arg, "copy") ? TX_COPY : TX_MAP;
+    if (guest_arg("netback_persistent", arg, sizeof(arg)))
+        persistent_offered = strcmp(arg, "off") != 0;
     if (guest_arg("dma_mask_bits", arg, sizeof(arg)))
         mask_bits = (unsigned)atoi(arg);
     if (dma_init(&dma, "e1000", gi->fdt, node,

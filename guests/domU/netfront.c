@@ -75,6 +75,15 @@
  *      Closed (6), then write Closed (main.c close_vif); netback unmaps
  *      our rings on our Closing, so our grants are revoked only after.
  *
+ * Persistent grants (feature-persistent=1, blkif.h's key; netif.h defines
+ * none, so this is an agreement between granite's toy pair, and Linux's
+ * netback never reads it): every TX and RX request names one of the
+ * buffers granted once below, and no grant is revoked before the backend
+ * is Closed.  That is how this frontend works anyway; writing the key lets
+ * a backend that offers it too keep each page mapped for the whole
+ * connection instead of mapping and unmapping (or grant-copying) per packet.
+ * persistent=off on the command line withholds the promise.
+ *
  * TX: a frame is copied into one of TX_BUFS pages granted read-only to the
  * backend once, at start, and a request {gref, offset 0, size, id = buffer}
  * is posted; the response frees the buffer.  netfront_set_tx_mode() makes
@@ -187,7 +196,8 @@ static int publish_rings(struct netfront *nf)
             write_key(t, nf->frontend, "event-channel", nf->port) ||
             write_key(t, nf->frontend, "request-rx-copy", 1) ||
             write_key(t, nf->frontend, "feature-rx-notify", 1) ||
-            write_key(t, nf->frontend, "feature-sg", 0)) {
+            write_key(t, nf->frontend, "feature-sg", 0) ||
+            write_key(t, nf->frontend, "feature-persistent", nf->persistent)) {
             xenbus_transaction_end(t, true);
             return -1;
         }
@@ -369,6 +379,12 @@ struct netfront *netfront_connect(unsigned vif)
         return NULL;
     snprintf(path, sizeof(path), "%s/feature-sg", nf->backend);
     nf->backend_sg = read_int(path, &flag) == 0 && flag == 1;
+    /* Our buffers are granted once and kept until the backend has closed
+     * (see "Persistent grants" above): we can promise it, unless told
+     * persistent=off (a test of the per-packet path). */
+    nf->persistent = !(guest_arg("persistent", token, sizeof(token)) && !strcmp(token, "off"));
+    snprintf(path, sizeof(path), "%s/feature-persistent", nf->backend);
+    nf->backend_persistent = read_int(path, &flag) == 0 && flag == 1;
     if (take_refs(nf))
         return NULL;
 
@@ -402,8 +418,9 @@ struct netfront *netfront_connect(unsigned vif)
     evtchn_send(nf->port);
     nf->connected = true;
     printf("netfront: rings published: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
-           "posted (backend state %ld, feature-sg %d)\n", nf->tx_ring_ref, nf->rx_ring_ref,
-           nf->port, RX_BUFS, nf->backend_state, nf->backend_sg);
+           "posted (backend state %ld, feature-sg %d, persistent grants %s)\n", nf->tx_ring_ref,
+           nf->rx_ring_ref, nf->port, RX_BUFS, nf->backend_state, nf->backend_sg,
+           nf->persistent && nf->backend_persistent ? "on" : "off");
     if (nf->backend_state == XenbusStateConnected)
         printf("netfront: connected: the backend is Connected too\n");
     return nf;

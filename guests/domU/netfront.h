@@ -55,6 +55,8 @@ struct netfront {
     volatile bool kicked;       /* the event channel fired */
     long backend_state;         /* as last read (netfront_check_backend) */
     bool backend_sg;            /* it offers feature-sg: TX chains allowed */
+    bool persistent;            /* we promise feature-persistent (netfront.c) */
+    bool backend_persistent;    /* it offers feature-persistent */
     grant_ref_t tx_ring_ref, rx_ring_ref; /* from the domain's allocator */
     grant_ref_t tx_ref[NETFRONT_TX_BUFS], rx_ref[NETFRONT_RX_BUFS];
     bool tx_free[NETFRONT_TX_BUFS];
