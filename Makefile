@@ -287,7 +287,7 @@ unit: $(UNIT_TESTS) $(TSAN_TESTS)
 scenarios: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 	python3 tools/scenarios.py $(if $(JOBS),-j $(JOBS))
 
-test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS) $(TSAN_TESTS) $(B)/tools/udp_soak $(LINUX_ASSETS)
+test: $(B)/granite.bin $(GUEST_IMAGES) $(UNIT_TESTS) $(TSAN_TESTS) $(B)/tools/udp_soak $(B)/tools/udp_bench $(LINUX_ASSETS)
 	@tools/run-all-tests $(if $(JOBS),-j $(JOBS)) $(UNIT_TESTS) $(TSAN_TESTS)
 
 # Throughput of the PV path against dom0 alone on the same e1000 (not a test).

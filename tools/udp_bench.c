@@ -27,7 +27,8 @@
  *     match is "echoed"; a second copy of its slot's last echo is a
  *     "duplicate"; another intact echo no longer awaited (declared lost, or
  *     an older duplicate) is "late"; anything else is "corrupted";
- *   - the rate is echoed datagrams (round trips) per second of the run;
+ *   - the rate is echoed datagrams (round trips) per second of the run (of
+ *     --seconds, or of the time --count took when it ended the run sooner);
  *   - --count N sends N datagrams in all (still within --seconds): a run
  *     that is judged, not timed (tests/tools/test_udp_bench.py), does the
  *     same work however slow the host is.
@@ -295,16 +296,17 @@ static bool any_busy(const struct options *o, const struct slot *slots)
     return false;
 }
 
-static void report(const struct options *o, const struct counts *c)
+/* elapsed_s: the run's length — --seconds, or less when --count ended it. */
+static void report(const struct options *o, const struct counts *c, double elapsed_s)
 {
-    double pps = c->echoed / (double)o->seconds;
+    double pps = elapsed_s > 0 ? c->echoed / elapsed_s : 0;
 
     printf("udp-bench: W%u %u B: %.0f packets/s, %.2f Mbit/s, %lu echoed, %lu lost, "
            "%lu corrupted, %lu duplicates, %lu late, rtt avg %.0f us, %u s\n", o->window,
            o->size, pps, pps * o->size * 8 / 1e6, (unsigned long)c->echoed,
            (unsigned long)c->lost, (unsigned long)c->corrupted, (unsigned long)c->duplicates,
            (unsigned long)c->late, c->echoed ? c->rtt_ns_sum / 1e3 / c->echoed : 0.0,
-           o->seconds);
+           (unsigned)(elapsed_s + 0.5));
 }
 
 /* Whether datagram `seq` may still go out: before the end, and within --count. */
@@ -318,12 +320,13 @@ static int run_client(const struct options *o)
     static struct slot slots[MAX_WINDOW];
     static uint8_t buf[UDP_MAX_PAYLOAD], want[UDP_MAX_PAYLOAD], got[65536];
     struct counts c = { 0 };
-    uint64_t sent_below, end, stall_ns = o->stall_ms * NS_PER_MS;
+    uint64_t sent_below, start, end, stall_ns = o->stall_ms * NS_PER_MS;
     int fd = connect_target(o);
 
     if (fd < 0)
         return 2;
-    end = now_ns() + o->seconds * NS_PER_S;
+    start = now_ns();
+    end = start + o->seconds * NS_PER_S;
     for (sent_below = 0; sent_below < o->window && may_send(o, sent_below, end); sent_below++)
         if (send_one(fd, o, slots, sent_below, buf, &c) < 0)
             return 2;
@@ -372,7 +375,7 @@ static int run_client(const struct options *o)
     }
     for (unsigned i = 0; i < o->window; i++)
         c.lost += slots[i].busy;
-    report(o, &c);
+    report(o, &c, o->count ? (double)(now_ns() - start) / NS_PER_S : (double)o->seconds);
     close(fd);
     return c.corrupted ? 1 : 0;
 }

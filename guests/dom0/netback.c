@@ -1255,13 +1255,15 @@ static void print_stats(void)
                (unsigned long)vifs[i].tx_chains, (unsigned long)vifs[i].tx_chain_slots,
                (unsigned long)vifs[i].rx_validated);
     printf("netback: hypercalls: %lu TX map, %lu TX copy, %lu RX rounds (unmaps + copies), "
-           "%lu unmap-only, %lu event rounds; %lu TX unmaps in %lu batches\n",
-           (unsigned long)hc.tx_map, (unsigned long)hc.tx_copy, (unsigned long)hc.round,
-           (unsigned long)hc.unmap_only, (unsigned long)hc.send, (unsigned long)hc.unmaps,
-           (unsigned long)hc.unmap_batches);
+           "%lu unmap-only, %lu event rounds\n", (unsigned long)hc.tx_map,
+           (unsigned long)hc.tx_copy, (unsigned long)hc.round, (unsigned long)hc.unmap_only,
+           (unsigned long)hc.send);
+    printf("netback: TX unmaps: %lu in %lu batches; persistent grants mapped: %lu\n",
+           (unsigned long)hc.unmaps, (unsigned long)hc.unmap_batches,
+           (unsigned long)hc.pg_maps);
     for (unsigned i = 0; i < nr_vifs; i++)
         if (vifs[i].persistent)
-            printf("netback: d%u: persistent grants: %u mapped, %lu TX and %lu RX packets "
+            printf("netback: d%u: persistent grants: %u held now, %lu TX and %lu RX packets "
                    "served from them\n", vifs[i].domid, pgrant_mapped_count(&vifs[i].pg),
                    (unsigned long)vifs[i].pg_tx_hits, (unsigned long)vifs[i].pg_rx_hits);
     printf("netback: e1000: TX %lu, RX %lu; DMA: %s, %lu maps, %lu bounces\n",

@@ -25,6 +25,13 @@
  *                           gso-type-3 (a GSO extra of size 0, or of GSO type
  *                           0 or 3: neither TCPv4 nor TCPv6).  The request's
  *                           TX id is 55 + the case's place in that list.
+ *   hostile_tx_pgrant_flood()  with persistent grants agreed, TX requests on
+ *                           PGRANT_FLOOD grants of pages of its own, more than
+ *                           netback's cache of persistent grants holds (192):
+ *                           the cache fills, the rest go netback's per-packet
+ *                           way (mapped and unmapped), every request is
+ *                           answered OKAY and dom0 maps no more pages than
+ *                           its bound (dom0's final figures say how many).
  * Each prints one "domU: hostile: ..." verdict line, ending in FAIL when
  * netback did not do what it must.
  *
@@ -38,6 +45,7 @@
 #include "guest.h"
 #include "xen.h"
 #include "xenbus.h"
+#include "grant_refs.h"
 #include "netfront.h"
 #include "hostile_tx.h"
 #include <public/io/netif.h>
@@ -48,6 +56,9 @@
 #define WAIT_US 5000000         /* bound on any wait for the backend */
 #define POLL_US 5000            /* between looks at a shared index */
 #define FRAME 60                /* every test frame: a minimum Ethernet frame */
+#define PGRANT_FLOOD 250        /* grants of its own pages: beyond netback's 192 */
+#define FLOOD_BUF0 40           /* TX ids (buffers 40..55) the flood posts under */
+#define FLOOD_WAVE 16           /* requests in flight at once */
 #define CHAIN_FRAME 120
 /* frame layout (IEEE 802.3, RFC 791, 768, 793) */
 #define ETH_HLEN 14
@@ -305,5 +316,59 @@ bool hostile_tx_fatal(struct netfront *nf, const char *what)
     bool ok = state >= BACKEND_CLOSING && answered == 0;
     printf("domU: hostile: %s: backend state %d, %u responses: %s\n", what, state, answered,
            ok ? "vif disabled, packet not answered" : "FAIL");
+    return ok;
+}
+
+static uint8_t flood_pages[PGRANT_FLOOD][4096] __attribute__((aligned(4096)));
+
+/* Each flood page granted read-only to the backend, with a frame in it. */
+static bool flood_grant(struct netfront *nf, grant_ref_t *refs)
+{
+    for (unsigned i = 0; i < PGRANT_FLOOD; i++) {
+        if (grant_ref_alloc(xen_grant_refs(), &refs[i])) {
+            printf("domU: hostile: persistent grants: no grant reference for page %u: FAIL\n", i);
+            return false;
+        }
+        eth_frame(nf, flood_pages[i], FRAME, ETHERTYPE_LOCAL_EXP);
+        gnttab_grant(refs[i], nf->backend_id, (uint64_t)flood_pages[i] / sizeof(flood_pages[i]),
+                     true);
+    }
+    return true;
+}
+
+bool hostile_tx_pgrant_flood(struct netfront *nf)
+{
+    static grant_ref_t refs[PGRANT_FLOOD];
+    uint64_t errors0 = netfront_stats(nf)->tx_errors;
+    unsigned answered = 0;
+    bool quiet = true;
+
+    if (!nf->persistent || !nf->backend_persistent) {
+        printf("domU: hostile: persistent grants not agreed (ours %d, backend's %d): FAIL\n",
+               nf->persistent, nf->backend_persistent);
+        return false;
+    }
+    if (!tx_quiet(nf) || !flood_grant(nf, refs))
+        return false;
+    for (unsigned i = 0; i < PGRANT_FLOOD && quiet; i += FLOOD_WAVE) {
+        for (unsigned j = 0; j < FLOOD_WAVE && i + j < PGRANT_FLOOD; j++) {
+            if (!netfront_claim_raw_buf(nf, FLOOD_BUF0 + j)) {
+                printf("domU: hostile: persistent grants: TX buffer %u in use: FAIL\n",
+                       FLOOD_BUF0 + j);
+                return false;
+            }
+            struct netif_tx_request r = { .gref = refs[i + j], .offset = 0, .flags = 0,
+                                          .id = (uint16_t)(FLOOD_BUF0 + j), .size = FRAME };
+            netfront_post_raw(nf, &r);
+        }
+        quiet = tx_quiet(nf);
+        for (unsigned j = 0; j < FLOOD_WAVE && i + j < PGRANT_FLOOD; j++)
+            answered += nf->tx_free[FLOOD_BUF0 + j];
+    }
+    uint64_t errors = netfront_stats(nf)->tx_errors - errors0;
+    bool ok = quiet && answered == PGRANT_FLOOD && errors == 0;
+    printf("domU: hostile: persistent grants: %u TX requests on %u grants of its own: %u "
+           "answered, %lu errors%s\n", PGRANT_FLOOD, PGRANT_FLOOD, answered,
+           (unsigned long)errors, ok ? "" : ": FAIL");
     return ok;
 }

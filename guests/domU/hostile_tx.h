@@ -12,5 +12,6 @@ bool hostile_tx_csum(struct netfront *nf);
 bool hostile_tx_chain(struct netfront *nf);
 /* Leaves the vif disabled by the backend (on success). */
 bool hostile_tx_fatal(struct netfront *nf, const char *what);
+bool hostile_tx_pgrant_flood(struct netfront *nf);
 
 #endif

@@ -20,6 +20,9 @@
  *   hostile_fatal=CASE  after connecting, post one packet the backend must
  *                    answer by disabling the vif (hostile_tx.c lists the
  *                    cases), check it did, close and switch off
+ *   hostile_pgrant=1 after connecting, send from 250 grants of its own, more
+ *                    than netback keeps as persistent grants (hostile_tx.c)
+ *   persistent=off   do not offer feature-persistent (netfront.c)
  *   seconds=S        run S seconds then switch off (default: forever)
  *   tx=MODE          how frames go on the TX ring (netfront.h): plain
  *                    (default), csum_blank (IPv4 UDP/TCP with the checksum
@@ -274,6 +277,10 @@ int guest_main(const struct guest_info *gi)
     }
     if (arg_uint("hostile", 0))
         hostile(arg_uint("ring", 0));
+    if (arg_uint("hostile_pgrant", 0)) {
+        bool ok = hostile_tx_pgrant_flood(nf);
+        printf("domU: hostile: persistent grants done%s\n", ok ? "" : ": FAIL");
+    }
     if (seconds)
         end = guest_time_us() + (uint64_t)seconds * 1000000;
     irq_disable_local();

@@ -418,9 +418,11 @@ struct netfront *netfront_connect(unsigned vif)
     evtchn_send(nf->port);
     nf->connected = true;
     printf("netfront: rings published: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
-           "posted (backend state %ld, feature-sg %d, persistent grants %s)\n", nf->tx_ring_ref,
-           nf->rx_ring_ref, nf->port, RX_BUFS, nf->backend_state, nf->backend_sg,
-           nf->persistent && nf->backend_persistent ? "on" : "off");
+           "posted (backend state %ld, feature-sg %d)\n", nf->tx_ring_ref, nf->rx_ring_ref,
+           nf->port, RX_BUFS, nf->backend_state, nf->backend_sg);
+    printf("netfront: persistent grants: %s (we offer them: %d, the backend: %d)\n",
+           nf->persistent && nf->backend_persistent ? "on" : "off", nf->persistent,
+           nf->backend_persistent);
     if (nf->backend_state == XenbusStateConnected)
         printf("netfront: connected: the backend is Connected too\n");
     return nf;
