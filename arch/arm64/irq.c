@@ -27,6 +27,7 @@
 #include <granite/console.h>
 #include <granite/memory_map.h>
 #include "sysregs.h"
+#include "internal.h"
 #include "vtimer.h"
 
 #define MAX_SPI_OWNERS 1020
@@ -196,8 +197,8 @@ static void handle_irqs(struct vcpu *cur, bool idle)
  * the hardware, so their interrupts are its own. */
 void el2_irq(void) { handle_irqs(sched_current(), true); }
 
-/* From traps.c: an IRQ while a guest ran. */
-void guest_irq(struct vcpu *cur) { handle_irqs(cur, false); }
+/* From traps.c: an IRQ while a guest ran (guests/lib has a guest_irq of its own). */
+void irq_taken_in_guest(struct vcpu *cur) { handle_irqs(cur, false); }
 
 bool arch_vcpu_has_pending(struct vcpu *v) { return vgic_has_pending(&v->d->vgic, v->id); }
 

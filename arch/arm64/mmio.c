@@ -18,6 +18,7 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "internal.h"
 #include "inject.h"
 
 

@@ -33,6 +33,7 @@
 #include <granite/domain.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "internal.h"
 #include "id_regs.h"
 #include "inject.h"
 #include "vtimer.h"

@@ -18,6 +18,7 @@
 #include <granite/domain.h>
 #include <granite/gic.h>
 #include "sysregs.h"
+#include "internal.h"
 
 #define ICH_LR_VINTID GENMASK(31, 0)
 #define ICH_LR_PINTID GENMASK(44, 32)
@@ -30,8 +31,6 @@
 #define LR_STATE_ACTIVE 2
 #define ICH_HCR_EL2 S3_4_C12_C11_0
 #define ICH_HCR_UIE BIT(1)
-
-u64 ich_lr_access(unsigned n, bool write, u64 v);
 
 /* Which LRs hold an interrupt is tracked in a bitmap, not read off the LR
  * value: an LR for SGI 0, Group 0, priority 0 is all zeros once deactivated. */
