@@ -5,6 +5,7 @@
 #define GRANITE_HYPERCALL_H
 
 #include <granite/types.h>
+#include <granite/arch_callbacks.h>
 
 struct vcpu;
 
@@ -19,6 +20,5 @@ struct vcpu;
 /* Largest console_io write served in one call. */
 #define CONSOLEIO_MAX_WRITE 16384
 
-long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5]);
 
 #endif
