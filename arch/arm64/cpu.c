@@ -124,6 +124,10 @@ void arch_boot_phase_end(void)
     isb();
 }
 
+/* SEV after DSB: the flag the waiters look at is visible before they wake. */
+void arch_send_event(void) { __asm__ volatile("dsb ish; sev" ::: "memory"); }
+void arch_wait_event(void) { __asm__ volatile("wfe" ::: "memory"); }
+
 noreturn_fn void arch_cpu_idle_forever(void)
 {
     irq_save();

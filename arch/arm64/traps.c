@@ -26,6 +26,7 @@
 #include <granite/dlog.h>
 #include <granite/arch.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/console.h>
 #include <granite/hypercall.h>
 #include <granite/sched.h>
@@ -275,7 +276,7 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
             sched_kicked(); /* WFE: a hint to let others run */
         } else {
             v->stats.wfi++;
-            if (!vgic_has_pending(&v->d->vgic, v->id)) {
+            if (!vgic_has_pending(v->d->vgic, v->id)) {
                 v->stats.wfi_blocked++;
                 vcpu_block(v);
             }

@@ -16,6 +16,7 @@
  * maintenance interrupt once at most one is left, so the rest follow.
  */
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/gic.h>
 #include "sysregs.h"
 #include "internal.h"
@@ -51,7 +52,7 @@ void vgic_lr_sync_from_hw(struct vcpu *v)
             continue;
         lr = ich_lr_access(i, false, 0);
         state = FIELD_GET(ICH_LR_STATE, lr);
-        vgic_lr_sync(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+        vgic_lr_sync(v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
                      state & LR_STATE_PENDING, state & LR_STATE_ACTIVE);
         if (!state)
             lr_release(v, i);
@@ -72,7 +73,7 @@ void vgic_lr_forget_saved(struct vcpu *v)
         u64 lr = v->ctx.gicif.lr[i];
         if (!lr_in_use(v, i))
             continue;
-        vgic_lr_forget(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+        vgic_lr_forget(v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
                        FIELD_GET(ICH_LR_STATE, lr) & LR_STATE_PENDING);
         v->ctx.gicif.lr[i] = 0;
         v->ctx.gicif.lr_used &= ~(u32)BIT(i);
@@ -125,7 +126,7 @@ static void refresh_lrs(struct vcpu *v, unsigned n)
             continue;
         lr = ich_lr_access(i, false, 0);
         intid = (u32)FIELD_GET(ICH_LR_VINTID, lr);
-        if (!vgic_lr_refresh(&v->d->vgic, v->id, intid, &prio, &pending, &active, &owed)) {
+        if (!vgic_lr_refresh(v->d->vgic, v->id, intid, &prio, &pending, &active, &owed)) {
             lr_release(v, i);
             continue;
         }
@@ -153,7 +154,7 @@ void vgic_lr_fill(struct vcpu *v)
 
         if (lr_in_use(v, i))
             continue;
-        intid = vgic_claim_next(&v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid, &owed);
+        intid = vgic_claim_next(v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid, &owed);
         if (intid < 0) {
             full = false;
             break;
