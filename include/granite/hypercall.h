@@ -20,5 +20,8 @@ struct vcpu;
 /* Largest console_io write served in one call. */
 #define CONSOLEIO_MAX_WRITE 16384
 
+/* The handlers do_hypercall dispatches to that live in their own file. */
+long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);   /* core/memory_op.c */
+
 
 #endif
