@@ -41,7 +41,6 @@
 #include <granite/domain.h>
 #include <granite/drivers.h>
 #include <granite/errno.h>
-#include <granite/gic.h>
 #include <granite/mm.h>
 #include <granite/memory_map.h>
 #include <granite/page_alloc.h>

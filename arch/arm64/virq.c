@@ -3,13 +3,13 @@
  * for core/: the event-channel upcall and an emulated device's line.
  *
  * The route of an upcall, end to end (a port signalled to dom0, say):
- *   core/event_channel.c  evtchn_send: the port's pending bit, then
+ *   core/event_channel.c  the five delivery steps there; the last is
  *   arch_evtchn_upcall    here: the upcall PPI becomes pending in the vGIC;
  *   vgic_inject           (vgic.c) if it became deliverable, kicks the vCPU:
- *   kick_vcpu             here: vcpu_wake (core/sched.c), which wakes it
- *                         from WFI or, if it runs on another CPU, sends that
- *                         CPU an SGI (arch_kick_cpu) so it exits and, on the
- *                         way back in, vgic_lr_fill puts the PPI in an LR.
+ *   kick_vcpu             here: vcpu_wake (core/sched.c) makes it runnable
+ *                         if it was blocked and, unless its CPU will look on
+ *                         its own way in, kicks that CPU (arch_kick_cpu, an
+ *                         SGI); on entry vgic_lr_fill puts the PPI in an LR.
  *
  * The vGIC model (vgic.c) is plain C with no knowledge of vCPUs or CPUs: it
  * reports "look again" and "mirror this enable" through struct vgic_ops, and
