@@ -10,12 +10,12 @@
  *   - dlog() may run with any other lock held, and from any CPU: the queue lock
  *     is a leaf, held only to copy a line in or out, never while printing.
  */
+#include <string.h>
 #include <granite/dlog.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/domain.h>
 
-void *memcpy(void *dst, const void *src, size_t n);
 
 void dlog_init(struct dlog *l)
 {

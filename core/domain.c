@@ -10,6 +10,7 @@
  * with exit status 0 if every domain switched itself off and 1 if any was
  * destroyed by granite.
  */
+#include <string.h>
 #include <granite/domain.h>
 #include <granite/iommu.h>
 #include <granite/arch.h>
@@ -24,7 +25,6 @@
 #include <public/xen.h>
 #include <granite/guest_console.h>
 
-void *memcpy(void *dst, const void *src, size_t n);
 
 /*
  * Each domain's structure sits between two canaries: a write that runs off

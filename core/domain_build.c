@@ -41,7 +41,6 @@
 #include <granite/console.h>
 #include <granite/memory_map.h>
 #include <granite/page_alloc.h>
-#include <granite/gic.h>
 #include <granite/mm.h>
 #include <granite/sched.h>
 #include <granite/errno.h>
@@ -282,9 +281,9 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
                                         GIC_PPI, 14, PPI_LEVEL_LOW_ALL_CPUS,
                                         GIC_PPI, 11, PPI_LEVEL_LOW_ALL_CPUS,
                                         GIC_PPI, 10, PPI_LEVEL_LOW_ALL_CPUS };
-    fdt64_t gic_reg[4] = { cpu_to_fdt64(GUEST_GICD_BASE), cpu_to_fdt64(VGIC_DIST_SIZE),
+    fdt64_t gic_reg[4] = { cpu_to_fdt64(GUEST_GICD_BASE), cpu_to_fdt64(GUEST_GICD_SIZE),
                            cpu_to_fdt64(GUEST_GICR_BASE),
-                           cpu_to_fdt64((u64)d->nr_vcpus * VGIC_RDIST_STRIDE) };
+                           cpu_to_fdt64((u64)d->nr_vcpus * GUEST_GICR_STRIDE) };
     u32 uart_irq[3] = { GIC_SPI, GUEST_PL011_INTID - 32, IRQ_LEVEL_HIGH };
     fdt32_t clocks[2] = { cpu_to_fdt32(CLOCK_PHANDLE), cpu_to_fdt32(CLOCK_PHANDLE) };
     static const char clock_names[] = "uartclk\0apb_pclk";
@@ -532,17 +531,6 @@ static __boot int map_reserved_memory(struct domain *d, const struct boot_info *
 
 /* --- emulated devices -------------------------------------------------------- */
 
-static void vgic_kick(void *ctx, unsigned vcpu)
-{
-    struct domain *d = ctx;
-    if (vcpu < d->nr_vcpus)
-        vcpu_wake(&d->vcpu[vcpu]);
-}
-
-static void vgic_hw_enable(void *ctx unused, u32 hw_intid, bool enable) { gic_enable(hw_intid, enable); }
-
-static const struct vgic_ops domain_vgic_ops = { .kick = vgic_kick, .hw_enable = vgic_hw_enable };
-
 static void uart_line(struct vpl011 *u, const char *buf, unsigned len)
 {
     struct domain *d = u->owner;
@@ -555,7 +543,7 @@ static void uart_line(struct vpl011 *u, const char *buf, unsigned len)
 static void uart_irq(struct vpl011 *u, bool level)
 {
     struct domain *d = u->owner;
-    vgic_set_level(&d->vgic, 0, u->intid, level);
+    arch_domain_irq_level(d, u->intid, level);
 }
 
 static const struct vpl011_ops domain_uart_ops = { .line = uart_line, .irq_level = uart_irq };
@@ -620,12 +608,7 @@ static __boot int add_xenstore(struct domain *d, u64 at, const char **why)
 static __boot int add_devices(struct domain *d, const struct domain_config *c,
                               const struct boot_info *bi, const char **why)
 {
-    struct vgic_ops ops = domain_vgic_ops;
-    u64 dist = d->direct_map ? pa_addr(gic_dist_base()) : GUEST_GICD_BASE;
-    u64 rdist = d->direct_map ? pa_addr(gic_rdist_base()) : GUEST_GICR_BASE;
-
-    ops.ctx = d;
-    if (vgic_init(&d->vgic, d->id, d->nr_vcpus, dist, rdist, &ops)) {
+    if (arch_domain_init(d)) {
         *why = "cannot set up the vGIC";
         return -EINVAL;
     }

@@ -114,6 +114,7 @@
  * Assumptions: domain ids are < MAX_DOMAINS; a domain's grant window does not
  * overlap its RAM; d->state is DOM_RUNNING while a domain may be a granter.
  */
+#include <string.h>
 #include <granite/dlog.h>
 #include <granite/grant_table.h>
 #include <granite/domain.h>
@@ -129,7 +130,6 @@
 #include <public/xen.h>
 #include <public/grant_table.h>
 
-void *memmove(void *dst, const void *src, size_t n);
 
 #define ACTIVE_ORDER 1        /* pages of active entries per table frame */
 #define MAPTRACK_ORDER 3      /* pages of maptrack per domain */

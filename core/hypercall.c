@@ -28,8 +28,6 @@
 #include <granite/xen_guest.h>
 #include <granite/multicall.h>
 
-long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);
-
 static long console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf)
 {
     char chunk[128];

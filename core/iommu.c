@@ -101,27 +101,6 @@ int iommu_register_unit(const struct iommu_unit *u)
     return 0;
 }
 
-/* The drivers granite has, by DT compatible. */
-static const struct {
-    const char *compatible;
-    int (*probe)(const void *fdt, int node, const char **why);
-} drivers[] = {
-    { "arm,smmu-v3", smmuv3_probe },
-};
-
-static __boot int probe_units(const void *fdt, const char **why)
-{
-    for (unsigned i = 0; i < ARRAY_SIZE(drivers); i++) {
-        int node = -1;
-        while ((node = fdt_node_offset_by_compatible(fdt, node, drivers[i].compatible)) >= 0) {
-            int ret = drivers[i].probe(fdt, node, why);
-            if (ret)
-                return ret; /* a broken IOMMU must not be mistaken for an absent one */
-        }
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Boot: the policy                                                          */
 /* ------------------------------------------------------------------------ */
@@ -168,7 +147,8 @@ __boot int iommu_init(const void *fdt, const char **why)
         *why = msg;
         return -EINVAL;
     }
-    if ((ret = probe_units(fdt, why)))
+    /* Every IOMMU in the DT, by the drivers that registered (drivers/driver_table.c). */
+    if ((ret = drivers_probe_all(DRIVER_IOMMU, fdt, NULL, why)))
         return ret;
     if (nr_units) {
         hw.present = true;

@@ -12,6 +12,7 @@
  * Any failure before a guest runs prints why and stops; nothing hangs silently.
  */
 #include <granite/arch.h>
+#include <granite/arch_callbacks.h>
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/domain_build.h>
@@ -22,21 +23,20 @@
 #include <granite/iommu.h>
 #include <granite/page_alloc.h>
 #include <granite/domain_config.h>
-#include <granite/gic.h>
 #include <granite/sched.h>
 
 #ifndef EARLY_UART_PA
 #define EARLY_UART_PA 0x09000000UL /* QEMU virt's PL011; `make EARLY_UART=...` for a board */
 #endif
+#define EARLY_UART_COMPATIBLE "arm,pl011"
 #define SECONDARY_TIMEOUT_MS 1000
 #define DEFAULT_SLICE_MS 10
 
-extern u64 boot_bad_relocs;
 static struct boot_info bi;
 static unsigned nr_cpus_online = 1;
 static volatile bool cpu_online[GRANITE_MAX_CPUS];
 static bool options_read;
-static bool console_is_pl011;
+static const struct console_ops *console; /* its driver's, once it drives one */
 static u64 slice_ms = DEFAULT_SLICE_MS;
 /* vwfi= (Xen's name): native lets a vCPU alone on its CPU sleep in its own
  * WFI; trap always traps it (Xen's default), so that its runstate counts the
@@ -81,10 +81,11 @@ noreturn_fn void panic(const char *fmt, ...)
 
 static __boot void early_console(const char *why)
 {
+    const struct driver *drv = driver_by_compatible(DRIVER_CONSOLE, EARLY_UART_COMPATIBLE);
     void *uart = ioremap(pa(EARLY_UART_PA), PAGE_SIZE);
-    if (uart) {
-        pl011_console_init(uart);
-        console_is_pl011 = true;
+    if (uart && drv) {
+        console = drv->console;
+        console->init(uart);
         bi.console_pa = pa(EARLY_UART_PA);
     }
     printk("console: %s; using the build's early UART (PL011 at 0x%lx)\n", why, EARLY_UART_PA);
@@ -112,6 +113,7 @@ static __boot const void *map_dtb(u64 dtb_pa)
 
 static __boot void setup_console(const void *fdt)
 {
+    const struct driver *drv;
     pa_t base;
     const char *compat, *why;
     void *regs;
@@ -120,13 +122,18 @@ static __boot void setup_console(const void *fdt)
         early_console(why);
         return;
     }
+    drv = driver_by_compatible(DRIVER_CONSOLE, compat);
+    if (!drv) {
+        early_console("no driver for the console's compatible");
+        return;
+    }
     regs = ioremap(base, PAGE_SIZE);
     if (!regs) {
         early_console("cannot map the console's registers");
         return;
     }
-    pl011_console_init(regs);
-    console_is_pl011 = true;
+    console = drv->console;
+    console->init(regs);
     bi.console_pa = base;
     printk("console: %s at 0x%lx (from /chosen/stdout-path)\n", compat, pa_addr(base));
 }
@@ -236,19 +243,13 @@ static __boot void start_secondaries(void)
     }
 }
 
-void console_input_char(char c);
-void console_input_start(void);
-
 /* Typed characters reach the focused domain's vPL011 (core/console_input.c). */
 static __boot void start_console_input(void)
 {
-    if (!console_is_pl011 || !bi.console_intid)
+    if (!console || !bi.console_intid)
         return;
-    irq_set_handler(bi.console_intid, pl011_rx_interrupt);
-    gic_set_edge(bi.console_intid, false);
-    gic_route_spi(bi.console_intid, bi.cpu_mpidr[0]);
-    gic_enable(bi.console_intid, true);
-    pl011_enable_rx(console_input_char);
+    irq_take_for_granite(bi.console_intid, console->rx_interrupt, false);
+    console->enable_rx(console_input_char);
     console_input_start();
 }
 
@@ -312,9 +313,9 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     start_allocator(dtb_pa, &cfg);
     psci_set_conduit(bi.psci);
     printk("smp: %u CPU(s) in the DTB, PSCI conduit %s\n", bi.nr_cpus, psci_conduit_name());
-    if (gic_init(bi.fdt, &why))
+    if (arch_irq_init(bi.fdt, &why))
         boot_fail("interrupt controller: %s", why);
-    if (gic_cpu_init(0, bi.cpu_mpidr[0]))
+    if (arch_irq_cpu_init(0, bi.cpu_mpidr[0]))
         boot_fail("interrupt controller: no redistributor for the boot CPU");
     if (iommu_init(bi.fdt, &why))
         boot_fail("iommu: %s", why);
@@ -344,21 +345,19 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
         domain_by_id(cfg.dom[i].id)->state = DOM_RUNNING;
     start_console_input();
     __atomic_store_n(&secondaries_go, true, __ATOMIC_RELEASE);
-    __asm__ volatile("dsb ish; sev" ::: "memory");
+    arch_send_event();
     sched_start();
 }
-
-void arch_stage2_cpu_init(void);
 
 noreturn_fn void secondary_main(unsigned cpu)
 {
     arch_cpu_init(cpu, false);
     arch_stage2_cpu_init();
-    if (gic_cpu_init(cpu, arch_boot_cpu_mpidr()))
+    if (arch_irq_cpu_init(cpu, arch_boot_cpu_mpidr()))
         arch_cpu_idle_forever();
     printk("smp: cpu%u up (mpidr 0x%lx)\n", cpu, arch_boot_cpu_mpidr());
     cpu_online[cpu] = true;
     while (!__atomic_load_n(&secondaries_go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("wfe");
+        arch_wait_event();
     sched_start();
 }

@@ -77,6 +77,7 @@
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/grant_table.h>
+#include <granite/hypercall.h>
 #include <granite/memory_map.h>
 #include <granite/errno.h>
 #include <granite/xen_guest.h>

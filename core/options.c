@@ -4,12 +4,12 @@
  * with spaces is double-quoted.  Every key granite knows is listed below with
  * what it does; anything else is reported, not silently ignored.
  */
+#include <stdlib.h>
+#include <string.h>
 #include <granite/options.h>
 #include <granite/console.h>
 #include <granite/errno.h>
 
-int strcmp(const char *a, const char *b);
-unsigned long strtoul(const char *s, char **end, int base);
 
 struct known_option {
     const char *key;

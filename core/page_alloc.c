@@ -10,6 +10,7 @@
  * owner; allocated pages are zeroed, so no owner sees stale data either.
  * The free count is what leak checks compare against a baseline.
  */
+#include <string.h>
 #include <granite/page_alloc.h>
 #include <granite/memory_map.h>
 #include <granite/mm.h>
@@ -17,7 +18,6 @@
 #include <granite/spinlock.h>
 #include <granite/errno.h>
 
-void *memset(void *dst, int c, size_t n);
 
 /* Reserved ranges remembered: granite's image, the DTB, boot modules
  * (MAX_DOMAIN_CONFIGS) and the board's reserved memory (MAX_RESERVED). */

@@ -94,7 +94,7 @@ static __boot int route_intx(const void *fdt, int node, struct domain *d, const 
         u32 type = fdt32_to_cpu(spec[0]), num = fdt32_to_cpu(spec[1]);
         u32 flags = fdt32_to_cpu(spec[2]);
         u32 intid = num + GIC_SPI_BASE;
-        if (type != GIC_SPI || intid >= VGIC_NR_IRQS || intid >= 64 + GIC_SPI_BASE)
+        if (type != GIC_SPI || intid >= ARCH_NR_VIRQS || intid >= 64 + GIC_SPI_BASE)
             continue;
         if (routed & BIT(intid - GIC_SPI_BASE))
             continue;

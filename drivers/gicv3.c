@@ -2,19 +2,16 @@
  * gicv3.c — the host GICv3 (Arm IHI 0069, "GICv3 and GICv4 Architecture
  * Specification"), driven by granite at EL2.
  *
- * Three parts:
+ * Three parts, the first two here:
  *   - the distributor (GICD, memory-mapped, one per system) holds the SPIs:
  *     enable, priority, group, trigger, and which CPU each is routed to
  *     (GICD_IROUTER, affinity routing);
  *   - one redistributor per CPU (GICR, two 64 KiB frames: RD_base and
  *     SGI_base) holds that CPU's SGIs and PPIs;
- *   - the CPU interface, reached through ICC_* system registers: acknowledge
- *     (ICC_IAR1_EL1), end of interrupt, priority mask, SGI generation.
- *
- * granite runs with ICC_CTLR_EL1.EOImode = 1: ending an interrupt is two steps,
- * priority drop (ICC_EOIR1_EL1) and deactivation (ICC_DIR_EL1).  That split is
- * what lets a physical interrupt owned by a guest stay active until the guest
- * deactivates its virtual twin (the HW bit of a list register, §4.12).
+ *   - the CPU interface is system registers (ICC_*, ICH_*), part of the CPU
+ *     rather than a device: arch/arm64/gic_cpuif.c, declared in gic.h.  This
+ *     file reaches it only through gic_cpuif_init(), so it needs no
+ *     system-register accessors of its own.
  *
  * Assumptions: affinity routing on, all interrupts Group 1, one
  * redistributor region (QEMU virt and most boards), no LPIs.  The system is
@@ -24,10 +21,10 @@
 #include <granite/gic.h>
 #include <granite/boot.h>
 #include <granite/console.h>
+#include <granite/drivers.h>
 #include <granite/mm.h>
 #include <granite/errno.h>
 #include <libfdt.h>
-#include "../arch/arm64/sysregs.h"
 
 /* Distributor registers (§12.9) */
 #define GICD_CTLR 0x0000
@@ -60,20 +57,9 @@
 #define GICR_ICACTIVER0 (GICR_SGI_BASE + 0x0380)
 #define GICR_IPRIORITYR0 (GICR_SGI_BASE + 0x0400)
 
-/* CPU interface (§12.2, §12.11 for ICH) */
-#define ICC_SRE_SRE BIT(0)
-#define ICC_SRE_ENABLE BIT(3) /* ICC_SRE_EL2.Enable: EL1 may use the system registers */
-#define ICC_CTLR_EOIMODE BIT(1)
-#define ICC_SGI1R_TARGETS GENMASK(15, 0)
-#define ICC_SGI1R_AFF1 GENMASK(23, 16)
-#define ICC_SGI1R_INTID GENMASK(27, 24)
-#define ICC_SGI1R_AFF2 GENMASK(39, 32)
-#define ICC_SGI1R_AFF3 GENMASK(55, 48)
-#define ICH_VTR_LISTREGS GENMASK(4, 0)
-#define ICH_HCR_EN BIT(0)
+#define GICD_IROUTER_AFF (GENMASK(39, 32) | GENMASK(23, 0)) /* Aff3, Aff2.Aff1.Aff0 */
 
 #define PRIORITY_DEFAULT 0xa0
-#define PRIORITY_MASK_ALL_ON 0xff
 #define MAX_RDISTS 8
 #define POLL_LIMIT 1000000
 
@@ -81,7 +67,6 @@ static volatile u8 *gicd, *gicr;
 static pa_t gicd_pa, gicr_pa;
 static u64 gicr_size;
 static unsigned nr_irqs;
-static unsigned nr_lrs; /* ICH_VTR_EL2.ListRegs + 1, the same on every CPU */
 static volatile u8 *rdist_of_cpu[MAX_RDISTS];
 
 static u32 rd32(volatile u8 *base, u32 off) { return *(volatile u32 *)(base + off); }
@@ -95,15 +80,11 @@ static void dist_wait_rwp(void)
         ;
 }
 
-static __boot int gic_find(const void *fdt, const char **why)
+static __boot int gic_find(const void *fdt, int node, const char **why)
 {
-    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3"), len;
     const fdt64_t *reg;
+    int len;
 
-    if (node < 0) {
-        *why = "no node compatible with \"arm,gic-v3\"";
-        return -ENODEV;
-    }
     reg = fdt_getprop(fdt, node, "reg", &len);
     if (!reg || len < 32) {
         *why = "the GICv3 node's 'reg' lacks the distributor and redistributor regions";
@@ -115,9 +96,9 @@ static __boot int gic_find(const void *fdt, const char **why)
     return 0;
 }
 
-__boot int gic_init(const void *fdt, const char **why)
+static __boot int gic_probe(const void *fdt, int node, const char **why)
 {
-    int ret = gic_find(fdt, why);
+    int ret = gic_find(fdt, node, why);
 
     if (ret)
         return ret;
@@ -145,10 +126,13 @@ __boot int gic_init(const void *fdt, const char **why)
     dist_wait_rwp();
     printk("gic: GICv3 distributor at 0x%lx, redistributors at 0x%lx (%lu KiB), %u INTIDs\n",
            pa_addr(gicd_pa), pa_addr(gicr_pa), gicr_size >> 10, nr_irqs);
-    nr_lrs = FIELD_GET(ICH_VTR_LISTREGS, read_sysreg(S3_4_C12_C11_1 /* ICH_VTR_EL2 */)) + 1;
-    printk("gic: virtual CPU interface with %u list registers\n", nr_lrs);
     return 0;
 }
+
+static const struct driver gicv3_driver = {
+    .name = "gicv3", .class = DRIVER_IRQCHIP, .compatible = "arm,gic-v3", .probe = gic_probe,
+};
+DRIVER_REGISTER(gicv3_driver);
 
 /* Redistributors are found by affinity (GICR_TYPER[63:32] = Aff3.Aff2.Aff1.Aff0). */
 static volatile u8 *find_rdist(u64 mpidr)
@@ -183,14 +167,7 @@ int gic_cpu_init(unsigned cpu, u64 mpidr)
     for (unsigned i = 0; i < 32; i += 4)
         wr32(rd, GICR_IPRIORITYR0 + i, PRIORITY_DEFAULT * 0x01010101U);
 
-    write_sysreg(S3_4_C12_C9_5 /* ICC_SRE_EL2 */, ICC_SRE_SRE | ICC_SRE_ENABLE);
-    isb();
-    write_sysreg(S3_0_C4_C6_0 /* ICC_PMR_EL1 */, PRIORITY_MASK_ALL_ON);
-    write_sysreg(S3_0_C12_C12_3 /* ICC_BPR1_EL1 */, 0);
-    write_sysreg(S3_0_C12_C12_4 /* ICC_CTLR_EL1 */, ICC_CTLR_EOIMODE);
-    write_sysreg(S3_0_C12_C12_7 /* ICC_IGRPEN1_EL1 */, 1);
-    write_sysreg(S3_4_C12_C11_0 /* ICH_HCR_EL2 */, ICH_HCR_EN);
-    isb();
+    gic_cpuif_init();
     wr32(rd, GICR_ISENABLER0, BIT(IRQ_SGI_KICK) | BIT(IRQ_PPI_MAINTENANCE) |
                               BIT(IRQ_PPI_HYP_TIMER) | BIT(IRQ_PPI_VTIMER) |
                               BIT(IRQ_PPI_PTIMER));
@@ -200,27 +177,6 @@ int gic_cpu_init(unsigned cpu, u64 mpidr)
 pa_t gic_dist_base(void) { return gicd_pa; }
 pa_t gic_rdist_base(void) { return gicr_pa; }
 u64 gic_rdist_size(void) { return gicr_size; }
-
-u32 gic_ack(void)
-{
-    u32 intid = (u32)read_sysreg(S3_0_C12_C12_0 /* ICC_IAR1_EL1 */) & 0xffffff;
-    dsb(sy);
-    return intid;
-}
-
-void gic_priority_drop(u32 intid) { write_sysreg(S3_0_C12_C12_1 /* ICC_EOIR1_EL1 */, intid); isb(); }
-void gic_deactivate(u32 intid) { write_sysreg(S3_0_C12_C11_1 /* ICC_DIR_EL1 */, intid); isb(); }
-
-void gic_send_sgi(u64 mpidr, u32 sgi)
-{
-    u64 v = FIELD_PREP(ICC_SGI1R_TARGETS, BIT(mpidr & 0xf)) |
-            FIELD_PREP(ICC_SGI1R_AFF1, (mpidr >> 8) & 0xff) |
-            FIELD_PREP(ICC_SGI1R_AFF2, (mpidr >> 16) & 0xff) |
-            FIELD_PREP(ICC_SGI1R_AFF3, (mpidr >> 32) & 0xff) | FIELD_PREP(ICC_SGI1R_INTID, sgi);
-    dsb(ishst);
-    write_sysreg(S3_0_C12_C11_5 /* ICC_SGI1R_EL1 */, v);
-    isb();
-}
 
 void gic_enable(u32 intid, bool on)
 {
@@ -244,7 +200,5 @@ void gic_route_spi(u32 intid, u64 mpidr)
 {
     if (intid < 32 || intid >= nr_irqs)
         return;
-    wr64(gicd, GICD_IROUTER + 8 * intid, mpidr & MPIDR_AFF_MASK);
+    wr64(gicd, GICD_IROUTER + 8 * intid, mpidr & GICD_IROUTER_AFF);
 }
-
-unsigned gic_nr_lrs(void) { return nr_lrs; }

@@ -38,7 +38,7 @@ static void pl011_putc(void *ctx unused, char c)
     wr(UARTDR, (u8)c);
 }
 
-void pl011_console_init(void *base)
+static void pl011_console_init(void *base)
 {
     uart.base = base;
     uart.drv = (struct console_driver){ .name = "pl011", .putc = pl011_putc, .ctx = &uart };
@@ -48,7 +48,7 @@ void pl011_console_init(void *base)
 /* Receive interrupt: drain the FIFO into the console input router. */
 static void (*rx_sink)(char c);
 
-void pl011_rx_interrupt(u32 intid unused)
+static void pl011_rx_interrupt(u32 intid unused)
 {
     /* Clear first, then drain: a character arriving after the last FIFO check
      * raises the interrupt again.  Clearing after the drain could wipe that
@@ -62,8 +62,16 @@ void pl011_rx_interrupt(u32 intid unused)
     }
 }
 
-void pl011_enable_rx(void (*sink)(char c))
+static void pl011_enable_rx(void (*sink)(char c))
 {
     rx_sink = sink;
     wr(UARTIMSC, UART_INT_RX | UART_INT_RT);
 }
+
+static const struct console_ops pl011_ops = {
+    .init = pl011_console_init, .enable_rx = pl011_enable_rx, .rx_interrupt = pl011_rx_interrupt,
+};
+static const struct driver pl011_driver = {
+    .name = "pl011", .class = DRIVER_CONSOLE, .compatible = "arm,pl011", .console = &pl011_ops,
+};
+DRIVER_REGISTER(pl011_driver);

@@ -41,7 +41,6 @@
 #include <granite/domain.h>
 #include <granite/drivers.h>
 #include <granite/errno.h>
-#include <granite/gic.h>
 #include <granite/mm.h>
 #include <granite/memory_map.h>
 #include <granite/page_alloc.h>
@@ -864,10 +863,7 @@ static __boot u32 named_irq(const void *fdt, int node, const char *name, bool *e
 
 static __boot void wire_irq(u32 intid, bool edge)
 {
-    irq_set_handler(intid, smmu_irq);
-    gic_set_edge(intid, edge);
-    gic_route_spi(intid, arch_cpu_mpidr(0));
-    gic_enable(intid, true);
+    irq_take_for_granite(intid, smmu_irq, edge);
 }
 
 static __boot int check_features(struct smmu *s, const char **why)
@@ -950,7 +946,7 @@ static __boot int reset(struct smmu *s, const char **why)
     return 0;
 }
 
-__boot int smmuv3_probe(const void *fdt, int node, const char **why)
+static __boot int smmuv3_probe(const void *fdt, int node, const char **why)
 {
     struct smmu *s;
     int ac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node));
@@ -1036,3 +1032,9 @@ __boot int smmuv3_probe(const void *fdt, int node, const char **why)
         /* What smmu_flush_ranges will issue: range commands, or one per page. */
         .range_cmds = !s->f.s2 ? by_asid_only : s->ril ? smmu_tlbi_range_cmds : NULL });
 }
+
+/* Reset it aborting and register it with core/iommu.c (iommu_register_unit). */
+static const struct driver smmuv3_driver = {
+    .name = "smmuv3", .class = DRIVER_IOMMU, .compatible = "arm,smmu-v3", .probe = smmuv3_probe,
+};
+DRIVER_REGISTER(smmuv3_driver);

@@ -13,6 +13,7 @@
 #include "asm_offsets.h"
 #include "sysregs.h"
 #include "id_regs.h"
+#include "internal.h"
 #include "vtimer.h"
 
 struct pcpu {
@@ -30,10 +31,6 @@ _Static_assert(__builtin_offsetof(struct vcpu, ctx) == 0, "guest context first i
 _Static_assert(STACK_SIZE == GRANITE_STACK_SIZE, "one stack size");
 
 static struct pcpu pcpus[GRANITE_MAX_CPUS];
-extern char __stacks_start[];
-void guest_resume(void) __attribute__((noreturn));
-void semihosting_exit(int status);
-void psci_system_off(void);
 
 unsigned this_cpu(void) { return ((struct pcpu *)read_sysreg(tpidr_el2))->id; }
 
@@ -127,6 +124,10 @@ void arch_boot_phase_end(void)
     isb();
 }
 
+/* SEV after DSB: the flag the waiters look at is visible before they wake. */
+void arch_send_event(void) { __asm__ volatile("dsb ish; sev" ::: "memory"); }
+void arch_wait_event(void) { __asm__ volatile("wfe" ::: "memory"); }
+
 noreturn_fn void arch_cpu_idle_forever(void)
 {
     irq_save();
@@ -176,8 +177,6 @@ static u64 hcr_guest(void)
 
 /* A vCPU as a CPU comes out of reset (or PSCI CPU_ON): EL1h, interrupts masked,
  * MMU and caches off, at `entry` with x0 = `x0`. */
-void vgic_lr_forget_saved(struct vcpu *v);
-
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {
     struct guest_context *c = &v->ctx;
@@ -203,8 +202,6 @@ void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
     c->vttbr = p2m_vttbr(&v->d->p2m);
     v->timer_deadline = 0;
 }
-
-void vgic_lr_fill(struct vcpu *v);
 
 noreturn_fn void arch_enter_guest(struct vcpu *v)
 {

@@ -22,11 +22,14 @@
  */
 #include <granite/arch.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/gic.h>
 #include <granite/sched.h>
 #include <granite/console.h>
+#include <granite/drivers.h>
 #include <granite/memory_map.h>
 #include "sysregs.h"
+#include "internal.h"
 #include "vtimer.h"
 
 #define MAX_SPI_OWNERS 1020
@@ -48,10 +51,25 @@ u64 arch_cpu_mpidr(unsigned cpu) { return cpu_mpidr[cpu]; }
 
 void arch_kick_cpu(unsigned cpu) { gic_send_sgi(cpu_mpidr[cpu], IRQ_SGI_KICK); }
 
-void irq_set_handler(u32 intid, void (*handler)(u32))
+/* The GIC is the DRIVER_IRQCHIP the driver table finds; its CPU interface is ours. */
+__boot int arch_irq_init(const void *fdt, const char **why)
+{
+    int ret = driver_probe_first(DRIVER_IRQCHIP, fdt, why);
+
+    if (!ret)
+        gic_cpuif_boot();
+    return ret;
+}
+
+int arch_irq_cpu_init(unsigned cpu, u64 mpidr) { return gic_cpu_init(cpu, mpidr); }
+
+void irq_take_for_granite(u32 intid, void (*handler)(u32), bool edge)
 {
     if (intid >= 32 && intid < MAX_SPI_OWNERS)
         spi_owner[intid] = (struct spi_owner){ .handler = handler };
+    gic_set_edge(intid, edge);
+    gic_route_spi(intid, cpu_mpidr[0]);
+    gic_enable(intid, true);
 }
 
 /* Route physical SPI `intid` to domain d as its SPI `virq`, HW-linked, and aim
@@ -65,7 +83,7 @@ int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge)
     spi_owner[intid] = (struct spi_owner){ .d = d, .virq = virq };
     gic_set_edge(intid, edge);
     gic_route_spi(intid, cpu_mpidr[d->vcpu[0].pcpu]);
-    return vgic_link_hw(&d->vgic, virq, intid);
+    return vgic_link_hw(d->vgic, virq, intid);
 }
 
 /*
@@ -96,7 +114,7 @@ static void handle_spi(u32 intid)
     if (o && o->d) {
         gic_priority_drop(intid); /* deactivation comes from the guest, via the LR's HW bit */
         if (o->d->state == DOM_RUNNING) {
-            vgic_inject(&o->d->vgic, 0, o->virq);
+            vgic_inject(o->d->vgic, 0, o->virq);
         } else {
             gic_deactivate(intid);
             gic_enable(intid, false);
@@ -196,16 +214,8 @@ static void handle_irqs(struct vcpu *cur, bool idle)
  * the hardware, so their interrupts are its own. */
 void el2_irq(void) { handle_irqs(sched_current(), true); }
 
-/* From traps.c: an IRQ while a guest ran. */
-void guest_irq(struct vcpu *cur) { handle_irqs(cur, false); }
-
-bool arch_vcpu_has_pending(struct vcpu *v) { return vgic_has_pending(&v->d->vgic, v->id); }
-
-/* Event-channel upcall: the PPI the guest's /hypervisor node names. */
-void arch_evtchn_upcall(struct domain *d, unsigned vcpu)
-{
-    vgic_inject(&d->vgic, vcpu, GUEST_EVTCHN_PPI);
-}
+/* From traps.c: an IRQ while a guest ran (guests/lib has a guest_irq of its own). */
+void irq_taken_in_guest(struct vcpu *cur) { handle_irqs(cur, false); }
 
 void arch_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
 

@@ -16,8 +16,10 @@
  */
 #include <granite/dlog.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "internal.h"
 #include "inject.h"
 
 
@@ -32,8 +34,8 @@ static void reg_write(struct guest_context *c, unsigned r, u64 v)
 static bool device_access(struct domain *d, unsigned vcpu, u64 ipa, unsigned size, bool write,
                           u64 *val)
 {
-    if (write ? vgic_mmio_write(&d->vgic, vcpu, ipa, size, *val)
-              : vgic_mmio_read(&d->vgic, vcpu, ipa, size, val))
+    if (write ? vgic_mmio_write(d->vgic, vcpu, ipa, size, *val)
+              : vgic_mmio_read(d->vgic, vcpu, ipa, size, val))
         return true;
     return vpl011_mmio(&d->uart, ipa, size, write, val);
 }
@@ -46,7 +48,7 @@ static bool vgic_owns(const struct vgic *g, u64 ipa)
 
 static bool is_emulated(struct domain *d, u64 ipa)
 {
-    return vgic_owns(&d->vgic, ipa) || (d->uart.present && ipa >= d->uart.base &&
+    return vgic_owns(d->vgic, ipa) || (d->uart.present && ipa >= d->uart.base &&
                                        ipa < d->uart.base + VPL011_SIZE);
 }
 
@@ -62,8 +64,8 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
         v->stats.mmio[STATS_MMIO_NONE]++;
         return false;
     }
-    if (vgic_owns(&v->d->vgic, ipa))
-        v->stats.mmio[ipa < v->d->vgic.dist_base + VGIC_DIST_SIZE && ipa >= v->d->vgic.dist_base
+    if (vgic_owns(v->d->vgic, ipa))
+        v->stats.mmio[ipa < v->d->vgic->dist_base + VGIC_DIST_SIZE && ipa >= v->d->vgic->dist_base
                       ? STATS_MMIO_GICD : STATS_MMIO_GICR]++;
     else
         v->stats.mmio[STATS_MMIO_UART]++;

@@ -21,6 +21,7 @@
 #include <granite/errno.h>
 #include <granite/spinlock.h>
 #include "sysregs.h"
+#include "internal.h"
 
 /* Stage-1 leaf fields (Arm ARM D8.3.2). */
 #define S1_ATTRINDX(i) FIELD_PREP(GENMASK(4, 2), i)
@@ -182,8 +183,6 @@ void icache_inval_all(void)
     dsb(ish);
     isb();
 }
-
-extern char __rodata_start[], __data_start[];
 
 static unsigned hyp_pa_range_field(void)
 {

@@ -9,6 +9,7 @@
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/psci.h>
+#include "internal.h"
 
 static enum psci_conduit conduit = PSCI_CONDUIT_NONE;
 
@@ -104,8 +105,6 @@ static const char *psci_err(s64 r)
     default: return "unknown error";
     }
 }
-
-extern char secondary_entry[];
 
 int arch_cpu_start(unsigned cpu, u64 mpidr)
 {

@@ -22,6 +22,7 @@
  */
 #include <granite/arch.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/gic.h>
 #include "sysregs.h"
 #include "vtimer.h"
@@ -44,7 +45,7 @@ static void set_line(struct vcpu *v, bool level)
     if (v->ctx.ptimer.line == level)
         return;
     v->ctx.ptimer.line = level;
-    vgic_set_level(&v->d->vgic, v->id, IRQ_PPI_PTIMER, level);
+    vgic_set_level(v->d->vgic, v->id, IRQ_PPI_PTIMER, level);
 }
 
 /* Program the real EL1 physical timer for the loaded vCPU: only while the
@@ -146,5 +147,5 @@ void ptimer_expired_saved(struct vcpu *v, u64 when)
 void ptimer_reset(struct vcpu *v)
 {
     v->ctx.ptimer = (struct ptimer_state){ 0 };
-    vgic_set_level(&v->d->vgic, v->id, IRQ_PPI_PTIMER, false);
+    vgic_set_level(v->d->vgic, v->id, IRQ_PPI_PTIMER, false);
 }

@@ -8,6 +8,7 @@
  * HLT would be an undefined instruction.
  */
 #include <granite/types.h>
+#include "internal.h"
 
 #define SYS_EXIT 0x18
 #define ADP_Stopped_ApplicationExit 0x20026

@@ -31,8 +31,10 @@
  */
 #include <granite/dlog.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "internal.h"
 #include "id_regs.h"
 #include "inject.h"
 #include "vtimer.h"
@@ -120,7 +122,7 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
         if (!read)
             v->stats.sgi_sent++;
         if (!read)
-            vgic_send_sgi(&v->d->vgic, v->id, rt_value(c, rt));
+            vgic_send_sgi(v->d->vgic, v->id, rt_value(c, rt));
         break;
     case SR_ACTLR_EL1:
         if (read && rt != 31)

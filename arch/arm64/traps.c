@@ -26,6 +26,7 @@
 #include <granite/dlog.h>
 #include <granite/arch.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/console.h>
 #include <granite/hypercall.h>
 #include <granite/sched.h>
@@ -33,17 +34,12 @@
 #include "asm_offsets.h"
 #include "sysregs.h"
 #include "inject.h"
+#include "internal.h"
 #include "vtimer.h"
 
 #define XEN_HYPERCALL_TAG 0xEA1
 #define SMCCC_IMM 0
 
-long vpsci_smccc_call(struct vcpu *v, struct guest_context *c);
-bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa);
-bool sysreg_trap(struct vcpu *v, u64 esr);
-void guest_irq(struct vcpu *cur);
-void vgic_lr_sync_from_hw(struct vcpu *v);
-void vgic_lr_fill(struct vcpu *v);
 
 #define WFX_ISS_WFE BIT(0)
 
@@ -280,7 +276,7 @@ static void handle_sync(struct vcpu *v, struct guest_context *c)
             sched_kicked(); /* WFE: a hint to let others run */
         } else {
             v->stats.wfi++;
-            if (!vgic_has_pending(&v->d->vgic, v->id)) {
+            if (!vgic_has_pending(v->d->vgic, v->id)) {
                 v->stats.wfi_blocked++;
                 vcpu_block(v);
             }
@@ -323,7 +319,7 @@ void guest_trap(struct guest_context *c, u64 kind)
     case 9:
     case 10:
         v->stats.exits_irq++;
-        guest_irq(v);
+        irq_taken_in_guest(v);
         break;
     default:
         v->stats.exits_other++;

@@ -23,10 +23,9 @@
 #include <granite/gic.h>
 #include "sysregs.h"
 #include "id_regs.h"
+#include "internal.h"
 #include "vtimer.h"
 
-void fpsimd_save(struct fpsimd_state *s);
-void fpsimd_restore(const struct fpsimd_state *s);
 
 static u64 earliest(u64 a, u64 b) { return !a ? b : !b ? a : MIN(a, b); }
 

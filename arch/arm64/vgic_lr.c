@@ -16,8 +16,10 @@
  * maintenance interrupt once at most one is left, so the rest follow.
  */
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/gic.h>
 #include "sysregs.h"
+#include "internal.h"
 
 #define ICH_LR_VINTID GENMASK(31, 0)
 #define ICH_LR_PINTID GENMASK(44, 32)
@@ -30,8 +32,6 @@
 #define LR_STATE_ACTIVE 2
 #define ICH_HCR_EL2 S3_4_C12_C11_0
 #define ICH_HCR_UIE BIT(1)
-
-u64 ich_lr_access(unsigned n, bool write, u64 v);
 
 /* Which LRs hold an interrupt is tracked in a bitmap, not read off the LR
  * value: an LR for SGI 0, Group 0, priority 0 is all zeros once deactivated. */
@@ -52,7 +52,7 @@ void vgic_lr_sync_from_hw(struct vcpu *v)
             continue;
         lr = ich_lr_access(i, false, 0);
         state = FIELD_GET(ICH_LR_STATE, lr);
-        vgic_lr_sync(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+        vgic_lr_sync(v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
                      state & LR_STATE_PENDING, state & LR_STATE_ACTIVE);
         if (!state)
             lr_release(v, i);
@@ -73,7 +73,7 @@ void vgic_lr_forget_saved(struct vcpu *v)
         u64 lr = v->ctx.gicif.lr[i];
         if (!lr_in_use(v, i))
             continue;
-        vgic_lr_forget(&v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
+        vgic_lr_forget(v->d->vgic, v->id, (u32)FIELD_GET(ICH_LR_VINTID, lr),
                        FIELD_GET(ICH_LR_STATE, lr) & LR_STATE_PENDING);
         v->ctx.gicif.lr[i] = 0;
         v->ctx.gicif.lr_used &= ~(u32)BIT(i);
@@ -126,7 +126,7 @@ static void refresh_lrs(struct vcpu *v, unsigned n)
             continue;
         lr = ich_lr_access(i, false, 0);
         intid = (u32)FIELD_GET(ICH_LR_VINTID, lr);
-        if (!vgic_lr_refresh(&v->d->vgic, v->id, intid, &prio, &pending, &active, &owed)) {
+        if (!vgic_lr_refresh(v->d->vgic, v->id, intid, &prio, &pending, &active, &owed)) {
             lr_release(v, i);
             continue;
         }
@@ -154,7 +154,7 @@ void vgic_lr_fill(struct vcpu *v)
 
         if (lr_in_use(v, i))
             continue;
-        intid = vgic_claim_next(&v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid, &owed);
+        intid = vgic_claim_next(v->d->vgic, v->id, &prio, &group1, &hw, &hw_intid, &owed);
         if (intid < 0) {
             full = false;
             break;

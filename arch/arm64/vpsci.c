@@ -35,6 +35,7 @@
 #include <granite/sched.h>
 #include <granite/console.h>
 #include "sysregs.h"
+#include "internal.h"
 
 #define AFFINITY_ON 0
 #define AFFINITY_OFF 1

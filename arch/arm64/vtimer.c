@@ -34,6 +34,7 @@
  */
 #include <granite/arch.h>
 #include <granite/domain.h>
+#include <granite/vgic.h>
 #include <granite/gic.h>
 #include <granite/memory_map.h>
 #include "sysregs.h"
@@ -54,7 +55,7 @@ static void set_line(struct vcpu *v, bool level)
     if (v->ctx.timer.line == level)
         return;
     v->ctx.timer.line = level;
-    vgic_set_level(&v->d->vgic, v->id, IRQ_PPI_VTIMER, level);
+    vgic_set_level(v->d->vgic, v->id, IRQ_PPI_VTIMER, level);
 }
 
 static void release_ppi(void)
@@ -138,5 +139,5 @@ void vtimer_expired_saved(struct vcpu *v, u64 now)
 void vtimer_reset(struct vcpu *v)
 {
     v->ctx.timer = (struct vtimer_state){ 0 };
-    vgic_set_level(&v->d->vgic, v->id, IRQ_PPI_VTIMER, false);
+    vgic_set_level(v->d->vgic, v->id, IRQ_PPI_VTIMER, false);
 }

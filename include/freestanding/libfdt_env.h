@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #ifndef INT_MAX
 #define INT_MAX __INT_MAX__
 #endif
@@ -27,19 +29,5 @@ static inline uint32_t fdt32_to_cpu(fdt32_t x) { return __builtin_bswap32(x); }
 static inline fdt32_t cpu_to_fdt32(uint32_t x) { return __builtin_bswap32(x); }
 static inline uint64_t fdt64_to_cpu(fdt64_t x) { return __builtin_bswap64(x); }
 static inline fdt64_t cpu_to_fdt64(uint64_t x) { return __builtin_bswap64(x); }
-
-/* core/string.c */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-void *memchr(const void *p, int c, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strchr(const char *s, int c);
-char *strrchr(const char *s, int c);
-unsigned long strtoul(const char *s, char **end, int base);
 
 #endif

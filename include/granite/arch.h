@@ -1,6 +1,8 @@
 /*
  * arch.h — what core/ asks of the architecture.  core/ includes this, never a
- * header under arch/.  Implemented in arch/arm64/.
+ * header under arch/, the GIC's (gic.h) or the vGIC's (vgic.h), and has no
+ * assembly of its own.  Implemented in arch/arm64/.  The other direction, the
+ * functions of core/ that arch/ calls, is include/granite/arch_callbacks.h.
  */
 #ifndef GRANITE_ARCH_H
 #define GRANITE_ARCH_H
@@ -18,6 +20,12 @@ int arch_cpu_start(unsigned cpu, u64 mpidr);      /* PSCI CPU_ON into secondary_
 u64 arch_boot_cpu_mpidr(void);
 void arch_boot_phase_end(void);                   /* FP/SIMD trapped at EL2 from now on */
 noreturn_fn void arch_cpu_idle_forever(void);
+/* The boot CPU lets the secondaries go (after a release store of the flag they
+ * wait on); a secondary waits for that, looking at its flag between waits. */
+void arch_send_event(void);
+void arch_wait_event(void);
+/* Relocations boot.S found of a type it cannot apply (reported once a console exists). */
+extern u64 boot_bad_relocs;
 
 /* A guest access to an IPA with nothing behind it: a synchronous external
  * abort injected into the guest (default), or the domain destroyed. */
@@ -59,7 +67,22 @@ bool arch_vcpu_has_pending(struct vcpu *v);       /* an interrupt is deliverable
  * other timer's deadline, or 0. */
 void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 
+/* A domain's emulated interrupt controller (arch/arm64/virq.c). */
+#define ARCH_NR_VIRQS 96   /* INTIDs it has: 0..95 (SGIs, PPIs, SPIs 32..95) */
+int arch_domain_init(struct domain *d);           /* at build, once its vCPUs are counted */
+/* An emulated device's level-sensitive SPI `intid` (the vPL011's). */
+void arch_domain_irq_level(struct domain *d, u32 intid, bool level);
+/* Raise domain d's event-channel upcall (the PPI its /hypervisor node names)
+ * on `vcpu`.  Called with an event-channel lock held (d's own, or the sending
+ * domain's), from any CPU; it must not call back into event channels.  Raised
+ * once per 0->1 change of d's evtchn_upcall_pending, so it may be edge-like. */
+void arch_evtchn_upcall(struct domain *d, unsigned vcpu);
+
 /* Interrupts and time */
+/* Boot: find the host's interrupt controller (the DT's, by its driver) and set it up. */
+int arch_irq_init(const void *fdt, const char **why);
+/* On each CPU: its part of the interrupt controller (redistributor, CPU interface). */
+int arch_irq_cpu_init(unsigned cpu, u64 mpidr);
 void arch_set_cpu_mpidr(unsigned cpu, u64 mpidr);
 u64 arch_cpu_mpidr(unsigned cpu);
 void arch_kick_cpu(unsigned cpu);
@@ -73,7 +96,9 @@ u64 arch_counter(void);
 u64 arch_counter_freq(void);
 void arch_hyp_timer_set(u64 deadline);            /* 0 = off */
 int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge);
-void irq_set_handler(u32 intid, void (*handler)(u32));
+/* An SPI granite handles itself (a UART's receive, an IOMMU's events):
+ * `handler` runs on the boot CPU, where it is routed, then it is ended. */
+void irq_take_for_granite(u32 intid, void (*handler)(u32), bool edge);
 /* Copy from a guest virtual address through the guest's own stage 1 and
  * stage 2 (the way Xen/ARM reads hypercall buffers).  0 or -EFAULT. */
 int copy_from_guest(struct vcpu *v, void *dst, u64 gva, u64 len);

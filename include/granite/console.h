@@ -25,6 +25,11 @@ void console_write_line(const char *prefix, const char *buf, size_t len);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Typed input (core/console_input.c): a character the console UART received,
+ * and the start of routing them to the focused domain. */
+void console_input_char(char c);
+void console_input_start(void);
+
 /* A broken hypervisor invariant: report and stop this CPU. */
 noreturn_fn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

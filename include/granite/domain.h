@@ -14,12 +14,14 @@
 #define GRANITE_DOMAIN_H
 
 #include <granite/p2m.h>
+#include <granite/arch_callbacks.h>
 #include <granite/guest_context.h>
-#include <granite/vgic.h>
 #include <granite/vpl011.h>
 #include <granite/dlog.h>
 #include <granite/vcpu_stats.h>
 #include <granite/xen_ext_regions.h>
+
+struct vgic;
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS 4
@@ -100,7 +102,7 @@ struct domain {
     u64 ram_size;
     struct ram_chunk chunks[DOMAIN_MAX_CHUNKS];
     unsigned nr_chunks;
-    struct vgic vgic;
+    struct vgic *vgic;        /* its emulated GIC: the architecture's (arch_domain_init), opaque here */
     struct vpl011 uart;
     /* Xen PV interfaces */
     void *shared_info;        /* one page granite owns: struct shared_info (public/xen.h) */
@@ -123,9 +125,6 @@ struct domain {
 
 struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus);
 struct domain *domain_by_id(unsigned id);
-/* End a domain.  `clean` = it asked to be switched off.  May be called from any
- * CPU; a CPU running one of its vCPUs stops doing so at its next trap. */
-void domain_end(struct domain *d, bool clean, const char *why);
 /* Free a domain that never ran (a build failure). */
 void domain_discard(struct domain *d, const char *why);
 /* Write bytes to a domain's memory at an IPA (granite's side). */

@@ -53,11 +53,4 @@ int evtchn_send_virq(struct domain *d, unsigned virq);
  * `d`, and upcalls raised to `d` (calls of arch_evtchn_upcall). */
 void evtchn_stats(struct domain *d, u64 *sends, u64 *upcalls);
 
-/* Provided by the architecture: raise domain d's event-channel upcall
- * interrupt on vCPU `vcpu` (the PPI its /hypervisor node names).  Called
- * with an event-channel lock held (d's own, or the sending domain's), from
- * any CPU; it must not call back into event channels.  Raised once per
- * 0->1 change of d's evtchn_upcall_pending, so it may be edge-like. */
-void arch_evtchn_upcall(struct domain *d, unsigned vcpu);
-
 #endif

@@ -5,6 +5,7 @@
 #define GRANITE_HYPERCALL_H
 
 #include <granite/types.h>
+#include <granite/arch_callbacks.h>
 
 struct vcpu;
 
@@ -19,6 +20,8 @@ struct vcpu;
 /* Largest console_io write served in one call. */
 #define CONSOLEIO_MAX_WRITE 16384
 
-long do_hypercall(struct vcpu *v, u64 nr, const u64 args[5]);
+/* The handlers do_hypercall dispatches to that live in their own file. */
+long do_memory_op(struct vcpu *v, u64 cmd, u64 arg);   /* core/memory_op.c */
+
 
 #endif

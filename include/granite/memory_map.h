@@ -35,6 +35,8 @@
 
 #define GUEST_GICD_BASE 0x08000000UL     /* vGIC distributor (64 KiB), as on QEMU virt */
 #define GUEST_GICR_BASE 0x080A0000UL     /* vGIC redistributors, 128 KiB per vCPU */
+#define GUEST_GICD_SIZE 0x10000UL
+#define GUEST_GICR_STRIDE 0x20000UL      /* RD_base + SGI_base frames of one vCPU */
 #define GUEST_PL011_BASE 0x09000000UL    /* vPL011 (4 KiB) */
 #define GUEST_PL011_INTID 33             /* its interrupt: SPI 1 */
 #define GUEST_EVTCHN_PPI 31              /* event-channel upcall (Xen's GUEST_EVTCHN_PPI) */

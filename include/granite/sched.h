@@ -10,6 +10,7 @@
 #define GRANITE_SCHED_H
 
 #include <granite/types.h>
+#include <granite/arch_callbacks.h>
 
 struct vcpu;
 struct domain;
@@ -21,23 +22,10 @@ void sched_assign(struct vcpu *v, unsigned cpu);
 /* Every vCPU is assigned (boot, one CPU): settle what depends on the whole placement. */
 void sched_placement_done(void);
 noreturn_fn void sched_start(void);
-/* After a trap: switch away if the current vCPU cannot go on, or its slice is over. */
-void sched_after_trap(struct vcpu *cur);
 /* Pick and enter the next vCPU (or idle until one is runnable); never returns. */
 noreturn_fn void schedule(void);
-/* Change v's state from `from` to `to` atomically; false (and no change) if v
- * was not in `from`.  The only way a vCPU's state changes. */
-bool vcpu_transition(struct vcpu *v, unsigned from, unsigned to);
 /* End v for good (its domain ended): from whatever state it is in to DEAD. */
 void vcpu_kill(struct vcpu *v);
-/* v may have work: make it runnable and get its CPU's attention. */
-void vcpu_wake(struct vcpu *v);
-/* The current vCPU executed WFI with nothing pending. */
-void vcpu_block(struct vcpu *v);
-/* The hypervisor timer fired on this CPU. */
-void sched_timer_interrupt(void);
-/* The vCPU loaded on this CPU, or NULL when idle. */
-struct vcpu *sched_current(void);
 /* Statistics: counter ticks a CPU spent asleep in the idle loop, and how many sleeps. */
 void sched_idle_stats(unsigned cpu, u64 *ticks, u64 *waits);
 /* Cross-CPU wake-ups this CPU made: with a kick (SGI), and without one
@@ -46,8 +34,6 @@ void sched_kick_stats(unsigned cpu, u64 *sent, u64 *saved);
 /* Whether any physical CPU has one of d's vCPUs loaded (a check for the
  * domain's release: it must say no). */
 bool sched_domain_loaded_anywhere(const struct domain *d);
-/* A kick (SGI) arrived: re-examine the run queue at the next opportunity. */
-void sched_kicked(void);
 /* The current vCPU yields (SCHEDOP_yield): another runnable vCPU of this
  * CPU runs first, if there is one. */
 void sched_yield_current(void);

@@ -18,6 +18,7 @@
 #define GRANITE_VCPU_STATS_H
 
 #include <granite/types.h>
+#include <granite/arch_callbacks.h>
 
 #define STATS_HYPERCALLS 64      /* Xen numbers 0..63 (granite_op is 55); others: hypercall_other */
 #define STATS_SUBOPS 16          /* sub-commands 0..15 of event_channel_op, grant_table_op, sched_op */
@@ -43,8 +44,6 @@ struct vcpu_stats {
     u64 kept_loaded;           /* blocked, then resumed without a save and a load */
 };
 
-/* The encoding op0:op1:CRn:CRm:op2 as in ESR_EL2's ISS, packed 4 bits each (op0 in 19:16). */
-void vcpu_stats_sysreg(struct vcpu_stats *s, u32 reg);
 /* Print every vCPU of one domain, or (d == NULL) of every domain. */
 struct domain;
 void vcpu_stats_print(struct domain *d);

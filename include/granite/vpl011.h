@@ -5,6 +5,7 @@
 #define GRANITE_VPL011_H
 
 #include <granite/types.h>
+#include <granite/arch_callbacks.h>
 #include <granite/spinlock.h>
 
 #define VPL011_SIZE 0x1000
@@ -39,8 +40,6 @@ struct vpl011 {
 
 void vpl011_init(struct vpl011 *u, u64 base, u32 intid, void *owner, unsigned domid,
                  const struct vpl011_ops *ops);
-/* MMIO from the guest.  false if `ipa` is not this UART's. */
-bool vpl011_mmio(struct vpl011 *u, u64 ipa, unsigned size, bool is_write, u64 *val);
 /* A character typed on the real console for this guest.  false if the FIFO is full. */
 bool vpl011_receive(struct vpl011 *u, char c);
 /* Flush a partial output line (domain end). */
