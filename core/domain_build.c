@@ -97,7 +97,7 @@ static __boot int give_ram_direct(struct domain *d, u64 size, const char **why)
         *why = "no contiguous host RAM for the direct-mapped domain";
         return -ENOMEM;
     }
-    d->ram_base = ipa(pa_addr(ptr_to_pa(p)));
+    d->ram_base = ipa_of_pa_1to1(ptr_to_pa(p));
     d->ram_size = size;
     if (add_chunk(d, p, size >> PAGE_SHIFT, d->ram_base) ||
         p2m_map(&d->p2m, d->ram_base, ptr_to_pa(p), size, p2m_ram_rw)) {
@@ -434,7 +434,7 @@ static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_i
     u64 work_pages = (ALIGN_UP(bi->fdt_size, PAGE_SIZE) >> PAGE_SHIFT) + 16;
     void *work = alloc_pages_contig(work_pages, 0);
     int ret;
-    struct mem_range bank = { pa(ipa_addr(d->ram_base)), d->ram_size };
+    struct mem_range bank = { pa_of_ipa_1to1(d->ram_base), d->ram_size };
     struct dom0_dt_params p = {
         .host_fdt = bi->fdt,
         .banks = &bank,
@@ -519,7 +519,7 @@ static __boot int map_reserved_memory(struct domain *d, const struct boot_info *
         const struct mem_range *r = &bi->reserved[i];
         if (!bi->reserved_for_dom0[i])
             continue; /* /memreserve/: firmware's, nobody's to use */
-        if (p2m_map(&d->p2m, ipa(pa_addr(r->start)), r->start, r->size, p2m_ram_rw)) {
+        if (p2m_map(&d->p2m, ipa_of_pa_1to1(r->start), r->start, r->size, p2m_ram_rw)) {
             *why = "cannot map a reserved-memory region into dom0";
             return -ENOMEM;
         }
@@ -559,7 +559,7 @@ static __boot int add_pv_interfaces(struct domain *d, const char **why)
         return -ENOMEM;
     }
     if (d->direct_map) {
-        d->gnttab_base = ipa(pa_addr(ptr_to_pa(__image_start)));
+        d->gnttab_base = ipa_of_pa_1to1(ptr_to_pa(__image_start));
         d->gnttab_size = (u64)(__image_end - __image_start);
     } else {
         d->gnttab_base = ipa(GUEST_GNTTAB_BASE);

@@ -749,8 +749,10 @@ static bool in_range(u64 addr, u64 base, u64 size) { return addr >= base && addr
  * already", under the table lock, is what keeps a RAM page that is still
  * there (or shared_info, a grant frame) from being mapped over.  Unmapping
  * the grant leaves the GFN empty again: still ballooned out. */
-static bool in_map_area(const struct domain *d, u64 addr)
+static bool in_map_area(const struct domain *d, ipa_t at)
 {
+    u64 addr = ipa_addr(at);
+
     if (in_range(addr, ipa_addr(d->gnttab_base), d->gnttab_size) ||
         in_range(addr, ipa_addr(d->ram_base), d->ram_size))
         return true;
@@ -777,7 +779,7 @@ static int check_map_args(const struct domain *ld, const struct gnttab_map_grant
     if (!IS_ALIGNED(op->host_addr, PAGE_SIZE))
         return refuse(why, GNTST_bad_virt_addr, "host_addr 0x%lx is not page aligned",
                       op->host_addr);
-    if (!in_map_area(ld, op->host_addr))
+    if (!in_map_area(ld, ipa(op->host_addr)))
         return refuse(why, GNTST_bad_virt_addr,
                       "host_addr 0x%lx is outside its RAM, the grant window 0x%lx+0x%lx and "
                       "the %u extended region(s)", op->host_addr, ipa_addr(ld->gnttab_base),
@@ -826,7 +828,12 @@ static int add_mapping(struct domain *ld, struct gnttab_map_grant_ref *op, const
         lgt->nr_maps++;
         lgt->maps++;
         op->handle = h;
-        op->dev_bus_addr = pa_addr(p->page);
+        /* What the mapper's devices are to use (dom0's swiotlb-xen): the
+         * machine address as a bus address.  It reaches the page through the
+         * 1:1 entry iommu_grant_map() added, or untranslated with the IOMMU
+         * off; where the policy added none (gnttab_iommu=sync, shared tables:
+         * seed 000) nothing answers there and the device's DMA faults. */
+        op->dev_bus_addr = iova_addr(iova_of_pa_1to1(p->page));
     }
     spin_unlock(&lgt->lock);
     return st;

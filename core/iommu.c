@@ -20,7 +20,8 @@
  *                      never granite's memory, stage-2 tables included.
  *
  *   Grant mappings (seed 000): when iommu_gnttab_need_mapping() says so, the
- *   granted machine frame is also entered at bus address == machine address,
+ *   granted machine frame is also entered at bus address == machine address
+ *   (iova_of_pa_1to1: the dev_bus_addr core/grant_table.c hands the mapper),
  *   reference-counted per frame (read and write maps counted apart, as Xen's
  *   maptrack tree does): the first mapping adds it, a write mapping upgrades
  *   it, the last unmapping removes or downgrades it.
@@ -73,7 +74,7 @@ static u32 batch_dirty[GRANITE_MAX_CPUS];
 
 /* One 1:1 grant entry: how many read-only and writable grant maps need it. */
 struct grant_ref_count {
-    u64 page;   /* machine address; 0 = free slot */
+    pa_t page;  /* machine address; 0 = free slot */
     u32 ro, rw;
 };
 
@@ -227,7 +228,7 @@ static void flush_if_owed(struct iommu_ctx *c)
 }
 
 /* An update of [iova, iova + size) in c's tables: invalidate per the policy. */
-static void owe(struct iommu_ctx *c, u64 iova, u64 size)
+static void owe(struct iommu_ctx *c, iova_t iova, u64 size)
 {
     if (!c->nr_streams || policy.flush == IOMMU_FLUSH_NONE)
         return;
@@ -295,7 +296,7 @@ static void sep_write_desc(struct pgtable *pt, u64 *slot, u64 desc)
 static void sep_sync(struct pgtable *pt unused) { arch_dsb_ishst(); }
 /* Invalidations for these tables are owed by the callers (map/unmap below),
  * which know the whole range; the walker's own requests add nothing ... */
-static void sep_flush_ia(struct pgtable *pt unused, u64 ia unused, unsigned level unused) {}
+static void sep_flush_ia(struct pgtable *pt unused, pt_ia_t ia unused, unsigned level unused) {}
 static void sep_flush_all(struct pgtable *pt unused) {}
 /* ... except before a table page is freed: the unit must forget it first. */
 static void sep_before_table_free(struct pgtable *pt)
@@ -315,17 +316,17 @@ static const struct pt_hooks sep_hooks = {
     .before_table_free = sep_before_table_free, .table_ready = sep_table_ready,
 };
 
-static int sep_map(struct iommu_ctx *c, u64 iova, pa_t pa_, u64 size, unsigned type)
+static int sep_map(struct iommu_ctx *c, iova_t iova, pa_t pa_, u64 size, unsigned type)
 {
     int ret;
 
     spin_lock(&c->lock);
-    ret = pt_map(&c->pt, iova, pa_addr(pa_), size, type);
+    ret = pt_map(&c->pt, pt_iova(iova), pa_, size, type);
     pt_finish(&c->pt);
     spin_unlock(&c->lock);
     if (ret) {
-        printk("iommu: d%u: map 0x%lx-0x%lx -> 0x%lx failed: error %d\n", c->d->id, iova,
-               iova + size, pa_addr(pa_), ret);
+        printk("iommu: d%u: map 0x%lx-0x%lx -> 0x%lx failed: error %d\n", c->d->id,
+               iova_addr(iova), iova_addr(iova) + size, pa_addr(pa_), ret);
         return ret;
     }
     __atomic_fetch_add(&c->stats.maps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
@@ -333,17 +334,17 @@ static int sep_map(struct iommu_ctx *c, u64 iova, pa_t pa_, u64 size, unsigned t
     return 0;
 }
 
-static int sep_unmap(struct iommu_ctx *c, u64 iova, u64 size)
+static int sep_unmap(struct iommu_ctx *c, iova_t iova, u64 size)
 {
     int ret;
 
     spin_lock(&c->lock);
-    ret = pt_unmap(&c->pt, iova, size);
+    ret = pt_unmap(&c->pt, pt_iova(iova), size);
     pt_finish(&c->pt);
     spin_unlock(&c->lock);
     if (ret) {
-        printk("iommu: d%u: unmap 0x%lx-0x%lx failed: error %d\n", c->d->id, iova, iova + size,
-               ret);
+        printk("iommu: d%u: unmap 0x%lx-0x%lx failed: error %d\n", c->d->id, iova_addr(iova),
+               iova_addr(iova) + size, ret);
         return ret;
     }
     __atomic_fetch_add(&c->stats.unmaps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
@@ -355,23 +356,25 @@ static int sep_unmap(struct iommu_ctx *c, u64 iova, u64 size)
 /* Domains                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Relaxed tables: owner's RAM at bus address == machine address. */
 static void map_ram_of(struct iommu_ctx *c, struct domain *owner)
 {
-    for (unsigned i = 0; i < owner->nr_chunks; i++)
-        sep_map(c, pa_addr(ptr_to_pa(owner->chunks[i].pages)), ptr_to_pa(owner->chunks[i].pages),
-                owner->chunks[i].nr_pages << PAGE_SHIFT, p2m_ram_rw);
+    for (unsigned i = 0; i < owner->nr_chunks; i++) {
+        pa_t ram = ptr_to_pa(owner->chunks[i].pages);
+        sep_map(c, iova_of_pa_1to1(ram), ram, owner->chunks[i].nr_pages << PAGE_SHIFT, p2m_ram_rw);
+    }
 }
 
 static int init_separate_tables(struct iommu_ctx *c)
 {
     const struct stage2_geometry *g = stage2_geometry();
-    int ret = pt_init(&c->pt, g->ipa_bits, g->root_level, g->root_order, arch_iommu_format(policy.stage1),
-                      &sep_hooks, &table_allocator, c);
+    int ret = pt_init(&c->pt, PT_SPACE_IOVA, g->ipa_bits, g->root_level, g->root_order,
+                      arch_iommu_format(policy.stage1), &sep_hooks, &table_allocator, c);
 
     if (ret)
         return ret;
     c->pt.keep_tables = true;
-    c->ttb = pa_addr(ptr_to_pa(c->pt.root));
+    c->ttb = ptr_to_pa(c->pt.root);
     if (!unit()->coherent)
         dcache_clean_range(c->pt.root, PAGE_SIZE << c->pt.root_order);
     if (c->relaxed)
@@ -402,7 +405,7 @@ __boot int iommu_domain_init(struct domain *d)
     if (!c->grant_counts)
         return -ENOMEM;
     if (c->shared) {
-        c->ttb = pa_addr(ptr_to_pa(d->p2m.pt.root));
+        c->ttb = ptr_to_pa(d->p2m.pt.root);
         /* The unit reads the p2m too: a non-coherent one needs each PTE cleaned,
          * starting with the (empty) root. */
         d->p2m.clean_pte = !unit()->coherent;
@@ -423,7 +426,8 @@ __boot int iommu_domain_init(struct domain *d)
     printk("iommu: d%u: translation context: %s tables at 0x%lx, %s%s; for d%u (%s): "
            "need_sync=%s gnttab_need_iommu_mapping=%s\n", d->id,
            c->shared ? "the p2m's own" : policy.stage1 ? "separate stage-1" : "separate stage-2",
-           c->ttb, c->relaxed ? "relaxed (all domains' RAM 1:1, never granite's)" : "strict",
+           pa_addr(c->ttb),
+           c->relaxed ? "relaxed (all domains' RAM 1:1, never granite's)" : "strict",
            c->need_sync ? ", every p2m change mirrored" : "", d->id, d->name,
            c->need_sync ? "yes" : "no",
            iommu_gnttab_need_mapping(&policy, d->direct_map, hwdom) ? "yes" : "no");
@@ -452,24 +456,26 @@ static __boot int attach_one(const struct pci_dev *dev, void *arg)
     return ret;
 }
 
-/* Identity-map [base, base+size) for the devices of this context. */
-static __boot int map_identity(struct iommu_ctx *c, u64 base, u64 size, const char *what)
+/* Identity-map host memory [base, base+size) for the devices of this context. */
+static __boot int map_identity(struct iommu_ctx *c, pa_t base, u64 size, const char *what)
 {
+    iova_t bus = iova_of_pa_1to1(base);
     pa_t p;
     p2m_type_t t;
 
     if (c->shared) {
         bool all = true;
         for (u64 off = 0; off < size && all; off += PAGE_SIZE)
-            all = !p2m_lookup(&c->d->p2m, ipa(base + off), &p, &t) && pa_addr(p) == base + off;
+            all = !p2m_lookup(&c->d->p2m, ipa_of_iova(iova_add(bus, off)), &p, &t) &&
+                  pa_addr(p) == pa_addr(base) + off;
         if (all) {
             printk("iommu: d%u: %s 0x%lx-0x%lx: already 1:1 in the shared p2m\n", c->d->id,
-                   what, base, base + size);
+                   what, pa_addr(base), pa_addr(base) + size);
             return 0;
         }
-        return p2m_map(&c->d->p2m, ipa(base), pa(base), size, p2m_iommu_map_rw);
+        return p2m_map(&c->d->p2m, ipa_of_iova(bus), base, size, p2m_iommu_map_rw);
     }
-    return sep_map(c, base, pa(base), size, p2m_iommu_map_rw);
+    return sep_map(c, bus, base, size, p2m_iommu_map_rw);
 }
 
 __boot int iommu_domain_assign_devices(struct domain *d, const void *fdt,
@@ -491,7 +497,7 @@ __boot int iommu_domain_assign_devices(struct domain *d, const void *fdt,
         }
         n = pci_bridge_reserved_regions(fdt, node, regions, PCI_MAX_REGIONS);
         for (unsigned i = 0; i < n; i++) {
-            if ((ret = map_identity(c, regions[i].base, regions[i].size, "reserved-memory")))
+            if ((ret = map_identity(c, pa(regions[i].base), regions[i].size, "reserved-memory")))
                 return ret;
             printk("iommu: d%u: reserved-memory %s 0x%lx-0x%lx identity-mapped for %s (%s)\n",
                    d->id, regions[i].name, regions[i].base, regions[i].base + regions[i].size,
@@ -574,9 +580,9 @@ void iommu_p2m_mapped(struct domain *d, ipa_t at, pa_t pa_, u64 size, unsigned t
          * too, for peer-to-peer, but are not what the counters are about). */
         if (dma_type(type))
             __atomic_fetch_add(&c->stats.maps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
-        owe(c, ipa_addr(at), size);
+        owe(c, iova_of_ipa(at), size);
     } else if (c->need_sync && dma_type(type)) {
-        sep_map(c, ipa_addr(at), pa_, size, type);
+        sep_map(c, iova_of_ipa(at), pa_, size, type);
     }
 }
 
@@ -596,9 +602,9 @@ void iommu_p2m_unmapped(struct domain *d, ipa_t at, u64 size)
         return;
     if (c->shared) {
         __atomic_fetch_add(&c->stats.unmaps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
-        owe(c, ipa_addr(at), size);
+        owe(c, iova_of_ipa(at), size);
     } else if (c->need_sync) {
-        sep_unmap(c, ipa_addr(at), size);
+        sep_unmap(c, iova_of_ipa(at), size);
     }
 }
 
@@ -609,9 +615,9 @@ void iommu_ram_changed(struct domain *owner, pa_t pa_, u64 size, bool added)
     if (!c || !c->relaxed)
         return;
     if (added) {
-        sep_map(c, pa_addr(pa_), pa_, size, p2m_ram_rw);
+        sep_map(c, iova_of_pa_1to1(pa_), pa_, size, p2m_ram_rw);
     } else {
-        sep_unmap(c, pa_addr(pa_), size);
+        sep_unmap(c, iova_of_pa_1to1(pa_), size);
         /* The pages go back to the allocator next: no device may still reach
          * them, whatever iommu_flush says (none is about leaf hazards in
          * dom0's own mappings, not about handing freed memory to a device). */
@@ -621,30 +627,34 @@ void iommu_ram_changed(struct domain *owner, pa_t pa_, u64 size, bool added)
     (void)owner;
 }
 
-/* The 1:1 entry of `page` in c's tables, with the given writability. */
+/* The 1:1 entry of `page` in c's tables (bus address == machine address),
+ * with the given writability. */
 static int set_one_to_one(struct iommu_ctx *c, pa_t page, bool writable)
 {
     unsigned type = writable ? p2m_iommu_map_rw : p2m_iommu_map_ro;
+    iova_t bus = iova_of_pa_1to1(page);
     pa_t p;
     p2m_type_t t;
 
     if (!c->shared)
-        return sep_map(c, pa_addr(page), page, PAGE_SIZE, type);
+        return sep_map(c, bus, page, PAGE_SIZE, type);
     /* In the shared p2m the IPA == PA slot must be free, or ours already. */
-    if (!p2m_lookup(&c->d->p2m, ipa(pa_addr(page)), &p, &t) && t != p2m_iommu_map_rw &&
+    if (!p2m_lookup(&c->d->p2m, ipa_of_iova(bus), &p, &t) && t != p2m_iommu_map_rw &&
         t != p2m_iommu_map_ro) {
         printk("iommu: d%u: 1:1 entry for machine page 0x%lx: IPA 0x%lx is already %s\n",
-               c->d->id, pa_addr(page), pa_addr(page), p2m_type_name(t));
+               c->d->id, pa_addr(page), ipa_addr(ipa_of_iova(bus)), p2m_type_name(t));
         return -EBUSY;
     }
-    return p2m_map(&c->d->p2m, ipa(pa_addr(page)), page, PAGE_SIZE, type);
+    return p2m_map(&c->d->p2m, ipa_of_iova(bus), page, PAGE_SIZE, type);
 }
 
 static int clear_one_to_one(struct iommu_ctx *c, pa_t page)
 {
+    iova_t bus = iova_of_pa_1to1(page);
+
     if (!c->shared)
-        return sep_unmap(c, pa_addr(page), PAGE_SIZE);
-    return p2m_unmap(&c->d->p2m, ipa(pa_addr(page)), PAGE_SIZE);
+        return sep_unmap(c, bus, PAGE_SIZE);
+    return p2m_unmap(&c->d->p2m, ipa_of_iova(bus), PAGE_SIZE);
 }
 
 /*
@@ -653,23 +663,23 @@ static int clear_one_to_one(struct iommu_ctx *c, pa_t page)
  * probe sequence of pages entered after it is not cut; `create` reuses the
  * first tombstone on the way.  NULL: not found (or, creating, no room).
  */
-static struct grant_ref_count *count_slot(struct grant_ref_count *tab, u64 page, bool create)
+static struct grant_ref_count *count_slot(struct grant_ref_count *tab, pa_t page, bool create)
 {
-    unsigned h = (unsigned)(page >> PAGE_SHIFT) % GRANT_SLOTS;
+    unsigned h = (unsigned)(pa_addr(page) >> PAGE_SHIFT) % GRANT_SLOTS;
     struct grant_ref_count *reuse = NULL;
 
     for (unsigned i = 0; i < GRANT_SLOTS; i++, h = (h + 1) % GRANT_SLOTS) {
         struct grant_ref_count *e = &tab[h];
-        if (e->page == page)
+        if (pa_addr(e->page) == pa_addr(page))
             return e;
-        if (!e->page)
+        if (!pa_addr(e->page))
             break; /* never used: page is not further on */
         if (!reuse && !e->ro && !e->rw)
             reuse = e;
     }
     if (!create)
         return NULL;
-    if (!reuse && tab[h].page == 0)
+    if (!reuse && !pa_addr(tab[h].page))
         reuse = &tab[h];
     if (reuse)
         *reuse = (struct grant_ref_count){ .page = page };
@@ -700,7 +710,7 @@ int iommu_grant_map(struct domain *mapper, pa_t page, bool writable)
     if (!c || !grant_needs_iommu(c))
         return 0;
     spin_lock(&c->grant_lock);
-    e = count_slot(c->grant_counts, pa_addr(page), true);
+    e = count_slot(c->grant_counts, page, true);
     if (!e) {
         printk("iommu: d%u: no room to count the 1:1 entry of 0x%lx\n", mapper->id, pa_addr(page));
         ret = -ENOSPC;
@@ -729,7 +739,7 @@ int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
     if (!c || !grant_needs_iommu(c))
         return 0;
     spin_lock(&c->grant_lock);
-    e = count_slot(c->grant_counts, pa_addr(page), false);
+    e = count_slot(c->grant_counts, page, false);
     if (!e || (writable ? !e->rw : !e->ro)) {
         printk("iommu: d%u: unmap of a %s mapping of 0x%lx that was never counted\n", mapper->id,
                writable ? "writable" : "read-only", pa_addr(page));
@@ -752,10 +762,10 @@ int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
 /* Faults, counters, dump                                                    */
 /* ------------------------------------------------------------------------ */
 
-void iommu_count_fault(struct iommu_ctx *c, u64 iova)
+void iommu_count_fault(struct iommu_ctx *c, iova_t iova)
 {
     __atomic_fetch_add(&c->stats.faults, 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&c->stats.last_fault_iova, iova, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->stats.last_fault_iova, iova_addr(iova), __ATOMIC_RELAXED);
 }
 
 int iommu_get_stats(struct domain *d, struct iommu_stats *out)
@@ -781,7 +791,7 @@ void iommu_dump(void)
         printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, 1:1 grant "
                "entries added %lu, TLBI %lu, CMD_SYNC %lu, faults %lu (last iova 0x%lx), "
                "invalidations by address %lu, whole %lu\n", i,
-               c->nr_streams, c->ttb, c->stats.maps, c->stats.unmaps, c->stats.one_to_one,
+               c->nr_streams, pa_addr(c->ttb), c->stats.maps, c->stats.unmaps, c->stats.one_to_one,
                c->stats.tlbi, c->stats.syncs, c->stats.faults, c->stats.last_fault_iova,
                c->stats.by_address, c->stats.whole);
     }

@@ -52,13 +52,26 @@ void iommu_inval_reset(struct iommu_inval_set *s)
     s->all = false;
 }
 
+static u64 range_end(const struct iommu_range *r)
+{
+    return iova_addr(r->start) + (r->pages << INVAL_PAGE_SHIFT);
+}
+
 /* Does [start, start + pages) touch (overlap or abut) r? */
 static bool touches(const struct iommu_range *r, u64 start, u64 pages)
 {
-    u64 r_end = r->start + (r->pages << INVAL_PAGE_SHIFT);
     u64 end = start + (pages << INVAL_PAGE_SHIFT);
 
-    return start <= r_end && r->start <= end;
+    return start <= range_end(r) && iova_addr(r->start) <= end;
+}
+
+/* Grow r to cover [start, end) too (they touch). */
+static void extend(struct iommu_range *r, u64 start, u64 end)
+{
+    u64 r_start = MIN(iova_addr(r->start), start), r_end = MAX(range_end(r), end);
+
+    r->start = iova(r_start);
+    r->pages = (r_end - r_start) >> INVAL_PAGE_SHIFT;
 }
 
 /* Range i grew: fold in every other range it now touches (pages 0 and 2,
@@ -67,27 +80,21 @@ static void absorb_neighbours(struct iommu_inval_set *s, unsigned i)
 {
     for (unsigned j = 0; j < s->n;) {
         struct iommu_range *r = &s->r[i], *o = &s->r[j];
-        if (j == i || !touches(r, o->start, o->pages)) {
+        if (j == i || !touches(r, iova_addr(o->start), o->pages)) {
             j++;
             continue;
         }
-        u64 end = r->start + (r->pages << INVAL_PAGE_SHIFT);
-        u64 o_end = o->start + (o->pages << INVAL_PAGE_SHIFT);
-        if (o->start < r->start)
-            r->start = o->start;
-        if (o_end > end)
-            end = o_end;
-        r->pages = (end - r->start) >> INVAL_PAGE_SHIFT;
+        extend(r, iova_addr(o->start), range_end(o));
         s->r[j] = s->r[--s->n]; /* j's place taken by the last range */
         if (i == s->n)
             i = j;              /* ... which was i itself */
     }
 }
 
-void iommu_inval_add(struct iommu_inval_set *s, u64 iova, u64 size)
+void iommu_inval_add(struct iommu_inval_set *s, iova_t at, u64 size)
 {
-    u64 start = iova & ~((1UL << INVAL_PAGE_SHIFT) - 1);
-    u64 end = iova + size;
+    u64 start = iova_addr(at) & ~((1UL << INVAL_PAGE_SHIFT) - 1);
+    u64 end = iova_addr(at) + size;
     u64 pages = (end - start + (1UL << INVAL_PAGE_SHIFT) - 1) >> INVAL_PAGE_SHIFT;
 
     if (s->all || !size)
@@ -96,13 +103,7 @@ void iommu_inval_add(struct iommu_inval_set *s, u64 iova, u64 size)
         struct iommu_range *r = &s->r[i];
         if (!touches(r, start, pages))
             continue;
-        u64 r_end = r->start + (r->pages << INVAL_PAGE_SHIFT);
-        u64 new_end = start + (pages << INVAL_PAGE_SHIFT);
-        if (start < r->start)
-            r->start = start;
-        if (new_end > r_end)
-            r_end = new_end;
-        r->pages = (r_end - r->start) >> INVAL_PAGE_SHIFT;
+        extend(r, start, start + (pages << INVAL_PAGE_SHIFT));
         absorb_neighbours(s, i);
         return;
     }
@@ -110,7 +111,7 @@ void iommu_inval_add(struct iommu_inval_set *s, u64 iova, u64 size)
         s->all = true;
         return;
     }
-    s->r[s->n++] = (struct iommu_range){ .start = start, .pages = pages };
+    s->r[s->n++] = (struct iommu_range){ .start = iova(start), .pages = pages };
 }
 
 unsigned iommu_inval_cmds(const struct iommu_inval_set *s, iommu_range_cmds_fn cmds_for)

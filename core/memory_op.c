@@ -172,7 +172,7 @@ static bool own_ram_page(const struct domain *d, u64 gfn, pa_t *page)
         const struct ram_chunk *c = &d->chunks[i];
         if (at < ipa_addr(c->ipa) || (off = at - ipa_addr(c->ipa)) >= c->nr_pages << PAGE_SHIFT)
             continue;
-        *page = pa(pa_addr(ptr_to_pa(c->pages)) + off);
+        *page = pa_add(ptr_to_pa(c->pages), off);
         return true;
     }
     return false;

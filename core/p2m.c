@@ -16,6 +16,7 @@
 #include <granite/p2m.h>
 #include <granite/page_alloc.h>
 #include <granite/mm.h>
+#include <granite/memory_map.h>
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/errno.h>
@@ -57,8 +58,8 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
     p2m->lock = (spinlock_t)SPINLOCK_INIT;
     p2m->nr_mapped_pages = 0;
     p2m->clean_pte = false;
-    ret = pt_init(&p2m->pt, g->ipa_bits, g->root_level, g->root_order, &stage2_format,
-                  &stage2_hooks, &table_allocator, p2m);
+    ret = pt_init(&p2m->pt, PT_SPACE_IPA, g->ipa_bits, g->root_level, g->root_order,
+                  &stage2_format, &stage2_hooks, &table_allocator, p2m);
     if (ret)
         printk("p2m: d%u: cannot allocate the stage-2 root: error %d\n", domid(p2m), ret);
     return ret;
@@ -66,7 +67,7 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
 
 u64 p2m_vttbr(const struct p2m *p2m)
 {
-    return (u64)(uintptr_t)p2m->pt.root | ((u64)p2m->vmid << VTTBR_VMID_SHIFT);
+    return pa_addr(ptr_to_pa(p2m->pt.root)) | ((u64)p2m->vmid << VTTBR_VMID_SHIFT);
 }
 
 int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
@@ -88,7 +89,7 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
      * sit in another CPU's TLB: flush it before anything takes its place, or
      * old and new translations could coexist (break-before-make). */
     pt_finish(&p2m->pt);
-    ret = pt_map(&p2m->pt, ipa_addr(ipa_), pa_addr(pa_), size, type);
+    ret = pt_map(&p2m->pt, pt_ipa(ipa_), pa_, size, type);
     pt_finish(&p2m->pt);
     if (!ret)
         p2m->nr_mapped_pages += size >> PAGE_SHIFT; /* an upper bound when remapping */
@@ -109,7 +110,7 @@ static int unmap(struct p2m *p2m, ipa_t ipa_, u64 size, bool flush_now)
     int ret;
 
     spin_lock(&p2m->lock);
-    ret = pt_unmap(&p2m->pt, ipa_addr(ipa_), size); /* a leaf removal sets need_flush */
+    ret = pt_unmap(&p2m->pt, pt_ipa(ipa_), size); /* a leaf removal sets need_flush */
     if (flush_now)
         pt_finish(&p2m->pt);
     spin_unlock(&p2m->lock);
@@ -137,17 +138,17 @@ void p2m_flush(struct p2m *p2m)
 
 int p2m_lookup(struct p2m *p2m, ipa_t ipa_, pa_t *pa_out, p2m_type_t *type)
 {
-    u64 oa;
+    pa_t oa;
     unsigned t;
     bool found;
 
     spin_lock(&p2m->lock);
-    found = pt_lookup(&p2m->pt, ipa_addr(ipa_), &oa, &t, NULL);
+    found = pt_lookup(&p2m->pt, pt_ipa(ipa_), &oa, &t, NULL);
     spin_unlock(&p2m->lock);
     if (!found)
         return -ENOENT;
     if (pa_out)
-        *pa_out = pa(oa);
+        *pa_out = oa;
     if (type)
         *type = (p2m_type_t)t;
     return 0;
@@ -164,17 +165,17 @@ int p2m_lookup(struct p2m *p2m, ipa_t ipa_, pa_t *pa_out, p2m_type_t *type)
  */
 int p2m_get_ram_page(struct p2m *p2m, ipa_t ipa_, bool write, pa_t *pa_out)
 {
-    u64 oa;
+    pa_t oa; /* with ipa_'s offset in its page */
     unsigned t;
 
     spin_lock(&p2m->lock);
-    if (!pt_lookup(&p2m->pt, ipa_addr(ipa_) & PAGE_MASK, &oa, &t, NULL) ||
+    if (!pt_lookup(&p2m->pt, pt_ipa(ipa_), &oa, &t, NULL) ||
         !(t == p2m_ram_rw || (!write && t == p2m_ram_ro)) ||
-        !mm_pa_range_is_ram(pa(oa), PAGE_SIZE)) {
+        !mm_pa_range_is_ram(pa(pa_addr(oa) & PAGE_MASK), PAGE_SIZE)) {
         spin_unlock(&p2m->lock);
         return -EFAULT;
     }
-    *pa_out = pa(oa | (ipa_addr(ipa_) & ~PAGE_MASK));
+    *pa_out = oa;
     return 0;
 }
 

@@ -32,7 +32,8 @@
 static __boot int map_window(struct domain *d, u64 base, u64 size, const char *what)
 {
     u64 start = ALIGN_DOWN(base, PAGE_SIZE), end = ALIGN_UP(base + size, PAGE_SIZE);
-    int ret = p2m_map(&d->p2m, ipa(start), pa(start), end - start, p2m_mmio_direct_dev);
+    int ret = p2m_map(&d->p2m, ipa_of_pa_1to1(pa(start)), pa(start), end - start,
+                      p2m_mmio_direct_dev);
 
     if (!ret)
         printk("passthrough: d%u: %s 0x%lx-0x%lx mapped 1:1\n", d->id, what, start, end);

@@ -275,7 +275,7 @@ static struct smmu_ste *ste_of(struct smmu *s, u32 sid)
             smmu_ste_abort(&blk[j]);
         to_smmu(s, blk, bytes);
         s->l2[i] = blk;
-        s->l1[i] = smmu_l1_desc(pa_addr(ptr_to_pa(blk)), s->g.split);
+        s->l1[i] = smmu_l1_desc(ptr_to_pa(blk), s->g.split);
         to_smmu(s, &s->l1[i], sizeof(u64));
     }
     return &s->l2[i][sid & ((1U << s->g.split) - 1)];
@@ -337,7 +337,7 @@ static __boot int init_strtab(struct smmu *s)
             smmu_ste_abort(&s->linear[i]);
     }
     to_smmu(s, table, s->g.table_bytes);
-    wr64(s, SMMU_STRTAB_BASE, smmu_strtab_base(pa_addr(ptr_to_pa(table))));
+    wr64(s, SMMU_STRTAB_BASE, smmu_strtab_base(ptr_to_pa(table)));
     wr32(s, SMMU_STRTAB_BASE_CFG, smmu_strtab_base_cfg(&s->g));
     if (s->g.two_level)
         printk("smmu: %s: stream table: 2-level, %lu L1 descriptors, %u STEs per L2 block "
@@ -364,10 +364,10 @@ static __boot int init_queues(struct smmu *s)
         return -ENOMEM;
     to_smmu(s, s->cmdq, PAGE_SIZE);
     to_smmu(s, s->evtq, PAGE_SIZE);
-    wr64(s, SMMU_CMDQ_BASE, smmu_queue_base(pa_addr(ptr_to_pa(s->cmdq)), cmdq_log2, false));
+    wr64(s, SMMU_CMDQ_BASE, smmu_queue_base(ptr_to_pa(s->cmdq), cmdq_log2, false));
     wr32(s, SMMU_CMDQ_PROD, 0);
     wr32(s, SMMU_CMDQ_CONS, 0);
-    wr64(s, SMMU_EVENTQ_BASE, smmu_queue_base(pa_addr(ptr_to_pa(s->evtq)), evtq_log2, true));
+    wr64(s, SMMU_EVENTQ_BASE, smmu_queue_base(ptr_to_pa(s->evtq), evtq_log2, true));
     wr32(s, SMMU_EVENTQ_PROD, 0);
     wr32(s, SMMU_EVENTQ_CONS, 0);
     s->cmdq_prod = 0;
@@ -388,7 +388,8 @@ static struct smmu_stream *stream_of(struct smmu *s, u32 sid)
 static bool same_page_repeat(const struct smmu_event *a, const struct smmu_event *b)
 {
     return a->has_addr && b->has_addr && a->type == b->type && a->sid == b->sid &&
-           a->read == b->read && (a->iova & PAGE_MASK) == (b->iova & PAGE_MASK);
+           a->read == b->read &&
+           (iova_addr(a->iova) & PAGE_MASK) == (iova_addr(b->iova) & PAGE_MASK);
 }
 
 static void flush_repeats(struct smmu *s)
@@ -396,7 +397,7 @@ static void flush_repeats(struct smmu *s)
     if (s->repeats)
         printk("smmu: %s: ... and %u more %s faults from sid 0x%x in the same page 0x%lx\n",
                s->name, s->repeats, smmu_event_name(s->last.type), s->last.sid,
-               s->last.iova & PAGE_MASK);
+               iova_addr(s->last.iova) & PAGE_MASK);
     s->repeats = 0;
 }
 
@@ -428,7 +429,7 @@ static void report_event(struct smmu *s, const u64 rec[4])
     }
     if (e.has_addr)
         printk("smmu: unhandled context fault: type=%s sid=0x%x iova=0x%lx ipa=0x%lx rw=%s "
-               "stage=%u %s\n", smmu_event_name(e.type), e.sid, e.iova, e.ipa,
+               "stage=%u %s\n", smmu_event_name(e.type), e.sid, iova_addr(e.iova), ipa_addr(e.ipa),
                e.read ? "read" : "write", e.stage2 ? 2 : 1, owner);
     else
         printk("smmu: event: type=%s (0x%02x) sid=0x%x %s: 0x%016lx 0x%016lx 0x%016lx "
@@ -546,7 +547,7 @@ static void ste_for(struct smmu *s, struct iommu_ctx *ctx, struct smmu_ste *ste)
                                                     .ps_field = MIN(ps, s->f.oas_field),
                                                     .ttb = ctx->ttb });
     } else {
-        smmu_ste_s1(ste, pa_addr(ptr_to_pa(ctx->unit_priv)));
+        smmu_ste_s1(ste, ptr_to_pa(ctx->unit_priv));
     }
     /* SHCFG/PRIVCFG are reserved unless IDR1 says the overrides exist (QEMU: not). */
     smmu_ste_drop_unsupported_overrides(ste, &s->f);
@@ -577,10 +578,10 @@ static int smmu_attach(void *unit, struct iommu_ctx *ctx, u32 sid, const char *d
     if (s->f.s2)
         printk("smmu: %s: sid 0x%x (%s) -> d%u: stage 2, VMID %u, S2TTB 0x%lx, "
                "STE 0x%016lx 0x%016lx 0x%016lx 0x%016lx\n", s->name, sid, dev, ctx->d->id,
-               ctx->vmid, ctx->ttb, val.dw[0], val.dw[1], val.dw[2], val.dw[3]);
+               ctx->vmid, pa_addr(ctx->ttb), val.dw[0], val.dw[1], val.dw[2], val.dw[3]);
     else
         printk("smmu: %s: sid 0x%x (%s) -> d%u: stage 1, ASID %u, TTB0 0x%lx\n", s->name, sid,
-               dev, ctx->d->id, ctx->asid, ctx->ttb);
+               dev, ctx->d->id, ctx->asid, pa_addr(ctx->ttb));
     return 0;
 }
 
@@ -608,7 +609,7 @@ static void smmu_flush_all(void *unit, struct iommu_ctx *ctx)
 
 #define FLUSH_BATCH 16
 
-static void smmu_flush_range(void *unit, struct iommu_ctx *ctx, u64 iova, u64 size)
+static void smmu_flush_range(void *unit, struct iommu_ctx *ctx, iova_t at, u64 size)
 {
     struct smmu *s = unit;
     struct smmu_cmd cmds[FLUSH_BATCH];
@@ -619,8 +620,9 @@ static void smmu_flush_range(void *unit, struct iommu_ctx *ctx, u64 iova, u64 si
         return;
     }
     /* Not leaf-only: a removed table may be cached by the walk too. */
-    for (u64 a = ALIGN_DOWN(iova, PAGE_SIZE); a < iova + size && n < FLUSH_BATCH; a += PAGE_SIZE)
-        smmu_cmd_tlbi_s2_ipa(&cmds[n++], ctx->vmid, a, false);
+    for (u64 a = ALIGN_DOWN(iova_addr(at), PAGE_SIZE); a < iova_addr(at) + size && n < FLUSH_BATCH;
+         a += PAGE_SIZE)
+        smmu_cmd_tlbi_s2_ipa(&cmds[n++], ctx->vmid, iova(a), false);
     cmdq_run(s, cmds, n, ctx);
 }
 
@@ -630,8 +632,9 @@ static unsigned ranges_to_cmds(struct smmu *s, struct iommu_ctx *ctx, const stru
 {
     unsigned n = 0;
 
-    for (unsigned i = 0; i < nr; i++)
-        for (u64 a = r[i].start, left = r[i].pages; left && n < max; n++) {
+    for (unsigned i = 0; i < nr; i++) {
+        iova_t a = r[i].start;
+        for (u64 left = r[i].pages; left && n < max; n++) {
             u64 done = 1;
             if (s->ril)
                 done = smmu_cmd_tlbi_s2_ipa_range(&cmds[n], ctx->vmid, a, left);
@@ -640,8 +643,9 @@ static unsigned ranges_to_cmds(struct smmu *s, struct iommu_ctx *ctx, const stru
             if (done > left)
                 done = left;
             left -= done;
-            a += done << PAGE_SHIFT;
+            a = iova_add(a, done << PAGE_SHIFT);
         }
+    }
     return n;
 }
 
@@ -721,12 +725,12 @@ static void smmu_measure(void *unit, struct iommu_ctx *ctx)
            s->ril ? "yes" : "no");
     for (unsigned k = 1; k <= MEASURE_MAX_K; k *= 2) {
         u64 ipa_ticks, range_ticks = 0;
+        iova_t ram = iova_of_ipa(ctx->d->ram_base); /* where the domain's devices see its RAM */
         for (unsigned i = 0; i < k; i++)
-            smmu_cmd_tlbi_s2_ipa(&cmds[i], ctx->vmid, ipa_addr(ctx->d->ram_base) + i * PAGE_SIZE,
-                                 false);
+            smmu_cmd_tlbi_s2_ipa(&cmds[i], ctx->vmid, iova_add(ram, i * PAGE_SIZE), false);
         ipa_ticks = time_cmds(s, cmds, k);
         if (s->ril) {
-            smmu_cmd_tlbi_s2_ipa_range(&cmds[0], ctx->vmid, ipa_addr(ctx->d->ram_base), k);
+            smmu_cmd_tlbi_s2_ipa_range(&cmds[0], ctx->vmid, ram, k);
             range_ticks = time_cmds(s, cmds, 1);
         }
         printk("smmu: %s: measure: k=%u: %u x CMD_TLBI_S2_IPA + sync %lu ticks (%ld vs "
@@ -764,7 +768,7 @@ static void release_unused_l2(struct smmu *s, u32 sid)
                "kept\n", s->name, i, i << s->g.split, ((i + 1) << s->g.split) - 1);
         /* Kept, so point the L1 descriptor at it again: ste_of() only writes
          * one when it allocates the block, and a later attach must be seen. */
-        s->l1[i] = smmu_l1_desc(pa_addr(ptr_to_pa(s->l2[i])), s->g.split);
+        s->l1[i] = smmu_l1_desc(ptr_to_pa(s->l2[i]), s->g.split);
         to_smmu(s, &s->l1[i], sizeof(u64));
         return;
     }

@@ -136,23 +136,23 @@ u32 smmu_strtab_base_cfg(const struct smmu_strtab_geometry *g)
     return (u32)cfg;
 }
 
-u64 smmu_strtab_base(u64 table_pa)
+u64 smmu_strtab_base(pa_t table)
 {
-    return SMMU_STRTAB_BASE_RA | (table_pa & SMMU_STRTAB_BASE_ADDR);
+    return SMMU_STRTAB_BASE_RA | (pa_addr(table) & SMMU_STRTAB_BASE_ADDR);
 }
 
-u64 smmu_l1_desc(u64 l2_pa, unsigned split)
+u64 smmu_l1_desc(pa_t l2, unsigned split)
 {
     /* 5.1: an L2 array of 2^(Span-1) STEs, so Span = split + 1. */
-    return FIELD_PREP(SMMU_L1STD_SPAN, split + 1) | (l2_pa & SMMU_L1STD_L2PTR);
+    return FIELD_PREP(SMMU_L1STD_SPAN, split + 1) | (pa_addr(l2) & SMMU_L1STD_L2PTR);
 }
 
-u64 smmu_queue_base(u64 queue_pa, unsigned log2size, bool write_allocate)
+u64 smmu_queue_base(pa_t queue, unsigned log2size, bool write_allocate)
 {
     /* The two hints are the same bit; naming them keeps the intent visible. */
     u64 hint = write_allocate ? SMMU_EVENTQ_BASE_WA : SMMU_CMDQ_BASE_RA;
 
-    return hint | (queue_pa & SMMU_Q_BASE_ADDR) | FIELD_PREP(SMMU_Q_BASE_LOG2SIZE, log2size);
+    return hint | (pa_addr(queue) & SMMU_Q_BASE_ADDR) | FIELD_PREP(SMMU_Q_BASE_LOG2SIZE, log2size);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -230,15 +230,15 @@ void smmu_ste_s2(struct smmu_ste *ste, const struct smmu_s2_config *c)
                  FIELD_PREP(SMMU_STE2_S2TG, FIELD_GET(VTCR_TG0, c->vtcr)) |
                  FIELD_PREP(SMMU_STE2_S2PS, c->ps_field) |
                  SMMU_STE2_S2AA64 | SMMU_STE2_S2PTW | SMMU_STE2_S2R;
-    ste->dw[3] = c->ttb & SMMU_STE3_S2TTB;
+    ste->dw[3] = pa_addr(c->ttb) & SMMU_STE3_S2TTB;
 }
 
-void smmu_ste_s1(struct smmu_ste *ste, u64 cd_pa)
+void smmu_ste_s1(struct smmu_ste *ste, pa_t cd)
 {
     ste_clear(ste);
     ste->dw[0] = SMMU_STE0_V | FIELD_PREP(SMMU_STE0_CONFIG, SMMU_STE0_CONFIG_S1_TRANS) |
                  FIELD_PREP(SMMU_STE0_S1FMT, SMMU_STE0_S1FMT_LINEAR) |
-                 (cd_pa & SMMU_STE0_S1CONTEXTPTR) | FIELD_PREP(SMMU_STE0_S1CDMAX, 0);
+                 (pa_addr(cd) & SMMU_STE0_S1CONTEXTPTR) | FIELD_PREP(SMMU_STE0_S1CDMAX, 0);
     ste->dw[1] = FIELD_PREP(SMMU_STE1_S1CIR, SMMU_STE_S1C_WBRA) |
                  FIELD_PREP(SMMU_STE1_S1COR, SMMU_STE_S1C_WBRA) |
                  FIELD_PREP(SMMU_STE1_S1CSH, SMMU_SH_ISH) |
@@ -270,7 +270,7 @@ void smmu_cd_s1(struct smmu_cd *cd, const struct smmu_s1_config *c)
                 FIELD_PREP(SMMU_CD0_IPS, c->ips_field) |
                 SMMU_CD0_AA64 | SMMU_CD0_R | SMMU_CD0_A | SMMU_CD0_ASET |
                 FIELD_PREP(SMMU_CD0_ASID, c->asid);
-    cd->dw[1] = c->ttb0 & SMMU_CD1_TTB0;
+    cd->dw[1] = pa_addr(c->ttb0) & SMMU_CD1_TTB0;
     cd->dw[3] = c->mair;
 }
 
@@ -304,20 +304,20 @@ void smmu_cmd_tlbi_s12_vmall(struct smmu_cmd *c, u16 vmid)
     c->dw[0] |= FIELD_PREP(SMMU_CMD0_VMID, vmid);
 }
 
-void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, u64 ipa, bool leaf)
+void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, iova_t at, bool leaf)
 {
     cmd_start(c, SMMU_CMD_TLBI_S2_IPA);
     c->dw[0] |= FIELD_PREP(SMMU_CMD0_VMID, vmid);
-    c->dw[1] = (ipa & SMMU_CMD1_IPA) | (leaf ? SMMU_CMD1_LEAF : 0);
+    c->dw[1] = (iova_addr(at) & SMMU_CMD1_IPA) | (leaf ? SMMU_CMD1_LEAF : 0);
 }
 
 /*
  * CMD_TLBI_S2_IPA in its range form (SMMU_IDR3.RIL = 1, spec 4.4.1.1): TG
  * names the granule (4 KiB) and the command covers (NUM + 1) << SCALE pages
  * from the address.  The first command of those that cover `pages` pages
- * from `ipa`; returns how many pages it covers (the caller goes on from there).
+ * from `at`; returns how many pages it covers (the caller goes on from there).
  */
-u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, u64 ipa, u64 pages)
+u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, iova_t at, u64 pages)
 {
     unsigned scale = pages ? (unsigned)__builtin_ctzl(pages) : 0;
     u64 mult;
@@ -329,7 +329,7 @@ u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, u64 ipa, u64 pages)
         mult = SMMU_TLBI_NUM_MAX + 1;
     if (!mult)
         mult = 1; /* pages == 0: one page, never nothing */
-    smmu_cmd_tlbi_s2_ipa(c, vmid, ipa, false);
+    smmu_cmd_tlbi_s2_ipa(c, vmid, at, false);
     c->dw[0] |= FIELD_PREP(SMMU_CMD0_TLBI_NUM, mult - 1) | FIELD_PREP(SMMU_CMD0_TLBI_SCALE, scale);
     c->dw[1] |= FIELD_PREP(SMMU_CMD1_TLBI_TG, SMMU_TLBI_TG_4K);
     return mult << scale;
@@ -341,7 +341,7 @@ unsigned smmu_tlbi_range_cmds(u64 pages)
     unsigned n = 0;
 
     do {
-        u64 done = smmu_cmd_tlbi_s2_ipa_range(&c, 0, 0, pages);
+        u64 done = smmu_cmd_tlbi_s2_ipa_range(&c, 0, iova(0), pages);
         pages = done >= pages ? 0 : pages - done;
         n++;
     } while (pages);
@@ -455,28 +455,28 @@ void smmu_event_decode(const u64 rec[4], struct smmu_event *e)
     translation_fault = e->type >= SMMU_EVT_F_TRANSLATION && e->type <= SMMU_EVT_F_PERMISSION;
     e->has_addr = translation_fault || e->type == SMMU_EVT_F_WALK_EABT;
     if (e->has_addr) {
-        e->iova = rec[2];
+        e->iova = iova(rec[2]);
         e->read = rec[1] & SMMU_EVT1_RNW;
         e->stage2 = rec[1] & SMMU_EVT1_S2;
         e->instr = rec[1] & SMMU_EVT1_IND;
         e->priv = rec[1] & SMMU_EVT1_PNU;
         e->class_ = FIELD_GET(SMMU_EVT1_CLASS, rec[1]);
     } else {
-        e->iova = 0;
+        e->iova = iova(0);
         e->read = e->stage2 = e->instr = e->priv = false;
         e->class_ = 0;
     }
-    e->ipa = translation_fault && e->stage2 ? rec[3] & SMMU_EVT3_IPA : 0;
+    e->ipa = ipa(translation_fault && e->stage2 ? rec[3] & SMMU_EVT3_IPA : 0);
 
     switch (e->type) {
     case SMMU_EVT_F_STE_FETCH:
     case SMMU_EVT_F_CD_FETCH:
     case SMMU_EVT_F_VMS_FETCH:
     case SMMU_EVT_F_WALK_EABT:
-        e->fetch_addr = rec[3] & SMMU_EVT3_FETCHADDR;
+        e->fetch_addr = pa(rec[3] & SMMU_EVT3_FETCHADDR);
         break;
     default:
-        e->fetch_addr = 0;
+        e->fetch_addr = pa(0);
         break;
     }
 }

@@ -61,9 +61,9 @@ static void pool_free(void *ctx unused, void *p, unsigned order unused)
 
 static const struct pt_allocator pool_allocator = { .alloc = pool_alloc, .free = pool_free };
 
-static u64 el2_encode_leaf(u64 oa, unsigned level, unsigned kind)
+static u64 el2_encode_leaf(pa_t oa, unsigned level, unsigned kind)
 {
-    u64 d = oa | DESC_VALID | DESC_AF | S1_AP1_RES1 | FIELD_PREP(DESC_SW_MASK, kind);
+    u64 d = pa_addr(oa) | DESC_VALID | DESC_AF | S1_AP1_RES1 | FIELD_PREP(DESC_SW_MASK, kind);
 
     if (level == 3)
         d |= DESC_PAGE;
@@ -95,10 +95,10 @@ static void el2_write_desc(struct pgtable *pt unused, u64 *slot, u64 d)
 
 static void el2_sync(struct pgtable *pt unused) { dsb(ishst); }
 
-static void el2_flush_ia(struct pgtable *pt unused, u64 va, unsigned level unused)
+static void el2_flush_ia(struct pgtable *pt unused, pt_ia_t va, unsigned level unused)
 {
     dsb(ishst);
-    __asm__ volatile("tlbi vae2is, %0" : : "r"(va >> PAGE_SHIFT) : "memory");
+    __asm__ volatile("tlbi vae2is, %0" : : "r"(pt_ia_addr(va) >> PAGE_SHIFT) : "memory");
     dsb(ish);
     isb();
 }
@@ -123,7 +123,7 @@ int hyp_map(pa_t p, u64 size, enum hyp_map_kind kind)
     u64 start = ALIGN_DOWN(pa_addr(p), PAGE_SIZE);
     u64 end = ALIGN_UP(pa_addr(p) + size, PAGE_SIZE);
     u64 f = spin_lock_irqsave(&hyp_pt_lock);
-    int ret = pt_map(&hyp_pt, start, start, end - start, kind);
+    int ret = pt_map(&hyp_pt, pt_va(va_of_pa(pa(start))), pa(start), end - start, kind);
 
     pt_finish(&hyp_pt);
     spin_unlock_irqrestore(&hyp_pt_lock, f);
@@ -190,17 +190,19 @@ static unsigned hyp_pa_range_field(void)
     return parange > 5 ? 5 : parange; /* 48 bits at most with 4 KiB pages */
 }
 
+/* The image section [start, end) at its own address (VA == PA). */
+static int map_image_part(const char *start, const char *end, enum hyp_map_kind kind)
+{
+    return pt_map(&hyp_pt, pt_va(va_of_ptr(start)), ptr_to_pa(start), (u64)(end - start), kind);
+}
+
 __attribute__((section(".text.boot"))) void mmu_boot(void)
 {
-    u64 img = (u64)(uintptr_t)__image_start;
-    u64 ro = (u64)(uintptr_t)__rodata_start;
-    u64 rw = (u64)(uintptr_t)__data_start;
-    u64 end = (u64)(uintptr_t)__image_end;
-
-    if (pt_init(&hyp_pt, HYP_VA_BITS, 0, 0, &el2_format, &el2_hooks, &pool_allocator, NULL) ||
-        pt_map(&hyp_pt, img, img, ro - img, HYP_MAP_CODE) ||
-        pt_map(&hyp_pt, ro, ro, rw - ro, HYP_MAP_RO) ||
-        pt_map(&hyp_pt, rw, rw, end - rw, HYP_MAP_RW)) {
+    if (pt_init(&hyp_pt, PT_SPACE_VA, HYP_VA_BITS, 0, 0, &el2_format, &el2_hooks,
+                &pool_allocator, NULL) ||
+        map_image_part(__image_start, __rodata_start, HYP_MAP_CODE) ||
+        map_image_part(__rodata_start, __data_start, HYP_MAP_RO) ||
+        map_image_part(__data_start, __image_end, HYP_MAP_RW)) {
         /* Only a broken build gets here: the pool is sized for the image. */
         __asm__ volatile("b cpu_stop");
     }
@@ -208,12 +210,12 @@ __attribute__((section(".text.boot"))) void mmu_boot(void)
     boot_mmu.tcr = TCR_EL2_RES1 | TCR_EL2_T0SZ(64 - HYP_VA_BITS) | TCR_EL2_IRGN0_WBWA |
                    TCR_EL2_ORGN0_WBWA | TCR_EL2_SH0_INNER | TCR_EL2_TG0_4K |
                    TCR_EL2_PS(hyp_pa_range_field());
-    boot_mmu.ttbr = (u64)(uintptr_t)hyp_pt.root;
+    boot_mmu.ttbr = pa_addr(ptr_to_pa(hyp_pt.root));
     boot_mmu.sctlr = SCTLR_EL2_RES1 | SCTLR_EL2_M | SCTLR_EL2_C | SCTLR_EL2_I | SCTLR_EL2_SA;
 
     /* Everything so far was written with caches off, straight to memory: drop any
      * stale lines for the image before the caches start being used. */
-    dcache_inval_range(__image_start, end - img);
+    dcache_inval_range(__image_start, (u64)(__image_end - __image_start));
     write_sysreg(mair_el2, boot_mmu.mair);
     write_sysreg(tcr_el2, boot_mmu.tcr);
     write_sysreg(ttbr0_el2, boot_mmu.ttbr);

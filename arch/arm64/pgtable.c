@@ -15,13 +15,16 @@
  * them unreachable to the walker.
  *
  * Table pointers in descriptors are physical addresses; granite maps VA == PA
- * (include/granite/memory_map.h), so a descriptor's address is also a pointer.
+ * (include/granite/memory_map.h), so pa_to_ptr() turns one into a pointer.
+ * Inside the walk an input address is a plain number of the table's space:
+ * pt_map/pt_unmap/pt_lookup check the space once, and the hooks get it back.
  *
  * This file is pure C (no system registers): the host unit tests run it with
  * hooks that record every write and flush.
  */
 #include <granite/pgtable.h>
 #include <granite/errno.h>
+#include <granite/memory_map.h>
 
 unsigned pt_level_shift(unsigned level) { return PAGE_SHIFT + 9 * (3 - level); }
 bool pt_level_has_blocks(unsigned level) { return level == 1 || level == 2; }
@@ -44,7 +47,7 @@ static bool desc_is_valid(u64 d) { return d & DESC_VALID; }
 static bool desc_is_table(u64 d, unsigned level) { return level < 3 && (d & 3) == 3; }
 static bool desc_is_leaf(u64 d, unsigned level) { return desc_is_valid(d) && !desc_is_table(d, level); }
 static u64 desc_oa(u64 d) { return d & DESC_OA_MASK; }
-static u64 *desc_table(u64 d) { return (u64 *)(uintptr_t)desc_oa(d); }
+static u64 *desc_table(u64 d) { return pa_to_ptr(pa(desc_oa(d))); }
 /* Everything in a leaf but its address and its page/block bit. */
 static u64 leaf_attrs(u64 d) { return d & ~(DESC_OA_MASK | 3UL); }
 static u64 make_leaf(u64 attrs, u64 oa, unsigned level)
@@ -77,7 +80,7 @@ static void publish_table(struct pgtable *pt, u64 *slot, u64 *table)
     if (pt->hooks->table_ready)
         pt->hooks->table_ready(pt, table);
     pt->hooks->sync(pt);
-    write_desc(pt, slot, (u64)(uintptr_t)table | DESC_VALID | DESC_TABLE);
+    write_desc(pt, slot, pa_addr(ptr_to_pa(table)) | DESC_VALID | DESC_TABLE);
     pt->hooks->sync(pt);
 }
 
@@ -90,7 +93,7 @@ static void break_entry(struct pgtable *pt, u64 *slot, u64 ia, unsigned level, b
         if (pt->hooks->before_table_free)
             pt->hooks->before_table_free(pt); /* the caller frees the table next */
     } else {
-        pt->hooks->flush_ia(pt, ia, level);
+        pt->hooks->flush_ia(pt, (pt_ia_t){ ia, pt->space }, level);
     }
 }
 
@@ -167,7 +170,7 @@ static int map_level(struct pgtable *pt, u64 *table, unsigned level, u64 ia, u64
         bool whole = ia == base && next - ia == size && IS_ALIGNED(oa, size);
 
         if (level == 3 || (whole && pt_level_has_blocks(level))) {
-            set_leaf(pt, slot, pt->fmt->encode_leaf(oa, level, type), ia, level);
+            set_leaf(pt, slot, pt->fmt->encode_leaf(pa(oa), level, type), ia, level);
         } else {
             u64 *sub = table_under(pt, slot, ia, level);
             int ret;
@@ -230,15 +233,17 @@ static int unmap_level(struct pgtable *pt, u64 *table, unsigned level, u64 ia, u
     return 0;
 }
 
-static bool range_ok(const struct pgtable *pt, u64 ia, u64 size)
+static bool range_ok(const struct pgtable *pt, pt_ia_t ia, u64 size)
 {
     u64 limit = 1UL << pt->ia_bits;
-    return size && IS_ALIGNED(ia, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) && ia < limit &&
-           size <= limit - ia;
+    u64 start = pt_ia_addr(ia);
+
+    return ia.space == pt->space && size && IS_ALIGNED(start, PAGE_SIZE) &&
+           IS_ALIGNED(size, PAGE_SIZE) && start < limit && size <= limit - start;
 }
 
-int pt_init(struct pgtable *pt, unsigned ia_bits, unsigned root_level, unsigned root_order,
-            const struct pt_format *fmt, const struct pt_hooks *hooks,
+int pt_init(struct pgtable *pt, enum pt_space space, unsigned ia_bits, unsigned root_level,
+            unsigned root_order, const struct pt_format *fmt, const struct pt_hooks *hooks,
             const struct pt_allocator *alloc, void *owner)
 {
     /* The root holds 2^(ia_bits - shift) entries: at most 16 pages of 512. */
@@ -247,7 +252,7 @@ int pt_init(struct pgtable *pt, unsigned ia_bits, unsigned root_level, unsigned 
         ia_bits - pt_level_shift(root_level) > 9 + root_order)
         return -EINVAL;
     *pt = (struct pgtable){ .root_level = root_level, .root_order = root_order,
-                            .ia_bits = ia_bits, .fmt = fmt, .hooks = hooks,
+                            .ia_bits = ia_bits, .space = space, .fmt = fmt, .hooks = hooks,
                             .alloc = alloc, .owner = owner };
     pt->root = alloc->alloc(alloc->ctx, root_order);
     if (!pt->root)
@@ -256,31 +261,32 @@ int pt_init(struct pgtable *pt, unsigned ia_bits, unsigned root_level, unsigned 
     return 0;
 }
 
-int pt_map(struct pgtable *pt, u64 ia, u64 oa, u64 size, unsigned type)
+int pt_map(struct pgtable *pt, pt_ia_t ia, pa_t oa, u64 size, unsigned type)
 {
     const u64 oa_limit = DESC_OA_MASK + PAGE_SIZE; /* 2^48: what a descriptor can hold */
 
-    if (!range_ok(pt, ia, size) || !IS_ALIGNED(oa, PAGE_SIZE) || oa >= oa_limit ||
-        size > oa_limit - oa)
+    if (!range_ok(pt, ia, size) || !IS_ALIGNED(pa_addr(oa), PAGE_SIZE) ||
+        pa_addr(oa) >= oa_limit || size > oa_limit - pa_addr(oa))
         return -EINVAL;
     /* Removals whose TLB flush is still deferred must be complete before a new
      * valid entry can take their place (break-before-make). */
     pt_finish(pt);
-    return map_level(pt, pt->root, pt->root_level, ia, ia + size, oa, type);
+    return map_level(pt, pt->root, pt->root_level, pt_ia_addr(ia), pt_ia_addr(ia) + size,
+                     pa_addr(oa), type);
 }
 
-int pt_unmap(struct pgtable *pt, u64 ia, u64 size)
+int pt_unmap(struct pgtable *pt, pt_ia_t ia, u64 size)
 {
     if (!range_ok(pt, ia, size))
         return -EINVAL;
-    return unmap_level(pt, pt->root, pt->root_level, ia, ia + size);
+    return unmap_level(pt, pt->root, pt->root_level, pt_ia_addr(ia), pt_ia_addr(ia) + size);
 }
 
-bool pt_lookup(struct pgtable *pt, u64 ia, u64 *oa, unsigned *type, unsigned *level_out)
+bool pt_lookup(struct pgtable *pt, pt_ia_t in, pa_t *oa, unsigned *type, unsigned *level_out)
 {
-    u64 *table = pt->root;
+    u64 *table = pt->root, ia = pt_ia_addr(in);
 
-    if (ia >> pt->ia_bits)
+    if (in.space != pt->space || ia >> pt->ia_bits)
         return false;
     for (unsigned level = pt->root_level; level < PT_LEVELS; level++) {
         u64 d = table[level_index(pt, level, ia)];
@@ -291,7 +297,7 @@ bool pt_lookup(struct pgtable *pt, u64 ia, u64 *oa, unsigned *type, unsigned *le
             continue;
         }
         if (oa)
-            *oa = desc_oa(d) + (ia & (level_size(level) - 1));
+            *oa = pa(desc_oa(d) + (ia & (level_size(level) - 1)));
         if (type)
             *type = pt->fmt->leaf_type(d);
         if (level_out)

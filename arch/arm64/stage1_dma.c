@@ -38,11 +38,11 @@ u64 arch_iommu_s1_mair(void)
     return MAIR_NORMAL_WB_RWA << (8 * MAIR_IDX_NORMAL_WB) | MAIR_DEVICE_nGnRE << (8 * MAIR_IDX_DEVICE);
 }
 
-static u64 s1_encode_leaf(u64 oa, unsigned level, unsigned type)
+static u64 s1_encode_leaf(pa_t oa, unsigned level, unsigned type)
 {
     /* AP[1] set: PCIe requests without a PASID arrive unprivileged, and the
      * STE's PRIVCFG override exists only with IDR1.ATTR_PERMS_OVR. */
-    u64 d = oa | DESC_VALID | DESC_AF | S1_XN | S1_AP_EL0 | S1_TYPE(type);
+    u64 d = pa_addr(oa) | DESC_VALID | DESC_AF | S1_XN | S1_AP_EL0 | S1_TYPE(type);
 
     if (level == 3)
         d |= DESC_PAGE;

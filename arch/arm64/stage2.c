@@ -43,9 +43,9 @@
 #define PARANGE_48 5
 #define VMIDBITS_16 2
 
-static u64 stage2_encode_leaf(u64 oa, unsigned level, unsigned type)
+static u64 stage2_encode_leaf(pa_t oa, unsigned level, unsigned type)
 {
-    u64 d = oa | DESC_VALID | DESC_AF | S2_TYPE(type);
+    u64 d = pa_addr(oa) | DESC_VALID | DESC_AF | S2_TYPE(type);
 
     if (level == 3)
         d |= DESC_PAGE;

@@ -115,9 +115,9 @@ static void s2_write_desc(struct pgtable *pt, u64 *slot, u64 d)
 }
 static void s2_sync(struct pgtable *pt unused) { dsb(ishst); }
 
-static void s2_flush_ia(struct pgtable *pt, u64 ipa, unsigned level unused)
+static void s2_flush_ia(struct pgtable *pt, pt_ia_t ipa, unsigned level unused)
 {
-    with_vttbr(p2m_vttbr(pt->owner), tlbi_ipa, ipa);
+    with_vttbr(p2m_vttbr(pt->owner), tlbi_ipa, pt_ia_addr(ipa));
 }
 
 static void s2_flush_all(struct pgtable *pt) { with_vttbr(p2m_vttbr(pt->owner), tlbi_vmid, 0); }

@@ -14,6 +14,9 @@
  * Grant mappings of a direct-mapped domain may add machine == bus entries
  * (seed 000); core/iommu.c says when.
  *
+ * A device's address is an iova_t.  Which IOVA reaches which page depends on
+ * what the context's tables hold, so the conversions below are named for it.
+ *
  * Core code calls the hooks below unconditionally; a domain without a
  * context, or a board without an IOMMU, makes them do nothing.  A unit plugs
  * in through struct iommu_unit_ops, so no core file knows it is an SMMUv3.
@@ -28,6 +31,17 @@
 #include <granite/iommu_inval.h>
 
 struct domain;
+
+/* The context translates a device's address with its owner's stage-2 view
+ * (the shared p2m, or separate tables mirroring it): the IOVA is an IPA of
+ * the owner, and the p2m slot it walks is that IPA. */
+static inline iova_t iova_of_ipa(ipa_t a) { return iova(ipa_addr(a)); }
+static inline ipa_t ipa_of_iova(iova_t a) { return ipa(iova_addr(a)); }
+/* A 1:1 entry puts machine page `p` at bus address p: a direct-mapped
+ * domain's grant mappings (seed 000's fix), relaxed tables, reserved-memory
+ * identity maps.  Only true where such an entry exists (or the IOMMU is off:
+ * then every bus address is a machine address). */
+static inline iova_t iova_of_pa_1to1(pa_t p) { return iova(pa_addr(p)); }
 
 /* Per-domain counters (readable by guests through GRANITE_OP_iommu_stats). */
 struct iommu_stats {
@@ -52,7 +66,7 @@ struct iommu_ctx {
     bool relaxed;         /* `pt` maps all domains' RAM 1:1 */
     bool need_sync;       /* every p2m change is mirrored into `pt` */
     struct pgtable pt;    /* separate tables (unused when shared) */
-    u64 ttb;              /* the table base the unit programs */
+    pa_t ttb;             /* the table base the unit programs */
     u16 vmid;             /* stage 2: the domain's VMID */
     u16 asid;             /* stage 1 stand-in: an ASID of the unit's own */
     bool flush_pending;   /* batched: an invalidation is owed */
@@ -80,7 +94,7 @@ struct iommu_unit_ops {
     /* Point stream `sid` (device `dev`, for log lines) at `ctx`. */
     int (*attach)(void *unit, struct iommu_ctx *ctx, u32 sid, const char *dev);
     /* Invalidate cached translations of [iova, iova+size), then wait for completion. */
-    void (*flush_range)(void *unit, struct iommu_ctx *ctx, u64 iova, u64 size);
+    void (*flush_range)(void *unit, struct iommu_ctx *ctx, iova_t iova, u64 size);
     /* Invalidate the cached translations of each range, then wait once for
      * completion (one CMD_SYNC for all).  Optional: flush_all stands in. */
     void (*flush_ranges)(void *unit, struct iommu_ctx *ctx, const struct iommu_range *r,
@@ -160,7 +174,7 @@ void iommu_flush_owed(struct domain *d);
 
 /* --- faults and counters ----------------------------------------------------------- */
 /* A unit reports a fault on a stream attached to ctx. */
-void iommu_count_fault(struct iommu_ctx *ctx, u64 iova);
+void iommu_count_fault(struct iommu_ctx *ctx, iova_t iova);
 int iommu_get_stats(struct domain *d, struct iommu_stats *out);
 /* selftest=smmu-bad-command: hand each unit a command it must refuse. */
 void iommu_selftest_bad_command(void);

@@ -27,7 +27,7 @@
 #define IOMMU_INVAL_MAX_CMDS 1
 
 struct iommu_range {
-    u64 start;   /* page aligned */
+    iova_t start; /* page aligned */
     u64 pages;
 };
 
@@ -43,7 +43,7 @@ typedef unsigned (*iommu_range_cmds_fn)(u64 pages);
 
 void iommu_inval_reset(struct iommu_inval_set *s);
 /* [iova, iova + size) changed: remember it (page granular). */
-void iommu_inval_add(struct iommu_inval_set *s, u64 iova, u64 size);
+void iommu_inval_add(struct iommu_inval_set *s, iova_t iova, u64 size);
 /* Commands needed to invalidate the set range by range; ~0U if it overflowed. */
 unsigned iommu_inval_cmds(const struct iommu_inval_set *s, iommu_range_cmds_fn cmds_for);
 /* The decision: true to invalidate range by range, false for the whole context. */

@@ -55,9 +55,12 @@
 #define GRANITE_MAX_CPUS 8
 #define GRANITE_STACK_SIZE (16 * 1024)
 
-/* Hypervisor VA <-> PA.  Identity today; every conversion goes through here. */
+/* Hypervisor VA <-> PA.  Identity today; every conversion goes through here.
+ * A pointer is a VA granite dereferences; va_t is one its own tables map. */
 static inline void *pa_to_ptr(pa_t p) { return (void *)(uintptr_t)pa_addr(p); }
 static inline pa_t ptr_to_pa(const void *p) { return pa((u64)(uintptr_t)p); }
+static inline va_t va_of_pa(pa_t p) { return va(pa_addr(p)); }
+static inline va_t va_of_ptr(const void *p) { return va((u64)(uintptr_t)p); }
 
 /* Linker-script symbols bounding granite's image (see linker/granite.ld). */
 extern char __image_start[], __image_end[];

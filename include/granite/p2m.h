@@ -28,6 +28,11 @@ typedef enum {
 
 struct domain;
 
+/* A direct-mapped domain (dom0) sees the host's layout: host address x is
+ * its IPA x.  Only for such a domain (d->direct_map). */
+static inline ipa_t ipa_of_pa_1to1(pa_t p) { return ipa(pa_addr(p)); }
+static inline pa_t pa_of_ipa_1to1(ipa_t a) { return pa(ipa_addr(a)); }
+
 struct p2m {
     struct pgtable pt;
     struct domain *d;

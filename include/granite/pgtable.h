@@ -2,15 +2,20 @@
  * pgtable.h — the translation-table walker's interface.
  *
  * One walker (arch/arm64/pgtable.c) builds and edits every table granite owns:
- * its own EL2 stage-1 tables and each domain's stage-2 tables.  What differs
- * between those is described to it, not coded into it (the Bao way):
+ * its own EL2 stage-1 tables, each domain's stage-2 tables and an IOMMU's
+ * separate tables.  What differs between those is described to it, not coded
+ * into it (the Bao way):
  *   - a format: how a leaf descriptor encodes an output address and a type;
  *   - hooks: how to write a descriptor and how to invalidate TLBs, so the same
- *     walker serves the CPU and, later, an SMMU with its own TLB;
+ *     walker serves the CPU and an SMMU with its own TLB;
  *   - an allocator for table pages.
  *
- * Addresses here are plain numbers: the input address (IA) is a VA for stage 1
- * and an IPA for stage 2; the caller wraps them in their proper types.
+ * Addresses are typed.  The output address is always a pa_t.  The input
+ * address (IA) is granite's VA for its EL2 stage-1 tables, a domain's IPA for
+ * its stage-2 tables and a device's IOVA for an IOMMU's separate tables: the
+ * walker serves all three, so it takes a pt_ia_t, an address tagged with its
+ * space, made by pt_va(), pt_ipa() or pt_iova().  A table belongs to one space
+ * (pt_init); an address of another is refused, never walked.
  */
 #ifndef GRANITE_PGTABLE_H
 #define GRANITE_PGTABLE_H
@@ -19,10 +24,19 @@
 
 struct pgtable;
 
+enum pt_space { PT_SPACE_VA, PT_SPACE_IPA, PT_SPACE_IOVA };
+typedef struct { u64 v; enum pt_space space; } pt_ia_t;
+
+static inline pt_ia_t pt_va(va_t a) { return (pt_ia_t){ va_addr(a), PT_SPACE_VA }; }
+static inline pt_ia_t pt_ipa(ipa_t a) { return (pt_ia_t){ ipa_addr(a), PT_SPACE_IPA }; }
+static inline pt_ia_t pt_iova(iova_t a) { return (pt_ia_t){ iova_addr(a), PT_SPACE_IOVA }; }
+/* The number: for the walk itself and for a TLB maintenance operand. */
+static inline u64 pt_ia_addr(pt_ia_t a) { return a.v; }
+
 struct pt_format {
     const char *name;
     /* Leaf descriptor for output address `oa` of memory type `type` at `level`. */
-    u64 (*encode_leaf)(u64 oa, unsigned level, unsigned type);
+    u64 (*encode_leaf)(pa_t oa, unsigned level, unsigned type);
     /* The type stored in a leaf descriptor (0 if none). */
     unsigned (*leaf_type)(u64 desc);
 };
@@ -33,7 +47,7 @@ struct pt_hooks {
     /* Make earlier descriptor stores visible to the walker (DSB). */
     void (*sync)(struct pgtable *pt);
     /* Invalidate cached translations of the `level` entry covering `ia`. */
-    void (*flush_ia)(struct pgtable *pt, u64 ia, unsigned level);
+    void (*flush_ia)(struct pgtable *pt, pt_ia_t ia, unsigned level);
     /* Invalidate every cached translation (and walk cache) of this table. */
     void (*flush_all)(struct pgtable *pt);
     /* Optional.  A table page is about to be freed, after flush_all: any other
@@ -57,6 +71,7 @@ struct pgtable {
     unsigned root_level;   /* 0..2: where the walk starts */
     unsigned root_order;   /* the root is 2^root_order concatenated pages */
     unsigned ia_bits;      /* input address size */
+    enum pt_space space;   /* what the input addresses are */
     const struct pt_format *fmt;
     const struct pt_hooks *hooks;
     const struct pt_allocator *alloc;
@@ -73,16 +88,17 @@ struct pgtable {
 unsigned pt_level_shift(unsigned level);
 bool pt_level_has_blocks(unsigned level);
 
-int pt_init(struct pgtable *pt, unsigned ia_bits, unsigned root_level, unsigned root_order,
-            const struct pt_format *fmt, const struct pt_hooks *hooks,
+int pt_init(struct pgtable *pt, enum pt_space space, unsigned ia_bits, unsigned root_level,
+            unsigned root_order, const struct pt_format *fmt, const struct pt_hooks *hooks,
             const struct pt_allocator *alloc, void *owner);
 /* Map [ia, ia+size) to [oa, oa+size) with `type`, using the largest blocks that
- * alignment allows, splitting and merging blocks as needed.  Page aligned. */
-int pt_map(struct pgtable *pt, u64 ia, u64 oa, u64 size, unsigned type);
+ * alignment allows, splitting and merging blocks as needed.  Page aligned;
+ * -EINVAL for an address outside the table's space or size. */
+int pt_map(struct pgtable *pt, pt_ia_t ia, pa_t oa, u64 size, unsigned type);
 /* Unmap [ia, ia+size), splitting blocks that are only partly covered. */
-int pt_unmap(struct pgtable *pt, u64 ia, u64 size);
-/* Translate ia.  Returns false if unmapped. */
-bool pt_lookup(struct pgtable *pt, u64 ia, u64 *oa, unsigned *type, unsigned *level);
+int pt_unmap(struct pgtable *pt, pt_ia_t ia, u64 size);
+/* Translate ia.  Returns false if unmapped (or of another space). */
+bool pt_lookup(struct pgtable *pt, pt_ia_t ia, pa_t *oa, unsigned *type, unsigned *level);
 /* Perform the TLB flush deferred by removals.  Call before dropping the lock. */
 void pt_finish(struct pgtable *pt);
 /* Free every table page.  The caller has already made the table unreachable. */

@@ -576,14 +576,14 @@ void smmu_strtab_geometry(const struct smmu_features *f, struct smmu_strtab_geom
 /* SMMU_STRTAB_BASE_CFG for that geometry: FMT, SPLIT, LOG2SIZE. */
 u32 smmu_strtab_base_cfg(const struct smmu_strtab_geometry *g);
 /* SMMU_STRTAB_BASE for a table at table_pa, with RA (read-allocate). */
-u64 smmu_strtab_base(u64 table_pa);
+u64 smmu_strtab_base(pa_t table);
 /* An L1STD (5.1) pointing at an L2 array of 2^split STEs: Span = split + 1. */
-u64 smmu_l1_desc(u64 l2_pa, unsigned split);
+u64 smmu_l1_desc(pa_t l2, unsigned split);
 /* SMMU_{CMDQ,EVENTQ,PRIQ}_BASE: ADDR, LOG2SIZE and the bit-62 allocation hint
  * (write_allocate for the Event/PRI queue: WA; false for the Command queue: RA;
  * both are bit 62, the flag documents which one is meant).  The queue must be
  * aligned to its size (at least 32 bytes). */
-u64 smmu_queue_base(u64 queue_pa, unsigned log2size, bool write_allocate /* eventq: WA, cmdq: RA */);
+u64 smmu_queue_base(pa_t queue, unsigned log2size, bool write_allocate /* eventq: WA, cmdq: RA */);
 
 /* Queue indices (3.5): an index is [log2size-1:0] plus a wrap bit at
  * [log2size].  log2size <= 19.  Bits above the wrap bit (OVFLG, ERR) are
@@ -606,24 +606,24 @@ struct smmu_s2_config {
     u16 vmid;
     u64 vtcr;          /* a VTCR_EL2 value: T0SZ[5:0] SL0[7:6] IRGN0[9:8] ORGN0[11:10] SH0[13:12] TG0[15:14] PS[18:16] */
     unsigned ps_field; /* S2PS to use (the caller takes min(VTCR.PS, SMMU OAS)) */
-    u64 ttb;           /* stage-2 table base PA */
+    pa_t ttb;          /* stage-2 table base */
 };
 /* V=1, Config=S2 translate; S2VMID, the S2 translation parameters (S2T0SZ,
  * S2SL0, S2IR0, S2OR0, S2SH0, S2TG) taken from vtcr, S2PS=ps_field, S2AA64=1,
  * S2PTW=1, S2R=1 (record faults), S2TTB; SHCFG=use incoming.  S2AFFD=0: the
  * stage-2 leaves must have AF set or every access faults with F_ACCESS. */
 void smmu_ste_s2(struct smmu_ste *ste, const struct smmu_s2_config *c);
-/* V=1, Config=S1 translate, S1Fmt=linear, S1ContextPtr=cd_pa, S1CDMax=0,
+/* V=1, Config=S1 translate, S1Fmt=linear, S1ContextPtr=cd, S1CDMax=0,
  * STRW=NS-EL1, PRIVCFG=privileged, SHCFG=use incoming; CDs are fetched
  * write-back read-allocate, inner shareable (S1CIR/S1COR/S1CSH). */
-void smmu_ste_s1(struct smmu_ste *ste, u64 cd_pa);
+void smmu_ste_s1(struct smmu_ste *ste, pa_t cd);
 /* Clear the STE override fields this SMMU treats as RES0: SHCFG (and MTCFG,
  * MemAttr, ALLOCCFG) without IDR1.ATTR_TYPES_OVR, PRIVCFG/INSTCFG/NSCFG
  * without IDR1.ATTR_PERMS_OVR.  Call after the smmu_ste_* encoders. */
 void smmu_ste_drop_unsupported_overrides(struct smmu_ste *ste, const struct smmu_features *f);
 
 struct smmu_cd { u64 dw[8]; };
-struct smmu_s1_config { u16 asid; u64 ttb0; unsigned t0sz; unsigned ips_field; u64 mair; };
+struct smmu_s1_config { u16 asid; pa_t ttb0; unsigned t0sz; unsigned ips_field; u64 mair; };
 /* V=1, AA64=1, TG0=4K, IR0/OR0=WBWA, SH0=inner, EPD1=1, R=1 (record faults),
  * A=1, ASET=1 (not shared with CPU ASIDs), ENDI=0 (little endian), T0SZ, IPS,
  * ASID, TTB0, MAIR0 (dw[3] = the whole MAIR value).  AFFD=0: leaves need AF. */
@@ -636,12 +636,14 @@ void smmu_cmd_cfgi_ste(struct smmu_cmd *c, u32 sid, bool leaf);
 void smmu_cmd_cfgi_all(struct smmu_cmd *c);
 /* CMD_TLBI_S12_VMALL (4.4): every stage 1 and 2 entry of a VMID. */
 void smmu_cmd_tlbi_s12_vmall(struct smmu_cmd *c, u16 vmid);
-/* CMD_TLBI_S2_IPA (4.4): the stage-2 entries for one page at ipa (no range,
- * no TTL hint).  Stage 1+2 combined entries need a TLBI_NH_* too. */
-void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, u64 ipa, bool leaf);
+/* CMD_TLBI_S2_IPA (4.4): the stage-2 entries for one page at `at` (no range,
+ * no TTL hint).  Stage 1+2 combined entries need a TLBI_NH_* too.  granite's
+ * stage-2 streams have no stage 1, so the stage-2 input is the device's
+ * address itself: an iova_t. */
+void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, iova_t at, bool leaf);
 /* Range form (needs SMMU_IDR3.RIL): fills the first command covering `pages`
- * pages from ipa, returns how many pages that command covers. */
-u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, u64 ipa, u64 pages);
+ * pages from `at`, returns how many pages that command covers. */
+u64 smmu_cmd_tlbi_s2_ipa_range(struct smmu_cmd *c, u16 vmid, iova_t at, u64 pages);
 /* How many range-form commands cover `pages` pages. */
 unsigned smmu_tlbi_range_cmds(u64 pages);
 /* CMD_TLBI_NH_ASID (4.4): stage 1 entries of one ASID in one VMID. */
@@ -666,13 +668,13 @@ struct smmu_event {
     u32 sid;
     bool ssv; u32 ssid; /* ssid valid when ssv (always for C_BAD_SUBSTREAMID, 7.3.9); else 0 */
     bool has_addr;      /* a translation-class fault (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION, F_WALK_EABT): the fields below are valid */
-    u64 iova;           /* InputAddr */
-    u64 ipa;            /* IPA field (valid for stage-2 faults) */
+    iova_t iova;        /* InputAddr */
+    ipa_t ipa;          /* IPA field (valid for stage-2 faults) */
     bool read;          /* RnW */
     bool stage2;        /* S2 */
     bool instr, priv;   /* InD, PnU */
     unsigned class_;    /* CLASS: 0 CD, 1 TTD, 2 IN */
-    u64 fetch_addr;     /* FetchAddr of F_STE_FETCH, F_CD_FETCH, F_VMS_FETCH, F_WALK_EABT; else 0 */
+    pa_t fetch_addr;    /* FetchAddr of F_STE_FETCH, F_CD_FETCH, F_VMS_FETCH, F_WALK_EABT; else 0 */
 };
 /* Decode a 4-dword event record (7.3).  ipa is set only for F_TRANSLATION,
  * F_ADDR_SIZE, F_ACCESS and F_PERMISSION with S2 == 1; 0 otherwise. */

@@ -305,10 +305,10 @@ static void s2_write_desc(struct pgtable *pt unused, u64 *slot, u64 d)
 
 static void s2_sync(struct pgtable *pt unused) { new_event(HEV_SYNC); }
 
-static void s2_flush_ia(struct pgtable *pt unused, u64 ia, unsigned level)
+static void s2_flush_ia(struct pgtable *pt unused, pt_ia_t ia, unsigned level)
 {
     struct host_event *e = new_event(HEV_FLUSH_IA);
-    e->ia = ia;
+    e->ia = pt_ia_addr(ia);
     e->level = level;
 }
 

@@ -30,9 +30,13 @@
 
 #define FAKE_TYPE_SHIFT 55
 
-static u64 fake_encode(u64 oa, unsigned level, unsigned type)
+/* The tables under test walk IPAs (PT_SPACE_IPA); the walker does not care. */
+#define IA(x) pt_ipa(ipa(x))
+#define PA(x) pa(x)
+
+static u64 fake_encode(pa_t oa, unsigned level, unsigned type)
 {
-    return oa | DESC_VALID | DESC_AF | ((u64)type << FAKE_TYPE_SHIFT) |
+    return pa_addr(oa) | DESC_VALID | DESC_AF | ((u64)type << FAKE_TYPE_SHIFT) |
            (level == 3 ? DESC_PAGE : 0);
 }
 
@@ -335,12 +339,12 @@ static void h_write(struct pgtable *pt unused, u64 *slot, u64 d)
 
 static void h_sync(struct pgtable *pt unused) { add_event(EV_SYNC); }
 
-static void h_flush_ia(struct pgtable *pt unused, u64 ia, unsigned level)
+static void h_flush_ia(struct pgtable *pt unused, pt_ia_t ia, unsigned level)
 {
     struct ev *e = add_event(EV_FLUSH_IA);
-    e->ia = ia;
+    e->ia = pt_ia_addr(ia);
     e->level = level;
-    check_flush_ia(ia, level);
+    check_flush_ia(e->ia, level);
 }
 
 static void h_flush_all(struct pgtable *pt unused)
@@ -408,8 +412,8 @@ static void start(unsigned ia_bits, unsigned root_level, unsigned root_order)
     talloc = (struct test_alloc){ .fail_countdown = -1 };
     checker_reset();
     events_clear();
-    assert_int_equal(pt_init(&pt, ia_bits, root_level, root_order, &fake_format, &rec_hooks,
-                             &test_allocator, NULL),
+    assert_int_equal(pt_init(&pt, PT_SPACE_IPA, ia_bits, root_level, root_order, &fake_format,
+                             &rec_hooks, &test_allocator, NULL),
                      0);
     assert_int_equal(talloc.live_pages, 1L << root_order);
     assert_int_equal(pt.nr_tables, 1U << root_order);
@@ -431,11 +435,13 @@ static void finish(void)
 
 static void expect_mapped(u64 ia, u64 oa, unsigned type, unsigned level)
 {
-    u64 got_oa = ~0UL;
+    pa_t got = PA(~0UL);
     unsigned got_type = ~0U, got_level = ~0U;
+    u64 got_oa;
 
-    if (!pt_lookup(&pt, ia, &got_oa, &got_type, &got_level))
+    if (!pt_lookup(&pt, IA(ia), &got, &got_type, &got_level))
         fail_msg("IA 0x%lx: not mapped, expected OA 0x%lx", ia, oa);
+    got_oa = pa_addr(got);
     if (got_oa != oa || got_type != type || got_level != level)
         fail_msg("IA 0x%lx: OA 0x%lx type %u level %u, expected OA 0x%lx type %u level %u", ia,
                  got_oa, got_type, got_level, oa, type, level);
@@ -443,9 +449,9 @@ static void expect_mapped(u64 ia, u64 oa, unsigned type, unsigned level)
 
 static void expect_unmapped(u64 ia)
 {
-    u64 oa;
-    if (pt_lookup(&pt, ia, &oa, NULL, NULL))
-        fail_msg("IA 0x%lx: mapped to 0x%lx, expected unmapped", ia, oa);
+    pa_t oa;
+    if (pt_lookup(&pt, IA(ia), &oa, NULL, NULL))
+        fail_msg("IA 0x%lx: mapped to 0x%lx, expected unmapped", ia, pa_addr(oa));
 }
 
 /* The descriptor slot for `ia` at `level`, or NULL if the walk stops above it. */
@@ -475,7 +481,7 @@ static u64 *slot_at(u64 ia, unsigned level)
 static void test_map_single_page_and_lookup(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x40001000, 0x80005000, SZ_4K, 3), 0);
+    assert_int_equal(pt_map(&pt, IA(0x40001000), PA(0x80005000), SZ_4K, 3), 0);
 
     expect_mapped(0x40001000, 0x80005000, 3, 3);
     expect_mapped(0x40001abc, 0x80005abc, 3, 3);
@@ -483,11 +489,11 @@ static void test_map_single_page_and_lookup(void **state unused)
     expect_unmapped(0x40000fff);
     expect_unmapped(0x40002000);
     expect_unmapped(0);
-    assert_int_equal(*slot_at(0x40001000, 3), fake_encode(0x80005000, 3, 3));
+    assert_int_equal(*slot_at(0x40001000, 3), fake_encode(PA(0x80005000), 3, 3));
     assert_int_equal(pt.nr_tables, 4); /* root + L1 + L2 + L3 */
     assert_int_equal(count_events(EV_FLUSH_IA) + count_events(EV_FLUSH_ALL), 0);
     /* An IA beyond the input size is never translated. */
-    assert_false(pt_lookup(&pt, 1UL << 48, NULL, NULL, NULL));
+    assert_false(pt_lookup(&pt, IA(1UL << 48), NULL, NULL, NULL));
     finish();
 }
 
@@ -496,7 +502,7 @@ static void test_map_single_page_and_lookup(void **state unused)
 static void test_map_2m_aligned_uses_level2_block(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x40200000, 0x80400000, SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(0x40200000), PA(0x80400000), SZ_2M, 1), 0);
     expect_mapped(0x40200000, 0x80400000, 1, 2);
     expect_mapped(0x403ff000, 0x805ff000, 1, 2);
     expect_unmapped(0x40400000);
@@ -510,7 +516,7 @@ static void test_map_2m_aligned_uses_level2_block(void **state unused)
 static void test_map_1g_aligned_uses_level1_block(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x80000000, 0x1c0000000, SZ_1G, 2), 0);
+    assert_int_equal(pt_map(&pt, IA(0x80000000), PA(0x1c0000000), SZ_1G, 2), 0);
     expect_mapped(0x80000000, 0x1c0000000, 2, 1);
     expect_mapped(0xbffff000, 0x1fffff000, 2, 1);
     expect_unmapped(0xc0000000);
@@ -525,11 +531,11 @@ static void test_map_misaligned_oa_falls_back_to_smaller_entries(void **state un
 {
     start(48, 0, 0);
     /* 2 MiB at a 2 MiB IA, OA only 4 KiB aligned: 512 pages. */
-    assert_int_equal(pt_map(&pt, 0x40000000, 0x80001000, SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0x80001000), SZ_2M, 1), 0);
     for (u64 off = 0; off < SZ_2M; off += SZ_4K)
         expect_mapped(0x40000000 + off, 0x80001000 + off, 1, 3);
     /* 1 GiB at a 1 GiB IA, OA only 2 MiB aligned: 512 level-2 blocks. */
-    assert_int_equal(pt_map(&pt, 0x80000000, 0x100200000, SZ_1G, 2), 0);
+    assert_int_equal(pt_map(&pt, IA(0x80000000), PA(0x100200000), SZ_1G, 2), 0);
     for (u64 off = 0; off < SZ_1G; off += SZ_2M)
         expect_mapped(0x80000000 + off, 0x100200000 + off, 2, 2);
     finish();
@@ -539,7 +545,7 @@ static void test_map_misaligned_oa_falls_back_to_smaller_entries(void **state un
 static void test_map_1g_plus_page_uses_block_and_page(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, SZ_1G, 2 * SZ_1G, SZ_1G + SZ_4K, 4), 0);
+    assert_int_equal(pt_map(&pt, IA(SZ_1G), PA(2 * SZ_1G), SZ_1G + SZ_4K, 4), 0);
     expect_mapped(SZ_1G, 2 * SZ_1G, 4, 1);
     expect_mapped(2 * SZ_1G - SZ_4K, 3 * SZ_1G - SZ_4K, 4, 1);
     expect_mapped(2 * SZ_1G, 3 * SZ_1G, 4, 3);
@@ -559,13 +565,13 @@ static void test_split_block_on_partial_unmap_follows_bbm(void **state unused)
     int brk, flush, publish;
 
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, ia, oa, SZ_2M, 5), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(oa), SZ_2M, 5), 0);
     l2 = slot_at(ia, 2);
     assert_non_null(l2);
     u64 block = *l2;
     events_clear();
 
-    assert_int_equal(pt_unmap(&pt, hole, SZ_4K), 0);
+    assert_int_equal(pt_unmap(&pt, IA(hole), SZ_4K), 0);
     pt_finish(&pt);
 
     expect_unmapped(hole);
@@ -595,27 +601,27 @@ static void test_replace_page_follows_bbm(void **state unused)
     u64 *slot;
 
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, ia, 0x80000000, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(0x80000000), SZ_4K, 1), 0);
     slot = slot_at(ia, 3);
     events_clear();
-    assert_int_equal(pt_map(&pt, ia, 0x90000000, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(0x90000000), SZ_4K, 1), 0);
 
     assert_true(nr_events >= 3);
     assert_int_equal(events[0].kind, EV_WRITE);
     assert_ptr_equal(events[0].slot, slot);
-    assert_int_equal(events[0].old, fake_encode(0x80000000, 3, 1));
+    assert_int_equal(events[0].old, fake_encode(PA(0x80000000), 3, 1));
     assert_int_equal(events[0].val, 0);
     assert_int_equal(events[1].kind, EV_FLUSH_IA);
     assert_int_equal(events[1].ia, ia);
     assert_int_equal(events[1].level, 3);
     assert_int_equal(events[2].kind, EV_WRITE);
     assert_ptr_equal(events[2].slot, slot);
-    assert_int_equal(events[2].val, fake_encode(0x90000000, 3, 1));
+    assert_int_equal(events[2].val, fake_encode(PA(0x90000000), 3, 1));
     expect_mapped(ia, 0x90000000, 1, 3);
 
     /* Re-mapping the same thing changes nothing and needs no maintenance. */
     events_clear();
-    assert_int_equal(pt_map(&pt, ia, 0x90000000, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(0x90000000), SZ_4K, 1), 0);
     assert_int_equal(count_events(EV_WRITE), 0);
     finish();
 }
@@ -628,7 +634,7 @@ static void test_merge_512_pages_into_2m_block(void **state unused)
 
     start(48, 0, 0);
     for (unsigned i = 0; i < PT_ENTRIES; i++) {
-        assert_int_equal(pt_map(&pt, ia + i * SZ_4K, oa + i * SZ_4K, SZ_4K, 2), 0);
+        assert_int_equal(pt_map(&pt, IA(ia + i * SZ_4K), PA(oa + i * SZ_4K), SZ_4K, 2), 0);
         if (i == PT_ENTRIES - 2) {
             expect_mapped(ia, oa, 2, 3);
             assert_int_equal(talloc.live_pages, 4);
@@ -646,7 +652,8 @@ static void test_merge_512_blocks_into_1g_block(void **state unused)
 {
     start(48, 0, 0);
     for (unsigned i = 0; i < PT_ENTRIES; i++)
-        assert_int_equal(pt_map(&pt, SZ_1G + i * SZ_2M, 4 * SZ_1G + i * SZ_2M, SZ_2M, 1), 0);
+        assert_int_equal(pt_map(&pt, IA(SZ_1G + i * SZ_2M), PA(4 * SZ_1G + i * SZ_2M), SZ_2M, 1),
+                         0);
     expect_mapped(SZ_1G, 4 * SZ_1G, 1, 1);
     assert_int_equal(talloc.live_pages, 2); /* root + L1 */
     finish();
@@ -660,20 +667,21 @@ static void test_no_merge_when_not_uniform(void **state unused)
 
     start(48, 0, 0);
     /* Different type in the last page. */
-    assert_int_equal(pt_map(&pt, ia, 0x80000000, SZ_2M - SZ_4K, 1), 0);
-    assert_int_equal(pt_map(&pt, ia + SZ_2M - SZ_4K, 0x80000000 + SZ_2M - SZ_4K, SZ_4K, 2), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(0x80000000), SZ_2M - SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia + SZ_2M - SZ_4K), PA(0x80000000 + SZ_2M - SZ_4K), SZ_4K, 2),
+                     0);
     expect_mapped(ia, 0x80000000, 1, 3);
     /* Discontiguous OA in the last page. */
-    assert_int_equal(pt_map(&pt, ia + SZ_2M, 0x80200000, SZ_2M - SZ_4K, 1), 0);
-    assert_int_equal(pt_map(&pt, ia + 2 * SZ_2M - SZ_4K, 0x90000000, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia + SZ_2M), PA(0x80200000), SZ_2M - SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia + 2 * SZ_2M - SZ_4K), PA(0x90000000), SZ_4K, 1), 0);
     expect_mapped(ia + SZ_2M, 0x80200000, 1, 3);
     /* A hole. */
-    assert_int_equal(pt_map(&pt, ia + 2 * SZ_2M, 0x80400000, SZ_2M - SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia + 2 * SZ_2M), PA(0x80400000), SZ_2M - SZ_4K, 1), 0);
     expect_mapped(ia + 2 * SZ_2M, 0x80400000, 1, 3);
     expect_unmapped(ia + 3 * SZ_2M - SZ_4K);
     /* Contiguous, uniform, but the OA is not 2 MiB aligned. */
     for (unsigned i = 0; i < PT_ENTRIES; i++)
-        assert_int_equal(pt_map(&pt, ia + 3 * SZ_2M + i * SZ_4K, 0x80801000 + i * SZ_4K,
+        assert_int_equal(pt_map(&pt, IA(ia + 3 * SZ_2M + i * SZ_4K), PA(0x80801000 + i * SZ_4K),
                                 SZ_4K, 1),
                          0);
     expect_mapped(ia + 3 * SZ_2M, 0x80801000, 1, 3);
@@ -688,10 +696,10 @@ static void test_block_over_table_frees_table_after_flush(void **state unused)
     const u64 ia = 0x40000000;
 
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, ia + 0x5000, 0x70000000, 3 * SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia + 0x5000), PA(0x70000000), 3 * SZ_4K, 1), 0);
     assert_int_equal(talloc.live_pages, 4);
     events_clear();
-    assert_int_equal(pt_map(&pt, ia, 0x80000000, SZ_2M, 2), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(0x80000000), SZ_2M, 2), 0);
     expect_mapped(ia + 0x5000, 0x80005000, 2, 2);
     assert_int_equal(talloc.live_pages, 3);
     assert_int_equal(count_events(EV_FLUSH_ALL), 1);
@@ -703,15 +711,15 @@ static void test_block_over_table_frees_table_after_flush(void **state unused)
 static void test_split_1g_block_into_2m_blocks(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, SZ_1G, 8 * SZ_1G, SZ_1G, 1), 0);
-    assert_int_equal(pt_map(&pt, SZ_1G + 10 * SZ_2M, 0x40000000, SZ_2M, 3), 0);
+    assert_int_equal(pt_map(&pt, IA(SZ_1G), PA(8 * SZ_1G), SZ_1G, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(SZ_1G + 10 * SZ_2M), PA(0x40000000), SZ_2M, 3), 0);
     expect_mapped(SZ_1G, 8 * SZ_1G, 1, 2);
     expect_mapped(SZ_1G + 9 * SZ_2M, 8 * SZ_1G + 9 * SZ_2M, 1, 2);
     expect_mapped(SZ_1G + 10 * SZ_2M, 0x40000000, 3, 2);
     expect_mapped(SZ_1G + 11 * SZ_2M, 8 * SZ_1G + 11 * SZ_2M, 1, 2);
     assert_int_equal(talloc.live_pages, 3);
     /* Put the original back: the level-2 table merges into the 1 GiB block again. */
-    assert_int_equal(pt_map(&pt, SZ_1G + 10 * SZ_2M, 8 * SZ_1G + 10 * SZ_2M, SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(SZ_1G + 10 * SZ_2M), PA(8 * SZ_1G + 10 * SZ_2M), SZ_2M, 1), 0);
     expect_mapped(SZ_1G, 8 * SZ_1G, 1, 1);
     assert_int_equal(talloc.live_pages, 2);
     finish();
@@ -731,12 +739,12 @@ static void test_unmap_everything_frees_tables_and_defers_one_flush(void **state
 
     start(48, 0, 0);
     for (unsigned i = 0; i < ARRAY_SIZE(maps); i++)
-        assert_int_equal(pt_map(&pt, maps[i].ia, maps[i].oa, maps[i].size, 1), 0);
+        assert_int_equal(pt_map(&pt, IA(maps[i].ia), PA(maps[i].oa), maps[i].size, 1), 0);
     assert_int_equal(talloc.live_pages, 1 + 3 + 3);
 
     /* A single leaf: written to 0, its flush deferred. */
     events_clear();
-    assert_int_equal(pt_unmap(&pt, 0x40200000, SZ_4K), 0);
+    assert_int_equal(pt_unmap(&pt, IA(0x40200000), SZ_4K), 0);
     assert_int_equal(count_events(EV_WRITE), 1);
     assert_int_equal(count_events(EV_FLUSH_ALL) + count_events(EV_FLUSH_IA), 0);
     assert_true(pt.need_flush);
@@ -746,7 +754,7 @@ static void test_unmap_everything_frees_tables_and_defers_one_flush(void **state
 
     /* Everything, range by range, in one critical section. */
     for (unsigned i = 0; i < ARRAY_SIZE(maps); i++)
-        assert_int_equal(pt_unmap(&pt, maps[i].ia, maps[i].size), 0);
+        assert_int_equal(pt_unmap(&pt, IA(maps[i].ia), maps[i].size), 0);
     assert_int_equal(talloc.live_pages, 1);
     assert_int_equal(pt.nr_tables, 1);
     for (unsigned i = 0; i < PT_ENTRIES; i++)
@@ -763,8 +771,8 @@ static void test_unmap_everything_frees_tables_and_defers_one_flush(void **state
 
     /* The whole input range in one call does the same. */
     for (unsigned i = 0; i < ARRAY_SIZE(maps); i++)
-        assert_int_equal(pt_map(&pt, maps[i].ia, maps[i].oa, maps[i].size, 1), 0);
-    assert_int_equal(pt_unmap(&pt, 0, 1UL << 48), 0);
+        assert_int_equal(pt_map(&pt, IA(maps[i].ia), PA(maps[i].oa), maps[i].size, 1), 0);
+    assert_int_equal(pt_unmap(&pt, IA(0), 1UL << 48), 0);
     mark = (int)nr_events;
     pt_finish(&pt);
     assert_true(nr_events - mark <= 1);
@@ -774,7 +782,7 @@ static void test_unmap_everything_frees_tables_and_defers_one_flush(void **state
 
     /* Unmapping what is not mapped is fine and writes nothing. */
     events_clear();
-    assert_int_equal(pt_unmap(&pt, 0x40000000, SZ_1G), 0);
+    assert_int_equal(pt_unmap(&pt, IA(0x40000000), SZ_1G), 0);
     pt_finish(&pt);
     assert_int_equal(nr_events, 0);
     finish();
@@ -785,25 +793,32 @@ static void test_unmap_everything_frees_tables_and_defers_one_flush(void **state
 static void test_bad_arguments_rejected_without_events(void **state unused)
 {
     start(40, 1, 1);
-    assert_int_equal(pt_map(&pt, 0x1000, 0x2000, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(0x1000), PA(0x2000), SZ_4K, 1), 0);
     events_clear();
 
-    assert_int_equal(pt_map(&pt, 0x40000800, 0x80000000, SZ_4K, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, 0x40000000, 0x80000010, SZ_4K, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, 0x40000000, 0x80000000, 100, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, 0x40000000, 0x80000000, 0, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, 1UL << 40, 0x80000000, SZ_4K, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, (1UL << 40) - SZ_4K, 0x80000000, 2 * SZ_4K, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, 1UL << 41, 0x80000000, SZ_4K, 1), -EINVAL); /* would alias IA 0 */
-    assert_int_equal(pt_map(&pt, ~0UL & PAGE_MASK, 0x80000000, SZ_4K, 1), -EINVAL);
-    assert_int_equal(pt_map(&pt, SZ_4K, 0, ~0UL & PAGE_MASK, 1), -EINVAL); /* huge size */
-    assert_int_equal(pt_map(&pt, 0x40000000, 1UL << 48, SZ_4K, 1), -EINVAL); /* OA > 48 bits */
-    assert_int_equal(pt_unmap(&pt, 0x1800, SZ_4K), -EINVAL);
-    assert_int_equal(pt_unmap(&pt, 0x1000, 0x800), -EINVAL);
-    assert_int_equal(pt_unmap(&pt, 0x1000, 0), -EINVAL);
-    assert_int_equal(pt_unmap(&pt, 1UL << 40, SZ_4K), -EINVAL);
-    assert_int_equal(pt_unmap(&pt, (1UL << 41) + 0x1000, SZ_4K), -EINVAL); /* would hit IA 0x1000 */
-    assert_int_equal(pt_unmap(&pt, 0, (1UL << 40) + SZ_4K), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(0x40000800), PA(0x80000000), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0x80000010), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0x80000000), 100, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0x80000000), 0, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(1UL << 40), PA(0x80000000), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA((1UL << 40) - SZ_4K), PA(0x80000000), 2 * SZ_4K, 1), -EINVAL);
+    /* would alias IA 0: */
+    assert_int_equal(pt_map(&pt, IA(1UL << 41), PA(0x80000000), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(~0UL & PAGE_MASK), PA(0x80000000), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(SZ_4K), PA(0), ~0UL & PAGE_MASK, 1), -EINVAL); /* huge size */
+    /* OA > 48 bits: */
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(1UL << 48), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_unmap(&pt, IA(0x1800), SZ_4K), -EINVAL);
+    assert_int_equal(pt_unmap(&pt, IA(0x1000), 0x800), -EINVAL);
+    assert_int_equal(pt_unmap(&pt, IA(0x1000), 0), -EINVAL);
+    assert_int_equal(pt_unmap(&pt, IA(1UL << 40), SZ_4K), -EINVAL);
+    /* would hit IA 0x1000: */
+    assert_int_equal(pt_unmap(&pt, IA((1UL << 41) + 0x1000), SZ_4K), -EINVAL);
+    assert_int_equal(pt_unmap(&pt, IA(0), (1UL << 40) + SZ_4K), -EINVAL);
+    /* An address of another space than the table's is refused, never walked. */
+    assert_int_equal(pt_map(&pt, pt_va(va(0x40000000)), PA(0x80000000), SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_unmap(&pt, pt_iova(iova(0x1000)), SZ_4K), -EINVAL);
+    assert_false(pt_lookup(&pt, pt_va(va(0x1000)), NULL, NULL, NULL));
 
     assert_int_equal(nr_events, 0);
     expect_mapped(0x1000, 0x2000, 1, 3);
@@ -817,9 +832,9 @@ static void test_map_accepts_last_page_of_48bit_oa_space(void **state unused)
     const u64 top = (1UL << 48) - SZ_4K;
 
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x1000, top, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(0x1000), PA(top), SZ_4K, 1), 0);
     expect_mapped(0x1000, top, 1, 3);
-    assert_int_equal(pt_map(&pt, SZ_2M, (1UL << 48) - SZ_2M, SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(SZ_2M), PA((1UL << 48) - SZ_2M), SZ_2M, 1), 0);
     expect_mapped(SZ_2M, (1UL << 48) - SZ_2M, 1, 2);
     finish();
 }
@@ -829,7 +844,7 @@ static void test_map_accepts_last_page_of_48bit_oa_space(void **state unused)
 static void test_map_rejects_oa_range_that_wraps(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x40000000, 0xfffffffffffff000UL, 2 * SZ_4K, 1), -EINVAL);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0xfffffffffffff000UL), 2 * SZ_4K, 1), -EINVAL);
     assert_int_equal(nr_events, 0);
     expect_unmapped(0x40000000);
     finish();
@@ -843,10 +858,10 @@ static void test_concatenated_root_40bit(void **state unused)
     const u64 top = 1UL << 40;
 
     start(40, 1, 1);
-    assert_int_equal(pt_map(&pt, top - SZ_4K, 0x80000000, SZ_4K, 1), 0);
-    assert_int_equal(pt_map(&pt, top - 2 * SZ_1G, 0x40000000, SZ_1G, 2), 0);
-    assert_int_equal(pt_map(&pt, 0, 0x1000000000, SZ_1G, 3), 0);
-    assert_int_equal(pt_map(&pt, SZ_512G, 0x2000000000, SZ_1G, 4), 0);
+    assert_int_equal(pt_map(&pt, IA(top - SZ_4K), PA(0x80000000), SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(top - 2 * SZ_1G), PA(0x40000000), SZ_1G, 2), 0);
+    assert_int_equal(pt_map(&pt, IA(0), PA(0x1000000000), SZ_1G, 3), 0);
+    assert_int_equal(pt_map(&pt, IA(SZ_512G), PA(0x2000000000), SZ_1G, 4), 0);
     expect_mapped(top - SZ_4K, 0x80000000, 1, 3);
     expect_mapped(top - 2 * SZ_1G, 0x40000000, 2, 1);
     expect_mapped(0, 0x1000000000, 3, 1);
@@ -854,9 +869,9 @@ static void test_concatenated_root_40bit(void **state unused)
     expect_unmapped(top - 2 * SZ_4K);
     expect_unmapped(SZ_512G - SZ_1G);
     assert_int_equal(pt.root[1023] & 3, 3); /* last entry of the second page: a table */
-    assert_int_equal(pt.root[512], fake_encode(0x2000000000, 1, 4));
-    assert_int_equal(pt.root[0], fake_encode(0x1000000000, 1, 3));
-    assert_int_equal(pt_unmap(&pt, 0, top), 0);
+    assert_int_equal(pt.root[512], fake_encode(PA(0x2000000000), 1, 4));
+    assert_int_equal(pt.root[0], fake_encode(PA(0x1000000000), 1, 3));
+    assert_int_equal(pt_unmap(&pt, IA(0), top), 0);
     pt_finish(&pt);
     assert_int_equal(talloc.live_pages, 2);
     finish();
@@ -868,44 +883,43 @@ static void test_concatenated_root_42bit(void **state unused)
     const u64 top = 1UL << 42;
 
     start(42, 1, 3);
-    assert_int_equal(pt_map(&pt, top - SZ_2M, 0x80000000, SZ_2M, 1), 0);
-    assert_int_equal(pt_map(&pt, 3 * SZ_512G + SZ_4K, 0x1000, SZ_4K, 2), 0);
+    assert_int_equal(pt_map(&pt, IA(top - SZ_2M), PA(0x80000000), SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(3 * SZ_512G + SZ_4K), PA(0x1000), SZ_4K, 2), 0);
     expect_mapped(top - SZ_2M, 0x80000000, 1, 2);
     expect_mapped(3 * SZ_512G + SZ_4K, 0x1000, 2, 3);
     expect_unmapped(SZ_4K);
     assert_int_equal(pt.root[4095] & 3, 3);
     assert_int_equal(pt.root[3 * 512] & 3, 3);
     assert_int_equal(pt.nr_tables, 8 + 1 + 2);
-    assert_false(pt_lookup(&pt, top, NULL, NULL, NULL));
+    assert_false(pt_lookup(&pt, IA(top), NULL, NULL, NULL));
     finish();
 }
 
 /* pt_init() refuses geometries the 4 KiB granule cannot express: start level
  * 3, more than 48 bits, a root of more than 16 pages, a root too small for the
  * input range, an input range no larger than one root entry. */
+static int init_t(struct pgtable *t, unsigned ia_bits, unsigned root_level, unsigned root_order)
+{
+    return pt_init(t, PT_SPACE_IPA, ia_bits, root_level, root_order, &fake_format, &rec_hooks,
+                   &test_allocator, NULL);
+}
+
 static void test_pt_init_rejects_bad_geometry(void **state unused)
 {
     struct pgtable t;
 
     talloc = (struct test_alloc){ .fail_countdown = -1 };
     checker_reset();
-    assert_int_equal(pt_init(&t, 39, 3, 0, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -EINVAL);
-    assert_int_equal(pt_init(&t, 49, 0, 0, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -EINVAL);
-    assert_int_equal(pt_init(&t, 40, 1, 5, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -EINVAL);
-    assert_int_equal(pt_init(&t, 41, 1, 1, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -EINVAL);
-    assert_int_equal(pt_init(&t, 48, 1, 4, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -EINVAL);
-    assert_int_equal(pt_init(&t, 30, 1, 0, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -EINVAL);
+    assert_int_equal(init_t(&t, 39, 3, 0), -EINVAL);
+    assert_int_equal(init_t(&t, 49, 0, 0), -EINVAL);
+    assert_int_equal(init_t(&t, 40, 1, 5), -EINVAL);
+    assert_int_equal(init_t(&t, 41, 1, 1), -EINVAL);
+    assert_int_equal(init_t(&t, 48, 1, 4), -EINVAL);
+    assert_int_equal(init_t(&t, 30, 1, 0), -EINVAL);
     assert_int_equal(talloc.live_pages, 0);
     /* No memory for the root. */
     talloc.fail_countdown = 0;
-    assert_int_equal(pt_init(&t, 48, 0, 0, &fake_format, &rec_hooks, &test_allocator, NULL),
-                     -ENOMEM);
+    assert_int_equal(init_t(&t, 48, 0, 0), -ENOMEM);
     assert_int_equal(talloc.live_pages, 0);
 }
 
@@ -925,7 +939,7 @@ static void test_enomem_mid_map_leaves_table_consistent(void **state unused)
 
         start(48, 0, 0);
         talloc.fail_countdown = k;
-        ret = pt_map(&pt, ia, ia + delta, size, 1);
+        ret = pt_map(&pt, IA(ia), PA(ia + delta), size, 1);
         if (ret == 0) {
             /* Enough allocations: the failure point is past the last one. */
             talloc.fail_countdown = -1;
@@ -935,17 +949,17 @@ static void test_enomem_mid_map_leaves_table_consistent(void **state unused)
         assert_int_equal(ret, -ENOMEM);
         saw_enomem = true;
         for (u64 a = ia - SZ_4K; a < ia + size + SZ_4K; a += SZ_4K) {
-            u64 oa;
+            pa_t oa;
             unsigned type, level;
-            if (pt_lookup(&pt, a, &oa, &type, &level)) {
+            if (pt_lookup(&pt, IA(a), &oa, &type, &level)) {
                 assert_true(a >= ia && a < ia + size);
-                assert_int_equal(oa, a + delta);
+                assert_int_equal(pa_addr(oa), a + delta);
                 assert_int_equal(type, 1);
             }
         }
         assert_int_equal(pt.nr_tables, talloc.live_pages);
         /* The table is usable: the same map now completes. */
-        assert_int_equal(pt_map(&pt, ia, ia + delta, size, 1), 0);
+        assert_int_equal(pt_map(&pt, IA(ia), PA(ia + delta), size, 1), 0);
         expect_mapped(ia, ia + delta, 1, 3);
         expect_mapped(0x40000000, 0x40000000 + delta, 1, 2);
         expect_mapped(ia + size - SZ_4K, ia + size - SZ_4K + delta, 1, 3);
@@ -959,10 +973,10 @@ static void test_enomem_mid_map_leaves_table_consistent(void **state unused)
 static void test_enomem_during_split_keeps_block(void **state unused)
 {
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x40000000, 0x80000000, SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0x80000000), SZ_2M, 1), 0);
     events_clear();
     talloc.fail_countdown = 0;
-    assert_int_equal(pt_unmap(&pt, 0x40010000, SZ_4K), -ENOMEM);
+    assert_int_equal(pt_unmap(&pt, IA(0x40010000), SZ_4K), -ENOMEM);
     pt_finish(&pt);
     assert_int_equal(count_events(EV_WRITE), 0);
     expect_mapped(0x40010000, 0x80010000, 1, 2);
@@ -978,10 +992,10 @@ static void test_unmap_then_map_before_finish_keeps_bbm(void **state unused)
     const u64 ia = 0x40005000;
 
     start(48, 0, 0);
-    assert_int_equal(pt_map(&pt, 0x40000000, 0x80000000, 16 * SZ_4K, 1), 0);
-    assert_int_equal(pt_unmap(&pt, ia, SZ_4K), 0);
+    assert_int_equal(pt_map(&pt, IA(0x40000000), PA(0x80000000), 16 * SZ_4K, 1), 0);
+    assert_int_equal(pt_unmap(&pt, IA(ia), SZ_4K), 0);
     /* no pt_finish() here: same critical section */
-    assert_int_equal(pt_map(&pt, ia, 0x90000000, SZ_4K, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(ia), PA(0x90000000), SZ_4K, 1), 0);
     pt_finish(&pt);
     expect_mapped(ia, 0x90000000, 1, 3);
     finish(); /* the checker flags a valid write before the old entry's flush */
@@ -1006,9 +1020,10 @@ static u64 rnd64(void) { return ((u64)random() << 31) ^ (u64)random(); }
 static void check_against_model(u64 win, unsigned step)
 {
     for (u64 p = 0; p < WIN_PAGES; p++) {
-        u64 oa;
+        pa_t out;
         unsigned type, level;
-        bool found = pt_lookup(&pt, win + p * SZ_4K, &oa, &type, &level);
+        bool found = pt_lookup(&pt, IA(win + p * SZ_4K), &out, &type, &level);
+        u64 oa = found ? pa_addr(out) : 0;
         if (found != model[p].mapped || (found && (oa != model[p].oa || type != model[p].type)))
             fail_msg("step %u: IA 0x%lx: walker %s OA 0x%lx type %u; model %s OA 0x%lx type %u",
                      step, win + p * SZ_4K, found ? "maps" : "unmapped", found ? oa : 0,
@@ -1022,7 +1037,7 @@ static void check_against_model(u64 win, unsigned step)
             uniform = model[p + i].mapped && model[p + i].type == model[p].type &&
                       model[p + i].oa == model[p].oa + i * SZ_4K;
         if (uniform) {
-            assert_true(pt_lookup(&pt, win + p * SZ_4K, NULL, NULL, &level));
+            assert_true(pt_lookup(&pt, IA(win + p * SZ_4K), NULL, NULL, &level));
             if (level != 2)
                 fail_msg("step %u: IA 0x%lx: a uniform 2 MiB region left at level %u", step,
                          win + p * SZ_4K, level);
@@ -1064,11 +1079,11 @@ static void run_random(unsigned ia_bits, unsigned root_level, unsigned root_orde
                 oa = ia + deltas[random() % ARRAY_SIZE(deltas)];
             else
                 oa = (rnd64() % (1UL << 28)) << PAGE_SHIFT;
-            assert_int_equal(pt_map(&pt, ia, oa, n * SZ_4K, type), 0);
+            assert_int_equal(pt_map(&pt, IA(ia), PA(oa), n * SZ_4K, type), 0);
             for (u64 i = 0; i < n; i++)
                 model[first + i] = (struct model_page){ true, oa + i * SZ_4K, type };
         } else {
-            assert_int_equal(pt_unmap(&pt, win + first * SZ_4K, n * SZ_4K), 0);
+            assert_int_equal(pt_unmap(&pt, IA(win + first * SZ_4K), n * SZ_4K), 0);
             for (u64 i = 0; i < n; i++)
                 model[first + i].mapped = false;
         }
@@ -1078,7 +1093,7 @@ static void run_random(unsigned ia_bits, unsigned root_level, unsigned root_orde
         check_against_model(win, step);
     }
     assert_true(writes_checked > 1000);
-    assert_int_equal(pt_unmap(&pt, win, WIN_PAGES * SZ_4K), 0);
+    assert_int_equal(pt_unmap(&pt, IA(win), WIN_PAGES * SZ_4K), 0);
     pt_finish(&pt);
     assert_int_equal(talloc.live_pages, 1L << root_order);
     finish();

@@ -368,11 +368,11 @@ static void test_geometry_boundaries(void **state unused)
 /* SMMU_STRTAB_BASE: RA is bit 62, ADDR is [55:6]. */
 static void test_strtab_base(void **state unused)
 {
-    u64 v = smmu_strtab_base(0x0000123456789000ULL);
+    u64 v = smmu_strtab_base(pa(0x0000123456789000ULL));
 
     assert_int_equal(v, (1ULL << 62) | 0x0000123456789000ULL);
     assert_int_equal(bits(v, 5, 0), 0);
-    v = smmu_strtab_base(0x40000000ULL | 0x3f);
+    v = smmu_strtab_base(pa(0x40000000ULL | 0x3f));
     assert_int_equal(v, (1ULL << 62) | 0x40000000ULL);
 }
 
@@ -380,22 +380,22 @@ static void test_strtab_base(void **state unused)
  * L2Ptr [55:6]. */
 static void test_l1_descriptor(void **state unused)
 {
-    u64 d = smmu_l1_desc(0x8000c000ULL, 8);
+    u64 d = smmu_l1_desc(pa(0x8000c000ULL), 8);
 
     assert_int_equal(bits(d, 4, 0), 9);
     assert_int_equal(bits(d, 5, 5), 0);
     assert_int_equal(d & ~0x3fULL, 0x8000c000ULL);
-    assert_int_equal(bits(smmu_l1_desc(0x4000, 6), 4, 0), 7);
+    assert_int_equal(bits(smmu_l1_desc(pa(0x4000), 6), 4, 0), 7);
     /* Bits [5:0] of the pointer are not address bits: Span [4:0], RES0 [5]. */
-    assert_int_equal(smmu_l1_desc(0x8000c03fULL, 8), 0x8000c000ULL | 9);
+    assert_int_equal(smmu_l1_desc(pa(0x8000c03fULL), 8), 0x8000c000ULL | 9);
 }
 
 /* SMMU_CMDQ_BASE / SMMU_EVENTQ_BASE: RA resp. WA is bit 62, ADDR [55:5],
  * LOG2SIZE [4:0]. */
 static void test_queue_base(void **state unused)
 {
-    u64 cmdq = smmu_queue_base(0x81230000ULL | 0x1f, 8, false);
-    u64 evtq = smmu_queue_base(0x81240000ULL | 0x1f, 19, true);
+    u64 cmdq = smmu_queue_base(pa(0x81230000ULL | 0x1f), 8, false);
+    u64 evtq = smmu_queue_base(pa(0x81240000ULL | 0x1f), 19, true);
 
     assert_int_equal(cmdq, (1ULL << 62) | 0x81230000ULL | 8);
     assert_int_equal(bits(cmdq, 4, 0), 8);
@@ -514,7 +514,7 @@ static void test_ste_bypass(void **state unused)
 static void test_ste_s2_fields(void **state unused)
 {
     struct smmu_s2_config c = { .vmid = 0x42, .vtcr = VTCR_40, .ps_field = 2,
-                                .ttb = 0x0000008123456000ULL };
+                                .ttb = pa(0x0000008123456000ULL) };
     struct smmu_ste ste;
 
     fill(&ste);
@@ -556,7 +556,7 @@ static void test_ste_s2_inputs(void **state unused)
         .vmid = 0xfedc,
         .vtcr = 16ULL | (2ULL << 6) | (2ULL << 14) | (5ULL << 16) | (1ULL << 19) /* VS */,
         .ps_field = 4,
-        .ttb = 0xfff0000040001fffULL,
+        .ttb = pa(0xfff0000040001fffULL),
     };
     struct smmu_ste ste;
 
@@ -580,7 +580,7 @@ static void test_ste_s1(void **state unused)
     struct smmu_ste ste;
 
     fill(&ste);
-    smmu_ste_s1(&ste, 0x0000004080012340ULL);
+    smmu_ste_s1(&ste, pa(0x0000004080012340ULL));
     assert_int_equal(bits(ste.dw[0], 0, 0), 1);
     assert_int_equal(bits(ste.dw[0], 3, 1), 0x5);
     assert_int_equal(bits(ste.dw[0], 5, 4), 0);
@@ -598,7 +598,7 @@ static void test_ste_s1(void **state unused)
     for (unsigned i = 2; i < 8; i++)
         assert_int_equal(ste.dw[i], 0);
     /* CDs are 64-byte aligned: pointer bits [5:0] are not address bits. */
-    smmu_ste_s1(&ste, 0x000000408001237fULL);
+    smmu_ste_s1(&ste, pa(0x000000408001237fULL));
     assert_int_equal(ste.dw[0], 0x0000004080012340ULL | 0xb);
 }
 
@@ -612,13 +612,13 @@ static void test_ste_drop_unsupported_overrides(void **state unused)
     smmu_decode_features(0, 0, 5, &none);
     smmu_decode_features(0, (1U << 26) | (1U << 27), 5, &all);
 
-    smmu_ste_s1(&ste, 0x1000);
+    smmu_ste_s1(&ste, pa(0x1000));
     smmu_ste_drop_unsupported_overrides(&ste, &none);
     assert_int_equal(bits(ste.dw[1], 45, 44), 0);
     assert_int_equal(bits(ste.dw[1], 49, 48), 0);
     assert_int_equal(ste.dw[1], 0xd4);                    /* CD fetch attrs kept */
 
-    smmu_ste_s1(&ste, 0x1000);
+    smmu_ste_s1(&ste, pa(0x1000));
     smmu_ste_drop_unsupported_overrides(&ste, &all);
     assert_int_equal(bits(ste.dw[1], 45, 44), 1);
     assert_int_equal(bits(ste.dw[1], 49, 48), 3);
@@ -638,7 +638,7 @@ static void test_ste_drop_unsupported_overrides(void **state unused)
  * R 45, A 46, ASET 47, ASID [63:48].  dw1: TTB0 [51:4].  dw3: MAIR. */
 static void test_cd_s1(void **state unused)
 {
-    struct smmu_s1_config c = { .asid = 0x77, .ttb0 = 0x0000000880041000ULL, .t0sz = 25,
+    struct smmu_s1_config c = { .asid = 0x77, .ttb0 = pa(0x0000000880041000ULL), .t0sz = 25,
                                 .ips_field = 2, .mair = 0x000000000044ff04ULL };
     struct smmu_cd cd;
 
@@ -670,7 +670,7 @@ static void test_cd_s1(void **state unused)
     for (unsigned i = 4; i < 8; i++)
         assert_int_equal(cd.dw[i], 0);
     /* TTB0 keeps PA[51:4] only. */
-    c.ttb0 = 0xfffff00880041fffULL;
+    c.ttb0 = pa(0xfffff00880041fffULL);
     smmu_cd_s1(&cd, &c);
     assert_int_equal(cd.dw[1], 0x000ff00880041ff0ULL);
 }
@@ -744,14 +744,14 @@ static void test_cmd_tlbi_s2_ipa(void **state unused)
     struct smmu_cmd c;
 
     poison(&c);
-    smmu_cmd_tlbi_s2_ipa(&c, 3, 0x0000008123456789ULL, true);
+    smmu_cmd_tlbi_s2_ipa(&c, 3, iova(0x0000008123456789ULL), true);
     assert_int_equal(c.dw[0], 0x000000030000002aULL);
     assert_int_equal(c.dw[1], 0x0000008123456000ULL | 1);
     assert_int_equal(bits(c.dw[1], 11, 8), 0);            /* no TG/TTL hint */
 
-    smmu_cmd_tlbi_s2_ipa(&c, 3, 0xfff0000000001fffULL, false);
+    smmu_cmd_tlbi_s2_ipa(&c, 3, iova(0xfff0000000001fffULL), false);
     assert_int_equal(c.dw[1], 0x1000);                    /* bits above 51, below 12 dropped */
-    smmu_cmd_tlbi_s2_ipa(&c, 3, 0x000f000000000000ULL, false);
+    smmu_cmd_tlbi_s2_ipa(&c, 3, iova(0x000f000000000000ULL), false);
     assert_int_equal(c.dw[1], 0x000f000000000000ULL);     /* IPA[51:48] kept */
 }
 
@@ -762,7 +762,7 @@ static void test_cmd_tlbi_s2_ipa_range(void **state unused)
     struct smmu_cmd c;
 
     poison(&c);
-    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x40000000ULL, 64), 64);
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, iova(0x40000000ULL), 64), 64);
     assert_int_equal(bits(c.dw[0], 7, 0), 0x2a);
     assert_int_equal(bits(c.dw[0], 47, 32), 3);           /* VMID */
     assert_int_equal(bits(c.dw[0], 16, 12), 0);           /* NUM: 1 unit ... */
@@ -773,14 +773,14 @@ static void test_cmd_tlbi_s2_ipa_range(void **state unused)
     assert_int_equal(c.dw[1] & ~0xfffULL, 0x40000000ULL);
 
     /* 5 pages: NUM 4, SCALE 0, one command */
-    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x1000, 5), 5);
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, iova(0x1000), 5), 5);
     assert_int_equal(bits(c.dw[0], 16, 12), 4);
     assert_int_equal(bits(c.dw[0], 24, 20), 0);
     /* 33 pages: at most 32 units of 2^0: 32, then 1 more */
-    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x1000, 33), 32);
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, iova(0x1000), 33), 32);
     assert_int_equal(bits(c.dw[0], 16, 12), 31);
     /* 0 pages: still one page, never nothing */
-    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, 0x1000, 0), 1);
+    assert_int_equal(smmu_cmd_tlbi_s2_ipa_range(&c, 3, iova(0x1000), 0), 1);
 
     assert_int_equal(smmu_tlbi_range_cmds(1), 1);
     assert_int_equal(smmu_tlbi_range_cmds(31), 1);
@@ -880,14 +880,14 @@ static void test_event_stage2_translation_fault(void **state unused)
     assert_true(e.ssv);
     assert_int_equal(e.ssid, 0x55);
     assert_true(e.has_addr);
-    assert_int_equal(e.iova, 0x0000004000123456ULL);
-    assert_int_equal(e.ipa, 0x0000008040123000ULL);
+    assert_int_equal(iova_addr(e.iova), 0x0000004000123456ULL);
+    assert_int_equal(ipa_addr(e.ipa), 0x0000008040123000ULL);
     assert_true(e.read);
     assert_true(e.stage2);
     assert_false(e.instr);
     assert_false(e.priv);
     assert_int_equal(e.class_, 2);
-    assert_int_equal(e.fetch_addr, 0);
+    assert_int_equal(pa_addr(e.fetch_addr), 0);
     assert_string_equal(smmu_event_name(e.type), "F_TRANSLATION");
 }
 
@@ -908,8 +908,8 @@ static void test_event_stage1_permission_fault(void **state unused)
     assert_false(e.ssv);
     assert_int_equal(e.ssid, 0);
     assert_true(e.has_addr);
-    assert_int_equal(e.iova, 0xffff800000001000ULL);
-    assert_int_equal(e.ipa, 0);                           /* stage 1: UNKNOWN */
+    assert_int_equal(iova_addr(e.iova), 0xffff800000001000ULL);
+    assert_int_equal(ipa_addr(e.ipa), 0);                           /* stage 1: UNKNOWN */
     assert_false(e.read);
     assert_false(e.stage2);
     assert_true(e.instr);
@@ -937,9 +937,9 @@ static void test_event_address_classes(void **state unused)
         assert_int_equal(e.type, want[i].type);
         assert_int_equal(e.sid, 7);
         assert_int_equal(e.has_addr, want[i].has_addr);
-        assert_int_equal(e.iova, want[i].has_addr ? 0x5000 : 0);
+        assert_int_equal(iova_addr(e.iova), want[i].has_addr ? 0x5000 : 0);
         assert_int_equal(e.read, want[i].has_addr);
-        assert_int_equal(e.ipa, want[i].has_ipa ? 0x9000 : 0);
+        assert_int_equal(ipa_addr(e.ipa), want[i].has_ipa ? 0x9000 : 0);
     }
 }
 
@@ -955,14 +955,14 @@ static void test_event_fetch_and_substream(void **state unused)
     struct smmu_event e;
 
     smmu_event_decode(ste_fetch, &e);
-    assert_int_equal(e.fetch_addr, 0x0000000080001040ULL);
+    assert_int_equal(pa_addr(e.fetch_addr), 0x0000000080001040ULL);
     assert_false(e.has_addr);
     smmu_event_decode(walk, &e);
-    assert_int_equal(e.fetch_addr, 0x0000000080002008ULL);
+    assert_int_equal(pa_addr(e.fetch_addr), 0x0000000080002008ULL);
     assert_true(e.has_addr);
     assert_true(e.stage2);
     assert_int_equal(e.class_, 1);
-    assert_int_equal(e.ipa, 0);
+    assert_int_equal(ipa_addr(e.ipa), 0);
     smmu_event_decode(bad_ssid, &e);
     assert_true(e.ssv);
     assert_int_equal(e.ssid, 3);
@@ -970,7 +970,7 @@ static void test_event_fetch_and_substream(void **state unused)
     assert_true(e.ssv);
     assert_int_equal(e.ssid, 4);
     assert_int_equal(e.sid, 9);
-    assert_int_equal(e.fetch_addr, 0);
+    assert_int_equal(pa_addr(e.fetch_addr), 0);
 }
 
 /* Event numbers (7.3.2-7.3.21). */

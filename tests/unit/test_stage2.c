@@ -87,8 +87,8 @@ static void test_geometry_per_parange(void **state unused)
         assert_true(g.root_order <= 4);
         if (g.root_order)
             assert_int_equal(resolved, 9 + g.root_order); /* no wasted root page */
-        assert_int_equal(pt_init(&pt, g.ipa_bits, g.root_level, g.root_order, &stage2_format,
-                                 &stage2_hooks, &page_allocator, NULL),
+        assert_int_equal(pt_init(&pt, PT_SPACE_IPA, g.ipa_bits, g.root_level, g.root_order,
+                                 &stage2_format, &stage2_hooks, &page_allocator, NULL),
                          0);
         assert_int_equal(host_pages_outstanding(), 1L << g.root_order);
         pt_destroy(&pt);
@@ -161,7 +161,7 @@ static void test_leaf_encoding_per_type(void **state unused)
     for (unsigned i = 0; i < ARRAY_SIZE(leaf_want); i++) {
         const struct leaf_want *w = &leaf_want[i];
         for (unsigned level = 1; level <= 3; level++) {
-            u64 d = stage2_format.encode_leaf(oa, level, w->type);
+            u64 d = stage2_format.encode_leaf(pa(oa), level, w->type);
             if (bits(d, 5, 2) != w->memattr || bits(d, 7, 6) != w->s2ap ||
                 bits(d, 9, 8) != w->sh || bits(d, 54, 53) != w->xn)
                 fail_msg("%s at level %u: 0x%lx: MemAttr %lu S2AP %lu SH %lu XN %lu", 
@@ -183,7 +183,7 @@ static void test_leaf_type_round_trip(void **state unused)
 {
     for (unsigned t = p2m_ram_rw; t < p2m_max_type; t++)
         for (unsigned level = 1; level <= 3; level++)
-            assert_int_equal(stage2_format.leaf_type(stage2_format.encode_leaf(0x80000000,
+            assert_int_equal(stage2_format.leaf_type(stage2_format.encode_leaf(pa(0x80000000),
                                                                                level, t)),
                              t);
     assert_int_equal(stage2_format.leaf_type(0), 0);
@@ -198,7 +198,7 @@ static void test_invalid_types_encode_to_zero(void **state unused)
 
     for (unsigned i = 0; i < ARRAY_SIZE(bad); i++)
         for (unsigned level = 1; level <= 3; level++)
-            assert_int_equal(stage2_format.encode_leaf(0x80000000, level, bad[i]), 0);
+            assert_int_equal(stage2_format.encode_leaf(pa(0x80000000), level, bad[i]), 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -291,7 +291,7 @@ static void test_p2m_map_lookup_unmap_round_trip(void **state unused)
     {
         u64 *l2 = (u64 *)(uintptr_t)(p2m.pt.root[0] & DESC_OA_MASK);
         l2 = (u64 *)(uintptr_t)(l2[1] & DESC_OA_MASK); /* L1 index 1: 1..2 GiB */
-        assert_int_equal(l2[0], stage2_format.encode_leaf(0x880000000, 2, p2m_ram_rw));
+        assert_int_equal(l2[0], stage2_format.encode_leaf(pa(0x880000000), 2, p2m_ram_rw));
     }
 
     assert_int_equal(p2m_unmap(&p2m, ipa(0x40000000), 16 * SZ_2M), 0);
@@ -392,7 +392,7 @@ static void test_p2m_flushes_before_dropping_lock(void **state unused)
         assert_int_equal(host_events[w0].val, 0);
         assert_int_equal(host_events[f].ia, 0x40002000);
         assert_int_equal(host_events[w1].val,
-                         stage2_format.encode_leaf(0x90000000, 3, p2m_ram_ro));
+                         stage2_format.encode_leaf(pa(0x90000000), 3, p2m_ram_ro));
     }
     p2m_destroy(&p2m);
 }
@@ -432,8 +432,8 @@ static void test_p2m_split_block_changes_one_page(void **state unused)
     {
         u64 *slot = host_events[publish].slot;
         u64 *l3 = (u64 *)(uintptr_t)(*slot & DESC_OA_MASK);
-        assert_int_equal(l3[5], stage2_format.encode_leaf(0x80005000, 3, p2m_ram_rw));
-        assert_int_equal(l3[256], stage2_format.encode_leaf(0x80100000, 3, p2m_ram_ro));
+        assert_int_equal(l3[5], stage2_format.encode_leaf(pa(0x80005000), 3, p2m_ram_rw));
+        assert_int_equal(l3[256], stage2_format.encode_leaf(pa(0x80100000), 3, p2m_ram_ro));
     }
     p2m_destroy(&p2m);
     assert_int_equal(host_pages_outstanding(), 0);
