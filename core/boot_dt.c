@@ -19,6 +19,7 @@
 #include <granite/boot.h>
 #include <granite/errno.h>
 #include <granite/console.h>
+#include <granite/drivers.h>
 
 #define MAX_FDT_SIZE (2UL << 20) /* the arm64 boot protocol's limit */
 
@@ -114,6 +115,21 @@ static __boot int node_reg(const void *fdt, int node, u64 *addr, u64 *size, cons
     return 0;
 }
 
+/* The first of the node's compatible strings a console driver registered
+ * (drivers.h) drives, or NULL: boot_dt names no UART itself. */
+static __boot const char *console_compatible(const void *fdt, int node)
+{
+    int n = fdt_stringlist_count(fdt, node, "compatible");
+
+    for (int i = 0; i < n; i++) {
+        const char *c = fdt_stringlist_get(fdt, node, "compatible", i, NULL);
+        const struct driver *drv = c ? driver_by_compatible(DRIVER_CONSOLE, c) : NULL;
+        if (drv)
+            return drv->compatible;
+    }
+    return NULL;
+}
+
 __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why)
 {
     int chosen = fdt_path_offset(fdt, "/chosen");
@@ -138,8 +154,9 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
         *why = "/chosen/stdout-path names no node";
         return -ENOENT;
     }
-    if (fdt_node_check_compatible(fdt, node, "arm,pl011")) {
-        *why = dt_node_msg(fdt, node, "stdout-path names a device that is not \"arm,pl011\"");
+    *compat = console_compatible(fdt, node);
+    if (!*compat) {
+        *why = dt_node_msg(fdt, node, "stdout-path names a device no console driver drives");
         return -ENODEV;
     }
     if (fdt_parent_offset(fdt, node) != 0) {
@@ -152,7 +169,6 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
         return -EINVAL;
     }
     *base = pa(addr);
-    *compat = "arm,pl011";
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <granite/console.h>
+#include <granite/drivers.h>
 #include <granite/spinlock.h>
 #include <granite/mm.h>
 #include <granite/arch.h>
@@ -352,3 +353,12 @@ __attribute__((weak)) unsigned this_cpu(void) { return 0; }
 /* The IOMMU batch brackets (core/iommu.c) around code under test: nothing. */
 __attribute__((weak)) void iommu_batch_begin(void) {}
 __attribute__((weak)) void iommu_batch_end(void) {}
+/* The driver table (drivers/driver_table.c) as the host sees it: one
+ * console driver, the PL011's compatible. */
+__attribute__((weak)) const struct driver *driver_by_compatible(enum driver_class class,
+                                                                const char *compatible)
+{
+    static const struct driver pl011 = { .name = "pl011 (host stub)", .class = DRIVER_CONSOLE,
+                                         .compatible = "arm,pl011" };
+    return class == DRIVER_CONSOLE && !strcmp(compatible, pl011.compatible) ? &pl011 : NULL;
+}
