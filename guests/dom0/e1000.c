@@ -362,7 +362,7 @@ static int map_ring(struct e1000 *nic, void *ring, uint64_t *bus)
 {
     struct dma_handle h;
 
-    if (dma_map(nic->dma, ring, E1000_PAGE, DMA_TO_DEVICE, 0, &h)) {
+    if (dma_map(nic->dma, ring, PAGE_SIZE, DMA_TO_DEVICE, 0, &h)) {
         printf("e1000: cannot map a descriptor ring\n");
         return -1;
     }

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "dma.h"
+#include "page.h"
 
 #define E1000_RX_RING 256                  /* descriptors; a multiple of 8 (SDM: RDLEN in 128-byte units) */
 #define E1000_TX_RING 256
@@ -45,7 +46,6 @@
 #define E1000_TX_COPY_BUFS 128             /* e1000_tx_copy's buffers */
 #define E1000_TX_COPY_BUF_SIZE 2048
 #define E1000_MAX_FRAME 1514               /* largest frame sent or accepted, without FCS */
-#define E1000_PAGE 4096
 #define E1000_QEMU_RX_HOLD_US 1000000ULL   /* see e1000_rx_hold_left_us */
 
 /* Interrupt causes (ICR and IMS bits, SDM 13.4), as e1000_wait returns them. */
@@ -91,11 +91,11 @@ struct e1000_tx_slot {
 
 struct e1000 {
     /* Rings and buffers first: page-aligned, in dom0's own memory. */
-    struct e1000_rx_desc rx_ring[E1000_RX_RING] __attribute__((aligned(E1000_PAGE)));
-    struct e1000_tx_desc tx_ring[E1000_TX_RING] __attribute__((aligned(E1000_PAGE)));
-    uint8_t rx_buf[E1000_RX_RING][E1000_RX_BUF_SIZE] __attribute__((aligned(E1000_PAGE)));
+    struct e1000_rx_desc rx_ring[E1000_RX_RING] __attribute__((aligned(PAGE_SIZE)));
+    struct e1000_tx_desc tx_ring[E1000_TX_RING] __attribute__((aligned(PAGE_SIZE)));
+    uint8_t rx_buf[E1000_RX_RING][E1000_RX_BUF_SIZE] __attribute__((aligned(PAGE_SIZE)));
     uint8_t tx_copy_buf[E1000_TX_COPY_BUFS][E1000_TX_COPY_BUF_SIZE]
-        __attribute__((aligned(E1000_PAGE)));
+        __attribute__((aligned(PAGE_SIZE)));
 
     volatile uint8_t *regs;                /* BAR0 */
     volatile uint8_t *cfg;                 /* its ECAM configuration space */

@@ -106,10 +106,10 @@
 #include "grant_refs.h"
 #include "netfront.h"
 #include "l4csum.h"
+#include "page.h"
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
 
-#define PAGE 4096UL
 #define TX_BUFS NETFRONT_TX_BUFS
 #define RX_BUFS NETFRONT_RX_BUFS
 #define BE_STATE_TOKEN "be-state"
@@ -142,17 +142,16 @@
 #define TCP_CSUM_OFF 16
 #define UDP_CSUM_OFF 6
 
-static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE)));
-static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE)));
-static uint8_t tx_bufs[TX_BUFS][PAGE] __attribute__((aligned(PAGE)));
-static uint8_t rx_bufs[RX_BUFS][PAGE] __attribute__((aligned(PAGE)));
+static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE_SIZE)));
+static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE_SIZE)));
+static uint8_t tx_bufs[TX_BUFS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t rx_bufs[RX_BUFS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 /* A NETRXF_more_data chain, put together (never used by a backend that saw
  * our feature-sg=0, but a backend is not trusted to have read it). */
 static uint8_t rx_frame[NETFRONT_RX_FRAME_MAX];
 
 static struct netfront nf_state;
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 static void on_event(evtchn_port_t p) { (void)p; nf_state.kicked = true; }
 
@@ -645,7 +644,7 @@ static bool blank_l4_csum(uint8_t *f, size_t len)
 static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
 {
     int bufs[NETFRONT_SG_MAX_SLOTS];
-    size_t chunk = nf->sg_chunk < PAGE ? nf->sg_chunk : PAGE, nslots = (len + chunk - 1) / chunk;
+    size_t chunk = nf->sg_chunk < PAGE_SIZE ? nf->sg_chunk : PAGE_SIZE, nslots = (len + chunk - 1) / chunk;
 
     if (nslots > NETFRONT_SG_MAX_SLOTS) {
         chunk = (len + NETFRONT_SG_MAX_SLOTS - 1) / NETFRONT_SG_MAX_SLOTS;
@@ -663,8 +662,8 @@ static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
         size_t at = i * chunk, piece = len - at < chunk ? len - at : chunk;
         size_t off = SG_OFFSET_BASE + SG_OFFSET_STEP * i;
         /* no slot may cross its page (Linux's netback disables the vif) */
-        if (off + piece > PAGE)
-            off = PAGE - piece;
+        if (off + piece > PAGE_SIZE)
+            off = PAGE_SIZE - piece;
         memcpy(tx_bufs[bufs[i]] + off, frame + at, piece);
         struct netif_tx_request r = {
             .gref = nf->tx_ref[bufs[i]], .offset = (uint16_t)off,
@@ -792,7 +791,7 @@ static void rx_slot(struct netfront *s, RING_IDX idx, netfront_rx_fn rx, void *c
         goto repost;
     }
     r = slot->rsp;
-    if (r.id != buf || (r.status > 0 && (unsigned)r.offset + (unsigned)r.status > PAGE)) {
+    if (r.id != buf || (r.status > 0 && (unsigned)r.offset + (unsigned)r.status > PAGE_SIZE)) {
         s->stats.bad_responses++;
         s->rx_chain_bad = true;
     } else if (r.status <= 0) {

@@ -13,15 +13,15 @@
 #include <string.h>
 #include "guest.h"
 #include "dma.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <public/features.h>
 #include <public/granite.h>
 
-#define PAGE 4096UL
 #define DMA_POOL_SLOTS 64
 
-static uint8_t pool[DMA_POOL_SLOTS][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t pool[DMA_POOL_SLOTS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t pool_used; /* bit i: slot i handed out */
 
 const char *dma_mode_name(enum dma_mode m) { return m == DMA_DIRECT ? "direct" : "swiotlb-xen"; }
@@ -113,7 +113,7 @@ static void *bounce_alloc(void)
 
 static void bounce_free(void *p)
 {
-    unsigned i = (unsigned)(((uint8_t *)p - pool[0]) / PAGE);
+    unsigned i = (unsigned)(((uint8_t *)p - pool[0]) / PAGE_SIZE);
     pool_used &= ~(1UL << i);
 }
 

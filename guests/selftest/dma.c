@@ -47,11 +47,11 @@
 #include "guest.h"
 #include "xen.h"
 #include "edu.h"
+#include "page.h"
 #include <public/granite.h>
 #include <public/version.h>
 #include <public/features.h>
 
-#define PAGE 4096UL
 #define REF_PAGE 8
 #define REF_BATCH_FIRST 16
 #define BATCH 64
@@ -72,13 +72,12 @@ static evtchn_port_t port;
 
 static void on_event(evtchn_port_t p) { (void)p; events++; }
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 /* --- front (domU) ------------------------------------------------------------ */
 
 /* Two neighbouring pages in one 2 MiB chunk, so neighbours in machine memory too. */
-static uint8_t pair[2][PAGE] __attribute__((aligned(2 * PAGE)));
-static uint8_t many[BATCH][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t pair[2][PAGE_SIZE] __attribute__((aligned(2 * PAGE_SIZE)));
+static uint8_t many[BATCH][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 int test_dmafront(const struct guest_info *gi)
 {
@@ -92,7 +91,7 @@ int test_dmafront(const struct guest_info *gi)
     gnttab_grant(REF_PAGE, BACK, gfn_of(pair[0]), true);
     if (!strcmp(mode, "batch"))
         for (unsigned i = 0; i < BATCH; i++) {
-            snprintf((char *)many[i], PAGE, "batch page %u", i);
+            snprintf((char *)many[i], PAGE_SIZE, "batch page %u", i);
             gnttab_grant(REF_BATCH_FIRST + i, BACK, gfn_of(many[i]), true);
         }
     if (evtchn_alloc_unbound(BACK, &port) || port != FRONT_PORT) {
@@ -110,8 +109,8 @@ int test_dmafront(const struct guest_info *gi)
 /* --- back (dom0) ------------------------------------------------------------- */
 
 static struct edu edu;
-static uint8_t landing[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t source[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t landing[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t source[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static long granite_stats(struct granite_iommu_stats *s)
 {
@@ -235,10 +234,10 @@ static int back_ungranted(void)
     if (map_page(&host_addr, &machine, &h))
         return 1;
     printf("dma: back: the device reads the next machine page, 0x%lx, which d1 never granted\n",
-           (unsigned long)(machine + PAGE));
+           (unsigned long)(machine + PAGE_SIZE));
     snprintf(what, sizeof(what), "ungranted neighbour page read at machine address 0x%lx",
-             (unsigned long)(machine + PAGE));
-    int ret = verdict(what, device_reads(machine + PAGE, granted_text, secret_text));
+             (unsigned long)(machine + PAGE_SIZE));
+    int ret = verdict(what, device_reads(machine + PAGE_SIZE, granted_text, secret_text));
     return gnttab_unmap(host_addr, h) == GNTST_okay ? ret : 1;
 }
 
@@ -274,7 +273,7 @@ static int back_reserved(const struct guest_info *gi)
     uint8_t *region = (uint8_t *)(((uint64_t)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]));
     printf("dma: back: reserved region %s at 0x%lx\n", fdt_get_name(gi->fdt, node, NULL),
            (unsigned long)region);
-    snprintf((char *)source, PAGE, "written by the device into reserved memory");
+    snprintf((char *)source, PAGE_SIZE, "written by the device into reserved memory");
     memset(region, FILL, PROBE_LEN);
     uint64_t faults = fault_count();
     if (edu_dma(&edu, (uint64_t)source, PROBE_LEN, true) ||
@@ -313,7 +312,7 @@ static int back_batch(void)
     int fails = 0;
 
     for (unsigned i = 0; i < BATCH; i++)
-        maps[i] = (struct gnttab_map_grant_ref){ .host_addr = base + i * PAGE,
+        maps[i] = (struct gnttab_map_grant_ref){ .host_addr = base + i * PAGE_SIZE,
                                                  .flags = GNTMAP_host_map | GNTMAP_readonly,
                                                  .ref = REF_BATCH_FIRST + i, .dom = FRONT };
     if (granite_stats(&s0)) {

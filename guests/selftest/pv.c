@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include "guest.h"
 #include "xen.h"
+#include "page.h"
 
-#define PAGE 4096UL
 #define REF_RW 8
 #define REF_RO 9
 #define REF_COPY 10
@@ -35,10 +35,10 @@
 #define FRONT 1
 #define BACK 0
 
-static uint8_t page_rw[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t page_ro[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t page_copy[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t local[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t page_rw[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page_ro[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page_copy[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t local[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static const char front_pattern[] = "written by the front end, domU";
 static const char back_pattern[] = "written by the back end, dom0";
@@ -50,7 +50,6 @@ static void on_event(evtchn_port_t p) { (void)p; events++; }
 
 static void wait_events(unsigned n) { guest_wait_count(&events, n, GUEST_WAIT_FOREVER); }
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 static char mode[16];
 
@@ -132,7 +131,7 @@ static int16_t copy_op(struct gnttab_copy *op)
 
 static int back_grant(void)
 {
-    uint64_t va_rw = xen_map_area(), va_ro = va_rw + PAGE, dba_rw, dba_ro, t0, t1;
+    uint64_t va_rw = xen_map_area(), va_ro = va_rw + PAGE_SIZE, dba_rw, dba_ro, t0, t1;
     grant_handle_t h_rw, h_ro, h;
     int16_t st;
     int fails = 0;
@@ -152,7 +151,7 @@ static int back_grant(void)
     printf("pv: back: map d1 ref %u ro: status %d, reads \"%s\"\n", REF_RO, st,
            st == GNTST_okay ? (char *)va_ro : "");
     fails += st != GNTST_okay;
-    st = gnttab_map(FRONT, REF_RO, va_ro + PAGE, false, &h, &dba_ro);
+    st = gnttab_map(FRONT, REF_RO, va_ro + PAGE_SIZE, false, &h, &dba_ro);
     printf("pv: back: writable map of read-only ref %u: status %d (want %d, permission_denied)\n",
            REF_RO, st, GNTST_permission_denied);
     fails += st != GNTST_permission_denied;
@@ -249,7 +248,7 @@ static int back_bad(void)
     CASE("good map (for the unmap cases)", gnttab_map(FRONT, REF_RW, va, false, &good, &dba),
          GNTST_okay);
     CASE("unmap with a handle never given", gnttab_unmap(va, 777), GNTST_bad_handle);
-    CASE("unmap with the wrong host_addr", gnttab_unmap(va + PAGE, good), GNTST_bad_virt_addr);
+    CASE("unmap with the wrong host_addr", gnttab_unmap(va + PAGE_SIZE, good), GNTST_bad_virt_addr);
     CASE("first unmap", gnttab_unmap(va, good), GNTST_okay);
     CASE("double unmap", gnttab_unmap(va, good), GNTST_bad_handle);
     struct gnttab_copy past = { .source = { .u.gmfn = gfn_of(local), .domid = DOMID_SELF, .offset = 4000 },
