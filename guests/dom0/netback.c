@@ -203,11 +203,11 @@ static void connect_vif(struct vif *v)
     v->persistent = persistent_offered && read_uint(v->fe, "feature-persistent", 1, &flag) && flag;
     if (!v->tx_va || !v->rx_va)
         return refuse_vif(v, "no room in dom0's grant window for its rings");
-    if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, false, &v->tx_h, &dba) !=
-        GNTST_okay)
+    if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, GRANT_READ_WRITE, &v->tx_h,
+                   &dba) != GNTST_okay)
         return refuse_vif(v, "its TX ring ref cannot be mapped");
-    if (gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, v->rx_va, false, &v->rx_h, &dba) !=
-        GNTST_okay) {
+    if (gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, v->rx_va, GRANT_READ_WRITE, &v->rx_h,
+                   &dba) != GNTST_okay) {
         gnttab_unmap(v->tx_va, v->tx_h);
         return refuse_vif(v, "its RX ring ref cannot be mapped");
     }
@@ -835,7 +835,7 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         struct tx_slot *s = slots[i];
         const struct netif_tx_request *r = &reqs[i];
         int16_t st = op[i] >= 0 ? ops[op[i]].status : GNTST_okay;
-        uint64_t va, machine;
+        uint64_t va, dev_bus_addr;
 
         if (s->pg && op[i] >= 0) {
             pgrant_map_done(s->pg, &ops[op[i]]);
@@ -855,15 +855,15 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         }
         if (s->pg) {
             va = s->pg->host_addr;
-            machine = s->pg->machine;
+            dev_bus_addr = s->pg->machine;
         } else {
             s->handle = ops[op[i]].handle;
             va = s->host_addr;
-            machine = ops[op[i]].dev_bus_addr;
+            dev_bus_addr = ops[op[i]].dev_bus_addr;
         }
         v->nr_busy++;
-        bool mapped = !dma_map(&dma, (void *)(va + r->offset), r->size, DMA_TO_DEVICE,
-                               machine + r->offset, &s->dma);
+        bool mapped = !dma_map_foreign(&dma, (void *)(va + r->offset), r->size, DMA_TO_DEVICE,
+                                       machine_of_grant_map(dev_bus_addr, r->offset), &s->dma);
         if (!mapped || e1000_tx_bus(&nic, s->dma.bus, r->size, s))
             tx_not_queued(v, r, s, mapped);
     }

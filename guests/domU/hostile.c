@@ -141,8 +141,8 @@ static void grab_grants(void)
     /* one distinct page per grant: each self-map pins a new machine page */
     for (n = 0; n < SELF_PAGES && va + PAGE_SIZE <= end; n++, va += PAGE_SIZE) {
         grant_ref_t ref = FIRST_REF + n;
-        gnttab_grant(ref, self, gfn_of(self_pages[n]), false);
-        st = gnttab_map(DOMID_SELF, ref, va, false, &h, &dba);
+        gnttab_grant(ref, self, gfn_of(self_pages[n]), GRANT_READ_WRITE);
+        st = gnttab_map(DOMID_SELF, ref, va, GRANT_READ_WRITE, &h, &dba);
         if (st != GNTST_okay)
             break;
     }
@@ -151,7 +151,7 @@ static void grab_grants(void)
                             : "");
     /* the same grant again and again: map handles, not pins */
     for (again = 0, st = GNTST_okay; again < MAX_TRIES && va + PAGE_SIZE <= end && n; va += PAGE_SIZE) {
-        st = gnttab_map(DOMID_SELF, FIRST_REF, va, false, &h, &dba);
+        st = gnttab_map(DOMID_SELF, FIRST_REF, va, GRANT_READ_WRITE, &h, &dba);
         if (st != GNTST_okay)
             break;
         again++;

@@ -332,7 +332,7 @@ static bool flood_grant(struct netfront *nf, grant_ref_t *refs)
         }
         eth_frame(nf, flood_pages[i], FRAME, ETHERTYPE_LOCAL_EXP);
         gnttab_grant(refs[i], nf->backend_id, gfn_of(flood_pages[i]),
-                     true);
+                     GRANT_READ_ONLY);
     }
     return true;
 }

@@ -389,18 +389,18 @@ struct netfront *netfront_connect(unsigned vif)
 
     ring_init(&tx_ring.h);
     ring_init(&rx_ring.h);
-    gnttab_grant(nf->tx_ring_ref, nf->backend_id, gfn_of(&tx_ring), false);
-    gnttab_grant(nf->rx_ring_ref, nf->backend_id, gfn_of(&rx_ring), false);
+    gnttab_grant(nf->tx_ring_ref, nf->backend_id, gfn_of(&tx_ring), GRANT_READ_WRITE);
+    gnttab_grant(nf->rx_ring_ref, nf->backend_id, gfn_of(&rx_ring), GRANT_READ_WRITE);
     /* tx_bufs=N: use only N of them (a test making sends wait for a buffer) */
     nf->tx_nbufs = TX_BUFS;
     if (guest_arg("tx_bufs", token, sizeof(token)) && atoi(token) > 0 && atoi(token) < TX_BUFS)
         nf->tx_nbufs = (unsigned)atoi(token);
     for (unsigned i = 0; i < TX_BUFS; i++) {
-        gnttab_grant(nf->tx_ref[i], nf->backend_id, gfn_of(tx_bufs[i]), true);
+        gnttab_grant(nf->tx_ref[i], nf->backend_id, gfn_of(tx_bufs[i]), GRANT_READ_ONLY);
         nf->tx_free[i] = i < nf->tx_nbufs;
     }
     for (unsigned i = 0; i < RX_BUFS; i++) {
-        gnttab_grant(nf->rx_ref[i], nf->backend_id, gfn_of(rx_bufs[i]), false);
+        gnttab_grant(nf->rx_ref[i], nf->backend_id, gfn_of(rx_bufs[i]), GRANT_READ_WRITE);
         post_rx(nf, i);
     }
     rx_ring.h.req_prod = nf->rx_req_prod;

@@ -165,14 +165,14 @@ void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h)
         handlers[port] = h;
 }
 
-void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, bool readonly)
+void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, enum grant_access access)
 {
     struct grant_entry_v1 *e = &gnttab[ref];
     e->domid = to;
     e->frame = (uint32_t)gfn;
     /* flags last: the entry is valid only once everything else is written */
-    __atomic_store_n(&e->flags, (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)),
-                     __ATOMIC_RELEASE);
+    uint16_t ro = access == GRANT_READ_ONLY ? GTF_readonly : 0;
+    __atomic_store_n(&e->flags, (uint16_t)(GTF_permit_access | ro), __ATOMIC_RELEASE);
 }
 
 void gnttab_revoke(grant_ref_t ref) { __atomic_store_n(&gnttab[ref].flags, 0, __ATOMIC_RELEASE); }
@@ -182,12 +182,12 @@ long gnttab_op(unsigned cmd, void *ops, unsigned count)
     return hyp(__HYPERVISOR_grant_table_op, cmd, (uint64_t)ops, count);
 }
 
-int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, bool readonly,
+int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, enum grant_access access,
                    grant_handle_t *handle, uint64_t *dev_bus_addr)
 {
     struct gnttab_map_grant_ref op = {
         .host_addr = host_addr, .ref = ref, .dom = granter,
-        .flags = GNTMAP_host_map | (readonly ? GNTMAP_readonly : 0),
+        .flags = GNTMAP_host_map | (access == GRANT_READ_ONLY ? GNTMAP_readonly : 0),
     };
     long r = gnttab_op(GNTTABOP_map_grant_ref, &op, 1);
     if (r)

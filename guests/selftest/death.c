@@ -168,9 +168,9 @@ static int front(const struct guest_info *gi)
     own_domid = storm_own_domid(gfn_of(page_self), xen_map_area());
     memcpy(page_mapped, front_pattern, sizeof(front_pattern));
     memcpy(page_self, front_pattern, sizeof(front_pattern));
-    gnttab_grant(REF_MAPPED, BACK, gfn_of(page_mapped), false);
-    gnttab_grant(REF_COPIED, BACK, gfn_of(page_copied), true);
-    gnttab_grant(REF_SELF, (domid_t)own_domid, gfn_of(page_self), false);
+    gnttab_grant(REF_MAPPED, BACK, gfn_of(page_mapped), GRANT_READ_WRITE);
+    gnttab_grant(REF_COPIED, BACK, gfn_of(page_copied), GRANT_READ_ONLY);
+    gnttab_grant(REF_SELF, (domid_t)own_domid, gfn_of(page_self), GRANT_READ_WRITE);
     if (evtchn_alloc_unbound(BACK, &port) || port != FRONT_PORT) {
         printf("death: alloc_unbound gave port %u: FAIL\n", port);
         return 1;
@@ -223,7 +223,7 @@ static int back(void)
         printf("death: back: cannot bind to d1's port %u: FAIL\n", FRONT_PORT);
         return 1;
     }
-    st = gnttab_map(FRONT, REF_MAPPED, va, false, &h, &dba);
+    st = gnttab_map(FRONT, REF_MAPPED, va, GRANT_READ_WRITE, &h, &dba);
     if (st != GNTST_okay) {
         printf("death: back: map of d1 ref %u: %d: FAIL\n", REF_MAPPED, st);
         return 1;
@@ -252,7 +252,7 @@ static int back(void)
     bool readable = !memcmp((void *)va, front_pattern, sizeof(front_pattern));
     printf("death: back: the page I still map reads %s\n", readable ? "the domU's pattern" : "WRONG");
     int16_t un = gnttab_unmap(va, h);
-    int16_t again = gnttab_map(FRONT, REF_MAPPED, va, false, &h, &dba);
+    int16_t again = gnttab_map(FRONT, REF_MAPPED, va, GRANT_READ_WRITE, &h, &dba);
     printf("death: back: unmap: %d, a new map of the dead domain's grant: %d\n", un, again);
     bool ok = readable && un == GNTST_okay && again != GNTST_okay;
     printf("death: back: %s\n", ok ? "PASS" : "FAIL");

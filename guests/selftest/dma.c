@@ -88,11 +88,11 @@ int test_dmafront(const struct guest_info *gi)
     guest_arg("mode", mode, sizeof(mode));
     memcpy(pair[0], granted_text, sizeof(granted_text));
     memcpy(pair[1], secret_text, sizeof(secret_text));
-    gnttab_grant(REF_PAGE, BACK, gfn_of(pair[0]), true);
+    gnttab_grant(REF_PAGE, BACK, gfn_of(pair[0]), GRANT_READ_ONLY);
     if (!strcmp(mode, "batch"))
         for (unsigned i = 0; i < BATCH; i++) {
             snprintf((char *)many[i], PAGE_SIZE, "batch page %u", i);
-            gnttab_grant(REF_BATCH_FIRST + i, BACK, gfn_of(many[i]), true);
+            gnttab_grant(REF_BATCH_FIRST + i, BACK, gfn_of(many[i]), GRANT_READ_ONLY);
         }
     if (evtchn_alloc_unbound(BACK, &port) || port != FRONT_PORT) {
         printf("dma: front: alloc_unbound gave port %u: FAIL\n", port);
@@ -190,7 +190,7 @@ static int map_page(uint64_t *host_addr, uint64_t *machine, grant_handle_t *h)
     int16_t st;
 
     *host_addr = xen_map_area();
-    st = gnttab_map(FRONT, REF_PAGE, *host_addr, true, h, machine);
+    st = gnttab_map(FRONT, REF_PAGE, *host_addr, GRANT_READ_ONLY, h, machine);
     printf("dma: back: mapped d1 ref %u read-only at IPA 0x%lx: status %d, dev_bus_addr "
            "(machine address) 0x%lx\n", REF_PAGE, (unsigned long)*host_addr, st,
            (unsigned long)*machine);

@@ -155,8 +155,8 @@ int storm_own_domid(uint64_t gfn, uint64_t host_addr)
     for (int id = 0; id < 8; id++) {
         grant_handle_t h;
         uint64_t dba;
-        gnttab_grant(probe, (domid_t)id, gfn, true);
-        if (gnttab_map(DOMID_SELF, probe, host_addr, true, &h, &dba) == GNTST_okay) {
+        gnttab_grant(probe, (domid_t)id, gfn, GRANT_READ_ONLY);
+        if (gnttab_map(DOMID_SELF, probe, host_addr, GRANT_READ_ONLY, &h, &dba) == GNTST_okay) {
             gnttab_unmap(host_addr, h);
             gnttab_revoke(probe);
             return id;
@@ -566,11 +566,11 @@ static void grant_scribble(struct vstate *s, bool loud)
     switch (loud ? prng_below(&s->rng, 4) : 2) {
     case 0:
         gnttab_revoke(REF_RW + i);
-        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), false);
+        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_WRITE);
         break;
     case 1:
         gnttab_revoke(REF_RO + i);
-        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), true);
+        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_ONLY);
         break;
     default: {
         /* any flags, any domain, but a frame of ours that may be written */
@@ -1255,8 +1255,8 @@ static int check_after(void)
     int fails = 0;
 
     memcpy(gpages[0], pattern, sizeof(pattern));
-    gnttab_grant(REF_RW, (domid_t)own_domid, gfn_of(gpages[0]), false);
-    int16_t st = gnttab_map(DOMID_SELF, REF_RW, host, true, &h, &dba);
+    gnttab_grant(REF_RW, (domid_t)own_domid, gfn_of(gpages[0]), GRANT_READ_WRITE);
+    int16_t st = gnttab_map(DOMID_SELF, REF_RW, host, GRANT_READ_ONLY, &h, &dba);
     bool seen = st == GNTST_okay && !memcmp((void *)host, pattern, sizeof(pattern));
     printf("storm: after: self-map of ref %u: status %d, %s\n", REF_RW, st,
            seen ? "reads the page" : "WRONG");
@@ -1390,8 +1390,8 @@ int test_storm(const struct guest_info *gi)
         return 1;
     }
     for (unsigned i = 0; i < GPAGES; i++) {
-        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), false);
-        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), true);
+        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_WRITE);
+        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_ONLY);
     }
     for (unsigned k = 0; k < dev.nr_vcpus; k++) {
         prng_seed(&vs[k].rng, storm_seed, k);
