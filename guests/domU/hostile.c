@@ -35,7 +35,8 @@
 #include <public/grant_table.h>
 
 #define GRANT_REFS 512          /* v1 entries in grant frame 0 */
-#define FIRST_REF 16            /* raw refs, deliberately: a hog has no netfront and takes the allocator's place */
+/* Raw refs, deliberately: a hog has no netfront and takes the allocator's place. */
+#define FIRST_REF (GRANT_REF_FIRST_UNRESERVED + 8)
 #define SELF_PAGES (GRANT_REFS - FIRST_REF)
 #define MAX_TRIES 4096          /* bound on any grab loop */
 #define BACKEND_WAIT_US 5000000 /* for dom0's toolstack to write our vif keys */

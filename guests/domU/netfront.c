@@ -197,10 +197,10 @@ static int publish_rings(struct netfront *nf)
             write_key(t, nf->frontend, "feature-rx-notify", 1) ||
             write_key(t, nf->frontend, "feature-sg", 0) ||
             write_key(t, nf->frontend, "feature-persistent", nf->persistent)) {
-            xenbus_transaction_end(t, true);
+            xenbus_transaction_end(t, XENBUS_ABORT);
             return -1;
         }
-        r = xenbus_transaction_end(t, false);
+        r = xenbus_transaction_end(t, XENBUS_COMMIT);
         if (r != -EAGAIN)
             return r;
     }
@@ -221,14 +221,14 @@ static int switch_state(struct netfront *nf, long state)
         if (r < 0)
             return r;
         if (xenbus_read(t, path, cur, sizeof(cur)) == 0 && strtol(cur, NULL, 10) == state) {
-            xenbus_transaction_end(t, true);
+            xenbus_transaction_end(t, XENBUS_ABORT);
             return 0;
         }
         if (write_key(t, nf->frontend, "state", (unsigned long)state)) {
-            xenbus_transaction_end(t, true);
+            xenbus_transaction_end(t, XENBUS_ABORT);
             return -1;
         }
-        r = xenbus_transaction_end(t, false);
+        r = xenbus_transaction_end(t, XENBUS_COMMIT);
         if (r != -EAGAIN)
             return r;
     }

@@ -41,6 +41,10 @@ void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h);
 /* Which of its references are free (grant_refs.h): the one allocator every
  * driver of this domain takes its references from. */
 struct grant_refs *xen_grant_refs(void);
+/* The first reference past the reserved ones (the console's and xenstore's).
+ * The selftest pairs have no xenstore to pass a reference through, so front
+ * and back agree on fixed references counted from here. */
+#define GRANT_REF_FIRST_UNRESERVED GNTTAB_NR_RESERVED_ENTRIES
 /* What a grant lets the other domain do with the page, and what a map of
  * one asks for (GTF_readonly / GNTMAP_readonly). */
 enum grant_access { GRANT_READ_WRITE, GRANT_READ_ONLY };

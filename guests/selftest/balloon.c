@@ -37,7 +37,7 @@
 #define E_FAULT 14
 #define E_INVAL 22
 #define VGIC_GFN 0x08000UL       /* GUEST_GICD_BASE >> 12: a device, not RAM */
-#define SELF_REF 8               /* a grant ref past the reserved ones */
+#define SELF_REF GNTTAB_NR_RESERVED_ENTRIES /* the first grant ref past the reserved ones */
 #define HUGE_EXTENTS (1UL << 20) /* more than a call may take */
 #define UNMAPPED_VA 0x10UL       /* nothing at our lowest page */
 

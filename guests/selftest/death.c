@@ -44,9 +44,9 @@
 #include <public/version.h>
 #include <granite/psci.h>
 
-#define REF_MAPPED 8   /* dom0 maps this one and keeps it */
-#define REF_COPIED 9   /* dom0 copies from this one */
-#define REF_SELF 16    /* our own, for self-map batches */
+#define REF_MAPPED (GRANT_REF_FIRST_UNRESERVED + 0) /* dom0 maps this one and keeps it */
+#define REF_COPIED (GRANT_REF_FIRST_UNRESERVED + 1) /* dom0 copies from this one */
+#define REF_SELF (GRANT_REF_FIRST_UNRESERVED + 8)   /* our own, for self-map batches */
 #define FRONT_PORT 2
 #define FRONT 1
 #define BACK 0

@@ -27,9 +27,9 @@
 #include "xen.h"
 #include "page.h"
 
-#define REF_RW 8
-#define REF_RO 9
-#define REF_COPY 10
+#define REF_RW (GRANT_REF_FIRST_UNRESERVED + 0)
+#define REF_RO (GRANT_REF_FIRST_UNRESERVED + 1)
+#define REF_COPY (GRANT_REF_FIRST_UNRESERVED + 2)
 #define FRONT_PORT 2
 #define BIND_TIMEOUT_US 2000000 /* the front is up well within 2 s */
 #define FRONT 1

@@ -236,8 +236,8 @@ static const unsigned loud_weight[NR_CLASSES] = {
 #define PHYSMAP_FIRST 2   /* window pages add_to_physmap may use: [2, 66) */
 #define PHYSMAP_PAGES 64
 #define GPAGES 16         /* our pages granted to ourselves */
-#define REF_RW 16         /* refs 16..31: gpages rw; 32..47: the same read-only */
-#define REF_RO 32
+#define REF_RW (GRANT_REF_FIRST_UNRESERVED + 8) /* 16..31: gpages rw; 32..47: the same read-only */
+#define REF_RO (REF_RW + GPAGES)
 #define REF_SCRIBBLE 48   /* refs 48..63: entries the storm scribbles on */
 #define REF_RANGE 80
 #define MY_PORTS 16
