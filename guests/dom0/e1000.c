@@ -30,10 +30,6 @@
 
 /* --- PCI (PCI Local Bus Spec 3.0, 6.2) ------------------------------------ */
 #define E1000_VENDOR_DEVICE 0x100e8086U    /* 8086:100e, 82540EM, as one 32-bit read */
-#define PCI_BAR_IO 0x1
-#define PCI_BAR_TYPE_MASK 0x6
-#define PCI_BAR_TYPE_64 0x4
-#define PCI_BAR_ADDR_MASK 0xfffffff0U
 
 /* Where BAR0 goes: 1 MiB into the bridge's 32-bit window (edu.c puts the edu
  * device's 1 MiB BAR at the window's start), naturally aligned. */
