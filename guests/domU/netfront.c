@@ -409,6 +409,11 @@ struct netfront *netfront_connect(unsigned vif)
         return NULL;
     }
     evtchn_set_handler(nf->port, on_event);
+    /* Said before the rings are published: the backend reports the same
+     * negotiation only after it reads them, so the two lines keep this order. */
+    printf("netfront: persistent grants: %s (we offer them: %d, the backend: %d)\n",
+           nf->persistent && nf->backend_persistent ? "on" : "off", nf->persistent,
+           nf->backend_persistent);
     if (publish_rings(nf) || switch_state(nf, XenbusStateConnected))
         return NULL;
     /* No wait for the backend's Connected: Linux's netback writes it only
@@ -419,9 +424,6 @@ struct netfront *netfront_connect(unsigned vif)
     printf("netfront: rings published: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
            "posted (backend state %ld, feature-sg %d)\n", nf->tx_ring_ref, nf->rx_ring_ref,
            nf->port, RX_BUFS, nf->backend_state, nf->backend_sg);
-    printf("netfront: persistent grants: %s (we offer them: %d, the backend: %d)\n",
-           nf->persistent && nf->backend_persistent ? "on" : "off", nf->persistent,
-           nf->backend_persistent);
     if (nf->backend_state == XenbusStateConnected)
         printf("netfront: connected: the backend is Connected too\n");
     return nf;
