@@ -51,7 +51,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_inval.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
-           drivers/driver_table.c drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/smmuv3.c drivers/smmuv3_format.c
+           drivers/driver_table.c drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
 # Guests: EL1, picolibc, may use FP/SIMD.
@@ -60,7 +60,7 @@ G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,-pie,--no-dynamic-linker,-z,norelro \
              -Wl,--build-id=none -Wl,-z,noexecstack
 GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
-             guests/lib/pci.c
+             guests/lib/pci.c drivers/pci_ecam.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/edu.c \
                  $(sort $(wildcard guests/selftest/*.c))
 # The network guests are loaded as dom0less modules (too big to build in).
@@ -68,6 +68,9 @@ NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
+# A guest's objects; sources shared with granite (drivers/pci_ecam.c) build under $(B)/guests/shared/.
+guest_objs = $(patsubst guests/%,$(B)/guests/%.o,$(filter guests/%,$(1))) \
+             $(patsubst drivers/%,$(B)/guests/shared/%.o,$(filter drivers/%,$(1)))
 # Debian's arm64 kernel and our busybox initramfs for the Linux scenarios
 # (tools/linux-assets: apt-get download once, cached under build/).
 LINUX_ASSETS := $(B)/linux/initramfs.cpio.gz
@@ -95,6 +98,9 @@ $(B)/hv/%.S.o: %.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
+# The ECAM parser shared with the guests goes with granite's boot-only code.
+$(B)/hv/drivers/pci_ecam.c.o: HV_CFLAGS += '-DPCI_ECAM_CODE=__attribute__((section(".text.boot")))'
+
 $(B)/hv/core/builtin_guests.S.o: core/builtin_guests.S $(B)/guests/selftest.bin
 	@mkdir -p $(dir $@)
 	$(CC) $(HV_CFLAGS) -DGUEST_SELFTEST_BIN='"$(B)/guests/selftest.bin"' -c $< -o $@
@@ -120,17 +126,21 @@ $(B)/guests/%.c.o: guests/%.c $(B)/.setup-ok Makefile
 # of its code is hot: optimised for size.  The network guests keep -O2.
 $(patsubst guests/%.c,$(B)/guests/%.c.o,$(wildcard guests/selftest/*.c)): G_CFLAGS += -Os -ffunction-sections -fdata-sections
 
+$(B)/guests/shared/%.c.o: drivers/%.c $(B)/.setup-ok Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(G_CFLAGS) -MMD -MP -c $< -o $@
+
 $(B)/guests/%.S.o: guests/%.S $(B)/.setup-ok Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(G_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/guests/selftest.elf: $(patsubst guests/%,$(B)/guests/%.o,$(SELFTEST_SRCS)) guests/lib/guest.ld Makefile
+$(B)/guests/selftest.elf: $(call guest_objs,$(SELFTEST_SRCS)) guests/lib/guest.ld Makefile
 	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
 
-$(B)/guests/dom0.elf: $(patsubst guests/%,$(B)/guests/%.o,$(DOM0_SRCS)) guests/lib/guest.ld Makefile
+$(B)/guests/dom0.elf: $(call guest_objs,$(DOM0_SRCS)) guests/lib/guest.ld Makefile
 	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
 
-$(B)/guests/domU.elf: $(patsubst guests/%,$(B)/guests/%.o,$(DOMU_SRCS)) guests/lib/guest.ld Makefile
+$(B)/guests/domU.elf: $(call guest_objs,$(DOMU_SRCS)) guests/lib/guest.ld Makefile
 	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
 
 $(B)/guests/%.bin: $(B)/guests/%.elf
@@ -232,7 +242,7 @@ $(B)/tests/test_smmuv3: tests/unit/test_smmuv3.c drivers/smmuv3_format.c $(B)/.s
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
-$(B)/tests/test_pci: tests/unit/test_pci.c drivers/pci.c core/boot_dt.c tests/unit/host_stubs.c $(B)/.setup-ok
+$(B)/tests/test_pci: tests/unit/test_pci.c drivers/pci.c drivers/pci_ecam.c core/boot_dt.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 

@@ -2,11 +2,9 @@
  * pci.c — PCIe functions behind the board's host bridges, and their stream IDs.
  *
  * A generic host bridge (DT binding "pci-host-ecam-generic") exposes each
- * function's configuration space through ECAM (PCIe Base spec 7.2.2): function
- * (bus, dev, fn) is the 4 KiB at base + (bus << 20 | dev << 15 | fn << 12).
- * Offset 0 holds Vendor ID [15:0] and Device ID [31:16]; an absent function
- * reads all ones.  Offset 0xc holds Header Type at [23:16], whose bit 7 says
- * the device has more than function 0.
+ * function's configuration space through ECAM; finding the window and
+ * walking a bus is the parser granite shares with the guests
+ * (drivers/pci_ecam.c).  This file is granite's glue around it.
  *
  * A function's DMA reaches the IOMMU tagged with its requester ID
  * (bus << 8 | dev << 3 | fn).  The bridge's `iommu-map` (DT binding
@@ -21,33 +19,21 @@
  */
 #include <libfdt.h>
 #include <granite/pci.h>
+#include <granite/pci_ecam.h>
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/errno.h>
 #include <granite/memory_map.h>
 #include <granite/mm.h>
 
-#define ECAM_BUS_SHIFT 20
-#define ECAM_DEV_SHIFT 15
-#define ECAM_FN_SHIFT 12
-#define ECAM_BUS_SIZE (1UL << ECAM_BUS_SHIFT)
-#define PCI_DEVS 32
-#define PCI_FNS 8
-#define PCI_VENDOR_DEVICE 0x00
-#define PCI_HEADER_WORD 0x0c      /* cache line size, latency timer, header type, BIST */
-#define PCI_HEADER_TYPE(w) (((w) >> 16) & 0xff)
-#define PCI_HEADER_MULTIFUNCTION 0x80
-#define PCI_HEADER_LAYOUT_BRIDGE 0x01
-#define PCI_VENDOR_NONE 0xffff
 #define IOMMU_MAP_ENTRY_CELLS 4
 
-static const char bridge_compat[] = "pci-host-ecam-generic";
+static const char bridge_compat[] = PCI_ECAM_COMPATIBLE;
 
-static u32 cfg_read32(volatile u8 *ecam, unsigned bus, unsigned dev, unsigned fn, unsigned off)
+/* ECAM is mapped as Device memory: one plain load per register. */
+static __boot u32 cfg_read32(const volatile u8 *cfg, unsigned off)
 {
-    u64 at = (u64)bus << ECAM_BUS_SHIFT | (u64)dev << ECAM_DEV_SHIFT |
-             (u64)fn << ECAM_FN_SHIFT | off;
-    return *(volatile u32 *)(ecam + at);
+    return *(const volatile u32 *)(cfg + off);
 }
 
 __boot int pci_rid_to_sid(const void *fdt, int node, u32 rid, u32 *iommu_phandle, u32 *sid)
@@ -77,69 +63,54 @@ __boot int pci_rid_to_sid(const void *fdt, int node, u32 rid, u32 *iommu_phandle
     return -ENOENT;
 }
 
-/* The ECAM window of the bridge's first bus, mapped for granite. */
-static __boot volatile u8 *map_first_bus(const void *fdt, int node, unsigned *bus)
-{
-    int ac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node));
-    int sc = fdt_size_cells(fdt, fdt_parent_offset(fdt, node)), len;
-    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-    int rlen;
-    const fdt32_t *range = fdt_getprop(fdt, node, "bus-range", &rlen);
-    u64 base, size;
+/* What scan_bridge's visitor needs besides the function. */
+struct scan {
+    const void *fdt;
+    int bridge;
+    unsigned bus;
+    int (*fn)(const struct pci_dev *, void *);
+    void *arg;
+};
 
-    if (!reg || ac < 1 || sc < 1 || len < (ac + sc) * 4)
-        return NULL;
-    base = dt_read_cells(reg, ac);
-    size = dt_read_cells(reg + ac, sc);
-    *bus = range && rlen == 8 ? fdt32_to_cpu(range[0]) : 0;
-    /* ECAM's reg starts at bus-range's first bus (binding host-generic-pci.yaml). */
-    if (size < ECAM_BUS_SIZE)
-        return NULL;
-    return ioremap(pa(base), ECAM_BUS_SIZE);
+/* A function pci_ecam_scan_bus found: named, given its stream, passed on. */
+static __boot int found_function(const struct pci_ecam_fn *f, void *ctx)
+{
+    const struct scan *sc = ctx;
+    struct pci_dev d = { .bus = (u8)sc->bus, .dev = (u8)f->dev, .fn = (u8)f->fn,
+                         .vendor = f->vendor, .device = f->device,
+                         .rid = pci_requester_id(sc->bus, f->dev, f->fn) };
+
+    snprintf(d.name, sizeof(d.name), "0000:%02x:%02x.%u (%04x:%04x)", sc->bus, f->dev, f->fn,
+             d.vendor, d.device);
+    if (f->bridge)
+        printk("pci: %s is a PCI-PCI bridge: granite does not configure it, so "
+               "nothing behind it gets a stream\n", d.name);
+    if (pci_rid_to_sid(sc->fdt, sc->bridge, d.rid, &d.iommu_phandle, &d.sid))
+        d.iommu_phandle = 0;
+    return sc->fn(&d, sc->arg);
 }
 
+/* Enumerates the bridge's first bus, through granite's mapping of its ECAM. */
 static __boot int scan_bridge(const void *fdt, int node,
                               int (*fn)(const struct pci_dev *, void *), void *arg)
 {
-    unsigned bus, found = 0;
-    volatile u8 *ecam = map_first_bus(fdt, node, &bus);
+    struct pci_ecam_window w;
+    volatile u8 *ecam = NULL;
+    unsigned found = 0;
     int ret;
 
+    if (!pci_ecam_window(fdt, node, &w))
+        ecam = ioremap(pa(w.base), ECAM_BUS_SIZE);
     if (!ecam) {
         printk("pci: %s: unusable 'reg' (ECAM): devices not enumerated\n",
                dt_node_msg(fdt, node, "reg"));
         return -EINVAL;
     }
-    for (unsigned dev = 0; dev < PCI_DEVS; dev++) {
-        for (unsigned f = 0; f < PCI_FNS; f++) {
-            /* ECAM here covers one bus, so the bus field is 0 relative to it. */
-            u32 id = cfg_read32(ecam, 0, dev, f, PCI_VENDOR_DEVICE);
-            u32 hdr;
-            struct pci_dev d = { .bus = (u8)bus, .dev = (u8)dev, .fn = (u8)f };
-            if ((id & 0xffff) == PCI_VENDOR_NONE) {
-                if (f == 0)
-                    break;
-                continue;
-            }
-            hdr = cfg_read32(ecam, 0, dev, f, PCI_HEADER_WORD);
-            d.vendor = id & 0xffff;
-            d.device = id >> 16;
-            d.rid = bus << 8 | dev << 3 | f;
-            snprintf(d.name, sizeof(d.name), "0000:%02x:%02x.%u (%04x:%04x)", bus, dev, f,
-                     d.vendor, d.device);
-            if ((PCI_HEADER_TYPE(hdr) & 0x7f) == PCI_HEADER_LAYOUT_BRIDGE)
-                printk("pci: %s is a PCI-PCI bridge: granite does not configure it, so "
-                       "nothing behind it gets a stream\n", d.name);
-            if (pci_rid_to_sid(fdt, node, d.rid, &d.iommu_phandle, &d.sid))
-                d.iommu_phandle = 0;
-            found++;
-            if ((ret = fn(&d, arg)))
-                return ret;
-            if (f == 0 && !(PCI_HEADER_TYPE(hdr) & PCI_HEADER_MULTIFUNCTION))
-                break;
-        }
-    }
-    printk("pci: %s: %u function(s) on bus %u\n", dt_node_msg(fdt, node, "ECAM"), found, bus);
+    struct scan sc = { .fdt = fdt, .bridge = node, .bus = w.first_bus, .fn = fn, .arg = arg };
+    if ((ret = pci_ecam_scan_bus(ecam, cfg_read32, found_function, &sc, &found)))
+        return ret;
+    printk("pci: %s: %u function(s) on bus %u\n", dt_node_msg(fdt, node, "ECAM"), found,
+           w.first_bus);
     return 0;
 }
 

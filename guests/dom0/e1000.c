@@ -30,10 +30,6 @@
 
 /* --- PCI (PCI Local Bus Spec 3.0, 6.2) ------------------------------------ */
 #define E1000_VENDOR_DEVICE 0x100e8086U    /* 8086:100e, 82540EM, as one 32-bit read */
-#define PCI_BAR_IO 0x1
-#define PCI_BAR_TYPE_MASK 0x6
-#define PCI_BAR_TYPE_64 0x4
-#define PCI_BAR_ADDR_MASK 0xfffffff0U
 
 /* Where BAR0 goes: 1 MiB into the bridge's 32-bit window (edu.c puts the edu
  * device's 1 MiB BAR at the window's start), naturally aligned. */
@@ -358,11 +354,11 @@ static void link_setup(struct e1000 *nic)
 
 /* A ring's bus address: mapped once, for good; it must not be bounced (the
  * device has to write back into the very memory the CPU reads). */
-static int map_ring(struct e1000 *nic, void *ring, uint64_t *bus)
+static int map_ring(struct e1000 *nic, void *ring, bus_addr_t *bus)
 {
     struct dma_handle h;
 
-    if (dma_map(nic->dma, ring, E1000_PAGE, DMA_TO_DEVICE, 0, &h)) {
+    if (dma_map(nic->dma, ring, PAGE_SIZE, DMA_TO_DEVICE, &h)) {
         printf("e1000: cannot map a descriptor ring\n");
         return -1;
     }
@@ -381,8 +377,7 @@ static int rx_arm(struct e1000 *nic, unsigned i)
 {
     volatile struct e1000_rx_desc *d = &nic->rx_ring[i];
 
-    if (dma_map(nic->dma, nic->rx_buf[i], E1000_RX_BUF_SIZE, DMA_FROM_DEVICE, 0,
-                &nic->rx_map[i]))
+    if (dma_map(nic->dma, nic->rx_buf[i], E1000_RX_BUF_SIZE, DMA_FROM_DEVICE, &nic->rx_map[i]))
         return -1;
     d->addr = nic->rx_map[i].bus;
     d->length = 0;
@@ -394,7 +389,7 @@ static int rx_arm(struct e1000 *nic, unsigned i)
 /* SDM 14.4: addresses, multicast table, ring, then RCTL. */
 static int rx_setup(struct e1000 *nic)
 {
-    uint64_t bus;
+    bus_addr_t bus;
 
     for (unsigned i = 0; i < MTA_ENTRIES; i++)
         wr(nic, REG_MTA + 4 * i, 0);
@@ -407,8 +402,8 @@ static int rx_setup(struct e1000 *nic)
         return -1;
     nic->rx_next = 0;
     dma_wmb();
-    wr(nic, REG_RDBAL, (uint32_t)bus);
-    wr(nic, REG_RDBAH, (uint32_t)(bus >> 32));
+    wr(nic, REG_RDBAL, (uint32_t)bus_addr(bus));
+    wr(nic, REG_RDBAH, (uint32_t)(bus_addr(bus) >> 32));
     wr(nic, REG_RDLEN, sizeof(nic->rx_ring));
     wr(nic, REG_RDH, 0);
     wr(nic, REG_RDT, E1000_RX_RING - 1);   /* all but one (see the top of this file) */
@@ -420,7 +415,7 @@ static int rx_setup(struct e1000 *nic)
 /* SDM 14.5: ring, TCTL, TIPG. */
 static int tx_setup(struct e1000 *nic)
 {
-    uint64_t bus;
+    bus_addr_t bus;
 
     memset(nic->tx_ring, 0, sizeof(nic->tx_ring));
     for (unsigned i = 0; i < E1000_TX_RING; i++)
@@ -432,8 +427,8 @@ static int tx_setup(struct e1000 *nic)
     if (map_ring(nic, nic->tx_ring, &bus))
         return -1;
     dma_wmb();
-    wr(nic, REG_TDBAL, (uint32_t)bus);
-    wr(nic, REG_TDBAH, (uint32_t)(bus >> 32));
+    wr(nic, REG_TDBAL, (uint32_t)bus_addr(bus));
+    wr(nic, REG_TDBAH, (uint32_t)(bus_addr(bus) >> 32));
     wr(nic, REG_TDLEN, sizeof(nic->tx_ring));
     wr(nic, REG_TDH, 0);
     wr(nic, REG_TDT, 0);
@@ -524,7 +519,7 @@ static unsigned tx_in_flight(const struct e1000 *nic)
 }
 
 /* Fill the next descriptor and ring the doorbell.  The caller checked room. */
-static void tx_queue(struct e1000 *nic, uint64_t bus, uint16_t len)
+static void tx_queue(struct e1000 *nic, bus_addr_t bus, uint16_t len)
 {
     volatile struct e1000_tx_desc *d = &nic->tx_ring[nic->tx_tail];
 
@@ -552,7 +547,7 @@ static bool tx_room(struct e1000 *nic, uint16_t len)
     return true;
 }
 
-int e1000_tx_bus(struct e1000 *nic, uint64_t bus, uint16_t len, void *cookie)
+int e1000_tx_bus(struct e1000 *nic, bus_addr_t bus, uint16_t len, void *cookie)
 {
     if (!tx_room(nic, len))
         return -1;
@@ -575,7 +570,7 @@ int e1000_tx_copy(struct e1000 *nic, const void *frame, uint16_t len)
     }
     b = nic->tx_copy_free[nic->tx_copy_nfree - 1];
     memcpy(nic->tx_copy_buf[b], frame, len);
-    if (dma_map(nic->dma, nic->tx_copy_buf[b], len, DMA_TO_DEVICE, 0, &s->map))
+    if (dma_map(nic->dma, nic->tx_copy_buf[b], len, DMA_TO_DEVICE, &s->map))
         return -1;
     nic->tx_copy_nfree--;
     s->cookie = NULL;

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "dma.h"
+#include "page.h"
 
 #define E1000_RX_RING 256                  /* descriptors; a multiple of 8 (SDM: RDLEN in 128-byte units) */
 #define E1000_TX_RING 256
@@ -45,7 +46,6 @@
 #define E1000_TX_COPY_BUFS 128             /* e1000_tx_copy's buffers */
 #define E1000_TX_COPY_BUF_SIZE 2048
 #define E1000_MAX_FRAME 1514               /* largest frame sent or accepted, without FCS */
-#define E1000_PAGE 4096
 #define E1000_QEMU_RX_HOLD_US 1000000ULL   /* see e1000_rx_hold_left_us */
 
 /* Interrupt causes (ICR and IMS bits, SDM 13.4), as e1000_wait returns them. */
@@ -58,7 +58,7 @@
 
 /* Legacy receive descriptor, SDM 3.2.3 (16 bytes, written back by the device). */
 struct e1000_rx_desc {
-    uint64_t addr;                         /* buffer bus address */
+    bus_addr_t addr;                       /* buffer bus address */
     uint16_t length;                       /* bytes stored (CRC stripped: RCTL.SECRC) */
     uint16_t checksum;
     uint8_t status;                        /* DD, EOP, ... */
@@ -68,7 +68,7 @@ struct e1000_rx_desc {
 
 /* Legacy transmit descriptor, SDM 3.3.3 (16 bytes). */
 struct e1000_tx_desc {
-    uint64_t addr;                         /* buffer bus address */
+    bus_addr_t addr;                       /* buffer bus address */
     uint16_t length;
     uint8_t cso;
     uint8_t cmd;                           /* EOP, IFCS, RS, ... */
@@ -76,6 +76,9 @@ struct e1000_tx_desc {
     uint8_t css;
     uint16_t special;
 };
+/* The layouts are the device's: a typed address field must not change them. */
+_Static_assert(sizeof(struct e1000_rx_desc) == 16 && sizeof(struct e1000_tx_desc) == 16,
+               "legacy descriptors are 16 bytes");
 
 struct e1000_stats {
     uint64_t tx, tx_bytes, rx, rx_bytes, rx_dropped, irqs, tx_ring_full;
@@ -91,11 +94,11 @@ struct e1000_tx_slot {
 
 struct e1000 {
     /* Rings and buffers first: page-aligned, in dom0's own memory. */
-    struct e1000_rx_desc rx_ring[E1000_RX_RING] __attribute__((aligned(E1000_PAGE)));
-    struct e1000_tx_desc tx_ring[E1000_TX_RING] __attribute__((aligned(E1000_PAGE)));
-    uint8_t rx_buf[E1000_RX_RING][E1000_RX_BUF_SIZE] __attribute__((aligned(E1000_PAGE)));
+    struct e1000_rx_desc rx_ring[E1000_RX_RING] __attribute__((aligned(PAGE_SIZE)));
+    struct e1000_tx_desc tx_ring[E1000_TX_RING] __attribute__((aligned(PAGE_SIZE)));
+    uint8_t rx_buf[E1000_RX_RING][E1000_RX_BUF_SIZE] __attribute__((aligned(PAGE_SIZE)));
     uint8_t tx_copy_buf[E1000_TX_COPY_BUFS][E1000_TX_COPY_BUF_SIZE]
-        __attribute__((aligned(E1000_PAGE)));
+        __attribute__((aligned(PAGE_SIZE)));
 
     volatile uint8_t *regs;                /* BAR0 */
     volatile uint8_t *cfg;                 /* its ECAM configuration space */
@@ -155,7 +158,7 @@ unsigned e1000_speed(const struct e1000 *nic);
  * pads short ones) whose bytes are at bus address `bus`, already mapped by
  * the caller, who must not unmap it before `cookie` comes back from
  * e1000_tx_reclaim.  0, or -1 if the TX ring is full or len is out of range. */
-int e1000_tx_bus(struct e1000 *nic, uint64_t bus, uint16_t len, void *cookie);
+int e1000_tx_bus(struct e1000 *nic, bus_addr_t bus, uint16_t len, void *cookie);
 /* Copy a frame from dom0 memory into one of the driver's own transmit buffers
  * (no bounce: they are in dom0's memory, mapped through the DMA layer) and
  * queue it.  The caller may reuse `frame` at once.  0, or -1 if the ring or

@@ -7,8 +7,8 @@
  */
 #include "xen.h"
 #include "net_dom0.h"
+#include "page.h"
 
-#define PAGE 4096UL
 
 static uint64_t window_next, window_end;
 
@@ -20,13 +20,13 @@ void grant_window_init(void)
 
 uint64_t grant_window_page(void)
 {
-    if (window_next + PAGE > window_end)
+    if (window_next + PAGE_SIZE > window_end)
         return 0;
-    window_next += PAGE;
-    return window_next - PAGE;
+    window_next += PAGE_SIZE;
+    return window_next - PAGE_SIZE;
 }
 
 unsigned grant_window_pages_left(void)
 {
-    return (unsigned)((window_end - window_next) / PAGE);
+    return (unsigned)((window_end - window_next) / PAGE_SIZE);
 }

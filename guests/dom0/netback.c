@@ -58,12 +58,12 @@
 #include "l4csum.h"
 #include "net_dom0.h"
 #include "persistent_grants.h"
+#include "page.h"
 #include <public/granite.h>
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
 #include <public/io/xs_wire.h>
 
-#define PAGE 4096UL
 #define MAX_VIFS 4
 #define TX_SLOTS 64             /* TX packets in flight per vif (one mapped page each) */
 #define TX_BATCH 32             /* requests mapped per hypercall */
@@ -144,7 +144,7 @@ static struct {
 static void vif_serve(void *ctx);
 static void disconnect(struct vif *v, const char *why);
 static void tx_unmaps_flush(void);
-static uint8_t tx_copy_buf[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t tx_copy_buf[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static void be_write(struct vif *v, const char *key, const char *val)
 {
@@ -203,11 +203,11 @@ static void connect_vif(struct vif *v)
     v->persistent = persistent_offered && read_uint(v->fe, "feature-persistent", 1, &flag) && flag;
     if (!v->tx_va || !v->rx_va)
         return refuse_vif(v, "no room in dom0's grant window for its rings");
-    if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, false, &v->tx_h, &dba) !=
-        GNTST_okay)
+    if (gnttab_map((domid_t)v->domid, (grant_ref_t)tx_ref, v->tx_va, GRANT_READ_WRITE, &v->tx_h,
+                   &dba) != GNTST_okay)
         return refuse_vif(v, "its TX ring ref cannot be mapped");
-    if (gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, v->rx_va, false, &v->rx_h, &dba) !=
-        GNTST_okay) {
+    if (gnttab_map((domid_t)v->domid, (grant_ref_t)rx_ref, v->rx_va, GRANT_READ_WRITE, &v->rx_h,
+                   &dba) != GNTST_okay) {
         gnttab_unmap(v->tx_va, v->tx_h);
         return refuse_vif(v, "its RX ring ref cannot be mapped");
     }
@@ -676,14 +676,14 @@ static const char *bad_tx_packet(const struct tx_pkt *p, unsigned *first_len)
         return p->gso ? "a GSO packet longer than a frame (no segmentation offered)"
                       : "longer than an Ethernet frame";
     for (unsigned i = 1; i < p->nreq; i++) {
-        if ((unsigned)p->req[i].offset + p->req[i].size > PAGE)
+        if ((unsigned)p->req[i].offset + p->req[i].size > PAGE_SIZE)
             return "a later slot crosses its page end";
         rest += p->req[i].size;
     }
     if (rest > r->size)
         return "later slots outrun its length";
     *first_len = r->size - rest;
-    if ((unsigned)r->offset + *first_len > PAGE)
+    if ((unsigned)r->offset + *first_len > PAGE_SIZE)
         return "crosses its page end";
     return NULL;
 }
@@ -732,7 +732,7 @@ static void tx_copy_pkt(struct vif *v, const struct tx_pkt *p, unsigned first_le
             continue;
         ops[n++] = (struct gnttab_copy){
             .source = { .u.ref = r->gref, .domid = (domid_t)v->domid, .offset = r->offset },
-            .dest = { .u.gmfn = (uint64_t)tx_copy_buf / PAGE, .domid = DOMID_SELF,
+            .dest = { .u.gmfn = gfn_of(tx_copy_buf), .domid = DOMID_SELF,
                       .offset = (uint16_t)off },
             .len = (uint16_t)len, .flags = GNTCOPY_source_gref,
         };
@@ -835,7 +835,7 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         struct tx_slot *s = slots[i];
         const struct netif_tx_request *r = &reqs[i];
         int16_t st = op[i] >= 0 ? ops[op[i]].status : GNTST_okay;
-        uint64_t va, machine;
+        uint64_t va, dev_bus_addr;
 
         if (s->pg && op[i] >= 0) {
             pgrant_map_done(s->pg, &ops[op[i]]);
@@ -855,15 +855,15 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
         }
         if (s->pg) {
             va = s->pg->host_addr;
-            machine = s->pg->machine;
+            dev_bus_addr = s->pg->machine;
         } else {
             s->handle = ops[op[i]].handle;
             va = s->host_addr;
-            machine = ops[op[i]].dev_bus_addr;
+            dev_bus_addr = ops[op[i]].dev_bus_addr;
         }
         v->nr_busy++;
-        bool mapped = !dma_map(&dma, (void *)(va + r->offset), r->size, DMA_TO_DEVICE,
-                               machine + r->offset, &s->dma);
+        bool mapped = !dma_map_foreign(&dma, (void *)(va + r->offset), r->size, DMA_TO_DEVICE,
+                                       machine_of_grant_map(dev_bus_addr, r->offset), &s->dma);
         if (!mapped || e1000_tx_bus(&nic, s->dma.bus, r->size, s))
             tx_not_queued(v, r, s, mapped);
     }
@@ -1150,11 +1150,11 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
     v->rx_req_cons++;
     if (rx_persistent(v, p))
         return;
-    if ((uint64_t)frame % PAGE + len <= PAGE) {
+    if ((uint64_t)frame % PAGE_SIZE + len <= PAGE_SIZE) {
         p->how = RX_GRANT_COPY;
         rx_ops[rx_nops++] = (struct gnttab_copy){
-            .source = { .u.gmfn = (uint64_t)frame / PAGE, .domid = DOMID_SELF,
-                        .offset = (uint16_t)((uint64_t)frame % PAGE) },
+            .source = { .u.gmfn = gfn_of(frame), .domid = DOMID_SELF,
+                        .offset = (uint16_t)((uint64_t)frame % PAGE_SIZE) },
             .dest = { .u.ref = p->r.gref, .domid = (domid_t)v->domid, .offset = 0 },
             .len = (uint16_t)len, .flags = GNTCOPY_dest_gref,
         };

@@ -34,6 +34,8 @@ struct ts_domain {
     struct ts_vif vif;
 };
 
+#define VIF_HANDLE 0 /* each frontend has one vif: vif 0 ("vif d<n>.0" below) */
+
 static struct ts_domain doms[DOM0_MAX_DOMID];
 static struct toolstack_cfg cfg;
 static unsigned nr_vifs;
@@ -49,7 +51,7 @@ static void create_vif(unsigned domid)
     struct ts_domain *d = &doms[domid];
     int e;
 
-    ts_vif_init(&d->vif, domid, cfg.backend_domid, 0);
+    ts_vif_init(&d->vif, domid, cfg.backend_domid, VIF_HANDLE);
     e = ts_write_vif_backend(&d->vif);
     if (!e && cfg.vif_created)
         cfg.vif_created(domid, d->vif.fe, d->vif.be, d->vif.mac);

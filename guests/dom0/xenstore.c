@@ -823,11 +823,12 @@ static void send_event(struct xs_conn *c, const char *path, const char *token)
 }
 
 /*
- * Tell one watcher that `abs` changed.  With `check`, a domain only hears
- * about paths it may read (the immediate event on registration only echoes
- * the client's own path, so it is not checked).
+ * Tell one watcher that `abs` changed.  With READERS_ONLY, a domain only
+ * hears about paths it may read (the immediate event on registration only
+ * echoes the client's own path, so it is not checked).
  */
-static void deliver(struct watch *w, const char *abs, bool check)
+enum deliver_to { ANY_WATCHER, READERS_ONLY };
+static void deliver(struct watch *w, const char *abs, enum deliver_to to)
 {
     const char *shown = abs;
     const size_t root_len = sizeof(home_root) - 1;
@@ -844,7 +845,7 @@ static void deliver(struct watch *w, const char *abs, bool check)
         struct xs_conn *c = w->conn;
         if (!c->used || c->dead || c->close_pending)
             return;
-        if (check && !may_read(&live, c->domid, abs))
+        if (to == READERS_ONLY && !may_read(&live, c->domid, abs))
             return;
         stats.watch_events++;
         send_event(c, shown, w->token);
@@ -866,11 +867,13 @@ static void deliver(struct watch *w, const char *abs, bool check)
 
 /*
  * `path` changed: tell every watch on it or above it.  After a removal
- * (`removed`), watches set below the removed node hear about their own
+ * (WATCH_REMOVED), watches set below the removed node hear about their own
  * path, as they would from xenstored.
  */
-static void fire_watches(const char *path, bool removed)
+enum watch_cause { WATCH_CHANGED, WATCH_REMOVED };
+static void fire_watches(const char *path, enum watch_cause cause)
 {
+    bool removed = cause == WATCH_REMOVED;
     uint64_t newest = watch_serial;
 
     if (fire_depth >= MAX_FIRE_DEPTH) {
@@ -894,11 +897,11 @@ static void fire_watches(const char *path, bool removed)
         if (!w->used || w->serial > newest || w->path[0] == '@')
             continue;
         if (at_or_below(path, w->path)) {
-            deliver(w, path, true);
+            deliver(w, path, READERS_ONLY);
         } else if (removed && strictly_below(w->path, path)) {
             char own[XS_WATCH_PATH_MAX + 1];
             strcpy(own, w->path);
-            deliver(w, own, true);
+            deliver(w, own, READERS_ONLY);
         }
     }
     rm_firing = was_firing;
@@ -1511,7 +1514,7 @@ static void fire_tx_log(struct tx *t)
 
     tx_fire_lo = t->commit_gen_lo;
     while (tx_next(t, &pos, &rec))
-        fire_watches(rec.path, rec.type == XS_RM);
+        fire_watches(rec.path, rec.type == XS_RM ? WATCH_REMOVED : WATCH_CHANGED);
     tx_fire_lo = 0;
     t->used = false;
 }
@@ -1592,9 +1595,9 @@ static void handle(struct xs_conn *c)
     cur_conn = NULL;
     send_reply(c, r.h.type, &r.h);
     if (registered)
-        deliver(registered, registered->path, false);
+        deliver(registered, registered->path, ANY_WATCHER);
     if (r.fire)
-        fire_watches(r.abs, r.fire_removed);
+        fire_watches(r.abs, r.fire_removed ? WATCH_REMOVED : WATCH_CHANGED);
     if (r.commit)
         fire_tx_log(r.commit);
 }
@@ -1636,7 +1639,7 @@ struct xs_conn *xs_conn_open(unsigned domid, xs_send_fn send, void *ctx)
         c->ctx = ctx;
         home_of(domid, home, sizeof(home));
         if (!op_mkdir(&live, DOM0, home, &created) && created)
-            fire_watches(home, false);
+            fire_watches(home, WATCH_CHANGED);
         return c;
     }
     xlog(NULL, "d%u: no free connection (%d in use)", domid, XS_MAX_CONNS);
@@ -1668,7 +1671,7 @@ int xs_domain_release(unsigned domid)
     home_of(domid, home, sizeof(home));
     e = op_rm(&live, home, &changed);
     if (!e && changed)
-        fire_watches(home, true);
+        fire_watches(home, WATCH_REMOVED);
     xlog(NULL, "d%u: released: %s", domid, e ? err_name(e) : "connections closed, home removed");
     return e;
 }
@@ -1737,7 +1740,7 @@ int xs_write(const char *path, const char *value)
         return -EINVAL;
     e = op_write(&live, DOM0, abs, value, strnlen(value, XS_VALUE_MAX + 1));
     if (!e)
-        fire_watches(abs, false);
+        fire_watches(abs, WATCH_CHANGED);
     return e;
 }
 
@@ -1780,7 +1783,7 @@ int xs_mkdir(const char *path)
         return e;
     e = op_mkdir(&live, DOM0, abs, &changed);
     if (!e && changed)
-        fire_watches(abs, false);
+        fire_watches(abs, WATCH_CHANGED);
     return e;
 }
 
@@ -1794,7 +1797,7 @@ int xs_rm(const char *path)
         return e;
     e = op_rm(&live, abs, &changed);
     if (!e && changed)
-        fire_watches(abs, true);
+        fire_watches(abs, WATCH_REMOVED);
     return e;
 }
 
@@ -1812,7 +1815,7 @@ int xs_set_perms(const char *path, const struct xs_perm *perms, unsigned count)
             return -EINVAL;
     e = op_set_perms(&live, abs, perms, count);
     if (!e)
-        fire_watches(abs, false);
+        fire_watches(abs, WATCH_CHANGED);
     return e;
 }
 
@@ -1859,7 +1862,7 @@ int xs_watch(const char *path, const char *token, xs_watch_fn fn, void *ctx)
         return -EINVAL;
     e = add_watch(NULL, DOM0, path, token, fn, ctx, &w);
     if (!e)
-        deliver(w, w->path, false);
+        deliver(w, w->path, ANY_WATCHER);
     return e;
 }
 

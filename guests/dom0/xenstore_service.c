@@ -139,7 +139,8 @@ int xss_attach(unsigned domid, const struct granite_domain_info *info)
         printf("xenstore: d%u: no room in dom0's grant window for its ring\n", domid);
         return -1;
     }
-    st = gnttab_map((domid_t)domid, info->store_gref, c->ring_va, false, &c->ring_h, &dba);
+    st = gnttab_map((domid_t)domid, info->store_gref, c->ring_va, GRANT_READ_WRITE, &c->ring_h,
+                    &dba);
     if (st != GNTST_okay) {
         printf("xenstore: d%u: cannot map its ring (grant ref %u): status %d\n", domid,
                info->store_gref, st);

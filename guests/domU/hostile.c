@@ -31,11 +31,12 @@
 #include "xen.h"
 #include "xenbus.h"
 #include "hostile.h"
+#include "page.h"
 #include <public/grant_table.h>
 
-#define PAGE 4096UL
 #define GRANT_REFS 512          /* v1 entries in grant frame 0 */
-#define FIRST_REF 16            /* raw refs, deliberately: a hog has no netfront and takes the allocator's place */
+/* Raw refs, deliberately: a hog has no netfront and takes the allocator's place. */
+#define FIRST_REF (GRANT_REF_FIRST_UNRESERVED + 8)
 #define SELF_PAGES (GRANT_REFS - FIRST_REF)
 #define MAX_TRIES 4096          /* bound on any grab loop */
 #define BACKEND_WAIT_US 5000000 /* for dom0's toolstack to write our vif keys */
@@ -45,7 +46,7 @@
 #define HOSTILE_MULTICALL 8u
 
 /* Distinct pages to pin, one per grant. */
-static uint8_t self_pages[SELF_PAGES][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t self_pages[SELF_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 /* hostile=... as a mask of HOSTILE_*; 0 if absent or main.c's "1". */
 static unsigned hostile_mask(void)
@@ -139,19 +140,19 @@ static void grab_grants(void)
         return;
     }
     /* one distinct page per grant: each self-map pins a new machine page */
-    for (n = 0; n < SELF_PAGES && va + PAGE <= end; n++, va += PAGE) {
+    for (n = 0; n < SELF_PAGES && va + PAGE_SIZE <= end; n++, va += PAGE_SIZE) {
         grant_ref_t ref = FIRST_REF + n;
-        gnttab_grant(ref, self, (uint64_t)self_pages[n] / PAGE, false);
-        st = gnttab_map(DOMID_SELF, ref, va, false, &h, &dba);
+        gnttab_grant(ref, self, gfn_of(self_pages[n]), GRANT_READ_WRITE);
+        st = gnttab_map(DOMID_SELF, ref, va, GRANT_READ_WRITE, &h, &dba);
         if (st != GNTST_okay)
             break;
     }
     printf("hostile: grant self-maps of distinct pages: %u, then status %d%s\n", n, st,
-           st == GNTST_okay ? (va + PAGE > end ? " (grant window full)" : " (grant refs used up)")
+           st == GNTST_okay ? (va + PAGE_SIZE > end ? " (grant window full)" : " (grant refs used up)")
                             : "");
     /* the same grant again and again: map handles, not pins */
-    for (again = 0, st = GNTST_okay; again < MAX_TRIES && va + PAGE <= end && n; va += PAGE) {
-        st = gnttab_map(DOMID_SELF, FIRST_REF, va, false, &h, &dba);
+    for (again = 0, st = GNTST_okay; again < MAX_TRIES && va + PAGE_SIZE <= end && n; va += PAGE_SIZE) {
+        st = gnttab_map(DOMID_SELF, FIRST_REF, va, GRANT_READ_WRITE, &h, &dba);
         if (st != GNTST_okay)
             break;
         again++;

@@ -48,6 +48,7 @@
 #include "grant_refs.h"
 #include "netfront.h"
 #include "hostile_tx.h"
+#include "page.h"
 #include <public/io/netif.h>
 
 #define CSUM_BUF0 40            /* TX buffers of the csum_blank cases */
@@ -319,7 +320,7 @@ bool hostile_tx_fatal(struct netfront *nf, const char *what)
     return ok;
 }
 
-static uint8_t flood_pages[PGRANT_FLOOD][4096] __attribute__((aligned(4096)));
+static uint8_t flood_pages[PGRANT_FLOOD][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 /* Each flood page granted read-only to the backend, with a frame in it. */
 static bool flood_grant(struct netfront *nf, grant_ref_t *refs)
@@ -330,8 +331,8 @@ static bool flood_grant(struct netfront *nf, grant_ref_t *refs)
             return false;
         }
         eth_frame(nf, flood_pages[i], FRAME, ETHERTYPE_LOCAL_EXP);
-        gnttab_grant(refs[i], nf->backend_id, (uint64_t)flood_pages[i] / sizeof(flood_pages[i]),
-                     true);
+        gnttab_grant(refs[i], nf->backend_id, gfn_of(flood_pages[i]),
+                     GRANT_READ_ONLY);
     }
     return true;
 }

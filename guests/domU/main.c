@@ -43,11 +43,11 @@
 #include "netfront.h"
 #include "hostile.h"
 #include "hostile_tx.h"
+#include "page.h"
 #include <public/hvm_params.h>
 #include <public/io/xs_wire.h>
 #include <public/io/xenbus.h>
 
-#define PAGE 4096UL
 #define ECHO_PORT 7
 #define BYE_PORT 9
 #define SRC_PORT 40000
@@ -234,7 +234,7 @@ int guest_main(const struct guest_info *gi)
         printf("domU: no xenstore ring from the hypervisor: FAIL\n");
         return 1;
     }
-    if (xenbus_init((struct xenstore_domain_interface *)(pfn * PAGE), (evtchn_port_t)port)) {
+    if (xenbus_init((struct xenstore_domain_interface *)addr_of_gfn(pfn), (evtchn_port_t)port)) {
         printf("domU: xenbus_init failed: FAIL\n");
         return 1;
     }

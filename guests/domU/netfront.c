@@ -106,10 +106,10 @@
 #include "grant_refs.h"
 #include "netfront.h"
 #include "l4csum.h"
+#include "page.h"
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
 
-#define PAGE 4096UL
 #define TX_BUFS NETFRONT_TX_BUFS
 #define RX_BUFS NETFRONT_RX_BUFS
 #define BE_STATE_TOKEN "be-state"
@@ -142,17 +142,16 @@
 #define TCP_CSUM_OFF 16
 #define UDP_CSUM_OFF 6
 
-static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE)));
-static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE)));
-static uint8_t tx_bufs[TX_BUFS][PAGE] __attribute__((aligned(PAGE)));
-static uint8_t rx_bufs[RX_BUFS][PAGE] __attribute__((aligned(PAGE)));
+static struct netif_tx_sring tx_ring __attribute__((aligned(PAGE_SIZE)));
+static struct netif_rx_sring rx_ring __attribute__((aligned(PAGE_SIZE)));
+static uint8_t tx_bufs[TX_BUFS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t rx_bufs[RX_BUFS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 /* A NETRXF_more_data chain, put together (never used by a backend that saw
  * our feature-sg=0, but a backend is not trusted to have read it). */
 static uint8_t rx_frame[NETFRONT_RX_FRAME_MAX];
 
 static struct netfront nf_state;
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 static void on_event(evtchn_port_t p) { (void)p; nf_state.kicked = true; }
 
@@ -198,10 +197,10 @@ static int publish_rings(struct netfront *nf)
             write_key(t, nf->frontend, "feature-rx-notify", 1) ||
             write_key(t, nf->frontend, "feature-sg", 0) ||
             write_key(t, nf->frontend, "feature-persistent", nf->persistent)) {
-            xenbus_transaction_end(t, true);
+            xenbus_transaction_end(t, XENBUS_ABORT);
             return -1;
         }
-        r = xenbus_transaction_end(t, false);
+        r = xenbus_transaction_end(t, XENBUS_COMMIT);
         if (r != -EAGAIN)
             return r;
     }
@@ -222,14 +221,14 @@ static int switch_state(struct netfront *nf, long state)
         if (r < 0)
             return r;
         if (xenbus_read(t, path, cur, sizeof(cur)) == 0 && strtol(cur, NULL, 10) == state) {
-            xenbus_transaction_end(t, true);
+            xenbus_transaction_end(t, XENBUS_ABORT);
             return 0;
         }
         if (write_key(t, nf->frontend, "state", (unsigned long)state)) {
-            xenbus_transaction_end(t, true);
+            xenbus_transaction_end(t, XENBUS_ABORT);
             return -1;
         }
-        r = xenbus_transaction_end(t, false);
+        r = xenbus_transaction_end(t, XENBUS_COMMIT);
         if (r != -EAGAIN)
             return r;
     }
@@ -390,18 +389,18 @@ struct netfront *netfront_connect(unsigned vif)
 
     ring_init(&tx_ring.h);
     ring_init(&rx_ring.h);
-    gnttab_grant(nf->tx_ring_ref, nf->backend_id, gfn_of(&tx_ring), false);
-    gnttab_grant(nf->rx_ring_ref, nf->backend_id, gfn_of(&rx_ring), false);
+    gnttab_grant(nf->tx_ring_ref, nf->backend_id, gfn_of(&tx_ring), GRANT_READ_WRITE);
+    gnttab_grant(nf->rx_ring_ref, nf->backend_id, gfn_of(&rx_ring), GRANT_READ_WRITE);
     /* tx_bufs=N: use only N of them (a test making sends wait for a buffer) */
     nf->tx_nbufs = TX_BUFS;
     if (guest_arg("tx_bufs", token, sizeof(token)) && atoi(token) > 0 && atoi(token) < TX_BUFS)
         nf->tx_nbufs = (unsigned)atoi(token);
     for (unsigned i = 0; i < TX_BUFS; i++) {
-        gnttab_grant(nf->tx_ref[i], nf->backend_id, gfn_of(tx_bufs[i]), true);
+        gnttab_grant(nf->tx_ref[i], nf->backend_id, gfn_of(tx_bufs[i]), GRANT_READ_ONLY);
         nf->tx_free[i] = i < nf->tx_nbufs;
     }
     for (unsigned i = 0; i < RX_BUFS; i++) {
-        gnttab_grant(nf->rx_ref[i], nf->backend_id, gfn_of(rx_bufs[i]), false);
+        gnttab_grant(nf->rx_ref[i], nf->backend_id, gfn_of(rx_bufs[i]), GRANT_READ_WRITE);
         post_rx(nf, i);
     }
     rx_ring.h.req_prod = nf->rx_req_prod;
@@ -410,6 +409,11 @@ struct netfront *netfront_connect(unsigned vif)
         return NULL;
     }
     evtchn_set_handler(nf->port, on_event);
+    /* Said before the rings are published: the backend reports the same
+     * negotiation only after it reads them, so the two lines keep this order. */
+    printf("netfront: persistent grants: %s (we offer them: %d, the backend: %d)\n",
+           nf->persistent && nf->backend_persistent ? "on" : "off", nf->persistent,
+           nf->backend_persistent);
     if (publish_rings(nf) || switch_state(nf, XenbusStateConnected))
         return NULL;
     /* No wait for the backend's Connected: Linux's netback writes it only
@@ -420,9 +424,6 @@ struct netfront *netfront_connect(unsigned vif)
     printf("netfront: rings published: TX ring ref %u, RX ring ref %u, port %u, %u RX buffers "
            "posted (backend state %ld, feature-sg %d)\n", nf->tx_ring_ref, nf->rx_ring_ref,
            nf->port, RX_BUFS, nf->backend_state, nf->backend_sg);
-    printf("netfront: persistent grants: %s (we offer them: %d, the backend: %d)\n",
-           nf->persistent && nf->backend_persistent ? "on" : "off", nf->persistent,
-           nf->backend_persistent);
     if (nf->backend_state == XenbusStateConnected)
         printf("netfront: connected: the backend is Connected too\n");
     return nf;
@@ -645,7 +646,7 @@ static bool blank_l4_csum(uint8_t *f, size_t len)
 static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
 {
     int bufs[NETFRONT_SG_MAX_SLOTS];
-    size_t chunk = nf->sg_chunk < PAGE ? nf->sg_chunk : PAGE, nslots = (len + chunk - 1) / chunk;
+    size_t chunk = nf->sg_chunk < PAGE_SIZE ? nf->sg_chunk : PAGE_SIZE, nslots = (len + chunk - 1) / chunk;
 
     if (nslots > NETFRONT_SG_MAX_SLOTS) {
         chunk = (len + NETFRONT_SG_MAX_SLOTS - 1) / NETFRONT_SG_MAX_SLOTS;
@@ -663,8 +664,8 @@ static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
         size_t at = i * chunk, piece = len - at < chunk ? len - at : chunk;
         size_t off = SG_OFFSET_BASE + SG_OFFSET_STEP * i;
         /* no slot may cross its page (Linux's netback disables the vif) */
-        if (off + piece > PAGE)
-            off = PAGE - piece;
+        if (off + piece > PAGE_SIZE)
+            off = PAGE_SIZE - piece;
         memcpy(tx_bufs[bufs[i]] + off, frame + at, piece);
         struct netif_tx_request r = {
             .gref = nf->tx_ref[bufs[i]], .offset = (uint16_t)off,
@@ -792,7 +793,7 @@ static void rx_slot(struct netfront *s, RING_IDX idx, netfront_rx_fn rx, void *c
         goto repost;
     }
     r = slot->rsp;
-    if (r.id != buf || (r.status > 0 && (unsigned)r.offset + (unsigned)r.status > PAGE)) {
+    if (r.id != buf || (r.status > 0 && (unsigned)r.offset + (unsigned)r.status > PAGE_SIZE)) {
         s->stats.bad_responses++;
         s->rx_chain_bad = true;
     } else if (r.status <= 0) {

@@ -13,15 +13,15 @@
 #include <string.h>
 #include "guest.h"
 #include "dma.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <public/features.h>
 #include <public/granite.h>
 
-#define PAGE 4096UL
 #define DMA_POOL_SLOTS 64
 
-static uint8_t pool[DMA_POOL_SLOTS][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t pool[DMA_POOL_SLOTS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t pool_used; /* bit i: slot i handed out */
 
 const char *dma_mode_name(enum dma_mode m) { return m == DMA_DIRECT ? "direct" : "swiotlb-xen"; }
@@ -113,17 +113,17 @@ static void *bounce_alloc(void)
 
 static void bounce_free(void *p)
 {
-    unsigned i = (unsigned)(((uint8_t *)p - pool[0]) / PAGE);
+    unsigned i = (unsigned)(((uint8_t *)p - pool[0]) / PAGE_SIZE);
     pool_used &= ~(1UL << i);
 }
 
-int dma_map(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir, uint64_t machine,
-            struct dma_handle *h)
+/* Map at `bus`, or through a bounce page when swiotlb-xen finds it out of
+ * the device's reach. */
+static int map_at(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir, bus_addr_t bus,
+                  struct dma_handle *h)
 {
-    uint64_t bus = d->mode == DMA_DIRECT || !machine ? (uint64_t)cpu : machine;
-
     *h = (struct dma_handle){ .cpu = cpu, .len = len, .dir = dir };
-    if (d->mode == DMA_SWIOTLB_XEN && bus + len - 1 > d->mask) {
+    if (d->mode == DMA_SWIOTLB_XEN && bus_addr(bus) + len - 1 > d->mask) {
         /* Out of the device's reach: use a pool page it can reach. */
         h->bounce = bounce_alloc();
         if (!h->bounce) {
@@ -132,7 +132,7 @@ int dma_map(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir, uint64_t
         }
         if (dir == DMA_TO_DEVICE)
             memcpy(h->bounce, cpu, len);
-        bus = (uint64_t)h->bounce;
+        bus = bus_from_ipa(h->bounce); /* the pool is dom0's own memory */
         d->stats.bounces++;
         d->stats.bounce_bytes += len;
     }
@@ -143,6 +143,19 @@ int dma_map(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir, uint64_t
     h->bus = bus;
     d->stats.maps++;
     return 0;
+}
+
+int dma_map(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir, struct dma_handle *h)
+{
+    return map_at(d, cpu, len, dir, bus_from_ipa(cpu), h);
+}
+
+int dma_map_foreign(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir,
+                    machine_addr_t machine, struct dma_handle *h)
+{
+    bus_addr_t bus = d->mode == DMA_DIRECT ? bus_from_ipa(cpu) : bus_from_machine_1to1(machine);
+
+    return map_at(d, cpu, len, dir, bus, h);
 }
 
 void dma_unmap(struct dma_dev *d, struct dma_handle *h)

@@ -74,10 +74,12 @@ int edu_raise_and_wait(struct edu *e)
     return wait_irq();
 }
 
-int edu_dma(struct edu *e, uint64_t bus, uint32_t len, bool to_device)
+int edu_dma(struct edu *e, bus_addr_t bus, uint32_t len, enum dma_dir dir)
 {
+    bool to_device = dir == DMA_TO_DEVICE;
+
     irq_seen = false;
-    mmio_write64(&e->regs[(to_device ? EDU_DMA_SRC : EDU_DMA_DST) / 4], bus);
+    mmio_write64(&e->regs[(to_device ? EDU_DMA_SRC : EDU_DMA_DST) / 4], bus_addr(bus));
     mmio_write64(&e->regs[(to_device ? EDU_DMA_DST : EDU_DMA_SRC) / 4], EDU_DMA_BUF);
     mmio_write64(&e->regs[EDU_DMA_CNT / 4], len);
     mmio_write32(&e->regs[EDU_DMA_CMD / 4],

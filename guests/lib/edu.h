@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "dma.h"
 
 struct edu {
     volatile uint32_t *regs;   /* BAR0 */
@@ -26,8 +27,8 @@ int edu_raise_and_wait(struct edu *e);
 #define EDU_DMA_BUF_SIZE 4096U
 /* One DMA between bus address `bus` and the device's buffer, waiting for its
  * completion interrupt (the device takes ~100 ms of virtual time).
- * to_device: read memory at `bus` into the buffer; else write the buffer there.
- * 0, or -1 if no completion came within 2 s. */
-int edu_dma(struct edu *e, uint64_t bus, uint32_t len, bool to_device);
+ * DMA_TO_DEVICE: read memory at `bus` into the buffer; DMA_FROM_DEVICE: write
+ * the buffer there.  0, or -1 if no completion came within 2 s. */
+int edu_dma(struct edu *e, bus_addr_t bus, uint32_t len, enum dma_dir dir);
 
 #endif

@@ -1,19 +1,17 @@
 /*
  * pci.c — PCI functions below the DTB's generic host bridge (see pci.h).
  *
- * The bridge's `reg` is its ECAM window (function (bus, dev, fn) at
- * bus << 20 | dev << 15 | fn << 12, PCIe Base spec 7.2.2); its `ranges`
- * entries are <PCI address (3 cells) CPU address (2) size (2)>, the space code
- * in bits 25:24 of the first cell (Open Firmware PCI binding: 2 = 32-bit
- * memory).  Assumes a 2-cell root (as on QEMU virt and most arm64 boards).
+ * The bridge's ECAM window and the walk over bus 0 are the parser shared
+ * with granite (include/granite/pci_ecam.h).  Its `ranges` entries are
+ * <PCI address (3 cells) CPU address (2) size (2)>, the space code in bits
+ * 25:24 of the first cell (Open Firmware PCI binding: 2 = 32-bit memory).
+ * Assumes a 2-cell root (as on QEMU virt and most arm64 boards).
  */
 #include <libfdt.h>
 #include <stdbool.h>
 #include "guest.h"
 #include "pci.h"
 
-#define PCI_DEVICES_PER_BUS 32
-#define ECAM_DEV_SHIFT 15
 #define PCI_PHYS_HI_DEV_SHIFT 11           /* OF PCI binding: phys.hi = bus << 16 | dev << 11 | fn << 8 */
 #define FDT_RANGE_SPACE_SHIFT 24
 #define FDT_RANGE_SPACE_MASK 3
@@ -24,18 +22,30 @@
 
 static uint64_t cells64(const fdt32_t *p) { return (uint64_t)fdt32_to_cpu(p[0]) << 32 | fdt32_to_cpu(p[1]); }
 
-int pci_find(const void *fdt, uint32_t id, struct pci_function *f)
-{
-    int bridge = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len, rlen;
-    const fdt32_t *reg = bridge >= 0 ? fdt_getprop(fdt, bridge, "reg", &len) : NULL;
-    const fdt32_t *ranges = bridge >= 0 ? fdt_getprop(fdt, bridge, "ranges", &rlen) : NULL;
-    int pac = bridge >= 0 ? fdt_address_cells(fdt, fdt_parent_offset(fdt, bridge)) : 0;
-    volatile uint8_t *ecam;
+/* Configuration space through the runtime's single-load accessor. */
+static uint32_t cfg_read32(const volatile uint8_t *cfg, unsigned off) { return mmio_read32(cfg + off); }
 
-    if (!reg || !ranges || pac != 2 || len < 16)
-        return PCI_NO_BRIDGE;
-    *f = (struct pci_function){ .bridge = bridge };
-    ecam = (volatile uint8_t *)cells64(reg);
+struct id_match {
+    uint32_t id;                 /* device << 16 | vendor */
+    struct pci_function *f;
+};
+
+/* Stops the walk at the first function 0 with the ID: the drivers here
+ * drive function 0 (they print and route INTx as dev.0). */
+static int match_id(const struct pci_ecam_fn *fn, void *ctx)
+{
+    struct id_match *m = ctx;
+
+    if (fn->fn != 0 || ((uint32_t)fn->device << 16 | fn->vendor) != m->id)
+        return 0;
+    m->f->cfg = fn->cfg;
+    m->f->dev = fn->dev;
+    return 1;
+}
+
+/* The bridge's 32-bit memory window (the last such `ranges` entry). */
+static void find_mem32(const fdt32_t *ranges, int rlen, struct pci_function *f)
+{
     for (int i = 0; i + RANGE_CELLS <= rlen / 4; i += RANGE_CELLS)
         if ((fdt32_to_cpu(ranges[i]) >> FDT_RANGE_SPACE_SHIFT & FDT_RANGE_SPACE_MASK) ==
             FDT_RANGE_SPACE_MEM32) {
@@ -43,14 +53,23 @@ int pci_find(const void *fdt, uint32_t id, struct pci_function *f)
             f->mem32_cpu = cells64(&ranges[i + 3]);
             f->mem32_size = cells64(&ranges[i + 5]);
         }
-    for (unsigned dev = 0; dev < PCI_DEVICES_PER_BUS; dev++) {
-        volatile uint8_t *cfg = ecam + ((uint64_t)dev << ECAM_DEV_SHIFT);
-        if (mmio_read32(cfg + PCI_ID) == id) {
-            f->cfg = cfg;
-            f->dev = dev;
-            return 0;
-        }
-    }
+}
+
+int pci_find(const void *fdt, uint32_t id, struct pci_function *f)
+{
+    int bridge = fdt_node_offset_by_compatible(fdt, -1, PCI_ECAM_COMPATIBLE), rlen;
+    const fdt32_t *ranges = bridge >= 0 ? fdt_getprop(fdt, bridge, "ranges", &rlen) : NULL;
+    int pac = bridge >= 0 ? fdt_address_cells(fdt, fdt_parent_offset(fdt, bridge)) : 0;
+    struct pci_ecam_window w;
+
+    if (!ranges || pac != 2 || pci_ecam_window(fdt, bridge, &w))
+        return PCI_NO_BRIDGE;
+    *f = (struct pci_function){ .bridge = bridge };
+    find_mem32(ranges, rlen, f);
+    struct id_match m = { .id = id, .f = f };
+    /* dom0's stage 1 is 1:1: the window's IPA is where the CPU reaches it. */
+    if (pci_ecam_scan_bus((volatile uint8_t *)w.base, cfg_read32, match_id, &m, NULL))
+        return 0;
     return PCI_NOT_FOUND;
 }
 

@@ -7,14 +7,7 @@
 #define GUEST_LIB_PCI_H
 
 #include <stdint.h>
-
-#define PCI_ID 0x00
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_MEMORY 0x0002
-#define PCI_COMMAND_MASTER 0x0004
-#define PCI_COMMAND_INTX_DISABLE 0x0400
-#define PCI_BAR0 0x10
-#define PCI_INTERRUPT_PIN 0x3d
+#include <granite/pci_ecam.h>   /* the ECAM parser and register layout, shared with granite */
 
 struct pci_function {
     int bridge;                  /* the host bridge's DT node */

@@ -16,11 +16,11 @@
 #include "guest.h"
 #include "xen.h"
 #include "grant_refs.h"
+#include "page.h"
 #include <public/hvm_params.h>
 #include <public/memory.h>
 
-#define PAGE 4096UL
-#define GNTTAB_ENTRIES (PAGE / sizeof(struct grant_entry_v1))
+#define GNTTAB_ENTRIES (PAGE_SIZE / sizeof(struct grant_entry_v1))
 #define MAX_PORTS 1024
 
 static struct shared_info *shinfo;
@@ -76,15 +76,15 @@ int xen_setup(const void *fdt)
         return -1;
     window = fdt64_to_cpu(reg[0]);
     window_size = fdt64_to_cpu(reg[1]);
-    r = add_to_physmap(XENMAPSPACE_shared_info, 0, window / PAGE);
+    r = add_to_physmap(XENMAPSPACE_shared_info, 0, gfn_of_addr(window));
     if (!r)
-        r = add_to_physmap(XENMAPSPACE_grant_table, 0, window / PAGE + 1);
+        r = add_to_physmap(XENMAPSPACE_grant_table, 0, gfn_of_addr(window) + 1);
     if (r) {
         printf("xen: add_to_physmap failed: %ld\n", r);
         return (int)r;
     }
     shinfo = (struct shared_info *)window;
-    gnttab = (struct grant_entry_v1 *)(window + PAGE);
+    gnttab = (struct grant_entry_v1 *)(window + PAGE_SIZE);
     grant_refs_init(&grant_refs, GNTTAB_FRAMES);
     gic_enable_irq(0, fdt32_to_cpu(irq[1]) + 16, upcall);
     return 0;
@@ -92,8 +92,8 @@ int xen_setup(const void *fdt)
 
 struct grant_refs *xen_grant_refs(void) { return &grant_refs; }
 
-uint64_t xen_map_area(void) { return window + 2 * PAGE; }
-uint64_t xen_map_area_size(void) { return window_size > 2 * PAGE ? window_size - 2 * PAGE : 0; }
+uint64_t xen_map_area(void) { return window + 2 * PAGE_SIZE; }
+uint64_t xen_map_area_size(void) { return window_size > 2 * PAGE_SIZE ? window_size - 2 * PAGE_SIZE : 0; }
 
 long xen_hvm_get_param(uint32_t index, uint64_t *value)
 {
@@ -165,14 +165,14 @@ void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h)
         handlers[port] = h;
 }
 
-void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, bool readonly)
+void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, enum grant_access access)
 {
     struct grant_entry_v1 *e = &gnttab[ref];
     e->domid = to;
     e->frame = (uint32_t)gfn;
     /* flags last: the entry is valid only once everything else is written */
-    __atomic_store_n(&e->flags, (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)),
-                     __ATOMIC_RELEASE);
+    uint16_t ro = access == GRANT_READ_ONLY ? GTF_readonly : 0;
+    __atomic_store_n(&e->flags, (uint16_t)(GTF_permit_access | ro), __ATOMIC_RELEASE);
 }
 
 void gnttab_revoke(grant_ref_t ref) { __atomic_store_n(&gnttab[ref].flags, 0, __ATOMIC_RELEASE); }
@@ -182,12 +182,12 @@ long gnttab_op(unsigned cmd, void *ops, unsigned count)
     return hyp(__HYPERVISOR_grant_table_op, cmd, (uint64_t)ops, count);
 }
 
-int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, bool readonly,
+int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, enum grant_access access,
                    grant_handle_t *handle, uint64_t *dev_bus_addr)
 {
     struct gnttab_map_grant_ref op = {
         .host_addr = host_addr, .ref = ref, .dom = granter,
-        .flags = GNTMAP_host_map | (readonly ? GNTMAP_readonly : 0),
+        .flags = GNTMAP_host_map | (access == GRANT_READ_ONLY ? GNTMAP_readonly : 0),
     };
     long r = gnttab_op(GNTTABOP_map_grant_ref, &op, 1);
     if (r)

@@ -41,10 +41,17 @@ void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h);
 /* Which of its references are free (grant_refs.h): the one allocator every
  * driver of this domain takes its references from. */
 struct grant_refs *xen_grant_refs(void);
-void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, bool readonly);
+/* The first reference past the reserved ones (the console's and xenstore's).
+ * The selftest pairs have no xenstore to pass a reference through, so front
+ * and back agree on fixed references counted from here. */
+#define GRANT_REF_FIRST_UNRESERVED GNTTAB_NR_RESERVED_ENTRIES
+/* What a grant lets the other domain do with the page, and what a map of
+ * one asks for (GTF_readonly / GNTMAP_readonly). */
+enum grant_access { GRANT_READ_WRITE, GRANT_READ_ONLY };
+void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, enum grant_access access);
 void gnttab_revoke(grant_ref_t ref);
 /* GNTTABOP_map_grant_ref of one grant; returns the op's status. */
-int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, bool readonly,
+int16_t gnttab_map(domid_t granter, grant_ref_t ref, uint64_t host_addr, enum grant_access access,
                    grant_handle_t *handle, uint64_t *dev_bus_addr);
 int16_t gnttab_unmap(uint64_t host_addr, grant_handle_t handle);
 long gnttab_op(unsigned cmd, void *ops, unsigned count);

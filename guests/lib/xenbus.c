@@ -463,10 +463,11 @@ int xenbus_transaction_start(xenbus_transaction_t *t)
     return 0;
 }
 
-int xenbus_transaction_end(xenbus_transaction_t t, bool abort)
+int xenbus_transaction_end(xenbus_transaction_t t, enum xenbus_tx_end how)
 {
     uint32_t rlen;
-    return expect_ok(request(XS_TRANSACTION_END, t, abort ? "F" : "T", 2, NULL, 0, &rlen));
+    const char *commit = how == XENBUS_ABORT ? "F" : "T"; /* xenstore.txt: "T" commits */
+    return expect_ok(request(XS_TRANSACTION_END, t, commit, 2, NULL, 0, &rlen));
 }
 
 int xenbus_get_domain_path(unsigned domid, char *buf, size_t len)

@@ -60,8 +60,9 @@ int xenbus_watch(const char *path, const char *token);
 int xenbus_unwatch(const char *path, const char *token);
 
 int xenbus_transaction_start(xenbus_transaction_t *t);
-/* abort = false commits; -EAGAIN means something it touched changed: retry. */
-int xenbus_transaction_end(xenbus_transaction_t t, bool abort);
+/* XENBUS_COMMIT: -EAGAIN means something it touched changed: retry. */
+enum xenbus_tx_end { XENBUS_COMMIT, XENBUS_ABORT };
+int xenbus_transaction_end(xenbus_transaction_t t, enum xenbus_tx_end how);
 
 /* "/local/domain/<domid>" as the server says it. */
 int xenbus_get_domain_path(unsigned domid, char *buf, size_t len);

@@ -28,23 +28,23 @@
 #include <string.h>
 #include <libfdt.h>
 #include "guest.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/memory.h>
 #include <public/grant_table.h>
 
-#define PAGE 4096UL
 #define E_PERM 1
 #define E_FAULT 14
 #define E_INVAL 22
 #define VGIC_GFN 0x08000UL       /* GUEST_GICD_BASE >> 12: a device, not RAM */
-#define SELF_REF 8               /* a grant ref past the reserved ones */
+#define SELF_REF GNTTAB_NR_RESERVED_ENTRIES /* the first grant ref past the reserved ones */
 #define HUGE_EXTENTS (1UL << 20) /* more than a call may take */
 #define UNMAPPED_VA 0x10UL       /* nothing at our lowest page */
 
-static uint8_t victim[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t granted[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t shinfo_ram[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t frame_ram[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t victim[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t granted[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t shinfo_ram[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t frame_ram[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static xen_pfn_t list[4];
 static bool failed;
 
@@ -104,7 +104,7 @@ static bool grant_window(const void *fdt, uint64_t *base)
 
 static bool filled_with(const uint8_t *p, uint8_t seed)
 {
-    for (unsigned i = 0; i < PAGE; i++)
+    for (unsigned i = 0; i < PAGE_SIZE; i++)
         if (p[i] != (uint8_t)(seed + i * 7))
             return false;
     return true;
@@ -112,14 +112,14 @@ static bool filled_with(const uint8_t *p, uint8_t seed)
 
 static void fill(uint8_t *p, uint8_t seed)
 {
-    for (unsigned i = 0; i < PAGE; i++)
+    for (unsigned i = 0; i < PAGE_SIZE; i++)
         p[i] = (uint8_t)(seed + i * 7);
 }
 
 int test_balloon_hostile(const struct guest_info *gi)
 {
     const unsigned DEC = XENMEM_decrease_reservation, POP = XENMEM_populate_physmap;
-    uint64_t base, vgfn = (uint64_t)victim / PAGE, ram_end_gfn = (gi->ram_base + gi->ram_size) / PAGE;
+    uint64_t base, vgfn = gfn_of(victim), ram_end_gfn = gfn_of_addr(gi->ram_base + gi->ram_size);
     char buf[8];
     uint16_t self = (uint16_t)(guest_arg("domid", buf, sizeof(buf)) ? atoi(buf) : 1);
 
@@ -130,11 +130,11 @@ int test_balloon_hostile(const struct guest_info *gi)
     fill(victim, 0x11);
     fill(granted, 0x5c);
     /* shared_info in the window and over a RAM page; grant frames 0 (window) and 1 (RAM) */
-    check_rc(physmap(XENMAPSPACE_shared_info, 0, base / PAGE), 0, "shared_info in the window");
-    check_rc(physmap(XENMAPSPACE_grant_table, 0, base / PAGE + 1), 0, "grant frame 0");
-    check_rc(physmap(XENMAPSPACE_shared_info, 0, (uint64_t)shinfo_ram / PAGE), 0,
+    check_rc(physmap(XENMAPSPACE_shared_info, 0, gfn_of_addr(base)), 0, "shared_info in the window");
+    check_rc(physmap(XENMAPSPACE_grant_table, 0, gfn_of_addr(base) + 1), 0, "grant frame 0");
+    check_rc(physmap(XENMAPSPACE_shared_info, 0, gfn_of(shinfo_ram)), 0,
              "shared_info over a RAM page");
-    check_rc(physmap(XENMAPSPACE_grant_table, 1, (uint64_t)frame_ram / PAGE), 0,
+    check_rc(physmap(XENMAPSPACE_grant_table, 1, gfn_of(frame_ram)), 0,
              "grant frame 1 over a RAM page");
 
     /* --- bad input, decrease_reservation --- */
@@ -146,18 +146,18 @@ int test_balloon_hostile(const struct guest_info *gi)
     check_rc(one(DEC, ram_end_gfn), 0, "decrease the GFN past our RAM");
     check_rc(one(DEC, ~0UL), 0, "decrease GFN ~0");
     check_rc(one(DEC, VGIC_GFN), 0, "decrease the vGIC's GFN");
-    check_rc(one(DEC, base / PAGE), 0, "decrease shared_info in the grant window");
-    check_rc(one(DEC, (uint64_t)shinfo_ram / PAGE), 0, "decrease shared_info placed over RAM");
-    check_rc(one(DEC, base / PAGE + 1), 0, "decrease a grant frame in the window");
-    check_rc(one(DEC, (uint64_t)frame_ram / PAGE), 0, "decrease a grant frame placed over RAM");
-    check_rc(one(DEC, base / PAGE + 2), 0, "decrease an empty grant-window GFN");
+    check_rc(one(DEC, gfn_of_addr(base)), 0, "decrease shared_info in the grant window");
+    check_rc(one(DEC, gfn_of(shinfo_ram)), 0, "decrease shared_info placed over RAM");
+    check_rc(one(DEC, gfn_of_addr(base) + 1), 0, "decrease a grant frame in the window");
+    check_rc(one(DEC, gfn_of(frame_ram)), 0, "decrease a grant frame placed over RAM");
+    check_rc(one(DEC, gfn_of_addr(base) + 2), 0, "decrease an empty grant-window GFN");
     check_rc(reservation(DEC, (uint64_t)list, HUGE_EXTENTS, 0, 0, DOMID_SELF), 0,
              "decrease with nr_extents 2^20");
     check_rc(reservation(DEC, UNMAPPED_VA, 1, 0, 0, DOMID_SELF), 0,
              "decrease with the array unmapped");
     check_rc(hyp(__HYPERVISOR_memory_op, DEC, UNMAPPED_VA, 0), -E_FAULT,
              "decrease with the structure unmapped");
-    list[0] = (uint64_t)granted / PAGE;
+    list[0] = gfn_of(granted);
     check_rc(reservation(DEC, (uint64_t)list, 1, 0, 0, (uint16_t)(self + 1)), -E_PERM,
              "decrease for another domain");
     check_rc(reservation(DEC, (uint64_t)list, 1, 1, 0, DOMID_SELF), 0,
@@ -166,10 +166,10 @@ int test_balloon_hostile(const struct guest_info *gi)
              "decrease with mem_flags 1");
     check(filled_with(granted, 0x5c), "none of those took a page");
     /* --- bad input, populate_physmap --- */
-    check_rc(one(POP, (uint64_t)granted / PAGE), 0, "populate a GFN never ballooned");
+    check_rc(one(POP, gfn_of(granted)), 0, "populate a GFN never ballooned");
     check_rc(one(POP, ram_end_gfn), 0, "populate the GFN past our RAM");
-    check_rc(one(POP, base / PAGE + 2), 0, "populate an empty grant-window GFN");
-    check_rc(one(POP, (uint64_t)shinfo_ram / PAGE), 0, "populate the shared_info GFN");
+    check_rc(one(POP, gfn_of_addr(base) + 2), 0, "populate an empty grant-window GFN");
+    check_rc(one(POP, gfn_of(shinfo_ram)), 0, "populate the shared_info GFN");
     check_rc(reservation(POP, (uint64_t)list, HUGE_EXTENTS, 0, 0, DOMID_SELF), 0,
              "populate with nr_extents 2^20");
 
@@ -180,9 +180,9 @@ int test_balloon_hostile(const struct guest_info *gi)
     check(filled_with(victim, 0x11), "it holds its old content (the same machine page)");
 
     /* --- a grant map at a ballooned GFN, as Linux's netback does --- */
-    struct grant_entry_v1 *gt = (struct grant_entry_v1 *)(base + PAGE);
+    struct grant_entry_v1 *gt = (struct grant_entry_v1 *)(base + PAGE_SIZE);
     gt[SELF_REF].domid = self;
-    gt[SELF_REF].frame = (uint32_t)((uint64_t)granted / PAGE);
+    gt[SELF_REF].frame = (uint32_t)(gfn_of(granted));
     __atomic_store_n(&gt[SELF_REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_RELEASE);
     check_rc(one(DEC, vgfn), 1, "decrease it again");
     struct gnttab_map_grant_ref m = { .host_addr = (uint64_t)victim, .flags = GNTMAP_host_map,

@@ -39,14 +39,14 @@
 #include "guest.h"
 #include "xen.h"
 #include "storm.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <granite/psci.h>
 
-#define PAGE 4096UL
-#define REF_MAPPED 8   /* dom0 maps this one and keeps it */
-#define REF_COPIED 9   /* dom0 copies from this one */
-#define REF_SELF 16    /* our own, for self-map batches */
+#define REF_MAPPED (GRANT_REF_FIRST_UNRESERVED + 0) /* dom0 maps this one and keeps it */
+#define REF_COPIED (GRANT_REF_FIRST_UNRESERVED + 1) /* dom0 copies from this one */
+#define REF_SELF (GRANT_REF_FIRST_UNRESERVED + 8)   /* our own, for self-map batches */
 #define FRONT_PORT 2
 #define FRONT 1
 #define BACK 0
@@ -55,9 +55,9 @@
 
 static const char front_pattern[] = "death: the domU's page";
 
-static uint8_t page_mapped[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t page_copied[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t page_self[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t page_mapped[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page_copied[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page_self[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 enum activity { A_BATCH, A_WFI, A_CPUOFF, A_TX, NR_ACTIVITIES };
 static const char *const activity_names[] = { "batch", "wfi", "cpuoff", "tx" };
@@ -74,17 +74,16 @@ static struct gnttab_unmap_grant_ref unmaps[STORM_MAX_VCPUS][BATCH];
 
 extern char secondary_start[];
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 /* --- what the other vCPUs are doing when the domain dies ----------------------- */
 
 static void batch_round(unsigned n)
 {
-    uint64_t base = xen_map_area() + (uint64_t)(64 + n * (BATCH + 8)) * PAGE;
+    uint64_t base = xen_map_area() + (uint64_t)(64 + n * (BATCH + 8)) * PAGE_SIZE;
     unsigned k = 0;
 
     for (unsigned i = 0; i < BATCH; i++)
-        maps[n][i] = (struct gnttab_map_grant_ref){ .host_addr = base + i * PAGE,
+        maps[n][i] = (struct gnttab_map_grant_ref){ .host_addr = base + i * PAGE_SIZE,
                                                      .flags = GNTMAP_host_map,
                                                      .ref = REF_SELF, .dom = DOMID_SELF };
     if (gnttab_op(GNTTABOP_map_grant_ref, maps[n], BATCH))
@@ -165,13 +164,13 @@ static int front(const struct guest_info *gi)
         printf("death: need Xen interfaces and at least 2 vCPUs: FAIL\n");
         return 1;
     }
-    window = xen_map_area() - 2 * PAGE;
+    window = xen_map_area() - 2 * PAGE_SIZE;
     own_domid = storm_own_domid(gfn_of(page_self), xen_map_area());
     memcpy(page_mapped, front_pattern, sizeof(front_pattern));
     memcpy(page_self, front_pattern, sizeof(front_pattern));
-    gnttab_grant(REF_MAPPED, BACK, gfn_of(page_mapped), false);
-    gnttab_grant(REF_COPIED, BACK, gfn_of(page_copied), true);
-    gnttab_grant(REF_SELF, (domid_t)own_domid, gfn_of(page_self), false);
+    gnttab_grant(REF_MAPPED, BACK, gfn_of(page_mapped), GRANT_READ_WRITE);
+    gnttab_grant(REF_COPIED, BACK, gfn_of(page_copied), GRANT_READ_ONLY);
+    gnttab_grant(REF_SELF, (domid_t)own_domid, gfn_of(page_self), GRANT_READ_WRITE);
     if (evtchn_alloc_unbound(BACK, &port) || port != FRONT_PORT) {
         printf("death: alloc_unbound gave port %u: FAIL\n", port);
         return 1;
@@ -198,7 +197,7 @@ static int front(const struct guest_info *gi)
         xen_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
     printf("death: now; rounds of vCPUs 1-3 so far: %lu %lu %lu\n", rounds[1], rounds[2], rounds[3]);
     fflush(stdout);
-    *(volatile uint32_t *)(gi->ram_base + gi->ram_size + PAGE) = 0xdead;
+    *(volatile uint32_t *)(gi->ram_base + gi->ram_size + PAGE_SIZE) = 0xdead;
     printf("death: the write past my RAM went through: FAIL\n");
     return 1;
 }
@@ -214,7 +213,7 @@ static uint32_t port_status(evtchn_port_t p)
 
 static int back(void)
 {
-    static uint8_t local[PAGE] __attribute__((aligned(PAGE)));
+    static uint8_t local[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
     uint64_t va = xen_map_area(), dba;
     unsigned long copies = 0, refused = 0;
     grant_handle_t h;
@@ -224,7 +223,7 @@ static int back(void)
         printf("death: back: cannot bind to d1's port %u: FAIL\n", FRONT_PORT);
         return 1;
     }
-    st = gnttab_map(FRONT, REF_MAPPED, va, false, &h, &dba);
+    st = gnttab_map(FRONT, REF_MAPPED, va, GRANT_READ_WRITE, &h, &dba);
     if (st != GNTST_okay) {
         printf("death: back: map of d1 ref %u: %d: FAIL\n", REF_MAPPED, st);
         return 1;
@@ -235,7 +234,7 @@ static int back(void)
     for (;;) {
         struct gnttab_copy c = {
             .source = { .u.ref = REF_COPIED, .domid = FRONT, .offset = 0 },
-            .dest = { .u.gmfn = (uint64_t)local / PAGE, .domid = DOMID_SELF, .offset = 0 },
+            .dest = { .u.gmfn = gfn_of(local), .domid = DOMID_SELF, .offset = 0 },
             .len = 128, .flags = GNTCOPY_source_gref,
         };
         long r = gnttab_op(GNTTABOP_copy, &c, 1);
@@ -253,7 +252,7 @@ static int back(void)
     bool readable = !memcmp((void *)va, front_pattern, sizeof(front_pattern));
     printf("death: back: the page I still map reads %s\n", readable ? "the domU's pattern" : "WRONG");
     int16_t un = gnttab_unmap(va, h);
-    int16_t again = gnttab_map(FRONT, REF_MAPPED, va, false, &h, &dba);
+    int16_t again = gnttab_map(FRONT, REF_MAPPED, va, GRANT_READ_WRITE, &h, &dba);
     printf("death: back: unmap: %d, a new map of the dead domain's grant: %d\n", un, again);
     bool ok = readable && un == GNTST_okay && again != GNTST_okay;
     printf("death: back: %s\n", ok ? "PASS" : "FAIL");

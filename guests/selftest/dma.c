@@ -47,13 +47,13 @@
 #include "guest.h"
 #include "xen.h"
 #include "edu.h"
+#include "page.h"
 #include <public/granite.h>
 #include <public/version.h>
 #include <public/features.h>
 
-#define PAGE 4096UL
-#define REF_PAGE 8
-#define REF_BATCH_FIRST 16
+#define REF_PAGE (GRANT_REF_FIRST_UNRESERVED + 0)
+#define REF_BATCH_FIRST (GRANT_REF_FIRST_UNRESERVED + 8)
 #define BATCH 64
 #define FRONT_PORT 2
 #define BIND_TIMEOUT_US 2000000 /* the front is up well within 2 s */
@@ -72,13 +72,12 @@ static evtchn_port_t port;
 
 static void on_event(evtchn_port_t p) { (void)p; events++; }
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 /* --- front (domU) ------------------------------------------------------------ */
 
 /* Two neighbouring pages in one 2 MiB chunk, so neighbours in machine memory too. */
-static uint8_t pair[2][PAGE] __attribute__((aligned(2 * PAGE)));
-static uint8_t many[BATCH][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t pair[2][PAGE_SIZE] __attribute__((aligned(2 * PAGE_SIZE)));
+static uint8_t many[BATCH][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 int test_dmafront(const struct guest_info *gi)
 {
@@ -89,11 +88,11 @@ int test_dmafront(const struct guest_info *gi)
     guest_arg("mode", mode, sizeof(mode));
     memcpy(pair[0], granted_text, sizeof(granted_text));
     memcpy(pair[1], secret_text, sizeof(secret_text));
-    gnttab_grant(REF_PAGE, BACK, gfn_of(pair[0]), true);
+    gnttab_grant(REF_PAGE, BACK, gfn_of(pair[0]), GRANT_READ_ONLY);
     if (!strcmp(mode, "batch"))
         for (unsigned i = 0; i < BATCH; i++) {
-            snprintf((char *)many[i], PAGE, "batch page %u", i);
-            gnttab_grant(REF_BATCH_FIRST + i, BACK, gfn_of(many[i]), true);
+            snprintf((char *)many[i], PAGE_SIZE, "batch page %u", i);
+            gnttab_grant(REF_BATCH_FIRST + i, BACK, gfn_of(many[i]), GRANT_READ_ONLY);
         }
     if (evtchn_alloc_unbound(BACK, &port) || port != FRONT_PORT) {
         printf("dma: front: alloc_unbound gave port %u: FAIL\n", port);
@@ -110,8 +109,8 @@ int test_dmafront(const struct guest_info *gi)
 /* --- back (dom0) ------------------------------------------------------------- */
 
 static struct edu edu;
-static uint8_t landing[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t source[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t landing[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t source[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static long granite_stats(struct granite_iommu_stats *s)
 {
@@ -137,13 +136,13 @@ static bool all_zero(const uint8_t *p, size_t n)
  * Have the device read PROBE_LEN bytes at bus address `bus`, then write them
  * into `landing` (dom0's own page, always reachable), and say what it read.
  */
-static const char *device_reads(uint64_t bus, const char *expected, const char *secret)
+static const char *device_reads(bus_addr_t bus, const char *expected, const char *secret)
 {
     uint64_t faults = fault_count(), t0;
 
     memset(landing, FILL, sizeof(landing));
-    if (edu_dma(&edu, bus, PROBE_LEN, true) ||
-        edu_dma(&edu, (uint64_t)landing, PROBE_LEN, false))
+    if (edu_dma(&edu, bus, PROBE_LEN, DMA_TO_DEVICE) ||
+        edu_dma(&edu, bus_from_ipa(landing), PROBE_LEN, DMA_FROM_DEVICE))
         return "NO-COMPLETION";
     if (!memcmp(landing, expected, strlen(expected) + 1))
         return "DELIVERED";
@@ -191,7 +190,7 @@ static int map_page(uint64_t *host_addr, uint64_t *machine, grant_handle_t *h)
     int16_t st;
 
     *host_addr = xen_map_area();
-    st = gnttab_map(FRONT, REF_PAGE, *host_addr, true, h, machine);
+    st = gnttab_map(FRONT, REF_PAGE, *host_addr, GRANT_READ_ONLY, h, machine);
     printf("dma: back: mapped d1 ref %u read-only at IPA 0x%lx: status %d, dev_bus_addr "
            "(machine address) 0x%lx\n", REF_PAGE, (unsigned long)*host_addr, st,
            (unsigned long)*machine);
@@ -205,7 +204,7 @@ static int back_own(void)
     source[PROBE_LEN - 1] = 0;
     printf("dma: back: own memory: device reads 0x%lx, writes 0x%lx\n",
            (unsigned long)source, (unsigned long)landing);
-    return verdict("own memory", device_reads((uint64_t)source, (const char *)source, NULL));
+    return verdict("own memory", device_reads(bus_from_ipa(source), (const char *)source, NULL));
 }
 
 static int back_granted(void)
@@ -219,9 +218,11 @@ static int back_granted(void)
     if (map_page(&host_addr, &machine, &h))
         return 1;
     bool ipa = !strcmp(style, "ipa");
-    uint64_t bus = ipa ? host_addr : machine;
+    bus_addr_t bus = ipa ? bus_from_ipa((void *)host_addr)
+                         : bus_from_machine_1to1(machine_of_grant_map(machine, 0));
     snprintf(what, sizeof(what), "granted page read at its %s 0x%lx",
-             ipa ? "IPA (host_addr)" : "machine address (dev_bus_addr)", (unsigned long)bus);
+             ipa ? "IPA (host_addr)" : "machine address (dev_bus_addr)",
+             (unsigned long)bus_addr(bus));
     int ret = verdict(what, device_reads(bus, granted_text, secret_text));
     return gnttab_unmap(host_addr, h) == GNTST_okay ? ret : 1;
 }
@@ -235,10 +236,12 @@ static int back_ungranted(void)
     if (map_page(&host_addr, &machine, &h))
         return 1;
     printf("dma: back: the device reads the next machine page, 0x%lx, which d1 never granted\n",
-           (unsigned long)(machine + PAGE));
+           (unsigned long)(machine + PAGE_SIZE));
     snprintf(what, sizeof(what), "ungranted neighbour page read at machine address 0x%lx",
-             (unsigned long)(machine + PAGE));
-    int ret = verdict(what, device_reads(machine + PAGE, granted_text, secret_text));
+             (unsigned long)(machine + PAGE_SIZE));
+    /* deliberately past the grant: the probe of an ungranted page */
+    bus_addr_t next = bus_from_machine_1to1(machine_of_grant_map(machine, PAGE_SIZE));
+    int ret = verdict(what, device_reads(next, granted_text, secret_text));
     return gnttab_unmap(host_addr, h) == GNTST_okay ? ret : 1;
 }
 
@@ -250,14 +253,15 @@ static int back_unmap(void)
 
     if (map_page(&host_addr, &machine, &h))
         return 1;
-    const char *before = device_reads(machine, granted_text, NULL);
+    bus_addr_t bus = bus_from_machine_1to1(machine_of_grant_map(machine, 0));
+    const char *before = device_reads(bus, granted_text, NULL);
     printf("dma: back: while mapped, read at 0x%lx: %s\n", (unsigned long)machine, before);
     if (gnttab_unmap(host_addr, h) != GNTST_okay) {
         printf("dma: back: unmap failed: FAIL\n");
         return 1;
     }
     snprintf(what, sizeof(what), "after unmap, read at 0x%lx", (unsigned long)machine);
-    return verdict(what, device_reads(machine, granted_text, NULL)) || strcmp(before, "DELIVERED");
+    return verdict(what, device_reads(bus, granted_text, NULL)) || strcmp(before, "DELIVERED");
 }
 
 static int back_reserved(const struct guest_info *gi)
@@ -274,11 +278,12 @@ static int back_reserved(const struct guest_info *gi)
     uint8_t *region = (uint8_t *)(((uint64_t)fdt32_to_cpu(reg[0]) << 32) | fdt32_to_cpu(reg[1]));
     printf("dma: back: reserved region %s at 0x%lx\n", fdt_get_name(gi->fdt, node, NULL),
            (unsigned long)region);
-    snprintf((char *)source, PAGE, "written by the device into reserved memory");
+    snprintf((char *)source, PAGE_SIZE, "written by the device into reserved memory");
     memset(region, FILL, PROBE_LEN);
     uint64_t faults = fault_count();
-    if (edu_dma(&edu, (uint64_t)source, PROBE_LEN, true) ||
-        edu_dma(&edu, (uint64_t)region, PROBE_LEN, false))
+    /* dom0 is direct-mapped: the reserved region's IPA is its address. */
+    if (edu_dma(&edu, bus_from_ipa(source), PROBE_LEN, DMA_TO_DEVICE) ||
+        edu_dma(&edu, bus_from_ipa(region), PROBE_LEN, DMA_FROM_DEVICE))
         return verdict("device write into the reserved region", "NO-COMPLETION");
     guest_sleep_us(0, 20000);
     const char *outcome = !memcmp(region, source, PROBE_LEN) ? "DELIVERED"
@@ -307,13 +312,14 @@ static int back_batch(void)
     static struct gnttab_map_grant_ref maps[BATCH];
     static struct gnttab_unmap_grant_ref unmaps[BATCH];
     struct granite_iommu_stats s0, s1, s2;
-    uint64_t base = xen_map_area(), probe_at = 0;
+    uint64_t base = xen_map_area();
+    bus_addr_t probe_at = { 0 };
     char probe[12] = "", expected[16], what[96];
     const char *before = NULL;
     int fails = 0;
 
     for (unsigned i = 0; i < BATCH; i++)
-        maps[i] = (struct gnttab_map_grant_ref){ .host_addr = base + i * PAGE,
+        maps[i] = (struct gnttab_map_grant_ref){ .host_addr = base + i * PAGE_SIZE,
                                                  .flags = GNTMAP_host_map | GNTMAP_readonly,
                                                  .ref = REF_BATCH_FIRST + i, .dom = FRONT };
     if (granite_stats(&s0)) {
@@ -335,11 +341,14 @@ static int back_batch(void)
     /* probe=ipa|machine: the device reads the last page of the batch (warming
      * the IOTLB) before the unmaps, and must be refused after them. */
     if (guest_arg("probe", probe, sizeof(probe))) {
-        probe_at = !strcmp(probe, "machine") ? maps[BATCH - 1].dev_bus_addr
-                                             : maps[BATCH - 1].host_addr;
+        const struct gnttab_map_grant_ref *last = &maps[BATCH - 1];
+        probe_at = !strcmp(probe, "machine")
+                       ? bus_from_machine_1to1(machine_of_grant_map(last->dev_bus_addr, 0))
+                       : bus_from_ipa((void *)last->host_addr);
         snprintf(expected, sizeof(expected), "batch page %u", BATCH - 1);
         before = device_reads(probe_at, expected, NULL);
-        printf("dma: back: while mapped, read at 0x%lx: %s\n", (unsigned long)probe_at, before);
+        printf("dma: back: while mapped, read at 0x%lx: %s\n", (unsigned long)bus_addr(probe_at),
+               before);
         granite_stats(&s1); /* the probe's own fault lookups are not the batch's */
     }
     if (gnttab_op(GNTTABOP_unmap_grant_ref, unmaps, BATCH))
@@ -353,7 +362,7 @@ static int back_batch(void)
     fails += within_budget("unmaps", s2.tlbi - s1.tlbi);
     if (before) {
         snprintf(what, sizeof(what), "after the batch unmap, read at 0x%lx",
-                 (unsigned long)probe_at);
+                 (unsigned long)bus_addr(probe_at));
         fails += verdict(what, device_reads(probe_at, expected, NULL)) ||
                  strcmp(before, "DELIVERED");
     }

@@ -17,6 +17,7 @@
 #include <libfdt.h>
 #include "guest.h"
 #include "edu.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <public/grant_table.h>
@@ -61,10 +62,10 @@ static int judge(const struct bad_buffer_case *c, unsigned n)
  */
 static long copy_from_own_frame(uint64_t frame_addr)
 {
-    static uint8_t dest[4096] __attribute__((aligned(4096)));
+    static uint8_t dest[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
     struct gnttab_copy op = {
-        .source = { .u.gmfn = frame_addr >> 12, .domid = DOMID_SELF, .offset = 0 },
-        .dest = { .u.gmfn = (uint64_t)dest >> 12, .domid = DOMID_SELF, .offset = 0 },
+        .source = { .u.gmfn = gfn_of_addr(frame_addr), .domid = DOMID_SELF, .offset = 0 },
+        .dest = { .u.gmfn = gfn_of(dest), .domid = DOMID_SELF, .offset = 0 },
         .len = 64,
     };
     long r = xen_hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_copy, (uint64_t)&op, 1, 0, 0);

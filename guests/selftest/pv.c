@@ -25,20 +25,20 @@
 #include <stdlib.h>
 #include "guest.h"
 #include "xen.h"
+#include "page.h"
 
-#define PAGE 4096UL
-#define REF_RW 8
-#define REF_RO 9
-#define REF_COPY 10
+#define REF_RW (GRANT_REF_FIRST_UNRESERVED + 0)
+#define REF_RO (GRANT_REF_FIRST_UNRESERVED + 1)
+#define REF_COPY (GRANT_REF_FIRST_UNRESERVED + 2)
 #define FRONT_PORT 2
 #define BIND_TIMEOUT_US 2000000 /* the front is up well within 2 s */
 #define FRONT 1
 #define BACK 0
 
-static uint8_t page_rw[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t page_ro[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t page_copy[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t local[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t page_rw[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page_ro[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page_copy[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t local[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static const char front_pattern[] = "written by the front end, domU";
 static const char back_pattern[] = "written by the back end, dom0";
@@ -50,7 +50,6 @@ static void on_event(evtchn_port_t p) { (void)p; events++; }
 
 static void wait_events(unsigned n) { guest_wait_count(&events, n, GUEST_WAIT_FOREVER); }
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 
 static char mode[16];
 
@@ -76,9 +75,9 @@ int test_pvfront(const struct guest_info *gi)
         rounds = (unsigned)atoi(buf);
     memcpy(page_rw, front_pattern, sizeof(front_pattern));
     memcpy(page_ro, front_pattern, sizeof(front_pattern));
-    gnttab_grant(REF_RW, BACK, gfn_of(page_rw), false);
-    gnttab_grant(REF_RO, BACK, gfn_of(page_ro), true);
-    gnttab_grant(REF_COPY, BACK, gfn_of(page_copy), false);
+    gnttab_grant(REF_RW, BACK, gfn_of(page_rw), GRANT_READ_WRITE);
+    gnttab_grant(REF_RO, BACK, gfn_of(page_ro), GRANT_READ_ONLY);
+    gnttab_grant(REF_COPY, BACK, gfn_of(page_copy), GRANT_READ_WRITE);
     if (evtchn_alloc_unbound(BACK, &port) || port != FRONT_PORT) {
         printf("pv: front: alloc_unbound gave port %u: FAIL\n", port);
         return 1;
@@ -132,12 +131,12 @@ static int16_t copy_op(struct gnttab_copy *op)
 
 static int back_grant(void)
 {
-    uint64_t va_rw = xen_map_area(), va_ro = va_rw + PAGE, dba_rw, dba_ro, t0, t1;
+    uint64_t va_rw = xen_map_area(), va_ro = va_rw + PAGE_SIZE, dba_rw, dba_ro, t0, t1;
     grant_handle_t h_rw, h_ro, h;
     int16_t st;
     int fails = 0;
 
-    st = gnttab_map(FRONT, REF_RW, va_rw, false, &h_rw, &dba_rw);
+    st = gnttab_map(FRONT, REF_RW, va_rw, GRANT_READ_WRITE, &h_rw, &dba_rw);
     printf("pv: back: map d1 ref %u rw at 0x%lx: status %d, dev_bus_addr 0x%lx\n", REF_RW,
            (unsigned long)va_rw, st, (unsigned long)dba_rw);
     fails += st != GNTST_okay;
@@ -148,11 +147,11 @@ static int back_grant(void)
         fails += !same;
         memcpy((void *)va_rw, back_pattern, sizeof(back_pattern));
     }
-    st = gnttab_map(FRONT, REF_RO, va_ro, true, &h_ro, &dba_ro);
+    st = gnttab_map(FRONT, REF_RO, va_ro, GRANT_READ_ONLY, &h_ro, &dba_ro);
     printf("pv: back: map d1 ref %u ro: status %d, reads \"%s\"\n", REF_RO, st,
            st == GNTST_okay ? (char *)va_ro : "");
     fails += st != GNTST_okay;
-    st = gnttab_map(FRONT, REF_RO, va_ro + PAGE, false, &h, &dba_ro);
+    st = gnttab_map(FRONT, REF_RO, va_ro + PAGE_SIZE, GRANT_READ_WRITE, &h, &dba_ro);
     printf("pv: back: writable map of read-only ref %u: status %d (want %d, permission_denied)\n",
            REF_RO, st, GNTST_permission_denied);
     fails += st != GNTST_permission_denied;
@@ -181,7 +180,7 @@ static int back_grant(void)
     unsigned pairs = 1000;
     t0 = guest_time_us();
     for (unsigned i = 0; i < pairs; i++) {
-        if (gnttab_map(FRONT, REF_RW, va_rw, false, &h, &dba_rw) != GNTST_okay ||
+        if (gnttab_map(FRONT, REF_RW, va_rw, GRANT_READ_WRITE, &h, &dba_rw) != GNTST_okay ||
             gnttab_unmap(va_rw, h) != GNTST_okay) {
             fails++;
             break;
@@ -228,28 +227,30 @@ static int back_bad(void)
 {
     uint64_t va = xen_map_area(), dba;
     grant_handle_t h, good;
+    const enum grant_access rw = GRANT_READ_WRITE; /* every case asks for a writable map */
     struct bad_case c[16];
     unsigned n = 0;
     int fails = 0;
 
 #define CASE(w, g, x) c[n++] = (struct bad_case){ w, (int16_t)(g), (int16_t)(x) }
-    CASE("map of ref 5000 (beyond the table)", gnttab_map(FRONT, 5000, va, false, &h, &dba),
+    CASE("map of ref 5000 (beyond the table)", gnttab_map(FRONT, 5000, va, rw, &h, &dba),
          GNTST_bad_gntref);
-    CASE("map of ref 20 (not granted)", gnttab_map(FRONT, 20, va, false, &h, &dba),
+    CASE("map of ref 20 (not granted)", gnttab_map(FRONT, 20, va, rw, &h, &dba),
          GNTST_permission_denied);
-    CASE("map from domain 7 (none)", gnttab_map(7, REF_RW, va, false, &h, &dba), GNTST_bad_domain);
-    CASE("writable map of a read-only grant", gnttab_map(FRONT, REF_RO, va, false, &h, &dba),
+    CASE("map from domain 7 (none)", gnttab_map(7, REF_RW, va, rw, &h, &dba),
+         GNTST_bad_domain);
+    CASE("writable map of a read-only grant", gnttab_map(FRONT, REF_RO, va, rw, &h, &dba),
          GNTST_permission_denied);
-    CASE("host_addr outside the grant window", gnttab_map(FRONT, REF_RW, 0x1000, false, &h, &dba),
+    CASE("host_addr outside the grant window", gnttab_map(FRONT, REF_RW, 0x1000, rw, &h, &dba),
          GNTST_bad_virt_addr);
-    CASE("unaligned host_addr", gnttab_map(FRONT, REF_RW, va + 8, false, &h, &dba),
+    CASE("unaligned host_addr", gnttab_map(FRONT, REF_RW, va + 8, rw, &h, &dba),
          GNTST_bad_virt_addr);
-    CASE("map of my own grant", gnttab_map(BACK, REF_RW, va, false, &h, &dba),
+    CASE("map of my own grant", gnttab_map(BACK, REF_RW, va, rw, &h, &dba),
          GNTST_permission_denied);
-    CASE("good map (for the unmap cases)", gnttab_map(FRONT, REF_RW, va, false, &good, &dba),
+    CASE("good map (for the unmap cases)", gnttab_map(FRONT, REF_RW, va, rw, &good, &dba),
          GNTST_okay);
     CASE("unmap with a handle never given", gnttab_unmap(va, 777), GNTST_bad_handle);
-    CASE("unmap with the wrong host_addr", gnttab_unmap(va + PAGE, good), GNTST_bad_virt_addr);
+    CASE("unmap with the wrong host_addr", gnttab_unmap(va + PAGE_SIZE, good), GNTST_bad_virt_addr);
     CASE("first unmap", gnttab_unmap(va, good), GNTST_okay);
     CASE("double unmap", gnttab_unmap(va, good), GNTST_bad_handle);
     struct gnttab_copy past = { .source = { .u.gmfn = gfn_of(local), .domid = DOMID_SELF, .offset = 4000 },
@@ -291,7 +292,7 @@ static int back_die(void)
 {
     uint64_t va = xen_map_area(), dba;
     grant_handle_t h;
-    int16_t st = gnttab_map(FRONT, REF_RW, va, false, &h, &dba);
+    int16_t st = gnttab_map(FRONT, REF_RW, va, GRANT_READ_WRITE, &h, &dba);
 
     if (st != GNTST_okay) {
         printf("pv: back: die: map failed %d: FAIL\n", st);
@@ -308,7 +309,7 @@ static int back_die(void)
     long rs = xen_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_status, (uint64_t)&es, 0, 0, 0);
     printf("pv: back: send on the dead peer's channel: %ld (dropped, as on Xen); the port is now "
            "%s\n", r, rs == 0 && es.status == EVTCHNSTAT_unbound ? "unbound" : "STILL BOUND");
-    int16_t again = gnttab_map(FRONT, REF_RW, va, false, &h, &dba);
+    int16_t again = gnttab_map(FRONT, REF_RW, va, GRANT_READ_WRITE, &h, &dba);
     printf("pv: back: map from the dead domain: status %d\n", again);
     bool ok = readable && st == GNTST_okay && rs == 0 && es.status == EVTCHNSTAT_unbound &&
               again != GNTST_okay;

@@ -58,6 +58,7 @@
 #include "guest.h"
 #include "xen.h"
 #include "storm.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <public/sched.h>
@@ -66,7 +67,6 @@
 #include <public/granite.h>
 #include <granite/psci.h>
 
-#define PAGE 4096UL
 #define INTID_VTIMER_PPI 27
 #define GICD_SIZE 0x10000UL
 #define GICR_STRIDE 0x20000UL
@@ -155,8 +155,8 @@ int storm_own_domid(uint64_t gfn, uint64_t host_addr)
     for (int id = 0; id < 8; id++) {
         grant_handle_t h;
         uint64_t dba;
-        gnttab_grant(probe, (domid_t)id, gfn, true);
-        if (gnttab_map(DOMID_SELF, probe, host_addr, true, &h, &dba) == GNTST_okay) {
+        gnttab_grant(probe, (domid_t)id, gfn, GRANT_READ_ONLY);
+        if (gnttab_map(DOMID_SELF, probe, host_addr, GRANT_READ_ONLY, &h, &dba) == GNTST_okay) {
             gnttab_unmap(host_addr, h);
             gnttab_revoke(probe);
             return id;
@@ -236,8 +236,8 @@ static const unsigned loud_weight[NR_CLASSES] = {
 #define PHYSMAP_FIRST 2   /* window pages add_to_physmap may use: [2, 66) */
 #define PHYSMAP_PAGES 64
 #define GPAGES 16         /* our pages granted to ourselves */
-#define REF_RW 16         /* refs 16..31: gpages rw; 32..47: the same read-only */
-#define REF_RO 32
+#define REF_RW (GRANT_REF_FIRST_UNRESERVED + 8) /* 16..31: gpages rw; 32..47: the same read-only */
+#define REF_RO (REF_RW + GPAGES)
 #define REF_SCRIBBLE 48   /* refs 48..63: entries the storm scribbles on */
 #define REF_RANGE 80
 #define MY_PORTS 16
@@ -266,22 +266,21 @@ struct vstate {
     evtchn_port_t ports[MY_PORTS];
     uint32_t bound; /* slots whose port is one end of a loopback channel */
     union batch_buf batch;
-    uint8_t scratch[PAGE] __attribute__((aligned(PAGE)));
+    uint8_t scratch[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 } __attribute__((aligned(64)));
 
 static struct vstate vs[STORM_MAX_VCPUS];
-static uint8_t gpages[GPAGES][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t gpages[GPAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static struct storm_devices dev;
 static int own_domid;
 static uint64_t window, ram_base, ram_end, storm_seed;
 /* RAM pages add_to_physmap may cover with shared_info or a grant frame. */
 #define SACRIFICIAL_PAGES 16
-static uint8_t sacrificial[SACRIFICIAL_PAGES * 4096] __attribute__((aligned(4096)));
+static uint8_t sacrificial[SACRIFICIAL_PAGES * PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
-static uint64_t gfn_of(const void *p) { return (uint64_t)p / PAGE; }
 static uint64_t zone_page(unsigned vcpu, unsigned i)
 {
-    return window + (uint64_t)(ZONE_FIRST + vcpu * ZONE_PAGES + i) * PAGE;
+    return window + (uint64_t)(ZONE_FIRST + vcpu * ZONE_PAGES + i) * PAGE_SIZE;
 }
 
 static long note(struct vstate *s, long r)
@@ -296,7 +295,7 @@ static uint64_t bad_ptr(struct vstate *s)
 {
     switch (prng_below(&s->rng, 11)) {
     case 0: return 0;
-    case 1: return ram_end + (uint64_t)prng_below(&s->rng, 1024) * PAGE; /* no stage 2 */
+    case 1: return ram_end + (uint64_t)prng_below(&s->rng, 1024) * PAGE_SIZE; /* no stage 2 */
     case 2: return 0xffff000000000000UL | (prng_next(&s->rng) & 0xfffffffff8UL); /* TTBR1: off */
     case 3: return 0x7f000000UL;                                         /* nothing there */
     case 4: return ram_end - 8;                                          /* across RAM's end */
@@ -305,7 +304,7 @@ static uint64_t bad_ptr(struct vstate *s)
     case 7: return (uint64_t)dev.gicd + 0x100;              /* an emulated device */
     case 8: return 1UL << 48;                               /* beyond the IPA space */
     case 9: return (uint64_t)s->scratch + 1 + prng_below(&s->rng, 7); /* misaligned */
-    default: return (uint64_t)s->scratch + PAGE - 4;        /* valid, then our next page */
+    default: return (uint64_t)s->scratch + PAGE_SIZE - 4;        /* valid, then our next page */
     }
 }
 
@@ -461,12 +460,12 @@ static void grant_bad_map(struct vstate *s)
     };
 
     switch (prng_below(&s->rng, 6)) {
-    case 0: m.host_addr += 8 + prng_below(&s->rng, PAGE - 8) / 8 * 8; break; /* unaligned */
+    case 0: m.host_addr += 8 + prng_below(&s->rng, PAGE_SIZE - 8) / 8 * 8; break; /* unaligned */
     case 1: m.host_addr = prng_below(&s->rng, 2) ? window : ram_base;        /* mapped */
             break;
     case 2: m.flags = (uint32_t)prng_next(&s->rng); break;
     case 3: m.flags = GNTMAP_host_map | GNTMAP_device_map; break;
-    case 4: m.host_addr = bad_ptr(s) & ~(PAGE - 1); break;
+    case 4: m.host_addr = bad_ptr(s) & ~(PAGE_SIZE - 1); break;
     default: break;
     }
     note(s, gnttab_op(GNTTABOP_map_grant_ref, &m, 1));
@@ -501,15 +500,15 @@ static void random_copy_ptr(struct vstate *s, struct gnttab_copy_ptr *p, bool *g
                                            : (bad_ptr(s) >> 12);
         p->domid = prng_below(&s->rng, 8) ? DOMID_SELF : random_dom(s);
     }
-    p->offset = prng_below(&s->rng, 4) ? prng_below(&s->rng, PAGE) : (uint16_t)prng_next(&s->rng);
+    p->offset = prng_below(&s->rng, 4) ? prng_below(&s->rng, PAGE_SIZE) : (uint16_t)prng_next(&s->rng);
 }
 
 /* A copy granite must do: our pages or our read-write grants, within a page. */
 static void fill_good_copy(struct vstate *s, struct gnttab_copy *c)
 {
     bool sg = prng_below(&s->rng, 2), dg = prng_below(&s->rng, 2);
-    uint16_t so = (uint16_t)prng_below(&s->rng, PAGE), dof = (uint16_t)prng_below(&s->rng, PAGE);
-    uint16_t room = (uint16_t)(PAGE - (so > dof ? so : dof));
+    uint16_t so = (uint16_t)prng_below(&s->rng, PAGE_SIZE), dof = (uint16_t)prng_below(&s->rng, PAGE_SIZE);
+    uint16_t room = (uint16_t)(PAGE_SIZE - (so > dof ? so : dof));
 
     c->source.domid = c->dest.domid = DOMID_SELF;
     c->source.offset = so;
@@ -533,8 +532,8 @@ static void fill_copy(struct vstate *s, struct gnttab_copy *c)
     random_copy_ptr(s, &c->source, &sg);
     random_copy_ptr(s, &c->dest, &dg);
     switch (prng_below(&s->rng, 4)) {
-    case 0: c->len = (uint16_t)(PAGE - c->dest.offset); break; /* exactly to the end (or 0) */
-    case 1: c->len = (uint16_t)(PAGE - c->source.offset + 1); break; /* one byte too far */
+    case 0: c->len = (uint16_t)(PAGE_SIZE - c->dest.offset); break; /* exactly to the end (or 0) */
+    case 1: c->len = (uint16_t)(PAGE_SIZE - c->source.offset + 1); break; /* one byte too far */
     case 2: c->len = 0; break;
     default: c->len = (uint16_t)prng_below(&s->rng, 600); break;
     }
@@ -567,15 +566,15 @@ static void grant_scribble(struct vstate *s, bool loud)
     switch (loud ? prng_below(&s->rng, 4) : 2) {
     case 0:
         gnttab_revoke(REF_RW + i);
-        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), false);
+        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_WRITE);
         break;
     case 1:
         gnttab_revoke(REF_RO + i);
-        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), true);
+        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_ONLY);
         break;
     default: {
         /* any flags, any domain, but a frame of ours that may be written */
-        struct grant_entry_v1 *e = (struct grant_entry_v1 *)(window + PAGE) + REF_SCRIBBLE + i;
+        struct grant_entry_v1 *e = (struct grant_entry_v1 *)(window + PAGE_SIZE) + REF_SCRIBBLE + i;
         e->frame = (uint32_t)gfn_of(gpages[prng_below(&s->rng, GPAGES)]);
         e->domid = prng_below(&s->rng, 2) ? (domid_t)own_domid : (domid_t)prng_next(&s->rng);
         __atomic_store_n(&e->flags, (uint16_t)prng_next(&s->rng), __ATOMIC_RELEASE);
@@ -801,7 +800,7 @@ static void op_memory(struct vstate *s, bool loud)
         .domid = prng_below(&s->rng, 4) ? DOMID_SELF : random_dom(s),
         .space = prng_below(&s->rng, 8) ? prng_below(&s->rng, 2) : prng_below(&s->rng, 10),
         .idx = prng_below(&s->rng, 4) ? prng_below(&s->rng, 6) : prng_next(&s->rng),
-        .gpfn = window / PAGE + PHYSMAP_FIRST + prng_below(&s->rng, PHYSMAP_PAGES),
+        .gpfn = gfn_of_addr(window) + PHYSMAP_FIRST + prng_below(&s->rng, PHYSMAP_PAGES),
     };
 
     (void)loud; /* always refused but the first time at each GFN */
@@ -809,7 +808,7 @@ static void op_memory(struct vstate *s, bool loud)
     case 0: a.gpfn = prng_next(&s->rng); break;
     case 1: /* over our RAM: granite places the page there as Xen does, so only
              * over pages we gave up for it */
-        a.gpfn = (uint64_t)sacrificial / PAGE + prng_below(&s->rng, SACRIFICIAL_PAGES);
+        a.gpfn = gfn_of(sacrificial) + prng_below(&s->rng, SACRIFICIAL_PAGES);
         break;
     case 2:
         note(s, xen_hypercall(__HYPERVISOR_memory_op, prng_below(&s->rng, 2) ? prng_below(&s->rng, 40)
@@ -1256,8 +1255,8 @@ static int check_after(void)
     int fails = 0;
 
     memcpy(gpages[0], pattern, sizeof(pattern));
-    gnttab_grant(REF_RW, (domid_t)own_domid, gfn_of(gpages[0]), false);
-    int16_t st = gnttab_map(DOMID_SELF, REF_RW, host, true, &h, &dba);
+    gnttab_grant(REF_RW, (domid_t)own_domid, gfn_of(gpages[0]), GRANT_READ_WRITE);
+    int16_t st = gnttab_map(DOMID_SELF, REF_RW, host, GRANT_READ_ONLY, &h, &dba);
     bool seen = st == GNTST_okay && !memcmp((void *)host, pattern, sizeof(pattern));
     printf("storm: after: self-map of ref %u: status %d, %s\n", REF_RW, st,
            seen ? "reads the page" : "WRONG");
@@ -1267,13 +1266,13 @@ static int check_after(void)
 
     struct gnttab_copy c = {
         .source = { .u.gmfn = gfn_of(gpages[0]), .domid = DOMID_SELF, .offset = 0 },
-        .dest = { .u.gmfn = gfn_of(gpages[1]), .domid = DOMID_SELF, .offset = PAGE - sizeof(pattern) },
+        .dest = { .u.gmfn = gfn_of(gpages[1]), .domid = DOMID_SELF, .offset = PAGE_SIZE - sizeof(pattern) },
         .len = sizeof(pattern),
     };
-    memset(gpages[1], 0, PAGE);
+    memset(gpages[1], 0, PAGE_SIZE);
     long r = gnttab_op(GNTTABOP_copy, &c, 1);
     bool copied = !r && c.status == GNTST_okay &&
-                  !memcmp(gpages[1] + PAGE - sizeof(pattern), pattern, sizeof(pattern));
+                  !memcmp(gpages[1] + PAGE_SIZE - sizeof(pattern), pattern, sizeof(pattern));
     printf("storm: after: copy to the last bytes of a page: %ld/%d, %s\n", r, c.status,
            copied ? "landed" : "WRONG");
     fails += !copied;
@@ -1381,7 +1380,7 @@ int test_storm(const struct guest_info *gi)
         printf("storm: no vGIC or no Xen interfaces in my DTB: FAIL\n");
         return 1;
     }
-    window = xen_map_area() - 2 * PAGE;
+    window = xen_map_area() - 2 * PAGE_SIZE;
     nr_spi_words = mmio_read32(dev.gicd + 0x4) & 0x1f; /* GICD_TYPER.ITLinesNumber */
     ram_base = gi->ram_base;
     ram_end = gi->ram_base + gi->ram_size;
@@ -1391,8 +1390,8 @@ int test_storm(const struct guest_info *gi)
         return 1;
     }
     for (unsigned i = 0; i < GPAGES; i++) {
-        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), false);
-        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), true);
+        gnttab_grant(REF_RW + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_WRITE);
+        gnttab_grant(REF_RO + i, (domid_t)own_domid, gfn_of(gpages[i]), GRANT_READ_ONLY);
     }
     for (unsigned k = 0; k < dev.nr_vcpus; k++) {
         prng_seed(&vs[k].rng, storm_seed, k);
@@ -1417,7 +1416,7 @@ int test_storm(const struct guest_info *gi)
     if (!strcmp(end, "abort")) {
         printf("storm: %s; now a write past the end of my RAM\n", fails ? "FAIL" : "PASS");
         fflush(stdout);
-        *(volatile uint32_t *)(ram_end + PAGE) = 0xbad;
+        *(volatile uint32_t *)(ram_end + PAGE_SIZE) = 0xbad;
         printf("storm: the write past my RAM went through: FAIL\n");
         return 1;
     }

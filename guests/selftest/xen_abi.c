@@ -28,6 +28,7 @@
 #include <string.h>
 #include <libfdt.h>
 #include "guest.h"
+#include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
 #include <public/features.h>
@@ -39,7 +40,6 @@
 #include <public/sched.h>
 #include <public/platform.h>
 
-#define PAGE 4096UL
 #define E_PERM 1
 #define E_NOENT 2
 #define E_NXIO 6
@@ -50,10 +50,10 @@
 #define WAIT_US 5000000UL
 #define SGI_DONE 5 /* vCPU 1 -> vCPU 0: "look at the flags" (registered, event seen) */
 
-static uint8_t shared_page[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t vcpu_page[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t spare_page[PAGE] __attribute__((aligned(PAGE)));
-static uint8_t frame_page[PAGE] __attribute__((aligned(PAGE)));
+static uint8_t shared_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t vcpu_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t spare_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t frame_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static struct vcpu_runstate_info runstate[2] __attribute__((aligned(64)));
 
 static struct shared_info *shinfo;
@@ -191,7 +191,7 @@ static unsigned nr_cpus(const void *fdt)
  * late_initcall do there. */
 static void vcpu1_main(unsigned n)
 {
-    long r = register_vcpu_info(n, (uint64_t)vcpu_page / PAGE, 0x80);
+    long r = register_vcpu_info(n, gfn_of(vcpu_page), 0x80);
     if (!r) {
         my_vi[1] = (struct vcpu_info *)(vcpu_page + 0x80);
         gic_enable_irq(n, upcall_intid, upcall);
@@ -247,11 +247,11 @@ static int run_xen_abi(const struct guest_info *gi)
     check_rc(get_param(HVM_PARAM_STORE_PFN, &v), 0, "get_param STORE_PFN");
     check_rc(get_param(99, &v), -E_INVAL, "get_param 99");
     /* 3a. shared_info over a zeroed RAM page */
-    memset(shared_page, 0xa5, PAGE);
-    check_rc(add_to_physmap(XENMAPSPACE_shared_info, 0, (uint64_t)shared_page / PAGE), 0,
+    memset(shared_page, 0xa5, PAGE_SIZE);
+    check_rc(add_to_physmap(XENMAPSPACE_shared_info, 0, gfn_of(shared_page)), 0,
              "add_to_physmap shared_info at a RAM gfn");
     shinfo = (struct shared_info *)shared_page;
-    check(shared_page[PAGE - 1] != 0xa5 && shinfo->evtchn_mask[0] != 0xa5a5a5a5a5a5a5a5UL,
+    check(shared_page[PAGE_SIZE - 1] != 0xa5 && shinfo->evtchn_mask[0] != 0xa5a5a5a5a5a5a5a5UL,
           "the page at that gfn is shared_info now");
     check(shinfo->wc_version != 0 && shinfo->wc_version % 2 == 0, "wallclock version even");
     /* 3c. query_size, two times as Linux */
@@ -261,15 +261,15 @@ static int run_xen_abi(const struct guest_info *gi)
     printf("selftest: xen-abi: grant table %u of %u frame(s), window 0x%lx+0x%lx\n",
            q.nr_frames, q.max_nr_frames, (unsigned long)base, (unsigned long)size);
     check(q.status == 0 && q.nr_frames == 1 && q.max_nr_frames >= 1 &&
-          q.max_nr_frames * PAGE <= size, "the window holds max_nr_frames");
+          q.max_nr_frames * PAGE_SIZE <= size, "the window holds max_nr_frames");
     /* 3d. version 1, grant frames */
     check_rc(hyp(__HYPERVISOR_grant_table_op, GNTTABOP_set_version, (uint64_t)&sv, 1), 0,
              "set_version 1");
-    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 0, base / PAGE), 0, "grant frame 0");
+    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 0, gfn_of_addr(base)), 0, "grant frame 0");
     for (unsigned i = q.max_nr_frames - 1; i >= 1; i--) {
         char what[48];
         snprintf(what, sizeof(what), "grant frame %u (growing)", i);
-        check_rc(add_to_physmap(XENMAPSPACE_grant_table, i, base / PAGE + i), 0, what);
+        check_rc(add_to_physmap(XENMAPSPACE_grant_table, i, gfn_of_addr(base) + i), 0, what);
     }
     check_rc(hyp(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, (uint64_t)&q, 1), 0,
              "query_size after growth");
@@ -281,7 +281,7 @@ static int run_xen_abi(const struct guest_info *gi)
              -E_NOSYS, "EVTCHNOP_init_control (FIFO)");
     /* 3g. vcpu_info on vCPU 0, at an offset in a RAM page */
     my_vi[0] = (struct vcpu_info *)(vcpu_page + 0x40);
-    check_rc(register_vcpu_info(0, (uint64_t)vcpu_page / PAGE, 0x40), 0,
+    check_rc(register_vcpu_info(0, gfn_of(vcpu_page), 0x40), 0,
              "register_vcpu_info vCPU 0 at offset 0x40");
     gic_enable_irq(0, upcall_intid, upcall);
     irq_enable_local();
@@ -370,26 +370,26 @@ static int run_xen_abi(const struct guest_info *gi)
 static int run_hostile(const struct guest_info *gi)
 {
     uint64_t base, size, ram_end = gi->ram_base + gi->ram_size;
-    uint64_t vpage = (uint64_t)vcpu_page / PAGE;
+    uint64_t vpage = gfn_of(vcpu_page);
 
     if (!grant_window(gi->fdt, &base, &size)) {
         printf("selftest: xen-abi-hostile: no usable /hypervisor node: FAIL\n");
         return 1;
     }
-    check_rc(add_to_physmap(XENMAPSPACE_shared_info, 0, base / PAGE), 0, "shared_info");
+    check_rc(add_to_physmap(XENMAPSPACE_shared_info, 0, gfn_of_addr(base)), 0, "shared_info");
     shinfo = (struct shared_info *)base;
-    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 0, base / PAGE + 1), 0, "grant frame 0");
+    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 0, gfn_of_addr(base) + 1), 0, "grant frame 0");
     /* register_vcpu_info */
-    check_rc(register_vcpu_info(0, vpage, PAGE - 8), -E_NXIO, "vcpu_info crossing the page");
+    check_rc(register_vcpu_info(0, vpage, PAGE_SIZE - 8), -E_NXIO, "vcpu_info crossing the page");
     check_rc(register_vcpu_info(0, vpage, 0xfffffff0U), -E_NXIO, "vcpu_info offset 4 GiB");
     check_rc(register_vcpu_info(0, vpage, 4), -E_NXIO, "vcpu_info misaligned");
-    check_rc(register_vcpu_info(0, ram_end / PAGE, 0), -E_INVAL, "vcpu_info past RAM");
-    check_rc(register_vcpu_info(0, base / PAGE, 0), -E_INVAL, "vcpu_info on shared_info");
-    check_rc(register_vcpu_info(0, base / PAGE + 1, 0), -E_INVAL, "vcpu_info on a grant frame");
+    check_rc(register_vcpu_info(0, gfn_of_addr(ram_end), 0), -E_INVAL, "vcpu_info past RAM");
+    check_rc(register_vcpu_info(0, gfn_of_addr(base), 0), -E_INVAL, "vcpu_info on shared_info");
+    check_rc(register_vcpu_info(0, gfn_of_addr(base) + 1, 0), -E_INVAL, "vcpu_info on a grant frame");
     check_rc(register_vcpu_info(0, 0x08000, 0), -E_INVAL, "vcpu_info on the vGIC");
-    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 1, (uint64_t)frame_page / PAGE), 0,
+    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 1, gfn_of(frame_page)), 0,
              "grant frame 1 over a RAM page");
-    check_rc(register_vcpu_info(0, (uint64_t)frame_page / PAGE, 0), -E_INVAL,
+    check_rc(register_vcpu_info(0, gfn_of(frame_page), 0), -E_INVAL,
              "vcpu_info on a grant frame placed over RAM");
     check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0, (uint64_t)frame_page),
              -E_INVAL, "runstate phys area on that grant frame");
@@ -406,7 +406,7 @@ static int run_hostile(const struct guest_info *gi)
     check_rc(register_runstate(VCPUOP_register_runstate_memory_area, 0, 0xffff000000000000UL),
              -E_FAULT, "runstate at a kernel-half VA");
     check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0,
-                               (uint64_t)spare_page + PAGE - 16), -E_NXIO,
+                               (uint64_t)spare_page + PAGE_SIZE - 16), -E_NXIO,
              "runstate phys area crossing a page");
     check_rc(register_runstate(VCPUOP_register_runstate_phys_area, 0, base), -E_INVAL,
              "runstate phys area outside RAM");
@@ -418,13 +418,13 @@ static int run_hostile(const struct guest_info *gi)
              "vm_assist command 9");
     check_rc(add_to_physmap(XENMAPSPACE_shared_info, 0, 0x08000), -E_INVAL,
              "shared_info over the vGIC");
-    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 64, base / PAGE + 2), -E_INVAL,
+    check_rc(add_to_physmap(XENMAPSPACE_grant_table, 64, gfn_of_addr(base) + 2), -E_INVAL,
              "grant frame 64");
-    check_rc(add_to_physmap(7, 0, base / PAGE + 2), -E_OPNOTSUPP, "map space 7");
+    check_rc(add_to_physmap(7, 0, gfn_of_addr(base) + 2), -E_OPNOTSUPP, "map space 7");
     /* a flood of bad registrations: each answered, the log lines rate-limited */
     unsigned wrong = 0;
     for (unsigned i = 0; i < 2000; i++)
-        wrong += register_vcpu_info(0, vpage, PAGE - 8 + (i & 7)) != -E_NXIO;
+        wrong += register_vcpu_info(0, vpage, PAGE_SIZE - 8 + (i & 7)) != -E_NXIO;
     check(wrong == 0, "2000 bad registrations all refused");
     /* and after all that, the real thing works */
     check_rc(register_vcpu_info(0, vpage, 0), 0, "a good registration");

@@ -1,6 +1,8 @@
 /*
  * test_pci.c — host tests of the requester-ID to stream-ID translation in
- * drivers/pci.c (pci_rid_to_sid).
+ * drivers/pci.c (pci_rid_to_sid), and of the ECAM parser granite shares with
+ * the guests (drivers/pci_ecam.c: the bridge's window, the walk over a bus)
+ * with granite's glue around it (pci_for_each_device_on).
  *
  * A PCIe function's DMA reaches the IOMMU tagged with its requester ID; the
  * host bridge's `iommu-map` (DT binding pci/pci-iommu.txt) says which IOMMU
@@ -14,8 +16,8 @@
  * Each test builds a small tree in memory with the host's libfdt: two IOMMU
  * nodes (only their phandles matter here: pci_rid_to_sid returns the phandle,
  * it does not follow it) and one generic host bridge whose iommu-map the test
- * sets.  pci.c's ECAM scan is not exercised, so ioremap is a stub that maps
- * nothing.
+ * sets.  ECAM is an array here: ioremap hands it out for the bridge's window,
+ * and the functions present are written into it by the test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +29,7 @@
 
 #include <libfdt.h>
 #include <granite/pci.h>
+#include <granite/pci_ecam.h>
 #include <granite/mm.h>
 #include <granite/errno.h>
 #include "host_stubs.h"
@@ -41,8 +44,32 @@ static void *const fdt = fdt_buf;
 #define SMMU_B 0x8011
 #define BRIDGE "/pcie@10000000"
 
-/* pci.c maps ECAM windows through this; nothing here scans a bus. */
-void *ioremap(pa_t pa unused, u64 size unused) { return NULL; }
+/* One bus of configuration space; the tests' bridge has it at ECAM_PA. */
+#define ECAM_PA 0x4010000000UL
+static u8 ecam[ECAM_BUS_SIZE] __attribute__((aligned(4096)));
+
+/* pci.c maps ECAM windows through this. */
+void *ioremap(pa_t pa, u64 size)
+{
+    return pa.v == ECAM_PA && size == ECAM_BUS_SIZE ? ecam : NULL;
+}
+
+/* Function (dev, fn) present with the ID and header type given. */
+static void put_function(unsigned dev, unsigned fn, u16 vendor, u16 device, u8 header_type)
+{
+    u8 *cfg = ecam + pci_ecam_offset(dev, fn);
+    u32 id = (u32)device << 16 | vendor, hdr = (u32)header_type << 16;
+
+    memcpy(cfg + PCI_ID, &id, 4);
+    memcpy(cfg + PCI_HEADER_WORD, &hdr, 4);
+}
+
+static u32 array_read32(const volatile u8 *cfg, unsigned off)
+{
+    u32 v;
+    memcpy(&v, (const u8 *)cfg + off, 4);
+    return v;
+}
 
 /* --- tree building --------------------------------------------------------- */
 
@@ -70,6 +97,7 @@ static int setup(void **state unused)
     int pcie;
 
     host_stubs_reset();
+    memset(ecam, 0xff, sizeof(ecam)); /* every function absent */
     memset(fdt_buf, 0, sizeof(fdt_buf));
     assert_int_equal(fdt_create_empty_tree(fdt, FDT_BUF_SIZE), 0);
     assert_int_equal(fdt_setprop_u32(fdt, 0, "#address-cells", 2), 0);
@@ -255,6 +283,140 @@ static void test_no_map(void **state unused)
     assert_int_equal(pci_rid_to_sid(fdt, 0, 0x8, &iommu, &sid), -ENOENT);
 }
 
+/* --- the shared ECAM parser -------------------------------------------------- */
+
+/* What a walk saw, in order. */
+struct seen {
+    unsigned n, stop_at;
+    struct pci_ecam_fn f[16];
+};
+
+static int record(const struct pci_ecam_fn *f, void *arg)
+{
+    struct seen *s = arg;
+    assert_true(s->n < ARRAY_SIZE(s->f));
+    s->f[s->n++] = *f;
+    return s->n == s->stop_at ? 7 : 0;
+}
+
+#define EXPECT_FN(s, i, d, fn_)                                                  \
+    do {                                                                         \
+        assert_int_equal((s).f[i].dev, d);                                       \
+        assert_int_equal((s).f[i].fn, fn_);                                      \
+        assert_ptr_equal((s).f[i].cfg, ecam + pci_ecam_offset(d, fn_));          \
+    } while (0)
+
+/* Function 0 decides: a device without it is skipped even if a higher
+ * function answers; functions 1..7 are looked at only when function 0's
+ * header says multi-function, and an absent one among them is skipped. */
+static void test_scan_functions(void **state unused)
+{
+    struct seen s = { 0 };
+    unsigned found = 0;
+
+    put_function(0, 0, 0x1b36, 0x0008, 0x00);                           /* host bridge */
+    put_function(0, 1, 0x1234, 0x5678, 0x00);   /* not multi-function: never seen */
+    put_function(1, 0, 0x1234, 0x11e8, 0x00);                           /* edu */
+    put_function(2, 0, 0x8086, 0x100e, PCI_HEADER_MULTIFUNCTION);
+    put_function(2, 1, 0x8086, 0x100f, 0x00);
+    put_function(2, 3, 0x8086, 0x1010, PCI_HEADER_LAYOUT_BRIDGE);
+    put_function(3, 1, 0x1234, 0x0001, 0x00);   /* no function 0: no device */
+    put_function(31, 0, 0x1af4, 0x1000, 0x00);                          /* the last slot */
+    assert_int_equal(pci_ecam_scan_bus(ecam, array_read32, record, &s, &found), 0);
+    assert_int_equal(s.n, 6);
+    assert_int_equal(found, 6);
+    EXPECT_FN(s, 0, 0, 0);
+    EXPECT_FN(s, 1, 1, 0);
+    assert_int_equal(s.f[1].vendor, 0x1234);
+    assert_int_equal(s.f[1].device, 0x11e8);
+    EXPECT_FN(s, 2, 2, 0);
+    EXPECT_FN(s, 3, 2, 1);
+    EXPECT_FN(s, 4, 2, 3);
+    EXPECT_FN(s, 5, 31, 0);
+    assert_false(s.f[3].bridge);
+    assert_true(s.f[4].bridge);
+}
+
+/* The visitor's first non-zero return ends the walk and is passed on. */
+static void test_scan_stops(void **state unused)
+{
+    struct seen s = { .stop_at = 2 };
+    unsigned found = 0;
+
+    put_function(0, 0, 0x1b36, 0x0008, 0);
+    put_function(1, 0, 0x1234, 0x11e8, 0);
+    put_function(2, 0, 0x8086, 0x100e, 0);
+    assert_int_equal(pci_ecam_scan_bus(ecam, array_read32, record, &s, &found), 7);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(found, 2);
+    memset(ecam, 0xff, sizeof(ecam));
+    s = (struct seen){ 0 };
+    assert_int_equal(pci_ecam_scan_bus(ecam, array_read32, record, &s, NULL), 0);
+    assert_int_equal(s.n, 0);
+}
+
+/* The window: `reg` in the parent's cells, the first bus from bus-range; a
+ * reg shorter than its cells or than one bus is unusable. */
+static void test_ecam_window(void **state unused)
+{
+    struct pci_ecam_window w;
+
+    assert_int_equal(pci_ecam_window(fdt, node(BRIDGE), &w), -1); /* no reg yet */
+    BRIDGE_CELLS("reg", 0x40, 0x10000000, 0x0, 0x10000000);
+    assert_int_equal(pci_ecam_window(fdt, node(BRIDGE), &w), 0);
+    assert_int_equal(w.base, ECAM_PA);
+    assert_int_equal(w.size, 0x10000000);
+    assert_int_equal(w.first_bus, 0);
+    BRIDGE_CELLS("bus-range", 0x10, 0x1f);
+    assert_int_equal(pci_ecam_window(fdt, node(BRIDGE), &w), 0);
+    assert_int_equal(w.first_bus, 0x10);
+    BRIDGE_CELLS("reg", 0x40, 0x10000000, 0x0, 0xfffff); /* less than one bus */
+    assert_int_equal(pci_ecam_window(fdt, node(BRIDGE), &w), -1);
+    BRIDGE_CELLS("reg", 0x40, 0x10000000, 0x0); /* 3 of 4 cells */
+    assert_int_equal(pci_ecam_window(fdt, node(BRIDGE), &w), -1);
+    assert_int_equal(pci_requester_id(0x10, 1, 3), 0x100b);
+}
+
+/* granite's glue: each function named, its RID translated through
+ * iommu-map; the bus number comes from bus-range. */
+struct found_dev {
+    unsigned n;
+    struct pci_dev d[4];
+};
+
+static int keep_dev(const struct pci_dev *d, void *arg)
+{
+    struct found_dev *fd = arg;
+    assert_true(fd->n < ARRAY_SIZE(fd->d));
+    fd->d[fd->n++] = *d;
+    return 0;
+}
+
+static void test_for_each_device_on(void **state unused)
+{
+    struct found_dev fd = { 0 };
+
+    BRIDGE_CELLS("reg", 0x40, 0x10000000, 0x0, 0x10000000);
+    BRIDGE_CELLS("bus-range", 0x2, 0x2);
+    BRIDGE_CELLS("iommu-map", 0x200, SMMU_B, 0x40, 0x100);
+    put_function(1, 0, 0x1234, 0x11e8, 0);
+    put_function(4, 0, 0x8086, 0x100e, PCI_HEADER_MULTIFUNCTION);
+    put_function(4, 2, 0x8086, 0x100f, 0);
+    assert_int_equal(pci_for_each_device_on(fdt, node(BRIDGE), keep_dev, &fd), 0);
+    assert_int_equal(fd.n, 3);
+    assert_string_equal(fd.d[0].name, "0000:02:01.0 (1234:11e8)");
+    assert_int_equal(fd.d[0].rid, 0x208);
+    assert_int_equal(fd.d[0].iommu_phandle, SMMU_B);
+    assert_int_equal(fd.d[0].sid, 0x48);
+    assert_string_equal(fd.d[2].name, "0000:02:04.2 (8086:100f)");
+    assert_int_equal(fd.d[2].rid, 0x222);
+    assert_true(host_log_contains("3 function(s) on bus 2"));
+
+    BRIDGE_CELLS("reg", 0x50, 0x0, 0x0, 0x10000000); /* ioremap refuses it */
+    assert_int_equal(pci_for_each_device_on(fdt, node(BRIDGE), keep_dev, &fd), -EINVAL);
+    assert_true(host_log_contains("unusable 'reg' (ECAM)"));
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -267,6 +429,10 @@ int main(void)
         T(test_map_mask_applied_first),
         T(test_malformed_map),
         T(test_no_map),
+        T(test_scan_functions),
+        T(test_scan_stops),
+        T(test_ecam_window),
+        T(test_for_each_device_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2686,19 +2686,19 @@ static void test_xenbus_transactions(void **state)
     assert_int_equal(xenbus_write(t, "tx/a", "1"), 0);
     assert_int_equal(xenbus_read(t, "tx/a", v, sizeof(v)), 0);
     assert_int_equal(xenbus_read(XBT_NIL, "tx/a", v, sizeof(v)), -ENOENT);
-    assert_int_equal(xenbus_transaction_end(t, true), 0); /* abort */
+    assert_int_equal(xenbus_transaction_end(t, XENBUS_ABORT), 0); /* abort */
     assert_int_equal(xenbus_read(XBT_NIL, "tx/a", v, sizeof(v)), -ENOENT);
 
     assert_int_equal(xenbus_transaction_start(&t), 0);
     assert_int_equal(xenbus_read(t, "tx", v, sizeof(v)), -ENOENT);
     assert_int_equal(xenbus_write(t, "tx/a", "2"), 0);
     assert_int_equal(xs_write("/local/domain/1/tx", "someone"), 0);
-    assert_int_equal(xenbus_transaction_end(t, false), -EAGAIN);
+    assert_int_equal(xenbus_transaction_end(t, XENBUS_COMMIT), -EAGAIN);
     assert_string_equal(xenbus_last_error(), "EAGAIN");
 
     assert_int_equal(xenbus_transaction_start(&t), 0);
     assert_int_equal(xenbus_write(t, "tx/a", "3"), 0);
-    assert_int_equal(xenbus_transaction_end(t, false), 0);
+    assert_int_equal(xenbus_transaction_end(t, XENBUS_COMMIT), 0);
     assert_int_equal(xenbus_read(XBT_NIL, "tx/a", v, sizeof(v)), 0);
     assert_string_equal(v, "3");
 }
@@ -2932,7 +2932,7 @@ static void test_netfront_handshake_xenbus(void **state)
         assert_int_equal(xenbus_write(t, "device/vif/0/rx-ring-ref", "769"), 0);
         assert_int_equal(xenbus_write(t, "device/vif/0/event-channel", "2"), 0);
         assert_int_equal(xenbus_write(t, "device/vif/0/request-rx-copy", "1"), 0);
-        r = xenbus_transaction_end(t, false);
+        r = xenbus_transaction_end(t, XENBUS_COMMIT);
     } while (r == -EAGAIN);
     assert_int_equal(r, 0);
     assert_int_equal(xenbus_write(XBT_NIL, "device/vif/0/state", "4"), 0);
