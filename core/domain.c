@@ -9,6 +9,11 @@
  * stage-2 tables or pages.  The last domain released switches the machine off,
  * with exit status 0 if every domain switched itself off and 1 if any was
  * destroyed by granite.
+ *
+ * A domain's subsystems are its units (struct domain_unit, domain.h):
+ * units[] below lists them in the order domain_create sets them up; a
+ * domain's end (dying) and release (destroy) run them in reverse.  Their
+ * state sits in the domain's slot here, so it outlives the domain.
  */
 #include <string.h>
 #include <granite/domain.h>
@@ -22,6 +27,7 @@
 #include <granite/errno.h>
 #include <granite/grant_table.h>
 #include <granite/event_channel.h>
+#include <granite/xen_guest.h>
 #include <public/xen.h>
 #include <granite/guest_console.h>
 
@@ -35,22 +41,109 @@
 #define CANARY_WORDS 4
 #define CANARY_VALUE 0x6772616e69746521UL /* "granite!" */
 
+/* Room in each slot for its units' state (their state_size, each rounded up
+ * to UNIT_STATE_ALIGN); units_check() says at boot if it is too small. */
+#define UNIT_STATE_BYTES (24 * 1024)
+#define UNIT_STATE_ALIGN 64
+
 struct domain_slot {
     u64 canary_before[CANARY_WORDS];
     struct domain d;
     u64 canary_after[CANARY_WORDS];
+    unsigned nr_loaded;       /* its vCPUs loaded on a CPU now (atomic) */
+    bool released;            /* try_release has run: under domains_lock */
+    u8 unit_state[UNIT_STATE_BYTES] __attribute__((aligned(UNIT_STATE_ALIGN)));
 };
 
 static struct domain_slot slots[MAX_DOMAINS];
 #define domains(i) (slots[i].d)
 static spinlock_t domains_lock = SPINLOCK_INIT;
 static unsigned nr_started, nr_released, nr_destroyed;
-static unsigned nr_loaded[MAX_DOMAINS];
-static bool released[MAX_DOMAINS];
 
 struct domain *domain_by_id(unsigned id)
 {
     return id < MAX_DOMAINS && domains(id).state != DOM_FREE ? &domains(id) : NULL;
+}
+
+static int p2m_unit_init(struct domain *d, void *state unused)
+{
+    return p2m_init(&d->p2m, d, (u16)(d->id + 1)); /* VMID = id + 1: unique, never 0 */
+}
+
+static void p2m_unit_destroy(struct domain *d) { p2m_destroy(&d->p2m); }
+
+static const struct domain_unit p2m_unit = {
+    .name = "p2m", .init = p2m_unit_init, .destroy = p2m_unit_destroy,
+};
+
+/*
+ * A domain's units, in the order they are set up; a domain ends (dying) and
+ * is released (destroy) in the reverse order.  Each depends only on those
+ * before it:
+ *   vGIC            first and last: an event or interrupt that arrives while
+ *                   the others go away still finds it (it has no destroy);
+ *   vcpu_info and runstate records  where events and steal time are written
+ *                   (vcpu_op.c, runstate.c): records only, nothing to undo;
+ *   event channels  they write only shared_info, freed after every unit, and
+ *                   close after the p2m is gone, as granite always has;
+ *   p2m             the stage-2 table the next two read;
+ *   grant table     its dying unmaps what the domain mapped of others; its
+ *                   destroy tells concurrent maps and copies the domain is
+ *                   gone before the p2m they read is freed;
+ *   IOMMU context   its devices stop translating before the tables they walk
+ *                   go, and before the grant table unpins pages whose IOMMU
+ *                   entries may have stayed.
+ */
+static const struct domain_unit *const units[] = {
+    &arch_vgic_unit, &xen_guest_unit, &runstate_unit, &evtchn_unit, &p2m_unit, &gnttab_unit,
+    &iommu_unit,
+};
+
+static u64 unit_bytes(const struct domain_unit *u)
+{
+    return ALIGN_UP(u->state_size, UNIT_STATE_ALIGN);
+}
+
+static void units_destroy(struct domain *d, unsigned nr)
+{
+    while (nr--)
+        if (units[nr]->destroy)
+            units[nr]->destroy(d);
+}
+
+static void units_dying(struct domain *d)
+{
+    for (unsigned i = ARRAY_SIZE(units); i--;)
+        if (units[i]->dying)
+            units[i]->dying(d);
+}
+
+static int units_init(struct domain *d, u8 *state)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(units); i++) {
+        int ret;
+        memset(state, 0, units[i]->state_size);
+        ret = units[i]->init ? units[i]->init(d, state) : 0;
+        if (ret) {
+            printk("domain: d%u: cannot set up its %s: %d\n", d->id, units[i]->name, ret);
+            units_destroy(d, i);
+            return ret;
+        }
+        state += unit_bytes(units[i]);
+    }
+    return 0;
+}
+
+/* Whether every unit's state fits a slot (a build-time size, checked once). */
+static void units_check(void)
+{
+    u64 bytes = 0;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(units); i++)
+        bytes += unit_bytes(units[i]);
+    if (bytes > UNIT_STATE_BYTES)
+        panic("domain: the units' state needs %lu bytes a domain, UNIT_STATE_BYTES is %d",
+              bytes, UNIT_STATE_BYTES);
 }
 
 struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
@@ -78,8 +171,7 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
         d->vcpu[i].id = i;
         d->vcpu[i].state = VCPU_OFFLINE;
     }
-    /* VMID = domain id + 1: unique, and never 0. */
-    if (p2m_init(&d->p2m, d, (u16)(id + 1)))
+    if (units_init(d, slots[id].unit_state))
         return NULL;
     d->state = DOM_BUILDING;
     return d;
@@ -137,14 +229,7 @@ static u64 release_memory(struct domain *d)
 {
     u64 pages = 0, kept = 0;
 
-    /* Its devices stop translating before the tables they walk go away, and
-     * before the grant table unpins pages whose IOMMU entries may have stayed. */
-    iommu_domain_destroy(d);
-    /* Then the grant table: it tells concurrent maps and copies the domain is
-     * gone before its p2m (which they read) is freed. */
-    gnttab_domain_destroy(d);
-    p2m_destroy(&d->p2m);
-    evtchn_domain_destroy(d);
+    units_destroy(d, ARRAY_SIZE(units));
     if (d->shared_info) {
         free_pages(d->shared_info, 0);
         d->shared_info = NULL;
@@ -209,6 +294,7 @@ void domains_baseline(void)
 {
     free_baseline = page_alloc_free_pages();
     canaries_set();
+    units_check();
 }
 
 void domains_started(unsigned count)
@@ -239,13 +325,13 @@ static void try_release(struct domain *d)
     f = spin_lock_irqsave(&domains_lock);
     /* All three: ended, every vCPU already DEAD (a vCPU still blocked could be
      * woken and loaded again), and none loaded anywhere. */
-    if (released[d->id] || !__atomic_load_n(&d->vcpus_dead, __ATOMIC_SEQ_CST) ||
-        __atomic_load_n(&nr_loaded[d->id], __ATOMIC_SEQ_CST) ||
+    if (slots[d->id].released || !__atomic_load_n(&d->vcpus_dead, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&slots[d->id].nr_loaded, __ATOMIC_SEQ_CST) ||
         (d->state != DOM_ENDED_CLEAN && d->state != DOM_DESTROYED)) {
         spin_unlock_irqrestore(&domains_lock, f);
         return;
     }
-    released[d->id] = true;
+    slots[d->id].released = true;
     spin_unlock_irqrestore(&domains_lock, f);
     if (sched_domain_loaded_anywhere(d))
         panic("domain: d%u released while one of its vCPUs is loaded", d->id);
@@ -285,12 +371,12 @@ static void try_release(struct domain *d)
 
 void domain_vcpu_loaded(struct vcpu *v)
 {
-    __atomic_add_fetch(&nr_loaded[v->d->id], 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&slots[v->d->id].nr_loaded, 1, __ATOMIC_SEQ_CST);
 }
 
 void domain_vcpu_unloaded(struct vcpu *v)
 {
-    __atomic_sub_fetch(&nr_loaded[v->d->id], 1, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&slots[v->d->id].nr_loaded, 1, __ATOMIC_SEQ_CST);
     try_release(v->d);
 }
 
@@ -320,7 +406,7 @@ void domain_end(struct domain *d, bool clean, const char *why)
     dlog_flush(d);
     printk("domain: d%u (%s) %s: %s\n", d->id, d->name, clean ? "ended" : "destroyed", why);
     /* What it mapped of others goes now: their pages must not stay pinned. */
-    gnttab_domain_dying(d);
+    units_dying(d);
     tell_hardware_domain(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         struct vcpu *v = &d->vcpu[i];

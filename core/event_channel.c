@@ -4,9 +4,10 @@
  * a channel when one of its domains ends.
  *
  * Assumptions:
- *   - Domain ids are below MAX_DOMAINS; the state of domain i lives in
- *     evtchn_doms[i], so the array order is the domain-id order used for
- *     locking.
+ *   - A domain's state is its unit's (d->evtchn, evtchn_unit below): it
+ *     lives as long as the domain's slot, so an event for a domain that has
+ *     just ended finds it, closed.  A connected port's peer exists: every
+ *     port of a domain closes before its slot is freed.
  *   - d->shared_info is a whole page granite owns (struct shared_info); the
  *     builder allocates it before evtchn_domain_init(), and domain.c frees it
  *     only after evtchn_domain_destroy().  A domain whose event channels are
@@ -137,16 +138,13 @@ struct evtchn_domain {
     u64 upcalls;
 };
 
-static struct evtchn_domain evtchn_doms[MAX_DOMAINS];
-
 /* --- small helpers ---------------------------------------------------------- */
 
-static unsigned edom_id(const struct evtchn_domain *e) { return (unsigned)(e - evtchn_doms); }
+static unsigned edom_id(const struct evtchn_domain *e) { return e->d->id; }
 
-static struct evtchn_domain *edom_of(const struct domain *d)
-{
-    return d && d->id < MAX_DOMAINS ? &evtchn_doms[d->id] : NULL;
-}
+static struct evtchn_domain *edom_of(const struct domain *d) { return d ? d->evtchn : NULL; }
+
+static struct evtchn_domain *edom_by_id(unsigned id) { return edom_of(domain_by_id(id)); }
 
 static struct shared_info *shared(const struct evtchn_domain *e)
 {
@@ -162,8 +160,9 @@ static void set_state(struct evtchn_domain *e, enum edom_state s)
  * without its lock; operations that depend on it re-check under the lock). */
 static bool domain_has_evtchn(unsigned id)
 {
-    return id < MAX_DOMAINS && domain_by_id(id) &&
-           __atomic_load_n(&evtchn_doms[id].state, __ATOMIC_ACQUIRE) == EDOM_LIVE;
+    struct evtchn_domain *e = edom_by_id(id);
+
+    return e && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == EDOM_LIVE;
 }
 
 static void count(u64 *counter) { __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED); }
@@ -210,7 +209,7 @@ static void lock_pair(struct evtchn_domain *a, struct evtchn_domain *b)
 {
     if (a == b) {
         spin_lock(&a->lock);
-    } else if (a < b) {
+    } else if (edom_id(a) < edom_id(b)) {
         spin_lock(&a->lock);
         spin_lock(&b->lock);
     } else {
@@ -396,7 +395,7 @@ static long close_port(struct evtchn_domain *e, evtchn_port_t port, enum close_w
             unlock_pair(e, locked);
             return err;
         }
-        peer = e->port[port].state == PORT_INTERDOMAIN ? &evtchn_doms[e->port[port].remote_dom]
+        peer = e->port[port].state == PORT_INTERDOMAIN ? edom_by_id(e->port[port].remote_dom)
                                                        : e;
         if (peer == locked) {
             close_locked(e, port, peer, why);
@@ -428,7 +427,7 @@ static long write_arg(struct vcpu *v, const char *op, u64 gva, const void *a, u6
                 "operation was done", op, gva, len);
 }
 
-static struct evtchn_domain *caller(struct vcpu *v) { return &evtchn_doms[v->d->id]; }
+static struct evtchn_domain *caller(struct vcpu *v) { return v->d->evtchn; }
 
 /* --- the operations ----------------------------------------------------------------- */
 
@@ -469,7 +468,7 @@ static long op_alloc_unbound(struct vcpu *v, u64 arg)
 
 int evtchn_alloc_unbound_for(struct domain *d, unsigned remote, u32 *port_out)
 {
-    struct evtchn_domain *self = &evtchn_doms[d->id];
+    struct evtchn_domain *self = d->evtchn;
     evtchn_port_t port = 0;
     long err;
 
@@ -518,9 +517,9 @@ static long op_bind_interdomain(struct vcpu *v, u64 arg)
     if (err)
         return err;
     rdom = a.remote_dom == DOMID_SELF ? (domid_t)id : a.remote_dom;
-    if (rdom >= MAX_DOMAINS || !domain_by_id(rdom))
+    r = edom_by_id(rdom);
+    if (!r)
         return fail(id, -ESRCH, "bind_interdomain to d%u: no such domain", rdom);
-    r = &evtchn_doms[rdom];
 
     lock_pair(self, r);
     err = check_ready(self, "bind_interdomain");
@@ -649,7 +648,7 @@ static long op_send(struct vcpu *v, u64 arg)
     p = &self->port[a.port];
     switch (p->state) {
     case PORT_INTERDOMAIN:
-        set_pending(&evtchn_doms[p->remote_dom], p->remote_port);
+        set_pending(edom_by_id(p->remote_dom), p->remote_port);
         count(&self->sends);
         break;
     case PORT_UNBOUND:
@@ -762,8 +761,8 @@ static long op_unmask(struct vcpu *v, u64 arg)
 
 long do_event_channel_op(struct vcpu *v, u64 cmd, u64 arg)
 {
-    if (v->d->id >= MAX_DOMAINS)
-        return fail(v->d->id, -EINVAL, "domain id out of range (0..%u)", MAX_DOMAINS - 1);
+    if (!v->d->evtchn)
+        return fail(v->d->id, -EINVAL, "no event-channel state (evtchn_unit)");
     switch (cmd) {
     case EVTCHNOP_alloc_unbound:
         return op_alloc_unbound(v, arg);
@@ -841,8 +840,8 @@ void evtchn_domain_init(struct domain *d)
     struct evtchn_domain *e = edom_of(d);
 
     if (!e) {
-        printk("evtchn: d%u: domain id out of range (0..%u): no event channels\n",
-               d ? d->id : 0, MAX_DOMAINS - 1);
+        printk("evtchn: d%u: no event-channel state (evtchn_unit): no event channels\n",
+               d ? d->id : 0);
         return;
     }
     if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != EDOM_NONE)
@@ -896,3 +895,20 @@ void evtchn_domain_destroy(struct domain *d)
            "upcall(s)\n", d->id, closed, __atomic_load_n(&e->sends, __ATOMIC_RELAXED),
            __atomic_load_n(&e->upcalls, __ATOMIC_RELAXED));
 }
+
+/* Its unit (domain.h): the state is taken at domain_create and set up by the
+ * builder (evtchn_domain_init, once shared_info exists). */
+static int unit_init(struct domain *d, void *state)
+{
+    struct evtchn_domain *e = state;
+
+    e->lock = (spinlock_t)SPINLOCK_INIT;
+    e->d = d;
+    d->evtchn = e;
+    return 0;
+}
+
+const struct domain_unit evtchn_unit = {
+    .name = "event channels", .state_size = sizeof(struct evtchn_domain),
+    .init = unit_init, .destroy = evtchn_domain_destroy,
+};

@@ -111,8 +111,10 @@
  * allocator, IOMMU and pinned-page locks, never the reverse.  granite runs
  * with interrupts masked at EL2, so plain spin_lock() is enough.
  *
- * Assumptions: domain ids are < MAX_DOMAINS; a domain's grant window does not
- * overlap its RAM; d->state is DOM_RUNNING while a domain may be a granter.
+ * Assumptions: a domain's table is its unit's state (d->gnttab, gnttab_unit
+ * below), which lives as long as the domain's slot: a late unpin finds it;
+ * a domain's grant window does not overlap its RAM; d->state is DOM_RUNNING
+ * while a domain may be a granter.
  */
 #include <string.h>
 #include <granite/dlog.h>
@@ -193,7 +195,6 @@ struct gnttab {
     u64 maps, unmaps, copies, refused;
 };
 
-static struct gnttab tables[MAX_DOMAINS];
 static u32 last_gen;
 
 /* What a pin holds, so that it can be given back. */
@@ -253,14 +254,21 @@ static int refuse(struct why *w, int status, const char *fmt, ...)
     return status;
 }
 
-static struct gnttab *table_of(const struct domain *d) { return &tables[d->id]; }
+static struct gnttab *table_of(const struct domain *d) { return d->gnttab; }
+
+/* The table of domain `id`, ended or not; NULL if the slot is free. */
+static struct gnttab *table_by_id(domid_t id)
+{
+    struct domain *d = domain_by_id(id);
+    return d ? d->gnttab : NULL;
+}
 
 /* A refusal for lack of space (quota, handles): a hostile domain can ask for
  * one as often as it likes, so only the first SPACE_LOGGED of each domain are
  * logged (on top of dlog's own per-domain rate limit). */
-static int refuse_space(struct why *w, domid_t id, int status, const char *text)
+static int refuse_space(struct why *w, struct gnttab *gt, int status, const char *text)
 {
-    unsigned n = __atomic_fetch_add(&tables[id].space_logged, 1, __ATOMIC_RELAXED);
+    unsigned n = __atomic_fetch_add(&gt->space_logged, 1, __ATOMIC_RELAXED);
 
     refuse(w, status, "%s", text);
     w->quiet = n > SPACE_LOGGED;
@@ -532,23 +540,23 @@ static struct domain *named_domain(struct domain *user, domid_t dom)
 
 /* Charge one pin to `user`'s quota.  Atomic: the user's table lock is not
  * held while pinning (the granter's is). */
-static int charge_pin(domid_t user, struct why *why)
+static int charge_pin(struct gnttab *user, struct why *why)
 {
-    unsigned before = __atomic_fetch_add(&tables[user].pins, 1, __ATOMIC_RELAXED);
+    unsigned before = __atomic_fetch_add(&user->pins, 1, __ATOMIC_RELAXED);
 
     if (before < PINS_PER_DOMAIN)
         return GNTST_okay;
-    __atomic_fetch_sub(&tables[user].pins, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&user->pins, 1, __ATOMIC_RELAXED);
     return refuse_space(why, user, GNTST_no_space, "the domain holds its quota of pins");
 }
 
 /* Give a charge back; never below zero (a table re-created under a late
  * unpin starts from zero). */
-static void uncharge_pin(domid_t user)
+static void uncharge_pin(struct gnttab *user)
 {
-    unsigned now = __atomic_load_n(&tables[user].pins, __ATOMIC_RELAXED);
+    unsigned now = user ? __atomic_load_n(&user->pins, __ATOMIC_RELAXED) : 0;
 
-    while (now && !__atomic_compare_exchange_n(&tables[user].pins, &now, now - 1, false,
+    while (now && !__atomic_compare_exchange_n(&user->pins, &now, now - 1, false,
                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
 }
@@ -566,7 +574,7 @@ static int pin_grant(struct domain *user, domid_t dom, grant_ref_t ref, enum pin
         return refuse(why, GNTST_bad_domain, "no domain %u", dom);
     if (rd->state != DOM_RUNNING)
         return refuse(why, GNTST_bad_domain, "d%u is not running", rd->id);
-    st = charge_pin((domid_t)user->id, why);
+    st = charge_pin(table_of(user), why);
     if (st)
         return st;
     rgt = table_of(rd);
@@ -574,13 +582,13 @@ static int pin_grant(struct domain *user, domid_t dom, grant_ref_t ref, enum pin
     st = pin_locked(rgt, rd, (domid_t)user->id, ref, kind, p, why);
     spin_unlock(&rgt->lock);
     if (st)
-        uncharge_pin((domid_t)user->id);
+        uncharge_pin(table_of(user));
     return st;
 }
 
 static void unpin(const struct pin *p)
 {
-    struct gnttab *rgt = &tables[p->granter];
+    struct gnttab *rgt = table_by_id(p->granter); /* a granter ran: its slot stays */
 
     spin_lock(&rgt->lock);
     /* A destroyed (or re-created) table has no record of the pin any more. */
@@ -594,7 +602,7 @@ static void unpin(const struct pin *p)
         domain_release_page(p->page);
     /* Only now: until its slot in the pinned-page table is free, the charge
      * must stay, or the quotas would no longer bound that table. */
-    uncharge_pin(p->user);
+    uncharge_pin(table_by_id(p->user));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -813,7 +821,7 @@ static int add_mapping(struct domain *ld, struct gnttab_map_grant_ref *op, const
     else if (!p2m_lookup(&ld->p2m, at, NULL, NULL))
         st = refuse(why, GNTST_bad_virt_addr, "host_addr 0x%lx is mapped already", op->host_addr);
     else if ((h = free_handle(lgt)) == GNTTAB_MAX_MAPS)
-        st = refuse_space(why, (domid_t)ld->id, GNTST_no_space, "all handles in use");
+        st = refuse_space(why, lgt, GNTST_no_space, "all handles in use");
     else if (p2m_map(&ld->p2m, at, p->page, PAGE_SIZE, ro ? p2m_grant_map_ro : p2m_grant_map_rw))
         st = refuse(why, GNTST_general_error, "no stage-2 entry at 0x%lx", op->host_addr);
     else if (foreign(ld, p->granter) && iommu_grant_map(ld, p->page, !ro)) {
@@ -1518,3 +1526,19 @@ unsigned gnttab_mapped_count(struct domain *d)
     gnttab_get_stats(d, &s);
     return s.mapped;
 }
+
+/* Its unit (domain.h): the table is taken at domain_create and set up by the
+ * builder (gnttab_domain_init). */
+static int unit_init(struct domain *d, void *state)
+{
+    struct gnttab *gt = state;
+
+    gt->lock = (spinlock_t)SPINLOCK_INIT;
+    d->gnttab = gt;
+    return 0;
+}
+
+const struct domain_unit gnttab_unit = {
+    .name = "grant table", .state_size = sizeof(struct gnttab), .init = unit_init,
+    .dying = gnttab_domain_dying, .destroy = gnttab_domain_destroy,
+};

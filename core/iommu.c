@@ -66,7 +66,6 @@ static struct iommu_unit units[MAX_UNITS];
 static unsigned nr_units;
 static struct iommu_policy policy;
 
-static struct iommu_ctx ctxs[MAX_DOMAINS];
 static unsigned batch_depth[GRANITE_MAX_CPUS];
 /* Contexts this CPU's current batch owes an invalidation (bit = domain id):
  * a batch ends by flushing what it changed, not what another CPU's batch did. */
@@ -84,7 +83,7 @@ static struct iommu_unit *unit(void) { return nr_units ? &units[0] : NULL; }
 
 static struct iommu_ctx *ctx_of(struct domain *d)
 {
-    return d && d->id < MAX_DOMAINS && ctxs[d->id].live ? &ctxs[d->id] : NULL;
+    return d && d->iommu && d->iommu->live ? d->iommu : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -262,9 +261,11 @@ void iommu_batch_end(void)
     batch_dirty[cpu] = 0;
     /* If another CPU flushed a context meanwhile, that flush came after our
      * updates (they set flush_pending first): nothing is left to do for it. */
-    for (unsigned i = 0; i < MAX_DOMAINS; i++)
-        if ((dirty & (1U << i)) && ctxs[i].live)
-            flush_if_owed(&ctxs[i]);
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        struct iommu_ctx *c = dirty & (1U << i) ? ctx_of(domain_by_id(i)) : NULL;
+        if (c)
+            flush_if_owed(c);
+    }
 }
 
 void iommu_flush_owed(struct domain *d)
@@ -388,11 +389,11 @@ static int init_separate_tables(struct iommu_ctx *c)
 
 __boot int iommu_domain_init(struct domain *d)
 {
-    struct iommu_ctx *c = &ctxs[d->id];
+    struct iommu_ctx *c = d->iommu;
     bool hwdom = d->id == HWDOM_ID;
     int ret;
 
-    if (!policy.enabled || !nr_units || d->id >= MAX_DOMAINS)
+    if (!policy.enabled || !nr_units || !c)
         return 0;
     *c = (struct iommu_ctx){
         .d = d, .shared = policy.pt == IOMMU_PT_SHARED,
@@ -785,8 +786,8 @@ void iommu_dump(void)
     iommu_policy_describe(&policy, line, sizeof(line));
     printk("iommu: dump: %s\n", line);
     for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-        const struct iommu_ctx *c = &ctxs[i];
-        if (!c->live)
+        const struct iommu_ctx *c = ctx_of(domain_by_id(i));
+        if (!c)
             continue;
         printk("iommu: dump: d%u: %u stream(s), ttb 0x%lx, maps %lu, unmaps %lu, 1:1 grant "
                "entries added %lu, TLBI %lu, CMD_SYNC %lu, faults %lu (last iova 0x%lx), "
@@ -807,3 +808,16 @@ void iommu_selftest_bad_command(void)
             units[i].ops->selftest_bad_command(units[i].priv);
         }
 }
+
+/* Its unit (domain.h): the context is taken at domain_create; the builder
+ * sets it up (iommu_domain_init) only for a domain that owns devices. */
+static int unit_init(struct domain *d, void *state)
+{
+    d->iommu = state;
+    return 0;
+}
+
+const struct domain_unit iommu_unit = {
+    .name = "IOMMU context", .state_size = sizeof(struct iommu_ctx), .init = unit_init,
+    .destroy = iommu_domain_destroy,
+};

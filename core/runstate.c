@@ -61,7 +61,6 @@ struct runstate {
     bool phys;                      /* addr is a guest physical address (IPA) */
 };
 
-static struct runstate rs[MAX_DOMAINS][MAX_VCPUS];
 
 u64 xen_system_time_ns(void)
 {
@@ -75,7 +74,7 @@ u64 xen_system_time_ns(void)
 
 static struct runstate *of(struct vcpu *v)
 {
-    return v->d->id < MAX_DOMAINS && v->id < MAX_VCPUS ? &rs[v->d->id][v->id] : NULL;
+    return v->d->runstate && v->id < MAX_VCPUS ? &v->d->runstate[v->id] : NULL;
 }
 
 static void change(struct runstate *r, int to, u64 now)
@@ -216,3 +215,14 @@ long runstate_register(struct vcpu *caller, struct vcpu *target, u64 addr, bool 
     __atomic_store_n(&r->addr, addr, __ATOMIC_RELEASE);
     return 0;
 }
+
+/* Its unit (domain.h): d->runstate is one record per vCPU. */
+static int unit_init(struct domain *d, void *state)
+{
+    d->runstate = state;
+    return 0;
+}
+
+const struct domain_unit runstate_unit = {
+    .name = "runstate", .state_size = MAX_VCPUS * sizeof(struct runstate), .init = unit_init,
+};

@@ -52,30 +52,35 @@ struct xen_vcpu_slot {
     u32 offset;
 };
 
-static struct xen_vcpu_slot slots[MAX_DOMAINS][MAX_VCPUS];
-static bool runstate_flag[MAX_DOMAINS];
+/* A domain's records: its unit's state (xen_guest_unit below, d->xen_guest). */
+struct xen_guest {
+    struct xen_vcpu_slot slot[MAX_VCPUS];
+    bool runstate_flag;     /* VMASST_TYPE_runstate_update_flag is on */
+};
 
 void xen_guest_domain_init(struct domain *d)
 {
-    if (d->id >= MAX_DOMAINS)
+    struct xen_guest *x = d->xen_guest;
+
+    if (!x)
         return;
     for (unsigned i = 0; i < MAX_VCPUS; i++) {
-        __atomic_store_n(&slots[d->id][i].info, NULL, __ATOMIC_RELEASE);
-        slots[d->id][i].gfn = 0;
-        slots[d->id][i].offset = 0;
+        __atomic_store_n(&x->slot[i].info, NULL, __ATOMIC_RELEASE);
+        x->slot[i].gfn = 0;
+        x->slot[i].offset = 0;
         if (i < d->nr_vcpus)
             runstate_vcpu_reset(&d->vcpu[i]);
     }
-    __atomic_store_n(&runstate_flag[d->id], false, __ATOMIC_RELEASE);
+    __atomic_store_n(&x->runstate_flag, false, __ATOMIC_RELEASE);
 }
 
 struct vcpu_info *xen_vcpu_info(struct domain *d, unsigned vcpu)
 {
     struct vcpu_info *vi;
 
-    if (d->id >= MAX_DOMAINS || vcpu >= MAX_VCPUS)
+    if (!d->xen_guest || vcpu >= MAX_VCPUS)
         return NULL;
-    vi = __atomic_load_n(&slots[d->id][vcpu].info, __ATOMIC_ACQUIRE);
+    vi = __atomic_load_n(&d->xen_guest->slot[vcpu].info, __ATOMIC_ACQUIRE);
     if (vi)
         return vi;
     if (vcpu < XEN_LEGACY_MAX_VCPUS && d->shared_info)
@@ -85,7 +90,7 @@ struct vcpu_info *xen_vcpu_info(struct domain *d, unsigned vcpu)
 
 bool xen_runstate_update_flag(const struct domain *d)
 {
-    return d->id < MAX_DOMAINS && __atomic_load_n(&runstate_flag[d->id], __ATOMIC_ACQUIRE);
+    return d->xen_guest && __atomic_load_n(&d->xen_guest->runstate_flag, __ATOMIC_ACQUIRE);
 }
 
 /* The EL2 address of the caller's RAM page at gfn, or NULL (and why). */
@@ -119,7 +124,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *target, u64 arg)
 {
     struct domain *d = v->d;
     struct vcpu_register_vcpu_info r;
-    struct xen_vcpu_slot *s = &slots[d->id][target->id];
+    struct xen_vcpu_slot *s = &d->xen_guest->slot[target->id];
     struct vcpu_info *old, *new, *expected = NULL;
     const char *why = NULL;
     u8 *page;
@@ -178,7 +183,7 @@ long do_vcpu_op(struct vcpu *v, u64 cmd, u64 vcpuid, u64 arg)
     struct vcpu_register_runstate_memory_area area;
     struct vcpu *target;
 
-    if (vcpuid >= d->nr_vcpus || d->id >= MAX_DOMAINS) {
+    if (vcpuid >= d->nr_vcpus || !d->xen_guest) {
         dlog(d, "vcpu: d%u: vcpu_op %lu for vcpu%lu: the domain has %u vCPU(s): -ENOENT\n",
              d->id, cmd, vcpuid, d->nr_vcpus);
         return -ENOENT;
@@ -211,11 +216,22 @@ long do_vm_assist(struct vcpu *v, u64 cmd, u64 type)
         dlog(d, "vcpu: d%u: vm_assist command %lu unknown: -ENOSYS\n", d->id, cmd);
         return -ENOSYS;
     }
-    if (type != VMASST_TYPE_runstate_update_flag || d->id >= MAX_DOMAINS) {
+    if (type != VMASST_TYPE_runstate_update_flag || !d->xen_guest) {
         dlog(d, "vcpu: d%u: vm_assist type %lu not offered (only runstate_update_flag, %u): "
              "-EINVAL\n", d->id, type, VMASST_TYPE_runstate_update_flag);
         return -EINVAL;
     }
-    __atomic_store_n(&runstate_flag[d->id], cmd == VMASST_CMD_enable, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->xen_guest->runstate_flag, cmd == VMASST_CMD_enable, __ATOMIC_RELEASE);
     return 0;
 }
+
+static int unit_init(struct domain *d, void *state)
+{
+    d->xen_guest = state;
+    return 0;
+}
+
+/* Its unit (domain.h): the records are reset by xen_guest_domain_init. */
+const struct domain_unit xen_guest_unit = {
+    .name = "vcpu_info records", .state_size = sizeof(struct xen_guest), .init = unit_init,
+};

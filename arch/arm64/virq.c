@@ -15,9 +15,11 @@
  * reports "look again" and "mirror this enable" through struct vgic_ops, and
  * this file is where those become calls into the scheduler and the GIC.
  *
- * Assumption: a domain's vGIC lives as long as the domain table's slot, not
- * just as long as the domain -- a physical interrupt or an event raised for a
- * domain that has just ended still finds initialised state.
+ * Assumption: a domain's vGIC is its unit's state (arch_vgic_unit below), so
+ * it lives as long as the domain table's slot, not just as long as the
+ * domain -- a physical interrupt or an event raised for a domain that has
+ * just ended still finds initialised state.  It is the first unit set up and
+ * the last released (core/domain.c units[]), and has no dying or destroy.
  */
 #include <granite/arch.h>
 #include <granite/arch_callbacks.h>
@@ -27,7 +29,6 @@
 #include <granite/memory_map.h>
 #include <granite/vgic.h>
 
-static struct vgic vgic_storage[MAX_DOMAINS];
 _Static_assert(GUEST_GICD_SIZE == VGIC_DIST_SIZE && GUEST_GICR_STRIDE == VGIC_RDIST_STRIDE,
                "the guest layout (memory_map.h) is the vGIC's frames");
 _Static_assert(ARCH_NR_VIRQS == VGIC_NR_IRQS, "arch.h tells core how many INTIDs a vGIC has");
@@ -55,11 +56,20 @@ int arch_domain_init(struct domain *d)
     u64 dist = d->direct_map ? pa_addr(gic_dist_base()) : GUEST_GICD_BASE;
     u64 rdist = d->direct_map ? pa_addr(gic_rdist_base()) : GUEST_GICR_BASE;
 
-    if (d->id >= MAX_DOMAINS)
+    if (!d->vgic)
         return -EINVAL;
-    d->vgic = &vgic_storage[d->id];
     return vgic_init(d->vgic, d->id, d->nr_vcpus, dist, rdist, &ops);
 }
+
+static int unit_init(struct domain *d, void *state)
+{
+    d->vgic = state;
+    return 0;
+}
+
+const struct domain_unit arch_vgic_unit = {
+    .name = "vGIC", .state_size = sizeof(struct vgic), .init = unit_init,
+};
 
 /* Event-channel upcall: the PPI the guest's /hypervisor node names. */
 void arch_evtchn_upcall(struct domain *d, unsigned vcpu)

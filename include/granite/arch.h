@@ -69,6 +69,7 @@ void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 
 /* A domain's emulated interrupt controller (arch/arm64/virq.c). */
 #define ARCH_NR_VIRQS 96   /* INTIDs it has: 0..95 (SGIs, PPIs, SPIs 32..95) */
+extern const struct domain_unit arch_vgic_unit;   /* its state, in core/domain.c's units[] */
 int arch_domain_init(struct domain *d);           /* at build, once its vCPUs are counted */
 /* An emulated device's level-sensitive SPI `intid` (the vPL011's). */
 void arch_domain_irq_level(struct domain *d, u32 intid, bool level);

@@ -22,6 +22,11 @@
 #include <granite/xen_ext_regions.h>
 
 struct vgic;
+struct evtchn_domain;
+struct gnttab;
+struct iommu_ctx;
+struct xen_guest;
+struct runstate;
 
 #define MAX_DOMAINS 8
 #define MAX_VCPUS 4
@@ -102,7 +107,13 @@ struct domain {
     u64 ram_size;
     struct ram_chunk chunks[DOMAIN_MAX_CHUNKS];
     unsigned nr_chunks;
-    struct vgic *vgic;        /* its emulated GIC: the architecture's (arch_domain_init), opaque here */
+    /* Its units' state (struct domain_unit below), each private to its file. */
+    struct vgic *vgic;        /* its emulated GIC: the architecture's (arch_domain_init) */
+    struct evtchn_domain *evtchn; /* its event channels (event_channel.c) */
+    struct gnttab *gnttab;    /* its grant table (grant_table.c) */
+    struct iommu_ctx *iommu;  /* its IOMMU context (iommu.c) */
+    struct xen_guest *xen_guest; /* its vCPUs' vcpu_info registrations (vcpu_op.c) */
+    struct runstate *runstate; /* its vCPUs' runstate records, [vCPU id] (runstate.c) */
     struct vpl011 uart;
     /* Xen PV interfaces */
     void *shared_info;        /* one page granite owns: struct shared_info (public/xen.h) */
@@ -122,6 +133,29 @@ struct domain {
 };
 
 #define HWDOM_ID 0 /* the hardware domain (dom0) */
+
+/*
+ * A unit of a domain: one subsystem's per-domain state and its life cycle.
+ * domain.c lists the units in one table (units[], which says why in that
+ * order), hands each state_size zeroed bytes of the domain's slot at
+ * domain_create and calls, where a hook is not NULL:
+ *   init     at domain_create, in the listed order: take the state.  The
+ *            builder sets the unit up later with the unit's own calls, once
+ *            what it needs exists (shared_info, the grant window, devices);
+ *   dying    at domain_end, in reverse order: let go of what the domain
+ *            holds of other domains;
+ *   destroy  when the domain is released (no vCPU of it loaded anywhere),
+ *            in reverse order.
+ * The state is never freed: it lives as long as the slot, so an interrupt
+ * or event arriving just after the domain ended still finds it.
+ */
+struct domain_unit {
+    const char *name;
+    u64 state_size;
+    int (*init)(struct domain *d, void *state);
+    void (*dying)(struct domain *d);
+    void (*destroy)(struct domain *d);
+};
 
 struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus);
 struct domain *domain_by_id(unsigned id);

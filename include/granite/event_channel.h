@@ -14,7 +14,7 @@
  * moves it.  evtchn_domain_init() also resets the domain's vcpu_info,
  * runstate and physmap records (xen_guest_domain_init()).
  *
- * Life cycle, driven by the domain builder and domain.c:
+ * Life cycle, driven by the domain builder and domain.c (evtchn_unit):
  *   evtchn_domain_init(d)     once d->shared_info is allocated, before the
  *                             domain runs: all ports free, bitmaps cleared;
  *   evtchn_domain_destroy(d)  when the domain ends, before shared_info is
@@ -34,6 +34,9 @@ struct vcpu;
 /* Ports per domain: 1..1023 usable.  Fits the 2-level ABI's 4096. */
 #define EVTCHN_MAX_PORTS 1024
 
+/* Its unit (domain.h): takes d->evtchn at domain_create; destroy is
+ * evtchn_domain_destroy. */
+extern const struct domain_unit evtchn_unit;
 void evtchn_domain_init(struct domain *d);
 void evtchn_domain_destroy(struct domain *d);
 

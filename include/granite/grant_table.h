@@ -8,7 +8,7 @@
  * own grant window, or has granite copy bytes to or from it
  * (do_grant_table_op()).
  *
- * Life cycle, driven by the domain builder and domain.c:
+ * Life cycle, driven by the domain builder and domain.c (gnttab_unit):
  *   gnttab_domain_init(d)      while building: a table of one frame;
  *   gnttab_domain_dying(d)     from domain_end(): every mapping d made of
  *                              other domains' pages is removed, and d's own
@@ -44,6 +44,9 @@ struct vcpu;
  * can fill it and starve another. */
 #define GNTTAB_MAX_PINS(max_vcpus) (GNTTAB_MAX_MAPS + GNTTAB_COPY_PINS * (max_vcpus))
 
+/* Its unit (domain.h): takes d->gnttab at domain_create; dying and destroy
+ * are gnttab_domain_dying and gnttab_domain_destroy. */
+extern const struct domain_unit gnttab_unit;
 /* A table of GNTTAB_INITIAL_FRAMES frames, no mappings.  0 or -ENOMEM. */
 int gnttab_domain_init(struct domain *d);
 /* The machine address of frame idx of d's table (XENMAPSPACE_grant_table).

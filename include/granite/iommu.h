@@ -137,6 +137,9 @@ int iommu_init(const void *fdt, const char **why);
 const struct iommu_policy *iommu_policy(void);
 
 /* --- domains ---------------------------------------------------------------------- */
+/* Its unit (domain.h): takes d->iommu at domain_create; destroy is
+ * iommu_domain_destroy. */
+extern const struct domain_unit iommu_unit;
 /* Give a domain that owns devices (the hardware domain, a driver domain) its
  * context, before any of its p2m is mapped.  Nothing when the IOMMU is off. */
 int iommu_domain_init(struct domain *d);

@@ -21,6 +21,9 @@ struct domain;
 struct vcpu;
 struct vcpu_info;
 
+/* Their units (domain.h): the vcpu_info records (d->xen_guest) and the
+ * runstate records (d->runstate), taken at domain_create. */
+extern const struct domain_unit xen_guest_unit, runstate_unit;
 void xen_guest_domain_init(struct domain *d);
 
 /* --- vcpu_op (core/vcpu_op.c) ------------------------------------------- */

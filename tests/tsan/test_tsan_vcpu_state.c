@@ -200,6 +200,35 @@ noreturn_fn void arch_poweroff(int status)
 
 /* --- what domain.c's release calls: only the fact that it happened matters -------- */
 
+/* The units domain.c runs: their hooks only note, while units_order runs,
+ * which hook of which unit ran (unit_calls), to check the declared order. */
+static bool noting_units;
+static char unit_calls[512];
+static void note_unit(const char *what)
+{
+    if (noting_units)
+        snprintf(unit_calls + strlen(unit_calls), sizeof(unit_calls) - strlen(unit_calls), "%s%s",
+                 unit_calls[0] ? " " : "", what);
+}
+#define STUB_UNIT(u, n)                                                             \
+    static int u##_init(struct domain *d, void *s)                                  \
+    {                                                                               \
+        (void)d, (void)s;                                                           \
+        note_unit("init:" n);                                                       \
+        return 0;                                                                   \
+    }                                                                               \
+    static void u##_dying(struct domain *d) { (void)d; note_unit("dying:" n); }     \
+    static void u##_destroy(struct domain *d) { (void)d; note_unit("destroy:" n); } \
+    const struct domain_unit u = { .name = n, .init = u##_init, .dying = u##_dying, \
+                                   .destroy = u##_destroy }
+STUB_UNIT(arch_vgic_unit, "vgic");
+STUB_UNIT(xen_guest_unit, "xen_guest");
+STUB_UNIT(runstate_unit, "runstate");
+STUB_UNIT(evtchn_unit, "evtchn");
+STUB_UNIT(gnttab_unit, "gnttab");
+STUB_UNIT(iommu_unit, "iommu");
+
+
 int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
 {
     p2m->d = d;
@@ -209,18 +238,15 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
 void p2m_destroy(struct p2m *p2m)
 {
     __atomic_store_n(&memory_released[p2m->d->id], 1, __ATOMIC_RELEASE);
+    note_unit("destroy:p2m");
 }
 int p2m_lookup(struct p2m *p2m, ipa_t ipa, pa_t *pa, p2m_type_t *t)
 {
     (void)p2m, (void)ipa, (void)pa, (void)t;
     return -1;
 }
-void gnttab_domain_dying(struct domain *d) { (void)d; }
-void gnttab_domain_destroy(struct domain *d) { (void)d; }
 bool gnttab_page_in_use(pa_t page) { (void)page; return false; }
-void evtchn_domain_destroy(struct domain *d) { (void)d; }
 int evtchn_send_virq(struct domain *d, unsigned virq) { (void)d; (void)virq; return 0; }
-void iommu_domain_destroy(struct domain *d) { (void)d; }
 void iommu_ram_changed(struct domain *d, pa_t p, u64 size, bool mapped)
 {
     (void)d, (void)p, (void)size, (void)mapped;
@@ -362,11 +388,9 @@ static bool helper_wait(bool (*cond)(void))
 static void reset_machine(void)
 {
     memset(cpus, 0, sizeof(cpus));
-    memset(slots, 0, sizeof(slots));
+    memset(slots, 0, sizeof(slots)); /* each slot's nr_loaded and released too */
     canaries_set();
     nr_started = nr_released = nr_destroyed = 0;
-    memset(nr_loaded, 0, sizeof(nr_loaded));
-    memset(released, 0, sizeof(released));
     memset(hc, 0, sizeof(hc));
     memset(irq_pending, 0, sizeof(irq_pending));
     memset(vtimer_armed, 0, sizeof(vtimer_armed));
@@ -703,6 +727,28 @@ static void cpu_on_never_lost(void **state)
     assert_no_tsan_report(before, "CPU_OFF/CPU_ON");
 }
 
+/* domain.c runs the units in their declared order at creation, and in reverse
+ * at the domain's end (dying) and release (destroy): the teardown order
+ * granite's death scenarios rely on. */
+static void units_order(void **state)
+{
+    static const enum vcpu_state st[1] = { VCPU_BLOCKED };
+    struct domain *d;
+
+    (void)state;
+    reset_machine();
+    unit_calls[0] = 0;
+    noting_units = true;
+    d = make_domain(1, st);
+    domain_end(d, false, "units_order");
+    noting_units = false;
+    assert_string_equal(unit_calls,
+        "init:vgic init:xen_guest init:runstate init:evtchn init:gnttab init:iommu "
+        "dying:iommu dying:gnttab dying:evtchn dying:runstate dying:xen_guest dying:vgic "
+        "destroy:iommu destroy:gnttab destroy:p2m destroy:evtchn destroy:runstate "
+        "destroy:xen_guest destroy:vgic");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +759,7 @@ int main(void)
         cmocka_unit_test(end_vs_timer_wake),
         cmocka_unit_test(wake_never_lost),
         cmocka_unit_test(cpu_on_never_lost),
+        cmocka_unit_test(units_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <granite/console.h>
+#include <granite/domain.h>
 #include <granite/drivers.h>
 #include <granite/spinlock.h>
 #include <granite/mm.h>
@@ -333,6 +334,29 @@ void arch_stage2_flush_vmid(u16 vmid, u64 vttbr)
 void iommu_p2m_mapped(struct domain *d unused, ipa_t at unused, pa_t p unused, u64 size unused,
                       unsigned type unused) {}
 void iommu_p2m_unmapped(struct domain *d unused, ipa_t at unused, u64 size unused) {}
+
+#define HOST_UNIT_BLOCKS 32
+
+void host_unit_attach(struct domain *d, const struct domain_unit *u)
+{
+    static struct {
+        const struct domain_unit *u;
+        unsigned id;
+        void *state;
+    } blocks[HOST_UNIT_BLOCKS];
+    unsigned i;
+
+    for (i = 0; i < HOST_UNIT_BLOCKS && blocks[i].u && (blocks[i].u != u || blocks[i].id != d->id);
+         i++)
+        ;
+    if (i == HOST_UNIT_BLOCKS)
+        abort();
+    if (!blocks[i].u)
+        blocks[i] = (typeof(blocks[i])){ u, d->id, aligned_alloc(64, ALIGN_UP(u->state_size, 64)) };
+    memset(blocks[i].state, 0, u->state_size);
+    if (u->init(d, blocks[i].state))
+        abort();
+}
 
 void host_stubs_reset(void)
 {

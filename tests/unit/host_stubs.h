@@ -75,6 +75,12 @@ int host_event_find(enum host_ev_kind kind, unsigned from);
 /* Number of events of `kind`. */
 unsigned host_event_count(enum host_ev_kind kind);
 
+/* Give a test's domain its state of unit u (struct domain_unit), zeroed, as
+ * core/domain.c's domain_create does: one block per (domain id, unit), kept
+ * for the whole run so that state outlives the domain as it does in granite. */
+struct domain_unit;
+void host_unit_attach(struct domain *d, const struct domain_unit *u);
+
 /* Reset everything above (log, events, failure injection, geometry), and free
  * whatever pages are still outstanding (left behind by a failed test). */
 void host_stubs_reset(void);

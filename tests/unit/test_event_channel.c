@@ -225,6 +225,18 @@ static unsigned nr_upcalls(unsigned dom)
 
 /* --- set-up -------------------------------------------------------------------- */
 
+/* The domains' event-channel state, as domain.c hands it to evtchn_unit: one
+ * block, in id order (so the lock-order check above sees id order). */
+static u8 *unit_state;
+
+static void attach_unit(struct domain *d)
+{
+    if (!unit_state)
+        unit_state = aligned_alloc(64, ALIGN_UP(NR_FAKE * evtchn_unit.state_size, 64));
+    memset(unit_state + d->id * evtchn_unit.state_size, 0, evtchn_unit.state_size);
+    assert_int_equal(evtchn_unit.init(d, unit_state + d->id * evtchn_unit.state_size), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -232,6 +244,7 @@ static int setup(void **state)
         struct domain *d = &doms[i];
         memset(d, 0, sizeof(*d));
         d->id = i;
+        attach_unit(d);
         snprintf(d->name, sizeof(d->name), "fake%u", i);
         d->nr_vcpus = i == 2 ? 2 : 1;
         for (unsigned v = 0; v < MAX_VCPUS; v++) {

@@ -181,6 +181,7 @@ static void make_domain(unsigned id, unsigned nr_pages)
     ram_pages[id] = nr_pages;
     d->gnttab_base = ipa(WINDOW_BASE);
     d->gnttab_size = WINDOW_SIZE;
+    host_unit_attach(d, &gnttab_unit);
     assert_int_equal(gnttab_domain_init(d), 0);
     d->state = DOM_RUNNING;
 }

@@ -149,6 +149,9 @@ static void make_domain(unsigned id, unsigned nr_vcpus)
     d->nr_chunks = RAM_PAGES;
     d->gnttab_base = ipa(WINDOW_BASE);
     d->gnttab_size = WINDOW_SIZE;
+    host_unit_attach(d, &gnttab_unit);
+    host_unit_attach(d, &xen_guest_unit);
+    host_unit_attach(d, &runstate_unit);
     d->shared_info = alloc_pages(0);
     memset(d->shared_info, 0, PAGE_SIZE);
     assert_int_equal(gnttab_domain_init(d), 0);
