@@ -19,7 +19,8 @@
  * dma_rmb().  Descriptors are accessed through volatile pointers.
  *
  * Only the setup polls the device (reset and EEPROM completion, bounded in
- * time); in steady state e1000_wait sleeps in WFI until an interrupt.
+ * time); in steady state the caller sleeps until an interrupt (netback in
+ * its event loop, baseline.c in e1000_wait's WFI).
  */
 #include <libfdt.h>
 #include <stdio.h>
