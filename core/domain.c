@@ -164,6 +164,7 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
     snprintf(d->name, sizeof(d->name), "%s", name);
     d->nr_vcpus = nr_vcpus;
     d->psci_lock = (spinlock_t)SPINLOCK_INIT;
+    d->console_lock = (spinlock_t)SPINLOCK_INIT;
     d->vcpus_dead = false;
     dlog_init(&d->log);
     for (unsigned i = 0; i < nr_vcpus; i++) {

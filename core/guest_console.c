@@ -12,8 +12,8 @@
  * a newline pushed the unguarded length past the buffer and the writes went
  * past struct domain).  The lock is held while the line is printed, so a
  * domain's lines come out in the order they were completed; the console lock
- * is taken inside it, never the other way round.  The locks live here, one
- * per domain id, rather than in struct domain: this file is the only user.
+ * is taken inside it, never the other way round.  The lock is the domain's
+ * console_lock, next to the buffer it guards.
  *
  * Bounds: the length is read once into a local, checked against the buffer's
  * size with >= (so a length that is somehow past the end flushes instead of
@@ -26,12 +26,9 @@
 
 #define LINE_CAP sizeof(((struct domain *)0)->console_buf)
 
-static spinlock_t console_locks[MAX_DOMAINS];
-
-/* domain_create() hands out ids below MAX_DOMAINS only. */
-static spinlock_t *console_lock_of(const struct domain *d)
+static spinlock_t *console_lock_of(struct domain *d)
 {
-    return &console_locks[d->id % MAX_DOMAINS];
+    return &d->console_lock;
 }
 
 static void console_prefix(const struct domain *d, char *prefix, size_t size)

@@ -1004,13 +1004,15 @@ static __boot int smmuv3_probe(const void *fdt, int node, const char **why)
            s->ril ? ", range invalidation (RIL)" : "");
     log_features(s);
     if (opt_str("smmu_stage")) {
-        static const char *const stages[] = { "1", "2", NULL };
+        /* opt_choice gives the index in the list: index 0 is "1". */
+        enum { STAGE_1, STAGE_2 };
+        static const char *const stages[] = { [STAGE_1] = "1", [STAGE_2] = "2", NULL };
         int stage = opt_choice("smmu_stage", stages, -1);
-        if (stage < 0 || (stage == 0 && !s->f.s1) || (stage == 1 && !s->f.s2)) {
+        if (stage < 0 || (stage == STAGE_1 && !s->f.s1) || (stage == STAGE_2 && !s->f.s2)) {
             *why = "smmu_stage: 1 or 2, and a stage this SMMU implements";
             return -EINVAL;
         }
-        if (stage == 0 && s->f.s2) {
+        if (stage == STAGE_1 && s->f.s2) {
             /* The stage-1 fallback, on hardware that could do better: how it
              * is tested where no stage-1-only SMMU is at hand. */
             s->f.s2 = false;

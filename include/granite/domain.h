@@ -128,6 +128,7 @@ struct domain {
     ipa_t store_ipa;          /* where: GUEST_XENSTORE_IPA, or a host hole if direct-mapped */
     u32 store_port;           /* its unbound event channel for dom0 (the xenstore daemon) */
     struct dlog log;          /* its guest-caused log lines (dlog.h) */
+    spinlock_t console_lock;  /* guards console_len and console_buf (guest_console.c) */
     u64 console_len;
     char console_buf[128];    /* console_io output, flushed at '\n' */
 };
