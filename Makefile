@@ -159,7 +159,7 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
               $(B)/tests/test_toolstack \
               $(B)/tests/test_grant_refs $(B)/tests/test_string $(B)/tests/test_multicall \
-              $(B)/tests/test_persistent_grants
+              $(B)/tests/test_persistent_grants $(B)/tests/test_netback_tx
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -261,6 +261,10 @@ $(B)/tests/test_grant_refs: tests/unit/test_grant_refs.c guests/lib/grant_refs.c
 $(B)/tests/test_persistent_grants: tests/unit/test_persistent_grants.c guests/dom0/persistent_grants.c guests/dom0/persistent_grants.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_netback_tx: tests/unit/test_netback_tx.c guests/dom0/netif_tx.c guests/dom0/netif_tx.h guests/lib/page.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 # test_xenstore.c includes guests/lib/xenbus.c itself (with a simulated guest around it).
 $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/dom0/xenstore.h guests/lib/xs_ring.c guests/lib/xs_ring.h guests/lib/xenbus.c guests/lib/xenbus.h $(B)/.setup-ok
