@@ -103,6 +103,7 @@ void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h);
 void gic_send_sgi(unsigned target_vcpu, uint32_t sgi);
 void irq_enable_local(void);
 void irq_disable_local(void);
+bool irq_masked_local(void); /* PSTATE.I: IRQs masked at this moment */
 void wait_for_interrupt(void);
 void vtimer_arm_us(uint64_t us);
 void vtimer_stop(void);
