@@ -20,7 +20,7 @@
  * Data path:
  *   TX (domU -> wire): a packet is one request or a NETTXF_more_data chain
  *   (up to 18 slots; the first slot's size is the whole length) with
- *   optional extra-info slots after its first request (tx_gather).  A
+ *   optional extra-info slots after its first request (tx_gather, netif_tx.c).  A
  *   one-slot packet with nothing to fill in is grant-mapped read-only into
  *   dom0's grant window (as Linux netback maps TX frags) and handed to the
  *   e1000 at the bus address dom0's DMA layer chooses: the machine address
