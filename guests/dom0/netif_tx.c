@@ -1,6 +1,7 @@
 /*
  * netif_tx.c — one packet off a vif's TX ring, and its checks (netif_tx.h):
- * moved out of netback.c unchanged, so that it can be tested on the host.
+ * moved out of netback.c (the ring and its consumer index now passed in),
+ * so that it can be tested on the host.
  *
  * Everything is read from the ring once, into the caller's struct tx_pkt:
  * the ring is the domU's and may change under us, so the checks run on the

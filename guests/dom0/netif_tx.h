@@ -9,8 +9,9 @@
  * NETTXF_extra_info, extra-info slots right after it (each may say another
  * follows); then, while a request has NETTXF_more_data, the next request,
  * each carrying its own length.  Limits as Linux's netback: more than
- * TX_SLOTS_MAX data slots is dropped, TX_SLOTS_FATAL or more, an unknown
- * extra-info type or a malformed GSO extra disables the vif.
+ * TX_SLOTS_MAX data slots is dropped; more than TX_SLOTS_FATAL (its
+ * fatal_skb_slots counts the slots after the first: 20 of them is fatal),
+ * an unknown extra-info type or a malformed GSO extra disables the vif.
  */
 #ifndef GUESTS_DOM0_NETIF_TX_H
 #define GUESTS_DOM0_NETIF_TX_H
