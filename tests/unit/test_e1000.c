@@ -50,7 +50,10 @@ uint32_t pci_intx_intid(const void *fdt, int bridge, unsigned dev, unsigned pin)
     (void)fdt, (void)bridge, (void)dev, (void)pin;
     return 0;
 }
-void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h) { (void)vcpu, (void)intid, (void)h; }
+void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h)
+{
+    (void)vcpu, (void)intid, (void)h;
+}
 void irq_disable_local(void) {}
 void vtimer_arm_us(uint64_t us) { (void)us; }
 void vtimer_stop(void) {}

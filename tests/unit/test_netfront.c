@@ -43,7 +43,11 @@
 
 static unsigned events_sent;
 long evtchn_send(evtchn_port_t port) { (void)port; events_sent++; return 0; }
-long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port) { (void)remote, (void)port; return -1; }
+long evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
+{
+    (void)remote, (void)port;
+    return -1;
+}
 void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t h) { (void)port, (void)h; }
 void gnttab_grant(grant_ref_t ref, domid_t to, uint64_t gfn, enum grant_access access)
 {
@@ -53,7 +57,11 @@ struct grant_refs *xen_grant_refs(void) { return NULL; }
 int grant_ref_alloc(struct grant_refs *t, grant_ref_t *ref) { (void)t, (void)ref; return -1; }
 int grant_ref_free(struct grant_refs *t, grant_ref_t ref) { (void)t, (void)ref; return -1; }
 unsigned grant_refs_free_count(const struct grant_refs *t) { (void)t; return 0; }
-const char *guest_arg(const char *key, char *buf, size_t len) { (void)key, (void)buf, (void)len; return NULL; }
+const char *guest_arg(const char *key, char *buf, size_t len)
+{
+    (void)key, (void)buf, (void)len;
+    return NULL;
+}
 static uint64_t now_us;
 uint64_t guest_time_us(void) { return now_us; }
 void irq_disable_local(void) {}
@@ -71,7 +79,11 @@ int xenbus_write(xenbus_transaction_t t, const char *path, const char *value)
 }
 int xenbus_watch(const char *path, const char *token) { (void)path, (void)token; return -1; }
 int xenbus_transaction_start(xenbus_transaction_t *t) { (void)t; return -1; }
-int xenbus_transaction_end(xenbus_transaction_t t, enum xenbus_tx_end how) { (void)t, (void)how; return -1; }
+int xenbus_transaction_end(xenbus_transaction_t t, enum xenbus_tx_end how)
+{
+    (void)t, (void)how;
+    return -1;
+}
 const char *xenbus_last_error(void) { return "stub"; }
 int xenbus_wait_watch(char *path, size_t plen, char *token, size_t tlen, uint64_t timeout_us)
 {
@@ -155,7 +167,10 @@ static void be_tx_answer(uint16_t id, int16_t status)
     tx_ring.h.rsp_prod++;
 }
 
-static struct netif_tx_request tx_req(RING_IDX i) { return tx_ring.ring[i % NETIF_TX_RING_SIZE].req; }
+static struct netif_tx_request tx_req(RING_IDX i)
+{
+    return tx_ring.ring[i % NETIF_TX_RING_SIZE].req;
+}
 
 /* What the receive callback got. */
 static const uint8_t *got[8];
