@@ -65,7 +65,7 @@ SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/li
                  $(sort $(wildcard guests/selftest/*.c))
 # The network guests are loaded as dom0less modules (too big to build in).
 NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/ipv4.c guests/lib/xs_ring.c guests/lib/l4csum.c
-DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
+DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/dcache.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
 GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
 # A guest's objects; sources shared with granite (drivers/pci_ecam.c) build under $(B)/guests/shared/.
@@ -159,7 +159,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
               $(B)/tests/test_toolstack \
               $(B)/tests/test_grant_refs $(B)/tests/test_string $(B)/tests/test_multicall \
-              $(B)/tests/test_persistent_grants
+              $(B)/tests/test_persistent_grants $(B)/tests/test_netback_tx $(B)/tests/test_dma \
+              $(B)/tests/test_e1000 $(B)/tests/test_netfront
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -261,6 +262,27 @@ $(B)/tests/test_grant_refs: tests/unit/test_grant_refs.c guests/lib/grant_refs.c
 $(B)/tests/test_persistent_grants: tests/unit/test_persistent_grants.c guests/dom0/persistent_grants.c guests/dom0/persistent_grants.h $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_netback_tx: tests/unit/test_netback_tx.c guests/dom0/netif_tx.c guests/dom0/netif_tx.h guests/lib/page.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+# dcache.c is the test's own stub (the real one is Arm cache instructions).
+$(B)/tests/test_dma: tests/unit/test_dma.c guests/lib/dma.c guests/lib/dma.h guests/lib/dcache.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+# test_e1000.c includes guests/dom0/e1000.c itself (its ring setup is static).
+$(B)/tests/test_e1000: tests/unit/test_e1000.c guests/dom0/e1000.c guests/dom0/e1000.h guests/lib/dma.c guests/lib/dma.h guests/lib/guest.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Iguests/lib -Iguests/dom0 tests/unit/test_e1000.c guests/lib/dma.c -o $@ $(UT_LIBS) -lfdt
+
+# test_netfront.c includes guests/domU/netfront.c itself (its rings are static).
+# -Wno-format-truncation: the host's snprintf analysis of its xenstore paths,
+# which picolibc's build does not do (the paths are bounded by the struct).
+$(B)/tests/test_netfront: tests/unit/test_netfront.c guests/domU/netfront.c guests/domU/netfront.h guests/lib/l4csum.c guests/lib/guest.h $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -Wno-format-truncation -Iguests/lib -Iguests/domU tests/unit/test_netfront.c guests/lib/l4csum.c -o $@ $(UT_LIBS)
 
 # test_xenstore.c includes guests/lib/xenbus.c itself (with a simulated guest around it).
 $(B)/tests/test_xenstore: tests/unit/test_xenstore.c guests/dom0/xenstore.c guests/dom0/xenstore.h guests/lib/xs_ring.c guests/lib/xs_ring.h guests/lib/xenbus.c guests/lib/xenbus.h $(B)/.setup-ok

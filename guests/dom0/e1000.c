@@ -16,7 +16,7 @@
  * Memory ordering (the bus is coherent, e1000.h): a descriptor is complete in
  * memory before the doorbell (tail register) is written — dma_wmb(); a
  * descriptor's DD bit is read before anything the device wrote with it —
- * dma_rmb().  Descriptors are accessed through volatile pointers.
+ * dma_rmb() (guest.h).  Descriptors are accessed through volatile pointers.
  *
  * Only the setup polls the device (reset and EEPROM completion, bounded in
  * time); in steady state the caller sleeps until an interrupt (netback in
@@ -142,11 +142,6 @@ static struct e1000 *irq_nic;              /* the one NIC (e1000.h) */
 
 static uint32_t rd(const struct e1000 *nic, uint32_t reg) { return mmio_read32(nic->regs + reg); }
 static void wr(struct e1000 *nic, uint32_t reg, uint32_t v) { mmio_write32(nic->regs + reg, v); }
-
-/* Descriptors written before the device is told (Linux calls this dma_wmb). */
-static inline void dma_wmb(void) { __asm__ volatile("dmb oshst" ::: "memory"); }
-/* The DD bit read before the rest of what the device wrote. */
-static inline void dma_rmb(void) { __asm__ volatile("dmb oshld" ::: "memory"); }
 
 static void on_timer(uint32_t intid)
 {

@@ -20,7 +20,7 @@
  * Data path:
  *   TX (domU -> wire): a packet is one request or a NETTXF_more_data chain
  *   (up to 18 slots; the first slot's size is the whole length) with
- *   optional extra-info slots after its first request (tx_gather).  A
+ *   optional extra-info slots after its first request (tx_gather, netif_tx.c).  A
  *   one-slot packet with nothing to fill in is grant-mapped read-only into
  *   dom0's grant window (as Linux netback maps TX frags) and handed to the
  *   e1000 at the bus address dom0's DMA layer chooses: the machine address
@@ -58,6 +58,7 @@
 #include "l4csum.h"
 #include "net_dom0.h"
 #include "persistent_grants.h"
+#include "netif_tx.h"
 #include "page.h"
 #include <public/granite.h>
 #include <public/io/netif.h>
@@ -580,124 +581,15 @@ static void tx_unmaps_maybe(void)
         el_wake_within(wait);
 }
 
-/* --- TX packets: slots, extra info, checks ------------------------------------------- */
+/* --- TX packets (read and checked by netif_tx.c): answers, copies, maps ------------- */
 
-/*
- * A packet as the frontend laid it out on the TX ring (netif.h, Linux's
- * netfront): the first request, whose size is the whole packet's length;
- * with NETTXF_extra_info, extra-info slots right after it (each may say
- * another follows); then, while a request has NETTXF_more_data, the next
- * request, each carrying its own length.  Limits as Linux's netback:
- * more than TX_SLOTS_MAX data slots is dropped, TX_SLOTS_FATAL or more, an
- * unknown extra-info type or a malformed GSO extra disables the vif.
- */
-#define ETH_HLEN 14
-#define TX_SLOTS_MAX 18                         /* XEN_NETBK_LEGACY_SLOTS_MAX */
-#define TX_SLOTS_FATAL 20                       /* netback's fatal_skb_slots default */
-#define TX_EXTRAS_MAX (NETIF_EXTRA_TYPE_MAX - 1) /* one of each type at most */
-
-struct tx_pkt {
-    struct netif_tx_request req[TX_SLOTS_FATAL]; /* local copies: the ring is the domU's */
-    unsigned nreq;
-    struct netif_extra_info extra[TX_EXTRAS_MAX];
-    unsigned nextra;
-    bool gso;
-};
-
-enum gather { GATHER_NONE, GATHER_OK, GATHER_INCOMPLETE, GATHER_FATAL };
-
-/* The packet starting at tx_req_cons, read up to `prod` without consuming
- * anything.  GATHER_INCOMPLETE: its last slots are not published yet. */
-static enum gather tx_gather(const struct vif *v, RING_IDX prod, struct tx_pkt *p,
-                             const char **why)
-{
-    RING_IDX i = v->tx_req_cons;
-    uint16_t flags;
-
-    p->nreq = p->nextra = 0;
-    p->gso = false;
-    if (i == prod)
-        return GATHER_NONE;
-    p->req[p->nreq++] = v->tx->ring[i++ % NETIF_TX_RING_SIZE].req;
-    if (p->req[0].flags & NETTXF_extra_info) {
-        const struct netif_extra_info *x;
-        do {
-            if (i == prod)
-                return GATHER_INCOMPLETE;
-            if (p->nextra == TX_EXTRAS_MAX) {
-                *why = "more extra-info slots than there are types";
-                return GATHER_FATAL;
-            }
-            memcpy(&p->extra[p->nextra], &v->tx->ring[i++ % NETIF_TX_RING_SIZE],
-                   sizeof(p->extra[0]));
-            x = &p->extra[p->nextra++];
-            if (x->type == NETIF_EXTRA_TYPE_NONE || x->type >= NETIF_EXTRA_TYPE_MAX) {
-                *why = "unknown extra-info type";
-                return GATHER_FATAL;
-            }
-            if (x->type == NETIF_EXTRA_TYPE_GSO) {
-                if (x->u.gso.size == 0 || (x->u.gso.type != NETIF_GSO_TYPE_TCPV4 &&
-                                           x->u.gso.type != NETIF_GSO_TYPE_TCPV6)) {
-                    *why = "GSO extra-info with a bad type or size 0";
-                    return GATHER_FATAL;
-                }
-                p->gso = true;
-            }
-            /* multicast and hash extras are accepted and ignored: no
-             * multicast control or hashing is advertised */
-        } while (x->flags & NETIF_EXTRA_FLAG_MORE);
-    }
-    flags = p->req[0].flags;
-    while (flags & NETTXF_more_data) {
-        if (p->nreq == TX_SLOTS_FATAL) {
-            *why = "a NETTXF_more_data chain of 20 slots or more";
-            return GATHER_FATAL;
-        }
-        if (i == prod)
-            return GATHER_INCOMPLETE;
-        p->req[p->nreq] = v->tx->ring[i++ % NETIF_TX_RING_SIZE].req;
-        flags = p->req[p->nreq++].flags;
-    }
-    return GATHER_OK;
-}
-
-/* Checks a gathered packet; NULL if acceptable (and *first_len is the first
- * slot's own share of the bytes), else why not. */
-static const char *bad_tx_packet(const struct tx_pkt *p, unsigned *first_len)
-{
-    const struct netif_tx_request *r = &p->req[0];
-    unsigned rest = 0;
-
-    if (p->nreq > TX_SLOTS_MAX)
-        return "a chain of more than 18 slots";
-    if (r->size < ETH_HLEN)
-        return "shorter than an Ethernet header";
-    if (r->size > NETIF_MAX_PACKET)
-        return p->gso ? "a GSO packet longer than a frame (no segmentation offered)"
-                      : "longer than an Ethernet frame";
-    for (unsigned i = 1; i < p->nreq; i++) {
-        if ((unsigned)p->req[i].offset + p->req[i].size > PAGE_SIZE)
-            return "a later slot crosses its page end";
-        rest += p->req[i].size;
-    }
-    if (rest > r->size)
-        return "later slots outrun its length";
-    *first_len = r->size - rest;
-    if ((unsigned)r->offset + *first_len > PAGE_SIZE)
-        return "crosses its page end";
-    return NULL;
-}
-
-/* One response per ring slot the packet used, in ring order: the first
- * request's, NETIF_RSP_NULL for each extra-info slot, then one per later
- * request (what Linux's netfront expects). */
+/* One response per ring slot the packet used, in ring order (netif_tx.h). */
 static void tx_respond_pkt(struct vif *v, const struct tx_pkt *p, int16_t status)
 {
-    tx_respond(v, p->req[0].id, status);
-    for (unsigned i = 0; i < p->nextra; i++)
-        tx_respond(v, 0, NETIF_RSP_NULL);
-    for (unsigned i = 1; i < p->nreq; i++)
-        tx_respond(v, p->req[i].id, status);
+    for (unsigned i = 0; i < tx_pkt_slots(p); i++) {
+        struct netif_tx_response r = tx_pkt_response(p, i, status);
+        tx_respond(v, r.id, r.status);
+    }
 }
 
 static void log_tx_bad(struct vif *v, const struct netif_tx_request *r, unsigned nslots,
@@ -891,9 +783,7 @@ static void tx_process(struct vif *v)
     for (;;) {
         RING_IDX prod = __atomic_load_n(&v->tx->h.req_prod, __ATOMIC_ACQUIRE);
         bool incomplete = false;
-        /* More unanswered requests than slots means the frontend overwrote
-         * slots we still owe responses in (RING_REQUEST_PROD_OVERFLOW). */
-        if ((RING_IDX)(prod - v->tx_rsp_prod_pvt) > NETIF_TX_RING_SIZE) {
+        if (ring_overrun(prod, v->tx_rsp_prod_pvt, NETIF_TX_RING_SIZE)) {
             disconnect(v, "TX ring: req_prod is more than a ring ahead of the responses");
             return;
         }
@@ -903,7 +793,7 @@ static void tx_process(struct vif *v)
         }
         while (n < TX_BATCH && taken < TX_BUDGET) {
             const char *why = NULL;
-            enum gather g = tx_gather(v, prod, &pkt, &why);
+            enum gather g = tx_gather(v->tx, v->tx_req_cons, prod, &pkt, &why);
             struct tx_slot *s = NULL;
 
             if (g == GATHER_NONE)
@@ -922,8 +812,8 @@ static void tx_process(struct vif *v)
             }
             if (zero_copy(&pkt) && !(s = free_slot(v)))
                 break; /* all slots in flight: the NIC's completions free them */
-            v->tx_req_cons += pkt.nreq + pkt.nextra;
-            taken += pkt.nreq + pkt.nextra;
+            v->tx_req_cons += tx_pkt_slots(&pkt);
+            taken += tx_pkt_slots(&pkt);
             const char *bad = bad_tx_packet(&pkt, &first_len);
             if (bad) {
                 log_tx_bad(v, &pkt.req[0], pkt.nreq, bad, "error");
@@ -1131,7 +1021,7 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
 {
     RING_IDX prod = __atomic_load_n(&v->rx->h.req_prod, __ATOMIC_ACQUIRE);
 
-    if ((RING_IDX)(prod - v->rx_rsp_prod_pvt) > NETIF_RX_RING_SIZE) {
+    if (ring_overrun(prod, v->rx_rsp_prod_pvt, NETIF_RX_RING_SIZE)) {
         rx_flush(NULL);       /* what it already got is answered before it goes */
         disconnect(v, "RX ring: req_prod is more than a ring ahead of the responses");
         return;

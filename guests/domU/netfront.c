@@ -123,7 +123,6 @@
  * when every buffer is in flight: a guard against a backend that stopped,
  * far beyond what a live one takes (it answers as its NIC completes). */
 #define TX_WAIT_US 1000000
-#define DAIF_I (1UL << 7)           /* PSTATE.I as MRS DAIF shows it: IRQs masked */
 #define SG_CHUNK_DEFAULT 100        /* NETFRONT_TX_SG: a 1514-byte frame takes 16 slots */
 #define SG_OFFSET_BASE 1            /* odd offsets: nothing assumes alignment */
 #define SG_OFFSET_STEP 37
@@ -523,13 +522,14 @@ static int first_free_tx_buf(const struct netfront *nf)
  */
 static int wait_tx_buf(struct netfront *nf)
 {
-    uint64_t start = guest_time_us(), deadline = start + TX_WAIT_US, waited, daif, now;
+    uint64_t start = guest_time_us(), deadline = start + TX_WAIT_US, waited, now;
+    bool was_masked;
     int buf;
 
     nf->stats.tx_waits++;
     if (nf->tx_held)
         publish_tx(nf); /* held requests must reach the backend before we wait on it */
-    __asm__ volatile("mrs %0, daif" : "=r"(daif));
+    was_masked = irq_masked_local();
     irq_disable_local();
     for (;;) {
         netfront_reclaim_tx(nf);
@@ -547,7 +547,7 @@ static int wait_tx_buf(struct netfront *nf)
     waited = guest_time_us() - start;
     if (waited > nf->stats.tx_wait_max_us)
         nf->stats.tx_wait_max_us = waited;
-    if (!(daif & DAIF_I))
+    if (!was_masked)
         irq_enable_local();
     return buf;
 }

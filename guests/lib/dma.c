@@ -4,15 +4,16 @@
  * Bounce pool: DMA_POOL_SLOTS page-sized slots in dom0's own memory (which,
  * dom0 being direct-mapped, is where the CPU sees it), handed out with a
  * bitmap.  The pool must itself be under the device's mask: checked at init.
- * Cache maintenance (Arm ARM D7.5.9, data cache maintenance by VA to the point
- * of coherency): clean before the device reads, invalidate before the CPU
- * reads what the device wrote.
+ * Cache maintenance (dcache.c) for a device without "dma-coherent": clean
+ * before the device reads, clean+invalidate before the CPU reads what the
+ * device wrote.
  */
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 #include "guest.h"
 #include "dma.h"
+#include "dcache.h"
 #include "page.h"
 #include <public/xen.h>
 #include <public/version.h>
@@ -81,26 +82,6 @@ int dma_init(struct dma_dev *d, const char *name, const void *fdt, int node, con
     return 0;
 }
 
-/* Data cache maintenance by VA to the point of coherency over [p, p+len):
- * clean (DC CVAC) before the device reads, clean+invalidate (DC CIVAC)
- * before the CPU reads what the device wrote. */
-static void cache_maintain(const void *p, size_t len, bool invalidate)
-{
-    uint64_t ctr, line, a, end = (uint64_t)p + len;
-    __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
-    line = 4UL << ((ctr >> 16) & 0xf); /* CTR_EL0.DminLine: log2 of words */
-    for (a = (uint64_t)p & ~(line - 1); a < end; a += line) {
-        if (invalidate)
-            __asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
-        else
-            __asm__ volatile("dc cvac, %0" : : "r"(a) : "memory");
-    }
-    __asm__ volatile("dsb sy" ::: "memory");
-}
-
-static void cache_clean(const void *p, size_t len) { cache_maintain(p, len, false); }
-static void cache_invalidate(const void *p, size_t len) { cache_maintain(p, len, true); }
-
 static void *bounce_alloc(void)
 {
     for (unsigned i = 0; i < DMA_POOL_SLOTS; i++)
@@ -137,9 +118,9 @@ static int map_at(struct dma_dev *d, void *cpu, size_t len, enum dma_dir dir, bu
         d->stats.bounce_bytes += len;
     }
     if (!d->coherent && dir == DMA_TO_DEVICE)
-        cache_clean(h->bounce ? h->bounce : cpu, len);
+        dcache_clean(h->bounce ? h->bounce : cpu, len);
     if (!d->coherent && dir == DMA_FROM_DEVICE)
-        cache_invalidate(h->bounce ? h->bounce : cpu, len); /* no dirty line may land later */
+        dcache_clean_inval(h->bounce ? h->bounce : cpu, len); /* no dirty line may land later */
     h->bus = bus;
     d->stats.maps++;
     return 0;
@@ -163,7 +144,7 @@ void dma_unmap(struct dma_dev *d, struct dma_handle *h)
     void *seen = h->bounce ? h->bounce : h->cpu;
 
     if (!d->coherent && h->dir == DMA_FROM_DEVICE)
-        cache_invalidate(seen, h->len);
+        dcache_clean_inval(seen, h->len);
     if (h->bounce) {
         if (h->dir == DMA_FROM_DEVICE)
             memcpy(h->cpu, h->bounce, h->len);

@@ -120,6 +120,13 @@ void guest_irq(void)
 
 void irq_enable_local(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
 void irq_disable_local(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+#define DAIF_I (1UL << 7) /* PSTATE.I as MRS DAIF shows it: IRQs masked */
+bool irq_masked_local(void)
+{
+    uint64_t daif;
+    __asm__ volatile("mrs %0, daif" : "=r"(daif));
+    return daif & DAIF_I;
+}
 void wait_for_interrupt(void) { __asm__ volatile("wfi" ::: "memory"); }
 
 /* Virtual timer (CNTV): fire in `us` microseconds.  Through the 64-bit

@@ -14,6 +14,19 @@ long smccc_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 long smccc_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 long hvc_with_imm_1234(uint64_t nr);
 
+#ifdef HOST_TEST
+/* Host unit tests (tests/unit/test_e1000.c): the "device" is memory the test
+ * owns, so a register is a plain volatile access and a barrier a fence. */
+static inline uint32_t mmio_read32(const volatile void *a) { return *(const volatile uint32_t *)a; }
+static inline void mmio_write32(volatile void *a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline void mmio_write64(volatile void *a, uint64_t v) { *(volatile uint64_t *)a = v; }
+static inline uint16_t mmio_read16(const volatile void *a) { return *(const volatile uint16_t *)a; }
+static inline void mmio_write16(volatile void *a, uint16_t v) { *(volatile uint16_t *)a = v; }
+static inline uint8_t mmio_read8(const volatile void *a) { return *(const volatile uint8_t *)a; }
+static inline void mmio_write8(volatile void *a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline void dma_wmb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+static inline void dma_rmb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+#else
 /*
  * Device register access.  Each is one plain load or store with no address
  * writeback, so that a hypervisor emulating the device gets the full syndrome
@@ -54,6 +67,15 @@ static inline void mmio_write8(volatile void *a, uint8_t v)
     __asm__ volatile("strb %w0, [%1]" : : "rZ"(v), "r"(a) : "memory");
 }
 
+/* Ordering against a device's DMA on a coherent bus (Linux calls these
+ * dma_wmb and dma_rmb): descriptors complete in memory before the doorbell
+ * is written; a descriptor's done bit read before anything the device wrote
+ * with it. */
+static inline void dma_wmb(void) { __asm__ volatile("dmb oshst" ::: "memory"); }
+static inline void dma_rmb(void) { __asm__ volatile("dmb oshld" ::: "memory"); }
+
+#endif
+
 struct guest_info {
     const void *fdt;
     uint64_t ram_base, ram_size;
@@ -81,6 +103,7 @@ void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h);
 void gic_send_sgi(unsigned target_vcpu, uint32_t sgi);
 void irq_enable_local(void);
 void irq_disable_local(void);
+bool irq_masked_local(void); /* PSTATE.I: IRQs masked at this moment */
 void wait_for_interrupt(void);
 void vtimer_arm_us(uint64_t us);
 void vtimer_stop(void);
