@@ -45,7 +45,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c arch/arm64/copy.S \
-           core/main.c core/console.c core/printf.c core/string.c core/options.c \
+           core/main.c core/console.c core/lock_order.c core/printf.c core/string.c core/options.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
@@ -159,7 +159,7 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
               $(B)/tests/test_toolstack \
               $(B)/tests/test_grant_refs $(B)/tests/test_string $(B)/tests/test_multicall \
-              $(B)/tests/test_persistent_grants
+              $(B)/tests/test_persistent_grants $(B)/tests/test_lock_order
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -235,6 +235,10 @@ $(B)/tests/test_iommu_policy: tests/unit/test_iommu_policy.c core/iommu_policy.c
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_iommu_inval: tests/unit/test_iommu_inval.c core/iommu_inval.c drivers/smmuv3_format.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_lock_order: tests/unit/test_lock_order.c core/lock_order.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

@@ -399,8 +399,8 @@ __boot int iommu_domain_init(struct domain *d)
         .d = d, .shared = policy.pt == IOMMU_PT_SHARED,
         .relaxed = hwdom && policy.dom0 == DOM0_IOMMU_RELAXED,
         .need_sync = iommu_need_sync(&policy, hwdom),
-        .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
-        .flush_lock = SPINLOCK_INIT, .grant_lock = SPINLOCK_INIT,
+        .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT(LOCK_IOMMU_TABLES),
+        .flush_lock = SPINLOCK_INIT(LOCK_IOMMU_FLUSH), .grant_lock = SPINLOCK_INIT(LOCK_IOMMU_GRANT),
     };
     c->grant_counts = alloc_pages_contig(GRANT_COUNT_PAGES, 0);
     if (!c->grant_counts)

@@ -57,7 +57,7 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
         return -EINVAL;
     p2m->d = d;
     p2m->vmid = vmid;
-    p2m->lock = (spinlock_t)SPINLOCK_INIT;
+    p2m->lock = (spinlock_t)SPINLOCK_INIT(LOCK_P2M);
     p2m->nr_mapped_pages = 0;
     p2m->clean_pte = false;
     ret = pt_init(&p2m->pt, PT_SPACE_IPA, g->ipa_bits, g->root_level, g->root_order,

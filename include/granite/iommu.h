@@ -76,8 +76,7 @@ struct iommu_ctx {
      * the flag clear after waiting here knows the flush it needed is done. */
     spinlock_t flush_lock;
     /* The 1:1 grant entries' counts, and the lock held across a count change
-     * and the table update it decides (order: grant_lock, the p2m's lock,
-     * lock, flush_lock). */
+     * and the table update it decides (the lock order: spinlock.h). */
     struct grant_ref_count *grant_counts;
     spinlock_t grant_lock;
     struct iommu_stats stats;
