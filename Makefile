@@ -159,7 +159,7 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_id_regs $(B)/tests/test_l4csum $(B)/tests/test_domain_config \
               $(B)/tests/test_toolstack \
               $(B)/tests/test_grant_refs $(B)/tests/test_string $(B)/tests/test_multicall \
-              $(B)/tests/test_persistent_grants $(B)/tests/test_lock_order
+              $(B)/tests/test_persistent_grants $(B)/tests/test_iommu $(B)/tests/test_lock_order
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -237,6 +237,10 @@ $(B)/tests/test_iommu_policy: tests/unit/test_iommu_policy.c core/iommu_policy.c
 $(B)/tests/test_iommu_inval: tests/unit/test_iommu_inval.c core/iommu_inval.c drivers/smmuv3_format.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_iommu: tests/unit/test_iommu.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
 $(B)/tests/test_lock_order: tests/unit/test_lock_order.c core/lock_order.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
