@@ -238,7 +238,7 @@ $(B)/tests/test_iommu_inval: tests/unit/test_iommu_inval.c core/iommu_inval.c dr
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
-$(B)/tests/test_iommu: tests/unit/test_iommu.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+$(B)/tests/test_iommu: tests/unit/test_iommu.c tests/unit/iommu_stub_unit.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 

@@ -5,12 +5,10 @@
  * (core/lock_order.c: every lock these paths take is checked).
  *
  * The world: dom0 (id 0, direct-mapped, the hardware domain) with a
- * translation context; below core/iommu.c a stub IOMMU unit, registered the
- * way a driver does (drivers_probe_all -> iommu_register_unit), whose ops
- * only count their calls.  One PCI device sits behind it (a one-node DTB with
- * /pcie; pci_for_each_device_on hands that device over), so the context has a
- * stream and invalidations are owed.  Boot options come from a string per
- * test.  "Machine pages" granted to dom0 are plain addresses: nothing here
+ * translation context; below core/iommu.c the stub IOMMU unit of
+ * iommu_stub_unit.c, whose ops only count their calls.  Its one PCI device
+ * (on the /pcie of a one-node DTB) gives the context a stream, so
+ * invalidations are owed.  Boot options come from a string per test.  "Machine pages" granted to dom0 are plain addresses: nothing here
  * reads them.  Two CPUs are played by setting what this_cpu() returns.
  *
  * What is checked: the 1:1 grant entries' counts (read and write apart, the
@@ -32,150 +30,23 @@
 
 #include <granite/iommu.h>
 #include <granite/domain.h>
-#include <granite/drivers.h>
 #include <granite/errno.h>
 #include <granite/memory_map.h>
-#include <granite/options.h>
-#include <granite/page_alloc.h>
-#include <granite/pci.h>
 #include <granite/arch.h>
-#include <granite/mm.h>
 #include "host_stubs.h"
+#include "iommu_stub_unit.h"
 
-#define UNIT_PHANDLE 0x8001
 #define GRANTED(i) pa(0x48000000UL + (u64)(i) * PAGE_SIZE) /* a machine page granted to dom0 */
 
 /* --- the world ------------------------------------------------------------ */
 
 static struct domain dom0;
 static unsigned cpu_now;
-static char options[256];
 static char fdt_buf[512];
 static const char *const bridges[] = { "/pcie" };
 
 unsigned this_cpu(void) { return cpu_now; }
 struct domain *domain_by_id(unsigned id) { return id == 0 && dom0.state != DOM_FREE ? &dom0 : NULL; }
-
-/* "key=value key=value": what the boot options say. */
-const char *opt_str(const char *key)
-{
-    static char val[64];
-    size_t n = strlen(key);
-
-    for (const char *p = options; (p = strstr(p, key)); p += n)
-        if ((p == options || p[-1] == ' ') && p[n] == '=') {
-            snprintf(val, sizeof(val), "%.*s", (int)strcspn(p + n + 1, " "), p + n + 1);
-            return val;
-        }
-    return NULL;
-}
-
-int opt_choice(const char *key, const char *const *choices, int dflt)
-{
-    const char *v = opt_str(key);
-
-    if (!v)
-        return dflt;
-    for (int i = 0; choices[i]; i++)
-        if (!strcmp(v, choices[i]))
-            return i;
-    return -1;
-}
-
-/* --- the stub unit: counts what core/iommu.c asks of it ------------------- */
-
-static struct {
-    unsigned enable, ctx_init, attach, flush_range, flush_ranges, flush_all, destroy;
-    unsigned ranges_in_last; /* ranges handed to the last flush_ranges */
-} calls;
-
-static unsigned flushes(void) { return calls.flush_range + calls.flush_ranges + calls.flush_all; }
-
-static void u_enable(void *u unused, bool t unused) { calls.enable++; }
-static int u_ctx_init(void *u unused, struct iommu_ctx *c unused) { calls.ctx_init++; return 0; }
-static int u_attach(void *u unused, struct iommu_ctx *c unused, u32 sid unused, const char *d unused)
-{
-    calls.attach++;
-    return 0;
-}
-static void u_flush_range(void *u unused, struct iommu_ctx *c unused, iova_t a unused, u64 s unused)
-{
-    calls.flush_range++;
-}
-static void u_flush_ranges(void *u unused, struct iommu_ctx *c unused,
-                           const struct iommu_range *r unused, unsigned n)
-{
-    calls.flush_ranges++;
-    calls.ranges_in_last = n;
-}
-static void u_flush_all(void *u unused, struct iommu_ctx *c unused) { calls.flush_all++; }
-static void u_destroy(void *u unused, struct iommu_ctx *c unused) { calls.destroy++; }
-static void u_dump(void *u unused) {}
-static unsigned one_cmd_per_range(u64 pages unused) { return 1; }
-
-static const struct iommu_unit_ops stub_ops = {
-    .enable = u_enable, .ctx_init = u_ctx_init, .attach = u_attach,
-    .flush_range = u_flush_range, .flush_ranges = u_flush_ranges, .flush_all = u_flush_all,
-    .ctx_destroy = u_destroy, .dump = u_dump,
-};
-
-/* The driver table: the stub unit registers on its first probe (core/iommu.c
- * keeps its units for the whole run, as granite does). */
-int drivers_probe_all(enum driver_class class, const void *fdt unused, unsigned *found unused,
-                      const char **why unused)
-{
-    static bool registered;
-    const struct iommu_unit u = {
-        .name = "stub-iommu", .phandle = UNIT_PHANDLE, .stage2 = true, .stage1 = true,
-        .coherent = true, .ias_bits = 48, .oas_bits = 48, .range_cmds = one_cmd_per_range,
-        .ops = &stub_ops,
-    };
-
-    if (class == DRIVER_IOMMU && !registered) {
-        registered = true;
-        return iommu_register_unit(&u);
-    }
-    return 0;
-}
-
-/* PCI: one device behind the stub unit on every bridge; no reserved memory. */
-int pci_for_each_device_on(const void *fdt unused, int bridge unused,
-                           int (*fn)(const struct pci_dev *dev, void *arg), void *arg)
-{
-    const struct pci_dev dev = { .dev = 2, .rid = 0x10, .sid = 0x10,
-                                 .iommu_phandle = UNIT_PHANDLE, .name = "0000:00:02.0" };
-    return fn(&dev, arg);
-}
-unsigned pci_bridge_reserved_regions(const void *fdt unused, int bridge unused,
-                                     struct pci_region *out unused, unsigned max unused)
-{
-    return 0;
-}
-unsigned pci_translated_bridges(const void *fdt unused, u32 ph unused, const char **paths unused,
-                                unsigned max unused)
-{
-    return 0;
-}
-
-/* The architecture and the allocator, as far as iommu.c needs them. */
-void arch_stage2_limit_ipa_bits(unsigned bits unused) {}
-const struct pt_format *arch_iommu_format(bool stage1 unused) { return &stage2_format; }
-void arch_dsb_ishst(void) {}
-void dcache_clean_range(const void *p unused, u64 size unused) {}
-
-static unsigned order_of(u64 n)
-{
-    unsigned o = 0;
-    while ((1UL << o) < n)
-        o++;
-    return o;
-}
-void *alloc_pages_contig(u64 n, unsigned align unused) { return alloc_pages(order_of(n)); }
-void free_pages_contig(void *p, u64 n)
-{
-    if (p)
-        free_pages(p, order_of(n));
-}
 
 /* --- setup ---------------------------------------------------------------- */
 
@@ -187,7 +58,7 @@ static struct iommu_ctx *boot(const char *opts)
     host_stubs_reset();
     memset(&calls, 0, sizeof(calls));
     cpu_now = 0;
-    snprintf(options, sizeof(options), "%s", opts);
+    stub_set_options(opts);
     assert_int_equal(fdt_create_empty_tree(fdt_buf, sizeof(fdt_buf)), 0);
     assert_true(fdt_add_subnode(fdt_buf, 0, "pcie") >= 0);
 
