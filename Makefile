@@ -285,7 +285,7 @@ $(B)/tests/test_toolstack: tests/unit/test_toolstack.c guests/dom0/toolstack_nod
 # for each one.  The tests check behaviour as well, which fences do affect.
 TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-tsan -Iinclude -fsanitize=thread -DHOST_TEST
 TSAN_HARNESS := tests/tsan/tsan_harness.c tests/tsan/tsan_harness.h
-TSAN_TESTS := $(B)/tests/test_tsan_console $(B)/tests/test_tsan_vcpu_state
+TSAN_TESTS := $(B)/tests/test_tsan_console $(B)/tests/test_tsan_vcpu_state $(B)/tests/test_tsan_iommu
 
 $(B)/tests/test_tsan_console: tests/tsan/test_tsan_console.c core/guest_console.c $(TSAN_HARNESS) $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -295,6 +295,10 @@ $(B)/tests/test_tsan_console: tests/tsan/test_tsan_console.c core/guest_console.
 $(B)/tests/test_tsan_vcpu_state: tests/tsan/test_tsan_vcpu_state.c core/sched.c core/domain.c arch/arm64/vpsci.c $(TSAN_HARNESS) $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TSAN_CFLAGS) tests/tsan/test_tsan_vcpu_state.c tests/tsan/tsan_harness.c -o $@ $(UT_LIBS) -pthread
+
+$(B)/tests/test_tsan_iommu: tests/tsan/test_tsan_iommu.c tests/unit/iommu_stub_unit.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c arch/arm64/pgtable.c arch/arm64/stage2.c $(TSAN_HARNESS) $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(TSAN_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt -pthread
 
 # A unit test is rebuilt when any shared header changes (the rules above list sources only).
 $(UNIT_TESTS) $(TSAN_TESTS): $(wildcard include/granite/*.h include/public/*.h include/public/io/*.h)
