@@ -26,7 +26,8 @@
 
 #define LINE_CAP sizeof(((struct domain *)0)->console_buf)
 
-static spinlock_t console_locks[MAX_DOMAINS] = { [0 ... MAX_DOMAINS - 1] = SPINLOCK_INIT(LOCK_GUEST_CONSOLE) };
+static spinlock_t console_locks[MAX_DOMAINS] = {
+    [0 ... MAX_DOMAINS - 1] = SPINLOCK_INIT(LOCK_GUEST_CONSOLE) };
 
 /* domain_create() hands out ids below MAX_DOMAINS only. */
 static spinlock_t *console_lock_of(const struct domain *d)

@@ -31,9 +31,12 @@ _Static_assert(LOCK_NR_CLASSES <= 32, "one bit per class in held[]");
 
 static u32 held[GRANITE_MAX_CPUS]; /* bit c: this CPU holds a lock of class c */
 
+/* holding: the highest class held, or LOCK_NONE for a lock without a class. */
 static noreturn_fn void order_broken(u32 *mine, const spinlock_t *l, unsigned holding)
 {
     *mine = 0; /* panic prints, under the console lock */
+    if (holding == LOCK_NONE)
+        panic("lock order: the lock at %p has no class (SPINLOCK_INIT)", (const void *)l);
     panic("lock order: taking %s (%p) while holding %s; include/granite/spinlock.h "
           "says which comes first", class_names[l->class], (const void *)l,
           class_names[holding]);
@@ -45,7 +48,7 @@ void lock_order_acquire(const spinlock_t *l)
     u32 above;
 
     if (l->class == LOCK_NONE || l->class >= LOCK_NR_CLASSES)
-        panic("lock order: the lock at %p has no class (SPINLOCK_INIT)", (const void *)l);
+        order_broken(mine, l, LOCK_NONE);
     above = *mine >> l->class; /* bit 0: the class itself */
     if (LOCK_SELF_NESTING & (1U << l->class))
         above &= ~1U;
