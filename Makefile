@@ -45,7 +45,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c arch/arm64/copy.S \
-           core/main.c core/console.c core/printf.c core/string.c core/options.c \
+           core/main.c core/console.c core/lock_order.c core/printf.c core/string.c core/options.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
@@ -160,7 +160,7 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_toolstack \
               $(B)/tests/test_grant_refs $(B)/tests/test_string $(B)/tests/test_multicall \
               $(B)/tests/test_persistent_grants $(B)/tests/test_netback_tx $(B)/tests/test_dma \
-              $(B)/tests/test_e1000 $(B)/tests/test_netfront
+              $(B)/tests/test_e1000 $(B)/tests/test_netfront $(B)/tests/test_iommu $(B)/tests/test_lock_order
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -239,6 +239,14 @@ $(B)/tests/test_iommu_inval: tests/unit/test_iommu_inval.c core/iommu_inval.c dr
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
+$(B)/tests/test_iommu: tests/unit/test_iommu.c tests/unit/iommu_stub_unit.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+$(B)/tests/test_lock_order: tests/unit/test_lock_order.c core/lock_order.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
 $(B)/tests/test_smmuv3: tests/unit/test_smmuv3.c drivers/smmuv3_format.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
@@ -299,7 +307,7 @@ $(B)/tests/test_toolstack: tests/unit/test_toolstack.c guests/dom0/toolstack_nod
 # for each one.  The tests check behaviour as well, which fences do affect.
 TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-tsan -Iinclude -fsanitize=thread -DHOST_TEST
 TSAN_HARNESS := tests/tsan/tsan_harness.c tests/tsan/tsan_harness.h
-TSAN_TESTS := $(B)/tests/test_tsan_console $(B)/tests/test_tsan_vcpu_state
+TSAN_TESTS := $(B)/tests/test_tsan_console $(B)/tests/test_tsan_vcpu_state $(B)/tests/test_tsan_iommu
 
 $(B)/tests/test_tsan_console: tests/tsan/test_tsan_console.c core/guest_console.c $(TSAN_HARNESS) $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -309,6 +317,10 @@ $(B)/tests/test_tsan_console: tests/tsan/test_tsan_console.c core/guest_console.
 $(B)/tests/test_tsan_vcpu_state: tests/tsan/test_tsan_vcpu_state.c core/sched.c core/domain.c arch/arm64/vpsci.c $(TSAN_HARNESS) $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TSAN_CFLAGS) tests/tsan/test_tsan_vcpu_state.c tests/tsan/tsan_harness.c -o $@ $(UT_LIBS) -pthread
+
+$(B)/tests/test_tsan_iommu: tests/tsan/test_tsan_iommu.c tests/unit/iommu_stub_unit.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c arch/arm64/pgtable.c arch/arm64/stage2.c $(TSAN_HARNESS) $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(TSAN_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt -pthread
 
 # A unit test is rebuilt when any shared header changes (the rules above list sources only).
 $(UNIT_TESTS) $(TSAN_TESTS): $(wildcard include/granite/*.h include/public/*.h include/public/io/*.h)

@@ -12,7 +12,7 @@
 #define EARLY_BUF 2048
 
 static const struct console_driver *console;
-static spinlock_t console_lock = SPINLOCK_INIT;
+static spinlock_t console_lock = SPINLOCK_INIT(LOCK_CONSOLE);
 static char early_buf[EARLY_BUF];
 static size_t early_len;
 

@@ -19,7 +19,7 @@
 
 void dlog_init(struct dlog *l)
 {
-    *l = (struct dlog){ .lock = SPINLOCK_INIT, .tokens = DLOG_BURST };
+    *l = (struct dlog){ .lock = SPINLOCK_INIT(LOCK_DLOG), .tokens = DLOG_BURST };
 }
 
 static void refill(struct dlog *l, u64 now)

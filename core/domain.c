@@ -57,7 +57,7 @@ struct domain_slot {
 
 static struct domain_slot slots[MAX_DOMAINS];
 #define domains(i) (slots[i].d)
-static spinlock_t domains_lock = SPINLOCK_INIT;
+static spinlock_t domains_lock = SPINLOCK_INIT(LOCK_DOMAINS);
 static unsigned nr_started, nr_released, nr_destroyed;
 
 struct domain *domain_by_id(unsigned id)
@@ -163,8 +163,8 @@ struct domain *domain_create(unsigned id, const char *name, unsigned nr_vcpus)
     d->id = id;
     snprintf(d->name, sizeof(d->name), "%s", name);
     d->nr_vcpus = nr_vcpus;
-    d->psci_lock = (spinlock_t)SPINLOCK_INIT;
-    d->console_lock = (spinlock_t)SPINLOCK_INIT;
+    d->psci_lock = (spinlock_t)SPINLOCK_INIT(LOCK_PSCI);
+    d->console_lock = (spinlock_t)SPINLOCK_INIT(LOCK_GUEST_CONSOLE);
     d->vcpus_dead = false;
     dlog_init(&d->log);
     for (unsigned i = 0; i < nr_vcpus; i++) {

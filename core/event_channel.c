@@ -902,7 +902,7 @@ static int unit_init(struct domain *d, void *state)
 {
     struct evtchn_domain *e = state;
 
-    e->lock = (spinlock_t)SPINLOCK_INIT;
+    e->lock = (spinlock_t)SPINLOCK_INIT(LOCK_EVTCHN);
     e->d = d;
     d->evtchn = e;
     return 0;

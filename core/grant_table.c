@@ -295,7 +295,7 @@ struct pinned_page {
 static struct pinned_page pinned[MAX_PINNED_PAGES];
 static u16 pinned_bucket[PINNED_BUCKETS];
 static unsigned nr_pinned, pinned_hint;
-static spinlock_t pinned_lock = SPINLOCK_INIT;
+static spinlock_t pinned_lock = SPINLOCK_INIT(LOCK_GNTTAB_PINNED);
 
 /* The link that points at page's node (or the empty link at a chain's end). */
 static u16 *pinned_link(pa_t page)
@@ -1533,7 +1533,7 @@ static int unit_init(struct domain *d, void *state)
 {
     struct gnttab *gt = state;
 
-    gt->lock = (spinlock_t)SPINLOCK_INIT;
+    gt->lock = (spinlock_t)SPINLOCK_INIT(LOCK_GNTTAB);
     d->gnttab = gt;
     return 0;
 }

@@ -399,8 +399,8 @@ __boot int iommu_domain_init(struct domain *d)
         .d = d, .shared = policy.pt == IOMMU_PT_SHARED,
         .relaxed = hwdom && policy.dom0 == DOM0_IOMMU_RELAXED,
         .need_sync = iommu_need_sync(&policy, hwdom),
-        .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT,
-        .flush_lock = SPINLOCK_INIT, .grant_lock = SPINLOCK_INIT,
+        .vmid = d->p2m.vmid, .asid = (u16)(d->id + 1), .lock = SPINLOCK_INIT(LOCK_IOMMU_TABLES),
+        .flush_lock = SPINLOCK_INIT(LOCK_IOMMU_FLUSH), .grant_lock = SPINLOCK_INIT(LOCK_IOMMU_GRANT),
     };
     c->grant_counts = alloc_pages_contig(GRANT_COUNT_PAGES, 0);
     if (!c->grant_counts)
@@ -570,18 +570,23 @@ static bool dma_type(unsigned type)
            type == p2m_grant_map_ro || type == p2m_iommu_map_rw || type == p2m_iommu_map_ro;
 }
 
-void iommu_p2m_mapped(struct domain *d, ipa_t at, pa_t pa_, u64 size, unsigned type)
+void iommu_p2m_changed(struct domain *d, ipa_t at, pa_t pa_, u64 size, unsigned type)
 {
     struct iommu_ctx *c = ctx_of(d);
+    bool removed = type == p2m_invalid;
 
     if (!c)
         return;
     if (c->shared) {
-        /* Counted: memory a device can now reach (device windows are mapped
-         * too, for peer-to-peer, but are not what the counters are about). */
-        if (dma_type(type))
+        /* Counted: memory a device can now reach, or no longer (device windows
+         * are mapped too, for peer-to-peer, but are not what the counters are about). */
+        if (removed)
+            __atomic_fetch_add(&c->stats.unmaps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+        else if (dma_type(type))
             __atomic_fetch_add(&c->stats.maps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
         owe(c, iova_of_ipa(at), size);
+    } else if (c->need_sync && removed) {
+        sep_unmap(c, iova_of_ipa(at), size);
     } else if (c->need_sync && dma_type(type)) {
         sep_map(c, iova_of_ipa(at), pa_, size, type);
     }
@@ -593,20 +598,6 @@ void iommu_p2m_table_freed(struct domain *d)
 
     if (c && c->shared && c->nr_streams)
         flush_all_now(c);
-}
-
-void iommu_p2m_unmapped(struct domain *d, ipa_t at, u64 size)
-{
-    struct iommu_ctx *c = ctx_of(d);
-
-    if (!c)
-        return;
-    if (c->shared) {
-        __atomic_fetch_add(&c->stats.unmaps, size >> PAGE_SHIFT, __ATOMIC_RELAXED);
-        owe(c, iova_of_ipa(at), size);
-    } else if (c->need_sync) {
-        sep_unmap(c, iova_of_ipa(at), size);
-    }
 }
 
 void iommu_ram_changed(struct domain *owner, pa_t pa_, u64 size, bool added)

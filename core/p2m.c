@@ -5,7 +5,9 @@
  * (arch/arm64/stage2.c, stage2_hw.c); the walker does break-before-make
  * (arch/arm64/pgtable.c).  This layer adds what every caller needs: argument
  * checks, the per-domain lock, the deferred TLB flush done before the lock is
- * dropped (as Xen's p2m_write_unlock() does), counters and log lines.  One
+ * dropped (as Xen's p2m_write_unlock() does), counters and log lines, and
+ * the domain's IOMMU view: every successful map or unmap ends in one call,
+ * iommu_p2m_changed(), which invalidates or mirrors per the policy.  One
  * exception, p2m_unmap_lazy_flush(): the balloon removes up to a few hundred
  * of the domain's own pages per hypercall and flushes once at the end (a
  * stale entry until then reaches only the domain's own page).
@@ -55,7 +57,7 @@ int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid)
         return -EINVAL;
     p2m->d = d;
     p2m->vmid = vmid;
-    p2m->lock = (spinlock_t)SPINLOCK_INIT;
+    p2m->lock = (spinlock_t)SPINLOCK_INIT(LOCK_P2M);
     p2m->nr_mapped_pages = 0;
     p2m->clean_pte = false;
     ret = pt_init(&p2m->pt, PT_SPACE_IPA, g->ipa_bits, g->root_level, g->root_order,
@@ -99,7 +101,7 @@ int p2m_map(struct p2m *p2m, ipa_t ipa_, pa_t pa_, u64 size, p2m_type_t type)
              domid(p2m), ipa_addr(ipa_), ipa_addr(ipa_) + size, pa_addr(pa_),
              p2m_type_name(type), ret);
     else
-        iommu_p2m_mapped(p2m->d, ipa_, pa_, size, type); /* shared: invalidate; separate: mirror */
+        iommu_p2m_changed(p2m->d, ipa_, pa_, size, type); /* the IOMMU follows (iommu.h) */
     return ret;
 }
 
@@ -118,7 +120,7 @@ static int unmap(struct p2m *p2m, ipa_t ipa_, u64 size, bool flush_now)
         dlog(p2m->d, "p2m: d%u: unmap IPA 0x%lx-0x%lx failed: error %d\n", domid(p2m),
              ipa_addr(ipa_), ipa_addr(ipa_) + size, ret);
     else
-        iommu_p2m_unmapped(p2m->d, ipa_, size);
+        iommu_p2m_changed(p2m->d, ipa_, pa(0), size, p2m_invalid); /* the IOMMU follows */
     return ret;
 }
 

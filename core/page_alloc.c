@@ -34,7 +34,7 @@ static unsigned nr_regions;
 static struct mem_range holes[PAGE_ALLOC_MAX_HOLES];
 static unsigned nr_holes;
 static u64 free_frames, total_frames;
-static spinlock_t alloc_lock = SPINLOCK_INIT;
+static spinlock_t alloc_lock = SPINLOCK_INIT(LOCK_PAGE_ALLOC);
 
 static bool bit_test(const u64 *bm, u64 i) { return bm[i / 64] & (1UL << (i % 64)); }
 static void bit_set(u64 *bm, u64 i) { bm[i / 64] |= 1UL << (i % 64); }

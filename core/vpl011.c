@@ -117,7 +117,7 @@ void vpl011_init(struct vpl011 *u, u64 base, u32 intid, void *owner, unsigned do
                  const struct vpl011_ops *ops)
 {
     *u = (struct vpl011){ .present = true, .base = base, .intid = intid, .owner = owner,
-                          .domid = domid, .ops = ops, .lock = SPINLOCK_INIT };
+                          .domid = domid, .ops = ops, .lock = SPINLOCK_INIT(LOCK_VPL011) };
     u->cr = CR_RESET;
     u->ifls = IFLS_RESET;
 }

@@ -32,7 +32,7 @@
 #include <public/platform.h>
 
 
-static spinlock_t wc_lock = SPINLOCK_INIT;
+static spinlock_t wc_lock = SPINLOCK_INIT(LOCK_WALLCLOCK);
 static u64 base_sec;  /* wall-clock time at system time 0 */
 static u32 base_nsec;
 

@@ -986,8 +986,8 @@ static __boot int smmuv3_probe(const void *fdt, int node, const char **why)
         return -EINVAL;
     }
     s = &smmus[nr_smmus];
-    *s = (struct smmu){ .regs_pa = pa(base), .cmdq_lock = SPINLOCK_INIT,
-                        .evtq_lock = SPINLOCK_INIT };
+    *s = (struct smmu){ .regs_pa = pa(base), .cmdq_lock = SPINLOCK_INIT(LOCK_SMMU_CMDQ),
+                        .evtq_lock = SPINLOCK_INIT(LOCK_SMMU_EVTQ) };
     snprintf(s->name, sizeof(s->name), "%s", fdt_get_name(fdt, node, NULL));
     s->regs = ioremap(s->regs_pa, size);
     if (!s->regs) {

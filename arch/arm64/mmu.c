@@ -37,7 +37,7 @@
 static u64 table_pool[POOL_PAGES][PT_ENTRIES] __attribute__((aligned(4096)));
 static unsigned pool_used;
 static struct pgtable hyp_pt;
-static spinlock_t hyp_pt_lock = SPINLOCK_INIT;
+static spinlock_t hyp_pt_lock = SPINLOCK_INIT(LOCK_HYP_PT);
 
 /* Read by secondary CPUs with their MMU off: see boot.S. */
 struct boot_mmu {

@@ -3,6 +3,7 @@
  * (Arm ARM B2.9).  Waiters sleep in WFE; the release store clears the
  * exclusive monitor of every waiter, which wakes them (Arm ARM D1.6.1: a global
  * monitor transition is a WFE wake-up event).  Only valid with the MMU on.
+ * The lock order is checked before waiting (core/lock_order.c).
  */
 #include <granite/spinlock.h>
 #include "sysregs.h"
@@ -11,6 +12,7 @@ void spin_lock(spinlock_t *l)
 {
     u32 tmp, one = 1;
 
+    lock_order_acquire(l);
     __asm__ volatile("   sevl\n"
                      "1: wfe\n"
                      "2: ldaxr  %w0, [%1]\n"
@@ -24,6 +26,7 @@ void spin_lock(spinlock_t *l)
 
 void spin_unlock(spinlock_t *l)
 {
+    lock_order_release(l);
     __asm__ volatile("stlr wzr, [%0]" : : "r"(&l->locked) : "memory");
 }
 

@@ -1025,7 +1025,7 @@ int vgic_init(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base, 
         !IS_ALIGNED(rdist_base, VGIC_RDIST_FRAME_SIZE))
         return -EINVAL;
 
-    g->lock = (spinlock_t)SPINLOCK_INIT;
+    g->lock = (spinlock_t)SPINLOCK_INIT(LOCK_VGIC);
     g->domid = domid;
     g->nr_vcpus = nr_vcpus;
     g->dist_base = dist_base;

@@ -76,8 +76,7 @@ struct iommu_ctx {
      * the flag clear after waiting here knows the flush it needed is done. */
     spinlock_t flush_lock;
     /* The 1:1 grant entries' counts, and the lock held across a count change
-     * and the table update it decides (order: grant_lock, the p2m's lock,
-     * lock, flush_lock). */
+     * and the table update it decides (the lock order: spinlock.h). */
     struct grant_ref_count *grant_counts;
     spinlock_t grant_lock;
     struct iommu_stats stats;
@@ -156,8 +155,10 @@ unsigned iommu_translated_nodes(const void *fdt, const char **paths, unsigned ma
 bool iommu_advertise_dom0(void);
 
 /* --- hooks called by the p2m, the grant table and the domain builder -------------- */
-void iommu_p2m_mapped(struct domain *d, ipa_t ipa, pa_t pa, u64 size, unsigned type);
-void iommu_p2m_unmapped(struct domain *d, ipa_t ipa, u64 size);
+/* d's p2m changed at [ipa, ipa + size): it now maps pa with `type` (a p2m_type_t),
+ * or nothing (p2m_invalid).  Called by p2m_map/p2m_unmap after their update:
+ * shared tables owe an invalidation, separate ones with need_sync mirror it. */
+void iommu_p2m_changed(struct domain *d, ipa_t ipa, pa_t pa, u64 size, unsigned type);
 /* A table page of d's p2m is about to be freed: an IOMMU walking the p2m
  * forgets it now (whatever iommu_flush says: the page is about to be reused). */
 void iommu_p2m_table_freed(struct domain *d);

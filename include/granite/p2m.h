@@ -44,6 +44,9 @@ struct p2m {
 
 const char *p2m_type_name(p2m_type_t t);
 int p2m_init(struct p2m *p2m, struct domain *d, u16 vmid);
+/* Map [ipa, ipa + size) to pa with `type`, or unmap it; either way the
+ * domain's IOMMU context follows (iommu_p2m_changed: a device behind it sees
+ * the change too, core/iommu.c). */
 int p2m_map(struct p2m *p2m, ipa_t ipa, pa_t pa, u64 size, p2m_type_t type);
 int p2m_unmap(struct p2m *p2m, ipa_t ipa, u64 size);
 int p2m_lookup(struct p2m *p2m, ipa_t ipa, pa_t *pa, p2m_type_t *type);

@@ -44,14 +44,23 @@ unsigned this_cpu(void) { return cpu_of_thread; }
 
 /* --- spinlocks: they really exclude -------------------------------------------- */
 
+/* The lock order is checked where core/lock_order.c is linked in. */
+__attribute__((weak)) void lock_order_acquire(const spinlock_t *l) { (void)l; }
+__attribute__((weak)) void lock_order_release(const spinlock_t *l) { (void)l; }
+
 void spin_lock(spinlock_t *l)
 {
+    lock_order_acquire(l);
     while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
         while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
             sched_yield(); /* two host cores shared with others: do not burn them */
 }
 
-void spin_unlock(spinlock_t *l) { __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE); }
+void spin_unlock(spinlock_t *l)
+{
+    lock_order_release(l);
+    __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
 
 /* Interrupts are not modelled: a host thread is never interrupted by granite code. */
 u64 spin_lock_irqsave(spinlock_t *l)
