@@ -357,6 +357,13 @@ soak: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 run: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
 	python3 tools/scenarios.py --live -j 1 linux-backend-seed-000-regression linux-backend-seed-000-fixed
 
+# A scenario's QEMU stopped at reset under gdb-multiarch, symbols for granite
+# and its toy guests (tools/debug; README "Debugging with gdb").
+.PHONY: debug
+debug: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
+	@test -n "$(NAME)" || { echo "usage: make debug NAME=<scenario>[@<variant>]"; exit 2; }
+	@tools/debug '$(NAME)'
+
 clean:
 	rm -rf $(B)
 

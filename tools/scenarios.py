@@ -911,12 +911,29 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
     return stopped_because, bytes(stderr)
 
 
-def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutcome:
+def full_qemu_argv(sc: Scenario, cfg: Config) -> list[str]:
+    """The whole command that starts this scenario's QEMU: inside its network
+    namespace, with the e1000 on the tap, when the scenario has a network."""
     argv = qemu_command(sc, cfg)
-    steps = None
     if sc.network:
         pcap = cfg.out_dir / f"{sc.name}.pcap"
         argv = scenario_net.wrap_qemu(argv + scenario_net.qemu_nic_args(str(pcap)))
+    return argv
+
+
+def debug_description(sc: Scenario, cfg: Config) -> dict:
+    """What tools/debug needs to start this scenario under gdb (--print-qemu):
+    the exact QEMU command, where granite's image goes, and which image file
+    each dom0less domain boots (its ELF, when it has one, holds the symbols)."""
+    return {"name": sc.name, "argv": full_qemu_argv(sc, cfg), "hv_image": cfg.image,
+            "hv_load_addr": IMAGE_LOAD_ADDR,
+            "domains": [{"name": d["name"], "image": d["image"]} for d in sc.dom0less]}
+
+
+def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutcome:
+    argv = full_qemu_argv(sc, cfg)
+    steps = None
+    if sc.network:
         steps = scenario_net.HostSteps(sc.host_steps, str(REPO_ROOT))
     log_path = cfg.out_dir / f"{sc.name}.log"
     watch = ConsoleWatch(sc)
@@ -1279,6 +1296,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("-k", dest="filter", metavar="REGEX",
                    help="only scenarios whose name matches this regex")
     p.add_argument("--list", action="store_true", help="list scenarios with their descriptions")
+    p.add_argument("--print-qemu", action="store_true",
+                   help="print one scenario's QEMU command and modules as JSON, run nothing "
+                        "(tools/debug)")
     p.add_argument("--label", default="",
                    help="one word put before the summary line (used by tools/run-all-tests)")
     p.add_argument("--live", action="store_true",
@@ -1382,6 +1402,12 @@ def run_main(argv: list[str]) -> int:
         return 0
     if not selected:
         raise UsageError("no scenario selected")
+    if args.print_qemu:
+        if len(selected) != 1:
+            raise UsageError("--print-qemu needs exactly one scenario")
+        cfg.out_dir.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(debug_description(selected[0], cfg), indent=1))
+        return 0
 
     signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     try:
