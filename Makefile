@@ -207,7 +207,7 @@ $(B)/tests/fixtures/%.dtb: tests/unit/fixtures/%.dts $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	dtc -q -I dts -O dtb -o $@ $<
 
-$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/xen_ext_regions.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
+$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/iommu_known.c core/xen_ext_regions.c tests/unit/host_stubs.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
