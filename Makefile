@@ -48,7 +48,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/main.c core/console.c core/lock_order.c core/printf.c core/string.c core/options.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
-           core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/passthrough.c core/console_input.c \
+           core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/iommu_known.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_inval.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
            drivers/driver_table.c drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
@@ -207,7 +207,7 @@ $(B)/tests/fixtures/%.dtb: tests/unit/fixtures/%.dts $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	dtc -q -I dts -O dtb -o $@ $<
 
-$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/xen_ext_regions.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
+$(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/iommu_known.c core/xen_ext_regions.c tests/unit/host_stubs.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 

@@ -10,10 +10,12 @@
  *     tree would probe it, reprogram stream tables under granite's feet and
  *     treat its devices as translated by an IOMMU it owns.  Seed 001 is that
  *     mistake happening by accident on Xen: an IOMMU the hypervisor did not
- *     recognise was left in dom0's tree and dom0 drove it.  So every SMMU node
- *     goes, every node that says it is an IOMMU (#iommu-cells) goes even if
- *     granite has no driver for it, and every `iommus` / `iommu-map` /
- *     `iommu-map-mask` reference to one goes with it.
+ *     recognise was left in dom0's tree and dom0 drove it.  So every IOMMU
+ *     node goes (core/iommu_known.c recognises them), driven by granite or
+ *     not, and every `iommus` / `iommu-map` / `iommu-map-mask` reference to one
+ *     goes with it.  The one exception is asked for: an IOMMU granite does not
+ *     drive that the boot option dom0_iommu_passthrough hands to dom0 stays,
+ *     with the references that name only IOMMUs dom0 was handed.
  *   - The GICv3 ITS.  granite does not emulate one, so dom0's PCI devices use
  *     INTx; `msi-parent` / `msi-map` would point at a node that is gone.
  *   - Everything granite does not pass through or emulate.  A keep-list (the
@@ -59,6 +61,7 @@
  */
 #include <libfdt.h>
 #include <granite/dom0_dt.h>
+#include <granite/iommu_known.h>
 #include <granite/hypercall.h>
 #include <granite/xen_ext_regions.h>
 #include <granite/boot.h>
@@ -101,19 +104,16 @@ static const struct keep_rule keep_list[] = {
       "goes through the SMMU granite drives" },
 };
 
-/* IOMMUs dom0 must never see (seed 001).  Any node with #iommu-cells is also
- * removed: an IOMMU granite has no entry for is still not dom0's to drive. */
-static const char *const iommu_compatibles[] = {
-    "arm,smmu-v3", /* what granite drives */
-    /* Arm's earlier SMMU architectures, for completeness */
-    "arm,mmu-500", "arm,smmu-v2", "arm,smmu-v1", "arm,mmu-400", "arm,mmu-401",
+/* What keeps an IOMMU that dom0_iommu_passthrough hands to dom0 (seed 001). */
+static const struct keep_rule handed_iommu_rule = {
+    "", NULL, "an IOMMU granite does not drive, handed to dom0 on purpose by the boot option",
 };
 
 /* MSI controllers: granite emulates none. */
 static const char *const msi_compatibles[] = { "arm,gic-v3-its" };
 
 /* Removed from every node: references to the IOMMU and to MSI controllers,
- * all of which are gone from dom0's tree. */
+ * all of which are gone from dom0's tree (but see keeps_iommu_ref()). */
 static const char *const stripped_props[] = {
     "iommus", "iommu-map", "iommu-map-mask", "msi-parent", "msi-map", "msi-map-mask",
 };
@@ -158,6 +158,7 @@ struct host_survey {
     int console_node;                /* the console's offset in the tree being walked */
     const char *const *withheld;     /* params' withheld_paths */
     unsigned nr_withheld;
+    const char *handed_iommu;        /* params' handed_iommu */
 };
 
 struct build {
@@ -613,6 +614,7 @@ static __boot int survey_host(struct build *b, const char **why)
 
     b->s.withheld = b->p->withheld_paths;
     b->s.nr_withheld = b->p->withheld_paths ? b->p->nr_withheld_paths : 0;
+    b->s.handed_iommu = b->p->handed_iommu;
     if (!err)
         err = survey_gic(b, why);
     if (!err)
@@ -713,6 +715,8 @@ static __boot const struct keep_rule *keep_rule_for(const struct host_survey *s,
 {
     if (is_withheld(s, fdt, node))
         return NULL;
+    if (iommu_known_handed(fdt, node, s->handed_iommu))
+        return &handed_iommu_rule;
     for (size_t i = 0; i < ARRAY_SIZE(keep_list); i++) {
         const struct keep_rule *r = &keep_list[i];
         if (fdt_node_check_compatible(fdt, node, r->compatible) == 0 &&
@@ -723,10 +727,9 @@ static __boot const struct keep_rule *keep_rule_for(const struct host_survey *s,
 }
 
 /* Removed wherever they are, even under a kept node. */
-static __boot bool is_denied(const void *fdt, int node)
+static __boot bool is_denied(const struct host_survey *s, const void *fdt, int node)
 {
-    return has_compatible(fdt, node, iommu_compatibles, ARRAY_SIZE(iommu_compatibles)) ||
-           fdt_getprop(fdt, node, "#iommu-cells", NULL) ||
+    return (iommu_known_is_iommu(fdt, node) && !iommu_known_handed(fdt, node, s->handed_iommu)) ||
            has_compatible(fdt, node, msi_compatibles, ARRAY_SIZE(msi_compatibles));
 }
 
@@ -760,7 +763,7 @@ static __boot bool holds_kept_device(const struct host_survey *s, const void *fd
 
     for (node = fdt_next_node(fdt, node, &d); node >= 0 && d > depth;
          node = fdt_next_node(fdt, node, &d))
-        if (!is_denied(fdt, node) && keep_rule_for(s, fdt, node))
+        if (!is_denied(s, fdt, node) && keep_rule_for(s, fdt, node))
             return true;
     return false;
 }
@@ -781,7 +784,7 @@ static __boot enum verdict judge(const struct host_survey *s, const void *fdt, i
 
     if (depth == 1)
         *top = TOP_OTHER;
-    if (is_denied(fdt, node) || is_rebuilt(fdt, node, depth))
+    if (is_denied(s, fdt, node) || is_rebuilt(fdt, node, depth))
         return DROP;
     if (depth == 1) {
         if (name && !strcmp(name, "cpus")) {
@@ -821,7 +824,7 @@ static __boot int collect_victims(struct build *b, int *victims, const char **wh
         if (kept_depth >= 0 && depth <= kept_depth)
             kept_depth = -1;
         if (kept_depth >= 0)
-            v = is_denied(fdt, node) ? DROP : DESCEND;
+            v = is_denied(s, fdt, node) ? DROP : DESCEND;
         else
             v = judge(s, fdt, node, depth, &top);
         if (v == DROP) {
@@ -858,6 +861,23 @@ static __boot int filter_nodes(struct build *b, const char **why)
 
 /* --- step 6: delete references to what is gone --------------------------- */
 
+/* An `iommus` / `iommu-map` naming only IOMMUs dom0 was handed (still in its
+ * tree) stays, and `iommu-map-mask` with its `iommu-map`; every other goes. */
+static __boot bool keeps_iommu_ref(const struct build *b, int node, const char *name)
+{
+    bool map = !strcmp(name, "iommu-map");
+    const void *v;
+    int len;
+
+    if (!strcmp(name, "iommu-map-mask"))
+        return fdt_getprop(b->fdt, node, "iommu-map", NULL) != NULL;
+    if (!map && strcmp(name, "iommus"))
+        return false;
+    v = fdt_getprop(b->fdt, node, name, &len);
+    return v && b->s.handed_iommu &&
+           iommu_known_count_refs(b->fdt, v, len, map, -1, b->s.handed_iommu) == 0;
+}
+
 static __boot int strip_properties(struct build *b, const char **why)
 {
     int depth = 0;
@@ -865,7 +885,8 @@ static __boot int strip_properties(struct build *b, const char **why)
     /* Deleting a property keeps the node's own offset: the walk goes on from it. */
     for (int node = 0; node >= 0 && depth >= 0; node = fdt_next_node(b->fdt, node, &depth)) {
         for (size_t i = 0; i < ARRAY_SIZE(stripped_props); i++) {
-            int err = fdt_delprop(b->fdt, node, stripped_props[i]);
+            int err = keeps_iommu_ref(b, node, stripped_props[i])
+                          ? 0 : fdt_delprop(b->fdt, node, stripped_props[i]);
             if (err && err != -FDT_ERR_NOTFOUND)
                 return edit_failed(err, stripped_props[i], why);
         }

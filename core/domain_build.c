@@ -45,6 +45,8 @@
 #include <granite/sched.h>
 #include <granite/errno.h>
 #include <granite/iommu.h>
+#include <granite/iommu_known.h>
+#include <granite/options.h>
 #include <granite/pci.h>
 #include <granite/linux_boot.h>
 #include <granite/xen_ext_regions.h>
@@ -451,6 +453,7 @@ static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_i
         /* Per device, the answer to the objection that sank a global flag
          * (seed 000): only bridges whose DMA granite translates say so. */
         .feat_dom0_iommu = iommu_advertise_dom0(),
+        .handed_iommu = d->id == HWDOM_ID ? opt_str(IOMMU_PASSTHROUGH_OPTION) : NULL,
         .store_ipa_out = store_ipa,
         .ext_out = d->ext_regions,
         .nr_ext_out = &d->nr_ext_regions,
@@ -669,7 +672,10 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
     if (!ret && c->direct_map) {
         /* The host's tree, whose holes also place a driver domain's ring. */
         bool store = !hwdom && !c->no_xenstore;
-        ret = make_host_dtb(d, dtb, bi, c, &lay, store ? &store_ipa : NULL, why);
+        if (hwdom) /* IOMMUs granite does not drive: named, hidden or handed */
+            ret = iommu_known_settle(d, bi->fdt, opt_str(IOMMU_PASSTHROUGH_OPTION), why);
+        if (!ret)
+            ret = make_host_dtb(d, dtb, bi, c, &lay, store ? &store_ipa : NULL, why);
         if (!ret && store)
             ret = add_xenstore(d, store_ipa, why);
         if (!ret && !hwdom)

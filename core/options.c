@@ -38,6 +38,8 @@ static const struct known_option known[] = {
     { "smmu_stage", "2|1: the SMMU stage granite uses (default 2 when present; 1 exercises the "
                     "stage-1 fallback on an SMMU that has both)" },
     { "feat_dom0_iommu", "on|off: tell dom0 which devices' DMA granite translates" },
+    { "dom0_iommu_passthrough", "<node path or compatible>: hand dom0 an IOMMU granite has no "
+                                "driver for (hidden otherwise); PV drivers then break" },
     { "guest_abort", "inject|destroy: a guest access to an IPA with nothing behind it gets a "
                      "synchronous external abort (default), or ends the domain" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "

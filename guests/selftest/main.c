@@ -490,25 +490,45 @@ static int test_garbage(const struct guest_info *gi)
     return 0;
 }
 
-/* --- what my device tree shows (dom0: seed 001) ------------------------------ */
+/* --- what my device tree shows (dom0: seed 001) ------------------------------
+ *
+ * iommus=N (default 0): the IOMMU nodes (#iommu-cells) dom0 must see, N > 0
+ * when granite hands it one it does not drive (dom0_iommu_passthrough); the
+ * iommus/iommu-map references must then name a node of this tree. */
+
+/* Does the IOMMU phandle of an iommus (cell 0) / iommu-map (cell 1) name no node? */
+static bool dangles(const void *fdt, int node, const char *prop, int cell)
+{
+    int len;
+    const fdt32_t *v = fdt_getprop(fdt, node, prop, &len);
+    return v && (len < (cell + 1) * 4 ||
+                 fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(v[cell])) < 0);
+}
 
 static int test_dtcheck(const struct guest_info *gi)
 {
     static const char *const iommu_props[] = { "iommus", "iommu-map", "iommu-map-mask" };
-    int smmus = 0, props = 0, node;
+    int smmus = 0, props = 0, iommus = 0, dangling = 0, node;
+    unsigned want_iommus = arg_uint("iommus", 0);
     bool pcie = fdt_node_offset_by_compatible(gi->fdt, -1, "pci-host-ecam-generic") >= 0;
 
     for (node = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,smmu-v3"); node >= 0;
          node = fdt_node_offset_by_compatible(gi->fdt, node, "arm,smmu-v3"))
         smmus++;
     for (node = fdt_next_node(gi->fdt, -1, NULL); node >= 0;
-         node = fdt_next_node(gi->fdt, node, NULL))
+         node = fdt_next_node(gi->fdt, node, NULL)) {
         for (unsigned i = 0; i < 3; i++)
             props += fdt_getprop(gi->fdt, node, iommu_props[i], NULL) != NULL;
+        iommus += fdt_getprop(gi->fdt, node, "#iommu-cells", NULL) != NULL;
+        dangling += dangles(gi->fdt, node, "iommus", 0) + dangles(gi->fdt, node, "iommu-map", 1);
+    }
     printf("selftest: dtcheck: nodes compatible with arm,smmu-v3: %d\n", smmus);
     printf("selftest: dtcheck: properties iommus/iommu-map/iommu-map-mask: %d\n", props);
     printf("selftest: dtcheck: PCIe host bridge present: %s\n", pcie ? "yes" : "no");
-    bool ok = !smmus && !props && pcie;
+    printf("selftest: dtcheck: IOMMU nodes (#iommu-cells): %d, references naming no node: %d\n",
+           iommus, dangling);
+    bool ok = !smmus && (want_iommus ? props > 0 : !props) && pcie &&
+              (unsigned)iommus == want_iommus && !dangling;
     printf("selftest: dtcheck: %s\n", ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }

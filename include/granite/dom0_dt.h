@@ -3,7 +3,7 @@
  *
  * dom0 is direct-mapped (IPA == PA), so it can be given the host's device tree
  * with the addresses left alone: granite filters out what dom0 must not see
- * (the IOMMU granite drives — seed 001 —, the ITS, devices granite keeps for
+ * (every IOMMU, driven or not — seed 001 —, the ITS, devices granite keeps for
  * itself or does not emulate), replaces what it describes differently (RAM,
  * CPUs, PSCI, the command line) and adds the Xen-style /hypervisor node.
  * core/dom0_dt.c says exactly what is kept and why.
@@ -76,6 +76,10 @@ struct dom0_dt_params {
      * tree is built the same way, withholding the devices it does not own. */
     const char *const *withheld_paths;
     unsigned nr_withheld_paths;
+    /* The boot option dom0_iommu_passthrough (include/granite/iommu_known.h):
+     * a node path or compatible naming IOMMUs granite does not drive that this
+     * tree keeps, with the references that name only them.  NULL: none. */
+    const char *handed_iommu;
     /* Out, when non-NULL: a page for the domain's xenstore ring, in a host
      * hole (not RAM, not a device, not the grant window) and outside every
      * extended region written: the top DOM0_DT_STORE_SLOT of the highest

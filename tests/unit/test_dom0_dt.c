@@ -19,8 +19,14 @@
 #include <cmocka.h>
 #include <libfdt.h>
 #include <granite/dom0_dt.h>
+#include <granite/iommu_known.h>
 #include <granite/xen_ext_regions.h>
 #include <granite/errno.h>
+#include <granite/boot.h>
+#include <granite/domain.h>
+#include <granite/drivers.h>
+#include <granite/p2m.h>
+#include "host_stubs.h"
 
 #ifndef FIXTURE_DIR
 #define FIXTURE_DIR "build/tests/fixtures"
@@ -195,6 +201,47 @@ static int count_prop_prefix(const void *fdt, int only_node, const char *prefix)
     return count;
 }
 
+/* --- the rest of the hypervisor, for core/iommu_known.c -------------------- */
+
+/* granite's driver table: the SMMUv3 is the one IOMMU it drives. */
+const struct driver *driver_by_compatible(enum driver_class class, const char *compatible)
+{
+    static const struct driver smmuv3 = { .name = "smmuv3 (stub)", .class = DRIVER_IOMMU,
+                                          .compatible = "arm,smmu-v3" };
+    return class == DRIVER_IOMMU && !strcmp(compatible, smmuv3.compatible) ? &smmuv3 : NULL;
+}
+
+static u64 mapped_start, mapped_size;
+static p2m_type_t mapped_type;
+
+int p2m_map(struct p2m *p2m, ipa_t at, pa_t p, u64 size, p2m_type_t type)
+{
+    (void)p2m;
+    assert_int_equal(ipa_addr(at), pa_addr(p));
+    mapped_start = pa_addr(p);
+    mapped_size = size;
+    mapped_type = type;
+    return 0;
+}
+
+u64 dt_read_cells(const fdt32_t *p, int cells)
+{
+    u64 v = 0;
+    for (int i = 0; i < cells; i++)
+        v = (v << 32) | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+const char *dt_node_msg(const void *fdt, int node, const char *what)
+{
+    static char msg[300];
+    char path[256];
+    if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
+        strcpy(path, "?");
+    snprintf(msg, sizeof(msg), "%s: %s", path, what);
+    return msg;
+}
+
 /* --- the result as a whole ------------------------------------------------ */
 
 static void test_result_is_a_valid_dtb(void **state)
@@ -296,6 +343,204 @@ static void test_unknown_iommu_under_kept_node_removed(void **state)
     assert_int_equal(node(out, PCIE_PATH "/sysmmu@0"), -FDT_ERR_NOTFOUND);
     assert_int_equal(count_compatible(out, "samsung,exynos-sysmmu"), 0);
     free(out);
+    free(copy);
+}
+
+/*
+ * Seed 001 on an Arm board: an MMU-500 (which granite does not drive) at
+ * /iommu@9100000, phandle MMU500_PHANDLE, with the PCIe bridge's iommu-map
+ * (and its mask) and a virtio-mmio device's iommus pointing at it.
+ */
+#define MMU500_PATH "/iommu@9100000"
+#define MMU500_PHANDLE 0x9100
+#define VIRTIO_PATH "/virtio_mmio@a000000"
+#define SMMUV3_PHANDLE 0x8005
+
+static void *host_with_mmu500(void)
+{
+    void *copy = host_copy();
+    u32 reg[4] = { 0, 0x9100000, 0, 0x10000 };
+    u32 map[4] = { 0, MMU500_PHANDLE, 0, 0x10000 }, sid[2] = { MMU500_PHANDLE, 0x20 };
+    int mmu = fdt_add_subnode(copy, 0, MMU500_PATH + 1);
+    fdt32_t be[4];
+
+    assert_true(mmu >= 0);
+    assert_int_equal(fdt_setprop_string(copy, mmu, "compatible", "arm,mmu-500"), 0);
+    assert_int_equal(fdt_setprop_u32(copy, mmu, "#iommu-cells", 1), 0);
+    assert_int_equal(fdt_setprop_u32(copy, mmu, "phandle", MMU500_PHANDLE), 0);
+    for (int i = 0; i < 4; i++)
+        be[i] = cpu_to_fdt32(reg[i]);
+    assert_int_equal(fdt_setprop(copy, node(copy, MMU500_PATH), "reg", be, sizeof(be)), 0);
+    for (int i = 0; i < 4; i++)
+        be[i] = cpu_to_fdt32(map[i]);
+    assert_int_equal(fdt_setprop(copy, node(copy, PCIE_PATH), "iommu-map", be, sizeof(be)), 0);
+    assert_int_equal(fdt_setprop_u32(copy, node(copy, PCIE_PATH), "iommu-map-mask", 0xff), 0);
+    be[0] = cpu_to_fdt32(sid[0]);
+    be[1] = cpu_to_fdt32(sid[1]);
+    assert_int_equal(fdt_setprop(copy, node(copy, VIRTIO_PATH), "iommus", be, 8), 0);
+    return copy;
+}
+
+/* By default it is hidden like the SMMU granite drives, and nothing points at it. */
+static void test_undriven_mmu500_hidden(void **state)
+{
+    (void)state;
+    void *copy = host_with_mmu500(), *out;
+    struct dom0_dt_params p = default_params(copy);
+
+    assert_int_equal(count_compatible(copy, "arm,mmu-500"), 1);
+    out = build_ok(&p);
+    assert_int_equal(count_compatible(out, "arm,mmu-500"), 0);
+    assert_int_equal(count_compatible(out, "arm,smmu-v3"), 0);
+    assert_true(node(out, PCIE_PATH) >= 0);
+    assert_int_equal(count_prop(out, "iommu-map"), 0);
+    assert_int_equal(count_prop(out, "iommu-map-mask"), 0);
+    assert_int_equal(count_prop(out, "iommus"), 0);
+    free(out);
+    free(copy);
+}
+
+/* The legacy Arm SMMU binding has no #iommu-cells: the list recognises it. */
+static void test_legacy_smmu_binding_hidden(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int pcie = node(copy, PCIE_PATH), mmu = fdt_add_subnode(copy, pcie, "smmu@0");
+
+    assert_true(mmu >= 0);
+    assert_int_equal(fdt_setprop_string(copy, mmu, "compatible", "arm,smmu-v2"), 0);
+    assert_true(iommu_known_is_iommu(copy, mmu));
+    assert_false(iommu_known_is_iommu(copy, pcie));
+    out = build_ok(&p);
+    assert_true(node(out, PCIE_PATH) >= 0);
+    assert_int_equal(node(out, PCIE_PATH "/smmu@0"), -FDT_ERR_NOTFOUND);
+    free(out);
+    free(copy);
+}
+
+/* dom0_iommu_passthrough, by compatible or by path: the MMU-500 and the
+ * references to it stay; the SMMUv3 granite drives still goes. */
+static void check_handed(const char *spec)
+{
+    void *copy = host_with_mmu500(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    u32 map[4] = { 0, MMU500_PHANDLE, 0, 0x10000 };
+
+    p.handed_iommu = spec;
+    out = build_ok(&p);
+    assert_true(node(out, MMU500_PATH) >= 0);
+    assert_int_equal(fdt_get_phandle(out, node(out, MMU500_PATH)), MMU500_PHANDLE);
+    assert_int_equal(count_compatible(out, "arm,smmu-v3"), 0);
+    assert_cells(out, node(out, PCIE_PATH), "iommu-map", map, 4);
+    assert_int_equal(prop_u32(out, node(out, PCIE_PATH), "iommu-map-mask"), 0xff);
+    free(out);
+    free(copy);
+}
+
+static void test_handed_by_compatible(void **state)
+{
+    (void)state;
+    check_handed("arm,mmu-500");
+}
+
+static void test_handed_by_path(void **state)
+{
+    (void)state;
+    check_handed(MMU500_PATH);
+}
+
+/* The option cannot hand over what granite drives: the SMMUv3 stays hidden. */
+static void test_driven_iommu_never_handed(void **state)
+{
+    (void)state;
+    void *out;
+    struct dom0_dt_params p = default_params(host);
+
+    p.handed_iommu = "arm,smmu-v3";
+    out = build_ok(&p);
+    assert_int_equal(count_compatible(out, "arm,smmu-v3"), 0);
+    assert_int_equal(count_prop(out, "iommu-map"), 0);
+    free(out);
+}
+
+/* A reference naming a handed IOMMU and a hidden one would dangle: it goes. */
+static void test_mixed_reference_removed(void **state)
+{
+    (void)state;
+    void *copy = host_with_mmu500(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    fdt32_t map[8];
+    u32 cells[8] = { 0, MMU500_PHANDLE, 0, 0x100, 0x100, SMMUV3_PHANDLE, 0x100, 0x100 };
+
+    for (int i = 0; i < 8; i++)
+        map[i] = cpu_to_fdt32(cells[i]);
+    assert_int_equal(fdt_setprop(copy, node(copy, PCIE_PATH), "iommu-map", map, sizeof(map)), 0);
+    p.handed_iommu = "arm,mmu-500";
+    out = build_ok(&p);
+    assert_true(node(out, MMU500_PATH) >= 0);
+    assert_int_equal(count_prop(out, "iommu-map"), 0);
+    assert_int_equal(count_prop(out, "iommu-map-mask"), 0);
+    free(out);
+    free(copy);
+}
+
+static void test_count_refs_parses_entries(void **state)
+{
+    (void)state;
+    void *copy = host_with_mmu500();
+    int mmu = node(copy, MMU500_PATH), len;
+    const void *v = fdt_getprop(copy, node(copy, PCIE_PATH), "iommu-map", &len);
+
+    assert_int_equal(iommu_known_count_refs(copy, v, len, true, mmu, NULL), 1);
+    /* iommu-map read as iommus: 0 is no phandle */
+    assert_int_equal(iommu_known_count_refs(copy, v, len, false, mmu, NULL), -1);
+    assert_int_equal(iommu_known_count_refs(copy, v, len - 4, true, mmu, NULL), -1);
+    assert_int_equal(iommu_known_count_refs(copy, v, len, true, -1, "arm,mmu-500"), 0);
+    assert_int_equal(iommu_known_count_refs(copy, v, len, true, -1, NULL), 1);
+    free(copy);
+}
+
+/* At boot: the warning names the IOMMU and the devices behind it. */
+static void test_settle_warns_and_names_devices(void **state)
+{
+    (void)state;
+    void *copy = host_with_mmu500();
+    static struct domain d;
+    const char *why = NULL;
+
+    host_log_clear();
+    mapped_size = 0;
+    assert_int_equal(iommu_known_settle(&d, copy, NULL, &why), 0);
+    assert_true(host_log_contains("iommu: " MMU500_PATH " (arm,mmu-500): no driver in granite: "
+                                  "hidden from dom0; DMA from " VIRTIO_PATH ", " PCIE_PATH
+                                  " is not isolated"));
+    assert_true(host_log_contains("iommu: policy: DMA from " VIRTIO_PATH ", " PCIE_PATH
+                                  " is not isolated"));
+    assert_false(host_log_contains("smmuv3"));
+    assert_false(host_log_contains("PV drivers"));
+    assert_int_equal(mapped_size, 0);
+    free(copy);
+}
+
+static void test_settle_handed_maps_and_warns(void **state)
+{
+    (void)state;
+    void *copy = host_with_mmu500();
+    static struct domain d;
+    const char *why = NULL;
+
+    host_log_clear();
+    assert_int_equal(iommu_known_settle(&d, copy, MMU500_PATH, &why), 0);
+    assert_true(host_log_contains("handed to dom0 (" IOMMU_PASSTHROUGH_OPTION ")"));
+    assert_true(host_log_contains("PV drivers are going to break"));
+    assert_int_equal(mapped_start, 0x9100000);
+    assert_int_equal(mapped_size, 0x10000);
+    assert_int_equal(mapped_type, p2m_mmio_direct_dev);
+    /* Naming what granite drives, or nothing, is refused. */
+    assert_int_equal(iommu_known_settle(&d, copy, "arm,smmu-v3", &why), -EINVAL);
+    assert_non_null(strstr(why, IOMMU_PASSTHROUGH_OPTION));
+    assert_int_equal(iommu_known_settle(&d, copy, "/nowhere", &why), -EINVAL);
     free(copy);
 }
 
@@ -1299,6 +1544,15 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_iommu_references),
         cmocka_unit_test(test_iommus_and_map_mask_removed),
         cmocka_unit_test(test_unknown_iommu_under_kept_node_removed),
+        cmocka_unit_test(test_undriven_mmu500_hidden),
+        cmocka_unit_test(test_legacy_smmu_binding_hidden),
+        cmocka_unit_test(test_handed_by_compatible),
+        cmocka_unit_test(test_handed_by_path),
+        cmocka_unit_test(test_driven_iommu_never_handed),
+        cmocka_unit_test(test_mixed_reference_removed),
+        cmocka_unit_test(test_count_refs_parses_entries),
+        cmocka_unit_test(test_settle_warns_and_names_devices),
+        cmocka_unit_test(test_settle_handed_maps_and_warns),
         cmocka_unit_test(test_no_its_nor_msi_references),
         cmocka_unit_test(test_memory_is_exactly_the_banks),
         cmocka_unit_test(test_cpus_are_the_vcpus),
