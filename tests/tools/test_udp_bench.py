@@ -72,8 +72,8 @@ def run_case(binary, fault, window):
         # need, and a datagram counts as lost only after 5 s without its echo
         # (on loopback an echo that slow means a broken test machine).
         p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count",
-                            str(COUNT), "--seconds", "120", "--size", "200", "--window", str(window),
-                            "--stall-ms", "5000"],
+                            str(COUNT), "--seconds", "120", "--size", "200", "--window",
+                            str(window), "--stall-ms", "5000"],
                            capture_output=True, text=True, timeout=240)
     return p.returncode, p.stdout + p.stderr
 
