@@ -33,10 +33,18 @@
  *     that is judged, not timed (tests/tools/test_udp_bench.py), does the
  *     same work however slow the host is.
  *
+ * Syscalls are batched (recvmmsg, sendmmsg; the echo server too): with W
+ * datagrams outstanding, one send and one recv per datagram made the client
+ * and the server, sharing the host's 2 cores in tools/udp_bench_capacity,
+ * the bottleneck once a guest path echoed a fifth of what they offered.
+ *
  * Output, one line (tools/bench parses it):
  *   "udp-bench: W<w> <size> B: <pps> packets/s, <mbit> Mbit/s, <n> echoed,
  *    <l> lost, <c> corrupted, <d> duplicates, <late> late, rtt avg <us> us,
- *    <s> s"
+ *    <s> s, cpu <cpu> us per round trip"
+ * cpu: this process's user + system time (getrusage) over the echoed
+ * datagrams: what one round trip costs this side, whatever else shares the
+ * host's cores (tools/bench shows it with the capacity figures).
  * Exit status 0 when nothing was corrupted, 1 otherwise, 2 for a bad command
  * line or a socket error.
  */
@@ -45,12 +53,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +67,9 @@
 #define SEQ_BYTES 8             /* the sequence number in front of each payload */
 #define MAX_WINDOW 1024
 #define RCVBUF_BYTES (4 << 20)
+#define BATCH 64                /* datagrams per recvmmsg / sendmmsg */
+#define SERVE_BUF 65536         /* the echo server takes any datagram whole */
+#define TICK_US 10000           /* longest wait for an echo before stall checks */
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
 
@@ -184,11 +195,18 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* Echo every datagram to its sender, a batch at a time: recvmmsg waits for
+ * the first datagram and takes whatever else has arrived (MSG_WAITFORONE),
+ * and sendmmsg returns them all, so a window of W costs two syscalls per
+ * batch instead of two per datagram. */
 static int serve(const struct options *o)
 {
+    static uint8_t buf[BATCH][SERVE_BUF];
+    static struct sockaddr_in from[BATCH];
+    static struct iovec iov[BATCH];
+    static struct mmsghdr msg[BATCH];
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(o->port),
                                 .sin_addr.s_addr = htonl(INADDR_ANY) };
-    uint8_t buf[65536];
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int rcvbuf = RCVBUF_BYTES;
 
@@ -199,24 +217,41 @@ static int serve(const struct options *o)
     }
     printf("udp-bench: echo server on port %u\n", o->port);
     fflush(stdout);
+    for (unsigned i = 0; i < BATCH; i++) {
+        iov[i] = (struct iovec){ .iov_base = buf[i], .iov_len = SERVE_BUF };
+        msg[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+                                          .msg_iov = &iov[i], .msg_iovlen = 1 };
+    }
     for (;;) {
-        struct sockaddr_in from;
-        socklen_t flen = sizeof(from);
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-        if (n < 0) {
+        int got = recvmmsg(fd, msg, BATCH, MSG_WAITFORONE, NULL);
+
+        if (got < 0) {
             if (errno == EINTR)
                 continue;
-            perror("udp_bench: recvfrom");
+            perror("udp_bench: recvmmsg");
             return 2;
         }
-        /* A full socket buffer on the way back is loss the client counts. */
-        (void)sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
+        for (int i = 0; i < got; i++)
+            iov[i].iov_len = msg[i].msg_len;
+        /* A datagram refused on the way back (full socket buffer) is loss
+         * the client counts: skip it and send the rest, as sendto did. */
+        for (int i = 0; i < got;) {
+            int sent = sendmmsg(fd, msg + i, (unsigned)(got - i), 0);
+            i += sent > 0 ? sent : 1;
+        }
+        /* The echo shortened the iovecs and the kernel rewrote the address
+         * lengths: restore the entries this batch used. */
+        for (int i = 0; i < got; i++) {
+            iov[i].iov_len = SERVE_BUF;
+            msg[i].msg_hdr.msg_namelen = sizeof(from[i]);
+        }
     }
 }
 
 static int connect_target(const struct options *o)
 {
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(o->port) };
+    struct timeval tick = { .tv_usec = TICK_US };
     int fd, rcvbuf = RCVBUF_BYTES;
 
     if (inet_pton(AF_INET, o->target, &addr.sin_addr) != 1) {
@@ -224,7 +259,10 @@ static int connect_target(const struct options *o)
         return -1;
     }
     fd = socket(AF_INET, SOCK_DGRAM, 0);
+    /* The receive timeout bounds recvmmsg's wait (see receive_batch), so the
+     * stall checks run at least every TICK_US with nothing arriving. */
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)) < 0 ||
         connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
         perror("udp_bench: socket");
         return -1;
@@ -232,29 +270,103 @@ static int connect_target(const struct options *o)
     return fd;
 }
 
-/* Send datagram `seq` from its slot (slot = seq % window, always); a send
- * the kernel refuses for lack of room is a datagram that will be lost. */
-static int send_one(int fd, const struct options *o, struct slot *slots, uint64_t seq,
-                    uint8_t *buf, struct counts *c)
+/* Datagrams queued for one sendmmsg: every datagram a received batch (or
+ * the stall checks) frees goes out in a single syscall. */
+struct send_batch {
+    unsigned n;
+    struct slot *slot[BATCH];
+    struct iovec iov[BATCH];
+    struct mmsghdr msg[BATCH];
+    uint8_t buf[BATCH][UDP_MAX_PAYLOAD];
+};
+
+/* Send the queued datagrams.  Their clocks start here, as the batch goes to
+ * the kernel.  A datagram the kernel refuses for lack of room (or with an
+ * earlier ICMP error) is one that will be declared lost: skip it, send the
+ * rest, as one send per datagram did. */
+static int flush_sends(int fd, struct send_batch *b)
+{
+    uint64_t t;
+
+    if (b->n == 0)
+        return 0;
+    t = now_ns();
+    for (unsigned i = 0; i < b->n; i++)
+        b->slot[i]->sent_ns = t;
+    for (unsigned i = 0; i < b->n;) {
+        int sent = sendmmsg(fd, b->msg + i, b->n - i, 0);
+        if (sent > 0) {
+            i += (unsigned)sent;
+            continue;
+        }
+        if (sent < 0 && errno != ENOBUFS && errno != EAGAIN && errno != ECONNREFUSED) {
+            perror("udp_bench: sendmmsg");
+            return -1;
+        }
+        i++;
+    }
+    b->n = 0;
+    return 0;
+}
+
+/* Queue datagram `seq` from its slot (slot = seq % window, always); a full
+ * batch goes out first. */
+static int queue_send(int fd, const struct options *o, struct slot *slots, uint64_t seq,
+                      struct send_batch *b, struct counts *c)
 {
     struct slot *s = &slots[seq % o->window];
+    unsigned i;
 
-    make_payload(buf, o->size, o->seed, seq);
+    if (b->n == BATCH && flush_sends(fd, b) < 0)
+        return -1;
+    i = b->n++;
+    make_payload(b->buf[i], o->size, o->seed, seq);
+    b->iov[i] = (struct iovec){ .iov_base = b->buf[i], .iov_len = o->size };
+    b->msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i], .msg_iovlen = 1 } };
+    b->slot[i] = s;
     s->seq = seq;
-    s->sent_ns = now_ns();
     s->busy = true;
     c->sent++;
-    if (send(fd, buf, o->size, 0) < 0 && errno != ENOBUFS && errno != EAGAIN &&
-        errno != ECONNREFUSED) {
-        perror("udp_bench: send");
+    return 0;
+}
+
+/* Echoes taken by one recvmmsg.  One byte more than the largest payload: a
+ * longer echo shows as one (its length, from MSG_TRUNC, is the real one). */
+struct recv_batch {
+    struct iovec iov[BATCH];
+    struct mmsghdr msg[BATCH];
+    uint8_t buf[BATCH][UDP_MAX_PAYLOAD + 1];
+};
+
+/* Point each message at its buffer, once: recvmmsg writes back only lengths
+ * and flags. */
+static void recv_batch_init(struct recv_batch *r)
+{
+    for (unsigned i = 0; i < BATCH; i++) {
+        r->iov[i] = (struct iovec){ .iov_base = r->buf[i], .iov_len = sizeof(r->buf[i]) };
+        r->msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &r->iov[i], .msg_iovlen = 1 } };
+    }
+}
+
+/* Wait up to TICK_US (the socket's receive timeout) for an echo, then take
+ * every other one already arrived (MSG_WAITFORONE): one syscall per batch,
+ * where poll then recv per datagram (and a last recv to see none left) took
+ * several.  Returns the echoes taken, 0 when none came (or on an ICMP error,
+ * whose datagrams the stall checks declare lost). */
+static int receive_batch(int fd, struct recv_batch *r)
+{
+    int got = recvmmsg(fd, r->msg, BATCH, MSG_WAITFORONE | MSG_TRUNC, NULL);
+    if (got < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED) {
+        perror("udp_bench: recvmmsg");
         return -1;
     }
-    return 0;
+    return got < 0 ? 0 : got;
 }
 
 /* Judge one echo; returns the slot it freed, or NULL. */
 static struct slot *judge_echo(const struct options *o, struct slot *slots, const uint8_t *got,
-                               ssize_t n, uint64_t sent_below, uint8_t *want, struct counts *c)
+                               size_t n, uint64_t sent_below, uint64_t arrived_ns, uint8_t *want,
+                               struct counts *c)
 {
     uint64_t seq;
     struct slot *s;
@@ -269,14 +381,14 @@ static struct slot *judge_echo(const struct options *o, struct slot *slots, cons
         return NULL;
     }
     make_payload(want, o->size, o->seed, seq);
-    if ((size_t)n != o->size || memcmp(got, want, o->size) != 0) {
+    if (n != o->size || memcmp(got, want, o->size) != 0) {
         c->corrupted++;
         return NULL;
     }
     s = &slots[seq % o->window];
     if (s->busy && s->seq == seq) {
         c->echoed++;
-        c->rtt_ns_sum += now_ns() - s->sent_ns;
+        c->rtt_ns_sum += arrived_ns - s->sent_ns;
         s->busy = false;
         s->echoed_seq = seq + 1;
         return s;
@@ -296,17 +408,30 @@ static bool any_busy(const struct options *o, const struct slot *slots)
     return false;
 }
 
-/* elapsed_s: the run's length — --seconds, or less when --count ended it. */
-static void report(const struct options *o, const struct counts *c, double elapsed_s)
+/* This process's CPU time so far (user + system), in microseconds. */
+static uint64_t cpu_us(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* elapsed_s: the run's length — --seconds, or less when --count ended it;
+ * cpu: the CPU time the run used, in microseconds. */
+static void report(const struct options *o, const struct counts *c, double elapsed_s, uint64_t cpu)
 {
     double pps = elapsed_s > 0 ? c->echoed / elapsed_s : 0;
 
     printf("udp-bench: W%u %u B: %.0f packets/s, %.2f Mbit/s, %lu echoed, %lu lost, "
-           "%lu corrupted, %lu duplicates, %lu late, rtt avg %.0f us, %u s\n", o->window,
+           "%lu corrupted, %lu duplicates, %lu late, rtt avg %.0f us, %u s, "
+           "cpu %.2f us per round trip\n", o->window,
            o->size, pps, pps * o->size * 8 / 1e6, (unsigned long)c->echoed,
            (unsigned long)c->lost, (unsigned long)c->corrupted, (unsigned long)c->duplicates,
            (unsigned long)c->late, c->echoed ? c->rtt_ns_sum / 1e3 / c->echoed : 0.0,
-           (unsigned)(elapsed_s + 0.5));
+           (unsigned)(elapsed_s + 0.5), c->echoed ? (double)cpu / c->echoed : 0.0);
 }
 
 /* Whether datagram `seq` may still go out: before the end, and within --count. */
@@ -318,21 +443,27 @@ static bool may_send(const struct options *o, uint64_t seq, uint64_t end)
 static int run_client(const struct options *o)
 {
     static struct slot slots[MAX_WINDOW];
-    static uint8_t buf[UDP_MAX_PAYLOAD], want[UDP_MAX_PAYLOAD], got[65536];
+    static struct send_batch out;
+    static struct recv_batch in;
+    static uint8_t want[UDP_MAX_PAYLOAD];
     struct counts c = { 0 };
-    uint64_t sent_below, start, end, stall_ns = o->stall_ms * NS_PER_MS;
+    uint64_t sent_below, start, end, cpu_start, stall_ns = o->stall_ms * NS_PER_MS;
     int fd = connect_target(o);
 
     if (fd < 0)
         return 2;
+    recv_batch_init(&in);
+    cpu_start = cpu_us();
     start = now_ns();
     end = start + o->seconds * NS_PER_S;
     for (sent_below = 0; sent_below < o->window && may_send(o, sent_below, end); sent_below++)
-        if (send_one(fd, o, slots, sent_below, buf, &c) < 0)
+        if (queue_send(fd, o, slots, sent_below, &out, &c) < 0)
             return 2;
+    if (flush_sends(fd, &out) < 0)
+        return 2;
     for (;;) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
         uint64_t now = now_ns();
+        int got;
 
         /* After the end (or the last of --count), the last echoes get one
          * stall period; each still-busy slot has its own clock below. */
@@ -340,24 +471,25 @@ static int run_client(const struct options *o)
             break;
         if (now >= end + stall_ns)
             break;
-        if (poll(&p, 1, 10) < 0 && errno != EINTR) {
-            perror("udp_bench: poll");
+        got = receive_batch(fd, &in);
+        if (got < 0)
             return 2;
-        }
-        for (;;) {
-            ssize_t n = recv(fd, got, sizeof(got), MSG_DONTWAIT);
-            struct slot *freed;
-            if (n < 0)
-                break;
-            freed = judge_echo(o, slots, got, n, sent_below, want, &c);
+        now = now_ns();         /* every echo of the batch had arrived by now */
+        for (int i = 0; i < got; i++) {
+            struct slot *freed = judge_echo(o, slots, in.buf[i], in.msg[i].msg_len, sent_below,
+                                            now, want, &c);
             if (freed && may_send(o, freed->seq + o->window, end)) {
-                /* send_one gives the slot its next sequence number: seq now
-                 * names the datagram just sent, so seq + 1 is "sent below". */
-                if (send_one(fd, o, slots, freed->seq + o->window, buf, &c) < 0)
+                /* queue_send gives the slot its next sequence number: seq now
+                 * names the datagram just queued, so seq + 1 is "sent below". */
+                if (queue_send(fd, o, slots, freed->seq + o->window, &out, &c) < 0)
                     return 2;
                 sent_below = freed->seq + 1 > sent_below ? freed->seq + 1 : sent_below;
             }
         }
+        /* Every datagram the batch freed goes out in one syscall, before the
+         * stall checks: a queued slot's clock starts only when it is sent. */
+        if (flush_sends(fd, &out) < 0)
+            return 2;
         /* A datagram unanswered for a stall period is lost; its slot moves on. */
         now = now_ns();
         for (unsigned i = 0; i < o->window; i++) {
@@ -367,15 +499,18 @@ static int run_client(const struct options *o)
             c.lost++;
             s->busy = false;
             if (may_send(o, s->seq + o->window, end)) {
-                if (send_one(fd, o, slots, s->seq + o->window, buf, &c) < 0)
+                if (queue_send(fd, o, slots, s->seq + o->window, &out, &c) < 0)
                     return 2;
                 sent_below = s->seq + 1 > sent_below ? s->seq + 1 : sent_below;
             }
         }
+        if (flush_sends(fd, &out) < 0)
+            return 2;
     }
     for (unsigned i = 0; i < o->window; i++)
         c.lost += slots[i].busy;
-    report(o, &c, o->count ? (double)(now_ns() - start) / NS_PER_S : (double)o->seconds);
+    report(o, &c, o->count ? (double)(now_ns() - start) / NS_PER_S : (double)o->seconds,
+           cpu_us() - cpu_start);
     close(fd);
     return c.corrupted ? 1 : 0;
 }

@@ -5,13 +5,16 @@
    datagrams (--count: the same work however loaded the host) against a UDP
    echo server (faulty_echo.py) that misbehaves on purpose (drops,
    corrupts or duplicates one datagram): each fault must show in the summary
-   line, and a corrupted echo must make the exit status 1.  Runs in a private
+   line, and a corrupted echo must make the exit status 1; at window 1 and at
+   window 32 (where echoes are taken and replies sent in batches), and once
+   against udp_bench's own batching echo server (--serve).  Runs in a private
    network namespace with only its loopback (as test_udp_soak.py).
 2. tools/scenario_net.py's reading of granite's dump: its regex matches the
    "stats: total:" line exactly as core/vcpu_stats.c prints it (the format
    string is read from the C file), and the "exits per packet" line divides
    the counters' differences by the tap's frames.
 Prints TAP."""
+import contextlib
 import os
 import re
 import subprocess
@@ -29,27 +32,48 @@ VICTIM = 50         # the datagram each fault hits (0-based arrival order)
 COUNT = 200         # datagrams each case sends
 PORT = 7008
 
-# name, fault, exit status, wanted: lost - late (datagrams that never came
-# back: a slow echo declared lost and then seen is "late", so host load cannot
-# change this difference), corrupted, duplicates
+# name, fault ("serve": udp_bench --serve echoes), window, exit status, wanted:
+# lost - late (datagrams that never came back: a slow echo declared lost and
+# then seen is "late", so host load cannot change this difference), corrupted,
+# duplicates
 CASES = [
-    ("clean", None, 0, (0, 0, 0)),
-    ("drop", "drop", 0, (1, 0, 0)),
-    ("corrupt", "corrupt", 1, (1, 1, 0)),
-    ("duplicate", "duplicate", 0, (0, 0, 1)),
+    ("clean", None, 1, 0, (0, 0, 0)),
+    ("drop", "drop", 1, 0, (1, 0, 0)),
+    ("corrupt", "corrupt", 1, 1, (1, 1, 0)),
+    ("duplicate", "duplicate", 1, 0, (0, 0, 1)),
+    ("clean W32", None, 32, 0, (0, 0, 0)),
+    ("drop W32", "drop", 32, 0, (1, 0, 0)),
+    ("corrupt W32", "corrupt", 32, 1, (1, 1, 0)),
+    ("duplicate W32", "duplicate", 32, 0, (0, 0, 1)),
+    ("W32 against --serve", "serve", 32, 0, (0, 0, 0)),
 ]
 SUMMARY = re.compile(r"(\d+) echoed, (\d+) lost, (\d+) corrupted, (\d+) duplicates, (\d+) late")
 
 
-def run_case(binary, fault):
-    with faulty_echo(PORT, fault, VICTIM, corrupt_at=-1):
+@contextlib.contextmanager
+def own_echo(binary, port):
+    """udp_bench --serve on `port` while the body runs."""
+    server = subprocess.Popen([binary, "--serve", "--port", str(port)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        server.stdout.readline()        # "echo server on port ...": it is bound
+        yield
+    finally:
+        server.kill()
+        server.wait()
+
+
+def run_case(binary, fault, window):
+    echo = own_echo(binary, PORT) if fault == "serve" else \
+        faulty_echo(PORT, fault, VICTIM, corrupt_at=-1)
+    with echo:
         # A fixed amount of work (--count), not a time: however loaded the host,
         # every case sends the same datagrams; --seconds is only a cap far beyond
         # need, and a datagram counts as lost only after 5 s without its echo
         # (on loopback an echo that slow means a broken test machine).
         p = subprocess.run([binary, "--target", "127.0.0.1", "--port", str(PORT), "--count",
-                            str(COUNT), "--seconds", "120", "--size", "200", "--window", "1",
-                            "--stall-ms", "5000"],
+                            str(COUNT), "--seconds", "120", "--size", "200", "--window",
+                            str(window), "--stall-ms", "5000"],
                            capture_output=True, text=True, timeout=240)
     return p.returncode, p.stdout + p.stderr
 
@@ -58,8 +82,8 @@ def inside(binary):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     print(f"1..{len(CASES)}")
     failed = 0
-    for n, (name, fault, want_rc, want) in enumerate(CASES, 1):
-        rc, out = run_case(binary, fault)
+    for n, (name, fault, window, want_rc, want) in enumerate(CASES, 1):
+        rc, out = run_case(binary, fault, window)
         m = SUMMARY.search(out)
         got = None
         if m:
