@@ -146,6 +146,18 @@ static struct evtchn_domain *edom_of(const struct domain *d) { return d ? d->evt
 
 static struct evtchn_domain *edom_by_id(unsigned id) { return edom_of(domain_by_id(id)); }
 
+/* The state of the domain an interdomain port names.  A domain's ports all
+ * close before its slot is freed, so a port never names a free slot: NULL
+ * here is a broken invariant of granite's, not anything a guest did. */
+static struct evtchn_domain *peer_by_id(unsigned id)
+{
+    struct evtchn_domain *e = edom_by_id(id);
+
+    if (!e)
+        panic("evtchn: an interdomain port names d%u, whose slot is free", id);
+    return e;
+}
+
 static struct shared_info *shared(const struct evtchn_domain *e)
 {
     return (struct shared_info *)e->d->shared_info;
@@ -395,7 +407,7 @@ static long close_port(struct evtchn_domain *e, evtchn_port_t port, enum close_w
             unlock_pair(e, locked);
             return err;
         }
-        peer = e->port[port].state == PORT_INTERDOMAIN ? edom_by_id(e->port[port].remote_dom)
+        peer = e->port[port].state == PORT_INTERDOMAIN ? peer_by_id(e->port[port].remote_dom)
                                                        : e;
         if (peer == locked) {
             close_locked(e, port, peer, why);
@@ -648,7 +660,7 @@ static long op_send(struct vcpu *v, u64 arg)
     p = &self->port[a.port];
     switch (p->state) {
     case PORT_INTERDOMAIN:
-        set_pending(edom_by_id(p->remote_dom), p->remote_port);
+        set_pending(peer_by_id(p->remote_dom), p->remote_port);
         count(&self->sends);
         break;
     case PORT_UNBOUND:

@@ -590,6 +590,8 @@ static void unpin(const struct pin *p)
 {
     struct gnttab *rgt = table_by_id(p->granter); /* a granter ran: its slot stays */
 
+    if (!rgt) /* a pin is dropped before the granter's slot can be freed */
+        panic("gnttab: a pin names granter d%u, whose slot is free", p->granter);
     spin_lock(&rgt->lock);
     /* A destroyed (or re-created) table has no record of the pin any more. */
     if (rgt->live && rgt->gen == p->gen) {

@@ -83,13 +83,15 @@ __boot int iommu_known_count_refs(const void *fdt, const void *prop, int len, bo
                                   int iommu, const char *spec)
 {
     unsigned n = len > 0 ? (unsigned)len / 4 : 0, wrap = map ? 1 : 0, i = wrap;
-    int count = 0;
+    int count = 0, clen = 0;
 
-    while (i < n && len % 4 == 0) {
+    if (n == 0 || len % 4) /* empty or ragged: malformed, never kept */
+        return -1;
+    while (i < n) {
         int t = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(((const fdt32_t *)prop)[i]));
-        const fdt32_t *cells = t >= 0 ? fdt_getprop(fdt, t, "#iommu-cells", NULL) : NULL;
-        unsigned c = cells ? fdt32_to_cpu(*cells) : 0;
-        if (t < 0 || c > MAX_IOMMU_CELLS)
+        const fdt32_t *cells = t >= 0 ? fdt_getprop(fdt, t, "#iommu-cells", &clen) : NULL;
+        unsigned c = cells && clen == 4 ? fdt32_to_cpu(*cells) : 0;
+        if (t < 0 || (cells && clen != 4) || c > MAX_IOMMU_CELLS)
             return -1;
         count += iommu >= 0 ? t == iommu : !iommu_known_handed(fdt, t, spec);
         i += 1 + c + 2 * wrap; /* phandle, specifier, then length and the next rid-base */

@@ -58,8 +58,10 @@ struct pgrant *pgrant_get(struct pgrant_cache *c, grant_ref_t ref, enum pgrant_a
     struct pgrant *p = pgrant_find(c, ref);
 
     *added = false;
+    /* Known with the other access, or its map failed (a bad reference, or
+     * dom0 out of map handles for now): the per-packet way, every time. */
     if (p)
-        return p->access == access ? p : NULL;
+        return p->access == access && p->state != PGRANT_REFUSED ? p : NULL;
     p = add(c, ref, access, new_page);
     *added = p != NULL;
     return p;

@@ -33,7 +33,7 @@ enum pgrant_access { PGRANT_READ, PGRANT_WRITE };
 enum pgrant_state {
     PGRANT_MAPPING, /* added; its map op is in a batch not yet made */
     PGRANT_MAPPED,  /* mapped at host_addr: use it */
-    PGRANT_REFUSED, /* the map failed: this grant goes the per-packet way, and fails there too */
+    PGRANT_REFUSED, /* the map failed: from now on pgrant_get sends it the per-packet way */
 };
 
 struct pgrant {
@@ -59,7 +59,8 @@ typedef uint64_t (*pgrant_page_fn)(void);
 struct pgrant *pgrant_find(struct pgrant_cache *c, grant_ref_t ref);
 /* The entry `ref` should use for `access`: a hit, or a new PGRANT_MAPPING
  * entry (*added set) whose map op the caller makes; NULL if the grant is to go
- * the per-packet way (known with the other access, cache full, no page). */
+ * the per-packet way (known with the other access, its map refused before,
+ * cache full, no page). */
 struct pgrant *pgrant_get(struct pgrant_cache *c, grant_ref_t ref, enum pgrant_access access,
                           pgrant_page_fn new_page, bool *added);
 /* The map op for a PGRANT_MAPPING entry, and what its result makes of it. */

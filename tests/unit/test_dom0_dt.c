@@ -498,6 +498,14 @@ static void test_count_refs_parses_entries(void **state)
     assert_int_equal(iommu_known_count_refs(copy, v, len - 4, true, mmu, NULL), -1);
     assert_int_equal(iommu_known_count_refs(copy, v, len, true, -1, "arm,mmu-500"), 0);
     assert_int_equal(iommu_known_count_refs(copy, v, len, true, -1, NULL), 1);
+    /* empty or ragged: malformed (never "names only handed IOMMUs") */
+    assert_int_equal(iommu_known_count_refs(copy, v, 0, true, -1, "arm,mmu-500"), -1);
+    assert_int_equal(iommu_known_count_refs(copy, v, 0, false, -1, "arm,mmu-500"), -1);
+    assert_int_equal(iommu_known_count_refs(copy, v, 3, false, -1, "arm,mmu-500"), -1);
+    /* a #iommu-cells that is not one cell: malformed */
+    fdt_setprop(copy, mmu, "#iommu-cells", "", 0);
+    v = fdt_getprop(copy, node(copy, PCIE_PATH), "iommu-map", &len);
+    assert_int_equal(iommu_known_count_refs(copy, v, len, true, mmu, NULL), -1);
     free(copy);
 }
 

@@ -98,6 +98,18 @@ void printk(const char *fmt, ...)
     va_end(ap);
 }
 
+/* A broken invariant of granite's: the test fails, saying which. */
+void panic(const char *fmt, ...)
+{
+    char buf[LOG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fail_msg("panic: %s", buf);
+    abort(); /* fail_msg does not return; the compiler is told so */
+}
+
 /* Guest-caused lines (core/dlog.c in granite): kept like any other here. */
 void dlog_domid(unsigned domid, const char *fmt, ...)
 {
