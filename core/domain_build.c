@@ -63,8 +63,6 @@
 #define PPI_LEVEL_LOW_ALL_CPUS 0xf08 /* Xen's flags for its PPIs */
 #define UART_CLOCK_HZ 24000000
 
-extern const u8 builtin_selftest_start[], builtin_selftest_end[];
-
 __boot const struct guest_image *builtin_guest(const char *name)
 {
     static struct guest_image found;

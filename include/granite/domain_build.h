@@ -15,7 +15,9 @@ struct guest_image {
     u64 size;
 };
 
-/* The guests packed into granite's image (core/builtin_guests.S). */
+/* The guests packed into granite's image (core/builtin_guests.S, which
+ * defines these bounds of the selftest guest's bytes). */
+extern const u8 builtin_selftest_start[], builtin_selftest_end[];
 const struct guest_image *builtin_guest(const char *name);
 
 /* Build a domain from its configuration.  NULL on failure (logged, *why set). */
