@@ -239,7 +239,7 @@ $(B)/tests/test_iommu_inval: tests/unit/test_iommu_inval.c core/iommu_inval.c dr
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
-$(B)/tests/test_iommu: tests/unit/test_iommu.c tests/unit/iommu_stub_unit.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
+$(B)/tests/test_iommu: tests/unit/test_iommu.c tests/unit/iommu_stub_unit.c core/options.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c core/p2m.c arch/arm64/pgtable.c arch/arm64/stage2.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
@@ -318,7 +318,7 @@ $(B)/tests/test_tsan_vcpu_state: tests/tsan/test_tsan_vcpu_state.c core/sched.c 
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TSAN_CFLAGS) tests/tsan/test_tsan_vcpu_state.c tests/tsan/tsan_harness.c -o $@ $(UT_LIBS) -pthread
 
-$(B)/tests/test_tsan_iommu: tests/tsan/test_tsan_iommu.c tests/unit/iommu_stub_unit.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c arch/arm64/pgtable.c arch/arm64/stage2.c $(TSAN_HARNESS) $(B)/.setup-ok
+$(B)/tests/test_tsan_iommu: tests/tsan/test_tsan_iommu.c tests/unit/iommu_stub_unit.c core/options.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c arch/arm64/pgtable.c arch/arm64/stage2.c $(TSAN_HARNESS) $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TSAN_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt -pthread
 

@@ -1,6 +1,7 @@
 /*
- * iommu_stub_unit.c — the stub IOMMU unit, options, PCI and architecture
- * calls under core/iommu.c in the host tests (iommu_stub_unit.h says what).
+ * iommu_stub_unit.c — the stub IOMMU unit, PCI and architecture calls under
+ * core/iommu.c in the host tests (iommu_stub_unit.h says what); boot options
+ * go through core/options.c itself.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,35 +16,8 @@
 #include <granite/p2m.h>
 #include "iommu_stub_unit.h"
 
-static char options[256];
-
-void stub_set_options(const char *opts) { snprintf(options, sizeof(options), "%s", opts); }
-
-/* Not thread-safe: boot (iommu_init) is one thread's. */
-const char *opt_str(const char *key)
-{
-    static char val[64];
-    size_t n = strlen(key);
-
-    for (const char *p = options; (p = strstr(p, key)); p += n)
-        if ((p == options || p[-1] == ' ') && p[n] == '=') {
-            snprintf(val, sizeof(val), "%.*s", (int)strcspn(p + n + 1, " "), p + n + 1);
-            return val;
-        }
-    return NULL;
-}
-
-int opt_choice(const char *key, const char *const *choices, int dflt)
-{
-    const char *v = opt_str(key);
-
-    if (!v)
-        return dflt;
-    for (int i = 0; choices[i]; i++)
-        if (!strcmp(v, choices[i]))
-            return i;
-    return -1;
-}
+/* The boot options, parsed by granite's own parser (core/options.c). */
+void stub_set_options(const char *opts) { options_parse(opts); }
 
 /* --- the unit: counts what core/iommu.c asks of it ------------------------- */
 

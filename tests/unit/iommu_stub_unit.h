@@ -5,8 +5,8 @@
  *
  * An IOMMU unit whose ops only count their calls, registered the way a driver
  * does (drivers_probe_all -> iommu_register_unit); one PCI device behind it
- * on every bridge, no reserved memory; boot options from a string; the few
- * architecture and allocator calls iommu.c makes.  The counters are atomic:
+ * on every bridge, no reserved memory; boot options from a string (parsed by
+ * core/options.c); the few architecture and allocator calls iommu.c makes.  The counters are atomic:
  * the TSan test's CPUs are threads.
  */
 #ifndef GRANITE_TESTS_IOMMU_STUB_UNIT_H
