@@ -67,6 +67,7 @@
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/errno.h>
+#include <public/granite.h>
 
 /* --- what dom0 keeps ------------------------------------------------------ */
 
@@ -1273,6 +1274,11 @@ static __boot int build_hypervisor(struct build *b, const char **why)
         (err = fdt_setprop(b->fdt, node, "interrupts", irq, sizeof(irq))) ||
         (err = fdt_setprop_u32(b->fdt, node, "interrupt-parent", b->s.gic_phandle)))
         return edit_failed(err, "/hypervisor", why);
+    if (p->trace_packets) {
+        fdt32_t trace[2] = { cpu_to_fdt32(p->trace_packets), cpu_to_fdt32(p->domid) };
+        if ((err = fdt_setprop(b->fdt, node, GRANITE_DT_PROP_PACKET_TRACE, trace, sizeof(trace))))
+            return edit_failed(err, "/hypervisor", why);
+    }
     return 0;
 }
 

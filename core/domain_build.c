@@ -50,7 +50,9 @@
 #include <granite/pci.h>
 #include <granite/linux_boot.h>
 #include <granite/xen_ext_regions.h>
+#include <granite/trace.h>
 #include <public/grant_table.h>
+#include <public/granite.h>
 
 #define CHUNK_ORDER 9 /* 2 MiB */
 #define CHUNK_SIZE (PAGE_SIZE << CHUNK_ORDER)
@@ -395,6 +397,10 @@ static __boot int make_domu_dtb(struct domain *d, void *fdt, const char *args,
     FDT_TRY(fdt_setprop(fdt, node, "reg", hyp_reg, (1 + nr_ext) * 2 * sizeof(fdt64_t)));
     FDT_TRY(fdt_setprop_u32(fdt, node, "interrupt-parent", GIC_PHANDLE));
     FDT_TRY(fdt_irq(fdt, node, evtchn_irq, 3));
+    if (trace_on()) { /* why a property: include/public/granite.h */
+        fdt32_t trace[2] = { cpu_to_fdt32(trace_packets), cpu_to_fdt32(d->id) };
+        FDT_TRY(fdt_setprop(fdt, node, GRANITE_DT_PROP_PACKET_TRACE, trace, sizeof(trace)));
+    }
     FDT_TRY(fdt_pack(fdt));
     return 0;
 }
@@ -448,6 +454,8 @@ static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_i
         .gnttab_base = pa_addr(ptr_to_pa(__image_start)),
         .gnttab_size = (u64)(__image_end - __image_start),
         .evtchn_ppi = GUEST_EVTCHN_PPI,
+        .trace_packets = trace_packets,
+        .domid = d->id,
         /* Per device, the answer to the objection that sank a global flag
          * (seed 000): only bridges whose DMA granite translates say so. */
         .feat_dom0_iommu = iommu_advertise_dom0(),

@@ -129,6 +129,7 @@
 #include <granite/console.h>
 #include <granite/spinlock.h>
 #include <granite/errno.h>
+#include <granite/trace.h>
 #include <public/xen.h>
 #include <public/grant_table.h>
 
@@ -895,6 +896,19 @@ static void log_map(struct domain *ld, const struct gnttab_map_grant_ref *op, co
         dlog(ld, "gnttab: d%u: further successful maps are counted, not logged\n", ld->id);
 }
 
+/* The packet trace (core/trace.c): a read-only map of another domain's page
+ * is a TX buffer's; the first few are traced, with their IOMMU hops. */
+static void trace_map(struct domain *ld, const struct gnttab_map_grant_ref *op,
+                      const struct pin *p)
+{
+    if (p->kind != PIN_MAP_RO || !foreign(ld, p->granter) ||
+        !trace_grant_claim(p->granter, p->ref, p->page))
+        return;
+    trace_hv(TRACE_HOP_GRANT_MAP, "grant_table.c:add_mapping", "d%u maps d%u gref %u at IPA "
+             "0x%lx: machine 0x%lx", ld->id, p->granter, p->ref, op->host_addr, pa_addr(p->page));
+    iommu_trace_grant(ld, p->page, ipa(op->host_addr));
+}
+
 static void map_one(struct vcpu *v, void *arg)
 {
     struct gnttab_map_grant_ref *op = arg;
@@ -915,6 +929,8 @@ static void map_one(struct vcpu *v, void *arg)
     op->status = (int16_t)st;
     if (st == GNTST_okay) {
         log_map(ld, op, &p);
+        if (trace_on())
+            trace_map(ld, op, &p);
         return;
     }
     stat_inc(&table_of(ld)->refused);

@@ -54,6 +54,7 @@
 #include <granite/mm.h>
 #include <granite/page_alloc.h>
 #include <granite/pci.h>
+#include <granite/trace.h>
 
 #define MAX_UNITS 2
 /* Ranges larger than this are invalidated whole rather than page by page. */
@@ -748,6 +749,73 @@ int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable)
     }
     spin_unlock(&c->grant_lock);
     return ret;
+}
+
+/* What d's context maps at bus address `bus`: the walk its IOMMU makes
+ * (the p2m itself when shared, else the separate tables).  True and *pa,
+ * *type set if an entry is there; false if a DMA there would fault. */
+static bool iommu_translate(struct iommu_ctx *c, iova_t bus, pa_t *pa, unsigned *type)
+{
+    p2m_type_t t;
+    bool found;
+
+    if (c->shared) {
+        found = !p2m_lookup(&c->d->p2m, ipa_of_iova(bus), pa, &t);
+        *type = t;
+        return found;
+    }
+    spin_lock(&c->lock);
+    found = pt_lookup(&c->pt, pt_iova(bus), pa, type, NULL);
+    spin_unlock(&c->lock);
+    return found;
+}
+
+/* "PA 0x... (type)" or "none: a DMA there faults", for a trace line. */
+static void describe_walk(struct iommu_ctx *c, iova_t bus, char *buf, size_t len)
+{
+    unsigned type;
+    pa_t pa_;
+
+    if (iommu_translate(c, bus, &pa_, &type))
+        snprintf(buf, len, "PA 0x%lx (%s)", pa_addr(pa_), p2m_type_name((p2m_type_t)type));
+    else
+        snprintf(buf, len, "none: DMA faults");
+}
+
+/*
+ * The packet trace's hops 6 and 7 for a TX buffer granite just grant-mapped
+ * into `mapper` at host_addr (core/trace.c): whether iommu_grant_map added a
+ * 1:1 entry and why, then what the mapper's devices reach at the two bus
+ * addresses its DMA layer may choose (docs/packet-path.md, forks 1 and 2).
+ */
+void iommu_trace_grant(struct domain *mapper, pa_t page, ipa_t host_addr)
+{
+    static const char where[] = "iommu.c:iommu_grant_map";
+    struct iommu_ctx *c = ctx_of(mapper);
+    char at_m[48], at_ipa[48];
+
+    if (!c) {
+        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "d%u: no IOMMU context (iommu=%s): no entry, "
+                 "bus addresses are machine addresses", mapper->id, policy.enabled ? "on" : "off");
+        return;
+    }
+    if (!iommu_gnttab_need_mapping(&policy, c->d->direct_map, c->d->id == HWDOM_ID))
+        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "no 1:1 entry at 0x%lx: gnttab_iommu=%s "
+                 "iommu_pt=%s need_sync=%s", pa_addr(page), gnttab_iommu_name(policy.gnttab),
+                 iommu_pt_name(policy.pt), c->need_sync ? "yes" : "no");
+    else if (c->relaxed)
+        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "no 1:1 entry needed: dom0_iommu=relaxed "
+                 "maps all RAM 1:1");
+    else
+        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "1:1 entry 0x%lx -> 0x%lx: gnttab_iommu=%s "
+                 "iommu_pt=%s", pa_addr(page), pa_addr(page), gnttab_iommu_name(policy.gnttab),
+                 iommu_pt_name(policy.pt));
+    describe_walk(c, iova_of_pa_1to1(page), at_m, sizeof(at_m));
+    describe_walk(c, iova_of_ipa(host_addr), at_ipa, sizeof(at_ipa));
+    trace_hv(TRACE_HOP_IOMMU_WALK, "iommu.c:iommu_translate", "d%u iova 0x%lx -> %s", c->d->id,
+             pa_addr(page), at_m);
+    trace_hv(TRACE_HOP_IOMMU_WALK, "iommu.c:iommu_translate", "d%u iova 0x%lx -> %s", c->d->id,
+             ipa_addr(host_addr), at_ipa);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -20,6 +20,7 @@
 #include <granite/memory_map.h>
 #include <granite/mm.h>
 #include <granite/options.h>
+#include <granite/trace.h>
 #include <granite/iommu.h>
 #include <granite/page_alloc.h>
 #include <granite/domain_config.h>
@@ -161,6 +162,11 @@ static __boot void read_options(void)
     arch_set_guest_abort_destroy(abort_mode == 1);
     if (errors)
         boot_fail("bad options (see above)");
+    if (trace_configure(opt_str("trace")))
+        boot_fail("bad option 'trace'");
+    if (trace_on())
+        printk("trace: packet trace on: the first %u packets, hop by hop (tools/trace reads it)\n",
+               trace_packets);
 }
 
 static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)

@@ -42,6 +42,8 @@ static const struct known_option known[] = {
                                 "driver for (hidden otherwise); PV drivers then break" },
     { "guest_abort", "inject|destroy: a guest access to an IPA with nothing behind it gets a "
                      "synchronous external abort (default), or ends the domain" },
+    { "trace", "packet[,count=N]: print each hop of the first N packets (default 4) in granite "
+               "and the toy guests (core/trace.c, tools/trace)" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "
                   "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },
 };

@@ -46,6 +46,7 @@
 #include <granite/page_alloc.h>
 #include <granite/options.h>
 #include <granite/spinlock.h>
+#include <granite/trace.h>
 
 #define SMMU_MAX 2
 #define SMMU_MAX_STREAMS 32
@@ -416,6 +417,9 @@ static void report_event(struct smmu *s, const u64 rec[4])
         snprintf(owner, sizeof(owner), "no domain (stream not attached)");
     if (st && e.has_addr)
         iommu_count_fault(st->ctx, e.iova);
+    /* Before the folding below: each packet's fault is tied to its grant. */
+    if (st && e.has_addr && trace_on())
+        trace_iommu_fault(st->ctx->d->id, e.iova, smmu_event_name(e.type));
     if (s->nr_logged && same_page_repeat(&e, &s->last)) {
         s->repeats++;
         return;

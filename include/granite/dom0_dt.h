@@ -63,6 +63,9 @@ struct dom0_dt_params {
     u64 gnttab_size;
     /* The event-channel upcall, as a GIC INTID: a PPI, 16..31 (Xen uses 31). */
     unsigned evtchn_ppi;
+    /* trace=packet: the count for /hypervisor's GRANITE_DT_PROP_PACKET_TRACE
+     * (0: no property), and the domain id that goes with it. */
+    unsigned trace_packets, domid;
 
     /* With feat_dom0_iommu, each node named in iommu_paths (full paths in the
      * host tree, e.g. "/pcie@10000000") gets DOM0_DT_PROP_IOMMU_TRANSLATED.

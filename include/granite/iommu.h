@@ -167,6 +167,10 @@ void iommu_ram_changed(struct domain *owner, pa_t pa, u64 size, bool added);
 /* `mapper` grant-mapped the machine page `page` (read-only if !writable). */
 int iommu_grant_map(struct domain *mapper, pa_t page, bool writable);
 int iommu_grant_unmap(struct domain *mapper, pa_t page, bool writable);
+/* The packet trace (core/trace.c): say whether a grant map of `page` at
+ * host_addr got a 1:1 entry and why, and what mapper's devices reach at the
+ * machine address and at host_addr. */
+void iommu_trace_grant(struct domain *mapper, pa_t page, ipa_t host_addr);
 
 /* --- invalidation batching ----------------------------------------------------------- */
 /* A hypercall is a batch: with iommu_flush=batched, the invalidations its

@@ -59,5 +59,16 @@ struct granite_domain_info {
  */
 #define XENFEAT_granite_dom0_dma_translated 31
 #define GRANITE_DT_PROP_DMA_TRANSLATED "granite,dma-iommu-translated"
+/*
+ * In /hypervisor, only with trace=packet on granite's command line: <count
+ * domid>, "print each hop of your first `count` packets, naming yourself
+ * d<domid>" (the packet trace: core/trace.c, guests/lib/trace.c).  A
+ * property, not words added to the guest's bootargs: the bootargs are the
+ * user's (granite echoes them as given, and a Linux guest hands unknown
+ * words to init), while Linux ignores a property it does not know, so Linux
+ * guests are unaffected and every toy guest reads it in the same place as
+ * the rest of what the hypervisor tells it.
+ */
+#define GRANITE_DT_PROP_PACKET_TRACE "granite,packet-trace"
 
 #endif

@@ -23,6 +23,8 @@
 #include <granite/mm.h>
 #include <granite/arch.h>
 #include <granite/p2m.h>
+#include <granite/trace.h>
+#include <granite/iommu.h>
 #include "host_stubs.h"
 
 /* stage2.c is linked into test_stage2 only: the others get a NULL here. */
@@ -391,4 +393,25 @@ __attribute__((weak)) const struct driver *driver_by_compatible(enum driver_clas
     static const struct driver pl011 = { .name = "pl011 (host stub)", .class = DRIVER_CONSOLE,
                                          .compatible = "arm,pl011" };
     return class == DRIVER_CONSOLE && !strcmp(compatible, pl011.compatible) ? &pl011 : NULL;
+}
+
+/* The packet trace (core/trace.c) is off in host tests: the hooks' symbols
+ * only.  A test of core/trace.c itself links the real ones. */
+__attribute__((weak)) unsigned trace_packets;
+__attribute__((weak)) bool trace_grant_claim(unsigned granter unused, unsigned ref unused,
+                                             pa_t page unused)
+{
+    return false;
+}
+__attribute__((weak)) void trace_hv(unsigned hop unused, const char *where unused,
+                                    const char *fmt unused, ...)
+{
+}
+__attribute__((weak)) void trace_iommu_fault(unsigned domid unused, iova_t iova unused,
+                                             const char *type unused)
+{
+}
+__attribute__((weak)) void iommu_trace_grant(struct domain *mapper unused, pa_t page unused,
+                                             ipa_t host_addr unused)
+{
 }

@@ -1,0 +1,118 @@
+/*
+ * trace.c — the packet trace: trace=packet[,count=N] on granite's command
+ * line makes granite and the toy guests print one line per hop of the first
+ * N packets (format: include/granite/trace.h; the hops: docs/packet-path.md;
+ * the reader: tools/trace).
+ *
+ * granite's part is the middle of the TX path, which no guest can see: the
+ * grant map of a TX buffer (grant_table.c), the IOMMU entry the policy adds
+ * for it or not (iommu.c), what the SMMU would find at the addresses dom0 may
+ * hand its NIC (iommu.c), and the SMMU's fault (drivers/smmuv3.c).
+ *
+ * Assumptions.  A TX buffer is the only thing a domain grant-maps read-only
+ * from another (rings, xenstore pages and RX buffers are mapped writable), so
+ * "the first N read-only foreign maps" are the first N TX buffers mapped.
+ * With persistent grants a buffer is mapped once and reused: later packets
+ * have no map (netback's hop 4 says "persistent hit"), and tools/trace ties a
+ * map to the packet whose dom0 line names the same gref.
+ * Output is bounded by N: at most N maps (with their IOMMU hops) and N faults.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <granite/trace.h>
+#include <granite/console.h>
+#include <granite/errno.h>
+
+unsigned trace_packets;
+
+/* The grants traced so far, for naming the one a fault hits. */
+static struct traced_grant {
+    unsigned granter, ref;
+    u64 page;                 /* 0: not written yet */
+} traced[TRACE_COUNT_MAX];
+static unsigned nr_claimed, nr_faults;
+
+#define TRACE_PREFIX "packet"
+#define TRACE_COUNT_KEY ",count="
+
+static int bad(const char *val, const char *why)
+{
+    printk("options: trace=%s: %s (trace=packet or trace=packet,count=N, N 1..%u)\n", val, why,
+           TRACE_COUNT_MAX);
+    return -EINVAL;
+}
+
+int trace_configure(const char *val)
+{
+    const char *p;
+    unsigned n = 0;
+
+    if (!val)
+        return 0;
+    if (strncmp(val, TRACE_PREFIX, sizeof(TRACE_PREFIX) - 1))
+        return bad(val, "only the packet trace exists");
+    p = val + sizeof(TRACE_PREFIX) - 1;
+    if (!*p) {
+        trace_packets = TRACE_COUNT_DEFAULT;
+        return 0;
+    }
+    if (strncmp(p, TRACE_COUNT_KEY, sizeof(TRACE_COUNT_KEY) - 1))
+        return bad(val, "unknown setting");
+    p += sizeof(TRACE_COUNT_KEY) - 1;
+    if (!*p)
+        return bad(val, "count is empty");
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return bad(val, "count is not a decimal number");
+        n = n * 10 + (unsigned)(*p - '0');
+        if (n > TRACE_COUNT_MAX)
+            return bad(val, "count is too large");
+    }
+    if (!n)
+        return bad(val, "count is 0");
+    trace_packets = n;
+    return 0;
+}
+
+bool trace_grant_claim(unsigned granter, unsigned ref, pa_t page)
+{
+    unsigned i = __atomic_fetch_add(&nr_claimed, 1, __ATOMIC_RELAXED);
+
+    if (i >= trace_packets)
+        return false;
+    traced[i].granter = granter;
+    traced[i].ref = ref;
+    __atomic_store_n(&traced[i].page, pa_addr(page) & ~(u64)(PAGE_SIZE - 1), __ATOMIC_RELEASE);
+    return true;
+}
+
+void trace_hv(unsigned hop, const char *where, const char *fmt, ...)
+{
+    char facts[112];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(facts, sizeof(facts), fmt, ap);
+    va_end(ap);
+    /* One printk: the line is never split by another CPU's output. */
+    printk("trace: tx ? hop %u hv %s: %s\n", hop, where, facts);
+}
+
+void trace_iommu_fault(unsigned domid, iova_t iova, const char *type)
+{
+    u64 page = iova_addr(iova) & ~(u64)(PAGE_SIZE - 1);
+    unsigned n = __atomic_load_n(&nr_claimed, __ATOMIC_RELAXED);
+
+    if (__atomic_fetch_add(&nr_faults, 1, __ATOMIC_RELAXED) >= trace_packets)
+        return;
+    for (unsigned i = 0; i < n && i < trace_packets; i++) {
+        if (__atomic_load_n(&traced[i].page, __ATOMIC_ACQUIRE) != page)
+            continue;
+        trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
+                 "d%u DMA fault %s iova 0x%lx = machine of d%u gref %u", domid, type,
+                 iova_addr(iova), traced[i].granter, traced[i].ref);
+        return;
+    }
+    trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
+             "d%u DMA fault %s iova 0x%lx (no traced grant there)", domid, type, iova_addr(iova));
+}
