@@ -59,7 +59,7 @@ G_CFLAGS  := $(COMMON) --specs=picolibc.specs -DPICOLIBC_INTEGER_PRINTF_SCANF -m
 G_LDFLAGS := -nostartfiles -T guests/lib/guest.ld -Wl,--no-warn-rwx-segments \
              -Wl,-pie,--no-dynamic-linker,-z,norelro \
              -Wl,--build-id=none -Wl,-z,noexecstack
-GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c \
+GLIB_SRCS := guests/lib/boot.S guests/lib/start.c guests/lib/console.c guests/lib/syscalls.c guests/lib/gic.c guests/lib/trace.c \
              guests/lib/pci.c drivers/pci_ecam.c
 SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/edu.c \
                  $(sort $(wildcard guests/selftest/*.c))

@@ -58,6 +58,7 @@
 #include "l4csum.h"
 #include "net_dom0.h"
 #include "persistent_grants.h"
+#include "trace.h"
 #include "netif_tx.h"
 #include "page.h"
 #include <public/granite.h>
@@ -87,6 +88,7 @@ struct tx_slot {
     struct dma_handle dma;
     struct vif *vif;
     struct pgrant *pg;        /* the persistent grant it is sent from, or NULL: mapped at host_addr */
+    unsigned trace_pkt;       /* the packet trace's number of what it carries */
 };
 
 struct vif {
@@ -118,6 +120,7 @@ struct vif {
     bool persistent;          /* both sides said feature-persistent: pages stay mapped (pg) */
     bool tx_answered;         /* TX responses written this round, not pushed yet */
     struct pgrant_cache pg;   /* its persistent grants (persistent_grants.h) */
+    unsigned trace_tx, trace_rx; /* packets taken off the TX ring, frames given an RX buffer */
     uint64_t pg_tx_hits, pg_rx_hits; /* packets served from a page already mapped */
     uint64_t tx_packets, tx_errors, rx_packets, rx_dropped_no_buffer;
     uint64_t tx_csum_filled;  /* NETTXF_csum_blank packets whose checksum we computed */
@@ -482,6 +485,10 @@ static void tx_done(void *cookie, void *ctx)
     if (!s)
         return;
     v = s->vif;
+    if (trace_pkt(s->trace_pkt))
+        trace_hop("tx", s->trace_pkt, TRACE_TX_DONE, "netback.c:tx_done", "NIC done (DD) with "
+                  "bus 0x%lx: %s", (unsigned long)bus_addr(s->dma.bus),
+                  s->pg ? "answered now" : "answered after its unmap");
     dma_unmap(&dma, &s->dma);
     if (s->pg) { /* sent from a persistent grant: nothing to unmap */
         tx_answer(v, s);
@@ -677,6 +684,11 @@ static void tx_plan_map(struct vif *v, const struct netif_tx_request *r, struct 
 
     s->pg = v->persistent ? pgrant_get(&v->pg, r->gref, PGRANT_READ, pgrant_page, &added) : NULL;
     *op = -1;
+    if (trace_pkt(s->trace_pkt))
+        trace_hop("tx", s->trace_pkt, TRACE_TX_GRANT, "netback.c:tx_plan_map", "gref %u: %s",
+                  r->gref, s->pg && !added ? "persistent hit, no hypercall"
+                           : s->pg ? "persistent, first use: GNTTABOP_map_grant_ref"
+                                   : "per packet: GNTTABOP_map_grant_ref");
     if (s->pg && !added)
         return;
     *op = (int)(*nops)++;
@@ -703,6 +715,30 @@ static void tx_not_queued(struct vif *v, const struct netif_tx_request *r, struc
         printf("netback: d%u: TX slot at 0x%lx would not unmap: retired\n", v->domid,
                (unsigned long)s->host_addr);
     tx_respond(v, r->id, NETIF_RSP_DROPPED);
+}
+
+/* The packet trace's hops 9 and 10: the bus address dma_map_foreign chose
+ * (fork 2 of docs/packet-path.md), and the descriptor that hands it over. */
+static void trace_tx_dma(const struct tx_slot *s, const struct netif_tx_request *r, bool mapped,
+                         bool queued, unsigned desc)
+{
+    uint64_t bus = bus_addr(s->dma.bus);
+
+    if (!mapped) {
+        trace_hop("tx", s->trace_pkt, TRACE_TX_DMA, "dma.c:dma_map_foreign", "refused: dropped");
+        return;
+    }
+    trace_hop("tx", s->trace_pkt, TRACE_TX_DMA, "dma.c:dma_map_foreign", "bus 0x%lx = %s (dma=%s)",
+              (unsigned long)bus, s->dma.bounce ? "bounce buffer" :
+              dma.mode == DMA_DIRECT ? "host_addr IPA" : "machine address",
+              dma_mode_name(dma.mode));
+    if (queued)
+        trace_hop("tx", s->trace_pkt, TRACE_TX_DESC, "e1000.c:e1000_tx_bus",
+                  "desc %u addr 0x%lx len %u, TDT %u", desc, (unsigned long)bus, r->size,
+                  nic.tx_tail);
+    else
+        trace_hop("tx", s->trace_pkt, TRACE_TX_DESC, "e1000.c:e1000_tx_bus", "no descriptor: "
+                  "dropped");
 }
 
 /* Map a batch of TX requests in one hypercall (only those not already
@@ -754,9 +790,17 @@ static void tx_map_batch(struct vif *v, struct netif_tx_request *reqs, struct tx
             dev_bus_addr = ops[op[i]].dev_bus_addr;
         }
         v->nr_busy++;
+        if (trace_pkt(s->trace_pkt))
+            trace_hop("tx", s->trace_pkt, TRACE_TX_MAPPED, "netback.c:tx_map_batch",
+                      "gref %u host_addr IPA 0x%lx machine 0x%lx", r->gref, (unsigned long)va,
+                      (unsigned long)dev_bus_addr);
         bool mapped = !dma_map_foreign(&dma, (void *)(va + r->offset), r->size, DMA_TO_DEVICE,
                                        machine_of_grant_map(dev_bus_addr, r->offset), &s->dma);
-        if (!mapped || e1000_tx_bus(&nic, s->dma.bus, r->size, s))
+        unsigned desc = nic.tx_tail;
+        bool queued = mapped && !e1000_tx_bus(&nic, s->dma.bus, r->size, s);
+        if (trace_pkt(s->trace_pkt))
+            trace_tx_dma(s, r, mapped, queued, desc);
+        if (!queued)
             tx_not_queued(v, r, s, mapped);
     }
 }
@@ -812,6 +856,12 @@ static void tx_process(struct vif *v)
             }
             if (zero_copy(&pkt) && !(s = free_slot(v)))
                 break; /* all slots in flight: the NIC's completions free them */
+            unsigned pkt_no = ++v->trace_tx;
+            if (trace_pkt(pkt_no))
+                trace_hop("tx", pkt_no, TRACE_TX_TAKEN, "netback.c:tx_process", "port %u: TX req "
+                          "slot %u id %u gref %u len %u%s", v->port, v->tx_req_cons,
+                          pkt.req[0].id, pkt.req[0].gref, pkt.req[0].size,
+                          s ? "" : ": copied (not zero-copy)");
             v->tx_req_cons += tx_pkt_slots(&pkt);
             taken += tx_pkt_slots(&pkt);
             const char *bad = bad_tx_packet(&pkt, &first_len);
@@ -827,6 +877,7 @@ static void tx_process(struct vif *v)
             s->busy = true;
             s->id = pkt.req[0].id;
             s->vif = v;
+            s->trace_pkt = pkt_no;
             reqs[n] = pkt.req[0];
             slots[n++] = s;
         }
@@ -886,6 +937,7 @@ static struct rx_pend {
     enum rx_how how;
     struct pgrant *pg;        /* RX_AFTER_MAP: the grant, and its map op */
     unsigned map;
+    unsigned trace_pkt;       /* the packet trace's number of this frame */
 } rx_pend[RX_BATCH];
 static struct gnttab_copy rx_ops[RX_BATCH];
 static struct gnttab_map_grant_ref rx_map_ops[RX_BATCH];
@@ -919,6 +971,23 @@ static void rx_maps_done(long result)
         pgrant_map_done(rx_map_pg[i], &rx_map_ops[i]);
         hc.pg_maps += rx_map_ops[i].status == GNTST_okay;
     }
+}
+
+/* The packet trace's RX hops 2 and 3: how the frame got into the domU's
+ * buffer, and the response that tells it. */
+static void trace_rx_landed(const struct rx_pend *p, int16_t op_status, RING_IDX slot,
+                            int16_t status)
+{
+    static const char *const how[] = {
+        [RX_UNDELIVERABLE] = "no way in", [RX_GRANT_COPY] = "GNTTABOP_copy",
+        [RX_COPIED] = "memcpy into persistent grant", [RX_AFTER_MAP] = "map, then memcpy",
+    };
+
+    trace_hop("rx", p->trace_pkt, TRACE_RX_COPY, "netback.c:rx_flush", "%s, %u bytes to d%u gref "
+              "%u: status %d", how[p->how], p->len, p->v->domid, p->r.gref, op_status);
+    trace_hop("rx", p->trace_pkt, TRACE_RX_RESPONSE, "netback.c:rx_flush", "RX rsp slot %u id "
+              "%u status %d; event at round end if rsp_event asks (port %u)", slot, p->r.id,
+              status, p->v->port);
 }
 
 static void rx_flush(void *ctx)
@@ -974,6 +1043,8 @@ static void rx_flush(void *ctx)
         union netif_rx_slot *s = &v->rx->ring[v->rx_rsp_prod_pvt % NETIF_RX_RING_SIZE];
         s->rsp = (struct netif_rx_response){ .id = p->r.id, .offset = 0, .flags = flags,
                                              .status = status };
+        if (trace_pkt(p->trace_pkt))
+            trace_rx_landed(p, op_status, v->rx_rsp_prod_pvt, status);
         v->rx_rsp_prod_pvt++;
     }
     for (unsigned i = 0; i < rx_npend; i++) {
@@ -1036,7 +1107,11 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
         rx_flush(NULL);
     struct rx_pend *p = &rx_pend[rx_npend++];
     *p = (struct rx_pend){ .v = v, .r = v->rx->ring[v->rx_req_cons % NETIF_RX_RING_SIZE].req,
-                           .frame = frame, .len = (uint16_t)len };
+                           .frame = frame, .len = (uint16_t)len, .trace_pkt = ++v->trace_rx };
+    if (trace_pkt(p->trace_pkt))
+        trace_hop("rx", p->trace_pkt, TRACE_RX_BUFFER, "netback.c:rx_deliver", "frame len %u from "
+                  "the e1000 -> RX req slot %u id %u gref %u", (unsigned)len, v->rx_req_cons,
+                  p->r.id, p->r.gref);
     v->rx_req_cons++;
     if (rx_persistent(v, p))
         return;

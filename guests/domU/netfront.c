@@ -106,6 +106,7 @@
 #include "grant_refs.h"
 #include "netfront.h"
 #include "l4csum.h"
+#include "trace.h"
 #include "page.h"
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
@@ -598,9 +599,31 @@ static void put_slot(struct netfront *nf, const struct netif_tx_request *r)
  * notification for the batch, not one per frame. */
 static void publish_tx(struct netfront *nf)
 {
+    bool notify;
+
     nf->tx_held = false;
-    if (ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod))
+    notify = ring_push(&tx_ring.h.req_prod, &tx_ring.h.req_event, nf->tx_req_prod);
+    if (notify)
         evtchn_send(nf->port);
+    for (; nf->trace_tx_published < nf->trace_tx; nf->trace_tx_published++)
+        if (trace_pkt(nf->trace_tx_published + 1))
+            trace_hop("tx", nf->trace_tx_published + 1, TRACE_TX_NOTIFY, "netfront.c:publish_tx",
+                      notify ? "req_prod %u: evtchn_send port %u" :
+                               "req_prod %u: no event, backend not asleep (port %u)",
+                      nf->tx_req_prod, nf->port);
+}
+
+/* The packet trace's first hop: what the backend will find on the ring. */
+static void trace_tx_slot(struct netfront *nf, const struct netif_tx_request *r, unsigned nslots)
+{
+    unsigned pkt = ++nf->trace_tx;
+
+    if (r->id < NETFRONT_TX_BUFS)
+        nf->tx_trace_pkt[r->id] = pkt;
+    if (trace_pkt(pkt))
+        trace_hop("tx", pkt, TRACE_TX_RING, "netfront.c:netfront_xmit",
+                  "TX req slot %u id %u gref %u len %u (%u slot%s)", nf->tx_req_prod - nslots,
+                  r->id, r->gref, r->size, nslots, nslots == 1 ? "" : "s");
 }
 
 static void push_tx(struct netfront *nf)
@@ -646,6 +669,7 @@ static bool blank_l4_csum(uint8_t *f, size_t len)
 static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
 {
     int bufs[NETFRONT_SG_MAX_SLOTS];
+    struct netif_tx_request first = { 0 };
     size_t chunk = nf->sg_chunk < PAGE_SIZE ? nf->sg_chunk : PAGE_SIZE, nslots = (len + chunk - 1) / chunk;
 
     if (nslots > NETFRONT_SG_MAX_SLOTS) {
@@ -673,7 +697,10 @@ static int xmit_chain(struct netfront *nf, const uint8_t *frame, size_t len)
             .id = (uint16_t)bufs[i], .size = (uint16_t)(i == 0 ? len : piece),
         };
         put_slot(nf, &r);
+        if (i == 0)
+            first = r;
     }
+    trace_tx_slot(nf, &first, (unsigned)nslots);
     push_tx(nf);
     nf->stats.tx++;
     if (nslots > 1) {
@@ -702,6 +729,7 @@ int netfront_xmit(struct netfront *nf, const void *frame, size_t len)
     struct netif_tx_request r = { .gref = nf->tx_ref[buf], .offset = 0,
                                   .flags = flags, .id = (uint16_t)buf, .size = (uint16_t)len };
     put_slot(nf, &r);
+    trace_tx_slot(nf, &r, 1);
     push_tx(nf);
     nf->stats.tx++;
     return 0;
@@ -740,8 +768,13 @@ void netfront_reclaim_tx(struct netfront *s)
                        r.status == NETIF_RSP_ERROR ? "error" : r.status == NETIF_RSP_DROPPED
                                                                    ? "dropped" : "?");
         }
-        if (r.id < s->tx_nbufs && !s->tx_free[r.id])
+        if (r.id < s->tx_nbufs && !s->tx_free[r.id]) {
             s->tx_free[r.id] = true;
+            if (trace_pkt(s->tx_trace_pkt[r.id]))
+                trace_hop("tx", s->tx_trace_pkt[r.id], TRACE_TX_ANSWERED,
+                          "netfront.c:netfront_reclaim_tx", "TX rsp slot %u id %u status %d: "
+                          "buffer free", s->tx_rsp_cons - 1, r.id, r.status);
+        }
         else if (r.id < TX_BUFS || r.status == NETIF_RSP_OKAY)
             s->stats.bad_responses++; /* not a buffer we had in flight */
     }
@@ -801,6 +834,10 @@ static void rx_slot(struct netfront *s, RING_IDX idx, netfront_rx_fn rx, void *c
         s->rx_chain_bad = true;
     }
     if (!s->rx_in_chain) {
+        if (trace_pkt(++s->trace_rx))
+            trace_hop("rx", s->trace_rx, TRACE_RX_DELIVERED, "netfront.c:rx_slot",
+                      "RX rsp slot %u id %u len %d flags 0x%x: to the stack", idx, r.id,
+                      r.status, r.flags);
         s->rx_in_chain = true;
         s->rx_first_flags = r.flags;
         s->rx_len = 0;

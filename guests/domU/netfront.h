@@ -74,6 +74,10 @@ struct netfront {
     bool tx_hold;               /* inside netfront_poll: requests are published once, at its end */
     bool tx_held;               /* requests written while holding, not yet published */
     struct netfront_stats stats;
+    /* The packet trace (guests/lib/trace.h): packets put on the TX ring and
+     * published, RX responses read, and the TX packet each buffer carries. */
+    unsigned trace_tx, trace_tx_published, trace_rx;
+    unsigned tx_trace_pkt[NETFRONT_TX_BUFS];
 };
 
 

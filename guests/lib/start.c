@@ -15,6 +15,7 @@
  * by the hypervisor's stage 2.
  */
 #include <libfdt.h>
+#include "trace.h"
 #include <stdio.h>
 #include <string.h>
 #include "guest.h"
@@ -179,6 +180,7 @@ void guest_start(const void *fdt)
     if (gic_setup(fdt) == 0)
         gic_cpu_setup(0);
     guest_wait_setup();
+    trace_setup(fdt);
     guest_exit(guest_main(&info) == 0);
 }
 
