@@ -15,7 +15,8 @@
  * With persistent grants a buffer is mapped once and reused: later packets
  * have no map (netback's hop 4 says "persistent hit"), and tools/trace ties a
  * map to the packet whose dom0 line names the same gref.
- * Output is bounded by N: at most N maps (with their IOMMU hops) and N faults.
+ * Output is bounded by N: at most N maps (with their IOMMU hops), one fault
+ * line per traced map, and N faults elsewhere.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -29,8 +30,9 @@ unsigned trace_packets;
 static struct traced_grant {
     unsigned granter, ref;
     u64 page;                 /* 0: not written yet */
+    bool faulted;             /* its fault has been traced (the rest are folded) */
 } traced[TRACE_COUNT_MAX];
-static unsigned nr_claimed, nr_faults;
+static unsigned nr_claimed, nr_unmatched;
 
 #define TRACE_PREFIX "packet"
 #define TRACE_COUNT_KEY ",count="
@@ -98,21 +100,35 @@ void trace_hv(unsigned hop, const char *where, const char *fmt, ...)
     printk("trace: tx ? hop %u hv %s: %s\n", hop, where, facts);
 }
 
+/*
+ * Each traced map gets at most one fault line: a device reads a buffer in
+ * several transactions, and the SMMU reports each.  Two maps of the same page
+ * (a buffer sent twice, mapped per packet) are told apart by order: a fault
+ * goes to the earliest map of its page that has none yet.  Faults at no
+ * traced page are traced too (at most trace_packets of them): that a fault
+ * hit something else is worth seeing.  Runs in the SMMU's interrupt handler
+ * on one CPU at a time (its event-queue lock), so `faulted` needs no atomic.
+ */
 void trace_iommu_fault(unsigned domid, iova_t iova, const char *type)
 {
     u64 page = iova_addr(iova) & ~(u64)(PAGE_SIZE - 1);
     unsigned n = __atomic_load_n(&nr_claimed, __ATOMIC_RELAXED);
+    bool seen = false;
 
-    if (__atomic_fetch_add(&nr_faults, 1, __ATOMIC_RELAXED) >= trace_packets)
-        return;
     for (unsigned i = 0; i < n && i < trace_packets; i++) {
         if (__atomic_load_n(&traced[i].page, __ATOMIC_ACQUIRE) != page)
             continue;
+        seen = true;
+        if (traced[i].faulted)
+            continue;
+        traced[i].faulted = true;
         trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
                  "d%u DMA fault %s iova 0x%lx = machine of d%u gref %u", domid, type,
                  iova_addr(iova), traced[i].granter, traced[i].ref);
         return;
     }
-    trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
-             "d%u DMA fault %s iova 0x%lx (no traced grant there)", domid, type, iova_addr(iova));
+    if (!seen && nr_unmatched++ < trace_packets)
+        trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
+                 "d%u DMA fault %s iova 0x%lx (no traced grant there)", domid, type,
+                 iova_addr(iova));
 }
