@@ -160,7 +160,8 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_toolstack \
               $(B)/tests/test_grant_refs $(B)/tests/test_string $(B)/tests/test_multicall \
               $(B)/tests/test_persistent_grants $(B)/tests/test_netback_tx $(B)/tests/test_dma \
-              $(B)/tests/test_e1000 $(B)/tests/test_netfront $(B)/tests/test_iommu $(B)/tests/test_lock_order
+              $(B)/tests/test_e1000 $(B)/tests/test_netfront $(B)/tests/test_iommu $(B)/tests/test_lock_order \
+              $(B)/tests/test_trace
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -171,6 +172,10 @@ $(B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c arch/arm64/
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_options: tests/unit/test_options.c core/options.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_trace: tests/unit/test_trace.c core/trace.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

@@ -49,6 +49,10 @@ int trace_configure(const char *val)
     const char *p;
     unsigned n = 0;
 
+    /* A fresh start (the host tests configure it more than once). */
+    trace_packets = 0;
+    nr_claimed = nr_unmatched = 0;
+    memset(traced, 0, sizeof(traced));
     if (!val)
         return 0;
     if (strncmp(val, TRACE_PREFIX, sizeof(TRACE_PREFIX) - 1))

@@ -34,7 +34,8 @@ extern unsigned trace_packets;
 
 static inline bool trace_on(void) { return __builtin_expect(trace_packets != 0, 0); }
 
-/* The value of trace= (NULL: not given): 0, or -EINVAL after saying why. */
+/* The value of trace= (NULL: not given): 0, or -EINVAL after saying why (the
+ * trace is then off).  Starts the trace afresh. */
 int trace_configure(const char *val);
 /* A read-only map of domain `granter`'s ref into another domain: the kind a
  * TX buffer is.  True if it is among the first trace_packets such maps: it is
