@@ -323,7 +323,7 @@ $(B)/tests/test_tsan_vcpu_state: tests/tsan/test_tsan_vcpu_state.c core/sched.c 
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TSAN_CFLAGS) tests/tsan/test_tsan_vcpu_state.c tests/tsan/tsan_harness.c -o $@ $(UT_LIBS) -pthread
 
-$(B)/tests/test_tsan_iommu: tests/tsan/test_tsan_iommu.c tests/unit/iommu_stub_unit.c core/options.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c arch/arm64/pgtable.c arch/arm64/stage2.c $(TSAN_HARNESS) $(B)/.setup-ok
+$(B)/tests/test_tsan_iommu: tests/tsan/test_tsan_iommu.c tests/unit/iommu_stub_unit.c core/options.c core/trace.c core/iommu.c core/iommu_policy.c core/iommu_inval.c core/lock_order.c arch/arm64/pgtable.c arch/arm64/stage2.c $(TSAN_HARNESS) $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(TSAN_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt -pthread
 
