@@ -800,16 +800,15 @@ void iommu_trace_grant(struct domain *mapper, pa_t page, ipa_t host_addr)
         return;
     }
     if (!iommu_gnttab_need_mapping(&policy, c->d->direct_map, c->d->id == HWDOM_ID))
-        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "no 1:1 entry at 0x%lx: gnttab_iommu=%s "
-                 "iommu_pt=%s need_sync=%s", pa_addr(page), gnttab_iommu_name(policy.gnttab),
-                 iommu_pt_name(policy.pt), c->need_sync ? "yes" : "no");
+        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "no 1:1 entry: gnttab_iommu=%s iommu_pt=%s "
+                 "need_sync=%s", gnttab_iommu_name(policy.gnttab), iommu_pt_name(policy.pt),
+                 c->need_sync ? "yes" : "no");
     else if (c->relaxed)
         trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "no 1:1 entry needed: dom0_iommu=relaxed "
                  "maps all RAM 1:1");
     else
-        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "1:1 entry 0x%lx -> 0x%lx: gnttab_iommu=%s "
-                 "iommu_pt=%s", pa_addr(page), pa_addr(page), gnttab_iommu_name(policy.gnttab),
-                 iommu_pt_name(policy.pt));
+        trace_hv(TRACE_HOP_IOMMU_ENTRY, where, "1:1 entry at 0x%lx: gnttab_iommu=%s iommu_pt=%s",
+                 pa_addr(page), gnttab_iommu_name(policy.gnttab), iommu_pt_name(policy.pt));
     describe_walk(c, iova_of_pa_1to1(page), at_m, sizeof(at_m));
     describe_walk(c, iova_of_ipa(host_addr), at_ipa, sizeof(at_ipa));
     trace_hv(TRACE_HOP_IOMMU_WALK, "iommu.c:iommu_translate", "d%u iova 0x%lx -> %s", c->d->id,

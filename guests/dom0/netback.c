@@ -986,7 +986,7 @@ static void trace_rx_landed(const struct rx_pend *p, int16_t op_status, RING_IDX
     trace_hop("rx", p->trace_pkt, TRACE_RX_COPY, "netback.c:rx_flush", "%s, %u bytes to d%u gref "
               "%u: status %d", how[p->how], p->len, p->v->domid, p->r.gref, op_status);
     trace_hop("rx", p->trace_pkt, TRACE_RX_RESPONSE, "netback.c:rx_flush", "RX rsp slot %u id "
-              "%u status %d; event at round end if rsp_event asks (port %u)", slot, p->r.id,
+              "%u status %d, event if rsp_event asks (port %u)", slot, p->r.id,
               status, p->v->port);
 }
 
