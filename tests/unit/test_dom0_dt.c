@@ -26,6 +26,7 @@
 #include <granite/domain.h>
 #include <granite/drivers.h>
 #include <granite/p2m.h>
+#include <public/granite.h>
 #include "host_stubs.h"
 
 #ifndef FIXTURE_DIR
@@ -793,6 +794,24 @@ static void test_hypervisor_ppi_is_param(void **state)
     out = build_ok(&p);
     assert_cells(out, node(out, "/hypervisor"), "interrupts",
                  (u32[]){ 1, 4, 0xf08 }, 3);
+    free(out);
+}
+
+/* trace=packet: /hypervisor says <count domid>; without it, nothing (the
+ * toy guests' trace stays off, and Linux sees the tree it always saw). */
+static void test_packet_trace_property(void **state)
+{
+    (void)state;
+    struct dom0_dt_params p = default_params(host);
+    void *out;
+
+    out = build_ok(&p);
+    assert_null(fdt_getprop(out, node(out, "/hypervisor"), GRANITE_DT_PROP_PACKET_TRACE, NULL));
+    free(out);
+    p.trace_packets = 3;
+    p.domid = 0;
+    out = build_ok(&p);
+    assert_cells(out, node(out, "/hypervisor"), GRANITE_DT_PROP_PACKET_TRACE, (u32[]){ 3, 0 }, 2);
     free(out);
 }
 
@@ -1567,6 +1586,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_psci_is_hvc),
         cmocka_unit_test(test_hypervisor_node),
         cmocka_unit_test(test_hypervisor_ppi_is_param),
+        cmocka_unit_test(test_packet_trace_property),
         cmocka_unit_test(test_gic_redistributors_resized),
         cmocka_unit_test(test_pcie_passed_through),
         cmocka_unit_test(test_uart_kept_with_its_clock),
