@@ -856,7 +856,7 @@ static void tx_process(struct vif *v)
             }
             if (zero_copy(&pkt) && !(s = free_slot(v)))
                 break; /* all slots in flight: the NIC's completions free them */
-            unsigned pkt_no = ++v->trace_tx;
+            unsigned pkt_no = trace_count(&v->trace_tx);
             if (trace_pkt(pkt_no))
                 trace_hop("tx", pkt_no, TRACE_TX_TAKEN, "netback.c:tx_process", "port %u: TX req "
                           "slot %u id %u gref %u len %u%s", v->port, v->tx_req_cons,
@@ -1107,7 +1107,7 @@ static void rx_deliver(struct vif *v, const void *frame, size_t len)
         rx_flush(NULL);
     struct rx_pend *p = &rx_pend[rx_npend++];
     *p = (struct rx_pend){ .v = v, .r = v->rx->ring[v->rx_req_cons % NETIF_RX_RING_SIZE].req,
-                           .frame = frame, .len = (uint16_t)len, .trace_pkt = ++v->trace_rx };
+                           .frame = frame, .len = (uint16_t)len, .trace_pkt = trace_count(&v->trace_rx) };
     if (trace_pkt(p->trace_pkt))
         trace_hop("rx", p->trace_pkt, TRACE_RX_BUFFER, "netback.c:rx_deliver", "frame len %u from "
                   "the e1000 -> RX req slot %u id %u gref %u", (unsigned)len, v->rx_req_cons,

@@ -616,8 +616,10 @@ static void publish_tx(struct netfront *nf)
 /* The packet trace's first hop: what the backend will find on the ring. */
 static void trace_tx_slot(struct netfront *nf, const struct netif_tx_request *r, unsigned nslots)
 {
-    unsigned pkt = ++nf->trace_tx;
+    unsigned pkt = trace_count(&nf->trace_tx);
 
+    if (!pkt)
+        return;
     if (r->id < NETFRONT_TX_BUFS)
         nf->tx_trace_pkt[r->id] = pkt;
     if (trace_pkt(pkt))
@@ -834,7 +836,7 @@ static void rx_slot(struct netfront *s, RING_IDX idx, netfront_rx_fn rx, void *c
         s->rx_chain_bad = true;
     }
     if (!s->rx_in_chain) {
-        if (trace_pkt(++s->trace_rx))
+        if (trace_pkt(trace_count(&s->trace_rx)))
             trace_hop("rx", s->trace_rx, TRACE_RX_DELIVERED, "netfront.c:rx_slot",
                       "RX rsp slot %u id %u len %d flags 0x%x: to the stack", idx, r.id,
                       r.status, r.flags);

@@ -14,7 +14,8 @@
  * buffer is the k-th response netfront reads.  Both ends also print the ring
  * slot (the free-running request index), which they see alike, to check it.
  *
- * Off (no property), trace_pkt() is one load and a predictable branch.
+ * Off (no property), trace_pkt() and trace_count() are one load and a
+ * predictable branch each.
  * Host unit tests (HOST_TEST) compile the hooks away.
  */
 #ifndef GUEST_LIB_TRACE_H
@@ -24,6 +25,7 @@
 
 #ifdef HOST_TEST
 static inline bool trace_pkt(unsigned n) { (void)n; return false; }
+static inline unsigned trace_count(unsigned *counter) { (void)counter; return 0; }
 static inline void trace_hop(const char *dir, unsigned pkt, unsigned hop, const char *where,
                              const char *fmt, ...)
 {
@@ -36,6 +38,14 @@ extern unsigned guest_trace_packets;
 static inline bool trace_pkt(unsigned n)
 {
     return __builtin_expect(guest_trace_packets != 0, 0) && n >= 1 && n <= guest_trace_packets;
+}
+/* The next packet number from `counter` (1, 2, ...), or 0 with the trace off
+ * (then nothing is counted: the cost is the branch). */
+static inline unsigned trace_count(unsigned *counter)
+{
+    if (__builtin_expect(guest_trace_packets == 0, 1))
+        return 0;
+    return ++*counter;
 }
 /* Read /hypervisor's property (nothing there: the trace stays off). */
 void trace_setup(const void *fdt);
