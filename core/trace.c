@@ -82,8 +82,13 @@ int trace_configure(const char *val)
 
 bool trace_grant_claim(unsigned granter, unsigned ref, pa_t page)
 {
-    unsigned i = __atomic_fetch_add(&nr_claimed, 1, __ATOMIC_RELAXED);
+    unsigned i;
 
+    /* Checked before counting, so the counter stops near N and never wraps
+     * back into range however many maps follow. */
+    if (__atomic_load_n(&nr_claimed, __ATOMIC_RELAXED) >= trace_packets)
+        return false;
+    i = __atomic_fetch_add(&nr_claimed, 1, __ATOMIC_RELAXED);
     if (i >= trace_packets)
         return false;
     traced[i].granter = granter;
@@ -131,7 +136,7 @@ void trace_iommu_fault(unsigned domid, iova_t iova, const char *type)
                  iova_addr(iova), traced[i].granter, traced[i].ref);
         return;
     }
-    if (!seen && nr_unmatched++ < trace_packets)
+    if (!seen && nr_unmatched < trace_packets && ++nr_unmatched)
         trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
                  "d%u DMA fault %s iova 0x%lx (no traced grant there)", domid, type,
                  iova_addr(iova));
