@@ -3,6 +3,7 @@
 #   make run     set up what is missing, build, boot the default scenario in QEMU
 #   make test    host unit tests, then every QEMU scenario
 #   make soak    10^6 UDP datagrams over the PV path, all checked (minutes; not in test)
+#   make lab     list the labs of the lab book (docs/labs/); make lab N=7 runs lab 7
 #   make         just build build/granite.bin
 #
 # Variables: EARLY_UART=0x...  console to use when a board's DTB names none
@@ -75,7 +76,7 @@ guest_objs = $(patsubst guests/%,$(B)/guests/%.o,$(filter guests/%,$(1))) \
 # (tools/linux-assets: apt-get download once, cached under build/).
 LINUX_ASSETS := $(B)/linux/initramfs.cpio.gz
 
-.PHONY: all run test unit scenarios setup clean check-fpsimd bench soak
+.PHONY: all run test unit scenarios setup clean check-fpsimd bench soak lab
 all: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 
 setup:
@@ -361,6 +362,18 @@ soak: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 
 run: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
 	python3 tools/scenarios.py --live -j 1 linux-backend-seed-000-regression linux-backend-seed-000-fixed
+
+# The lab book (docs/labs/README.md): without N, the list; N=k runs lab k's
+# scenarios and checks it (tools/lab).  A bad N is refused before anything builds.
+LAB_DEPS := $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
+lab:
+ifeq ($(strip $(N)),)
+	@tools/lab
+else
+	@tools/lab --check-number '$(N)'
+	@$(MAKE) --no-print-directory $(LAB_DEPS)
+	@tools/lab $(if $(JOBS),-j $(JOBS)) '$(N)'
+endif
 
 # A scenario's QEMU stopped at reset under gdb-multiarch, symbols for granite
 # and its toy guests (tools/debug; README "Debugging with gdb").

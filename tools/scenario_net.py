@@ -11,12 +11,14 @@ the tap up first and then execs QEMU, so the PID the runner holds is QEMU's:
     tap0: 10.0.2.1/24 (the host side, HOST_IP)    domU: GUEST_IP, from its
                                                     command line
 QEMU's end: -netdev tap (no scripts) + -device e1000 + filter-dump, which
-writes every frame in both directions to build/scenarios/<name>.pcap for
-tshark or Wireshark.
+writes every frame in both directions to <out-dir>/<name>.pcap (by default
+build/scenarios/) for tshark or Wireshark.
 
 `host_steps` are [regex, shell command] pairs: once the regex has appeared on
 the console, the command runs inside the namespace (nsenter into QEMU's),
-one step at a time in order.  Its output comes back as console lines
+one step at a time in order, with HOST_IP, GUEST_IP, REPO (the repository)
+and PCAP (this run's pcap of the wire, wherever --out-dir put it) in its
+environment.  Its output comes back as console lines
 "host: ..." (so `expect` can judge it), then "host: step N exit status S";
 after the last one, "host: all steps done".  A step whose command is "@dump"
 types Ctrl-A e (granite prints its counters, ending "stats: dump done") and
@@ -115,9 +117,10 @@ class HostSteps:
     """Runs the steps in a thread; their output is handed back as bytes to be
     shown as console lines (the runner polls `pending()`)."""
 
-    def __init__(self, steps: list, repo_root: str):
+    def __init__(self, steps: list, repo_root: str, pcap_path: str = ""):
         self.steps = [(re.compile(p, re.M), cmd) for p, cmd in steps]
         self.repo_root = repo_root
+        self.pcap_path = pcap_path
         self.out: queue.Queue[bytes] = queue.Queue()
         self.console = ""
         self.console_at = 0.0           # time.monotonic() of the last console text
@@ -270,7 +273,8 @@ class HostSteps:
         if cmd.strip() == DUMP_STEP:
             self._finish(index, self._dump_step())
             return
-        env = dict(os.environ, HOST_IP=HOST_IP, GUEST_IP=GUEST_IP, REPO=self.repo_root)
+        env = dict(os.environ, HOST_IP=HOST_IP, GUEST_IP=GUEST_IP, REPO=self.repo_root,
+                   PCAP=self.pcap_path)
         argv = _nsenter_prefix(self.pid) + ["sh", "-c", cmd]
         try:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

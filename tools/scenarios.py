@@ -934,7 +934,8 @@ def run_qemu(sc: Scenario, cfg: Config, interrupted: threading.Event) -> RunOutc
     argv = full_qemu_argv(sc, cfg)
     steps = None
     if sc.network:
-        steps = scenario_net.HostSteps(sc.host_steps, str(REPO_ROOT))
+        steps = scenario_net.HostSteps(sc.host_steps, str(REPO_ROOT),
+                                       str(cfg.out_dir / f"{sc.name}.pcap"))
     log_path = cfg.out_dir / f"{sc.name}.log"
     watch = ConsoleWatch(sc)
     with open(log_path, "w", encoding="utf-8", errors="replace") as log:
