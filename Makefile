@@ -77,7 +77,7 @@ guest_objs = $(patsubst guests/%,$(B)/guests/%.o,$(filter guests/%,$(1))) \
 LINUX_ASSETS := $(B)/linux/initramfs.cpio.gz
 
 .PHONY: all run test unit scenarios setup clean check-fpsimd bench soak lab
-all: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
+all: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(B)/tools/udp_bench $(LINUX_ASSETS)
 
 setup:
 	@tools/setup
