@@ -42,6 +42,8 @@ static const struct known_option known[] = {
                                 "driver for (hidden otherwise); PV drivers then break" },
     { "guest_abort", "inject|destroy: a guest access to an IPA with nothing behind it gets a "
                      "synchronous external abort (default), or ends the domain" },
+    { "dump", "none|maps: print each domain's IPA -> PA and IOVA -> PA maps, the grant mappings "
+              "and IOMMU faults seen, on Ctrl-A e and when a domain ends (tools/picture)" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "
                   "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },
 };

@@ -415,7 +415,7 @@ static void report_event(struct smmu *s, const u64 rec[4])
     else
         snprintf(owner, sizeof(owner), "no domain (stream not attached)");
     if (st && e.has_addr)
-        iommu_count_fault(st->ctx, e.iova);
+        iommu_count_fault(st->ctx, e.iova, e.sid);
     if (s->nr_logged && same_page_repeat(&e, &s->last)) {
         s->repeats++;
         return;
