@@ -357,6 +357,20 @@ soak: $(B)/granite.bin $(GUEST_IMAGES) $(B)/tools/udp_soak $(LINUX_ASSETS)
 run: $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
 	python3 tools/scenarios.py --live -j 1 linux-backend-seed-000-regression linux-backend-seed-000-fixed
 
+# Pictures of the address spaces (tools/picture, README "Pictures of the address
+# spaces"): run one scenario with dump=maps, then draw its log's last snapshot
+# (SNAPSHOT=N for another) into build/pictures/<NAME>/.  The picture is drawn
+# even when the scenario's verdict is FAIL; make then says so and fails.
+.PHONY: picture
+picture:
+ifndef NAME
+	@echo "usage: make picture NAME=<scenario>[@variant] [SNAPSHOT=N|last]" >&2; exit 2
+endif
+	@$(MAKE) --no-print-directory $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
+	@python3 tools/scenarios.py -j 1 --hv-args-extra dump=maps '$(NAME)'; rc=$$?; \
+	/usr/bin/python3 tools/picture 'build/scenarios/$(NAME).log' $(if $(SNAPSHOT),--snapshot $(SNAPSHOT)) || exit $$?; \
+	if [ $$rc -ne 0 ]; then echo "picture: the scenario's verdict was not PASS (status $$rc)" >&2; exit $$rc; fi
+
 # A scenario's QEMU stopped at reset under gdb-multiarch, symbols for granite
 # and its toy guests (tools/debug; README "Debugging with gdb").
 .PHONY: debug

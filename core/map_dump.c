@@ -9,7 +9,8 @@
  *     itself, said so; with separate tables, those), as runs: contiguous
  *     entries of one kind merged, each grant page on its own line with its
  *     granter and ref; and the IPA ranges granite emulates (vGIC, vPL011);
- *   - the grant mappings and the IOMMU faults seen since boot.
+ *   - the grant mappings and the IOMMU faults seen since boot (each fault
+ *     with what its address translates to at the snapshot: "none" in seed 000).
  * Lines are bounded: at most MAX_RUNS_SHOWN runs per table (the rest counted),
  * MAX_GRANTS_SEEN grant mappings, MAX_FAULTS_SEEN faults.
  *
@@ -343,9 +344,17 @@ static void dump_record(void)
                g[i].unmaps);
     if (gu)
         printk("map: grant %u more mapping(s) not recorded\n", gu);
-    for (unsigned i = 0; i < nf; i++)
-        printk("map: fault d%u sid 0x%x iova 0x%lx count %u\n", f[i].domid, f[i].sid, f[i].iova,
-               f[i].count);
+    for (unsigned i = 0; i < nf; i++) {
+        /* And what the device would reach there now (nothing, in seed 000). */
+        struct domain *d = domain_by_id(f[i].domid);
+        pa_t now;
+        if (d && iommu_translates(d, iova(f[i].iova), &now))
+            printk("map: fault d%u sid 0x%x iova 0x%lx count %u translates pa 0x%lx\n",
+                   f[i].domid, f[i].sid, f[i].iova, f[i].count, pa_addr(now));
+        else
+            printk("map: fault d%u sid 0x%x iova 0x%lx count %u translates none\n", f[i].domid,
+                   f[i].sid, f[i].iova, f[i].count);
+    }
     if (fu)
         printk("map: fault %u more fault page(s) not recorded\n", fu);
 }
