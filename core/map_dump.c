@@ -12,7 +12,8 @@
  *   - the grant mappings and the IOMMU faults seen since boot (each fault
  *     with what its address translates to at the snapshot: "none" in seed 000).
  * Lines are bounded: at most MAX_RUNS_SHOWN runs per table (the rest counted),
- * MAX_GRANTS_SEEN grant mappings, MAX_FAULTS_SEEN faults.
+ * MAX_GRANTS_SEEN grant mappings (when full, the oldest one no longer mapped
+ * gives way: the live ones and the latest stay), MAX_FAULTS_SEEN faults.
  *
  * When: a snapshot is printed on Ctrl-A e (core/console_input.c; the closing
  * counter dump every network scenario types) and when a domain ends, before
@@ -105,6 +106,22 @@ void map_dump_note_reserved(const char *what, pa_t start, u64 size)
 /* The record                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* Full: drop the oldest mapping no longer mapped, so that the record keeps
+ * the live ones and the latest (those near a fault).  Record lock held. */
+static bool forget_oldest_unmapped(void)
+{
+    for (unsigned i = 0; i < nr_grants; i++) {
+        if (grants[i].maps != grants[i].unmaps)
+            continue;
+        for (unsigned j = i + 1; j < nr_grants; j++)
+            grants[j - 1] = grants[j];
+        nr_grants--;
+        grants_unrecorded++;
+        return true;
+    }
+    return false;
+}
+
 /* The entry for this mapping (record lock held); NULL if absent and not created. */
 static struct grant_seen *grant_slot(unsigned mapper, unsigned granter, u32 ref, u64 at,
                                      u64 page, bool create)
@@ -117,8 +134,8 @@ static struct grant_seen *grant_slot(unsigned mapper, unsigned granter, u32 ref,
     }
     if (!create)
         return NULL;
-    if (nr_grants == MAX_GRANTS_SEEN) {
-        grants_unrecorded++;
+    if (nr_grants == MAX_GRANTS_SEEN && !forget_oldest_unmapped()) {
+        grants_unrecorded++;   /* every one recorded is still mapped */
         return NULL;
     }
     grants[nr_grants] = (struct grant_seen){ .mapper = (u16)mapper, .granter = (u16)granter,
@@ -343,7 +360,7 @@ static void dump_record(void)
                g[i].readonly ? "ro" : "rw", g[i].one_to_one ? "yes" : "no", g[i].maps,
                g[i].unmaps);
     if (gu)
-        printk("map: grant %u more mapping(s) not recorded\n", gu);
+        printk("map: grant %u more mapping(s) not recorded (or forgotten, being old)\n", gu);
     for (unsigned i = 0; i < nf; i++) {
         /* And what the device would reach there now (nothing, in seed 000). */
         struct domain *d = domain_by_id(f[i].domid);
