@@ -50,7 +50,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/iommu_known.c core/passthrough.c core/console_input.c \
-           core/iommu.c core/iommu_inval.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
+           core/iommu.c core/iommu_inval.c core/iommu_policy.c core/map_dump.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
            drivers/driver_table.c drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
@@ -374,6 +374,20 @@ else
 	@$(MAKE) --no-print-directory $(LAB_DEPS)
 	@tools/lab $(if $(JOBS),-j $(JOBS)) '$(N)'
 endif
+
+# Pictures of the address spaces (tools/picture, README "Pictures of the address
+# spaces"): run one scenario with dump=maps, then draw its log's last snapshot
+# (SNAPSHOT=N for another) into build/pictures/<NAME>/.  The picture is drawn
+# even when the scenario's verdict is FAIL; make then says so and fails.
+.PHONY: picture
+picture:
+ifndef NAME
+	@echo "usage: make picture NAME=<scenario>[@variant] [SNAPSHOT=N|last]" >&2; exit 2
+endif
+	@$(MAKE) --no-print-directory $(B)/granite.bin $(GUEST_IMAGES) $(LINUX_ASSETS)
+	@python3 tools/scenarios.py -j 1 --hv-args-extra dump=maps '$(NAME)'; rc=$$?; \
+	/usr/bin/python3 tools/picture 'build/scenarios/$(NAME).log' $(if $(SNAPSHOT),--snapshot $(SNAPSHOT)) || exit $$?; \
+	if [ $$rc -ne 0 ]; then echo "picture: the scenario's verdict was not PASS (status $$rc)" >&2; exit $$rc; fi
 
 # A scenario's QEMU stopped at reset under gdb-multiarch, symbols for granite
 # and its toy guests (tools/debug; README "Debugging with gdb").

@@ -6,12 +6,13 @@
  * the next domain that has a vPL011, and granite says which one has it now.
  * Ctrl-A once then 'e' prints the IOMMU counters and every vCPU's exit
  * counters (vcpu_stats.h), ending with "stats: dump done", instead of passing
- * the 'e' on.
+ * the 'e' on; with dump=maps, the address-space maps first (map_dump.h).
  * Characters arrive from the UART's receive interrupt (drivers/pl011.c).
  */
 #include <granite/console.h>
 #include <granite/domain.h>
 #include <granite/iommu.h>
+#include <granite/map_dump.h>
 
 #define CTRL_A 0x01
 #define SWITCH_PRESSES 3
@@ -53,6 +54,7 @@ void console_input_char(char c)
     }
     if (ctrl_a_run == 1 && c == STATS_KEY) {
         ctrl_a_run = 0;
+        map_dump("console Ctrl-A e", NULL);   /* dump=maps only */
         iommu_dump();
         vcpu_stats_print(NULL);
         return;

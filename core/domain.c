@@ -30,6 +30,7 @@
 #include <granite/xen_guest.h>
 #include <public/xen.h>
 #include <granite/guest_console.h>
+#include <granite/map_dump.h>
 
 
 /*
@@ -405,6 +406,12 @@ void domain_end(struct domain *d, bool clean, const char *why)
 
     flush_console(d);
     dlog_flush(d);
+    if (map_dump_enabled()) {
+        /* Its tables as they were, before its line (a scenario may stop there). */
+        char at[32];
+        snprintf(at, sizeof(at), "d%u ending", d->id);
+        map_dump(at, d);
+    }
     printk("domain: d%u (%s) %s: %s\n", d->id, d->name, clean ? "ended" : "destroyed", why);
     /* What it mapped of others goes now: their pages must not stay pinned. */
     units_dying(d);

@@ -132,6 +132,7 @@
 #include <granite/trace.h>
 #include <public/xen.h>
 #include <public/grant_table.h>
+#include <granite/map_dump.h>
 
 
 #define ACTIVE_ORDER 1        /* pages of active entries per table frame */
@@ -931,6 +932,8 @@ static void map_one(struct vcpu *v, void *arg)
         log_map(ld, op, &p);
         if (trace_on())
             trace_map(ld, op, &p);
+        map_dump_note_grant_map(ld, p.granter, p.ref, ipa(op->host_addr), p.page,
+                                p.kind == PIN_MAP_RO);
         return;
     }
     stat_inc(&table_of(ld)->refused);
@@ -965,6 +968,7 @@ static void unmap_one(struct vcpu *v, void *arg)
     op->status = (int16_t)st;
     if (st == GNTST_okay) {
         struct pin p = pin_of(ld, &m);
+        map_dump_note_grant_unmap(ld, m.granter, m.ref, m.host_addr, m.page);
         /* The granter may reuse the page once it is unpinned: no device of ours
          * may still reach it through a cached translation.  Released after the
          * batch's one invalidation, not after a flush of its own. */
@@ -1006,6 +1010,7 @@ static unsigned drop_mappings(struct domain *d, bool touch_p2m, unsigned *stuck)
             continue;
         }
         struct pin p = pin_of(d, &m);
+        map_dump_note_grant_unmap(d, m.granter, m.ref, m.host_addr, m.page);
         release_after_flush(d, &p);
         n++;
     }

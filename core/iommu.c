@@ -55,6 +55,7 @@
 #include <granite/page_alloc.h>
 #include <granite/pci.h>
 #include <granite/trace.h>
+#include <granite/map_dump.h>
 
 #define MAX_UNITS 2
 /* Ranges larger than this are invalidated whole rather than page by page. */
@@ -547,10 +548,12 @@ void iommu_domain_destroy(struct domain *d)
         return;
     /* Streams abort first: no device may walk tables that are about to go. */
     unit()->ops->ctx_destroy(unit()->priv, c);
+    spin_lock(&c->lock); /* a dump may be walking the tables (iommu_for_each_entry) */
     c->live = false;
     c->nr_streams = 0;
     if (!c->shared)
         pt_destroy(&c->pt);
+    spin_unlock(&c->lock);
     left = grant_entries_left(c);
     free_pages_contig(c->grant_counts, GRANT_COUNT_PAGES);
     c->grant_counts = NULL;
@@ -821,10 +824,44 @@ void iommu_trace_grant(struct domain *mapper, pa_t page, ipa_t host_addr)
 /* Faults, counters, dump                                                    */
 /* ------------------------------------------------------------------------ */
 
-void iommu_count_fault(struct iommu_ctx *c, iova_t iova)
+void iommu_count_fault(struct iommu_ctx *c, iova_t iova, u32 sid)
 {
     __atomic_fetch_add(&c->stats.faults, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&c->stats.last_fault_iova, iova_addr(iova), __ATOMIC_RELAXED);
+    map_dump_note_fault(c->d, iova, sid);
+}
+
+int iommu_for_each_entry(struct domain *d, pt_leaf_fn fn, void *arg, bool *shared)
+{
+    struct iommu_ctx *c = ctx_of(d);
+
+    if (!c)
+        return -ENODEV;
+    *shared = c->shared;
+    if (c->shared) {
+        p2m_for_each_entry(&d->p2m, fn, arg);
+        return 0;
+    }
+    spin_lock(&c->lock);
+    if (c->live) /* (iommu_domain_destroy frees the tables under this lock) */
+        pt_for_each_leaf(&c->pt, fn, arg);
+    spin_unlock(&c->lock);
+    return 0;
+}
+
+bool iommu_translates(struct domain *d, iova_t bus, pa_t *pa_out)
+{
+    struct iommu_ctx *c = ctx_of(d);
+    bool found;
+
+    if (!c)
+        return false;
+    if (c->shared)
+        return !p2m_lookup(&d->p2m, ipa_of_iova(bus), pa_out, NULL);
+    spin_lock(&c->lock);
+    found = c->live && pt_lookup(&c->pt, pt_iova(bus), pa_out, NULL, NULL);
+    spin_unlock(&c->lock);
+    return found;
 }
 
 int iommu_get_stats(struct domain *d, struct iommu_stats *out)

@@ -24,7 +24,7 @@ static const char *const class_names[LOCK_NR_CLASSES] = {
     [LOCK_WALLCLOCK] = "wallclock", [LOCK_VPL011] = "vpl011", [LOCK_VGIC] = "vgic",
     [LOCK_DOMAINS] = "domain table", [LOCK_HYP_PT] = "hypervisor page tables",
     [LOCK_PAGE_ALLOC] = "page allocator", [LOCK_GUEST_CONSOLE] = "guest console",
-    [LOCK_DLOG] = "domain log", [LOCK_CONSOLE] = "console",
+    [LOCK_DLOG] = "domain log", [LOCK_MAP_RECORD] = "map record", [LOCK_CONSOLE] = "console",
 };
 
 _Static_assert(LOCK_NR_CLASSES <= 32, "one bit per class in held[]");

@@ -22,6 +22,7 @@
 #include <granite/options.h>
 #include <granite/trace.h>
 #include <granite/iommu.h>
+#include <granite/map_dump.h>
 #include <granite/page_alloc.h>
 #include <granite/domain_config.h>
 #include <granite/sched.h>
@@ -160,6 +161,8 @@ static __boot void read_options(void)
     if (abort_mode < 0)
         boot_fail("bad option 'guest_abort'");
     arch_set_guest_abort_destroy(abort_mode == 1);
+    if (map_dump_init())
+        boot_fail("bad option 'dump' (none or maps)");
     if (errors)
         boot_fail("bad options (see above)");
     if (trace_configure(opt_str("trace")))
@@ -182,6 +185,10 @@ static __boot void start_allocator(u64 dtb_pa, const struct domain_configs *cfg)
     unsigned n = 2, nr_busy = 2;
     const char *why;
 
+    map_dump_note_reserved("granite image", reserved[0].start, reserved[0].size);
+    map_dump_note_reserved("device tree", reserved[1].start, reserved[1].size);
+    for (unsigned i = 0; i < bi.nr_reserved; i++)
+        map_dump_note_reserved("reserved-memory", bi.reserved[i].start, bi.reserved[i].size);
     for (unsigned i = 0; i < bi.nr_reserved; i++)
         busy[nr_busy++] = (struct busy_range){ "reserved memory", pa_addr(bi.reserved[i].start),
                                                bi.reserved[i].size };

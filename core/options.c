@@ -44,6 +44,8 @@ static const struct known_option known[] = {
                      "synchronous external abort (default), or ends the domain" },
     { "trace", "packet[,count=N]: print each hop of the first N packets (default 4) in granite "
                "and the toy guests (core/trace.c, tools/trace)" },
+    { "dump", "none|maps: print each domain's IPA -> PA and IOVA -> PA maps, the grant mappings "
+              "and IOMMU faults seen, on Ctrl-A e and when a domain ends (tools/picture)" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "
                   "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },
 };

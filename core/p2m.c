@@ -183,6 +183,13 @@ int p2m_get_ram_page(struct p2m *p2m, ipa_t ipa_, bool write, pa_t *pa_out)
 
 void p2m_put_ram_page(struct p2m *p2m) { spin_unlock(&p2m->lock); }
 
+void p2m_for_each_entry(struct p2m *p2m, pt_leaf_fn fn, void *ctx)
+{
+    spin_lock(&p2m->lock);
+    pt_for_each_leaf(&p2m->pt, fn, ctx); /* the root is NULL once destroyed */
+    spin_unlock(&p2m->lock);
+}
+
 void p2m_destroy(struct p2m *p2m)
 {
     spin_lock(&p2m->lock);

@@ -416,7 +416,7 @@ static void report_event(struct smmu *s, const u64 rec[4])
     else
         snprintf(owner, sizeof(owner), "no domain (stream not attached)");
     if (st && e.has_addr)
-        iommu_count_fault(st->ctx, e.iova);
+        iommu_count_fault(st->ctx, e.iova, e.sid);
     /* Before the folding below: each packet's fault is tied to its grant. */
     if (st && e.has_addr && trace_on())
         trace_iommu_fault(st->ctx->d->id, e.iova, smmu_event_name(e.type));

@@ -1314,6 +1314,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help=f"where the *.toml scenarios are (default {DEFAULT_SCENARIO_DIR})")
     p.add_argument("--out-dir", default=DEFAULT_OUT_DIR,
                    help=f"logs, results.tap, junit.xml (default {DEFAULT_OUT_DIR})")
+    p.add_argument("--hv-args-extra", default="", metavar="ARGS",
+                   help="hypervisor arguments appended to each selected scenario's hv_args "
+                        "(e.g. dump=maps for make picture)")
     args = p.parse_args(argv)
     if args.jobs < 1:
         p.error("-j must be at least 1")
@@ -1403,6 +1406,9 @@ def run_main(argv: list[str]) -> int:
         return 0
     if not selected:
         raise UsageError("no scenario selected")
+    for sc in selected:
+        if args.hv_args_extra and sc.boot != "loader":   # loader boots take no arguments
+            sc.hv_args = f"{sc.hv_args} {args.hv_args_extra}".strip()
     if args.print_qemu:
         if len(selected) != 1:
             raise UsageError("--print-qemu needs exactly one scenario")

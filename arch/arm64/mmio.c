@@ -18,6 +18,7 @@
 #include <granite/domain.h>
 #include <granite/vgic.h>
 #include <granite/console.h>
+#include <granite/arch.h>
 #include "sysregs.h"
 #include "internal.h"
 #include "inject.h"
@@ -50,6 +51,22 @@ static bool is_emulated(struct domain *d, u64 ipa)
 {
     return vgic_owns(d->vgic, ipa) || (d->uart.present && ipa >= d->uart.base &&
                                        ipa < d->uart.base + VPL011_SIZE);
+}
+
+unsigned arch_emulated_regions(const struct domain *d, struct emulated_region *out,
+                               unsigned max)
+{
+    const struct vgic *g = d->vgic;
+    unsigned n = 0;
+
+    if (!g)
+        return 0;
+    if (n < max)
+        out[n++] = (struct emulated_region){ "vgic-dist", g->dist_base, VGIC_DIST_SIZE };
+    if (n < max)
+        out[n++] = (struct emulated_region){ "vgic-redist", g->rdist_base,
+                                             (u64)g->nr_vcpus * VGIC_RDIST_STRIDE };
+    return n;
 }
 
 /* Returns true if the abort was an emulated device access (now done). */

@@ -307,6 +307,26 @@ bool pt_lookup(struct pgtable *pt, pt_ia_t in, pa_t *oa, unsigned *type, unsigne
     return false;
 }
 
+static void leaves_of(const struct pgtable *pt, const u64 *table, unsigned level, u64 base,
+                      pt_leaf_fn fn, void *ctx)
+{
+    unsigned n = level == pt->root_level ? level_entries(pt, level) : PT_ENTRIES;
+
+    for (unsigned i = 0; i < n; i++) {
+        u64 d = table[i], ia = base + ((u64)i << pt_level_shift(level));
+        if (desc_is_table(d, level))
+            leaves_of(pt, desc_table(d), level + 1, ia, fn, ctx);
+        else if (desc_is_valid(d))
+            fn(ctx, ia, pa(desc_oa(d)), level_size(level), pt->fmt->leaf_type(d));
+    }
+}
+
+void pt_for_each_leaf(const struct pgtable *pt, pt_leaf_fn fn, void *ctx)
+{
+    if (pt->root)
+        leaves_of(pt, pt->root, pt->root_level, 0, fn, ctx);
+}
+
 void pt_finish(struct pgtable *pt)
 {
     if (pt->need_flush) {

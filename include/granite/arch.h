@@ -71,6 +71,11 @@ void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 #define ARCH_NR_VIRQS 96   /* INTIDs it has: 0..95 (SGIs, PPIs, SPIs 32..95) */
 extern const struct domain_unit arch_vgic_unit;   /* its state, in core/domain.c's units[] */
 int arch_domain_init(struct domain *d);           /* at build, once its vCPUs are counted */
+/* The IPA ranges the architecture emulates for d (its vGIC's frames), at most
+ * `max` of them: for a dump of its address space (core/map_dump.c). */
+struct emulated_region { const char *name; u64 base, size; };
+unsigned arch_emulated_regions(const struct domain *d, struct emulated_region *out,
+                               unsigned max);
 /* An emulated device's level-sensitive SPI `intid` (the vPL011's). */
 void arch_domain_irq_level(struct domain *d, u32 intid, bool level);
 /* Raise domain d's event-channel upcall (the PPI its /hypervisor node names)

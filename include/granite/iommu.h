@@ -181,11 +181,19 @@ void iommu_batch_end(void);
 void iommu_flush_owed(struct domain *d);
 
 /* --- faults and counters ----------------------------------------------------------- */
-/* A unit reports a fault on a stream attached to ctx. */
-void iommu_count_fault(struct iommu_ctx *ctx, iova_t iova);
+/* A unit reports a fault at `iova` on stream `sid`, attached to ctx. */
+void iommu_count_fault(struct iommu_ctx *ctx, iova_t iova, u32 sid);
 int iommu_get_stats(struct domain *d, struct iommu_stats *out);
 /* selftest=smmu-bad-command: hand each unit a command it must refuse. */
 void iommu_selftest_bad_command(void);
 void iommu_dump(void);
+
+/* --- what a context translates (dump=maps, core/map_dump.c) ---------------------- */
+/* Call fn for every entry of the tables d's devices walk, in IOVA order:
+ * the p2m itself when shared (*shared set), else its separate tables.
+ * -ENODEV when d has no context. */
+int iommu_for_each_entry(struct domain *d, pt_leaf_fn fn, void *arg, bool *shared);
+/* Whether d's devices reach a page at `bus`, and which (*pa). */
+bool iommu_translates(struct domain *d, iova_t bus, pa_t *pa);
 
 #endif

@@ -61,6 +61,9 @@ void p2m_flush(struct p2m *p2m);
  * (p2m.c says which pages count).  0 or -EFAULT (nothing held). */
 int p2m_get_ram_page(struct p2m *p2m, ipa_t ipa, bool write, pa_t *pa);
 void p2m_put_ram_page(struct p2m *p2m);
+/* Call fn for every entry, in IPA order, with the p2m lock held (a dump:
+ * fn may print, not touch the p2m).  Nothing once the p2m is destroyed. */
+void p2m_for_each_entry(struct p2m *p2m, pt_leaf_fn fn, void *ctx);
 void p2m_destroy(struct p2m *p2m);
 /* The value to load into VTTBR_EL2 (table base and VMID) to run this domain. */
 u64 p2m_vttbr(const struct p2m *p2m);

@@ -99,6 +99,11 @@ int pt_map(struct pgtable *pt, pt_ia_t ia, pa_t oa, u64 size, unsigned type);
 int pt_unmap(struct pgtable *pt, pt_ia_t ia, u64 size);
 /* Translate ia.  Returns false if unmapped (or of another space). */
 bool pt_lookup(struct pgtable *pt, pt_ia_t ia, pa_t *oa, unsigned *type, unsigned *level);
+/* Call fn for every valid leaf, in input-address order: where it starts, the
+ * output address, the size it covers (a page or a block) and its type.  The
+ * caller holds whatever lock keeps the table still (a read-only walk). */
+typedef void (*pt_leaf_fn)(void *ctx, u64 ia, pa_t oa, u64 size, unsigned type);
+void pt_for_each_leaf(const struct pgtable *pt, pt_leaf_fn fn, void *ctx);
 /* Perform the TLB flush deferred by removals.  Call before dropping the lock. */
 void pt_finish(struct pgtable *pt);
 /* Free every table page.  The caller has already made the table unreachable. */

@@ -34,6 +34,7 @@ enum lock_class {
     LOCK_PAGE_ALLOC,
     LOCK_GUEST_CONSOLE,   /* a domain's console_io line (prints it) */
     LOCK_DLOG,            /* a domain's rate-limited log (prints) */
+    LOCK_MAP_RECORD,      /* dump=maps: grant mappings and SMMU faults seen (map_dump.c) */
     LOCK_CONSOLE,         /* the hypervisor console: any code may print */
     LOCK_NR_CLASSES
 };

@@ -54,6 +54,8 @@ int p2m_lookup(struct p2m *p unused, ipa_t a unused, pa_t *o unused, p2m_type_t 
 int p2m_map(struct p2m *p unused, ipa_t a unused, pa_t o unused, u64 s unused, p2m_type_t t unused) { abort(); }
 int p2m_unmap(struct p2m *p unused, ipa_t a unused, u64 s unused) { abort(); }
 const char *p2m_type_name(p2m_type_t t unused) { return "?"; }
+void p2m_for_each_entry(struct p2m *p unused, pt_leaf_fn fn unused, void *c unused) { abort(); }
+void map_dump_note_fault(struct domain *d unused, iova_t iova unused, u32 sid unused) {}
 
 /* --- the CPUs ------------------------------------------------------------------ */
 

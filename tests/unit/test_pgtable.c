@@ -1115,6 +1115,51 @@ static void test_random_ops_match_model_40bit_concatenated(void **state unused)
 }
 
 /* After a failed test: give the pages back so LeakSanitizer reports only real leaks. */
+/* pt_for_each_leaf: every valid leaf once, in IA order, with the size of its
+ * level (a block as one call), its OA and type; also through a concatenated
+ * root (40 bits: two root pages, the second walked too). */
+struct leaf_rec { u64 ia, oa, size; unsigned type; };
+struct leaf_log { struct leaf_rec r[8]; unsigned n; };
+
+static void log_leaf(void *arg, u64 ia, pa_t oa, u64 size, unsigned type)
+{
+    struct leaf_log *l = arg;
+    if (l->n < 8)
+        l->r[l->n] = (struct leaf_rec){ ia, pa_addr(oa), size, type };
+    l->n++;
+}
+
+static void test_for_each_leaf_visits_leaves_in_order(void **state unused)
+{
+    struct leaf_log log = { .n = 0 };
+
+    start(40, 1, 1);
+    assert_int_equal(pt_map(&pt, IA(0x8000001000), PA(0x5000), SZ_4K, 2), 0); /* 2nd root page */
+    assert_int_equal(pt_map(&pt, IA(0x40200000), PA(0x80400000), SZ_2M, 1), 0);
+    assert_int_equal(pt_map(&pt, IA(0x1000), PA(0x9000), 2 * SZ_4K, 3), 0);
+    pt_for_each_leaf(&pt, log_leaf, &log);
+    assert_int_equal(log.n, 4);
+    assert_int_equal(log.r[0].ia, 0x1000);
+    assert_int_equal(log.r[0].oa, 0x9000);
+    assert_int_equal(log.r[0].size, SZ_4K);
+    assert_int_equal(log.r[0].type, 3);
+    assert_int_equal(log.r[1].ia, 0x2000);
+    assert_int_equal(log.r[1].oa, 0xa000);
+    assert_int_equal(log.r[2].ia, 0x40200000);
+    assert_int_equal(log.r[2].size, SZ_2M);
+    assert_int_equal(log.r[2].oa, 0x80400000);
+    assert_int_equal(log.r[3].ia, 0x8000001000);
+    assert_int_equal(log.r[3].oa, 0x5000);
+    assert_int_equal(log.r[3].type, 2);
+    /* A read-only walk: no descriptor written, nothing flushed. */
+    events_clear();
+    log.n = 0;
+    pt_for_each_leaf(&pt, log_leaf, &log);
+    assert_int_equal(log.n, 4);
+    assert_int_equal(count_events(EV_FLUSH_IA) + count_events(EV_FLUSH_ALL), 0);
+    finish();
+}
+
 static int cleanup(void **state unused)
 {
     if (pt.root) {
@@ -1153,6 +1198,7 @@ int main(void)
         T(test_unmap_then_map_before_finish_keeps_bbm),
         T(test_random_ops_match_model_48bit),
         T(test_random_ops_match_model_40bit_concatenated),
+        T(test_for_each_leaf_visits_leaves_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
