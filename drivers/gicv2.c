@@ -82,7 +82,6 @@
 #define GICH_LR_GRP1 BIT(30)
 #define GICH_LR_HW BIT(31)
 #define GICH_LR_PRIORITY_SHIFT 3     /* the field holds priority[7:3] */
-#define GICH_MAX_LRS 64
 
 #define GIC_PAGE 0x1000UL
 #define GIC_ALIASED_FRAME 0x20000UL  /* a 128 KiB GICC/GICV: 4 KiB pages aliased over 64 KiB */
