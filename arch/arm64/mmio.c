@@ -43,8 +43,7 @@ static bool device_access(struct domain *d, unsigned vcpu, u64 ipa, unsigned siz
 
 static bool vgic_owns(const struct vgic *g, u64 ipa)
 {
-    return (ipa >= g->dist_base && ipa < g->dist_base + VGIC_DIST_SIZE) ||
-           (ipa >= g->rdist_base && ipa < g->rdist_base + (u64)g->nr_vcpus * VGIC_RDIST_STRIDE);
+    return vgic_in_dist(g, ipa) || vgic_in_rdist(g, ipa);
 }
 
 static bool is_emulated(struct domain *d, u64 ipa)
@@ -62,8 +61,10 @@ unsigned arch_emulated_regions(const struct domain *d, struct emulated_region *o
     if (!g)
         return 0;
     if (n < max)
-        out[n++] = (struct emulated_region){ "vgic-dist", g->dist_base, VGIC_DIST_SIZE };
-    if (n < max)
+        out[n++] = (struct emulated_region){ "vgic-dist", g->dist_base, g->dist_size };
+    /* A GICv2 guest has no redistributors; its CPU interface is the GICV
+     * frame, mapped in its stage 2 (not emulated), so the dump lists it as RAM-less MMIO. */
+    if (g->model == VGIC_MODEL_V3 && n < max)
         out[n++] = (struct emulated_region){ "vgic-redist", g->rdist_base,
                                              (u64)g->nr_vcpus * VGIC_RDIST_STRIDE };
     return n;
@@ -82,8 +83,7 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
         return false;
     }
     if (vgic_owns(v->d->vgic, ipa))
-        v->stats.mmio[ipa < v->d->vgic->dist_base + VGIC_DIST_SIZE && ipa >= v->d->vgic->dist_base
-                      ? STATS_MMIO_GICD : STATS_MMIO_GICR]++;
+        v->stats.mmio[vgic_in_dist(v->d->vgic, ipa) ? STATS_MMIO_GICD : STATS_MMIO_GICR]++;
     else
         v->stats.mmio[STATS_MMIO_UART]++;
     if (!(esr & DABT_ISV)) {

@@ -76,6 +76,15 @@ int arch_domain_init(struct domain *d);           /* at build, once its vCPUs ar
 struct emulated_region { const char *name; u64 base, size; };
 unsigned arch_emulated_regions(const struct domain *d, struct emulated_region *out,
                                unsigned max);
+
+/* How that controller is described in a generated (domU) device tree. */
+struct arch_gic_dt {
+    const char *compatible;
+    u64 reg[4];              /* (base, size) pairs */
+    unsigned nr_reg;         /* pairs used */
+    bool redist_regions;     /* add #redistributor-regions = <1> (GICv3) */
+};
+void arch_domain_gic_dt(const struct domain *d, struct arch_gic_dt *out);
 /* An emulated device's level-sensitive SPI `intid` (the vPL011's). */
 void arch_domain_irq_level(struct domain *d, u32 intid, bool level);
 /* Raise domain d's event-channel upcall (the PPI its /hypervisor node names)
