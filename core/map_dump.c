@@ -335,7 +335,16 @@ static void dump_domain(struct domain *d)
     printk("map: d%u iova tables %s\n", d->id, shared ? "shared (the p2m)" : "separate");
 }
 
-static void dump_record(void)
+/* Whether d's tables may be read: running, or the ending domain the
+ * snapshot is for (its tables go after the snapshot).  Any other domain from
+ * domain_by_id may be ended and being released by another CPU right now: its
+ * tables are not walked (pt_lookup also refuses a released, NULL root). */
+static bool tables_readable(const struct domain *d, const struct domain *ending)
+{
+    return d && (d == ending || __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == DOM_RUNNING);
+}
+
+static void dump_record(struct domain *ending)
 {
     /* Copies (one snapshot at a time: `dumping`), printed after: the
      * record's lock is not held while printing. */
@@ -365,7 +374,7 @@ static void dump_record(void)
         /* And what the device would reach there now (nothing, in seed 000). */
         struct domain *d = domain_by_id(f[i].domid);
         pa_t now;
-        if (d && iommu_translates(d, iova(f[i].iova), &now))
+        if (tables_readable(d, ending) && iommu_translates(d, iova(f[i].iova), &now))
             printk("map: fault d%u sid 0x%x iova 0x%lx count %u translates pa 0x%lx\n",
                    f[i].domid, f[i].sid, f[i].iova, f[i].count, pa_addr(now));
         else
@@ -396,10 +405,10 @@ void map_dump(const char *why, struct domain *ending)
                reserved[i].start + reserved[i].size, reserved[i].what);
     for (unsigned id = 0; id < MAX_DOMAINS; id++) {
         struct domain *d = domain_by_id(id);
-        if (d && (d == ending || d->state == DOM_RUNNING))
+        if (tables_readable(d, ending))
             dump_domain(d);
     }
-    dump_record();
+    dump_record(ending);
     printk("map: end %u\n", n);
     __atomic_store_n(&dumping, false, __ATOMIC_RELEASE);
 }
