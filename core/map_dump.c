@@ -29,8 +29,9 @@
  * is every fault (domain, stream, address).  The picture draws the record
  * beside the live runs.
  *
- * Assumptions: the walkers take the table's own lock (p2m, IOMMU tables);
- * the record has its own lock, ranked after those, so a walk may consult it.
+ * Assumptions: the walkers take the table's own lock (p2m, IOMMU tables)
+ * and print nothing under it (the runs are kept, then printed); the record
+ * has its own lock, ranked after those, so a walk may consult it.
  * A snapshot runs where no lock is held (an interrupt taken in a guest or
  * idle, a domain's end); two at once would interleave, so the second is
  * skipped, saying so.
@@ -243,39 +244,42 @@ static bool is_grant(unsigned type) { return type == p2m_grant_map_rw || type ==
 struct run {
     u64 ia, oa, size;
     unsigned type;
+    bool grant_recorded;  /* a grant page the record names: granter, ref */
+    unsigned granter;
+    u32 ref;
 };
 
-/* One table's walk: the run being grown and what has been printed. */
+/*
+ * One table's walk.  The walk runs under the table's lock with interrupts
+ * masked, so it prints nothing: it keeps the first MAX_RUNS_SHOWN runs
+ * (and counts the rest), printed after the lock is dropped.  The kept runs
+ * live in a static array, not on the 16 KiB EL2 stack: one snapshot at a
+ * time (`dumping`), and its walks one after another, so one array serves.
+ */
 struct walk {
     unsigned domid;
     const char *space;   /* "ipa" or "iova" */
     struct run cur;      /* size 0: none yet */
-    unsigned runs, shown;
+    unsigned runs, kept;
 };
 
-static void print_run(struct walk *w)
+static struct run kept_runs[MAX_RUNS_SHOWN];
+
+static void keep_run(struct walk *w)
 {
-    const struct run *r = &w->cur;
-    char grant[40] = "";
-    unsigned granter;
-    u32 ref;
+    struct run *r = &w->cur;
 
     w->runs++;
-    if (w->shown == MAX_RUNS_SHOWN)
+    if (w->kept == MAX_RUNS_SHOWN)
         return;
-    w->shown++;
-    if (is_grant(r->type)) {
-        if (live_grant_at(w->domid, r->ia, &granter, &ref))
-            snprintf(grant, sizeof(grant), " d%u gref %u", granter, ref);
-        else
-            snprintf(grant, sizeof(grant), " unrecorded");
-    }
-    printk("map: d%u %s 0x%lx-0x%lx -> pa 0x%lx-0x%lx %s%s%s\n", w->domid, w->space, r->ia,
-           r->ia + r->size, r->oa, r->oa + r->size, kind_name(r->type), grant,
-           r->ia == r->oa ? " 1:1" : "");
+    /* Asked now, while the walk holds the table as it is (the record's lock
+     * ranks after the tables'). */
+    if (is_grant(r->type))
+        r->grant_recorded = live_grant_at(w->domid, r->ia, &r->granter, &r->ref);
+    kept_runs[w->kept++] = *r;
 }
 
-/* pt_leaf_fn: merge a leaf into the current run, or print that run and
+/* pt_leaf_fn: merge a leaf into the current run, or keep that run and
  * start another.  A grant page is a run of its own (its granter and ref). */
 static void add_leaf(void *arg, u64 ia, pa_t oa, u64 size, unsigned type)
 {
@@ -288,17 +292,29 @@ static void add_leaf(void *arg, u64 ia, pa_t oa, u64 size, unsigned type)
         return;
     }
     if (r->size)
-        print_run(w);
-    *r = (struct run){ ia, pa_addr(oa), size, type };
+        keep_run(w);
+    *r = (struct run){ .ia = ia, .oa = pa_addr(oa), .size = size, .type = type };
 }
 
+/* After the walk, its lock dropped: the last run kept, then all printed. */
 static void end_walk(struct walk *w)
 {
     if (w->cur.size)
-        print_run(w);
-    if (w->runs > w->shown)
+        keep_run(w);
+    for (unsigned i = 0; i < w->kept; i++) {
+        const struct run *r = &kept_runs[i];
+        char grant[40] = "";
+        if (r->grant_recorded)
+            snprintf(grant, sizeof(grant), " d%u gref %u", r->granter, r->ref);
+        else if (is_grant(r->type))
+            snprintf(grant, sizeof(grant), " unrecorded");
+        printk("map: d%u %s 0x%lx-0x%lx -> pa 0x%lx-0x%lx %s%s%s\n", w->domid, w->space,
+               r->ia, r->ia + r->size, r->oa, r->oa + r->size, kind_name(r->type), grant,
+               r->ia == r->oa ? " 1:1" : "");
+    }
+    if (w->runs > w->kept)
         printk("map: d%u %s %u more run(s) not shown\n", w->domid, w->space,
-               w->runs - w->shown);
+               w->runs - w->kept);
 }
 
 /* ------------------------------------------------------------------------ */
