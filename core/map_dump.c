@@ -31,7 +31,11 @@
  *
  * Assumptions: the walkers take the table's own lock (p2m, IOMMU tables)
  * and print nothing under it (the runs are kept, then printed); the record
- * has its own lock, ranked after those, so a walk may consult it.
+ * has its own lock, ranked after those and after the grant table's, so a walk
+ * may consult it and core/grant_table.c records each map and unmap in the
+ * critical section that creates or removes the handle (an unmap can then
+ * never come before its map's record).  The hooks are called only when
+ * map_dump_enabled() (an inline check: off, no call is made).
  * A snapshot runs where no lock is held (an interrupt taken in a guest or
  * idle, a domain's end); two at once would interleave, so the second is
  * skipped, saying so.
@@ -71,7 +75,7 @@ struct reserved_region {
     u64 start, size;
 };
 
-static bool enabled;
+bool map_dump_on;
 static struct reserved_region reserved[MAX_RESERVED_SHOWN];
 static unsigned nr_reserved;
 
@@ -91,11 +95,9 @@ int map_dump_init(void)
 
     if (mode < 0)
         return -EINVAL;
-    enabled = mode == 1;
+    map_dump_on = mode == 1;
     return 0;
 }
-
-bool map_dump_enabled(void) { return enabled; }
 
 void map_dump_note_reserved(const char *what, pa_t start, u64 size)
 {
@@ -151,8 +153,6 @@ void map_dump_note_grant_map(struct domain *mapper, unsigned granter, u32 ref, i
     pa_t reached;
     bool one_to_one;
 
-    if (!enabled)
-        return;
     /* Asked now, while the mapping exists: do the mapper's devices reach the
      * page at its machine address (the dev_bus_addr it was handed)? */
     one_to_one = iommu_translates(mapper, iova_of_pa_1to1(page), &reached) &&
@@ -172,8 +172,6 @@ void map_dump_note_grant_unmap(struct domain *mapper, unsigned granter, u32 ref,
 {
     struct grant_seen *g;
 
-    if (!enabled)
-        return;
     spin_lock(&record_lock);
     g = grant_slot(mapper->id, granter, ref, ipa_addr(at), pa_addr(page), false);
     if (g)
@@ -186,8 +184,6 @@ void map_dump_note_fault(struct domain *d, iova_t iova, u32 sid)
     u64 page = iova_addr(iova) & PAGE_MASK;
     unsigned i;
 
-    if (!enabled)
-        return;
     spin_lock(&record_lock);
     for (i = 0; i < nr_faults; i++)
         if (faults[i].domid == d->id && faults[i].sid == sid &&
@@ -406,7 +402,7 @@ void map_dump(const char *why, struct domain *ending)
     char policy[300];
     unsigned n;
 
-    if (!enabled)
+    if (!map_dump_enabled())
         return;
     if (__atomic_exchange_n(&dumping, true, __ATOMIC_ACQUIRE)) {
         printk("map: snapshot (%s) skipped: another is being printed\n", why);
