@@ -206,7 +206,8 @@ static bool live_grant_at(unsigned mapper, u64 at, unsigned *granter, u32 *ref)
     spin_lock(&record_lock);
     for (unsigned i = nr_grants; i-- && !found;) {
         const struct grant_seen *g = &grants[i];
-        if (g->mapper == mapper && g->ipa == at && g->maps > g->unmaps) {
+        /* != as forget_oldest_unmapped: the u32 counters may wrap. */
+        if (g->mapper == mapper && g->ipa == at && g->maps != g->unmaps) {
             *granter = g->granter;
             *ref = g->ref;
             found = true;
