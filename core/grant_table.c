@@ -911,7 +911,7 @@ static void trace_map(struct domain *ld, const struct gnttab_map_grant_ref *op,
                       const struct pin *p)
 {
     if (p->kind != PIN_MAP_RO || !foreign(ld, p->granter) ||
-        !trace_grant_claim(p->granter, p->ref, p->page))
+        !trace_grant_claim(ld->id, p->granter, p->ref, p->page))
         return;
     trace_hv(TRACE_HOP_GRANT_MAP, "grant_table.c:add_mapping", "d%u maps d%u gref %u at IPA "
              "0x%lx: machine 0x%lx", ld->id, p->granter, p->ref, op->host_addr, pa_addr(p->page));

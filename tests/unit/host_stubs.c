@@ -410,8 +410,8 @@ __attribute__((weak)) const struct driver *driver_by_compatible(enum driver_clas
 /* The packet trace (core/trace.c) is off in host tests: the hooks' symbols
  * only.  A test of core/trace.c itself links the real ones. */
 __attribute__((weak)) unsigned trace_packets;
-__attribute__((weak)) bool trace_grant_claim(unsigned granter unused, unsigned ref unused,
-                                             pa_t page unused)
+__attribute__((weak)) bool trace_grant_claim(unsigned mapper unused, unsigned granter unused,
+                                             unsigned ref unused, pa_t page unused)
 {
     return false;
 }
