@@ -846,6 +846,11 @@ static int add_mapping(struct domain *ld, struct gnttab_map_grant_ref *op, const
          * off; where the policy added none (gnttab_iommu=sync, shared tables:
          * seed 000) nothing answers there and the device's DMA faults. */
         op->dev_bus_addr = iova_addr(iova_of_pa_1to1(p->page));
+        /* Recorded in the same critical section as the handle: no unmap (of
+         * this vCPU or another) can find the handle before the record has
+         * the map, so every recorded map meets its unmap (map_dump.h). */
+        if (map_dump_enabled())
+            map_dump_note_grant_map(ld, p->granter, p->ref, at, p->page, ro);
     }
     spin_unlock(&lgt->lock);
     return st;
@@ -874,6 +879,9 @@ static bool remove_mapping(struct domain *ld, struct gnttab *lgt, unsigned h, bo
     m->iommu_stuck = false;
     lgt->nr_maps--;
     lgt->unmaps++;
+    /* Under the lock the map was recorded under (add_mapping). */
+    if (map_dump_enabled())
+        map_dump_note_grant_unmap(ld, m->granter, m->ref, m->host_addr, m->page);
     return true;
 }
 
@@ -903,7 +911,7 @@ static void trace_map(struct domain *ld, const struct gnttab_map_grant_ref *op,
                       const struct pin *p)
 {
     if (p->kind != PIN_MAP_RO || !foreign(ld, p->granter) ||
-        !trace_grant_claim(p->granter, p->ref, p->page))
+        !trace_grant_claim(ld->id, p->granter, p->ref, p->page))
         return;
     trace_hv(TRACE_HOP_GRANT_MAP, "grant_table.c:add_mapping", "d%u maps d%u gref %u at IPA "
              "0x%lx: machine 0x%lx", ld->id, p->granter, p->ref, op->host_addr, pa_addr(p->page));
@@ -932,8 +940,6 @@ static void map_one(struct vcpu *v, void *arg)
         log_map(ld, op, &p);
         if (trace_on())
             trace_map(ld, op, &p);
-        map_dump_note_grant_map(ld, p.granter, p.ref, ipa(op->host_addr), p.page,
-                                p.kind == PIN_MAP_RO);
         return;
     }
     stat_inc(&table_of(ld)->refused);
@@ -968,7 +974,6 @@ static void unmap_one(struct vcpu *v, void *arg)
     op->status = (int16_t)st;
     if (st == GNTST_okay) {
         struct pin p = pin_of(ld, &m);
-        map_dump_note_grant_unmap(ld, m.granter, m.ref, m.host_addr, m.page);
         /* The granter may reuse the page once it is unpinned: no device of ours
          * may still reach it through a cached translation.  Released after the
          * batch's one invalidation, not after a flush of its own. */
@@ -1010,7 +1015,6 @@ static unsigned drop_mappings(struct domain *d, bool touch_p2m, unsigned *stuck)
             continue;
         }
         struct pin p = pin_of(d, &m);
-        map_dump_note_grant_unmap(d, m.granter, m.ref, m.host_addr, m.page);
         release_after_flush(d, &p);
         n++;
     }

@@ -828,7 +828,8 @@ void iommu_count_fault(struct iommu_ctx *c, iova_t iova, u32 sid)
 {
     __atomic_fetch_add(&c->stats.faults, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&c->stats.last_fault_iova, iova_addr(iova), __ATOMIC_RELAXED);
-    map_dump_note_fault(c->d, iova, sid);
+    if (map_dump_enabled())
+        map_dump_note_fault(c->d, iova, sid);
 }
 
 int iommu_for_each_entry(struct domain *d, pt_leaf_fn fn, void *arg, bool *shared)

@@ -29,8 +29,13 @@
  * is every fault (domain, stream, address).  The picture draws the record
  * beside the live runs.
  *
- * Assumptions: the walkers take the table's own lock (p2m, IOMMU tables);
- * the record has its own lock, ranked after those, so a walk may consult it.
+ * Assumptions: the walkers take the table's own lock (p2m, IOMMU tables)
+ * and print nothing under it (the runs are kept, then printed); the record
+ * has its own lock, ranked after those and after the grant table's, so a walk
+ * may consult it and core/grant_table.c records each map and unmap in the
+ * critical section that creates or removes the handle (an unmap can then
+ * never come before its map's record).  The hooks are called only when
+ * map_dump_enabled() (an inline check: off, no call is made).
  * A snapshot runs where no lock is held (an interrupt taken in a guest or
  * idle, a domain's end); two at once would interleave, so the second is
  * skipped, saying so.
@@ -70,7 +75,7 @@ struct reserved_region {
     u64 start, size;
 };
 
-static bool enabled;
+bool map_dump_on;
 static struct reserved_region reserved[MAX_RESERVED_SHOWN];
 static unsigned nr_reserved;
 
@@ -90,11 +95,9 @@ int map_dump_init(void)
 
     if (mode < 0)
         return -EINVAL;
-    enabled = mode == 1;
+    map_dump_on = mode == 1;
     return 0;
 }
-
-bool map_dump_enabled(void) { return enabled; }
 
 void map_dump_note_reserved(const char *what, pa_t start, u64 size)
 {
@@ -150,8 +153,6 @@ void map_dump_note_grant_map(struct domain *mapper, unsigned granter, u32 ref, i
     pa_t reached;
     bool one_to_one;
 
-    if (!enabled)
-        return;
     /* Asked now, while the mapping exists: do the mapper's devices reach the
      * page at its machine address (the dev_bus_addr it was handed)? */
     one_to_one = iommu_translates(mapper, iova_of_pa_1to1(page), &reached) &&
@@ -171,8 +172,6 @@ void map_dump_note_grant_unmap(struct domain *mapper, unsigned granter, u32 ref,
 {
     struct grant_seen *g;
 
-    if (!enabled)
-        return;
     spin_lock(&record_lock);
     g = grant_slot(mapper->id, granter, ref, ipa_addr(at), pa_addr(page), false);
     if (g)
@@ -185,8 +184,6 @@ void map_dump_note_fault(struct domain *d, iova_t iova, u32 sid)
     u64 page = iova_addr(iova) & PAGE_MASK;
     unsigned i;
 
-    if (!enabled)
-        return;
     spin_lock(&record_lock);
     for (i = 0; i < nr_faults; i++)
         if (faults[i].domid == d->id && faults[i].sid == sid &&
@@ -209,7 +206,8 @@ static bool live_grant_at(unsigned mapper, u64 at, unsigned *granter, u32 *ref)
     spin_lock(&record_lock);
     for (unsigned i = nr_grants; i-- && !found;) {
         const struct grant_seen *g = &grants[i];
-        if (g->mapper == mapper && g->ipa == at && g->maps > g->unmaps) {
+        /* != as forget_oldest_unmapped: the u32 counters may wrap. */
+        if (g->mapper == mapper && g->ipa == at && g->maps != g->unmaps) {
             *granter = g->granter;
             *ref = g->ref;
             found = true;
@@ -243,39 +241,42 @@ static bool is_grant(unsigned type) { return type == p2m_grant_map_rw || type ==
 struct run {
     u64 ia, oa, size;
     unsigned type;
+    bool grant_recorded;  /* a grant page the record names: granter, ref */
+    unsigned granter;
+    u32 ref;
 };
 
-/* One table's walk: the run being grown and what has been printed. */
+/*
+ * One table's walk.  The walk runs under the table's lock with interrupts
+ * masked, so it prints nothing: it keeps the first MAX_RUNS_SHOWN runs
+ * (and counts the rest), printed after the lock is dropped.  The kept runs
+ * live in a static array, not on the 16 KiB EL2 stack: one snapshot at a
+ * time (`dumping`), and its walks one after another, so one array serves.
+ */
 struct walk {
     unsigned domid;
     const char *space;   /* "ipa" or "iova" */
     struct run cur;      /* size 0: none yet */
-    unsigned runs, shown;
+    unsigned runs, kept;
 };
 
-static void print_run(struct walk *w)
+static struct run kept_runs[MAX_RUNS_SHOWN];
+
+static void keep_run(struct walk *w)
 {
-    const struct run *r = &w->cur;
-    char grant[40] = "";
-    unsigned granter;
-    u32 ref;
+    struct run *r = &w->cur;
 
     w->runs++;
-    if (w->shown == MAX_RUNS_SHOWN)
+    if (w->kept == MAX_RUNS_SHOWN)
         return;
-    w->shown++;
-    if (is_grant(r->type)) {
-        if (live_grant_at(w->domid, r->ia, &granter, &ref))
-            snprintf(grant, sizeof(grant), " d%u gref %u", granter, ref);
-        else
-            snprintf(grant, sizeof(grant), " unrecorded");
-    }
-    printk("map: d%u %s 0x%lx-0x%lx -> pa 0x%lx-0x%lx %s%s%s\n", w->domid, w->space, r->ia,
-           r->ia + r->size, r->oa, r->oa + r->size, kind_name(r->type), grant,
-           r->ia == r->oa ? " 1:1" : "");
+    /* Asked now, while the walk holds the table as it is (the record's lock
+     * ranks after the tables'). */
+    if (is_grant(r->type))
+        r->grant_recorded = live_grant_at(w->domid, r->ia, &r->granter, &r->ref);
+    kept_runs[w->kept++] = *r;
 }
 
-/* pt_leaf_fn: merge a leaf into the current run, or print that run and
+/* pt_leaf_fn: merge a leaf into the current run, or keep that run and
  * start another.  A grant page is a run of its own (its granter and ref). */
 static void add_leaf(void *arg, u64 ia, pa_t oa, u64 size, unsigned type)
 {
@@ -288,17 +289,29 @@ static void add_leaf(void *arg, u64 ia, pa_t oa, u64 size, unsigned type)
         return;
     }
     if (r->size)
-        print_run(w);
-    *r = (struct run){ ia, pa_addr(oa), size, type };
+        keep_run(w);
+    *r = (struct run){ .ia = ia, .oa = pa_addr(oa), .size = size, .type = type };
 }
 
+/* After the walk, its lock dropped: the last run kept, then all printed. */
 static void end_walk(struct walk *w)
 {
     if (w->cur.size)
-        print_run(w);
-    if (w->runs > w->shown)
+        keep_run(w);
+    for (unsigned i = 0; i < w->kept; i++) {
+        const struct run *r = &kept_runs[i];
+        char grant[40] = "";
+        if (r->grant_recorded)
+            snprintf(grant, sizeof(grant), " d%u gref %u", r->granter, r->ref);
+        else if (is_grant(r->type))
+            snprintf(grant, sizeof(grant), " unrecorded");
+        printk("map: d%u %s 0x%lx-0x%lx -> pa 0x%lx-0x%lx %s%s%s\n", w->domid, w->space,
+               r->ia, r->ia + r->size, r->oa, r->oa + r->size, kind_name(r->type), grant,
+               r->ia == r->oa ? " 1:1" : "");
+    }
+    if (w->runs > w->kept)
         printk("map: d%u %s %u more run(s) not shown\n", w->domid, w->space,
-               w->runs - w->shown);
+               w->runs - w->kept);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -335,7 +348,16 @@ static void dump_domain(struct domain *d)
     printk("map: d%u iova tables %s\n", d->id, shared ? "shared (the p2m)" : "separate");
 }
 
-static void dump_record(void)
+/* Whether d's tables may be read: running, or the ending domain the
+ * snapshot is for (its tables go after the snapshot).  Any other domain from
+ * domain_by_id may be ended and being released by another CPU right now: its
+ * tables are not walked (pt_lookup also refuses a released, NULL root). */
+static bool tables_readable(const struct domain *d, const struct domain *ending)
+{
+    return d && (d == ending || __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == DOM_RUNNING);
+}
+
+static void dump_record(struct domain *ending)
 {
     /* Copies (one snapshot at a time: `dumping`), printed after: the
      * record's lock is not held while printing. */
@@ -365,7 +387,7 @@ static void dump_record(void)
         /* And what the device would reach there now (nothing, in seed 000). */
         struct domain *d = domain_by_id(f[i].domid);
         pa_t now;
-        if (d && iommu_translates(d, iova(f[i].iova), &now))
+        if (tables_readable(d, ending) && iommu_translates(d, iova(f[i].iova), &now))
             printk("map: fault d%u sid 0x%x iova 0x%lx count %u translates pa 0x%lx\n",
                    f[i].domid, f[i].sid, f[i].iova, f[i].count, pa_addr(now));
         else
@@ -381,7 +403,7 @@ void map_dump(const char *why, struct domain *ending)
     char policy[300];
     unsigned n;
 
-    if (!enabled)
+    if (!map_dump_enabled())
         return;
     if (__atomic_exchange_n(&dumping, true, __ATOMIC_ACQUIRE)) {
         printk("map: snapshot (%s) skipped: another is being printed\n", why);
@@ -396,10 +418,10 @@ void map_dump(const char *why, struct domain *ending)
                reserved[i].start + reserved[i].size, reserved[i].what);
     for (unsigned id = 0; id < MAX_DOMAINS; id++) {
         struct domain *d = domain_by_id(id);
-        if (d && (d == ending || d->state == DOM_RUNNING))
+        if (tables_readable(d, ending))
             dump_domain(d);
     }
-    dump_record();
+    dump_record(ending);
     printk("map: end %u\n", n);
     __atomic_store_n(&dumping, false, __ATOMIC_RELEASE);
 }

@@ -26,9 +26,12 @@
 
 unsigned trace_packets;
 
-/* The grants traced so far, for naming the one a fault hits. */
+/* The grants traced so far, for naming the one a fault hits.  A slot is
+ * claimed (nr_claimed) before it is written, and its page is stored last
+ * (release): a reader seeing page 0 skips the slot, being written.  No grant
+ * page is at machine address 0 (no board granite runs on has RAM there). */
 static struct traced_grant {
-    unsigned granter, ref;
+    unsigned mapper, granter, ref;
     u64 page;                 /* 0: not written yet */
     bool faulted;             /* its fault has been traced (the rest are folded) */
 } traced[TRACE_COUNT_MAX];
@@ -80,7 +83,7 @@ int trace_configure(const char *val)
     return 0;
 }
 
-bool trace_grant_claim(unsigned granter, unsigned ref, pa_t page)
+bool trace_grant_claim(unsigned mapper, unsigned granter, unsigned ref, pa_t page)
 {
     unsigned i;
 
@@ -91,6 +94,7 @@ bool trace_grant_claim(unsigned granter, unsigned ref, pa_t page)
     i = __atomic_fetch_add(&nr_claimed, 1, __ATOMIC_RELAXED);
     if (i >= trace_packets)
         return false;
+    traced[i].mapper = mapper;
     traced[i].granter = granter;
     traced[i].ref = ref;
     __atomic_store_n(&traced[i].page, pa_addr(page) & ~(u64)(PAGE_SIZE - 1), __ATOMIC_RELEASE);
@@ -115,8 +119,12 @@ void trace_hv(unsigned hop, const char *where, const char *fmt, ...)
  * (a buffer sent twice, mapped per packet) are told apart by order: a fault
  * goes to the earliest map of its page that has none yet.  Faults at no
  * traced page are traced too (at most trace_packets of them): that a fault
- * hit something else is worth seeing.  Runs in the SMMU's interrupt handler
- * on one CPU at a time (its event-queue lock), so `faulted` needs no atomic.
+ * hit something else is worth seeing.  Each SMMU reports under its own
+ * event-queue lock, so two SMMUs may report at once on two CPUs: `faulted` is
+ * taken by atomic exchange and the unmatched count by fetch-add, so a map
+ * still gets one line and the unmatched lines stay bounded.  A fault names a
+ * grant only if the faulting domain is the one that mapped it (another
+ * domain's device at the same address is not that buffer's DMA).
  */
 void trace_iommu_fault(unsigned domid, iova_t iova, const char *type)
 {
@@ -125,19 +133,22 @@ void trace_iommu_fault(unsigned domid, iova_t iova, const char *type)
     bool seen = false;
 
     for (unsigned i = 0; i < n && i < trace_packets; i++) {
-        if (__atomic_load_n(&traced[i].page, __ATOMIC_ACQUIRE) != page)
-            continue;
+        u64 at = __atomic_load_n(&traced[i].page, __ATOMIC_ACQUIRE);
+        if (!at || at != page || traced[i].mapper != domid)
+            continue; /* claimed but not yet written, or another page or mapper */
         seen = true;
-        if (traced[i].faulted)
+        if (__atomic_exchange_n(&traced[i].faulted, true, __ATOMIC_RELAXED))
             continue;
-        traced[i].faulted = true;
         trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
                  "d%u DMA fault %s iova 0x%lx = machine of d%u gref %u", domid, type,
                  iova_addr(iova), traced[i].granter, traced[i].ref);
         return;
     }
-    if (!seen && nr_unmatched < trace_packets && ++nr_unmatched)
-        trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
-                 "d%u DMA fault %s iova 0x%lx (no traced grant there)", domid, type,
-                 iova_addr(iova));
+    /* Checked before counting, as in trace_grant_claim: the count stops near
+     * N and never wraps back into range. */
+    if (seen || __atomic_load_n(&nr_unmatched, __ATOMIC_RELAXED) >= trace_packets ||
+        __atomic_fetch_add(&nr_unmatched, 1, __ATOMIC_RELAXED) >= trace_packets)
+        return;
+    trace_hv(TRACE_HOP_SMMU_FAULT, "smmuv3.c:report_event",
+             "d%u DMA fault %s iova 0x%lx (no traced grant there)", domid, type, iova_addr(iova));
 }

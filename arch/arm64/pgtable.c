@@ -286,7 +286,9 @@ bool pt_lookup(struct pgtable *pt, pt_ia_t in, pa_t *oa, unsigned *type, unsigne
 {
     u64 *table = pt->root, ia = pt_ia_addr(in);
 
-    if (in.space != pt->space || ia >> pt->ia_bits)
+    /* A destroyed table (root NULL) translates nothing: a dump may ask about
+     * a domain whose tables another CPU has just released. */
+    if (!table || in.space != pt->space || ia >> pt->ia_bits)
         return false;
     for (unsigned level = pt->root_level; level < PT_LEVELS; level++) {
         u64 d = table[level_index(pt, level, ia)];

@@ -26,8 +26,9 @@ void trace_setup(const void *fdt)
 
     if (!p)
         return;
-    n = fdt32_to_cpu(p[0]);
-    if (len != 2 * (int)sizeof(fdt32_t) || n == 0 || n > TRACE_COUNT_MAX) {
+    /* The length first: a shorter property has no cells to read. */
+    n = len == 2 * (int)sizeof(fdt32_t) ? fdt32_to_cpu(p[0]) : 0;
+    if (n == 0 || n > TRACE_COUNT_MAX) {
         printf("trace: /hypervisor/%s is malformed: no packet trace\n",
                GRANITE_DT_PROP_PACKET_TRACE);
         return;

@@ -2,10 +2,12 @@
  * map_dump.h — dump=maps: every domain's address spaces printed as text, for
  * tools/picture (core/map_dump.c says what is printed, when, and why).
  *
- * The note_* hooks are called unconditionally; without dump=maps they return
- * at once.  They take only the record's own lock (LOCK_MAP_RECORD, ranked
- * after everything but the console), except note_grant_map, which looks the
- * mapper's IOMMU context up and so must be called with no lock held.
+ * The note_* hooks are called only when map_dump_enabled(): off, a grant map,
+ * unmap or fault costs one load and a predictable branch, not a call.  They
+ * take only the record's own lock (LOCK_MAP_RECORD, ranked after everything
+ * but the console), except note_grant_map, which also looks the mapper's
+ * tables up (p2m or IOMMU tables' lock): it may be called holding the grant
+ * table's lock (core/grant_table.c records under it), nothing ranked later.
  */
 #ifndef GRANITE_MAP_DUMP_H
 #define GRANITE_MAP_DUMP_H
@@ -16,7 +18,12 @@ struct domain;
 
 /* Read the dump= option.  0, or -EINVAL (already said why). */
 int map_dump_init(void);
-bool map_dump_enabled(void);
+
+/* dump=maps given.  Written once, at boot. */
+extern bool map_dump_on;
+
+static inline bool map_dump_enabled(void) { return __builtin_expect(map_dump_on, 0); }
+
 /* Boot: a range of host memory no domain gets (granite's image, the DTB,
  * /reserved-memory), shown as a reserved region. */
 void map_dump_note_reserved(const char *what, pa_t start, u64 size);

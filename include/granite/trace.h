@@ -37,10 +37,11 @@ static inline bool trace_on(void) { return __builtin_expect(trace_packets != 0, 
 /* The value of trace= (NULL: not given): 0, or -EINVAL after saying why (the
  * trace is then off).  Starts the trace afresh. */
 int trace_configure(const char *val);
-/* A read-only map of domain `granter`'s ref into another domain: the kind a
+/* A read-only map of domain `granter`'s ref into domain `mapper`: the kind a
  * TX buffer is.  True if it is among the first trace_packets such maps: it is
- * then traced, and remembered so that a fault at its page names it. */
-bool trace_grant_claim(unsigned granter, unsigned ref, pa_t page);
+ * then traced, and remembered so that a fault of mapper's devices at its page
+ * names it. */
+bool trace_grant_claim(unsigned mapper, unsigned granter, unsigned ref, pa_t page);
 /* One hop line of granite's ("trace: tx ? hop <hop> hv <where>: <facts>"). */
 void trace_hv(unsigned hop, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -7,7 +7,10 @@ fake results.tap (--reuse), runs tools/lab on it, and checks the verdict: a
 good lab passes; a missing file or function in Read, a question with no answer
 regex, an answer the console does not hold, a broken link and a quoted line
 range that no longer holds its functions each fail the lab and are named; a
-bad N is a usage error (exit 2).  Last, the real book's static checks (Read,
+bad N is a usage error (exit 2); a check block of the wrong types (a run,
+question or span that is not a table, a line number that is not an integer)
+is a lab error, not a traceback; --reuse refuses a missing or stale
+results.tap.  Last, the real book's static checks (Read,
 links, line ranges, every question with an answer regex) pass.  Prints TAP."""
 import importlib.machinery
 import importlib.util
@@ -180,6 +183,50 @@ def main() -> int:
                              "docs/labs/README.md": "[lab](01-a-test-lab.md)\n"})
     cases.append(("--reuse judges a scenario on the console a previous pass wrote (no QEMU run)",
                   rc == 0 and "not ok" not in out and "ok 3 - lab 1: run: before (boot-and-hello)" in out, out))
+
+    # A check block of the wrong types: the lab's error (exit 1, "lab: error:"
+    # naming the entry), never a traceback.
+    head, _, rest = GOOD.partition("```toml lab-check\n")
+    tail = rest[rest.index("```"):]
+    RUN = '[[run]]\nid = "before"\ncommand = "echo hi"\n'
+    SPAN = '[[span]]\nfile = "core/iommu_policy.c"\ndefines = ["iommu_need_sync"]\n'
+
+    def block(toml: str) -> str:
+        return head + "```toml lab-check\n" + toml + tail
+
+    malformed = [
+        ("a run that is not a table", block("run = [1]\n"), "'run' must be an array of tables"),
+        ("a run whose command is not a string", block('[[run]]\nid = "before"\ncommand = 7\n'),
+         "run[0]: command must be a string"),
+        ("a question that is not a table", block("question = [1]\n" + RUN),
+         "'question' must be an array of tables"),
+        ("a span that is not a table", block("span = [1]\n" + RUN), "'span' must be an array of tables"),
+        ("a span whose from is not an integer", block(RUN + SPAN + 'from = "98"\nto = 115\n'),
+         "span[0]: needs file (a path), from and to (line numbers)"),
+        ("a span whose to is not an integer", block(RUN + SPAN + "from = 98\nto = 115.0\n"),
+         "span[0]: needs file"),
+        ("an exercise that is not a table", block('exercise = "before"\n' + RUN),
+         "'exercise' must be a table"),
+    ]
+    for what, text, needle in malformed:
+        rc, out = run_lab(text, "1")
+        cases.append((f"{what}: a lab error naming it, no traceback",
+                      rc == 1 and "lab: error:" in out and needle in out and "Traceback" not in out,
+                      out))
+
+    rc, out = run_lab(reused, "--all", "--tap", "--reuse", "{tmp}/prev", "--reuse-since", "4102444800",
+                      extra={"prev/results.tap": "TAP version 13\n1..1\nok 1 - boot-and-hello\n",
+                             "prev/boot-and-hello.log": "granite: hello 42\n",
+                             "docs/labs/README.md": "[lab](01-a-test-lab.md)\n"})
+    cases.append(("--reuse-since: a results.tap older than the scenario pass is refused, its scenarios fail",
+                  rc == 1 and "not ok 3 - lab 1: run: before (boot-and-hello)" in out and
+                  "stale verdicts" in out, out))
+    rc, out = run_lab(reused, "--all", "--tap", "--reuse", "{tmp}/prev",
+                      extra={"prev/boot-and-hello.log": "granite: hello 42\n",
+                             "docs/labs/README.md": "[lab](01-a-test-lab.md)\n"})
+    cases.append(("--reuse: a missing results.tap (the scenario pass died) fails its scenarios, "
+                  "not judged on old consoles", rc == 1 and
+                  "not ok 3 - lab 1: run: before (boot-and-hello)" in out and "is missing" in out, out))
 
     ok, why = static_checks_of_the_real_book()
     cases.append(("the real book: at least 8 labs, every Read reference, link and line range holds, "

@@ -73,6 +73,10 @@ def parse_cases(pic):
     g10 = [g for g in s.grants if g.gref == 10]
     cases.append(("the grant record: gref 10 read-only, live, no 1:1 IOVA entry",
                   len(g10) == 1 and g10[0].readonly and g10[0].live and not g10[0].one_to_one))
+    wrapped = pic.Grant(mapper=0, granter=1, gref=10, ipa=0, pa=0, readonly=True,
+                        one_to_one=False, maps=2, unmaps=0xffffffff)
+    cases.append(("a grant whose u32 maps wrapped past its unmaps is still live (!=, not >)",
+                  wrapped.live))
     cases.append(("the fault: d0, at gref 10's machine address, translating nothing",
                   len(s.faults) == 1 and s.faults[0].domid == 0 and
                   s.faults[0].iova == g10[0].pa and s.faults[0].translates is None and

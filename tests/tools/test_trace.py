@@ -7,6 +7,7 @@ packet, the ASCII diagram draws the hops in their lanes, --mermaid is a
 sequenceDiagram, and malformed input is refused with a clear message.
 Prints TAP."""
 import re
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,13 @@ def main():
     empty = run(stdin="granite: boot done\n")
     cases.append(("a log without trace lines: exit 2, says trace=packet",
                   empty.returncode == 2 and "trace=packet" in empty.stderr))
+    # stdin strict, as under a UTF-8 locale (the C locale would escape instead).
+    garbage = subprocess.run([sys.executable, str(TRACE)], capture_output=True,
+                             input=b"\xff\xfe\x80 console noise\n" + SEED.read_bytes(),
+                             env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    cases.append(("binary garbage on stdin is read as a file is (replaced), no traceback",
+                  garbage.returncode == 0 and b"Traceback" not in garbage.stderr and
+                  garbage.stdout == run(str(SEED)).stdout.encode()))
     missing = run(str(DATA / "no-such.log"))
     cases.append(("a missing file: exit 2 with a message",
                   missing.returncode == 2 and "trace: error:" in missing.stderr))

@@ -55,6 +55,7 @@ int p2m_map(struct p2m *p unused, ipa_t a unused, pa_t o unused, u64 s unused, p
 int p2m_unmap(struct p2m *p unused, ipa_t a unused, u64 s unused) { abort(); }
 const char *p2m_type_name(p2m_type_t t unused) { return "?"; }
 void p2m_for_each_entry(struct p2m *p unused, pt_leaf_fn fn unused, void *c unused) { abort(); }
+bool map_dump_on; /* dump=maps off: map_dump_note_fault is never called */
 void map_dump_note_fault(struct domain *d unused, iova_t iova unused, u32 sid unused) {}
 
 /* --- the CPUs ------------------------------------------------------------------ */

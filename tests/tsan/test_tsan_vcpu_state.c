@@ -246,7 +246,7 @@ int p2m_lookup(struct p2m *p2m, ipa_t ipa, pa_t *pa, p2m_type_t *t)
     return -1;
 }
 bool gnttab_page_in_use(pa_t page) { (void)page; return false; }
-bool map_dump_enabled(void) { return false; }
+bool map_dump_on; /* dump=maps off */
 void map_dump(const char *why, struct domain *ending) { (void)why, (void)ending; }
 int evtchn_send_virq(struct domain *d, unsigned virq) { (void)d; (void)virq; return 0; }
 void iommu_ram_changed(struct domain *d, pa_t p, u64 size, bool mapped)

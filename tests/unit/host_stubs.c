@@ -349,12 +349,17 @@ void arch_stage2_flush_vmid(u16 vmid, u64 vttbr)
 __attribute__((weak)) void iommu_p2m_changed(struct domain *d unused, ipa_t at unused,
                                              pa_t p unused, u64 size unused, unsigned type unused) {}
 
-/* dump=maps records (core/map_dump.c): off in the host tests. */
-void map_dump_note_grant_map(struct domain *m unused, unsigned g unused, u32 r unused,
-                             ipa_t at unused, pa_t p unused, bool ro unused) {}
-void map_dump_note_grant_unmap(struct domain *m unused, unsigned g unused, u32 r unused,
-                               ipa_t at unused, pa_t p unused) {}
-void map_dump_note_fault(struct domain *d unused, iova_t iova unused, u32 sid unused) {}
+/* dump=maps records (core/map_dump.c): off in the host tests, unless a test
+ * turns it on and records the notes itself (test_grant_table). */
+__attribute__((weak)) bool map_dump_on;
+__attribute__((weak)) void map_dump_note_grant_map(struct domain *m unused, unsigned g unused,
+                                                   u32 r unused, ipa_t at unused, pa_t p unused,
+                                                   bool ro unused) {}
+__attribute__((weak)) void map_dump_note_grant_unmap(struct domain *m unused, unsigned g unused,
+                                                     u32 r unused, ipa_t at unused,
+                                                     pa_t p unused) {}
+__attribute__((weak)) void map_dump_note_fault(struct domain *d unused, iova_t iova unused,
+                                               u32 sid unused) {}
 
 #define HOST_UNIT_BLOCKS 32
 
@@ -411,8 +416,8 @@ __attribute__((weak)) const struct driver *driver_by_compatible(enum driver_clas
 /* The packet trace (core/trace.c) is off in host tests: the hooks' symbols
  * only.  A test of core/trace.c itself links the real ones. */
 __attribute__((weak)) unsigned trace_packets;
-__attribute__((weak)) bool trace_grant_claim(unsigned granter unused, unsigned ref unused,
-                                             pa_t page unused)
+__attribute__((weak)) bool trace_grant_claim(unsigned mapper unused, unsigned granter unused,
+                                             unsigned ref unused, pa_t page unused)
 {
     return false;
 }

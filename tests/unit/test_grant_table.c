@@ -162,6 +162,53 @@ void domain_release_page(pa_t page)
 
 extern void (*gnttab_test_before_swap)(struct grant_entry_v1 *e);
 
+/* dump=maps' record (core/map_dump.c), seen from here: each note, and
+ * whether it came while the mapper's grant table lock was held (the lock
+ * order hook counts the grant-table-class locks held). */
+#include <granite/map_dump.h>
+#include <granite/spinlock.h>
+static unsigned gnttab_locks_held;
+
+void lock_order_acquire(const spinlock_t *l)
+{
+    gnttab_locks_held += l->class == LOCK_GNTTAB;
+}
+
+void lock_order_release(const spinlock_t *l)
+{
+    gnttab_locks_held -= l->class == LOCK_GNTTAB;
+}
+
+#define MAX_NOTES 16
+static struct note {
+    bool map, under_gnttab_lock, ro;
+    unsigned mapper, granter;
+    u32 ref;
+    u64 at, page;
+} notes[MAX_NOTES];
+static unsigned nr_notes;
+
+static void note(bool map, struct domain *m, unsigned granter, u32 ref, ipa_t at, pa_t page,
+                 bool ro)
+{
+    if (!map_dump_on) /* callers check first; the record ignores notes when off */
+        return;
+    assert_true(nr_notes < MAX_NOTES);
+    notes[nr_notes++] = (struct note){ map, gnttab_locks_held > 0, ro, m->id, granter, ref,
+                                       ipa_addr(at), pa_addr(page) };
+}
+
+void map_dump_note_grant_map(struct domain *m, unsigned granter, u32 ref, ipa_t at, pa_t page,
+                             bool ro)
+{
+    note(true, m, granter, ref, at, page, ro);
+}
+
+void map_dump_note_grant_unmap(struct domain *m, unsigned granter, u32 ref, ipa_t at, pa_t page)
+{
+    note(false, m, granter, ref, at, page, false);
+}
+
 static void make_domain(unsigned id, unsigned nr_pages)
 {
     struct domain *d = &doms[id];
@@ -198,6 +245,8 @@ static int setup_with(unsigned granter_pages, unsigned d2_pages)
     nr_released = 0;
     copies_from_guest = 0;
     gnttab_test_before_swap = NULL;
+    map_dump_on = false;
+    nr_notes = 0;
     watch_reset();
     for (unsigned i = 0; i < NR_DOMS; i++)
         make_domain(i, i == 1 ? granter_pages : i == 2 ? d2_pages : DEFAULT_RAM_PAGES);
@@ -1531,6 +1580,52 @@ static void test_dying_mapper_releases_after_one_flush(void **state unused)
     assert_int_equal(watched_in_use(), 0);
 }
 
+/* dump=maps records each grant map and unmap in the same grant-table
+ * critical section as the handle's creation and removal.  Recorded after the
+ * lock was dropped, another vCPU could unmap the handle first: the unmap
+ * would find no record, the map would stay "live" in it for good, and a
+ * guest repeating that would fill the record (MAX_GRANTS_SEEN) with mappings
+ * long gone.  Under the lock, a map is always recorded before any unmap of
+ * its handle can be. */
+static void test_dump_records_maps_and_unmaps_under_the_table_lock(void **state unused)
+{
+    map_dump_on = true;
+    grant(1, 8, 0, 3, false);
+    grant(1, 9, 0, 4, true);
+    assert_int_equal(map(v0, 1, 8, MAP_AT, false), GNTST_okay);
+    assert_int_equal(unmap(v0, MAP_AT, last_map.handle), GNTST_okay);
+    assert_int_equal(map(v0, 1, 9, MAP_AT + PAGE_SIZE, true), GNTST_okay);
+    /* A refused map is not recorded. */
+    assert_int_equal(map(v0, 1, 9, MAP_AT + PAGE_SIZE, true), GNTST_bad_virt_addr);
+    doms[0].state = DOM_DESTROYED;
+    gnttab_domain_dying(&doms[0]); /* the dying mapper's last mapping goes */
+    map_dump_on = false;
+
+    assert_int_equal(nr_notes, 4);
+    for (unsigned i = 0; i < nr_notes; i++) {
+        assert_true(notes[i].under_gnttab_lock);
+        assert_int_equal(notes[i].mapper, 0);
+        assert_int_equal(notes[i].granter, 1);
+    }
+    assert_true(notes[0].map);
+    assert_false(notes[0].ro);
+    assert_int_equal(notes[0].ref, 8);
+    assert_int_equal(notes[0].at, MAP_AT);
+    assert_int_equal(notes[0].page, pa_addr(page_pa(1, 3)));
+    assert_false(notes[1].map);
+    assert_int_equal(notes[1].ref, 8);
+    assert_int_equal(notes[1].at, MAP_AT);
+    assert_int_equal(notes[1].page, pa_addr(page_pa(1, 3)));
+    assert_true(notes[2].map);
+    assert_true(notes[2].ro);
+    assert_int_equal(notes[2].ref, 9);
+    assert_int_equal(notes[2].at, MAP_AT + PAGE_SIZE);
+    assert_false(notes[3].map);
+    assert_int_equal(notes[3].ref, 9);
+    assert_int_equal(notes[3].page, pa_addr(page_pa(1, 4)));
+    assert_int_equal(gnttab_locks_held, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1577,6 +1672,7 @@ int main(void)
         T(test_unmap_batch_with_errors),
         T(test_faulting_unmap_call_still_releases),
         T(test_dying_mapper_releases_after_one_flush),
+        T(test_dump_records_maps_and_unmaps_under_the_table_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1160,6 +1160,25 @@ static void test_for_each_leaf_visits_leaves_in_order(void **state unused)
     finish();
 }
 
+/* Once destroyed, a table translates nothing and has no leaves: a reader
+ * that races the release (dump=maps on an ending domain) must not follow
+ * the NULL root. */
+static void test_destroyed_table_translates_nothing(void **state unused)
+{
+    struct leaf_log log = { .n = 0 };
+    pa_t oa = PA(0x1234);
+
+    start(48, 0, 0);
+    assert_int_equal(pt_map(&pt, IA(0x40001000), PA(0x80005000), SZ_4K, 3), 0);
+    expect_mapped(0x40001000, 0x80005000, 3, 3);
+    finish(); /* pt_destroy: root NULL */
+    assert_false(pt_lookup(&pt, IA(0x40001000), &oa, NULL, NULL));
+    assert_int_equal(pa_addr(oa), 0x1234); /* untouched */
+    assert_false(pt_lookup(&pt, IA(0), NULL, NULL, NULL));
+    pt_for_each_leaf(&pt, log_leaf, &log);
+    assert_int_equal(log.n, 0);
+}
+
 static int cleanup(void **state unused)
 {
     if (pt.root) {
@@ -1199,6 +1218,7 @@ int main(void)
         T(test_random_ops_match_model_48bit),
         T(test_random_ops_match_model_40bit_concatenated),
         T(test_for_each_leaf_visits_leaves_in_order),
+        T(test_destroyed_table_translates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
