@@ -51,7 +51,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/iommu_known.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_inval.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c \
-           drivers/driver_table.c drivers/pl011.c drivers/gicv3.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
+           drivers/driver_table.c drivers/pl011.c drivers/cadence_uart.c drivers/gicv3.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
 # Guests: EL1, picolibc, may use FP/SIMD.
@@ -84,6 +84,12 @@ setup:
 # Install what is missing (quietly when nothing is).
 $(LINUX_ASSETS): tools/linux-assets guests/linux/init $(wildcard guests/linux/*.c) include/public/io/xs_wire.h $(B)/.setup-ok
 	@B=$(CURDIR)/$(B) tools/linux-assets
+
+# The board device trees come out of the same kernel package (tools/linux-assets).
+BOARD_DTBS := $(B)/boards/zynqmp-zcu102-rev1.0.dtb
+all: $(BOARD_DTBS)
+$(BOARD_DTBS): $(LINUX_ASSETS)
+	@test -s $@ || B=$(CURDIR)/$(B) tools/linux-assets
 
 $(B)/.setup-ok: tools/setup
 	@mkdir -p $(B)

@@ -48,6 +48,9 @@ int dt_header(const void *fdt, u64 *size, const char **why);
 int dt_check(const void *fdt, u64 max_size, const char **why);
 int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why);
 int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
+/* A device address of `node` (its size `size`) as a CPU physical address:
+ * translated through every parent bus's `ranges`. */
+int dt_translate(const void *fdt, int node, u64 *addr, u64 size, const char **why);
 /* A big-endian value of `cells` 32-bit cells (1 or 2), as in `reg`. */
 u64 dt_read_cells(const fdt32_t *p, int cells);
 /* "<node path>: <what>", in a static buffer (boot is single-threaded). */
