@@ -24,6 +24,7 @@
 #include <granite/page_alloc.h>
 #include <granite/domain_config.h>
 #include <granite/sched.h>
+#include <granite/smc_service.h>
 
 #ifndef EARLY_UART_PA
 #define EARLY_UART_PA 0x09000000UL /* QEMU virt's PL011; `make EARLY_UART=...` for a board */
@@ -313,6 +314,7 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     start_allocator(dtb_pa, &cfg);
     psci_set_conduit(bi.psci);
     printk("smp: %u CPU(s) in the DTB, PSCI conduit %s\n", bi.nr_cpus, psci_conduit_name());
+    smc_services_init(bi.fdt);
     if (arch_irq_init(bi.fdt, &why))
         boot_fail("interrupt controller: %s", why);
     if (arch_irq_cpu_init(0, bi.cpu_mpidr[0]))
