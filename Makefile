@@ -41,7 +41,7 @@ HV_LDFLAGS := -nostdlib -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,-
 HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64/mmu.c arch/arm64/pgtable.c \
            arch/arm64/vcpu_switch.c arch/arm64/irq.c arch/arm64/vgic.c arch/arm64/vgic_lr.c \
            arch/arm64/mmio.c arch/arm64/sysreg_trap.c arch/arm64/id_regs.c arch/arm64/vtimer.c \
-           arch/arm64/ptimer.c arch/arm64/virq.c arch/arm64/gic_cpuif.c \
+           arch/arm64/ptimer.c arch/arm64/virq.c arch/arm64/gic.c arch/arm64/gic_cpuif.c \
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c arch/arm64/copy.S \
@@ -51,7 +51,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/iommu_known.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_inval.c core/iommu_policy.c core/memory_op.c core/event_channel.c \
            core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c core/smc_service.c core/zynqmp_eemi.c \
-           drivers/driver_table.c drivers/pl011.c drivers/cadence_uart.c drivers/gicv3.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
+           drivers/driver_table.c drivers/pl011.c drivers/cadence_uart.c drivers/gicv3.c drivers/gicv2.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
 # Guests: EL1, picolibc, may use FP/SIMD.

@@ -92,6 +92,12 @@ static const struct keep_rule keep_list[] = {
     { "arm,gic-v3", NULL,
       "the interrupt controller: granite's vGIC answers at the host's addresses; its "
       "redistributor region is shrunk to dom0's vCPUs" },
+    { "arm,cortex-a15-gic", NULL,
+      "the GICv2 interrupt controller: granite's vGIC distributor answers at the host's "
+      "GICD, the hardware's virtual CPU interface (GICV) is mapped at the host's GICC; "
+      "the GICH and GICV frames are granite's and not shown" },
+    { "arm,gic-400", NULL,
+      "the GICv2 interrupt controller (GIC-400): as arm,cortex-a15-gic" },
     { "arm,armv8-timer", NULL,
       "the generic timer: the EL1 physical and virtual timers are each vCPU's own" },
     { "arm,pl011", is_console_uart,
@@ -110,7 +116,7 @@ static const struct keep_rule handed_iommu_rule = {
 };
 
 /* MSI controllers: granite emulates none. */
-static const char *const msi_compatibles[] = { "arm,gic-v3-its" };
+static const char *const msi_compatibles[] = { "arm,gic-v3-its", "arm,gic-v2m-frame" };
 
 /* Removed from every node: references to the IOMMU and to MSI controllers,
  * all of which are gone from dom0's tree (but see keeps_iommu_ref()). */
@@ -136,6 +142,9 @@ static const char *const chosen_prop_prefixes[] = { "xen,", "linux,initrd-" };
 
 /* GICv3: each redistributor is two 64 KiB frames (RD_base, SGI_base). */
 #define GICV3_REDIST_SIZE 0x20000UL
+/* GICv2: the CPU interface dom0 is shown is two 4 KiB pages (GICC_DIR in the
+ * second), whatever aliasing the host's frame has (IHI 0048B §4.4). */
+#define GICV2_CPUIF_SIZE 0x2000UL
 #define GIC_INTERRUPT_CELLS 3    /* <type number flags> */
 #define GIC_IRQ_TYPE_PPI 1
 #define GIC_PPI_FIRST 16
@@ -151,6 +160,7 @@ struct host_survey {
     unsigned root_ac, root_sc;       /* root #address-cells / #size-cells */
     u32 gic_phandle;
     unsigned gic_ac, gic_sc;         /* cells of the GIC's parent (its reg) */
+    bool gic_v2;                     /* a GICv2: the second region is GICC, not GICR */
     u64 gic_dist_base, gic_dist_size, gic_redist_base, gic_redist_size;
     char console_path[MAX_PATH];     /* "" when /chosen names no console */
     u32 console_clocks[MAX_CONSOLE_CLOCKS];
@@ -448,16 +458,26 @@ static __boot int survey_gic_reg(struct build *b, int gic, const char **why)
     entry = s->gic_ac + s->gic_sc;
     reg = fdt_getprop(host, gic, "reg", &len);
     /* GICv3 reg: distributor, then the redistributor region(s), then optional
-     * GICv2-compatibility frames; dom0 needs the first two. */
+     * GICv2-compatibility frames; dom0 needs the first two.  GICv2 reg:
+     * GICD, GICC, then GICH and GICV (granite's); dom0 needs the first two. */
     if (!reg || len % (int)(entry * 4) || len < (int)(2 * entry * 4)) {
         *why = sayf(host, gic, "reg", "needs whole (address, size) entries for the "
-                                      "distributor and a redistributor region");
+                                      "distributor and a %s", s->gic_v2 ? "CPU interface"
+                                      : "redistributor region");
         return -EINVAL;
     }
     s->gic_dist_base = read_cells(reg, s->gic_ac);
     s->gic_dist_size = read_cells(reg + s->gic_ac, s->gic_sc);
     s->gic_redist_base = read_cells(reg + entry, s->gic_ac);
     s->gic_redist_size = read_cells(reg + entry + s->gic_ac, s->gic_sc);
+    if (s->gic_v2) {
+        if (s->gic_redist_size < GICV2_CPUIF_SIZE) {
+            *why = sayf(host, gic, "reg", "the CPU interface (0x%lx bytes) is smaller than its "
+                        "two 4 KiB pages", (unsigned long)s->gic_redist_size);
+            return -EINVAL;
+        }
+        return 0;
+    }
     if (s->gic_redist_size < b->p->nr_vcpus * GICV3_REDIST_SIZE) {
         *why = sayf(host, gic, "reg", "the redistributor region (0x%lx bytes) is smaller "
                     "than %u vCPUs x 0x%lx", (unsigned long)s->gic_redist_size,
@@ -467,24 +487,37 @@ static __boot int survey_gic_reg(struct build *b, int gic, const char **why)
     return 0;
 }
 
+/* The GICs granite's vGIC can stand in for, by compatible: the first found wins. */
+static const struct {
+    const char *compatible;
+    bool v2;
+} gic_kinds[] = {
+    { "arm,gic-v3", false }, { "arm,cortex-a15-gic", true }, { "arm,gic-400", true },
+};
+
 static __boot int survey_gic(struct build *b, const char **why)
 {
     const void *host = b->p->host_fdt;
-    int gic = fdt_node_offset_by_compatible(host, -1, "arm,gic-v3");
-    int len;
+    int gic = -FDT_ERR_NOTFOUND, len;
+    const char *compat = NULL;
     const fdt32_t *cells;
 
+    for (size_t i = 0; i < ARRAY_SIZE(gic_kinds) && gic == -FDT_ERR_NOTFOUND; i++) {
+        compat = gic_kinds[i].compatible;
+        b->s.gic_v2 = gic_kinds[i].v2;
+        gic = fdt_node_offset_by_compatible(host, -1, compat);
+    }
     if (gic == -FDT_ERR_NOTFOUND) {
-        *why = "host DTB: no interrupt controller compatible with \"arm,gic-v3\" (the GIC "
-               "dom0 needs: granite's vGIC is a GICv3)";
+        *why = "host DTB: no interrupt controller compatible with \"arm,gic-v3\", "
+               "\"arm,cortex-a15-gic\" or \"arm,gic-400\" (the GICs granite's vGIC models)";
         return -ENODEV;
     }
     if (gic < 0) {
         *why = sayf(NULL, -1, "host DTB", "looking for the GIC: %s", fdt_strerror(gic));
         return -EINVAL;
     }
-    if (fdt_node_offset_by_compatible(host, gic, "arm,gic-v3") >= 0) {
-        *why = sayf(host, gic, "compatible", "more than one \"arm,gic-v3\" node");
+    if (fdt_node_offset_by_compatible(host, gic, compat) >= 0) {
+        *why = sayf(host, gic, "compatible", "more than one \"%s\" node", compat);
         return -EINVAL;
     }
     b->s.gic_phandle = fdt_get_phandle(host, gic);
@@ -902,6 +935,24 @@ static __boot int del_prop_if_any(void *fdt, int node, const char *name, const c
     return err && err != -FDT_ERR_NOTFOUND ? edit_failed(err, name, why) : 0;
 }
 
+/* GICv2: GICD as is, GICC as two 4 KiB pages (granite maps the hardware's
+ * GICV there), no GICH/GICV, no maintenance interrupt. */
+static __boot int fix_gic_v2(struct build *b, int gic, const char **why)
+{
+    const struct host_survey *s = &b->s;
+    unsigned entry = s->gic_ac + s->gic_sc;
+    fdt32_t reg[2 * 2 * MAX_CELLS];
+    int err;
+
+    write_cells(reg, s->gic_ac, s->gic_dist_base);
+    write_cells(reg + s->gic_ac, s->gic_sc, s->gic_dist_size);
+    write_cells(reg + entry, s->gic_ac, s->gic_redist_base);
+    write_cells(reg + entry + s->gic_ac, s->gic_sc, GICV2_CPUIF_SIZE);
+    if ((err = fdt_setprop(b->fdt, gic, "reg", reg, 2 * entry * sizeof(fdt32_t))))
+        return edit_failed(err, "GIC: reg", why);
+    return del_prop_if_any(b->fdt, gic, "interrupts", why);
+}
+
 static __boot int fix_gic(struct build *b, const char **why)
 {
     /* Properties of the host GIC that granite's vGIC does not offer:
@@ -918,6 +969,8 @@ static __boot int fix_gic(struct build *b, const char **why)
 
     if (gic < 0)
         return edit_failed(gic, "the GIC", why);
+    if (s->gic_v2)
+        return fix_gic_v2(b, gic, why);
     /* Distributor as is; one redistributor region sized for dom0's vCPUs.  The
      * GICv2 compatibility frames after it (GICC/GICH/GICV) are for a hypervisor
      * or a GICv2 guest, neither of which dom0 is.  #address-cells stays: the

@@ -16,7 +16,7 @@
  *      header, copies the kernel to RAM base + text_offset and an initrd
  *      (a "multiboot,ramdisk" module) below the DTB, clear of the kernel's
  *      image_size footprint, named in /chosen linux,initrd-start/end;
- *   3. sets up its emulated GICv3 and PL011 (at the host's addresses for a
+ *   3. sets up its emulated GIC (GICv3, or GICv2 on a GICv2 host) and PL011 (at the host's addresses for a
  *      direct-mapped domain, at Xen/QEMU-virt's guest addresses otherwise);
  *   4. writes its device tree at the top of RAM — a direct-mapped domain's
  *      is the host's, filtered (core/dom0_dt.c), each keeping only the
@@ -281,9 +281,8 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
                                         GIC_PPI, 14, PPI_LEVEL_LOW_ALL_CPUS,
                                         GIC_PPI, 11, PPI_LEVEL_LOW_ALL_CPUS,
                                         GIC_PPI, 10, PPI_LEVEL_LOW_ALL_CPUS };
-    fdt64_t gic_reg[4] = { cpu_to_fdt64(GUEST_GICD_BASE), cpu_to_fdt64(GUEST_GICD_SIZE),
-                           cpu_to_fdt64(GUEST_GICR_BASE),
-                           cpu_to_fdt64((u64)d->nr_vcpus * GUEST_GICR_STRIDE) };
+    struct arch_gic_dt gic;
+    fdt64_t gic_reg[4];
     u32 uart_irq[3] = { GIC_SPI, GUEST_PL011_INTID - 32, IRQ_LEVEL_HIGH };
     fdt32_t clocks[2] = { cpu_to_fdt32(CLOCK_PHANDLE), cpu_to_fdt32(CLOCK_PHANDLE) };
     static const char clock_names[] = "uartclk\0apb_pclk";
@@ -291,13 +290,18 @@ static __boot int add_gic_timer_uart(void *fdt, struct domain *d)
     char name[40];
     int node;
 
-    snprintf(name, sizeof(name), "intc@%lx", GUEST_GICD_BASE);
+    /* The GIC the architecture gives this domain (a GICv3, or a GICv2 on a GICv2 host). */
+    arch_domain_gic_dt(d, &gic);
+    for (unsigned i = 0; i < 2 * gic.nr_reg && i < ARRAY_SIZE(gic_reg); i++)
+        gic_reg[i] = cpu_to_fdt64(gic.reg[i]);
+    snprintf(name, sizeof(name), "intc@%lx", gic.reg[0]);
     FDT_TRY(node = fdt_add_subnode(fdt, 0, name));
-    FDT_TRY(fdt_setprop_string(fdt, node, "compatible", "arm,gic-v3"));
-    FDT_TRY(fdt_setprop(fdt, node, "reg", gic_reg, sizeof(gic_reg)));
+    FDT_TRY(fdt_setprop_string(fdt, node, "compatible", gic.compatible));
+    FDT_TRY(fdt_setprop(fdt, node, "reg", gic_reg, 2 * gic.nr_reg * sizeof(fdt64_t)));
     FDT_TRY(fdt_setprop_u32(fdt, node, "#interrupt-cells", 3));
     FDT_TRY(fdt_setprop(fdt, node, "interrupt-controller", NULL, 0));
-    FDT_TRY(fdt_setprop_u32(fdt, node, "#redistributor-regions", 1));
+    if (gic.redist_regions)
+        FDT_TRY(fdt_setprop_u32(fdt, node, "#redistributor-regions", 1));
     FDT_TRY(fdt_setprop_u32(fdt, node, "phandle", GIC_PHANDLE));
 
     FDT_TRY(node = fdt_add_subnode(fdt, 0, "timer"));

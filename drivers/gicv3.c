@@ -10,8 +10,9 @@
  *     SGI_base) holds that CPU's SGIs and PPIs;
  *   - the CPU interface is system registers (ICC_*, ICH_*), part of the CPU
  *     rather than a device: arch/arm64/gic_cpuif.c, declared in gic.h.  This
- *     file reaches it only through gic_cpuif_init(), so it needs no
- *     system-register accessors of its own.
+ *     file reaches it only through gic_v3_cpuif_init() and by completing its
+ *     gic_v3_cpuif_ops into the struct gic_ops it installs at probe, so it
+ *     needs no system-register accessors of its own.
  *
  * Assumptions: affinity routing on, all interrupts Group 1, one
  * redistributor region (QEMU virt and most boards), no LPIs.  The system is
@@ -68,6 +69,12 @@ static pa_t gicd_pa, gicr_pa;
 static u64 gicr_size;
 static unsigned nr_irqs;
 static volatile u8 *rdist_of_cpu[MAX_RDISTS];
+static struct gic_ops ops;   /* gic_v3_cpuif_ops completed by gic_probe */
+
+static int v3_cpu_init(unsigned cpu, u64 mpidr);
+static void v3_enable(u32 intid, bool on);
+static void v3_set_edge(u32 intid, bool edge);
+static void v3_route_spi(u32 intid, u64 mpidr);
 
 static u32 rd32(volatile u8 *base, u32 off) { return *(volatile u32 *)(base + off); }
 static void wr32(volatile u8 *base, u32 off, u32 v) { *(volatile u32 *)(base + off) = v; }
@@ -126,6 +133,17 @@ static __boot int gic_probe(const void *fdt, int node, const char **why)
     dist_wait_rwp();
     printk("gic: GICv3 distributor at 0x%lx, redistributors at 0x%lx (%lu KiB), %u INTIDs\n",
            pa_addr(gicd_pa), pa_addr(gicr_pa), gicr_size >> 10, nr_irqs);
+    ops = gic_v3_cpuif_ops;
+    ops.name = "GICv3";
+    ops.version = GIC_V3;
+    ops.cpu_init = v3_cpu_init;
+    ops.enable = v3_enable;
+    ops.set_edge = v3_set_edge;
+    ops.route_spi = v3_route_spi;
+    ops.dist_base = gicd_pa;
+    ops.rdist_base = gicr_pa;
+    ops.rdist_size = gicr_size;
+    gic_install(&ops);
     return 0;
 }
 
@@ -149,7 +167,7 @@ static volatile u8 *find_rdist(u64 mpidr)
     return NULL;
 }
 
-int gic_cpu_init(unsigned cpu, u64 mpidr)
+static int v3_cpu_init(unsigned cpu, u64 mpidr)
 {
     volatile u8 *rd = find_rdist(mpidr);
 
@@ -167,25 +185,21 @@ int gic_cpu_init(unsigned cpu, u64 mpidr)
     for (unsigned i = 0; i < 32; i += 4)
         wr32(rd, GICR_IPRIORITYR0 + i, PRIORITY_DEFAULT * 0x01010101U);
 
-    gic_cpuif_init();
+    gic_v3_cpuif_init();
     wr32(rd, GICR_ISENABLER0, BIT(IRQ_SGI_KICK) | BIT(IRQ_PPI_MAINTENANCE) |
                               BIT(IRQ_PPI_HYP_TIMER) | BIT(IRQ_PPI_VTIMER) |
                               BIT(IRQ_PPI_PTIMER));
     return 0;
 }
 
-pa_t gic_dist_base(void) { return gicd_pa; }
-pa_t gic_rdist_base(void) { return gicr_pa; }
-u64 gic_rdist_size(void) { return gicr_size; }
-
-void gic_enable(u32 intid, bool on)
+static void v3_enable(u32 intid, bool on)
 {
     if (intid < 32 || intid >= nr_irqs)
         return; /* private interrupts are enabled per CPU in gic_cpu_init */
     wr32(gicd, (on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4, BIT(intid % 32));
 }
 
-void gic_set_edge(u32 intid, bool edge)
+static void v3_set_edge(u32 intid, bool edge)
 {
     u32 off = GICD_ICFGR + (intid / 16) * 4, shift = (intid % 16) * 2 + 1;
     u32 v;
@@ -196,7 +210,7 @@ void gic_set_edge(u32 intid, bool edge)
     wr32(gicd, off, edge ? (v | BIT(shift)) : (v & ~BIT(shift)));
 }
 
-void gic_route_spi(u32 intid, u64 mpidr)
+static void v3_route_spi(u32 intid, u64 mpidr)
 {
     if (intid < 32 || intid >= nr_irqs)
         return;

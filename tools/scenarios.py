@@ -47,7 +47,7 @@ import tomllib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenario_net  # noqa: E402  (tools/ is not a package)
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -321,7 +321,14 @@ FIELDS = {
     "dom0less": ([], check_dom0less),
     "host_steps": ([], check_type_on),
     "exit_counters": (True, check_bool),
+    "needs_gicv3": (None, check_nonempty_string),
 }
+
+# The GICv2 axis of the matrix: every scenario on the default machine runs
+# again on a GICv2 host as virt-gicv2-<name>, unless it says needs_gicv3.
+DEFAULT_MACHINE = FIELDS["machine"][0]
+GICV2_MACHINE = "virt,virtualization=on,gic-version=2"
+GICV2_PREFIX = "virt-gicv2-"
 
 
 @dataclass
@@ -355,6 +362,8 @@ class Scenario:
     host_steps: list
     exit_counters: bool
     dom0less: list
+    needs_gicv3: str | None
+    gicv2_of: str | None = None   # the GICv2 twin of this scenario (GICV2_PREFIX)
 
     def full_hv_args(self) -> str:
         return f"{HV_ARGS_PREFIX} {self.hv_args}".strip()
@@ -475,15 +484,22 @@ def load_scenarios_from(path: Path) -> list[Scenario]:
     return out
 
 
+def gicv2_twins(scenarios: list[Scenario]) -> list[Scenario]:
+    """The GICv2 axis: each scenario on the default machine, on a GICv2 host."""
+    return [replace(sc, name=GICV2_PREFIX + sc.name, machine=GICV2_MACHINE, gicv2_of=sc.name)
+            for sc in scenarios if sc.machine == DEFAULT_MACHINE]
+
+
 def load_all_scenarios(directory: Path) -> tuple[list[Scenario], list[str]]:
-    """Load every *.toml in the directory; return scenarios and error messages."""
+    """Load every *.toml in the directory, plus their GICv2 twins; return
+    scenarios and error messages."""
     scenarios, errors = [], []
     for path in sorted(directory.glob("*.toml")):
         try:
             scenarios.extend(load_scenarios_from(path))
         except ScenarioError as err:
             errors.append(str(err))
-    return scenarios, errors
+    return scenarios + gicv2_twins(scenarios), errors
 
 
 def select_scenarios(scenarios: list[Scenario], names: list[str],
@@ -588,6 +604,8 @@ CAPABILITIES = {
 
 def skip_reason(sc: Scenario, cfg: Config) -> str | None:
     """Why this scenario cannot run here, or None if it can."""
+    if sc.gicv2_of and sc.needs_gicv3:
+        return f"needs a GICv3 host: {sc.needs_gicv3}"
     if sc.requires_qemu:
         missing = needs_qemu(sc.requires_qemu)(cfg)
         if missing:

@@ -1,12 +1,14 @@
 /*
  * gic_cpuif.c — the GICv3 CPU interface (Arm IHI 0069, chapter "GIC system
- * register descriptions"): acknowledge, end of interrupt, SGI generation and
- * the EL2 enables.
+ * register descriptions"): acknowledge, end of interrupt, SGI generation,
+ * the EL2 enables, and the virtual CPU interface (ICH_LR<n>_EL2 list
+ * registers, ICH_HCR_EL2, ICH_VMCR_EL2, active priorities) -- the CPU-side
+ * half of the GICv3 struct gic_ops, which drivers/gicv3.c completes.
  *
  * It lives in arch/, not beside the distributor and redistributors in
  * drivers/gicv3.c, because it is not a device: it is system registers of
  * the CPU itself (ICC_*, ICH_*), reached with MRS/MSR like any other.  The
- * driver keeps the memory-mapped parts and calls gic_cpuif_init() at the
+ * driver keeps the memory-mapped parts and calls gic_v3_cpuif_init() at the
  * point of its per-CPU bring-up where the interface is to be switched on.
  *
  * granite runs with ICC_CTLR_EL1.EOImode = 1: ending an interrupt is two
@@ -16,6 +18,7 @@
  */
 #include <granite/console.h>
 #include <granite/gic.h>
+#include <granite/guest_context.h>
 #include "sysregs.h"
 
 #define ICC_SRE_EL2 S3_4_C12_C9_5
@@ -45,7 +48,7 @@
 
 static unsigned nr_lrs;
 
-void gic_cpuif_init(void)
+void gic_v3_cpuif_init(void)
 {
     write_sysreg(ICC_SRE_EL2, ICC_SRE_SRE | ICC_SRE_ENABLE);
     isb();
@@ -58,25 +61,25 @@ void gic_cpuif_init(void)
 }
 
 /* Once, on the boot CPU: ICH_VTR_EL2.ListRegs + 1, the same on every CPU. */
-void gic_cpuif_boot(void)
+static void v3_boot_report(void)
 {
     nr_lrs = FIELD_GET(ICH_VTR_LISTREGS, read_sysreg(ICH_VTR_EL2)) + 1;
     printk("gic: virtual CPU interface with %u list registers\n", nr_lrs);
 }
 
-unsigned gic_nr_lrs(void) { return nr_lrs; }
+static unsigned v3_nr_lrs(void) { return nr_lrs; }
 
-u32 gic_ack(void)
+static u32 v3_ack(void)
 {
     u32 intid = (u32)FIELD_GET(ICC_IAR_INTID, read_sysreg(ICC_IAR1_EL1));
     dsb(sy);
     return intid;
 }
 
-void gic_priority_drop(u32 intid) { write_sysreg(ICC_EOIR1_EL1, intid); isb(); }
-void gic_deactivate(u32 intid) { write_sysreg(ICC_DIR_EL1, intid); isb(); }
+static void v3_priority_drop(u32 intid) { write_sysreg(ICC_EOIR1_EL1, intid); isb(); }
+static void v3_deactivate(u32 intid) { write_sysreg(ICC_DIR_EL1, intid); isb(); }
 
-void gic_send_sgi(u64 mpidr, u32 sgi)
+static void v3_send_sgi(u64 mpidr, u32 sgi)
 {
     u64 v = FIELD_PREP(ICC_SGI1R_TARGETS, BIT(mpidr & 0xf)) |
             FIELD_PREP(ICC_SGI1R_AFF1, (mpidr >> 8) & 0xff) |
@@ -86,3 +89,117 @@ void gic_send_sgi(u64 mpidr, u32 sgi)
     write_sysreg(ICC_SGI1R_EL1, v);
     isb();
 }
+
+/* --- The virtual CPU interface ------------------------------------------ */
+
+/* ICH_LR<n>_EL2 (IHI 0069, "ICH_LR<n>_EL2"): sixteen registers, sixteen encodings. */
+#define ICH_LR_VINTID GENMASK(31, 0)
+#define ICH_LR_PINTID GENMASK(44, 32)
+#define ICH_LR_EOI BIT(41) /* HW = 0: maintenance interrupt when the guest deactivates it */
+#define ICH_LR_PRIORITY GENMASK(55, 48)
+#define ICH_LR_GROUP BIT(60)
+#define ICH_LR_HW BIT(61)
+#define ICH_LR_STATE GENMASK(63, 62)
+#define ICH_LR_STATE_PENDING 1
+#define ICH_LR_STATE_ACTIVE 2
+#define ICH_HCR_UIE BIT(1)
+#define ICH_VMCR_EL2 S3_4_C12_C11_7
+#define ICH_AP0R0_EL2 S3_4_C12_C8_0
+#define ICH_AP1R0_EL2 S3_4_C12_C9_0
+
+#define ICH_LR_CASE(n, crm, op2)                                                  \
+    case n:                                                                       \
+        if (write)                                                                \
+            write_sysreg(S3_4_C12_##crm##_##op2, v);                              \
+        else                                                                      \
+            v = read_sysreg(S3_4_C12_##crm##_##op2);                              \
+        break;
+
+static u64 ich_lr_access(unsigned n, bool write, u64 v)
+{
+    switch (n) {
+    ICH_LR_CASE(0, C12, 0) ICH_LR_CASE(1, C12, 1) ICH_LR_CASE(2, C12, 2) ICH_LR_CASE(3, C12, 3)
+    ICH_LR_CASE(4, C12, 4) ICH_LR_CASE(5, C12, 5) ICH_LR_CASE(6, C12, 6) ICH_LR_CASE(7, C12, 7)
+    ICH_LR_CASE(8, C13, 0) ICH_LR_CASE(9, C13, 1) ICH_LR_CASE(10, C13, 2) ICH_LR_CASE(11, C13, 3)
+    ICH_LR_CASE(12, C13, 4) ICH_LR_CASE(13, C13, 5) ICH_LR_CASE(14, C13, 6) ICH_LR_CASE(15, C13, 7)
+    }
+    return v;
+}
+
+static u64 v3_lr_read(unsigned n) { return ich_lr_access(n, false, 0); }
+static void v3_lr_write(unsigned n, u64 raw) { ich_lr_access(n, true, raw); }
+
+static void v3_lr_decode(u64 raw, struct gic_lr *lr)
+{
+    u64 state = FIELD_GET(ICH_LR_STATE, raw);
+
+    *lr = (struct gic_lr){
+        .vintid = (u32)FIELD_GET(ICH_LR_VINTID, raw),
+        .priority = (u8)FIELD_GET(ICH_LR_PRIORITY, raw),
+        .group1 = raw & ICH_LR_GROUP,
+        .hw = raw & ICH_LR_HW,
+        .pending = state & ICH_LR_STATE_PENDING,
+        .active = state & ICH_LR_STATE_ACTIVE,
+    };
+    if (lr->hw)
+        lr->pintid = (u32)FIELD_GET(ICH_LR_PINTID, raw);
+    else
+        lr->eoi = raw & ICH_LR_EOI;
+}
+
+static u64 v3_lr_encode(const struct gic_lr *lr)
+{
+    u64 raw = FIELD_PREP(ICH_LR_VINTID, lr->vintid) | FIELD_PREP(ICH_LR_PRIORITY, lr->priority) |
+              (lr->group1 ? ICH_LR_GROUP : 0) |
+              FIELD_PREP(ICH_LR_STATE, (lr->pending ? ICH_LR_STATE_PENDING : 0) |
+                                       (lr->active ? ICH_LR_STATE_ACTIVE : 0));
+    if (lr->hw)
+        raw |= ICH_LR_HW | FIELD_PREP(ICH_LR_PINTID, lr->pintid);
+    else if (lr->eoi)
+        raw |= ICH_LR_EOI;
+    return raw;
+}
+
+static void v3_underflow_irq(bool on)
+{
+    u64 hcr = read_sysreg(ICH_HCR_EL2);
+
+    if (on != !!(hcr & ICH_HCR_UIE))
+        write_sysreg(ICH_HCR_EL2, on ? (hcr | ICH_HCR_UIE) : (hcr & ~ICH_HCR_UIE));
+}
+
+static void v3_vif_save(struct gic_vcpu_if *g)
+{
+    for (unsigned i = 0; i < nr_lrs && i < GUEST_MAX_LRS; i++) {
+        g->lr[i] = ich_lr_access(i, false, 0);
+        ich_lr_access(i, true, 0);
+    }
+    g->vmcr = read_sysreg(ICH_VMCR_EL2);
+    g->ap0r0 = read_sysreg(ICH_AP0R0_EL2);
+    g->ap1r0 = read_sysreg(ICH_AP1R0_EL2);
+}
+
+static void v3_vif_load(const struct gic_vcpu_if *g)
+{
+    for (unsigned i = 0; i < nr_lrs && i < GUEST_MAX_LRS; i++)
+        ich_lr_access(i, true, g->lr[i]);
+    write_sysreg(ICH_VMCR_EL2, g->vmcr);
+    write_sysreg(ICH_AP0R0_EL2, g->ap0r0);
+    write_sysreg(ICH_AP1R0_EL2, g->ap1r0);
+}
+
+const struct gic_ops gic_v3_cpuif_ops = {
+    .boot_report = v3_boot_report,
+    .ack = v3_ack,
+    .priority_drop = v3_priority_drop,
+    .deactivate = v3_deactivate,
+    .send_sgi = v3_send_sgi,
+    .nr_lrs = v3_nr_lrs,
+    .lr_read = v3_lr_read,
+    .lr_write = v3_lr_write,
+    .lr_decode = v3_lr_decode,
+    .lr_encode = v3_lr_encode,
+    .underflow_irq = v3_underflow_irq,
+    .vif_save = v3_vif_save,
+    .vif_load = v3_vif_load,
+};

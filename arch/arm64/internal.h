@@ -29,9 +29,6 @@ void fpsimd_restore(const struct fpsimd_state *s);
 void irq_taken_in_guest(struct vcpu *cur);
 void el2_irq(void);
 
-/* vcpu_switch.c: ICH_LR<n>_EL2, read (write false) or written. */
-u64 ich_lr_access(unsigned n, bool write, u64 v);
-
 /* vgic_lr.c: the vCPU's list registers against its vGIC (include/granite/vgic.h). */
 void vgic_lr_sync_from_hw(struct vcpu *v);   /* on exit: what the guest did to them */
 void vgic_lr_fill(struct vcpu *v);           /* before entry: the best pending interrupts */

@@ -4,7 +4,7 @@
  * Guests run with HCR_EL2.IMO set, so every physical IRQ reaches granite,
  * whether a guest or the idle loop was running (in the idle loop, a blocked
  * vCPU may still be loaded: its timer interrupts are then its own).  granite acknowledges it
- * (ICC_IAR1_EL1) and then:
+ * (ICC_IAR1_EL1 or GICC_IAR, gic_ack) and then:
  *   SGI 0 (kick)         re-examine this CPU's run queue;
  *   PPI 26 (CNTHP)       granite's own timer: time slices, sleeping vCPUs' timers;
  *   PPI 27 (CNTV)        the running vCPU's virtual timer: its virtual PPI 27
@@ -33,8 +33,6 @@
 #include "vtimer.h"
 
 #define MAX_SPI_OWNERS 1020
-#define ICH_HCR_EL2 S3_4_C12_C11_0
-#define ICH_HCR_UIE BIT(1)
 
 struct spi_owner {
     struct domain *d;      /* guest owner (passthrough), or */
@@ -179,7 +177,7 @@ static void handle_one(u32 intid, struct vcpu *cur, bool idle)
         break;
     case IRQ_PPI_MAINTENANCE:
         /* The list registers ran low; the refill happens on the way back in. */
-        write_sysreg(ICH_HCR_EL2, read_sysreg(ICH_HCR_EL2) & ~ICH_HCR_UIE);
+        gic_underflow_irq(false);
         done(intid);
         break;
     default:

@@ -42,8 +42,7 @@ static bool device_access(struct domain *d, unsigned vcpu, u64 ipa, unsigned siz
 
 static bool vgic_owns(const struct vgic *g, u64 ipa)
 {
-    return (ipa >= g->dist_base && ipa < g->dist_base + VGIC_DIST_SIZE) ||
-           (ipa >= g->rdist_base && ipa < g->rdist_base + (u64)g->nr_vcpus * VGIC_RDIST_STRIDE);
+    return vgic_in_dist(g, ipa) || vgic_in_rdist(g, ipa);
 }
 
 static bool is_emulated(struct domain *d, u64 ipa)
@@ -65,8 +64,7 @@ bool mmio_emulate(struct vcpu *v, u64 esr, u64 ipa)
         return false;
     }
     if (vgic_owns(v->d->vgic, ipa))
-        v->stats.mmio[ipa < v->d->vgic->dist_base + VGIC_DIST_SIZE && ipa >= v->d->vgic->dist_base
-                      ? STATS_MMIO_GICD : STATS_MMIO_GICR]++;
+        v->stats.mmio[vgic_in_dist(v->d->vgic, ipa) ? STATS_MMIO_GICD : STATS_MMIO_GICR]++;
     else
         v->stats.mmio[STATS_MMIO_UART]++;
     if (!(esr & DABT_ISV)) {

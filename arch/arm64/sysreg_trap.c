@@ -33,6 +33,7 @@
 #include <granite/domain.h>
 #include <granite/vgic.h>
 #include <granite/console.h>
+#include <granite/errno.h>
 #include "sysregs.h"
 #include "internal.h"
 #include "id_regs.h"
@@ -119,10 +120,17 @@ bool sysreg_trap(struct vcpu *v, u64 esr)
     case SR_ICC_SGI1R:
     case SR_ICC_ASGI1R:
     case SR_ICC_SGI0R:
+        /* A GICv2 vGIC has no system-register interface: UNDEFINED, as on
+         * hardware without one (vgic_send_sgi says -ENODEV).  (These are
+         * write-only; a read is ignored, as before.) */
+        if (!read && vgic_send_sgi(v->d->vgic, v->id, rt_value(c, rt)) == -ENODEV) {
+            dlog(v->d, "traps: d%u vcpu%u: ICC SGI register write at PC 0x%lx with a GICv2 "
+                 "vGIC: injecting UNDEF\n", v->d->id, v->id, c->pc);
+            vcpu_inject_undef(c);
+            return false;
+        }
         if (!read)
             v->stats.sgi_sent++;
-        if (!read)
-            vgic_send_sgi(v->d->vgic, v->id, rt_value(c, rt));
         break;
     case SR_ACTLR_EL1:
         if (read && rt != 31)

@@ -87,54 +87,6 @@ static void load_el1(const struct el1_sysregs *r)
     write_sysreg(mdscr_el1, r->mdscr);
 }
 
-/* ICH_LR<n>_EL2 (GICv3 §12.4.6): sixteen registers, sixteen encodings. */
-#define ICH_LR_CASE(n, crm, op2)                                                  \
-    case n:                                                                       \
-        if (write)                                                                \
-            write_sysreg(S3_4_C12_##crm##_##op2, v);                              \
-        else                                                                      \
-            v = read_sysreg(S3_4_C12_##crm##_##op2);                              \
-        break;
-
-u64 ich_lr_access(unsigned n, bool write, u64 v)
-{
-    switch (n) {
-    ICH_LR_CASE(0, C12, 0) ICH_LR_CASE(1, C12, 1) ICH_LR_CASE(2, C12, 2) ICH_LR_CASE(3, C12, 3)
-    ICH_LR_CASE(4, C12, 4) ICH_LR_CASE(5, C12, 5) ICH_LR_CASE(6, C12, 6) ICH_LR_CASE(7, C12, 7)
-    ICH_LR_CASE(8, C13, 0) ICH_LR_CASE(9, C13, 1) ICH_LR_CASE(10, C13, 2) ICH_LR_CASE(11, C13, 3)
-    ICH_LR_CASE(12, C13, 4) ICH_LR_CASE(13, C13, 5) ICH_LR_CASE(14, C13, 6) ICH_LR_CASE(15, C13, 7)
-    }
-    return v;
-}
-
-#define ICH_VMCR_EL2 S3_4_C12_C11_7
-#define ICH_AP0R0_EL2 S3_4_C12_C8_0
-#define ICH_AP1R0_EL2 S3_4_C12_C9_0
-
-static void save_gic_if(struct gic_vcpu_if *g)
-{
-    unsigned n = gic_nr_lrs();
-
-    for (unsigned i = 0; i < n && i < GUEST_MAX_LRS; i++) {
-        g->lr[i] = ich_lr_access(i, false, 0);
-        ich_lr_access(i, true, 0);
-    }
-    g->vmcr = read_sysreg(ICH_VMCR_EL2);
-    g->ap0r0 = read_sysreg(ICH_AP0R0_EL2);
-    g->ap1r0 = read_sysreg(ICH_AP1R0_EL2);
-}
-
-static void load_gic_if(const struct gic_vcpu_if *g)
-{
-    unsigned n = gic_nr_lrs();
-
-    for (unsigned i = 0; i < n && i < GUEST_MAX_LRS; i++)
-        ich_lr_access(i, true, g->lr[i]);
-    write_sysreg(ICH_VMCR_EL2, g->vmcr);
-    write_sysreg(ICH_AP0R0_EL2, g->ap0r0);
-    write_sysreg(ICH_AP1R0_EL2, g->ap1r0);
-}
-
 /* Pointer-authentication keys (Arm ARM D19.2, APIAKeyLo_EL1 ...): S3_0_C2_C1_0..3
  * (APIA, APIB), C2_C2_0..3 (APDA, APDB), C2_C3_0..1 (APGA). */
 static bool pauth_switched(const struct vcpu *v) { return v->ctx.hcr & HCR_APK; }
@@ -219,7 +171,7 @@ void arch_vcpu_save(struct vcpu *v)
     vtimer_save(v);
     ptimer_save(v);
     v->timer_deadline = earliest(vtimer_deadline(v), ptimer_deadline(v));
-    save_gic_if(&v->ctx.gicif);
+    gic_vif_save(&v->ctx.gicif);
     fpsimd_save(&v->ctx.fp);
     /* Until the next vCPU is loaded, no stage 2 is live on this CPU: its
      * tables may be freed (domain end) while this CPU idles. */
@@ -253,7 +205,7 @@ void arch_vcpu_load(struct vcpu *v)
         load_pauth(&c->pauth);
     switch_debug(&c->debug, false);
     fpsimd_restore(&c->fp);
-    load_gic_if(&c->gicif);
+    gic_vif_load(&c->gicif);
     vtimer_load(v);
     v->timer_deadline = 0; /* the hardware watches both timers now */
     ptimer_load(v);

@@ -1,10 +1,17 @@
 /*
- * vgic.c — the register model of the emulated GICv3 of one domain: the
+ * vgic.c — the register model of the emulated GIC of one domain: the GICv3
  * distributor (GICD), one redistributor per vCPU (GICR RD_base and SGI_base
  * frames), SGI generation from trapped ICC_SGI1R_EL1 writes, and the
  * per-interrupt state machine the list-register code feeds the guest from.
  * References: GICv3/v4 Architecture Specification, Arm IHI 0069 (register
  * descriptions by name, other text by section title).
+ *
+ * On a GICv2 host the same state machine sits behind a GICv2 distributor
+ * (GIC Architecture Specification v2.0, Arm IHI 0048B §4.3; vgic_init_v2):
+ * its own register table (dist_regs_v2), INTIDs 0-31 banked per accessing
+ * vCPU in GICD, GICD_ITARGETSR, GICD_SGIR, GICD_C/SPENDSGIR.  The two models
+ * differ in tables and in the few handlers named _v2, not in `if`s through
+ * the shared code.
  *
  * Assumptions (see include/granite/vgic.h for the interface):
  *   - affinity routing always enabled, single Security state (GICD_CTLR.ARE
@@ -86,6 +93,18 @@ _Static_assert(VGIC_MAX_VCPUS < VGIC_NO_VCPU, "VGIC_NO_VCPU must not be a vCPU i
 /* GICD_PIDR2 / GICR_PIDR2 */
 #define GIC_PIDR2_ARCHREV GENMASK(7, 4)
 #define GIC_PIDR2_ARCHREV_GICV3 3
+#define GIC_PIDR2_ARCHREV_GICV2 2
+
+/* GICv2 distributor fields (IHI 0048B §4.3) */
+#define GICD_V2_SIZE 0x1000
+#define GICD_ICPIDR2_V2 0x0FE8
+#define GICD_SGIR_TARGET_LIST GENMASK(23, 16)
+#define GICD_SGIR_TARGET_FILTER GENMASK(25, 24)
+#define GICD_SGIR_INTID GENMASK(3, 0)
+#define SGIR_FILTER_LIST 0
+#define SGIR_FILTER_OTHERS 1
+#define SGIR_FILTER_SELF 2
+#define GICD_SGI_BYTES_LEN 16        /* C/SPENDSGIR: one byte per SGI, one bit per source */
 
 /* GICD_IROUTER<n> */
 #define GICD_IROUTER_AFF0 GENMASK(7, 0)
@@ -424,8 +443,10 @@ static const struct vgic_reg *find_reg(const struct vgic_reg *table, size_t n, u
 /* The interrupt bit/byte `i` of a per-INTID register refers to. */
 static struct vgic_irq *access_irq(struct vgic *g, const struct vgic_access *a, u32 intid)
 {
-    if (a->frame == FRAME_GICD)
+    if (a->frame == FRAME_GICD && intid >= VGIC_NR_PRIVATE)
         return &g->spi[intid - VGIC_NR_PRIVATE];
+    /* A redistributor's, or (GICv2) GICD's banked copy for the accessing vCPU:
+     * a->rd says whose (dist_intid_range_problem kept GICv3 GICD out). */
     return &g->rdist[a->rd].priv[intid];
 }
 
@@ -639,7 +660,7 @@ static void write_icfgr(struct vgic *g, const struct vgic_access *a, u64 val)
     if (a->first_intid < VGIC_NR_SGIS) {
         if (val != read_icfgr(g, a)) {
             g->stats.raz_wi++;
-            log_access(g, a, "GICR_ICFGR0 is read-only (SGIs are always edge-triggered), ignored");
+            log_access(g, a, "ICFGR0 is read-only (SGIs are always edge-triggered), ignored");
         }
         return;
     }
@@ -740,6 +761,216 @@ static void write_irouter(struct vgic *g, const struct vgic_access *a, u64 val)
     irq->target = (u8)target;
     irq_changed(g, irq, a->defer);
 }
+
+/* --- The GICv2 distributor (IHI 0048B §4.3) -------------------------------- */
+
+/* GICD_CTLR (no Security Extensions): bit 0 EnableGrp0, bit 1 EnableGrp1. */
+static u64 read_gicd_ctlr_v2(struct vgic *g, const struct vgic_access *a unused)
+{
+    return (g->enable_grp0 ? GICD_CTLR_ENABLE_GRP0 : 0) |
+           (g->enable_grp1 ? GICD_CTLR_ENABLE_GRP1 : 0);
+}
+
+static void write_gicd_ctlr_v2(struct vgic *g, const struct vgic_access *a, u64 val)
+{
+    bool grp0 = val & GICD_CTLR_ENABLE_GRP0;
+    bool grp1 = val & GICD_CTLR_ENABLE_GRP1;
+
+    if (grp0 == g->enable_grp0 && grp1 == g->enable_grp1)
+        return;
+    g->enable_grp0 = grp0;
+    g->enable_grp1 = grp1;
+    kick_all_forwardable(g, a->defer);
+}
+
+/* ITLinesNumber, CPUNumber; SecurityExtn = 0, LSPI = 0. */
+static u64 read_gicd_typer_v2(struct vgic *g, const struct vgic_access *a unused)
+{
+    return FIELD_PREP(GICD_TYPER_ITLINESNUMBER, VGIC_NR_IRQS / 32 - 1) |
+           FIELD_PREP(GICD_TYPER_CPUNUMBER, g->nr_vcpus - 1);
+}
+
+static u64 read_pidr2_v2(struct vgic *g unused, const struct vgic_access *a unused)
+{
+    return FIELD_PREP(GIC_PIDR2_ARCHREV, GIC_PIDR2_ARCHREV_GICV2);
+}
+
+/* The vCPUs a target byte names (bits of vCPUs that do not exist dropped). */
+static u8 valid_targets(const struct vgic *g, u64 byte)
+{
+    return (u8)(byte & (BIT(g->nr_vcpus) - 1));
+}
+
+/* The one vCPU the model forwards to: the lowest the byte names. */
+static unsigned itargets_target(u8 targets)
+{
+    for (unsigned v = 0; v < 8; v++)
+        if (targets & BIT(v))
+            return v;
+    return VGIC_NO_VCPU;
+}
+
+/*
+ * GICD_ITARGETSR<n>: a byte per INTID.  INTIDs 0-31 read the accessing
+ * vCPU's own bit and ignore writes (§4.3.12); an SPI's byte is writable.
+ */
+static u64 read_itargetsr_v2(struct vgic *g, const struct vgic_access *a)
+{
+    u64 val = 0;
+
+    for (unsigned i = 0; i < 4; i++) {
+        u32 intid = a->first_intid + i;
+        u64 byte = intid < VGIC_NR_PRIVATE ? BIT(a->rd) : g->itargets[intid - VGIC_NR_PRIVATE];
+        val |= byte << (8 * i);
+    }
+    return val;
+}
+
+static void write_itargetsr_v2(struct vgic *g, const struct vgic_access *a, u64 val)
+{
+    if (a->first_intid < VGIC_NR_PRIVATE) {
+        if (val != read_itargetsr_v2(g, a)) {
+            g->stats.raz_wi++;
+            log_access(g, a, "GICD_ITARGETSR0-7 are read-only (SGIs and PPIs are banked), "
+                             "ignored");
+        }
+        return;
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        u32 spi = a->first_intid + i - VGIC_NR_PRIVATE;
+        struct vgic_irq *irq = &g->spi[spi];
+        u8 byte = (u8)(val >> (8 * i)), targets = valid_targets(g, byte);
+        unsigned target = itargets_target(targets);
+
+        if (targets != byte)
+            log_access(g, a, "names CPU interfaces that are no vCPU of this domain: dropped");
+        g->itargets[spi] = targets;
+        if (target != irq->target) {
+            irq->target = (u8)target;
+            irq_changed(g, irq, a->defer);
+        }
+    }
+}
+
+/* One SGI made pending on vCPU `to` by vCPU (CPU interface) `from`. */
+static void sgi_pend(struct vgic *g, unsigned to, u32 intid, unsigned from,
+                     struct vgic_deferred *d)
+{
+    struct vgic_irq *irq = &g->rdist[to].priv[intid];
+
+    irq->sgi_sources |= (u8)BIT(from);
+    set_pending_latch(g, irq, d);
+}
+
+/* GICD_SGIR (§4.3.15): TargetListFilter 0 = the list, 1 = all but me, 2 = me. */
+static void write_sgir_v2(struct vgic *g, const struct vgic_access *a, u64 val)
+{
+    u32 intid = (u32)FIELD_GET(GICD_SGIR_INTID, val);
+    u64 filter = FIELD_GET(GICD_SGIR_TARGET_FILTER, val);
+    u8 list = (u8)FIELD_GET(GICD_SGIR_TARGET_LIST, val), targets;
+
+    switch (filter) {
+    case SGIR_FILTER_LIST:
+        targets = valid_targets(g, list);
+        if (targets != list)
+            log_access(g, a, "CPUTargetList names CPU interfaces that are no vCPU: ignored "
+                             "for those");
+        break;
+    case SGIR_FILTER_OTHERS:
+        targets = valid_targets(g, 0xff) & (u8)~BIT(a->vcpu);
+        break;
+    case SGIR_FILTER_SELF:
+        targets = (u8)BIT(a->vcpu);
+        break;
+    default:
+        g->stats.raz_wi++;
+        log_access(g, a, "TargetListFilter 0b11 is reserved: no SGI sent");
+        return;
+    }
+    for (unsigned v = 0; v < g->nr_vcpus; v++)
+        if (targets & BIT(v))
+            sgi_pend(g, v, intid, a->vcpu, a->defer);
+}
+
+/*
+ * GICD_CPENDSGIR<n> / GICD_SPENDSGIR<n> (§4.3.16, §4.3.17): a byte per SGI
+ * of the accessing vCPU, a bit per source CPU interface.  Sources already
+ * handed to a list register are no longer listed (the LR holds one pending
+ * state for them all).
+ */
+static u64 read_sgi_sources_v2(struct vgic *g, const struct vgic_access *a)
+{
+    u64 val = 0;
+
+    for (unsigned i = 0; i < 4; i++) {
+        struct vgic_irq *irq = access_irq(g, a, a->first_intid + i);
+        if (irq->pending_latch)
+            val |= (u64)irq->sgi_sources << (8 * i);
+    }
+    return val;
+}
+
+static void write_spendsgir_v2(struct vgic *g, const struct vgic_access *a, u64 val)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        u8 sources = (u8)(val >> (8 * i));
+
+        for (unsigned from = 0; from < 8; from++)
+            if (sources & BIT(from))
+                sgi_pend(g, a->rd, a->first_intid + i, from, a->defer);
+    }
+}
+
+static void write_cpendsgir_v2(struct vgic *g, const struct vgic_access *a, u64 val)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        struct vgic_irq *irq = access_irq(g, a, a->first_intid + i);
+        u8 clear = (u8)(val >> (8 * i));
+
+        if (!clear || !(irq->sgi_sources & clear))
+            continue;
+        irq->sgi_sources &= (u8)~clear;
+        if (!irq->sgi_sources)
+            op_clear_pending(g, irq, a->defer);
+    }
+}
+
+/*
+ * The GICv2 distributor map: one 4 KiB page.  The per-INTID arrays cover
+ * INTIDs 0-31 too (banked for the accessing vCPU).
+ */
+static const struct vgic_reg dist_regs_v2[] = {
+    { "GICD_CTLR", GICD_CTLR, 4, 4, ACC_32, 0, read_gicd_ctlr_v2, write_gicd_ctlr_v2, NULL },
+    { "GICD_TYPER", GICD_TYPER, 4, 4, ACC_32, 0, read_gicd_typer_v2, NULL, NULL },
+    { "GICD_IIDR", GICD_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL },
+    { "GICD_IGROUPR", GICD_IGROUPR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_igroupr,
+      write_igroupr, NULL },
+    { "GICD_ISENABLER", GICD_ISENABLER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_enabler,
+      write_isenabler, NULL },
+    { "GICD_ICENABLER", GICD_ICENABLER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_enabler,
+      write_icenabler, NULL },
+    { "GICD_ISPENDR", GICD_ISPENDR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_pendr,
+      write_ispendr, NULL },
+    { "GICD_ICPENDR", GICD_ICPENDR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_pendr,
+      write_icpendr, NULL },
+    { "GICD_ISACTIVER", GICD_ISACTIVER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_activer,
+      write_isactiver, NULL },
+    { "GICD_ICACTIVER", GICD_ICACTIVER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_activer,
+      write_icactiver, NULL },
+    { "GICD_IPRIORITYR", GICD_IPRIORITYR, GICD_IPRIORITYR_LEN, 4, ACC_8 | ACC_32, 8,
+      read_ipriorityr, write_ipriorityr, NULL },
+    { "GICD_ITARGETSR", GICD_ITARGETSR, GICD_ITARGETSR_LEN, 4, ACC_8 | ACC_32, 8,
+      read_itargetsr_v2, write_itargetsr_v2, NULL },
+    { "GICD_ICFGR", GICD_ICFGR, GICD_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL },
+    { "GICD_NSACR", GICD_NSACR, GICD_NSACR_LEN, 4, ACC_32, 2, NULL, NULL,
+      "RAZ/WI: no Security Extensions" },
+    { "GICD_SGIR", GICD_SGIR, 4, 4, ACC_32, 0, read_zero, write_sgir_v2, NULL },
+    { "GICD_CPENDSGIR", GICD_CPENDSGIR, GICD_SGI_BYTES_LEN, 4, ACC_8 | ACC_32, 8,
+      read_sgi_sources_v2, write_cpendsgir_v2, NULL },
+    { "GICD_SPENDSGIR", GICD_SPENDSGIR, GICD_SGI_BYTES_LEN, 4, ACC_8 | ACC_32, 8,
+      read_sgi_sources_v2, write_spendsgir_v2, NULL },
+    { "GICD_ICPIDR2", GICD_ICPIDR2_V2, 4, 4, ACC_32, 0, read_pidr2_v2, NULL, NULL },
+};
 
 /*
  * The distributor map.  With affinity routing, the GICD registers of INTIDs
@@ -870,11 +1101,11 @@ static u64 size_mask(unsigned size)
 }
 
 /* For per-INTID arrays of the distributor: is this register one the model has? */
-static const char *dist_intid_range_problem(const struct vgic_access *a)
+static const char *dist_intid_range_problem(const struct vgic *g, const struct vgic_access *a)
 {
     if (a->frame != FRAME_GICD || a->reg->bits_per_irq == 0)
         return NULL;
-    if (a->first_intid < VGIC_NR_PRIVATE)
+    if (a->first_intid < VGIC_NR_PRIVATE && g->model == VGIC_MODEL_V3)
         return a->reg->bits_per_irq == 64
                    ? "RAZ/WI: GICD_IROUTER<0-31> are reserved"
                    : "RAZ/WI: INTIDs 0-31 live in the redistributor (affinity routing)";
@@ -911,7 +1142,7 @@ static enum vgic_mmio_result dispatch(struct vgic *g, struct vgic_access *a,
         log_access(g, a, "access size/alignment not allowed for this register, RAZ/WI");
         return VGIC_MMIO_BAD_ACCESS;
     }
-    problem = dist_intid_range_problem(a);
+    problem = dist_intid_range_problem(g, a);
     if (!reg->read && !reg->write)
         problem = reg->raz_wi_why;
     if (problem) {
@@ -938,18 +1169,30 @@ static enum vgic_mmio_result dispatch(struct vgic *g, struct vgic_access *a,
     return VGIC_MMIO_OK;
 }
 
-/* Which frame, if any, holds ipa; fills frame, rd and offset. */
-static bool locate(const struct vgic *g, u64 ipa, struct vgic_access *a)
+bool vgic_in_dist(const struct vgic *g, u64 ipa)
+{
+    return ipa >= g->dist_base && ipa - g->dist_base < g->dist_size;
+}
+
+bool vgic_in_rdist(const struct vgic *g, u64 ipa)
+{
+    return g->model == VGIC_MODEL_V3 && ipa >= g->rdist_base &&
+           ipa - g->rdist_base < (u64)g->nr_vcpus * VGIC_RDIST_STRIDE;
+}
+
+/* Which frame, if any, holds ipa; fills frame, rd and offset.  In the GICv2
+ * distributor rd is the accessing vCPU: its banked INTIDs 0-31. */
+static bool locate(const struct vgic *g, unsigned vcpu, u64 ipa, struct vgic_access *a)
 {
     u64 rd_off;
 
-    if (ipa >= g->dist_base && ipa - g->dist_base < VGIC_DIST_SIZE) {
+    if (vgic_in_dist(g, ipa)) {
         a->frame = FRAME_GICD;
-        a->rd = VGIC_NO_VCPU;
+        a->rd = g->model == VGIC_MODEL_V2 ? vcpu : VGIC_NO_VCPU;
         a->offset = (u32)(ipa - g->dist_base);
         return true;
     }
-    if (ipa < g->rdist_base || ipa - g->rdist_base >= (u64)g->nr_vcpus * VGIC_RDIST_STRIDE)
+    if (!vgic_in_rdist(g, ipa))
         return false;
     rd_off = ipa - g->rdist_base;
     a->rd = (unsigned)(rd_off / VGIC_RDIST_STRIDE);
@@ -967,8 +1210,15 @@ static enum vgic_mmio_result vgic_mmio_access(struct vgic *g, unsigned vcpu, u64
     enum vgic_mmio_result res;
     u64 flags, dummy;
 
-    if (!locate(g, ipa, &a))
+    if (!locate(g, vcpu, ipa, &a))
         return VGIC_MMIO_NOT_OURS;
+    if (vcpu >= g->nr_vcpus) {
+        /* The caller's bug, not the guest's: no banked registers to reach. */
+        g->stats.bad_access++;
+        if (rval)
+            *rval = 0;
+        return VGIC_MMIO_BAD_ACCESS;
+    }
     a.vcpu = vcpu;
     a.size = size;
     a.is_write = is_write;
@@ -978,7 +1228,10 @@ static enum vgic_mmio_result vgic_mmio_access(struct vgic *g, unsigned vcpu, u64
     flags = vgic_lock(g);
     switch (a.frame) {
     case FRAME_GICD:
-        res = dispatch(g, &a, dist_regs, ARRAY_SIZE(dist_regs), rval ? rval : &dummy);
+        if (g->model == VGIC_MODEL_V2)
+            res = dispatch(g, &a, dist_regs_v2, ARRAY_SIZE(dist_regs_v2), rval ? rval : &dummy);
+        else
+            res = dispatch(g, &a, dist_regs, ARRAY_SIZE(dist_regs), rval ? rval : &dummy);
         break;
     case FRAME_GICR_RD:
         res = dispatch(g, &a, rd_regs, ARRAY_SIZE(rd_regs), rval ? rval : &dummy);
@@ -1026,6 +1279,8 @@ int vgic_init(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base, 
         return -EINVAL;
 
     g->lock = (spinlock_t)SPINLOCK_INIT(LOCK_VGIC);
+    g->model = VGIC_MODEL_V3;
+    g->dist_size = VGIC_DIST_SIZE;
     g->domid = domid;
     g->nr_vcpus = nr_vcpus;
     g->dist_base = dist_base;
@@ -1036,6 +1291,7 @@ int vgic_init(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base, 
     g->stats = (struct vgic_stats){ 0 };
     for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
         g->irouter[i] = 0;   /* UNKNOWN at reset; 0 routes to vCPU 0 */
+        g->itargets[i] = 1;  /* GICv2: to vCPU 0 likewise */
         reset_irq(&g->spi[i], VGIC_NR_PRIVATE + i, 0);
     }
     for (unsigned v = 0; v < VGIC_MAX_VCPUS; v++) {
@@ -1043,6 +1299,26 @@ int vgic_init(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base, 
         for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++)
             reset_irq(&g->rdist[v].priv[i], i, v < nr_vcpus ? v : VGIC_NO_VCPU);
     }
+    return 0;
+}
+
+int vgic_init_v2(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base,
+                 const struct vgic_ops *ops)
+{
+    int ret;
+
+    if (!IS_ALIGNED(dist_base, GICD_V2_SIZE))
+        return -EINVAL;
+    /* The GICv3 reset, then what the GICv2 model has instead. */
+    ret = vgic_init(g, domid, nr_vcpus, ALIGN_DOWN(dist_base, VGIC_DIST_SIZE), 0, ops);
+    if (ret)
+        return ret;
+    g->model = VGIC_MODEL_V2;
+    g->dist_base = dist_base;
+    g->dist_size = GICD_V2_SIZE;
+    g->rdist_base = 0;
+    for (unsigned v = 0; v < nr_vcpus; v++)
+        g->rdist[v].processor_sleep = false;   /* no GICR_WAKER to wake it with */
     return 0;
 }
 
@@ -1127,6 +1403,8 @@ int vgic_send_sgi(struct vgic *g, unsigned from, u64 sgi1r)
 
     if (from >= g->nr_vcpus)
         return -EINVAL;
+    if (g->model != VGIC_MODEL_V3)
+        return -ENODEV;
     flags = vgic_lock(g);
     if (sgi1r & ICC_SGI1R_IRM) {
         for (unsigned v = 0; v < g->nr_vcpus; v++) {
@@ -1227,8 +1505,10 @@ int vgic_claim_next(struct vgic *g, unsigned vcpu, u8 *priority, bool *group1, b
         irq->in_lr = true;
         irq->lr_vcpu = (u8)vcpu;
         irq->lr_pending = true;
-        if (irq->edge)
+        if (irq->edge) {
             irq->pending_latch = false;   /* the edge now lives in the LR */
+            irq->sgi_sources = 0;         /* and every GICv2 SGI source with it */
+        }
         intid = (int)irq->intid;
         if (priority)
             *priority = irq->priority;

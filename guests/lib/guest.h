@@ -98,6 +98,8 @@ void guest_exit(bool ok) __attribute__((noreturn));
 #define INTID_VTIMER 27
 typedef void (*gic_handler_t)(uint32_t intid);
 int gic_setup(const void *fdt);
+/* The DT's GIC node (*node) and its version, 3 or 2; -1 if there is none. */
+int gic_find(const void *fdt, int *node);
 void gic_cpu_setup(unsigned vcpu);
 void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h);
 void gic_send_sgi(unsigned target_vcpu, uint32_t sgi);

@@ -73,6 +73,14 @@ void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 #define ARCH_NR_VIRQS 96   /* INTIDs it has: 0..95 (SGIs, PPIs, SPIs 32..95) */
 extern const struct domain_unit arch_vgic_unit;   /* its state, in core/domain.c's units[] */
 int arch_domain_init(struct domain *d);           /* at build, once its vCPUs are counted */
+/* How that controller is described in a generated (domU) device tree. */
+struct arch_gic_dt {
+    const char *compatible;
+    u64 reg[4];              /* (base, size) pairs */
+    unsigned nr_reg;         /* pairs used */
+    bool redist_regions;     /* add #redistributor-regions = <1> (GICv3) */
+};
+void arch_domain_gic_dt(const struct domain *d, struct arch_gic_dt *out);
 /* An emulated device's level-sensitive SPI `intid` (the vPL011's). */
 void arch_domain_irq_level(struct domain *d, u32 intid, bool level);
 /* Raise domain d's event-channel upcall (the PPI its /hypervisor node names)

@@ -37,6 +37,9 @@
 #define GUEST_GICR_BASE 0x080A0000UL     /* vGIC redistributors, 128 KiB per vCPU */
 #define GUEST_GICD_SIZE 0x10000UL
 #define GUEST_GICR_STRIDE 0x20000UL      /* RD_base + SGI_base frames of one vCPU */
+#define GUEST_GICV2_DIST_SIZE 0x1000UL   /* on a GICv2 host: a 4 KiB distributor at GUEST_GICD_BASE */
+#define GUEST_GICC_BASE 0x08010000UL     /* on a GICv2 host: the hardware's GICV, as on QEMU virt */
+#define GUEST_GICC_SIZE 0x2000UL         /* two 4 KiB pages (GICC_DIR in the second) */
 #define GUEST_PL011_BASE 0x09000000UL    /* vPL011 (4 KiB) */
 #define GUEST_PL011_INTID 33             /* its interrupt: SPI 1 */
 #define GUEST_EVTCHN_PPI 31              /* event-channel upcall (Xen's GUEST_EVTCHN_PPI) */

@@ -1,11 +1,19 @@
 /*
- * vgic.h — the emulated GICv3 a domain sees: one distributor (GICD) and one
- * redistributor (GICR, RD_base + SGI_base frames) per vCPU, plus the
- * per-interrupt state machine the list-register code (arch/arm64/vgic_lr.c)
- * feeds the virtual CPU interface from.  References are to the GICv3/v4
- * Architecture Specification, Arm IHI 0069, by register name or section title.
+ * vgic.h — the emulated GIC a domain sees, plus the per-interrupt state
+ * machine the list-register code (arch/arm64/vgic_lr.c) feeds the virtual CPU
+ * interface from.  Two register models share that state machine:
+ *   GICv3 (vgic_init): one distributor (GICD) and one redistributor (GICR,
+ *     RD_base + SGI_base frames) per vCPU.  References are to the GICv3/v4
+ *     Architecture Specification, Arm IHI 0069, by register name or section
+ *     title;
+ *   GICv2 (vgic_init_v2, on a GICv2 host): one 4 KiB distributor in the
+ *     GICv2 programmers' model (Arm IHI 0048B §4.3): SGI/PPI registers banked
+ *     per vCPU inside GICD, SPI targets in GICD_ITARGETSR, SGIs from
+ *     GICD_SGIR, GICD_CPENDSGIR/SPENDSGIR, no redistributors.  The CPU
+ *     interface is the hardware's GICV frame, not emulated here.
  *
- * What the guest gets:
+ * What the guest gets (GICv3 model; the GICv2 one differs as said above and
+ * in vgic_init_v2):
  *   - 96 INTIDs: SGIs 0-15 and PPIs 16-31 per vCPU, SPIs 32..95 shared;
  *   - affinity routing always on (GICD_CTLR.ARE reads 1, RAO/WI) and a single
  *     Security state (GICD_CTLR.DS reads 1), so Group 0 and Group 1 are the
@@ -53,6 +61,9 @@
 #define VGIC_RDIST_FRAME_SIZE 0x10000      /* RD_base, then SGI_base */
 #define VGIC_RDIST_STRIDE 0x20000          /* RD_base + SGI_base per vCPU */
 #define VGIC_NO_VCPU 0xff                  /* "no target": IROUTER names no vCPU */
+#define VGIC_V2_DIST_SIZE 0x1000           /* GICv2 distributor: one 4 KiB page */
+
+enum vgic_model { VGIC_MODEL_V3, VGIC_MODEL_V2 };
 
 /* Per-INTID state.  For SGIs/PPIs there is one per vCPU, for SPIs one per domain. */
 struct vgic_irq {
@@ -71,6 +82,7 @@ struct vgic_irq {
     bool relatched;     /* level: latched again while the latch sat, pending, in an LR */
     bool hw;            /* linked to a physical interrupt (LR HW bit) */
     u32 hw_intid;       /* the physical INTID when hw */
+    u8 sgi_sources;     /* GICv2 SGIs: source vCPUs not yet handed to an LR (GICD_SPENDSGIR) */
 };
 
 /* One redistributor: the private interrupts of one vCPU and its power state. */
@@ -102,15 +114,18 @@ struct vgic_stats {
 
 struct vgic {
     spinlock_t lock;
+    enum vgic_model model;
     unsigned domid;              /* for log lines */
     unsigned nr_vcpus;
-    u64 dist_base;               /* IPA of GICD, 64 KiB */
+    u64 dist_base;               /* IPA of GICD */
+    u64 dist_size;               /* VGIC_DIST_SIZE (GICv3) or VGIC_V2_DIST_SIZE */
     u64 rdist_base;              /* IPA of vCPU 0's GICR; vCPU n at + n * VGIC_RDIST_STRIDE */
     struct vgic_ops ops;
     bool enable_grp0;            /* GICD_CTLR.EnableGrp0 */
     bool enable_grp1;            /* GICD_CTLR.EnableGrp1 (DS = 1 view; EnableGrp1NS in the brief) */
     struct vgic_irq spi[VGIC_NR_SPIS];
     u64 irouter[VGIC_NR_SPIS];   /* GICD_IROUTER<n> as written (RES0 bits cleared) */
+    u8 itargets[VGIC_NR_SPIS];   /* GICv2: GICD_ITARGETSR<n> bytes as written (valid vCPUs only) */
     struct vgic_redist rdist[VGIC_MAX_VCPUS];
     struct vgic_stats stats;
 };
@@ -135,6 +150,26 @@ enum vgic_mmio_result {
  */
 int vgic_init(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base, u64 rdist_base,
               const struct vgic_ops *ops);
+
+/*
+ * The GICv2 model of the same (IHI 0048B, for a guest on a GICv2 host): a
+ * 4 KiB distributor at dist_base (4 KiB aligned), nothing else.  Differences
+ * from the GICv3 model: GICD_CTLR has EnableGrp0/EnableGrp1 and no ARE;
+ * GICD_TYPER says CPUNumber and no Security Extensions; INTIDs 0-31 are
+ * reached through the GICD registers themselves, banked per accessing vCPU;
+ * an SPI goes to the lowest-numbered vCPU its GICD_ITARGETSR byte names (the
+ * architecture lets any one of them take it; every SPI starts targeted at
+ * vCPU 0); SGIs come from GICD_SGIR (vgic_send_sgi refuses, -ENODEV: there is
+ * no system-register interface) and GICD_SPENDSGIR, and leave with
+ * GICD_CPENDSGIR; the source of an SGI is not carried into the list register
+ * (the guest's GICV_IAR.CPUID reads 0).
+ */
+int vgic_init_v2(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base,
+                 const struct vgic_ops *ops);
+
+/* Whether ipa is in this vGIC's distributor, or in one of its redistributors. */
+bool vgic_in_dist(const struct vgic *g, u64 ipa);
+bool vgic_in_rdist(const struct vgic *g, u64 ipa);
 
 /*
  * A guest data abort on ipa, size 1, 2, 4 or 8 bytes, from vCPU `vcpu`.
@@ -176,7 +211,9 @@ int vgic_set_level(struct vgic *g, unsigned vcpu, u32 intid, bool level);
  * domain are ignored (and logged).  With GICD_CTLR.DS = 1 an ICC_SGI1R_EL1 write
  * signals the SGI whichever group it is configured in at the target (section
  * "Forwarding an SGI to a target PE").  Kicks each target it becomes
- * deliverable to.  Returns the number of vCPUs the SGI was made pending on.
+ * deliverable to.  Returns the number of vCPUs the SGI was made pending on,
+ * -EINVAL for a bad `from`, or -ENODEV for the GICv2 model (no ICC_* registers:
+ * the caller makes the guest's access UNDEFINED).
  */
 int vgic_send_sgi(struct vgic *g, unsigned from, u64 sgi1r);
 
