@@ -44,7 +44,9 @@
  *
  * Assumptions: the board's interrupt controller is a GICv3 (granite's vGIC is
  * one); the root and GIC parent use 1- or 2-cell addresses and sizes; dom0's
- * console is the pl011 named by /chosen/stdout-path, clocked by fixed clocks;
+ * console is the pl011 named by /chosen/stdout-path, clocked by fixed clocks
+ * (a console UART of another kind, e.g. the ZCU102's Cadence, is granite's
+ * alone: dom0 then gets none and prints through the console hypercall);
  * the host tree is version 17.  Anything else is refused with a message naming
  * the node and property: the host DTB is input from outside and is checked
  * (fdt_check_full, then every value read), not trusted.
@@ -67,6 +69,7 @@
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/errno.h>
+#include <granite/drivers.h>
 
 /* --- what dom0 keeps ------------------------------------------------------ */
 
@@ -606,8 +609,22 @@ static __boot int survey_console_clocks(struct build *b, int uart, const char **
     return 0;
 }
 
-/* dom0's console is the pl011 that /chosen/stdout-path names.  No stdout-path:
- * dom0 gets no UART (its console is then the hypercall one). */
+/* A UART granite has a console driver for (drivers.h). */
+static __boot bool drives_as_console(const void *fdt, int node)
+{
+    int n = fdt_stringlist_count(fdt, node, "compatible");
+
+    for (int i = 0; i < n; i++) {
+        const char *c = fdt_stringlist_get(fdt, node, "compatible", i, NULL);
+        if (c && driver_by_compatible(DRIVER_CONSOLE, c))
+            return true;
+    }
+    return false;
+}
+
+/* dom0's console is the pl011 that /chosen/stdout-path names.  No stdout-path,
+ * or a console UART of another kind: dom0 gets no UART (its console is then
+ * the hypercall one). */
 static __boot int survey_console(struct build *b, const char **why)
 {
     const void *host = b->p->host_fdt;
@@ -629,9 +646,16 @@ static __boot int survey_console(struct build *b, const char **why)
         return -EINVAL;
     }
     if (fdt_node_check_compatible(host, uart, "arm,pl011") != 0) {
-        *why = sayf(host, uart, "compatible", "stdout-path names this node, which is not "
-                    "\"arm,pl011\" (dom0's console is granite's vPL011)");
-        return -EINVAL;
+        if (!drives_as_console(host, uart)) {
+            *why = sayf(host, uart, "compatible", "stdout-path names this node, which is not "
+                        "\"arm,pl011\" (dom0's console is granite's vPL011)");
+            return -EINVAL;
+        }
+        /* Another UART granite drives (the ZCU102's Cadence): granite's own,
+         * and not one it emulates, so dom0 gets none. */
+        printk("dom0: %s is granite's console, not a PL011: dom0 gets no UART (its console "
+               "is the console_io hypercall, Linux's hvc0)\n", fdt_get_name(host, uart, NULL));
+        return 0;
     }
     if (fdt_get_path(host, uart, b->s.console_path, sizeof(b->s.console_path)) < 0) {
         *why = sayf(NULL, -1, "/chosen: stdout-path", "the console's path is longer than %u",
@@ -1177,6 +1201,9 @@ static __boot int build_chosen(struct build *b, const char **why)
                                       ARRAY_SIZE(chosen_prop_prefixes))))
         if ((err = fdt_delprop(b->fdt, chosen, name)))
             return edit_failed(err, "/chosen", why);
+    /* No UART for dom0 (survey_console): stdout-path would name nothing. */
+    if (!b->s.console_path[0] && (err = del_prop_if_any(b->fdt, chosen, "stdout-path", why)))
+        return err;
     if (b->p->initrd_end > b->p->initrd_start &&
         ((err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-start", b->p->initrd_start)) ||
          (err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-end", b->p->initrd_end))))
