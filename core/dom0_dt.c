@@ -90,6 +90,7 @@ struct keep_rule {
 
 static bool is_console_uart(const struct host_survey *s, const void *fdt, int node);
 static bool is_console_clock(const struct host_survey *s, const void *fdt, int node);
+static bool is_firmware_clock_input(const struct host_survey *s, const void *fdt, int node);
 
 static const struct keep_rule keep_list[] = {
     { "arm,gic-v3", NULL,
@@ -111,6 +112,13 @@ static const struct keep_rule keep_list[] = {
     { "pci-host-ecam-generic", NULL,
       "the PCIe host bridge, passed through: dom0 drives the NIC behind it, whose DMA "
       "goes through the SMMU granite drives" },
+    { "fixed-clock", is_firmware_clock_input,
+      "a reference clock of the ZynqMP firmware's clock controller (it names them as its "
+      "inputs; no registers)" },
+    { "xlnx,zynqmp-firmware", NULL,
+      "the ZynqMP platform firmware interface (EEMI over SMC), with its children (power, "
+      "resets, clocks, pinctrl): no registers, granite serves or forwards its calls "
+      "(core/zynqmp_eemi.c)" },
 };
 
 /* What keeps an IOMMU that dom0_iommu_passthrough hands to dom0 (seed 001). */
@@ -752,6 +760,21 @@ static __boot bool is_console_uart(const struct host_survey *s, const void *fdt,
 static __boot bool is_console_clock(const struct host_survey *s, const void *fdt, int node)
 {
     return seen_clock(s, fdt_get_phandle(fdt, node));
+}
+
+/* A clock the ZynqMP firmware's clock controller ("xlnx,zynqmp-clk") lists in
+ * its `clocks` (one cell each: fixed clocks have #clock-cells = 0). */
+static __boot bool is_firmware_clock_input(const struct host_survey *s unused, const void *fdt,
+                                           int node)
+{
+    u32 ph = fdt_get_phandle(fdt, node);
+    int clkc = fdt_node_offset_by_compatible(fdt, -1, "xlnx,zynqmp-clk"), len;
+    const fdt32_t *c = clkc >= 0 ? fdt_getprop(fdt, clkc, "clocks", &len) : NULL;
+
+    for (int i = 0; c && ph && i < len / 4; i++)
+        if (fdt32_to_cpu(c[i]) == ph)
+            return true;
+    return false;
 }
 
 /* Passed through to another domain (params' withheld_paths). */
