@@ -88,6 +88,7 @@ static __boot void early_console(const char *why)
         console = drv->console;
         console->init(uart);
         bi.console_pa = pa(EARLY_UART_PA);
+        bi.console_compat = EARLY_UART_COMPATIBLE;
     }
     printk("console: %s; using the build's early UART (PL011 at 0x%lx)\n", why, EARLY_UART_PA);
 }
@@ -136,6 +137,7 @@ static __boot void setup_console(const void *fdt)
     console = drv->console;
     console->init(regs);
     bi.console_pa = base;
+    bi.console_compat = compat;
     printk("console: %s at 0x%lx (from /chosen/stdout-path)\n", compat, pa_addr(base));
 }
 
