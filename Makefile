@@ -158,7 +158,7 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
              -fno-sanitize-recover=all -DHOST_TEST
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
-              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_dom0_dt \
+              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
               $(B)/tests/test_iommu_policy $(B)/tests/test_iommu_inval $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
@@ -207,6 +207,10 @@ $(B)/tests/test_xen_ext_regions: tests/unit/test_xen_ext_regions.c core/xen_ext_
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_vgic: tests/unit/test_vgic.c arch/arm64/vgic.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_vgic_v2: tests/unit/test_vgic_v2.c arch/arm64/vgic.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

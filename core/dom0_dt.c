@@ -16,7 +16,7 @@
  *     goes with it.  The one exception is asked for: an IOMMU granite does not
  *     drive that the boot option dom0_iommu_passthrough hands to dom0 stays,
  *     with the references that name only IOMMUs dom0 was handed.
- *   - The GICv3 ITS.  granite does not emulate one, so dom0's PCI devices use
+ *   - The GICv3 ITS and GICv2m MSI frames.  granite emulates neither, so dom0's PCI devices use
  *     INTx; `msi-parent` / `msi-map` would point at a node that is gone.
  *   - Everything granite does not pass through or emulate.  A keep-list (the
  *     table below) names what dom0 gets; every other device node is deleted.
@@ -34,7 +34,9 @@
  *   - /chosen: dom0's command line; the host's bootargs are granite's options
  *     and dom0less domain/module nodes describe other domains.
  *   - a Xen-style /hypervisor node: grant-table window and event-channel PPI.
- *   - the GIC: redistributors for dom0's vCPUs only (granite's vGIC).
+ *   - the GIC: redistributors for dom0's vCPUs only (granite's vGIC); on a
+ *     GICv2 host, GICD and an 8 KiB GICC (the hardware's GICV is mapped
+ *     there), without GICH, GICV and the maintenance interrupt.
  *
  * Because dom0 is direct-mapped, its RAM banks and grant window must not
  * overlap a device it keeps (checked).  Host /reserved-memory is kept whole:

@@ -69,11 +69,22 @@ static __boot int map_reg_and_ranges(const void *fdt, int node, struct domain *d
     return 0;
 }
 
+/* The host's GIC node, of either version, or a negative libfdt error. */
+static __boot int host_gic_node(const void *fdt)
+{
+    static const char *const gics[] = { "arm,gic-v3", "arm,cortex-a15-gic", "arm,gic-400" };
+    int node = -FDT_ERR_NOTFOUND;
+
+    for (size_t i = 0; i < ARRAY_SIZE(gics) && node < 0; i++)
+        node = fdt_node_offset_by_compatible(fdt, -1, gics[i]);
+    return node;
+}
+
 static __boot int route_intx(const void *fdt, int node, struct domain *d, const char **why)
 {
     int len, icells = 1, gic_ac = 2, gic_ic = 3;
     const fdt32_t *p = fdt_getprop(fdt, node, "interrupt-map", &len);
-    int gic = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+    int gic = host_gic_node(fdt);
     u64 routed = 0;
 
     if (!p)

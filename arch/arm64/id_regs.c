@@ -26,7 +26,8 @@
  *   HCX, MMFR3's extensions  nothing of them is switched or emulated
  * Capped: EL0/EL1 to AArch64 only (granite handles no AArch32 traps),
  * DebugVer to Armv8.0 debug (the breakpoint/watchpoint registers are switched),
- * GIC to the GICv3 system-register interface (the vGIC is a GICv3), PARange to
+ * GIC to the GICv3 system-register interface when the vGIC is a GICv3, and to
+ * none on a GICv2 host (its vGIC is a GICv2: ICC_* do not exist), PARange to
  * the domain's IPA size.  Pointer authentication is passed through when
  * granite switches its keys (vcpu_switch.c).
  */
@@ -38,6 +39,7 @@ enum field_kind {
     F_FIXED,    /* always `val` */
     F_PAUTH,    /* the host's value when pointer authentication is switched, else 0 */
     F_PARANGE,  /* the host's value, at most the guest's IPA size */
+    F_GIC,      /* the host's value, at most `val`, when the vGIC has system registers; else 0 */
 };
 
 struct id_field {
@@ -54,6 +56,7 @@ struct id_field {
 #define FCOPY(shift) { shift, F_MAX, ANY }
 #define FFIXED(shift, v) { shift, F_FIXED, v }
 #define FPAUTH(shift) { shift, F_PAUTH, 0 }
+#define FGIC(shift, max) { shift, F_GIC, max }
 #define FIELD_W 4
 
 #define EL_AARCH64_ONLY 1
@@ -68,7 +71,7 @@ static const struct id_field pfr0[] = {
     /* EL2 [11:8], EL3 [15:12]: 0, the guest has neither */
     FCOPY(16),                  /* FP (signed: 0xf = none); FP/SIMD switched */
     FCOPY(20),                  /* AdvSIMD (signed) */
-    FMAX(24, GIC_SYSREG_V3),    /* GIC */
+    FGIC(24, GIC_SYSREG_V3),    /* GIC: 0 on a GICv2 host */
     /* RAS [31:28], SVE [35:32], SEL2 [39:36], MPAM [43:40], AMU [47:44]: 0 */
     FCOPY(48),                  /* DIT: PSTATE.DIT, in SPSR */
     /* RME [55:52]: 0 */
@@ -204,6 +207,8 @@ static u64 field_value(const struct id_field *f, u64 host, const struct id_caps 
         return caps->pauth ? h : 0;
     case F_PARANGE:
         return MIN(h, (u64)caps->parange);
+    case F_GIC:
+        return caps->gic_sysreg ? MIN(h, (u64)f->val) : 0;
     }
     return 0;
 }
@@ -248,6 +253,7 @@ bool id_host_has_pauth(u64 isar1, u64 isar2)
 }
 
 #ifndef HOST_TEST
+#include <granite/gic.h>
 #include "sysregs.h"
 
 static u64 host_id[ID_SPACE_CRM * ID_SPACE_OP2];
@@ -277,6 +283,7 @@ void id_regs_init(unsigned ipa_bits)
         host_id[enc] = read_host_id(enc);
     caps.pauth = id_host_has_pauth(host_id[ID_AA64ISAR1], host_id[ID_AA64ISAR2]);
     caps.parange = id_parange_for_bits(ipa_bits);
+    caps.gic_sysreg = gic_host()->version == GIC_V3;   /* the guests' vGIC follows the host */
     for (unsigned enc = 0; enc < ID_SPACE_CRM * ID_SPACE_OP2; enc++)
         guest_id[enc] = id_reg_sanitise(enc, host_id[enc], &caps);
 }

@@ -56,6 +56,7 @@
 struct id_caps {
     bool pauth;          /* the five key pairs are switched and HCR_EL2.API/APK set */
     unsigned parange;    /* largest ID_AA64MMFR0.PARange the guest's IPA space covers */
+    bool gic_sysreg;     /* the vGIC is a GICv3: its CPU interface is the ICC_* registers */
 };
 
 /* The value a guest reads for ID register `enc` (ID_ENC) when the host reads `host`. */

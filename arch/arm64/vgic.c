@@ -1212,7 +1212,7 @@ static enum vgic_mmio_result vgic_mmio_access(struct vgic *g, unsigned vcpu, u64
 
     if (!locate(g, vcpu, ipa, &a))
         return VGIC_MMIO_NOT_OURS;
-    if (vcpu >= g->nr_vcpus) {
+    if (g->model == VGIC_MODEL_V2 && vcpu >= g->nr_vcpus) {
         /* The caller's bug, not the guest's: no banked registers to reach. */
         g->stats.bad_access++;
         if (rval)

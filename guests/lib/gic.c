@@ -238,19 +238,45 @@ void gic_send_sgi(unsigned target_vcpu, uint32_t sgi) { gic->send_sgi(target_vcp
 
 unsigned long guest_spurious_irqs;
 
+/* Per vCPU: the interrupt whose handler runs now (IRQs are not nested), and
+ * whether that handler ended it itself with gic_eoi_now. */
+static struct {
+    uint64_t token;
+    bool ended;
+} current_irq[WAIT_MAX_VCPUS];
+
+static unsigned current_vcpu(void);
+
+static unsigned irq_slot(void)
+{
+    unsigned v = current_vcpu();
+    return v < WAIT_MAX_VCPUS ? v : 0;
+}
+
+static void end_irq(unsigned slot)
+{
+    if (!current_irq[slot].ended)
+        gic->eoi(current_irq[slot].token);
+    current_irq[slot].ended = true;
+}
+
+void gic_eoi_now(void) { end_irq(irq_slot()); }
+
 void guest_irq(void)
 {
+    unsigned slot = irq_slot();
+
     for (;;) {
-        uint64_t token;
-        uint32_t intid = gic->ack(&token);
+        uint32_t intid = gic->ack(&current_irq[slot].token);
         if (intid >= 1020) {
             if (intid == 1023)
                 guest_spurious_irqs++;
             return;
         }
+        current_irq[slot].ended = false;
         if (intid < GUEST_MAX_INTID && handlers[intid])
             handlers[intid](intid);
-        gic->eoi(token);
+        end_irq(slot);
     }
 }
 

@@ -103,6 +103,8 @@ int gic_find(const void *fdt, int *node);
 void gic_cpu_setup(unsigned vcpu);
 void gic_enable_irq(unsigned vcpu, uint32_t intid, gic_handler_t h);
 void gic_send_sgi(unsigned target_vcpu, uint32_t sgi);
+/* From a handler: end its interrupt now (before a PSCI CPU_OFF, say), not on return. */
+void gic_eoi_now(void);
 void irq_enable_local(void);
 void irq_disable_local(void);
 bool irq_masked_local(void); /* PSTATE.I: IRQs masked at this moment */

@@ -269,7 +269,7 @@ static void on_pong(uint32_t intid)
 static void on_off(uint32_t intid)
 {
     (void)intid;
-    __asm__ volatile("msr S3_0_C12_C12_1, %0; isb" : : "r"(3UL)); /* EOI before leaving */
+    gic_eoi_now(); /* EOI before leaving */
     smccc_hvc(PSCI_0_2_FN_CPU_OFF, 0, 0, 0);
 }
 
@@ -469,8 +469,9 @@ static int test_lrflood(void)
 
 static int test_garbage(const struct guest_info *gi)
 {
-    int node = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,gic-v3"), len;
-    const fdt64_t *reg = node >= 0 ? fdt_getprop(gi->fdt, node, "reg", &len) : NULL;
+    int node = -1, len;
+    const fdt64_t *reg = gic_find(gi->fdt, &node) > 0 ? fdt_getprop(gi->fdt, node, "reg", &len)
+                                                      : NULL;
     volatile uint8_t *gicd = reg ? (volatile uint8_t *)fdt64_to_cpu(reg[0]) : NULL;
     int unode = fdt_node_offset_by_compatible(gi->fdt, -1, "arm,pl011");
     const fdt64_t *ureg = unode >= 0 ? fdt_getprop(gi->fdt, unode, "reg", &len) : NULL;
@@ -480,9 +481,10 @@ static int test_garbage(const struct guest_info *gi)
         printf("selftest: garbage: no GIC or UART in my DTB: FAIL\n");
         return 1;
     }
-    mmio_write32(gicd + 0x8000, 0xdeadbeef);  /* no register there */
+    /* Offsets inside the distributor of either GIC version (GICv2's is 4 KiB). */
+    mmio_write32(gicd + 0x0040, 0xdeadbeef);  /* no register there */
     mmio_write8(gicd + 0x0000, 0xff);         /* GICD_CTLR by byte: not allowed */
-    (void)mmio_read32(gicd + 0xfff0);         /* unknown, read */
+    (void)mmio_read32(gicd + 0x0ff0);         /* unknown, read */
     mmio_write32(uart + 0x0f00, 0x12345678);  /* no PL011 register there */
     mmio_write64(uart + 0x0030, ~0UL);       /* UARTCR by doubleword: the PL011 has no 64-bit port */
     printf("selftest: garbage: still running after junk to the vGIC and the vPL011\n");

@@ -98,7 +98,8 @@ struct dom0_dt_params {
  * wrong, naming the node and property when the host DTB is at fault:
  *   -EINVAL  bad parameters; a malformed or unsupported host DTB; dom0's RAM
  *            or grant window overlapping a device dom0 keeps
- *   -ENODEV  the host DTB lacks something dom0 needs (an "arm,gic-v3")
+ *   -ENODEV  the host DTB lacks something dom0 needs (a GIC: "arm,gic-v3", or a
+ *            GICv2 "arm,cortex-a15-gic" / "arm,gic-400")
  *   -ENOENT  an iommu_paths entry is not in dom0's tree
  *   -ENOSPC  out_size is too small; nothing beyond out_size is written
  * Only the used part of the host tree must fit, not its free space (QEMU's

@@ -75,6 +75,10 @@ static void log_putc(char c)
     }
 }
 
+static bool log_quiet;
+
+void host_log_quiet(bool quiet) { log_quiet = quiet; }
+
 void vprintk(const char *fmt, va_list ap)
 {
     char buf[2048];
@@ -84,10 +88,12 @@ void vprintk(const char *fmt, va_list ap)
         return;
     if ((size_t)n >= sizeof(buf))
         n = sizeof(buf) - 1;
-    fputs("    [printk] ", stdout);
-    fwrite(buf, 1, (size_t)n, stdout);
-    if (n == 0 || buf[n - 1] != '\n')
-        fputc('\n', stdout); /* keep cmocka's own output readable */
+    if (!log_quiet) {
+        fputs("    [printk] ", stdout);
+        fwrite(buf, 1, (size_t)n, stdout);
+        if (n == 0 || buf[n - 1] != '\n')
+            fputc('\n', stdout); /* keep cmocka's own output readable */
+    }
     for (int i = 0; i < n; i++)
         log_putc(buf[i]);
 }

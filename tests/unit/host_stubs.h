@@ -26,6 +26,8 @@ unsigned host_log_count(void);
 const char *host_log_last(void);
 /* Whether any line still held (complete, or the current partial one) contains `needle`. */
 bool host_log_contains(const char *needle);
+/* Captured but not echoed to stdout (a test that logs on purpose, thousands of times). */
+void host_log_quiet(bool quiet);
 
 /* --- page allocator --------------------------------------------------------- */
 /* Pages (4 KiB units) handed out by alloc_pages() and not yet freed. */

@@ -828,6 +828,78 @@ static void test_gic_redistributors_resized(void **state)
     free(out);
 }
 
+/* --- a GICv2 host ------------------------------------------------------------ */
+
+/* The fixture's GIC turned into QEMU virt's gic-version=2 one (or a GIC-400
+ * with 64 KiB-aliased frames: cpuif_size 0x20000): GICD, GICC, GICH, GICV,
+ * the maintenance interrupt, a GICv2m MSI frame inside. */
+static void *host_with_gicv2(const char *compatible, u32 cpuif_size)
+{
+    void *copy = host_copy();
+    int gic = node(copy, GIC_PATH), its, v2m;
+    const u32 reg[16] = { 0, 0x8000000, 0, 0x10000, 0, 0x8010000, 0, cpuif_size,
+                          0, 0x8030000, 0, 0x10000, 0, 0x8040000, 0, cpuif_size };
+    fdt32_t be[16];
+
+    for (int i = 0; i < 16; i++)
+        be[i] = cpu_to_fdt32(reg[i]);
+    assert_true(gic >= 0);
+    assert_int_equal(fdt_setprop_string(copy, gic, "compatible", compatible), 0);
+    assert_int_equal(fdt_setprop(copy, gic, "reg", be, sizeof(be)), 0);
+    assert_int_equal(fdt_delprop(copy, gic, "#redistributor-regions"), 0);
+    its = fdt_subnode_offset(copy, gic, "its@8080000");
+    assert_true(its >= 0);
+    assert_int_equal(fdt_del_node(copy, its), 0);
+    gic = node(copy, GIC_PATH);
+    v2m = fdt_add_subnode(copy, gic, "v2m@8020000");
+    assert_true(v2m >= 0);
+    assert_int_equal(fdt_setprop_string(copy, v2m, "compatible", "arm,gic-v2m-frame"), 0);
+    assert_int_equal(fdt_setprop(copy, v2m, "msi-controller", NULL, 0), 0);
+    return copy;
+}
+
+static void check_gicv2_view(void *copy)
+{
+    struct dom0_dt_params p = default_params(copy);
+    void *out = build_ok(&p);
+    int gic = node(out, GIC_PATH);
+
+    assert_true(gic >= 0);
+    /* GICD as the host has it, GICC as two 4 KiB pages; no GICH, no GICV. */
+    assert_cells(out, gic, "reg",
+                 (u32[]){ 0, HOST_DIST_BASE, 0, HOST_DIST_SIZE, 0, 0x8010000, 0, 0x2000 }, 8);
+    assert_null(fdt_getprop(out, gic, "interrupts", NULL));    /* maintenance: granite's */
+    assert_null(fdt_getprop(out, gic, "#redistributor-regions", NULL));
+    assert_int_equal(prop_u32(out, gic, "#interrupt-cells"), 3);
+    assert_int_equal(count_compatible(out, "arm,gic-v2m-frame"), 0);   /* MSIs: not emulated */
+    /* The hypervisor node's upcall names this GIC. */
+    assert_int_equal(prop_u32(out, node(out, "/hypervisor"), "interrupt-parent"), GIC_PHANDLE);
+    free(out);
+    free(copy);
+}
+
+static void test_gicv2_host_qemu_virt(void **state)
+{
+    (void)state;
+    check_gicv2_view(host_with_gicv2("arm,cortex-a15-gic", 0x10000));
+}
+
+static void test_gicv2_host_gic400_aliased(void **state)
+{
+    (void)state;
+    check_gicv2_view(host_with_gicv2("arm,gic-400", 0x20000));
+}
+
+static void test_gicv2_cpuif_too_small(void **state)
+{
+    (void)state;
+    void *copy = host_with_gicv2("arm,cortex-a15-gic", 0x1000);
+    struct dom0_dt_params p = default_params(copy);
+
+    expect_error(&p, -EINVAL, "CPU interface", "4 KiB");
+    free(copy);
+}
+
 /* --- what dom0 keeps ------------------------------------------------------- */
 
 static void test_pcie_passed_through(void **state)
@@ -1601,6 +1673,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hypervisor_node),
         cmocka_unit_test(test_hypervisor_ppi_is_param),
         cmocka_unit_test(test_gic_redistributors_resized),
+        cmocka_unit_test(test_gicv2_host_qemu_virt),
+        cmocka_unit_test(test_gicv2_host_gic400_aliased),
+        cmocka_unit_test(test_gicv2_cpuif_too_small),
         cmocka_unit_test(test_pcie_passed_through),
         cmocka_unit_test(test_uart_kept_with_its_clock),
         cmocka_unit_test(test_only_console_uart_and_its_clock),

@@ -17,8 +17,12 @@
 
 #include "../../arch/arm64/id_regs.h"
 
-static const struct id_caps caps_pauth = { .pauth = true, .parange = 5 /* 48 bits */ };
-static const struct id_caps caps_nopauth = { .pauth = false, .parange = 2 /* 40 bits */ };
+static const struct id_caps caps_pauth = { .pauth = true, .parange = 5 /* 48 bits */,
+                                           .gic_sysreg = true };
+static const struct id_caps caps_nopauth = { .pauth = false, .parange = 2 /* 40 bits */,
+                                             .gic_sysreg = true };
+/* A GICv2 host: the vGIC is a GICv2, no ICC_* registers to advertise. */
+static const struct id_caps caps_gicv2 = { .pauth = true, .parange = 5, .gic_sysreg = false };
 
 static unsigned field(u64 v, unsigned shift) { return (unsigned)((v >> shift) & 0xf); }
 
@@ -55,6 +59,18 @@ static void test_pfr0(void **state)
     /* a host with AArch64-only EL0/EL1 (0x1) stays so */
     g = id_reg_sanitise(ID_AA64PFR0, 0x11, &caps_pauth);
     assert_int_equal(g, 0x11);
+}
+
+/* On a GICv2 host the vGIC has no system-register interface: GIC reads 0
+ * even when the CPU implements ICC_* (a GIC-400 beside a core that has it). */
+static void test_pfr0_gic_on_gicv2_host(void **state)
+{
+    (void)state;
+    u64 g = id_reg_sanitise(ID_AA64PFR0, ALL_TWO, &caps_gicv2);
+
+    assert_int_equal(field(g, 24), 0);
+    assert_int_equal(field(g, 16), 2);  /* the rest as on any host */
+    assert_int_equal(field(g, 0), 1);
 }
 
 static void test_pfr1(void **state)
@@ -216,6 +232,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pfr0),
+        cmocka_unit_test(test_pfr0_gic_on_gicv2_host),
         cmocka_unit_test(test_pfr1),
         cmocka_unit_test(test_dfr0),
         cmocka_unit_test(test_isar),
