@@ -181,25 +181,32 @@ static __boot const char *console_compatible(const void *fdt, int node)
     return NULL;
 }
 
-__boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why)
-{
-    int chosen = fdt_path_offset(fdt, "/chosen");
-    const char *path;
-    int len, node, plen;
-    u64 addr, size;
+/* No /chosen/stdout-path at all (told apart from one that names nothing). */
+#define NO_STDOUT_PATH (-FDT_ERR_NOTFOUND - 1000)
 
-    path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
-    if (!path || len < 2) {
-        *why = "/chosen/stdout-path is missing";
-        return -ENOENT;
-    }
+__boot int dt_console_node(const void *fdt)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen"), len, plen;
+    const char *path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
+
+    if (!path || len < 2)
+        return NO_STDOUT_PATH;
     for (plen = 0; plen < len && path[plen] && path[plen] != ':'; plen++)
         ;
-    if (path[0] == '/') {
-        node = fdt_path_offset_namelen(fdt, path, plen);
-    } else {
-        const char *alias = fdt_get_alias_namelen(fdt, path, plen);
-        node = alias ? fdt_path_offset(fdt, alias) : -FDT_ERR_NOTFOUND;
+    if (path[0] == '/')
+        return fdt_path_offset_namelen(fdt, path, plen);
+    const char *alias = fdt_get_alias_namelen(fdt, path, plen);
+    return alias ? fdt_path_offset(fdt, alias) : -FDT_ERR_NOTFOUND;
+}
+
+__boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why)
+{
+    int node = dt_console_node(fdt);
+    u64 addr, size;
+
+    if (node == NO_STDOUT_PATH) {
+        *why = "/chosen/stdout-path is missing";
+        return -ENOENT;
     }
     if (node < 0) {
         *why = "/chosen/stdout-path names no node";
@@ -221,20 +228,9 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
 /* The console's interrupt as a GIC INTID (SPI n -> 32 + n), 0 if it has none. */
 __boot u32 dt_console_intid(const void *fdt)
 {
-    int chosen = fdt_path_offset(fdt, "/chosen"), len, node, plen;
-    const char *path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
+    int len, node = dt_console_node(fdt);
     const fdt32_t *irq;
 
-    if (!path || len < 2)
-        return 0;
-    for (plen = 0; plen < len && path[plen] && path[plen] != ':'; plen++)
-        ;
-    if (path[0] == '/') {
-        node = fdt_path_offset_namelen(fdt, path, plen);
-    } else {
-        const char *alias = fdt_get_alias_namelen(fdt, path, plen);
-        node = alias ? fdt_path_offset(fdt, alias) : -1;
-    }
     /* GICv3 binding: 3 cells (type, number, flags); SPIs are 0..987. */
     irq = node >= 0 ? fdt_getprop(fdt, node, "interrupts", &len) : NULL;
     if (!irq || len != 12 || fdt32_to_cpu(irq[0]) != 0 /* SPI */ ||

@@ -26,8 +26,8 @@
  *     powered and out of reset), and a clock tree with no clocks (QEMU models
  *     no clock controller whose rates could be reported truthfully).
  * Every argument is checked: a node or reset must be one the board's DT names
- * (a `power-domains` or `resets` reference to the firmware), a requirement's
- * capabilities and QoS must be in range.  Anything else is answered
+ * (a `power-domains` or `resets` reference to the firmware) and not granite's
+ * console UART's, a requirement's capabilities and QoS must be in range.  Anything else is answered
  * XST_PM_NO_FEATURE / XST_PM_INVALID_NODE with a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
  *
@@ -89,6 +89,11 @@ static void id_add(u64 *set, u32 id)
     if (id < MAX_IDS)
         set[id / 64] |= 1UL << (id % 64);
 }
+static void id_remove(u64 *set, u32 id)
+{
+    if (id < MAX_IDS)
+        set[id / 64] &= ~(1UL << (id % 64));
+}
 
 static bool api_served(u32 api)
 {
@@ -132,6 +137,25 @@ static __boot unsigned collect_ids(const void *fdt, const char *prop, u32 phandl
     return n;
 }
 
+/* granite's console UART is granite's: dom0 may neither power it down nor
+ * reset it, whoever else shares its power node. */
+static __boot void withhold_console(const void *fdt, u32 fw_phandle, u32 rst_phandle)
+{
+    int uart = dt_console_node(fdt), len;
+    const fdt32_t *p;
+
+    if (uart < 0)
+        return;
+    p = fdt_getprop(fdt, uart, "power-domains", &len);
+    for (int i = 0; p && i + 1 < len / 4; i += 2)
+        if (fdt32_to_cpu(p[i]) == fw_phandle)
+            id_remove(valid_nodes, fdt32_to_cpu(p[i + 1]));
+    p = fdt_getprop(fdt, uart, "resets", &len);
+    for (int i = 0; p && rst_phandle && i + 1 < len / 4; i += 2)
+        if (fdt32_to_cpu(p[i]) == rst_phandle)
+            id_remove(valid_resets, fdt32_to_cpu(p[i + 1]));
+}
+
 static __boot bool eemi_probe(const void *fdt)
 {
     int fw = fdt_node_offset_by_compatible(fdt, -1, "xlnx,zynqmp-firmware");
@@ -154,6 +178,7 @@ static __boot bool eemi_probe(const void *fdt)
     nodes = collect_ids(fdt, "power-domains", fdt_get_phandle(fdt, fw), 0, valid_nodes);
     if (rst >= 0)
         resets = collect_ids(fdt, "resets", fdt_get_phandle(fdt, rst), 0, valid_resets);
+    withhold_console(fdt, fdt_get_phandle(fdt, fw), rst >= 0 ? fdt_get_phandle(fdt, rst) : 0);
     /* Is there a firmware behind the SMC? Its answer to the first EEMI call says. */
     arch_firmware_smc((u64[8]){ PM_SIP_SVC | PM_GET_API_VERSION }, res);
     forward = (u32)res[0] == XST_PM_SUCCESS;

@@ -26,7 +26,7 @@
 #define NODE_GEM3 0x20
 #define RESET_GEM3 32 /* DT index: EEMI id 1032 */
 
-static char fdt[8192] __attribute__((aligned(8)));
+static char fdt[16384] __attribute__((aligned(8)));
 
 /* --- the stand-in firmware -------------------------------------------------- */
 
@@ -72,6 +72,10 @@ static void build_tree(const char *method)
     assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd2, sizeof(pd2)), 0);
     dev = fdt_path_offset(fdt, "/ethernet@ff0e0000");
     assert_int_equal(fdt_setprop(fdt, dev, "resets", rs, sizeof(rs)), 0);
+    /* granite's console: its power node is not dom0's to switch */
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, "chosen");
+    assert_int_equal(fdt_setprop_string(fdt, dev, "stdout-path", "/serial@ff000000:115200n8"), 0);
 }
 
 static struct domain dom0 = { .id = 0 }, domU = { .id = 1 };
@@ -163,10 +167,15 @@ static void test_power_nodes_checked(void **state unused)
     u64 out[4];
 
     /* REQUEST_NODE(node, capabilities = ACCESS, qos 100, ack blocking) */
-    assert_true(call(&dom0, SIP64(13), NODE_UART0 | (1UL << 32), 100 | (1UL << 32), out));
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100 | (1UL << 32), out));
     assert_int_equal(status(out), 0);
     assert_true(call(&dom0, SIP64(14), NODE_GEM3, 0, out));
     assert_int_equal(status(out), 0);
+    /* granite's console UART's node: named by the DT, still refused */
+    assert_true(call(&dom0, SIP64(14), NODE_UART0, 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(15), NODE_UART0 | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
     /* 7/0x99 belongs to another provider; 0x22 is named by nobody */
     host_log_clear();
     assert_true(call(&dom0, SIP64(13), 0x99 | (1UL << 32), 0, out));
@@ -177,11 +186,11 @@ static void test_power_nodes_checked(void **state unused)
     assert_true(call(&dom0, SIP64(13), 0xffffffffUL, 0, out));
     assert_int_equal(status(out), 2003);
     /* bad capabilities, QoS above 100, an unknown ack */
-    assert_true(call(&dom0, SIP64(15), NODE_UART0 | (0x10UL << 32), 0, out));
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (0x10UL << 32), 0, out));
     assert_int_equal(status(out), 2003);
-    assert_true(call(&dom0, SIP64(15), NODE_UART0 | (1UL << 32), 101, out));
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (1UL << 32), 101, out));
     assert_int_equal(status(out), 2003);
-    assert_true(call(&dom0, SIP64(13), NODE_UART0 | (1UL << 32), 4UL << 32, out));
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 4UL << 32, out));
     assert_int_equal(status(out), 2003);
 }
 
@@ -230,10 +239,10 @@ static void test_forwarded(void **state unused)
     u64 out[4];
 
     assert_true(host_log_contains("firmware API v1.1: dom0's calls forwarded"));
-    assert_true(call(&dom0, SIP64(13), NODE_UART0 | (1UL << 32), 100, out));
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100, out));
     assert_int_equal(fw_calls, 2);
     assert_int_equal(fw_last[0], SIP64(13));
-    assert_int_equal(fw_last[1], NODE_UART0 | (1UL << 32));
+    assert_int_equal(fw_last[1], NODE_GEM3 | (1UL << 32));
     assert_int_equal(fw_last[2], 100);
     assert_int_equal(out[1], 0x1111); /* the firmware's own answer */
     /* checked before forwarding: never reaches the firmware */
