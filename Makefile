@@ -42,7 +42,7 @@ HV_LDFLAGS := -nostdlib -Wl,-pie,--no-dynamic-linker,-z,norelro,-z,noexecstack,-
 HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64/mmu.c arch/arm64/pgtable.c \
            arch/arm64/vcpu_switch.c arch/arm64/irq.c arch/arm64/vgic.c arch/arm64/vgic_lr.c \
            arch/arm64/mmio.c arch/arm64/sysreg_trap.c arch/arm64/id_regs.c arch/arm64/vtimer.c \
-           arch/arm64/ptimer.c arch/arm64/virq.c arch/arm64/gic.c arch/arm64/gic_cpuif.c \
+           arch/arm64/ptimer.c arch/arm64/virq.c arch/arm64/gic.c arch/arm64/gic_cpuif.c arch/arm64/gic_lr_format.c \
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
            arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c arch/arm64/copy.S \
@@ -158,7 +158,7 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
              -fno-sanitize-recover=all -DHOST_TEST
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
-              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_dom0_dt \
+              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_gic_lr_format $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
               $(B)/tests/test_iommu_policy $(B)/tests/test_iommu_inval $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
@@ -211,6 +211,10 @@ $(B)/tests/test_vgic: tests/unit/test_vgic.c arch/arm64/vgic.c tests/unit/host_s
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_vgic_v2: tests/unit/test_vgic_v2.c arch/arm64/vgic.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_gic_lr_format: tests/unit/test_gic_lr_format.c arch/arm64/gic_lr_format.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

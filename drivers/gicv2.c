@@ -71,18 +71,7 @@
 #define GICH_VTR_LISTREGS GENMASK(5, 0)
 #define GICH_VMCR 0x008
 #define GICH_APR 0x0F0
-#define GICH_LR0 0x100
-#define GICH_LR_VIRTUALID GENMASK(9, 0)
-#define GICH_LR_PHYSICALID GENMASK(19, 10)
-#define GICH_LR_EOI BIT(19)          /* HW = 0 */
-#define GICH_LR_PRIORITY GENMASK(27, 23)
-#define GICH_LR_STATE GENMASK(29, 28)
-#define GICH_LR_STATE_PENDING 1
-#define GICH_LR_STATE_ACTIVE 2
-#define GICH_LR_GRP1 BIT(30)
-#define GICH_LR_HW BIT(31)
-#define GICH_LR_PRIORITY_SHIFT 3     /* the field holds priority[7:3] */
-#define GICH_MAX_LRS 64
+#define GICH_LR0 0x100               /* GICH_LR<n>: format in arch/arm64/gic_lr_format.c */
 
 #define GIC_PAGE 0x1000UL
 #define GIC_ALIASED_FRAME 0x20000UL  /* a 128 KiB GICC/GICV: 4 KiB pages aliased over 64 KiB */
@@ -207,8 +196,6 @@ static void v2_send_sgi(u64 mpidr, u32 sgi);
 static unsigned v2_nr_lrs(void);
 static u64 v2_lr_read(unsigned n);
 static void v2_lr_write(unsigned n, u64 raw);
-static void v2_lr_decode(u64 raw, struct gic_lr *lr);
-static u64 v2_lr_encode(const struct gic_lr *lr);
 static void v2_underflow_irq(bool on);
 static void v2_vif_save(struct gic_vcpu_if *g);
 static void v2_vif_load(const struct gic_vcpu_if *g);
@@ -241,7 +228,7 @@ static __boot int gicv2_probe(const void *fdt, int node, const char **why)
         .send_sgi = v2_send_sgi, .nr_lrs = v2_nr_lrs,
         .enable = v2_enable, .set_edge = v2_set_edge, .route_spi = v2_route_spi,
         .lr_read = v2_lr_read, .lr_write = v2_lr_write,
-        .lr_decode = v2_lr_decode, .lr_encode = v2_lr_encode,
+        .lr_decode = gic_v2_lr_decode, .lr_encode = gic_v2_lr_encode,
         .underflow_irq = v2_underflow_irq, .vif_save = v2_vif_save, .vif_load = v2_vif_load,
         .dist_base = pa(r.base[0]),
         .cpuif_base = pa(r.base[1]),
@@ -374,40 +361,6 @@ static void v2_lr_write(unsigned n, u64 raw)
 {
     if (n < nr_lrs)
         wr32(gich, GICH_LR0 + 4 * n, (u32)raw);
-}
-
-static void v2_lr_decode(u64 raw, struct gic_lr *lr)
-{
-    u32 state = (u32)FIELD_GET(GICH_LR_STATE, raw);
-
-    *lr = (struct gic_lr){
-        .vintid = (u32)FIELD_GET(GICH_LR_VIRTUALID, raw),
-        .priority = (u8)(FIELD_GET(GICH_LR_PRIORITY, raw) << GICH_LR_PRIORITY_SHIFT),
-        .group1 = raw & GICH_LR_GRP1,
-        .hw = raw & GICH_LR_HW,
-        .pending = state & GICH_LR_STATE_PENDING,
-        .active = state & GICH_LR_STATE_ACTIVE,
-    };
-    if (lr->hw)
-        lr->pintid = (u32)FIELD_GET(GICH_LR_PHYSICALID, raw);
-    else
-        lr->eoi = raw & GICH_LR_EOI;
-}
-
-/* A software SGI's CPUID field (bits 12:10) stays 0: the guest sees every SGI
- * as from CPU interface 0 (vgic.c keeps no per-source pending state in LRs). */
-static u64 v2_lr_encode(const struct gic_lr *lr)
-{
-    u32 raw = (u32)FIELD_PREP(GICH_LR_VIRTUALID, lr->vintid) |
-              (u32)FIELD_PREP(GICH_LR_PRIORITY, lr->priority >> GICH_LR_PRIORITY_SHIFT) |
-              (lr->group1 ? GICH_LR_GRP1 : 0) |
-              (u32)FIELD_PREP(GICH_LR_STATE, (lr->pending ? GICH_LR_STATE_PENDING : 0) |
-                                             (lr->active ? GICH_LR_STATE_ACTIVE : 0));
-    if (lr->hw)
-        raw |= GICH_LR_HW | (u32)FIELD_PREP(GICH_LR_PHYSICALID, lr->pintid);
-    else if (lr->eoi)
-        raw |= GICH_LR_EOI;
-    return raw;
 }
 
 static void v2_underflow_irq(bool on)

@@ -92,21 +92,13 @@ static void v3_send_sgi(u64 mpidr, u32 sgi)
 
 /* --- The virtual CPU interface ------------------------------------------ */
 
-/* ICH_LR<n>_EL2 (IHI 0069, "ICH_LR<n>_EL2"): sixteen registers, sixteen encodings. */
-#define ICH_LR_VINTID GENMASK(31, 0)
-#define ICH_LR_PINTID GENMASK(44, 32)
-#define ICH_LR_EOI BIT(41) /* HW = 0: maintenance interrupt when the guest deactivates it */
-#define ICH_LR_PRIORITY GENMASK(55, 48)
-#define ICH_LR_GROUP BIT(60)
-#define ICH_LR_HW BIT(61)
-#define ICH_LR_STATE GENMASK(63, 62)
-#define ICH_LR_STATE_PENDING 1
-#define ICH_LR_STATE_ACTIVE 2
 #define ICH_HCR_UIE BIT(1)
 #define ICH_VMCR_EL2 S3_4_C12_C11_7
 #define ICH_AP0R0_EL2 S3_4_C12_C8_0
 #define ICH_AP1R0_EL2 S3_4_C12_C9_0
 
+/* ICH_LR<n>_EL2 (IHI 0069, "ICH_LR<n>_EL2"): sixteen registers, sixteen
+ * encodings; their format is gic_lr_format.c's. */
 #define ICH_LR_CASE(n, crm, op2)                                                  \
     case n:                                                                       \
         if (write)                                                                \
@@ -128,37 +120,6 @@ static u64 ich_lr_access(unsigned n, bool write, u64 v)
 
 static u64 v3_lr_read(unsigned n) { return ich_lr_access(n, false, 0); }
 static void v3_lr_write(unsigned n, u64 raw) { ich_lr_access(n, true, raw); }
-
-static void v3_lr_decode(u64 raw, struct gic_lr *lr)
-{
-    u64 state = FIELD_GET(ICH_LR_STATE, raw);
-
-    *lr = (struct gic_lr){
-        .vintid = (u32)FIELD_GET(ICH_LR_VINTID, raw),
-        .priority = (u8)FIELD_GET(ICH_LR_PRIORITY, raw),
-        .group1 = raw & ICH_LR_GROUP,
-        .hw = raw & ICH_LR_HW,
-        .pending = state & ICH_LR_STATE_PENDING,
-        .active = state & ICH_LR_STATE_ACTIVE,
-    };
-    if (lr->hw)
-        lr->pintid = (u32)FIELD_GET(ICH_LR_PINTID, raw);
-    else
-        lr->eoi = raw & ICH_LR_EOI;
-}
-
-static u64 v3_lr_encode(const struct gic_lr *lr)
-{
-    u64 raw = FIELD_PREP(ICH_LR_VINTID, lr->vintid) | FIELD_PREP(ICH_LR_PRIORITY, lr->priority) |
-              (lr->group1 ? ICH_LR_GROUP : 0) |
-              FIELD_PREP(ICH_LR_STATE, (lr->pending ? ICH_LR_STATE_PENDING : 0) |
-                                       (lr->active ? ICH_LR_STATE_ACTIVE : 0));
-    if (lr->hw)
-        raw |= ICH_LR_HW | FIELD_PREP(ICH_LR_PINTID, lr->pintid);
-    else if (lr->eoi)
-        raw |= ICH_LR_EOI;
-    return raw;
-}
 
 static void v3_underflow_irq(bool on)
 {
@@ -197,8 +158,8 @@ const struct gic_ops gic_v3_cpuif_ops = {
     .nr_lrs = v3_nr_lrs,
     .lr_read = v3_lr_read,
     .lr_write = v3_lr_write,
-    .lr_decode = v3_lr_decode,
-    .lr_encode = v3_lr_encode,
+    .lr_decode = gic_v3_lr_decode,
+    .lr_encode = gic_v3_lr_encode,
     .underflow_irq = v3_underflow_irq,
     .vif_save = v3_vif_save,
     .vif_load = v3_vif_load,

@@ -96,7 +96,6 @@ _Static_assert(VGIC_MAX_VCPUS < VGIC_NO_VCPU, "VGIC_NO_VCPU must not be a vCPU i
 #define GIC_PIDR2_ARCHREV_GICV2 2
 
 /* GICv2 distributor fields (IHI 0048B §4.3) */
-#define GICD_V2_SIZE 0x1000
 #define GICD_ICPIDR2_V2 0x0FE8
 #define GICD_SGIR_TARGET_LIST GENMASK(23, 16)
 #define GICD_SGIR_TARGET_FILTER GENMASK(25, 24)
@@ -1307,7 +1306,7 @@ int vgic_init_v2(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_bas
 {
     int ret;
 
-    if (!IS_ALIGNED(dist_base, GICD_V2_SIZE))
+    if (!IS_ALIGNED(dist_base, VGIC_V2_DIST_SIZE))
         return -EINVAL;
     /* The GICv3 reset, then what the GICv2 model has instead. */
     ret = vgic_init(g, domid, nr_vcpus, ALIGN_DOWN(dist_base, VGIC_DIST_SIZE), 0, ops);
@@ -1315,7 +1314,7 @@ int vgic_init_v2(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_bas
         return ret;
     g->model = VGIC_MODEL_V2;
     g->dist_base = dist_base;
-    g->dist_size = GICD_V2_SIZE;
+    g->dist_size = VGIC_V2_DIST_SIZE;
     g->rdist_base = 0;
     for (unsigned v = 0; v < nr_vcpus; v++)
         g->rdist[v].processor_sleep = false;   /* no GICR_WAKER to wake it with */

@@ -39,6 +39,8 @@
 
 _Static_assert(GUEST_GICD_SIZE == VGIC_DIST_SIZE && GUEST_GICR_STRIDE == VGIC_RDIST_STRIDE,
                "the guest layout (memory_map.h) is the vGIC's frames");
+_Static_assert(GUEST_GICV2_DIST_SIZE == VGIC_V2_DIST_SIZE && GUEST_GICC_SIZE == 2 * PAGE_SIZE,
+               "a GICv2 guest's layout: the vGIC's distributor page, two GICV pages");
 _Static_assert(ARCH_NR_VIRQS == VGIC_NR_IRQS, "arch.h tells core how many INTIDs a vGIC has");
 
 /* A vGIC's "this vCPU should look at its interrupts again". */

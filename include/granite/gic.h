@@ -105,6 +105,12 @@ void gic_underflow_irq(bool on);
 void gic_vif_save(struct gic_vcpu_if *g);
 void gic_vif_load(const struct gic_vcpu_if *g);
 
+/* The two list-register formats (arch/arm64/gic_lr_format.c, pure). */
+u64 gic_v3_lr_encode(const struct gic_lr *lr);   /* ICH_LR<n>_EL2 */
+void gic_v3_lr_decode(u64 raw, struct gic_lr *lr);
+u64 gic_v2_lr_encode(const struct gic_lr *lr);   /* GICH_LR<n> (32 bits) */
+void gic_v2_lr_decode(u64 raw, struct gic_lr *lr);
+
 /* The GICv3 system-register CPU interface (arch/arm64/gic_cpuif.c), for drivers/gicv3.c. */
 void gic_v3_cpuif_init(void);   /* on each CPU, from its cpu_init: switch it on at EL2 */
 extern const struct gic_ops gic_v3_cpuif_ops;   /* its ack..vif_load; gicv3.c adds the rest */
