@@ -9,9 +9,8 @@
  *   /cpus/cpu@*           MPIDR of each CPU (reg)
  *   /psci                 the PSCI conduit (method = "smc" | "hvc")
  *   /chosen/bootargs      granite's options (core/options.c)
- * Device addresses are taken as is from `reg`: granite does not translate through
- * parent `ranges` (the devices it needs sit under the root node on the boards it
- * supports), and says so if a console sits deeper.
+ * Device addresses in `reg` are translated through each parent bus's `ranges`
+ * (the ZCU102's UARTs sit under /axi, a simple-bus with an empty `ranges`).
  *
  * Boot-only (libfdt): see include/granite/boot.h.
  */
@@ -115,6 +114,58 @@ static __boot int node_reg(const void *fdt, int node, u64 *addr, u64 *size, cons
     return 0;
 }
 
+/*
+ * One bus level of address translation (DT spec 2.3.8): `addr` (a child
+ * address of `bus`) as an address of bus's parent.  An empty `ranges` is the
+ * identity; a missing one means the bus's children are not memory-mapped.
+ * The whole range [addr, addr + size) must fall inside one entry.
+ */
+static __boot int translate_one(const void *fdt, int bus, u64 *addr, u64 size, const char **why)
+{
+    int parent = fdt_parent_offset(fdt, bus), len;
+    int cac = cells_of(fdt, bus, "#address-cells", 2), csc = cells_of(fdt, bus, "#size-cells", 1);
+    int pac = cells_of(fdt, parent, "#address-cells", 2);
+    const fdt32_t *r = fdt_getprop(fdt, bus, "ranges", &len);
+    int entry = cac + pac + csc;
+
+    if (!r) {
+        *why = "a parent bus has no 'ranges': its addresses are not the CPU's";
+        return -EINVAL;
+    }
+    if (len == 0)
+        return 0;
+    if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2 || len % (entry * 4)) {
+        *why = "a parent bus's 'ranges' is not whole entries of 1- or 2-cell values";
+        return -EINVAL;
+    }
+    for (int i = 0; i < len / (entry * 4); i++) {
+        const fdt32_t *e = r + i * entry;
+        u64 child = dt_read_cells(e, cac), paddr = dt_read_cells(e + cac, pac);
+        u64 rsize = dt_read_cells(e + cac + pac, csc);
+        if (*addr >= child && *addr - child < rsize && size <= rsize - (*addr - child)) {
+            *addr = paddr + (*addr - child);
+            return 0;
+        }
+    }
+    *why = "its 'reg' lies outside every 'ranges' entry of a parent bus";
+    return -EINVAL;
+}
+
+__boot int dt_translate(const void *fdt, int node, u64 *addr, u64 size, const char **why)
+{
+    int depth = 0;
+
+    for (int bus = fdt_parent_offset(fdt, node); bus > 0; bus = fdt_parent_offset(fdt, bus)) {
+        if (++depth > 8) {
+            *why = "buses nested more than 8 deep";
+            return -EINVAL;
+        }
+        if (translate_one(fdt, bus, addr, size, why))
+            return -EINVAL;
+    }
+    return 0;
+}
+
 /* The first of the node's compatible strings a console driver registered
  * (drivers.h) drives, or NULL: boot_dt names no UART itself. */
 static __boot const char *console_compatible(const void *fdt, int node)
@@ -130,25 +181,32 @@ static __boot const char *console_compatible(const void *fdt, int node)
     return NULL;
 }
 
-__boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why)
-{
-    int chosen = fdt_path_offset(fdt, "/chosen");
-    const char *path;
-    int len, node, plen;
-    u64 addr, size;
+/* No /chosen/stdout-path at all (told apart from one that names nothing). */
+#define NO_STDOUT_PATH (-FDT_ERR_NOTFOUND - 1000)
 
-    path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
-    if (!path || len < 2) {
-        *why = "/chosen/stdout-path is missing";
-        return -ENOENT;
-    }
+__boot int dt_console_node(const void *fdt)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen"), len, plen;
+    const char *path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
+
+    if (!path || len < 2)
+        return NO_STDOUT_PATH;
     for (plen = 0; plen < len && path[plen] && path[plen] != ':'; plen++)
         ;
-    if (path[0] == '/') {
-        node = fdt_path_offset_namelen(fdt, path, plen);
-    } else {
-        const char *alias = fdt_get_alias_namelen(fdt, path, plen);
-        node = alias ? fdt_path_offset(fdt, alias) : -FDT_ERR_NOTFOUND;
+    if (path[0] == '/')
+        return fdt_path_offset_namelen(fdt, path, plen);
+    const char *alias = fdt_get_alias_namelen(fdt, path, plen);
+    return alias ? fdt_path_offset(fdt, alias) : -FDT_ERR_NOTFOUND;
+}
+
+__boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why)
+{
+    int node = dt_console_node(fdt);
+    u64 addr, size;
+
+    if (node == NO_STDOUT_PATH) {
+        *why = "/chosen/stdout-path is missing";
+        return -ENOENT;
     }
     if (node < 0) {
         *why = "/chosen/stdout-path names no node";
@@ -159,12 +217,7 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
         *why = dt_node_msg(fdt, node, "stdout-path names a device no console driver drives");
         return -ENODEV;
     }
-    if (fdt_parent_offset(fdt, node) != 0) {
-        *why = dt_node_msg(fdt, node, "the console is not a child of the root node (granite "
-                                   "does not translate 'ranges')");
-        return -ENODEV;
-    }
-    if (node_reg(fdt, node, &addr, &size, why)) {
+    if (node_reg(fdt, node, &addr, &size, why) || dt_translate(fdt, node, &addr, size, why)) {
         *why = dt_node_msg(fdt, node, *why);
         return -EINVAL;
     }
@@ -175,20 +228,9 @@ __boot int dt_find_console(const void *fdt, pa_t *base, const char **compat, con
 /* The console's interrupt as a GIC INTID (SPI n -> 32 + n), 0 if it has none. */
 __boot u32 dt_console_intid(const void *fdt)
 {
-    int chosen = fdt_path_offset(fdt, "/chosen"), len, node, plen;
-    const char *path = chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len) : NULL;
+    int len, node = dt_console_node(fdt);
     const fdt32_t *irq;
 
-    if (!path || len < 2)
-        return 0;
-    for (plen = 0; plen < len && path[plen] && path[plen] != ':'; plen++)
-        ;
-    if (path[0] == '/') {
-        node = fdt_path_offset_namelen(fdt, path, plen);
-    } else {
-        const char *alias = fdt_get_alias_namelen(fdt, path, plen);
-        node = alias ? fdt_path_offset(fdt, alias) : -1;
-    }
     /* GICv3 binding: 3 cells (type, number, flags); SPIs are 0..987. */
     irq = node >= 0 ? fdt_getprop(fdt, node, "interrupts", &len) : NULL;
     if (!irq || len != 12 || fdt32_to_cpu(irq[0]) != 0 /* SPI */ ||

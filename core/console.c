@@ -5,6 +5,7 @@
  * Before any driver exists, output is kept in a small buffer and replayed when
  * one registers, so messages from the first instructions of C are not lost.
  */
+#include <string.h>
 #include <granite/console.h>
 #include <granite/spinlock.h>
 
@@ -46,8 +47,14 @@ void vprintk(const char *fmt, va_list ap)
     int n = vsnprintf(line, sizeof(line), fmt, ap);
     u64 f;
 
-    if (n >= LINE_MAX)
+    if (n >= LINE_MAX) {
+        /* Cut: say so, and keep the line a line (the next one must not be
+         * glued to it). */
+        size_t fl = strlen(fmt);
         n = LINE_MAX - 1;
+        if (fl && fmt[fl - 1] == '\n')
+            memcpy(line + n - 4, "...\n", 4);
+    }
     f = spin_lock_irqsave(&console_lock);
     for (int i = 0; i < n; i++)
         emit(line[i]);

@@ -46,7 +46,9 @@
  *
  * Assumptions: the board's interrupt controller is a GICv3 (granite's vGIC is
  * one); the root and GIC parent use 1- or 2-cell addresses and sizes; dom0's
- * console is the pl011 named by /chosen/stdout-path, clocked by fixed clocks;
+ * console is the pl011 named by /chosen/stdout-path, clocked by fixed clocks
+ * (a console UART of another kind, e.g. the ZCU102's Cadence, is granite's
+ * alone: dom0 then gets none and prints through the console hypercall);
  * the host tree is version 17.  Anything else is refused with a message naming
  * the node and property: the host DTB is input from outside and is checked
  * (fdt_check_full, then every value read), not trusted.
@@ -69,6 +71,7 @@
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/errno.h>
+#include <granite/drivers.h>
 #include <public/granite.h>
 
 /* --- what dom0 keeps ------------------------------------------------------ */
@@ -90,6 +93,7 @@ struct keep_rule {
 
 static bool is_console_uart(const struct host_survey *s, const void *fdt, int node);
 static bool is_console_clock(const struct host_survey *s, const void *fdt, int node);
+static bool is_firmware_clock_input(const struct host_survey *s, const void *fdt, int node);
 
 static const struct keep_rule keep_list[] = {
     { "arm,gic-v3", NULL,
@@ -111,6 +115,13 @@ static const struct keep_rule keep_list[] = {
     { "pci-host-ecam-generic", NULL,
       "the PCIe host bridge, passed through: dom0 drives the NIC behind it, whose DMA "
       "goes through the SMMU granite drives" },
+    { "fixed-clock", is_firmware_clock_input,
+      "a reference clock of the ZynqMP firmware's clock controller (it names them as its "
+      "inputs; no registers)" },
+    { "xlnx,zynqmp-firmware", NULL,
+      "the ZynqMP platform firmware interface (EEMI over SMC), with its children (power, "
+      "resets, clocks, pinctrl): no registers, granite serves or forwards its calls "
+      "(core/zynqmp_eemi.c)" },
 };
 
 /* What keeps an IOMMU that dom0_iommu_passthrough hands to dom0 (seed 001). */
@@ -609,8 +620,22 @@ static __boot int survey_console_clocks(struct build *b, int uart, const char **
     return 0;
 }
 
-/* dom0's console is the pl011 that /chosen/stdout-path names.  No stdout-path:
- * dom0 gets no UART (its console is then the hypercall one). */
+/* A UART granite has a console driver for (drivers.h). */
+static __boot bool drives_as_console(const void *fdt, int node)
+{
+    int n = fdt_stringlist_count(fdt, node, "compatible");
+
+    for (int i = 0; i < n; i++) {
+        const char *c = fdt_stringlist_get(fdt, node, "compatible", i, NULL);
+        if (c && driver_by_compatible(DRIVER_CONSOLE, c))
+            return true;
+    }
+    return false;
+}
+
+/* dom0's console is the pl011 that /chosen/stdout-path names.  No stdout-path,
+ * or a console UART of another kind: dom0 gets no UART (its console is then
+ * the hypercall one). */
 static __boot int survey_console(struct build *b, const char **why)
 {
     const void *host = b->p->host_fdt;
@@ -632,9 +657,16 @@ static __boot int survey_console(struct build *b, const char **why)
         return -EINVAL;
     }
     if (fdt_node_check_compatible(host, uart, "arm,pl011") != 0) {
-        *why = sayf(host, uart, "compatible", "stdout-path names this node, which is not "
-                    "\"arm,pl011\" (dom0's console is granite's vPL011)");
-        return -EINVAL;
+        if (!drives_as_console(host, uart)) {
+            *why = sayf(host, uart, "compatible", "stdout-path names this node, which is not "
+                        "\"arm,pl011\" (dom0's console is granite's vPL011)");
+            return -EINVAL;
+        }
+        /* Another UART granite drives (the ZCU102's Cadence): granite's own,
+         * and not one it emulates, so dom0 gets none. */
+        printk("dom0: %s is granite's console, not a PL011: dom0 gets no UART (its console "
+               "is the console_io hypercall, Linux's hvc0)\n", fdt_get_name(host, uart, NULL));
+        return 0;
     }
     if (fdt_get_path(host, uart, b->s.console_path, sizeof(b->s.console_path)) < 0) {
         *why = sayf(NULL, -1, "/chosen: stdout-path", "the console's path is longer than %u",
@@ -731,6 +763,21 @@ static __boot bool is_console_uart(const struct host_survey *s, const void *fdt,
 static __boot bool is_console_clock(const struct host_survey *s, const void *fdt, int node)
 {
     return seen_clock(s, fdt_get_phandle(fdt, node));
+}
+
+/* A clock the ZynqMP firmware's clock controller ("xlnx,zynqmp-clk") lists in
+ * its `clocks` (one cell each: fixed clocks have #clock-cells = 0). */
+static __boot bool is_firmware_clock_input(const struct host_survey *s unused, const void *fdt,
+                                           int node)
+{
+    u32 ph = fdt_get_phandle(fdt, node);
+    int clkc = fdt_node_offset_by_compatible(fdt, -1, "xlnx,zynqmp-clk"), len;
+    const fdt32_t *c = clkc >= 0 ? fdt_getprop(fdt, clkc, "clocks", &len) : NULL;
+
+    for (int i = 0; c && ph && i < len / 4; i++)
+        if (fdt32_to_cpu(c[i]) == ph)
+            return true;
+    return false;
 }
 
 /* Passed through to another domain (params' withheld_paths). */
@@ -1180,6 +1227,9 @@ static __boot int build_chosen(struct build *b, const char **why)
                                       ARRAY_SIZE(chosen_prop_prefixes))))
         if ((err = fdt_delprop(b->fdt, chosen, name)))
             return edit_failed(err, "/chosen", why);
+    /* No UART for dom0 (survey_console): stdout-path would name nothing. */
+    if (!b->s.console_path[0] && (err = del_prop_if_any(b->fdt, chosen, "stdout-path", why)))
+        return err;
     if (b->p->initrd_end > b->p->initrd_start &&
         ((err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-start", b->p->initrd_start)) ||
          (err = fdt_setprop_u64(b->fdt, chosen, "linux,initrd-end", b->p->initrd_end))))

@@ -625,7 +625,15 @@ static __boot int add_devices(struct domain *d, const struct domain_config *c,
         *why = "cannot set up the vGIC";
         return -EINVAL;
     }
-    if (c->vpl011) {
+    /* A direct-mapped domain's vPL011 stands in for the host console at its
+     * address: only where that console is a PL011.  Another kind (the
+     * ZCU102's Cadence UART) is granite's alone, and the domain's tree shows
+     * no UART (core/dom0_dt.c): it prints through console_io. */
+    if (c->vpl011 && d->direct_map && bi->console_compat &&
+        strcmp(bi->console_compat, "arm,pl011")) {
+        printk("build: d%u: no vPL011: the host console is %s, not a PL011 (console_io only)\n",
+               d->id, bi->console_compat);
+    } else if (c->vpl011) {
         u64 base = d->direct_map ? pa_addr(bi->console_pa) : GUEST_PL011_BASE;
         u32 intid = d->direct_map && bi->console_intid ? bi->console_intid : GUEST_PL011_INTID;
         vpl011_init(&d->uart, base, intid, d, d->id, &domain_uart_ops);

@@ -46,7 +46,7 @@ static const char *const known_iommus[] = {
 
 #define MAX_PATH 256
 #define MAX_IOMMU_CELLS 8        /* sanity bound on a specifier's length */
-#define DEVICE_LIST_MAX 320      /* the devices named in one warning */
+#define DEVICE_LIST_MAX 120      /* the devices named in one warning: the line fits the console's 256 */
 
 __boot bool iommu_known_is_iommu(const void *fdt, int node)
 {
@@ -102,18 +102,33 @@ __boot int iommu_known_count_refs(const void *fdt, const void *prop, int len, bo
 /* "<path>, <path>...": the nodes whose iommus or iommu-map names `iommu`. */
 static __boot void list_devices(const void *fdt, int iommu, char *out, size_t size)
 {
-    char path[MAX_PATH];
+    char path[MAX_PATH], more[24];
     size_t used = 0;
+    unsigned left_out = 0;
     int node = -1, len1, len2;
 
     out[0] = '\0';
-    while ((node = fdt_next_node(fdt, node, NULL)) >= 0 && used + 1 < size) {
+    while ((node = fdt_next_node(fdt, node, NULL)) >= 0) {
         const fdt32_t *v1 = fdt_getprop(fdt, node, "iommus", &len1);
         const fdt32_t *v2 = fdt_getprop(fdt, node, "iommu-map", &len2);
-        if ((iommu_known_count_refs(fdt, v1, v1 ? len1 : 0, false, iommu, NULL) > 0 ||
-             iommu_known_count_refs(fdt, v2, v2 ? len2 : 0, true, iommu, NULL) > 0) &&
-            fdt_get_path(fdt, node, path, sizeof(path)) == 0)
-            used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", path);
+        size_t need;
+        if ((iommu_known_count_refs(fdt, v1, v1 ? len1 : 0, false, iommu, NULL) <= 0 &&
+             iommu_known_count_refs(fdt, v2, v2 ? len2 : 0, true, iommu, NULL) <= 0) ||
+            fdt_get_path(fdt, node, path, sizeof(path)) != 0)
+            continue;
+        /* Whole paths only, with room kept for " and N more": a board such as
+         * the ZCU102 puts dozens of masters behind one SMMU, and the line
+         * must still fit the console's. */
+        need = strlen(path) + (used ? 2 : 0);
+        if (left_out || used + need + sizeof(more) >= size) {
+            left_out++;
+            continue;
+        }
+        used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", path);
+    }
+    if (left_out) {
+        snprintf(more, sizeof(more), " and %u more", left_out);
+        snprintf(out + used, size - used, "%s", more);
     }
     if (!used)
         snprintf(out, size, "its devices (no node names it in iommus/iommu-map)");

@@ -26,6 +26,7 @@
 #include <granite/page_alloc.h>
 #include <granite/domain_config.h>
 #include <granite/sched.h>
+#include <granite/smc_service.h>
 
 #ifndef EARLY_UART_PA
 #define EARLY_UART_PA 0x09000000UL /* QEMU virt's PL011; `make EARLY_UART=...` for a board */
@@ -89,6 +90,7 @@ static __boot void early_console(const char *why)
         console = drv->console;
         console->init(uart);
         bi.console_pa = pa(EARLY_UART_PA);
+        bi.console_compat = EARLY_UART_COMPATIBLE;
     }
     printk("console: %s; using the build's early UART (PL011 at 0x%lx)\n", why, EARLY_UART_PA);
 }
@@ -137,6 +139,7 @@ static __boot void setup_console(const void *fdt)
     console = drv->console;
     console->init(regs);
     bi.console_pa = base;
+    bi.console_compat = compat;
     printk("console: %s at 0x%lx (from /chosen/stdout-path)\n", compat, pa_addr(base));
 }
 
@@ -326,6 +329,7 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     start_allocator(dtb_pa, &cfg);
     psci_set_conduit(bi.psci);
     printk("smp: %u CPU(s) in the DTB, PSCI conduit %s\n", bi.nr_cpus, psci_conduit_name());
+    smc_services_init(bi.fdt);
     if (arch_irq_init(bi.fdt, &why))
         boot_fail("interrupt controller: %s", why);
     if (arch_irq_cpu_init(0, bi.cpu_mpidr[0]))

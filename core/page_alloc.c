@@ -107,6 +107,13 @@ static int add_region(const struct mem_range *bank, const struct mem_range *res,
     struct region *r;
     u64 nframes, bm_bytes, bm_at;
 
+    printk("mm: RAM bank 0x%lx-0x%lx (%lu MiB)\n", pa_addr(bank->start),
+           pa_addr(bank->start) + bank->size, bank->size >> 20);
+    /* The EL2 linear map is the identity (VA == PA): the frame at PA 0 (the
+     * ZCU102's bank 0 starts there) would be the NULL pointer, so it is
+     * neither mapped nor handed out, and a NULL dereference still faults. */
+    if (start == 0)
+        start = PAGE_SIZE;
     if (end <= start)
         return 0;
     if (nr_regions == PAGE_ALLOC_MAX_REGIONS) {

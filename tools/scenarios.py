@@ -59,6 +59,17 @@ DEFAULT_SCENARIO_DIR = "tests/scenarios"
 DEFAULT_OUT_DIR = "build/scenarios"
 
 IMAGE_LOAD_ADDR = "0x40200000"
+# boot = "loader" with a `dtb`: the runner is the board's boot loader.  The DTB
+# goes where QEMU's -kernel path puts virt's, and a four-instruction entry stub
+# 1 MiB below granite sets x0 to it (the arm64 boot protocol) and jumps.
+BOARD_DTB_ADDR = 0x48000000
+ENTRY_STUB_ADDR = 0x40100000
+ENTRY_STUB = (
+    0x58000080,   # ldr x0, entry+16   (the DTB's address)
+    0x580000A1,   # ldr x1, entry+24   (granite's)
+    0xD61F0020,   # br  x1
+    0xD503201F,   # nop                (keeps the literals 8-byte aligned)
+)
 HV_ARGS_PREFIX = "poweroff=semihosting"
 STOP_GRACE_S = 2.0
 TAIL_LINES = 15
@@ -304,6 +315,7 @@ FIELDS = {
     "requires_qemu": (None, check_version),
     "requires": ([], check_string_list),
     "dtb_edits": ([], check_string_list),
+    "dtb": (None, check_nonempty_string),
     "type_on": ([], check_type_on),
     "network": ("", check_network),
     "dom0less": ([], check_dom0less),
@@ -344,6 +356,7 @@ class Scenario:
     requires_qemu: str | None
     requires: list
     dtb_edits: list
+    dtb: str | None
     type_on: list
     network: str
     host_steps: list
@@ -392,15 +405,20 @@ def check_cross_field_rules(values: dict, where: str) -> None:
             and not any("{hv_args}" in c for c in values["uboot_commands"])):
         raise ScenarioError(f"{where}: field 'hv_args': unused, no uboot_commands line "
                             "contains {hv_args}")
-    if values["dtb_edits"] and values["boot"] != "kernel":
-        raise ScenarioError(f"{where}: field 'dtb_edits': only valid with boot = \"kernel\"")
-    if values["dom0less"] and values["boot"] != "kernel":
-        raise ScenarioError(f"{where}: field 'dom0less': only valid with boot = \"kernel\"")
+    with_dtb = values["boot"] == "kernel" or values["dtb"] is not None
+    if values["dtb_edits"] and not with_dtb:
+        raise ScenarioError(f"{where}: field 'dtb_edits': only valid with boot = \"kernel\" "
+                            "or a 'dtb'")
+    if values["dom0less"] and not with_dtb:
+        raise ScenarioError(f"{where}: field 'dom0less': only valid with boot = \"kernel\" "
+                            "or a 'dtb'")
+    if values["dtb"] is not None and values["boot"] == "uboot":
+        raise ScenarioError(f"{where}: field 'dtb': U-Boot brings its own device tree")
     if values["host_steps"] and values["network"] != "tap":
         raise ScenarioError(f"{where}: field 'host_steps': needs network = \"tap\"")
-    if values["hv_args"] and values["boot"] == "loader":
-        raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" passes no arguments "
-                            "(no DTB, no command line)")
+    if values["hv_args"] and values["boot"] == "loader" and values["dtb"] is None:
+        raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" without a 'dtb' "
+                            "passes no arguments (no DTB, no command line)")
 
 
 VARIANT_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -632,6 +650,17 @@ def boot_arguments(sc: Scenario, cfg: Config) -> list[str]:
     if sc.boot == "uboot":
         return ["-bios", cfg.uboot,
                 "-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on"]
+    if sc.dtb is not None:
+        # "loader" with a dtb: CPU 0 starts in the entry stub, which hands
+        # granite the DTB (placed by edited_dtb) in x0.
+        words = [f"{ENTRY_STUB[i + 1]:08x}{ENTRY_STUB[i]:08x}" for i in range(0, 4, 2)]
+        stub = [f"loader,addr={ENTRY_STUB_ADDR + 8 * i:#x},data=0x{w},data-len=8"
+                for i, w in enumerate(words)]
+        stub += [f"loader,addr={ENTRY_STUB_ADDR + 16:#x},data={BOARD_DTB_ADDR:#x},data-len=8",
+                 f"loader,addr={ENTRY_STUB_ADDR + 24:#x},data={IMAGE_LOAD_ADDR},data-len=8",
+                 f"loader,addr={ENTRY_STUB_ADDR:#x},cpu-num=0"]
+        return ["-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on",
+                *[arg for d in stub for arg in ("-device", d)]]
     # "loader": QEMU sets CPU 0's PC to the image; x0 = 0 and there is no DTB.
     return ["-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on,cpu-num=0"]
 
@@ -642,19 +671,32 @@ def machine_args(sc: Scenario, layout: Dom0lessLayout | None) -> list[str]:
 
 def edited_dtb(sc: Scenario, cfg: Config, layout: Dom0lessLayout | None) -> list[str]:
     """For dtb_edits (and dom0less): QEMU's own DTB for this machine (dumpdtb),
-    changed by each edit — the arguments of one `fdtput` call
-    (device-tree-compiler) — and given back to QEMU with -dtb.  QEMU still
-    fills /chosen and /memory."""
+    or the scenario's `dtb` file, changed by each edit — the arguments of one
+    `fdtput` call (device-tree-compiler).  With boot = "kernel" it is given
+    to QEMU with -dtb (QEMU still fills /chosen and /memory); with boot =
+    "loader" QEMU's loader places it untouched at BOARD_DTB_ADDR, with
+    /chosen/bootargs set to the hypervisor arguments first."""
     edits = sc.all_dtb_edits(layout)
-    if not edits:
+    if sc.boot == "loader" and sc.dtb is not None:
+        edits = [f"-t s /chosen bootargs {shlex.quote(sc.full_hv_args())}"] + edits
+    if not edits and sc.dtb is None:
         return []
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     dtb = cfg.out_dir / f"{sc.name}.dtb"
-    subprocess.run([cfg.qemu, "-M", f"{sc.machine},dumpdtb={dtb}", *machine_args(sc, layout),
-                    "-nographic", "-nic", "none", *sc.all_qemu_args(layout)],
-                   check=True, capture_output=True)
+    if sc.dtb is not None:
+        try:
+            shutil.copyfile(REPO_ROOT / sc.dtb, dtb)
+        except OSError as err:
+            raise ScenarioError(f"{sc.name}: dtb {sc.dtb}: {err.strerror} "
+                                "(run make: tools/linux-assets extracts it)") from None
+    else:
+        subprocess.run([cfg.qemu, "-M", f"{sc.machine},dumpdtb={dtb}", *machine_args(sc, layout),
+                        "-nographic", "-nic", "none", *sc.all_qemu_args(layout)],
+                       check=True, capture_output=True)
     for edit in edits:
         subprocess.run(["fdtput", str(dtb), *shlex.split(edit)], check=True, capture_output=True)
+    if sc.boot == "loader":
+        return ["-device", f"loader,file={dtb},addr={BOARD_DTB_ADDR:#x},force-raw=on"]
     return ["-dtb", str(dtb)]
 
 

@@ -24,6 +24,37 @@ static s64 smc_call(u64 fn, u64 a1, u64 a2, u64 a3)
     return (s64)x0;
 }
 
+/* An SMCCC call to the firmware with x0..x7 from a[], results x0..x3 in res[]:
+ * for services beside PSCI (core/smc_service.c) that forward a guest's call.
+ * Without an SMC conduit there is no firmware to ask: NOT_SUPPORTED. */
+void arch_firmware_smc(const u64 a[8], u64 res[4])
+{
+    register u64 x0 __asm__("x0") = a[0];
+    register u64 x1 __asm__("x1") = a[1];
+    register u64 x2 __asm__("x2") = a[2];
+    register u64 x3 __asm__("x3") = a[3];
+    register u64 x4 __asm__("x4") = a[4];
+    register u64 x5 __asm__("x5") = a[5];
+    register u64 x6 __asm__("x6") = a[6];
+    register u64 x7 __asm__("x7") = a[7];
+
+    if (conduit != PSCI_CONDUIT_SMC) {
+        res[0] = (u64)PSCI_RET_NOT_SUPPORTED;
+        res[1] = res[2] = res[3] = 0;
+        return;
+    }
+    __asm__ volatile("smc #0"
+                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
+                       "+r"(x7)
+                     :
+                     : "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
+                       "memory");
+    res[0] = x0;
+    res[1] = x1;
+    res[2] = x2;
+    res[3] = x3;
+}
+
 static s64 psci_call(u64 fn, u64 a1, u64 a2, u64 a3)
 {
     if (conduit != PSCI_CONDUIT_SMC)

@@ -24,6 +24,8 @@
  *                           that gets NOT_SUPPORTED relies on the CPU's own
  *                           ID_AA64PFR0.CSV2/CSV3 to know it is safe.
  *   ARCH_WORKAROUND_1/3     run in the firmware when it implements them
+ * Other fast calls go to the board's firmware services (core/smc_service.c:
+ * the ZynqMP's EEMI in the SiP range), when one serves their owner.
  * Anything else: NOT_SUPPORTED (-1) at once, and a log line through the
  * domain's rate-limited dlog (32 lines, then one per 100 ms; the count of
  * those suppressed is printed later), never one line per call.
@@ -33,6 +35,7 @@
 #include <granite/arch.h>
 #include <granite/psci.h>
 #include <granite/sched.h>
+#include <granite/smc_service.h>
 #include <granite/console.h>
 #include "sysregs.h"
 #include "internal.h"
@@ -168,6 +171,20 @@ static void cpu_off(struct vcpu *v)
     }
 }
 
+/* A board firmware service (smc_service.h) may take the call: x0..x3 are its results. */
+static bool serve_elsewhere(struct vcpu *v, struct guest_context *c)
+{
+    struct smccc_regs r;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(r.x); i++)
+        r.x[i] = c->x[i];
+    if (!smc_service_call(v->d, v->id, &r))
+        return false;
+    for (unsigned i = 0; i < 4; i++)
+        c->x[i] = r.x[i];
+    return true;
+}
+
 long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
 {
     u32 fn = (u32)c->x[0];
@@ -205,6 +222,8 @@ long vpsci_smccc_call(struct vcpu *v, struct guest_context *c)
         domain_end(v->d, true, "reset (ended)");
         return PSCI_RET_SUCCESS;
     default:
+        if (serve_elsewhere(v, c))
+            return (long)c->x[0];
     unknown:
         dlog(v->d, "smccc: d%u vcpu%u: function 0x%08x: NOT_SUPPORTED\n", v->d->id, v->id, fn);
         return SMCCC_RET_NOT_SUPPORTED;

@@ -5,12 +5,14 @@
  * (TCR_EL1.T0SZ = 25, walk starts at level 1).  RAM is Normal write-back in
  * 1 GiB blocks; the GiB of QEMU virt's high PCIe ECAM is one Device block.  The
  * first 1 GiB (GIC, UART, PCIe windows on QEMU virt and in granite's guest
- * layout) is Device memory in 2 MiB blocks through a level-2 table, except
+ * layout) is Device memory in 2 MiB blocks through a level-2 table (when RAM
+ * is not there: a dom0 on a board whose RAM starts at 0, as the ZCU102's), except
  * [0x38000000, 0x3a000000): a domU's grant window (shared_info, grant frames,
  * foreign mappings) and Xen's magic pages (the xenstore ring) are RAM shared
  * with the hypervisor and other domains, so they are Normal write-back
  * inner-shareable like RAM (Xen requires it, and atomics on Device memory are
- * not architecturally guaranteed), execute-never.  A block bigger than RAM is
+ * not architecturally guaranteed), execute-never.  The other GiBs below 4 GiB
+ * that hold no RAM are Device blocks (a board's devices).  A block bigger than RAM is
  * deliberate: an access past the end of RAM passes stage 1 and is then stopped
  * by the hypervisor's stage 2.
  */
@@ -122,6 +124,12 @@ static void mmu_on(uint64_t ram_base, uint64_t ram_size)
         l1[g] = g * GIB | PTE_BLOCK | PTE_AF | PTE_SH_INNER | PTE_ATTR(MAIR_NORMAL_IDX);
     if (ram_base >= GIB)
         map_low_gib(l1, L2_LOW_TABLE);
+    /* The rest of the 32-bit space, where it is not RAM, is Device memory: a
+     * direct-mapped dom0 on a board sees the board's devices there (the
+     * ZynqMP's GIC and UARTs sit at 0xf9000000-0xffffffff). */
+    for (uint64_t g = 1; g < 4; g++)
+        if (!l1[g])
+            l1[g] = g * GIB | PTE_BLOCK | PTE_AF | PTE_ATTR(MAIR_DEVICE_IDX) | PTE_XN;
     l1[HIGH_PCIE_GIB] = HIGH_PCIE_GIB * GIB | PTE_BLOCK | PTE_AF | PTE_ATTR(MAIR_DEVICE_IDX) |
                         PTE_XN;
     dcache_inval_table(l1);

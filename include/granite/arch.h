@@ -40,6 +40,8 @@ const char *psci_conduit_name(void);
 u32 psci_host_version(void);
 s64 psci_host_workaround(unsigned n);             /* firmware's ARCH_FEATURES(WORKAROUND_n) */
 void psci_firmware_workaround(unsigned n);        /* run WORKAROUND_n (1, 3) in the firmware */
+/* An SMCCC call to the platform firmware: x0..x7 = a[], res[] = x0..x3 after. */
+void arch_firmware_smc(const u64 a[8], u64 res[4]);
 
 /* Stage 2 */
 int arch_stage2_init(void);                       /* once, on the boot CPU */

@@ -47,7 +47,13 @@ int dt_header(const void *fdt, u64 *size, const char **why);
 /* The whole blob, once mapped: libfdt's structural checks. */
 int dt_check(const void *fdt, u64 max_size, const char **why);
 int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char **why);
+/* The node /chosen/stdout-path names (a path or an alias, options after ':'),
+ * or a negative number when there is none. */
+int dt_console_node(const void *fdt);
 int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
+/* A device address of `node` (its size `size`) as a CPU physical address:
+ * translated through every parent bus's `ranges`. */
+int dt_translate(const void *fdt, int node, u64 *addr, u64 size, const char **why);
 /* A big-endian value of `cells` 32-bit cells (1 or 2), as in `reg`. */
 u64 dt_read_cells(const fdt32_t *p, int cells);
 /* "<node path>: <what>", in a static buffer (boot is single-threaded). */

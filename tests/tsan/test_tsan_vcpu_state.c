@@ -145,6 +145,12 @@ static void set_pending(struct vcpu *v)
 /* vpsci.c's SMCCC workarounds: no firmware here. */
 s64 psci_host_workaround(unsigned n) { (void)n; return -1; }
 void psci_firmware_workaround(unsigned n) { (void)n; }
+/* No board firmware service here (core/smc_service.c): every other call is unknown. */
+bool smc_service_call(struct domain *d, unsigned vcpu, struct smccc_regs *r)
+{
+    (void)d, (void)vcpu, (void)r;
+    return false;
+}
 
 void arch_vcpu_reset(struct vcpu *v, u64 entry, u64 x0)
 {

@@ -403,14 +403,21 @@ __attribute__((weak)) unsigned this_cpu(void) { return 0; }
 /* The IOMMU batch brackets (core/iommu.c) around code under test: nothing. */
 __attribute__((weak)) void iommu_batch_begin(void) {}
 __attribute__((weak)) void iommu_batch_end(void) {}
-/* The driver table (drivers/driver_table.c) as the host sees it: one
- * console driver, the PL011's compatible. */
+/* The driver table (drivers/driver_table.c) as the host sees it: two
+ * console drivers, the PL011's and the Cadence UART's compatibles. */
 __attribute__((weak)) const struct driver *driver_by_compatible(enum driver_class class,
                                                                 const char *compatible)
 {
     static const struct driver pl011 = { .name = "pl011 (host stub)", .class = DRIVER_CONSOLE,
                                          .compatible = "arm,pl011" };
-    return class == DRIVER_CONSOLE && !strcmp(compatible, pl011.compatible) ? &pl011 : NULL;
+    static const struct driver cadence = { .name = "cadence-uart (host stub)",
+                                           .class = DRIVER_CONSOLE,
+                                           .compatible = "cdns,uart-r1p12" };
+    if (class != DRIVER_CONSOLE)
+        return NULL;
+    if (!strcmp(compatible, pl011.compatible))
+        return &pl011;
+    return !strcmp(compatible, cadence.compatible) ? &cadence : NULL;
 }
 
 /* The packet trace (core/trace.c) is off in host tests: the hooks' symbols

@@ -566,24 +566,71 @@ static void test_console_not_pl011(void **state unused)
     assert_non_null(strstr(why, "no console driver"));
 }
 
-/* granite does not translate through 'ranges': a console below a bus node is
- * refused, naming the node. */
-static void test_console_not_child_of_root(void **state unused)
+/* A console below a bus node: its reg is translated through each parent's
+ * `ranges` (DT spec 2.3.8).  The ZCU102's UARTs sit under /axi, a simple-bus
+ * with an empty `ranges` (the identity). */
+static void add_console_under_soc(void)
 {
     static const char pl011_compat[] = "arm,pl011\0arm,primecell";
-    pa_t base;
-    const char *compat, *why = NULL;
 
     add_node("/", "soc");
     CELLS("/soc", "#address-cells", 1);
     CELLS("/soc", "#size-cells", 1);
+    add_node("/soc", "serial@9000");
+    set_raw("/soc/serial@9000", "compatible", pl011_compat, sizeof(pl011_compat));
+    CELLS("/soc/serial@9000", "reg", 0x9000, 0x1000);
+    set_str("/chosen", "stdout-path", "/soc/serial@9000");
+}
+
+static void test_console_below_bus_with_identity_ranges(void **state unused)
+{
+    pa_t base;
+    const char *compat, *why = NULL;
+
+    add_console_under_soc();
     set_raw("/soc", "ranges", NULL, 0);
-    add_node("/soc", "serial@9000000");
-    set_raw("/soc/serial@9000000", "compatible", pl011_compat, sizeof(pl011_compat));
-    CELLS("/soc/serial@9000000", "reg", 0x9000000, 0x1000);
-    set_str("/chosen", "stdout-path", "/soc/serial@9000000");
-    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -ENODEV);
-    assert_non_null(strstr(why, "/soc/serial@9000000"));
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), 0);
+    assert_int_equal(pa_addr(base), 0x9000);
+}
+
+/* ranges = <child parent(2 cells) size>: 0x0-0x10000 on the bus is
+ * 0x1_0900_0000 for the CPU. */
+static void test_console_below_bus_translated(void **state unused)
+{
+    pa_t base;
+    const char *compat, *why = NULL;
+
+    add_console_under_soc();
+    CELLS("/soc", "ranges", 0x100000, 0, 0x100000, 0x10000, 0x0, 0x1, 0x09000000, 0x10000);
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), 0);
+    assert_int_equal(pa_addr(base), 0x109009000UL);
+}
+
+/* No `ranges` (the bus's addresses are not the CPU's), a reg outside every
+ * entry, or one straddling an entry's end: refused, naming the node. */
+static void test_console_below_bus_untranslatable(void **state unused)
+{
+    pa_t base;
+    const char *compat, *why = NULL;
+
+    add_console_under_soc();
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -EINVAL);
+    assert_non_null(strstr(why, "/soc/serial@9000"));
+    assert_non_null(strstr(why, "no 'ranges'"));
+
+    CELLS("/soc", "ranges", 0x100000, 0x0, 0x40000000, 0x10000);
+    why = NULL;
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -EINVAL);
+    assert_non_null(strstr(why, "outside every 'ranges' entry"));
+
+    CELLS("/soc", "ranges", 0x0, 0x0, 0x40000000, 0x9800);
+    why = NULL;
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -EINVAL);
+
+    CELLS("/soc", "ranges", 0x0, 0x0, 0x40000000); /* not a whole entry */
+    why = NULL;
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -EINVAL);
+    assert_non_null(strstr(why, "not whole entries"));
 }
 
 /* A console without a usable reg is refused, naming the node. */
@@ -939,7 +986,9 @@ int main(void)
         T(test_console_path_without_nul),
         T(test_console_missing_stdout_path),
         T(test_console_not_pl011),
-        T(test_console_not_child_of_root),
+        T(test_console_below_bus_with_identity_ranges),
+        T(test_console_below_bus_translated),
+        T(test_console_below_bus_untranslatable),
         T(test_console_without_reg),
         T(test_console_intid),
         T(test_console_intid_out_of_range_spi_is_none),

@@ -204,11 +204,21 @@ static int count_prop_prefix(const void *fdt, int only_node, const char *prefix)
 
 /* --- the rest of the hypervisor, for core/iommu_known.c -------------------- */
 
-/* granite's driver table: the SMMUv3 is the one IOMMU it drives. */
+/* granite's driver table: the SMMUv3 is the one IOMMU it drives; its console
+ * drivers are the PL011 and the Cadence UART. */
 const struct driver *driver_by_compatible(enum driver_class class, const char *compatible)
 {
     static const struct driver smmuv3 = { .name = "smmuv3 (stub)", .class = DRIVER_IOMMU,
                                           .compatible = "arm,smmu-v3" };
+    static const struct driver pl011 = { .name = "pl011 (stub)", .class = DRIVER_CONSOLE,
+                                         .compatible = "arm,pl011" };
+    static const struct driver cadence = { .name = "cadence-uart (stub)",
+                                           .class = DRIVER_CONSOLE,
+                                           .compatible = "cdns,uart-r1p12" };
+    if (class == DRIVER_CONSOLE)
+        return !strcmp(compatible, pl011.compatible)     ? &pl011
+               : !strcmp(compatible, cadence.compatible) ? &cadence
+                                                         : NULL;
     return class == DRIVER_IOMMU && !strcmp(compatible, smmuv3.compatible) ? &smmuv3 : NULL;
 }
 
@@ -1507,6 +1517,29 @@ static void test_stdout_path_not_pl011_is_refused(void **state)
     free(copy);
 }
 
+/* A console UART granite drives that is not a PL011 (the ZCU102's Cadence):
+ * granite's own; dom0 gets no UART node and no stdout-path, and says so. */
+static void test_stdout_path_cadence_gives_dom0_no_uart(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    struct dom0_dt_params p = default_params(copy);
+    static const char compat[] = "xlnx,zynqmp-uart\0cdns,uart-r1p12";
+    int chosen;
+
+    assert_int_equal(fdt_setprop(copy, node(copy, UART_PATH), "compatible", compat,
+                                 sizeof(compat)), 0);
+    host_log_clear();
+    void *out = build_ok(&p);
+    assert_true(host_log_contains("is granite's console, not a PL011: dom0 gets no UART"));
+    assert_int_equal(node(out, UART_PATH), -FDT_ERR_NOTFOUND);
+    chosen = node(out, "/chosen");
+    assert_true(chosen >= 0);
+    assert_null(fdt_getprop(out, chosen, "stdout-path", NULL));
+    free(out);
+    free(copy);
+}
+
 /* Direct-mapped: dom0's grant window and RAM must not sit on a kept device. */
 static void test_ranges_colliding_with_devices_are_refused(void **state)
 {
@@ -1688,6 +1721,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_console_clock_must_be_fixed),
         cmocka_unit_test(test_console_clocks_truncated),
         cmocka_unit_test(test_stdout_path_not_pl011_is_refused),
+        cmocka_unit_test(test_stdout_path_cadence_gives_dom0_no_uart),
         cmocka_unit_test(test_ranges_colliding_with_devices_are_refused),
         cmocka_unit_test(test_withheld_bridge),
         cmocka_unit_test(test_store_page_outside_ext_regions),

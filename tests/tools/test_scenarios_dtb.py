@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Tests of tools/scenarios.py's `dtb` field: boot = "loader" with a board's
+own DTB, the runner acting as the board's boot loader (the ZCU102 scenarios).
+Checks the field rules, that the entry stub the runner writes with QEMU's
+loader is the code it claims (disassembled with the cross objdump), and that
+the DTB it places is the board's with only /chosen/bootargs set.  Prints TAP."""
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import scenarios  # noqa: E402
+
+BOARD_DTB = ROOT / "build" / "boards" / "zynqmp-zcu102-rev1.0.dtb"
+TMP = tempfile.TemporaryDirectory()   # the runner's out dir for these tests
+
+
+def rejected(data):
+    try:
+        scenarios.validated_values(dict(data), "test")
+    except scenarios.ScenarioError as err:
+        return str(err)
+    return None
+
+
+def stub_disassembly(args):
+    """The four instructions the loader arguments write at ENTRY_STUB_ADDR."""
+    words = {}
+    for a in args:
+        m = re.fullmatch(r"loader,addr=(0x[0-9a-f]+),data=(0x[0-9a-f]+),data-len=8", a)
+        if m:
+            words[int(m.group(1), 16)] = int(m.group(2), 16)
+    code = b"".join(words[scenarios.ENTRY_STUB_ADDR + 8 * i].to_bytes(8, "little") for i in range(2))
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(code)
+        f.flush()
+        out = subprocess.run(["aarch64-linux-gnu-objdump", "-D", "-b", "binary", "-m", "aarch64",
+                              f.name], capture_output=True, text=True, check=True).stdout
+    return out, words
+
+
+def main():
+    cases = []
+    base = {"expect": ["x"], "boot": "loader", "dtb": "build/boards/zynqmp-zcu102-rev1.0.dtb"}
+    cases.append(("loader with a dtb takes hv_args and dom0less", rejected(
+        {**base, "hv_args": "a=b", "dom0less": [{"name": "d", "image": "x"}]}) is None))
+    cases.append(("loader without a dtb still refuses hv_args",
+                  "hv_args" in (rejected({"expect": ["x"], "boot": "loader", "hv_args": "a"}) or "")))
+    cases.append(("a dtb with U-Boot is refused",
+                  "'dtb'" in (rejected({**base, "boot": "uboot"}) or "")))
+
+    sc = scenarios.load_scenarios_from(ROOT / "tests" / "scenarios" / "zcu102-boot.toml")[0]
+    cfg = scenarios.Config(qemu="qemu-system-aarch64", image="build/granite.bin", uboot="",
+                           scenario_dir=ROOT / "tests" / "scenarios",
+                           out_dir=Path(TMP.name), jobs=1, live=False)
+    args = scenarios.boot_arguments(sc, cfg)
+    dis, words = stub_disassembly(args)
+    cases.append(("the entry stub is ldr x0 / ldr x1 / br x1 / nop",
+                  re.search(r"ldr\s+x0, 0x10.*\n.*ldr\s+x1, 0x18.*\n.*br\s+x1.*\n.*nop", dis)
+                  is not None))
+    cases.append(("its literals are the DTB's and granite's addresses",
+                  words.get(scenarios.ENTRY_STUB_ADDR + 16) == scenarios.BOARD_DTB_ADDR and
+                  words.get(scenarios.ENTRY_STUB_ADDR + 24) == int(scenarios.IMAGE_LOAD_ADDR, 16)))
+    cases.append(("CPU 0 starts in the stub",
+                  f"loader,addr={scenarios.ENTRY_STUB_ADDR:#x},cpu-num=0" in args))
+
+    if BOARD_DTB.exists():
+        placed = scenarios.edited_dtb(sc, cfg, sc.layout())
+        dtb = Path(re.search(r"file=([^,]+)", placed[1]).group(1))
+        bootargs = subprocess.run(["fdtget", "-t", "s", str(dtb), "/chosen", "bootargs"],
+                                  capture_output=True, text=True).stdout.strip()
+        cases.append(("the DTB goes to BOARD_DTB_ADDR with the hypervisor arguments in bootargs",
+                      f"addr={scenarios.BOARD_DTB_ADDR:#x}" in placed[1] and
+                      bootargs == sc.full_hv_args()))
+        diff = subprocess.run(f"diff <(dtc -I dtb -O dts {BOARD_DTB} 2>/dev/null) "
+                              f"<(dtc -I dtb -O dts {dtb} 2>/dev/null)", shell=True,
+                              executable="/bin/bash", capture_output=True, text=True).stdout
+        changed = [line for line in diff.splitlines() if line[:1] in "<>"]
+        cases.append(("nothing but /chosen/bootargs differs from the board's DTB",
+                      len(changed) == 2 and all("bootargs" in line for line in changed)))
+    else:
+        cases.append((f"# SKIP {BOARD_DTB} not built", True))
+
+    print(f"1..{len(cases)}")
+    for i, (name, passed) in enumerate(cases, 1):
+        print(f"{'ok' if passed else 'not ok'} {i} - {name}")
+    return 0 if all(p for _, p in cases) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

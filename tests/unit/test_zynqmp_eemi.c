@@ -1,0 +1,297 @@
+/*
+ * test_zynqmp_eemi.c — host tests of the SMC service table (core/smc_service.c)
+ * and the ZynqMP EEMI service (core/zynqmp_eemi.c).
+ *
+ * A small board tree is built in memory: the firmware node, a reset
+ * controller under it, two devices naming power nodes and resets.  The
+ * firmware behind the SMC is a stand-in (arch_firmware_smc below) that either
+ * answers NOT_SUPPORTED to everything, as QEMU's ZCU102 model does, or
+ * answers success and records what it was asked (a board with TF-A).
+ * Every call comes from a guest and is hostile until checked.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <libfdt.h>
+#include <granite/smc_service.h>
+#include <granite/domain.h>
+#include "host_stubs.h"
+
+#define SIP64(api) (0xC2000000UL | (api))
+#define NODE_UART0 0x21
+#define NODE_GEM3 0x20
+#define RESET_GEM3 32 /* DT index: EEMI id 1032 */
+
+static char fdt[16384] __attribute__((aligned(8)));
+
+/* --- the stand-in firmware -------------------------------------------------- */
+
+static bool fw_present;
+static unsigned fw_calls;
+static u64 fw_last[8];
+
+void arch_firmware_smc(const u64 a[8], u64 res[4])
+{
+    fw_calls++;
+    memcpy(fw_last, a, sizeof(fw_last));
+    res[0] = fw_present ? 0x0001000100000000UL : 0xffffffffffffffffUL; /* v1.1 / NOT_SUPPORTED */
+    res[1] = fw_present ? 0x1111 : 0;
+    res[2] = res[3] = 0;
+}
+
+/* --- tree ------------------------------------------------------------------- */
+
+static void build_tree(const char *method)
+{
+    int root, fwp, fw, rst, dev;
+    fdt32_t pd[2] = { cpu_to_fdt32(1), cpu_to_fdt32(NODE_UART0) };
+    fdt32_t pd2[4] = { cpu_to_fdt32(1), cpu_to_fdt32(NODE_GEM3), cpu_to_fdt32(7),
+                       cpu_to_fdt32(0x99) }; /* the second names another provider */
+    fdt32_t rs[2] = { cpu_to_fdt32(2), cpu_to_fdt32(RESET_GEM3) };
+
+    assert_int_equal(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
+    root = fdt_path_offset(fdt, "/");
+    fwp = fdt_add_subnode(fdt, root, "firmware");
+    fw = fdt_add_subnode(fdt, fwp, "zynqmp-firmware");
+    assert_int_equal(fdt_setprop_string(fdt, fw, "compatible", "xlnx,zynqmp-firmware"), 0);
+    if (method)
+        assert_int_equal(fdt_setprop_string(fdt, fw, "method", method), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, fw, "phandle", 1), 0);
+    rst = fdt_add_subnode(fdt, fw, "reset-controller");
+    assert_int_equal(fdt_setprop_string(fdt, rst, "compatible", "xlnx,zynqmp-reset"), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, rst, "phandle", 2), 0);
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, "serial@ff000000");
+    assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd, sizeof(pd)), 0);
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, "ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd2, sizeof(pd2)), 0);
+    dev = fdt_path_offset(fdt, "/ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop(fdt, dev, "resets", rs, sizeof(rs)), 0);
+    /* granite's console: its power node is not dom0's to switch */
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, "chosen");
+    assert_int_equal(fdt_setprop_string(fdt, dev, "stdout-path", "/serial@ff000000:115200n8"), 0);
+}
+
+static struct domain dom0 = { .id = 0 }, domU = { .id = 1 };
+
+/* One call: true if a service took it; x0..x3 in out[]. */
+static bool call(struct domain *d, u64 fid, u64 x1, u64 x2, u64 out[4])
+{
+    struct smccc_regs r = { .x = { fid, x1, x2 } };
+    bool taken = smc_service_call(d, 0, &r);
+    memcpy(out, r.x, 4 * sizeof(u64));
+    return taken;
+}
+
+static u32 status(const u64 out[4]) { return (u32)out[0]; }
+static u32 payload1(const u64 out[4]) { return (u32)(out[0] >> 32); }
+
+static int setup_no_firmware(void **state unused)
+{
+    build_tree("smc");
+    fw_present = false;
+    fw_calls = 0;
+    host_log_clear();
+    smc_services_init(fdt);
+    return 0;
+}
+
+static int setup_with_firmware(void **state unused)
+{
+    build_tree("smc");
+    fw_present = true;
+    fw_calls = 0;
+    host_log_clear();
+    smc_services_init(fdt);
+    return 0;
+}
+
+/* --- answered (no firmware) -------------------------------------------------- */
+
+static void test_probe_says_how(void **state unused)
+{
+    assert_true(host_log_contains("no firmware answers (GET_API_VERSION: 0xffffffff)"));
+    assert_true(host_log_contains("2 power-node and 1 reset references"));
+}
+
+static void test_versions(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(1), 0, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 0x10000); /* v1.0 */
+    assert_true(call(&dom0, SIP64(0xa03), 0, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 0x10000);
+    assert_int_equal(fw_calls, 1); /* only the probe asked the firmware */
+}
+
+static void test_feature_check(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(63), 35 /* PM_QUERY_DATA */, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 1);
+    assert_true(call(&dom0, SIP64(63), 26 /* PM_SECURE_SHA: not served */, 0, out));
+    assert_int_equal(status(out), 19);
+    assert_true(call(&dom0, SIP64(63), 0xffffffffUL, 0, out));
+    assert_int_equal(status(out), 19);
+}
+
+static void test_no_clocks(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(35), 12 /* GET_NUM_CLOCKS */, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 0);
+    assert_true(call(&dom0, SIP64(35), 1 /* GET_NAME */ | (3UL << 32), 0, out));
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 0);
+    assert_true(call(&dom0, SIP64(35), 6 /* a pinctrl query */, 0, out));
+    assert_int_equal(status(out), 19);
+    assert_true(call(&dom0, SIP64(36), 3 /* CLOCK_ENABLE(3) */, 0, out));
+    assert_int_equal(status(out), 2003);
+}
+
+static void test_power_nodes_checked(void **state unused)
+{
+    u64 out[4];
+
+    /* REQUEST_NODE(node, capabilities = ACCESS, qos 100, ack blocking) */
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100 | (1UL << 32), out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(14), NODE_GEM3, 0, out));
+    assert_int_equal(status(out), 0);
+    /* granite's console UART's node: named by the DT, still refused */
+    assert_true(call(&dom0, SIP64(14), NODE_UART0, 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(15), NODE_UART0 | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    /* 7/0x99 belongs to another provider; 0x22 is named by nobody */
+    host_log_clear();
+    assert_true(call(&dom0, SIP64(13), 0x99 | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(host_log_contains("does not name: refused"));
+    assert_true(call(&dom0, SIP64(14), 0x22, 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(13), 0xffffffffUL, 0, out));
+    assert_int_equal(status(out), 2003);
+    /* bad capabilities, QoS above 100, an unknown ack */
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (0x10UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (1UL << 32), 101, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 4UL << 32, out));
+    assert_int_equal(status(out), 2003);
+}
+
+static void test_resets_checked(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(17), (1000 + RESET_GEM3) | (2UL << 32) /* pulse */, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(18), 1000 + RESET_GEM3, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 0);
+    assert_true(call(&dom0, SIP64(17), (1000 + RESET_GEM3) | (3UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(17), 999 | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(18), 1001, 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(18), 0, 0, out)); /* below the base: no wrap */
+    assert_int_equal(status(out), 2003);
+}
+
+/* Only the hardware domain; only SMC64 EEMI ids; unknown APIs refused. */
+static void test_who_and_what(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&domU, SIP64(1), 0, 0, out));
+    assert_int_equal(out[0], (u64)-1);
+    assert_true(call(&dom0, 0x82000001UL /* SMC32 */, 0, 0, out));
+    assert_int_equal(out[0], (u64)-1);
+    assert_true(call(&dom0, SIP64(26) /* PM_SECURE_SHA */, 0, 0, out));
+    assert_int_equal(out[0], (u64)-1);
+    assert_true(call(&dom0, 0xC200ff03UL /* another SiP id */, 0, 0, out));
+    assert_int_equal(out[0], (u64)-1);
+    /* a yielding call, or another owner: no service takes it */
+    assert_false(call(&dom0, 0x42000001UL, 0, 0, out));
+    assert_false(call(&dom0, 0xC3000001UL /* OEM */, 0, 0, out));
+    assert_int_equal(fw_calls, 1);
+}
+
+/* --- forwarded (a firmware answers) ------------------------------------------ */
+
+static void test_forwarded(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(host_log_contains("firmware API v1.1: dom0's calls forwarded"));
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100, out));
+    assert_int_equal(fw_calls, 2);
+    assert_int_equal(fw_last[0], SIP64(13));
+    assert_int_equal(fw_last[1], NODE_GEM3 | (1UL << 32));
+    assert_int_equal(fw_last[2], 100);
+    assert_int_equal(out[1], 0x1111); /* the firmware's own answer */
+    /* checked before forwarding: never reaches the firmware */
+    assert_true(call(&dom0, SIP64(13), 0x22, 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(63), 26, 0, out));
+    assert_int_equal(status(out), 19);
+    assert_true(call(&domU, SIP64(1), 0, 0, out));
+    assert_int_equal(fw_calls, 2);
+}
+
+/* --- not served ---------------------------------------------------------------- */
+
+static void test_no_firmware_node_no_service(void **state unused)
+{
+    u64 out[4];
+
+    assert_int_equal(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
+    smc_services_init(fdt);
+    assert_false(call(&dom0, SIP64(1), 0, 0, out));
+}
+
+static void test_hvc_method_not_served(void **state unused)
+{
+    u64 out[4];
+
+    build_tree("hvc");
+    host_log_clear();
+    smc_services_init(fdt);
+    assert_true(host_log_contains("method is not \"smc\""));
+    assert_false(call(&dom0, SIP64(1), 0, 0, out));
+    build_tree(NULL);
+    smc_services_init(fdt);
+    assert_false(call(&dom0, SIP64(1), 0, 0, out));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_probe_says_how, setup_no_firmware),
+        cmocka_unit_test_setup(test_versions, setup_no_firmware),
+        cmocka_unit_test_setup(test_feature_check, setup_no_firmware),
+        cmocka_unit_test_setup(test_no_clocks, setup_no_firmware),
+        cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware),
+        cmocka_unit_test_setup(test_resets_checked, setup_no_firmware),
+        cmocka_unit_test_setup(test_who_and_what, setup_no_firmware),
+        cmocka_unit_test_setup(test_forwarded, setup_with_firmware),
+        cmocka_unit_test(test_no_firmware_node_no_service),
+        cmocka_unit_test(test_hvc_method_not_served),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
