@@ -1189,13 +1189,29 @@ def run_one(sc: Scenario, cfg: Config, interrupted: threading.Event) -> Result:
                   run.console, run.stderr, log_path, run.exits_per_packet)
 
 
+def expected_seconds(to_run: list[Scenario], out_dir: Path) -> dict[str, float]:
+    """How long each scenario is expected to take: its time in the previous
+    run's junit.xml when there is one, else its timeout (an upper bound)."""
+    known: dict[str, float] = {}
+    try:
+        for case in ET.parse(out_dir / "junit.xml").getroot().iter("testcase"):
+            known[case.get("name", "")] = float(case.get("time") or 0)
+    except (OSError, ET.ParseError, ValueError):
+        pass
+    return {sc.name: known.get(sc.name, sc.timeout) for sc in to_run}
+
+
 def run_all(to_run: list[Scenario], cfg: Config) -> list[Result]:
-    """Run scenarios in a thread pool (one QEMU per worker); Ctrl-C stops them all."""
+    """Run scenarios in a thread pool (one QEMU per worker); Ctrl-C stops them all.
+    The longest are started first, so that with N workers the run does not end
+    on one long scenario while the others idle; results keep the given order."""
     interrupted = threading.Event()
     results = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=cfg.jobs)
+    expected = expected_seconds(to_run, cfg.out_dir)
+    longest_first = sorted(to_run, key=lambda sc: -expected[sc.name])
     try:
-        futures = {pool.submit(run_one, sc, cfg, interrupted): sc for sc in to_run}
+        futures = {pool.submit(run_one, sc, cfg, interrupted): sc for sc in longest_first}
         for fut in concurrent.futures.as_completed(futures):
             results[futures[fut].name] = fut.result()
     except KeyboardInterrupt:
