@@ -324,6 +324,10 @@ static int sep_map(struct iommu_ctx *c, iova_t iova, pa_t pa_, u64 size, unsigne
     int ret;
 
     spin_lock(&c->lock);
+    if (!c->live) {          /* destroyed since the caller's ctx_of(): see sep_unmap */
+        spin_unlock(&c->lock);
+        return -ENODEV;
+    }
     ret = pt_map(&c->pt, pt_iova(iova), pa_, size, type);
     pt_finish(&c->pt);
     spin_unlock(&c->lock);
@@ -342,6 +346,15 @@ static int sep_unmap(struct iommu_ctx *c, iova_t iova, u64 size)
     int ret;
 
     spin_lock(&c->lock);
+    /* ctx_of() reads `live` without this lock: the context can be destroyed
+     * (its tables freed, by iommu_domain_destroy under this lock) between
+     * the caller's look-up and here, e.g. dom0 ending on one CPU while a
+     * domU's RAM, mapped for dom0's devices by dom0_iommu=relaxed, is
+     * released on another.  A dead context has no streams: nothing to undo. */
+    if (!c->live) {
+        spin_unlock(&c->lock);
+        return 0;
+    }
     ret = pt_unmap(&c->pt, pt_iova(iova), size);
     pt_finish(&c->pt);
     spin_unlock(&c->lock);
