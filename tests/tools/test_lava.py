@@ -165,7 +165,7 @@ def lava_results(log: Path) -> tuple:
 
 def test_lava_run():
     if not GRANITE.exists():
-        yield ("lava-run runs the QEMU job", False, f"{GRANITE} is missing (run make)")
+        yield ("lava-qemu-job: lava-run runs the QEMU job", False, f"{GRANITE} is missing (run make)")
         return
     with tempfile.TemporaryDirectory() as tmp:
         job = Path(tmp) / "job.yaml"
@@ -182,12 +182,12 @@ def test_lava_run():
         shutil.rmtree(f"/var/lib/lava/dispatcher/tmp/{job_id}", ignore_errors=True)
         console, cases = lava_results(log)
         job_passed = '"case": "job", "definition": "lava", "result": "pass"' in log.read_text()
-        yield ("lava-run runs the QEMU job offline and the job passes", p.returncode == 0
+        yield ("lava-qemu-job: lava-run runs the QEMU job offline and the job passes", p.returncode == 0
                and job_passed, log.read_text()[-1500:])
-        yield ("LAVA's monitor records both selftests as passed",
+        yield ("lava-qemu-job: LAVA's monitor records both selftests as passed",
                cases == {"d0_selftest_hello": "pass", "d1_selftest_hello": "pass"}, str(cases))
         rc, mine = parse(console, "--scenario", "two-domains")
-        yield ("granite-results on LAVA's console: the same cases, and the scenario passes",
+        yield ("lava-qemu-job: granite-results on LAVA's console: the same cases, and the scenario passes",
                rc == 0 and all(mine.get(k) == v for k, v in cases.items())
                and mine.get("scenario_two_domains") == "pass", str(mine))
 
