@@ -337,7 +337,8 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
     }
     if (bad)
         dlog(d, "smc: d%u: EEMI API %u (0x%x, 0x%x, 0x%x, 0x%x): a node, reset or "
-             "requirement the board does not name: refused\n",
+             "clock not dom0's (its tree does not name it, or granite's console's), or a "
+             "requirement out of range: refused\n",
              d->id, c->api, c->arg[0], c->arg[1], c->arg[2], c->arg[3]);
     return bad;
 }

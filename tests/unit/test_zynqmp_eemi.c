@@ -230,7 +230,7 @@ static void test_power_nodes_checked(void **state unused)
     host_log_clear();
     assert_true(call(&dom0, SIP64(13), 0x99 | (1UL << 32), 0, out));
     assert_int_equal(status(out), 2003);
-    assert_true(host_log_contains("does not name: refused"));
+    assert_true(host_log_contains("a node, reset or clock not dom0's"));
     assert_true(call(&dom0, SIP64(14), 0x22, 0, out));
     assert_int_equal(status(out), 2003);
     assert_true(call(&dom0, SIP64(13), 0xffffffffUL, 0, out));
