@@ -118,7 +118,8 @@ static __boot int node_reg(const void *fdt, int node, u64 *addr, u64 *size, cons
  * One bus level of address translation (DT spec 2.3.8): `addr` (a child
  * address of `bus`) as an address of bus's parent.  An empty `ranges` is the
  * identity; a missing one means the bus's children are not memory-mapped.
- * The whole range [addr, addr + size) must fall inside one entry.
+ * The whole range [addr, addr + size) must fall inside one entry, and its
+ * translation must not run past 2^64.
  */
 static __boot int translate_one(const void *fdt, int bus, u64 *addr, u64 size, const char **why)
 {
@@ -143,7 +144,13 @@ static __boot int translate_one(const void *fdt, int bus, u64 *addr, u64 size, c
         u64 child = dt_read_cells(e, cac), paddr = dt_read_cells(e + cac, pac);
         u64 rsize = dt_read_cells(e + cac + pac, csc);
         if (*addr >= child && *addr - child < rsize && size <= rsize - (*addr - child)) {
-            *addr = paddr + (*addr - child);
+            u64 off = *addr - child;
+            if (off > ~0ULL - paddr || size > ~0ULL - (paddr + off)) {
+                *why = "a parent bus's 'ranges' maps its 'reg' past the end of the 64-bit "
+                       "address space";
+                return -EINVAL;
+            }
+            *addr = paddr + off;
             return 0;
         }
     }
@@ -155,6 +162,10 @@ __boot int dt_translate(const void *fdt, int node, u64 *addr, u64 size, const ch
 {
     int depth = 0;
 
+    if (size > ~0ULL - *addr) {
+        *why = "its 'reg' base + size runs past the end of the 64-bit address space";
+        return -EINVAL;
+    }
     for (int bus = fdt_parent_offset(fdt, node); bus > 0; bus = fdt_parent_offset(fdt, bus)) {
         if (++depth > 8) {
             *why = "buses nested more than 8 deep";

@@ -51,6 +51,7 @@
 #include <granite/linux_boot.h>
 #include <granite/xen_ext_regions.h>
 #include <granite/trace.h>
+#include <granite/smc_service.h>
 #include <public/grant_table.h>
 #include <public/granite.h>
 
@@ -492,6 +493,8 @@ static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_i
     }
     if (!ret)
         memcpy(out, work, fdt_totalsize(work));
+    if (!ret && d->id == HWDOM_ID)
+        smc_services_hwdom_tree(work); /* firmware calls may name what it owns */
     free_pages_contig(work, work_pages);
     return ret;
 }

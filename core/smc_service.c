@@ -22,6 +22,13 @@ __boot void smc_services_init(const void *fdt)
         enabled[i] = services[i]->probe(fdt);
 }
 
+__boot void smc_services_hwdom_tree(const void *fdt)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(services); i++)
+        if (enabled[i] && services[i]->hwdom_tree)
+            services[i]->hwdom_tree(fdt);
+}
+
 bool smc_service_call(struct domain *d, unsigned vcpu, struct smccc_regs *r)
 {
     u32 fid = (u32)r->x[0];

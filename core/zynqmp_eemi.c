@@ -25,11 +25,29 @@
  *     resets and PM_INIT_FINALIZE acknowledged (the model's devices are always
  *     powered and out of reset), and a clock tree with no clocks (QEMU models
  *     no clock controller whose rates could be reported truthfully).
- * Every argument is checked: a node or reset must be one the board's DT names
- * (a `power-domains` or `resets` reference to the firmware) and not granite's
- * console UART's, a requirement's capabilities and QoS must be in range.  Anything else is answered
+ * Every argument is checked: a node, reset or clock must be one the hardware
+ * domain's own tree names (a `power-domains`, `resets` or `clocks` reference
+ * to the firmware's providers, in the tree granite built for it: devices
+ * withheld from it — passed through to another domain, granite's console —
+ * are not in it) and not granite's console UART's; a requirement's
+ * capabilities and QoS must be in range.  Anything else is answered
  * XST_PM_NO_FEATURE / XST_PM_INVALID_NODE with a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
+ *
+ * Clocks, forwarded: a clock call that changes state (enable, disable, set
+ * divider, rate or parent) is never passed on, XST_PM_NO_ACCESS: one clock
+ * feeds many devices (granite's console UART's reference clock among them —
+ * gated, the UART stops transmitting), and which device owns which share of
+ * the clock tree is not something the DT says.  Read-only queries (state,
+ * divider, rate, parent) of a clock the hardware domain's tree names are
+ * passed on.  Linux's clock framework copes with refused calls (it logs them);
+ * its "disable unused clocks" pass is exactly what must not reach the firmware.
+ *
+ * Not handled: in forward mode PM_INIT_FINALIZE tells the firmware that
+ * nodes nobody requested may be powered off.  granite requests none for its
+ * own console UART, so a firmware that honours that could power it off (on
+ * QEMU's model there is no firmware; not tried on hardware).  README, ZCU102
+ * limits.
  *
  * Assumes: the board DT's firmware node is "xlnx,zynqmp-firmware" with
  * #power-domain-cells = 1, and its reset controller "xlnx,zynqmp-reset" has
@@ -55,6 +73,13 @@
 #define PM_INIT_FINALIZE 21
 #define PM_QUERY_DATA 35
 #define PM_CLOCK_ENABLE 36
+#define PM_CLOCK_DISABLE 37
+#define PM_CLOCK_GETSTATE 38
+#define PM_CLOCK_SETDIVIDER 39
+#define PM_CLOCK_GETDIVIDER 40
+#define PM_CLOCK_SETRATE 41
+#define PM_CLOCK_GETRATE 42
+#define PM_CLOCK_SETPARENT 43
 #define PM_CLOCK_GETPARENT 44
 #define PM_FEATURE_CHECK 63
 #define PM_GET_TRUSTZONE_VERSION 0xa03 /* TF-A's own, in the same range */
@@ -66,6 +91,7 @@
 /* Status codes (payload[0]). */
 #define XST_PM_SUCCESS 0
 #define XST_PM_NO_FEATURE 19
+#define XST_PM_NO_ACCESS 2002
 #define XST_PM_INVALID_NODE 2003
 
 #define PM_API_VERSION_1_0 0x00010000U /* major << 16 | minor */
@@ -75,25 +101,57 @@
 #define PM_CAPABILITIES_MASK 0xfU /* ACCESS, CONTEXT, WAKEUP, UNUSABLE */
 #define PM_MAX_QOS 100
 #define PM_REQUEST_ACK_MAX 3      /* NO, BLOCKING, NON_BLOCKING */
-#define RESET_ID_BASE 1000
 #define RESET_ACTION_MAX 2        /* RELEASE, ASSERT, PULSE */
 
-#define MAX_IDS 256 /* node and reset ids the DT can name (EEMI's are below 256) */
+#define MAX_IDS 256 /* node, reset and clock ids the DT can name (EEMI's are below 256) */
+#define MAX_SPEC_CELLS 8 /* sanity bound on a provider's #...-cells */
+
+struct id_set {
+    u64 bits[MAX_IDS / 64];
+};
+
+/* What one provider's references are read as. */
+struct provider {
+    const char *compatible, *prop, *cells_prop;
+    u32 base; /* EEMI id of the DT's index 0 */
+};
+
+enum { PROV_POWER, PROV_RESET, PROV_CLOCK, NR_PROV };
+
+static const struct provider providers[NR_PROV] = {
+    [PROV_POWER] = { "xlnx,zynqmp-firmware", "power-domains", "#power-domain-cells", 0 },
+    [PROV_RESET] = { "xlnx,zynqmp-reset", "resets", "#reset-cells", 1000 },
+    [PROV_CLOCK] = { "xlnx,zynqmp-clk", "clocks", "#clock-cells", 0 },
+};
 
 static bool forward;
-static u64 valid_nodes[MAX_IDS / 64], valid_resets[MAX_IDS / 64];
+/* The hardware domain's (filled from its tree, see eemi_hwdom_tree); granite's
+ * console UART's (from the host tree at probe), never the hardware domain's. */
+static struct id_set owned[NR_PROV], console_ids[NR_PROV];
 
-static bool id_valid(const u64 *set, u32 id) { return id < MAX_IDS && (set[id / 64] >> (id % 64)) & 1; }
-static void id_add(u64 *set, u32 id)
+static bool id_valid(const struct id_set *set, u32 id)
+{
+    return id < MAX_IDS && (set->bits[id / 64] >> (id % 64)) & 1;
+}
+static void id_add(struct id_set *set, u32 id)
 {
     if (id < MAX_IDS)
-        set[id / 64] |= 1UL << (id % 64);
+        set->bits[id / 64] |= 1UL << (id % 64);
 }
-static void id_remove(u64 *set, u32 id)
+
+/* The hardware domain may name `id` of provider `k` (an EEMI id). */
+static bool owns(unsigned k, u32 id)
 {
-    if (id < MAX_IDS)
-        set[id / 64] &= ~(1UL << (id % 64));
+    return id >= providers[k].base && id_valid(&owned[k], id - providers[k].base);
 }
+
+static bool clock_changes_state(u32 api)
+{
+    return api == PM_CLOCK_ENABLE || api == PM_CLOCK_DISABLE || api == PM_CLOCK_SETDIVIDER ||
+           api == PM_CLOCK_SETRATE || api == PM_CLOCK_SETPARENT;
+}
+
+static bool is_clock_call(u32 api) { return api >= PM_CLOCK_ENABLE && api <= PM_CLOCK_GETPARENT; }
 
 static bool api_served(u32 api)
 {
@@ -110,63 +168,107 @@ static bool api_served(u32 api)
     case PM_GET_TRUSTZONE_VERSION:
         return true;
     }
-    return api >= PM_CLOCK_ENABLE && api <= PM_CLOCK_GETPARENT;
+    return is_clock_call(api);
 }
+
+/* What a forwarding granite passes on (a feature check of anything else
+ * answers NO_FEATURE): the served APIs but clock changes. */
+static bool api_forwarded(u32 api) { return api_served(api) && !clock_changes_state(api); }
 
 /* --- boot: what the board names ------------------------------------------- */
 
-/* Every one-cell specifier of `prop` (phandle, id pairs) naming `phandle`. */
-static __boot unsigned collect_ids(const void *fdt, const char *prop, u32 phandle, u32 base,
-                                   u64 *set)
+/*
+ * Every specifier in `node`'s `prop` naming provider `phandle` with one cell
+ * (the id) goes into `set`.  Each entry's length comes from its own
+ * provider's cells property; an entry naming no node, or a provider without
+ * that property, ends the walk (the rest cannot be parsed).
+ */
+static __boot unsigned node_ids(const void *fdt, int node, const struct provider *pv, u32 phandle,
+                                struct id_set *set)
 {
-    unsigned n = 0;
-    int node;
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, pv->prop, &len);
+    unsigned n = 0, words = p && len > 0 ? (unsigned)len / 4 : 0;
 
-    for (node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL)) {
-        int len;
-        const fdt32_t *p = fdt_getprop(fdt, node, prop, &len);
-        if (!p || len % 8) /* pairs only: a longer specifier is not this provider's */
-            continue;
-        for (int i = 0; i + 1 < len / 4; i += 2) {
-            if (fdt32_to_cpu(p[i]) == phandle) {
-                id_add(set, fdt32_to_cpu(p[i + 1]) - base);
-                n++;
-            }
+    for (unsigned i = 0; i < words;) {
+        u32 ph = fdt32_to_cpu(p[i]);
+        int prov = fdt_node_offset_by_phandle(fdt, ph), clen;
+        const fdt32_t *cells = prov >= 0 ? fdt_getprop(fdt, prov, pv->cells_prop, &clen) : NULL;
+        u32 nc = cells && clen == 4 ? fdt32_to_cpu(*cells) : MAX_SPEC_CELLS + 1;
+
+        if (nc > MAX_SPEC_CELLS || i + 1 + nc > words)
+            break;
+        if (ph == phandle && nc == 1) {
+            id_add(set, fdt32_to_cpu(p[i + 1]));
+            n++;
         }
+        i += 1 + nc;
     }
     return n;
 }
 
-/* granite's console UART is granite's: dom0 may neither power it down nor
- * reset it, whoever else shares its power node. */
-static __boot void withhold_console(const void *fdt, u32 fw_phandle, u32 rst_phandle)
+/* The provider's phandle in `fdt`, 0 when the tree has none. */
+static __boot u32 provider_phandle(const void *fdt, const struct provider *pv)
 {
-    int uart = dt_console_node(fdt), len;
-    const fdt32_t *p;
+    int node = fdt_node_offset_by_compatible(fdt, -1, pv->compatible);
+    return node >= 0 ? fdt_get_phandle(fdt, node) : 0;
+}
 
-    if (uart < 0)
-        return;
-    p = fdt_getprop(fdt, uart, "power-domains", &len);
-    for (int i = 0; p && i + 1 < len / 4; i += 2)
-        if (fdt32_to_cpu(p[i]) == fw_phandle)
-            id_remove(valid_nodes, fdt32_to_cpu(p[i + 1]));
-    p = fdt_getprop(fdt, uart, "resets", &len);
-    for (int i = 0; p && rst_phandle && i + 1 < len / 4; i += 2)
-        if (fdt32_to_cpu(p[i]) == rst_phandle)
-            id_remove(valid_resets, fdt32_to_cpu(p[i + 1]));
+/* Every reference in the tree to provider `k`, into `set`. */
+static __boot unsigned tree_ids(const void *fdt, unsigned k, struct id_set *set)
+{
+    u32 ph = provider_phandle(fdt, &providers[k]);
+    unsigned n = 0;
+
+    if (!ph)
+        return 0;
+    for (int node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL))
+        n += node_ids(fdt, node, &providers[k], ph, set);
+    return n;
+}
+
+/* granite's console UART is granite's: dom0 may neither power it down, reset
+ * it nor touch its clocks, whoever else shares them. */
+static __boot void note_console(const void *fdt)
+{
+    int uart = dt_console_node(fdt);
+
+    memset(console_ids, 0, sizeof(console_ids));
+    for (unsigned k = 0; uart >= 0 && k < NR_PROV; k++) {
+        u32 ph = provider_phandle(fdt, &providers[k]);
+        if (ph)
+            node_ids(fdt, uart, &providers[k], ph, &console_ids[k]);
+    }
+}
+
+/*
+ * The hardware domain's tree as built (core/dom0_dt.c keeps the devices it
+ * owns and drops the ones withheld from it): the ids its nodes name are the
+ * ones it may switch, minus granite's console's.  Until this runs it owns none.
+ */
+static __boot void eemi_hwdom_tree(const void *fdt)
+{
+    unsigned n[NR_PROV];
+
+    memset(owned, 0, sizeof(owned));
+    for (unsigned k = 0; k < NR_PROV; k++) {
+        n[k] = tree_ids(fdt, k, &owned[k]);
+        for (unsigned w = 0; w < MAX_IDS / 64; w++)
+            owned[k].bits[w] &= ~console_ids[k].bits[w];
+    }
+    printk("smc: ZynqMP EEMI: d%u's tree names %u power-node, %u reset and %u clock "
+           "references (granite's console's excluded): the ones it may use\n",
+           HWDOM_ID, n[PROV_POWER], n[PROV_RESET], n[PROV_CLOCK]);
 }
 
 static __boot bool eemi_probe(const void *fdt)
 {
     int fw = fdt_node_offset_by_compatible(fdt, -1, "xlnx,zynqmp-firmware");
-    int rst = fdt_node_offset_by_compatible(fdt, -1, "xlnx,zynqmp-reset");
     u64 res[4];
-    unsigned nodes, resets = 0;
     int len;
     const char *method;
 
-    memset(valid_nodes, 0, sizeof(valid_nodes));
-    memset(valid_resets, 0, sizeof(valid_resets));
+    memset(owned, 0, sizeof(owned));
     if (fw < 0)
         return false;
     method = fdt_getprop(fdt, fw, "method", &len);
@@ -175,21 +277,16 @@ static __boot bool eemi_probe(const void *fdt)
                dt_node_msg(fdt, fw, "method is not \"smc\""));
         return false;
     }
-    nodes = collect_ids(fdt, "power-domains", fdt_get_phandle(fdt, fw), 0, valid_nodes);
-    if (rst >= 0)
-        resets = collect_ids(fdt, "resets", fdt_get_phandle(fdt, rst), 0, valid_resets);
-    withhold_console(fdt, fdt_get_phandle(fdt, fw), rst >= 0 ? fdt_get_phandle(fdt, rst) : 0);
+    note_console(fdt);
     /* Is there a firmware behind the SMC? Its answer to the first EEMI call says. */
     arch_firmware_smc((u64[8]){ PM_SIP_SVC | PM_GET_API_VERSION }, res);
     forward = (u32)res[0] == XST_PM_SUCCESS;
     if (forward)
         printk("smc: ZynqMP EEMI (SiP): firmware API v%u.%u: dom0's calls forwarded "
-               "(%u power-node and %u reset references in the DT)\n",
-               (u32)(res[0] >> 48), (u32)(res[0] >> 32) & 0xffff, nodes, resets);
+               "(clock changes refused)\n", (u32)(res[0] >> 48), (u32)(res[0] >> 32) & 0xffff);
     else
         printk("smc: ZynqMP EEMI (SiP): no firmware answers (GET_API_VERSION: 0x%x): granite "
-               "answers dom0 (API v1.0, no clocks; %u power-node and %u reset references in "
-               "the DT)\n", (u32)res[0], nodes, resets);
+               "answers dom0 (API v1.0, no clocks)\n", (u32)res[0]);
     return true;
 }
 
@@ -212,7 +309,7 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
             bad = XST_PM_INVALID_NODE;
         __attribute__((fallthrough)); /* the node too */
     case PM_RELEASE_NODE:
-        if (!id_valid(valid_nodes, c->arg[0]))
+        if (!owns(PROV_POWER, c->arg[0]))
             bad = XST_PM_INVALID_NODE;
         break;
     case PM_RESET_ASSERT:
@@ -220,13 +317,28 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
             bad = XST_PM_INVALID_NODE;
         __attribute__((fallthrough));
     case PM_RESET_GET_STATUS:
-        if (c->arg[0] < RESET_ID_BASE || !id_valid(valid_resets, c->arg[0] - RESET_ID_BASE))
+        if (!owns(PROV_RESET, c->arg[0]))
+            bad = XST_PM_INVALID_NODE;
+        break;
+    case PM_CLOCK_GETSTATE:
+    case PM_CLOCK_GETDIVIDER:
+    case PM_CLOCK_GETRATE:
+    case PM_CLOCK_GETPARENT:
+        /* Answered mode has no clocks at all (answer()); forwarded, only the
+         * hardware domain's own. */
+        if (forward && !owns(PROV_CLOCK, c->arg[0]))
             bad = XST_PM_INVALID_NODE;
         break;
     }
+    if (forward && clock_changes_state(c->api)) {
+        dlog(d, "smc: d%u: EEMI clock API %u (clock 0x%x, 0x%x): a clock change, never "
+             "forwarded: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
+        return XST_PM_NO_ACCESS;
+    }
     if (bad)
         dlog(d, "smc: d%u: EEMI API %u (0x%x, 0x%x, 0x%x, 0x%x): a node, reset or "
-             "requirement the board does not name: refused\n",
+             "clock not dom0's (its tree does not name it, or granite's console's), or a "
+             "requirement out of range: refused\n",
              d->id, c->api, c->arg[0], c->arg[1], c->arg[2], c->arg[3]);
     return bad;
 }
@@ -246,7 +358,7 @@ static void answer(struct eemi_call *c)
         p[1] = TZ_VERSION_1_0;
         break;
     case PM_FEATURE_CHECK:
-        if (api_served(c->arg[0]))
+        if (forward ? api_forwarded(c->arg[0]) : api_served(c->arg[0]))
             p[1] = FEATURE_VERSION_1;
         else
             p[0] = XST_PM_NO_FEATURE;
@@ -263,7 +375,7 @@ static void answer(struct eemi_call *c)
         p[1] = 0; /* released: the model's devices are never held in reset */
         break;
     default:
-        if (c->api >= PM_CLOCK_ENABLE && c->api <= PM_CLOCK_GETPARENT)
+        if (is_clock_call(c->api))
             p[0] = XST_PM_INVALID_NODE; /* no clock exists */
         /* REQUEST/RELEASE_NODE, SET_REQUIREMENT, RESET_ASSERT, INIT_FINALIZE:
          * acknowledged, nothing to change on the model */
@@ -290,7 +402,7 @@ static void eemi_call(struct domain *d, unsigned vcpu, struct smccc_regs *r)
     c.payload[0] = check_args(d, &c);
     if (c.payload[0] == XST_PM_SUCCESS) {
         /* Forwarded, except a feature check of an API granite does not pass on. */
-        if (forward && !(c.api == PM_FEATURE_CHECK && !api_served(c.arg[0]))) {
+        if (forward && !(c.api == PM_FEATURE_CHECK && !api_forwarded(c.arg[0]))) {
             u64 res[4];
             arch_firmware_smc((u64[8]){ fid, r->x[1], r->x[2] }, res);
             r->x[0] = res[0];
@@ -311,5 +423,6 @@ const struct smc_service zynqmp_eemi_service = {
     .name = "ZynqMP EEMI",
     .owner = SMCCC_OWNER_SIP,
     .probe = eemi_probe,
+    .hwdom_tree = eemi_hwdom_tree,
     .call = eemi_call,
 };

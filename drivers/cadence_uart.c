@@ -16,6 +16,12 @@
  * transmitter and receiver are enabled (a UART whose CR still holds its reset
  * value, TXDIS|RXDIS, would swallow every character), and never resets the
  * FIFOs, so whatever the firmware queued still goes out.
+ * The transmitter may stop for good (its reference clock gated or re-parented
+ * by firmware): a character waits for FIFO room at most TX_POLLS_MAX polls,
+ * then is dropped and counted; while the FIFO stays full after a drop, further
+ * characters are dropped at once rather than each waiting again, so a console
+ * that can no longer print costs its callers (who hold the console lock)
+ * little.  Transmission resumes by itself when the FIFO drains.
  */
 #include <granite/drivers.h>
 #include <granite/console.h>
@@ -43,10 +49,16 @@
  * anything left below a higher level.  RXTOUT counts in units of 4 bit times. */
 #define RX_TRIGGER_LEVEL 1
 #define RX_TIMEOUT 10
+/* Polls of SR for FIFO room before a character is dropped.  At 115200 baud a
+ * character leaves the 64-byte FIFO every ~87 us; an MMIO read takes well under
+ * 1 us, so this is many character times, not a timing assumption. */
+#define TX_POLLS_MAX (1U << 20)
 
 struct cadence_uart {
     volatile u8 *base;
     struct console_driver drv;
+    bool tx_stuck;     /* the last character was dropped: the FIFO did not drain */
+    u64 tx_dropped;    /* characters dropped, for a debugger */
 };
 
 static struct cadence_uart uart;
@@ -55,10 +67,23 @@ static void (*rx_sink)(char c);
 static u32 rd(u32 off) { return *(volatile u32 *)(uart.base + off); }
 static void wr(u32 off, u32 v) { *(volatile u32 *)(uart.base + off) = v; }
 
+/* Room in the transmit FIFO within `polls` reads of SR. */
+static bool tx_room(u32 polls)
+{
+    for (u32 i = 0; i < polls; i++)
+        if (!(rd(CDNS_SR) & CDNS_SR_TXFULL))
+            return true;
+    return false;
+}
+
 static void cadence_putc(void *ctx unused, char c)
 {
-    while (rd(CDNS_SR) & CDNS_SR_TXFULL)
-        ;
+    if (!tx_room(uart.tx_stuck ? 1 : TX_POLLS_MAX)) {
+        uart.tx_stuck = true;
+        uart.tx_dropped++;
+        return;
+    }
+    uart.tx_stuck = false;
     wr(CDNS_FIFO, (u8)c);
 }
 

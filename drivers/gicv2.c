@@ -111,7 +111,9 @@ static __boot u64 read_cells(const fdt32_t *p, int cells)
 }
 
 /* reg: four (address, size) entries in the parent's cells (2/2 on QEMU virt,
- * 2/1 under the ZynqMP's amba_apu). */
+ * 2/1 under the ZynqMP's amba_apu), bus addresses: each is translated through
+ * the parent buses' `ranges` (dt_translate, which refuses a base + size past
+ * 2^64) to the CPU physical address granite maps and emulates at. */
 static __boot int find_regions(const void *fdt, int node, struct gicv2_regions *r,
                                const char **why)
 {
@@ -132,6 +134,10 @@ static __boot int find_regions(const void *fdt, int node, struct gicv2_regions *
     for (int i = 0; i < 4; i++) {
         r->base[i] = read_cells(reg + i * (ac + sc), ac);
         r->size[i] = read_cells(reg + i * (ac + sc) + ac, sc);
+        if (dt_translate(fdt, node, &r->base[i], r->size[i], why)) {
+            *why = dt_node_msg(fdt, node, *why);
+            return -EINVAL;
+        }
         if (!r->base[i] || !IS_ALIGNED(r->base[i], GIC_PAGE) || r->size[i] < GIC_PAGE) {
             *why = "a GICv2 region in 'reg' is not a page-aligned frame of 4 KiB or more";
             return -EINVAL;

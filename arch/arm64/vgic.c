@@ -375,6 +375,10 @@ struct vgic_reg {
     reg_read_fn read;
     reg_write_fn write;
     const char *raz_wi_why;
+    /* Write-1-to-set/clear bits: a write narrower than the register passes
+     * its own bytes and zeros elsewhere, never the other bytes' current
+     * values (they would be set or cleared again). */
+    bool w1x;
 };
 
 struct vgic_access {
@@ -585,14 +589,30 @@ static u64 read_pendr(struct vgic *g, const struct vgic_access *a)
     return collect_bits(g, a, get_pending);
 }
 
+/*
+ * GICv2: the SGI bits (0-15) of GICD_ISPENDR0/ICPENDR0 are write-ignored
+ * (IHI 0048B §4.3.7, §4.3.8): an SGI's pending state is per source, set and
+ * cleared through GICD_SGIR/SPENDSGIR/CPENDSGIR.  GICv3's GICR_ISPENDR0 sets
+ * SGIs like any other INTID.
+ */
+#define V2_SGI_BITS 0xffffULL
+
+static u64 without_v2_sgis(struct vgic *g, const struct vgic_access *a, u64 val)
+{
+    if (g->model != VGIC_MODEL_V2 || a->first_intid >= VGIC_NR_SGIS || !(val & V2_SGI_BITS))
+        return val;
+    log_access(g, a, "SGI bits are write-ignored on GICv2 (use GICD_SPENDSGIR/CPENDSGIR)");
+    return val & ~V2_SGI_BITS;
+}
+
 static void write_ispendr(struct vgic *g, const struct vgic_access *a, u64 val)
 {
-    apply_to_set_bits(g, a, val, op_set_pending);
+    apply_to_set_bits(g, a, without_v2_sgis(g, a, val), op_set_pending);
 }
 
 static void write_icpendr(struct vgic *g, const struct vgic_access *a, u64 val)
 {
-    apply_to_set_bits(g, a, val, op_clear_pending);
+    apply_to_set_bits(g, a, without_v2_sgis(g, a, val), op_clear_pending);
 }
 
 static u64 read_activer(struct vgic *g, const struct vgic_access *a)
@@ -912,7 +932,11 @@ static u64 read_sgi_sources_v2(struct vgic *g, const struct vgic_access *a)
 static void write_spendsgir_v2(struct vgic *g, const struct vgic_access *a, u64 val)
 {
     for (unsigned i = 0; i < 4; i++) {
-        u8 sources = (u8)(val >> (8 * i));
+        u8 written = (u8)(val >> (8 * i)), sources = valid_targets(g, written);
+
+        if (sources != written)
+            log_access(g, a, "names source CPU interfaces that are no vCPU of this domain: "
+                             "ignored for those");
 
         for (unsigned from = 0; from < 8; from++)
             if (sources & BIT(from))
@@ -939,36 +963,36 @@ static void write_cpendsgir_v2(struct vgic *g, const struct vgic_access *a, u64 
  * INTIDs 0-31 too (banked for the accessing vCPU).
  */
 static const struct vgic_reg dist_regs_v2[] = {
-    { "GICD_CTLR", GICD_CTLR, 4, 4, ACC_32, 0, read_gicd_ctlr_v2, write_gicd_ctlr_v2, NULL },
-    { "GICD_TYPER", GICD_TYPER, 4, 4, ACC_32, 0, read_gicd_typer_v2, NULL, NULL },
-    { "GICD_IIDR", GICD_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL },
+    { "GICD_CTLR", GICD_CTLR, 4, 4, ACC_32, 0, read_gicd_ctlr_v2, write_gicd_ctlr_v2, NULL, false },
+    { "GICD_TYPER", GICD_TYPER, 4, 4, ACC_32, 0, read_gicd_typer_v2, NULL, NULL, false },
+    { "GICD_IIDR", GICD_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL, false },
     { "GICD_IGROUPR", GICD_IGROUPR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_igroupr,
-      write_igroupr, NULL },
+      write_igroupr, NULL, false },
     { "GICD_ISENABLER", GICD_ISENABLER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_enabler,
-      write_isenabler, NULL },
+      write_isenabler, NULL, false },
     { "GICD_ICENABLER", GICD_ICENABLER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_enabler,
-      write_icenabler, NULL },
+      write_icenabler, NULL, false },
     { "GICD_ISPENDR", GICD_ISPENDR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_pendr,
-      write_ispendr, NULL },
+      write_ispendr, NULL, false },
     { "GICD_ICPENDR", GICD_ICPENDR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_pendr,
-      write_icpendr, NULL },
+      write_icpendr, NULL, false },
     { "GICD_ISACTIVER", GICD_ISACTIVER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_activer,
-      write_isactiver, NULL },
+      write_isactiver, NULL, false },
     { "GICD_ICACTIVER", GICD_ICACTIVER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_activer,
-      write_icactiver, NULL },
+      write_icactiver, NULL, false },
     { "GICD_IPRIORITYR", GICD_IPRIORITYR, GICD_IPRIORITYR_LEN, 4, ACC_8 | ACC_32, 8,
-      read_ipriorityr, write_ipriorityr, NULL },
+      read_ipriorityr, write_ipriorityr, NULL, false },
     { "GICD_ITARGETSR", GICD_ITARGETSR, GICD_ITARGETSR_LEN, 4, ACC_8 | ACC_32, 8,
-      read_itargetsr_v2, write_itargetsr_v2, NULL },
-    { "GICD_ICFGR", GICD_ICFGR, GICD_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL },
+      read_itargetsr_v2, write_itargetsr_v2, NULL, false },
+    { "GICD_ICFGR", GICD_ICFGR, GICD_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL, false },
     { "GICD_NSACR", GICD_NSACR, GICD_NSACR_LEN, 4, ACC_32, 2, NULL, NULL,
-      "RAZ/WI: no Security Extensions" },
-    { "GICD_SGIR", GICD_SGIR, 4, 4, ACC_32, 0, read_zero, write_sgir_v2, NULL },
+      "RAZ/WI: no Security Extensions", false },
+    { "GICD_SGIR", GICD_SGIR, 4, 4, ACC_32, 0, read_zero, write_sgir_v2, NULL, false },
     { "GICD_CPENDSGIR", GICD_CPENDSGIR, GICD_SGI_BYTES_LEN, 4, ACC_8 | ACC_32, 8,
-      read_sgi_sources_v2, write_cpendsgir_v2, NULL },
+      read_sgi_sources_v2, write_cpendsgir_v2, NULL, true },
     { "GICD_SPENDSGIR", GICD_SPENDSGIR, GICD_SGI_BYTES_LEN, 4, ACC_8 | ACC_32, 8,
-      read_sgi_sources_v2, write_spendsgir_v2, NULL },
-    { "GICD_ICPIDR2", GICD_ICPIDR2_V2, 4, 4, ACC_32, 0, read_pidr2_v2, NULL, NULL },
+      read_sgi_sources_v2, write_spendsgir_v2, NULL, true },
+    { "GICD_ICPIDR2", GICD_ICPIDR2_V2, 4, 4, ACC_32, 0, read_pidr2_v2, NULL, NULL, false },
 };
 
 /*
@@ -977,44 +1001,44 @@ static const struct vgic_reg dist_regs_v2[] = {
  * dispatcher for every per-INTID array here.
  */
 static const struct vgic_reg dist_regs[] = {
-    { "GICD_CTLR", GICD_CTLR, 4, 4, ACC_32, 0, read_gicd_ctlr, write_gicd_ctlr, NULL },
-    { "GICD_TYPER", GICD_TYPER, 4, 4, ACC_32, 0, read_gicd_typer, NULL, NULL },
-    { "GICD_IIDR", GICD_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL },
-    { "GICD_TYPER2", GICD_TYPER2, 4, 4, ACC_32, 0, read_zero, NULL, NULL },
+    { "GICD_CTLR", GICD_CTLR, 4, 4, ACC_32, 0, read_gicd_ctlr, write_gicd_ctlr, NULL, false },
+    { "GICD_TYPER", GICD_TYPER, 4, 4, ACC_32, 0, read_gicd_typer, NULL, NULL, false },
+    { "GICD_IIDR", GICD_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL, false },
+    { "GICD_TYPER2", GICD_TYPER2, 4, 4, ACC_32, 0, read_zero, NULL, NULL, false },
     { "GICD_STATUSR", GICD_STATUSR, 4, 4, ACC_32, 0, NULL, NULL,
-      "RAZ/WI: the model reports no access errors" },
+      "RAZ/WI: the model reports no access errors", false },
     { "GICD_IGROUPR", GICD_IGROUPR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_igroupr,
-      write_igroupr, NULL },
+      write_igroupr, NULL, false },
     { "GICD_ISENABLER", GICD_ISENABLER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_enabler,
-      write_isenabler, NULL },
+      write_isenabler, NULL, false },
     { "GICD_ICENABLER", GICD_ICENABLER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_enabler,
-      write_icenabler, NULL },
+      write_icenabler, NULL, false },
     { "GICD_ISPENDR", GICD_ISPENDR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_pendr,
-      write_ispendr, NULL },
+      write_ispendr, NULL, false },
     { "GICD_ICPENDR", GICD_ICPENDR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_pendr,
-      write_icpendr, NULL },
+      write_icpendr, NULL, false },
     { "GICD_ISACTIVER", GICD_ISACTIVER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_activer,
-      write_isactiver, NULL },
+      write_isactiver, NULL, false },
     { "GICD_ICACTIVER", GICD_ICACTIVER, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, read_activer,
-      write_icactiver, NULL },
+      write_icactiver, NULL, false },
     { "GICD_IPRIORITYR", GICD_IPRIORITYR, GICD_IPRIORITYR_LEN, 4, ACC_8 | ACC_32, 8,
-      read_ipriorityr, write_ipriorityr, NULL },
+      read_ipriorityr, write_ipriorityr, NULL, false },
     { "GICD_ITARGETSR", GICD_ITARGETSR, GICD_ITARGETSR_LEN, 4, ACC_8 | ACC_32, 8, NULL, NULL,
-      "RAZ/WI: affinity routing is on, targets come from GICD_IROUTER" },
-    { "GICD_ICFGR", GICD_ICFGR, GICD_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL },
+      "RAZ/WI: affinity routing is on, targets come from GICD_IROUTER", false },
+    { "GICD_ICFGR", GICD_ICFGR, GICD_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL, false },
     { "GICD_IGRPMODR", GICD_IGRPMODR, BITS_PER_IRQ_ARRAY_LEN, 4, ACC_32, 1, NULL, NULL,
-      "RAZ/WI: GICD_CTLR.DS = 1, there is no Secure Group 1" },
+      "RAZ/WI: GICD_CTLR.DS = 1, there is no Secure Group 1", false },
     { "GICD_NSACR", GICD_NSACR, GICD_NSACR_LEN, 4, ACC_32, 2, NULL, NULL,
-      "RAZ/WI: GICD_CTLR.DS = 1" },
+      "RAZ/WI: GICD_CTLR.DS = 1", false },
     { "GICD_SGIR", GICD_SGIR, 4, 4, ACC_32, 0, NULL, NULL,
-      "WI: affinity routing is on, SGIs come from ICC_SGI1R_EL1" },
+      "WI: affinity routing is on, SGIs come from ICC_SGI1R_EL1", false },
     { "GICD_CPENDSGIR", GICD_CPENDSGIR, GICD_SPENDSGIR_LEN, 4, ACC_8 | ACC_32, 0, NULL, NULL,
-      "RAZ/WI: affinity routing is on" },
+      "RAZ/WI: affinity routing is on", false },
     { "GICD_SPENDSGIR", GICD_SPENDSGIR, GICD_SPENDSGIR_LEN, 4, ACC_8 | ACC_32, 0, NULL, NULL,
-      "RAZ/WI: affinity routing is on" },
+      "RAZ/WI: affinity routing is on", false },
     { "GICD_IROUTER", GICD_IROUTER, GICD_IROUTER_LEN, 8, ACC_32 | ACC_64, 64, read_irouter,
-      write_irouter, NULL },
-    { "GICD_PIDR2", GICD_PIDR2, 4, 4, ACC_32, 0, read_pidr2, NULL, NULL },
+      write_irouter, NULL, false },
+    { "GICD_PIDR2", GICD_PIDR2, 4, 4, ACC_32, 0, read_pidr2, NULL, NULL, false },
 };
 
 /* --- Redistributor RD_base frame -------------------------------------------
@@ -1050,34 +1074,34 @@ static void write_gicr_waker(struct vgic *g, const struct vgic_access *a, u64 va
 
 static const struct vgic_reg rd_regs[] = {
     { "GICR_CTLR", GICR_CTLR, 4, 4, ACC_32, 0, NULL, NULL,
-      "RAZ/WI: no LPIs (EnableLPIs RES0), writes complete at once (RWP = 0)" },
-    { "GICR_IIDR", GICR_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL },
-    { "GICR_TYPER", GICR_TYPER, 8, 8, ACC_32 | ACC_64, 0, read_gicr_typer, NULL, NULL },
+      "RAZ/WI: no LPIs (EnableLPIs RES0), writes complete at once (RWP = 0)", false },
+    { "GICR_IIDR", GICR_IIDR, 4, 4, ACC_32, 0, read_iidr, NULL, NULL, false },
+    { "GICR_TYPER", GICR_TYPER, 8, 8, ACC_32 | ACC_64, 0, read_gicr_typer, NULL, NULL, false },
     { "GICR_STATUSR", GICR_STATUSR, 4, 4, ACC_32, 0, NULL, NULL,
-      "RAZ/WI: the model reports no access errors" },
-    { "GICR_WAKER", GICR_WAKER, 4, 4, ACC_32, 0, read_gicr_waker, write_gicr_waker, NULL },
+      "RAZ/WI: the model reports no access errors", false },
+    { "GICR_WAKER", GICR_WAKER, 4, 4, ACC_32, 0, read_gicr_waker, write_gicr_waker, NULL, false },
     { "GICR_PROPBASER", GICR_PROPBASER, 8, 8, ACC_32 | ACC_64, 0, NULL, NULL,
-      "RAZ/WI: no LPIs" },
+      "RAZ/WI: no LPIs", false },
     { "GICR_PENDBASER", GICR_PENDBASER, 8, 8, ACC_32 | ACC_64, 0, NULL, NULL,
-      "RAZ/WI: no LPIs" },
-    { "GICR_PIDR2", GICR_PIDR2, 4, 4, ACC_32, 0, read_pidr2, NULL, NULL },
+      "RAZ/WI: no LPIs", false },
+    { "GICR_PIDR2", GICR_PIDR2, 4, 4, ACC_32, 0, read_pidr2, NULL, NULL, false },
 };
 
 /* --- Redistributor SGI_base frame: INTIDs 0-31 of one vCPU ---------------- */
 static const struct vgic_reg sgi_regs[] = {
-    { "GICR_IGROUPR0", GICR_IGROUPR0, 4, 4, ACC_32, 1, read_igroupr, write_igroupr, NULL },
-    { "GICR_ISENABLER0", GICR_ISENABLER0, 4, 4, ACC_32, 1, read_enabler, write_isenabler, NULL },
-    { "GICR_ICENABLER0", GICR_ICENABLER0, 4, 4, ACC_32, 1, read_enabler, write_icenabler, NULL },
-    { "GICR_ISPENDR0", GICR_ISPENDR0, 4, 4, ACC_32, 1, read_pendr, write_ispendr, NULL },
-    { "GICR_ICPENDR0", GICR_ICPENDR0, 4, 4, ACC_32, 1, read_pendr, write_icpendr, NULL },
-    { "GICR_ISACTIVER0", GICR_ISACTIVER0, 4, 4, ACC_32, 1, read_activer, write_isactiver, NULL },
-    { "GICR_ICACTIVER0", GICR_ICACTIVER0, 4, 4, ACC_32, 1, read_activer, write_icactiver, NULL },
+    { "GICR_IGROUPR0", GICR_IGROUPR0, 4, 4, ACC_32, 1, read_igroupr, write_igroupr, NULL, false },
+    { "GICR_ISENABLER0", GICR_ISENABLER0, 4, 4, ACC_32, 1, read_enabler, write_isenabler, NULL, false },
+    { "GICR_ICENABLER0", GICR_ICENABLER0, 4, 4, ACC_32, 1, read_enabler, write_icenabler, NULL, false },
+    { "GICR_ISPENDR0", GICR_ISPENDR0, 4, 4, ACC_32, 1, read_pendr, write_ispendr, NULL, false },
+    { "GICR_ICPENDR0", GICR_ICPENDR0, 4, 4, ACC_32, 1, read_pendr, write_icpendr, NULL, false },
+    { "GICR_ISACTIVER0", GICR_ISACTIVER0, 4, 4, ACC_32, 1, read_activer, write_isactiver, NULL, false },
+    { "GICR_ICACTIVER0", GICR_ICACTIVER0, 4, 4, ACC_32, 1, read_activer, write_icactiver, NULL, false },
     { "GICR_IPRIORITYR", GICR_IPRIORITYR, GICR_IPRIORITYR_LEN, 4, ACC_8 | ACC_32, 8,
-      read_ipriorityr, write_ipriorityr, NULL },
-    { "GICR_ICFGR", GICR_ICFGR0, GICR_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL },
+      read_ipriorityr, write_ipriorityr, NULL, false },
+    { "GICR_ICFGR", GICR_ICFGR0, GICR_ICFGR_LEN, 4, ACC_32, 2, read_icfgr, write_icfgr, NULL, false },
     { "GICR_IGRPMODR0", GICR_IGRPMODR0, 4, 4, ACC_32, 1, NULL, NULL,
-      "RAZ/WI: GICD_CTLR.DS = 1, there is no Secure Group 1" },
-    { "GICR_NSACR", GICR_NSACR, 4, 4, ACC_32, 2, NULL, NULL, "RAZ/WI: GICD_CTLR.DS = 1" },
+      "RAZ/WI: GICD_CTLR.DS = 1, there is no Secure Group 1", false },
+    { "GICR_NSACR", GICR_NSACR, 4, 4, ACC_32, 2, NULL, NULL, "RAZ/WI: GICD_CTLR.DS = 1", false },
 };
 
 /* --- The dispatcher ------------------------------------------------------------
@@ -1087,7 +1111,10 @@ static const struct vgic_reg sgi_regs[] = {
  * priority (and legacy target/SGI-pending) registers also byte accesses, 64-bit
  * registers doubleword or either 32-bit half; always naturally aligned.  Then
  * the whole register is read or written; narrower writes are merged into the
- * current value first.
+ * current value first, except for write-1-to-set/clear registers (w1x), where
+ * the other bytes are written as zeros (no effect).  The set/clear arrays
+ * (ISENABLER...ICACTIVER) take word accesses only, so only the GICv2
+ * GICD_SPENDSGIR/CPENDSGIR are both byte-accessible and w1x.
  */
 static bool valid_size(unsigned size)
 {
@@ -1163,7 +1190,8 @@ static enum vgic_mmio_result dispatch(struct vgic *g, struct vgic_access *a,
         return VGIC_MMIO_OK;
     }
     if (a->size < reg->width)
-        a->wval = (full & ~(size_mask(a->size) << shift)) | ((a->wval & size_mask(a->size)) << shift);
+        a->wval = (reg->w1x ? 0 : full & ~(size_mask(a->size) << shift)) |
+                  ((a->wval & size_mask(a->size)) << shift);
     reg->write(g, a, a->wval);
     return VGIC_MMIO_OK;
 }

@@ -52,7 +52,9 @@ int dt_find_console(const void *fdt, pa_t *base, const char **compat, const char
 int dt_console_node(const void *fdt);
 int dt_parse(const void *fdt, struct boot_info *bi, const char **why);
 /* A device address of `node` (its size `size`) as a CPU physical address:
- * translated through every parent bus's `ranges`. */
+ * translated through every parent bus's `ranges`.  -EINVAL (*why says why)
+ * when a bus has no `ranges`, no entry holds the whole range, or the range,
+ * given or translated, runs past 2^64. */
 int dt_translate(const void *fdt, int node, u64 *addr, u64 size, const char **why);
 /* A big-endian value of `cells` 32-bit cells (1 or 2), as in `reg`. */
 u64 dt_read_cells(const fdt32_t *p, int cells);

@@ -40,10 +40,17 @@ struct smc_service {
     bool (*probe)(const void *fdt);
     /* Serve one call of domain `d` (fast call, owner matched).  Fills r->x[0..3]. */
     void (*call)(struct domain *d, unsigned vcpu, struct smccc_regs *r);
+    /* Boot, optional: the hardware domain's device tree as granite built it
+     * (only the devices it owns): what its calls may name. */
+    void (*hwdom_tree)(const void *fdt);
 };
 
 /* Boot: probe every service in the table against the host DT. */
 void smc_services_init(const void *fdt);
+
+/* Boot: the hardware domain's tree is built; each serving service learns
+ * from it what the hardware domain owns (until then it owns nothing). */
+void smc_services_hwdom_tree(const void *fdt);
 
 /* A call PSCI did not take: true when a service answered it (results in
  * r->x[0..3]), false when none serves its owner (the caller answers

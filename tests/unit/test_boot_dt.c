@@ -633,6 +633,38 @@ static void test_console_below_bus_untranslatable(void **state unused)
     assert_non_null(strstr(why, "not whole entries"));
 }
 
+/* A reg whose base + size wraps past 2^64, given or after a bus's ranges:
+ * refused (no wrapped range reaches a mapping or an overlap check). */
+static void test_translate_overflow_refused(void **state unused)
+{
+    pa_t base;
+    const char *compat, *why = NULL;
+    u64 addr;
+
+    CELLS("/pl011@9000000", "reg", 0xffffffff, 0xfffff000, 0, 0x2000);
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -EINVAL);
+    assert_non_null(strstr(why, "/pl011@9000000"));
+    assert_non_null(strstr(why, "past the end of the 64-bit address space"));
+    /* the last page exactly, ending at 2^64: still refused (its end is not a u64) */
+    addr = 0xfffffffffffff000UL;
+    why = NULL;
+    assert_int_equal(dt_translate(fdt, fdt_path_offset(fdt, "/pl011@9000000"), &addr, 0x1000,
+                                  &why), -EINVAL);
+
+    /* a ranges entry whose parent side wraps: bus 0x0-0x10000 at 2^64 - 4 KiB */
+    add_console_under_soc();
+    CELLS("/soc", "ranges", 0x0, 0xffffffff, 0xfffff000, 0x10000);
+    why = NULL;
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), -EINVAL);
+    assert_non_null(strstr(why, "/soc/serial@9000"));
+    assert_non_null(strstr(why, "past the end of the 64-bit address space"));
+    /* the same window low enough: translated */
+    CELLS("/soc", "ranges", 0x0, 0xffffffff, 0x00000000, 0x10000);
+    why = NULL;
+    assert_int_equal(dt_find_console(fdt, &base, &compat, &why), 0);
+    assert_int_equal(pa_addr(base), 0xffffffff00009000UL);
+}
+
 /* A console without a usable reg is refused, naming the node. */
 static void test_console_without_reg(void **state unused)
 {
@@ -988,6 +1020,7 @@ int main(void)
         T(test_console_not_pl011),
         T(test_console_below_bus_with_identity_ranges),
         T(test_console_below_bus_translated),
+        T(test_translate_overflow_refused),
         T(test_console_below_bus_untranslatable),
         T(test_console_without_reg),
         T(test_console_intid),

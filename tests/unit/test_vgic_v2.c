@@ -29,6 +29,8 @@
 #define D_TYPER 0x004
 #define D_ISENABLER 0x100
 #define D_ICENABLER 0x180
+#define D_ISPENDR 0x200
+#define D_ICPENDR 0x280
 #define D_IPRIORITYR 0x400
 #define D_ITARGETSR 0x800
 #define D_ICFGR 0xC00
@@ -230,8 +232,8 @@ static void test_spendsgir_sources(void **state unused)
     assert_int_equal(dread_as(0, D_SPENDSGIR + 5, 1), 0);
     assert_int_equal(claim(0), -1);
     /* SPENDSGIR sets it again, as from the sources written. */
-    dwrite_as(0, D_SPENDSGIR + 4, 4, 0x00400000);   /* SGI 6 from CPU interface 6 */
-    assert_int_equal(dread_as(0, D_SPENDSGIR + 6, 1), 0x40);
+    dwrite_as(0, D_SPENDSGIR + 4, 4, 0x00040000);   /* SGI 6 from CPU interface 2 */
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 6, 1), 0x04);
     assert_int_equal(claim(0), 6);
     /* Handed to an LR: no longer listed by source... */
     assert_int_equal(dread_as(0, D_SPENDSGIR + 6, 1), 0);
@@ -240,6 +242,63 @@ static void test_spendsgir_sources(void **state unused)
     vgic_lr_sync(&g, 0, 6, false, false);
     dwrite_as(1, D_SGIR, 4, SGIR(0, 0x01, 6));
     assert_int_equal(dread_as(0, D_SPENDSGIR + 6, 1), 0x02);
+}
+
+/* GICD_CPENDSGIR/SPENDSGIR are write-1-to-clear/set and byte-accessible: a
+ * byte write touches its own SGI only, never the three others of the word
+ * (which a read-modify-write with their current sources would clear again). */
+static void test_sgi_pending_byte_writes_touch_their_byte_only(void **state unused)
+{
+    ready_sgis_on_all();
+    for (unsigned sgi = 4; sgi < 8; sgi++)
+        dwrite_as(1, D_SGIR, 4, SGIR(0, 0x01, sgi)); /* from vCPU 1 to vCPU 0 */
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 4, 4), 0x02020202);
+    dwrite_as(0, D_CPENDSGIR + 5, 1, 0x02);
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 4, 4), 0x02020002);
+    dwrite_as(0, D_CPENDSGIR + 7, 1, 0x02);
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 4, 4), 0x00020002);
+    /* set: only the byte written gains a source */
+    dwrite_as(0, D_SPENDSGIR + 5, 1, 0x08);
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 4, 4), 0x00020802);
+    /* clear of a whole word still clears all four */
+    dwrite_as(0, D_CPENDSGIR + 4, 4, 0x0a0a0a0a);
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 4, 4), 0);
+    assert_int_equal(claim(0), -1);
+}
+
+/* GICD_SPENDSGIR names source CPU interfaces: those of no vCPU are dropped. */
+static void test_spendsgir_missing_sources_dropped(void **state unused)
+{
+    ready_sgis_on_all();
+    dwrite_as(0, D_SPENDSGIR + 4, 4, 0xf0f0f0f0);  /* sources 4-7: a 4-vCPU domain has none */
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 4, 4), 0);
+    assert_int_equal(claim(0), -1);
+    assert_true(host_log_contains("source CPU interfaces that are no vCPU"));
+    dwrite_as(0, D_SPENDSGIR + 8, 1, 0x81);        /* source 0 kept, source 7 dropped */
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 8, 1), 0x01);
+    assert_int_equal(claim(0), 8);
+}
+
+/* GICv2: the SGI bits of GICD_ISPENDR0/ICPENDR0 are write-ignored (IHI 0048B
+ * §4.3.7, §4.3.8); the PPI bits work. */
+static void test_pendr0_sgi_bits_ignored(void **state unused)
+{
+    ready_sgis_on_all();
+    dwrite_as(0, D_ISPENDR, 4, 0xffff);
+    assert_int_equal(dread_as(0, D_SPENDSGIR, 4) | dread_as(0, D_SPENDSGIR + 4, 4) |
+                     dread_as(0, D_SPENDSGIR + 8, 4) | dread_as(0, D_SPENDSGIR + 12, 4), 0);
+    assert_int_equal(dread_as(0, D_ISPENDR, 4) & 0xffff, 0);
+    assert_int_equal(claim(0), -1);
+    assert_true(host_log_contains("SGI bits are write-ignored on GICv2"));
+    /* an SGI pending from vCPU 1 stays pending whatever ICPENDR0 says */
+    dwrite_as(1, D_SGIR, 4, SGIR(0, 0x01, 5));
+    dwrite_as(0, D_ICPENDR, 4, 0xffff);
+    assert_int_equal(dread_as(0, D_SPENDSGIR + 5, 1), 0x02);
+    /* a PPI's bit is not an SGI's */
+    dwrite_as(0, D_ISPENDR, 4, 1u << 27);
+    assert_int_equal(dread_as(0, D_ISPENDR, 4) & (1u << 27), 1u << 27);
+    dwrite_as(0, D_ICPENDR, 4, 1u << 27);
+    assert_int_equal(dread_as(0, D_ISPENDR, 4) & (1u << 27), 0);
 }
 
 /* The banked registers of a vCPU the domain does not have: the caller's
@@ -328,6 +387,9 @@ int main(void)
         cmocka_unit_test_setup(test_sgir_others_and_self, setup4),
         cmocka_unit_test_setup(test_sgir_reserved_filter_and_missing_targets, setup4),
         cmocka_unit_test_setup(test_spendsgir_sources, setup4),
+        cmocka_unit_test_setup(test_sgi_pending_byte_writes_touch_their_byte_only, setup4),
+        cmocka_unit_test_setup(test_spendsgir_missing_sources_dropped, setup4),
+        cmocka_unit_test_setup(test_pendr0_sgi_bits_ignored, setup4),
         cmocka_unit_test_setup(test_icfgr_sgis_read_only, setup4),
         cmocka_unit_test_setup(test_access_from_missing_vcpu, setup4),
         cmocka_unit_test_setup(test_no_redistributors_no_sysreg_sgis, setup4),

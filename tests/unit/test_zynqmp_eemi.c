@@ -2,8 +2,10 @@
  * test_zynqmp_eemi.c — host tests of the SMC service table (core/smc_service.c)
  * and the ZynqMP EEMI service (core/zynqmp_eemi.c).
  *
- * A small board tree is built in memory: the firmware node, a reset
- * controller under it, two devices naming power nodes and resets.  The
+ * A small board tree is built in memory: the firmware node, a reset and a
+ * clock controller under it, three devices naming power nodes, resets and
+ * clocks, one of them withheld from dom0 (not in the tree granite builds for
+ * dom0, which the tests make by deleting it from a copy).  The
  * firmware behind the SMC is a stand-in (arch_firmware_smc below) that either
  * answers NOT_SUPPORTED to everything, as QEMU's ZCU102 model does, or
  * answers success and records what it was asked (a board with TF-A).
@@ -25,8 +27,15 @@
 #define NODE_UART0 0x21
 #define NODE_GEM3 0x20
 #define RESET_GEM3 32 /* DT index: EEMI id 1032 */
+#define NODE_GEM1 0x1e  /* withheld from dom0 (another domain's) */
+#define RESET_GEM1 30
+#define CLK_UART0 0x38  /* granite's console's reference clock */
+#define CLK_GEM3 0x2c
+#define CLK_GEM1 0x2a
+#define WITHHELD "/ethernet@ff0c0000"
 
 static char fdt[16384] __attribute__((aligned(8)));
+static char dom0_fdt[16384] __attribute__((aligned(8)));
 
 /* --- the stand-in firmware -------------------------------------------------- */
 
@@ -52,6 +61,12 @@ static void build_tree(const char *method)
     fdt32_t pd2[4] = { cpu_to_fdt32(1), cpu_to_fdt32(NODE_GEM3), cpu_to_fdt32(7),
                        cpu_to_fdt32(0x99) }; /* the second names another provider */
     fdt32_t rs[2] = { cpu_to_fdt32(2), cpu_to_fdt32(RESET_GEM3) };
+    /* clocks mixing providers of different cell counts: <&fixed> <&clk id> */
+    fdt32_t ck[3] = { cpu_to_fdt32(4), cpu_to_fdt32(3), cpu_to_fdt32(CLK_GEM3) };
+    fdt32_t ck_uart[2] = { cpu_to_fdt32(3), cpu_to_fdt32(CLK_UART0) };
+    fdt32_t pd1[2] = { cpu_to_fdt32(1), cpu_to_fdt32(NODE_GEM1) };
+    fdt32_t rs1[2] = { cpu_to_fdt32(2), cpu_to_fdt32(RESET_GEM1) };
+    fdt32_t ck1[2] = { cpu_to_fdt32(3), cpu_to_fdt32(CLK_GEM1) };
 
     assert_int_equal(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
     root = fdt_path_offset(fdt, "/");
@@ -61,17 +76,40 @@ static void build_tree(const char *method)
     if (method)
         assert_int_equal(fdt_setprop_string(fdt, fw, "method", method), 0);
     assert_int_equal(fdt_setprop_u32(fdt, fw, "phandle", 1), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, fw, "#power-domain-cells", 1), 0);
     rst = fdt_add_subnode(fdt, fw, "reset-controller");
     assert_int_equal(fdt_setprop_string(fdt, rst, "compatible", "xlnx,zynqmp-reset"), 0);
     assert_int_equal(fdt_setprop_u32(fdt, rst, "phandle", 2), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, rst, "#reset-cells", 1), 0);
+    fw = fdt_path_offset(fdt, "/firmware/zynqmp-firmware");
+    rst = fdt_add_subnode(fdt, fw, "clock-controller");
+    assert_int_equal(fdt_setprop_string(fdt, rst, "compatible", "xlnx,zynqmp-clk"), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, rst, "phandle", 3), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, rst, "#clock-cells", 1), 0);
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, "pss_ref_clk");
+    assert_int_equal(fdt_setprop_string(fdt, dev, "compatible", "fixed-clock"), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "phandle", 4), 0);
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "#clock-cells", 0), 0);
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "serial@ff000000");
     assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd, sizeof(pd)), 0);
+    dev = fdt_path_offset(fdt, "/serial@ff000000");
+    assert_int_equal(fdt_setprop(fdt, dev, "clocks", ck_uart, sizeof(ck_uart)), 0);
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "ethernet@ff0e0000");
     assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd2, sizeof(pd2)), 0);
     dev = fdt_path_offset(fdt, "/ethernet@ff0e0000");
     assert_int_equal(fdt_setprop(fdt, dev, "resets", rs, sizeof(rs)), 0);
+    dev = fdt_path_offset(fdt, "/ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop(fdt, dev, "clocks", ck, sizeof(ck)), 0);
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, WITHHELD + 1);
+    assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd1, sizeof(pd1)), 0);
+    dev = fdt_path_offset(fdt, WITHHELD);
+    assert_int_equal(fdt_setprop(fdt, dev, "resets", rs1, sizeof(rs1)), 0);
+    dev = fdt_path_offset(fdt, WITHHELD);
+    assert_int_equal(fdt_setprop(fdt, dev, "clocks", ck1, sizeof(ck1)), 0);
     /* granite's console: its power node is not dom0's to switch */
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "chosen");
@@ -92,23 +130,35 @@ static bool call(struct domain *d, u64 fid, u64 x1, u64 x2, u64 out[4])
 static u32 status(const u64 out[4]) { return (u32)out[0]; }
 static u32 payload1(const u64 out[4]) { return (u32)(out[0] >> 32); }
 
-static int setup_no_firmware(void **state unused)
+/* dom0's tree as core/dom0_dt.c would build it: the host's without the
+ * withheld device (granite's console stays here, to show it is excluded by
+ * the service itself). */
+static void give_dom0_its_tree(void)
+{
+    assert_int_equal(fdt_open_into(fdt, dom0_fdt, sizeof(dom0_fdt)), 0);
+    assert_int_equal(fdt_del_node(dom0_fdt, fdt_path_offset(dom0_fdt, WITHHELD)), 0);
+    smc_services_hwdom_tree(dom0_fdt);
+}
+
+static void boot(bool firmware)
 {
     build_tree("smc");
-    fw_present = false;
+    fw_present = firmware;
     fw_calls = 0;
     host_log_clear();
     smc_services_init(fdt);
+    give_dom0_its_tree();
+}
+
+static int setup_no_firmware(void **state unused)
+{
+    boot(false);
     return 0;
 }
 
 static int setup_with_firmware(void **state unused)
 {
-    build_tree("smc");
-    fw_present = true;
-    fw_calls = 0;
-    host_log_clear();
-    smc_services_init(fdt);
+    boot(true);
     return 0;
 }
 
@@ -117,7 +167,7 @@ static int setup_with_firmware(void **state unused)
 static void test_probe_says_how(void **state unused)
 {
     assert_true(host_log_contains("no firmware answers (GET_API_VERSION: 0xffffffff)"));
-    assert_true(host_log_contains("2 power-node and 1 reset references"));
+    assert_true(host_log_contains("d0's tree names 2 power-node, 1 reset and 2 clock references"));
 }
 
 static void test_versions(void **state unused)
@@ -180,7 +230,7 @@ static void test_power_nodes_checked(void **state unused)
     host_log_clear();
     assert_true(call(&dom0, SIP64(13), 0x99 | (1UL << 32), 0, out));
     assert_int_equal(status(out), 2003);
-    assert_true(host_log_contains("does not name: refused"));
+    assert_true(host_log_contains("a node, reset or clock not dom0's"));
     assert_true(call(&dom0, SIP64(14), 0x22, 0, out));
     assert_int_equal(status(out), 2003);
     assert_true(call(&dom0, SIP64(13), 0xffffffffUL, 0, out));
@@ -210,6 +260,36 @@ static void test_resets_checked(void **state unused)
     assert_true(call(&dom0, SIP64(18), 1001, 0, out));
     assert_int_equal(status(out), 2003);
     assert_true(call(&dom0, SIP64(18), 0, 0, out)); /* below the base: no wrap */
+    assert_int_equal(status(out), 2003);
+}
+
+/* A device withheld from dom0 (another domain's): its power node and reset
+ * are named by the host tree, not by dom0's, so dom0 may not switch them. */
+static void test_withheld_device_refused(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(13), NODE_GEM1 | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(14), NODE_GEM1, 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(17), (1000 + RESET_GEM1) | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(18), 1000 + RESET_GEM1, 0, out));
+    assert_int_equal(status(out), 2003);
+}
+
+/* Before dom0's tree is built, dom0 owns nothing. */
+static void test_nothing_owned_before_dom0_tree(void **state unused)
+{
+    u64 out[4];
+
+    build_tree("smc");
+    fw_present = false;
+    smc_services_init(fdt);
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 0, out));
+    assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(18), 1000 + RESET_GEM3, 0, out));
     assert_int_equal(status(out), 2003);
 }
 
@@ -254,6 +334,54 @@ static void test_forwarded(void **state unused)
     assert_int_equal(fw_calls, 2);
 }
 
+/* Forwarded: no clock change reaches the firmware (gating granite's console
+ * UART's reference clock would hang granite's console); read-only queries
+ * of dom0's own clocks do. */
+static void test_forwarded_clock_changes_refused(void **state unused)
+{
+    static const u32 changes[] = { 36 /* ENABLE */, 37 /* DISABLE */, 39 /* SETDIVIDER */,
+                                   41 /* SETRATE */, 43 /* SETPARENT */ };
+    static const u32 clocks[] = { CLK_UART0, CLK_GEM3, CLK_GEM1, 0xffffffffU };
+    u64 out[4];
+
+    host_log_clear();
+    for (unsigned i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        for (unsigned j = 0; j < sizeof(clocks) / sizeof(clocks[0]); j++) {
+            assert_true(call(&dom0, SIP64(changes[i]), clocks[j] | (1UL << 32), 0, out));
+            assert_int_equal(status(out), 2002); /* XST_PM_NO_ACCESS */
+        }
+        /* and a feature check says so, without asking the firmware */
+        assert_true(call(&dom0, SIP64(63), changes[i], 0, out));
+        assert_int_equal(status(out), 19);
+    }
+    assert_int_equal(fw_calls, 1); /* the probe only */
+    assert_true(host_log_contains("a clock change, never forwarded: refused"));
+}
+
+static void test_forwarded_clock_queries_checked(void **state unused)
+{
+    static const u32 queries[] = { 38 /* GETSTATE */, 40 /* GETDIVIDER */, 42 /* GETRATE */,
+                                   44 /* GETPARENT */ };
+    u64 out[4];
+
+    for (unsigned i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        unsigned before = fw_calls;
+        assert_true(call(&dom0, SIP64(queries[i]), CLK_GEM3, 0, out));
+        assert_int_equal(fw_calls, before + 1);
+        assert_int_equal(fw_last[0], SIP64(queries[i]));
+        /* granite's console's, a withheld device's, nobody's: not asked */
+        assert_true(call(&dom0, SIP64(queries[i]), CLK_UART0, 0, out));
+        assert_int_equal(status(out), 2003);
+        assert_true(call(&dom0, SIP64(queries[i]), CLK_GEM1, 0, out));
+        assert_int_equal(status(out), 2003);
+        assert_true(call(&dom0, SIP64(queries[i]), 0x77, 0, out));
+        assert_int_equal(status(out), 2003);
+        assert_int_equal(fw_calls, before + 1);
+    }
+    assert_true(call(&dom0, SIP64(63), 38, 0, out)); /* a query's feature check: passed on */
+    assert_int_equal(fw_last[0], SIP64(63));
+}
+
 /* --- not served ---------------------------------------------------------------- */
 
 static void test_no_firmware_node_no_service(void **state unused)
@@ -289,7 +417,12 @@ int main(void)
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_resets_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_who_and_what, setup_no_firmware),
+        cmocka_unit_test_setup(test_withheld_device_refused, setup_no_firmware),
+        cmocka_unit_test_setup(test_withheld_device_refused, setup_with_firmware),
+        cmocka_unit_test(test_nothing_owned_before_dom0_tree),
         cmocka_unit_test_setup(test_forwarded, setup_with_firmware),
+        cmocka_unit_test_setup(test_forwarded_clock_changes_refused, setup_with_firmware),
+        cmocka_unit_test_setup(test_forwarded_clock_queries_checked, setup_with_firmware),
         cmocka_unit_test(test_no_firmware_node_no_service),
         cmocka_unit_test(test_hvc_method_not_served),
     };
