@@ -26,6 +26,7 @@
  * limit).
  */
 #include <granite/gic.h>
+#include <granite/gic_dist.h>
 #include <granite/arch.h>
 #include <granite/boot.h>
 #include <granite/console.h>
@@ -40,13 +41,10 @@
 #define GICD_CTLR_ENABLE BIT(0)
 #define GICD_TYPER 0x004
 #define GICD_TYPER_ITLINES GENMASK(4, 0)
-#define GICD_ISENABLER 0x100
-#define GICD_ICENABLER 0x180
 #define GICD_ICPENDR 0x280
 #define GICD_ICACTIVER 0x380
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR 0x800
-#define GICD_ICFGR 0xC00
 #define GICD_SGIR 0xF00
 #define GICD_SGIR_TARGET_LIST GENMASK(23, 16)
 #define GICD_SGIR_INTID GENMASK(3, 0)
@@ -336,20 +334,13 @@ static void v2_send_sgi(u64 mpidr, u32 sgi)
 
 static void v2_enable(u32 intid, bool on)
 {
-    if (intid < 32 || intid >= nr_irqs)
-        return; /* private interrupts are enabled per CPU in v2_cpu_init */
-    wr32(gicd, (on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4, BIT(intid % 32));
+    /* private interrupts are enabled per CPU in v2_cpu_init */
+    gicd_enable_spi(gicd, nr_irqs, intid, on);
 }
 
 static void v2_set_edge(u32 intid, bool edge)
 {
-    u32 off = GICD_ICFGR + (intid / 16) * 4, shift = (intid % 16) * 2 + 1;
-    u32 v;
-
-    if (intid < 32 || intid >= nr_irqs)
-        return;
-    v = rd32(gicd, off);
-    wr32(gicd, off, edge ? (v | BIT(shift)) : (v & ~BIT(shift)));
+    gicd_set_spi_edge(gicd, nr_irqs, intid, edge);
 }
 
 static void v2_route_spi(u32 intid, u64 mpidr)

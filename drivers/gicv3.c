@@ -20,6 +20,7 @@
  * the bits granite sets have the same positions in both views.
  */
 #include <granite/gic.h>
+#include <granite/gic_dist.h>
 #include <granite/boot.h>
 #include <granite/console.h>
 #include <granite/drivers.h>
@@ -36,12 +37,9 @@
 #define GICD_TYPER 0x0004
 #define GICD_TYPER_ITLINES GENMASK(4, 0)
 #define GICD_IGROUPR 0x0080
-#define GICD_ISENABLER 0x0100
-#define GICD_ICENABLER 0x0180
 #define GICD_ICPENDR 0x0280
 #define GICD_ICACTIVER 0x0380
 #define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR 0x0C00
 #define GICD_IROUTER 0x6000
 
 /* Redistributor registers (§12.10, §12.11) */
@@ -194,20 +192,13 @@ static int v3_cpu_init(unsigned cpu, u64 mpidr)
 
 static void v3_enable(u32 intid, bool on)
 {
-    if (intid < 32 || intid >= nr_irqs)
-        return; /* private interrupts are enabled per CPU in gic_cpu_init */
-    wr32(gicd, (on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4, BIT(intid % 32));
+    /* private interrupts are enabled per CPU in v3_cpu_init */
+    gicd_enable_spi(gicd, nr_irqs, intid, on);
 }
 
 static void v3_set_edge(u32 intid, bool edge)
 {
-    u32 off = GICD_ICFGR + (intid / 16) * 4, shift = (intid % 16) * 2 + 1;
-    u32 v;
-
-    if (intid < 32 || intid >= nr_irqs)
-        return;
-    v = rd32(gicd, off);
-    wr32(gicd, off, edge ? (v | BIT(shift)) : (v & ~BIT(shift)));
+    gicd_set_spi_edge(gicd, nr_irqs, intid, edge);
 }
 
 static void v3_route_spi(u32 intid, u64 mpidr)
