@@ -160,7 +160,7 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
              -fno-sanitize-recover=all -DHOST_TEST
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
-              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_gic_lr_format $(B)/tests/test_dom0_dt \
+              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_gic_lr_format $(B)/tests/test_vgic_lr $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
               $(B)/tests/test_iommu_policy $(B)/tests/test_iommu_inval $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
@@ -222,6 +222,10 @@ $(B)/tests/test_vgic_v2: tests/unit/test_vgic_v2.c arch/arm64/vgic.c tests/unit/
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 
 $(B)/tests/test_gic_lr_format: tests/unit/test_gic_lr_format.c arch/arm64/gic_lr_format.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
+
+$(B)/tests/test_vgic_lr: tests/unit/test_vgic_lr.c arch/arm64/vgic_lr.c arch/arm64/vgic.c arch/arm64/gic_lr_format.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS)
 

@@ -24,6 +24,18 @@
  * +0x10000 when the node says the frame is 128 KiB (a GIC-400 whose pages are
  * each aliased over 64 KiB, as on the ZynqMP).  At most 8 CPUs (the GICv2
  * limit).
+ *
+ * HW-linked interrupts: no list register gets the HW bit (gic_ops.no_hw_lrs).
+ * QEMU's GICv2 model forwards a guest's GICV_EOIR/GICV_DIR of a HW LR to the
+ * distributor (the physical interrupt's active state is cleared) but then
+ * re-evaluates only the virtual interface, not the physical one: a level SPI
+ * still asserted (the e1000's next frame arrived while the guest handled the
+ * last) becomes pending and is not signalled to the CPU until some unrelated
+ * GIC event -- a guest sleeping in its own WFI heard its NIC again only when
+ * its 10 s timer fired.  So a passthrough SPI is given to the guest as a
+ * software LR with the EOI maintenance bit, and granite deactivates the
+ * physical interrupt itself (GICC_DIR, which does make the GIC look) when the
+ * guest has ended it: one maintenance exit per device interrupt.
  */
 #include <granite/gic.h>
 #include <granite/gic_dist.h>
@@ -234,6 +246,7 @@ static __boot int gicv2_probe(const void *fdt, int node, const char **why)
         .lr_read = v2_lr_read, .lr_write = v2_lr_write,
         .lr_decode = gic_v2_lr_decode, .lr_encode = gic_v2_lr_encode,
         .underflow_irq = v2_underflow_irq, .vif_save = v2_vif_save, .vif_load = v2_vif_load,
+        .no_hw_lrs = true,   /* see the file comment: HW-linked interrupts */
         .dist_base = pa(r.base[0]),
         .cpuif_base = pa(r.base[1]),
         .vcpuif_base = pa(r.base[3]),

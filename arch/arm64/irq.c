@@ -16,7 +16,9 @@
  *   an SPI owned by a domain (passthrough)
  *                        priority drop only, and inject it with the HW bit: the
  *                        guest's deactivation of the virtual interrupt
- *                        deactivates the physical one (GICv3 §4.12);
+ *                        deactivates the physical one (GICv3 §4.12); on a
+ *                        GICv2 host (gic_no_hw_lrs) granite deactivates it
+ *                        when the LR drains (vgic_lr.c, soft_link);
  *   an SPI granite owns  its handler (the console's receive interrupt).
  * EOImode = 1: priority drop and deactivation are separate writes.
  */

@@ -6,7 +6,9 @@
  * IHI 0048B §5.3.11; the host GIC's struct gic_ops reads, writes, decodes and
  * encodes them, this file sees only struct gic_lr): a virtual INTID,
  * its priority and group, a state (pending, active, both) and, with the HW bit,
- * the physical INTID that the guest's deactivation also deactivates.  The
+ * the physical INTID that the guest's deactivation also deactivates (or, on
+ * a host that says gic_no_hw_lrs, granite deactivates it when the LR drains:
+ * soft_link).  The
  * guest acknowledges and ends interrupts on its own; granite only sees the
  * states change.
  *
@@ -27,10 +29,34 @@
 /* Which LRs hold an interrupt is tracked in a bitmap, not read off the LR
  * value: an LR for SGI 0, Group 0, priority 0 is all zeros once deactivated. */
 static bool lr_in_use(const struct vcpu *v, unsigned i) { return v->ctx.gicif.lr_used & BIT(i); }
+
+/* The LR's interrupt is over (or leaves it): a physical interrupt linked in
+ * software (soft_link) is deactivated here, as the HW bit would have done. */
 static void lr_release(struct vcpu *v, unsigned i)
 {
+    u16 pintid = v->ctx.gicif.lr_soft_hw[i];
+
     gic_lr_write(i, 0);
     v->ctx.gicif.lr_used &= ~(u32)BIT(i);
+    v->ctx.gicif.lr_soft_hw[i] = 0;
+    if (pintid)
+        gic_deactivate(pintid);
+}
+
+/*
+ * A HW-linked interrupt on a host whose GIC does not re-signal a physical
+ * level interrupt after the guest's deactivation of a HW LR (gic_no_hw_lrs,
+ * drivers/gicv2.c says why): the LR goes without the HW bit and with the EOI
+ * maintenance bit (set_eoi_exit), and lr_release deactivates the physical one.
+ */
+static void soft_link(struct vcpu *v, unsigned i, struct gic_lr *lr)
+{
+    v->ctx.gicif.lr_soft_hw[i] = 0;
+    if (!lr->hw || !gic_no_hw_lrs())
+        return;
+    v->ctx.gicif.lr_soft_hw[i] = (u16)lr->pintid;
+    lr->hw = false;
+    lr->pintid = 0;
 }
 
 void vgic_lr_sync_from_hw(struct vcpu *v)
@@ -66,6 +92,7 @@ void vgic_lr_forget_saved(struct vcpu *v)
         vgic_lr_forget(v->d->vgic, v->id, lr.vintid, lr.pending);
         v->ctx.gicif.lr[i] = 0;
         v->ctx.gicif.lr_used &= ~(u32)BIT(i);
+        v->ctx.gicif.lr_soft_hw[i] = 0;   /* the physical one stays active, as with HW */
     }
 }
 
@@ -77,9 +104,10 @@ void vgic_lr_forget_saved(struct vcpu *v)
  * HW = 1 the bit is part of the physical INTID field and the physical
  * interrupt itself comes back.
  */
-static void set_eoi_exit(struct gic_lr *lr, bool owed)
+static void set_eoi_exit(const struct vcpu *v, unsigned i, struct gic_lr *lr, bool owed)
 {
-    lr->eoi = !lr->hw && (owed || lr->vintid == IRQ_PPI_VTIMER);
+    lr->eoi = !lr->hw &&
+              (owed || lr->vintid == IRQ_PPI_VTIMER || v->ctx.gicif.lr_soft_hw[i]);
 }
 
 /* Interrupts already in LRs: rewrite each with the state the model now wants
@@ -102,7 +130,7 @@ static void refresh_lrs(struct vcpu *v, unsigned n)
             lr_release(v, i);
             continue;
         }
-        set_eoi_exit(&lr, owed);
+        set_eoi_exit(v, i, &lr, owed);
         want = gic_lr_encode(&lr);
         if (want != raw)
             gic_lr_write(i, want);
@@ -129,7 +157,8 @@ void vgic_lr_fill(struct vcpu *v)
             break;
         }
         lr.vintid = (u32)intid;
-        set_eoi_exit(&lr, owed);
+        soft_link(v, i, &lr);
+        set_eoi_exit(v, i, &lr, owed);
         gic_lr_write(i, gic_lr_encode(&lr));
         v->ctx.gicif.lr_used |= BIT(i);
     }

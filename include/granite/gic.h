@@ -65,6 +65,14 @@ struct gic_ops {
     void (*underflow_irq)(bool on);   /* maintenance interrupt when at most one LR is used */
     void (*vif_save)(struct gic_vcpu_if *g);   /* LRs (then cleared), VMCR, active priorities */
     void (*vif_load)(const struct gic_vcpu_if *g);
+    /* The guest's deactivation of a HW-linked LR is not seen by the physical
+     * GIC's signalling: a level interrupt still asserted afterwards is not
+     * signalled again until something else makes the GIC look (QEMU's GICv2
+     * model: a GICV_EOIR/GICV_DIR write re-evaluates only the virtual
+     * interface).  vgic_lr.c then links such interrupts in software: an LR
+     * without HW, with its EOI maintenance bit, and granite deactivates the
+     * physical interrupt (GICC_DIR) when the LR drains. */
+    bool no_hw_lrs;
     /* The host's layout, for a direct-mapped domain's view. */
     pa_t dist_base;
     pa_t rdist_base;  /* GICv3 */
@@ -102,6 +110,7 @@ void gic_lr_write(unsigned n, u64 raw);
 void gic_lr_decode(u64 raw, struct gic_lr *lr);
 u64 gic_lr_encode(const struct gic_lr *lr);
 void gic_underflow_irq(bool on);
+bool gic_no_hw_lrs(void);
 void gic_vif_save(struct gic_vcpu_if *g);
 void gic_vif_load(const struct gic_vcpu_if *g);
 

@@ -63,6 +63,8 @@ struct gic_vcpu_if {
     u64 vmcr;              /* ICH_VMCR_EL2 */
     u64 ap0r0, ap1r0;      /* ICH_AP0R0_EL2, ICH_AP1R0_EL2 */
     u32 lr_used;           /* LRs granite filled and the model counts as in_lr */
+    u16 lr_soft_hw[GUEST_MAX_LRS]; /* physical INTID granite deactivates when LR n
+                                    * drains (gic_no_hw_lrs hosts), 0: none */
 };
 
 struct guest_context {
