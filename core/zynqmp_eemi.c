@@ -23,8 +23,17 @@
  *     version 1.0 and TF-A version 1.0 (the least Linux accepts),
  *     PM_FEATURE_CHECK naming exactly the APIs below, power-node requests,
  *     resets and PM_INIT_FINALIZE acknowledged (the model's devices are always
- *     powered and out of reset), and a clock tree with no clocks (QEMU models
- *     no clock controller whose rates could be reported truthfully).
+ *     powered and out of reset), and the clock tree of
+ *     core/zynqmp_clock_model.c: the clocks the board's DT names, each a
+ *     fixed factor of the board's pss_ref_clk at a NOMINAL rate (QEMU's
+ *     devices follow no clock, so no rate could be measured), none with a
+ *     gate, mux or divider.  Its PM_QUERY_DATA clock queries describe the
+ *     whole tree; the PM_CLOCK_* calls on one of the hardware domain's own
+ *     modelled clocks answer "running" (GETSTATE), its nominal rate
+ *     (GETRATE), parent 0 (GETPARENT), no divider (GETDIVIDER:
+ *     XST_PM_INVALID_PARAM); ENABLE is acknowledged, every other change
+ *     refused XST_PM_NO_ACCESS (a fixed rate, ungated).  A board tree
+ *     without pss_ref_clk's rate gets no clocks.
  * Every argument is checked: a node, reset or clock must be one the hardware
  * domain's own tree names (a `power-domains`, `resets` or `clocks` reference
  * to the firmware's providers, in the tree granite built for it: devices
@@ -60,6 +69,8 @@
 #include <granite/console.h>
 #include <granite/dlog.h>
 #include <granite/domain.h>
+#include <granite/zynqmp_eemi.h>
+#include <granite/zynqmp_clock_model.h>
 
 #define PM_SIP_SVC 0xC2000000U
 
@@ -84,12 +95,9 @@
 #define PM_FEATURE_CHECK 63
 #define PM_GET_TRUSTZONE_VERSION 0xa03 /* TF-A's own, in the same range */
 
-/* PM_QUERY_DATA query ids. */
-#define PM_QID_CLOCK_GET_NAME 1
-#define PM_QID_CLOCK_GET_NUM_CLOCKS 12
-
 /* Status codes (payload[0]). */
 #define XST_PM_SUCCESS 0
+#define XST_PM_INVALID_PARAM 15
 #define XST_PM_NO_FEATURE 19
 #define XST_PM_NO_ACCESS 2002
 #define XST_PM_INVALID_NODE 2003
@@ -97,6 +105,7 @@
 #define PM_API_VERSION_1_0 0x00010000U /* major << 16 | minor */
 #define TZ_VERSION_1_0 0x00010000U
 #define FEATURE_VERSION_1 1            /* PM_FEATURE_CHECK: version of the API checked */
+#define CLOCK_STATE_RUNNING 1          /* PM_CLOCK_GETSTATE: enabled */
 
 #define PM_CAPABILITIES_MASK 0xfU /* ACCESS, CONTEXT, WAKEUP, UNUSABLE */
 #define PM_MAX_QOS 100
@@ -284,9 +293,12 @@ static __boot bool eemi_probe(const void *fdt)
     if (forward)
         printk("smc: ZynqMP EEMI (SiP): firmware API v%u.%u: dom0's calls forwarded "
                "(clock changes refused)\n", (u32)(res[0] >> 48), (u32)(res[0] >> 32) & 0xffff);
-    else
+    else {
+        unsigned nclk = zynqmp_clock_model_probe(fdt);
         printk("smc: ZynqMP EEMI (SiP): no firmware answers (GET_API_VERSION: 0x%x): granite "
-               "answers dom0 (API v1.0, no clocks)\n", (u32)res[0]);
+               "answers dom0 (API v1.0, %u clocks modelled: fixed factors of a %u Hz "
+               "pss_ref_clk, nominal rates)\n", (u32)res[0], nclk, zynqmp_clock_model_ref_hz());
+    }
     return true;
 }
 
@@ -320,13 +332,11 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
         if (!owns(PROV_RESET, c->arg[0]))
             bad = XST_PM_INVALID_NODE;
         break;
-    case PM_CLOCK_GETSTATE:
-    case PM_CLOCK_GETDIVIDER:
-    case PM_CLOCK_GETRATE:
-    case PM_CLOCK_GETPARENT:
-        /* Answered mode has no clocks at all (answer()); forwarded, only the
-         * hardware domain's own. */
-        if (forward && !owns(PROV_CLOCK, c->arg[0]))
+    default:
+        /* A clock call: the hardware domain's own clocks only, and answered,
+         * only the ones the model has (core/zynqmp_clock_model.c). */
+        if (is_clock_call(c->api) &&
+            (!owns(PROV_CLOCK, c->arg[0]) || (!forward && !zynqmp_clock_modelled(c->arg[0]))))
             bad = XST_PM_INVALID_NODE;
         break;
     }
@@ -340,14 +350,20 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
              "clock not dom0's (its tree does not name it, or granite's console's), or a "
              "requirement out of range: refused\n",
              d->id, c->api, c->arg[0], c->arg[1], c->arg[2], c->arg[3]);
+    if (!bad && !forward && clock_changes_state(c->api) && c->api != PM_CLOCK_ENABLE) {
+        dlog(d, "smc: d%u: EEMI clock API %u (clock %u, 0x%x): the model's clocks run at "
+             "fixed rates, ungated: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
+        return XST_PM_NO_ACCESS;
+    }
     return bad;
 }
 
 /* What a firmware implementing only the discovery calls and nothing it cannot
  * honour on this model answers. */
-static void answer(struct eemi_call *c)
+static void answer(struct domain *d, struct eemi_call *c)
 {
     u32 *p = c->payload;
+    u64 rate;
 
     p[0] = XST_PM_SUCCESS;
     switch (c->api) {
@@ -364,21 +380,36 @@ static void answer(struct eemi_call *c)
             p[0] = XST_PM_NO_FEATURE;
         break;
     case PM_QUERY_DATA:
-        /* No clocks: the count is 0, a name is all zeros (as for an invalid
-         * clock), any other query has nothing to answer about. */
-        if (c->arg[0] == PM_QID_CLOCK_GET_NUM_CLOCKS)
-            p[1] = 0;
-        else if (c->arg[0] != PM_QID_CLOCK_GET_NAME)
+        /* The clock tree's queries are the model's; no other is served. */
+        if (!zynqmp_clock_is_query(c->arg[0]))
             p[0] = XST_PM_NO_FEATURE;
+        else if (zynqmp_clock_query(c->arg, p) != XST_PM_SUCCESS)
+            dlog(d, "smc: d%u: EEMI clock query %u (clock %u, index %u): not in the "
+                 "model's clock tree: refused\n", d->id, c->arg[0], c->arg[1], c->arg[2]);
+        break;
+    /* Clock calls (a modelled clock of dom0's, check_args): a fixed factor
+     * of pss_ref_clk, always running. */
+    case PM_CLOCK_GETSTATE:
+        p[1] = CLOCK_STATE_RUNNING;
+        break;
+    case PM_CLOCK_GETRATE:
+        rate = zynqmp_clock_rate(c->arg[0]);
+        p[1] = (u32)rate;
+        p[2] = (u32)(rate >> 32);
+        break;
+    case PM_CLOCK_GETPARENT:
+        p[1] = 0; /* its only parent */
+        break;
+    case PM_CLOCK_GETDIVIDER:
+        p[0] = XST_PM_INVALID_PARAM; /* a fixed factor has no divider */
         break;
     case PM_RESET_GET_STATUS:
         p[1] = 0; /* released: the model's devices are never held in reset */
         break;
     default:
-        if (is_clock_call(c->api))
-            p[0] = XST_PM_INVALID_NODE; /* no clock exists */
-        /* REQUEST/RELEASE_NODE, SET_REQUIREMENT, RESET_ASSERT, INIT_FINALIZE:
-         * acknowledged, nothing to change on the model */
+        /* REQUEST/RELEASE_NODE, SET_REQUIREMENT, RESET_ASSERT, INIT_FINALIZE,
+         * CLOCK_ENABLE (of a running clock): acknowledged, nothing to change
+         * on the model */
         break;
     }
 }
@@ -411,7 +442,7 @@ static void eemi_call(struct domain *d, unsigned vcpu, struct smccc_regs *r)
             r->x[3] = res[3];
             return;
         }
-        answer(&c);
+        answer(d, &c);
     }
     r->x[0] = c.payload[0] | (u64)c.payload[1] << 32;
     r->x[1] = c.payload[2] | (u64)c.payload[3] << 32;

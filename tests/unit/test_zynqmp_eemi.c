@@ -34,7 +34,13 @@
 #define CLK_GEM1 0x2a
 #define WITHHELD "/ethernet@ff0c0000"
 
+#define PSS_REF_HZ 33333333U
+
 static char fdt[16384] __attribute__((aligned(8)));
+/* The board names its reference clock (the clock controller's "pss_ref_clk"
+ * input, with a rate), as the ZCU102's tree does: granite's clock model has
+ * clocks only then. */
+static bool board_ref;
 static char dom0_fdt[16384] __attribute__((aligned(8)));
 
 /* --- the stand-in firmware -------------------------------------------------- */
@@ -86,11 +92,20 @@ static void build_tree(const char *method)
     assert_int_equal(fdt_setprop_string(fdt, rst, "compatible", "xlnx,zynqmp-clk"), 0);
     assert_int_equal(fdt_setprop_u32(fdt, rst, "phandle", 3), 0);
     assert_int_equal(fdt_setprop_u32(fdt, rst, "#clock-cells", 1), 0);
+    if (board_ref) {
+        assert_int_equal(fdt_setprop_u32(fdt, rst, "clocks", 4), 0);
+        rst = fdt_path_offset(fdt, "/firmware/zynqmp-firmware/clock-controller");
+        assert_int_equal(fdt_setprop_string(fdt, rst, "clock-names", "pss_ref_clk"), 0);
+    }
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "pss_ref_clk");
     assert_int_equal(fdt_setprop_string(fdt, dev, "compatible", "fixed-clock"), 0);
     assert_int_equal(fdt_setprop_u32(fdt, dev, "phandle", 4), 0);
     assert_int_equal(fdt_setprop_u32(fdt, dev, "#clock-cells", 0), 0);
+    if (board_ref) {
+        dev = fdt_path_offset(fdt, "/pss_ref_clk");
+        assert_int_equal(fdt_setprop_u32(fdt, dev, "clock-frequency", PSS_REF_HZ), 0);
+    }
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "serial@ff000000");
     assert_int_equal(fdt_setprop(fdt, dev, "power-domains", pd, sizeof(pd)), 0);
@@ -152,12 +167,21 @@ static void boot(bool firmware)
 
 static int setup_no_firmware(void **state unused)
 {
+    board_ref = false;
+    boot(false);
+    return 0;
+}
+
+static int setup_no_firmware_board_clocks(void **state unused)
+{
+    board_ref = true;
     boot(false);
     return 0;
 }
 
 static int setup_with_firmware(void **state unused)
 {
+    board_ref = true; /* forwarded: the model is not consulted */
     boot(true);
     return 0;
 }
@@ -167,6 +191,7 @@ static int setup_with_firmware(void **state unused)
 static void test_probe_says_how(void **state unused)
 {
     assert_true(host_log_contains("no firmware answers (GET_API_VERSION: 0xffffffff)"));
+    assert_true(host_log_contains("(API v1.0, 0 clocks modelled"));
     assert_true(host_log_contains("d0's tree names 2 power-node, 1 reset and 2 clock references"));
 }
 
@@ -312,6 +337,80 @@ static void test_who_and_what(void **state unused)
     assert_int_equal(fw_calls, 1);
 }
 
+/* --- answered, with the board's reference clock: the clock model ---------- */
+
+static void test_model_clocks_listed(void **state unused)
+{
+    u64 out[4];
+    char name[17] = { 0 };
+
+    assert_true(host_log_contains("(API v1.0, 41 clocks modelled: fixed factors of a "
+                                  "33333333 Hz pss_ref_clk"));
+    assert_true(call(&dom0, SIP64(35), 12 /* GET_NUM_CLOCKS */, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 114);
+    /* GET_NAME(56): x0 and x1 carry the 16 bytes of the name */
+    assert_true(call(&dom0, SIP64(35), 1 | ((u64)CLK_UART0 << 32), 0, out));
+    memcpy(name, &out[0], 8);
+    memcpy(name + 8, &out[1], 8);
+    assert_string_equal(name, "uart0_ref");
+    /* GET_PARENTS(44, index 0): pss_ref_clk (113), external */
+    assert_true(call(&dom0, SIP64(35), 4 | ((u64)CLK_GEM3 << 32), 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 113 | 5 << 16);
+    /* queries describe the whole tree, whoever's the clock: not an access */
+    assert_true(call(&dom0, SIP64(35), 3 /* FIXEDFACTOR */ | ((u64)CLK_UART0 << 32), 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 3);
+    /* a bad index: refused and logged */
+    host_log_clear();
+    assert_true(call(&dom0, SIP64(35), 2 /* TOPOLOGY */ | ((u64)CLK_GEM3 << 32), 50, out));
+    assert_int_equal(status(out), 15);
+    assert_true(host_log_contains("not in the model's clock tree: refused"));
+    assert_true(call(&dom0, SIP64(35), 6 /* a pinctrl query: not served */, 0, out));
+    assert_int_equal(status(out), 19);
+}
+
+/* dom0's own modelled clock (GEM3's gem_tsu, 44) answers as a running fixed
+ * factor; granite's console's, another domain's, unnamed ones are refused. */
+static void test_model_clock_calls(void **state unused)
+{
+    static const u32 changes[] = { 37 /* DISABLE */, 39 /* SETDIVIDER */, 41 /* SETRATE */,
+                                   43 /* SETPARENT */ };
+    static const u32 calls[] = { 36, 37, 38, 39, 40, 41, 42, 43, 44 };
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(38) /* GETSTATE */, CLK_GEM3, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 1);
+    assert_true(call(&dom0, SIP64(42) /* GETRATE */, CLK_GEM3, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 249999997); /* x15/2: nominal 250 MHz */
+    assert_int_equal((u32)out[1], 0);            /* the rate's high word */
+    assert_true(call(&dom0, SIP64(44) /* GETPARENT */, CLK_GEM3, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 0);
+    assert_true(call(&dom0, SIP64(40) /* GETDIVIDER */, CLK_GEM3, 0, out));
+    assert_int_equal(status(out), 15);
+    assert_true(call(&dom0, SIP64(36) /* ENABLE: it runs */, CLK_GEM3, 0, out));
+    assert_int_equal(status(out), 0);
+    host_log_clear();
+    for (unsigned i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        assert_true(call(&dom0, SIP64(changes[i]), CLK_GEM3 | (1UL << 32), 0, out));
+        assert_int_equal(status(out), 2002);
+    }
+    assert_true(host_log_contains("the model's clocks run at fixed rates, ungated: refused"));
+    for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+        assert_true(call(&dom0, SIP64(calls[i]), CLK_UART0, 0, out));
+        assert_int_equal(status(out), 2003);
+        assert_true(call(&dom0, SIP64(calls[i]), CLK_GEM1, 0, out));
+        assert_int_equal(status(out), 2003);
+        assert_true(call(&dom0, SIP64(calls[i]), 0xffffffffUL, 0, out));
+        assert_int_equal(status(out), 2003);
+    }
+    assert_int_equal(fw_calls, 1); /* the probe only */
+}
+
 /* --- forwarded (a firmware answers) ------------------------------------------ */
 
 static void test_forwarded(void **state unused)
@@ -414,6 +513,9 @@ int main(void)
         cmocka_unit_test_setup(test_versions, setup_no_firmware),
         cmocka_unit_test_setup(test_feature_check, setup_no_firmware),
         cmocka_unit_test_setup(test_no_clocks, setup_no_firmware),
+        cmocka_unit_test_setup(test_model_clocks_listed, setup_no_firmware_board_clocks),
+        cmocka_unit_test_setup(test_model_clock_calls, setup_no_firmware_board_clocks),
+        cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_resets_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_who_and_what, setup_no_firmware),
