@@ -34,8 +34,11 @@
  * divider is reported, so dom0's clock framework has nothing to enable,
  * disable or set (and cannot switch off granite's console UART's clocks);
  * the rates are whatever pss_ref_clk's DT rate gives, times the ratio.
- * Which ids are modelled: those the ZCU102 device tree names, minus the ones
- * the firmware itself marks invalid on this device (TOPSW_MAIN, ...).
+ * Which ids are modelled: a fixed table, the ids a `clocks` reference of
+ * Debian's zynqmp-zcu102-rev1.0.dtb names (41), minus the ones the firmware
+ * itself marks invalid on this device (TOPSW_MAIN).  A ZynqMP board naming
+ * another id (a PL clock, DP's STC...) finds it "not valid": Linux then
+ * gives that device no clock, as it would with a firmware lacking it.
  *
  * Assumes: the host DT's "xlnx,zynqmp-clk" node names its inputs with
  * clocks/clock-names, "pss_ref_clk" among them, a fixed clock with a
