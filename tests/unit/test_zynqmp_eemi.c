@@ -9,7 +9,9 @@
  * firmware behind the SMC is a stand-in (arch_firmware_smc below) that either
  * answers NOT_SUPPORTED to everything, as QEMU's ZCU102 model does, or
  * answers success and records what it was asked (a board with TF-A).
- * Every call comes from a guest and is hostile until checked.
+ * Every call comes from a guest and is hostile until checked.  With
+ * board_ref the tree also gives the clock controller its pss_ref_clk input
+ * and rate, so answer mode has the clocks of core/zynqmp_clock_model.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
