@@ -33,6 +33,7 @@
  */
 #include <libfdt.h>
 #include <granite/domain_build.h>
+#include <granite/passthrough.h>
 #include <granite/hypercall.h>
 #include <granite/dom0_dt.h>
 #include <granite/event_channel.h>
@@ -713,6 +714,8 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         ret = map_reserved_memory(d, bi, why);
     for (unsigned i = 0; !ret && i < c->nr_passthrough; i++)
         ret = passthrough_device(bi->fdt, d, c->passthrough[i], why);
+    if (!ret && hwdom) /* the platform devices its tree keeps (core/dom0_dt.c) */
+        ret = passthrough_platform_devices(bi, d, why);
     if (!ret && (hwdom || c->nr_passthrough)) {
         const char *paths[DOMAIN_MAX_PASSTHROUGH];
         for (unsigned i = 0; i < c->nr_passthrough; i++)

@@ -112,4 +112,12 @@ struct dom0_dt_params {
  */
 int dom0_dt_build(const struct dom0_dt_params *p, void *out, size_t out_size, const char **why);
 
+/*
+ * Is host node `node` a platform device dom0's tree keeps for dom0 to drive
+ * (a keep-list entry marked platform: a ZynqMP GEM, SD controller, RTC, when
+ * enabled and not granite's console)?  Its keep-list reason, or NULL.
+ * core/passthrough.c maps and routes exactly these for the hardware domain.
+ */
+const char *dom0_dt_platform_device(const void *fdt, int node);
+
 #endif
