@@ -203,6 +203,7 @@ struct host_survey {
     const char *const *withheld;     /* params' withheld_paths */
     unsigned nr_withheld;
     const char *handed_iommu;        /* params' handed_iommu */
+    bool no_platform_devices;        /* params' no_platform_devices */
 };
 
 struct build {
@@ -703,6 +704,7 @@ static __boot int survey_host(struct build *b, const char **why)
     b->s.withheld = b->p->withheld_paths;
     b->s.nr_withheld = b->p->withheld_paths ? b->p->nr_withheld_paths : 0;
     b->s.handed_iommu = b->p->handed_iommu;
+    b->s.no_platform_devices = b->p->no_platform_devices;
     if (!err)
         err = survey_gic(b, why);
     if (!err)
@@ -849,6 +851,8 @@ static __boot const struct keep_rule *keep_rule_for(const struct host_survey *s,
         return &handed_iommu_rule;
     for (size_t i = 0; i < ARRAY_SIZE(keep_list); i++) {
         const struct keep_rule *r = &keep_list[i];
+        if (r->platform && s->no_platform_devices)
+            continue;
         if (fdt_node_check_compatible(fdt, node, r->compatible) == 0 &&
             (!r->wanted || r->wanted(s, fdt, node)))
             return r;

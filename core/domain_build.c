@@ -466,6 +466,7 @@ static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_i
          * (seed 000): only bridges whose DMA granite translates say so. */
         .feat_dom0_iommu = iommu_advertise_dom0(),
         .handed_iommu = d->id == HWDOM_ID ? opt_str(IOMMU_PASSTHROUGH_OPTION) : NULL,
+        .no_platform_devices = d->id != HWDOM_ID, /* passthrough_platform_devices */
         .store_ipa_out = store_ipa,
         .ext_out = d->ext_regions,
         .nr_ext_out = &d->nr_ext_regions,

@@ -79,6 +79,10 @@ struct dom0_dt_params {
      * tree is built the same way, withholding the devices it does not own. */
     const char *const *withheld_paths;
     unsigned nr_withheld_paths;
+    /* A domain other than the hardware domain (a driver domain): the
+     * platform devices (dom0_dt_platform_device()) are the hardware
+     * domain's, so they are not in this tree. */
+    bool no_platform_devices;
     /* The boot option dom0_iommu_passthrough (include/granite/iommu_known.h):
      * a node path or compatible naming IOMMUs granite does not drive that this
      * tree keeps, with the references that name only them.  NULL: none. */
