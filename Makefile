@@ -88,8 +88,9 @@ setup:
 $(LINUX_ASSETS): tools/linux-assets guests/linux/init $(wildcard guests/linux/*.c) include/public/io/xs_wire.h $(B)/.setup-ok
 	@B=$(CURDIR)/$(B) tools/linux-assets
 
-# The board device trees come out of the same kernel package (tools/linux-assets).
-BOARD_DTBS := $(B)/boards/zynqmp-zcu102-rev1.0.dtb
+# The board device trees come out of the same kernel package (tools/linux-assets),
+# with the ZCU102 one's QEMU PHY-address variant made from it there.
+BOARD_DTBS := $(B)/boards/zynqmp-zcu102-rev1.0.dtb $(B)/boards/zynqmp-zcu102-rev1.0-qemu-phy.dtb
 all: $(BOARD_DTBS)
 $(BOARD_DTBS): $(LINUX_ASSETS)
 	@test -s $@ || B=$(CURDIR)/$(B) tools/linux-assets
