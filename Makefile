@@ -88,8 +88,9 @@ setup:
 $(LINUX_ASSETS): tools/linux-assets guests/linux/init $(wildcard guests/linux/*.c) include/public/io/xs_wire.h $(B)/.setup-ok
 	@B=$(CURDIR)/$(B) tools/linux-assets
 
-# The board device trees come out of the same kernel package (tools/linux-assets).
-BOARD_DTBS := $(B)/boards/zynqmp-zcu102-rev1.0.dtb
+# The board device trees come out of the same kernel package (tools/linux-assets),
+# with the ZCU102 one's QEMU PHY-address variant made from it there.
+BOARD_DTBS := $(B)/boards/zynqmp-zcu102-rev1.0.dtb $(B)/boards/zynqmp-zcu102-rev1.0-qemu-phy.dtb
 all: $(BOARD_DTBS)
 $(BOARD_DTBS): $(LINUX_ASSETS)
 	@test -s $@ || B=$(CURDIR)/$(B) tools/linux-assets
@@ -160,7 +161,7 @@ UT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -fsanitize=address,undefined \
              -fno-sanitize-recover=all -DHOST_TEST
 UT_LIBS   := -lcmocka
 UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_options \
-              $(B)/tests/test_boot_dt $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_gic_lr_format $(B)/tests/test_vgic_lr $(B)/tests/test_dom0_dt \
+              $(B)/tests/test_boot_dt $(B)/tests/test_passthrough $(B)/tests/test_vgic $(B)/tests/test_vgic_v2 $(B)/tests/test_gic_lr_format $(B)/tests/test_vgic_lr $(B)/tests/test_dom0_dt \
               $(B)/tests/test_event_channel $(B)/tests/test_grant_table $(B)/tests/test_xen_guest \
               $(B)/tests/test_iommu_policy $(B)/tests/test_iommu_inval $(B)/tests/test_smmuv3 $(B)/tests/test_pci \
               $(B)/tests/test_ipv4 $(B)/tests/test_xenstore $(B)/tests/test_vpl011 \
@@ -243,6 +244,10 @@ $(B)/tests/fixtures/%.dtb: tests/unit/fixtures/%.dts $(B)/.setup-ok
 	dtc -q -I dts -O dtb -o $@ $<
 
 $(B)/tests/test_dom0_dt: tests/unit/test_dom0_dt.c core/dom0_dt.c core/iommu_known.c core/xen_ext_regions.c tests/unit/host_stubs.c $(B)/tests/fixtures/qemu-virt-smmuv3.dtb $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+$(B)/tests/test_passthrough: tests/unit/test_passthrough.c core/passthrough.c core/boot_dt.c tests/unit/host_stubs.c $(B)/tests/fixtures/passthrough-platform.dtb $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) -DFIXTURE_DIR='"$(abspath $(B)/tests/fixtures)"' $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 

@@ -89,44 +89,64 @@ struct keep_rule {
     const char *compatible;
     bool (*wanted)(const struct host_survey *s, const void *fdt, int node);
     const char *why;
+    /* A platform device dom0 drives itself: core/passthrough.c maps its `reg`
+     * 1:1 and routes its SPIs to dom0 (dom0_dt_platform_device()).  Its
+     * `wanted` must not read the survey (it is also asked without one). */
+    bool platform;
 };
 
 static bool is_console_uart(const struct host_survey *s, const void *fdt, int node);
 static bool is_console_clock(const struct host_survey *s, const void *fdt, int node);
 static bool is_firmware_clock_input(const struct host_survey *s, const void *fdt, int node);
+static bool is_enabled_device(const struct host_survey *s, const void *fdt, int node);
 
 static const struct keep_rule keep_list[] = {
     { "arm,gic-v3", NULL,
       "the interrupt controller: granite's vGIC answers at the host's addresses; its "
-      "redistributor region is shrunk to dom0's vCPUs" },
+      "redistributor region is shrunk to dom0's vCPUs", false },
     { "arm,cortex-a15-gic", NULL,
       "the GICv2 interrupt controller: granite's vGIC distributor answers at the host's "
       "GICD, the hardware's virtual CPU interface (GICV) is mapped at the host's GICC; "
-      "the GICH and GICV frames are granite's and not shown" },
+      "the GICH and GICV frames are granite's and not shown", false },
     { "arm,gic-400", NULL,
-      "the GICv2 interrupt controller (GIC-400): as arm,cortex-a15-gic" },
+      "the GICv2 interrupt controller (GIC-400): as arm,cortex-a15-gic", false },
     { "arm,armv8-timer", NULL,
-      "the generic timer: the EL1 physical and virtual timers are each vCPU's own" },
+      "the generic timer: the EL1 physical and virtual timers are each vCPU's own", false },
     { "arm,pl011", is_console_uart,
       "the console UART only: granite emulates a vPL011 at its address; other UARTs "
-      "are not emulated" },
+      "are not emulated", false },
     { "fixed-clock", is_console_clock,
-      "the console UART's clock: the pl011 driver reads its rate and fails without it" },
+      "the console UART's clock: the pl011 driver reads its rate and fails without it", false },
     { "pci-host-ecam-generic", NULL,
       "the PCIe host bridge, passed through: dom0 drives the NIC behind it, whose DMA "
-      "goes through the SMMU granite drives" },
+      "goes through the SMMU granite drives", false },
     { "fixed-clock", is_firmware_clock_input,
       "a reference clock of the ZynqMP firmware's clock controller (it names them as its "
-      "inputs; no registers)" },
+      "inputs; no registers)", false },
     { "xlnx,zynqmp-firmware", NULL,
       "the ZynqMP platform firmware interface (EEMI over SMC), with its children (power, "
       "resets, clocks, pinctrl): no registers, granite serves or forwards its calls "
-      "(core/zynqmp_eemi.c)" },
+      "(core/zynqmp_eemi.c)", false },
+    /* ZynqMP platform devices, each one QEMU's xlnx-zcu102 also models (an
+     * access to an address QEMU does not model is an external abort that
+     * kills dom0), and only when enabled: a disabled node names hardware the
+     * board does not wire up.  Each SPI must also be one dom0's vGIC has
+     * (ARCH_NR_VIRQS): the ZDMA channels and the SATA controller are beyond
+     * it, so they are not here. */
+    { "cdns,zynqmp-gem", is_enabled_device,
+      "a ZynqMP Gigabit Ethernet MAC (Cadence GEM), passed through: dom0's macb driver", true },
+    { "xlnx,zynqmp-8.9a", is_enabled_device,
+      "a ZynqMP SD/eMMC controller (Arasan SDHCI 8.9a), passed through: dom0's "
+      "sdhci-of-arasan driver", true },
+    { "xlnx,zynqmp-rtc", is_enabled_device,
+      "the ZynqMP real-time clock, passed through (Debian's kernel has no driver for it: "
+      "the device appears, unbound)", true },
 };
 
 /* What keeps an IOMMU that dom0_iommu_passthrough hands to dom0 (seed 001). */
 static const struct keep_rule handed_iommu_rule = {
     "", NULL, "an IOMMU granite does not drive, handed to dom0 on purpose by the boot option",
+    false,
 };
 
 /* MSI controllers: granite emulates none. */
@@ -183,6 +203,7 @@ struct host_survey {
     const char *const *withheld;     /* params' withheld_paths */
     unsigned nr_withheld;
     const char *handed_iommu;        /* params' handed_iommu */
+    bool no_platform_devices;        /* params' no_platform_devices */
 };
 
 struct build {
@@ -683,6 +704,7 @@ static __boot int survey_host(struct build *b, const char **why)
     b->s.withheld = b->p->withheld_paths;
     b->s.nr_withheld = b->p->withheld_paths ? b->p->nr_withheld_paths : 0;
     b->s.handed_iommu = b->p->handed_iommu;
+    b->s.no_platform_devices = b->p->no_platform_devices;
     if (!err)
         err = survey_gic(b, why);
     if (!err)
@@ -780,6 +802,33 @@ static __boot bool is_firmware_clock_input(const struct host_survey *s unused, c
     return false;
 }
 
+/* A node the devicetree specification calls enabled (`status` absent or
+ * "okay"; "ok" is the older spelling Linux also takes) and not the node
+ * /chosen/stdout-path names, granite's console. */
+static __boot bool is_enabled_device(const struct host_survey *s unused, const void *fdt,
+                                     int node)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    const char *sp = chosen >= 0 ? get_string(fdt, chosen, "stdout-path") : NULL;
+    const char *status = get_string(fdt, node, "status");
+
+    if (fdt_getprop(fdt, node, "status", NULL) &&
+        (!status || (strcmp(status, "okay") && strcmp(status, "ok"))))
+        return false;
+    return !sp || resolve_stdout(fdt, sp) != node;
+}
+
+__boot const char *dom0_dt_platform_device(const void *fdt, int node)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(keep_list); i++) {
+        const struct keep_rule *r = &keep_list[i];
+        if (r->platform && fdt_node_check_compatible(fdt, node, r->compatible) == 0 &&
+            (!r->wanted || r->wanted(NULL, fdt, node)))
+            return r->why;
+    }
+    return NULL;
+}
+
 /* Passed through to another domain (params' withheld_paths). */
 static __boot bool is_withheld(const struct host_survey *s, const void *fdt, int node)
 {
@@ -802,6 +851,8 @@ static __boot const struct keep_rule *keep_rule_for(const struct host_survey *s,
         return &handed_iommu_rule;
     for (size_t i = 0; i < ARRAY_SIZE(keep_list); i++) {
         const struct keep_rule *r = &keep_list[i];
+        if (r->platform && s->no_platform_devices)
+            continue;
         if (fdt_node_check_compatible(fdt, node, r->compatible) == 0 &&
             (!r->wanted || r->wanted(s, fdt, node)))
             return r;

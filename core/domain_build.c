@@ -33,6 +33,7 @@
  */
 #include <libfdt.h>
 #include <granite/domain_build.h>
+#include <granite/passthrough.h>
 #include <granite/hypercall.h>
 #include <granite/dom0_dt.h>
 #include <granite/event_channel.h>
@@ -465,6 +466,7 @@ static __boot int make_host_dtb(struct domain *d, void *out, const struct boot_i
          * (seed 000): only bridges whose DMA granite translates say so. */
         .feat_dom0_iommu = iommu_advertise_dom0(),
         .handed_iommu = d->id == HWDOM_ID ? opt_str(IOMMU_PASSTHROUGH_OPTION) : NULL,
+        .no_platform_devices = d->id != HWDOM_ID, /* passthrough_platform_devices */
         .store_ipa_out = store_ipa,
         .ext_out = d->ext_regions,
         .nr_ext_out = &d->nr_ext_regions,
@@ -713,6 +715,8 @@ __boot struct domain *domain_build(const struct domain_config *c, const struct b
         ret = map_reserved_memory(d, bi, why);
     for (unsigned i = 0; !ret && i < c->nr_passthrough; i++)
         ret = passthrough_device(bi->fdt, d, c->passthrough[i], why);
+    if (!ret && hwdom) /* the platform devices its tree keeps (core/dom0_dt.c) */
+        ret = passthrough_platform_devices(bi, d, why);
     if (!ret && (hwdom || c->nr_passthrough)) {
         const char *paths[DOMAIN_MAX_PASSTHROUGH];
         for (unsigned i = 0; i < c->nr_passthrough; i++)

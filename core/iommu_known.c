@@ -67,6 +67,11 @@ static __boot bool driven(const void *fdt, int node)
     return false;
 }
 
+__boot bool iommu_known_driven(const void *fdt, int node)
+{
+    return driven(fdt, node);
+}
+
 __boot bool iommu_known_handed(const void *fdt, int node, const char *spec)
 {
     char path[MAX_PATH];

@@ -1,5 +1,6 @@
 /*
- * passthrough.c — devices a domain owns outright: the PCIe host bridge.
+ * passthrough.c — devices a domain owns outright: the PCIe host bridge, and
+ * the hardware domain's platform devices.
  *
  * Which domain owns which bridge is the configuration's business
  * (core/domain_config.c: granite,passthrough, else the hardware domain).  The
@@ -14,6 +15,18 @@
  *     vCPU 0, and its deactivation of the virtual one deactivates it.
  * Its functions' SMMU streams are attached to the owner's context by
  * core/iommu.c (iommu_domain_assign_devices).
+ *
+ * A platform device (the ZynqMP GEM, SD controller, RTC: the ones dom0's tree
+ * keeps, dom0_dt_platform_device()) is handed to the hardware domain the same
+ * way: every `reg` entry, translated through the parent buses' `ranges`,
+ * mapped 1:1 as Device-nGnRE, and every GIC SPI of `interrupts` (through the
+ * inherited `interrupt-parent`) or `interrupts-extended` routed to it with
+ * the call PCI INTx uses.  The node is input from outside: a window that
+ * touches RAM, granite's console or the GIC, or an interrupt that is not an
+ * SPI of the GIC within the owner's vGIC, stops the domain's build with a
+ * message naming the node and property (passthrough_platform_plan()), before
+ * anything is mapped.  Assumes the GIC binding's 3-cell specifiers
+ * <type number flags> (the only kind dom0's vGIC models).
  * Boot-only (libfdt): see include/granite/boot.h.
  */
 #include <libfdt.h>
@@ -23,11 +36,23 @@
 #include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/errno.h>
+#include <granite/dom0_dt.h>
+#include <granite/iommu_known.h>
+#include <granite/passthrough.h>
 
 #define PCI_ADDR_CELLS 3
 #define GIC_SPI 0
 #define GIC_SPI_BASE 32
 #define IRQ_TYPE_EDGE_RISING 1
+/* The GIC binding's specifier (bindings/interrupt-controller/arm,gic.yaml). */
+#define GIC_PPI 1
+#define GIC_INTERRUPT_CELLS 3
+#define GIC_MAX_SPI 987              /* SPIs 0..987: INTIDs 32..1019 */
+#define IRQ_TYPE_LEVEL_HIGH 4
+#define IRQ_TYPE_SENSE_MASK 0xf
+#define MAX_CELLS 2                  /* reg: 1- or 2-cell addresses and sizes */
+#define MAX_PHANDLE_DEPTH 16         /* interrupt-parent is looked up this far up */
+#define GIC_MAX_REG 6                /* GICD, GICR/GICC, GICC, GICH, GICV + one */
 
 static __boot int map_window(struct domain *d, u64 base, u64 size, const char *what)
 {
@@ -140,4 +165,296 @@ __boot int passthrough_device(const void *fdt, struct domain *d, const char *pat
     if (!ret)
         ret = route_intx(fdt, node, d, why);
     return ret;
+}
+
+/* --- platform devices ----------------------------------------------------- */
+
+static char pt_msg[200];
+
+/* "<node>: <prop>: <what>" (boot is single-threaded). */
+static __boot __attribute__((format(printf, 4, 5))) const char *
+refuse(const void *fdt, int node, const char *prop, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    snprintf(pt_msg, sizeof(pt_msg), "%s: %s", prop, what);
+    return dt_node_msg(fdt, node, pt_msg);
+}
+
+static __boot bool overlaps(u64 a, u64 a_size, u64 b, u64 b_size)
+{
+    return a < b + b_size && b < a + a_size;
+}
+
+static __boot int plan_window(const void *fdt, int node, const struct pt_limits *lim, u64 base,
+                              u64 size, struct pt_plan *out, const char **why)
+{
+    u64 bus_base = base;
+
+    if (!size) {
+        *why = refuse(fdt, node, "reg", "the window at 0x%lx is empty", bus_base);
+        return -EINVAL;
+    }
+    if (dt_translate(fdt, node, &base, size, why)) {
+        *why = refuse(fdt, node, "reg", "%s", *why);
+        return -EINVAL;
+    }
+    if (lim->root_ac < 2 && (base >> 32 || (base + size - 1) >> 32)) {
+        *why = refuse(fdt, node, "reg", "[0x%lx, +0x%lx) does not fit the root's "
+                      "#address-cells = <1>", base, size);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < lim->nr_forbidden; i++) {
+        const struct pt_forbidden *f = &lim->forbidden[i];
+        /* Whole pages are mapped: a window sharing a page with f shares f. */
+        if (overlaps(ALIGN_DOWN(base, PAGE_SIZE), ALIGN_UP(base + size, PAGE_SIZE) -
+                     ALIGN_DOWN(base, PAGE_SIZE), f->base, f->size)) {
+            *why = refuse(fdt, node, "reg", "[0x%lx, +0x%lx) overlaps %s [0x%lx, +0x%lx)", base,
+                          size, f->what, f->base, f->size);
+            return -EINVAL;
+        }
+    }
+    if (out->nr_win == PASSTHROUGH_MAX_WINDOWS) {
+        *why = refuse(fdt, node, "reg", "more than %d windows", PASSTHROUGH_MAX_WINDOWS);
+        return -EINVAL;
+    }
+    out->win[out->nr_win++] = (struct pt_window){ base, size };
+    return 0;
+}
+
+static __boot int plan_reg(const void *fdt, int node, const struct pt_limits *lim,
+                           struct pt_plan *out, const char **why)
+{
+    int parent = fdt_parent_offset(fdt, node), len;
+    int ac = parent >= 0 ? fdt_address_cells(fdt, parent) : -1;
+    int sc = parent >= 0 ? fdt_size_cells(fdt, parent) : -1;
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+
+    if (ac < 1 || ac > MAX_CELLS || sc < 1 || sc > MAX_CELLS) {
+        *why = refuse(fdt, node, "reg", "the parent's #address-cells/#size-cells are not 1 or 2");
+        return -EINVAL;
+    }
+    if (!reg || len <= 0 || len % ((ac + sc) * 4)) {
+        *why = refuse(fdt, node, "reg", "missing, or not whole (address, size) entries of %d+%d "
+                      "cells", ac, sc);
+        return -EINVAL;
+    }
+    for (const fdt32_t *e = reg; e < reg + len / 4; e += ac + sc) {
+        int err = plan_window(fdt, node, lim, dt_read_cells(e, ac), dt_read_cells(e + ac, sc),
+                              out, why);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* The interrupt parent of `node`: its own or the nearest ancestor's
+ * `interrupt-parent`, else its devicetree parent (DT specification 2.4.1). */
+static __boot int interrupt_parent(const void *fdt, int node)
+{
+    int n = node, len;
+
+    for (int depth = 0; n >= 0 && depth < MAX_PHANDLE_DEPTH; depth++) {
+        const fdt32_t *ph = fdt_getprop(fdt, n, "interrupt-parent", &len);
+        if (ph)
+            return len == 4 ? fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph))
+                            : -FDT_ERR_BADVALUE;
+        n = fdt_parent_offset(fdt, n);
+    }
+    return fdt_parent_offset(fdt, node);
+}
+
+/* One <type number flags> specifier of the GIC. */
+static __boot int plan_spi(const void *fdt, int node, const char *prop, const fdt32_t *spec,
+                           const struct pt_limits *lim, struct pt_plan *out, const char **why)
+{
+    u32 type = fdt32_to_cpu(spec[0]), num = fdt32_to_cpu(spec[1]);
+    u32 sense = fdt32_to_cpu(spec[2]) & IRQ_TYPE_SENSE_MASK;
+    u32 intid = num + GIC_SPI_BASE;
+
+    if (type != GIC_SPI) {
+        *why = refuse(fdt, node, prop, "<%u %u ...> is %s, not an SPI: only SPIs can be owned",
+                      type, num, type == GIC_PPI ? "a PPI" : "of an unknown type");
+        return -EINVAL;
+    }
+    if (num > GIC_MAX_SPI || intid >= lim->max_intid) {
+        *why = refuse(fdt, node, prop, "SPI %u (INTID %u) is beyond the owner's vGIC (INTIDs "
+                      "below %u)", num, intid, lim->max_intid);
+        return -EINVAL;
+    }
+    if (sense != IRQ_TYPE_EDGE_RISING && sense != IRQ_TYPE_LEVEL_HIGH) {
+        *why = refuse(fdt, node, prop, "SPI %u: trigger type %u; a GIC SPI is rising-edge (1) or "
+                      "level-high (4)", num, sense);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < out->nr_spi; i++)
+        if (out->spi[i].intid == intid)
+            return 0; /* listed again (gem3 names SPI 63 twice): routed once */
+    if (out->nr_spi == PASSTHROUGH_MAX_SPIS) {
+        *why = refuse(fdt, node, prop, "more than %d SPIs", PASSTHROUGH_MAX_SPIS);
+        return -EINVAL;
+    }
+    out->spi[out->nr_spi++] = (struct pt_spi){ intid, sense == IRQ_TYPE_EDGE_RISING };
+    return 0;
+}
+
+/* The host GIC, checked as the parent of `node`'s interrupts. */
+static __boot int check_gic_parent(const void *fdt, int node, const char *prop, int parent,
+                                   const char **why)
+{
+    int gic = host_gic_node(fdt), len;
+    const fdt32_t *cells = gic >= 0 ? fdt_getprop(fdt, gic, "#interrupt-cells", &len) : NULL;
+
+    if (parent < 0 || parent != gic) {
+        *why = refuse(fdt, node, prop, "the interrupt parent is not the host's GIC");
+        return -EINVAL;
+    }
+    if (!cells || len != 4 || fdt32_to_cpu(*cells) != GIC_INTERRUPT_CELLS) {
+        *why = refuse(fdt, node, prop, "the GIC's #interrupt-cells is not <3>");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static __boot int plan_interrupts(const void *fdt, int node, const struct pt_limits *lim,
+                                  struct pt_plan *out, const char **why)
+{
+    int len, err;
+    const fdt32_t *v = fdt_getprop(fdt, node, "interrupts-extended", &len);
+    const char *prop = "interrupts-extended";
+
+    if (v) { /* <phandle type number flags>..., taking precedence over `interrupts` */
+        if (len <= 0 || len % ((1 + GIC_INTERRUPT_CELLS) * 4)) {
+            *why = refuse(fdt, node, prop, "not whole <phandle type number flags> entries");
+            return -EINVAL;
+        }
+        for (const fdt32_t *e = v; e < v + len / 4; e += 1 + GIC_INTERRUPT_CELLS) {
+            int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(e[0]));
+            if ((err = check_gic_parent(fdt, node, prop, parent, why)) ||
+                (err = plan_spi(fdt, node, prop, e + 1, lim, out, why)))
+                return err;
+        }
+        return 0;
+    }
+    prop = "interrupts";
+    v = fdt_getprop(fdt, node, prop, &len);
+    if (!v)
+        return 0; /* a device without interrupts */
+    if ((err = check_gic_parent(fdt, node, prop, interrupt_parent(fdt, node), why)))
+        return err;
+    if (len <= 0 || len % (GIC_INTERRUPT_CELLS * 4)) {
+        *why = refuse(fdt, node, prop, "not whole <type number flags> entries");
+        return -EINVAL;
+    }
+    for (const fdt32_t *e = v; e < v + len / 4; e += GIC_INTERRUPT_CELLS)
+        if ((err = plan_spi(fdt, node, prop, e, lim, out, why)))
+            return err;
+    return 0;
+}
+
+__boot int passthrough_platform_plan(const void *fdt, int node, const struct pt_limits *lim,
+                                     struct pt_plan *out, const char **why)
+{
+    int err;
+
+    *out = (struct pt_plan){ 0 };
+    err = plan_reg(fdt, node, lim, out, why);
+    return err ? err : plan_interrupts(fdt, node, lim, out, why);
+}
+
+/* RAM (granite's, and every domain's), granite's console and the GIC's frames. */
+static __boot unsigned forbidden_ranges(const struct boot_info *bi, struct pt_forbidden *f)
+{
+    unsigned n = 0;
+    int gic = host_gic_node(bi->fdt), len, ac, sc;
+    const fdt32_t *reg = gic >= 0 ? fdt_getprop(bi->fdt, gic, "reg", &len) : NULL;
+
+    for (unsigned i = 0; i < bi->nr_mem && n < MAX_MEM_BANKS; i++)
+        f[n++] = (struct pt_forbidden){ pa_addr(bi->mem[i].start), bi->mem[i].size, "RAM" };
+    if (pa_addr(bi->console_pa))
+        f[n++] = (struct pt_forbidden){ pa_addr(bi->console_pa), PAGE_SIZE, "granite's console" };
+    ac = gic >= 0 ? fdt_address_cells(bi->fdt, fdt_parent_offset(bi->fdt, gic)) : 0;
+    sc = gic >= 0 ? fdt_size_cells(bi->fdt, fdt_parent_offset(bi->fdt, gic)) : 0;
+    if (!reg || ac < 1 || ac > MAX_CELLS || sc < 1 || sc > MAX_CELLS)
+        return n; /* the GIC driver has read this node already: it is sound */
+    for (int i = 0; i < len / ((ac + sc) * 4) && i < GIC_MAX_REG; i++) {
+        const fdt32_t *e = reg + i * (ac + sc);
+        f[n++] = (struct pt_forbidden){ dt_read_cells(e, ac), dt_read_cells(e + ac, sc),
+                                        "the GIC" };
+    }
+    return n;
+}
+
+/* Whose DMA this is: the IOMMU a device's `iommus` names, if granite does
+ * not drive it (core/iommu_known.c hides it), goes unisolated. */
+static __boot void log_isolation(const void *fdt, int node, struct domain *d, const char *path)
+{
+    int len, iommu;
+    const fdt32_t *refs = fdt_getprop(fdt, node, "iommus", &len);
+
+    if (!refs || len < 4) {
+        printk("passthrough: d%u: %s: no `iommus`: any DMA it does is not isolated\n", d->id, path);
+        return;
+    }
+    iommu = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(refs[0]));
+    if (iommu >= 0 && !iommu_known_driven(fdt, iommu))
+        printk("passthrough: d%u: %s: its DMA is not isolated: behind %s, which granite does "
+               "not drive\n", d->id, path, fdt_get_name(fdt, iommu, NULL));
+}
+
+static __boot int hand_over(const void *fdt, int node, struct domain *d, const struct pt_plan *pl,
+                            const char *path, const char **why)
+{
+    for (unsigned i = 0; i < pl->nr_win; i++)
+        if (map_window(d, pl->win[i].base, pl->win[i].size, path)) {
+            *why = dt_node_msg(fdt, node, "reg: cannot map a window into the owner's stage 2");
+            return -ENOMEM;
+        }
+    for (unsigned i = 0; i < pl->nr_spi; i++) {
+        const struct pt_spi *s = &pl->spi[i];
+        if (irq_route_to_domain(s->intid, d, s->intid, s->edge)) {
+            *why = dt_node_msg(fdt, node, "interrupts: cannot route an SPI to the owner");
+            return -EINVAL;
+        }
+        printk("passthrough: d%u: %s: SPI %u (INTID %u, %s) routed\n", d->id, path,
+               s->intid - GIC_SPI_BASE, s->intid, s->edge ? "edge" : "level");
+    }
+    return 0;
+}
+
+__boot int passthrough_platform_devices(const struct boot_info *bi, struct domain *d,
+                                        const char **why)
+{
+    static struct pt_forbidden forbidden[PASSTHROUGH_MAX_FORBIDDEN];
+    static struct pt_plan plan;
+    const void *fdt = bi->fdt;
+    struct pt_limits lim = {
+        .root_ac = (unsigned)fdt_address_cells(fdt, 0), .max_intid = ARCH_NR_VIRQS,
+        .forbidden = forbidden, .nr_forbidden = forbidden_ranges(bi, forbidden),
+    };
+    char path[96];
+    int node = -1, depth = 0, err;
+
+    if (!d->direct_map) {
+        *why = "passthrough: platform devices need a direct-mapped domain";
+        return -EINVAL;
+    }
+    while ((node = fdt_next_node(fdt, node, &depth)) >= 0) {
+        const char *what = dom0_dt_platform_device(fdt, node);
+        if (!what)
+            continue;
+        if ((err = passthrough_platform_plan(fdt, node, &lim, &plan, why)))
+            return err;
+        if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
+            snprintf(path, sizeof(path), "%s", fdt_get_name(fdt, node, NULL));
+        printk("passthrough: d%u (%s): %s: %s\n", d->id, d->name, path, what);
+        if ((err = hand_over(fdt, node, d, &plan, path, why)))
+            return err;
+        log_isolation(fdt, node, d, path);
+    }
+    return 0;
 }

@@ -12,7 +12,12 @@ the tap up first and then execs QEMU, so the PID the runner holds is QEMU's:
                                                     command line
 QEMU's end: -netdev tap (no scripts) + -device e1000 + filter-dump, which
 writes every frame in both directions to <out-dir>/<name>.pcap (by default
-build/scenarios/) for tshark or Wireshark.
+build/scenarios/) for tshark or Wireshark.  With `nic = "MODEL@N"` the tap
+goes instead to the board's own NIC: a machine such as xlnx-zcu102 creates
+its NICs itself (gem0..gem3) and gives them QEMU's NIC definitions in
+command-line order, so NICs 0..N-1 of MODEL each get a hub port alone on its
+own hub (a backend that carries nothing anywhere: never user-mode
+networking) and NIC N gets the tap.
 
 `host_steps` are [regex, shell command] pairs: once the regex has appeared on
 the console, the command runs inside the namespace (nsenter into QEMU's),
@@ -98,13 +103,28 @@ def wrap_qemu(argv: list[str]) -> list[str]:
     return _unshare_prefix() + ["sh", "-c", setup, "granite-netns"] + argv
 
 
-def qemu_nic_args(pcap_path: str) -> list[str]:
-    # romfile= (none): the e1000's PXE option ROM is for firmware, which these
-    # boots do not run, and QEMU refuses to start when efi-e1000.rom is not
-    # installed (Debian ships it in ipxe-qemu).
-    return ["-netdev", f"tap,id=net0,ifname={TAP},script=no,downscript=no",
-            "-device", f"e1000,netdev=net0,mac={NIC_MAC},romfile=",
-            "-object", f"filter-dump,id=dump0,netdev=net0,file={pcap_path}"]
+# A scenario's `nic`: a machine's own NIC model and which of them gets the tap.
+NIC_SLOT = re.compile(r"^([a-z][a-z0-9_]*)@([0-9])$")
+UNUSED_HUB_BASE = 100           # hub ids of the dummy backends (any unused id)
+
+
+def qemu_nic_args(pcap_path: str, nic: str = "") -> list[str]:
+    tap = ["-netdev", f"tap,id=net0,ifname={TAP},script=no,downscript=no"]
+    dump = ["-object", f"filter-dump,id=dump0,netdev=net0,file={pcap_path}"]
+    m = NIC_SLOT.match(nic)
+    if not m:
+        # romfile= (none): the e1000's PXE option ROM is for firmware, which
+        # these boots do not run, and QEMU refuses to start when
+        # efi-e1000.rom is not installed (Debian ships it in ipxe-qemu).
+        return tap + ["-device", f"e1000,netdev=net0,mac={NIC_MAC},romfile="] + dump
+    model, slot = m.group(1), int(m.group(2))
+    # `-net nic` definitions, all of them (QEMU hands out `-nic` ones first):
+    # the machine's NICs take them in this order.
+    args = []
+    for i in range(slot):
+        args += ["-netdev", f"hubport,id=unused{i},hubid={UNUSED_HUB_BASE + i}",
+                 "-net", f"nic,netdev=unused{i},model={model}"]
+    return args + tap + ["-net", f"nic,netdev=net0,model={model},macaddr={NIC_MAC}"] + dump
 
 
 def _nsenter_prefix(pid: int) -> list[str]:

@@ -292,6 +292,12 @@ def check_network(v):
     return None if v in ("", "tap") else 'either "" or "tap"'
 
 
+def check_nic(v):
+    return None if v == "" or scenario_net.NIC_SLOT.match(v) else (
+        '"" (an e1000) or "MODEL@N": the board\'s own NIC model, Nth in QEMU\'s order, '
+        'e.g. "cadence_gem@3"')
+
+
 # field name -> (default, checker)
 FIELDS = {
     "description": ("", check_string),
@@ -318,6 +324,8 @@ FIELDS = {
     "dtb": (None, check_nonempty_string),
     "type_on": ([], check_type_on),
     "network": ("", check_network),
+    "nic": ("", check_nic),
+    "skip": (None, check_nonempty_string),
     "dom0less": ([], check_dom0less),
     "host_steps": ([], check_type_on),
     "exit_counters": (True, check_bool),
@@ -362,6 +370,8 @@ class Scenario:
     dtb: str | None
     type_on: list
     network: str
+    nic: str
+    skip: str | None
     host_steps: list
     exit_counters: bool
     dom0less: list
@@ -420,6 +430,8 @@ def check_cross_field_rules(values: dict, where: str) -> None:
         raise ScenarioError(f"{where}: field 'dtb': U-Boot brings its own device tree")
     if values["host_steps"] and values["network"] != "tap":
         raise ScenarioError(f"{where}: field 'host_steps': needs network = \"tap\"")
+    if values["nic"] and values["network"] != "tap":
+        raise ScenarioError(f"{where}: field 'nic': needs network = \"tap\"")
     if values["hv_args"] and values["boot"] == "loader" and values["dtb"] is None:
         raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" without a 'dtb' "
                             "passes no arguments (no DTB, no command line)")
@@ -615,6 +627,8 @@ CAPABILITIES = {
 
 def skip_reason(sc: Scenario, cfg: Config) -> str | None:
     """Why this scenario cannot run here, or None if it can."""
+    if sc.skip:
+        return sc.skip
     if sc.gicv2_of and sc.needs_gicv3:
         return f"needs a GICv3 host: {sc.needs_gicv3}"
     if sc.gicv2_of and sc.gicv2_costly and not cfg.all_gicv2:
@@ -991,7 +1005,7 @@ def full_qemu_argv(sc: Scenario, cfg: Config) -> list[str]:
     argv = qemu_command(sc, cfg)
     if sc.network:
         pcap = cfg.out_dir / f"{sc.name}.pcap"
-        argv = scenario_net.wrap_qemu(argv + scenario_net.qemu_nic_args(str(pcap)))
+        argv = scenario_net.wrap_qemu(argv + scenario_net.qemu_nic_args(str(pcap), sc.nic))
     return argv
 
 

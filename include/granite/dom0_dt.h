@@ -79,6 +79,10 @@ struct dom0_dt_params {
      * tree is built the same way, withholding the devices it does not own. */
     const char *const *withheld_paths;
     unsigned nr_withheld_paths;
+    /* A domain other than the hardware domain (a driver domain): the
+     * platform devices (dom0_dt_platform_device()) are the hardware
+     * domain's, so they are not in this tree. */
+    bool no_platform_devices;
     /* The boot option dom0_iommu_passthrough (include/granite/iommu_known.h):
      * a node path or compatible naming IOMMUs granite does not drive that this
      * tree keeps, with the references that name only them.  NULL: none. */
@@ -111,5 +115,13 @@ struct dom0_dt_params {
  * string, valid until the next call; why may be NULL.
  */
 int dom0_dt_build(const struct dom0_dt_params *p, void *out, size_t out_size, const char **why);
+
+/*
+ * Is host node `node` a platform device dom0's tree keeps for dom0 to drive
+ * (a keep-list entry marked platform: a ZynqMP GEM, SD controller, RTC, when
+ * enabled and not granite's console)?  Its keep-list reason, or NULL.
+ * core/passthrough.c maps and routes exactly these for the hardware domain.
+ */
+const char *dom0_dt_platform_device(const void *fdt, int node);
 
 #endif

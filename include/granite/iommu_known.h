@@ -23,6 +23,8 @@ struct domain;
 
 /* Is `node` an IOMMU: a compatible on granite's list, or #iommu-cells? */
 bool iommu_known_is_iommu(const void *fdt, int node);
+/* Does a granite IOMMU driver (DRIVER_IOMMU) match one of the node's compatibles? */
+bool iommu_known_driven(const void *fdt, int node);
 /* An IOMMU no granite driver drives that `spec` (the option's value: a full
  * node path or one of its compatibles; NULL: none) hands to dom0. */
 bool iommu_known_handed(const void *fdt, int node, const char *spec);

@@ -3,7 +3,10 @@
 own DTB, the runner acting as the board's boot loader (the ZCU102 scenarios).
 Checks the field rules, that the entry stub the runner writes with QEMU's
 loader is the code it claims (disassembled with the cross objdump), and that
-the DTB it places is the board's with only /chosen/bootargs set.  Prints TAP."""
+the DTB it places is the board's with only /chosen/bootargs set; and the GEM
+ping plumbing: the `nic` and `skip` fields, the tap on the Nth board NIC, and
+the PHY-address variant of the ZCU102 tree differing in that one value.
+Prints TAP."""
 import re
 import subprocess
 import sys
@@ -15,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import scenarios  # noqa: E402
 
 BOARD_DTB = ROOT / "build" / "boards" / "zynqmp-zcu102-rev1.0.dtb"
+PHY_DTB = ROOT / "build" / "boards" / "zynqmp-zcu102-rev1.0-qemu-phy.dtb"
 TMP = tempfile.TemporaryDirectory()   # the runner's out dir for these tests
 
 
@@ -40,6 +44,48 @@ def stub_disassembly(args):
         out = subprocess.run(["aarch64-linux-gnu-objdump", "-D", "-b", "binary", "-m", "aarch64",
                               f.name], capture_output=True, text=True, check=True).stdout
     return out, words
+
+
+def nic_cases(base):
+    """`nic = "MODEL@N"`: the tap on the machine's Nth NIC, the others on hubs."""
+    import scenario_net
+    cases = []
+    cases.append(("nic without network = tap is refused",
+                  "'nic'" in (rejected({**base, "nic": "cadence_gem@3"}) or "")))
+    cases.append(("nic must be MODEL@N", "nic" in (rejected(
+        {**base, "network": "tap", "nic": "cadence_gem"}) or "")))
+    cases.append(("nic = cadence_gem@3 with a tap is accepted",
+                  rejected({**base, "network": "tap", "nic": "cadence_gem@3"}) is None))
+    args = scenario_net.qemu_nic_args("/tmp/x.pcap", "cadence_gem@3")
+    nics = [args[i + 1] for i, a in enumerate(args) if a == "-net"]
+    netdevs = [args[i + 1] for i, a in enumerate(args) if a == "-netdev"]
+    cases.append(("gem0-2 get hub ports, gem3 the tap, in that order",
+                  len(nics) == 4 and all("model=cadence_gem" in n for n in nics) and
+                  nics[3].startswith("nic,netdev=net0,") and
+                  [d.split(",")[0] for d in netdevs] == ["hubport"] * 3 + ["tap"]))
+    cases.append(("no user-mode networking, no e1000",
+                  not any(a.startswith("user") or "e1000" in a for a in args)))
+    cases.append(("without nic the tap is still an e1000",
+                  any(a.startswith("e1000,netdev=net0") for a in scenario_net.qemu_nic_args("/x"))))
+    sc = scenarios.load_scenarios_from(ROOT / "tests" / "scenarios" / "zcu102-gem-ping.toml")[0]
+    cfg = scenarios.Config(qemu="qemu-system-aarch64", image="build/granite.bin", uboot="",
+                           scenario_dir=ROOT / "tests" / "scenarios",
+                           out_dir=Path(TMP.name), jobs=1, live=False)
+    cases.append(("zcu102-gem-ping is skipped with its own reason",
+                  (scenarios.skip_reason(sc, cfg) or "") == sc.skip and "pin" in sc.skip))
+    if BOARD_DTB.exists() and PHY_DTB.exists():
+        diff = subprocess.run(f"diff <(dtc -I dtb -O dts {BOARD_DTB} 2>/dev/null) "
+                              f"<(dtc -I dtb -O dts {PHY_DTB} 2>/dev/null)", shell=True,
+                              executable="/bin/bash", capture_output=True, text=True).stdout
+        changed = [" ".join(line.split()) for line in diff.splitlines() if line[:1] in "<>"]
+        cases.append(("the qemu-phy DTB differs only in gem3's PHY reg, 0xc -> 23",
+                      changed == ["< reg = <0x0c>;", "> reg = <0x17>;"] and
+                      subprocess.run(["fdtget", "-t", "u", str(PHY_DTB),
+                                      "/axi/ethernet@ff0e0000/ethernet-phy@c", "reg"],
+                                     capture_output=True, text=True).stdout.strip() == "23"))
+    else:
+        cases.append((f"# SKIP {PHY_DTB} not built", True))
+    return cases
 
 
 def main():
@@ -84,6 +130,7 @@ def main():
     else:
         cases.append((f"# SKIP {BOARD_DTB} not built", True))
 
+    cases += nic_cases(base)
     print(f"1..{len(cases)}")
     for i, (name, passed) in enumerate(cases, 1):
         print(f"{'ok' if passed else 'not ok'} {i} - {name}")

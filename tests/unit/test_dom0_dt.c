@@ -1062,6 +1062,64 @@ static void test_bus_keeps_only_kept_devices(void **state)
     free(copy);
 }
 
+/* The ZynqMP platform devices: kept (and reported by dom0_dt_platform_device)
+ * only when enabled, and only in the hardware domain's tree. */
+static void test_platform_devices_enabled_and_hwdom_only(void **state)
+{
+    (void)state;
+    void *copy = host_copy(), *out;
+    struct dom0_dt_params p = default_params(copy);
+    int axi = fdt_add_subnode(copy, 0, "axi"), gem3, gem0, mmc;
+
+    assert_true(axi >= 0);
+    assert_int_equal(fdt_setprop_string(copy, axi, "compatible", "simple-bus"), 0);
+    /* Added first-to-last in reverse: a new subnode goes first. */
+    mmc = fdt_add_subnode(copy, axi, "mmc@ff170000");
+    assert_int_equal(fdt_setprop_string(copy, mmc, "compatible", "xlnx,zynqmp-8.9a"), 0);
+    assert_int_equal(fdt_setprop_string(copy, mmc, "status", "ok"), 0);
+    gem3 = fdt_add_subnode(copy, axi, "ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop_string(copy, gem3, "compatible", "cdns,zynqmp-gem"), 0);
+    assert_int_equal(fdt_setprop_string(copy, gem3, "status", "okay"), 0);
+    gem0 = fdt_add_subnode(copy, axi, "ethernet@ff0b0000");
+    assert_int_equal(fdt_setprop_string(copy, gem0, "compatible", "cdns,zynqmp-gem"), 0);
+    assert_int_equal(fdt_setprop_string(copy, gem0, "status", "disabled"), 0);
+
+    assert_non_null(dom0_dt_platform_device(copy, node(copy, "/axi/ethernet@ff0e0000")));
+    assert_non_null(dom0_dt_platform_device(copy, node(copy, "/axi/mmc@ff170000")));
+    assert_null(dom0_dt_platform_device(copy, node(copy, "/axi/ethernet@ff0b0000")));
+    assert_null(dom0_dt_platform_device(copy, node(copy, "/axi")));
+
+    out = build_ok(&p);
+    assert_true(node(out, "/axi/ethernet@ff0e0000") >= 0);
+    assert_true(node(out, "/axi/mmc@ff170000") >= 0);
+    assert_int_equal(node(out, "/axi/ethernet@ff0b0000"), -FDT_ERR_NOTFOUND);
+    free(out);
+
+    p.no_platform_devices = true; /* a driver domain's tree */
+    out = build_ok(&p);
+    assert_int_equal(node(out, "/axi"), -FDT_ERR_NOTFOUND);
+    free(out);
+    free(copy);
+}
+
+/* A platform device that is granite's console (stdout-path) is not dom0's. */
+static void test_platform_device_console_not_kept(void **state)
+{
+    (void)state;
+    void *copy = host_copy();
+    int axi = fdt_add_subnode(copy, 0, "axi"), gem, chosen;
+
+    assert_true(axi >= 0);
+    gem = fdt_add_subnode(copy, axi, "ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop_string(copy, gem, "compatible", "cdns,zynqmp-gem"), 0);
+    assert_non_null(dom0_dt_platform_device(copy, node(copy, "/axi/ethernet@ff0e0000")));
+    chosen = node(copy, "/chosen"); /* looked up after the additions moved it */
+    assert_true(chosen >= 0);
+    assert_int_equal(fdt_setprop_string(copy, chosen, "stdout-path", "/axi/ethernet@ff0e0000"), 0);
+    assert_null(dom0_dt_platform_device(copy, node(copy, "/axi/ethernet@ff0e0000")));
+    free(copy);
+}
+
 /* More victims than one deletion pass collects (and some nested). */
 static void test_many_nodes_removed(void **state)
 {
@@ -1702,6 +1760,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_other_devices_gone),
         cmocka_unit_test(test_root_children_exactly),
         cmocka_unit_test(test_bus_keeps_only_kept_devices),
+        cmocka_unit_test(test_platform_devices_enabled_and_hwdom_only),
+        cmocka_unit_test(test_platform_device_console_not_kept),
         cmocka_unit_test(test_many_nodes_removed),
         cmocka_unit_test(test_dangling_alias_pruned),
         cmocka_unit_test(test_reserved_memory_kept),
