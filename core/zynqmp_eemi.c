@@ -60,6 +60,8 @@
 #include <granite/console.h>
 #include <granite/dlog.h>
 #include <granite/domain.h>
+#include <granite/zynqmp_eemi.h>
+#include <granite/zynqmp_pin_model.h>
 
 #define PM_SIP_SVC 0xC2000000U
 
@@ -168,7 +170,7 @@ static bool api_served(u32 api)
     case PM_GET_TRUSTZONE_VERSION:
         return true;
     }
-    return is_clock_call(api);
+    return is_clock_call(api) || pin_model_is_api(api);
 }
 
 /* What a forwarding granite passes on (a feature check of anything else
@@ -234,6 +236,10 @@ static __boot void note_console(const void *fdt)
     int uart = dt_console_node(fdt);
 
     memset(console_ids, 0, sizeof(console_ids));
+    pin_model_reset();
+    if (uart >= 0)
+        printk("smc: ZynqMP EEMI: granite's console keeps its %u MIO pin(s) (pinctrl-0): "
+               "dom0 may not re-mux or reconfigure them\n", pin_model_note_console(fdt, uart));
     for (unsigned k = 0; uart >= 0 && k < NR_PROV; k++) {
         u32 ph = provider_phandle(fdt, &providers[k]);
         if (ph)
@@ -330,6 +336,8 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
             bad = XST_PM_INVALID_NODE;
         break;
     }
+    if (pin_model_is_api(c->api))
+        return pin_model_check(d, c->api, c->arg); /* logs its own refusals */
     if (forward && clock_changes_state(c->api)) {
         dlog(d, "smc: d%u: EEMI clock API %u (clock 0x%x, 0x%x): a clock change, never "
              "forwarded: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
@@ -345,7 +353,7 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
 
 /* What a firmware implementing only the discovery calls and nothing it cannot
  * honour on this model answers. */
-static void answer(struct eemi_call *c)
+static void answer(struct domain *d, struct eemi_call *c)
 {
     u32 *p = c->payload;
 
@@ -358,12 +366,18 @@ static void answer(struct eemi_call *c)
         p[1] = TZ_VERSION_1_0;
         break;
     case PM_FEATURE_CHECK:
-        if (forward ? api_forwarded(c->arg[0]) : api_served(c->arg[0]))
-            p[1] = FEATURE_VERSION_1;
-        else
+        if (!(forward ? api_forwarded(c->arg[0]) : api_served(c->arg[0])))
             p[0] = XST_PM_NO_FEATURE;
+        else if (c->arg[0] == PM_PINCTRL_CONFIG_PARAM_SET)
+            p[1] = PM_PINCTRL_PARAM_SET_VERSION; /* the model has the tri-state parameter */
+        else
+            p[1] = FEATURE_VERSION_1;
         break;
     case PM_QUERY_DATA:
+        if (pin_model_is_query(c->arg[0])) {
+            pin_model_query(d, c->arg, p);
+            break;
+        }
         /* No clocks: the count is 0, a name is all zeros (as for an invalid
          * clock), any other query has nothing to answer about. */
         if (c->arg[0] == PM_QID_CLOCK_GET_NUM_CLOCKS)
@@ -377,6 +391,8 @@ static void answer(struct eemi_call *c)
     default:
         if (is_clock_call(c->api))
             p[0] = XST_PM_INVALID_NODE; /* no clock exists */
+        else if (pin_model_is_api(c->api))
+            pin_model_call(d, c->api, c->arg, p);
         /* REQUEST/RELEASE_NODE, SET_REQUIREMENT, RESET_ASSERT, INIT_FINALIZE:
          * acknowledged, nothing to change on the model */
         break;
@@ -411,7 +427,7 @@ static void eemi_call(struct domain *d, unsigned vcpu, struct smccc_regs *r)
             r->x[3] = res[3];
             return;
         }
-        answer(&c);
+        answer(d, &c);
     }
     r->x[0] = c.payload[0] | (u64)c.payload[1] << 32;
     r->x[1] = c.payload[2] | (u64)c.payload[3] << 32;

@@ -1,0 +1,533 @@
+/*
+ * zynqmp_pin_model.c — the ZynqMP's pin controller (the multiplexer and I/O
+ * configuration of its 78 MIO pins) as granite reports it when granite is the
+ * platform firmware: core/zynqmp_eemi.c's answer mode (QEMU's xlnx-zcu102 has
+ * no PMU firmware and models no pin controller).
+ *
+ * What Linux's zynqmp-pinctrl driver asks, and how it reads the answers
+ * (Linux 6.1 drivers/pinctrl/pinctrl-zynqmp.c, drivers/firmware/xilinx/zynqmp.c):
+ *   - PM_QUERY_DATA: the number of pins, of functions, a function's name
+ *     (16 bytes filling the whole answer, status word included) and its
+ *     number of groups; a function's group ids and a pin's group ids, six
+ *     16-bit ids per answer starting at an index, the rest of the six filled
+ *     with END_OF_GROUPS (0xffff).  Linux names group k of function F
+ *     "F_k_grp" — the names the board DT's pinctrl nodes use
+ *     ("ethernet3_0_grp") — so each function's groups are listed in the
+ *     firmware's order; the group ids themselves only tie the two lists
+ *     together (Linux sizes its table by the sum of the functions' counts).
+ *   - PM_PINCTRL_REQUEST / RELEASE / GET_FUNCTION / SET_FUNCTION (pin, function)
+ *     and CONFIG_PARAM_GET / SET (pin, parameter, value).
+ * Which pins each group holds are the firmware's facts (TF-A's
+ * plat/xilinx/zynqmp/pm_service/pm_api_pinctrl.c); the representation is
+ * granite's: a group family is a number of groups whose group j holds the
+ * run of pins first + j * stride .. + len - 1, plus one run shared by every
+ * group of the family (the SD data groups' clock and command pins).
+ *
+ * Modelled: every function the ZCU102's DT configures (can1, ethernet3, gpio0,
+ * i2c0, i2c1, mdio3, sdio1, sdio1_cd, sdio1_wp, uart0, uart1, usb0), complete
+ * (all their groups), and the ones as regular: can0, ethernet1, ethernet2,
+ * mdio0-2, sdio1_pc, ttc0-3 clk/wav, usb1.  Absent (not reported at all):
+ * ethernet0, gemtsu0, qspi0, qspi_fbclk, qspi_ss, spi0, spi1, spi0_ss,
+ * spi1_ss, sdio0 and its pc/cd/wp, nand0 and its ce/rb/dqs, swdt0/1 clk/rst,
+ * pmu0, pcie0, csu0, dpaux0, pjtag0, trace0, trace0_clk, testscan0.  Linux
+ * then simply does not know them: a DT naming one ("spi0_0_grp") gets
+ * "invalid group" from the pinctrl core and that device's probe fails.
+ * Function and group ids are therefore granite's own numbering (the
+ * firmware's function list interleaves the absent ones); names, group order
+ * per function and pin membership are the firmware's.  A pin's groups are
+ * listed in group-id order (the firmware lists them by mux slot and marks
+ * slots without a group RESERVED; with no slot layout modelled, no RESERVED
+ * marker is ever answered — Linux skips them anyway).
+ *
+ * State: each pin's function and its configuration parameters, what a later
+ * GET answers.  Reset state (the model's choice, not the TRM's): gpio0, fast
+ * slew, bias enabled, pull-up, CMOS input, 12 mA, not tri-stated; the I/O
+ * voltage reads LVCMOS18 (1.8 V) on every bank, as the ZCU102's DT expects
+ * (power-source = <1>), and cannot be set (it is the board's supply).
+ * Requests are not tracked: a request or release of a valid pin succeeds.
+ *
+ * granite's console: the pins of its UART's `pinctrl-0` configuration in the
+ * host tree (its `groups` and `pins`) are granite's: a request, release,
+ * function or parameter change of one is refused PM_RET_ERROR_ACCESS with a
+ * rate-limited line (on a board, re-muxing them would cut granite's console).
+ * Reads and the queries stay answered: they describe, not change.  Those
+ * checks (pin_model_check) are made in both modes; in forward mode a checked
+ * call goes to the real firmware, whose function ids are its own (the
+ * model's numbering is not used there): refusing all pin control in forward
+ * mode would break every device with a pinctrl-0 on a real board, while
+ * forwarding lets the firmware judge everything but granite's own pins.
+ *
+ * Assumes: one hardware domain calls (the state is the model's, not per
+ * domain); calls are serialised by the caller (the EEMI service is only the
+ * hardware domain's, which Linux serialises per pin controller).
+ */
+#include <libfdt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <granite/boot.h>
+#include <granite/dlog.h>
+#include <granite/domain.h>
+#include <granite/zynqmp_eemi.h>
+#include <granite/zynqmp_pin_model.h>
+
+#define FUNC_NAME_LEN 16 /* PM_QID_PINCTRL_GET_FUNCTION_NAME's answer */
+#define MIO_NAME_PREFIX "MIO"
+#define GROUP_NAME_SUFFIX "_grp"
+
+/* PM_PINCTRL_CONFIG_PARAM_* parameters and their values (xlnx-zynqmp.h). */
+enum {
+    PM_PINCTRL_CONFIG_SLEW_RATE,
+    PM_PINCTRL_CONFIG_BIAS_STATUS,
+    PM_PINCTRL_CONFIG_PULL_CTRL,
+    PM_PINCTRL_CONFIG_SCHMITT_CMOS,
+    PM_PINCTRL_CONFIG_DRIVE_STRENGTH,
+    PM_PINCTRL_CONFIG_VOLTAGE_STATUS,
+    PM_PINCTRL_CONFIG_TRI_STATE,
+    PM_PINCTRL_CONFIG_MAX
+};
+#define PM_PINCTRL_SLEW_RATE_FAST 0
+#define PM_PINCTRL_SLEW_RATE_SLOW 1
+#define PM_PINCTRL_BIAS_ENABLE 1
+#define PM_PINCTRL_BIAS_PULL_UP 1
+#define PM_PINCTRL_INPUT_TYPE_CMOS 0
+#define PM_PINCTRL_INPUT_TYPE_SCHMITT 1
+#define PM_PINCTRL_DRIVE_STRENGTH_12MA 3
+#define PM_PINCTRL_IO_LVCMOS18 1 /* VOLTAGE_STATUS: 1.8 V bank */
+#define PM_PINCTRL_TRI_STATE_DISABLE 0
+#define PM_PINCTRL_TRI_STATE_ENABLE 1
+
+/* The largest value each parameter takes; every one is a small enumeration. */
+static const u8 config_max[PM_PINCTRL_CONFIG_MAX] = {
+    [PM_PINCTRL_CONFIG_SLEW_RATE] = PM_PINCTRL_SLEW_RATE_SLOW,
+    [PM_PINCTRL_CONFIG_BIAS_STATUS] = PM_PINCTRL_BIAS_ENABLE,
+    [PM_PINCTRL_CONFIG_PULL_CTRL] = PM_PINCTRL_BIAS_PULL_UP,
+    [PM_PINCTRL_CONFIG_SCHMITT_CMOS] = PM_PINCTRL_INPUT_TYPE_SCHMITT,
+    [PM_PINCTRL_CONFIG_DRIVE_STRENGTH] = PM_PINCTRL_DRIVE_STRENGTH_12MA,
+    [PM_PINCTRL_CONFIG_VOLTAGE_STATUS] = PM_PINCTRL_IO_LVCMOS18,
+    [PM_PINCTRL_CONFIG_TRI_STATE] = PM_PINCTRL_TRI_STATE_ENABLE,
+};
+
+static const u8 config_reset[PM_PINCTRL_CONFIG_MAX] = {
+    [PM_PINCTRL_CONFIG_SLEW_RATE] = PM_PINCTRL_SLEW_RATE_FAST,
+    [PM_PINCTRL_CONFIG_BIAS_STATUS] = PM_PINCTRL_BIAS_ENABLE,
+    [PM_PINCTRL_CONFIG_PULL_CTRL] = PM_PINCTRL_BIAS_PULL_UP,
+    [PM_PINCTRL_CONFIG_SCHMITT_CMOS] = PM_PINCTRL_INPUT_TYPE_CMOS,
+    [PM_PINCTRL_CONFIG_DRIVE_STRENGTH] = PM_PINCTRL_DRIVE_STRENGTH_12MA,
+    [PM_PINCTRL_CONFIG_VOLTAGE_STATUS] = PM_PINCTRL_IO_LVCMOS18,
+    [PM_PINCTRL_CONFIG_TRI_STATE] = PM_PINCTRL_TRI_STATE_DISABLE,
+};
+
+/* --- the table ------------------------------------------------------------ */
+
+/* The functions, in the firmware's order (its list minus the absent ones). */
+enum {
+    F_CAN0, F_CAN1, F_ETHERNET1, F_ETHERNET2, F_ETHERNET3, F_GPIO0, F_I2C0, F_I2C1,
+    F_MDIO0, F_MDIO1, F_MDIO2, F_MDIO3, F_SDIO1, F_SDIO1_PC, F_SDIO1_CD, F_SDIO1_WP,
+    F_TTC0_CLK, F_TTC0_WAV, F_TTC1_CLK, F_TTC1_WAV, F_TTC2_CLK, F_TTC2_WAV,
+    F_TTC3_CLK, F_TTC3_WAV, F_UART0, F_UART1, F_USB0, F_USB1, NR_FUNCTIONS
+};
+
+static const char function_name[NR_FUNCTIONS][FUNC_NAME_LEN] = {
+    [F_CAN0] = "can0", [F_CAN1] = "can1", [F_ETHERNET1] = "ethernet1",
+    [F_ETHERNET2] = "ethernet2", [F_ETHERNET3] = "ethernet3", [F_GPIO0] = "gpio0",
+    [F_I2C0] = "i2c0", [F_I2C1] = "i2c1", [F_MDIO0] = "mdio0", [F_MDIO1] = "mdio1",
+    [F_MDIO2] = "mdio2", [F_MDIO3] = "mdio3", [F_SDIO1] = "sdio1",
+    [F_SDIO1_PC] = "sdio1_pc", [F_SDIO1_CD] = "sdio1_cd", [F_SDIO1_WP] = "sdio1_wp",
+    [F_TTC0_CLK] = "ttc0_clk", [F_TTC0_WAV] = "ttc0_wav", [F_TTC1_CLK] = "ttc1_clk",
+    [F_TTC1_WAV] = "ttc1_wav", [F_TTC2_CLK] = "ttc2_clk", [F_TTC2_WAV] = "ttc2_wav",
+    [F_TTC3_CLK] = "ttc3_clk", [F_TTC3_WAV] = "ttc3_wav", [F_UART0] = "uart0",
+    [F_UART1] = "uart1", [F_USB0] = "usb0", [F_USB1] = "usb1",
+};
+
+/* `count` groups; group j holds pins first + j*stride .. + len - 1 and, when
+ * len2 > 0, pins first2 .. first2 + len2 - 1. */
+struct group_family {
+    u8 func, count, first, len, stride, first2, len2;
+};
+
+#define FAMILY(f, n, first, len, stride) { f, n, first, len, stride, 0, 0 }
+#define FAMILY2(f, n, first, len, stride, first2, len2) { f, n, first, len, stride, first2, len2 }
+
+/*
+ * Group ids are given in this order.  The peripherals with a pin pair per
+ * group repeat every 4 pins, their instances 0 and 1 interleaved (instance 1
+ * on pins 0-1, instance 0 on 2-3, ...); the timers' clock/wave pins repeat
+ * every 8 pins.
+ */
+static const struct group_family families[] = {
+    FAMILY(F_CAN0, 19, 2, 2, 4),
+    FAMILY(F_CAN1, 20, 0, 2, 4),
+    FAMILY(F_ETHERNET1, 1, 38, 12, 0),
+    FAMILY(F_ETHERNET2, 1, 52, 12, 0),
+    FAMILY(F_ETHERNET3, 1, 64, 12, 0),
+    FAMILY(F_GPIO0, ZYNQMP_NUM_MIOS, 0, 1, 1),
+    FAMILY(F_I2C0, 19, 2, 2, 4),
+    FAMILY(F_I2C1, 20, 0, 2, 4),
+    FAMILY(F_MDIO0, 1, 76, 2, 0),
+    FAMILY(F_MDIO1, 1, 50, 2, 0),
+    FAMILY(F_MDIO1, 1, 76, 2, 0),
+    FAMILY(F_MDIO2, 1, 76, 2, 0),
+    FAMILY(F_MDIO3, 1, 76, 2, 0),
+    /* sdio1: 8-bit on 39-42 + 46-51 (clock and command on 50-51); 4-bit on
+     * 39-42 or 46-49 (+50-51) or 71-76; 1-bit on one data pin + 50-51, or
+     * one of 71-74 + 75-76. */
+    FAMILY2(F_SDIO1, 1, 39, 4, 0, 46, 6),
+    FAMILY2(F_SDIO1, 1, 39, 4, 0, 50, 2),
+    FAMILY(F_SDIO1, 1, 46, 6, 0),
+    FAMILY(F_SDIO1, 1, 71, 6, 0),
+    FAMILY2(F_SDIO1, 4, 39, 1, 1, 50, 2),
+    FAMILY2(F_SDIO1, 4, 46, 1, 1, 50, 2),
+    FAMILY2(F_SDIO1, 4, 71, 1, 1, 75, 2),
+    FAMILY(F_SDIO1_PC, 1, 43, 1, 0),
+    FAMILY(F_SDIO1_PC, 1, 70, 1, 0),
+    FAMILY(F_SDIO1_CD, 1, 45, 1, 0),
+    FAMILY(F_SDIO1_CD, 1, 77, 1, 0),
+    FAMILY(F_SDIO1_WP, 1, 44, 1, 0),
+    FAMILY(F_SDIO1_WP, 1, 69, 1, 0),
+    FAMILY(F_TTC0_CLK, 9, 6, 1, 8),
+    FAMILY(F_TTC0_WAV, 9, 7, 1, 8),
+    FAMILY(F_TTC1_CLK, 9, 4, 1, 8),
+    FAMILY(F_TTC1_WAV, 9, 5, 1, 8),
+    FAMILY(F_TTC2_CLK, 9, 2, 1, 8),
+    FAMILY(F_TTC2_WAV, 9, 3, 1, 8),
+    FAMILY(F_TTC3_CLK, 9, 0, 1, 8),
+    FAMILY(F_TTC3_WAV, 9, 1, 1, 8),
+    FAMILY(F_UART0, 19, 2, 2, 4),
+    FAMILY(F_UART1, 19, 0, 2, 4),
+    FAMILY(F_USB0, 1, 52, 12, 0),
+    FAMILY(F_USB1, 1, 64, 12, 0),
+};
+
+#define NR_FAMILIES (sizeof(families) / sizeof(families[0]))
+
+/* Where a group id lands: its family and its index j in it. */
+struct group_ref {
+    const struct group_family *fam;
+    unsigned j;
+};
+
+static bool group_ref(unsigned group, struct group_ref *ref)
+{
+    for (unsigned i = 0; i < NR_FAMILIES; i++) {
+        if (group < families[i].count) {
+            ref->fam = &families[i];
+            ref->j = group;
+            return true;
+        }
+        group -= families[i].count;
+    }
+    return false;
+}
+
+static bool in_run(u32 pin, unsigned first, unsigned len) { return pin >= first && pin < first + len; }
+
+static bool family_has_pin(const struct group_family *fam, unsigned j, u32 pin)
+{
+    return in_run(pin, fam->first + j * fam->stride, fam->len) ||
+           in_run(pin, fam->first2, fam->len2);
+}
+
+bool pin_model_group_has_pin(unsigned group, u32 pin)
+{
+    struct group_ref r;
+
+    return group_ref(group, &r) && family_has_pin(r.fam, r.j, pin);
+}
+
+unsigned pin_model_nr_functions(void) { return NR_FUNCTIONS; }
+
+unsigned pin_model_nr_groups(void)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < NR_FAMILIES; i++)
+        n += families[i].count;
+    return n;
+}
+
+/* The id of group `k` of function `func`, or -1 when it has fewer. */
+static int function_group(unsigned func, u32 k)
+{
+    unsigned id = 0;
+
+    for (unsigned i = 0; i < NR_FAMILIES; i++) {
+        if (families[i].func == func) {
+            if (k < families[i].count)
+                return (int)(id + k);
+            k -= families[i].count;
+        }
+        id += families[i].count;
+    }
+    return -1;
+}
+
+static unsigned function_nr_groups(unsigned func)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < NR_FAMILIES; i++)
+        if (families[i].func == func)
+            n += families[i].count;
+    return n;
+}
+
+/* Does any group of `func` hold `pin` (may the pin be muxed to it)? */
+static bool function_has_pin(unsigned func, u32 pin)
+{
+    for (unsigned k = 0, n = function_nr_groups(func); k < n; k++)
+        if (pin_model_group_has_pin((unsigned)function_group(func, k), pin))
+            return true;
+    return false;
+}
+
+/* The `index`th group holding `pin`, in group-id order; -1 past the last. */
+static int pin_group(u32 pin, u32 index)
+{
+    unsigned id = 0;
+
+    for (unsigned i = 0; i < NR_FAMILIES; id += families[i++].count)
+        for (unsigned j = 0; j < families[i].count; j++)
+            if (family_has_pin(&families[i], j, pin) && index-- == 0)
+                return (int)(id + j);
+    return -1;
+}
+
+/* "<function>_<k>_grp" → group id, -1 when no function has such a group. */
+int pin_model_group_by_name(const char *name)
+{
+    for (unsigned f = 0; f < NR_FUNCTIONS; f++) {
+        size_t n = strnlen(function_name[f], FUNC_NAME_LEN);
+        const char *p = name + n;
+        u32 k = 0;
+        unsigned digits = 0;
+
+        if (strncmp(name, function_name[f], n) || *p++ != '_')
+            continue;
+        for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+            k = k * 10 + (u32)(*p - '0');
+        if (digits && !strcmp(p, GROUP_NAME_SUFFIX))
+            return function_group(f, k);
+    }
+    return -1;
+}
+
+/* --- state ------------------------------------------------------------------ */
+
+struct pin_state {
+    u8 func;
+    u8 config[PM_PINCTRL_CONFIG_MAX];
+};
+
+static struct pin_state pins[ZYNQMP_NUM_MIOS];
+static u64 console_pins[(ZYNQMP_NUM_MIOS + 63) / 64];
+
+bool pin_model_console_pin(u32 pin)
+{
+    return pin < ZYNQMP_NUM_MIOS && (console_pins[pin / 64] >> (pin % 64)) & 1;
+}
+
+void pin_model_reset(void)
+{
+    for (unsigned p = 0; p < ZYNQMP_NUM_MIOS; p++) {
+        pins[p].func = F_GPIO0;
+        memcpy(pins[p].config, config_reset, sizeof(config_reset));
+    }
+    memset(console_pins, 0, sizeof(console_pins));
+}
+
+/* --- boot: granite's console's pins ------------------------------------------- */
+
+static __boot unsigned claim_pin(u32 pin, int func)
+{
+    if (pin >= ZYNQMP_NUM_MIOS)
+        return 0;
+    if (func >= 0 && function_has_pin((unsigned)func, pin))
+        pins[pin].func = (u8)func;
+    if (pin_model_console_pin(pin))
+        return 0;
+    console_pins[pin / 64] |= 1UL << (pin % 64);
+    return 1;
+}
+
+static __boot int function_by_name(const char *name, int len)
+{
+    for (unsigned f = 0; name && len > 0 && f < NR_FUNCTIONS; f++)
+        if (!strncmp(name, function_name[f], FUNC_NAME_LEN) &&
+            strnlen(name, (size_t)len) < (size_t)len)
+            return (int)f;
+    return -1;
+}
+
+/* One pinctrl config node (or subnode): its `groups` and `pins` strings, muxed
+ * to its `function` when it names one. */
+static __boot unsigned claim_node(const void *fdt, int node)
+{
+    int flen;
+    const char *fname = fdt_getprop(fdt, node, "function", &flen);
+    int func = function_by_name(fname, flen);
+    unsigned claimed = 0;
+    const char *s;
+
+    for (int i = 0; (s = fdt_stringlist_get(fdt, node, "groups", i, NULL)); i++) {
+        int g = pin_model_group_by_name(s);
+        for (u32 pin = 0; g >= 0 && pin < ZYNQMP_NUM_MIOS; pin++)
+            if (pin_model_group_has_pin((unsigned)g, pin))
+                claimed += claim_pin(pin, func);
+    }
+    for (int i = 0; (s = fdt_stringlist_get(fdt, node, "pins", i, NULL)); i++)
+        if (!strncmp(s, MIO_NAME_PREFIX, strlen(MIO_NAME_PREFIX)))
+            claimed += claim_pin((u32)strtoul(s + strlen(MIO_NAME_PREFIX), NULL, 10), func);
+    return claimed;
+}
+
+__boot unsigned pin_model_note_console(const void *fdt, int uart)
+{
+    int len;
+    const fdt32_t *cfg = uart >= 0 ? fdt_getprop(fdt, uart, "pinctrl-0", &len) : NULL;
+    unsigned claimed = 0;
+
+    for (int i = 0; cfg && i < len / 4; i++) {
+        int node = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(cfg[i])), sub;
+        if (node < 0)
+            continue;
+        claimed += claim_node(fdt, node);
+        fdt_for_each_subnode(sub, fdt, node)
+            claimed += claim_node(fdt, sub);
+    }
+    return claimed;
+}
+
+/* --- serving ------------------------------------------------------------------ */
+
+bool pin_model_is_api(u32 api) { return api >= PM_PINCTRL_REQUEST && api <= PM_PINCTRL_CONFIG_PARAM_SET; }
+
+bool pin_model_is_query(u32 qid)
+{
+    return qid >= PM_QID_PINCTRL_GET_NUM_PINS && qid <= PM_QID_PINCTRL_GET_PIN_GROUPS;
+}
+
+static bool changes_pin(u32 api) { return api != PM_PINCTRL_GET_FUNCTION && api != PM_PINCTRL_CONFIG_PARAM_GET; }
+
+u32 pin_model_check(struct domain *d, u32 api, const u32 arg[4])
+{
+    if (arg[0] >= ZYNQMP_NUM_MIOS) {
+        dlog(d, "smc: d%u: EEMI pinctrl API %u: pin %u: no such MIO pin (%u): error\n", d->id,
+             api, arg[0], ZYNQMP_NUM_MIOS);
+        return PM_RET_ERROR_ARGS;
+    }
+    if (changes_pin(api) && pin_model_console_pin(arg[0])) {
+        dlog(d, "smc: d%u: EEMI pinctrl API %u (pin %u, 0x%x, 0x%x): a pin of granite's "
+             "console UART: refused\n", d->id, api, arg[0], arg[1], arg[2]);
+        return PM_RET_ERROR_ACCESS;
+    }
+    return PM_RET_SUCCESS;
+}
+
+static u32 set_function(struct domain *d, u32 pin, u32 func)
+{
+    if (func >= NR_FUNCTIONS || !function_has_pin(func, pin)) {
+        dlog(d, "smc: d%u: EEMI pinctrl: pin %u cannot take function %u: error\n", d->id, pin,
+             func);
+        return PM_RET_ERROR_NOTSUPPORTED;
+    }
+    pins[pin].func = (u8)func;
+    return PM_RET_SUCCESS;
+}
+
+static u32 set_config(struct domain *d, u32 pin, u32 param, u32 value)
+{
+    if (param >= PM_PINCTRL_CONFIG_MAX || param == PM_PINCTRL_CONFIG_VOLTAGE_STATUS) {
+        dlog(d, "smc: d%u: EEMI pinctrl: pin %u: parameter %u cannot be set: error\n", d->id,
+             pin, param);
+        return PM_RET_ERROR_NOTSUPPORTED;
+    }
+    if (value > config_max[param]) {
+        dlog(d, "smc: d%u: EEMI pinctrl: pin %u: value %u out of range for parameter %u: "
+             "error\n", d->id, pin, value, param);
+        return PM_RET_ERROR_ARGS;
+    }
+    pins[pin].config[param] = (u8)value;
+    return PM_RET_SUCCESS;
+}
+
+/* Answer mode, after pin_model_check passed (the pin is valid). */
+void pin_model_call(struct domain *d, u32 api, const u32 arg[4], u32 payload[PINCTRL_PAYLOAD_WORDS])
+{
+    u32 pin = arg[0];
+
+    payload[0] = PM_RET_SUCCESS;
+    switch (api) {
+    case PM_PINCTRL_GET_FUNCTION:
+        payload[1] = pins[pin].func;
+        break;
+    case PM_PINCTRL_SET_FUNCTION:
+        payload[0] = set_function(d, pin, arg[1]);
+        break;
+    case PM_PINCTRL_CONFIG_PARAM_GET:
+        if (arg[1] < PM_PINCTRL_CONFIG_MAX)
+            payload[1] = pins[pin].config[arg[1]];
+        else
+            payload[0] = PM_RET_ERROR_NOTSUPPORTED;
+        break;
+    case PM_PINCTRL_CONFIG_PARAM_SET:
+        payload[0] = set_config(d, pin, arg[1], arg[2]);
+        break;
+    default:
+        break; /* REQUEST, RELEASE: nothing to track */
+    }
+}
+
+/* Six group ids from `index` on, packed two per word from payload[1], as
+ * Linux copies them (12 bytes from payload[1], little-endian u16s). */
+static void pack_groups(u32 payload[PINCTRL_PAYLOAD_WORDS], int (*at)(u32, u32), u32 key, u32 index)
+{
+    for (unsigned i = 0; i < PINCTRL_GROUPS_PER_RESP; i++) {
+        int g = index + i >= index ? at(key, index + i) : -1; /* index + i wrapped: none */
+        u32 id = g >= 0 ? (u32)g : PINCTRL_END_OF_GROUPS;
+        unsigned w = 1 + i / 2, shift = (i % 2) * 16;
+
+        payload[w] = (payload[w] & ~(0xffffU << shift)) | id << shift;
+    }
+}
+
+static int function_group_at(u32 func, u32 k) { return function_group(func, k); }
+static int pin_group_at(u32 pin, u32 index) { return pin_group(pin, index); }
+
+void pin_model_query(struct domain *d, const u32 arg[4], u32 payload[PINCTRL_PAYLOAD_WORDS])
+{
+    u32 qid = arg[0], a1 = arg[1], a2 = arg[2];
+    bool func_arg = qid == PM_QID_PINCTRL_GET_NUM_FUNCTION_GROUPS ||
+                    qid == PM_QID_PINCTRL_GET_FUNCTION_NAME ||
+                    qid == PM_QID_PINCTRL_GET_FUNCTION_GROUPS;
+
+    memset(payload, 0, PINCTRL_PAYLOAD_WORDS * sizeof(u32));
+    if ((func_arg && a1 >= NR_FUNCTIONS) ||
+        (qid == PM_QID_PINCTRL_GET_PIN_GROUPS && a1 >= ZYNQMP_NUM_MIOS)) {
+        dlog(d, "smc: d%u: EEMI pinctrl query %u: %s %u out of range: error\n", d->id, qid,
+             func_arg ? "function" : "pin", a1);
+        /* A name is all zeros (its answer has no status word). */
+        if (qid != PM_QID_PINCTRL_GET_FUNCTION_NAME)
+            payload[0] = PM_RET_ERROR_ARGS;
+        return;
+    }
+    switch (qid) {
+    case PM_QID_PINCTRL_GET_NUM_PINS:
+        payload[1] = ZYNQMP_NUM_MIOS;
+        break;
+    case PM_QID_PINCTRL_GET_NUM_FUNCTIONS:
+        payload[1] = NR_FUNCTIONS;
+        break;
+    case PM_QID_PINCTRL_GET_NUM_FUNCTION_GROUPS:
+        payload[1] = function_nr_groups(a1);
+        break;
+    case PM_QID_PINCTRL_GET_FUNCTION_NAME:
+        memcpy(payload, function_name[a1], FUNC_NAME_LEN);
+        break;
+    case PM_QID_PINCTRL_GET_FUNCTION_GROUPS:
+        pack_groups(payload, function_group_at, a1, a2);
+        break;
+    case PM_QID_PINCTRL_GET_PIN_GROUPS:
+        pack_groups(payload, pin_group_at, a1, a2);
+        break;
+    }
+}
