@@ -23,8 +23,11 @@
  *     version 1.0 and TF-A version 1.0 (the least Linux accepts),
  *     PM_FEATURE_CHECK naming exactly the APIs below, power-node requests,
  *     resets and PM_INIT_FINALIZE acknowledged (the model's devices are always
- *     powered and out of reset), and a clock tree with no clocks (QEMU models
- *     no clock controller whose rates could be reported truthfully).
+ *     powered and out of reset), a clock tree with no clocks (QEMU models
+ *     no clock controller whose rates could be reported truthfully), and the
+ *     ZynqMP's pin controller: its pin queries and PM_PINCTRL_* calls are
+ *     answered from core/zynqmp_pin_model.c (PM_PINCTRL_CONFIG_PARAM_SET
+ *     feature version 2: the model has the tri-state parameter).
  * Every argument is checked: a node, reset or clock must be one the hardware
  * domain's own tree names (a `power-domains`, `resets` or `clocks` reference
  * to the firmware's providers, in the tree granite built for it: devices
@@ -33,6 +36,10 @@
  * capabilities and QoS must be in range.  Anything else is answered
  * XST_PM_NO_FEATURE / XST_PM_INVALID_NODE with a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
+ * Pins, in both modes: a pin must exist, and a call that changes one
+ * (request, release, set function, set parameter) may not name a pin of
+ * granite's console UART's `pinctrl-0` configuration (XST_PM_NO_ACCESS,
+ * 2002); forwarded, the firmware judges the rest (core/zynqmp_pin_model.c).
  *
  * Clocks, forwarded: a clock call that changes state (enable, disable, set
  * divider, rate or parent) is never passed on, XST_PM_NO_ACCESS: one clock

@@ -19,25 +19,20 @@
  *     and CONFIG_PARAM_GET / SET (pin, parameter, value).
  * Which pins each group holds are the firmware's facts (TF-A's
  * plat/xilinx/zynqmp/pm_service/pm_api_pinctrl.c); the representation is
- * granite's: a group family is a number of groups whose group j holds the
- * run of pins first + j * stride .. + len - 1, plus one run shared by every
- * group of the family (the SD data groups' clock and command pins).
+ * granite's: a family of groups whose group j holds a pattern of pins (a
+ * bit mask) at a base that moves with j, regularly or by a short list, plus
+ * pins every group of the family shares (an SD interface's clock/command).
  *
- * Modelled: every function the ZCU102's DT configures (can1, ethernet3, gpio0,
- * i2c0, i2c1, mdio3, sdio1, sdio1_cd, sdio1_wp, uart0, uart1, usb0), complete
- * (all their groups), and the ones as regular: can0, ethernet1, ethernet2,
- * mdio0-2, sdio1_pc, ttc0-3 clk/wav, usb1.  Absent (not reported at all):
- * ethernet0, gemtsu0, qspi0, qspi_fbclk, qspi_ss, spi0, spi1, spi0_ss,
- * spi1_ss, sdio0 and its pc/cd/wp, nand0 and its ce/rb/dqs, swdt0/1 clk/rst,
- * pmu0, pcie0, csu0, dpaux0, pjtag0, trace0, trace0_clk, testscan0.  Linux
- * then simply does not know them: a DT naming one ("spi0_0_grp") gets
- * "invalid group" from the pinctrl core and that device's probe fails.
- * Function and group ids are therefore granite's own numbering (the
- * firmware's function list interleaves the absent ones); names, group order
- * per function and pin membership are the firmware's.  A pin's groups are
- * listed in group-id order (the firmware lists them by mux slot and marks
- * slots without a group RESERVED; with no slot layout modelled, no RESERVED
- * marker is ever answered — Linux skips them anyway).
+ * All 57 functions of the firmware are modelled, with their group counts and
+ * pins, and function ids are the firmware's.  Group ids are granite's own
+ * (each function's groups numbered consecutively; the firmware numbers them
+ * in another order): Linux uses them only to tie the function and pin lists
+ * together.  Differences from the firmware's answers, none of which changes
+ * what Linux builds: a pin's groups are listed in group-id order (the
+ * firmware lists them by mux slot and marks slots without a group RESERVED;
+ * the model never answers RESERVED, which Linux skips anyway); the firmware
+ * lists pin 42's sdio0_1 and pin 71's sdio0_2 group twice (Linux would put
+ * the pin in the group twice), the model once.
  *
  * State: each pin's function and its configuration parameters, what a later
  * GET answers.  Reset state (the model's choice, not the TRM's): gpio0, fast
@@ -52,14 +47,18 @@
  * rate-limited line (on a board, re-muxing them would cut granite's console).
  * Reads and the queries stay answered: they describe, not change.  Those
  * checks (pin_model_check) are made in both modes; in forward mode a checked
- * call goes to the real firmware, whose function ids are its own (the
- * model's numbering is not used there): refusing all pin control in forward
- * mode would break every device with a pinctrl-0 on a real board, while
- * forwarding lets the firmware judge everything but granite's own pins.
+ * call then goes to the real firmware, which judges functions and values
+ * itself (the model's tables and state are not used there).  Forwarding
+ * rather than refusing all pin control: refusing would leave every device
+ * with a pinctrl-0 unprobed on a real board, while forwarding keeps from
+ * dom0 only what is granite's.  Not covered: dom0 muxing another pin pair
+ * to the console UART's own function (uart0 on pins 38-39, say) — what the
+ * hardware then feeds the UART's input is not modelled nor refused.
  *
- * Assumes: one hardware domain calls (the state is the model's, not per
- * domain); calls are serialised by the caller (the EEMI service is only the
- * hardware domain's, which Linux serialises per pin controller).
+ * Assumes: only the hardware domain calls (core/zynqmp_eemi.c refuses the
+ * others); the state is one set of pins, not per domain.  Calls from its
+ * vCPUs at once each write single bytes of one pin's state: the last writer
+ * wins, as with the hardware's registers, so no lock is taken.
  */
 #include <libfdt.h>
 #include <stdlib.h>
@@ -119,83 +118,164 @@ static const u8 config_reset[PM_PINCTRL_CONFIG_MAX] = {
 
 /* --- the table ------------------------------------------------------------ */
 
-/* The functions, in the firmware's order (its list minus the absent ones). */
+/* The functions; their ids are the firmware's (TF-A's PINCTRL_FUNC_* order). */
 enum {
-    F_CAN0, F_CAN1, F_ETHERNET1, F_ETHERNET2, F_ETHERNET3, F_GPIO0, F_I2C0, F_I2C1,
-    F_MDIO0, F_MDIO1, F_MDIO2, F_MDIO3, F_SDIO1, F_SDIO1_PC, F_SDIO1_CD, F_SDIO1_WP,
-    F_TTC0_CLK, F_TTC0_WAV, F_TTC1_CLK, F_TTC1_WAV, F_TTC2_CLK, F_TTC2_WAV,
-    F_TTC3_CLK, F_TTC3_WAV, F_UART0, F_UART1, F_USB0, F_USB1, NR_FUNCTIONS
+    F_CAN0, F_CAN1, F_ETHERNET0, F_ETHERNET1, F_ETHERNET2, F_ETHERNET3, F_GEMTSU0,
+    F_GPIO0, F_I2C0, F_I2C1, F_MDIO0, F_MDIO1, F_MDIO2, F_MDIO3, F_QSPI0, F_QSPI_FBCLK,
+    F_QSPI_SS, F_SPI0, F_SPI1, F_SPI0_SS, F_SPI1_SS, F_SDIO0, F_SDIO0_PC, F_SDIO0_CD,
+    F_SDIO0_WP, F_SDIO1, F_SDIO1_PC, F_SDIO1_CD, F_SDIO1_WP, F_NAND0, F_NAND0_CE,
+    F_NAND0_RB, F_NAND0_DQS, F_TTC0_CLK, F_TTC0_WAV, F_TTC1_CLK, F_TTC1_WAV, F_TTC2_CLK,
+    F_TTC2_WAV, F_TTC3_CLK, F_TTC3_WAV, F_UART0, F_UART1, F_USB0, F_USB1, F_SWDT0_CLK,
+    F_SWDT0_RST, F_SWDT1_CLK, F_SWDT1_RST, F_PMU0, F_PCIE0, F_CSU0, F_DPAUX0, F_PJTAG0,
+    F_TRACE0, F_TRACE0_CLK, F_TESTSCAN0, NR_FUNCTIONS
 };
 
 static const char function_name[NR_FUNCTIONS][FUNC_NAME_LEN] = {
-    [F_CAN0] = "can0", [F_CAN1] = "can1", [F_ETHERNET1] = "ethernet1",
-    [F_ETHERNET2] = "ethernet2", [F_ETHERNET3] = "ethernet3", [F_GPIO0] = "gpio0",
-    [F_I2C0] = "i2c0", [F_I2C1] = "i2c1", [F_MDIO0] = "mdio0", [F_MDIO1] = "mdio1",
-    [F_MDIO2] = "mdio2", [F_MDIO3] = "mdio3", [F_SDIO1] = "sdio1",
-    [F_SDIO1_PC] = "sdio1_pc", [F_SDIO1_CD] = "sdio1_cd", [F_SDIO1_WP] = "sdio1_wp",
-    [F_TTC0_CLK] = "ttc0_clk", [F_TTC0_WAV] = "ttc0_wav", [F_TTC1_CLK] = "ttc1_clk",
-    [F_TTC1_WAV] = "ttc1_wav", [F_TTC2_CLK] = "ttc2_clk", [F_TTC2_WAV] = "ttc2_wav",
-    [F_TTC3_CLK] = "ttc3_clk", [F_TTC3_WAV] = "ttc3_wav", [F_UART0] = "uart0",
-    [F_UART1] = "uart1", [F_USB0] = "usb0", [F_USB1] = "usb1",
+    "can0", "can1", "ethernet0", "ethernet1", "ethernet2", "ethernet3", "gemtsu0",
+    "gpio0", "i2c0", "i2c1", "mdio0", "mdio1", "mdio2", "mdio3", "qspi0", "qspi_fbclk",
+    "qspi_ss", "spi0", "spi1", "spi0_ss", "spi1_ss", "sdio0", "sdio0_pc", "sdio0_cd",
+    "sdio0_wp", "sdio1", "sdio1_pc", "sdio1_cd", "sdio1_wp", "nand0", "nand0_ce",
+    "nand0_rb", "nand0_dqs", "ttc0_clk", "ttc0_wav", "ttc1_clk", "ttc1_wav", "ttc2_clk",
+    "ttc2_wav", "ttc3_clk", "ttc3_wav", "uart0", "uart1", "usb0", "usb1", "swdt0_clk",
+    "swdt0_rst", "swdt1_clk", "swdt1_rst", "pmu0", "pcie0", "csu0", "dpaux0", "pjtag0",
+    "trace0", "trace0_clk", "testscan0",
 };
-
-/* `count` groups; group j holds pins first + j*stride .. + len - 1 and, when
- * len2 > 0, pins first2 .. first2 + len2 - 1. */
-struct group_family {
-    u8 func, count, first, len, stride, first2, len2;
-};
-
-#define FAMILY(f, n, first, len, stride) { f, n, first, len, stride, 0, 0 }
-#define FAMILY2(f, n, first, len, stride, first2, len2) { f, n, first, len, stride, first2, len2 }
 
 /*
- * Group ids are given in this order.  The peripherals with a pin pair per
- * group repeat every 4 pins, their instances 0 and 1 interleaved (instance 1
- * on pins 0-1, instance 0 on 2-3, ...); the timers' clock/wave pins repeat
- * every 8 pins.
+ * A family: `count` consecutive groups of one function.  Group j holds the
+ * pins base + i for every bit i set in `mask`, where
+ *     base = first + j * stride + (bases ? bases[j] : 0),
+ * and the pins fixed_first + i for every bit i set in `fixed` (pins every
+ * group of the family shares: an SD interface's clock and command).
+ */
+struct group_family {
+    u8 func, count, first;
+    int8_t stride; /* may be negative */
+    const u8 *bases;
+    u64 mask;
+    u8 fixed_first;
+    u16 fixed;
+};
+
+#define RUN(n) ((1ULL << (n)) - 1)   /* n consecutive pins */
+#define PIN(i) (1ULL << (i))
+
+/* Where the groups of the functions placed irregularly start. */
+static const u8 spi0_bases[] = { 0, 12, 26, 38, 52, 64 };        /* sclk; +4 miso, +5 mosi */
+static const u8 spi1_bases[] = { 6, 18, 32, 44, 58, 70 };
+/* ss0, ss1, ss2 of each spi0/spi1 group, in the firmware's group order */
+static const u8 spi0_ss_pins[] = { 3, 2, 1, 15, 14, 13, 29, 28, 27, 41, 40, 39, 55, 54, 53, 67, 66, 65 };
+static const u8 spi1_ss_pins[] = { 9, 8, 7, 21, 20, 19, 35, 34, 33, 47, 46, 45, 61, 60, 59, 73, 72, 71 };
+static const u8 sdio0_pc_pins[] = { 23, 49, 75 }, sdio0_cd_pins[] = { 24, 39, 65 };
+static const u8 sdio0_wp_pins[] = { 25, 50, 76 };
+static const u8 sdio1_pc_pins[] = { 43, 70 }, sdio1_cd_pins[] = { 45, 77 }, sdio1_wp_pins[] = { 44, 69 };
+static const u8 nand0_ce_pins[] = { 9, 26 }, nand0_rb_bases[] = { 10, 27 }, nand0_dqs_pins[] = { 12, 32 };
+/* the watchdogs' clock pins (reset: the next pin) */
+static const u8 swdt0_pins[] = { 6, 10, 18, 22, 30, 34, 42, 46, 50, 62, 66, 70, 74 };
+static const u8 swdt1_pins[] = { 4, 8, 16, 20, 24, 32, 36, 44, 48, 56, 64, 68, 72 };
+static const u8 pcie0_pins[] = { 29, 30, 31, 33, 34, 35, 36, 37 };
+static const u8 csu0_pins[] = { 18, 19, 20, 21, 22, 23, 24, 25, 26, 31, 32, 33 };
+static const u8 pjtag0_bases[] = { 0, 12, 26, 38, 52, 58 };
+static const u8 trace0_clk_bases[] = { 0, 38, 52 };
+
+/* Regular: group j at first + j*stride. */
+#define REG(f, n, first, stride, mask) { f, n, first, stride, NULL, mask, 0, 0 }
+/* Placed by a list. */
+#define LIST(f, bases, first, mask) { f, sizeof(bases), first, 0, bases, mask, 0, 0 }
+/* Regular, plus pins every group shares. */
+#define SHARED(f, n, first, stride, mask, ffirst, fixed) { f, n, first, stride, NULL, mask, ffirst, fixed }
+
+/*
+ * In function order; a function's families in the firmware's group order
+ * (group k of a function is its k-th group over its families).  The pin-pair
+ * peripherals (CAN, I2C, UART) repeat every 4 pins, instance 1 first; the
+ * timers every 8 pins.
  */
 static const struct group_family families[] = {
-    FAMILY(F_CAN0, 19, 2, 2, 4),
-    FAMILY(F_CAN1, 20, 0, 2, 4),
-    FAMILY(F_ETHERNET1, 1, 38, 12, 0),
-    FAMILY(F_ETHERNET2, 1, 52, 12, 0),
-    FAMILY(F_ETHERNET3, 1, 64, 12, 0),
-    FAMILY(F_GPIO0, ZYNQMP_NUM_MIOS, 0, 1, 1),
-    FAMILY(F_I2C0, 19, 2, 2, 4),
-    FAMILY(F_I2C1, 20, 0, 2, 4),
-    FAMILY(F_MDIO0, 1, 76, 2, 0),
-    FAMILY(F_MDIO1, 1, 50, 2, 0),
-    FAMILY(F_MDIO1, 1, 76, 2, 0),
-    FAMILY(F_MDIO2, 1, 76, 2, 0),
-    FAMILY(F_MDIO3, 1, 76, 2, 0),
-    /* sdio1: 8-bit on 39-42 + 46-51 (clock and command on 50-51); 4-bit on
+    REG(F_CAN0, 19, 2, 4, RUN(2)),
+    REG(F_CAN1, 20, 0, 4, RUN(2)),
+    REG(F_ETHERNET0, 1, 27, 0, RUN(11)),
+    REG(F_ETHERNET1, 1, 38, 0, RUN(12)),
+    REG(F_ETHERNET2, 1, 52, 0, RUN(12)),
+    REG(F_ETHERNET3, 1, 64, 0, RUN(12)),
+    REG(F_GEMTSU0, 1, 26, 0, PIN(0)),
+    REG(F_GEMTSU0, 2, 50, 1, PIN(0)),
+    REG(F_GPIO0, ZYNQMP_NUM_MIOS, 0, 1, PIN(0)),
+    REG(F_I2C0, 19, 2, 4, RUN(2)),
+    REG(F_I2C1, 20, 0, 4, RUN(2)),
+    REG(F_MDIO0, 1, 76, 0, RUN(2)),
+    REG(F_MDIO1, 1, 50, 0, RUN(2)),
+    REG(F_MDIO1, 1, 76, 0, RUN(2)),
+    REG(F_MDIO2, 1, 76, 0, RUN(2)),
+    REG(F_MDIO3, 1, 76, 0, RUN(2)),
+    REG(F_QSPI0, 1, 0, 0, RUN(5) | RUN(5) << 8),   /* 0-4, 8-12 */
+    REG(F_QSPI_FBCLK, 1, 6, 0, PIN(0)),
+    REG(F_QSPI_SS, 1, 5, 0, PIN(0) | PIN(2)),      /* 5, 7 */
+    LIST(F_SPI0, spi0_bases, 0, PIN(0) | PIN(4) | PIN(5)),
+    LIST(F_SPI1, spi1_bases, 0, PIN(0) | PIN(4) | PIN(5)),
+    LIST(F_SPI0_SS, spi0_ss_pins, 0, PIN(0)),
+    LIST(F_SPI1_SS, spi1_ss_pins, 0, PIN(0)),
+    /* sdio0: 8-bit on 13-22, 38+40-48, 64+66-74; 4-bit on half the data pins
+     * with the clock and command (21-22, 38+40, 64+66); 1-bit on one. */
+    REG(F_SDIO0, 1, 13, 0, RUN(10)),
+    REG(F_SDIO0, 1, 38, 0, PIN(0) | RUN(9) << 2),
+    REG(F_SDIO0, 1, 64, 0, PIN(0) | RUN(9) << 2),
+    REG(F_SDIO0, 1, 13, 0, RUN(4) | RUN(2) << 8),
+    REG(F_SDIO0, 1, 17, 0, RUN(6)),
+    REG(F_SDIO0, 1, 38, 0, PIN(0) | PIN(2) | RUN(4) << 3),
+    REG(F_SDIO0, 1, 38, 0, PIN(0) | PIN(2) | RUN(4) << 7),
+    REG(F_SDIO0, 1, 64, 0, PIN(0) | PIN(2) | RUN(4) << 3),
+    REG(F_SDIO0, 1, 64, 0, PIN(0) | PIN(2) | RUN(4) << 7),
+    SHARED(F_SDIO0, 8, 13, 1, PIN(0), 21, RUN(2)),
+    SHARED(F_SDIO0, 8, 41, 1, PIN(0), 38, PIN(0) | PIN(2)),
+    SHARED(F_SDIO0, 8, 67, 1, PIN(0), 64, PIN(0) | PIN(2)),
+    LIST(F_SDIO0_PC, sdio0_pc_pins, 0, PIN(0)),
+    LIST(F_SDIO0_CD, sdio0_cd_pins, 0, PIN(0)),
+    LIST(F_SDIO0_WP, sdio0_wp_pins, 0, PIN(0)),
+    /* sdio1: 8-bit on 39-42 + 46-51 (clock and command 50-51); 4-bit on
      * 39-42 or 46-49 (+50-51) or 71-76; 1-bit on one data pin + 50-51, or
      * one of 71-74 + 75-76. */
-    FAMILY2(F_SDIO1, 1, 39, 4, 0, 46, 6),
-    FAMILY2(F_SDIO1, 1, 39, 4, 0, 50, 2),
-    FAMILY(F_SDIO1, 1, 46, 6, 0),
-    FAMILY(F_SDIO1, 1, 71, 6, 0),
-    FAMILY2(F_SDIO1, 4, 39, 1, 1, 50, 2),
-    FAMILY2(F_SDIO1, 4, 46, 1, 1, 50, 2),
-    FAMILY2(F_SDIO1, 4, 71, 1, 1, 75, 2),
-    FAMILY(F_SDIO1_PC, 1, 43, 1, 0),
-    FAMILY(F_SDIO1_PC, 1, 70, 1, 0),
-    FAMILY(F_SDIO1_CD, 1, 45, 1, 0),
-    FAMILY(F_SDIO1_CD, 1, 77, 1, 0),
-    FAMILY(F_SDIO1_WP, 1, 44, 1, 0),
-    FAMILY(F_SDIO1_WP, 1, 69, 1, 0),
-    FAMILY(F_TTC0_CLK, 9, 6, 1, 8),
-    FAMILY(F_TTC0_WAV, 9, 7, 1, 8),
-    FAMILY(F_TTC1_CLK, 9, 4, 1, 8),
-    FAMILY(F_TTC1_WAV, 9, 5, 1, 8),
-    FAMILY(F_TTC2_CLK, 9, 2, 1, 8),
-    FAMILY(F_TTC2_WAV, 9, 3, 1, 8),
-    FAMILY(F_TTC3_CLK, 9, 0, 1, 8),
-    FAMILY(F_TTC3_WAV, 9, 1, 1, 8),
-    FAMILY(F_UART0, 19, 2, 2, 4),
-    FAMILY(F_UART1, 19, 0, 2, 4),
-    FAMILY(F_USB0, 1, 52, 12, 0),
-    FAMILY(F_USB1, 1, 64, 12, 0),
+    REG(F_SDIO1, 1, 39, 0, RUN(4) | RUN(6) << 7),
+    REG(F_SDIO1, 1, 39, 0, RUN(4) | RUN(2) << 11),
+    REG(F_SDIO1, 1, 46, 0, RUN(6)),
+    REG(F_SDIO1, 1, 71, 0, RUN(6)),
+    SHARED(F_SDIO1, 4, 39, 1, PIN(0), 50, RUN(2)),
+    SHARED(F_SDIO1, 4, 46, 1, PIN(0), 50, RUN(2)),
+    SHARED(F_SDIO1, 4, 71, 1, PIN(0), 75, RUN(2)),
+    LIST(F_SDIO1_PC, sdio1_pc_pins, 0, PIN(0)),
+    LIST(F_SDIO1_CD, sdio1_cd_pins, 0, PIN(0)),
+    LIST(F_SDIO1_WP, sdio1_wp_pins, 0, PIN(0)),
+    REG(F_NAND0, 1, 13, 0, RUN(13)),
+    LIST(F_NAND0_CE, nand0_ce_pins, 0, PIN(0)),
+    LIST(F_NAND0_RB, nand0_rb_bases, 0, RUN(2)),
+    LIST(F_NAND0_DQS, nand0_dqs_pins, 0, PIN(0)),
+    REG(F_TTC0_CLK, 9, 6, 8, PIN(0)),
+    REG(F_TTC0_WAV, 9, 7, 8, PIN(0)),
+    REG(F_TTC1_CLK, 9, 4, 8, PIN(0)),
+    REG(F_TTC1_WAV, 9, 5, 8, PIN(0)),
+    REG(F_TTC2_CLK, 9, 2, 8, PIN(0)),
+    REG(F_TTC2_WAV, 9, 3, 8, PIN(0)),
+    REG(F_TTC3_CLK, 9, 0, 8, PIN(0)),
+    REG(F_TTC3_WAV, 9, 1, 8, PIN(0)),
+    REG(F_UART0, 19, 2, 4, RUN(2)),
+    REG(F_UART1, 19, 0, 4, RUN(2)),
+    REG(F_USB0, 1, 52, 0, RUN(12)),
+    REG(F_USB1, 1, 64, 0, RUN(12)),
+    LIST(F_SWDT0_CLK, swdt0_pins, 0, PIN(0)),
+    LIST(F_SWDT0_RST, swdt0_pins, 1, PIN(0)),
+    LIST(F_SWDT1_CLK, swdt1_pins, 0, PIN(0)),
+    LIST(F_SWDT1_RST, swdt1_pins, 1, PIN(0)),
+    REG(F_PMU0, 12, 26, 1, PIN(0)),
+    LIST(F_PCIE0, pcie0_pins, 0, PIN(0)),
+    LIST(F_CSU0, csu0_pins, 0, PIN(0)),
+    REG(F_DPAUX0, 2, 27, 2, RUN(2)),
+    REG(F_DPAUX0, 2, 34, 2, RUN(2)),
+    LIST(F_PJTAG0, pjtag0_bases, 0, RUN(4)),
+    REG(F_TRACE0, 1, 2, 0, RUN(16)),
+    REG(F_TRACE0, 1, 26, 0, RUN(12) | RUN(4) << 14), /* 26-37, 40-43 */
+    REG(F_TRACE0, 1, 54, 0, RUN(16)),
+    LIST(F_TRACE0_CLK, trace0_clk_bases, 0, RUN(2)),
+    REG(F_TESTSCAN0, 1, 0, 0, RUN(38)),
 };
 
 #define NR_FAMILIES (sizeof(families) / sizeof(families[0]))
@@ -219,19 +299,25 @@ static bool group_ref(unsigned group, struct group_ref *ref)
     return false;
 }
 
-static bool in_run(u32 pin, unsigned first, unsigned len) { return pin >= first && pin < first + len; }
+/* Is `pin` bit (pin - base) of `mask` (of `width` bits)? */
+static bool in_mask(u32 pin, int base, u64 mask, unsigned width)
+{
+    int off = (int)pin - base;
+    return off >= 0 && off < (int)width && (mask >> off) & 1;
+}
 
 static bool family_has_pin(const struct group_family *fam, unsigned j, u32 pin)
 {
-    return in_run(pin, fam->first + j * fam->stride, fam->len) ||
-           in_run(pin, fam->first2, fam->len2);
+    int base = fam->first + (int)j * fam->stride + (fam->bases ? fam->bases[j] : 0);
+
+    return in_mask(pin, base, fam->mask, 64) || in_mask(pin, fam->fixed_first, fam->fixed, 16);
 }
 
 bool pin_model_group_has_pin(unsigned group, u32 pin)
 {
     struct group_ref r;
 
-    return group_ref(group, &r) && family_has_pin(r.fam, r.j, pin);
+    return pin < ZYNQMP_NUM_MIOS && group_ref(group, &r) && family_has_pin(r.fam, r.j, pin);
 }
 
 unsigned pin_model_nr_functions(void) { return NR_FUNCTIONS; }

@@ -241,7 +241,7 @@ static void test_pinctrl_answered(void **state unused)
     assert_true(call(&dom0, SIP64(35), 9 /* GET_FUNCTION_NAME */ | (0UL << 32), 0, out));
     assert_memory_equal(&out[0], "can0\0\0\0\0", 8);
     assert_int_equal(out[1], 0);
-    /* REQUEST(64), SET_FUNCTION(64, gpio0's id 5) */
+    /* REQUEST(64), SET_FUNCTION(64, ethernet3's id 5) */
     assert_true(call(&dom0, SIP64(28), 64, 0, out));
     assert_int_equal(status(out), 0);
     assert_true(call(&dom0, SIP64(31), 64 | (5UL << 32), 0, out));

@@ -143,6 +143,27 @@ static void expect_group(const char *name, unsigned first, unsigned n, unsigned 
         assert_int_equal(g->pins[k++], first2 + i);
 }
 
+static unsigned groups_of_pin(unsigned pin)
+{
+    unsigned n = 0;
+
+    for (unsigned g = 0; g < nr_groups; g++)
+        for (unsigned i = 0; i < groups[g].npins; i++)
+            n += groups[g].pins[i] == pin;
+    return n;
+}
+
+/* The group `name` holds exactly the pins listed (ascending). */
+#define EXPECT_PINS(name, ...)                                                         \
+    do {                                                                               \
+        static const unsigned want[] = { __VA_ARGS__ };                                \
+        const struct linux_group *g_ = named(name);                                    \
+        if (!g_)                                                                       \
+            fail_msg("no group %s", name);                                             \
+        assert_int_equal(g_->npins, sizeof(want) / sizeof(want[0]));                   \
+        assert_memory_equal(g_->pins, want, sizeof(want));                             \
+    } while (0)
+
 static int setup(void **state unused)
 {
     pin_model_reset();
@@ -191,9 +212,71 @@ static void test_zcu102_groups(void **state unused)
     expect_group("sdio1_3_grp", 71, 6, 0, 0);
     expect_group("ttc0_clk_8_grp", 70, 1, 0, 0);
     expect_group("mdio1_1_grp", 76, 2, 0, 0);
-    /* absent functions are not reported */
-    assert_null(named("spi0_0_grp"));
-    assert_null(named("qspi0_0_grp"));
+    /* the irregular ones (TF-A's pm_api_pinctrl.c pin lists) */
+    EXPECT_PINS("ethernet0_0_grp", 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37);
+    EXPECT_PINS("gemtsu0_2_grp", 51);
+    EXPECT_PINS("qspi0_0_grp", 0, 1, 2, 3, 4, 8, 9, 10, 11, 12);
+    EXPECT_PINS("qspi_ss_0_grp", 5, 7);
+    EXPECT_PINS("qspi_fbclk_0_grp", 6);
+    EXPECT_PINS("spi0_1_grp", 12, 16, 17);
+    EXPECT_PINS("spi1_5_grp", 70, 74, 75);
+    EXPECT_PINS("spi0_ss_0_grp", 3);   /* spi0_0's ss0 */
+    EXPECT_PINS("spi0_ss_5_grp", 13);  /* spi0_1's ss2 */
+    EXPECT_PINS("spi1_ss_17_grp", 71); /* spi1_5's ss2 */
+    EXPECT_PINS("sdio0_0_grp", 13, 14, 15, 16, 17, 18, 19, 20, 21, 22);
+    EXPECT_PINS("sdio0_1_grp", 38, 40, 41, 42, 43, 44, 45, 46, 47, 48);
+    EXPECT_PINS("sdio0_4_grp", 17, 18, 19, 20, 21, 22);      /* 4-bit 0_1 */
+    EXPECT_PINS("sdio0_6_grp", 38, 40, 45, 46, 47, 48);      /* 4-bit 1_1 */
+    EXPECT_PINS("sdio0_9_grp", 13, 21, 22);                  /* 1-bit 0_0 */
+    EXPECT_PINS("sdio0_32_grp", 64, 66, 74);                 /* 1-bit 2_7 */
+    assert_null(named("sdio0_33_grp"));
+    EXPECT_PINS("sdio0_cd_1_grp", 39);
+    EXPECT_PINS("sdio1_pc_1_grp", 70);
+    EXPECT_PINS("nand0_0_grp", 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25);
+    EXPECT_PINS("nand0_rb_1_grp", 27, 28);
+    EXPECT_PINS("swdt0_clk_8_grp", 50);
+    EXPECT_PINS("swdt1_rst_9_grp", 57);
+    EXPECT_PINS("swdt1_clk_12_grp", 72);
+    EXPECT_PINS("pmu0_11_grp", 37);
+    EXPECT_PINS("pcie0_3_grp", 33);
+    EXPECT_PINS("csu0_9_grp", 31);
+    EXPECT_PINS("dpaux0_2_grp", 34, 35);
+    EXPECT_PINS("pjtag0_5_grp", 58, 59, 60, 61);
+    EXPECT_PINS("trace0_1_grp", 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 40, 41, 42, 43);
+    EXPECT_PINS("trace0_clk_2_grp", 52, 53);
+    assert_int_equal(named("testscan0_0_grp")->npins, 38);
+    /* the firmware's 503 groups */
+    assert_int_equal(nr_groups, 503);
+    /* a pin's groups: as many as the firmware lists for it, RESERVED slots
+     * and its duplicate sdio0_1 entry on pin 42 aside */
+    assert_int_equal(groups_of_pin(0), 10);
+    assert_int_equal(groups_of_pin(38), 20);
+    assert_int_equal(groups_of_pin(42), 15);
+    assert_int_equal(groups_of_pin(50), 20);
+    assert_int_equal(groups_of_pin(77), 8);
+}
+
+/* Function ids are the firmware's (TF-A's PINCTRL_FUNC_* order). */
+static void test_function_ids(void **state unused)
+{
+    static const struct { u32 id; const char *name; } ids[] = {
+        { 0, "can0" }, { 5, "ethernet3" }, { 7, "gpio0" }, { 8, "i2c0" }, { 13, "mdio3" },
+        { 25, "sdio1" }, { 27, "sdio1_cd" }, { 28, "sdio1_wp" }, { 41, "uart0" },
+        { 42, "uart1" }, { 43, "usb0" }, { 56, "testscan0" },
+    };
+    u32 p[4];
+
+    assert_int_equal(query(PM_QID_PINCTRL_GET_NUM_FUNCTIONS, 0, 0, p), 0);
+    assert_int_equal(p[1], 57);
+    for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        char name[17] = { 0 };
+        query(PM_QID_PINCTRL_GET_FUNCTION_NAME, ids[i].id, 0, p);
+        memcpy(name, p, 16);
+        assert_string_equal(name, ids[i].name);
+    }
+    /* "trace0_clk" is not "trace0" + "_clk_..." */
+    assert_true(pin_model_group_by_name("trace0_clk_0_grp") >= 0);
+    assert_true(pin_model_group_has_pin((unsigned)pin_model_group_by_name("trace0_clk_0_grp"), 1));
 }
 
 static void test_group_names_parse(void **state unused)
@@ -386,6 +469,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_zcu102_groups, setup),
+        cmocka_unit_test_setup(test_function_ids, setup),
         cmocka_unit_test_setup(test_group_names_parse, setup),
         cmocka_unit_test_setup(test_batches_and_markers, setup),
         cmocka_unit_test_setup(test_query_bounds, setup),
