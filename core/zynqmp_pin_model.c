@@ -72,6 +72,9 @@
 #define FUNC_NAME_LEN 16 /* PM_QID_PINCTRL_GET_FUNCTION_NAME's answer */
 #define MIO_NAME_PREFIX "MIO"
 #define GROUP_NAME_SUFFIX "_grp"
+#define GROUP_INDEX_MAX_DIGITS 3 /* gpio0's 78 groups are the most a function has */
+#define GROUP_ID_BITS 16         /* a group id in an answer */
+#define GROUP_IDS_PER_WORD 2
 
 /* PM_PINCTRL_CONFIG_PARAM_* parameters and their values (xlnx-zynqmp.h). */
 enum {
@@ -332,7 +335,7 @@ unsigned pin_model_nr_groups(void)
 }
 
 /* The id of group `k` of function `func`, or -1 when it has fewer. */
-static int function_group(unsigned func, u32 k)
+static int function_group(u32 func, u32 k)
 {
     unsigned id = 0;
 
@@ -389,7 +392,7 @@ int pin_model_group_by_name(const char *name)
 
         if (strncmp(name, function_name[f], n) || *p++ != '_')
             continue;
-        for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+        for (; *p >= '0' && *p <= '9' && digits < GROUP_INDEX_MAX_DIGITS; p++, digits++)
             k = k * 10 + (u32)(*p - '0');
         if (digits && !strcmp(p, GROUP_NAME_SUFFIX))
             return function_group(f, k);
@@ -570,14 +573,11 @@ static void pack_groups(u32 payload[PINCTRL_PAYLOAD_WORDS], int (*at)(u32, u32),
     for (unsigned i = 0; i < PINCTRL_GROUPS_PER_RESP; i++) {
         int g = index + i >= index ? at(key, index + i) : -1; /* index + i wrapped: none */
         u32 id = g >= 0 ? (u32)g : PINCTRL_END_OF_GROUPS;
-        unsigned w = 1 + i / 2, shift = (i % 2) * 16;
+        unsigned w = 1 + i / GROUP_IDS_PER_WORD, shift = (i % GROUP_IDS_PER_WORD) * GROUP_ID_BITS;
 
-        payload[w] = (payload[w] & ~(0xffffU << shift)) | id << shift;
+        payload[w] = (payload[w] & ~(PINCTRL_END_OF_GROUPS << shift)) | id << shift;
     }
 }
-
-static int function_group_at(u32 func, u32 k) { return function_group(func, k); }
-static int pin_group_at(u32 pin, u32 index) { return pin_group(pin, index); }
 
 void pin_model_query(struct domain *d, const u32 arg[4], u32 payload[PINCTRL_PAYLOAD_WORDS])
 {
@@ -610,10 +610,10 @@ void pin_model_query(struct domain *d, const u32 arg[4], u32 payload[PINCTRL_PAY
         memcpy(payload, function_name[a1], FUNC_NAME_LEN);
         break;
     case PM_QID_PINCTRL_GET_FUNCTION_GROUPS:
-        pack_groups(payload, function_group_at, a1, a2);
+        pack_groups(payload, function_group, a1, a2);
         break;
     case PM_QID_PINCTRL_GET_PIN_GROUPS:
-        pack_groups(payload, pin_group_at, a1, a2);
+        pack_groups(payload, pin_group, a1, a2);
         break;
     }
 }
