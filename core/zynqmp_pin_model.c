@@ -447,6 +447,19 @@ static __boot int function_by_name(const char *name, int len)
     return -1;
 }
 
+/* "MIO<n>" → n; ZYNQMP_NUM_MIOS (no pin) for anything else. */
+static __boot u32 pin_by_name(const char *s)
+{
+    const char *digits = s + strlen(MIO_NAME_PREFIX);
+    char *end;
+    unsigned long pin;
+
+    if (strncmp(s, MIO_NAME_PREFIX, strlen(MIO_NAME_PREFIX)) || *digits < '0' || *digits > '9')
+        return ZYNQMP_NUM_MIOS;
+    pin = strtoul(digits, &end, 10);
+    return *end || pin >= ZYNQMP_NUM_MIOS ? ZYNQMP_NUM_MIOS : (u32)pin;
+}
+
 /* One pinctrl config node (or subnode): its `groups` and `pins` strings, muxed
  * to its `function` when it names one. */
 static __boot unsigned claim_node(const void *fdt, int node)
@@ -464,8 +477,7 @@ static __boot unsigned claim_node(const void *fdt, int node)
                 claimed += claim_pin(pin, func);
     }
     for (int i = 0; (s = fdt_stringlist_get(fdt, node, "pins", i, NULL)); i++)
-        if (!strncmp(s, MIO_NAME_PREFIX, strlen(MIO_NAME_PREFIX)))
-            claimed += claim_pin((u32)strtoul(s + strlen(MIO_NAME_PREFIX), NULL, 10), func);
+        claimed += claim_pin(pin_by_name(s), func);
     return claimed;
 }
 

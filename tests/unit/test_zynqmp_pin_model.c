@@ -400,7 +400,8 @@ static int console_node(void)
 {
     int root, pc, cfg, sub, uart;
     const char pins_rx[] = "MIO18";
-    const char pins_tx[] = "MIO19\0MIO200\0PAD3"; /* junk after the real one */
+    /* junk after the real one: none of it names a pin (not even MIO0) */
+    const char pins_tx[] = "MIO19\0MIO200\0PAD3\0MIO\0MIO5x\0MIO-1";
 
     assert_int_equal(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
     root = fdt_path_offset(fdt, "/");
@@ -435,6 +436,7 @@ static void test_console_pins_refused(void **state unused)
     }
     assert_true(pin_model_console_pin(18) && pin_model_console_pin(19));
     assert_false(pin_model_console_pin(17) || pin_model_console_pin(20));
+    assert_false(pin_model_console_pin(0) || pin_model_console_pin(5));
     assert_false(pin_model_console_pin(78));
     /* muxed as the console's configuration says */
     assert_int_equal(api(PM_PINCTRL_GET_FUNCTION, 18, 0, 0, &v), 0);
