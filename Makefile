@@ -53,7 +53,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            core/hypercall.c core/guest_console.c core/builtin_guests.S core/sched.c core/vpl011.c \
            core/domain_config.c core/linux_boot.c core/xen_ext_regions.c core/dom0_dt.c core/iommu_known.c core/passthrough.c core/console_input.c \
            core/iommu.c core/iommu_inval.c core/iommu_policy.c core/map_dump.c core/memory_op.c core/event_channel.c \
-           core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c core/smc_service.c core/zynqmp_eemi.c core/zynqmp_clock_model.c \
+           core/grant_table.c core/multicall.c core/dlog.c core/vcpu_op.c core/runstate.c core/wallclock.c core/vcpu_stats.c core/smc_service.c core/zynqmp_eemi.c core/zynqmp_clock_model.c core/zynqmp_pin_model.c \
            drivers/driver_table.c drivers/pl011.c drivers/cadence_uart.c drivers/gicv3.c drivers/gicv2.c drivers/pci.c drivers/pci_ecam.c drivers/smmuv3.c drivers/smmuv3_format.c
 HV_OBJS := $(patsubst %,$(B)/hv/%.o,$(HV_SRCS))
 
@@ -172,7 +172,7 @@ UNIT_TESTS := $(B)/tests/test_pgtable $(B)/tests/test_stage2 $(B)/tests/test_opt
               $(B)/tests/test_persistent_grants $(B)/tests/test_netback_tx $(B)/tests/test_dma \
               $(B)/tests/test_e1000 $(B)/tests/test_netfront $(B)/tests/test_iommu $(B)/tests/test_lock_order \
               $(B)/tests/test_trace \
-              $(B)/tests/test_zynqmp_eemi $(B)/tests/test_zynqmp_clock_model
+              $(B)/tests/test_zynqmp_eemi $(B)/tests/test_zynqmp_clock_model $(B)/tests/test_zynqmp_pin_model
 
 $(B)/tests/test_pgtable: tests/unit/test_pgtable.c arch/arm64/pgtable.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
@@ -194,11 +194,15 @@ $(B)/tests/test_boot_dt: tests/unit/test_boot_dt.c core/boot_dt.c tests/unit/hos
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
-$(B)/tests/test_zynqmp_eemi: tests/unit/test_zynqmp_eemi.c core/zynqmp_eemi.c core/zynqmp_clock_model.c core/smc_service.c core/boot_dt.c tests/unit/host_stubs.c $(B)/.setup-ok
+$(B)/tests/test_zynqmp_eemi: tests/unit/test_zynqmp_eemi.c core/zynqmp_eemi.c core/zynqmp_clock_model.c core/zynqmp_pin_model.c core/smc_service.c core/boot_dt.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 
 $(B)/tests/test_zynqmp_clock_model: tests/unit/test_zynqmp_clock_model.c core/zynqmp_clock_model.c tests/unit/host_stubs.c $(B)/.setup-ok
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
+
+$(B)/tests/test_zynqmp_pin_model: tests/unit/test_zynqmp_pin_model.c core/zynqmp_pin_model.c tests/unit/host_stubs.c $(B)/.setup-ok
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UT_CFLAGS) $(filter %.c,$^) -o $@ $(UT_LIBS) -lfdt
 

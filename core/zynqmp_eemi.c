@@ -33,7 +33,10 @@
  *     (GETRATE), parent 0 (GETPARENT), no divider (GETDIVIDER:
  *     XST_PM_INVALID_PARAM); ENABLE is acknowledged, every other change
  *     refused XST_PM_NO_ACCESS (a fixed rate, ungated).  A board tree
- *     without pss_ref_clk's rate gets no clocks.
+ *     without pss_ref_clk's rate gets no clocks.  And the ZynqMP's pin
+ *     controller: its pin queries and PM_PINCTRL_* calls
+ *     are answered from core/zynqmp_pin_model.c (PM_PINCTRL_CONFIG_PARAM_SET
+ *     feature version 2: the model has the tri-state parameter).
  * Every argument is checked: a node, reset or clock must be one the hardware
  * domain's own tree names (a `power-domains`, `resets` or `clocks` reference
  * to the firmware's providers, in the tree granite built for it: devices
@@ -42,6 +45,10 @@
  * capabilities and QoS must be in range.  Anything else is answered
  * XST_PM_NO_FEATURE / XST_PM_INVALID_NODE with a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
+ * Pins, in both modes: a pin must exist, and a call that changes one
+ * (request, release, set function, set parameter) may not name a pin of
+ * granite's console UART's `pinctrl-0` configuration (XST_PM_NO_ACCESS,
+ * 2002); forwarded, the firmware judges the rest (core/zynqmp_pin_model.c).
  *
  * Clocks, forwarded: a clock call that changes state (enable, disable, set
  * divider, rate or parent) is never passed on, XST_PM_NO_ACCESS: one clock
@@ -71,6 +78,7 @@
 #include <granite/domain.h>
 #include <granite/zynqmp_eemi.h>
 #include <granite/zynqmp_clock_model.h>
+#include <granite/zynqmp_pin_model.h>
 
 #define PM_SIP_SVC 0xC2000000U
 
@@ -177,7 +185,7 @@ static bool api_served(u32 api)
     case PM_GET_TRUSTZONE_VERSION:
         return true;
     }
-    return is_clock_call(api);
+    return is_clock_call(api) || pin_model_is_api(api);
 }
 
 /* What a forwarding granite passes on (a feature check of anything else
@@ -243,6 +251,10 @@ static __boot void note_console(const void *fdt)
     int uart = dt_console_node(fdt);
 
     memset(console_ids, 0, sizeof(console_ids));
+    pin_model_reset();
+    if (uart >= 0)
+        printk("smc: ZynqMP EEMI: granite's console keeps its %u MIO pin(s) (pinctrl-0): "
+               "dom0 may not re-mux or reconfigure them\n", pin_model_note_console(fdt, uart));
     for (unsigned k = 0; uart >= 0 && k < NR_PROV; k++) {
         u32 ph = provider_phandle(fdt, &providers[k]);
         if (ph)
@@ -340,6 +352,8 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
             bad = XST_PM_INVALID_NODE;
         break;
     }
+    if (pin_model_is_api(c->api))
+        return pin_model_check(d, c->api, c->arg); /* logs its own refusals */
     if (forward && clock_changes_state(c->api)) {
         dlog(d, "smc: d%u: EEMI clock API %u (clock 0x%x, 0x%x): a clock change, never "
              "forwarded: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
@@ -374,12 +388,18 @@ static void answer(struct domain *d, struct eemi_call *c)
         p[1] = TZ_VERSION_1_0;
         break;
     case PM_FEATURE_CHECK:
-        if (forward ? api_forwarded(c->arg[0]) : api_served(c->arg[0]))
-            p[1] = FEATURE_VERSION_1;
-        else
+        if (!(forward ? api_forwarded(c->arg[0]) : api_served(c->arg[0])))
             p[0] = XST_PM_NO_FEATURE;
+        else if (c->arg[0] == PM_PINCTRL_CONFIG_PARAM_SET)
+            p[1] = PM_PINCTRL_PARAM_SET_VERSION; /* the model has the tri-state parameter */
+        else
+            p[1] = FEATURE_VERSION_1;
         break;
     case PM_QUERY_DATA:
+        if (pin_model_is_query(c->arg[0])) {
+            pin_model_query(d, c->arg, p);
+            break;
+        }
         /* The clock tree's queries are the model's; no other is served. */
         if (!zynqmp_clock_is_query(c->arg[0]))
             p[0] = XST_PM_NO_FEATURE;
@@ -407,6 +427,10 @@ static void answer(struct domain *d, struct eemi_call *c)
         p[1] = 0; /* released: the model's devices are never held in reset */
         break;
     default:
+        if (pin_model_is_api(c->api)) {
+            pin_model_call(d, c->api, c->arg, p);
+            break;
+        }
         /* REQUEST/RELEASE_NODE, SET_REQUIREMENT, RESET_ASSERT, INIT_FINALIZE,
          * CLOCK_ENABLE (of a running clock): acknowledged, nothing to change
          * on the model */

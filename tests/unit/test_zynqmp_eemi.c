@@ -127,6 +127,15 @@ static void build_tree(const char *method)
     assert_int_equal(fdt_setprop(fdt, dev, "resets", rs1, sizeof(rs1)), 0);
     dev = fdt_path_offset(fdt, WITHHELD);
     assert_int_equal(fdt_setprop(fdt, dev, "clocks", ck1, sizeof(ck1)), 0);
+    /* granite's console's pins: its pinctrl-0 is the ZCU102's uart0-default */
+    root = fdt_path_offset(fdt, "/");
+    dev = fdt_add_subnode(fdt, root, "pinctrl");
+    dev = fdt_add_subnode(fdt, dev, "uart0-default");
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "phandle", 5), 0);
+    assert_int_equal(fdt_setprop_string(fdt, dev, "groups", "uart0_4_grp"), 0);
+    assert_int_equal(fdt_setprop_string(fdt, dev, "function", "uart0"), 0);
+    dev = fdt_path_offset(fdt, "/serial@ff000000");
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "pinctrl-0", 5), 0);
     /* granite's console: its power node is not dom0's to switch */
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "chosen");
@@ -233,10 +242,63 @@ static void test_no_clocks(void **state unused)
     assert_true(call(&dom0, SIP64(35), 1 /* GET_NAME */ | (3UL << 32), 0, out));
     assert_int_equal(out[0], 0);
     assert_int_equal(out[1], 0);
-    assert_true(call(&dom0, SIP64(35), 6 /* a pinctrl query */, 0, out));
+    assert_true(call(&dom0, SIP64(35), 2 /* CLOCK_GET_TOPOLOGY */ | (3UL << 32), 0, out));
     assert_int_equal(status(out), 19);
     assert_true(call(&dom0, SIP64(36), 3 /* CLOCK_ENABLE(3) */, 0, out));
     assert_int_equal(status(out), 2003);
+}
+
+/* The pin controller: answered from core/zynqmp_pin_model.c, through the
+ * SMC's register layout. */
+static void test_pinctrl_answered(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(host_log_contains("granite's console keeps its 2 MIO pin(s)"));
+    for (u64 api = 28; api <= 33; api++) {
+        assert_true(call(&dom0, SIP64(63), api, 0, out));
+        assert_int_equal(status(out), 0);
+        /* PARAM_SET: version 2, the tri-state parameter (Linux checks) */
+        assert_int_equal(payload1(out), api == 33 ? 2 : 1);
+    }
+    assert_true(call(&dom0, SIP64(35), 6 /* GET_NUM_PINS */, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(payload1(out), 78);
+    /* a function name fills x0 and x1, status word included: "can0" */
+    assert_true(call(&dom0, SIP64(35), 9 /* GET_FUNCTION_NAME */ | (0UL << 32), 0, out));
+    assert_memory_equal(&out[0], "can0\0\0\0\0", 8);
+    assert_int_equal(out[1], 0);
+    /* REQUEST(64), SET_FUNCTION(64, ethernet3's id 5) */
+    assert_true(call(&dom0, SIP64(28), 64, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(31), 64 | (5UL << 32), 0, out));
+    assert_int_equal(status(out), 0);
+    /* granite's console's pins */
+    assert_true(call(&dom0, SIP64(31), 18 | (5UL << 32), 0, out));
+    assert_int_equal(status(out), 2002);
+    assert_true(call(&dom0, SIP64(28), 78, 0, out));
+    assert_int_equal(status(out), 1);
+    assert_int_equal(fw_calls, 1); /* the probe's only */
+}
+
+/* Forwarded after the same checks: granite's console's pins never reach the
+ * firmware, other pins do, unchanged. */
+static void test_pinctrl_forwarded(void **state unused)
+{
+    u64 out[4];
+
+    assert_true(call(&dom0, SIP64(28), 19, 0, out));
+    assert_int_equal(status(out), 2002);
+    assert_true(call(&dom0, SIP64(33), 18 | (6UL << 32), 1, out));
+    assert_int_equal(status(out), 2002);
+    assert_int_equal(fw_calls, 1);
+    assert_true(call(&dom0, SIP64(31), 64 | (7UL << 32), 0, out));
+    assert_int_equal(fw_calls, 2);
+    assert_int_equal(fw_last[0], SIP64(31));
+    assert_int_equal(fw_last[1], 64 | (7UL << 32));
+    assert_int_equal(out[1], 0x1111); /* the firmware's own answer */
+    assert_true(call(&dom0, SIP64(35), 11 /* GET_PIN_GROUPS */ | (18UL << 32), 0, out));
+    assert_int_equal(fw_calls, 3); /* a query describes: forwarded */
 }
 
 static void test_power_nodes_checked(void **state unused)
@@ -518,6 +580,8 @@ int main(void)
         cmocka_unit_test_setup(test_model_clocks_listed, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_model_clock_calls, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware_board_clocks),
+        cmocka_unit_test_setup(test_pinctrl_answered, setup_no_firmware),
+        cmocka_unit_test_setup(test_pinctrl_forwarded, setup_with_firmware),
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_resets_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_who_and_what, setup_no_firmware),
