@@ -59,6 +59,9 @@ typedef uint32_t u32;
 #define GICD_TYPER 0x004
 #define GICD_IGROUPR 0x080
 #define GICD_TYPER_ITLINES 0x1fU
+#define GICC_BASE 0xf9020000UL
+#define GICC_PMR 0x004
+#define GICC_PMR_ALL 0xffU /* lowest priority: mask nothing */
 
 #define APU_CTRL_BASE 0xfd5c0000UL
 #define APU_RVBARADDR_L(n) (0x40 + 8 * (n))
@@ -436,14 +439,21 @@ void fw_smc(u64 *x)
 
 /* --- per-CPU start ------------------------------------------------------------ */
 
-/* Every interrupt Non-secure (Group 1).  GICD_IGROUPR0 (SGIs, PPIs) is banked:
- * each CPU sets its own; CPU 0 does the SPIs. */
-static void gic_groups(u64 cpu)
+/*
+ * Every interrupt Non-secure (Group 1).  GICD_IGROUPR0 (SGIs, PPIs) is banked:
+ * each CPU sets its own; CPU 0 does the SPIs.  And the CPU interface's
+ * priority mask opened from the Secure side: with the Security Extensions a
+ * Non-secure write to GICC_PMR is ignored while the mask is in the Secure half
+ * (IHI 0048B §4.4.2; it resets to 0), so granite's own write would not take
+ * and the CPU would never be interrupted.
+ */
+static void gic_setup(u64 cpu)
 {
     u32 lines = (rd32(GICD_BASE + GICD_TYPER) & GICD_TYPER_ITLINES) + 1;
 
     for (u32 n = 0; n < (cpu == 0 ? lines : 1); n++)
         wr32(GICD_BASE + GICD_IGROUPR + 4 * n, ~0U);
+    wr32(GICC_BASE + GICC_PMR, GICC_PMR_ALL);
 }
 
 /* Set up EL3 and EL2's entry; the value returned is EL2's x0. */
@@ -459,7 +469,7 @@ u64 fw_cpu_start(u64 cpu)
     __asm__ volatile("msr cntvoff_el2, xzr");
     __asm__ volatile("msr spsr_el3, %0" : : "r"((u64)SPSR_EL2H_MASKED));
     __asm__ volatile("msr elr_el3, %0; isb" : : "r"(entry));
-    gic_groups(cpu);
+    gic_setup(cpu);
     if (cpu == 0) {
         wr32(UART0_BASE + CDNS_CR, CDNS_CR_TXEN | CDNS_CR_RXEN);
         cpu_started = 1;
