@@ -9,9 +9,10 @@
  * "el3-firmware", places this image and sets the PC with -device loader,
  * and fills the two boot slots below the image: the DTB's address and
  * granite's entry).
- * CPU 0 puts every GIC interrupt in Group 1 (Non-secure: granite's GICv2
- * driver leaves the groups as the firmware set them), sets SCR_EL3 and drops
- * to EL2 at granite's entry with x0 = the DTB (the arm64 boot protocol).
+ * Each CPU puts the GIC interrupts in Group 1 (Non-secure: granite's GICv2
+ * driver leaves the groups as the firmware set them) and opens its GICC_PMR
+ * (gic_setup), sets SCR_EL3, and drops to EL2; CPU 0 at granite's entry with
+ * x0 = the DTB (the arm64 boot protocol).
  *
  * Secondaries start powered off (QEMU's start-powered-off; its own PSCI is
  * disabled when the boot starts at EL3).  PSCI CPU_ON really starts one the
@@ -32,13 +33,16 @@
  *     FEATURE_CHECK (version 1) of the APIs below, no clocks (QUERY_DATA's
  *     clock count 0), success to the node, reset, clock and INIT_FINALIZE
  *     calls, and a recognisable rate (FW_CLOCK_RATE_HZ) to PM_CLOCK_GETRATE
- *     so a test can see the firmware's payload come back unchanged.
+ *     (for a payload test; no scenario reaches it yet: on the model dom0's
+ *     tree names no clock, so granite refuses every clock query).  Another
+ *     SiP call gets its line and NOT_SUPPORTED.
  *   Anything else: SMCCC NOT_SUPPORTED (-1) and a "fw: unknown SMC" line.
  *
  * Assumes: QEMU's ZynqMP model (Cadence UART 0 at 0xff000000 is the console,
- * GIC-400 distributor at 0xf9010000, four Cortex-A53 with EL2 and EL3), this
- * image linked and loaded at FW_BASE in the on-chip memory (OCM), as TF-A's
- * BL31 is on the ZynqMP, outside the DDR granite and its guests are given.
+ * GIC-400 distributor at 0xf9010000 and CPU interface at 0xf9020000, four
+ * Cortex-A53 with EL2 and EL3), this image linked and loaded at 0xfffea000
+ * (el3.ld) in the on-chip memory (OCM), where TF-A's BL31 sits on the
+ * ZynqMP, outside the DDR granite and its guests are given.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -295,7 +299,8 @@ __attribute__((noreturn)) static void semihosting_exit(u64 code)
         __asm__ volatile("wfi");
 }
 
-/* PSCI CPU_ON: Aff0 names the CPU (the ZynqMP's four A53s are one cluster). */
+/* PSCI CPU_ON: Aff0 names the CPU (the ZynqMP's four A53s are one cluster).
+ * No lock: granite starts its secondaries one at a time, from CPU 0. */
 static long cpu_on(u64 mpidr, u64 entry, u64 context)
 {
     u64 cpu = mpidr & 0xff;
