@@ -70,7 +70,7 @@ SELFTEST_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/li
 NETLIB_SRCS := $(GLIB_SRCS) guests/lib/xen.c guests/lib/grant_refs.c guests/lib/ipv4.c guests/lib/xs_ring.c guests/lib/l4csum.c
 DOM0_SRCS := $(NETLIB_SRCS) guests/lib/dma.c guests/lib/dcache.c guests/lib/event_loop.c $(sort $(wildcard guests/dom0/*.c))
 DOMU_SRCS := $(NETLIB_SRCS) guests/lib/xenbus.c $(sort $(wildcard guests/domU/*.c))
-GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin
+GUEST_IMAGES := $(B)/guests/dom0.bin $(B)/guests/domU.bin $(B)/guests/el3fw.bin
 # A guest's objects; sources shared with granite (drivers/pci_ecam.c) build under $(B)/guests/shared/.
 guest_objs = $(patsubst guests/%,$(B)/guests/%.o,$(filter guests/%,$(1))) \
              $(patsubst drivers/%,$(B)/guests/shared/%.o,$(filter drivers/%,$(1)))
@@ -152,6 +152,15 @@ $(B)/guests/dom0.elf: $(call guest_objs,$(DOM0_SRCS)) guests/lib/guest.ld Makefi
 
 $(B)/guests/domU.elf: $(call guest_objs,$(DOMU_SRCS)) guests/lib/guest.ld Makefile
 	$(CC) $(G_CFLAGS) $(G_LDFLAGS) $(filter %.o,$^) $(LIBFDT_ARM64) -o $@
+
+# The stand-in EL3 firmware of the boot = "el3-firmware" scenarios (ZynqMP
+# forward mode): freestanding, no libc, linked at its address in the OCM.
+EL3FW_CFLAGS := $(COMMON) -mgeneral-regs-only -mstrict-align -fno-pie -fno-builtin \
+                -fno-stack-protector -nostdlib -mno-outline-atomics
+$(B)/guests/el3fw.elf: guests/firmware/el3.c guests/firmware/el3.ld $(B)/.setup-ok Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(EL3FW_CFLAGS) -no-pie -Wl,-T,guests/firmware/el3.ld -Wl,--build-id=none \
+	      -Wl,--no-warn-rwx-segments guests/firmware/el3.c -lgcc -o $@
 
 $(B)/guests/%.bin: $(B)/guests/%.elf
 	$(OBJCOPY) -O binary $< $@

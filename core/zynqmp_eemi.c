@@ -61,9 +61,12 @@
  *
  * Not handled: in forward mode PM_INIT_FINALIZE tells the firmware that
  * nodes nobody requested may be powered off.  granite requests none for its
- * own console UART, so a firmware that honours that could power it off (on
- * QEMU's model there is no firmware; not tried on hardware).  README, ZCU102
- * limits.
+ * own console UART, so a firmware that honours that could power it off.
+ * Forward mode has run only against a stand-in EL3 firmware on QEMU's model
+ * (guests/firmware/el3.c; scenarios zcu102-eemi-forward and
+ * zcu102-linux-dom0-forward, where Linux's PM_INIT_FINALIZE does reach it; the
+ * stand-in powers nothing off), not with a real TF-A / PMU firmware.  README,
+ * ZCU102 limits.
  *
  * Assumes: the board DT's firmware node is "xlnx,zynqmp-firmware" with
  * #power-domain-cells = 1, and its reset controller "xlnx,zynqmp-reset" has

@@ -70,6 +70,12 @@ ENTRY_STUB = (
     0xD61F0020,   # br  x1
     0xD503201F,   # nop                (keeps the literals 8-byte aligned)
 )
+# boot = "el3-firmware": a stand-in platform firmware (guests/firmware/el3.c)
+# in the ZynqMP's on-chip memory starts at EL3 and drops to granite at EL2.
+# Its two boot slots (the DTB's address, granite's entry) sit just below it.
+EL3_FIRMWARE = "build/guests/el3fw.bin"
+EL3_FIRMWARE_ADDR = 0xfffea000
+EL3_FIRMWARE_SLOTS = 0xfffe9ff0
 HV_ARGS_PREFIX = "poweroff=semihosting"
 STOP_GRACE_S = 2.0
 TAIL_LINES = 15
@@ -94,7 +100,9 @@ class UsageError(Exception):
 
 
 REQUIRED = object()
-BOOT_MODES = ("kernel", "uboot", "loader")
+BOOT_MODES = ("kernel", "uboot", "loader", "el3-firmware")
+# The boot modes in which the runner is the boot loader and places the DTB.
+LOADER_BOOTS = ("loader", "el3-firmware")
 
 
 def _is_int(value) -> bool:
@@ -432,6 +440,8 @@ def check_cross_field_rules(values: dict, where: str) -> None:
         raise ScenarioError(f"{where}: field 'host_steps': needs network = \"tap\"")
     if values["nic"] and values["network"] != "tap":
         raise ScenarioError(f"{where}: field 'nic': needs network = \"tap\"")
+    if values["boot"] == "el3-firmware" and values["dtb"] is None:
+        raise ScenarioError(f"{where}: field 'boot': \"el3-firmware\" needs a 'dtb'")
     if values["hv_args"] and values["boot"] == "loader" and values["dtb"] is None:
         raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" without a 'dtb' "
                             "passes no arguments (no DTB, no command line)")
@@ -678,6 +688,14 @@ def boot_arguments(sc: Scenario, cfg: Config) -> list[str]:
     if sc.boot == "uboot":
         return ["-bios", cfg.uboot,
                 "-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on"]
+    if sc.boot == "el3-firmware":
+        # CPU 0 starts at EL3 in the firmware, which reads the DTB's address
+        # and granite's entry from its slots and drops to EL2 there.
+        return ["-device", f"loader,file={cfg.image},addr={IMAGE_LOAD_ADDR},force-raw=on",
+                "-device", f"loader,file={EL3_FIRMWARE},addr={EL3_FIRMWARE_ADDR:#x},force-raw=on",
+                "-device", f"loader,addr={EL3_FIRMWARE_SLOTS:#x},data={BOARD_DTB_ADDR:#x},data-len=8",
+                "-device", f"loader,addr={EL3_FIRMWARE_SLOTS + 8:#x},data={IMAGE_LOAD_ADDR},data-len=8",
+                "-device", f"loader,addr={EL3_FIRMWARE_ADDR:#x},cpu-num=0"]
     if sc.dtb is not None:
         # "loader" with a dtb: CPU 0 starts in the entry stub, which hands
         # granite the DTB (placed by edited_dtb) in x0.
@@ -705,7 +723,7 @@ def edited_dtb(sc: Scenario, cfg: Config, layout: Dom0lessLayout | None) -> list
     "loader" QEMU's loader places it untouched at BOARD_DTB_ADDR, with
     /chosen/bootargs set to the hypervisor arguments first."""
     edits = sc.all_dtb_edits(layout)
-    if sc.boot == "loader" and sc.dtb is not None:
+    if sc.boot in LOADER_BOOTS and sc.dtb is not None:
         edits = [f"-t s /chosen bootargs {shlex.quote(sc.full_hv_args())}"] + edits
     if not edits and sc.dtb is None:
         return []
@@ -723,7 +741,7 @@ def edited_dtb(sc: Scenario, cfg: Config, layout: Dom0lessLayout | None) -> list
                        check=True, capture_output=True)
     for edit in edits:
         subprocess.run(["fdtput", str(dtb), *shlex.split(edit)], check=True, capture_output=True)
-    if sc.boot == "loader":
+    if sc.boot in LOADER_BOOTS:
         return ["-device", f"loader,file={dtb},addr={BOARD_DTB_ADDR:#x},force-raw=on"]
     return ["-dtb", str(dtb)]
 

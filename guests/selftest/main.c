@@ -33,6 +33,8 @@
  *   test=idregs|pauth|ptimer|vtimer|sea|smccc   CPU fidelity (cpu_fidelity.c)
  *   test=balloon-hostile  the memory_op balloon, bad input and the round trip
  *                   through a grant map (balloon.c)
+ *   test=eemi-forward  [caller=domu] ZynqMP EEMI calls forwarded to a platform
+ *                   firmware, passed on or refused (eemi.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -549,6 +551,7 @@ int test_xen_abi(const struct guest_info *gi);         /* xen_abi.c */
 int test_xen_abi_hostile(const struct guest_info *gi); /* xen_abi.c */
 int test_cpu_fidelity(const char *test, const struct guest_info *gi); /* cpu_fidelity.c */
 int test_balloon_hostile(const struct guest_info *gi);                /* balloon.c */
+int test_eemi_forward(const struct guest_info *gi);                   /* eemi.c */
 
 int guest_main(const struct guest_info *gi)
 {
@@ -605,6 +608,8 @@ int guest_main(const struct guest_info *gi)
         return test_xen_abi_hostile(gi);
     if (!strcmp(test, "balloon-hostile"))
         return test_balloon_hostile(gi);
+    if (!strcmp(test, "eemi-forward"))
+        return test_eemi_forward(gi);
     int r = test_cpu_fidelity(test, gi);
     if (r >= 0)
         return r;

@@ -5,8 +5,9 @@ Checks the field rules, that the entry stub the runner writes with QEMU's
 loader is the code it claims (disassembled with the cross objdump), and that
 the DTB it places is the board's with only /chosen/bootargs set; and the GEM
 ping plumbing: the `nic` and `skip` fields, the tap on the Nth board NIC, and
-the PHY-address variant of the ZCU102 tree differing in that one value.
-Prints TAP."""
+the PHY-address variant of the ZCU102 tree differing in that one value.  And boot =
+"el3-firmware": the firmware, its two boot slots and CPU 0's start are where
+guests/firmware/el3.c and el3.ld say they are.  Prints TAP."""
 import re
 import subprocess
 import sys
@@ -85,6 +86,39 @@ def nic_cases(base):
                                      capture_output=True, text=True).stdout.strip() == "23"))
     else:
         cases.append((f"# SKIP {PHY_DTB} not built", True))
+
+
+def el3_firmware_cases(cfg):
+    """boot = "el3-firmware": the runner's addresses against the firmware's own."""
+    cases = []
+    base = {"expect": ["x"], "boot": "el3-firmware",
+            "dtb": "build/boards/zynqmp-zcu102-rev1.0.dtb"}
+    cases.append(("el3-firmware with a dtb takes hv_args", rejected({**base, "hv_args": "a"}) is None))
+    cases.append(("el3-firmware without a dtb is refused", "'boot'" in (rejected(
+        {"expect": ["x"], "boot": "el3-firmware"}) or "")))
+    src = (ROOT / "guests" / "firmware" / "el3.c").read_text()
+    lds = (ROOT / "guests" / "firmware" / "el3.ld").read_text()
+    slot = {m.group(1): int(m.group(2), 16)
+            for m in re.finditer(r"#define (FW_BOOT_DTB|FW_BOOT_ENTRY) (0x[0-9a-f]+)UL", src)}
+    link = re.search(r"\. = (0x[0-9a-f]+);", lds)
+    cases.append(("the runner loads the firmware where el3.ld links it",
+                  link is not None and int(link.group(1), 16) == scenarios.EL3_FIRMWARE_ADDR))
+    sc = scenarios.load_scenarios_from(ROOT / "tests" / "scenarios" / "zcu102-eemi-forward.toml")[0]
+    args = scenarios.boot_arguments(sc, cfg)
+    fw = f"loader,file={scenarios.EL3_FIRMWARE},addr={scenarios.EL3_FIRMWARE_ADDR:#x},force-raw=on"
+    cases.append(("the firmware and granite are placed", fw in args and
+                  f"loader,file={cfg.image},addr={scenarios.IMAGE_LOAD_ADDR},force-raw=on" in args))
+    cases.append(("its slots get the DTB's and granite's addresses, where el3.c reads them",
+                  f"loader,addr={slot.get('FW_BOOT_DTB', -1):#x},data={scenarios.BOARD_DTB_ADDR:#x},"
+                  "data-len=8" in args and
+                  f"loader,addr={slot.get('FW_BOOT_ENTRY', -1):#x},data={scenarios.IMAGE_LOAD_ADDR},"
+                  "data-len=8" in args))
+    cases.append(("CPU 0 starts in the firmware",
+                  f"loader,addr={scenarios.EL3_FIRMWARE_ADDR:#x},cpu-num=0" in args))
+    if BOARD_DTB.exists():
+        placed = scenarios.edited_dtb(sc, cfg, sc.layout())
+        cases.append(("the DTB goes to BOARD_DTB_ADDR as with boot = \"loader\"",
+                      len(placed) == 2 and f"addr={scenarios.BOARD_DTB_ADDR:#x}" in placed[1]))
     return cases
 
 
@@ -131,6 +165,8 @@ def main():
         cases.append((f"# SKIP {BOARD_DTB} not built", True))
 
     cases += nic_cases(base)
+    cases.extend(el3_firmware_cases(cfg))
+
     print(f"1..{len(cases)}")
     for i, (name, passed) in enumerate(cases, 1):
         print(f"{'ok' if passed else 'not ok'} {i} - {name}")
