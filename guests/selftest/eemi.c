@@ -51,6 +51,13 @@
 #define NODE_UART_1 22
 #define RESET_FIRST 1000           /* EEMI's reset ids start here (the DT's 0) */
 #define CLOCK_UART1_REF 57
+/* Ids dom0's tree does name: gem3, passed through to it (its power-domains,
+ * resets and clocks), and the clock gem3 shares with granite's console. */
+#define NODE_ETH_3 32
+#define RESET_GEM3 1032            /* the DT's reset 32 */
+#define CLOCK_GEM3_REF 48
+#define CLOCK_LPD_LSBUS 31         /* uart0's (granite's console) as well as gem3's */
+#define FW_CLOCK_RATE_HZ 0x1234567UL /* what the stand-in firmware answers to GETRATE */
 #define PM_CAP_ACCESS 1
 #define PM_MAX_QOS 100
 #define REQ_ACK_BLOCKING 1
@@ -92,6 +99,14 @@ static const struct eemi_case dom0_cases[] = {
       { RESET_FIRST, RESET_ACTION_ASSERT }, XST_PM_INVALID_NODE },
     { "CLOCK_GETRATE(57) (not in dom0's tree: refused)", PM_CLOCK_GETRATE, { CLOCK_UART1_REF },
       XST_PM_INVALID_NODE },
+    { "CLOCK_GETRATE(31) (granite's console's too: refused)", PM_CLOCK_GETRATE,
+      { CLOCK_LPD_LSBUS }, XST_PM_INVALID_NODE },
+    { "REQUEST_NODE(32) (gem3's, in dom0's tree: forwarded)", PM_REQUEST_NODE,
+      { NODE_ETH_3, PM_CAP_ACCESS, PM_MAX_QOS, REQ_ACK_BLOCKING }, XST_PM_SUCCESS },
+    { "RESET_ASSERT(1032) (gem3's: forwarded)", PM_RESET_ASSERT,
+      { RESET_GEM3, RESET_ACTION_ASSERT }, XST_PM_SUCCESS },
+    { "CLOCK_GETRATE(48) (gem3's: forwarded)", PM_CLOCK_GETRATE,
+      { CLOCK_GEM3_REF }, XST_PM_SUCCESS | FW_CLOCK_RATE_HZ << 32 },
 };
 
 #define DOMU_MARK 0xd1 /* in arg0: the firmware's line would show it */
