@@ -50,10 +50,6 @@
 #include <granite/boot.h>
 #include <granite/console.h>
 
-/* Status codes (payload[0]). */
-#define XST_PM_SUCCESS 0
-#define XST_PM_INVALID_PARAM 15
-
 /* Output clock ids (the DT binding's names and values) the model has. */
 enum {
     ACPU = 10, DP_VIDEO_REF = 16, DP_AUDIO_REF = 17, GDMA_REF = 19, DPDMA_REF = 20,
@@ -241,7 +237,7 @@ u32 zynqmp_clock_query(const u32 arg[4], u32 p[4])
     switch (qid) {
     case PM_QID_CLOCK_GET_NUM_CLOCKS:
         p[1] = ref_hz ? NR_MODEL_IDS : 0;
-        return XST_PM_SUCCESS;
+        return PM_RET_SUCCESS;
     case PM_QID_CLOCK_GET_NAME:
         /* The answer is all name: an id the model does not implement gets
          * zeros, the interface's way of saying so (Linux asks every id in the
@@ -251,36 +247,36 @@ u32 zynqmp_clock_query(const u32 arg[4], u32 p[4])
             put_name(clocks[id].name, p);
         else if (ext_valid(id))
             put_name(PSS_REF_NAME, p);
-        return ref_hz && id < NR_MODEL_IDS ? XST_PM_SUCCESS : XST_PM_INVALID_PARAM;
+        return ref_hz && id < NR_MODEL_IDS ? PM_RET_SUCCESS : PM_RET_INVALID_PARAM;
     case PM_QID_CLOCK_GET_ATTRIBUTES:
         if (!ref_hz || id >= NR_MODEL_IDS)
             break;
         p[1] = out ? CLK_ATTR_VALID : ext_valid(id) ? CLK_ATTR_VALID | CLK_ATTR_EXTERNAL : 0;
-        return XST_PM_SUCCESS;
+        return PM_RET_SUCCESS;
     case PM_QID_CLOCK_GET_TOPOLOGY: {
         const u32 node = TYPE_FIXEDFACTOR; /* no flags: nothing to gate or set */
         if (!out || index > CLK_NODE_MAX)
             break;
         put_words(&node, 1, index, TYPE_INVALID, p);
-        return XST_PM_SUCCESS;
+        return PM_RET_SUCCESS;
     }
     case PM_QID_CLOCK_GET_PARENTS: {
         const u32 parent = EXT_CLK_PSS_REF | PARENT_CLK_EXTERNAL << CLK_PARENTS_FLAGS_SHIFT;
         if (!out || index > MAX_PARENTS)
             break;
         put_words(&parent, 1, index, NA_PARENT, p);
-        return XST_PM_SUCCESS;
+        return PM_RET_SUCCESS;
     }
     case PM_QID_CLOCK_GET_FIXEDFACTOR_PARAMS:
         if (!out)
             break;
         p[1] = clocks[id].mult;
         p[2] = clocks[id].div;
-        return XST_PM_SUCCESS;
+        return PM_RET_SUCCESS;
     case PM_QID_CLOCK_GET_MAX_DIVISOR: /* no dividers in the model */
     default:
         break;
     }
-    p[0] = XST_PM_INVALID_PARAM;
-    return XST_PM_INVALID_PARAM;
+    p[0] = PM_RET_INVALID_PARAM;
+    return PM_RET_INVALID_PARAM;
 }

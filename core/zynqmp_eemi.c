@@ -31,8 +31,8 @@
  *     whole tree; the PM_CLOCK_* calls on one of the hardware domain's own
  *     modelled clocks answer "running" (GETSTATE), its nominal rate
  *     (GETRATE), parent 0 (GETPARENT), no divider (GETDIVIDER:
- *     XST_PM_INVALID_PARAM); ENABLE is acknowledged, every other change
- *     refused XST_PM_NO_ACCESS (a fixed rate, ungated).  A board tree
+ *     PM_RET_INVALID_PARAM); ENABLE is acknowledged, every other change
+ *     refused PM_RET_ERROR_ACCESS (a fixed rate, ungated).  A board tree
  *     without pss_ref_clk's rate gets no clocks.  And the ZynqMP's pin
  *     controller: its pin queries and PM_PINCTRL_* calls
  *     are answered from core/zynqmp_pin_model.c (PM_PINCTRL_CONFIG_PARAM_SET
@@ -43,15 +43,15 @@
  * withheld from it — passed through to another domain, granite's console —
  * are not in it) and not granite's console UART's; a requirement's
  * capabilities and QoS must be in range.  Anything else is answered
- * XST_PM_NO_FEATURE / XST_PM_INVALID_NODE with a rate-limited log line.
+ * PM_RET_ERROR_NOFEATURE / PM_RET_ERROR_INVALID_NODE with a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
  * Pins, in both modes: a pin must exist, and a call that changes one
  * (request, release, set function, set parameter) may not name a pin of
- * granite's console UART's `pinctrl-0` configuration (XST_PM_NO_ACCESS,
+ * granite's console UART's `pinctrl-0` configuration (PM_RET_ERROR_ACCESS,
  * 2002); forwarded, the firmware judges the rest (core/zynqmp_pin_model.c).
  *
  * Clocks, forwarded: a clock call that changes state (enable, disable, set
- * divider, rate or parent) is never passed on, XST_PM_NO_ACCESS: one clock
+ * divider, rate or parent) is never passed on, PM_RET_ERROR_ACCESS: one clock
  * feeds many devices (granite's console UART's reference clock among them —
  * gated, the UART stops transmitting), and which device owns which share of
  * the clock tree is not something the DT says.  Read-only queries (state,
@@ -105,13 +105,6 @@
 #define PM_CLOCK_GETPARENT 44
 #define PM_FEATURE_CHECK 63
 #define PM_GET_TRUSTZONE_VERSION 0xa03 /* TF-A's own, in the same range */
-
-/* Status codes (payload[0]). */
-#define XST_PM_SUCCESS 0
-#define XST_PM_INVALID_PARAM 15
-#define XST_PM_NO_FEATURE 19
-#define XST_PM_NO_ACCESS 2002
-#define XST_PM_INVALID_NODE 2003
 
 #define PM_API_VERSION_1_0 0x00010000U /* major << 16 | minor */
 #define TZ_VERSION_1_0 0x00010000U
@@ -304,7 +297,7 @@ static __boot bool eemi_probe(const void *fdt)
     note_console(fdt);
     /* Is there a firmware behind the SMC? Its answer to the first EEMI call says. */
     arch_firmware_smc((u64[8]){ PM_SIP_SVC | PM_GET_API_VERSION }, res);
-    forward = (u32)res[0] == XST_PM_SUCCESS;
+    forward = (u32)res[0] == PM_RET_SUCCESS;
     if (forward)
         printk("smc: ZynqMP EEMI (SiP): firmware API v%u.%u: dom0's calls forwarded "
                "(clock changes refused)\n", (u32)(res[0] >> 48), (u32)(res[0] >> 32) & 0xffff);
@@ -326,33 +319,33 @@ struct eemi_call {
 
 static u32 check_args(struct domain *d, const struct eemi_call *c)
 {
-    u32 bad = XST_PM_SUCCESS;
+    u32 bad = PM_RET_SUCCESS;
 
     switch (c->api) {
     case PM_REQUEST_NODE:
     case PM_SET_REQUIREMENT:
         if ((c->arg[1] & ~PM_CAPABILITIES_MASK) || c->arg[2] > PM_MAX_QOS ||
             c->arg[3] > PM_REQUEST_ACK_MAX)
-            bad = XST_PM_INVALID_NODE;
+            bad = PM_RET_ERROR_INVALID_NODE;
         __attribute__((fallthrough)); /* the node too */
     case PM_RELEASE_NODE:
         if (!owns(PROV_POWER, c->arg[0]))
-            bad = XST_PM_INVALID_NODE;
+            bad = PM_RET_ERROR_INVALID_NODE;
         break;
     case PM_RESET_ASSERT:
         if (c->arg[1] > RESET_ACTION_MAX)
-            bad = XST_PM_INVALID_NODE;
+            bad = PM_RET_ERROR_INVALID_NODE;
         __attribute__((fallthrough));
     case PM_RESET_GET_STATUS:
         if (!owns(PROV_RESET, c->arg[0]))
-            bad = XST_PM_INVALID_NODE;
+            bad = PM_RET_ERROR_INVALID_NODE;
         break;
     default:
         /* A clock call: the hardware domain's own clocks only, and answered,
          * only the ones the model has (core/zynqmp_clock_model.c). */
         if (is_clock_call(c->api) &&
             (!owns(PROV_CLOCK, c->arg[0]) || (!forward && !zynqmp_clock_modelled(c->arg[0]))))
-            bad = XST_PM_INVALID_NODE;
+            bad = PM_RET_ERROR_INVALID_NODE;
         break;
     }
     if (pin_model_is_api(c->api))
@@ -360,7 +353,7 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
     if (forward && clock_changes_state(c->api)) {
         dlog(d, "smc: d%u: EEMI clock API %u (clock 0x%x, 0x%x): a clock change, never "
              "forwarded: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
-        return XST_PM_NO_ACCESS;
+        return PM_RET_ERROR_ACCESS;
     }
     if (bad)
         dlog(d, "smc: d%u: EEMI API %u (0x%x, 0x%x, 0x%x, 0x%x): a node, reset or "
@@ -370,7 +363,7 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
     if (!bad && !forward && clock_changes_state(c->api) && c->api != PM_CLOCK_ENABLE) {
         dlog(d, "smc: d%u: EEMI clock API %u (clock %u, 0x%x): the model's clocks run at "
              "fixed rates, ungated: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
-        return XST_PM_NO_ACCESS;
+        return PM_RET_ERROR_ACCESS;
     }
     return bad;
 }
@@ -382,7 +375,7 @@ static void answer(struct domain *d, struct eemi_call *c)
     u32 *p = c->payload;
     u64 rate;
 
-    p[0] = XST_PM_SUCCESS;
+    p[0] = PM_RET_SUCCESS;
     switch (c->api) {
     case PM_GET_API_VERSION:
         p[1] = PM_API_VERSION_1_0;
@@ -392,7 +385,7 @@ static void answer(struct domain *d, struct eemi_call *c)
         break;
     case PM_FEATURE_CHECK:
         if (!(forward ? api_forwarded(c->arg[0]) : api_served(c->arg[0])))
-            p[0] = XST_PM_NO_FEATURE;
+            p[0] = PM_RET_ERROR_NOFEATURE;
         else if (c->arg[0] == PM_PINCTRL_CONFIG_PARAM_SET)
             p[1] = PM_PINCTRL_PARAM_SET_VERSION; /* the model has the tri-state parameter */
         else
@@ -405,8 +398,8 @@ static void answer(struct domain *d, struct eemi_call *c)
         }
         /* The clock tree's queries are the model's; no other is served. */
         if (!zynqmp_clock_is_query(c->arg[0]))
-            p[0] = XST_PM_NO_FEATURE;
-        else if (zynqmp_clock_query(c->arg, p) != XST_PM_SUCCESS)
+            p[0] = PM_RET_ERROR_NOFEATURE;
+        else if (zynqmp_clock_query(c->arg, p) != PM_RET_SUCCESS)
             dlog(d, "smc: d%u: EEMI clock query %u (clock %u, index %u): not in the "
                  "model's clock tree: refused\n", d->id, c->arg[0], c->arg[1], c->arg[2]);
         break;
@@ -424,7 +417,7 @@ static void answer(struct domain *d, struct eemi_call *c)
         p[1] = 0; /* its only parent */
         break;
     case PM_CLOCK_GETDIVIDER:
-        p[0] = XST_PM_INVALID_PARAM; /* a fixed factor has no divider */
+        p[0] = PM_RET_INVALID_PARAM; /* a fixed factor has no divider */
         break;
     case PM_RESET_GET_STATUS:
         p[1] = 0; /* released: the model's devices are never held in reset */
@@ -458,7 +451,7 @@ static void eemi_call(struct domain *d, unsigned vcpu, struct smccc_regs *r)
         return;
     }
     c.payload[0] = check_args(d, &c);
-    if (c.payload[0] == XST_PM_SUCCESS) {
+    if (c.payload[0] == PM_RET_SUCCESS) {
         /* Forwarded, except a feature check of an API granite does not pass on. */
         if (forward && !(c.api == PM_FEATURE_CHECK && !api_forwarded(c.arg[0]))) {
             u64 res[4];

@@ -28,7 +28,7 @@ bool zynqmp_clock_is_query(u32 qid);
  * Answer one clock query: arg[0] = query id, arg[1] = clock id, arg[2] =
  * index (topology, parents).  Fills the payload words p[0..3] (p[0] is the
  * status, except for PM_QID_CLOCK_GET_NAME whose 16 bytes are all name) and
- * returns the status, XST_PM_SUCCESS (0) or an error for a bad argument.
+ * returns the status, PM_RET_SUCCESS (0) or an error for a bad argument.
  */
 u32 zynqmp_clock_query(const u32 arg[4], u32 p[4]);
 

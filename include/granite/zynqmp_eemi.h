@@ -1,6 +1,6 @@
 /*
- * zynqmp_eemi.h — ids of the ZynqMP firmware interface (EEMI) shared by the
- * parts of granite that answer it (core/zynqmp_eemi.c and the models it
+ * zynqmp_eemi.h — ids and status codes of the ZynqMP firmware interface
+ * (EEMI) shared by the parts of granite that answer it (core/zynqmp_eemi.c and the models it
  * consults when there is no firmware: core/zynqmp_clock_model.c,
  * core/zynqmp_pin_model.c).
  *
@@ -9,6 +9,20 @@
  */
 #ifndef GRANITE_ZYNQMP_EEMI_H
 #define GRANITE_ZYNQMP_EEMI_H
+
+/*
+ * Status codes (payload[0] of an answer), under TF-A's names (pm_defs.h,
+ * enum pm_ret_status; 15 as Xen's eemi.h names it).  Linux's
+ * xlnx-zynqmp.h calls some of them XST_PM_*: SUCCESS, NO_FEATURE (19),
+ * NO_ACCESS (2002), INVALID_NODE (2003); UG1200 calls 15 XST_PM_INVALID_PARAM.
+ */
+#define PM_RET_SUCCESS 0
+#define PM_RET_ERROR_ARGS 1
+#define PM_RET_ERROR_NOTSUPPORTED 4
+#define PM_RET_INVALID_PARAM 15
+#define PM_RET_ERROR_NOFEATURE 19
+#define PM_RET_ERROR_ACCESS 2002
+#define PM_RET_ERROR_INVALID_NODE 2003
 
 /* PM_QUERY_DATA query ids (arg0 of the call): the clock tree's. */
 #define PM_QID_CLOCK_GET_NAME 1

@@ -11,17 +11,12 @@
 #define GRANITE_ZYNQMP_PIN_MODEL_H
 
 #include <granite/types.h>
+#include <granite/zynqmp_eemi.h>
 
 struct domain;
 
 #define ZYNQMP_NUM_MIOS 78
 #define PINCTRL_PAYLOAD_WORDS 4
-
-/* Status codes (payload[0]) as TF-A's pm_defs.h names them. */
-#define PM_RET_SUCCESS 0
-#define PM_RET_ERROR_ARGS 1
-#define PM_RET_ERROR_NOTSUPPORTED 4
-#define PM_RET_ERROR_ACCESS 2002
 
 /* Pin-controller answers in a response: 16-bit group ids, six per answer. */
 #define PINCTRL_GROUPS_PER_RESP 6
