@@ -46,9 +46,13 @@
  * PM_RET_ERROR_NOFEATURE / PM_RET_ERROR_INVALID_NODE with a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
  * Pins, in both modes: a pin must exist, and a call that changes one
- * (request, release, set function, set parameter) may not name a pin of
- * granite's console UART's `pinctrl-0` configuration (PM_RET_ERROR_ACCESS,
- * 2002); forwarded, the firmware judges the rest (core/zynqmp_pin_model.c).
+ * (request, release, set function, set parameter) must name a pin that a
+ * `pinctrl-N` state of the hardware domain's own tree names (its devices'
+ * configurations and the pin controller's hogs, as for nodes, resets and
+ * clocks: a withheld device's pins are not there) and that is not one of
+ * granite's console UART's `pinctrl-0` configuration: PM_RET_ERROR_ACCESS
+ * (2002) otherwise.  Reads and queries are not restricted.  Forwarded, the
+ * firmware judges the rest (core/zynqmp_pin_model.c).
  *
  * Clocks, forwarded: a clock call that changes state (enable, disable, set
  * divider, rate or parent) is never passed on, PM_RET_ERROR_ACCESS: one clock
@@ -261,7 +265,8 @@ static __boot void note_console(const void *fdt)
 /*
  * The hardware domain's tree as built (core/dom0_dt.c keeps the devices it
  * owns and drops the ones withheld from it): the ids its nodes name are the
- * ones it may switch, minus granite's console's.  Until this runs it owns none.
+ * ones it may switch, and the MIO pins its pinctrl states name the ones it
+ * may change, minus granite's console's.  Until this runs it owns none.
  */
 static __boot void eemi_hwdom_tree(const void *fdt)
 {
@@ -276,6 +281,9 @@ static __boot void eemi_hwdom_tree(const void *fdt)
     printk("smc: ZynqMP EEMI: d%u's tree names %u power-node, %u reset and %u clock "
            "references (granite's console's excluded): the ones it may use\n",
            HWDOM_ID, n[PROV_POWER], n[PROV_RESET], n[PROV_CLOCK]);
+    printk("smc: ZynqMP EEMI: d%u's pinctrl states name %u MIO pin(s) (granite's console's "
+           "excluded): the ones it may request, re-mux or reconfigure\n", HWDOM_ID,
+           pin_model_note_hwdom(fdt));
 }
 
 static __boot bool eemi_probe(const void *fdt)

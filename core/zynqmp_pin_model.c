@@ -41,11 +41,18 @@
  * (power-source = <1>), and cannot be set (it is the board's supply).
  * Requests are not tracked: a request or release of a valid pin succeeds.
  *
- * granite's console: the pins of its UART's `pinctrl-0` configuration in the
- * host tree (its `groups` and `pins`) are granite's: a request, release,
- * function or parameter change of one is refused PM_RET_ERROR_ACCESS with a
- * rate-limited line (on a board, re-muxing them would cut granite's console).
- * Reads and the queries stay answered: they describe, not change.  Those
+ * Whose pins: the hardware domain may change (request, release, mux,
+ * configure) only the pins its own tree's `pinctrl-N` states name — the
+ * config nodes (and their subnodes) its devices' states point at, and the
+ * pin controller node's own states (its hogs), through their `groups`
+ * (resolved to pins by this model: F_k_grp is group k of function F) and
+ * `pins`.  A device withheld from it (another domain's, granite's) is not in
+ * that tree, so neither are its pins.  granite's console: the pins of its
+ * UART's `pinctrl-0` configuration in the host tree are granite's whatever
+ * the hardware domain's tree names (on a board, re-muxing them would cut
+ * granite's console).  A change of any other pin is refused
+ * PM_RET_ERROR_ACCESS with a rate-limited line.  Reads and the queries stay
+ * answered: they describe, not change.  Those
  * checks (pin_model_check) are made in both modes; in forward mode a checked
  * call then goes to the real firmware, which judges functions and values
  * itself (the model's tables and state are not used there).  Forwarding
@@ -71,6 +78,7 @@
 
 #define FUNC_NAME_LEN 16 /* PM_QID_PINCTRL_GET_FUNCTION_NAME's answer */
 #define MIO_NAME_PREFIX "MIO"
+#define PINCTRL_STATE_PREFIX "pinctrl-" /* a device's pin states: pinctrl-0, pinctrl-1, ... */
 #define GROUP_NAME_SUFFIX "_grp"
 #define GROUP_INDEX_MAX_DIGITS 3 /* gpio0's 78 groups are the most a function has */
 #define GROUP_ID_BITS 16         /* a group id in an answer */
@@ -407,13 +415,25 @@ struct pin_state {
     u8 config[PM_PINCTRL_CONFIG_MAX];
 };
 
-static struct pin_state pins[ZYNQMP_NUM_MIOS];
-static u64 console_pins[(ZYNQMP_NUM_MIOS + 63) / 64];
+#define PIN_SET_WORDS ((ZYNQMP_NUM_MIOS + 63) / 64)
 
-bool pin_model_console_pin(u32 pin)
+struct pin_set {
+    u64 bits[PIN_SET_WORDS];
+};
+
+static struct pin_state pins[ZYNQMP_NUM_MIOS];
+/* granite's console's pins (host tree); the ones the hardware domain's tree
+ * names (its own tree, console's excluded): see pin_model_note_hwdom. */
+static struct pin_set console_pins, hwdom_pins;
+
+static bool pin_in(const struct pin_set *set, u32 pin)
 {
-    return pin < ZYNQMP_NUM_MIOS && (console_pins[pin / 64] >> (pin % 64)) & 1;
+    return pin < ZYNQMP_NUM_MIOS && (set->bits[pin / 64] >> (pin % 64)) & 1;
 }
+
+bool pin_model_console_pin(u32 pin) { return pin_in(&console_pins, pin); }
+
+bool pin_model_hwdom_pin(u32 pin) { return pin_in(&hwdom_pins, pin); }
 
 void pin_model_reset(void)
 {
@@ -421,20 +441,23 @@ void pin_model_reset(void)
         pins[p].func = F_GPIO0;
         memcpy(pins[p].config, config_reset, sizeof(config_reset));
     }
-    memset(console_pins, 0, sizeof(console_pins));
+    memset(&console_pins, 0, sizeof(console_pins));
+    memset(&hwdom_pins, 0, sizeof(hwdom_pins));
 }
 
-/* --- boot: granite's console's pins ------------------------------------------- */
+/* --- boot: whose pins ---------------------------------------------------------- */
 
-static __boot unsigned claim_pin(u32 pin, int func)
+/* Add `pin` to `set`, muxed to `func` when that is one of the pin's functions
+ * (func < 0: left as it is).  Returns 1 when the pin is new to the set. */
+static __boot unsigned add_pin(struct pin_set *set, u32 pin, int func)
 {
     if (pin >= ZYNQMP_NUM_MIOS)
         return 0;
     if (func >= 0 && function_has_pin((unsigned)func, pin))
         pins[pin].func = (u8)func;
-    if (pin_model_console_pin(pin))
+    if (pin_in(set, pin))
         return 0;
-    console_pins[pin / 64] |= 1UL << (pin % 64);
+    set->bits[pin / 64] |= 1UL << (pin % 64);
     return 1;
 }
 
@@ -460,42 +483,92 @@ static __boot u32 pin_by_name(const char *s)
     return *end || pin >= ZYNQMP_NUM_MIOS ? ZYNQMP_NUM_MIOS : (u32)pin;
 }
 
-/* One pinctrl config node (or subnode): its `groups` and `pins` strings, muxed
- * to its `function` when it names one. */
-static __boot unsigned claim_node(const void *fdt, int node)
+/* One pinctrl config node (or subnode): its `groups` and `pins` strings into
+ * `set`, muxed to its `function` when `mux` and it names one. */
+static __boot unsigned note_config_node(const void *fdt, int node, struct pin_set *set, bool mux)
 {
     int flen;
     const char *fname = fdt_getprop(fdt, node, "function", &flen);
-    int func = function_by_name(fname, flen);
-    unsigned claimed = 0;
+    int func = mux ? function_by_name(fname, flen) : -1;
+    unsigned added = 0;
     const char *s;
 
     for (int i = 0; (s = fdt_stringlist_get(fdt, node, "groups", i, NULL)); i++) {
         int g = pin_model_group_by_name(s);
         for (u32 pin = 0; g >= 0 && pin < ZYNQMP_NUM_MIOS; pin++)
             if (pin_model_group_has_pin((unsigned)g, pin))
-                claimed += claim_pin(pin, func);
+                added += add_pin(set, pin, func);
     }
     for (int i = 0; (s = fdt_stringlist_get(fdt, node, "pins", i, NULL)); i++)
-        claimed += claim_pin(pin_by_name(s), func);
-    return claimed;
+        added += add_pin(set, pin_by_name(s), func);
+    return added;
+}
+
+/* A `pinctrl-N` property's value (phandles of config nodes): each node and
+ * its subnodes into `set`. */
+static __boot unsigned note_state(const void *fdt, const fdt32_t *cfg, int len, struct pin_set *set,
+                                  bool mux)
+{
+    unsigned added = 0;
+
+    for (int i = 0; cfg && i < len / (int)sizeof(*cfg); i++) {
+        int node = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(cfg[i])), sub;
+        if (node < 0)
+            continue;
+        added += note_config_node(fdt, node, set, mux);
+        fdt_for_each_subnode(sub, fdt, node)
+            added += note_config_node(fdt, sub, set, mux);
+    }
+    return added;
 }
 
 __boot unsigned pin_model_note_console(const void *fdt, int uart)
 {
     int len;
     const fdt32_t *cfg = uart >= 0 ? fdt_getprop(fdt, uart, "pinctrl-0", &len) : NULL;
-    unsigned claimed = 0;
 
-    for (int i = 0; cfg && i < len / 4; i++) {
-        int node = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(cfg[i])), sub;
-        if (node < 0)
-            continue;
-        claimed += claim_node(fdt, node);
-        fdt_for_each_subnode(sub, fdt, node)
-            claimed += claim_node(fdt, sub);
+    return note_state(fdt, cfg, len, &console_pins, true);
+}
+
+/* "pinctrl-<n>": a device's pin state (not "pinctrl-names"). */
+static __boot bool is_pin_state_prop(const char *name)
+{
+    size_t n = strlen(PINCTRL_STATE_PREFIX);
+
+    if (strncmp(name, PINCTRL_STATE_PREFIX, n) || !name[n])
+        return false;
+    for (name += n; *name; name++)
+        if (*name < '0' || *name > '9')
+            return false;
+    return true;
+}
+
+/*
+ * The hardware domain's pins: what the `pinctrl-N` states of the nodes of its
+ * own tree name (its devices' configurations, and the pin controller's hogs:
+ * its own states naming its children), granite's console's excluded.  Devices
+ * withheld from it are not in that tree, so neither are their states.
+ */
+__boot unsigned pin_model_note_hwdom(const void *fdt)
+{
+    unsigned n = 0;
+    int node, prop;
+
+    memset(&hwdom_pins, 0, sizeof(hwdom_pins));
+    for (node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL)) {
+        fdt_for_each_property_offset(prop, fdt, node) {
+            const char *name;
+            int len;
+            const fdt32_t *cfg = fdt_getprop_by_offset(fdt, prop, &name, &len);
+            if (cfg && name && is_pin_state_prop(name))
+                note_state(fdt, cfg, len, &hwdom_pins, false);
+        }
     }
-    return claimed;
+    for (unsigned w = 0; w < PIN_SET_WORDS; w++)
+        hwdom_pins.bits[w] &= ~console_pins.bits[w];
+    for (u32 pin = 0; pin < ZYNQMP_NUM_MIOS; pin++)
+        n += pin_model_hwdom_pin(pin); /* (libgcc's popcount uses SIMD registers) */
+    return n;
 }
 
 /* --- serving ------------------------------------------------------------------ */
@@ -519,6 +592,11 @@ u32 pin_model_check(struct domain *d, u32 api, const u32 arg[4])
     if (changes_pin(api) && pin_model_console_pin(arg[0])) {
         dlog(d, "smc: d%u: EEMI pinctrl API %u (pin %u, 0x%x, 0x%x): a pin of granite's "
              "console UART: refused\n", d->id, api, arg[0], arg[1], arg[2]);
+        return PM_RET_ERROR_ACCESS;
+    }
+    if (changes_pin(api) && !pin_model_hwdom_pin(arg[0])) {
+        dlog(d, "smc: d%u: EEMI pinctrl API %u (pin %u, 0x%x, 0x%x): no pinctrl state of "
+             "d%u's tree names the pin: refused\n", d->id, api, arg[0], arg[1], arg[2], d->id);
         return PM_RET_ERROR_ACCESS;
     }
     return PM_RET_SUCCESS;

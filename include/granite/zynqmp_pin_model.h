@@ -31,11 +31,19 @@ void pin_model_reset(void);
 unsigned pin_model_note_console(const void *fdt, int uart);
 /* Is `pin` one of granite's console's? */
 bool pin_model_console_pin(u32 pin);
+/* Boot, after the console's: the hardware domain's own tree `fdt` (as built
+ * for it).  The pins the `pinctrl-N` states of its nodes name — its devices'
+ * configurations and the pin controller's hogs — less granite's console's,
+ * are the ones it may request, release, mux or configure.  Returns how many. */
+unsigned pin_model_note_hwdom(const void *fdt);
+/* Is `pin` one the hardware domain may change? */
+bool pin_model_hwdom_pin(u32 pin);
 
 bool pin_model_is_api(u32 api);
 bool pin_model_is_query(u32 qid);
-/* Both modes: the checks that do not need the model's tables (pin in range,
- * not granite's console's for a call that changes it).  PM_RET_SUCCESS or
+/* Both modes: the checks that do not need the model's tables (pin in range;
+ * for a call that changes it, not granite's console's and named by the
+ * hardware domain's tree).  PM_RET_SUCCESS or
  * the error, with a rate-limited line for `d`. */
 u32 pin_model_check(struct domain *d, u32 api, const u32 arg[4]);
 /* Answer mode: serve pin-controller API `api` / PM_QUERY_DATA (arg[0] the

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -37,6 +38,11 @@
 #define WITHHELD "/ethernet@ff0c0000"
 
 #define PSS_REF_HZ 33333333U
+/* pinctrl config nodes' phandles (5 is the console's uart0-default) */
+#define PH_GEM3_PINS 6
+#define PH_GEM1_PINS 7
+#define PH_I2C1_PINS 8
+#define PH_UART1_PINS 9
 
 static char fdt[16384] __attribute__((aligned(8)));
 /* The board names its reference clock (the clock controller's "pss_ref_clk"
@@ -61,6 +67,31 @@ void arch_firmware_smc(const u64 a[8], u64 res[4])
 }
 
 /* --- tree ------------------------------------------------------------------- */
+
+/* pinctrl config node /pinctrl/<name> (phandle `ph` when not 0), with `prop`
+ * (a string list, each string NUL-terminated, an empty one ending the list)
+ * on it or on its subnode `sub`. */
+static void pinctrl_config(const char *name, u32 ph, const char *sub, const char *prop,
+                           const char *list)
+{
+    char path[64];
+    int node, len = 0;
+
+    snprintf(path, sizeof(path), "/pinctrl/%s", name);
+    node = fdt_path_offset(fdt, path);
+    if (node < 0)
+        node = fdt_add_subnode(fdt, fdt_path_offset(fdt, "/pinctrl"), name);
+    assert_true(node >= 0);
+    if (ph)
+        assert_int_equal(fdt_setprop_u32(fdt, node, "phandle", ph), 0);
+    if (sub) {
+        node = fdt_add_subnode(fdt, fdt_path_offset(fdt, path), sub);
+        assert_true(node >= 0);
+    }
+    while (list[len])
+        len += (int)strlen(list + len) + 1;
+    assert_int_equal(fdt_setprop(fdt, node, prop, list, len), 0);
+}
 
 static void build_tree(const char *method)
 {
@@ -136,6 +167,23 @@ static void build_tree(const char *method)
     assert_int_equal(fdt_setprop_string(fdt, dev, "function", "uart0"), 0);
     dev = fdt_path_offset(fdt, "/serial@ff000000");
     assert_int_equal(fdt_setprop_u32(fdt, dev, "pinctrl-0", 5), 0);
+    /* dom0's gem3: its MAC group and MDIO pins (a config node with subnodes) */
+    pinctrl_config("gem3-default", PH_GEM3_PINS, "mux", "groups", "ethernet3_0_grp\0");
+    pinctrl_config("gem3-default", 0, "conf-mdio", "pins", "MIO76\0MIO77\0");
+    dev = fdt_path_offset(fdt, "/ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop_string(fdt, dev, "pinctrl-names", "default"), 0);
+    dev = fdt_path_offset(fdt, "/ethernet@ff0e0000");
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "pinctrl-0", PH_GEM3_PINS), 0);
+    /* the withheld gem1's (MIO38-49) */
+    pinctrl_config("gem1-default", PH_GEM1_PINS, NULL, "groups", "ethernet1_0_grp\0");
+    dev = fdt_path_offset(fdt, WITHHELD);
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "pinctrl-0", PH_GEM1_PINS), 0);
+    /* a hog: the pin controller's own state names its child i2c1-default (MIO16-17) */
+    pinctrl_config("i2c1-default", PH_I2C1_PINS, NULL, "groups", "i2c1_4_grp\0");
+    dev = fdt_path_offset(fdt, "/pinctrl");
+    assert_int_equal(fdt_setprop_u32(fdt, dev, "pinctrl-0", PH_I2C1_PINS), 0);
+    /* a configuration nobody names (uart1's, MIO20-21) */
+    pinctrl_config("uart1-default", PH_UART1_PINS, NULL, "groups", "uart1_5_grp\0");
     /* granite's console: its power node is not dom0's to switch */
     root = fdt_path_offset(fdt, "/");
     dev = fdt_add_subnode(fdt, root, "chosen");
@@ -282,6 +330,54 @@ static void test_pinctrl_answered(void **state unused)
     assert_int_equal(fw_calls, 1); /* the probe's only */
 }
 
+/* Which pins dom0 may change: the ones its own tree's pinctrl states name
+ * (gem3's group and MDIO pins, the pin controller's i2c1 hog), not the
+ * withheld gem1's, not a configuration nobody names; reads stay open. */
+static void check_pin_ownership(void)
+{
+    u64 out[4];
+    unsigned fw_before = fw_calls;
+
+    assert_true(host_log_contains("d0's pinctrl states name 16 MIO pin(s)"));
+    /* gem3's: SET_FUNCTION(64, ethernet3), REQUEST(77) (a `pins` subnode),
+     * the hog's CONFIG_PARAM_SET(16, slew, slow), RELEASE(75) */
+    assert_true(call(&dom0, SIP64(31), 64 | (5UL << 32), 0, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(28), 77, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(33), 16, 1, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(29), 75, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(fw_calls - fw_before, fw_present ? 4 : 0);
+    /* the withheld gem1's MIO40, uart1's unnamed MIO20, MIO0: every change refused */
+    host_log_clear();
+    fw_before = fw_calls;
+    for (u64 pin = 0; pin <= 40; pin += 20) {
+        assert_true(call(&dom0, SIP64(28), pin, 0, out));
+        assert_int_equal(status(out), 2002);
+        assert_true(call(&dom0, SIP64(29), pin, 0, out));
+        assert_int_equal(status(out), 2002);
+        assert_true(call(&dom0, SIP64(31), pin | (3UL << 32), 0, out));
+        assert_int_equal(status(out), 2002);
+        assert_true(call(&dom0, SIP64(33), pin | (0UL << 32), 1, out));
+        assert_int_equal(status(out), 2002);
+    }
+    assert_true(host_log_contains("smc: d0: EEMI pinctrl API 31 (pin 40, 0x3, 0x0): no pinctrl "
+                                  "state of d0's tree names the pin: refused"));
+    assert_int_equal(fw_calls, fw_before);
+    /* reading them: GET_FUNCTION, CONFIG_PARAM_GET, a pin's groups */
+    assert_true(call(&dom0, SIP64(30), 40, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(32), 40, 0, out));
+    assert_int_equal(status(out), 0);
+    assert_true(call(&dom0, SIP64(35), 11 /* GET_PIN_GROUPS */ | (40UL << 32), 0, out));
+    assert_int_equal(status(out), 0);
+    assert_int_equal(fw_calls - fw_before, fw_present ? 3 : 0);
+}
+
+static void test_pin_ownership(void **state unused) { check_pin_ownership(); }
+
 /* Forwarded after the same checks: granite's console's pins never reach the
  * firmware, other pins do, unchanged. */
 static void test_pinctrl_forwarded(void **state unused)
@@ -381,6 +477,8 @@ static void test_nothing_owned_before_dom0_tree(void **state unused)
     assert_int_equal(status(out), 2003);
     assert_true(call(&dom0, SIP64(18), 1000 + RESET_GEM3, 0, out));
     assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(31), 64 | (5UL << 32), 0, out)); /* gem3's pin */
+    assert_int_equal(status(out), 2002);
 }
 
 /* Only the hardware domain; only SMC64 EEMI ids; unknown APIs refused. */
@@ -585,6 +683,8 @@ int main(void)
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_pinctrl_answered, setup_no_firmware),
         cmocka_unit_test_setup(test_pinctrl_forwarded, setup_with_firmware),
+        cmocka_unit_test_setup(test_pin_ownership, setup_no_firmware),
+        cmocka_unit_test_setup(test_pin_ownership, setup_with_firmware),
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_resets_checked, setup_no_firmware),
         cmocka_unit_test_setup(test_who_and_what, setup_no_firmware),

@@ -164,9 +164,31 @@ static unsigned groups_of_pin(unsigned pin)
         assert_memory_equal(g_->pins, want, sizeof(want));                             \
     } while (0)
 
+/* dom0's tree: a device whose pinctrl-0 names all 78 gpio0 groups, so that
+ * dom0 may change every pin (but granite's console's, once noted). */
+static char dom0_fdt[8192] __attribute__((aligned(8)));
+
+static void dom0_owns_every_pin(void)
+{
+    char list[78 * 16];
+    int len = 0, node;
+
+    for (unsigned pin = 0; pin < 78; pin++)
+        len += snprintf(list + len, sizeof(list) - (size_t)len, "gpio0_%u_grp", pin) + 1;
+    assert_int_equal(fdt_create_empty_tree(dom0_fdt, sizeof(dom0_fdt)), 0);
+    node = fdt_add_subnode(dom0_fdt, 0, "pinctrl");
+    node = fdt_add_subnode(dom0_fdt, node, "all-gpio");
+    assert_int_equal(fdt_setprop_u32(dom0_fdt, node, "phandle", 1), 0);
+    assert_int_equal(fdt_setprop(dom0_fdt, node, "groups", list, len), 0);
+    node = fdt_add_subnode(dom0_fdt, 0, "gpio");
+    assert_int_equal(fdt_setprop_u32(dom0_fdt, node, "pinctrl-0", 1), 0);
+    pin_model_note_hwdom(dom0_fdt);
+}
+
 static int setup(void **state unused)
 {
     pin_model_reset();
+    dom0_owns_every_pin();
     host_log_clear();
     return 0;
 }
@@ -429,6 +451,7 @@ static void test_console_pins_refused(void **state unused)
     int uart0 = -1;
 
     assert_int_equal(pin_model_note_console(fdt, console_node()), 2);
+    dom0_owns_every_pin(); /* as at boot: dom0's tree after the console */
     for (u32 f = 0; f < pin_model_nr_functions(); f++) {
         query(PM_QID_PINCTRL_GET_FUNCTION_NAME, f, 0, p);
         if (!memcmp(p, "uart0", 6))
@@ -454,6 +477,7 @@ static void test_console_pins_refused(void **state unused)
     assert_int_equal(api(PM_PINCTRL_REQUEST, 20, 0, 0, NULL), 0);
     /* a reset gives them back (a new boot) */
     pin_model_reset();
+    dom0_owns_every_pin();
     assert_int_equal(api(PM_PINCTRL_REQUEST, 18, 0, 0, NULL), 0);
 }
 
@@ -467,6 +491,99 @@ static void test_console_without_pinctrl(void **state unused)
     assert_int_equal(api(PM_PINCTRL_REQUEST, 18, 0, 0, NULL), 0);
 }
 
+/* A string-list property (each string NUL-terminated, "" ends the list). */
+static void set_list(char *t, const char *path, const char *prop, const char *list)
+{
+    int len = 0;
+
+    while (list[len])
+        len += (int)strlen(list + len) + 1;
+    assert_int_equal(fdt_setprop(t, fdt_path_offset(t, path), prop, list, len), 0);
+}
+
+static void set_u32(char *t, const char *path, const char *prop, u32 v)
+{
+    assert_int_equal(fdt_setprop_u32(t, fdt_path_offset(t, path), prop, v), 0);
+}
+
+static void add_node(char *t, const char *parent, const char *name)
+{
+    assert_true(fdt_add_subnode(t, fdt_path_offset(t, parent), name) >= 0);
+}
+
+/* dom0's pins are what its tree's pinctrl-N states name: a device's states
+ * (config nodes and their subnodes, groups and pins), the pin controller's
+ * own hog state; not pinctrl-names or another property, not a config node
+ * nobody names, never granite's console's.  Noting them muxes nothing. */
+static void test_hwdom_pins_from_its_tree(void **state unused)
+{
+    static char t[4096] __attribute__((aligned(8)));
+    u32 v, eth3_pin64;
+
+    pin_model_reset();
+    assert_int_equal(pin_model_note_console(fdt, console_node()), 2);
+    assert_int_equal(fdt_create_empty_tree(t, sizeof(t)), 0);
+    add_node(t, "/", "pinctrl");
+    add_node(t, "/pinctrl", "i2c1-hog");
+    set_u32(t, "/pinctrl/i2c1-hog", "phandle", 1);
+    set_list(t, "/pinctrl/i2c1-hog", "groups", "i2c1_4_grp\0");     /* 16-17 */
+    set_list(t, "/pinctrl", "pinctrl-names", "default\0");
+    set_u32(t, "/pinctrl", "pinctrl-0", 1);
+    add_node(t, "/pinctrl", "gem3");
+    set_u32(t, "/pinctrl/gem3", "phandle", 2);
+    add_node(t, "/pinctrl/gem3", "mux");
+    set_list(t, "/pinctrl/gem3/mux", "groups", "ethernet3_0_grp\0"); /* 64-75 */
+    set_list(t, "/pinctrl/gem3/mux", "function", "ethernet3\0");
+    add_node(t, "/pinctrl/gem3", "conf");
+    set_list(t, "/pinctrl/gem3/conf", "pins", "MIO76\0NOPE\0");
+    add_node(t, "/pinctrl", "sleep");
+    set_u32(t, "/pinctrl/sleep", "phandle", 3);
+    set_list(t, "/pinctrl/sleep", "pins", "MIO5\0");
+    add_node(t, "/pinctrl", "other");
+    set_u32(t, "/pinctrl/other", "phandle", 4);
+    set_list(t, "/pinctrl/other", "pins", "MIO6\0");
+    add_node(t, "/pinctrl", "unnamed");
+    set_u32(t, "/pinctrl/unnamed", "phandle", 5);
+    set_list(t, "/pinctrl/unnamed", "pins", "MIO7\0");
+    add_node(t, "/pinctrl", "console");
+    set_u32(t, "/pinctrl/console", "phandle", 6);
+    set_list(t, "/pinctrl/console", "groups", "uart0_4_grp\0");
+    add_node(t, "/", "ethernet");
+    set_list(t, "/ethernet", "pinctrl-names", "default\0sleep\0");
+    set_u32(t, "/ethernet", "pinctrl-0", 2);
+    set_u32(t, "/ethernet", "pinctrl-1", 3);
+    set_u32(t, "/ethernet", "pinctrl-x", 4);
+    set_u32(t, "/ethernet", "pinctrl-", 4);
+    set_u32(t, "/ethernet", "pinctrl-12", 99); /* names no node */
+    add_node(t, "/", "serial");
+    set_u32(t, "/serial", "pinctrl-0", 6);
+
+    assert_int_equal(api(PM_PINCTRL_GET_FUNCTION, 64, 0, 0, &eth3_pin64), 0);
+    assert_int_equal(pin_model_note_hwdom(t), 2 + 12 + 1 + 1);
+    for (u32 pin = 0; pin < 78; pin++) {
+        bool want = pin == 16 || pin == 17 || (pin >= 64 && pin <= 76) || pin == 5;
+        if (pin_model_hwdom_pin(pin) != want)
+            fail_msg("pin %u: dom0's is %d, want %d", pin, pin_model_hwdom_pin(pin), want);
+    }
+    assert_false(pin_model_hwdom_pin(78));
+    assert_int_equal(api(PM_PINCTRL_GET_FUNCTION, 64, 0, 0, &v), 0);
+    assert_int_equal(v, eth3_pin64); /* not muxed by being noted */
+    host_log_clear();
+    assert_int_equal(api(PM_PINCTRL_SET_FUNCTION, 7, 0, 0, NULL), PM_RET_ERROR_ACCESS);
+    assert_true(host_log_contains("no pinctrl state of d0's tree names the pin: refused"));
+    assert_int_equal(api(PM_PINCTRL_REQUEST, 6, 0, 0, NULL), PM_RET_ERROR_ACCESS);
+    assert_int_equal(api(PM_PINCTRL_RELEASE, 6, 0, 0, NULL), PM_RET_ERROR_ACCESS);
+    assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_SET, 6, SLEW, 1, NULL), PM_RET_ERROR_ACCESS);
+    assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_GET, 6, SLEW, 0, &v), 0);
+    assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_SET, 76, SLEW, 1, NULL), 0);
+    /* granite's console's, even named by dom0's tree: the console's message */
+    assert_int_equal(api(PM_PINCTRL_REQUEST, 18, 0, 0, NULL), PM_RET_ERROR_ACCESS);
+    assert_true(host_log_contains("a pin of granite's console UART: refused"));
+    /* a reset: none is dom0's until its tree is noted again */
+    pin_model_reset();
+    assert_int_equal(api(PM_PINCTRL_REQUEST, 64, 0, 0, NULL), PM_RET_ERROR_ACCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +595,7 @@ int main(void)
         cmocka_unit_test_setup(test_function_and_config_state, setup),
         cmocka_unit_test_setup(test_console_pins_refused, setup),
         cmocka_unit_test_setup(test_console_without_pinctrl, setup),
+        cmocka_unit_test_setup(test_hwdom_pins_from_its_tree, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
