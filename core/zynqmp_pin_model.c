@@ -461,11 +461,14 @@ static __boot unsigned add_pin(struct pin_set *set, u32 pin, int func)
     return 1;
 }
 
+/* A host-tree `function` string, -1 when none: it must end within its
+ * property before it is compared. */
 static __boot int function_by_name(const char *name, int len)
 {
-    for (unsigned f = 0; name && len > 0 && f < NR_FUNCTIONS; f++)
-        if (!strncmp(name, function_name[f], FUNC_NAME_LEN) &&
-            strnlen(name, (size_t)len) < (size_t)len)
+    if (!name || len <= 0 || strnlen(name, (size_t)len) >= (size_t)len)
+        return -1;
+    for (unsigned f = 0; f < NR_FUNCTIONS; f++)
+        if (!strncmp(name, function_name[f], FUNC_NAME_LEN))
             return (int)f;
     return -1;
 }
@@ -629,6 +632,16 @@ static u32 set_config(struct domain *d, u32 pin, u32 param, u32 value)
     return PM_RET_SUCCESS;
 }
 
+static u32 get_config(struct domain *d, u32 pin, u32 param, u32 *value)
+{
+    if (param >= PM_PINCTRL_CONFIG_MAX) {
+        dlog(d, "smc: d%u: EEMI pinctrl: pin %u: no parameter %u: error\n", d->id, pin, param);
+        return PM_RET_ERROR_NOTSUPPORTED;
+    }
+    *value = pins[pin].config[param];
+    return PM_RET_SUCCESS;
+}
+
 /* Answer mode, after pin_model_check passed (the pin is valid). */
 void pin_model_call(struct domain *d, u32 api, const u32 arg[4], u32 payload[PINCTRL_PAYLOAD_WORDS])
 {
@@ -643,10 +656,7 @@ void pin_model_call(struct domain *d, u32 api, const u32 arg[4], u32 payload[PIN
         payload[0] = set_function(d, pin, arg[1]);
         break;
     case PM_PINCTRL_CONFIG_PARAM_GET:
-        if (arg[1] < PM_PINCTRL_CONFIG_MAX)
-            payload[1] = pins[pin].config[arg[1]];
-        else
-            payload[0] = PM_RET_ERROR_NOTSUPPORTED;
+        payload[0] = get_config(d, pin, arg[1], &payload[1]);
         break;
     case PM_PINCTRL_CONFIG_PARAM_SET:
         payload[0] = set_config(d, pin, arg[1], arg[2]);

@@ -398,7 +398,10 @@ static void test_function_and_config_state(void **state unused)
     assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_SET, 64, DRIVE, 4, NULL), PM_RET_ERROR_ARGS);
     assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_SET, 64, PULL, 2, NULL), PM_RET_ERROR_ARGS);
     assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_SET, 64, NR_PARAMS, 0, NULL), PM_RET_ERROR_NOTSUPPORTED);
+    host_log_clear();
     assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_GET, 64, NR_PARAMS, 0, &v), PM_RET_ERROR_NOTSUPPORTED);
+    assert_true(host_log_contains("smc: d0: EEMI pinctrl: pin 64: no parameter 7: error"));
+    assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_GET, 64, 0xffffffffU, 0, &v), PM_RET_ERROR_NOTSUPPORTED);
     /* the bank voltage is the board's: reads LVCMOS18 (as the ZCU102 DT's
      * power-source = <1> expects), cannot be set */
     assert_int_equal(api(PM_PINCTRL_CONFIG_PARAM_GET, 64, VOLTAGE, 0, &v), 0);
@@ -489,6 +492,29 @@ static void test_console_without_pinctrl(void **state unused)
     assert_int_equal(pin_model_note_console(fdt, fdt_path_offset(fdt, "/serial@ff000000")), 0);
     assert_int_equal(pin_model_note_console(fdt, -1), 0);
     assert_int_equal(api(PM_PINCTRL_REQUEST, 18, 0, 0, NULL), 0);
+}
+
+/* A console configuration whose `function` does not end within its
+ * property: its pins are still granite's, left unmuxed (the string is
+ * checked for its end before it is compared). */
+static void test_console_function_unterminated(void **state unused)
+{
+    int cfg, uart = console_node();
+    u32 v, gpio_func;
+
+    (void)uart;
+    assert_int_equal(api(PM_PINCTRL_GET_FUNCTION, 18, 0, 0, &gpio_func), 0);
+    cfg = fdt_path_offset(fdt, "/pinctrl/uart0-default/mux");
+    assert_int_equal(fdt_setprop(fdt, cfg, "function", "uart0", 5), 0); /* no NUL */
+    assert_int_equal(pin_model_note_console(fdt, fdt_path_offset(fdt, "/serial@ff000000")), 2);
+    assert_int_equal(api(PM_PINCTRL_GET_FUNCTION, 18, 0, 0, &v), 0);
+    assert_int_equal(v, gpio_func);
+    cfg = fdt_path_offset(fdt, "/pinctrl/uart0-default/mux");
+    assert_int_equal(fdt_setprop(fdt, cfg, "function", "", 0), 0); /* empty */
+    /* 0: both pins are granite's already */
+    assert_int_equal(pin_model_note_console(fdt, fdt_path_offset(fdt, "/serial@ff000000")), 0);
+    assert_int_equal(api(PM_PINCTRL_GET_FUNCTION, 18, 0, 0, &v), 0);
+    assert_int_equal(v, gpio_func);
 }
 
 /* A string-list property (each string NUL-terminated, "" ends the list). */
@@ -596,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup(test_console_pins_refused, setup),
         cmocka_unit_test_setup(test_console_without_pinctrl, setup),
         cmocka_unit_test_setup(test_hwdom_pins_from_its_tree, setup),
+        cmocka_unit_test_setup(test_console_function_unterminated, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
