@@ -41,9 +41,12 @@
  * domain's own tree names (a `power-domains`, `resets` or `clocks` reference
  * to the firmware's providers, in the tree granite built for it: devices
  * withheld from it — passed through to another domain, granite's console —
- * are not in it) and not granite's console UART's; a requirement's
- * capabilities and QoS must be in range.  Anything else is answered
- * PM_RET_ERROR_NOFEATURE / PM_RET_ERROR_INVALID_NODE with a rate-limited log line.
+ * are not in it) and not granite's console UART's (else
+ * PM_RET_ERROR_INVALID_NODE); a requirement's capabilities, QoS and
+ * acknowledgement (1..3) and a reset's action must be in range (else
+ * PM_RET_INVALID_PARAM); a feature check or PM_QUERY_DATA query of
+ * something granite does not serve is answered PM_RET_ERROR_NOFEATURE.
+ * Each refusal but a feature check's has a rate-limited log line.
  * Only the hardware domain may call: other domains own no board devices.
  * Pins, in both modes: a pin must exist, and a call that changes one
  * (request, release, set function, set parameter) must name a pin that a
@@ -117,7 +120,9 @@
 
 #define PM_CAPABILITIES_MASK 0xfU /* ACCESS, CONTEXT, WAKEUP, UNUSABLE */
 #define PM_MAX_QOS 100
-#define PM_REQUEST_ACK_MAX 3      /* NO, BLOCKING, NON_BLOCKING */
+/* A request's acknowledgement: there is no 0. */
+#define PM_REQUEST_ACK_NO 1
+#define PM_REQUEST_ACK_NON_BLOCKING 3 /* NO, BLOCKING, NON_BLOCKING */
 #define RESET_ACTION_MAX 2        /* RELEASE, ASSERT, PULSE */
 
 #define MAX_IDS 256 /* node, reset and clock ids the DT can name (EEMI's are below 256) */
@@ -325,6 +330,15 @@ struct eemi_call {
     u32 payload[4]; /* [0] is the status */
 };
 
+/* REQUEST_NODE / SET_REQUIREMENT (node, capabilities, QoS, ack). */
+static bool requirement_valid(const struct eemi_call *c)
+{
+    return !(c->arg[1] & ~PM_CAPABILITIES_MASK) && c->arg[2] <= PM_MAX_QOS &&
+           c->arg[3] >= PM_REQUEST_ACK_NO && c->arg[3] <= PM_REQUEST_ACK_NON_BLOCKING;
+}
+
+/* An argument out of range is PM_RET_INVALID_PARAM; a node, reset or clock
+ * that is not the caller's PM_RET_ERROR_INVALID_NODE, which wins. */
 static u32 check_args(struct domain *d, const struct eemi_call *c)
 {
     u32 bad = PM_RET_SUCCESS;
@@ -332,9 +346,8 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
     switch (c->api) {
     case PM_REQUEST_NODE:
     case PM_SET_REQUIREMENT:
-        if ((c->arg[1] & ~PM_CAPABILITIES_MASK) || c->arg[2] > PM_MAX_QOS ||
-            c->arg[3] > PM_REQUEST_ACK_MAX)
-            bad = PM_RET_ERROR_INVALID_NODE;
+        if (!requirement_valid(c))
+            bad = PM_RET_INVALID_PARAM;
         __attribute__((fallthrough)); /* the node too */
     case PM_RELEASE_NODE:
         if (!owns(PROV_POWER, c->arg[0]))
@@ -342,7 +355,7 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
         break;
     case PM_RESET_ASSERT:
         if (c->arg[1] > RESET_ACTION_MAX)
-            bad = PM_RET_ERROR_INVALID_NODE;
+            bad = PM_RET_INVALID_PARAM;
         __attribute__((fallthrough));
     case PM_RESET_GET_STATUS:
         if (!owns(PROV_RESET, c->arg[0]))
@@ -364,10 +377,12 @@ static u32 check_args(struct domain *d, const struct eemi_call *c)
         return PM_RET_ERROR_ACCESS;
     }
     if (bad)
-        dlog(d, "smc: d%u: EEMI API %u (0x%x, 0x%x, 0x%x, 0x%x): a node, reset or "
-             "clock not dom0's (its tree does not name it, or granite's console's), or a "
-             "requirement out of range: refused\n",
-             d->id, c->api, c->arg[0], c->arg[1], c->arg[2], c->arg[3]);
+        dlog(d, "smc: d%u: EEMI API %u (0x%x, 0x%x, 0x%x, 0x%x): %s: refused\n", d->id, c->api,
+             c->arg[0], c->arg[1], c->arg[2], c->arg[3],
+             bad == PM_RET_INVALID_PARAM
+                 ? "a requirement (capabilities, QoS, ack) or reset action out of range"
+                 : "a node, reset or clock not dom0's (its tree does not name it, or "
+                   "granite's console's)");
     if (!bad && !forward && clock_changes_state(c->api) && c->api != PM_CLOCK_ENABLE) {
         dlog(d, "smc: d%u: EEMI clock API %u (clock %u, 0x%x): the model's clocks run at "
              "fixed rates, ungated: refused\n", d->id, c->api, c->arg[0], c->arg[1]);
@@ -405,9 +420,11 @@ static void answer(struct domain *d, struct eemi_call *c)
             break;
         }
         /* The clock tree's queries are the model's; no other is served. */
-        if (!zynqmp_clock_is_query(c->arg[0]))
+        if (!zynqmp_clock_is_query(c->arg[0])) {
             p[0] = PM_RET_ERROR_NOFEATURE;
-        else if (zynqmp_clock_query(c->arg, p) != PM_RET_SUCCESS)
+            dlog(d, "smc: d%u: EEMI PM_QUERY_DATA query %u (0x%x, 0x%x): not one granite "
+                 "answers: no feature\n", d->id, c->arg[0], c->arg[1], c->arg[2]);
+        } else if (zynqmp_clock_query(c->arg, p) != PM_RET_SUCCESS)
             dlog(d, "smc: d%u: EEMI clock query %u (clock %u, index %u): not in the "
                  "model's clock tree: refused\n", d->id, c->arg[0], c->arg[1], c->arg[2]);
         break;

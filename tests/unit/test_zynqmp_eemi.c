@@ -280,6 +280,21 @@ static void test_feature_check(void **state unused)
     assert_int_equal(status(out), 19);
 }
 
+/* A PM_QUERY_DATA query id granite does not answer: NO_FEATURE, logged. */
+static void test_unknown_query(void **state unused)
+{
+    u64 out[4];
+
+    host_log_clear();
+    assert_true(call(&dom0, SIP64(35), 0x99 | (7UL << 32), 0, out));
+    assert_int_equal(status(out), 19);
+    assert_true(host_log_contains("smc: d0: EEMI PM_QUERY_DATA query 153 (0x7, 0x0): not one "
+                                  "granite answers: no feature"));
+    assert_true(call(&dom0, SIP64(35), 0, 0, out)); /* XPM_QID_INVALID */
+    assert_int_equal(status(out), 19);
+    assert_int_equal(fw_calls, 1);
+}
+
 static void test_no_clocks(void **state unused)
 {
     u64 out[4];
@@ -421,12 +436,23 @@ static void test_power_nodes_checked(void **state unused)
     assert_int_equal(status(out), 2003);
     assert_true(call(&dom0, SIP64(13), 0xffffffffUL, 0, out));
     assert_int_equal(status(out), 2003);
-    /* bad capabilities, QoS above 100, an unknown ack */
-    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (0x10UL << 32), 0, out));
-    assert_int_equal(status(out), 2003);
-    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (1UL << 32), 101, out));
-    assert_int_equal(status(out), 2003);
+    /* bad capabilities, QoS above 100, an unknown ack (valid: 1..3):
+     * argument errors, INVALID_PARAM (15) */
+    host_log_clear();
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (0x10UL << 32), 1UL << 32, out));
+    assert_int_equal(status(out), 15);
+    assert_true(host_log_contains("a requirement (capabilities, QoS, ack) or reset action out "
+                                  "of range: refused"));
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (1UL << 32), 101 | (1UL << 32), out));
+    assert_int_equal(status(out), 15);
     assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 4UL << 32, out));
+    assert_int_equal(status(out), 15);
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 0, out)); /* ack 0 */
+    assert_int_equal(status(out), 15);
+    assert_true(call(&dom0, SIP64(15), NODE_GEM3 | (1UL << 32), 3UL << 32, out));
+    assert_int_equal(status(out), 0);
+    /* a bad node and a bad argument: the node's error */
+    assert_true(call(&dom0, SIP64(13), 0x22 | (1UL << 32), 0, out));
     assert_int_equal(status(out), 2003);
 }
 
@@ -440,7 +466,7 @@ static void test_resets_checked(void **state unused)
     assert_int_equal(status(out), 0);
     assert_int_equal(payload1(out), 0);
     assert_true(call(&dom0, SIP64(17), (1000 + RESET_GEM3) | (3UL << 32), 0, out));
-    assert_int_equal(status(out), 2003);
+    assert_int_equal(status(out), 15); /* no action 3: an argument error */
     assert_true(call(&dom0, SIP64(17), 999 | (1UL << 32), 0, out));
     assert_int_equal(status(out), 2003);
     assert_true(call(&dom0, SIP64(18), 1001, 0, out));
@@ -583,15 +609,17 @@ static void test_forwarded(void **state unused)
     u64 out[4];
 
     assert_true(host_log_contains("firmware API v1.1: dom0's calls forwarded"));
-    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100, out));
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100 | (2UL << 32), out));
     assert_int_equal(fw_calls, 2);
     assert_int_equal(fw_last[0], SIP64(13));
     assert_int_equal(fw_last[1], NODE_GEM3 | (1UL << 32));
-    assert_int_equal(fw_last[2], 100);
+    assert_int_equal(fw_last[2], 100 | (2UL << 32));
     assert_int_equal(out[1], 0x1111); /* the firmware's own answer */
     /* checked before forwarding: never reaches the firmware */
     assert_true(call(&dom0, SIP64(13), 0x22, 0, out));
     assert_int_equal(status(out), 2003);
+    assert_true(call(&dom0, SIP64(13), NODE_GEM3 | (1UL << 32), 100, out)); /* ack 0 */
+    assert_int_equal(status(out), 15);
     assert_true(call(&dom0, SIP64(63), 26, 0, out));
     assert_int_equal(status(out), 19);
     assert_true(call(&domU, SIP64(1), 0, 0, out));
@@ -678,6 +706,8 @@ int main(void)
         cmocka_unit_test_setup(test_versions, setup_no_firmware),
         cmocka_unit_test_setup(test_feature_check, setup_no_firmware),
         cmocka_unit_test_setup(test_no_clocks, setup_no_firmware),
+        cmocka_unit_test_setup(test_unknown_query, setup_no_firmware),
+        cmocka_unit_test_setup(test_unknown_query, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_model_clocks_listed, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_model_clock_calls, setup_no_firmware_board_clocks),
         cmocka_unit_test_setup(test_power_nodes_checked, setup_no_firmware_board_clocks),
