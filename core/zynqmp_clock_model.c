@@ -92,9 +92,10 @@ struct model_clock {
     u8 mult, div;     /* rate = pss_ref_clk * mult / div (nominal) */
 };
 
-/* Nominal ZCU102 rates as ratios of the 33.333 MHz reference: x3 = 100 MHz,
- * x15/4 = 125 MHz, x6 = 200 MHz, x15/2 = 250 MHz, x15 = 500 MHz, x16 = 533 MHz,
- * x18 = 600 MHz, x36 = 1.2 GHz. */
+/* Nominal ZCU102 rates as ratios of the 33.333 MHz reference, the ones the
+ * table uses: x3/5 = 20 MHz, x3/4 = 25 MHz, x3/2 = 50 MHz, x3 = 100 MHz,
+ * x15/4 = 125 MHz, x6 = 200 MHz, x15/2 = 250 MHz, x9 = 300 MHz,
+ * x15 = 500 MHz, x18 = 600 MHz, x36 = 1.2 GHz. */
 static const struct model_clock clocks[NR_OUTPUT_CLKS] = {
     [ACPU] = { "acpu", 36, 1 },
     [DP_VIDEO_REF] = { "dp_video_ref", 9, 1 },
