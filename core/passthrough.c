@@ -572,12 +572,12 @@ static __boot int hand_over(const void *fdt, int node, struct domain *d, const s
     return 0;
 }
 
-/* The next device the hardware domain's tree keeps after `node`, or < 0. */
+/* The next device the hardware domain's tree keeps after `node` in the whole
+ * tree, or < 0.  (No depth given to fdt_next_node: counted from `node`, it
+ * would stop the walk when it left node's parent.) */
 static __boot int next_kept(const void *fdt, int node, const char **what)
 {
-    int depth = 0;
-
-    while ((node = fdt_next_node(fdt, node, &depth)) >= 0)
+    while ((node = fdt_next_node(fdt, node, NULL)) >= 0)
         if ((*what = dom0_dt_platform_device(fdt, node)))
             return node;
     return node;

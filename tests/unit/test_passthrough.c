@@ -307,9 +307,10 @@ static void test_devices_handed_to_hardware_domain(void **state unused)
     nr_maps = nr_routes = 0;
     host_log_clear();
     assert_int_equal(passthrough_platform_devices(&bi, &d, &why), 0);
-    assert_int_equal(nr_maps, 4);
+    assert_int_equal(nr_maps, 5);
     assert_int_equal(maps[0].base, 0xf00e0000);
     assert_int_equal(maps[3].base, 0xf000a000);
+    assert_int_equal(maps[4].base, 0xf3000000);
     assert_int_equal(nr_routes, 3);
     assert_int_equal(routes[0].intid, 95);
     assert_int_equal(routes[1].intid, 42);
