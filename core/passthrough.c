@@ -22,11 +22,16 @@
  * mapped 1:1 as Device-nGnRE, and every GIC SPI of `interrupts` (through the
  * inherited `interrupt-parent`) or `interrupts-extended` routed to it with
  * the call PCI INTx uses.  The node is input from outside: a window that
- * touches RAM, granite's console or the GIC, or an interrupt that is not an
- * SPI of the GIC within the owner's vGIC, stops the domain's build with a
- * message naming the node and property (passthrough_platform_plan()), before
- * anything is mapped.  Assumes the GIC binding's 3-cell specifiers
- * <type number flags> (the only kind dom0's vGIC models).
+ * touches what granite owns or gave away (RAM, granite's console, the GIC and
+ * its ITS/v2m frames, the IOMMUs granite drives, the PCIe host bridges'
+ * ECAM and windows), an interrupt that is not an SPI of the GIC within the
+ * owner's vGIC or is already taken (by granite: the console's receive, an
+ * IOMMU's events; or by another domain), or an `iommus` that names an IOMMU
+ * granite drives (it attaches PCIe functions only) stops the domain's build
+ * with a message naming the node and property (passthrough_platform_plan()).
+ * Every kept device is planned before the first is handed over, so a refusal
+ * leaves nothing mapped or routed.  Assumes the GIC binding's 3-cell
+ * specifiers <type number flags> (the only kind dom0's vGIC models).
  * Boot-only (libfdt): see include/granite/boot.h.
  */
 #include <libfdt.h>
@@ -51,7 +56,7 @@
 #define IRQ_TYPE_LEVEL_HIGH 4
 #define IRQ_TYPE_SENSE_MASK 0xf
 #define MAX_CELLS 2                  /* reg: 1- or 2-cell addresses and sizes */
-#define MAX_PHANDLE_DEPTH 16         /* interrupt-parent is looked up this far up */
+#define MAX_INTERRUPT_PARENT_HOPS 16 /* steps up the interrupt tree to find a controller */
 #define GIC_MAX_REG 6                /* GICD, GICR/GICC, GICC, GICH, GICV + one */
 
 static __boot int map_window(struct domain *d, u64 base, u64 size, const char *what)
@@ -136,6 +141,10 @@ static __boot int route_intx(const void *fdt, int node, struct domain *d, const 
         if (routed & BIT(intid - GIC_SPI_BASE))
             continue;
         routed |= BIT(intid - GIC_SPI_BASE);
+        if (irq_spi_owned(intid, d)) {
+            *why = "PCIe host bridge: an INTx SPI is already granite's or another domain's";
+            return -EINVAL;
+        }
         if (irq_route_to_domain(intid, d, intid, (flags & 0xf) == IRQ_TYPE_EDGE_RISING)) {
             *why = "cannot route a PCI INTx SPI to the device's owner";
             return -EINVAL;
@@ -252,20 +261,36 @@ static __boot int plan_reg(const void *fdt, int node, const struct pt_limits *li
     return 0;
 }
 
-/* The interrupt parent of `node`: its own or the nearest ancestor's
- * `interrupt-parent`, else its devicetree parent (DT specification 2.4.1). */
+/* A node that can be an interrupt parent: a controller or a nexus (DT
+ * specification 2.4: interrupt-controller, #interrupt-cells, interrupt-map). */
+static __boot bool interrupt_domain_root(const void *fdt, int node)
+{
+    return fdt_getprop(fdt, node, "interrupt-controller", NULL) ||
+           fdt_getprop(fdt, node, "#interrupt-cells", NULL) ||
+           fdt_getprop(fdt, node, "interrupt-map", NULL);
+}
+
+/* The interrupt parent of `node` (DT specification 2.4.1): follow each node's
+ * `interrupt-parent`, or its devicetree parent when it has none, until a node
+ * that is a controller or nexus.  A negative libfdt error when an
+ * `interrupt-parent` is not one phandle (-FDT_ERR_BADVALUE), names no node,
+ * the root is passed, or no controller is found within
+ * MAX_INTERRUPT_PARENT_HOPS steps (-FDT_ERR_BADSTRUCTURE: a loop). */
 static __boot int interrupt_parent(const void *fdt, int node)
 {
     int n = node, len;
 
-    for (int depth = 0; n >= 0 && depth < MAX_PHANDLE_DEPTH; depth++) {
+    for (int hop = 0; hop < MAX_INTERRUPT_PARENT_HOPS; hop++) {
         const fdt32_t *ph = fdt_getprop(fdt, n, "interrupt-parent", &len);
-        if (ph)
-            return len == 4 ? fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph))
-                            : -FDT_ERR_BADVALUE;
-        n = fdt_parent_offset(fdt, n);
+        if (ph && len != 4)
+            return -FDT_ERR_BADVALUE;
+        n = ph ? fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph)) : fdt_parent_offset(fdt, n);
+        if (n < 0)
+            return n;
+        if (interrupt_domain_root(fdt, n))
+            return n;
     }
-    return fdt_parent_offset(fdt, node);
+    return -FDT_ERR_BADSTRUCTURE;
 }
 
 /* One <type number flags> specifier of the GIC. */
@@ -289,6 +314,16 @@ static __boot int plan_spi(const void *fdt, int node, const char *prop, const fd
     if (sense != IRQ_TYPE_EDGE_RISING && sense != IRQ_TYPE_LEVEL_HIGH) {
         *why = refuse(fdt, node, prop, "SPI %u: trigger type %u; a GIC SPI is rising-edge (1) or "
                       "level-high (4)", num, sense);
+        return -EINVAL;
+    }
+    if (intid == lim->console_intid) {
+        *why = refuse(fdt, node, prop, "SPI %u (INTID %u) is granite's console's receive "
+                      "interrupt", num, intid);
+        return -EINVAL;
+    }
+    if (irq_spi_owned(intid, lim->owner)) {
+        *why = refuse(fdt, node, prop, "SPI %u (INTID %u) is already granite's or another "
+                      "domain's", num, intid);
         return -EINVAL;
     }
     for (unsigned i = 0; i < out->nr_spi; i++)
@@ -344,7 +379,17 @@ static __boot int plan_interrupts(const void *fdt, int node, const struct pt_lim
     v = fdt_getprop(fdt, node, prop, &len);
     if (!v)
         return 0; /* a device without interrupts */
-    if ((err = check_gic_parent(fdt, node, prop, interrupt_parent(fdt, node), why)))
+    int parent = interrupt_parent(fdt, node);
+    if (parent == -FDT_ERR_BADVALUE) {
+        *why = refuse(fdt, node, "interrupt-parent", "not one phandle (here or on an ancestor)");
+        return -EINVAL;
+    }
+    if (parent == -FDT_ERR_BADSTRUCTURE) {
+        *why = refuse(fdt, node, prop, "no interrupt controller within %d steps up the "
+                      "interrupt tree", MAX_INTERRUPT_PARENT_HOPS);
+        return -EINVAL;
+    }
+    if ((err = check_gic_parent(fdt, node, prop, parent, why)))
         return err;
     if (len <= 0 || len % (GIC_INTERRUPT_CELLS * 4)) {
         *why = refuse(fdt, node, prop, "not whole <type number flags> entries");
@@ -356,54 +401,155 @@ static __boot int plan_interrupts(const void *fdt, int node, const struct pt_lim
     return 0;
 }
 
+/*
+ * `iommus` (<phandle specifier>..., each specifier #iommu-cells long): every
+ * entry must name an IOMMU granite does not drive.  Granite attaches only PCIe
+ * functions to the IOMMUs it drives (iommu_domain_assign_devices), so a
+ * platform device behind one would do DMA through an unattached stream.  The
+ * first IOMMU is kept for the log (log_isolation).
+ */
+static __boot int plan_iommus(const void *fdt, int node, struct pt_plan *out, const char **why)
+{
+    int len, cells_len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "iommus", &len), *end;
+
+    out->iommu = -1;
+    if (!p)
+        return 0;
+    if (len <= 0 || len % 4) {
+        *why = refuse(fdt, node, "iommus", "empty, or not whole cells");
+        return -EINVAL;
+    }
+    for (end = p + len / 4; p < end;) {
+        u32 ph = fdt32_to_cpu(*p);
+        int iommu = fdt_node_offset_by_phandle(fdt, ph);
+        const fdt32_t *cells = iommu >= 0 ? fdt_getprop(fdt, iommu, "#iommu-cells", &cells_len)
+                                          : NULL;
+        if (iommu < 0 || !iommu_known_is_iommu(fdt, iommu)) {
+            *why = refuse(fdt, node, "iommus", "phandle 0x%x names no IOMMU", ph);
+            return -EINVAL;
+        }
+        if (iommu_known_driven(fdt, iommu)) {
+            *why = refuse(fdt, node, "iommus", "behind %s, which granite drives: platform devices "
+                          "behind it are not supported (their streams would not be attached)",
+                          fdt_get_name(fdt, iommu, NULL));
+            return -EINVAL;
+        }
+        if (!cells || cells_len != 4 || fdt32_to_cpu(*cells) > (u32)(end - p - 1)) {
+            *why = refuse(fdt, node, "iommus", "the entry for %s does not match its #iommu-cells",
+                          fdt_get_name(fdt, iommu, NULL));
+            return -EINVAL;
+        }
+        if (out->iommu < 0)
+            out->iommu = iommu;
+        p += 1 + fdt32_to_cpu(*cells);
+    }
+    return 0;
+}
+
 __boot int passthrough_platform_plan(const void *fdt, int node, const struct pt_limits *lim,
                                      struct pt_plan *out, const char **why)
 {
     int err;
 
     *out = (struct pt_plan){ 0 };
-    err = plan_reg(fdt, node, lim, out, why);
-    return err ? err : plan_interrupts(fdt, node, lim, out, why);
+    if ((err = plan_reg(fdt, node, lim, out, why)) ||
+        (err = plan_interrupts(fdt, node, lim, out, why)))
+        return err;
+    return plan_iommus(fdt, node, out, why);
 }
 
-/* RAM (granite's, and every domain's), granite's console and the GIC's frames. */
-static __boot unsigned forbidden_ranges(const struct boot_info *bi, struct pt_forbidden *f)
+/* The forbidden ranges being collected. */
+struct forbid_list {
+    struct pt_forbidden *f;
+    unsigned n, max;
+    bool full;
+};
+
+static __boot void forbid(struct forbid_list *l, u64 base, u64 size, const char *what)
 {
-    unsigned n = 0;
-    int gic = host_gic_node(bi->fdt), len, ac, sc;
-    const fdt32_t *reg = gic >= 0 ? fdt_getprop(bi->fdt, gic, "reg", &len) : NULL;
-
-    for (unsigned i = 0; i < bi->nr_mem && n < MAX_MEM_BANKS; i++)
-        f[n++] = (struct pt_forbidden){ pa_addr(bi->mem[i].start), bi->mem[i].size, "RAM" };
-    if (pa_addr(bi->console_pa))
-        f[n++] = (struct pt_forbidden){ pa_addr(bi->console_pa), PAGE_SIZE, "granite's console" };
-    ac = gic >= 0 ? fdt_address_cells(bi->fdt, fdt_parent_offset(bi->fdt, gic)) : 0;
-    sc = gic >= 0 ? fdt_size_cells(bi->fdt, fdt_parent_offset(bi->fdt, gic)) : 0;
-    if (!reg || ac < 1 || ac > MAX_CELLS || sc < 1 || sc > MAX_CELLS)
-        return n; /* the GIC driver has read this node already: it is sound */
-    for (int i = 0; i < len / ((ac + sc) * 4) && i < GIC_MAX_REG; i++) {
-        const fdt32_t *e = reg + i * (ac + sc);
-        f[n++] = (struct pt_forbidden){ dt_read_cells(e, ac), dt_read_cells(e + ac, sc),
-                                        "the GIC" };
-    }
-    return n;
-}
-
-/* Whose DMA this is: the IOMMU a device's `iommus` names, if granite does
- * not drive it (core/iommu_known.c hides it), goes unisolated. */
-static __boot void log_isolation(const void *fdt, int node, struct domain *d, const char *path)
-{
-    int len, iommu;
-    const fdt32_t *refs = fdt_getprop(fdt, node, "iommus", &len);
-
-    if (!refs || len < 4) {
-        printk("passthrough: d%u: %s: no `iommus`: any DMA it does is not isolated\n", d->id, path);
+    if (!size)
+        return;
+    if (l->n == l->max) {
+        l->full = true;
         return;
     }
-    iommu = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(refs[0]));
-    if (iommu >= 0 && !iommu_known_driven(fdt, iommu))
+    l->f[l->n++] = (struct pt_forbidden){ base, size, what };
+}
+
+/* Every `reg` window of `node`, translated to CPU addresses (untranslatable
+ * ones as written: the range is forbidden either way). */
+static __boot void forbid_reg(struct forbid_list *l, const void *fdt, int node, const char *what)
+{
+    int parent = fdt_parent_offset(fdt, node), len;
+    int ac = parent >= 0 ? fdt_address_cells(fdt, parent) : -1;
+    int sc = parent >= 0 ? fdt_size_cells(fdt, parent) : -1;
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+    const char *ignored;
+
+    if (!reg || ac < 1 || ac > MAX_CELLS || sc < 1 || sc > MAX_CELLS)
+        return;
+    for (int i = 0; i < len / ((ac + sc) * 4); i++) {
+        const fdt32_t *e = reg + i * (ac + sc);
+        u64 base = dt_read_cells(e, ac), size = dt_read_cells(e + ac, sc), cpu = base;
+        forbid(l, dt_translate(fdt, node, &cpu, size, &ignored) ? base : cpu, size, what);
+    }
+}
+
+/* A PCIe host bridge's ECAM (`reg`) and every `ranges` window: they belong to
+ * the bridge's owner (passthrough_device), whichever domain that is. */
+static __boot void forbid_pcie_bridge(struct forbid_list *l, const void *fdt, int node)
+{
+    int ac = fdt_address_cells(fdt, 0), len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "ranges", &len);
+    int entry = PCI_ADDR_CELLS + ac + 2;
+
+    forbid_reg(l, fdt, node, "a PCIe host bridge's ECAM");
+    if (!p || ac < 1 || ac > MAX_CELLS)
+        return;
+    for (int i = 0; i < len / (entry * 4); i++) {
+        const fdt32_t *e = p + i * entry;
+        forbid(l, dt_read_cells(e + PCI_ADDR_CELLS, ac), dt_read_cells(e + PCI_ADDR_CELLS + ac, 2),
+               "a PCIe host bridge's window");
+    }
+}
+
+__boot int passthrough_forbidden_ranges(const struct boot_info *bi, struct pt_forbidden *f,
+                                        unsigned max)
+{
+    struct forbid_list l = { .f = f, .max = max };
+    const void *fdt = bi->fdt;
+    int gic = host_gic_node(fdt), node, depth = 0;
+
+    for (unsigned i = 0; i < bi->nr_mem; i++)
+        forbid(&l, pa_addr(bi->mem[i].start), bi->mem[i].size, "RAM");
+    if (pa_addr(bi->console_pa))
+        forbid(&l, pa_addr(bi->console_pa), PAGE_SIZE, "granite's console");
+    if (gic >= 0) {
+        forbid_reg(&l, fdt, gic, "the GIC");
+        fdt_for_each_subnode(node, fdt, gic) /* GICv3 ITS, GICv2m frames */
+            forbid_reg(&l, fdt, node, "a GIC frame (ITS/v2m)");
+    }
+    for (node = fdt_next_node(fdt, -1, &depth); node >= 0; node = fdt_next_node(fdt, node, &depth)) {
+        if (iommu_known_is_iommu(fdt, node) && iommu_known_driven(fdt, node))
+            forbid_reg(&l, fdt, node, "an IOMMU granite drives");
+        else if (fdt_node_check_compatible(fdt, node, PASSTHROUGH_COMPATIBLE) == 0)
+            forbid_pcie_bridge(&l, fdt, node);
+    }
+    return l.full ? -ENOSPC : (int)l.n;
+}
+
+/* Whose DMA this is: a device without `iommus`, or behind an IOMMU granite
+ * does not drive (core/iommu_known.c hides it), goes unisolated.  (One behind
+ * an IOMMU granite drives was refused by plan_iommus.) */
+static __boot void log_isolation(const void *fdt, const struct pt_plan *pl, struct domain *d,
+                                 const char *path)
+{
+    if (pl->iommu < 0)
+        printk("passthrough: d%u: %s: no `iommus`: any DMA it does is not isolated\n", d->id, path);
+    else
         printk("passthrough: d%u: %s: its DMA is not isolated: behind %s, which granite does "
-               "not drive\n", d->id, path, fdt_get_name(fdt, iommu, NULL));
+               "not drive\n", d->id, path, fdt_get_name(fdt, pl->iommu, NULL));
 }
 
 static __boot int hand_over(const void *fdt, int node, struct domain *d, const struct pt_plan *pl,
@@ -426,35 +572,55 @@ static __boot int hand_over(const void *fdt, int node, struct domain *d, const s
     return 0;
 }
 
+/* The next device the hardware domain's tree keeps after `node` in the whole
+ * tree, or < 0.  (No depth given to fdt_next_node: counted from `node`, it
+ * would stop the walk when it left node's parent.) */
+static __boot int next_kept(const void *fdt, int node, const char **what)
+{
+    while ((node = fdt_next_node(fdt, node, NULL)) >= 0)
+        if ((*what = dom0_dt_platform_device(fdt, node)))
+            return node;
+    return node;
+}
+
 __boot int passthrough_platform_devices(const struct boot_info *bi, struct domain *d,
                                         const char **why)
 {
     static struct pt_forbidden forbidden[PASSTHROUGH_MAX_FORBIDDEN];
     static struct pt_plan plan;
     const void *fdt = bi->fdt;
+    int nr_forbidden = passthrough_forbidden_ranges(bi, forbidden, PASSTHROUGH_MAX_FORBIDDEN);
     struct pt_limits lim = {
         .root_ac = (unsigned)fdt_address_cells(fdt, 0), .max_intid = ARCH_NR_VIRQS,
-        .forbidden = forbidden, .nr_forbidden = forbidden_ranges(bi, forbidden),
+        .console_intid = bi->console_intid, .owner = d,
+        .forbidden = forbidden, .nr_forbidden = nr_forbidden > 0 ? (unsigned)nr_forbidden : 0,
     };
+    const char *what;
     char path[96];
-    int node = -1, depth = 0, err;
+    int node, err;
 
     if (!d->direct_map) {
         *why = "passthrough: platform devices need a direct-mapped domain";
         return -EINVAL;
     }
-    while ((node = fdt_next_node(fdt, node, &depth)) >= 0) {
-        const char *what = dom0_dt_platform_device(fdt, node);
-        if (!what)
-            continue;
+    if (nr_forbidden < 0) {
+        *why = "passthrough: too many ranges to keep platform devices away from "
+               "(PASSTHROUGH_MAX_FORBIDDEN)";
+        return -ENOSPC;
+    }
+    /* Every device checked first: a refusal leaves nothing mapped or routed. */
+    for (node = next_kept(fdt, -1, &what); node >= 0; node = next_kept(fdt, node, &what))
         if ((err = passthrough_platform_plan(fdt, node, &lim, &plan, why)))
             return err;
+    for (node = next_kept(fdt, -1, &what); node >= 0; node = next_kept(fdt, node, &what)) {
+        if ((err = passthrough_platform_plan(fdt, node, &lim, &plan, why)))
+            return err; /* (not reached: the same checks passed above) */
         if (fdt_get_path(fdt, node, path, sizeof(path)) < 0)
             snprintf(path, sizeof(path), "%s", fdt_get_name(fdt, node, NULL));
         printk("passthrough: d%u (%s): %s: %s\n", d->id, d->name, path, what);
         if ((err = hand_over(fdt, node, d, &plan, path, why)))
             return err;
-        log_isolation(fdt, node, d, path);
+        log_isolation(fdt, &plan, d, path);
     }
     return 0;
 }

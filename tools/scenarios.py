@@ -413,6 +413,15 @@ class Scenario:
         return f"{(need + 64 * MIB - 1) // (64 * MIB) * 64}M"
 
 
+QEMU_BOOL_ON = ("on", "yes", "true", "y")
+
+
+def machine_secure_on(machine: str) -> bool:
+    """Whether a -machine value (\"TYPE,opt=val,...\") turns EL3 on: secure=on."""
+    opts = dict(o.split("=", 1) for o in machine.split(",")[1:] if "=" in o)
+    return opts.get("secure", "off").lower() in QEMU_BOOL_ON
+
+
 def check_cross_field_rules(values: dict, where: str) -> None:
     """Rules that involve more than one field."""
     if values["exit_status"] == "stopped" and values["stop_on"] is None:
@@ -442,6 +451,11 @@ def check_cross_field_rules(values: dict, where: str) -> None:
         raise ScenarioError(f"{where}: field 'nic': needs network = \"tap\"")
     if values["boot"] == "el3-firmware" and values["dtb"] is None:
         raise ScenarioError(f"{where}: field 'boot': \"el3-firmware\" needs a 'dtb'")
+    if values["boot"] == "el3-firmware" and not machine_secure_on(values["machine"]):
+        # Without EL3, QEMU starts the firmware at EL2, where its first
+        # `msr vbar_el3` is UNDEFINED: it hangs before printing anything.
+        raise ScenarioError(f"{where}: field 'boot': \"el3-firmware\" needs secure=on in "
+                            "'machine' (the firmware runs at EL3)")
     if values["hv_args"] and values["boot"] == "loader" and values["dtb"] is None:
         raise ScenarioError(f"{where}: field 'hv_args': boot = \"loader\" without a 'dtb' "
                             "passes no arguments (no DTB, no command line)")

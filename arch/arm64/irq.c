@@ -72,6 +72,13 @@ void irq_take_for_granite(u32 intid, void (*handler)(u32), bool edge)
     gic_enable(intid, true);
 }
 
+bool irq_spi_owned(u32 intid, const struct domain *d)
+{
+    const struct spi_owner *o = intid >= 32 && intid < MAX_SPI_OWNERS ? &spi_owner[intid] : NULL;
+
+    return o && (o->handler || (o->d && o->d != d));
+}
+
 /* Route physical SPI `intid` to domain d as its SPI `virq`, HW-linked, and aim
  * it at the physical CPU of the domain's vCPU 0 (for now: the vCPUs are
  * placed after the domains are built, and arch_irq_follow_vcpus aims it

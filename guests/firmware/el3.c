@@ -33,8 +33,9 @@
  *     FEATURE_CHECK (version 1) of the APIs below, no clocks (QUERY_DATA's
  *     clock count 0), success to the node, reset, clock and INIT_FINALIZE
  *     calls, and a recognisable rate (FW_CLOCK_RATE_HZ) to PM_CLOCK_GETRATE
- *     (for a payload test; no scenario reaches it yet: on the model dom0's
- *     tree names no clock, so granite refuses every clock query).  Another
+ *     (zcu102-eemi-forward: granite forwards dom0's REQUEST_NODE of gem3's
+ *     node 32, RESET_ASSERT of its reset 1032 and CLOCK_GETRATE of its clock
+ *     48, GEM3_TX; the selftest checks this rate comes back).  Another
  *     SiP call gets its line and NOT_SUPPORTED.
  *   Anything else: SMCCC NOT_SUPPORTED (-1) and a "fw: unknown SMC" line.
  *

@@ -14,8 +14,13 @@
  *   - calls granite must refuse without passing them on: a clock change
  *     (CLOCK_ENABLE: XST_PM_NO_ACCESS), the feature check of that clock
  *     change (XST_PM_NO_FEATURE), a power-node request, a reset and a clock
- *     rate query naming ids dom0's tree does not name (XST_PM_INVALID_NODE:
- *     on the ZCU102 model dom0's tree names none).
+ *     rate query naming ids dom0's tree does not name (uart1's node 22,
+ *     reset 1000, clock 57: XST_PM_INVALID_NODE), and the rate of the clock
+ *     granite's console shares with gem3 (31, LPD_LSBUS: XST_PM_INVALID_NODE);
+ *   - calls naming gem3's ids (gem3 is passed through to dom0), which granite
+ *     forwards: REQUEST_NODE of its node 32, RESET_ASSERT of its reset 1032
+ *     and CLOCK_GETRATE of its clock 48 (GEM3_TX), whose answer must carry
+ *     the stand-in firmware's FW_CLOCK_RATE_HZ.
  * With caller=domu (any other domain): GET_API_VERSION, arg0 = 0xd1 so the
  * firmware's line would show it, must be SMCCC NOT_SUPPORTED.  wait_ms=N
  * first sleeps N ms (two domains' calls in turn keep the firmware's console
@@ -55,7 +60,7 @@
  * resets and clocks), and the clock gem3 shares with granite's console. */
 #define NODE_ETH_3 32
 #define RESET_GEM3 1032            /* the DT's reset 32 */
-#define CLOCK_GEM3_REF 48
+#define CLOCK_GEM3_TX 48           /* the DT binding's GEM3_TX (GEM3_REF is 107) */
 #define CLOCK_LPD_LSBUS 31         /* uart0's (granite's console) as well as gem3's */
 #define FW_CLOCK_RATE_HZ 0x1234567UL /* what the stand-in firmware answers to GETRATE */
 #define PM_CAP_ACCESS 1
@@ -106,7 +111,7 @@ static const struct eemi_case dom0_cases[] = {
     { "RESET_ASSERT(1032) (gem3's: forwarded)", PM_RESET_ASSERT,
       { RESET_GEM3, RESET_ACTION_ASSERT }, XST_PM_SUCCESS },
     { "CLOCK_GETRATE(48) (gem3's: forwarded)", PM_CLOCK_GETRATE,
-      { CLOCK_GEM3_REF }, XST_PM_SUCCESS | FW_CLOCK_RATE_HZ << 32 },
+      { CLOCK_GEM3_TX }, XST_PM_SUCCESS | FW_CLOCK_RATE_HZ << 32 },
 };
 
 #define DOMU_MARK 0xd1 /* in arg0: the firmware's line would show it */

@@ -113,6 +113,9 @@ u64 arch_counter(void);
 u64 arch_counter_freq(void);
 void arch_hyp_timer_set(u64 deadline);            /* 0 = off */
 int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge);
+/* Whether SPI `intid` is granite's (irq_take_for_granite) or routed to a
+ * domain other than d: then it must not be routed to d (it would be taken away). */
+bool irq_spi_owned(u32 intid, const struct domain *d);
 /* An SPI granite handles itself (a UART's receive, an IOMMU's events):
  * `handler` runs on the boot CPU, where it is routed, then it is ended. */
 void irq_take_for_granite(u32 intid, void (*handler)(u32), bool edge);

@@ -95,11 +95,15 @@ def nic_cases(base):
 def el3_firmware_cases(cfg):
     """boot = "el3-firmware": the runner's addresses against the firmware's own."""
     cases = []
-    base = {"expect": ["x"], "boot": "el3-firmware",
+    base = {"expect": ["x"], "boot": "el3-firmware", "machine": "xlnx-zcu102,secure=on",
             "dtb": "build/boards/zynqmp-zcu102-rev1.0.dtb"}
     cases.append(("el3-firmware with a dtb takes hv_args", rejected({**base, "hv_args": "a"}) is None))
     cases.append(("el3-firmware without a dtb is refused", "'boot'" in (rejected(
         {"expect": ["x"], "boot": "el3-firmware"}) or "")))
+    cases.append(("el3-firmware without secure=on is refused", "secure=on" in (rejected(
+        {**base, "machine": "xlnx-zcu102,virtualization=on"}) or "")))
+    cases.append(("el3-firmware with secure=off is refused", "secure=on" in (rejected(
+        {**base, "machine": "xlnx-zcu102,secure=off,virtualization=on"}) or "")))
     src = (ROOT / "guests" / "firmware" / "el3.c").read_text()
     lds = (ROOT / "guests" / "firmware" / "el3.ld").read_text()
     slot = {m.group(1): int(m.group(2), 16)
