@@ -307,8 +307,8 @@ static __boot int plan_spi(const void *fdt, int node, const char *prop, const fd
         return -EINVAL;
     }
     if (num > GIC_MAX_SPI || intid >= lim->max_intid) {
-        *why = refuse(fdt, node, prop, "SPI %u (INTID %u) is beyond the owner's vGIC (INTIDs "
-                      "below %u)", num, intid, lim->max_intid);
+        *why = refuse(fdt, node, prop, "SPI %u (INTID %u) is beyond the owner's vGIC or the "
+                      "host GIC (INTIDs below %u)", num, intid, lim->max_intid);
         return -EINVAL;
     }
     if (sense != IRQ_TYPE_EDGE_RISING && sense != IRQ_TYPE_LEVEL_HIGH) {
@@ -591,7 +591,9 @@ __boot int passthrough_platform_devices(const struct boot_info *bi, struct domai
     const void *fdt = bi->fdt;
     int nr_forbidden = passthrough_forbidden_ranges(bi, forbidden, PASSTHROUGH_MAX_FORBIDDEN);
     struct pt_limits lim = {
-        .root_ac = (unsigned)fdt_address_cells(fdt, 0), .max_intid = ARCH_NR_VIRQS,
+        .root_ac = (unsigned)fdt_address_cells(fdt, 0),
+        /* INTIDs both dom0's vGIC and the host's GIC have */
+        .max_intid = MIN(ARCH_NR_VIRQS, arch_host_nr_irqs()),
         .console_intid = bi->console_intid, .owner = d,
         .forbidden = forbidden, .nr_forbidden = nr_forbidden > 0 ? (unsigned)nr_forbidden : 0,
     };

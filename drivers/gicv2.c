@@ -247,6 +247,7 @@ static __boot int gicv2_probe(const void *fdt, int node, const char **why)
         .lr_decode = gic_v2_lr_decode, .lr_encode = gic_v2_lr_encode,
         .underflow_irq = v2_underflow_irq, .vif_save = v2_vif_save, .vif_load = v2_vif_load,
         .no_hw_lrs = true,   /* see the file comment: HW-linked interrupts */
+        .nr_irqs = nr_irqs,
         .dist_base = pa(r.base[0]),
         .cpuif_base = pa(r.base[1]),
         .vcpuif_base = pa(r.base[3]),

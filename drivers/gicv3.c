@@ -138,6 +138,7 @@ static __boot int gic_probe(const void *fdt, int node, const char **why)
     ops.enable = v3_enable;
     ops.set_edge = v3_set_edge;
     ops.route_spi = v3_route_spi;
+    ops.nr_irqs = nr_irqs;
     ops.dist_base = gicd_pa;
     ops.rdist_base = gicr_pa;
     ops.rdist_size = gicr_size;

@@ -40,5 +40,6 @@ void gic_lr_decode(u64 raw, struct gic_lr *lr) { ops->lr_decode(raw, lr); }
 u64 gic_lr_encode(const struct gic_lr *lr) { return ops->lr_encode(lr); }
 void gic_underflow_irq(bool on) { ops->underflow_irq(on); }
 bool gic_no_hw_lrs(void) { return ops->no_hw_lrs; }
+unsigned gic_nr_irqs(void) { return gic_host()->nr_irqs; }
 void gic_vif_save(struct gic_vcpu_if *g) { ops->vif_save(g); }
 void gic_vif_load(const struct gic_vcpu_if *g) { ops->vif_load(g); }

@@ -72,6 +72,8 @@ void irq_take_for_granite(u32 intid, void (*handler)(u32), bool edge)
     gic_enable(intid, true);
 }
 
+unsigned arch_host_nr_irqs(void) { return gic_nr_irqs(); }
+
 bool irq_spi_owned(u32 intid, const struct domain *d)
 {
     const struct spi_owner *o = intid >= 32 && intid < MAX_SPI_OWNERS ? &spi_owner[intid] : NULL;
@@ -85,7 +87,9 @@ bool irq_spi_owned(u32 intid, const struct domain *d)
  * again then). */
 int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge)
 {
-    if (intid < 32 || intid >= MAX_SPI_OWNERS)
+    /* An INTID past the host's ITLinesNumber has no line: the distributor
+     * would ignore its enable, and the guest would wait for it forever. */
+    if (intid < 32 || intid >= MAX_SPI_OWNERS || intid >= gic_nr_irqs())
         return -1;
     spi_owner[intid] = (struct spi_owner){ .d = d, .virq = virq };
     gic_set_edge(intid, edge);

@@ -17,7 +17,8 @@
  *   - affinity routing always enabled, single Security state (GICD_CTLR.ARE
  *     and DS read as one): registers of the legacy (ARE = 0) and two-Security-
  *     state programmers' models are RAZ/WI;
- *   - no LPIs, no ITS, no extended SPI/PPI ranges, 96 INTIDs;
+ *   - no LPIs, no ITS, no extended SPI/PPI ranges, 192 INTIDs (VGIC_NR_IRQS:
+ *     the GIC-400 of a ZynqMP has as many);
  *   - vCPU n has affinity 0.0.0.n;
  *   - pure C: no system register, no barrier; the same file builds for EL2
  *     and for the host unit tests.

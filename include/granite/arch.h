@@ -70,7 +70,7 @@ bool arch_vcpu_has_pending(struct vcpu *v);       /* an interrupt is deliverable
 void arch_vcpu_timers_expired(struct vcpu *v, u64 now);
 
 /* A domain's emulated interrupt controller (arch/arm64/virq.c). */
-#define ARCH_NR_VIRQS 96   /* INTIDs it has: 0..95 (SGIs, PPIs, SPIs 32..95) */
+#define ARCH_NR_VIRQS 192  /* INTIDs it has: 0..191 (SGIs, PPIs, SPIs 32..191) */
 extern const struct domain_unit arch_vgic_unit;   /* its state, in core/domain.c's units[] */
 int arch_domain_init(struct domain *d);           /* at build, once its vCPUs are counted */
 /* The IPA ranges the architecture emulates for d (its vGIC's frames), at most
@@ -113,6 +113,9 @@ u64 arch_counter(void);
 u64 arch_counter_freq(void);
 void arch_hyp_timer_set(u64 deadline);            /* 0 = off */
 int irq_route_to_domain(u32 intid, struct domain *d, u32 virq, bool edge);
+/* The INTIDs the host's interrupt controller has (its GICD_TYPER): an SPI at
+ * or beyond it is no line of this machine and cannot be routed. */
+unsigned arch_host_nr_irqs(void);
 /* Whether SPI `intid` is granite's (irq_take_for_granite) or routed to a
  * domain other than d: then it must not be routed to d (it would be taken away). */
 bool irq_spi_owned(u32 intid, const struct domain *d);

@@ -73,6 +73,9 @@ struct gic_ops {
      * without HW, with its EOI maintenance bit, and granite deactivates the
      * physical interrupt (GICC_DIR) when the LR drains. */
     bool no_hw_lrs;
+    /* INTIDs the host distributor has: 32 * (GICD_TYPER.ITLinesNumber + 1),
+     * at most 1020.  No SPI at or beyond it can be routed to a guest. */
+    unsigned nr_irqs;
     /* The host's layout, for a direct-mapped domain's view. */
     pa_t dist_base;
     pa_t rdist_base;  /* GICv3 */
@@ -111,6 +114,7 @@ void gic_lr_decode(u64 raw, struct gic_lr *lr);
 u64 gic_lr_encode(const struct gic_lr *lr);
 void gic_underflow_irq(bool on);
 bool gic_no_hw_lrs(void);
+unsigned gic_nr_irqs(void);        /* the host distributor's INTIDs (struct gic_ops.nr_irqs) */
 void gic_vif_save(struct gic_vcpu_if *g);
 void gic_vif_load(const struct gic_vcpu_if *g);
 

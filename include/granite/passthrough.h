@@ -23,7 +23,7 @@ struct pt_forbidden {
 /* What a plan is checked against. */
 struct pt_limits {
     unsigned root_ac;               /* the root's #address-cells: windows must fit it */
-    u32 max_intid;                  /* the owner's vGIC has INTIDs below this */
+    u32 max_intid;                  /* the owner's vGIC and the host GIC have INTIDs below this */
     u32 console_intid;              /* granite's console's receive SPI (0: none) */
     const struct domain *owner;     /* SPIs granite or another domain owns are refused
                                      * (irq_spi_owned) */

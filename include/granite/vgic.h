@@ -14,7 +14,7 @@
  *
  * What the guest gets (GICv3 model; the GICv2 one differs as said above and
  * in vgic_init_v2):
- *   - 96 INTIDs: SGIs 0-15 and PPIs 16-31 per vCPU, SPIs 32..95 shared;
+ *   - 192 INTIDs: SGIs 0-15 and PPIs 16-31 per vCPU, SPIs 32..191 shared;
  *   - affinity routing always on (GICD_CTLR.ARE reads 1, RAO/WI) and a single
  *     Security state (GICD_CTLR.DS reads 1), so Group 0 and Group 1 are the
  *     only groups and every register is the "Non-secure" view;
@@ -54,7 +54,7 @@
 
 #define VGIC_NR_SGIS 16                    /* INTIDs 0..15 */
 #define VGIC_NR_PRIVATE 32                 /* SGIs + PPIs, banked per vCPU */
-#define VGIC_NR_SPIS 64                    /* INTIDs 32..95 */
+#define VGIC_NR_SPIS 160                   /* INTIDs 32..191: a GIC-400's 192 lines (ZynqMP) */
 #define VGIC_NR_IRQS (VGIC_NR_PRIVATE + VGIC_NR_SPIS)
 #define VGIC_MAX_VCPUS 8
 #define VGIC_DIST_SIZE 0x10000             /* one 64 KiB frame */
@@ -65,9 +65,13 @@
 
 enum vgic_model { VGIC_MODEL_V3, VGIC_MODEL_V2 };
 
-/* Per-INTID state.  For SGIs/PPIs there is one per vCPU, for SPIs one per domain. */
+/* Per-INTID state.  For SGIs/PPIs there is one per vCPU, for SPIs one per
+ * domain.  (The u32s first and the bytes together: 24 bytes, not 28, times
+ * the 416 a domain has.) */
 struct vgic_irq {
     u32 intid;
+    u32 hw_intid;       /* the physical INTID when hw */
+    u8 sgi_sources;     /* GICv2 SGIs: source vCPUs not yet handed to an LR (GICD_SPENDSGIR) */
     u8 priority;        /* GICD_IPRIORITYR / GICR_IPRIORITYR byte; lower value = higher priority */
     u8 target;          /* vCPU it is forwarded to (IROUTER Aff0; own vCPU for SGI/PPI) or VGIC_NO_VCPU */
     u8 lr_vcpu;         /* when in_lr: whose list register holds it */
@@ -81,8 +85,6 @@ struct vgic_irq {
     bool lr_pending;    /* the pending bit of that LR as last written or synced */
     bool relatched;     /* level: latched again while the latch sat, pending, in an LR */
     bool hw;            /* linked to a physical interrupt (LR HW bit) */
-    u32 hw_intid;       /* the physical INTID when hw */
-    u8 sgi_sources;     /* GICv2 SGIs: source vCPUs not yet handed to an LR (GICD_SPENDSGIR) */
 };
 
 /* One redistributor: the private interrupts of one vCPU and its power state. */

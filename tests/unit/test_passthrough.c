@@ -25,7 +25,8 @@
 #include "host_stubs.h"
 
 #define unused __attribute__((unused))
-#define MAX_INTID 96                 /* dom0's vGIC: INTIDs 0..95 */
+#define MAX_INTID 96                 /* the plan tests' owner: INTIDs 0..95 */
+#define HOST_NR_IRQS 1020            /* arch_host_nr_irqs() unless a test says less */
 #define OWNED_INTID 77               /* SPI 45: granite's or another domain's */
 #define CONSOLE_INTID 82             /* SPI 50 */
 #define FDT_ROOM 1024                /* for the property the test adds */
@@ -59,6 +60,9 @@ int irq_route_to_domain(u32 intid, struct domain *d unused, u32 virq, bool edge)
 }
 
 bool irq_spi_owned(u32 intid, const struct domain *d unused) { return intid == OWNED_INTID; }
+
+static unsigned host_nr_irqs = HOST_NR_IRQS;
+unsigned arch_host_nr_irqs(void) { return host_nr_irqs; }
 
 /* The good devices are the ones dom0's tree keeps. */
 const char *dom0_dt_platform_device(const void *t, int node)
@@ -341,6 +345,29 @@ static void test_refusal_leaves_nothing_handed_over(void **state unused)
     assert_int_equal(nr_routes, 0);
 }
 
+/* The host's GIC bounds the SPIs too: with 64 INTIDs (ITLinesNumber 1), the
+ * ethernet's INTID 95 is no line of the machine, however many dom0's vGIC has. */
+static void test_spi_beyond_host_gic_refused(void **state unused)
+{
+    static struct domain d;
+    struct boot_info bi = { .fdt = NULL };
+    const char *why = NULL;
+
+    bi.fdt = fdt;
+    bi.nr_mem = 1;
+    bi.mem[0].start = pa(0x40000000);
+    bi.mem[0].size = 0x40000000;
+    d.direct_map = true;
+    nr_maps = nr_routes = 0;
+    host_nr_irqs = 64;
+    assert_int_equal(passthrough_platform_devices(&bi, &d, &why), -EINVAL);
+    host_nr_irqs = HOST_NR_IRQS;
+    assert_non_null(strstr(why, "SPI 63 (INTID 95) is beyond the owner's vGIC or the host GIC "
+                                "(INTIDs below 64)"));
+    assert_int_equal(nr_maps, 0);
+    assert_int_equal(nr_routes, 0);
+}
+
 static void test_not_direct_mapped_refused(void **state unused)
 {
     static struct domain d;
@@ -370,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_forbidden_ranges),
         cmocka_unit_test(test_devices_handed_to_hardware_domain),
         cmocka_unit_test(test_refusal_leaves_nothing_handed_over),
+        cmocka_unit_test(test_spi_beyond_host_gic_refused),
         cmocka_unit_test(test_not_direct_mapped_refused),
     };
 

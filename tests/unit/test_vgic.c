@@ -246,7 +246,7 @@ static void test_id_registers(void **state unused)
 {
     u64 typer = dread(D_TYPER, 4);
 
-    assert_int_equal(typer & 0x1f, 96 / 32 - 1);          /* ITLinesNumber */
+    assert_int_equal(typer & 0x1f, 192 / 32 - 1);         /* ITLinesNumber: a GIC-400's 192 */
     assert_int_equal((typer >> 5) & 0x7, 2 - 1);          /* CPUNumber */
     assert_int_equal((typer >> 19) & 0x1f, 9);            /* IDbits: 10-bit INTIDs */
     assert_int_equal((typer >> 17) & 1, 0);               /* LPIS */
@@ -452,8 +452,11 @@ static void test_irouter_64_and_32(void **state unused)
     host_log_clear();
     dwrite(D_IROUTER + 8 * 5, 8, 1);
     assert_int_equal(dread(D_IROUTER + 8 * 5, 8), 0);
-    dwrite(D_IROUTER + 8 * 100, 8, 1);
+    dwrite(D_IROUTER + 8 * 192, 8, 1);
     assert_int_equal(host_log_count(), 3);
+    /* The last SPI's IROUTER is a register like any other. */
+    dwrite(D_IROUTER + 8 * 191, 8, 1);
+    assert_int_equal(dread(D_IROUTER + 8 * 191, 8), 1);
 }
 
 /* --- redistributor frames ------------------------------------------------------ */
@@ -568,14 +571,16 @@ static void test_unknown_and_raz_wi_logged(void **state unused)
     /* Read-only register: write ignored and logged. */
     host_log_clear();
     dwrite(D_TYPER, 4, 0);
-    assert_int_equal(dread(D_TYPER, 4) & 0x1f, 2);
+    assert_int_equal(dread(D_TYPER, 4) & 0x1f, 5);
     assert_true(host_log_contains("read-only"));
 
-    /* INTIDs past ITLinesNumber (96..): RAZ/WI. */
+    /* INTIDs past ITLinesNumber (192..): RAZ/WI; the last word below them is not. */
     host_log_clear();
-    dwrite(D_ISENABLER + 4 * 3, 4, 0xffffffff);
-    assert_int_equal(dread(D_ISENABLER + 4 * 3, 4), 0);
+    dwrite(D_ISENABLER + 4 * 6, 4, 0xffffffff);
+    assert_int_equal(dread(D_ISENABLER + 4 * 6, 4), 0);
     assert_true(host_log_contains("ITLinesNumber"));
+    dwrite(D_ISENABLER + 4 * 5, 4, 1u << 31);                    /* INTID 191 */
+    assert_int_equal(dread(D_ISENABLER + 4 * 5, 4), 1u << 31);
 }
 
 /* --- delivery: claim_next ---------------------------------------------------- */
@@ -1196,11 +1201,12 @@ static void test_reroute_while_in_lr(void **state unused)
 
 static void test_inject_errors(void **state unused)
 {
-    assert_int_equal(vgic_inject(&g, 0, 96), -EINVAL);
+    assert_int_equal(vgic_inject(&g, 0, 192), -EINVAL);
     assert_int_equal(vgic_inject(&g, 0, 1023), -EINVAL);
     assert_int_equal(vgic_inject(&g, 2, 27), -EINVAL);           /* vCPU 2 of 2 */
     assert_int_equal(vgic_inject(&g, 7, 40), 0);                  /* vcpu ignored for SPIs */
-    assert_int_equal(vgic_set_level(&g, 0, 96, true), -EINVAL);
+    assert_int_equal(vgic_set_level(&g, 0, 192, true), -EINVAL);
+    assert_int_equal(vgic_set_level(&g, 0, 191, true), 0);       /* the last SPI */
     assert_int_equal(vgic_set_level(&g, 5, 20, true), -EINVAL);
     assert_int_equal(vgic_send_sgi(&g, 2, SGI1R(1, 1)), -EINVAL);
     assert_int_equal(vgic_claim_next(&g, 2, NULL, NULL, NULL, NULL, NULL), -1);
@@ -1341,7 +1347,7 @@ static void test_hw_link_enable_mirror(void **state unused)
     assert_int_equal(vgic_link_hw(&g, 48, 81), -EEXIST);
     assert_int_equal(vgic_link_hw(&g, 48, 80), 0);
     assert_int_equal(vgic_link_hw(&g, 20, 80), -EINVAL);            /* a PPI */
-    assert_int_equal(vgic_link_hw(&g, 96, 80), -EINVAL);
+    assert_int_equal(vgic_link_hw(&g, 192, 80), -EINVAL);
     assert_int_equal(vgic_link_hw(&g, 50, 1020), -EINVAL);
     assert_int_equal(vgic_link_hw(&g, 50, 15), -EINVAL);
 
@@ -1383,6 +1389,16 @@ static void test_has_pending(void **state unused)
     assert_false(vgic_has_pending(&g, 0));
 }
 
+/* The last SPI (INTID 191, the GIC-400's last line) is delivered like any other. */
+static void test_last_spi_delivered(void **state unused)
+{
+    ready_spi(191, 0x40, false);
+    assert_int_equal(vgic_link_hw(&g, 191, 191), 0);
+    assert_int_equal(vgic_inject(&g, 0, 191), 0);
+    assert_true(vgic_has_pending(&g, 0));
+    assert_int_equal(vgic_claim_next(&g, 0, NULL, NULL, NULL, NULL, NULL), 191);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1422,6 +1438,7 @@ int main(void)
         cmocka_unit_test_setup(test_lr_calls_for_unclaimed_interrupt, setup2),
         cmocka_unit_test_setup(test_reroute_while_in_lr, setup2),
         cmocka_unit_test_setup(test_inject_errors, setup2),
+        cmocka_unit_test_setup(test_last_spi_delivered, setup2),
         cmocka_unit_test_setup(test_init_errors, setup2),
         cmocka_unit_test_setup(test_sgi_target_list, setup4),
         cmocka_unit_test_setup(test_sgi_irm_all_but_self, setup4),

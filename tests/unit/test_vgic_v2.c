@@ -101,7 +101,7 @@ static void test_identification(void **state unused)
 {
     u64 typer = dread(D_TYPER);
 
-    assert_int_equal(TYPER_ITLINES(typer), VGIC_NR_IRQS / 32 - 1);
+    assert_int_equal(TYPER_ITLINES(typer), 192 / 32 - 1);   /* a GIC-400's 192 INTIDs */
     assert_int_equal(TYPER_CPUNUMBER(typer), 3);
     assert_false(typer & TYPER_SECURITYEXTN);
     assert_int_equal((dread(D_ICPIDR2) >> 4) & 0xf, 2);   /* ArchRev: GICv2 */
@@ -163,6 +163,11 @@ static void test_itargetsr_routes_spis(void **state unused)
     assert_int_equal(vgic_inject(&g, 0, spi + 1), 0);
     dwrite(D_ISENABLER + 4, 1u << (spi + 1 - 32));
     assert_int_equal(claim(1), (int)spi + 1);
+    /* The last SPI (INTID 191) has its byte; INTID 192's is past ITLinesNumber. */
+    dwrite_as(0, D_ITARGETSR + 191, 1, 0x02);
+    assert_int_equal(dread_as(0, D_ITARGETSR + 191, 1), 0x02);
+    dwrite_as(0, D_ITARGETSR + 192, 1, 0x02);
+    assert_int_equal(dread_as(0, D_ITARGETSR + 192, 1), 0);
 }
 
 static void test_itargetsr_names_no_vcpu(void **state unused)
