@@ -131,8 +131,8 @@ static const struct keep_rule keep_list[] = {
      * access to an address QEMU does not model is an external abort that
      * kills dom0), and only when enabled: a disabled node names hardware the
      * board does not wire up.  Each SPI must also be one dom0's vGIC has
-     * (ARCH_NR_VIRQS): the ZDMA channels and the SATA controller are beyond
-     * it, so they are not here. */
+     * (ARCH_NR_VIRQS, 192 INTIDs as the ZynqMP's GIC-400) and the host GIC
+     * has (core/passthrough.c refuses the device otherwise). */
     { "cdns,zynqmp-gem", is_enabled_device,
       "a ZynqMP Gigabit Ethernet MAC (Cadence GEM), passed through: dom0's macb driver", true },
     { "xlnx,zynqmp-8.9a", is_enabled_device,
@@ -141,6 +141,11 @@ static const struct keep_rule keep_list[] = {
     { "xlnx,zynqmp-rtc", is_enabled_device,
       "the ZynqMP real-time clock, passed through (Debian's kernel has no driver for it: "
       "the device appears, unbound)", true },
+    { "ceva,ahci-1v84", is_enabled_device,
+      "the ZynqMP SATA controller (CEVA AHCI), passed through: dom0's ahci_ceva driver", true },
+    { "xlnx,zynqmp-dma-1.0", is_enabled_device,
+      "a ZynqMP DMA channel (ZDMA: the FPD's GDMA or the LPD's ADMA), passed through "
+      "(Debian's kernel has no zynqmp_dma driver: the device appears, unbound)", true },
 };
 
 /* What keeps an IOMMU that dom0_iommu_passthrough hands to dom0 (seed 001). */

@@ -1069,11 +1069,21 @@ static void test_platform_devices_enabled_and_hwdom_only(void **state)
     (void)state;
     void *copy = host_copy(), *out;
     struct dom0_dt_params p = default_params(copy);
-    int axi = fdt_add_subnode(copy, 0, "axi"), gem3, gem0, mmc;
+    int axi = fdt_add_subnode(copy, 0, "axi"), gem3, gem0, mmc, sata, gdma, adma;
 
     assert_true(axi >= 0);
     assert_int_equal(fdt_setprop_string(copy, axi, "compatible", "simple-bus"), 0);
-    /* Added first-to-last in reverse: a new subnode goes first. */
+    /* Added first-to-last in reverse: a new subnode goes first.  The ZCU102's
+     * own: SATA and a GDMA channel enabled, the ADMA channels disabled. */
+    adma = fdt_add_subnode(copy, axi, "dma-controller@ffa80000");
+    assert_int_equal(fdt_setprop_string(copy, adma, "compatible", "xlnx,zynqmp-dma-1.0"), 0);
+    assert_int_equal(fdt_setprop_string(copy, adma, "status", "disabled"), 0);
+    gdma = fdt_add_subnode(copy, axi, "dma-controller@fd500000");
+    assert_int_equal(fdt_setprop_string(copy, gdma, "compatible", "xlnx,zynqmp-dma-1.0"), 0);
+    assert_int_equal(fdt_setprop_string(copy, gdma, "status", "okay"), 0);
+    sata = fdt_add_subnode(copy, axi, "ahci@fd0c0000");
+    assert_int_equal(fdt_setprop_string(copy, sata, "compatible", "ceva,ahci-1v84"), 0);
+    assert_int_equal(fdt_setprop_string(copy, sata, "status", "okay"), 0);
     mmc = fdt_add_subnode(copy, axi, "mmc@ff170000");
     assert_int_equal(fdt_setprop_string(copy, mmc, "compatible", "xlnx,zynqmp-8.9a"), 0);
     assert_int_equal(fdt_setprop_string(copy, mmc, "status", "ok"), 0);
@@ -1088,11 +1098,17 @@ static void test_platform_devices_enabled_and_hwdom_only(void **state)
     assert_non_null(dom0_dt_platform_device(copy, node(copy, "/axi/mmc@ff170000")));
     assert_null(dom0_dt_platform_device(copy, node(copy, "/axi/ethernet@ff0b0000")));
     assert_null(dom0_dt_platform_device(copy, node(copy, "/axi")));
+    assert_non_null(dom0_dt_platform_device(copy, node(copy, "/axi/ahci@fd0c0000")));
+    assert_non_null(dom0_dt_platform_device(copy, node(copy, "/axi/dma-controller@fd500000")));
+    assert_null(dom0_dt_platform_device(copy, node(copy, "/axi/dma-controller@ffa80000")));
 
     out = build_ok(&p);
     assert_true(node(out, "/axi/ethernet@ff0e0000") >= 0);
     assert_true(node(out, "/axi/mmc@ff170000") >= 0);
     assert_int_equal(node(out, "/axi/ethernet@ff0b0000"), -FDT_ERR_NOTFOUND);
+    assert_true(node(out, "/axi/ahci@fd0c0000") >= 0);
+    assert_true(node(out, "/axi/dma-controller@fd500000") >= 0);
+    assert_int_equal(node(out, "/axi/dma-controller@ffa80000"), -FDT_ERR_NOTFOUND);
     free(out);
 
     p.no_platform_devices = true; /* a driver domain's tree */
