@@ -496,6 +496,8 @@ static void op_enable(struct vgic *g, struct vgic_irq *irq, struct vgic_deferred
     if (irq->enabled)
         return;
     irq->enabled = true;
+    if (is_spi(irq->intid) && irq->intid - VGIC_NR_PRIVATE >= g->spis_ever_enabled)
+        g->spis_ever_enabled = irq->intid - VGIC_NR_PRIVATE + 1;
     if (irq->hw)
         defer_hw_enable(d, irq->hw_intid, true);
     irq_changed(g, irq, d);
@@ -1317,6 +1319,7 @@ int vgic_init(struct vgic *g, unsigned domid, unsigned nr_vcpus, u64 dist_base, 
     g->enable_grp0 = false;
     g->enable_grp1 = false;
     g->stats = (struct vgic_stats){ 0 };
+    g->spis_ever_enabled = 0;
     for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
         g->irouter[i] = 0;   /* UNKNOWN at reset; 0 routes to vCPU 0 */
         g->itargets[i] = 1;  /* GICv2: to vCPU 0 likewise */
@@ -1502,7 +1505,7 @@ static struct vgic_irq *best_candidate(struct vgic *g, unsigned vcpu)
         if (claimable_by(g, irq, vcpu) && better_candidate(irq, best))
             best = irq;
     }
-    for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
+    for (unsigned i = 0; i < g->spis_ever_enabled; i++) {
         struct vgic_irq *irq = &g->spi[i];
 
         if (claimable_by(g, irq, vcpu) && better_candidate(irq, best))
@@ -1724,7 +1727,7 @@ bool vgic_has_pending(struct vgic *g, unsigned vcpu)
     flags = vgic_lock(g);
     for (unsigned i = 0; i < VGIC_NR_PRIVATE && !found; i++)
         found = irq_forwardable(g, &g->rdist[vcpu].priv[i]);
-    for (unsigned i = 0; i < VGIC_NR_SPIS && !found; i++)
+    for (unsigned i = 0; i < g->spis_ever_enabled && !found; i++)
         found = g->spi[i].target == vcpu && irq_forwardable(g, &g->spi[i]);
     vgic_unlock(g, flags, NULL);
     return found;

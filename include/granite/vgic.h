@@ -126,6 +126,8 @@ struct vgic {
     bool enable_grp0;            /* GICD_CTLR.EnableGrp0 */
     bool enable_grp1;            /* GICD_CTLR.EnableGrp1 (DS = 1 view; EnableGrp1NS in the brief) */
     struct vgic_irq spi[VGIC_NR_SPIS];
+    unsigned spis_ever_enabled;  /* SPIs 0..n-1 hold every SPI ever enabled: a disabled
+                                  * SPI is never delivered, so the scans for one stop here */
     u64 irouter[VGIC_NR_SPIS];   /* GICD_IROUTER<n> as written (RES0 bits cleared) */
     u8 itargets[VGIC_NR_SPIS];   /* GICv2: GICD_ITARGETSR<n> bytes as written (valid vCPUs only) */
     struct vgic_redist rdist[VGIC_MAX_VCPUS];
