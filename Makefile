@@ -46,7 +46,7 @@ HV_SRCS := arch/arm64/boot.S arch/arm64/vectors.S arch/arm64/fpsimd.S arch/arm64
            arch/arm64/mmio.c arch/arm64/sysreg_trap.c arch/arm64/id_regs.c arch/arm64/vtimer.c \
            arch/arm64/ptimer.c arch/arm64/virq.c arch/arm64/gic.c arch/arm64/gic_cpuif.c arch/arm64/gic_lr_format.c \
            arch/arm64/stage2.c arch/arm64/stage2_hw.c arch/arm64/spinlock.c \
-           arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/inject.c arch/arm64/psci.c \
+           arch/arm64/cpu.c arch/arm64/traps.c arch/arm64/exit_timing.c arch/arm64/inject.c arch/arm64/psci.c \
            arch/arm64/vpsci.c arch/arm64/semihosting.c arch/arm64/stage1_dma.c arch/arm64/copy.S \
            core/main.c core/console.c core/lock_order.c core/printf.c core/string.c core/options.c core/trace.c \
            core/boot_dt.c core/page_alloc.c core/p2m.c core/domain.c core/domain_build.c \

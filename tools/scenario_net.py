@@ -70,6 +70,10 @@ TOTALS_RX = re.compile(r"stats: total: EL2 entries (\d+) \(vcpu exits (\d+), irq
                        r"(\d+); idle waits (\d+)\); iommu maps (\d+), unmaps (\d+), TLBI (\d+), "
                        r"CMD_SYNC (\d+)")
 TOTAL_KEYS = ("el2", "exits", "idle_irqs", "idle_waits", "maps", "unmaps", "tlbi", "syncs")
+# Where the time goes (arch/arm64/exit_timing.c), printed just before the totals.
+TIMING_RX = re.compile(r"stats: timing: EL2 residency (\d+) ns over (\d+) vcpu exits .*?; "
+                       r"kick latency (\d+) ns over (\d+) kicks")
+TIMING_KEYS = ("el2_ns", "exits_timed", "kick_ns", "kicks")
 
 
 def netns_capability() -> str | None:
@@ -193,6 +197,9 @@ class HostSteps:
                 m = TOTALS_RX.search(tail)
                 if m and DUMP_DONE in tail[m.end():]:
                     snap = dict(zip(TOTAL_KEYS, (int(x) for x in m.groups())))
+                    t = TIMING_RX.search(tail)
+                    if t:
+                        snap.update(zip(TIMING_KEYS, (int(x) for x in t.groups())))
                     tap = self.tap_packets()
                     if tap:
                         snap["rx"], snap["tx"] = tap
@@ -268,7 +275,7 @@ class HostSteps:
             self.out.put(b"host: dump: no answer from granite\n")
             return 1
         self.out.put(("host: dump: " + ", ".join(f"{k} {snap[k]}" for k in
-                      TOTAL_KEYS + ("rx", "tx") if k in snap) + "\n").encode())
+                      TOTAL_KEYS + TIMING_KEYS + ("rx", "tx") if k in snap) + "\n").encode())
         return 0
 
     def feed_console(self, text: str) -> None:

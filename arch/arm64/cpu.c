@@ -213,6 +213,7 @@ noreturn_fn void arch_enter_guest(struct vcpu *v)
      * (sched.c, will_see_on_entry). */
     __atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
     vgic_lr_fill(v);
+    exit_timing_leave();
     guest_resume();
 }
 

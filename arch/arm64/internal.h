@@ -29,6 +29,12 @@ void fpsimd_restore(const struct fpsimd_state *s);
 void irq_taken_in_guest(struct vcpu *cur);
 void el2_irq(void);
 
+/* exit_timing.c: EL2 residency per exit (traps.c, cpu.c) and kick latency (irq.c). */
+void exit_timing_enter(void);          /* a vCPU exit begins (guest_trap) */
+void exit_timing_leave(void);          /* back into a guest */
+void exit_timing_kick_sent(unsigned cpu);
+void exit_timing_kick_taken(void);
+
 /* vgic_lr.c: the vCPU's list registers against its vGIC (include/granite/vgic.h). */
 void vgic_lr_sync_from_hw(struct vcpu *v);   /* on exit: what the guest did to them */
 void vgic_lr_fill(struct vcpu *v);           /* before entry: the best pending interrupts */

@@ -49,7 +49,11 @@ static u64 spurious, unowned;
 void arch_set_cpu_mpidr(unsigned cpu, u64 mpidr) { cpu_mpidr[cpu] = mpidr; }
 u64 arch_cpu_mpidr(unsigned cpu) { return cpu_mpidr[cpu]; }
 
-void arch_kick_cpu(unsigned cpu) { gic_send_sgi(cpu_mpidr[cpu], IRQ_SGI_KICK); }
+void arch_kick_cpu(unsigned cpu)
+{
+    exit_timing_kick_sent(cpu);
+    gic_send_sgi(cpu_mpidr[cpu], IRQ_SGI_KICK);
+}
 
 /* The GIC is the DRIVER_IRQCHIP the driver table finds; its CPU interface is ours. */
 __boot int arch_irq_init(const void *fdt, const char **why)
@@ -171,6 +175,7 @@ static void handle_one(u32 intid, struct vcpu *cur, bool idle)
         idle_irqs[this_cpu()][irq_kind(intid)]++;
     switch (intid) {
     case IRQ_SGI_KICK:
+        exit_timing_kick_taken();
         done(intid);
         sched_kicked();
         break;

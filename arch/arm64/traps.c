@@ -307,6 +307,7 @@ void guest_trap(struct guest_context *c, u64 kind)
 {
     struct vcpu *v = current_vcpu(c);
 
+    exit_timing_enter();
     v->nr_traps++;
     __atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
     vgic_lr_sync_from_hw(v);
@@ -334,4 +335,5 @@ void guest_trap(struct guest_context *c, u64 kind)
      * before the list registers are filled. */
     __atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
     vgic_lr_fill(v);
+    exit_timing_leave();
 }

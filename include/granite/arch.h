@@ -107,6 +107,9 @@ void arch_kick_cpu(unsigned cpu);
 void arch_irq_follow_vcpus(struct domain *d);
 /* Interrupts of kind `kind` (enum stats_irq) taken by `cpu` while idle. */
 u64 arch_idle_irqs(unsigned cpu, unsigned kind);
+/* EL2 time per vCPU exit and kick latency so far (include/granite/vcpu_stats.h). */
+struct exit_timing_totals;
+void arch_exit_timing(struct exit_timing_totals *out);
 void arch_irq_disable(void);
 void arch_idle_wait(void);                        /* WFI with interrupts open */
 u64 arch_counter(void);

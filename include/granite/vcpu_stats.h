@@ -44,6 +44,13 @@ struct vcpu_stats {
     u64 kept_loaded;           /* blocked, then resumed without a save and a load */
 };
 
+/* EL2 residency per vCPU exit and kick latency, summed over the CPUs
+ * (arch/arm64/exit_timing.c says what each one covers). */
+struct exit_timing_totals {
+    u64 el2_ns, exits;    /* time in EL2 handling vCPU exits, and how many */
+    u64 kick_ns, kicks;   /* SGI written on one CPU -> its handler running on the target */
+};
+
 /* Print every vCPU of one domain, or (d == NULL) of every domain. */
 struct domain;
 void vcpu_stats_print(struct domain *d);

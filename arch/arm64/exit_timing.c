@@ -1,0 +1,105 @@
+/*
+ * exit_timing.c — how long each CPU stays in EL2 per vCPU exit, and how long
+ * a kick takes to arrive: the two costs of the PV path that no counter of
+ * events shows (issue 13; tools/bench prints them per step).
+ *
+ * EL2 residency.  Timed from the top of guest_trap (traps.c: the guest's
+ * registers are saved) to the moment granite goes back into a guest (the end
+ * of guest_trap, or arch_enter_guest after a schedule).  The time the CPU
+ * slept in between (a vCPU that blocked, sched.c idle_wait) is not EL2 work
+ * and is taken out.  Not covered: the few instructions of vectors.S on either
+ * side, and the interrupts a CPU takes while it idles.
+ *
+ * Kick latency.  From just before the sender writes the SGI (arch_kick_cpu)
+ * to the moment the target CPU's handler for it runs (irq.c): the SGI's
+ * delivery, the target's way out of WFI (on QEMU: waking a host thread) and
+ * its way into EL2.  One timestamp per target CPU: when two CPUs kick the
+ * same one before it looks, the earlier send is the one measured (that is
+ * what the target's lateness is relative to).
+ *
+ * Time is the generic timer's counter (CNTPCT_EL0), the one time base every
+ * CPU shares (Arm ARM D11.1.2), so a send on one CPU and an arrival on another
+ * can be subtracted.  Cost: two counter reads per exit, one per kick; only
+ * the CPU that owns a record writes its sums (no locks), and the reader (the
+ * dump) may see a sum one exit stale.
+ */
+#include <granite/arch.h>
+#include <granite/memory_map.h>
+#include <granite/sched.h>
+#include <granite/vcpu_stats.h>
+#include "internal.h"
+
+struct exit_timing {
+    u64 entered_at;       /* counter at the exit's entry; 0: not in an exit */
+    u64 idle_at_entry;    /* sched's idle ticks then (sleeps are taken out) */
+    u64 el2_ticks, exits;
+    u64 kick_sent_at;     /* written by the sender (first one wins), taken by this CPU */
+    u64 kick_ticks, kicks;
+};
+
+static struct exit_timing timing[GRANITE_MAX_CPUS];
+
+static u64 idle_ticks_of(unsigned cpu)
+{
+    u64 ticks, waits;
+
+    sched_idle_stats(cpu, &ticks, &waits);
+    return ticks;
+}
+
+void exit_timing_enter(void)
+{
+    struct exit_timing *t = &timing[this_cpu()];
+
+    t->entered_at = arch_counter();
+    t->idle_at_entry = idle_ticks_of(this_cpu());
+}
+
+void exit_timing_leave(void)
+{
+    unsigned cpu = this_cpu();
+    struct exit_timing *t = &timing[cpu];
+    u64 now, slept;
+
+    if (!t->entered_at)
+        return;           /* a first entry, or a vCPU started by PSCI: no exit to end */
+    now = arch_counter();
+    slept = idle_ticks_of(cpu) - t->idle_at_entry;
+    t->el2_ticks += now - t->entered_at - MIN(slept, now - t->entered_at);
+    t->exits++;
+    t->entered_at = 0;
+}
+
+void exit_timing_kick_sent(unsigned cpu)
+{
+    u64 zero = 0;
+
+    if (cpu < GRANITE_MAX_CPUS)
+        __atomic_compare_exchange_n(&timing[cpu].kick_sent_at, &zero, arch_counter(), false,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+void exit_timing_kick_taken(void)
+{
+    struct exit_timing *t = &timing[this_cpu()];
+    u64 sent = __atomic_exchange_n(&t->kick_sent_at, 0, __ATOMIC_RELAXED);
+    u64 now = arch_counter();
+
+    if (sent && now >= sent) {
+        t->kick_ticks += now - sent;
+        t->kicks++;
+    }
+}
+
+void arch_exit_timing(struct exit_timing_totals *out)
+{
+    u64 ns_per_tick_x1000 = 1000000000000ULL / arch_counter_freq();
+
+    *out = (struct exit_timing_totals){ 0 };
+    for (unsigned c = 0; c < GRANITE_MAX_CPUS; c++) {
+        out->el2_ns += timing[c].el2_ticks * ns_per_tick_x1000 / 1000;
+        out->exits += timing[c].exits;
+        out->kick_ns += timing[c].kick_ticks * ns_per_tick_x1000 / 1000;
+        out->kicks += timing[c].kicks;
+    }
+}
