@@ -273,13 +273,33 @@ noreturn_fn void sched_start(void)
     schedule();
 }
 
+/*
+ * A kick asks this CPU to look at its list again.  When the vCPU that trapped
+ * is runnable and no other one on this CPU is, the look finds it again: it
+ * goes straight back in (its interrupts reach its list registers on the way,
+ * traps.c) instead of through schedule(), which would reprogram the EL2 timer
+ * to the same deadline and restart a slice nobody competes for.  This is the
+ * common case of the PV path: every event-channel kick lands here.
+ */
+static bool only_current_wants_cpu(const struct sched_cpu *s, const struct vcpu *cur)
+{
+    return s->current == cur && nr_runnable(s) == 1;
+}
+
 void sched_after_trap(struct vcpu *cur)
 {
     struct sched_cpu *s = &cpus[this_cpu()];
 
-    if (vcpu_state(cur) != VCPU_RUNNABLE || s->need_resched ||
+    if (vcpu_state(cur) != VCPU_RUNNABLE ||
         __atomic_load_n(&cur->reset_pending, __ATOMIC_ACQUIRE))
         schedule();
+    if (!s->need_resched)
+        return;
+    if (only_current_wants_cpu(s, cur)) {
+        s->need_resched = false;
+        return;
+    }
+    schedule();
 }
 
 void sched_kicked(void) { cpus[this_cpu()].need_resched = true; }
