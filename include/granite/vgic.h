@@ -56,6 +56,7 @@
 #define VGIC_NR_PRIVATE 32                 /* SGIs + PPIs, banked per vCPU */
 #define VGIC_NR_SPIS 160                   /* INTIDs 32..191: a GIC-400's 192 lines (ZynqMP) */
 #define VGIC_NR_IRQS (VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+#define VGIC_SPI_WORDS ((VGIC_NR_SPIS + 63) / 64)
 #define VGIC_MAX_VCPUS 8
 #define VGIC_DIST_SIZE 0x10000             /* one 64 KiB frame */
 #define VGIC_RDIST_FRAME_SIZE 0x10000      /* RD_base, then SGI_base */
@@ -91,6 +92,7 @@ struct vgic_irq {
 struct vgic_redist {
     struct vgic_irq priv[VGIC_NR_PRIVATE];
     bool processor_sleep;   /* GICR_WAKER.ProcessorSleep; ChildrenAsleep follows it */
+    u32 maybe_pending;      /* bit n: priv[n] may be pending (vgic.c, "The scans") */
 };
 
 struct vgic_ops {
@@ -126,6 +128,7 @@ struct vgic {
     bool enable_grp0;            /* GICD_CTLR.EnableGrp0 */
     bool enable_grp1;            /* GICD_CTLR.EnableGrp1 (DS = 1 view; EnableGrp1NS in the brief) */
     struct vgic_irq spi[VGIC_NR_SPIS];
+    u64 spi_maybe_pending[VGIC_SPI_WORDS];  /* bit n: spi[n] may be pending (vgic.c) */
     unsigned spis_ever_enabled;  /* SPIs 0..n-1 hold every SPI ever enabled: a disabled
                                   * SPI is never delivered, so the scans for one stop here */
     u64 irouter[VGIC_NR_SPIS];   /* GICD_IROUTER<n> as written (RES0 bits cleared) */
