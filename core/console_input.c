@@ -9,6 +9,7 @@
  * the 'e' on; with dump=maps, the address-space maps first (map_dump.h).
  * Characters arrive from the UART's receive interrupt (drivers/pl011.c).
  */
+#include <granite/arch.h>
 #include <granite/console.h>
 #include <granite/domain.h>
 #include <granite/iommu.h>
@@ -57,6 +58,7 @@ void console_input_char(char c)
         map_dump("console Ctrl-A e", NULL);   /* dump=maps only */
         iommu_dump();
         vcpu_stats_print(NULL);
+        arch_exit_timing_restart();   /* printing it is not the exit's work */
         return;
     }
     ctrl_a_run = 0;

@@ -190,6 +190,7 @@ static long granite_op(struct vcpu *v, u64 cmd, u64 arg)
             return -EPERM;
         iommu_dump();
         vcpu_stats_print(NULL);
+        arch_exit_timing_restart();   /* printing it is not the hypercall's work */
         return 0;
     default:
         dlog(v->d, "hypercall: d%u: granite_op command %lu unknown: -ENOSYS\n", v->d->id, cmd);

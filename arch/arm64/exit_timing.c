@@ -11,15 +11,16 @@
  * side, and the interrupts a CPU takes while it idles.
  *
  * Kick latency.  From just before the sender writes the SGI (arch_kick_cpu)
- * to the moment the target CPU's handler for it runs (irq.c): the SGI's
- * delivery, the target's way out of WFI (on QEMU: waking a host thread) and
- * its way into EL2.  One timestamp per target CPU: when two CPUs kick the
+ * to the target's exit for it (the timestamp its exit began with; the
+ * handler's own time when the target idled in EL2): the SGI's delivery and
+ * the target's way out of WFI (on QEMU: waking a host thread).  One timestamp per target CPU: when two CPUs kick the
  * same one before it looks, the earlier send is the one measured (that is
  * what the target's lateness is relative to).
  *
  * Time is the generic timer's counter (CNTPCT_EL0), the one time base every
  * CPU shares (Arm ARM D11.1.2), so a send on one CPU and an arrival on another
- * can be subtracted.  Cost: two counter reads per exit, one per kick; only
+ * can be subtracted.  Cost: two counter reads per exit, one per kick sent
+ * (under QEMU each takes its global lock, as the GIC's registers do); only
  * the CPU that owns a record writes its sums (no locks), and the reader (the
  * dump) may see a sum one exit stale.
  */
@@ -70,6 +71,17 @@ void exit_timing_leave(void)
     t->entered_at = 0;
 }
 
+/* A report printed on request (a counter dump) is not work of the exit it
+ * happens in: its minutes of console output would count as EL2 time of the
+ * step the next dump closes.  The clock of this exit starts again now. */
+void arch_exit_timing_restart(void)
+{
+    struct exit_timing *t = &timing[this_cpu()];
+
+    if (t->entered_at)
+        exit_timing_enter();
+}
+
 void exit_timing_kick_sent(unsigned cpu)
 {
     u64 zero = 0;
@@ -83,7 +95,7 @@ void exit_timing_kick_taken(void)
 {
     struct exit_timing *t = &timing[this_cpu()];
     u64 sent = __atomic_exchange_n(&t->kick_sent_at, 0, __ATOMIC_RELAXED);
-    u64 now = arch_counter();
+    u64 now = t->entered_at ? t->entered_at : arch_counter();
 
     if (sent && now >= sent) {
         t->kick_ticks += now - sent;

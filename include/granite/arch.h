@@ -110,6 +110,8 @@ u64 arch_idle_irqs(unsigned cpu, unsigned kind);
 /* EL2 time per vCPU exit and kick latency so far (include/granite/vcpu_stats.h). */
 struct exit_timing_totals;
 void arch_exit_timing(struct exit_timing_totals *out);
+/* The time this CPU's current exit has spent so far was a report's: not counted. */
+void arch_exit_timing_restart(void);
 void arch_irq_disable(void);
 void arch_idle_wait(void);                        /* WFI with interrupts open */
 u64 arch_counter(void);
