@@ -16,7 +16,9 @@
  * is what lets a physical interrupt owned by a guest stay active until the
  * guest deactivates its virtual twin (the HW bit of a list register).
  */
+#include <granite/arch.h>
 #include <granite/console.h>
+#include <granite/memory_map.h>
 #include <granite/gic.h>
 #include <granite/guest_context.h>
 #include "sysregs.h"
@@ -47,6 +49,11 @@
 #define PRIORITY_MASK_ALL_ON 0xff
 
 static unsigned nr_lrs;
+/* ICH_HCR_EL2.UIE as this CPU last wrote it: asked on every entry, and only
+ * granite writes it, so the register is read (and written) only to change it
+ * -- under QEMU each ICH_* access takes its global lock. */
+static bool uie_on[GRANITE_MAX_CPUS];
+
 
 void gic_v3_cpuif_init(void)
 {
@@ -58,6 +65,7 @@ void gic_v3_cpuif_init(void)
     write_sysreg(ICC_IGRPEN1_EL1, 1);
     write_sysreg(ICH_HCR_EL2, ICH_HCR_EN);
     isb();
+    uie_on[this_cpu()] = false;
 }
 
 /* Once, on the boot CPU: ICH_VTR_EL2.ListRegs + 1, the same on every CPU. */
@@ -123,10 +131,14 @@ static void v3_lr_write(unsigned n, u64 raw) { ich_lr_access(n, true, raw); }
 
 static void v3_underflow_irq(bool on)
 {
-    u64 hcr = read_sysreg(ICH_HCR_EL2);
+    unsigned cpu = this_cpu();
+    u64 hcr;
 
-    if (on != !!(hcr & ICH_HCR_UIE))
-        write_sysreg(ICH_HCR_EL2, on ? (hcr | ICH_HCR_UIE) : (hcr & ~ICH_HCR_UIE));
+    if (on == uie_on[cpu])
+        return;
+    hcr = read_sysreg(ICH_HCR_EL2);
+    write_sysreg(ICH_HCR_EL2, on ? (hcr | ICH_HCR_UIE) : (hcr & ~ICH_HCR_UIE));
+    uie_on[cpu] = on;
 }
 
 static void v3_vif_save(struct gic_vcpu_if *g)

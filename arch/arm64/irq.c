@@ -211,6 +211,14 @@ static void handle_one(u32 intid, struct vcpu *cur, bool idle)
  * code: bounded, so that a source that keeps firing cannot starve the rest. */
 #define MAX_IRQS_PER_EXCEPTION 16
 
+#define ISR_EL1_I BIT(7)
+
+/* Whether the CPU still sees an IRQ: ISR_EL1.I (Arm ARM D19.2, "ISR_EL1"),
+ * which at EL2 shows the physical IRQ signal, pending or not masked.  A CPU
+ * register: asking it costs no trip to the GIC (under QEMU, no global lock,
+ * which an acknowledge that finds nothing would take). */
+static bool irq_signalled(void) { return read_sysreg(isr_el1) & ISR_EL1_I; }
+
 static void handle_irqs(struct vcpu *cur, bool idle)
 {
     for (unsigned n = 0; n < MAX_IRQS_PER_EXCEPTION; n++) {
@@ -221,6 +229,8 @@ static void handle_irqs(struct vcpu *cur, bool idle)
             return;
         }
         handle_one(intid, cur, idle);
+        if (!irq_signalled())
+            return;
     }
 }
 

@@ -16,7 +16,7 @@
  *                    guest_abort=destroy the domain is destroyed instead.
  *   SVE, SME access  (CPTR_EL2.TZ/TSM) the features are hidden from the
  *                    guest (id_regs.c): UNDEFINED, as on a CPU without them
- * On every exit the virtual timer's level is sampled (vtimer.c).
+ * On every exit the virtual timer's line, while high, is sampled (vtimer.c).
  * Anything else a guest causes is logged and ends that domain only.
  *
  * At EL2 itself (current EL): always a granite bug.  The report names the
@@ -311,7 +311,7 @@ void guest_trap(struct guest_context *c, u64 kind)
     v->nr_traps++;
     __atomic_store_n(&v->in_guest, false, __ATOMIC_SEQ_CST);
     vgic_lr_sync_from_hw(v);
-    vtimer_sample(v);   /* the virtual timer's line follows its condition */
+    vtimer_sample(v);   /* a high virtual timer line follows its condition */
     switch (kind) {
     case 8:
         v->stats.exits_sync++;

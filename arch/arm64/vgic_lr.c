@@ -31,12 +31,19 @@
 static bool lr_in_use(const struct vcpu *v, unsigned i) { return v->ctx.gicif.lr_used & BIT(i); }
 
 /* The LR's interrupt is over (or leaves it): a physical interrupt linked in
- * software (soft_link) is deactivated here, as the HW bit would have done. */
-static void lr_release(struct vcpu *v, unsigned i)
+ * software (soft_link) is deactivated here, as the HW bit would have done.
+ * An LR the guest drained (neither pending nor active) is already invalid to
+ * the GIC (IHI 0069, ICH_LR<n>_EL2: State 0b00, the LR holds no interrupt)
+ * and need not be written -- unless its EOI bit is set: an invalid LR with
+ * EOI = 1 and HW = 0 keeps its ICH_EISR_EL2 bit, and with it the maintenance
+ * interrupt, asserted until the LR is cleared.  One that still holds state
+ * is cleared too. */
+static void lr_release(struct vcpu *v, unsigned i, bool already_quiet)
 {
     u16 pintid = v->ctx.gicif.lr_soft_hw[i];
 
-    gic_lr_write(i, 0);
+    if (!already_quiet)
+        gic_lr_write(i, 0);
     v->ctx.gicif.lr_used &= ~(u32)BIT(i);
     v->ctx.gicif.lr_soft_hw[i] = 0;
     if (pintid)
@@ -70,7 +77,7 @@ void vgic_lr_sync_from_hw(struct vcpu *v)
         gic_lr_decode(gic_lr_read(i), &lr);
         vgic_lr_sync(v->d->vgic, v->id, lr.vintid, lr.pending, lr.active);
         if (!lr.pending && !lr.active)
-            lr_release(v, i);
+            lr_release(v, i, !lr.eoi);
     }
 }
 
@@ -127,7 +134,7 @@ static void refresh_lrs(struct vcpu *v, unsigned n)
         gic_lr_decode(raw, &lr);
         if (!vgic_lr_refresh(v->d->vgic, v->id, lr.vintid, &lr.priority, &lr.pending,
                              &lr.active, &owed)) {
-            lr_release(v, i);
+            lr_release(v, i, false);
             continue;
         }
         set_eoi_exit(v, i, &lr, owed);

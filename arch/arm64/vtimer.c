@@ -80,9 +80,21 @@ void vtimer_fired(struct vcpu *cur)
     set_line(cur, true);
 }
 
+/*
+ * Only a line that is high can need lowering here.  While it is low and PPI 27
+ * is not held, the physical interrupt is enabled and not active: a condition
+ * met since the guest last ran fires it, and vtimer_fired raises the line.
+ * Reading CNTV_CTL_EL0 on every exit would only find that out earlier, and
+ * under QEMU each timer register access takes its global lock, which the
+ * other CPU and the device thread contend for on the PV path.
+ */
 void vtimer_sample(struct vcpu *v)
 {
-    bool level = condition_met(read_sysreg(cntv_ctl_el0));
+    bool level;
+
+    if (!v->ctx.timer.line && !ppi_held[this_cpu()])
+        return;
+    level = condition_met(read_sysreg(cntv_ctl_el0));
 
     set_line(v, level);
     if (!level)

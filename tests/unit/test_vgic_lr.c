@@ -10,6 +10,9 @@
  * through a refresh, and granite deactivates the physical interrupt once the
  * guest has ended the virtual one -- not before.  On a host with usable HW
  * LRs the LR carries the HW bit and granite never deactivates it itself.
+ * An LR the guest drained is written again only when that matters: cleared
+ * when its EOI bit would keep the maintenance interrupt asserted, left alone
+ * (it is invalid already) otherwise, and reused by the next interrupt.
  *
  * GICH_LR fields (Arm IHI 0048B §5.3.11) are written out here, not taken
  * from the code under test.
@@ -50,11 +53,13 @@ static u64 lrs[NR_LRS];
 static bool host_no_hw_lrs;
 static u32 deactivated[8];
 static unsigned nr_deactivated;
+static unsigned nr_lr_writes;
 
 unsigned gic_nr_lrs(void) { return NR_LRS; }
 u64 gic_lr_read(unsigned n) { return n < NR_LRS ? lrs[n] : 0; }
 void gic_lr_write(unsigned n, u64 raw)
 {
+    nr_lr_writes++;
     if (n < NR_LRS)
         lrs[n] = (u32)raw;
 }
@@ -90,6 +95,7 @@ static void setup_nic_irq(bool no_hw)
     memset(lrs, 0, sizeof(lrs));
     memset(&vc, 0, sizeof(vc));
     nr_deactivated = 0;
+    nr_lr_writes = 0;
     host_no_hw_lrs = no_hw;
     assert_int_equal(vgic_init_v2(&g, 1, 1, DIST, &ops), 0);
     dom.vgic = &g;
@@ -163,9 +169,19 @@ static void test_hw_link_on_capable_host(void **state unused)
     assert_true(lrs[0] & LR_HW);
     assert_int_equal(LR_PHYSICALID(lrs[0]), NIC_SPI);
     guest_sets_state(0, 0);                   /* the GIC deactivated the physical one */
+    unsigned writes = nr_lr_writes;
     vgic_lr_sync_from_hw(&vc);
     assert_int_equal(nr_deactivated, 0);
-    assert_int_equal(lrs[0], 0);
+    assert_int_equal(lrs[0] & LR_STATE_MASK, 0);   /* invalid: the GIC ignores it */
+    assert_int_equal(nr_lr_writes, writes);        /* so it is not written */
+    vgic_lr_fill(&vc);                             /* nothing pending: still nothing */
+    assert_int_equal(nr_lr_writes, writes);
+    /* The next interrupt takes the freed LR, written once. */
+    assert_int_equal(vgic_inject(&g, 0, NIC_SPI), 0);
+    vgic_lr_fill(&vc);
+    assert_int_equal(nr_lr_writes, writes + 1);
+    assert_int_equal(LR_VIRTUALID(lrs[0]), NIC_SPI);
+    assert_int_equal(lrs[0] & LR_STATE_MASK, LR_PENDING);
 }
 
 int main(void)
