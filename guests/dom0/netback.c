@@ -990,6 +990,28 @@ static void trace_rx_landed(const struct rx_pend *p, int16_t op_status, RING_IDX
               status, p->v->port);
 }
 
+/* Both rings of a vif share one event channel.  The RX responses of a poll
+ * are announced as soon as they are written (rx_flush), before dom0 gives
+ * the NIC its buffers back and reclaims its transmissions: the frontend's
+ * wake-up (a kick to its CPU, tens of microseconds under QEMU) then overlaps
+ * that work instead of following it.  What the rest of the round answers
+ * (TX responses) is announced at its end, before dom0 sleeps, if the
+ * frontend asked.  Each event is a hypercall here and an interrupt in the
+ * frontend; a vif that went away meanwhile gets none. */
+static void notify_vifs(void)
+{
+    mc.n = 0;
+    for (unsigned i = 0; i < nr_vifs; i++) {
+        struct vif *v = &vifs[i];
+        if (v->notify && v->rings_mapped)
+            xen_mc_evtchn_send(&mc, v->port);
+        v->notify = false;
+    }
+    if (mc.n)
+        hc.send++;
+    xen_mc_flush(&mc);
+}
+
 static void rx_flush(void *ctx)
 {
     unsigned k = 0;
@@ -1056,6 +1078,7 @@ static void rx_flush(void *ctx)
             v->notify = true;
     }
     rx_npend = rx_nops = rx_nmaps = 0;
+    notify_vifs();
 }
 
 /* Frame p into its buffer's persistent grant: at once if mapped, after the
@@ -1137,24 +1160,6 @@ static void on_wire_frame(const void *frame, size_t len, void *ctx)
 }
 
 /* --- the loop's handlers ---------------------------------------------------------------- */
-
-/* Both rings of a vif share one event channel: the responses of one round
- * of the loop, TX and RX, are announced with one event, sent before dom0
- * sleeps (each event is a hypercall here and an interrupt in the
- * frontend).  A vif that went away meanwhile gets none. */
-static void notify_vifs(void)
-{
-    mc.n = 0;
-    for (unsigned i = 0; i < nr_vifs; i++) {
-        struct vif *v = &vifs[i];
-        if (v->notify && v->rings_mapped)
-            xen_mc_evtchn_send(&mc, v->port);
-        v->notify = false;
-    }
-    if (mc.n)
-        hc.send++;
-    xen_mc_flush(&mc);
-}
 
 /*
  * The TX-done interrupt is wanted only while frames are in flight after a
