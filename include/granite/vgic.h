@@ -130,7 +130,8 @@ struct vgic {
     struct vgic_irq spi[VGIC_NR_SPIS];
     u64 spi_maybe_pending[VGIC_SPI_WORDS];  /* bit n: spi[n] may be pending (vgic.c) */
     unsigned spis_ever_enabled;  /* SPIs 0..n-1 hold every SPI ever enabled: a disabled
-                                  * SPI is never delivered, so the scans for one stop here */
+                                  * SPI is never delivered, so vgic_has_pending's scan
+                                  * stops here (the LR fill walks spi_maybe_pending) */
     u64 irouter[VGIC_NR_SPIS];   /* GICD_IROUTER<n> as written (RES0 bits cleared) */
     u8 itargets[VGIC_NR_SPIS];   /* GICv2: GICD_ITARGETSR<n> bytes as written (valid vCPUs only) */
     struct vgic_redist rdist[VGIC_MAX_VCPUS];
