@@ -13,9 +13,10 @@
  * Kick latency.  From just before the sender writes the SGI (arch_kick_cpu)
  * to the target's exit for it (the timestamp its exit began with; the
  * handler's own time when the target idled in EL2): the SGI's delivery and
- * the target's way out of WFI (on QEMU: waking a host thread).  One timestamp per target CPU: when two CPUs kick the
- * same one before it looks, the earlier send is the one measured (that is
- * what the target's lateness is relative to).
+ * the target's way out of WFI (on QEMU: waking a host thread).  One
+ * timestamp per target CPU: when two CPUs kick the same one before it looks,
+ * the earlier send is the one measured (that is what the target's lateness
+ * is relative to).
  *
  * Time is the generic timer's counter (CNTPCT_EL0), the one time base every
  * CPU shares (Arm ARM D11.1.2), so a send on one CPU and an arrival on another
@@ -72,8 +73,8 @@ void exit_timing_leave(void)
 }
 
 /* A report printed on request (a counter dump) is not work of the exit it
- * happens in: its minutes of console output would count as EL2 time of the
- * step the next dump closes.  The clock of this exit starts again now. */
+ * happens in: its milliseconds of console output would count as EL2 time of
+ * the step the next dump closes.  The clock of this exit starts again now. */
 void arch_exit_timing_restart(void)
 {
     struct exit_timing *t = &timing[this_cpu()];
@@ -95,9 +96,12 @@ void exit_timing_kick_taken(void)
 {
     struct exit_timing *t = &timing[this_cpu()];
     u64 sent = __atomic_exchange_n(&t->kick_sent_at, 0, __ATOMIC_RELAXED);
-    u64 now = t->entered_at ? t->entered_at : arch_counter();
+    u64 now;
 
-    if (sent && now >= sent) {
+    if (!sent)
+        return;           /* its stamp went with an earlier kick: nothing to time */
+    now = t->entered_at ? t->entered_at : arch_counter();
+    if (now >= sent) {
         t->kick_ticks += now - sent;
         t->kicks++;
     }
