@@ -13,6 +13,7 @@
 #include <granite/console.h>
 #include <granite/domain.h>
 #include <granite/iommu.h>
+#include <granite/event_channel.h>
 #include <granite/map_dump.h>
 
 #define CTRL_A 0x01
@@ -57,6 +58,7 @@ void console_input_char(char c)
         ctrl_a_run = 0;
         map_dump("console Ctrl-A e", NULL);   /* dump=maps only */
         iommu_dump();
+        evtchn_dump();
         vcpu_stats_print(NULL);
         arch_exit_timing_restart();   /* printing it is not the exit's work */
         return;

@@ -834,6 +834,79 @@ void evtchn_stats(struct domain *d, u64 *sends, u64 *upcalls)
     *upcalls = e ? __atomic_load_n(&e->upcalls, __ATOMIC_RELAXED) : 0;
 }
 
+/* --- the counter dump ---------------------------------------------------------- */
+
+/* Up to DUMP_PORTS ports with an event pending, "(m)" after a masked one. */
+#define DUMP_PORTS 12
+
+static void describe_pending(struct evtchn_domain *e, char *buf, size_t len)
+{
+    struct shared_info *s = shared(e);
+    size_t at = 0;
+    unsigned shown = 0, more = 0;
+
+    buf[0] = 0;
+    for (evtchn_port_t p = 1; p < EVTCHN_MAX_PORTS; p++) {
+        unsigned w = port_word(p);
+
+        if (!test(&s->evtchn_pending[w], port_bit(p)))
+            continue;
+        if (shown++ == DUMP_PORTS || at >= len) {
+            more++;
+            continue;
+        }
+        at += (size_t)snprintf(buf + at, len - at, " %u%s", p,
+                               test(&s->evtchn_mask[w], port_bit(p)) ? "(m)" : "");
+    }
+    if (!shown)
+        snprintf(buf, len, " none");
+    else if (more && at < len)
+        snprintf(buf + at, len - at, " and %u more", more);
+}
+
+/* What a lost event would leave behind, per domain: its bound ports, the
+ * ports with an event pending (and masked), each vCPU's upcall flag and
+ * selector, and where the upcall interrupt stands in the vGIC. */
+static void dump_domain(struct evtchn_domain *e)
+{
+    char pending[128], irq[192];
+    unsigned bound = 0;
+
+    spin_lock(&e->lock);
+    if (e->state != EDOM_LIVE) {
+        spin_unlock(&e->lock);
+        return;
+    }
+    for (evtchn_port_t p = 1; p < EVTCHN_MAX_PORTS; p++)
+        bound += e->port[p].state == PORT_INTERDOMAIN || e->port[p].state == PORT_VIRQ;
+    describe_pending(e, pending, sizeof(pending));
+    printk("evtchn: dump: d%u: %u port(s) bound; pending:%s; sends %lu, upcalls %lu\n",
+           edom_id(e), bound, pending, __atomic_load_n(&e->sends, __ATOMIC_RELAXED),
+           __atomic_load_n(&e->upcalls, __ATOMIC_RELAXED));
+    for (unsigned v = 0; v < e->d->nr_vcpus; v++) {
+        struct vcpu_info *vi = xen_vcpu_info(e->d, v);
+
+        arch_evtchn_upcall_describe(e->d, v, irq, sizeof(irq));
+        if (vi)
+            printk("evtchn: dump: d%u vcpu%u: upcall_pending %u, pending_sel 0x%lx; upcall %s\n",
+                   edom_id(e), v, __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED),
+                   __atomic_load_n(&vi->evtchn_pending_sel, __ATOMIC_RELAXED), irq);
+        else
+            printk("evtchn: dump: d%u vcpu%u: no vcpu_info yet; upcall %s\n", edom_id(e), v, irq);
+    }
+    spin_unlock(&e->lock);
+}
+
+void evtchn_dump(void)
+{
+    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
+        struct evtchn_domain *e = edom_by_id(id);
+
+        if (e)
+            dump_domain(e);
+    }
+}
+
 /* A fresh domain sees no events, no masks, no upcall. */
 static void clear_shared_events(struct shared_info *s)
 {

@@ -78,6 +78,7 @@ EL3_FIRMWARE_ADDR = 0xfffea000
 EL3_FIRMWARE_SLOTS = 0xfffe9ff0
 HV_ARGS_PREFIX = "poweroff=semihosting"
 STOP_GRACE_S = 2.0
+TIMEOUT_DUMP_S = 3.0    # at a timeout, how long granite's counter dump is waited for
 TAIL_LINES = 15
 
 UBOOT_AUTOBOOT = re.compile(r"Hit any key to stop autoboot")
@@ -948,12 +949,20 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
     stderr = bytearray()
     stopped_because = None
     exited_at = None
+    # At a timeout, granite is asked for its counter dump (Ctrl-A e: event
+    # channels, vGIC, IOMMU, per-vCPU counters) before QEMU stops, so the log
+    # of a stall shows where it stands; waited for up to TIMEOUT_DUMP_S.
+    can_dump = sc.exit_counters and qemu.proc.stdin is not None
+    timeout_dump_until = None
+    after_timeout = []
 
     def console_in(data: bytes) -> None:
         """Console bytes (QEMU's, or the host steps' lines): judged, logged,
         shown, typed at, and checked for stop_on."""
         nonlocal stopped_because
         text, keys = watch.feed(data, time.monotonic() - start)
+        if timeout_dump_until is not None:
+            after_timeout.append(text)
         if steps:
             steps.feed_console(text)
         log.write(text)
@@ -986,14 +995,24 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
         if closing is not None and not closing.is_alive():
             closing = None
             qemu.request_stop()
+        if timeout_dump_until is not None and (now >= timeout_dump_until or
+                                               scenario_net.DUMP_DONE in "".join(after_timeout)):
+            timeout_dump_until = None
+            qemu.request_stop()
         if stopped_because is None:
-            if now >= deadline:
+            if now >= deadline and can_dump and qemu.proc.poll() is None:
+                stopped_because = "timeout"
+                log.write("# timeout: asking granite for its counter dump (Ctrl-A e) before "
+                          "stopping QEMU\n")
+                timeout_dump_until = now + TIMEOUT_DUMP_S
+                qemu.type(scenario_net.DUMP_KEYS)
+            elif now >= deadline:
                 stopped_because = "timeout"
             elif interrupted.is_set():
                 stopped_because = "interrupt"
             elif watch.forbid_seen_s is not None and now - start - watch.forbid_seen_s >= FORBID_GRACE_S:
                 stopped_because = "forbid"
-            if stopped_because:
+            if stopped_because and timeout_dump_until is None:
                 qemu.request_stop()
         qemu.escalate_if_stuck()
         if qemu.proc.poll() is None:

@@ -1789,3 +1789,23 @@ bool vgic_has_pending(struct vgic *g, unsigned vcpu)
     vgic_unlock(g, flags, NULL);
     return found;
 }
+
+void vgic_describe(struct vgic *g, unsigned vcpu, u32 intid, char *buf, size_t len)
+{
+    const struct vgic_irq *irq;
+    u64 flags;
+
+    flags = vgic_lock(g);
+    irq = lookup_irq(g, vcpu, intid);
+    if (!irq)
+        snprintf(buf, len, "INTID %u: none for vcpu%u", intid, vcpu);
+    else
+        snprintf(buf, len, "INTID %u: %s, %s, %s, latch %u, line %u, active %u, %s%u, "
+                 "lr_pending %u, relatched %u, forwardable %u", intid,
+                 irq->enabled ? "enabled" : "disabled", irq->edge ? "edge" : "level",
+                 group_enabled(g, irq) ? "group on" : "group off", irq->pending_latch,
+                 irq->line_level, irq->active, irq->in_lr ? "in an LR of vcpu" : "in no LR, vcpu",
+                 irq->in_lr ? irq->lr_vcpu : irq->target, irq->lr_pending, irq->relatched,
+                 irq_forwardable(g, irq));
+    vgic_unlock(g, flags, NULL);
+}

@@ -161,6 +161,11 @@ void arch_evtchn_upcall(struct domain *d, unsigned vcpu)
     vgic_inject(d->vgic, vcpu, GUEST_EVTCHN_PPI);
 }
 
+void arch_evtchn_upcall_describe(struct domain *d, unsigned vcpu, char *buf, size_t len)
+{
+    vgic_describe(d->vgic, vcpu, GUEST_EVTCHN_PPI, buf, len);
+}
+
 /* An emulated device's level-sensitive SPI (the vPL011's), aimed at vCPU 0. */
 void arch_domain_irq_level(struct domain *d, u32 intid, bool level)
 {

@@ -94,6 +94,9 @@ void arch_domain_irq_level(struct domain *d, u32 intid, bool level);
  * domain's), from any CPU; it must not call back into event channels.  Raised
  * once per 0->1 change of d's evtchn_upcall_pending, so it may be edge-like. */
 void arch_evtchn_upcall(struct domain *d, unsigned vcpu);
+/* One line on the state of that upcall interrupt at d's interrupt controller
+ * (a counter dump's: a lost upcall shows there). */
+void arch_evtchn_upcall_describe(struct domain *d, unsigned vcpu, char *buf, size_t len);
 
 /* Interrupts and time */
 /* Boot: find the host's interrupt controller (the DT's, by its driver) and set it up. */

@@ -56,4 +56,9 @@ int evtchn_send_virq(struct domain *d, unsigned virq);
  * `d`, and upcalls raised to `d` (calls of arch_evtchn_upcall). */
 void evtchn_stats(struct domain *d, u64 *sends, u64 *upcalls);
 
+/* Print every live domain's event state ("evtchn: dump: ..."): pending and
+ * masked ports, each vCPU's upcall flag and selector, the upcall interrupt's
+ * state at the vGIC.  For the Ctrl-A e counter dump. */
+void evtchn_dump(void);
+
 #endif

@@ -301,4 +301,9 @@ int vgic_lr_evict(struct vgic *g, unsigned vcpu, u32 intid);
  */
 bool vgic_has_pending(struct vgic *g, unsigned vcpu);
 
+/* One line of what the model holds for `intid` as `vcpu` sees it (enable,
+ * trigger, latch, line, active, which LR): for a counter dump, where a stuck
+ * interrupt shows itself. */
+void vgic_describe(struct vgic *g, unsigned vcpu, u32 intid, char *buf, size_t len);
+
 #endif

@@ -230,6 +230,11 @@ void arch_evtchn_upcall(struct domain *d, unsigned vcpu)
     __atomic_add_fetch(&upcalls[d->id], 1, __ATOMIC_SEQ_CST);
 }
 
+void arch_evtchn_upcall_describe(struct domain *d, unsigned vcpu, char *buf, size_t len)
+{
+    snprintf(buf, len, "INTID 31 of d%u vcpu%u (the vGIC's line)", d->id, vcpu);
+}
+
 static unsigned nr_upcalls(unsigned dom)
 {
     return __atomic_load_n(&upcalls[dom], __ATOMIC_SEQ_CST);
@@ -669,6 +674,30 @@ static void test_mask_and_unmask(void **state)
     assert_int_equal(nr_upcalls(1), base + 1);
     assert_int_equal(unmask_(1, vp), 0);
     assert_int_equal(nr_upcalls(1), base + 2);
+}
+
+/* The counter dump names the ports an event waits on, masked or not, and each
+ * vCPU's upcall flag and selector: what a lost event would leave behind. */
+static void test_dump_shows_pending_and_masked(void **state)
+{
+    evtchn_port_t p1, p0, q1, q0;
+    char want[160];
+    (void)state;
+
+    connect_pair(&p1, &p0);
+    connect_pair(&q1, &q0);
+    set_mask(1, q1, true);
+    assert_int_equal(send_(0, p0), 0);
+    assert_int_equal(send_(0, q0), 0);
+    log_clear();
+    evtchn_dump();
+    snprintf(want, sizeof(want), "evtchn: dump: d1: 2 port(s) bound; pending: %u %u(m);", p1, q1);
+    assert_true(log_has(want));
+    assert_true(log_has("evtchn: dump: d1 vcpu0: upcall_pending 1, pending_sel 0x1; upcall "
+                        "INTID 31 of d1 vcpu0"));
+    snprintf(want, sizeof(want), "evtchn: dump: d0: 2 port(s) bound; pending: none;");
+    assert_true(log_has(want));
+    assert_true(log_has("evtchn: dump: d0 vcpu0: upcall_pending 0, pending_sel 0x0"));
 }
 
 /* --- status, VIRQs, bind_vcpu -------------------------------------------------------- */
@@ -1341,6 +1370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_selector_upcall_bits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mask_and_unmask, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dump_shows_pending_and_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_each_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_vcpu, setup, teardown),
