@@ -79,10 +79,6 @@ u64 arch_counter_freq(void) { return 1000000000UL; } /* 1 tick = 1 ns */
 
 static unsigned upcalls[NR_DOMS][MAX_VCPUS];
 void arch_evtchn_upcall(struct domain *d, unsigned vcpu) { upcalls[d->id][vcpu]++; }
-void arch_evtchn_upcall_describe(struct domain *d, unsigned vcpu, char *buf, size_t len)
-{
-    snprintf(buf, len, "d%u vcpu%u", d->id, vcpu);
-}
 
 int iommu_grant_map(struct domain *m unused, pa_t p unused, bool w unused) { return 0; }
 int iommu_grant_unmap(struct domain *m unused, pa_t p unused, bool w unused) { return 0; }
