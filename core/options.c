@@ -44,6 +44,9 @@ static const struct known_option known[] = {
                      "synchronous external abort (default), or ends the domain" },
     { "trace", "packet[,count=N]: print each hop of the first N packets (default 4) in granite "
                "and the toy guests (core/trace.c, tools/trace)" },
+    { "timing", "off|on: time each vCPU exit's stay in EL2 and each kick's delivery (stats: "
+                "timing: in the counter dump); each timestamp reads the counter, which under "
+                "QEMU takes its global lock and slows what it measures (default off)" },
     { "dump", "none|maps: print each domain's IPA -> PA and IOVA -> PA maps, the grant mappings "
               "and IOMMU faults seen, on Ctrl-A e and when a domain ends (tools/picture)" },
     { "selftest", "el2-fault: make granite itself fault after boot (shows the exception report); "

@@ -161,10 +161,14 @@ static void print_totals(const struct stats_totals *t)
     struct exit_timing_totals et;
 
     arch_exit_timing(&et);
-    printk("stats: timing: EL2 residency %lu ns over %lu vcpu exits (avg %lu ns); kick latency "
-           "%lu ns over %lu kicks (avg %lu ns)\n", et.el2_ns, et.exits,
-           et.exits ? et.el2_ns / et.exits : 0, et.kick_ns, et.kicks,
-           et.kicks ? et.kick_ns / et.kicks : 0);
+    if (et.on)
+        printk("stats: timing: EL2 residency %lu ns over %lu vcpu exits (avg %lu ns); kick "
+               "latency %lu ns over %lu kicks (avg %lu ns)\n", et.el2_ns, et.exits,
+               et.exits ? et.el2_ns / et.exits : 0, et.kick_ns, et.kicks,
+               et.kicks ? et.kick_ns / et.kicks : 0);
+    else
+        printk("stats: timing: off (boot option timing=on measures EL2 residency per vcpu exit "
+               "and kick latency)\n");
     printk("stats: total: EL2 entries %lu (vcpu exits %lu, irqs while idle %lu; idle waits %lu); "
            "iommu maps %lu, unmaps %lu, TLBI %lu, CMD_SYNC %lu\n", t->exits + t->idle_irqs,
            t->exits, t->idle_irqs, t->idle_waits, t->iommu.maps, t->iommu.unmaps, t->iommu.tlbi,

@@ -20,10 +20,17 @@
  *
  * Time is the generic timer's counter (CNTPCT_EL0), the one time base every
  * CPU shares (Arm ARM D11.1.2), so a send on one CPU and an arrival on another
- * can be subtracted.  Cost: two counter reads per exit, one per kick sent
- * (under QEMU each takes its global lock, as the GIC's registers do); only
- * the CPU that owns a record writes its sums (no locks), and the reader (the
- * dump) may see a sum one exit stale.
+ * can be subtracted.  Only the CPU that owns a record writes its sums (no
+ * locks), and the reader (the dump) may see a sum one exit stale.
+ *
+ * Off unless the boot option timing=on asks for it.  The cost is two counter
+ * reads per exit and one per kick sent, and under QEMU each read takes the
+ * emulator's global lock, as the GIC's registers do: on the 2-core machine
+ * that lock is contended on every round trip of the PV path, and timing it
+ * made its window-1 UDP echo about 15% slower (4 interleaved runs each of the
+ * same build with and without: 4,228 against 4,972 round trips/s at 64 B).
+ * So the benchmark's rates are taken with timing off, and its "where the time
+ * goes" from separate runs with it on (tools/bench).
  */
 #include <granite/arch.h>
 #include <granite/memory_map.h>
@@ -40,6 +47,9 @@ struct exit_timing {
 };
 
 static struct exit_timing timing[GRANITE_MAX_CPUS];
+static bool timing_on;   /* boot option timing=on; set before any CPU enters a guest */
+
+void arch_exit_timing_init(bool on) { timing_on = on; }
 
 static u64 idle_ticks_of(unsigned cpu)
 {
@@ -53,6 +63,8 @@ void exit_timing_enter(void)
 {
     struct exit_timing *t = &timing[this_cpu()];
 
+    if (!timing_on)
+        return;
     t->entered_at = arch_counter();
     t->idle_at_entry = idle_ticks_of(this_cpu());
 }
@@ -87,7 +99,7 @@ void exit_timing_kick_sent(unsigned cpu)
 {
     u64 zero = 0;
 
-    if (cpu < GRANITE_MAX_CPUS)
+    if (timing_on && cpu < GRANITE_MAX_CPUS)
         __atomic_compare_exchange_n(&timing[cpu].kick_sent_at, &zero, arch_counter(), false,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
@@ -111,7 +123,7 @@ void arch_exit_timing(struct exit_timing_totals *out)
 {
     u64 ns_per_tick_x1000 = 1000000000000ULL / arch_counter_freq();
 
-    *out = (struct exit_timing_totals){ 0 };
+    *out = (struct exit_timing_totals){ .on = timing_on };
     for (unsigned c = 0; c < GRANITE_MAX_CPUS; c++) {
         out->el2_ns += timing[c].el2_ticks * ns_per_tick_x1000 / 1000;
         out->exits += timing[c].exits;

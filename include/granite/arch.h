@@ -110,7 +110,9 @@ void arch_kick_cpu(unsigned cpu);
 void arch_irq_follow_vcpus(struct domain *d);
 /* Interrupts of kind `kind` (enum stats_irq) taken by `cpu` while idle. */
 u64 arch_idle_irqs(unsigned cpu, unsigned kind);
-/* EL2 time per vCPU exit and kick latency so far (include/granite/vcpu_stats.h). */
+/* EL2 time per vCPU exit and kick latency so far (include/granite/vcpu_stats.h);
+ * measured only when arch_exit_timing_init(true) was called at boot (timing=on). */
+void arch_exit_timing_init(bool on);
 struct exit_timing_totals;
 void arch_exit_timing(struct exit_timing_totals *out);
 /* The time this CPU's current exit has spent so far was a report's: not counted. */

@@ -47,6 +47,7 @@ struct vcpu_stats {
 /* EL2 residency per vCPU exit and kick latency, summed over the CPUs
  * (arch/arm64/exit_timing.c says what each one covers). */
 struct exit_timing_totals {
+    bool on;              /* boot option timing=on: the figures below are measured */
     u64 el2_ns, exits;    /* time in EL2 handling vCPU exits, and how many */
     u64 kick_ns, kicks;   /* SGI written on one CPU -> its handler running on the target */
 };
