@@ -48,7 +48,6 @@ enum { VWFI_NATIVE, VWFI_TRAP };
 static const char *const vwfi_modes[] = { "native", "trap", NULL };
 static int vwfi;
 static const char *const off_on[] = { "off", "on", NULL };
-static int timing;
 
 static u64 counter_ms(void)
 {
@@ -346,7 +345,7 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     if (vwfi < 0)
         boot_fail("bad option 'vwfi' (native or trap)");
     sched_init(bi.nr_cpus, slice_ms * 1000, vwfi == VWFI_TRAP);
-    timing = opt_choice("timing", off_on, 0);
+    int timing = opt_choice("timing", off_on, 0);
     if (timing < 0)
         boot_fail("bad option 'timing' (off or on)");
     arch_exit_timing_init(timing == 1);

@@ -76,7 +76,7 @@ void exit_timing_leave(void)
     u64 now, slept;
 
     if (!t->entered_at)
-        return;           /* a first entry, or a vCPU started by PSCI: no exit to end */
+        return;           /* timing off, a first entry, or a vCPU started by PSCI: no exit to end */
     now = arch_counter();
     slept = idle_ticks_of(cpu) - t->idle_at_entry;
     t->el2_ticks += now - t->entered_at - MIN(slept, now - t->entered_at);
