@@ -6,23 +6,19 @@ tools/bench turns two such dumps around a step into EL2 time per exit and per
 round trip, kicks per round trip and their latency.  The C format string is
 read from the source, so a change of wording on either side fails here.
 Prints TAP."""
-import importlib.machinery
-import importlib.util
 import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tap_checks import ROOT, load_tool, print_tap  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tools"))
 import scenario_net  # noqa: E402
 
 
 def load_bench():
-    loader = importlib.machinery.SourceFileLoader("bench", str(ROOT / "tools" / "bench"))
-    spec = importlib.util.spec_from_loader("bench", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    return load_tool("bench", ROOT / "tools" / "bench")
 
 
 def c_timing_line(values):
@@ -66,10 +62,7 @@ def main():
     e = bench.parse_steps(log)["udp"].get((1, 64), {})
     results.append(("parse_steps gives the step its EL2 entries and timing",
                     e.get("el2") == 5.0 and e.get("el2_us_rt") == 30.0 and e.get("kick_us") == 30.0))
-    print(f"1..{len(results)}")
-    for n, (name, ok) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    return 0 if all(ok for _, ok in results) else 1
+    return print_tap(results)
 
 
 if __name__ == "__main__":

@@ -4,22 +4,14 @@ named on a 'failed: ...' line just above the count, with the scenario's
 reason taken from the TAP file tools/scenarios.py writes (its write_tap), so
 a log cut to its tail still says what failed.  Prints TAP."""
 import contextlib
-import importlib.machinery
-import importlib.util
 import io
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tap_checks import ROOT, load_tool as load, print_tap  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tools"))
-
-
-def load(name, path):
-    loader = importlib.machinery.SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
 
 
 def main():
@@ -60,10 +52,7 @@ def main():
                     out[0] == "failed: scenario net-x: \"timeout\"" and len(out) == 2
                     and len(out[1]) == 300))
 
-    print(f"1..{len(results)}")
-    for n, (name, ok) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {n} - {name}")
-    return 0 if all(ok for _, ok in results) else 1
+    return print_tap(results)
 
 
 if __name__ == "__main__":
