@@ -107,7 +107,6 @@ int iommu_register_unit(const struct iommu_unit *u)
 /* Boot: the policy                                                          */
 /* ------------------------------------------------------------------------ */
 
-static const char *const on_off[] = { "off", "on", NULL };
 static const char *const pt_modes[] = { "shared", "separate", NULL };
 static const char *const gnttab_modes[] = { "direct", "sync", NULL };
 static const char *const dom0_modes[] = { "strict", "relaxed", NULL };
@@ -116,12 +115,12 @@ static const char *const flush_modes[] = { "batched", "eager", "none", NULL };
 static __boot int read_request(struct iommu_request *r, const char **why)
 {
     *r = (struct iommu_request){
-        .iommu = opt_choice("iommu", on_off, IOMMU_OPT_UNSET),
+        .iommu = opt_choice("iommu", opt_off_on, IOMMU_OPT_UNSET),
         .iommu_pt = opt_choice("iommu_pt", pt_modes, IOMMU_OPT_UNSET),
         .gnttab_iommu = opt_choice("gnttab_iommu", gnttab_modes, IOMMU_OPT_UNSET),
         .dom0_iommu = opt_choice("dom0_iommu", dom0_modes, IOMMU_OPT_UNSET),
         .iommu_flush = opt_choice("iommu_flush", flush_modes, IOMMU_OPT_UNSET),
-        .feat_dom0_iommu = opt_choice("feat_dom0_iommu", on_off, IOMMU_OPT_UNSET),
+        .feat_dom0_iommu = opt_choice("feat_dom0_iommu", opt_off_on, IOMMU_OPT_UNSET),
     };
     /* opt_choice says -1 both for "absent" (our default) and "bad": tell them apart. */
     static const char *const keys[] = { "iommu", "iommu_pt", "gnttab_iommu", "dom0_iommu",
@@ -527,7 +526,7 @@ __boot int iommu_domain_assign_devices(struct domain *d, const void *fdt,
     }
     printk("iommu: d%u (%s): %u device stream(s) translated by %s\n", d->id, d->name,
            c->nr_streams, unit()->name);
-    if (c->nr_streams && unit()->ops->measure && opt_choice("iommu_measure", on_off, 0) == 1)
+    if (c->nr_streams && unit()->ops->measure && opt_choice("iommu_measure", opt_off_on, 0) == 1)
         unit()->ops->measure(unit()->priv, c);
     return 0;
 }

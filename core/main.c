@@ -47,7 +47,6 @@ static u64 slice_ms = DEFAULT_SLICE_MS;
 enum { VWFI_NATIVE, VWFI_TRAP };
 static const char *const vwfi_modes[] = { "native", "trap", NULL };
 static int vwfi;
-static const char *const off_on[] = { "off", "on", NULL };
 
 static u64 counter_ms(void)
 {
@@ -345,7 +344,7 @@ __boot noreturn_fn void boot_primary(u64 dtb_pa)
     if (vwfi < 0)
         boot_fail("bad option 'vwfi' (native or trap)");
     sched_init(bi.nr_cpus, slice_ms * 1000, vwfi == VWFI_TRAP);
-    int timing = opt_choice("timing", off_on, 0);
+    int timing = opt_choice("timing", opt_off_on, 0);
     if (timing < 0)
         boot_fail("bad option 'timing' (off or on)");
     arch_exit_timing_init(timing == 1);

@@ -53,6 +53,8 @@ static const struct known_option known[] = {
                   "smmu-bad-command: send the SMMU an illegal command (shows GERROR handling)" },
 };
 
+const char *const opt_off_on[] = { "off", "on", NULL };
+
 #define MAX_OPTS 24
 #define OPT_BUF 1024
 

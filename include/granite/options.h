@@ -15,5 +15,7 @@ const char *opt_str(const char *key);
 u64 opt_size(const char *key, u64 dflt, int *err);
 /* `key` as one of `choices` (NULL-terminated); index, or `dflt` when absent, -1 if bad. */
 int opt_choice(const char *key, const char *const *choices, int dflt);
+/* The choices of an off|on option: opt_choice gives 0 for off, 1 for on. */
+extern const char *const opt_off_on[];
 
 #endif
