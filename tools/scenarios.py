@@ -954,15 +954,15 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
     # of a stall shows where it stands; waited for up to TIMEOUT_DUMP_S.
     can_dump = sc.exit_counters and qemu.proc.stdin is not None
     timeout_dump_until = None
-    after_timeout = []
+    after_timeout = ""      # console text since the dump was asked for
 
     def console_in(data: bytes) -> None:
         """Console bytes (QEMU's, or the host steps' lines): judged, logged,
         shown, typed at, and checked for stop_on."""
-        nonlocal stopped_because
+        nonlocal stopped_because, after_timeout
         text, keys = watch.feed(data, time.monotonic() - start)
         if timeout_dump_until is not None:
-            after_timeout.append(text)
+            after_timeout += text
         if steps:
             steps.feed_console(text)
         log.write(text)
@@ -996,7 +996,7 @@ def pump_output(qemu: StartedQemu, sc: Scenario, watch: ConsoleWatch, log, live:
             closing = None
             qemu.request_stop()
         if timeout_dump_until is not None and (now >= timeout_dump_until or
-                                               scenario_net.DUMP_DONE in "".join(after_timeout)):
+                                               scenario_net.DUMP_DONE in after_timeout):
             timeout_dump_until = None
             qemu.request_stop()
         if stopped_because is None:
