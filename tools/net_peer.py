@@ -249,9 +249,9 @@ def parse_mac(text: str) -> bytes:
     return bytes(int(p, 16) for p in parts)
 
 
-def pcap_frames(data: bytes):
-    """Yields each captured frame's bytes; a torn last record (the capture
-    still being written) is ignored."""
+def pcap_records(data: bytes):
+    """Yields (time in seconds, frame bytes) for each captured frame; a torn
+    last record (the capture still being written) is ignored."""
     if len(data) < PCAP_GLOBAL_HDR:
         raise ValueError("shorter than the pcap global header")
     for endian in ("<", ">"):
@@ -260,17 +260,24 @@ def pcap_frames(data: bytes):
             break
     else:
         raise ValueError(f"not a classic pcap file (magic {data[:4].hex()})")
+    frac_per_s = 1e6 if magic == PCAP_MAGIC_US else 1e9
     _, _, _, _, snaplen, linktype = struct.unpack(endian + "HHiIII", data[4:PCAP_GLOBAL_HDR])
     if linktype & 0xFFFF != LINKTYPE_ETHERNET:
         raise ValueError(f"link type {linktype}, not Ethernet")
     off = PCAP_GLOBAL_HDR
     while off + PCAP_RECORD_HDR <= len(data):
-        _, _, incl, _ = struct.unpack(endian + "IIII", data[off:off + PCAP_RECORD_HDR])
+        sec, frac, incl, _ = struct.unpack(endian + "IIII", data[off:off + PCAP_RECORD_HDR])
         off += PCAP_RECORD_HDR
         if off + incl > len(data):
             return
-        yield data[off:off + incl]
+        yield sec + frac / frac_per_s, data[off:off + incl]
         off += incl
+
+
+def pcap_frames(data: bytes):
+    """Yields each captured frame's bytes (pcap_records without the times)."""
+    for _, frame in pcap_records(data):
+        yield frame
 
 
 def udp_payload(frame: bytes) -> bytes | None:
