@@ -475,16 +475,31 @@ static void grant_bad_map(struct vstate *s)
     }
 }
 
+/*
+ * An unmap with a random handle at a random page of this vCPU's zone: granite
+ * must match both the handle and the address.  The zone's first HELD_MAPS
+ * pages hold this vCPU's own maps (grant_map_held), so the draw can name one of
+ * them with its very handle (about once in a hundred storms: handles go up to
+ * 1,024).  That unmap is right to succeed, and the map is then released; any
+ * other success is granite accepting a handle that does not map that address.
+ */
 static void grant_bad_unmap(struct vstate *s)
 {
+    unsigned page = prng_below(&s->rng, ZONE_PAGES);
     struct gnttab_unmap_grant_ref u = {
-        .host_addr = zone_page(s->id, prng_below(&s->rng, ZONE_PAGES)),
+        .host_addr = zone_page(s->id, page),
         .handle = prng_below(&s->rng, 2) ? prng_below(&s->rng, 1100) : (grant_handle_t)prng_next(&s->rng),
         .dev_bus_addr = prng_next(&s->rng),
     };
+    struct held_map *own = page < HELD_MAPS && s->held[page].used &&
+                           s->held[page].handle == u.handle ? &s->held[page] : NULL;
+
     note(s, gnttab_op(GNTTABOP_unmap_grant_ref, &u, 1));
-    /* A handle another vCPU holds, at its address: granite must match both. */
-    if (u.status == GNTST_okay)
+    if (u.status != GNTST_okay)
+        return;
+    if (own)
+        own->used = false;
+    else
         printf("storm: vcpu%u: unmap of random handle %u at 0x%lx succeeded\n", s->id, u.handle,
                (unsigned long)u.host_addr);
 }
